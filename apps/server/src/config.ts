@@ -1,0 +1,90 @@
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { DEFAULT_LIMITS, type Limits } from "@sori/protocol";
+import type { LogLevel } from "./logger.ts";
+
+/** Everything the server can be told. Each field has a flag and an environment variable (see README). */
+export type ServerConfig = {
+  host: string;
+  port: number;
+  dataDir: string;
+  durability: "full" | "normal";
+  logLevel: LogLevel;
+  sessionTtlDays: number;
+  limits: Limits;
+};
+
+export class ConfigError extends Error {
+  readonly code = "bad-config";
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Option = { flag: string; env: string; apply: (c: ServerConfig, v: string) => void };
+
+const int = (name: string, v: string, min: number, max: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+  return n;
+};
+
+const OPTIONS: Option[] = [
+  { flag: "--host", env: "SORI_HOST", apply: (c, v) => void (c.host = v) },
+  { flag: "--port", env: "SORI_PORT", apply: (c, v) => void (c.port = int("--port", v, 0, 65535)) },
+  { flag: "--data", env: "SORI_DATA", apply: (c, v) => void (c.dataDir = resolve(v)) },
+  {
+    flag: "--durability",
+    env: "SORI_DURABILITY",
+    apply: (c, v) => {
+      if (v !== "full" && v !== "normal") throw new ConfigError(`--durability must be "full" or "normal", got "${v}"`);
+      c.durability = v;
+    },
+  },
+  {
+    flag: "--log-level",
+    env: "SORI_LOG_LEVEL",
+    apply: (c, v) => {
+      if (!["debug", "info", "warn", "error"].includes(v)) throw new ConfigError(`--log-level must be debug, info, warn or error`);
+      c.logLevel = v as LogLevel;
+    },
+  },
+  { flag: "--session-ttl-days", env: "SORI_SESSION_TTL_DAYS", apply: (c, v) => void (c.sessionTtlDays = int("--session-ttl-days", v, 1, 3650)) },
+  { flag: "--max-frame-bytes", env: "SORI_MAX_FRAME_BYTES", apply: (c, v) => void (c.limits.maxFrameBytes = int("--max-frame-bytes", v, 4096, 64 << 20)) },
+  { flag: "--max-message-bytes", env: "SORI_MAX_MESSAGE_BYTES", apply: (c, v) => void (c.limits.maxMessageBytes = int("--max-message-bytes", v, 256, 64 << 20)) },
+  { flag: "--login-attempts-per-minute", env: "SORI_LOGIN_ATTEMPTS_PER_MINUTE", apply: (c, v) => void (c.limits.loginAttemptsPerMinute = int("--login-attempts-per-minute", v, 1, 1_000_000)) },
+  { flag: "--registrations-per-minute", env: "SORI_REGISTRATIONS_PER_MINUTE", apply: (c, v) => void (c.limits.registrationsPerMinute = int("--registrations-per-minute", v, 1, 1_000_000)) },
+  { flag: "--claims-per-minute", env: "SORI_CLAIMS_PER_MINUTE", apply: (c, v) => void (c.limits.keyPackageClaimsPerMinute = int("--claims-per-minute", v, 1, 1_000_000)) },
+  { flag: "--connections-per-account", env: "SORI_CONNECTIONS_PER_ACCOUNT", apply: (c, v) => void (c.limits.connectionsPerAccount = int("--connections-per-account", v, 1, 100_000)) },
+];
+
+/** The documented options, for `--help`. */
+export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag} <value>  (env ${o.env})`).join("\n");
+
+/** Defaults, then environment variables, then flags (flags win). Throws ConfigError on bad values. */
+export function parseServerConfig(args: string[], env: Record<string, string | undefined> = process.env): ServerConfig {
+  const config: ServerConfig = {
+    host: "127.0.0.1",
+    port: 8080,
+    dataDir: resolve("sori-data"),
+    durability: "full",
+    logLevel: "info",
+    sessionTtlDays: 90,
+    limits: { ...DEFAULT_LIMITS },
+  };
+  for (const o of OPTIONS) {
+    const v = env[o.env];
+    if (v !== undefined && v !== "") o.apply(config, v);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const o = OPTIONS.find((x) => x.flag === flag);
+    if (!o) throw new ConfigError(`unknown option "${arg}"`);
+    const v = inline ?? args[++i];
+    if (v === undefined) throw new ConfigError(`${flag} needs a value`);
+    o.apply(config, v.startsWith("~/") ? resolve(homedir(), v.slice(2)) : v);
+  }
+  return config;
+}

@@ -1,0 +1,266 @@
+import { createHash } from "node:crypto";
+import {
+  type ClientFrame,
+  FEATURE_LEVEL,
+  KEY_PACKAGE_LOW_WATER,
+  type Limits,
+  ProtocolError,
+  toBase64,
+  type WireResultOf,
+} from "@sori/protocol";
+import type { Logger } from "./logger.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import type { DeviceRecord, Enqueued, OutgoingMessage, Store, UserRecord } from "./store/store.ts";
+import { StoreError } from "./store/store-error.ts";
+
+/** The authenticated device a request comes from. */
+export type Caller = { userId: string; deviceId: string; username: string };
+
+/** Where new queue entries go to reach online devices; the socket layer implements it. */
+export type DeliveryNotifier = {
+  enqueued(entries: Enqueued): void;
+  keyPackagesLow(deviceId: string, remaining: number): void;
+};
+
+type AuthedFrame = Exclude<ClientFrame, { type: "auth" }>;
+
+/**
+ * The MLS Delivery Service and directory: every authenticated request, with no knowledge of sockets.
+ * It orders commits per group (one per epoch), fans messages out to member devices' durable queues,
+ * and never sees plaintext: MLS messages are opaque bytes to it.
+ */
+export class DeliveryService {
+  readonly #store: Store;
+  readonly #limits: Limits;
+  readonly #log: Logger;
+  readonly #notifier: DeliveryNotifier;
+  readonly #claims: RateLimiter;
+  readonly #now: () => number;
+
+  constructor(store: Store, limits: Limits, log: Logger, notifier: DeliveryNotifier, now: () => number = Date.now) {
+    this.#store = store;
+    this.#limits = limits;
+    this.#log = log;
+    this.#notifier = notifier;
+    this.#claims = new RateLimiter(limits.keyPackageClaimsPerMinute, 60_000, now);
+    this.#now = now;
+  }
+
+  /** The result of `auth` once the token checked out. */
+  async authResult(caller: Caller): Promise<WireResultOf<"auth">> {
+    const { remaining } = await this.#store.keyPackageStatus(caller.deviceId);
+    return { ...caller, keyPackagesRemaining: remaining, featureLevel: FEATURE_LEVEL };
+  }
+
+  /** Handles one request; throws ProtocolError for anything the client must be told. */
+  async handle(caller: Caller, frame: AuthedFrame): Promise<unknown> {
+    try {
+      return await this.#dispatch(caller, frame);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      if (error instanceof StoreError && error.code === "unknown-device") {
+        throw new ProtocolError("bad-request", "a named device does not exist");
+      }
+      if (error instanceof StoreError) {
+        this.#log.error("store.failed", { code: error.code, request: frame.type });
+        throw new ProtocolError("storage-unavailable", "the server could not store this; nothing was accepted, retry later");
+      }
+      this.#log.error("request.failed", { request: frame.type, error: error instanceof Error ? error.name : "unknown" });
+      throw new ProtocolError("internal", "internal server error");
+    }
+  }
+
+  async #dispatch(caller: Caller, frame: AuthedFrame): Promise<unknown> {
+    switch (frame.type) {
+      case "ping":
+        return { now: this.#now() } satisfies WireResultOf<"ping">;
+      case "kp.upload":
+        return this.#uploadKeyPackages(caller, frame.keyPackages, frame.lastResort);
+      case "kp.status":
+        return (await this.#store.keyPackageStatus(caller.deviceId)) satisfies WireResultOf<"kp.status">;
+      case "kp.claim":
+        return this.#claim(caller, frame.deviceIds);
+      case "dir.users": {
+        const names = frame.usernames ?? [];
+        const ids = frame.userIds ?? [];
+        const found = [...(await this.#store.usersByUsername(names)), ...(await this.#store.usersById(ids))];
+        const unknown = [
+          ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
+          ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
+        ];
+        const users = found.map((f) => directoryUser(f.user, f.devices.filter((d) => d.revokedAt === null)));
+        return { users, unknown } satisfies WireResultOf<"dir.users">;
+      }
+      case "dir.devices": {
+        const devices = await this.#store.devicesById(frame.deviceIds);
+        return { devices: devices.map(directoryDevice) } satisfies WireResultOf<"dir.devices">;
+      }
+      case "group.create":
+        return this.#createGroup(caller, frame);
+      case "group.commit":
+        return this.#commit(caller, frame);
+      case "group.info": {
+        const group = await this.#store.getGroup(frame.groupId);
+        if (!group || !group.members.some((m) => m.deviceId === caller.deviceId)) {
+          throw new ProtocolError("not-member", "this device is not a member of that group");
+        }
+        const members = group.members.filter((m) => !m.revoked).map(({ deviceId, userId }) => ({ deviceId, userId }));
+        return { groupId: group.groupId, epoch: group.epoch, members } satisfies WireResultOf<"group.info">;
+      }
+      case "group.list":
+        return { groups: await this.#store.groupsOfDevice(caller.deviceId) } satisfies WireResultOf<"group.list">;
+      case "send":
+        return this.#send(caller, frame);
+      case "ack":
+        // The connection layer clamps and handles acks; reaching here means nothing was pushed.
+        return { removed: 0 } satisfies WireResultOf<"ack">;
+    }
+  }
+
+  async #uploadKeyPackages(caller: Caller, keyPackages: Uint8Array[], lastResort: Uint8Array | undefined): Promise<WireResultOf<"kp.upload">> {
+    const { remaining } = await this.#store.keyPackageStatus(caller.deviceId);
+    if (remaining + keyPackages.length > this.#limits.maxKeyPackagesPerDevice) {
+      throw new ProtocolError(
+        "too-large",
+        `a device may keep at most ${this.#limits.maxKeyPackagesPerDevice} KeyPackages on the server (it has ${remaining})`,
+        { limit: this.#limits.maxKeyPackagesPerDevice },
+      );
+    }
+    return { remaining: await this.#store.addKeyPackages(caller.deviceId, keyPackages, lastResort) };
+  }
+
+  async #claim(caller: Caller, deviceIds: string[]): Promise<WireResultOf<"kp.claim">> {
+    const wait = this.#claims.take(caller.userId);
+    if (wait > 0) {
+      throw new ProtocolError("rate-limited", `too many KeyPackage claims; retry in ${wait} s`, { retryAfterS: wait });
+    }
+    const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds);
+    for (const c of claimed) {
+      if (c.remaining < KEY_PACKAGE_LOW_WATER) this.#notifier.keyPackagesLow(c.deviceId, c.remaining);
+    }
+    return {
+      keyPackages: claimed.map((c) => ({ deviceId: c.deviceId, userId: c.userId, keyPackage: toBase64(c.keyPackage) })),
+      missing,
+    };
+  }
+
+  async #createGroup(
+    caller: Caller,
+    frame: Extract<AuthedFrame, { type: "group.create" }>,
+  ): Promise<WireResultOf<"group.create">> {
+    if (frame.members.length > 0 && !frame.welcome) {
+      throw new ProtocolError("bad-request", "a group created with members needs the Welcome for them");
+    }
+    const welcome = frame.welcome && this.#outgoing(caller, "welcome", frame.groupId, frame.epoch, frame.welcome, frame.members, derivedId(`welcome\0${frame.groupId}`));
+    const outcome = await this.#store.createGroup(frame.groupId, frame.epoch, caller, frame.members, welcome);
+    if (outcome.status === "exists") throw new ProtocolError("group-exists", "a group with that id already exists");
+    if (outcome.status === "created") {
+      this.#notifier.enqueued(outcome.enqueued);
+      this.#log.info("group.created", { group: frame.groupId, members: frame.members.length + 1 });
+    }
+    return { groupId: frame.groupId, epoch: outcome.epoch };
+  }
+
+  async #commit(caller: Caller, frame: Extract<AuthedFrame, { type: "group.commit" }>): Promise<WireResultOf<"group.commit">> {
+    if (frame.add.length > 0 && !frame.welcome) {
+      throw new ProtocolError("bad-request", "a commit that adds devices needs the Welcome for them");
+    }
+    const messageId = commitMessageId(frame.groupId, frame.epoch, caller.deviceId);
+    const commit = this.#outgoing(caller, "commit", frame.groupId, frame.epoch, frame.commit, [], messageId);
+    const welcome = frame.welcome && this.#outgoing(caller, "welcome", frame.groupId, frame.epoch + 1, frame.welcome, frame.add, derivedId(`welcome\0${messageId}`));
+    const outcome = await this.#store.applyCommit(frame.groupId, frame.epoch, frame.add, frame.remove, commit, welcome);
+    switch (outcome.status) {
+      case "not-found":
+        throw new ProtocolError("not-found", "no such group");
+      case "not-member":
+        throw new ProtocolError("not-member", "this device is not a member of that group");
+      case "stale-epoch":
+        throw new ProtocolError("stale-epoch", `the group is at epoch ${outcome.epoch}; process pending messages and retry`, {
+          epoch: outcome.epoch,
+        });
+      case "accepted":
+        this.#notifier.enqueued(outcome.enqueued);
+        return { groupId: frame.groupId, epoch: outcome.epoch };
+      case "duplicate":
+        return { groupId: frame.groupId, epoch: outcome.epoch };
+    }
+  }
+
+  async #send(caller: Caller, frame: Extract<AuthedFrame, { type: "send" }>): Promise<WireResultOf<"send">> {
+    if (frame.data.length > this.#limits.maxMessageBytes) {
+      throw new ProtocolError("too-large", `message is ${frame.data.length} bytes; the limit is ${this.#limits.maxMessageBytes}`, {
+        limit: this.#limits.maxMessageBytes,
+      });
+    }
+    const outcome = await this.#store.acceptMessage({
+      kind: "message",
+      groupId: frame.groupId,
+      messageId: frame.messageId,
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      epoch: frame.epoch,
+      data: frame.data,
+      sentAt: this.#now(),
+    });
+    switch (outcome.status) {
+      case "not-member":
+        throw new ProtocolError("not-member", "this device is not a member of that group");
+      case "stale-epoch":
+        throw new ProtocolError("stale-epoch", `the group is at epoch ${outcome.epoch}; process pending messages and retry`, {
+          epoch: outcome.epoch,
+        });
+      case "group-outdated":
+        throw new ProtocolError("group-outdated", "the group must first add the members' new devices and remove revoked ones", {
+          missingDevices: outcome.missingDevices,
+          revokedDevices: outcome.revokedDevices,
+        });
+      case "accepted":
+        this.#notifier.enqueued(outcome.enqueued);
+        return { messageId: frame.messageId, sentAt: outcome.sentAt, duplicate: false };
+      case "duplicate":
+        return { messageId: frame.messageId, sentAt: outcome.sentAt, duplicate: true };
+    }
+  }
+
+  #outgoing(
+    caller: Caller,
+    kind: OutgoingMessage["kind"],
+    groupId: string,
+    epoch: number,
+    data: Uint8Array,
+    recipients: string[],
+    messageId: string,
+  ): OutgoingMessage {
+    return {
+      kind,
+      groupId,
+      messageId,
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      epoch,
+      data,
+      sentAt: this.#now(),
+      recipients,
+    };
+  }
+}
+
+/**
+ * A commit's id is derived from (group, epoch, committer): a device commits at most once per epoch, so a
+ * resend after a lost answer is recognised as the same commit and answered as before.
+ */
+function commitMessageId(groupId: string, epoch: number, deviceId: string): string {
+  return derivedId(`commit\0${groupId}\0${epoch}\0${deviceId}`);
+}
+
+function derivedId(input: string): string {
+  return createHash("sha256").update(input).digest().subarray(0, 16).toString("base64url");
+}
+
+function directoryDevice(d: DeviceRecord): { deviceId: string; userId: string; signatureKey: string; revoked: boolean } {
+  return { deviceId: d.deviceId, userId: d.userId, signatureKey: toBase64(d.signatureKey), revoked: d.revokedAt !== null };
+}
+
+function directoryUser(user: UserRecord, devices: DeviceRecord[]): WireResultOf<"dir.users">["users"][number] {
+  return { userId: user.userId, username: user.username, devices: devices.map(directoryDevice) };
+}

@@ -1,0 +1,31 @@
+/** A fixed-window counter per key. Memory is bounded by pruning windows that have ended. */
+export class RateLimiter {
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #now: () => number;
+  #windows = new Map<string, { start: number; count: number }>();
+
+  constructor(limit: number, windowMs: number, now: () => number = Date.now) {
+    this.#limit = limit;
+    this.#windowMs = windowMs;
+    this.#now = now;
+  }
+
+  /** Counts one event for `key`; returns 0 if allowed, else the seconds until the window resets. */
+  take(key: string): number {
+    const now = this.#now();
+    if (this.#windows.size > 10_000) this.#prune(now);
+    let w = this.#windows.get(key);
+    if (!w || now - w.start >= this.#windowMs) {
+      w = { start: now, count: 0 };
+      this.#windows.set(key, w);
+    }
+    if (w.count >= this.#limit) return Math.max(1, Math.ceil((w.start + this.#windowMs - now) / 1000));
+    w.count++;
+    return 0;
+  }
+
+  #prune(now: number): void {
+    for (const [k, w] of this.#windows) if (now - w.start >= this.#windowMs) this.#windows.delete(k);
+  }
+}

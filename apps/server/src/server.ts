@@ -1,0 +1,328 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  API_PREFIX,
+  type AuthRequest,
+  AuthRequest as AuthRequestSchema,
+  type AuthResponse,
+  type DeviceListResponse,
+  type ErrorCode,
+  httpStatusFor,
+  type HealthResponse,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  toBase64Url,
+  WS_PATH,
+} from "@sori/protocol";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { ServerConfig } from "./config.ts";
+import { Connection } from "./connection.ts";
+import { type Caller, DeliveryService } from "./delivery-service.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./password.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import { SqliteStore } from "./store/sqlite-store.ts";
+import type { Enqueued, Store } from "./store/store.ts";
+import { StoreError } from "./store/store-error.ts";
+
+export const SERVER_VERSION = "0.1.0";
+
+/** A running server. */
+export type RunningServer = {
+  url: string;
+  port: number;
+  store: Store;
+  close(): Promise<void>;
+};
+
+const newId = (): string => toBase64Url(randomBytes(16));
+const hashToken = (token: string): string => createHash("sha256").update(token).digest("base64url");
+
+/** Starts the HTTP API and WebSocket endpoint on one port, backed by the embedded SQLite store. */
+export async function startServer(config: ServerConfig, logger?: Logger): Promise<RunningServer> {
+  const log = logger ?? createLogger(config.logLevel);
+  const store: Store = new SqliteStore({ dataDir: config.dataDir, durability: config.durability });
+  const limits = config.limits;
+  const connections = new Map<string, Connection>();
+  const perUser = new Map<string, Set<Connection>>();
+
+  const service = new DeliveryService(store, limits, log, {
+    enqueued: (entries: Enqueued) => {
+      for (const { deviceId, delivery } of entries) connections.get(deviceId)?.offer(delivery);
+    },
+    keyPackagesLow: (deviceId, remaining) => connections.get(deviceId)?.notify({ type: "kp.low", remaining }),
+  });
+
+  const loginLimiter = new RateLimiter(limits.loginAttemptsPerMinute, 60_000);
+  const loginAddressLimiter = new RateLimiter(limits.loginAttemptsPerMinute * 10, 60_000);
+  const registerLimiter = new RateLimiter(limits.registrationsPerMinute, 60_000);
+
+  const authenticateToken = async (token: string): Promise<Caller | undefined> => {
+    const session = await store.findSession(hashToken(token), Date.now());
+    if (!session) return undefined;
+    const [user] = await store.usersById([session.userId]);
+    if (!user) return undefined;
+    return { userId: session.userId, deviceId: session.deviceId, username: user.user.username };
+  };
+
+  const dropDevice = (deviceId: string, reason: string): void => {
+    connections.get(deviceId)?.close(4003, reason);
+  };
+
+  // --- HTTP ---------------------------------------------------------------------------------
+
+  const readJson = async (req: IncomingMessage): Promise<unknown> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limits.maxFrameBytes) {
+        throw new ProtocolError("too-large", `request body exceeds ${limits.maxFrameBytes} bytes`, { limit: limits.maxFrameBytes });
+      }
+      chunks.push(chunk);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      throw new ProtocolError("bad-request", "request body is not valid JSON");
+    }
+  };
+
+  const parseAuthRequest = (body: unknown): AuthRequest => {
+    const parsed = AuthRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const why = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      throw new ProtocolError("bad-request", `invalid request: ${why}`);
+    }
+    return parsed.data;
+  };
+
+  const bearer = async (req: IncomingMessage): Promise<Caller & { tokenHash: string }> => {
+    const header = req.headers.authorization ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7) : "";
+    const caller = token ? await authenticateToken(token) : undefined;
+    if (!caller) throw new ProtocolError("unauthenticated", "missing, invalid, expired or revoked session token");
+    return { ...caller, tokenHash: hashToken(token) };
+  };
+
+  const newSession = (deviceId: string): { token: string; session: Parameters<Store["addDevice"]>[1] } => {
+    const token = toBase64Url(randomBytes(32));
+    const now = Date.now();
+    return { token, session: { tokenHash: hashToken(token), deviceId, createdAt: now, expiresAt: now + config.sessionTtlDays * 86_400_000 } };
+  };
+
+  const register = async (req: IncomingMessage): Promise<AuthResponse> => {
+    const wait = registerLimiter.take(req.socket.remoteAddress ?? "?");
+    if (wait > 0) throw new ProtocolError("rate-limited", `too many registrations; retry in ${wait} s`, { retryAfterS: wait });
+    const body = parseAuthRequest(await readJson(req));
+    const userId = newId();
+    const deviceId = newId();
+    const now = Date.now();
+    const { token, session } = newSession(deviceId);
+    const outcome = await store.createUserWithDevice(
+      { userId, username: body.username, passwordHash: await hashPassword(body.password), createdAt: now },
+      { deviceId, userId, name: body.device.name, signatureKey: body.device.signatureKey, keyPackages: body.device.keyPackages, lastResortKeyPackage: body.device.lastResortKeyPackage, createdAt: now },
+      session,
+    );
+    if (outcome === "username-taken") throw new ProtocolError("username-taken", `the username "${body.username}" is taken`);
+    log.info("account.registered", { user: userId, device: deviceId });
+    return { userId, username: body.username, deviceId, token };
+  };
+
+  const login = async (req: IncomingMessage): Promise<AuthResponse> => {
+    const body = parseAuthRequest(await readJson(req));
+    const wait = Math.max(loginLimiter.take(body.username.toLowerCase()), loginAddressLimiter.take(req.socket.remoteAddress ?? "?"));
+    if (wait > 0) throw new ProtocolError("rate-limited", `too many login attempts; retry in ${wait} s`, { retryAfterS: wait });
+    const user = await store.findUserByUsername(body.username);
+    // Verify against a dummy hash for unknown users so the answer takes as long either way.
+    const ok = await verifyPassword(body.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+    if (!user || !ok) {
+      log.info("account.login_failed", {});
+      throw new ProtocolError("auth-failed", "wrong username or password");
+    }
+    const deviceId = newId();
+    const now = Date.now();
+    const { token, session } = newSession(deviceId);
+    const enqueued = await store.addDevice(
+      { deviceId, userId: user.userId, name: body.device.name, signatureKey: body.device.signatureKey, keyPackages: body.device.keyPackages, lastResortKeyPackage: body.device.lastResortKeyPackage, createdAt: now },
+      session,
+      { kind: "device-added", groupId: null, messageId: newId(), senderUserId: user.userId, senderDeviceId: deviceId, epoch: null, data: null, sentAt: now, recipients: [] },
+    );
+    for (const { deviceId: d, delivery } of enqueued) connections.get(d)?.offer(delivery);
+    log.info("account.device_added", { user: user.userId, device: deviceId });
+    return { userId: user.userId, username: user.username, deviceId, token };
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const method = req.method ?? "GET";
+    const json = (status: number, body: unknown): void => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+      res.end(text);
+    };
+    if (path === "/healthz" && method === "GET") {
+      json(200, { ok: true, version: SERVER_VERSION, protocol: PROTOCOL_VERSION } satisfies HealthResponse);
+      return;
+    }
+    if (path === `${API_PREFIX}/register` && method === "POST") return json(201, await register(req));
+    if (path === `${API_PREFIX}/login` && method === "POST") return json(200, await login(req));
+    if (path === `${API_PREFIX}/logout` && method === "POST") {
+      const caller = await bearer(req);
+      await store.revokeDevice(caller.deviceId, Date.now());
+      dropDevice(caller.deviceId, "logged out");
+      log.info("account.logout", { device: caller.deviceId });
+      res.writeHead(204).end();
+      return;
+    }
+    if (path === `${API_PREFIX}/devices` && method === "GET") {
+      const caller = await bearer(req);
+      const devices = (await store.listDevices(caller.userId)).filter((d) => d.revokedAt === null);
+      json(200, {
+        devices: devices.map((d) => ({ deviceId: d.deviceId, name: d.name, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt, current: d.deviceId === caller.deviceId })),
+      } satisfies DeviceListResponse);
+      return;
+    }
+    const revoke = path.match(/^\/api\/v1\/devices\/([A-Za-z0-9_-]{16,43})$/);
+    if (revoke && method === "DELETE") {
+      const caller = await bearer(req);
+      const target = revoke[1]!;
+      const own = (await store.listDevices(caller.userId)).some((d) => d.deviceId === target && d.revokedAt === null);
+      if (!own) throw new ProtocolError("not-found", "no such device on this account");
+      await store.revokeDevice(target, Date.now());
+      dropDevice(target, "device revoked");
+      log.info("account.device_revoked", { device: target, by: caller.deviceId });
+      res.writeHead(204).end();
+      return;
+    }
+    if (path.startsWith(API_PREFIX) || path === "/healthz") throw new ProtocolError("not-found", `no endpoint ${method} ${path}`);
+    res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+    res.end("Sori server. The web app is not part of this build yet; use the `sori` CLI.\n");
+  };
+
+  const httpServer: Server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      let e: ProtocolError;
+      if (error instanceof ProtocolError) e = error;
+      else if (error instanceof StoreError) e = new ProtocolError("storage-unavailable", "the server could not store this; retry later");
+      else {
+        log.error("http.failed", { path: req.url?.split("?")[0], error: error instanceof Error ? error.name : "unknown" });
+        e = new ProtocolError("internal", "internal server error");
+      }
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const code: ErrorCode = e.code;
+      res.writeHead(httpStatusFor(code), { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ error: { code, message: e.message, ...(Object.keys(e.details).length ? { details: e.details } : {}) } }));
+    });
+  });
+
+  // --- WebSocket --------------------------------------------------------------------------------
+
+  // ws enforces a hard cap far above our limit, so a frame between the two gets a typed
+  // "too-large" error frame instead of a dropped connection.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes * 4, perMessageDeflate: false });
+
+  const hooks = {
+    authenticate: authenticateToken,
+    attach: (conn: Connection): ProtocolError | undefined => {
+      const caller = conn.caller!;
+      const mine = perUser.get(caller.userId) ?? new Set<Connection>();
+      const previous = connections.get(caller.deviceId);
+      // One connection per device: a reconnect replaces a half-dead old socket.
+      if (previous && previous !== conn) previous.close(4000, "replaced by a newer connection of this device");
+      if (mine.size >= limits.connectionsPerAccount) {
+        return new ProtocolError("too-many-connections", `at most ${limits.connectionsPerAccount} connections per account`);
+      }
+      mine.add(conn);
+      perUser.set(caller.userId, mine);
+      connections.set(caller.deviceId, conn);
+      void store.touchDevice(caller.deviceId, Date.now()).catch(() => undefined);
+      return undefined;
+    },
+    detach: (conn: Connection): void => {
+      const caller = conn.caller!;
+      if (connections.get(caller.deviceId) === conn) connections.delete(caller.deviceId);
+      const mine = perUser.get(caller.userId);
+      mine?.delete(conn);
+      if (mine && mine.size === 0) perUser.delete(caller.userId);
+    },
+  };
+
+  httpServer.on("upgrade", (req, socket, head) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path !== WS_PATH) {
+      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const conn = new Connection(
+        {
+          send: (text) => ws.send(text),
+          close: (code, reason) => ws.close(code, reason),
+          bufferedAmount: () => ws.bufferedAmount,
+        },
+        service,
+        store,
+        hooks,
+        log,
+        { window: limits.deliveryWindow, maxFrameBytes: limits.maxFrameBytes },
+      );
+      let alive = true;
+      ws.on("pong", () => {
+        alive = true;
+      });
+      const heartbeat = setInterval(() => {
+        if (!alive) {
+          ws.terminate();
+          return;
+        }
+        alive = false;
+        ws.ping();
+      }, 30_000);
+      ws.on("message", (data, isBinary) => {
+        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        if (isBinary) {
+          ws.send(JSON.stringify({ type: "error", code: "bad-frame", message: "binary frames are not supported; send JSON text" }));
+          return;
+        }
+        void conn.receive(buf.toString("utf8"), buf.length);
+      });
+      ws.on("close", () => {
+        clearInterval(heartbeat);
+        conn.closed();
+      });
+      ws.on("error", () => {
+        clearInterval(heartbeat);
+        conn.closed();
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  log.info("server.listening", { url, data: config.dataDir, durability: config.durability });
+
+  return {
+    url,
+    port,
+    store,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await store.close();
+      log.info("server.stopped", {});
+    },
+  };
+}

@@ -1,0 +1,560 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DeliveryKind } from "@sori/protocol";
+import { SCHEMA_SQL, SCHEMA_VERSION } from "./sqlite-schema.ts";
+import type {
+  CommitOutcome,
+  CreateGroupOutcome,
+  DeviceRecord,
+  Enqueued,
+  GroupRecord,
+  NewDevice,
+  NewSession,
+  OutgoingMessage,
+  QueuedDelivery,
+  SendOutcome,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from "./store.ts";
+import { StoreError } from "./store-error.ts";
+
+export type SqliteStoreOptions = {
+  dataDir: string;
+  /** "full" fsyncs every batch commit (survives power loss); "normal" survives process crashes only. */
+  durability: "full" | "normal";
+};
+
+type Row = Record<string, unknown>;
+type PendingWrite = { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+
+const DB_FILE = "sori.db";
+
+/**
+ * The default store: one SQLite file in WAL mode. Writes from one event-loop turn are grouped into a
+ * single transaction (each in its own savepoint), so one fsync covers many messages while every
+ * promise still resolves only after its write is durable.
+ */
+export class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  readonly #stmts = new Map<string, StatementSync>();
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    this.#db = new DatabaseSync(join(options.dataDir, DB_FILE));
+    this.#db.exec("PRAGMA journal_mode = WAL");
+    this.#db.exec(`PRAGMA synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`);
+    this.#db.exec("PRAGMA foreign_keys = ON");
+    this.#db.exec("PRAGMA busy_timeout = 5000");
+    this.#db.exec(SCHEMA_SQL);
+    const version = this.#get("SELECT value FROM meta WHERE key = 'schema'")?.value;
+    if (version === undefined) {
+      this.#run("INSERT INTO meta (key, value) VALUES ('schema', ?)", String(SCHEMA_VERSION));
+    } else if (Number(version) > SCHEMA_VERSION) {
+      throw new StoreError("schema-too-new", `database schema ${version} is newer than this server (${SCHEMA_VERSION})`);
+    }
+  }
+
+  /** The database file, for tests that inspect what is at rest. */
+  static databaseFiles(dataDir: string): string[] {
+    return [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`].map((f) => join(dataDir, f));
+  }
+
+  // --- plumbing -------------------------------------------------------------------------------
+
+  #stmt(sql: string): StatementSync {
+    let stmt = this.#stmts.get(sql);
+    if (!stmt) {
+      stmt = this.#db.prepare(sql);
+      this.#stmts.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #get(sql: string, ...params: (string | number | Uint8Array | null)[]): Row | undefined {
+    return this.#stmt(sql).get(...params) as Row | undefined;
+  }
+
+  #all(sql: string, ...params: (string | number | Uint8Array | null)[]): Row[] {
+    return this.#stmt(sql).all(...params) as Row[];
+  }
+
+  #run(sql: string, ...params: (string | number | Uint8Array | null)[]): { changes: number; lastId: number } {
+    const r = this.#stmt(sql).run(...params);
+    return { changes: Number(r.changes), lastId: Number(r.lastInsertRowid) };
+  }
+
+  #write<T>(run: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreError("closed", "store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      for (const w of batch) w.reject(new StoreError("unavailable", "database is unavailable", { cause: error }));
+      return;
+    }
+    for (const w of batch) {
+      this.#db.exec("SAVEPOINT w");
+      try {
+        const value = w.run();
+        this.#db.exec("RELEASE w");
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        this.#db.exec("ROLLBACK TO w");
+        this.#db.exec("RELEASE w");
+        outcomes.push({ ok: false, value: error });
+      }
+    }
+    try {
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // The failed COMMIT may already have rolled back; nothing was acknowledged either way.
+      }
+      for (const w of batch) w.reject(new StoreError("unavailable", "could not commit to the database", { cause: error }));
+      return;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) w.resolve(o.value);
+      else w.reject(o.value);
+    });
+  }
+
+  // --- accounts ---------------------------------------------------------------------------------
+
+  createUserWithDevice(user: UserRecord, device: NewDevice, session: NewSession): Promise<"created" | "username-taken"> {
+    return this.#write(() => {
+      const key = user.username.toLowerCase();
+      if (this.#get("SELECT 1 AS x FROM users WHERE username_key = ?", key)) return "username-taken" as const;
+      this.#run(
+        "INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        user.userId,
+        user.username,
+        key,
+        user.passwordHash,
+        user.createdAt,
+      );
+      this.#insertDevice(device);
+      this.#insertSession(session);
+      return "created" as const;
+    });
+  }
+
+  #insertDevice(device: NewDevice): void {
+    this.#run(
+      "INSERT INTO devices (id, user_id, name, signature_key, created_at) VALUES (?, ?, ?, ?, ?)",
+      device.deviceId,
+      device.userId,
+      device.name,
+      device.signatureKey,
+      device.createdAt,
+    );
+    for (const kp of device.keyPackages) this.#run("INSERT INTO key_packages (device_id, data) VALUES (?, ?)", device.deviceId, kp);
+    this.#run(
+      "INSERT INTO key_packages (device_id, data, last_resort) VALUES (?, ?, 1)",
+      device.deviceId,
+      device.lastResortKeyPackage,
+    );
+  }
+
+  #insertSession(session: NewSession): void {
+    this.#run(
+      "INSERT INTO sessions (token_hash, device_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      session.tokenHash,
+      session.deviceId,
+      session.createdAt,
+      session.expiresAt,
+    );
+  }
+
+  findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = this.#get("SELECT * FROM users WHERE username_key = ?", username.toLowerCase());
+    return Promise.resolve(row ? toUser(row) : undefined);
+  }
+
+  addDevice(device: NewDevice, session: NewSession, notice: OutgoingMessage): Promise<Enqueued> {
+    return this.#write(() => {
+      this.#insertDevice(device);
+      this.#insertSession(session);
+      const others = this.#all(
+        "SELECT id FROM devices WHERE user_id = ? AND id != ? AND revoked_at IS NULL",
+        device.userId,
+        device.deviceId,
+      ).map((r) => String(r.id));
+      return others.length > 0 ? this.#enqueue({ ...notice, recipients: others }) : [];
+    });
+  }
+
+  findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined> {
+    const row = this.#get(
+      `SELECT s.device_id, s.expires_at, d.user_id FROM sessions s JOIN devices d ON d.id = s.device_id
+       WHERE s.token_hash = ? AND d.revoked_at IS NULL`,
+      tokenHash,
+    );
+    if (!row || Number(row.expires_at) <= now) return Promise.resolve(undefined);
+    return Promise.resolve({
+      deviceId: String(row.device_id),
+      userId: String(row.user_id),
+      expiresAt: Number(row.expires_at),
+    });
+  }
+
+  deleteSession(tokenHash: string): Promise<void> {
+    return this.#write(() => {
+      this.#run("DELETE FROM sessions WHERE token_hash = ?", tokenHash);
+    });
+  }
+
+  revokeDevice(deviceId: string, now: number): Promise<void> {
+    return this.#write(() => {
+      this.#run("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, deviceId);
+      this.#run("DELETE FROM sessions WHERE device_id = ?", deviceId);
+      this.#run("DELETE FROM key_packages WHERE device_id = ?", deviceId);
+      this.#ackRange(deviceId, Number.MAX_SAFE_INTEGER);
+    });
+  }
+
+  listDevices(userId: string): Promise<DeviceRecord[]> {
+    return Promise.resolve(this.#all("SELECT * FROM devices WHERE user_id = ? ORDER BY created_at", userId).map(toDevice));
+  }
+
+  touchDevice(deviceId: string, now: number): Promise<void> {
+    return this.#write(() => {
+      this.#run("UPDATE devices SET last_seen_at = ? WHERE id = ?", now, deviceId);
+    });
+  }
+
+  // --- KeyPackages ------------------------------------------------------------------------------
+
+  addKeyPackages(deviceId: string, keyPackages: Uint8Array[], lastResort: Uint8Array | undefined): Promise<number> {
+    return this.#write(() => {
+      for (const kp of keyPackages) this.#run("INSERT INTO key_packages (device_id, data) VALUES (?, ?)", deviceId, kp);
+      if (lastResort) {
+        this.#run("DELETE FROM key_packages WHERE device_id = ? AND last_resort = 1", deviceId);
+        this.#run("INSERT INTO key_packages (device_id, data, last_resort) VALUES (?, ?, 1)", deviceId, lastResort);
+      }
+      return this.#countOneTime(deviceId);
+    });
+  }
+
+  #countOneTime(deviceId: string): number {
+    return Number(this.#get("SELECT count(*) AS n FROM key_packages WHERE device_id = ? AND last_resort = 0", deviceId)?.n);
+  }
+
+  keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }> {
+    const lr = this.#get("SELECT 1 AS x FROM key_packages WHERE device_id = ? AND last_resort = 1", deviceId);
+    return Promise.resolve({ remaining: this.#countOneTime(deviceId), hasLastResort: lr !== undefined });
+  }
+
+  claimKeyPackages(deviceIds: string[]): ReturnType<Store["claimKeyPackages"]> {
+    return this.#write(() => {
+      const claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[] = [];
+      const missing: string[] = [];
+      for (const deviceId of new Set(deviceIds)) {
+        const device = this.#get("SELECT user_id FROM devices WHERE id = ? AND revoked_at IS NULL", deviceId);
+        // One-time packages first; the last-resort one is handed out without being consumed.
+        const kp = device
+          ? this.#get(
+              "SELECT id, data, last_resort FROM key_packages WHERE device_id = ? ORDER BY last_resort, id LIMIT 1",
+              deviceId,
+            )
+          : undefined;
+        if (!device || !kp) {
+          missing.push(deviceId);
+          continue;
+        }
+        if (Number(kp.last_resort) === 0) this.#run("DELETE FROM key_packages WHERE id = ?", Number(kp.id));
+        claimed.push({
+          deviceId,
+          userId: String(device.user_id),
+          keyPackage: kp.data as Uint8Array,
+          remaining: this.#countOneTime(deviceId),
+        });
+      }
+      return { claimed, missing };
+    });
+  }
+
+  // --- directory --------------------------------------------------------------------------------
+
+  usersByUsername(usernames: string[]): ReturnType<Store["usersByUsername"]> {
+    const out = [];
+    for (const name of new Set(usernames.map((u) => u.toLowerCase()))) {
+      const row = this.#get("SELECT * FROM users WHERE username_key = ?", name);
+      if (row) out.push(this.#withDevices(toUser(row)));
+    }
+    return Promise.resolve(out);
+  }
+
+  usersById(userIds: string[]): ReturnType<Store["usersById"]> {
+    const out = [];
+    for (const id of new Set(userIds)) {
+      const row = this.#get("SELECT * FROM users WHERE id = ?", id);
+      if (row) out.push(this.#withDevices(toUser(row)));
+    }
+    return Promise.resolve(out);
+  }
+
+  #withDevices(user: UserRecord): { user: UserRecord; devices: DeviceRecord[] } {
+    const devices = this.#all("SELECT * FROM devices WHERE user_id = ? ORDER BY created_at", user.userId).map(toDevice);
+    return { user, devices };
+  }
+
+  devicesById(deviceIds: string[]): Promise<DeviceRecord[]> {
+    const out: DeviceRecord[] = [];
+    for (const id of new Set(deviceIds)) {
+      const row = this.#get("SELECT * FROM devices WHERE id = ?", id);
+      if (row) out.push(toDevice(row));
+    }
+    return Promise.resolve(out);
+  }
+
+  // --- groups (MLS Delivery Service) ------------------------------------------------------------
+
+  createGroup(
+    groupId: string,
+    epoch: number,
+    creator: { deviceId: string; userId: string },
+    members: string[],
+    welcome: OutgoingMessage | undefined,
+  ): Promise<CreateGroupOutcome> {
+    return this.#write((): CreateGroupOutcome => {
+      const existing = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
+      if (existing) {
+        const mine = welcome && this.#get("SELECT 1 AS x FROM seen WHERE sender_device = ? AND message_id = ?", creator.deviceId, welcome.messageId);
+        if (mine) return { status: "duplicate", epoch: Number(existing.epoch) };
+        return { status: "exists" };
+      }
+      const now = welcome?.sentAt ?? Date.now();
+      this.#run("INSERT INTO groups (id, epoch, created_at) VALUES (?, ?, ?)", groupId, epoch, now);
+      const all = new Set([creator.deviceId, ...members]);
+      for (const d of all) this.#insertMember(groupId, d);
+      if (!welcome) return { status: "created", epoch, enqueued: [] };
+      this.#markSeen(creator.deviceId, welcome.messageId, now, epoch);
+      return { status: "created", epoch, enqueued: this.#enqueue(welcome) };
+    });
+  }
+
+  #insertMember(groupId: string, deviceId: string): void {
+    const device = this.#get("SELECT revoked_at FROM devices WHERE id = ?", deviceId);
+    if (!device) throw new StoreError("unknown-device", "a member device does not exist");
+    this.#run("INSERT OR IGNORE INTO group_members (group_id, device_id) VALUES (?, ?)", groupId, deviceId);
+  }
+
+  getGroup(groupId: string): Promise<GroupRecord | undefined> {
+    const group = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
+    if (!group) return Promise.resolve(undefined);
+    return Promise.resolve({ groupId, epoch: Number(group.epoch), members: this.#members(groupId) });
+  }
+
+  #members(groupId: string): GroupRecord["members"] {
+    return this.#all(
+      `SELECT gm.device_id, d.user_id, d.revoked_at FROM group_members gm JOIN devices d ON d.id = gm.device_id
+       WHERE gm.group_id = ?`,
+      groupId,
+    ).map((r) => ({ deviceId: String(r.device_id), userId: String(r.user_id), revoked: r.revoked_at !== null }));
+  }
+
+  groupsOfDevice(deviceId: string): Promise<{ groupId: string; epoch: number }[]> {
+    return Promise.resolve(
+      this.#all(
+        "SELECT g.id, g.epoch FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.device_id = ? ORDER BY g.created_at",
+        deviceId,
+      ).map((r) => ({ groupId: String(r.id), epoch: Number(r.epoch) })),
+    );
+  }
+
+  applyCommit(
+    groupId: string,
+    fromEpoch: number,
+    add: string[],
+    remove: string[],
+    commit: OutgoingMessage,
+    welcome: OutgoingMessage | undefined,
+  ): Promise<CommitOutcome> {
+    return this.#write((): CommitOutcome => {
+      const group = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
+      if (!group) return { status: "not-found" };
+      const seen = this.#get(
+        "SELECT epoch FROM seen WHERE sender_device = ? AND message_id = ?",
+        commit.senderDeviceId,
+        commit.messageId,
+      );
+      if (seen) return { status: "duplicate", epoch: Number(seen.epoch) };
+      const members = this.#members(groupId);
+      if (!members.some((m) => m.deviceId === commit.senderDeviceId && !m.revoked)) return { status: "not-member" };
+      const epoch = Number(group.epoch);
+      if (epoch !== fromEpoch) return { status: "stale-epoch", epoch };
+      const newEpoch = epoch + 1;
+      // Every current member except the committer processes the commit, removed ones included,
+      // so they learn they are out.
+      const recipients = members.filter((m) => m.deviceId !== commit.senderDeviceId && !m.revoked).map((m) => m.deviceId);
+      for (const d of remove) this.#run("DELETE FROM group_members WHERE group_id = ? AND device_id = ?", groupId, d);
+      for (const d of add) this.#insertMember(groupId, d);
+      this.#run("UPDATE groups SET epoch = ? WHERE id = ?", newEpoch, groupId);
+      this.#markSeen(commit.senderDeviceId, commit.messageId, commit.sentAt, newEpoch);
+      const enqueued = recipients.length > 0 ? this.#enqueue({ ...commit, recipients }) : [];
+      if (welcome && add.length > 0) enqueued.push(...this.#enqueue({ ...welcome, recipients: add }));
+      return { status: "accepted", epoch: newEpoch, enqueued };
+    });
+  }
+
+  acceptMessage(message: Omit<OutgoingMessage, "recipients">): Promise<SendOutcome> {
+    return this.#write((): SendOutcome => {
+      const seen = this.#get(
+        "SELECT accepted_at FROM seen WHERE sender_device = ? AND message_id = ?",
+        message.senderDeviceId,
+        message.messageId,
+      );
+      if (seen) return { status: "duplicate", sentAt: Number(seen.accepted_at) };
+      const groupId = message.groupId ?? "";
+      const group = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
+      const members = group ? this.#members(groupId) : [];
+      if (!members.some((m) => m.deviceId === message.senderDeviceId && !m.revoked)) return { status: "not-member" };
+      const epoch = Number(group?.epoch);
+      if (message.epoch !== epoch) return { status: "stale-epoch", epoch };
+      // Every active device of every member user must be in the group before anyone may send,
+      // so a device that logged in receives everything sent after its login.
+      const revokedDevices = members.filter((m) => m.revoked).map((m) => m.deviceId);
+      const memberIds = new Set(members.map((m) => m.deviceId));
+      const missingDevices: string[] = [];
+      for (const userId of new Set(members.map((m) => m.userId))) {
+        for (const r of this.#all("SELECT id FROM devices WHERE user_id = ? AND revoked_at IS NULL", userId)) {
+          if (!memberIds.has(String(r.id))) missingDevices.push(String(r.id));
+        }
+      }
+      if (missingDevices.length > 0 || revokedDevices.length > 0) {
+        return { status: "group-outdated", missingDevices, revokedDevices };
+      }
+      const recipients = members.filter((m) => m.deviceId !== message.senderDeviceId).map((m) => m.deviceId);
+      this.#markSeen(message.senderDeviceId, message.messageId, message.sentAt, epoch);
+      const enqueued = recipients.length > 0 ? this.#enqueue({ ...message, recipients }) : [];
+      return { status: "accepted", sentAt: message.sentAt, enqueued };
+    });
+  }
+
+  #markSeen(deviceId: string, messageId: string, at: number, epoch: number): void {
+    this.#run("INSERT INTO seen (sender_device, message_id, accepted_at, epoch) VALUES (?, ?, ?, ?)", deviceId, messageId, at, epoch);
+  }
+
+  #enqueue(m: OutgoingMessage): Enqueued {
+    const { lastId: rowId } = this.#run(
+      `INSERT INTO messages (kind, group_id, message_id, sender_user, sender_device, epoch, data, sent_at, remaining)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      m.kind,
+      m.groupId,
+      m.messageId,
+      m.senderUserId,
+      m.senderDeviceId,
+      m.epoch,
+      m.data,
+      m.sentAt,
+      m.recipients.length,
+    );
+    return m.recipients.map((deviceId) => {
+      const { lastId: seq } = this.#run("INSERT INTO queue (device_id, message) VALUES (?, ?)", deviceId, rowId);
+      const delivery: QueuedDelivery = {
+        seq,
+        kind: m.kind,
+        groupId: m.groupId,
+        messageId: m.messageId,
+        senderUserId: m.senderUserId,
+        senderDeviceId: m.senderDeviceId,
+        epoch: m.epoch,
+        data: m.data,
+        sentAt: m.sentAt,
+      };
+      return { deviceId, delivery };
+    });
+  }
+
+  // --- queues -----------------------------------------------------------------------------------
+
+  pending(deviceId: string, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
+    const rows = this.#all(
+      `SELECT q.seq, m.kind, m.group_id, m.message_id, m.sender_user, m.sender_device, m.epoch, m.data, m.sent_at
+       FROM queue q JOIN messages m ON m.id = q.message
+       WHERE q.device_id = ? AND q.seq > ? ORDER BY q.seq LIMIT ?`,
+      deviceId,
+      afterSeq,
+      limit,
+    );
+    return Promise.resolve(
+      rows.map((r) => ({
+        seq: Number(r.seq),
+        kind: String(r.kind) as DeliveryKind,
+        groupId: r.group_id === null ? null : String(r.group_id),
+        messageId: String(r.message_id),
+        senderUserId: String(r.sender_user),
+        senderDeviceId: String(r.sender_device),
+        epoch: r.epoch === null ? null : Number(r.epoch),
+        data: (r.data as Uint8Array | null) ?? null,
+        sentAt: Number(r.sent_at),
+      })),
+    );
+  }
+
+  ack(deviceId: string, upTo: number): Promise<number> {
+    return this.#write(() => this.#ackRange(deviceId, upTo));
+  }
+
+  #ackRange(deviceId: string, upTo: number): number {
+    const rows = this.#all("SELECT seq, message FROM queue WHERE device_id = ? AND seq <= ?", deviceId, upTo);
+    for (const r of rows) {
+      this.#run("DELETE FROM queue WHERE seq = ?", Number(r.seq));
+      const left = this.#get("UPDATE messages SET remaining = remaining - 1 WHERE id = ? RETURNING remaining", Number(r.message));
+      if (left && Number(left.remaining) <= 0) this.#run("DELETE FROM messages WHERE id = ?", Number(r.message));
+    }
+    return rows.length;
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    if (this.#flushScheduled) this.#flush();
+    this.#db.close();
+    return Promise.resolve();
+  }
+}
+
+function toUser(row: Row): UserRecord {
+  return {
+    userId: String(row.id),
+    username: String(row.username),
+    passwordHash: String(row.password_hash),
+    createdAt: Number(row.created_at),
+  };
+}
+
+function toDevice(row: Row): DeviceRecord {
+  return {
+    deviceId: String(row.id),
+    userId: String(row.user_id),
+    name: String(row.name),
+    signatureKey: row.signature_key as Uint8Array,
+    createdAt: Number(row.created_at),
+    lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}

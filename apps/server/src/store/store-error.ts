@@ -1,0 +1,11 @@
+export type StoreErrorCode = "unavailable" | "closed" | "schema-too-new" | "unknown-device";
+
+/** A failure of the storage layer. `unavailable` means nothing of the failed write was kept. */
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreError";
+    this.code = code;
+  }
+}

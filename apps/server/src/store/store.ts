@@ -1,0 +1,145 @@
+import type { DeliveryKind } from "@sori/protocol";
+
+/** A user account as stored. Passwords exist only as scrypt hashes. */
+export type UserRecord = {
+  userId: string;
+  username: string;
+  passwordHash: string;
+  createdAt: number;
+};
+
+export type DeviceRecord = {
+  deviceId: string;
+  userId: string;
+  name: string;
+  signatureKey: Uint8Array;
+  createdAt: number;
+  lastSeenAt: number | null;
+  revokedAt: number | null;
+};
+
+export type SessionRecord = {
+  deviceId: string;
+  userId: string;
+  expiresAt: number;
+};
+
+export type GroupRecord = {
+  groupId: string;
+  epoch: number;
+  members: { deviceId: string; userId: string; revoked: boolean }[];
+};
+
+/** One entry of a device's queue, as pushed to it. */
+export type QueuedDelivery = {
+  seq: number;
+  kind: DeliveryKind;
+  groupId: string | null;
+  messageId: string;
+  senderUserId: string;
+  senderDeviceId: string;
+  epoch: number | null;
+  data: Uint8Array | null;
+  sentAt: number;
+};
+
+/** A message to fan out: stored once, queued for each recipient device. */
+export type OutgoingMessage = {
+  kind: DeliveryKind;
+  groupId: string | null;
+  messageId: string;
+  senderUserId: string;
+  senderDeviceId: string;
+  epoch: number | null;
+  data: Uint8Array | null;
+  sentAt: number;
+  recipients: string[];
+};
+
+/** What a write produced: entries now queued, per recipient device, for the live push. */
+export type Enqueued = { deviceId: string; delivery: QueuedDelivery }[];
+
+export type NewDevice = {
+  deviceId: string;
+  userId: string;
+  name: string;
+  signatureKey: Uint8Array;
+  keyPackages: Uint8Array[];
+  lastResortKeyPackage: Uint8Array;
+  createdAt: number;
+};
+
+export type NewSession = { tokenHash: string; deviceId: string; createdAt: number; expiresAt: number };
+
+export type SendOutcome =
+  | { status: "accepted"; sentAt: number; enqueued: Enqueued }
+  | { status: "duplicate"; sentAt: number }
+  | { status: "not-member" }
+  | { status: "stale-epoch"; epoch: number }
+  | { status: "group-outdated"; missingDevices: string[]; revokedDevices: string[] };
+
+export type CommitOutcome =
+  | { status: "accepted"; epoch: number; enqueued: Enqueued }
+  | { status: "duplicate"; epoch: number }
+  | { status: "not-member" }
+  | { status: "not-found" }
+  | { status: "stale-epoch"; epoch: number };
+
+export type CreateGroupOutcome =
+  | { status: "created"; epoch: number; enqueued: Enqueued }
+  | { status: "duplicate"; epoch: number }
+  | { status: "exists" };
+
+/**
+ * Everything the server persists, behind one interface so SQLite (default) and PostgreSQL (scale-out)
+ * are interchangeable. Every method that writes is atomic: it either happens whole or not at all,
+ * and a resolved promise means it is durable.
+ */
+export type Store = {
+  createUserWithDevice(user: UserRecord, device: NewDevice, session: NewSession): Promise<"created" | "username-taken">;
+  findUserByUsername(username: string): Promise<UserRecord | undefined>;
+  addDevice(device: NewDevice, session: NewSession, deviceAddedNotice: OutgoingMessage): Promise<Enqueued>;
+  findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Marks a device revoked, deletes its sessions, KeyPackages and queue. */
+  revokeDevice(deviceId: string, now: number): Promise<void>;
+  listDevices(userId: string): Promise<DeviceRecord[]>;
+  touchDevice(deviceId: string, now: number): Promise<void>;
+
+  addKeyPackages(deviceId: string, keyPackages: Uint8Array[], lastResort: Uint8Array | undefined): Promise<number>;
+  keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }>;
+  /** Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are `missing`. */
+  claimKeyPackages(
+    deviceIds: string[],
+  ): Promise<{ claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[]; missing: string[] }>;
+
+  usersByUsername(usernames: string[]): Promise<{ user: UserRecord; devices: DeviceRecord[] }[]>;
+  usersById(userIds: string[]): Promise<{ user: UserRecord; devices: DeviceRecord[] }[]>;
+  devicesById(deviceIds: string[]): Promise<DeviceRecord[]>;
+
+  createGroup(
+    groupId: string,
+    epoch: number,
+    creator: { deviceId: string; userId: string },
+    members: string[],
+    welcome: OutgoingMessage | undefined,
+  ): Promise<CreateGroupOutcome>;
+  getGroup(groupId: string): Promise<GroupRecord | undefined>;
+  groupsOfDevice(deviceId: string): Promise<{ groupId: string; epoch: number }[]>;
+  applyCommit(
+    groupId: string,
+    fromEpoch: number,
+    add: string[],
+    remove: string[],
+    commit: OutgoingMessage,
+    welcome: OutgoingMessage | undefined,
+  ): Promise<CommitOutcome>;
+  acceptMessage(message: Omit<OutgoingMessage, "recipients">): Promise<SendOutcome>;
+
+  /** Queue entries of a device after `afterSeq`, oldest first. */
+  pending(deviceId: string, afterSeq: number, limit: number): Promise<QueuedDelivery[]>;
+  /** Removes a device's queue entries up to `upTo`; returns how many. */
+  ack(deviceId: string, upTo: number): Promise<number>;
+
+  close(): Promise<void>;
+};

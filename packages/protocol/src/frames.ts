@@ -1,0 +1,214 @@
+import { z } from "zod";
+import { ProtocolError } from "./errors.ts";
+import { Bytes, Epoch, Id, RequestId, Username } from "./schema-parts.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Client → server. Every frame is a request with an `id`; the server answers each with exactly one
+// `result` or `error` frame carrying `re: id`.
+// ---------------------------------------------------------------------------------------------
+
+const req = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), id: RequestId, ...shape }).strict();
+
+const DeviceIds = z.array(Id).max(1000);
+
+export const ClientFrame = z.discriminatedUnion("type", [
+  /** First frame on every connection. */
+  req("auth", { v: z.number().int().positive(), token: z.string().min(16).max(256) }),
+  /** Adds one-time KeyPackages (and optionally replaces the last-resort one). */
+  req("kp.upload", { keyPackages: z.array(Bytes).max(200), lastResort: Bytes.optional() }),
+  /** How many one-time KeyPackages of this device the server still holds. */
+  req("kp.status", {}),
+  /** Consumes one KeyPackage of each named device (the last-resort one when none is left). */
+  req("kp.claim", { deviceIds: DeviceIds.min(1) }),
+  /** Looks up users (active devices and their signature keys) by username or id. */
+  req("dir.users", {
+    usernames: z.array(Username).max(100).optional(),
+    userIds: z.array(Id).max(100).optional(),
+  }),
+  /** Looks up devices by id, revoked ones included, to check MLS credentials. */
+  req("dir.devices", { deviceIds: DeviceIds.min(1) }),
+  /** Registers a new group: this device plus `members`, at `epoch` (1 when created with an add commit). */
+  req("group.create", {
+    groupId: Id,
+    epoch: Epoch,
+    members: DeviceIds,
+    welcome: Bytes.optional(),
+  }),
+  /** Submits a commit made from `epoch`; accepted only if that is the group's current epoch. */
+  req("group.commit", {
+    groupId: Id,
+    epoch: Epoch,
+    commit: Bytes,
+    welcome: Bytes.optional(),
+    add: DeviceIds,
+    remove: DeviceIds,
+  }),
+  /** The server's view of a group: epoch and member devices. */
+  req("group.info", { groupId: Id }),
+  /** The groups this device is a member of, per the server. */
+  req("group.list", {}),
+  /** An MLS application message for every other member device of the group. */
+  req("send", { groupId: Id, epoch: Epoch, messageId: Id, data: Bytes }),
+  /** Deletes every delivered queue entry up to and including `upTo` from this device's queue. */
+  req("ack", { upTo: z.number().int().nonnegative() }),
+  req("ping", {}),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientFrameType = ClientFrame["type"];
+type ClientFrameInput = z.input<typeof ClientFrame>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A request as a caller writes it (wire form, bytes as base64), without the id the transport assigns. */
+export type ClientRequest<T extends ClientFrameType = ClientFrameType> = DistributiveOmit<
+  Extract<ClientFrameInput, { type: T }>,
+  "id"
+>;
+
+// ---------------------------------------------------------------------------------------------
+// Results, one shape per request type.
+// ---------------------------------------------------------------------------------------------
+
+export const DirectoryDevice = z.object({
+  deviceId: Id,
+  userId: Id,
+  signatureKey: Bytes,
+  revoked: z.boolean(),
+});
+export type DirectoryDevice = z.infer<typeof DirectoryDevice>;
+
+export const DirectoryUser = z.object({
+  userId: Id,
+  username: Username,
+  devices: z.array(DirectoryDevice),
+});
+export type DirectoryUser = z.infer<typeof DirectoryUser>;
+
+export const GroupMemberInfo = z.object({ deviceId: Id, userId: Id });
+
+export const RESULT_SCHEMAS = {
+  auth: z.object({
+    userId: Id,
+    username: Username,
+    deviceId: Id,
+    keyPackagesRemaining: z.number().int(),
+    featureLevel: z.number().int(),
+  }),
+  "kp.upload": z.object({ remaining: z.number().int() }),
+  "kp.status": z.object({ remaining: z.number().int(), hasLastResort: z.boolean() }),
+  "kp.claim": z.object({
+    keyPackages: z.array(z.object({ deviceId: Id, userId: Id, keyPackage: Bytes })),
+    missing: z.array(Id),
+  }),
+  "dir.users": z.object({ users: z.array(DirectoryUser), unknown: z.array(z.string()) }),
+  "dir.devices": z.object({ devices: z.array(DirectoryDevice) }),
+  "group.create": z.object({ groupId: Id, epoch: Epoch }),
+  "group.commit": z.object({ groupId: Id, epoch: Epoch }),
+  "group.info": z.object({ groupId: Id, epoch: Epoch, members: z.array(GroupMemberInfo) }),
+  "group.list": z.object({ groups: z.array(z.object({ groupId: Id, epoch: Epoch })) }),
+  send: z.object({ messageId: Id, sentAt: z.number(), duplicate: z.boolean() }),
+  ack: z.object({ removed: z.number().int() }),
+  ping: z.object({ now: z.number() }),
+} satisfies Record<ClientFrameType, z.ZodType>;
+
+export type ResultOf<T extends ClientFrameType> = z.infer<(typeof RESULT_SCHEMAS)[T]>;
+/** The wire (input) form of a result, with bytes as base64: what the server serialises. */
+export type WireResultOf<T extends ClientFrameType> = z.input<(typeof RESULT_SCHEMAS)[T]>;
+
+// ---------------------------------------------------------------------------------------------
+// Server → client.
+// ---------------------------------------------------------------------------------------------
+
+export const DELIVERY_KINDS = ["message", "commit", "welcome", "device-added"] as const;
+export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
+
+export const Delivery = z.object({
+  type: z.literal("deliver"),
+  /** Position in this device's queue; ack up to it once processed. Increases monotonically. */
+  seq: z.number().int().nonnegative(),
+  kind: z.enum(DELIVERY_KINDS),
+  groupId: Id.optional(),
+  /** Sender-chosen id; the same id twice is the same message (drop the duplicate). */
+  messageId: Id,
+  from: z.object({ userId: Id, deviceId: Id }),
+  /** The group's epoch the message belongs to (for commits: the epoch it was made from). */
+  epoch: Epoch.optional(),
+  data: Bytes.optional(),
+  sentAt: z.number(),
+});
+export type Delivery = z.infer<typeof Delivery>;
+
+export const ServerFrame = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("result"), re: RequestId, result: z.unknown() }),
+  z.object({
+    type: z.literal("error"),
+    re: RequestId.optional(),
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+  Delivery,
+  /** Sent when this device's one-time KeyPackages run low. */
+  z.object({ type: z.literal("kp.low"), remaining: z.number().int() }),
+  /** Everything queued at connect time has been pushed (live deliveries follow). */
+  z.object({ type: z.literal("synced"), upTo: z.number().int() }),
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type WireDelivery = z.input<typeof Delivery>;
+
+// ---------------------------------------------------------------------------------------------
+// Parsing at the edge.
+// ---------------------------------------------------------------------------------------------
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join(".") || "frame"}: ${i.message}`)
+    .join("; ");
+}
+
+/** Parses an untrusted client frame. Throws ProtocolError("bad-frame") with the reason. */
+export function parseClientFrame(text: string): ClientFrame {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ProtocolError("bad-frame", "frame is not valid JSON");
+  }
+  const parsed = ClientFrame.safeParse(json);
+  if (!parsed.success) throw new ProtocolError("bad-frame", `invalid frame: ${describe(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Best effort: the request id of a frame that failed to parse, so the error can refer to it. */
+export function peekRequestId(text: string): string | number | undefined {
+  try {
+    const json: unknown = JSON.parse(text);
+    if (json && typeof json === "object" && "id" in json) {
+      const id = (json as { id: unknown }).id;
+      if ((typeof id === "string" && id.length <= 64) || (typeof id === "number" && Number.isInteger(id))) return id;
+    }
+  } catch {
+    // Not JSON: there is no id to refer to.
+  }
+  return undefined;
+}
+
+/** Parses a frame from the server. A malformed one is a ProtocolError("bad-frame"). */
+export function parseServerFrame(text: string): ServerFrame {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ProtocolError("bad-frame", "server frame is not valid JSON");
+  }
+  const parsed = ServerFrame.safeParse(json);
+  if (!parsed.success) throw new ProtocolError("bad-frame", `invalid server frame: ${describe(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Parses the `result` payload of a response to a request of type T. */
+export function parseResult<T extends ClientFrameType>(type: T, result: unknown): ResultOf<T> {
+  const parsed = RESULT_SCHEMAS[type].safeParse(result);
+  if (!parsed.success) throw new ProtocolError("bad-frame", `invalid ${type} result: ${describe(parsed.error)}`);
+  return parsed.data as ResultOf<T>;
+}

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { Bytes, Id, Password, Username } from "./schema-parts.ts";
+
+/** The device half of register/login: its signature key and a first supply of KeyPackages. */
+export const DeviceUpload = z.object({
+  name: z.string().min(1).max(64),
+  signatureKey: Bytes,
+  keyPackages: z.array(Bytes).min(1).max(200),
+  lastResortKeyPackage: Bytes,
+});
+export type DeviceUpload = z.infer<typeof DeviceUpload>;
+
+/** POST /api/v1/register and POST /api/v1/login (login adds a new device to an existing account). */
+export const AuthRequest = z.object({
+  username: Username,
+  password: Password,
+  device: DeviceUpload,
+});
+export type AuthRequest = z.infer<typeof AuthRequest>;
+
+/** Response to register and login. The token authenticates this device only. */
+export type AuthResponse = {
+  userId: string;
+  username: string;
+  deviceId: string;
+  token: string;
+};
+
+/** GET /api/v1/devices */
+export type DeviceListResponse = {
+  devices: {
+    deviceId: string;
+    name: string;
+    createdAt: number;
+    lastSeenAt: number | null;
+    current: boolean;
+  }[];
+};
+
+/** DELETE /api/v1/devices/:deviceId path parameter. */
+export const DevicePath = Id;
+
+/** GET /healthz */
+export type HealthResponse = { ok: boolean; version: string; protocol: number };
+
+/** Every HTTP error body. */
+export type HttpErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
+
+export const API_PREFIX = "/api/v1";
+export const WS_PATH = "/api/v1/ws";

@@ -1,0 +1,7 @@
+export * from "./base64.ts";
+export * from "./errors.ts";
+export * from "./frames.ts";
+export * from "./http.ts";
+export * from "./limits.ts";
+export * from "./schema-parts.ts";
+export * from "./version.ts";

@@ -1,0 +1,33 @@
+/** Defaults the server enforces and clients respect; the server may be configured tighter or looser. */
+export const DEFAULT_LIMITS = {
+  /** Largest WebSocket frame or HTTP body the server reads, in bytes. */
+  maxFrameBytes: 1024 * 1024,
+  /** Largest MLS application message (ciphertext) in one `send`. */
+  maxMessageBytes: 64 * 1024,
+  /** KeyPackage claims per account per minute. */
+  keyPackageClaimsPerMinute: 120,
+  /** Failed and successful login attempts per username per minute. */
+  loginAttemptsPerMinute: 10,
+  /** Registrations per remote address per minute. */
+  registrationsPerMinute: 20,
+  /** Simultaneous WebSocket connections per account. */
+  connectionsPerAccount: 16,
+  /** KeyPackages one device may have stored on the server. */
+  maxKeyPackagesPerDevice: 200,
+  /** Unacknowledged deliveries the server pushes to one connection before waiting for an ack. */
+  deliveryWindow: 256,
+} as const;
+
+export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
+
+/** A client refills its KeyPackages on the server when fewer than this many one-time ones are left. */
+export const KEY_PACKAGE_LOW_WATER = 10;
+/** How many KeyPackages a client uploads in one go. */
+export const KEY_PACKAGE_BATCH = 50;
+
+export const USERNAME_MIN = 3;
+export const USERNAME_MAX = 32;
+/** Usernames: letters, digits, '_', '.', '-'; compared case-insensitively. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 1024;

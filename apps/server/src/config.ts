@@ -26,7 +26,8 @@ type Option = { flag: string; env: string; apply: (c: ServerConfig, v: string) =
 
 const int = (name: string, v: string, min: number, max: number): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
   return n;
 };
 
@@ -38,7 +39,8 @@ const OPTIONS: Option[] = [
     flag: "--durability",
     env: "SORI_DURABILITY",
     apply: (c, v) => {
-      if (v !== "full" && v !== "normal") throw new ConfigError(`--durability must be "full" or "normal", got "${v}"`);
+      if (v !== "full" && v !== "normal")
+        throw new ConfigError(`--durability must be "full" or "normal", got "${v}"`);
       c.durability = v;
     },
   },
@@ -46,24 +48,58 @@ const OPTIONS: Option[] = [
     flag: "--log-level",
     env: "SORI_LOG_LEVEL",
     apply: (c, v) => {
-      if (!["debug", "info", "warn", "error"].includes(v)) throw new ConfigError(`--log-level must be debug, info, warn or error`);
+      if (!["debug", "info", "warn", "error"].includes(v))
+        throw new ConfigError(`--log-level must be debug, info, warn or error`);
       c.logLevel = v as LogLevel;
     },
   },
-  { flag: "--session-ttl-days", env: "SORI_SESSION_TTL_DAYS", apply: (c, v) => void (c.sessionTtlDays = int("--session-ttl-days", v, 1, 3650)) },
-  { flag: "--max-frame-bytes", env: "SORI_MAX_FRAME_BYTES", apply: (c, v) => void (c.limits.maxFrameBytes = int("--max-frame-bytes", v, 4096, 64 << 20)) },
-  { flag: "--max-message-bytes", env: "SORI_MAX_MESSAGE_BYTES", apply: (c, v) => void (c.limits.maxMessageBytes = int("--max-message-bytes", v, 256, 64 << 20)) },
-  { flag: "--login-attempts-per-minute", env: "SORI_LOGIN_ATTEMPTS_PER_MINUTE", apply: (c, v) => void (c.limits.loginAttemptsPerMinute = int("--login-attempts-per-minute", v, 1, 1_000_000)) },
-  { flag: "--registrations-per-minute", env: "SORI_REGISTRATIONS_PER_MINUTE", apply: (c, v) => void (c.limits.registrationsPerMinute = int("--registrations-per-minute", v, 1, 1_000_000)) },
-  { flag: "--claims-per-minute", env: "SORI_CLAIMS_PER_MINUTE", apply: (c, v) => void (c.limits.keyPackageClaimsPerMinute = int("--claims-per-minute", v, 1, 1_000_000)) },
-  { flag: "--connections-per-account", env: "SORI_CONNECTIONS_PER_ACCOUNT", apply: (c, v) => void (c.limits.connectionsPerAccount = int("--connections-per-account", v, 1, 100_000)) },
+  {
+    flag: "--session-ttl-days",
+    env: "SORI_SESSION_TTL_DAYS",
+    apply: (c, v) => void (c.sessionTtlDays = int("--session-ttl-days", v, 1, 3650)),
+  },
+  {
+    flag: "--max-frame-bytes",
+    env: "SORI_MAX_FRAME_BYTES",
+    apply: (c, v) => void (c.limits.maxFrameBytes = int("--max-frame-bytes", v, 4096, 64 << 20)),
+  },
+  {
+    flag: "--max-message-bytes",
+    env: "SORI_MAX_MESSAGE_BYTES",
+    apply: (c, v) => void (c.limits.maxMessageBytes = int("--max-message-bytes", v, 256, 64 << 20)),
+  },
+  {
+    flag: "--login-attempts-per-minute",
+    env: "SORI_LOGIN_ATTEMPTS_PER_MINUTE",
+    apply: (c, v) =>
+      void (c.limits.loginAttemptsPerMinute = int("--login-attempts-per-minute", v, 1, 1_000_000)),
+  },
+  {
+    flag: "--registrations-per-minute",
+    env: "SORI_REGISTRATIONS_PER_MINUTE",
+    apply: (c, v) =>
+      void (c.limits.registrationsPerMinute = int("--registrations-per-minute", v, 1, 1_000_000)),
+  },
+  {
+    flag: "--claims-per-minute",
+    env: "SORI_CLAIMS_PER_MINUTE",
+    apply: (c, v) => void (c.limits.keyPackageClaimsPerMinute = int("--claims-per-minute", v, 1, 1_000_000)),
+  },
+  {
+    flag: "--connections-per-account",
+    env: "SORI_CONNECTIONS_PER_ACCOUNT",
+    apply: (c, v) => void (c.limits.connectionsPerAccount = int("--connections-per-account", v, 1, 100_000)),
+  },
 ];
 
 /** The documented options, for `--help`. */
 export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag} <value>  (env ${o.env})`).join("\n");
 
 /** Defaults, then environment variables, then flags (flags win). Throws ConfigError on bad values. */
-export function parseServerConfig(args: string[], env: Record<string, string | undefined> = process.env): ServerConfig {
+export function parseServerConfig(
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): ServerConfig {
   const config: ServerConfig = {
     host: "127.0.0.1",
     port: 8080,
@@ -79,7 +115,9 @@ export function parseServerConfig(args: string[], env: Record<string, string | u
   }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     const o = OPTIONS.find((x) => x.flag === flag);
     if (!o) throw new ConfigError(`unknown option "${arg}"`);
     const v = inline ?? args[++i];

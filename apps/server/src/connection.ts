@@ -1,9 +1,9 @@
 import {
   type ClientFrame,
-  parseClientFrame,
-  peekRequestId,
   PROTOCOL_VERSION,
   ProtocolError,
+  parseClientFrame,
+  peekRequestId,
   toBase64,
   type WireDelivery,
 } from "@sori/protocol";
@@ -80,14 +80,22 @@ export class Connection {
   async receive(text: string, byteLength: number): Promise<void> {
     if (this.#closed) return;
     if (byteLength > this.#maxFrameBytes) {
-      this.#sendError(peekRequestId(text), new ProtocolError("too-large", `frame is ${byteLength} bytes; the limit is ${this.#maxFrameBytes}`, { limit: this.#maxFrameBytes }));
+      this.#sendError(
+        peekRequestId(text),
+        new ProtocolError("too-large", `frame is ${byteLength} bytes; the limit is ${this.#maxFrameBytes}`, {
+          limit: this.#maxFrameBytes,
+        }),
+      );
       return;
     }
     let frame: ClientFrame;
     try {
       frame = parseClientFrame(text);
     } catch (error) {
-      this.#sendError(peekRequestId(text), error instanceof ProtocolError ? error : new ProtocolError("bad-frame", "unreadable frame"));
+      this.#sendError(
+        peekRequestId(text),
+        error instanceof ProtocolError ? error : new ProtocolError("bad-frame", "unreadable frame"),
+      );
       return;
     }
     try {
@@ -104,18 +112,33 @@ export class Connection {
       const result = await this.#service.handle(caller, frame);
       this.#send({ type: "result", re: frame.id, result });
     } catch (error) {
-      this.#sendError(frame.id, error instanceof ProtocolError ? error : new ProtocolError("internal", "internal server error"));
+      this.#sendError(
+        frame.id,
+        error instanceof ProtocolError ? error : new ProtocolError("internal", "internal server error"),
+      );
     }
   }
 
   async #auth(frame: Extract<ClientFrame, { type: "auth" }>): Promise<void> {
     if (this.#caller || this.#authenticating) throw new ProtocolError("bad-request", "already authenticated");
-    if (frame.v < PROTOCOL_VERSION) throw new ProtocolError("client-too-old", `this server speaks protocol ${PROTOCOL_VERSION}; update the client`);
-    if (frame.v > PROTOCOL_VERSION) throw new ProtocolError("server-too-old", `this server speaks protocol ${PROTOCOL_VERSION}; update the server`);
+    if (frame.v < PROTOCOL_VERSION)
+      throw new ProtocolError(
+        "client-too-old",
+        `this server speaks protocol ${PROTOCOL_VERSION}; update the client`,
+      );
+    if (frame.v > PROTOCOL_VERSION)
+      throw new ProtocolError(
+        "server-too-old",
+        `this server speaks protocol ${PROTOCOL_VERSION}; update the server`,
+      );
     this.#authenticating = true;
     try {
       const caller = await this.#hooks.authenticate(frame.token);
-      if (!caller) throw new ProtocolError("auth-failed", "the session token is invalid, expired or revoked; log in again");
+      if (!caller)
+        throw new ProtocolError(
+          "auth-failed",
+          "the session token is invalid, expired or revoked; log in again",
+        );
       if (this.#closed) return;
       this.#caller = caller;
       const refused = this.#hooks.attach(this);
@@ -137,7 +160,12 @@ export class Connection {
   /** A new entry was queued for this device: push it now if nothing older is waiting. */
   offer(delivery: QueuedDelivery): void {
     if (!this.#caller || this.#closed) return;
-    if (this.#pumping || this.#dirty || this.#inflight.length >= this.#window || this.#socket.bufferedAmount() > MAX_BUFFERED_BYTES) {
+    if (
+      this.#pumping ||
+      this.#dirty ||
+      this.#inflight.length >= this.#window ||
+      this.#socket.bufferedAmount() > MAX_BUFFERED_BYTES
+    ) {
       this.#dirty = true;
       return;
     }
@@ -179,7 +207,10 @@ export class Connection {
         this.#send({ type: "synced", upTo: this.#cursor });
       }
     } catch (error) {
-      this.#log.error("queue.read_failed", { device: caller.deviceId, error: error instanceof Error ? error.name : "unknown" });
+      this.#log.error("queue.read_failed", {
+        device: caller.deviceId,
+        error: error instanceof Error ? error.name : "unknown",
+      });
       this.close(1011, "could not read the message queue; reconnect");
     } finally {
       this.#pumping = false;

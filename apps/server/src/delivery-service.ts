@@ -37,7 +37,13 @@ export class DeliveryService {
   readonly #claims: RateLimiter;
   readonly #now: () => number;
 
-  constructor(store: Store, limits: Limits, log: Logger, notifier: DeliveryNotifier, now: () => number = Date.now) {
+  constructor(
+    store: Store,
+    limits: Limits,
+    log: Logger,
+    notifier: DeliveryNotifier,
+    now: () => number = Date.now,
+  ) {
     this.#store = store;
     this.#limits = limits;
     this.#log = log;
@@ -63,9 +69,15 @@ export class DeliveryService {
       }
       if (error instanceof StoreError) {
         this.#log.error("store.failed", { code: error.code, request: frame.type });
-        throw new ProtocolError("storage-unavailable", "the server could not store this; nothing was accepted, retry later");
+        throw new ProtocolError(
+          "storage-unavailable",
+          "the server could not store this; nothing was accepted, retry later",
+        );
       }
-      this.#log.error("request.failed", { request: frame.type, error: error instanceof Error ? error.name : "unknown" });
+      this.#log.error("request.failed", {
+        request: frame.type,
+        error: error instanceof Error ? error.name : "unknown",
+      });
       throw new ProtocolError("internal", "internal server error");
     }
   }
@@ -88,7 +100,12 @@ export class DeliveryService {
           ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
           ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
         ];
-        const users = found.map((f) => directoryUser(f.user, f.devices.filter((d) => d.revokedAt === null)));
+        const users = found.map((f) =>
+          directoryUser(
+            f.user,
+            f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null),
+          ),
+        );
         return { users, unknown } satisfies WireResultOf<"dir.users">;
       }
       case "dir.devices": {
@@ -104,11 +121,15 @@ export class DeliveryService {
         if (!group || !group.members.some((m) => m.deviceId === caller.deviceId)) {
           throw new ProtocolError("not-member", "this device is not a member of that group");
         }
-        const members = group.members.filter((m) => !m.revoked).map(({ deviceId, userId }) => ({ deviceId, userId }));
+        const members = group.members
+          .filter((m) => !m.revoked)
+          .map(({ deviceId, userId }) => ({ deviceId, userId }));
         return { groupId: group.groupId, epoch: group.epoch, members } satisfies WireResultOf<"group.info">;
       }
       case "group.list":
-        return { groups: await this.#store.groupsOfDevice(caller.deviceId) } satisfies WireResultOf<"group.list">;
+        return {
+          groups: await this.#store.groupsOfDevice(caller.deviceId),
+        } satisfies WireResultOf<"group.list">;
       case "send":
         return this.#send(caller, frame);
       case "ack":
@@ -117,7 +138,11 @@ export class DeliveryService {
     }
   }
 
-  async #uploadKeyPackages(caller: Caller, keyPackages: Uint8Array[], lastResort: Uint8Array | undefined): Promise<WireResultOf<"kp.upload">> {
+  async #uploadKeyPackages(
+    caller: Caller,
+    keyPackages: Uint8Array[],
+    lastResort: Uint8Array | undefined,
+  ): Promise<WireResultOf<"kp.upload">> {
     const { remaining } = await this.#store.keyPackageStatus(caller.deviceId);
     if (remaining + keyPackages.length > this.#limits.maxKeyPackagesPerDevice) {
       throw new ProtocolError(
@@ -126,20 +151,48 @@ export class DeliveryService {
         { limit: this.#limits.maxKeyPackagesPerDevice },
       );
     }
-    return { remaining: await this.#store.addKeyPackages(caller.deviceId, keyPackages, lastResort) };
+    const now = this.#now();
+    const notice: OutgoingMessage = {
+      kind: "device-added",
+      groupId: null,
+      messageId: derivedId(`device-added\0${caller.deviceId}`),
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      epoch: null,
+      data: null,
+      sentAt: now,
+      recipients: [],
+    };
+    const { remaining: left, enqueued } = await this.#store.addKeyPackages(
+      caller.deviceId,
+      keyPackages,
+      lastResort,
+      notice,
+    );
+    if (enqueued.length > 0) {
+      this.#notifier.enqueued(enqueued);
+      this.#log.info("device.activated", { user: caller.userId, device: caller.deviceId });
+    }
+    return { remaining: left };
   }
 
   async #claim(caller: Caller, deviceIds: string[]): Promise<WireResultOf<"kp.claim">> {
     const wait = this.#claims.take(caller.userId);
     if (wait > 0) {
-      throw new ProtocolError("rate-limited", `too many KeyPackage claims; retry in ${wait} s`, { retryAfterS: wait });
+      throw new ProtocolError("rate-limited", `too many KeyPackage claims; retry in ${wait} s`, {
+        retryAfterS: wait,
+      });
     }
     const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds);
     for (const c of claimed) {
       if (c.remaining < KEY_PACKAGE_LOW_WATER) this.#notifier.keyPackagesLow(c.deviceId, c.remaining);
     }
     return {
-      keyPackages: claimed.map((c) => ({ deviceId: c.deviceId, userId: c.userId, keyPackage: toBase64(c.keyPackage) })),
+      keyPackages: claimed.map((c) => ({
+        deviceId: c.deviceId,
+        userId: c.userId,
+        keyPackage: toBase64(c.keyPackage),
+      })),
       missing,
     };
   }
@@ -151,9 +204,20 @@ export class DeliveryService {
     if (frame.members.length > 0 && !frame.welcome) {
       throw new ProtocolError("bad-request", "a group created with members needs the Welcome for them");
     }
-    const welcome = frame.welcome && this.#outgoing(caller, "welcome", frame.groupId, frame.epoch, frame.welcome, frame.members, derivedId(`welcome\0${frame.groupId}`));
+    const welcome =
+      frame.welcome &&
+      this.#outgoing(
+        caller,
+        "welcome",
+        frame.groupId,
+        frame.epoch,
+        frame.welcome,
+        frame.members,
+        derivedId(`welcome\0${frame.groupId}`),
+      );
     const outcome = await this.#store.createGroup(frame.groupId, frame.epoch, caller, frame.members, welcome);
-    if (outcome.status === "exists") throw new ProtocolError("group-exists", "a group with that id already exists");
+    if (outcome.status === "exists")
+      throw new ProtocolError("group-exists", "a group with that id already exists");
     if (outcome.status === "created") {
       this.#notifier.enqueued(outcome.enqueued);
       this.#log.info("group.created", { group: frame.groupId, members: frame.members.length + 1 });
@@ -161,23 +225,47 @@ export class DeliveryService {
     return { groupId: frame.groupId, epoch: outcome.epoch };
   }
 
-  async #commit(caller: Caller, frame: Extract<AuthedFrame, { type: "group.commit" }>): Promise<WireResultOf<"group.commit">> {
+  async #commit(
+    caller: Caller,
+    frame: Extract<AuthedFrame, { type: "group.commit" }>,
+  ): Promise<WireResultOf<"group.commit">> {
     if (frame.add.length > 0 && !frame.welcome) {
       throw new ProtocolError("bad-request", "a commit that adds devices needs the Welcome for them");
     }
     const messageId = commitMessageId(frame.groupId, frame.epoch, caller.deviceId);
     const commit = this.#outgoing(caller, "commit", frame.groupId, frame.epoch, frame.commit, [], messageId);
-    const welcome = frame.welcome && this.#outgoing(caller, "welcome", frame.groupId, frame.epoch + 1, frame.welcome, frame.add, derivedId(`welcome\0${messageId}`));
-    const outcome = await this.#store.applyCommit(frame.groupId, frame.epoch, frame.add, frame.remove, commit, welcome);
+    const welcome =
+      frame.welcome &&
+      this.#outgoing(
+        caller,
+        "welcome",
+        frame.groupId,
+        frame.epoch + 1,
+        frame.welcome,
+        frame.add,
+        derivedId(`welcome\0${messageId}`),
+      );
+    const outcome = await this.#store.applyCommit(
+      frame.groupId,
+      frame.epoch,
+      frame.add,
+      frame.remove,
+      commit,
+      welcome,
+    );
     switch (outcome.status) {
       case "not-found":
         throw new ProtocolError("not-found", "no such group");
       case "not-member":
         throw new ProtocolError("not-member", "this device is not a member of that group");
       case "stale-epoch":
-        throw new ProtocolError("stale-epoch", `the group is at epoch ${outcome.epoch}; process pending messages and retry`, {
-          epoch: outcome.epoch,
-        });
+        throw new ProtocolError(
+          "stale-epoch",
+          `the group is at epoch ${outcome.epoch}; process pending messages and retry`,
+          {
+            epoch: outcome.epoch,
+          },
+        );
       case "accepted":
         this.#notifier.enqueued(outcome.enqueued);
         return { groupId: frame.groupId, epoch: outcome.epoch };
@@ -188,9 +276,13 @@ export class DeliveryService {
 
   async #send(caller: Caller, frame: Extract<AuthedFrame, { type: "send" }>): Promise<WireResultOf<"send">> {
     if (frame.data.length > this.#limits.maxMessageBytes) {
-      throw new ProtocolError("too-large", `message is ${frame.data.length} bytes; the limit is ${this.#limits.maxMessageBytes}`, {
-        limit: this.#limits.maxMessageBytes,
-      });
+      throw new ProtocolError(
+        "too-large",
+        `message is ${frame.data.length} bytes; the limit is ${this.#limits.maxMessageBytes}`,
+        {
+          limit: this.#limits.maxMessageBytes,
+        },
+      );
     }
     const outcome = await this.#store.acceptMessage({
       kind: "message",
@@ -206,14 +298,22 @@ export class DeliveryService {
       case "not-member":
         throw new ProtocolError("not-member", "this device is not a member of that group");
       case "stale-epoch":
-        throw new ProtocolError("stale-epoch", `the group is at epoch ${outcome.epoch}; process pending messages and retry`, {
-          epoch: outcome.epoch,
-        });
+        throw new ProtocolError(
+          "stale-epoch",
+          `the group is at epoch ${outcome.epoch}; process pending messages and retry`,
+          {
+            epoch: outcome.epoch,
+          },
+        );
       case "group-outdated":
-        throw new ProtocolError("group-outdated", "the group must first add the members' new devices and remove revoked ones", {
-          missingDevices: outcome.missingDevices,
-          revokedDevices: outcome.revokedDevices,
-        });
+        throw new ProtocolError(
+          "group-outdated",
+          "the group must first add the members' new devices and remove revoked ones",
+          {
+            missingDevices: outcome.missingDevices,
+            revokedDevices: outcome.revokedDevices,
+          },
+        );
       case "accepted":
         this.#notifier.enqueued(outcome.enqueued);
         return { messageId: frame.messageId, sentAt: outcome.sentAt, duplicate: false };
@@ -257,10 +357,23 @@ function derivedId(input: string): string {
   return createHash("sha256").update(input).digest().subarray(0, 16).toString("base64url");
 }
 
-function directoryDevice(d: DeviceRecord): { deviceId: string; userId: string; signatureKey: string; revoked: boolean } {
-  return { deviceId: d.deviceId, userId: d.userId, signatureKey: toBase64(d.signatureKey), revoked: d.revokedAt !== null };
+function directoryDevice(d: DeviceRecord): {
+  deviceId: string;
+  userId: string;
+  signatureKey: string;
+  revoked: boolean;
+} {
+  return {
+    deviceId: d.deviceId,
+    userId: d.userId,
+    signatureKey: toBase64(d.signatureKey),
+    revoked: d.revokedAt !== null,
+  };
 }
 
-function directoryUser(user: UserRecord, devices: DeviceRecord[]): WireResultOf<"dir.users">["users"][number] {
+function directoryUser(
+  user: UserRecord,
+  devices: DeviceRecord[],
+): WireResultOf<"dir.users">["users"][number] {
   return { userId: user.userId, username: user.username, devices: devices.map(directoryDevice) };
 }

@@ -28,7 +28,12 @@ export async function runServerCommand(args: string[]): Promise<number> {
     server = await startServer(config, log);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const why = code === "EADDRINUSE" ? `port ${config.port} on ${config.host} is already in use` : error instanceof Error ? error.message : String(error);
+    const why =
+      code === "EADDRINUSE"
+        ? `port ${config.port} on ${config.host} is already in use`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     process.stderr.write(`sori server: cannot start: ${why}\n`);
     return 1;
   }

@@ -8,8 +8,8 @@ import {
   type AuthResponse,
   type DeviceListResponse,
   type ErrorCode,
-  httpStatusFor,
   type HealthResponse,
+  httpStatusFor,
   PROTOCOL_VERSION,
   ProtocolError,
   toBase64Url,
@@ -78,7 +78,9 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > limits.maxFrameBytes) {
-        throw new ProtocolError("too-large", `request body exceeds ${limits.maxFrameBytes} bytes`, { limit: limits.maxFrameBytes });
+        throw new ProtocolError("too-large", `request body exceeds ${limits.maxFrameBytes} bytes`, {
+          limit: limits.maxFrameBytes,
+        });
       }
       chunks.push(chunk);
     }
@@ -92,7 +94,10 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const parseAuthRequest = (body: unknown): AuthRequest => {
     const parsed = AuthRequestSchema.safeParse(body);
     if (!parsed.success) {
-      const why = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      const why = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".")}: ${i.message}`)
+        .join("; ");
       throw new ProtocolError("bad-request", `invalid request: ${why}`);
     }
     return parsed.data;
@@ -102,19 +107,31 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const header = req.headers.authorization ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7) : "";
     const caller = token ? await authenticateToken(token) : undefined;
-    if (!caller) throw new ProtocolError("unauthenticated", "missing, invalid, expired or revoked session token");
+    if (!caller)
+      throw new ProtocolError("unauthenticated", "missing, invalid, expired or revoked session token");
     return { ...caller, tokenHash: hashToken(token) };
   };
 
   const newSession = (deviceId: string): { token: string; session: Parameters<Store["addDevice"]>[1] } => {
     const token = toBase64Url(randomBytes(32));
     const now = Date.now();
-    return { token, session: { tokenHash: hashToken(token), deviceId, createdAt: now, expiresAt: now + config.sessionTtlDays * 86_400_000 } };
+    return {
+      token,
+      session: {
+        tokenHash: hashToken(token),
+        deviceId,
+        createdAt: now,
+        expiresAt: now + config.sessionTtlDays * 86_400_000,
+      },
+    };
   };
 
   const register = async (req: IncomingMessage): Promise<AuthResponse> => {
     const wait = registerLimiter.take(req.socket.remoteAddress ?? "?");
-    if (wait > 0) throw new ProtocolError("rate-limited", `too many registrations; retry in ${wait} s`, { retryAfterS: wait });
+    if (wait > 0)
+      throw new ProtocolError("rate-limited", `too many registrations; retry in ${wait} s`, {
+        retryAfterS: wait,
+      });
     const body = parseAuthRequest(await readJson(req));
     const userId = newId();
     const deviceId = newId();
@@ -122,18 +139,25 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const { token, session } = newSession(deviceId);
     const outcome = await store.createUserWithDevice(
       { userId, username: body.username, passwordHash: await hashPassword(body.password), createdAt: now },
-      { deviceId, userId, name: body.device.name, signatureKey: body.device.signatureKey, keyPackages: body.device.keyPackages, lastResortKeyPackage: body.device.lastResortKeyPackage, createdAt: now },
+      { deviceId, userId, name: body.device.name, signatureKey: body.device.signatureKey, createdAt: now },
       session,
     );
-    if (outcome === "username-taken") throw new ProtocolError("username-taken", `the username "${body.username}" is taken`);
+    if (outcome === "username-taken")
+      throw new ProtocolError("username-taken", `the username "${body.username}" is taken`);
     log.info("account.registered", { user: userId, device: deviceId });
     return { userId, username: body.username, deviceId, token };
   };
 
   const login = async (req: IncomingMessage): Promise<AuthResponse> => {
     const body = parseAuthRequest(await readJson(req));
-    const wait = Math.max(loginLimiter.take(body.username.toLowerCase()), loginAddressLimiter.take(req.socket.remoteAddress ?? "?"));
-    if (wait > 0) throw new ProtocolError("rate-limited", `too many login attempts; retry in ${wait} s`, { retryAfterS: wait });
+    const wait = Math.max(
+      loginLimiter.take(body.username.toLowerCase()),
+      loginAddressLimiter.take(req.socket.remoteAddress ?? "?"),
+    );
+    if (wait > 0)
+      throw new ProtocolError("rate-limited", `too many login attempts; retry in ${wait} s`, {
+        retryAfterS: wait,
+      });
     const user = await store.findUserByUsername(body.username);
     // Verify against a dummy hash for unknown users so the answer takes as long either way.
     const ok = await verifyPassword(body.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
@@ -144,12 +168,16 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const deviceId = newId();
     const now = Date.now();
     const { token, session } = newSession(deviceId);
-    const enqueued = await store.addDevice(
-      { deviceId, userId: user.userId, name: body.device.name, signatureKey: body.device.signatureKey, keyPackages: body.device.keyPackages, lastResortKeyPackage: body.device.lastResortKeyPackage, createdAt: now },
+    await store.addDevice(
+      {
+        deviceId,
+        userId: user.userId,
+        name: body.device.name,
+        signatureKey: body.device.signatureKey,
+        createdAt: now,
+      },
       session,
-      { kind: "device-added", groupId: null, messageId: newId(), senderUserId: user.userId, senderDeviceId: deviceId, epoch: null, data: null, sentAt: now, recipients: [] },
     );
-    for (const { deviceId: d, delivery } of enqueued) connections.get(d)?.offer(delivery);
     log.info("account.device_added", { user: user.userId, device: deviceId });
     return { userId: user.userId, username: user.username, deviceId, token };
   };
@@ -160,7 +188,10 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const method = req.method ?? "GET";
     const json = (status: number, body: unknown): void => {
       const text = JSON.stringify(body);
-      res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+      res.writeHead(status, {
+        "content-type": "application/json; charset=utf-8",
+        "cache-control": "no-store",
+      });
       res.end(text);
     };
     if (path === "/healthz" && method === "GET") {
@@ -181,7 +212,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       const caller = await bearer(req);
       const devices = (await store.listDevices(caller.userId)).filter((d) => d.revokedAt === null);
       json(200, {
-        devices: devices.map((d) => ({ deviceId: d.deviceId, name: d.name, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt, current: d.deviceId === caller.deviceId })),
+        devices: devices.map((d) => ({
+          deviceId: d.deviceId,
+          name: d.name,
+          createdAt: d.createdAt,
+          lastSeenAt: d.lastSeenAt,
+          current: d.deviceId === caller.deviceId,
+        })),
       } satisfies DeviceListResponse);
       return;
     }
@@ -189,7 +226,9 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     if (revoke && method === "DELETE") {
       const caller = await bearer(req);
       const target = revoke[1]!;
-      const own = (await store.listDevices(caller.userId)).some((d) => d.deviceId === target && d.revokedAt === null);
+      const own = (await store.listDevices(caller.userId)).some(
+        (d) => d.deviceId === target && d.revokedAt === null,
+      );
       if (!own) throw new ProtocolError("not-found", "no such device on this account");
       await store.revokeDevice(target, Date.now());
       dropDevice(target, "device revoked");
@@ -197,7 +236,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       res.writeHead(204).end();
       return;
     }
-    if (path.startsWith(API_PREFIX) || path === "/healthz") throw new ProtocolError("not-found", `no endpoint ${method} ${path}`);
+    if (path.startsWith(API_PREFIX) || path === "/healthz")
+      throw new ProtocolError("not-found", `no endpoint ${method} ${path}`);
     res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
     res.end("Sori server. The web app is not part of this build yet; use the `sori` CLI.\n");
   };
@@ -206,9 +246,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     route(req, res).catch((error: unknown) => {
       let e: ProtocolError;
       if (error instanceof ProtocolError) e = error;
-      else if (error instanceof StoreError) e = new ProtocolError("storage-unavailable", "the server could not store this; retry later");
+      else if (error instanceof StoreError)
+        e = new ProtocolError("storage-unavailable", "the server could not store this; retry later");
       else {
-        log.error("http.failed", { path: req.url?.split("?")[0], error: error instanceof Error ? error.name : "unknown" });
+        log.error("http.failed", {
+          path: req.url?.split("?")[0],
+          error: error instanceof Error ? error.name : "unknown",
+        });
         e = new ProtocolError("internal", "internal server error");
       }
       if (res.headersSent) {
@@ -217,7 +261,15 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       }
       const code: ErrorCode = e.code;
       res.writeHead(httpStatusFor(code), { "content-type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify({ error: { code, message: e.message, ...(Object.keys(e.details).length ? { details: e.details } : {}) } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            code,
+            message: e.message,
+            ...(Object.keys(e.details).length ? { details: e.details } : {}),
+          },
+        }),
+      );
     });
   });
 
@@ -225,7 +277,11 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
 
   // ws enforces a hard cap far above our limit, so a frame between the two gets a typed
   // "too-large" error frame instead of a dropped connection.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes * 4, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxFrameBytes * 4,
+    perMessageDeflate: false,
+  });
 
   const hooks = {
     authenticate: authenticateToken,
@@ -234,9 +290,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       const mine = perUser.get(caller.userId) ?? new Set<Connection>();
       const previous = connections.get(caller.deviceId);
       // One connection per device: a reconnect replaces a half-dead old socket.
-      if (previous && previous !== conn) previous.close(4000, "replaced by a newer connection of this device");
+      if (previous && previous !== conn)
+        previous.close(4000, "replaced by a newer connection of this device");
       if (mine.size >= limits.connectionsPerAccount) {
-        return new ProtocolError("too-many-connections", `at most ${limits.connectionsPerAccount} connections per account`);
+        return new ProtocolError(
+          "too-many-connections",
+          `at most ${limits.connectionsPerAccount} connections per account`,
+        );
       }
       mine.add(conn);
       perUser.set(caller.userId, mine);
@@ -287,7 +347,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       ws.on("message", (data, isBinary) => {
         const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         if (isBinary) {
-          ws.send(JSON.stringify({ type: "error", code: "bad-frame", message: "binary frames are not supported; send JSON text" }));
+          ws.send(
+            JSON.stringify({
+              type: "error",
+              code: "bad-frame",
+              message: "binary frames are not supported; send JSON text",
+            }),
+          );
           return;
         }
         void conn.receive(buf.toString("utf8"), buf.length);

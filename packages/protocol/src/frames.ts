@@ -185,7 +185,8 @@ export function peekRequestId(text: string): string | number | undefined {
     const json: unknown = JSON.parse(text);
     if (json && typeof json === "object" && "id" in json) {
       const id = (json as { id: unknown }).id;
-      if ((typeof id === "string" && id.length <= 64) || (typeof id === "number" && Number.isInteger(id))) return id;
+      if ((typeof id === "string" && id.length <= 64) || (typeof id === "number" && Number.isInteger(id)))
+        return id;
     }
   } catch {
     // Not JSON: there is no id to refer to.
@@ -202,13 +203,15 @@ export function parseServerFrame(text: string): ServerFrame {
     throw new ProtocolError("bad-frame", "server frame is not valid JSON");
   }
   const parsed = ServerFrame.safeParse(json);
-  if (!parsed.success) throw new ProtocolError("bad-frame", `invalid server frame: ${describe(parsed.error)}`);
+  if (!parsed.success)
+    throw new ProtocolError("bad-frame", `invalid server frame: ${describe(parsed.error)}`);
   return parsed.data;
 }
 
 /** Parses the `result` payload of a response to a request of type T. */
 export function parseResult<T extends ClientFrameType>(type: T, result: unknown): ResultOf<T> {
   const parsed = RESULT_SCHEMAS[type].safeParse(result);
-  if (!parsed.success) throw new ProtocolError("bad-frame", `invalid ${type} result: ${describe(parsed.error)}`);
+  if (!parsed.success)
+    throw new ProtocolError("bad-frame", `invalid ${type} result: ${describe(parsed.error)}`);
   return parsed.data as ResultOf<T>;
 }

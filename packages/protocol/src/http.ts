@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { Bytes, Id, Password, Username } from "./schema-parts.ts";
 
-/** The device half of register/login: its signature key and a first supply of KeyPackages. */
+/**
+ * The device half of register/login: its name and MLS signature key. The device becomes active (visible
+ * to others, addable to chats) once it uploads KeyPackages made with its server-assigned identity.
+ */
 export const DeviceUpload = z.object({
   name: z.string().min(1).max(64),
   signatureKey: Bytes,
-  keyPackages: z.array(Bytes).min(1).max(200),
-  lastResortKeyPackage: Bytes,
 });
 export type DeviceUpload = z.infer<typeof DeviceUpload>;
 

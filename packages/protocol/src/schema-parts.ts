@@ -9,7 +9,10 @@ export const Username = z
   .string()
   .regex(USERNAME_PATTERN, "must be 3–32 characters of letters, digits, '_', '.' or '-'");
 
-export const Password = z.string().min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`).max(PASSWORD_MAX);
+export const Password = z
+  .string()
+  .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
+  .max(PASSWORD_MAX);
 
 /** Binary data as standard base64; decoded to bytes during parsing so code behind the edge sees Uint8Array. */
 export const Bytes = z.string().transform((s, ctx): Uint8Array => {

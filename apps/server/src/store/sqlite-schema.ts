@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS devices (
   signature_key BLOB NOT NULL,
   created_at INTEGER NOT NULL,
   last_seen_at INTEGER,
+  activated_at INTEGER,
   revoked_at INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS devices_by_user ON devices(user_id);

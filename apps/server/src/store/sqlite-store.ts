@@ -27,7 +27,11 @@ export type SqliteStoreOptions = {
 };
 
 type Row = Record<string, unknown>;
-type PendingWrite = { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+type PendingWrite = {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+};
 
 const DB_FILE = "sori.db";
 
@@ -55,7 +59,10 @@ export class SqliteStore implements Store {
     if (version === undefined) {
       this.#run("INSERT INTO meta (key, value) VALUES ('schema', ?)", String(SCHEMA_VERSION));
     } else if (Number(version) > SCHEMA_VERSION) {
-      throw new StoreError("schema-too-new", `database schema ${version} is newer than this server (${SCHEMA_VERSION})`);
+      throw new StoreError(
+        "schema-too-new",
+        `database schema ${version} is newer than this server (${SCHEMA_VERSION})`,
+      );
     }
   }
 
@@ -108,7 +115,8 @@ export class SqliteStore implements Store {
     try {
       this.#db.exec("BEGIN IMMEDIATE");
     } catch (error) {
-      for (const w of batch) w.reject(new StoreError("unavailable", "database is unavailable", { cause: error }));
+      for (const w of batch)
+        w.reject(new StoreError("unavailable", "database is unavailable", { cause: error }));
       return;
     }
     for (const w of batch) {
@@ -131,7 +139,8 @@ export class SqliteStore implements Store {
       } catch {
         // The failed COMMIT may already have rolled back; nothing was acknowledged either way.
       }
-      for (const w of batch) w.reject(new StoreError("unavailable", "could not commit to the database", { cause: error }));
+      for (const w of batch)
+        w.reject(new StoreError("unavailable", "could not commit to the database", { cause: error }));
       return;
     }
     batch.forEach((w, i) => {
@@ -143,7 +152,11 @@ export class SqliteStore implements Store {
 
   // --- accounts ---------------------------------------------------------------------------------
 
-  createUserWithDevice(user: UserRecord, device: NewDevice, session: NewSession): Promise<"created" | "username-taken"> {
+  createUserWithDevice(
+    user: UserRecord,
+    device: NewDevice,
+    session: NewSession,
+  ): Promise<"created" | "username-taken"> {
     return this.#write(() => {
       const key = user.username.toLowerCase();
       if (this.#get("SELECT 1 AS x FROM users WHERE username_key = ?", key)) return "username-taken" as const;
@@ -170,12 +183,6 @@ export class SqliteStore implements Store {
       device.signatureKey,
       device.createdAt,
     );
-    for (const kp of device.keyPackages) this.#run("INSERT INTO key_packages (device_id, data) VALUES (?, ?)", device.deviceId, kp);
-    this.#run(
-      "INSERT INTO key_packages (device_id, data, last_resort) VALUES (?, ?, 1)",
-      device.deviceId,
-      device.lastResortKeyPackage,
-    );
   }
 
   #insertSession(session: NewSession): void {
@@ -193,16 +200,10 @@ export class SqliteStore implements Store {
     return Promise.resolve(row ? toUser(row) : undefined);
   }
 
-  addDevice(device: NewDevice, session: NewSession, notice: OutgoingMessage): Promise<Enqueued> {
+  addDevice(device: NewDevice, session: NewSession): Promise<void> {
     return this.#write(() => {
       this.#insertDevice(device);
       this.#insertSession(session);
-      const others = this.#all(
-        "SELECT id FROM devices WHERE user_id = ? AND id != ? AND revoked_at IS NULL",
-        device.userId,
-        device.deviceId,
-      ).map((r) => String(r.id));
-      return others.length > 0 ? this.#enqueue({ ...notice, recipients: others }) : [];
     });
   }
 
@@ -236,7 +237,9 @@ export class SqliteStore implements Store {
   }
 
   listDevices(userId: string): Promise<DeviceRecord[]> {
-    return Promise.resolve(this.#all("SELECT * FROM devices WHERE user_id = ? ORDER BY created_at", userId).map(toDevice));
+    return Promise.resolve(
+      this.#all("SELECT * FROM devices WHERE user_id = ? ORDER BY created_at", userId).map(toDevice),
+    );
   }
 
   touchDevice(deviceId: string, now: number): Promise<void> {
@@ -247,19 +250,47 @@ export class SqliteStore implements Store {
 
   // --- KeyPackages ------------------------------------------------------------------------------
 
-  addKeyPackages(deviceId: string, keyPackages: Uint8Array[], lastResort: Uint8Array | undefined): Promise<number> {
+  addKeyPackages(
+    deviceId: string,
+    keyPackages: Uint8Array[],
+    lastResort: Uint8Array | undefined,
+    notice: OutgoingMessage,
+  ): Promise<{ remaining: number; enqueued: Enqueued }> {
     return this.#write(() => {
-      for (const kp of keyPackages) this.#run("INSERT INTO key_packages (device_id, data) VALUES (?, ?)", deviceId, kp);
+      for (const kp of keyPackages)
+        this.#run("INSERT INTO key_packages (device_id, data) VALUES (?, ?)", deviceId, kp);
+      let enqueued: Enqueued = [];
       if (lastResort) {
         this.#run("DELETE FROM key_packages WHERE device_id = ? AND last_resort = 1", deviceId);
-        this.#run("INSERT INTO key_packages (device_id, data, last_resort) VALUES (?, ?, 1)", deviceId, lastResort);
+        this.#run(
+          "INSERT INTO key_packages (device_id, data, last_resort) VALUES (?, ?, 1)",
+          deviceId,
+          lastResort,
+        );
+        const activated = this.#run(
+          "UPDATE devices SET activated_at = ? WHERE id = ? AND activated_at IS NULL AND revoked_at IS NULL",
+          notice.sentAt,
+          deviceId,
+        );
+        if (activated.changes > 0) {
+          const others = this.#all(
+            `SELECT id FROM devices WHERE user_id = (SELECT user_id FROM devices WHERE id = ?) AND id != ?
+             AND revoked_at IS NULL AND activated_at IS NOT NULL`,
+            deviceId,
+            deviceId,
+          ).map((r) => String(r.id));
+          if (others.length > 0) enqueued = this.#enqueue({ ...notice, recipients: others });
+        }
       }
-      return this.#countOneTime(deviceId);
+      return { remaining: this.#countOneTime(deviceId), enqueued };
     });
   }
 
   #countOneTime(deviceId: string): number {
-    return Number(this.#get("SELECT count(*) AS n FROM key_packages WHERE device_id = ? AND last_resort = 0", deviceId)?.n);
+    return Number(
+      this.#get("SELECT count(*) AS n FROM key_packages WHERE device_id = ? AND last_resort = 0", deviceId)
+        ?.n,
+    );
   }
 
   keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }> {
@@ -272,7 +303,10 @@ export class SqliteStore implements Store {
       const claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[] = [];
       const missing: string[] = [];
       for (const deviceId of new Set(deviceIds)) {
-        const device = this.#get("SELECT user_id FROM devices WHERE id = ? AND revoked_at IS NULL", deviceId);
+        const device = this.#get(
+          "SELECT user_id FROM devices WHERE id = ? AND revoked_at IS NULL AND activated_at IS NOT NULL",
+          deviceId,
+        );
         // One-time packages first; the last-resort one is handed out without being consumed.
         const kp = device
           ? this.#get(
@@ -317,7 +351,9 @@ export class SqliteStore implements Store {
   }
 
   #withDevices(user: UserRecord): { user: UserRecord; devices: DeviceRecord[] } {
-    const devices = this.#all("SELECT * FROM devices WHERE user_id = ? ORDER BY created_at", user.userId).map(toDevice);
+    const devices = this.#all("SELECT * FROM devices WHERE user_id = ? ORDER BY created_at", user.userId).map(
+      toDevice,
+    );
     return { user, devices };
   }
 
@@ -342,7 +378,13 @@ export class SqliteStore implements Store {
     return this.#write((): CreateGroupOutcome => {
       const existing = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
       if (existing) {
-        const mine = welcome && this.#get("SELECT 1 AS x FROM seen WHERE sender_device = ? AND message_id = ?", creator.deviceId, welcome.messageId);
+        const mine =
+          welcome &&
+          this.#get(
+            "SELECT 1 AS x FROM seen WHERE sender_device = ? AND message_id = ?",
+            creator.deviceId,
+            welcome.messageId,
+          );
         if (mine) return { status: "duplicate", epoch: Number(existing.epoch) };
         return { status: "exists" };
       }
@@ -373,7 +415,11 @@ export class SqliteStore implements Store {
       `SELECT gm.device_id, d.user_id, d.revoked_at FROM group_members gm JOIN devices d ON d.id = gm.device_id
        WHERE gm.group_id = ?`,
       groupId,
-    ).map((r) => ({ deviceId: String(r.device_id), userId: String(r.user_id), revoked: r.revoked_at !== null }));
+    ).map((r) => ({
+      deviceId: String(r.device_id),
+      userId: String(r.user_id),
+      revoked: r.revoked_at !== null,
+    }));
   }
 
   groupsOfDevice(deviceId: string): Promise<{ groupId: string; epoch: number }[]> {
@@ -403,14 +449,18 @@ export class SqliteStore implements Store {
       );
       if (seen) return { status: "duplicate", epoch: Number(seen.epoch) };
       const members = this.#members(groupId);
-      if (!members.some((m) => m.deviceId === commit.senderDeviceId && !m.revoked)) return { status: "not-member" };
+      if (!members.some((m) => m.deviceId === commit.senderDeviceId && !m.revoked))
+        return { status: "not-member" };
       const epoch = Number(group.epoch);
       if (epoch !== fromEpoch) return { status: "stale-epoch", epoch };
       const newEpoch = epoch + 1;
       // Every current member except the committer processes the commit, removed ones included,
       // so they learn they are out.
-      const recipients = members.filter((m) => m.deviceId !== commit.senderDeviceId && !m.revoked).map((m) => m.deviceId);
-      for (const d of remove) this.#run("DELETE FROM group_members WHERE group_id = ? AND device_id = ?", groupId, d);
+      const recipients = members
+        .filter((m) => m.deviceId !== commit.senderDeviceId && !m.revoked)
+        .map((m) => m.deviceId);
+      for (const d of remove)
+        this.#run("DELETE FROM group_members WHERE group_id = ? AND device_id = ?", groupId, d);
       for (const d of add) this.#insertMember(groupId, d);
       this.#run("UPDATE groups SET epoch = ? WHERE id = ?", newEpoch, groupId);
       this.#markSeen(commit.senderDeviceId, commit.messageId, commit.sentAt, newEpoch);
@@ -431,7 +481,8 @@ export class SqliteStore implements Store {
       const groupId = message.groupId ?? "";
       const group = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
       const members = group ? this.#members(groupId) : [];
-      if (!members.some((m) => m.deviceId === message.senderDeviceId && !m.revoked)) return { status: "not-member" };
+      if (!members.some((m) => m.deviceId === message.senderDeviceId && !m.revoked))
+        return { status: "not-member" };
       const epoch = Number(group?.epoch);
       if (message.epoch !== epoch) return { status: "stale-epoch", epoch };
       // Every active device of every member user must be in the group before anyone may send,
@@ -440,7 +491,11 @@ export class SqliteStore implements Store {
       const memberIds = new Set(members.map((m) => m.deviceId));
       const missingDevices: string[] = [];
       for (const userId of new Set(members.map((m) => m.userId))) {
-        for (const r of this.#all("SELECT id FROM devices WHERE user_id = ? AND revoked_at IS NULL", userId)) {
+        const active = this.#all(
+          "SELECT id FROM devices WHERE user_id = ? AND revoked_at IS NULL AND activated_at IS NOT NULL",
+          userId,
+        );
+        for (const r of active) {
           if (!memberIds.has(String(r.id))) missingDevices.push(String(r.id));
         }
       }
@@ -455,7 +510,13 @@ export class SqliteStore implements Store {
   }
 
   #markSeen(deviceId: string, messageId: string, at: number, epoch: number): void {
-    this.#run("INSERT INTO seen (sender_device, message_id, accepted_at, epoch) VALUES (?, ?, ?, ?)", deviceId, messageId, at, epoch);
+    this.#run(
+      "INSERT INTO seen (sender_device, message_id, accepted_at, epoch) VALUES (?, ?, ?, ?)",
+      deviceId,
+      messageId,
+      at,
+      epoch,
+    );
   }
 
   #enqueue(m: OutgoingMessage): Enqueued {
@@ -473,7 +534,11 @@ export class SqliteStore implements Store {
       m.recipients.length,
     );
     return m.recipients.map((deviceId) => {
-      const { lastId: seq } = this.#run("INSERT INTO queue (device_id, message) VALUES (?, ?)", deviceId, rowId);
+      const { lastId: seq } = this.#run(
+        "INSERT INTO queue (device_id, message) VALUES (?, ?)",
+        deviceId,
+        rowId,
+      );
       const delivery: QueuedDelivery = {
         seq,
         kind: m.kind,
@@ -523,8 +588,12 @@ export class SqliteStore implements Store {
     const rows = this.#all("SELECT seq, message FROM queue WHERE device_id = ? AND seq <= ?", deviceId, upTo);
     for (const r of rows) {
       this.#run("DELETE FROM queue WHERE seq = ?", Number(r.seq));
-      const left = this.#get("UPDATE messages SET remaining = remaining - 1 WHERE id = ? RETURNING remaining", Number(r.message));
-      if (left && Number(left.remaining) <= 0) this.#run("DELETE FROM messages WHERE id = ?", Number(r.message));
+      const left = this.#get(
+        "UPDATE messages SET remaining = remaining - 1 WHERE id = ? RETURNING remaining",
+        Number(r.message),
+      );
+      if (left && Number(left.remaining) <= 0)
+        this.#run("DELETE FROM messages WHERE id = ?", Number(r.message));
     }
     return rows.length;
   }
@@ -555,6 +624,7 @@ function toDevice(row: Row): DeviceRecord {
     signatureKey: row.signature_key as Uint8Array,
     createdAt: Number(row.created_at),
     lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
+    activatedAt: row.activated_at === null ? null : Number(row.activated_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
   };
 }

@@ -15,6 +15,8 @@ export type DeviceRecord = {
   signatureKey: Uint8Array;
   createdAt: number;
   lastSeenAt: number | null;
+  /** Set once the device uploaded its first KeyPackages; before that nobody can add it to a chat. */
+  activatedAt: number | null;
   revokedAt: number | null;
 };
 
@@ -64,8 +66,6 @@ export type NewDevice = {
   userId: string;
   name: string;
   signatureKey: Uint8Array;
-  keyPackages: Uint8Array[];
-  lastResortKeyPackage: Uint8Array;
   createdAt: number;
 };
 
@@ -96,9 +96,13 @@ export type CreateGroupOutcome =
  * and a resolved promise means it is durable.
  */
 export type Store = {
-  createUserWithDevice(user: UserRecord, device: NewDevice, session: NewSession): Promise<"created" | "username-taken">;
+  createUserWithDevice(
+    user: UserRecord,
+    device: NewDevice,
+    session: NewSession,
+  ): Promise<"created" | "username-taken">;
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
-  addDevice(device: NewDevice, session: NewSession, deviceAddedNotice: OutgoingMessage): Promise<Enqueued>;
+  addDevice(device: NewDevice, session: NewSession): Promise<void>;
   findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
   /** Marks a device revoked, deletes its sessions, KeyPackages and queue. */
@@ -106,12 +110,24 @@ export type Store = {
   listDevices(userId: string): Promise<DeviceRecord[]>;
   touchDevice(deviceId: string, now: number): Promise<void>;
 
-  addKeyPackages(deviceId: string, keyPackages: Uint8Array[], lastResort: Uint8Array | undefined): Promise<number>;
+  /**
+   * Stores KeyPackages. The first upload with a last-resort package activates the device and queues
+   * `activationNotice` for the user's other active devices (so they add it to their chats).
+   */
+  addKeyPackages(
+    deviceId: string,
+    keyPackages: Uint8Array[],
+    lastResort: Uint8Array | undefined,
+    activationNotice: OutgoingMessage,
+  ): Promise<{ remaining: number; enqueued: Enqueued }>;
   keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }>;
   /** Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are `missing`. */
   claimKeyPackages(
     deviceIds: string[],
-  ): Promise<{ claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[]; missing: string[] }>;
+  ): Promise<{
+    claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[];
+    missing: string[];
+  }>;
 
   usersByUsername(usernames: string[]): Promise<{ user: UserRecord; devices: DeviceRecord[] }[]>;
   usersById(userIds: string[]): Promise<{ user: UserRecord; devices: DeviceRecord[] }[]>;

@@ -1,0 +1,1107 @@
+import {
+  addMembers,
+  CryptoError,
+  createGroup,
+  type DeviceKeys,
+  decodeGroup,
+  decodeKeyPackageBundle,
+  encodeGroup,
+  encodeKeyPackageBundle,
+  encrypt,
+  generateDeviceKeys,
+  generateKeyPackage,
+  groupEpoch,
+  groupMembers,
+  joinFromWelcome,
+  type KeyPackageBundle,
+  type MemberIdentity,
+  type MlsGroup,
+  processMessage,
+  removeMembers,
+} from "@sori/crypto";
+import {
+  type ClientRequest,
+  type Delivery,
+  fromBase64,
+  fromBase64Url,
+  KEY_PACKAGE_BATCH,
+  KEY_PACKAGE_LOW_WATER,
+  type ResultOf,
+  toBase64,
+  toBase64Url,
+} from "@sori/protocol";
+import { type Content, decodeContent, encodeContent } from "./content.ts";
+import { SdkError } from "./errors.ts";
+import { authenticate, listDevices, logout, revokeDevice } from "./http-api.ts";
+import { Mutex } from "./mutex.ts";
+import { type ClientStorage, getJson, putJson } from "./storage.ts";
+import { Transport } from "./transport.ts";
+
+/** A chat as this device knows it. The id is the MLS group id. */
+export type ChatSummary = {
+  id: string;
+  kind: "direct" | "group";
+  /** The group's name, or for a direct chat the other person's username. */
+  name: string;
+  /** Usernames of the members, this user included. */
+  members: string[];
+  lastMessageAt: number | null;
+  /** False once this device was removed from the chat. */
+  active: boolean;
+};
+
+/** A text message in a chat. */
+export type ChatMessage = {
+  id: string;
+  chat: string;
+  from: string;
+  fromUserId: string;
+  text: string;
+  /** When the sender's server accepted it (ms since epoch). */
+  sentAt: number;
+  outgoing: boolean;
+};
+
+export type ClientEvents = {
+  message: (m: ChatMessage) => void;
+  chat: (c: ChatSummary) => void;
+  connection: (state: "connected" | "disconnected") => void;
+  /** A problem the client handled but a person may want to know about (never contains content). */
+  warning: (w: { code: string; message: string }) => void;
+};
+
+type Profile = {
+  serverUrl: string;
+  userId: string;
+  username: string;
+  deviceId: string;
+  token: string;
+  signaturePublicKey: string;
+  signaturePrivateKey: string;
+};
+
+type ChatRecord = {
+  id: string;
+  kind: "direct" | "group";
+  name: string | null;
+  createdAt: number;
+  lastMessageAt: number | null;
+  active: boolean;
+};
+
+/** A commit sent but not yet known to be accepted; resent as-is so a lost answer cannot fork the group. */
+type PendingCommit = {
+  groupId: string;
+  epoch: number;
+  commit: string;
+  welcome: string | null;
+  add: string[];
+  remove: string[];
+  newState: string;
+  metaAfter: boolean;
+};
+
+type State = { counter: number };
+
+type Listener = { [K in keyof ClientEvents]: Set<ClientEvents[K]> };
+
+const ATTEMPTS = 6;
+const CATCH_UP_TIMEOUT_MS = 10_000;
+
+const K = {
+  profile: "profile",
+  state: "state",
+  kp: (ref: string) => `kp/${ref}`,
+  group: (id: string) => `group/${id}`,
+  chat: (id: string) => `chat/${id}`,
+  hist: (chat: string, n: number) => `hist/${chat}/${String(n).padStart(12, "0")}`,
+  feed: (n: number) => `feed/${String(n).padStart(12, "0")}`,
+  seen: (id: string) => `seen/${id}`,
+  user: (id: string) => `user/${id}`,
+  pending: (groupId: string) => `pending-commit/${groupId}`,
+};
+
+const randomId = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+const identityKey = (m: MemberIdentity): string => `${m.userId}/${m.deviceId}`;
+
+/**
+ * One Sori device: its keys, its chats, and the link to the server. All MLS state changes (incoming
+ * deliveries and local operations) run one at a time through a mutex, in the server's order.
+ */
+export class SoriClient {
+  readonly #storage: ClientStorage;
+  readonly #profile: Profile;
+  readonly #keys: DeviceKeys;
+  readonly #mutex = new Mutex();
+  readonly #listeners: Listener = {
+    message: new Set(),
+    chat: new Set(),
+    connection: new Set(),
+    warning: new Set(),
+  };
+  readonly #directory = new Map<string, { userId: string; key: Uint8Array; revoked: boolean }>();
+  readonly #usernames = new Map<string, string>();
+  #transport: Transport | undefined;
+  #inbox: Delivery[] = [];
+  #draining: Promise<void> | undefined;
+  #syncedUpTo = -1;
+  #processedUpTo = 0;
+  #syncWaiters: (() => void)[] = [];
+  #epochWaiters: (() => void)[] = [];
+  #authFailed: string | undefined;
+  #refilling: Promise<void> | undefined;
+
+  private constructor(storage: ClientStorage, profile: Profile) {
+    this.#storage = storage;
+    this.#profile = profile;
+    const pub = fromBase64(profile.signaturePublicKey);
+    const priv = fromBase64(profile.signaturePrivateKey);
+    if (!pub || !priv) throw new SdkError("storage", "the stored profile is damaged");
+    this.#keys = { signaturePublicKey: pub, signaturePrivateKey: priv };
+    this.#usernames.set(profile.userId, profile.username);
+  }
+
+  // --- accounts ---------------------------------------------------------------------------------
+
+  /** Creates an account and this device on the server; stores the profile in `storage`. */
+  static register(options: {
+    serverUrl: string;
+    username: string;
+    password: string;
+    storage: ClientStorage;
+    deviceName?: string;
+  }): Promise<SoriClient> {
+    return SoriClient.#enroll("register", options);
+  }
+
+  /** Adds this device to an existing account. */
+  static login(options: {
+    serverUrl: string;
+    username: string;
+    password: string;
+    storage: ClientStorage;
+    deviceName?: string;
+  }): Promise<SoriClient> {
+    return SoriClient.#enroll("login", options);
+  }
+
+  static async #enroll(
+    mode: "register" | "login",
+    o: { serverUrl: string; username: string; password: string; storage: ClientStorage; deviceName?: string },
+  ): Promise<SoriClient> {
+    const existing = await getJson<Profile>(o.storage, K.profile);
+    if (existing)
+      throw new SdkError(
+        "conflict",
+        `this profile is already signed in as ${existing.username}; use another profile`,
+      );
+    const keys = await generateDeviceKeys();
+    const res = await authenticate(o.serverUrl, mode, o.username, o.password, {
+      name: o.deviceName ?? "sori device",
+      signatureKey: keys.signaturePublicKey,
+    });
+    const profile: Profile = {
+      serverUrl: o.serverUrl,
+      userId: res.userId,
+      username: res.username,
+      deviceId: res.deviceId,
+      token: res.token,
+      signaturePublicKey: toBase64(keys.signaturePublicKey),
+      signaturePrivateKey: toBase64(keys.signaturePrivateKey),
+    };
+    await putJson(o.storage, K.profile, profile);
+    await putJson(o.storage, K.state, { counter: 0 } satisfies State);
+    const client = new SoriClient(o.storage, profile);
+    // The device is usable by others once its KeyPackages (made with the identity the server just
+    // assigned) are uploaded; connecting does that.
+    try {
+      await client.connect();
+    } finally {
+      await client.close();
+    }
+    return client;
+  }
+
+  /** Opens the device stored in `storage`; throws "not-logged-in" if there is none. */
+  static async openStored(storage: ClientStorage): Promise<SoriClient> {
+    return SoriClient.open(storage);
+  }
+
+  /** Opens the device stored in `storage`; throws "not-logged-in" if there is none. */
+  static async open(storage: ClientStorage): Promise<SoriClient> {
+    const profile = await getJson<Profile>(storage, K.profile);
+    if (!profile)
+      throw new SdkError("not-logged-in", "no account on this profile yet: register or log in first");
+    return new SoriClient(storage, profile);
+  }
+
+  get userId(): string {
+    return this.#profile.userId;
+  }
+  get username(): string {
+    return this.#profile.username;
+  }
+  get deviceId(): string {
+    return this.#profile.deviceId;
+  }
+  get serverUrl(): string {
+    return this.#profile.serverUrl;
+  }
+
+  get #identity(): MemberIdentity {
+    return { userId: this.#profile.userId, deviceId: this.#profile.deviceId };
+  }
+
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
+    (this.#listeners[event] as Set<ClientEvents[E]>).add(listener);
+    return () => (this.#listeners[event] as Set<ClientEvents[E]>).delete(listener);
+  }
+
+  #emit<E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void {
+    for (const l of this.#listeners[event] as Set<(...a: Parameters<ClientEvents[E]>) => void>) {
+      try {
+        l(...args);
+      } catch {
+        // A listener's failure must not stop message processing.
+      }
+    }
+  }
+
+  #warn(code: string, message: string): void {
+    this.#emit("warning", { code, message });
+  }
+
+  // --- connection -------------------------------------------------------------------------------
+
+  /**
+   * Connects and resolves once everything queued for this device while it was offline has been
+   * processed. Afterwards the client stays connected, reconnecting with backoff, until close().
+   */
+  async connect(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    if (!this.#transport) {
+      this.#transport = new Transport({
+        serverUrl: this.#profile.serverUrl,
+        token: this.#profile.token,
+        events: {
+          onConnected: (info) => void this.#onConnected(info),
+          onDisconnected: () => {
+            this.#syncedUpTo = -1;
+            this.#emit("connection", "disconnected");
+          },
+          onDelivery: (d) => {
+            this.#inbox.push(d);
+            this.#drain();
+          },
+          onSynced: (upTo) => {
+            this.#syncedUpTo = upTo;
+            this.#checkSynced();
+          },
+          onKeyPackagesLow: () => void this.#refillKeyPackages(),
+          onAuthFailed: (message) => {
+            this.#authFailed = message;
+            for (const w of this.#syncWaiters.splice(0)) w();
+          },
+        },
+      });
+      this.#transport.start();
+    }
+    await this.#transport.waitConnected(timeoutMs).catch((e: unknown) => {
+      if (this.#authFailed) throw new SdkError("auth-failed", this.#authFailed);
+      throw e;
+    });
+    await this.waitSynced(timeoutMs);
+    await this.#refillKeyPackages();
+    await this.#flushPendingCommits();
+  }
+
+  /** Resolves when the queue pushed at (re)connect time has been processed. */
+  waitSynced(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): boolean => {
+        if (this.#authFailed) {
+          reject(new SdkError("auth-failed", this.#authFailed));
+          return true;
+        }
+        if (
+          this.#syncedUpTo >= 0 &&
+          this.#processedUpTo >= this.#syncedUpTo &&
+          this.#inbox.length === 0 &&
+          !this.#draining
+        ) {
+          resolve();
+          return true;
+        }
+        return false;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => {
+        this.#syncWaiters = this.#syncWaiters.filter((w) => w !== waiter);
+        reject(new SdkError("timeout", "timed out catching up with the server"));
+      }, timeoutMs);
+      const waiter = (): void => {
+        if (check()) clearTimeout(timer);
+        else this.#syncWaiters.push(waiter);
+      };
+      this.#syncWaiters.push(waiter);
+    });
+  }
+
+  #checkSynced(): void {
+    for (const w of this.#syncWaiters.splice(0)) w();
+  }
+
+  async #onConnected(_info: ResultOf<"auth">): Promise<void> {
+    this.#emit("connection", "connected");
+  }
+
+  /** Simulates a network failure (for tests and diagnostics): the client reconnects by itself. */
+  dropConnection(): void {
+    this.#transport?.dropConnection();
+  }
+
+  /** Disconnects after in-flight processing has finished. */
+  async close(): Promise<void> {
+    await this.#draining;
+    await this.#mutex.run(async () => undefined);
+    this.#transport?.close();
+    this.#transport = undefined;
+  }
+
+  #request<R extends ClientRequest>(request: R): Promise<ResultOf<R["type"]>> {
+    if (!this.#transport)
+      return Promise.reject(new SdkError("offline", "not connected: call connect() first"));
+    return this.#transport.request(request);
+  }
+
+  // --- KeyPackages ------------------------------------------------------------------------------
+
+  /** Keeps the server stocked with this device's KeyPackages; the first upload activates the device. */
+  async #refillKeyPackages(): Promise<void> {
+    if (this.#refilling) return this.#refilling;
+    this.#refilling = (async () => {
+      const status = await this.#request({ type: "kp.status" });
+      if (status.remaining >= KEY_PACKAGE_LOW_WATER && status.hasLastResort) return;
+      const bundles: KeyPackageBundle[] = [];
+      const count = Math.max(0, KEY_PACKAGE_BATCH - status.remaining);
+      for (let i = 0; i < count; i++) bundles.push(await generateKeyPackage(this.#identity, this.#keys));
+      const lastResort = status.hasLastResort
+        ? undefined
+        : await generateKeyPackage(this.#identity, this.#keys, { lastResort: true });
+      // Private halves are stored first: a Welcome can arrive as soon as the public ones are out.
+      for (const b of lastResort ? [...bundles, lastResort] : bundles)
+        await this.#storage.put(K.kp(b.ref), encodeKeyPackageBundle(b));
+      await this.#request({
+        type: "kp.upload",
+        keyPackages: bundles.map((b) => toBase64(b.publicKeyPackage)),
+        ...(lastResort ? { lastResort: toBase64(lastResort.publicKeyPackage) } : {}),
+      });
+    })()
+      .catch((error: unknown) =>
+        this.#warn("kp-refill-failed", `could not refill KeyPackages: ${(error as Error).message}`),
+      )
+      .finally(() => {
+        this.#refilling = undefined;
+      });
+    return this.#refilling;
+  }
+
+  // --- directory and credentials -----------------------------------------------------------------
+
+  /** Checks an MLS credential against the server's device directory. */
+  readonly #validate = async (identity: MemberIdentity, signaturePublicKey: Uint8Array): Promise<boolean> => {
+    let entry = this.#directory.get(identity.deviceId);
+    if (!entry) {
+      try {
+        const { devices } = await this.#request({ type: "dir.devices", deviceIds: [identity.deviceId] });
+        for (const d of devices)
+          this.#directory.set(d.deviceId, { userId: d.userId, key: d.signatureKey, revoked: d.revoked });
+      } catch {
+        return false;
+      }
+      entry = this.#directory.get(identity.deviceId);
+    }
+    return (
+      entry !== undefined && entry.userId === identity.userId && bytesEqual(entry.key, signaturePublicKey)
+    );
+  };
+
+  async #lookupUsers(usernames: string[]): Promise<ResultOf<"dir.users">["users"]> {
+    const { users, unknown } = await this.#request({ type: "dir.users", usernames });
+    if (unknown.length > 0) throw new SdkError("unknown-user", `no such user: ${unknown.join(", ")}`);
+    this.#remember(users);
+    return users;
+  }
+
+  #remember(users: ResultOf<"dir.users">["users"]): void {
+    for (const u of users) {
+      this.#usernames.set(u.userId, u.username);
+      void putJson(this.#storage, K.user(u.userId), { username: u.username });
+      for (const d of u.devices)
+        this.#directory.set(d.deviceId, { userId: u.userId, key: d.signatureKey, revoked: d.revoked });
+    }
+  }
+
+  async #usernameOf(userId: string): Promise<string> {
+    const cached =
+      this.#usernames.get(userId) ??
+      (await getJson<{ username: string }>(this.#storage, K.user(userId)))?.username;
+    if (cached) {
+      this.#usernames.set(userId, cached);
+      return cached;
+    }
+    try {
+      const { users } = await this.#request({ type: "dir.users", userIds: [userId] });
+      this.#remember(users);
+    } catch {
+      // Offline: show the id until the name is known.
+    }
+    return this.#usernames.get(userId) ?? userId;
+  }
+
+  // --- chats ------------------------------------------------------------------------------------
+
+  /** Every chat this device knows, most recently active first. */
+  async chats(): Promise<ChatSummary[]> {
+    const out: ChatSummary[] = [];
+    for (const key of await this.#storage.list("chat/")) {
+      const rec = await getJson<ChatRecord>(this.#storage, key);
+      if (rec) out.push(await this.#summary(rec));
+    }
+    return out.sort((a, b) => (b.lastMessageAt ?? 0) - (a.lastMessageAt ?? 0));
+  }
+
+  async #summary(rec: ChatRecord): Promise<ChatSummary> {
+    const groupBytes = rec.active ? await this.#storage.get(K.group(rec.id)) : undefined;
+    const userIds = groupBytes
+      ? [...new Set(groupMembers(decodeGroup(groupBytes)).map((m) => m.userId))]
+      : [];
+    const members: string[] = [];
+    for (const id of userIds) members.push(await this.#usernameOf(id));
+    let name = rec.name ?? "";
+    if (rec.kind === "direct") {
+      const other = members.find((m) => m !== this.username);
+      name = other ?? rec.name ?? "(direct chat)";
+    }
+    return {
+      id: rec.id,
+      kind: rec.kind,
+      name,
+      members: members.sort(),
+      lastMessageAt: rec.lastMessageAt,
+      active: rec.active,
+    };
+  }
+
+  /** Finds a chat by id, or the newest active direct chat with a username. */
+  async findChat(idOrUsername: string): Promise<ChatSummary | undefined> {
+    const rec = await getJson<ChatRecord>(this.#storage, K.chat(idOrUsername));
+    if (rec) return this.#summary(rec);
+    const lower = idOrUsername.toLowerCase();
+    return (await this.chats()).find(
+      (c) => c.kind === "direct" && c.active && c.name.toLowerCase() === lower,
+    );
+  }
+
+  /** The direct chat with `username`, created if there is none yet. */
+  async startDirectChat(username: string): Promise<ChatSummary> {
+    if (username.toLowerCase() === this.username.toLowerCase())
+      throw new SdkError("bad-request", "you cannot start a direct chat with yourself");
+    const existing = await this.findChat(username);
+    if (existing) return existing;
+    return this.#createChat("direct", null, [username]);
+  }
+
+  /** Creates a group with a name and members (usernames). */
+  createGroup(name: string, usernames: string[]): Promise<ChatSummary> {
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 100)
+      throw new SdkError("bad-request", "a group name needs 1 to 100 characters");
+    return this.#createChat(
+      "group",
+      trimmed,
+      usernames.filter((u) => u.toLowerCase() !== this.username.toLowerCase()),
+    );
+  }
+
+  async #createChat(
+    kind: "direct" | "group",
+    name: string | null,
+    usernames: string[],
+  ): Promise<ChatSummary> {
+    const users = usernames.length > 0 ? await this.#lookupUsers(usernames) : [];
+    const own = await this.#request({ type: "dir.users", userIds: [this.userId] });
+    this.#remember(own.users);
+    const deviceIds = [
+      ...(own.users[0]?.devices ?? []).filter((d) => d.deviceId !== this.deviceId).map((d) => d.deviceId),
+      ...users.flatMap((u) => u.devices.map((d) => d.deviceId)),
+    ];
+    const groupIdBytes = crypto.getRandomValues(new Uint8Array(16));
+    const groupId = toBase64Url(groupIdBytes);
+    await this.#mutex.run(async () => {
+      let group = await createGroup(this.#identity, this.#keys, groupIdBytes);
+      let welcome: Uint8Array | undefined;
+      let added: string[] = [];
+      if (deviceIds.length > 0) {
+        const { keyPackages } = await this.#request({ type: "kp.claim", deviceIds });
+        for (const u of users) {
+          if (!keyPackages.some((k) => k.userId === u.userId)) {
+            throw new SdkError("unknown-user", `${u.username} has no device that can be added right now`);
+          }
+        }
+        const r = await addMembers(
+          group,
+          keyPackages.map((k) => k.keyPackage),
+          this.#validate,
+        );
+        group = r.group;
+        welcome = r.welcome;
+        added = keyPackages.map((k) => k.deviceId);
+      }
+      const epoch = Number(groupEpoch(group));
+      await this.#request({
+        type: "group.create",
+        groupId,
+        epoch,
+        members: added,
+        ...(welcome ? { welcome: toBase64(welcome) } : {}),
+      });
+      await this.#storage.put(K.group(groupId), encodeGroup(group));
+      await putJson(this.#storage, K.chat(groupId), {
+        id: groupId,
+        kind,
+        name,
+        createdAt: Date.now(),
+        lastMessageAt: null,
+        active: true,
+      } satisfies ChatRecord);
+    });
+    await this.#sendContent(groupId, {
+      v: 1,
+      type: "meta",
+      id: randomId(),
+      kind,
+      ...(name ? { name } : {}),
+      sentAt: Date.now(),
+    });
+    const summary = await this.#summary((await getJson<ChatRecord>(this.#storage, K.chat(groupId)))!);
+    this.#emit("chat", summary);
+    return summary;
+  }
+
+  async #requireChat(chatId: string): Promise<ChatRecord> {
+    const rec = await getJson<ChatRecord>(this.#storage, K.chat(chatId));
+    if (!rec) throw new SdkError("unknown-chat", `no chat ${chatId} on this device`);
+    if (!rec.active) throw new SdkError("not-member", "this device is no longer a member of that chat");
+    return rec;
+  }
+
+  /** Adds a user (all of their devices) to a group. */
+  async addMember(chatId: string, username: string): Promise<void> {
+    const rec = await this.#requireChat(chatId);
+    if (rec.kind !== "group") throw new SdkError("bad-request", "members can only be added to groups");
+    const [user] = await this.#lookupUsers([username]);
+    if (!user) throw new SdkError("unknown-user", `no such user: ${username}`);
+    const group = await this.#loadGroup(chatId);
+    const present = new Set(groupMembers(group).map((m) => m.deviceId));
+    const missing = user.devices.map((d) => d.deviceId).filter((d) => !present.has(d));
+    if (missing.length === 0) return;
+    await this.#changeMembers(chatId, missing, []);
+  }
+
+  /** Removes a user (all of their devices) from a group. They cannot read anything sent afterwards. */
+  async removeMember(chatId: string, username: string): Promise<void> {
+    const rec = await this.#requireChat(chatId);
+    if (rec.kind !== "group") throw new SdkError("bad-request", "members can only be removed from groups");
+    if (username.toLowerCase() === this.username.toLowerCase())
+      throw new SdkError("bad-request", "you cannot remove yourself; leaving is not supported yet");
+    const [user] = await this.#lookupUsers([username]);
+    if (!user) throw new SdkError("unknown-user", `no such user: ${username}`);
+    const group = await this.#loadGroup(chatId);
+    const devices = groupMembers(group)
+      .filter((m) => m.userId === user.userId)
+      .map((m) => m.deviceId);
+    if (devices.length === 0)
+      throw new SdkError("not-member", `${user.username} is not a member of this group`);
+    await this.#changeMembers(chatId, [], devices);
+  }
+
+  /**
+   * Commits adds and removes, retrying after catching up when another member committed first.
+   * Added devices get the chat's metadata in a message right after.
+   */
+  async #changeMembers(groupId: string, add: string[], remove: string[]): Promise<void> {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const outcome = await this.#mutex.run(async () => {
+        const pending = await this.#preparePendingCommit(groupId, add, remove);
+        if (!pending) return { done: true as const };
+        return this.#submitCommit(pending);
+      });
+      if ("done" in outcome) {
+        if (add.length > 0) await this.#sendMeta(groupId);
+        return;
+      }
+      await this.#waitEpoch(groupId, outcome.staleEpoch);
+    }
+    throw new SdkError("conflict", "the group kept changing; try again");
+  }
+
+  async #preparePendingCommit(
+    groupId: string,
+    addIn: string[],
+    removeIn: string[],
+  ): Promise<PendingCommit | undefined> {
+    const group = await this.#loadGroup(groupId);
+    const members = groupMembers(group);
+    const present = new Set(members.map((m) => m.deviceId));
+    const add = addIn.filter((d) => !present.has(d));
+    const removeIds = new Set(removeIn.filter((d) => present.has(d) && d !== this.deviceId));
+    if (add.length === 0 && removeIds.size === 0) return undefined;
+    let next = group;
+    let commit: Uint8Array | undefined;
+    let welcome: Uint8Array | undefined;
+    if (removeIds.size > 0) {
+      const r = await removeMembers(
+        next,
+        members.filter((m) => removeIds.has(m.deviceId)),
+      );
+      next = r.group;
+      commit = r.commit;
+    }
+    let added: string[] = [];
+    if (add.length > 0) {
+      if (commit) {
+        // One commit per submission: the removal goes first, the add follows in the next round.
+        return this.#pendingFrom(groupId, group, next, commit, undefined, [], [...removeIds], false);
+      }
+      const { keyPackages } = await this.#request({ type: "kp.claim", deviceIds: add });
+      if (keyPackages.length === 0) return undefined;
+      const r = await addMembers(
+        next,
+        keyPackages.map((k) => k.keyPackage),
+        this.#validate,
+      );
+      next = r.group;
+      commit = r.commit;
+      welcome = r.welcome;
+      added = keyPackages.map((k) => k.deviceId);
+    }
+    return this.#pendingFrom(groupId, group, next, commit!, welcome, added, [...removeIds], added.length > 0);
+  }
+
+  async #pendingFrom(
+    groupId: string,
+    before: MlsGroup,
+    after: MlsGroup,
+    commit: Uint8Array,
+    welcome: Uint8Array | undefined,
+    add: string[],
+    remove: string[],
+    metaAfter: boolean,
+  ): Promise<PendingCommit> {
+    const pending: PendingCommit = {
+      groupId,
+      epoch: Number(groupEpoch(before)),
+      commit: toBase64(commit),
+      welcome: welcome ? toBase64(welcome) : null,
+      add,
+      remove,
+      newState: toBase64(encodeGroup(after)),
+      metaAfter,
+    };
+    // Saved before sending: if the answer is lost, the same commit is resent rather than a new one.
+    await putJson(this.#storage, K.pending(groupId), pending);
+    return pending;
+  }
+
+  /** Sends a pending commit; adopts its state when accepted, drops it when another commit won. */
+  async #submitCommit(p: PendingCommit): Promise<{ done: true } | { staleEpoch: number }> {
+    try {
+      await this.#request({
+        type: "group.commit",
+        groupId: p.groupId,
+        epoch: p.epoch,
+        commit: p.commit,
+        ...(p.welcome ? { welcome: p.welcome } : {}),
+        add: p.add,
+        remove: p.remove,
+      });
+    } catch (error) {
+      if (error instanceof SdkError && error.code === "stale-epoch") {
+        await this.#storage.delete(K.pending(p.groupId));
+        return { staleEpoch: error.details.epoch ?? p.epoch + 1 };
+      }
+      throw error;
+    }
+    await this.#storage.put(K.group(p.groupId), fromBase64(p.newState)!);
+    await this.#storage.delete(K.pending(p.groupId));
+    this.#notifyEpoch();
+    return { done: true };
+  }
+
+  async #flushPendingCommits(): Promise<void> {
+    for (const key of await this.#storage.list("pending-commit/")) {
+      const p = await getJson<PendingCommit>(this.#storage, key);
+      if (!p) continue;
+      const outcome = await this.#mutex.run(async () => {
+        const group = await this.#storage.get(K.group(p.groupId));
+        if (!group || Number(groupEpoch(decodeGroup(group))) !== p.epoch) {
+          await this.#storage.delete(key);
+          return { done: false };
+        }
+        const r = await this.#submitCommit(p);
+        return { done: "done" in r };
+      });
+      if (outcome.done && p.metaAfter) await this.#sendMeta(p.groupId);
+    }
+  }
+
+  /** Waits until this device has processed the group's commits up to `epoch`. */
+  async #waitEpoch(groupId: string, epoch: number): Promise<void> {
+    const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const bytes = await this.#storage.get(K.group(groupId));
+      if (!bytes || Number(groupEpoch(decodeGroup(bytes))) >= epoch) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, 1000);
+        function done(): void {
+          clearTimeout(t);
+          resolve();
+        }
+        this.#epochWaiters.push(done);
+      });
+    }
+    throw new SdkError("timeout", "timed out catching up with the group's latest changes");
+  }
+
+  #notifyEpoch(): void {
+    for (const w of this.#epochWaiters.splice(0)) w();
+  }
+
+  async #loadGroup(groupId: string): Promise<MlsGroup> {
+    const bytes = await this.#storage.get(K.group(groupId));
+    if (!bytes) throw new SdkError("unknown-chat", "this device has no keys for that chat");
+    return decodeGroup(bytes);
+  }
+
+  /** Adds members' new devices and removes revoked ones, as the server asked. */
+  async #reconcile(
+    groupId: string,
+    missing: string[] | undefined,
+    revoked: string[] | undefined,
+  ): Promise<void> {
+    let add = missing ?? [];
+    let remove = revoked ?? [];
+    if (!missing && !revoked) {
+      const group = await this.#loadGroup(groupId);
+      const members = groupMembers(group);
+      const userIds = [...new Set(members.map((m) => m.userId))];
+      const { users } = await this.#request({ type: "dir.users", userIds });
+      this.#remember(users);
+      const active = new Set(users.flatMap((u) => u.devices.map((d) => d.deviceId)));
+      const present = new Set(members.map((m) => m.deviceId));
+      add = [...active].filter((d) => !present.has(d));
+      remove = members.map((m) => m.deviceId).filter((d) => !active.has(d));
+    }
+    if (remove.length > 0) await this.#changeMembers(groupId, [], remove);
+    if (add.length > 0) await this.#changeMembers(groupId, add, []);
+  }
+
+  // --- messages ---------------------------------------------------------------------------------
+
+  /** Sends a text to a chat id or, for a username, to the direct chat with that user (created if needed). */
+  async sendText(chatOrUsername: string, text: string): Promise<ChatMessage> {
+    if (text.length === 0) throw new SdkError("bad-request", "cannot send an empty message");
+    if (text.length > 16_000) throw new SdkError("too-large", "a message can have at most 16,000 characters");
+    const chat = (await this.findChat(chatOrUsername)) ?? (await this.startDirectChat(chatOrUsername));
+    const content: Content = { v: 1, type: "text", id: randomId(), text, sentAt: Date.now() };
+    const sentAt = await this.#sendContent(chat.id, content);
+    const message: ChatMessage = {
+      id: content.id,
+      chat: chat.id,
+      from: this.username,
+      fromUserId: this.userId,
+      text,
+      sentAt,
+      outgoing: true,
+    };
+    await this.#appendHistory(message, false);
+    return message;
+  }
+
+  async #sendMeta(groupId: string): Promise<void> {
+    const rec = await getJson<ChatRecord>(this.#storage, K.chat(groupId));
+    if (!rec) return;
+    await this.#sendContent(groupId, {
+      v: 1,
+      type: "meta",
+      id: randomId(),
+      kind: rec.kind,
+      ...(rec.name ? { name: rec.name } : {}),
+      sentAt: Date.now(),
+    });
+  }
+
+  /** Encrypts and sends; on stale-epoch catches up, on group-outdated fixes membership, then retries. */
+  async #sendContent(groupId: string, content: Content): Promise<number> {
+    const plaintext = encodeContent(content);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const outcome = await this.#mutex.run(async () => {
+        const group = await this.#loadGroup(groupId);
+        const { group: next, message } = await encrypt(group, plaintext);
+        // Saved before sending: reusing a ratchet generation for other bytes would break AES-GCM.
+        await this.#storage.put(K.group(groupId), encodeGroup(next));
+        try {
+          const r = await this.#request({
+            type: "send",
+            groupId,
+            epoch: Number(groupEpoch(group)),
+            messageId: content.id,
+            data: toBase64(message),
+          });
+          return { sentAt: r.sentAt, error: undefined };
+        } catch (error) {
+          if (
+            error instanceof SdkError &&
+            (error.code === "stale-epoch" || error.code === "group-outdated")
+          ) {
+            return { sentAt: undefined, error };
+          }
+          throw error;
+        }
+      });
+      if (outcome.sentAt !== undefined) {
+        await this.#touchChat(groupId, outcome.sentAt);
+        return outcome.sentAt;
+      }
+      if (outcome.error.code === "stale-epoch")
+        await this.#waitEpoch(groupId, outcome.error.details.epoch ?? 0);
+      else
+        await this.#reconcile(
+          groupId,
+          outcome.error.details.missingDevices,
+          outcome.error.details.revokedDevices,
+        );
+    }
+    throw new SdkError("conflict", "could not send: the chat kept changing; try again");
+  }
+
+  async #touchChat(groupId: string, at: number): Promise<void> {
+    const rec = await getJson<ChatRecord>(this.#storage, K.chat(groupId));
+    if (rec && (rec.lastMessageAt ?? 0) < at)
+      await putJson(this.#storage, K.chat(groupId), { ...rec, lastMessageAt: at });
+  }
+
+  async #nextCounter(): Promise<number> {
+    const state = (await getJson<State>(this.#storage, K.state)) ?? { counter: 0 };
+    state.counter++;
+    await putJson(this.#storage, K.state, state);
+    return state.counter;
+  }
+
+  async #appendHistory(m: ChatMessage, toFeed: boolean): Promise<void> {
+    const n = await this.#nextCounter();
+    await putJson(this.#storage, K.hist(m.chat, n), m);
+    if (toFeed) await putJson(this.#storage, K.feed(n), m);
+  }
+
+  /** Local history of a chat, oldest first; `limit` newest entries. */
+  async history(chatId: string, options: { limit?: number } = {}): Promise<ChatMessage[]> {
+    const keys = await this.#storage.list(`hist/${chatId}/`);
+    const chosen = options.limit ? keys.slice(-options.limit) : keys;
+    const out: ChatMessage[] = [];
+    for (const k of chosen) {
+      const m = await getJson<ChatMessage>(this.#storage, k);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  /** Messages from others that arrived since the last call, oldest first; each is returned once. */
+  async takeReceived(): Promise<ChatMessage[]> {
+    const out: ChatMessage[] = [];
+    for (const k of await this.#storage.list("feed/")) {
+      const m = await getJson<ChatMessage>(this.#storage, k);
+      if (m) out.push(m);
+      await this.#storage.delete(k);
+    }
+    return out;
+  }
+
+  // --- incoming ---------------------------------------------------------------------------------
+
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = (async () => {
+      let lastSeq = 0;
+      while (this.#inbox.length > 0) {
+        const d = this.#inbox.shift()!;
+        await this.#mutex.run(() => this.#process(d));
+        lastSeq = Math.max(lastSeq, d.seq);
+        this.#processedUpTo = Math.max(this.#processedUpTo, d.seq);
+        if (this.#inbox.length === 0 || this.#inbox.length % 64 === 0) {
+          try {
+            await this.#request({ type: "ack", upTo: lastSeq });
+          } catch {
+            // Unacknowledged entries come again after reconnecting; duplicates are dropped.
+          }
+        }
+      }
+    })().finally(() => {
+      this.#draining = undefined;
+      this.#checkSynced();
+      if (this.#inbox.length > 0) this.#drain();
+    });
+  }
+
+  async #process(d: Delivery): Promise<void> {
+    try {
+      switch (d.kind) {
+        case "welcome":
+          await this.#onWelcome(d);
+          break;
+        case "commit":
+          await this.#onCommit(d);
+          break;
+        case "message":
+          await this.#onMessage(d);
+          break;
+        case "device-added":
+          if (d.from.userId === this.userId) this.#afterDrain(() => this.#addOwnDevice());
+          break;
+      }
+    } catch (error) {
+      const code = error instanceof CryptoError || error instanceof SdkError ? error.code : "internal";
+      this.#warn(`${d.kind}-failed`, `could not process a ${d.kind} (${code})`);
+    }
+  }
+
+  #afterDrain(task: () => Promise<void>): void {
+    setTimeout(() => {
+      task().catch((e: unknown) =>
+        this.#warn("reconcile-failed", `could not update a chat's devices: ${(e as Error).message}`),
+      );
+    }, 0);
+  }
+
+  /** A new device of this user logged in: add it to every chat. */
+  async #addOwnDevice(): Promise<void> {
+    for (const c of await this.chats()) {
+      if (c.active) await this.#reconcile(c.id, undefined, undefined);
+    }
+  }
+
+  async #onWelcome(d: Delivery): Promise<void> {
+    if (!d.groupId || !d.data) return;
+    if (await this.#storage.get(K.group(d.groupId))) return;
+    const bundles: KeyPackageBundle[] = [];
+    for (const key of await this.#storage.list("kp/")) {
+      const b = await this.#storage.get(key);
+      if (b) bundles.push(decodeKeyPackageBundle(b));
+    }
+    const { group, usedKeyPackageRef } = await joinFromWelcome(d.data, bundles, this.#keys, this.#validate);
+    const used = bundles.find((b) => b.ref === usedKeyPackageRef);
+    if (used && !used.lastResort) await this.#storage.delete(K.kp(used.ref));
+    await this.#storage.put(K.group(d.groupId), encodeGroup(group));
+    const rec: ChatRecord = {
+      id: d.groupId,
+      kind: "group",
+      name: null,
+      createdAt: d.sentAt,
+      lastMessageAt: d.sentAt,
+      active: true,
+    };
+    await putJson(this.#storage, K.chat(d.groupId), rec);
+    this.#notifyEpoch();
+  }
+
+  async #onCommit(d: Delivery): Promise<void> {
+    if (!d.groupId || !d.data) return;
+    const bytes = await this.#storage.get(K.group(d.groupId));
+    if (!bytes) return;
+    const group = decodeGroup(bytes);
+    // Already applied (a redelivery after reconnect): the commit was made from an older epoch.
+    if (d.epoch !== undefined && d.epoch < Number(groupEpoch(group))) return;
+    const r = await processMessage(group, d.data, this.#validate);
+    if (r.kind !== "commit") return;
+    if (r.selfRemoved) {
+      await this.#storage.delete(K.group(d.groupId));
+      const rec = await getJson<ChatRecord>(this.#storage, K.chat(d.groupId));
+      if (rec) await putJson(this.#storage, K.chat(d.groupId), { ...rec, active: false });
+    } else {
+      await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
+      for (const m of r.added) if (!this.#usernames.has(m.userId)) void this.#usernameOf(m.userId);
+    }
+    this.#notifyEpoch();
+  }
+
+  async #onMessage(d: Delivery): Promise<void> {
+    if (!d.groupId || !d.data) return;
+    if (await this.#storage.get(K.seen(d.messageId))) return;
+    const group = await this.#loadGroup(d.groupId);
+    const r = await processMessage(group, d.data, this.#validate);
+    if (r.kind !== "application") return;
+    await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
+    await this.#storage.put(K.seen(d.messageId), new Uint8Array(0));
+    // The server's claim about the sender must match the MLS-authenticated one.
+    if (identityKey(r.sender) !== identityKey(d.from)) {
+      this.#warn("sender-mismatch", "dropped a message whose sender did not match its signature");
+      return;
+    }
+    const content = decodeContent(r.plaintext);
+    if (!content || content.id !== d.messageId) return;
+    if (content.type === "meta") {
+      const rec = await getJson<ChatRecord>(this.#storage, K.chat(d.groupId));
+      if (rec) {
+        const updated: ChatRecord = { ...rec, kind: content.kind, name: content.name ?? rec.name };
+        await putJson(this.#storage, K.chat(d.groupId), updated);
+        this.#emit("chat", await this.#summary(updated));
+      }
+      return;
+    }
+    const message: ChatMessage = {
+      id: content.id,
+      chat: d.groupId,
+      from: await this.#usernameOf(r.sender.userId),
+      fromUserId: r.sender.userId,
+      text: content.text,
+      sentAt: d.sentAt,
+      outgoing: r.sender.userId === this.userId,
+    };
+    await this.#appendHistory(message, !message.outgoing);
+    await this.#touchChat(d.groupId, d.sentAt);
+    this.#emit("message", message);
+  }
+
+  // --- devices ----------------------------------------------------------------------------------
+
+  /** This account's active devices. */
+  async devices(): Promise<ReturnType<typeof listDevices> extends Promise<infer R> ? R : never> {
+    return listDevices(this.serverUrl, this.#profile.token);
+  }
+
+  /** Revokes another device of this account; chats drop it the next time anyone sends. */
+  async revokeDevice(deviceId: string): Promise<void> {
+    await revokeDevice(this.serverUrl, this.#profile.token, deviceId);
+  }
+
+  /** Revokes this device on the server and forgets everything stored locally. */
+  async logout(): Promise<void> {
+    await this.close();
+    await logout(this.serverUrl, this.#profile.token);
+    for (const key of await this.#storage.list("")) await this.#storage.delete(key);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Parses a chat id from user input; undefined if it is not one. */
+export function isChatId(text: string): boolean {
+  const bytes = fromBase64Url(text);
+  return bytes !== undefined && bytes.length === 16;
+}

@@ -1,0 +1,30 @@
+import type { ErrorCode, ErrorDetails } from "@sori/protocol";
+
+export type SdkErrorCode =
+  | ErrorCode
+  | "offline"
+  | "timeout"
+  | "unknown-user"
+  | "unknown-chat"
+  | "not-logged-in"
+  | "crypto"
+  | "storage"
+  | "conflict"
+  | "closed";
+
+/** Every failure the SDK reports: a code to branch on and a message fit to show a person. */
+export class SdkError extends Error {
+  readonly code: SdkErrorCode;
+  readonly details: ErrorDetails;
+  constructor(
+    code: SdkErrorCode,
+    message: string,
+    details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "SdkError";
+    this.code = code;
+    this.details = details;
+  }
+}

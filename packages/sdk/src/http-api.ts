@@ -1,0 +1,81 @@
+import {
+  API_PREFIX,
+  type AuthResponse,
+  type DeviceListResponse,
+  ERROR_CODES,
+  type ErrorCode,
+  toBase64,
+} from "@sori/protocol";
+import { SdkError } from "./errors.ts";
+
+export type DeviceUploadBytes = {
+  name: string;
+  signatureKey: Uint8Array;
+};
+
+async function call<T>(serverUrl: string, path: string, init: RequestInit): Promise<T | undefined> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(`${API_PREFIX}${path}`, serverUrl), init);
+  } catch (error) {
+    throw new SdkError("offline", `cannot reach the server at ${serverUrl}`, {}, { cause: error });
+  }
+  if (res.status === 204) return undefined;
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw new SdkError("bad-frame", `the server answered ${res.status} with something that is not JSON`);
+  }
+  if (!res.ok) {
+    const err = (body as { error?: { code?: string; message?: string; details?: SdkError["details"] } })
+      .error;
+    const code =
+      err?.code && (ERROR_CODES as readonly string[]).includes(err.code)
+        ? (err.code as ErrorCode)
+        : "internal";
+    throw new SdkError(code, err?.message ?? `the server answered ${res.status}`, err?.details ?? {});
+  }
+  return body as T;
+}
+
+/** POST /register or /login with the new device's keys. */
+export async function authenticate(
+  serverUrl: string,
+  mode: "register" | "login",
+  username: string,
+  password: string,
+  device: DeviceUploadBytes,
+): Promise<AuthResponse> {
+  const body = {
+    username,
+    password,
+    device: { name: device.name, signatureKey: toBase64(device.signatureKey) },
+  };
+  const result = await call<AuthResponse>(serverUrl, `/${mode}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!result) throw new SdkError("bad-frame", "the server sent an empty answer");
+  return result;
+}
+
+/** Revokes this device's session and device on the server. */
+export async function logout(serverUrl: string, token: string): Promise<void> {
+  await call(serverUrl, "/logout", { method: "POST", headers: { authorization: `Bearer ${token}` } });
+}
+
+export async function listDevices(serverUrl: string, token: string): Promise<DeviceListResponse> {
+  const r = await call<DeviceListResponse>(serverUrl, "/devices", {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return r ?? { devices: [] };
+}
+
+export async function revokeDevice(serverUrl: string, token: string, deviceId: string): Promise<void> {
+  await call(serverUrl, `/devices/${encodeURIComponent(deviceId)}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${token}` },
+  });
+}

@@ -1,0 +1,236 @@
+import {
+  type ClientFrameType,
+  type ClientRequest,
+  type Delivery,
+  ERROR_CODES,
+  type ErrorCode,
+  PROTOCOL_VERSION,
+  parseResult,
+  parseServerFrame,
+  type ResultOf,
+  WS_PATH,
+} from "@sori/protocol";
+import { SdkError } from "./errors.ts";
+
+export type TransportEvents = {
+  /** Authenticated; the server will now push the device's queue. */
+  onConnected(info: ResultOf<"auth">): void;
+  onDisconnected(reason: string): void;
+  onDelivery(delivery: Delivery): void;
+  /** Everything queued at connect time up to `upTo` has been pushed. */
+  onSynced(upTo: number): void;
+  onKeyPackagesLow(remaining: number): void;
+  /** The token was refused: reconnecting cannot help. */
+  onAuthFailed(message: string): void;
+};
+
+export type TransportOptions = {
+  serverUrl: string;
+  token: string;
+  events: TransportEvents;
+  requestTimeoutMs?: number;
+  /** Upper bound of the reconnect backoff. */
+  maxBackoffMs?: number;
+};
+
+type Pending = {
+  type: ClientFrameType;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
+
+const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
+
+/**
+ * The WebSocket link to the server: authenticates, matches results to requests, and reconnects with
+ * exponential backoff and jitter until closed. Requests made while offline wait for the link.
+ */
+export class Transport {
+  readonly #opts: Required<Omit<TransportOptions, "events">> & { events: TransportEvents };
+  #ws: WebSocket | undefined;
+  #ready = false;
+  #closed = false;
+  #nextId = 1;
+  #pending = new Map<number, Pending>();
+  #waiters: (() => void)[] = [];
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: TransportOptions) {
+    this.#opts = { requestTimeoutMs: 15_000, maxBackoffMs: 30_000, ...options };
+  }
+
+  get connected(): boolean {
+    return this.#ready;
+  }
+
+  start(): void {
+    this.#open();
+  }
+
+  #open(): void {
+    if (this.#closed) return;
+    const url = new URL(WS_PATH, this.#opts.serverUrl);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url);
+    } catch {
+      this.#scheduleReconnect("cannot open a WebSocket");
+      return;
+    }
+    this.#ws = ws;
+    ws.onopen = () => {
+      const id = this.#nextId++;
+      this.#pending.set(id, {
+        type: "auth",
+        resolve: (info) => {
+          this.#ready = true;
+          this.#attempt = 0;
+          this.#opts.events.onConnected(info as ResultOf<"auth">);
+          for (const w of this.#waiters.splice(0)) w();
+        },
+        reject: (e) => {
+          if (
+            e instanceof SdkError &&
+            (e.code === "auth-failed" || e.code === "client-too-old" || e.code === "server-too-old")
+          ) {
+            this.#opts.events.onAuthFailed(e.message);
+            this.close();
+          } else ws.close();
+        },
+        timer: setTimeout(() => ws.close(), this.#opts.requestTimeoutMs),
+      });
+      ws.send(JSON.stringify({ type: "auth", id, v: PROTOCOL_VERSION, token: this.#opts.token }));
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data === "string") this.#onFrame(ev.data);
+    };
+    ws.onclose = (ev) => {
+      if (this.#ws !== ws) return;
+      this.#ws = undefined;
+      const wasReady = this.#ready;
+      this.#ready = false;
+      this.#failPending(new SdkError("offline", "the connection to the server was lost"));
+      const reason = ev.reason || `connection closed (${ev.code})`;
+      if (wasReady) this.#opts.events.onDisconnected(reason);
+      this.#scheduleReconnect(reason);
+    };
+    ws.onerror = () => {
+      // onclose follows and handles reconnecting.
+    };
+  }
+
+  #scheduleReconnect(_reason: string): void {
+    if (this.#closed || this.#retryTimer) return;
+    const base = Math.min(this.#opts.maxBackoffMs, 250 * 2 ** this.#attempt);
+    this.#attempt = Math.min(this.#attempt + 1, 16);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#open();
+    }, delay);
+  }
+
+  #onFrame(text: string): void {
+    let frame: ReturnType<typeof parseServerFrame>;
+    try {
+      frame = parseServerFrame(text);
+    } catch {
+      // A frame we cannot read is dropped; the server's queue will push it again if it mattered.
+      return;
+    }
+    switch (frame.type) {
+      case "result":
+      case "error": {
+        const id = typeof frame.re === "number" ? frame.re : Number(frame.re);
+        const p = this.#pending.get(id);
+        if (!p) return;
+        this.#pending.delete(id);
+        clearTimeout(p.timer);
+        if (frame.type === "error") {
+          const code = isErrorCode(frame.code) ? frame.code : "internal";
+          p.reject(new SdkError(code, frame.message, (frame.details ?? {}) as SdkError["details"]));
+        } else {
+          try {
+            p.resolve(parseResult(p.type, frame.result));
+          } catch (e) {
+            p.reject(new SdkError("bad-frame", "the server sent a malformed result", {}, { cause: e }));
+          }
+        }
+        return;
+      }
+      case "deliver":
+        this.#opts.events.onDelivery(frame);
+        return;
+      case "synced":
+        this.#opts.events.onSynced(frame.upTo);
+        return;
+      case "kp.low":
+        this.#opts.events.onKeyPackagesLow(frame.remaining);
+        return;
+    }
+  }
+
+  /** Sends a request and resolves with its typed result; waits for the link if offline. */
+  async request<R extends ClientRequest>(request: R): Promise<ResultOf<R["type"]>> {
+    if (!this.#ready) await this.waitConnected(this.#opts.requestTimeoutMs);
+    const ws = this.#ws;
+    if (!ws || !this.#ready) throw new SdkError("offline", "not connected to the server");
+    const id = this.#nextId++;
+    return new Promise<ResultOf<R["type"]>>((resolve, reject) => {
+      this.#pending.set(id, {
+        type: request.type,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        timer: setTimeout(() => {
+          this.#pending.delete(id);
+          reject(new SdkError("timeout", `the server did not answer ${request.type} in time`));
+        }, this.#opts.requestTimeoutMs),
+      });
+      ws.send(JSON.stringify({ ...request, id }));
+    });
+  }
+
+  /** Resolves once authenticated; rejects with "offline" after `timeoutMs`. */
+  waitConnected(timeoutMs: number): Promise<void> {
+    if (this.#ready) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new SdkError("closed", "the client is closed"));
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== done);
+        reject(new SdkError("offline", `cannot reach the server at ${this.#opts.serverUrl}`));
+      }, timeoutMs);
+      this.#waiters.push(done);
+    });
+  }
+
+  #failPending(error: SdkError): void {
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      this.#pending.delete(id);
+      p.reject(error);
+    }
+  }
+
+  /** Drops the current socket (as a network failure would); the transport reconnects. */
+  dropConnection(): void {
+    this.#ws?.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#ready = false;
+    this.#failPending(new SdkError("closed", "the client is closed"));
+    const ws = this.#ws;
+    this.#ws = undefined;
+    ws?.close(1000, "client closed");
+  }
+}

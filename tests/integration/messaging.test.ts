@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { newDevice, newUser, receive, startTestServer, type TestServer } from "../helpers.ts";
+import { newUser, receive, startTestServer, type TestServer } from "../helpers.ts";
 
 describe("messaging through a real server", () => {
   let t: TestServer;

@@ -32,9 +32,27 @@ const int = (name: string, v: string, min: number, max: number): number => {
 };
 
 const OPTIONS: Option[] = [
-  { flag: "--host", env: "SORI_HOST", apply: (c, v) => void (c.host = v) },
-  { flag: "--port", env: "SORI_PORT", apply: (c, v) => void (c.port = int("--port", v, 0, 65535)) },
-  { flag: "--data", env: "SORI_DATA", apply: (c, v) => void (c.dataDir = resolve(v)) },
+  {
+    flag: "--host",
+    env: "SORI_HOST",
+    apply: (c, v) => {
+      c.host = v;
+    },
+  },
+  {
+    flag: "--port",
+    env: "SORI_PORT",
+    apply: (c, v) => {
+      c.port = int("--port", v, 0, 65535);
+    },
+  },
+  {
+    flag: "--data",
+    env: "SORI_DATA",
+    apply: (c, v) => {
+      c.dataDir = resolve(v);
+    },
+  },
   {
     flag: "--durability",
     env: "SORI_DURABILITY",
@@ -56,39 +74,51 @@ const OPTIONS: Option[] = [
   {
     flag: "--session-ttl-days",
     env: "SORI_SESSION_TTL_DAYS",
-    apply: (c, v) => void (c.sessionTtlDays = int("--session-ttl-days", v, 1, 3650)),
+    apply: (c, v) => {
+      c.sessionTtlDays = int("--session-ttl-days", v, 1, 3650);
+    },
   },
   {
     flag: "--max-frame-bytes",
     env: "SORI_MAX_FRAME_BYTES",
-    apply: (c, v) => void (c.limits.maxFrameBytes = int("--max-frame-bytes", v, 4096, 64 << 20)),
+    apply: (c, v) => {
+      c.limits.maxFrameBytes = int("--max-frame-bytes", v, 4096, 64 << 20);
+    },
   },
   {
     flag: "--max-message-bytes",
     env: "SORI_MAX_MESSAGE_BYTES",
-    apply: (c, v) => void (c.limits.maxMessageBytes = int("--max-message-bytes", v, 256, 64 << 20)),
+    apply: (c, v) => {
+      c.limits.maxMessageBytes = int("--max-message-bytes", v, 256, 64 << 20);
+    },
   },
   {
     flag: "--login-attempts-per-minute",
     env: "SORI_LOGIN_ATTEMPTS_PER_MINUTE",
-    apply: (c, v) =>
-      void (c.limits.loginAttemptsPerMinute = int("--login-attempts-per-minute", v, 1, 1_000_000)),
+    apply: (c, v) => {
+      c.limits.loginAttemptsPerMinute = int("--login-attempts-per-minute", v, 1, 1_000_000);
+    },
   },
   {
     flag: "--registrations-per-minute",
     env: "SORI_REGISTRATIONS_PER_MINUTE",
-    apply: (c, v) =>
-      void (c.limits.registrationsPerMinute = int("--registrations-per-minute", v, 1, 1_000_000)),
+    apply: (c, v) => {
+      c.limits.registrationsPerMinute = int("--registrations-per-minute", v, 1, 1_000_000);
+    },
   },
   {
     flag: "--claims-per-minute",
     env: "SORI_CLAIMS_PER_MINUTE",
-    apply: (c, v) => void (c.limits.keyPackageClaimsPerMinute = int("--claims-per-minute", v, 1, 1_000_000)),
+    apply: (c, v) => {
+      c.limits.keyPackageClaimsPerMinute = int("--claims-per-minute", v, 1, 1_000_000);
+    },
   },
   {
     flag: "--connections-per-account",
     env: "SORI_CONNECTIONS_PER_ACCOUNT",
-    apply: (c, v) => void (c.limits.connectionsPerAccount = int("--connections-per-account", v, 1, 100_000)),
+    apply: (c, v) => {
+      c.limits.connectionsPerAccount = int("--connections-per-account", v, 1, 100_000);
+    },
   },
 ];
 

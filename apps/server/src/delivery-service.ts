@@ -118,7 +118,7 @@ export class DeliveryService {
         return this.#commit(caller, frame);
       case "group.info": {
         const group = await this.#store.getGroup(frame.groupId);
-        if (!group || !group.members.some((m) => m.deviceId === caller.deviceId)) {
+        if (!group?.members.some((m) => m.deviceId === caller.deviceId)) {
           throw new ProtocolError("not-member", "this device is not a member of that group");
         }
         const members = group.members

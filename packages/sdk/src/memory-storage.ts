@@ -6,7 +6,7 @@ export class MemoryStorage implements ClientStorage {
 
   get(key: string): Promise<Uint8Array | undefined> {
     const v = this.#data.get(key);
-    return Promise.resolve(v && v.slice());
+    return Promise.resolve(v?.slice());
   }
 
   put(key: string, value: Uint8Array): Promise<void> {

@@ -122,9 +122,7 @@ export type Store = {
   ): Promise<{ remaining: number; enqueued: Enqueued }>;
   keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }>;
   /** Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are `missing`. */
-  claimKeyPackages(
-    deviceIds: string[],
-  ): Promise<{
+  claimKeyPackages(deviceIds: string[]): Promise<{
     claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[];
     missing: string[];
   }>;

@@ -53,7 +53,7 @@ export class FileStorage implements ClientStorage {
     return names
       .filter((n) => !n.endsWith(".tmp"))
       .map(decodeKey)
-      .filter((k): k is string => k !== undefined && k.startsWith(prefix))
+      .filter((k): k is string => typeof k === "string" && k.startsWith(prefix))
       .sort();
   }
 }

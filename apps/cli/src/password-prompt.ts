@@ -1,0 +1,46 @@
+import { createInterface } from "node:readline";
+
+/** The password from SORI_PASSWORD, else a prompt on the terminal (not echoed), else a line of stdin. */
+export async function readPassword(prompt: string): Promise<string> {
+  const fromEnv = process.env.SORI_PASSWORD;
+  if (fromEnv) return fromEnv;
+  const input = process.stdin;
+  if (!input.isTTY) {
+    const rl = createInterface({ input });
+    for await (const line of rl) {
+      rl.close();
+      return line;
+    }
+    return "";
+  }
+  process.stderr.write(prompt);
+  input.setRawMode(true);
+  input.resume();
+  input.setEncoding("utf8");
+  return new Promise<string>((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: string): void => {
+      for (const ch of chunk) {
+        if (ch === "\r" || ch === "\n") {
+          finish();
+          resolve(text);
+          return;
+        }
+        if (ch === "\u0003") {
+          finish();
+          reject(new Error("cancelled"));
+          return;
+        }
+        if (ch === "\u007f") text = text.slice(0, -1);
+        else text += ch;
+      }
+    };
+    const finish = (): void => {
+      input.off("data", onData);
+      input.setRawMode(false);
+      input.pause();
+      process.stderr.write("\n");
+    };
+    input.on("data", onData);
+  });
+}

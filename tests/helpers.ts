@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { type ChatMessage, MemoryStorage, SoriClient } from "@sori/sdk";
 import { createLogger, parseServerConfig, type RunningServer, startServer } from "@sori/server";
 
@@ -60,22 +61,41 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestSer
 
 export const PASSWORD = "correct horse battery";
 
+const storages = new WeakMap<SoriClient, MemoryStorage>();
+
+async function openConnected(storage: MemoryStorage): Promise<SoriClient> {
+  const client = await SoriClient.open(storage);
+  storages.set(client, storage);
+  await client.connect();
+  return client;
+}
+
 /** Registers a user with in-memory storage and connects it. */
 export async function newUser(url: string, username: string): Promise<SoriClient> {
   const storage = new MemoryStorage();
   await SoriClient.register({ serverUrl: url, username, password: PASSWORD, storage, deviceName: "test" });
-  const client = await SoriClient.open(storage);
-  await client.connect();
-  return client;
+  return openConnected(storage);
 }
 
 /** Logs in a further device of an existing user and connects it. */
 export async function newDevice(url: string, username: string): Promise<SoriClient> {
   const storage = new MemoryStorage();
   await SoriClient.login({ serverUrl: url, username, password: PASSWORD, storage, deviceName: "second" });
-  const client = await SoriClient.open(storage);
-  await client.connect();
-  return client;
+  return openConnected(storage);
+}
+
+/** The same device again (as after a restart of the app), connected. The old client must be closed. */
+export function reopen(client: SoriClient): Promise<SoriClient> {
+  const storage = storages.get(client);
+  if (!storage) throw new Error("not a test client");
+  return openConnected(storage);
+}
+
+/** A device's stored MLS state of a group (relies on the SDK's storage layout: "group/<id>"). */
+export async function storedGroupState(client: SoriClient, groupId: string): Promise<Uint8Array> {
+  const bytes = await storages.get(client)?.get(`group/${groupId}`);
+  if (!bytes) throw new Error("no stored group state");
+  return bytes;
 }
 
 /** Waits (bounded) until `client` has received `count` messages from others; returns them in order. */
@@ -91,4 +111,32 @@ export async function receive(client: SoriClient, count: number, timeoutMs = 10_
       `expected ${count} messages, got ${got.length}: ${JSON.stringify(got.map((m) => m.text))}`,
     );
   return got;
+}
+
+/** Every row of every table, for "stored data unchanged" assertions. */
+export function dumpDatabase(dataDir: string): string {
+  const db = new DatabaseSync(join(dataDir, "sori.db"), { readOnly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    const out: Record<string, unknown[]> = {};
+    for (const { name } of tables) {
+      out[name] = db.prepare(`SELECT * FROM "${name}"`).all().map((row) =>
+        Object.fromEntries(Object.entries(row as object).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v])),
+      );
+    }
+    return JSON.stringify(out);
+  } finally {
+    db.close();
+  }
+}
+
+/** Stored message ciphertexts still queued (for tests that try to decrypt them with the wrong keys). */
+export function queuedCiphertexts(dataDir: string, groupId: string): Uint8Array[] {
+  const db = new DatabaseSync(join(dataDir, "sori.db"), { readOnly: true });
+  try {
+    const rows = db.prepare("SELECT data FROM messages WHERE kind = 'message' AND group_id = ? ORDER BY id").all(groupId) as { data: Uint8Array }[];
+    return rows.map((r) => new Uint8Array(r.data));
+  } finally {
+    db.close();
+  }
 }

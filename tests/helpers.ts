@@ -113,16 +113,28 @@ export async function receive(client: SoriClient, count: number, timeoutMs = 10_
   return got;
 }
 
-/** Every row of every table, for "stored data unchanged" assertions. */
+/**
+ * Every row of every table, for "stored data unchanged" assertions. `last_seen_at` is left out: connecting
+ * legitimately records when a device was last seen.
+ */
 export function dumpDatabase(dataDir: string): string {
   const db = new DatabaseSync(join(dataDir, "sori.db"), { readOnly: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[];
     const out: Record<string, unknown[]> = {};
     for (const { name } of tables) {
-      out[name] = db.prepare(`SELECT * FROM "${name}"`).all().map((row) =>
-        Object.fromEntries(Object.entries(row as object).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v])),
-      );
+      out[name] = db
+        .prepare(`SELECT * FROM "${name}"`)
+        .all()
+        .map((row) =>
+          Object.fromEntries(
+            Object.entries(row as object)
+              .filter(([k]) => k !== "last_seen_at")
+              .map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v]),
+          ),
+        );
     }
     return JSON.stringify(out);
   } finally {
@@ -134,7 +146,9 @@ export function dumpDatabase(dataDir: string): string {
 export function queuedCiphertexts(dataDir: string, groupId: string): Uint8Array[] {
   const db = new DatabaseSync(join(dataDir, "sori.db"), { readOnly: true });
   try {
-    const rows = db.prepare("SELECT data FROM messages WHERE kind = 'message' AND group_id = ? ORDER BY id").all(groupId) as { data: Uint8Array }[];
+    const rows = db
+      .prepare("SELECT data FROM messages WHERE kind = 'message' AND group_id = ? ORDER BY id")
+      .all(groupId) as { data: Uint8Array }[];
     return rows.map((r) => new Uint8Array(r.data));
   } finally {
     db.close();

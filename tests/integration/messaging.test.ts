@@ -50,7 +50,11 @@ describe("messaging through a real server", () => {
       assert.equal((await receive(bob, 1))[0]?.text, "same chat");
       assert.deepEqual(
         (await bob.history(sent.chat)).map((m) => [m.from, m.text]),
-        [["alice", `hello bob ${distinctive}`], ["bob", "hi alice"], ["alice", "same chat"]],
+        [
+          ["alice", `hello bob ${distinctive}`],
+          ["bob", "hi alice"],
+          ["alice", "same chat"],
+        ],
       );
     } finally {
       await alice.close();
@@ -130,11 +134,16 @@ describe("messaging through a real server", () => {
         assert.equal(m?.from, "gina");
         // The first device gets it too when it comes back.
         const hank1 = await reopen(hank);
-        assert.deepEqual((await receive(hank1, 1)).map((x) => x.text), ["after the second device"]);
+        assert.deepEqual(
+          (await receive(hank1, 1)).map((x) => x.text),
+          ["after the second device"],
+        );
         // The new device can answer in the chat it was added to.
         await hank2.sendText(sent.chat, "from hank's second device");
         assert.equal((await receive(gina, 1))[0]?.text, "from hank's second device");
-        const ownEcho = await waitFor(async () => (await hank1.history(sent.chat)).some((x) => x.text === "from hank's second device"));
+        const ownEcho = await waitFor(async () =>
+          (await hank1.history(sent.chat)).some((x) => x.text === "from hank's second device"),
+        );
         assert.ok(ownEcho, "a user's other device sees what it sent, in history");
         await hank1.close();
       } finally {
@@ -155,7 +164,10 @@ describe("messaging through a real server", () => {
       const texts = Array.from({ length: 25 }, (_, i) => `offline ${i}`);
       for (const text of texts) await ivan.sendText(chat.id, text);
       const judy2 = await reopen(judy);
-      assert.deepEqual((await receive(judy2, texts.length)).map((m) => m.text), texts);
+      assert.deepEqual(
+        (await receive(judy2, texts.length)).map((m) => m.text),
+        texts,
+      );
       await judy2.close();
     } finally {
       await ivan.close();
@@ -173,7 +185,10 @@ describe("messaging through a real server", () => {
       for (const text of texts) await kate.sendText(chat.id, text);
       await t.restart();
       const liam2 = await reopen(liam);
-      assert.deepEqual((await receive(liam2, texts.length)).map((m) => m.text), texts);
+      assert.deepEqual(
+        (await receive(liam2, texts.length)).map((m) => m.text),
+        texts,
+      );
       // The sender reconnects by itself and keeps working.
       await kate.sendText(chat.id, "after restart");
       assert.equal((await receive(liam2, 1))[0]?.text, "after restart");
@@ -186,15 +201,30 @@ describe("messaging through a real server", () => {
 
   it("login with a wrong password or unknown user fails clearly", async () => {
     await assert.rejects(
-      SoriClient.login({ serverUrl: t.url, username: "alice", password: "wrong password", storage: new MemoryStorage() }),
+      SoriClient.login({
+        serverUrl: t.url,
+        username: "alice",
+        password: "wrong password",
+        storage: new MemoryStorage(),
+      }),
       (e: unknown) => e instanceof Error && "code" in e && e.code === "auth-failed",
     );
     await assert.rejects(
-      SoriClient.login({ serverUrl: t.url, username: "nobody-here", password: PASSWORD, storage: new MemoryStorage() }),
+      SoriClient.login({
+        serverUrl: t.url,
+        username: "nobody-here",
+        password: PASSWORD,
+        storage: new MemoryStorage(),
+      }),
       (e: unknown) => e instanceof Error && "code" in e && e.code === "auth-failed",
     );
     await assert.rejects(
-      SoriClient.register({ serverUrl: t.url, username: "ALICE", password: PASSWORD, storage: new MemoryStorage() }),
+      SoriClient.register({
+        serverUrl: t.url,
+        username: "ALICE",
+        password: PASSWORD,
+        storage: new MemoryStorage(),
+      }),
       (e: unknown) => e instanceof Error && "code" in e && e.code === "username-taken",
     );
   });

@@ -36,6 +36,9 @@ export type RunningServer = {
   close(): Promise<void>;
 };
 
+/** The most of an oversized HTTP body the server reads (and discards) to answer 413 cleanly. */
+const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
+
 const newId = (): string => toBase64Url(randomBytes(16));
 const hashToken = (token: string): string => createHash("sha256").update(token).digest("base64url");
 
@@ -77,12 +80,18 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limits.maxFrameBytes) {
-        throw new ProtocolError("too-large", `request body exceeds ${limits.maxFrameBytes} bytes`, {
-          limit: limits.maxFrameBytes,
-        });
+      // Past the limit the rest is read and dropped (not buffered) so the client gets the 413
+      // instead of a reset connection; past the hard cap the connection is cut.
+      if (size > MAX_DRAIN_BYTES) {
+        req.destroy();
+        break;
       }
-      chunks.push(chunk);
+      if (size <= limits.maxFrameBytes) chunks.push(chunk);
+    }
+    if (size > limits.maxFrameBytes) {
+      throw new ProtocolError("too-large", `request body exceeds ${limits.maxFrameBytes} bytes`, {
+        limit: limits.maxFrameBytes,
+      });
     }
     try {
       return JSON.parse(Buffer.concat(chunks).toString("utf8"));

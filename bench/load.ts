@@ -1,0 +1,753 @@
+// Message-load benchmark: starts a fresh Sori server, registers and connects C clients in 1:1 groups,
+// sends at an aggregate rate R for D seconds and reports throughput, send→receive latency, loss and the
+// server's CPU and memory. See bench/README.md and docs/BENCHMARKS.md.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { type AuthResponse, PROTOCOL_VERSION } from "@sori/protocol";
+import { LOAD_USAGE, type LoadOptions, parseLoadOptions, UsageError } from "./options.ts";
+import { CLOCK_TICKS, readCpuTicks, readMachineTicks, readRssKb } from "./proc-stats.ts";
+import { type ServerProcess, startServerProcess } from "./server-process.ts";
+import { openTransport, type Transport } from "./transport.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const PASSWORD = "load-benchmark-password";
+const REGISTER_LANES = 8;
+const CONNECT_LANES = 32;
+const REQUEST_TIMEOUT_MS = 30_000;
+const ACK_EVERY = 32;
+const ACK_AFTER_MS = 20;
+const TICK_MS = 1;
+const RSS_SAMPLE_MS = 250;
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
+// Per-message state bits (one byte per message index).
+const SENT = 1;
+const MEASURED = 2;
+const ACCEPTED = 4;
+const RECEIVED = 8;
+const SEND_FAILED = 16;
+
+type Pending = { resolve: (result: unknown) => void; reject: (error: Error) => void };
+
+/** The fields of any server frame the benchmark looks at. */
+type Frame = {
+  type: string;
+  re?: number;
+  result?: { duplicate?: boolean };
+  code?: string;
+  message?: string;
+  seq?: number;
+  kind?: string;
+  groupId?: string;
+  messageId?: string;
+  from?: { deviceId: string };
+};
+
+/** One load client: a registered user with one device and one WebSocket. */
+class LoadClient {
+  readonly index: number;
+  readonly deviceId: string;
+  readonly token: string;
+  transport: Transport | undefined;
+  /** 1:1 groups this client is a member of (created by it or by its partner). */
+  readonly groups: string[] = [];
+  nextId = 1;
+  /** Outstanding `send` request id → message index. */
+  readonly sends = new Map<number, number>();
+  /** Outstanding setup requests (auth, group.create). */
+  readonly requests = new Map<number, Pending>();
+  welcomes = 0;
+  lastSeq = 0;
+  unacked = 0;
+  ackTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(index: number, registered: AuthResponse) {
+    this.index = index;
+    this.deviceId = registered.deviceId;
+    this.token = registered.token;
+  }
+
+  request(frame: Record<string, unknown>): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise<unknown>((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        this.requests.delete(id);
+        reject(new Error(`no answer to ${String(frame.type)} within ${REQUEST_TIMEOUT_MS} ms`));
+      }, REQUEST_TIMEOUT_MS);
+      this.requests.set(id, {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolvePromise(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.transport!.send(JSON.stringify({ ...frame, id }));
+    });
+  }
+
+  /** Acks are batched: the server keeps pushing while fewer than 256 deliveries are unacked. */
+  noteDelivery(seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
+    this.unacked++;
+    if (this.unacked >= ACK_EVERY) this.flushAck();
+    else this.ackTimer ??= setTimeout(() => this.flushAck(), ACK_AFTER_MS);
+  }
+
+  flushAck(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.unacked === 0 || !this.transport) return;
+    this.unacked = 0;
+    this.transport.send(`{"type":"ack","id":${this.nextId++},"upTo":${this.lastSeq}}`);
+  }
+}
+
+type Percentiles = { n: number; p50: number; p95: number; p99: number; max: number; mean: number };
+
+/** Every figure of one run; `--json` prints exactly this. */
+export type LoadReport = {
+  date: string;
+  options: Omit<LoadOptions, "json" | "help" | "out" | "keepData">;
+  machine: { cores: number; cpuModel: string; memoryGiB: number; node: string };
+  setup: { registerS: number; connectS: number; groupsS: number; groups: number };
+  window: { seconds: number; sent: number; sentPerS: number; delivered: number; deliveredPerS: number };
+  /** Send → matching deliver on the recipient, messages sent inside the window. */
+  latencyMs: Percentiles;
+  /** Send → the server's `result` (the message is durably stored), messages sent inside the window. */
+  acceptLatencyMs: Percentiles;
+  totals: {
+    sent: number;
+    accepted: number;
+    acceptedAsDuplicate: number;
+    received: number;
+    /** Accepted by the server but not received after the drain. */
+    lost: number;
+    /** Sent but neither accepted nor refused by the end of the drain. */
+    unanswered: number;
+    sendErrors: Record<string, number>;
+    otherErrors: Record<string, number>;
+    errorSamples: string[];
+    duplicateDeliveries: number;
+    unexpectedDeliveries: number;
+    misrouted: number;
+    unexpectedCloses: number;
+    closeSamples: string[];
+    drainS: number;
+  };
+  server: {
+    cpuPct: number;
+    rssPeakMB: number;
+    rssEndMB: number;
+    rssSetupPeakMB: number;
+    stderrLines: number;
+    stderrHead: string[];
+    exit: string;
+  };
+  generator: {
+    cpuPct: number;
+    loopDelayP99Ms: number;
+    loopDelayMaxMs: number;
+    /** Most messages due but not yet sent at one tick. */
+    maxBacklog: number;
+    /** Messages the schedule asked for that were never sent (generator too slow). */
+    shortfall: number;
+    /** Messages skipped because too many sends were unanswered (server too slow). */
+    throttled: number;
+    behind: boolean;
+  };
+  /** Busy share of all cores over the window (100 = every core busy). */
+  machineBusyPct: number;
+};
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench] ${line}\n`);
+};
+
+const round = (x: number, digits = 2): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+function percentiles(values: Float64Array, n: number): Percentiles {
+  if (n === 0)
+    return { n: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+  const sorted = values.subarray(0, n).sort();
+  const at = (q: number): number => round(sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  return { n, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round(sorted[n - 1]!), mean: round(sum / n) };
+}
+
+/** Runs fn for 0..count-1 with at most `lanes` in flight; reports progress on stderr every 2 s. */
+async function inLanes<T>(
+  what: string,
+  count: number,
+  lanes: number,
+  fn: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  let done = 0;
+  const started = performance.now();
+  const progress = setInterval(() => {
+    log(`${what}: ${done}/${count} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }, 2000);
+  try {
+    const lane = async (): Promise<void> => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await fn(i);
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
+  } finally {
+    clearInterval(progress);
+  }
+  return out;
+}
+
+async function register(url: string, i: number): Promise<AuthResponse> {
+  const res = await fetch(`${url}/api/v1/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      username: `load${i}`,
+      password: PASSWORD,
+      device: { name: "load", signatureKey: randomBytes(32).toString("base64") },
+    }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const body: unknown = await res.json();
+  if (!res.ok) throw new Error(`register load${i}: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body as AuthResponse;
+}
+
+/** Waits until check() holds, polling every 20 ms; false if it still does not after timeoutMs. */
+async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+function machineInfo(): LoadReport["machine"] {
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+  };
+}
+
+/** Runs one benchmark against an already started server; the caller stops the server. */
+async function runLoad(options: LoadOptions, server: ServerProcess): Promise<LoadReport> {
+  const { clients: count, rate } = options;
+
+  // --- server memory, sampled from start to end ---------------------------------------------------
+  let rssSetupPeakKb = 0;
+  let rssPeakKb = 0;
+  let loadStarted = false;
+  const sampleRss = (): void => {
+    const kb = readRssKb(server.pid) ?? 0;
+    if (loadStarted) rssPeakKb = Math.max(rssPeakKb, kb);
+    else rssSetupPeakKb = Math.max(rssSetupPeakKb, kb);
+  };
+  const rssTimer = setInterval(sampleRss, RSS_SAMPLE_MS);
+
+  // --- per-message bookkeeping (typed arrays: the hot path allocates nothing per message) ---------
+  const maxMessages = Math.ceil(rate * (options.warmup + options.duration)) + 16;
+  const sendTime = new Float64Array(maxMessages);
+  const state = new Uint8Array(maxMessages);
+  const senderOf = new Int32Array(maxMessages);
+  const latencies = new Float64Array(maxMessages);
+  const acceptLatencies = new Float64Array(maxMessages);
+  let nLatency = 0;
+  let nAccept = 0;
+  // Message ids are a random run prefix plus the message index: unique, valid base64url, and the
+  // index comes back out of a delivery without a lookup table.
+  const prefix = randomBytes(6).toString("base64url");
+  const messageIdOf = (idx: number): string => prefix + String(idx).padStart(14, "0");
+  const indexOf = (messageId: string): number => {
+    if (!messageId.startsWith(prefix)) return -1;
+    const idx = Number(messageId.slice(prefix.length));
+    return Number.isInteger(idx) && idx >= 0 && idx < maxMessages ? idx : -1;
+  };
+  const payload = randomBytes(options.size).toString("base64");
+
+  let winStart = Number.POSITIVE_INFINITY;
+  let winEnd = Number.POSITIVE_INFINITY;
+  let sent = 0;
+  let sentInWindow = 0;
+  let outstanding = 0;
+  let accepted = 0;
+  let acceptedAsDuplicate = 0;
+  let received = 0;
+  let acceptedNotReceived = 0;
+  let deliveredInWindow = 0;
+  let duplicateDeliveries = 0;
+  let unexpectedDeliveries = 0;
+  let misrouted = 0;
+  let unexpectedCloses = 0;
+  let closing = false;
+  const sendErrors: Record<string, number> = {};
+  const otherErrors: Record<string, number> = {};
+  const errorSamples: string[] = [];
+  const closeSamples: string[] = [];
+  const groupMembers = new Map<string, [number, number]>();
+  let clients: LoadClient[] = [];
+  const sample = (list: string[], text: string): void => {
+    if (list.length < 8) list.push(text.slice(0, 400));
+  };
+
+  const onText = (client: LoadClient, text: string): void => {
+    const now = performance.now();
+    let frame: Frame;
+    try {
+      frame = JSON.parse(text) as Frame;
+    } catch {
+      otherErrors["unparsable-frame"] = (otherErrors["unparsable-frame"] ?? 0) + 1;
+      sample(errorSamples, `unparsable frame: ${text}`);
+      return;
+    }
+    switch (frame.type) {
+      case "deliver": {
+        client.noteDelivery(frame.seq ?? 0);
+        if (frame.kind === "welcome") {
+          client.welcomes++;
+          return;
+        }
+        const idx = frame.kind === "message" ? indexOf(frame.messageId ?? "") : -1;
+        if (idx < 0 || (state[idx]! & SENT) === 0) {
+          unexpectedDeliveries++;
+          sample(errorSamples, `unexpected delivery to client ${client.index}: ${text.slice(0, 300)}`);
+          return;
+        }
+        const flags = state[idx]!;
+        if (flags & RECEIVED) {
+          duplicateDeliveries++;
+          return;
+        }
+        state[idx] = flags | RECEIVED;
+        received++;
+        if (flags & ACCEPTED) acceptedNotReceived--;
+        if (flags & MEASURED) latencies[nLatency++] = now - sendTime[idx]!;
+        if (now >= winStart && now < winEnd) deliveredInWindow++;
+        // The recipient must be the sender's partner in that group, and `from` must name the sender.
+        const members = groupMembers.get(frame.groupId ?? "");
+        const from = senderOf[idx]!;
+        if (
+          !members ||
+          from === client.index ||
+          (members[0] !== client.index && members[1] !== client.index) ||
+          frame.from?.deviceId !== clients[from]?.deviceId
+        ) {
+          misrouted++;
+          sample(errorSamples, `misrouted delivery to client ${client.index}: ${text.slice(0, 300)}`);
+        }
+        return;
+      }
+      case "result": {
+        const re = frame.re ?? -1;
+        const idx = client.sends.get(re);
+        if (idx !== undefined) {
+          client.sends.delete(re);
+          outstanding--;
+          accepted++;
+          if (frame.result?.duplicate) acceptedAsDuplicate++;
+          const flags = state[idx]!;
+          state[idx] = flags | ACCEPTED;
+          if ((flags & RECEIVED) === 0) acceptedNotReceived++;
+          if (flags & MEASURED) acceptLatencies[nAccept++] = now - sendTime[idx]!;
+          return;
+        }
+        const pending = client.requests.get(re);
+        if (pending) {
+          client.requests.delete(re);
+          pending.resolve(frame.result);
+        }
+        // Anything else is an ack's result.
+        return;
+      }
+      case "error": {
+        const re = frame.re ?? -1;
+        const code = frame.code ?? "?";
+        const idx = client.sends.get(re);
+        if (idx !== undefined) {
+          client.sends.delete(re);
+          outstanding--;
+          state[idx] = state[idx]! | SEND_FAILED;
+          sendErrors[code] = (sendErrors[code] ?? 0) + 1;
+          sample(errorSamples, `send error: ${text}`);
+          return;
+        }
+        const pending = client.requests.get(re);
+        if (pending) {
+          client.requests.delete(re);
+          pending.reject(new Error(`server error ${code}: ${frame.message ?? ""} (${text.slice(0, 300)})`));
+          return;
+        }
+        otherErrors[code] = (otherErrors[code] ?? 0) + 1;
+        sample(errorSamples, `error frame: ${text}`);
+        return;
+      }
+      default:
+        // "synced" and "kp.low" need no action from a load client.
+        return;
+    }
+  };
+
+  // --- setup: register, connect, create 1:1 groups -----------------------------------------------
+  const url = server.url;
+  const wsUrl = `${url.replace(/^http/, "ws")}/api/v1/ws`;
+  let t = performance.now();
+  log(`registering ${count} users (scrypt on the server, ${REGISTER_LANES} at a time)`);
+  const registered = await inLanes("registered", count, REGISTER_LANES, (i) => register(url, i));
+  const registerS = (performance.now() - t) / 1000;
+  clients = registered.map((r, i) => new LoadClient(i, r));
+
+  t = performance.now();
+  log(`connecting ${count} WebSockets (${options.client})`);
+  await inLanes("connected", count, CONNECT_LANES, async (i) => {
+    const client = clients[i]!;
+    client.transport = await openTransport(
+      options.client,
+      wsUrl,
+      {
+        onText: (text) => onText(client, text),
+        onClose: (code, reason) => {
+          if (closing) return;
+          unexpectedCloses++;
+          sample(closeSamples, `client ${i} closed: ${code} ${reason}`);
+        },
+      },
+      REQUEST_TIMEOUT_MS,
+    );
+    await client.request({ type: "auth", v: PROTOCOL_VERSION, token: client.token });
+  });
+  const connectS = (performance.now() - t) / 1000;
+
+  t = performance.now();
+  const totalGroups = count * options.groupsPerClient;
+  log(`creating ${totalGroups} 1:1 groups`);
+  await inLanes("group owners done", count, CONNECT_LANES, async (i) => {
+    const creates: Promise<unknown>[] = [];
+    for (let g = 0; g < options.groupsPerClient; g++) {
+      let partner = Math.floor(Math.random() * (count - 1));
+      if (partner >= i) partner++;
+      const groupId = randomBytes(16).toString("base64url");
+      creates.push(
+        clients[i]!.request({
+          type: "group.create",
+          groupId,
+          epoch: 1,
+          members: [clients[partner]!.deviceId],
+          welcome: randomBytes(32).toString("base64"),
+        }).then(() => {
+          groupMembers.set(groupId, [i, partner]);
+          clients[i]!.groups.push(groupId);
+          clients[partner]!.groups.push(groupId);
+        }),
+      );
+    }
+    await Promise.all(creates);
+  });
+  const welcomed = await until(() => clients.reduce((n, c) => n + c.welcomes, 0) >= totalGroups, 30_000);
+  if (!welcomed) {
+    const got = clients.reduce((n, c) => n + c.welcomes, 0);
+    throw new Error(`only ${got} of ${totalGroups} welcomes arrived within 30 s of creating the groups`);
+  }
+  const groupsS = (performance.now() - t) / 1000;
+  log(
+    `setup done: register ${registerS.toFixed(1)} s, connect ${connectS.toFixed(1)} s, groups ${groupsS.toFixed(1)} s`,
+  );
+
+  // --- load: warm-up, then the measured window ------------------------------------------------------
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  // At most 100 ms worth of messages in one tick, so a stalled generator catches up gradually
+  // instead of sending one huge burst; the backlog is reported.
+  const maxBurst = Math.max(10, Math.ceil(rate * 0.1));
+  // Open loop, but bounded: if the server leaves 5 s worth of sends unanswered, stop adding more.
+  const maxOutstanding = Math.max(1000, Math.ceil(rate * 5));
+  let scheduled = 0;
+  let maxBacklog = 0;
+  let throttled = 0;
+  let serverTicks0 = 0;
+  let serverTicks1 = 0;
+  let gen0 = process.cpuUsage();
+  let gen1 = gen0;
+  let machine0 = readMachineTicks();
+  let machine1 = machine0;
+  let wall0 = 0;
+  let wall1 = 0;
+
+  const sendOne = (): void => {
+    const client = clients[Math.floor(Math.random() * count)]!;
+    const groupId = client.groups[Math.floor(Math.random() * client.groups.length)]!;
+    const idx = sent++;
+    const id = client.nextId++;
+    const text = `{"type":"send","id":${id},"groupId":"${groupId}","epoch":1,"messageId":"${messageIdOf(idx)}","data":"${payload}"}`;
+    client.sends.set(id, idx);
+    outstanding++;
+    senderOf[idx] = client.index;
+    const now = performance.now();
+    sendTime[idx] = now;
+    if (now >= winStart) {
+      state[idx] = SENT | MEASURED;
+      sentInWindow++;
+    } else state[idx] = SENT;
+    client.transport!.send(text);
+  };
+
+  loadStarted = true;
+  const loadStart = performance.now();
+  winStart = loadStart + options.warmup * 1000;
+  winEnd = winStart + options.duration * 1000;
+  log(`sending ${rate} msg/s: ${options.warmup} s warm-up, then ${options.duration} s measured`);
+  let windowOpen = false;
+  await new Promise<void>((done) => {
+    const timer = setInterval(() => {
+      const now = performance.now();
+      if (!windowOpen && now >= winStart) {
+        windowOpen = true;
+        wall0 = now;
+        serverTicks0 = readCpuTicks(server.pid) ?? 0;
+        gen0 = process.cpuUsage();
+        machine0 = readMachineTicks();
+        loopDelay.enable();
+      }
+      const target = Math.min(maxMessages, Math.floor(((Math.min(now, winEnd) - loadStart) * rate) / 1000));
+      let due = target - scheduled;
+      if (due > maxBacklog) maxBacklog = due;
+      if (due > maxBurst) due = maxBurst;
+      for (let k = 0; k < due; k++) {
+        scheduled++;
+        if (outstanding >= maxOutstanding) throttled++;
+        else sendOne();
+      }
+      if (now >= winEnd) {
+        wall1 = now;
+        serverTicks1 = readCpuTicks(server.pid) ?? serverTicks0;
+        gen1 = process.cpuUsage();
+        machine1 = readMachineTicks();
+        loopDelay.disable();
+        clearInterval(timer);
+        done();
+      }
+    }, TICK_MS);
+  });
+  const expected = Math.min(maxMessages, Math.floor(((winEnd - loadStart) * rate) / 1000));
+
+  // --- drain: wait for every accepted message to arrive ---------------------------------------------
+  const drainStart = performance.now();
+  for (const c of clients) c.flushAck();
+  await until(() => outstanding === 0 && acceptedNotReceived === 0, options.drain * 1000);
+  const drainS = (performance.now() - drainStart) / 1000;
+  for (const c of clients) c.flushAck();
+  sampleRss();
+  clearInterval(rssTimer);
+  const rssEndKb = readRssKb(server.pid) ?? 0;
+  closing = true;
+  for (const c of clients) {
+    clearTimeout(c.ackTimer);
+    c.transport?.close();
+  }
+
+  const windowS = (wall1 - wall0) / 1000;
+  const genUs = gen1.user - gen0.user + (gen1.system - gen0.system);
+  const loopP99 = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
+  const loopMax = loopDelay.count > 0 ? loopDelay.max / 1e6 : 0;
+  const shortfall = expected - scheduled;
+  const dMachine = machine1.total - machine0.total;
+  return {
+    date: new Date().toISOString(),
+    options: {
+      clients: options.clients,
+      rate: options.rate,
+      duration: options.duration,
+      warmup: options.warmup,
+      size: options.size,
+      durability: options.durability,
+      groupsPerClient: options.groupsPerClient,
+      drain: options.drain,
+      client: options.client,
+      serverCpuProf: options.serverCpuProf,
+    },
+    machine: machineInfo(),
+    setup: {
+      registerS: round(registerS),
+      connectS: round(connectS),
+      groupsS: round(groupsS),
+      groups: totalGroups,
+    },
+    window: {
+      seconds: round(windowS, 3),
+      sent: sentInWindow,
+      sentPerS: round(sentInWindow / windowS, 1),
+      delivered: deliveredInWindow,
+      deliveredPerS: round(deliveredInWindow / windowS, 1),
+    },
+    latencyMs: percentiles(latencies, nLatency),
+    acceptLatencyMs: percentiles(acceptLatencies, nAccept),
+    totals: {
+      sent,
+      accepted,
+      acceptedAsDuplicate,
+      received,
+      lost: acceptedNotReceived,
+      unanswered: outstanding,
+      sendErrors,
+      otherErrors,
+      errorSamples,
+      duplicateDeliveries,
+      unexpectedDeliveries,
+      misrouted,
+      unexpectedCloses,
+      closeSamples,
+      drainS: round(drainS),
+    },
+    server: {
+      cpuPct: round(((serverTicks1 - serverTicks0) / CLOCK_TICKS / windowS) * 100, 1),
+      rssPeakMB: round(rssPeakKb / 1024, 1),
+      rssEndMB: round(rssEndKb / 1024, 1),
+      rssSetupPeakMB: round(rssSetupPeakKb / 1024, 1),
+      stderrLines: server.stderrCount(),
+      stderrHead: server.stderrHead.slice(0, 20),
+      exit: "",
+    },
+    generator: {
+      cpuPct: round((genUs / 1e6 / windowS) * 100, 1),
+      // The histogram counts whole timer intervals, so the resolution itself is not delay.
+      loopDelayP99Ms: round(Math.max(0, loopP99 - LOOP_DELAY_RESOLUTION_MS)),
+      loopDelayMaxMs: round(Math.max(0, loopMax - LOOP_DELAY_RESOLUTION_MS)),
+      maxBacklog,
+      shortfall,
+      throttled,
+      // Behind: more than 50 ms of messages were ever overdue, or the schedule was not met by 1 %.
+      behind: maxBacklog > rate * 0.05 || shortfall > expected * 0.01 || throttled > 0,
+    },
+    machineBusyPct: round(dMachine > 0 ? ((machine1.busy - machine0.busy) / dMachine) * 100 : 0, 1),
+  };
+}
+
+/** The human-readable report. */
+export function formatReport(r: LoadReport): string {
+  const o = r.options;
+  const l = r.latencyMs;
+  const a = r.acceptLatencyMs;
+  const t = r.totals;
+  const errors = (e: Record<string, number>): string =>
+    Object.keys(e).length === 0
+      ? "0"
+      : Object.entries(e)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(", ");
+  const lines = [
+    `Sori load — ${o.clients} clients, ${o.rate} msg/s asked, ${o.duration} s (+${o.warmup} s warm-up), ` +
+      `${o.size}-byte ciphertext, durability ${o.durability}, ${o.groupsPerClient} groups/client, ${o.client} client`,
+    `machine        ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
+    `setup          register ${r.setup.registerS} s, connect ${r.setup.connectS} s, ${r.setup.groups} groups ${r.setup.groupsS} s`,
+    `sent           ${r.window.sentPerS} msg/s in the window (${r.window.sent}); ${t.sent} in all, ${t.accepted} accepted` +
+      (t.acceptedAsDuplicate ? ` (${t.acceptedAsDuplicate} as duplicate)` : ""),
+    `delivered      ${r.window.deliveredPerS} msg/s in the window (${r.window.delivered})`,
+    `latency ms     p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  mean ${l.mean}  (send→deliver, n=${l.n})`,
+    `accept ms      p50 ${a.p50}  p95 ${a.p95}  p99 ${a.p99}  max ${a.max}  (send→server result)`,
+    `lost           ${t.lost} (accepted, not received after a ${t.drainS} s drain); unanswered sends ${t.unanswered}`,
+    `send errors    ${errors(t.sendErrors)}; other error frames ${errors(t.otherErrors)}`,
+    `anomalies      duplicate deliveries ${t.duplicateDeliveries}, unexpected ${t.unexpectedDeliveries}, ` +
+      `misrouted ${t.misrouted}, unexpected closes ${t.unexpectedCloses}`,
+    `server         CPU ${r.server.cpuPct} % (100 = one core); RSS peak ${r.server.rssPeakMB} MB, end ${r.server.rssEndMB} MB ` +
+      `(setup peak ${r.server.rssSetupPeakMB} MB); stderr lines ${r.server.stderrLines}; exit ${r.server.exit}`,
+    `generator      CPU ${r.generator.cpuPct} %; event-loop delay p99 ${r.generator.loopDelayP99Ms} ms, max ${r.generator.loopDelayMaxMs} ms; ` +
+      `${r.generator.behind ? "FELL BEHIND" : "kept up"} (max backlog ${r.generator.maxBacklog}, shortfall ${r.generator.shortfall}, throttled ${r.generator.throttled})`,
+    `machine busy   ${r.machineBusyPct} % of all ${r.machine.cores} cores`,
+  ];
+  for (const s of [...t.errorSamples, ...t.closeSamples]) lines.push(`  sample: ${s}`);
+  for (const s of r.server.stderrHead) lines.push(`  server stderr: ${s}`);
+  return `${lines.join("\n")}\n`;
+}
+
+async function main(): Promise<number> {
+  let options: LoadOptions;
+  try {
+    options = parseLoadOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`load: ${error.message}\n${LOAD_USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(LOAD_USAGE);
+    return 0;
+  }
+
+  const dataDir = mkdtempSync(join(tmpdir(), "sori-bench-"));
+  let server: ServerProcess | undefined;
+  const cleanUp = (): void => {
+    if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+  };
+  // Hard deadline: setup (scrypt per user dominates), load, drain, and a margin. Nothing may hang.
+  const deadlineS = 60 + options.clients * 0.25 + options.warmup + options.duration + options.drain + 30;
+  const deadline = setTimeout(() => {
+    log(`hard deadline of ${Math.round(deadlineS)} s reached; killing the server and exiting`);
+    if (server) process.kill(server.pid, "SIGKILL");
+    cleanUp();
+    process.exit(3);
+  }, deadlineS * 1000);
+  deadline.unref();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the server`);
+      if (server) process.kill(server.pid, "SIGKILL");
+      cleanUp();
+      process.exit(130);
+    });
+  }
+
+  const nodeArgs = options.serverCpuProf
+    ? ["--cpu-prof", "--cpu-prof-dir", resolve(options.serverCpuProf)]
+    : [];
+  let report: LoadReport | undefined;
+  let failure: unknown;
+  try {
+    server = await startServerProcess({
+      root: ROOT,
+      dataDir,
+      durability: options.durability,
+      nodeArgs,
+      readyTimeoutMs: 20_000,
+    });
+    log(`server pid ${server.pid} at ${server.url}, data ${dataDir}`);
+    report = await runLoad(options, server);
+  } catch (error) {
+    failure = error;
+  }
+  const exit = server ? await server.stop() : "not started";
+  if (report) {
+    report.server.exit = exit;
+    report.server.stderrLines = server?.stderrCount() ?? 0;
+    report.server.stderrHead = server?.stderrHead.slice(0, 20) ?? [];
+  }
+  if (options.keepData) log(`data kept in ${dataDir}`);
+  cleanUp();
+  clearTimeout(deadline);
+  if (failure !== undefined || !report) {
+    log(`failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    for (const line of server?.stderrHead ?? []) log(`server stderr: ${line}`);
+    return 1;
+  }
+  const json = JSON.stringify(report, null, 2);
+  if (options.out) writeFileSync(options.out, `${json}\n`);
+  process.stdout.write(options.json ? `${json}\n` : formatReport(report));
+  return 0;
+}
+
+process.exit(await main());

@@ -113,8 +113,8 @@ type Percentiles = { n: number; p50: number; p95: number; p99: number; max: numb
 /** Every figure of one run; `--json` prints exactly this. */
 export type LoadReport = {
   date: string;
-  options: Omit<LoadOptions, "json" | "help" | "out" | "keepData">;
-  machine: { cores: number; cpuModel: string; memoryGiB: number; node: string };
+  options: Omit<LoadOptions, "json" | "help" | "out" | "keepData" | "waitIdle">;
+  host: { cores: number; cpuModel: string; memoryGiB: number; node: string };
   setup: { registerS: number; connectS: number; groupsS: number; groups: number };
   window: { seconds: number; sent: number; sentPerS: number; delivered: number; deliveredPerS: number };
   /** Send → matching deliver on the recipient, messages sent inside the window. */
@@ -161,8 +161,14 @@ export type LoadReport = {
     throttled: number;
     behind: boolean;
   };
-  /** Busy share of all cores over the window (100 = every core busy). */
-  machineBusyPct: number;
+  machine: {
+    /** All processes, one-core percent (100 = one core), over the window. */
+    busyPct: number;
+    /** Busy minus server minus generator: other work on the shared cores, kernel I/O threads included. */
+    otherPct: number;
+    /** Busy share in the second before the server was started. */
+    busyBeforePct: number;
+  };
 };
 
 const log = (line: string): void => {
@@ -239,7 +245,7 @@ async function until(check: () => boolean, timeoutMs: number): Promise<boolean> 
   return true;
 }
 
-function machineInfo(): LoadReport["machine"] {
+function hostInfo(): LoadReport["host"] {
   return {
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
@@ -248,8 +254,35 @@ function machineInfo(): LoadReport["machine"] {
   };
 }
 
+/** CPU use of the whole machine over one second, one-core percent. */
+async function machineBusyOverOneSecond(): Promise<number> {
+  const a = readMachineTicks();
+  await new Promise((r) => setTimeout(r, 1000));
+  const b = readMachineTicks();
+  return ((b.busy - a.busy) / CLOCK_TICKS) * 100;
+}
+
+/**
+ * The cores are shared with other work: with --wait-idle S, wait up to S seconds for a quiet second
+ * (under 15 % of one core busy) before starting, so others' bursts do not land in the measurement.
+ * Returns the busy share of the last second looked at.
+ */
+async function waitForIdle(maxS: number): Promise<number> {
+  const end = performance.now() + maxS * 1000;
+  let busy = await machineBusyOverOneSecond();
+  while (busy >= 15 && performance.now() < end) {
+    log(`machine busy (${busy.toFixed(0)} % of one core); waiting for it to settle`);
+    busy = await machineBusyOverOneSecond();
+  }
+  return busy;
+}
+
 /** Runs one benchmark against an already started server; the caller stops the server. */
-async function runLoad(options: LoadOptions, server: ServerProcess): Promise<LoadReport> {
+async function runLoad(
+  options: LoadOptions,
+  server: ServerProcess,
+  busyBeforePct: number,
+): Promise<LoadReport> {
   const { clients: count, rate } = options;
 
   // --- server memory, sampled from start to end ---------------------------------------------------
@@ -566,7 +599,9 @@ async function runLoad(options: LoadOptions, server: ServerProcess): Promise<Loa
   const loopP99 = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
   const loopMax = loopDelay.count > 0 ? loopDelay.max / 1e6 : 0;
   const shortfall = expected - scheduled;
-  const dMachine = machine1.total - machine0.total;
+  const serverPct = ((serverTicks1 - serverTicks0) / CLOCK_TICKS / windowS) * 100;
+  const generatorPct = (genUs / 1e6 / windowS) * 100;
+  const machineBusyPct = ((machine1.busy - machine0.busy) / CLOCK_TICKS / windowS) * 100;
   return {
     date: new Date().toISOString(),
     options: {
@@ -581,7 +616,7 @@ async function runLoad(options: LoadOptions, server: ServerProcess): Promise<Loa
       client: options.client,
       serverCpuProf: options.serverCpuProf,
     },
-    machine: machineInfo(),
+    host: hostInfo(),
     setup: {
       registerS: round(registerS),
       connectS: round(connectS),
@@ -615,7 +650,7 @@ async function runLoad(options: LoadOptions, server: ServerProcess): Promise<Loa
       drainS: round(drainS),
     },
     server: {
-      cpuPct: round(((serverTicks1 - serverTicks0) / CLOCK_TICKS / windowS) * 100, 1),
+      cpuPct: round(serverPct, 1),
       rssPeakMB: round(rssPeakKb / 1024, 1),
       rssEndMB: round(rssEndKb / 1024, 1),
       rssSetupPeakMB: round(rssSetupPeakKb / 1024, 1),
@@ -624,7 +659,7 @@ async function runLoad(options: LoadOptions, server: ServerProcess): Promise<Loa
       exit: "",
     },
     generator: {
-      cpuPct: round((genUs / 1e6 / windowS) * 100, 1),
+      cpuPct: round(generatorPct, 1),
       // The histogram counts whole timer intervals, so the resolution itself is not delay.
       loopDelayP99Ms: round(Math.max(0, loopP99 - LOOP_DELAY_RESOLUTION_MS)),
       loopDelayMaxMs: round(Math.max(0, loopMax - LOOP_DELAY_RESOLUTION_MS)),
@@ -634,7 +669,11 @@ async function runLoad(options: LoadOptions, server: ServerProcess): Promise<Loa
       // Behind: more than 50 ms of messages were ever overdue, or the schedule was not met by 1 %.
       behind: maxBacklog > rate * 0.05 || shortfall > expected * 0.01 || throttled > 0,
     },
-    machineBusyPct: round(dMachine > 0 ? ((machine1.busy - machine0.busy) / dMachine) * 100 : 0, 1),
+    machine: {
+      busyPct: round(machineBusyPct, 1),
+      otherPct: round(machineBusyPct - serverPct - generatorPct, 1),
+      busyBeforePct: round(busyBeforePct, 1),
+    },
   };
 }
 
@@ -653,7 +692,7 @@ export function formatReport(r: LoadReport): string {
   const lines = [
     `Sori load — ${o.clients} clients, ${o.rate} msg/s asked, ${o.duration} s (+${o.warmup} s warm-up), ` +
       `${o.size}-byte ciphertext, durability ${o.durability}, ${o.groupsPerClient} groups/client, ${o.client} client`,
-    `machine        ${r.machine.cores} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
+    `host           ${r.host.cores} cores (${r.host.cpuModel}), ${r.host.memoryGiB} GiB, Node ${r.host.node}`,
     `setup          register ${r.setup.registerS} s, connect ${r.setup.connectS} s, ${r.setup.groups} groups ${r.setup.groupsS} s`,
     `sent           ${r.window.sentPerS} msg/s in the window (${r.window.sent}); ${t.sent} in all, ${t.accepted} accepted` +
       (t.acceptedAsDuplicate ? ` (${t.acceptedAsDuplicate} as duplicate)` : ""),
@@ -668,7 +707,8 @@ export function formatReport(r: LoadReport): string {
       `(setup peak ${r.server.rssSetupPeakMB} MB); stderr lines ${r.server.stderrLines}; exit ${r.server.exit}`,
     `generator      CPU ${r.generator.cpuPct} %; event-loop delay p99 ${r.generator.loopDelayP99Ms} ms, max ${r.generator.loopDelayMaxMs} ms; ` +
       `${r.generator.behind ? "FELL BEHIND" : "kept up"} (max backlog ${r.generator.maxBacklog}, shortfall ${r.generator.shortfall}, throttled ${r.generator.throttled})`,
-    `machine busy   ${r.machineBusyPct} % of all ${r.machine.cores} cores`,
+    `machine        all processes ${r.machine.busyPct} % (of ${r.host.cores * 100} %), other than server and generator ${r.machine.otherPct} %; ` +
+      `busy before start ${r.machine.busyBeforePct} %`,
   ];
   for (const s of [...t.errorSamples, ...t.closeSamples]) lines.push(`  sample: ${s}`);
   for (const s of r.server.stderrHead) lines.push(`  server stderr: ${s}`);
@@ -695,7 +735,8 @@ async function main(): Promise<number> {
     if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
   };
   // Hard deadline: setup (scrypt per user dominates), load, drain, and a margin. Nothing may hang.
-  const deadlineS = 60 + options.clients * 0.25 + options.warmup + options.duration + options.drain + 30;
+  const deadlineS =
+    options.waitIdle + 60 + options.clients * 0.25 + options.warmup + options.duration + options.drain + 30;
   const deadline = setTimeout(() => {
     log(`hard deadline of ${Math.round(deadlineS)} s reached; killing the server and exiting`);
     if (server) process.kill(server.pid, "SIGKILL");
@@ -712,6 +753,7 @@ async function main(): Promise<number> {
     });
   }
 
+  const busyBeforePct = await waitForIdle(options.waitIdle);
   const nodeArgs = options.serverCpuProf
     ? ["--cpu-prof", "--cpu-prof-dir", resolve(options.serverCpuProf)]
     : [];
@@ -726,7 +768,7 @@ async function main(): Promise<number> {
       readyTimeoutMs: 20_000,
     });
     log(`server pid ${server.pid} at ${server.url}, data ${dataDir}`);
-    report = await runLoad(options, server);
+    report = await runLoad(options, server, busyBeforePct);
   } catch (error) {
     failure = error;
   }

@@ -22,6 +22,8 @@ export type LoadOptions = {
   /** Directory for a V8 CPU profile of the server (node --cpu-prof), if wanted. */
   serverCpuProf: string | undefined;
   keepData: boolean;
+  /** Wait up to this many seconds for the shared machine to be idle before starting. */
+  waitIdle: number;
   help: boolean;
 };
 
@@ -38,6 +40,7 @@ export const LOAD_USAGE = `usage: node bench/load.ts [options]
   --json                  print one JSON object instead of the text report
   --out FILE              also write the JSON report to FILE
   --server-cpu-prof DIR   run the server under node --cpu-prof, profile written to DIR
+  --wait-idle S           wait up to S s for an idle machine (<15 % of a core busy) before starting (default 0)
   --keep-data             keep the server's data directory (printed) instead of deleting it
 `;
 
@@ -93,6 +96,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     out: v.out,
     serverCpuProf: v["server-cpu-prof"],
     keepData: v["keep-data"] ?? false,
+    waitIdle: num("wait-idle", v["wait-idle"], 0, 0, 3600),
     help: v.help ?? false,
   };
 }
@@ -116,6 +120,7 @@ function parse(argv: string[]) {
       out: { type: "string" },
       "server-cpu-prof": { type: "string" },
       "keep-data": { type: "boolean" },
+      "wait-idle": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

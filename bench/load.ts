@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { type AuthResponse, PROTOCOL_VERSION } from "@sori/protocol";
 import { LOAD_USAGE, type LoadOptions, parseLoadOptions, UsageError } from "./options.ts";
-import { CLOCK_TICKS, readCpuTicks, readMachineTicks, readRssKb } from "./proc-stats.ts";
+import { CLOCK_TICKS, otherTicks, readAllCpuTicks, readCpuTicks, readRssKb } from "./proc-stats.ts";
 import { type ServerProcess, startServerProcess } from "./server-process.ts";
 import { openTransport, type Transport } from "./transport.ts";
 
@@ -162,11 +162,12 @@ export type LoadReport = {
     behind: boolean;
   };
   machine: {
-    /** All processes, one-core percent (100 = one core), over the window. */
-    busyPct: number;
-    /** Busy minus server minus generator: other work on the shared cores, kernel I/O threads included. */
+    /**
+     * CPU of all other processes over the window (kernel I/O threads included; processes that exited
+     * during it are missed), one-core percent: the shared cores' interference with the measurement.
+     */
     otherPct: number;
-    /** Busy share in the second before the server was started. */
+    /** CPU of all processes in the second before the server was started, one-core percent. */
     busyBeforePct: number;
   };
 };
@@ -256,10 +257,9 @@ function hostInfo(): LoadReport["host"] {
 
 /** CPU use of the whole machine over one second, one-core percent. */
 async function machineBusyOverOneSecond(): Promise<number> {
-  const a = readMachineTicks();
+  const a = readAllCpuTicks();
   await new Promise((r) => setTimeout(r, 1000));
-  const b = readMachineTicks();
-  return ((b.busy - a.busy) / CLOCK_TICKS) * 100;
+  return (otherTicks(a, readAllCpuTicks(), [process.pid]) / CLOCK_TICKS) * 100;
 }
 
 /**
@@ -517,7 +517,7 @@ async function runLoad(
   let serverTicks1 = 0;
   let gen0 = process.cpuUsage();
   let gen1 = gen0;
-  let machine0 = readMachineTicks();
+  let machine0 = new Map<number, number>();
   let machine1 = machine0;
   let wall0 = 0;
   let wall1 = 0;
@@ -554,7 +554,7 @@ async function runLoad(
         wall0 = now;
         serverTicks0 = readCpuTicks(server.pid) ?? 0;
         gen0 = process.cpuUsage();
-        machine0 = readMachineTicks();
+        machine0 = readAllCpuTicks();
         loopDelay.enable();
       }
       const target = Math.min(maxMessages, Math.floor(((Math.min(now, winEnd) - loadStart) * rate) / 1000));
@@ -570,7 +570,7 @@ async function runLoad(
         wall1 = now;
         serverTicks1 = readCpuTicks(server.pid) ?? serverTicks0;
         gen1 = process.cpuUsage();
-        machine1 = readMachineTicks();
+        machine1 = readAllCpuTicks();
         loopDelay.disable();
         clearInterval(timer);
         done();
@@ -601,7 +601,7 @@ async function runLoad(
   const shortfall = expected - scheduled;
   const serverPct = ((serverTicks1 - serverTicks0) / CLOCK_TICKS / windowS) * 100;
   const generatorPct = (genUs / 1e6 / windowS) * 100;
-  const machineBusyPct = ((machine1.busy - machine0.busy) / CLOCK_TICKS / windowS) * 100;
+  const otherPct = (otherTicks(machine0, machine1, [server.pid, process.pid]) / CLOCK_TICKS / windowS) * 100;
   return {
     date: new Date().toISOString(),
     options: {
@@ -670,8 +670,7 @@ async function runLoad(
       behind: maxBacklog > rate * 0.05 || shortfall > expected * 0.01 || throttled > 0,
     },
     machine: {
-      busyPct: round(machineBusyPct, 1),
-      otherPct: round(machineBusyPct - serverPct - generatorPct, 1),
+      otherPct: round(otherPct, 1),
       busyBeforePct: round(busyBeforePct, 1),
     },
   };
@@ -707,8 +706,7 @@ export function formatReport(r: LoadReport): string {
       `(setup peak ${r.server.rssSetupPeakMB} MB); stderr lines ${r.server.stderrLines}; exit ${r.server.exit}`,
     `generator      CPU ${r.generator.cpuPct} %; event-loop delay p99 ${r.generator.loopDelayP99Ms} ms, max ${r.generator.loopDelayMaxMs} ms; ` +
       `${r.generator.behind ? "FELL BEHIND" : "kept up"} (max backlog ${r.generator.maxBacklog}, shortfall ${r.generator.shortfall}, throttled ${r.generator.throttled})`,
-    `machine        all processes ${r.machine.busyPct} % (of ${r.host.cores * 100} %), other than server and generator ${r.machine.otherPct} %; ` +
-      `busy before start ${r.machine.busyBeforePct} %`,
+    `other CPU      ${r.machine.otherPct} % (all other processes during the window); ${r.machine.busyBeforePct} % just before start`,
   ];
   for (const s of [...t.errorSamples, ...t.closeSamples]) lines.push(`  sample: ${s}`);
   for (const s of r.server.stderrHead) lines.push(`  server stderr: ${s}`);

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second for /proc CPU times; 100 on every Linux we run on, but ask to be sure. */
 export const CLOCK_TICKS: number = (() => {
@@ -33,11 +33,35 @@ export function readRssKb(pid: number): number | undefined {
   }
 }
 
-/** Whole-machine busy and total jiffies (all CPUs), to show how much of the shared cores was in use. */
-export function readMachineTicks(): { busy: number; total: number } {
-  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
-  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+/**
+ * utime + stime of every process (kernel threads included), by pid. Used instead of /proc/stat's
+ * machine totals, which in this VM are tick-sampled and disagree with per-process accounting under
+ * bursty load (they even came out below the server's own CPU time).
+ */
+export function readAllCpuTicks(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const ticks = readCpuTicks(pid);
+    if (ticks !== undefined) out.set(pid, ticks);
+  }
+  return out;
+}
+
+/**
+ * CPU ticks used between two readAllCpuTicks() snapshots by processes other than `exclude`. Processes
+ * started in between count from zero; those that exited are missed, so this is a lower bound.
+ */
+export function otherTicks(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  exclude: number[],
+): number {
+  let sum = 0;
+  for (const [pid, ticks] of after) {
+    if (exclude.includes(pid)) continue;
+    sum += Math.max(0, ticks - (before.get(pid) ?? 0));
+  }
+  return sum;
 }

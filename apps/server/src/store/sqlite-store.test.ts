@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { SqliteStore } from "./sqlite-store.ts";
+import type { OutgoingMessage } from "./store.ts";
+
+const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
+const id = (c: string): string => c.repeat(22);
+
+describe("SqliteStore (the Delivery Service's rules at the storage layer)", () => {
+  let dir: string;
+  let store: SqliteStore;
+
+  const user = async (u: string, d: string): Promise<void> => {
+    await store.createUserWithDevice(
+      { userId: id(u), username: `user${u}`, passwordHash: "scrypt$x", createdAt: 1 },
+      { deviceId: id(d), userId: id(u), name: "d", signatureKey: bytes(1), createdAt: 1 },
+      { tokenHash: `t${d}`, deviceId: id(d), createdAt: 1, expiresAt: 10 },
+    );
+    await activate(d, u);
+  };
+  const activate = (d: string, u: string): ReturnType<SqliteStore["addKeyPackages"]> =>
+    store.addKeyPackages(
+      id(d),
+      [bytes(d.charCodeAt(0), 1), bytes(d.charCodeAt(0), 2)],
+      bytes(d.charCodeAt(0), 99),
+      notice(d, u),
+    );
+  const notice = (d: string, u: string): OutgoingMessage => ({
+    kind: "device-added",
+    groupId: null,
+    messageId: id(`n${d}`.slice(-1)),
+    senderUserId: id(u),
+    senderDeviceId: id(d),
+    epoch: null,
+    data: null,
+    sentAt: 5,
+    recipients: [],
+  });
+  const msg = (
+    from: string,
+    fromUser: string,
+    mid: string,
+    epoch: number,
+  ): Omit<OutgoingMessage, "recipients"> => ({
+    kind: "message",
+    groupId: id("g"),
+    messageId: id(mid),
+    senderUserId: id(fromUser),
+    senderDeviceId: id(from),
+    epoch,
+    data: bytes(7, 7),
+    sentAt: 100,
+  });
+  const commit = (from: string, fromUser: string, mid: string, epoch: number): OutgoingMessage => ({
+    ...msg(from, fromUser, mid, epoch),
+    kind: "commit",
+    recipients: [],
+  });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sori-store-"));
+    store = new SqliteStore({ dataDir: dir, durability: "normal" });
+    await user("a", "A");
+    await user("b", "B");
+    await store.createGroup(id("g"), 1, { deviceId: id("A"), userId: id("a") }, [id("B")], {
+      ...commit("A", "a", "w", 1),
+      kind: "welcome",
+      recipients: [id("B")],
+    });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("queues a message for every other member device, once, in order, and acks delete it", async () => {
+    const first = await store.acceptMessage(msg("A", "a", "1", 1));
+    assert.equal(first.status, "accepted");
+    const again = await store.acceptMessage(msg("A", "a", "1", 1));
+    assert.equal(again.status, "duplicate", "a resend with the same id is a no-op");
+    await store.acceptMessage(msg("A", "a", "2", 1));
+    const pending = await store.pending(id("B"), 0, 10);
+    assert.deepEqual(
+      pending.map((p) => [p.kind, p.messageId]),
+      [
+        ["welcome", id("w")],
+        ["message", id("1")],
+        ["message", id("2")],
+      ],
+    );
+    assert.deepEqual(await store.pending(id("A"), 0, 10), [], "the sender gets no copy");
+    assert.equal(await store.ack(id("B"), pending[1]!.seq), 2);
+    assert.deepEqual(
+      (await store.pending(id("B"), 0, 10)).map((p) => p.messageId),
+      [id("2")],
+    );
+  });
+
+  it("accepts one commit per epoch and refuses stale ones without changing anything", async () => {
+    const ok = await store.applyCommit(id("g"), 1, [], [], commit("A", "a", "c", 1), undefined);
+    assert.deepEqual(ok.status, "accepted");
+    const stale = await store.applyCommit(id("g"), 1, [], [], commit("B", "b", "d", 1), undefined);
+    assert.deepEqual(stale, { status: "stale-epoch", epoch: 2 });
+    assert.equal((await store.getGroup(id("g")))?.epoch, 2);
+    const staleSend = await store.acceptMessage(msg("B", "b", "3", 1));
+    assert.deepEqual(staleSend, { status: "stale-epoch", epoch: 2 });
+    const notMember = await store.applyCommit(id("g"), 2, [], [], commit("Z", "z", "e", 2), undefined);
+    assert.equal(notMember.status, "not-member");
+  });
+
+  it("refuses sends while a member user's active device is missing from the group", async () => {
+    await store.addDevice(
+      { deviceId: id("C"), userId: id("b"), name: "laptop", signatureKey: bytes(2), createdAt: 2 },
+      { tokenHash: "tC", deviceId: id("C"), createdAt: 2, expiresAt: 10 },
+    );
+    assert.equal(
+      (await store.acceptMessage(msg("A", "a", "4", 1))).status,
+      "accepted",
+      "a device without KeyPackages is not active yet",
+    );
+    const { enqueued } = await activate("C", "b");
+    assert.deepEqual(
+      enqueued.map((e) => [e.deviceId, e.delivery.kind]),
+      [[id("B"), "device-added"]],
+    );
+    assert.deepEqual(await store.acceptMessage(msg("A", "a", "5", 1)), {
+      status: "group-outdated",
+      missingDevices: [id("C")],
+      revokedDevices: [],
+    });
+    await store.applyCommit(id("g"), 1, [id("C")], [], commit("A", "a", "f", 1), {
+      ...commit("A", "a", "fw", 2),
+      kind: "welcome",
+      recipients: [],
+    });
+    assert.equal((await store.acceptMessage(msg("A", "a", "6", 2))).status, "accepted");
+    await store.revokeDevice(id("C"), 3);
+    assert.deepEqual(await store.acceptMessage(msg("A", "a", "7", 2)), {
+      status: "group-outdated",
+      missingDevices: [],
+      revokedDevices: [id("C")],
+    });
+    assert.deepEqual(await store.pending(id("C"), 0, 10), [], "a revoked device's queue is dropped");
+  });
+
+  it("hands out one-time KeyPackages first, then the last-resort one without consuming it", async () => {
+    const claims = [];
+    for (let i = 0; i < 4; i++)
+      claims.push((await store.claimKeyPackages([id("B")])).claimed[0]?.keyPackage[1]);
+    assert.deepEqual(claims, [1, 2, 99, 99]);
+    assert.deepEqual((await store.claimKeyPackages([id("Q")])).missing, [id("Q")]);
+    assert.deepEqual(await store.keyPackageStatus(id("B")), { remaining: 0, hasLastResort: true });
+  });
+
+  it("keeps everything across a reopen", async () => {
+    await store.acceptMessage(msg("A", "a", "8", 1));
+    await store.close();
+    store = new SqliteStore({ dataDir: dir, durability: "full" });
+    assert.equal((await store.getGroup(id("g")))?.epoch, 1);
+    assert.deepEqual(
+      (await store.pending(id("B"), 0, 10)).map((p) => p.messageId),
+      [id("w"), id("8")],
+    );
+    assert.equal((await store.findUserByUsername("USERA"))?.userId, id("a"));
+  });
+
+  it("isolates a failing write in a batch: the others in the same transaction still commit", async () => {
+    const results = await Promise.allSettled([
+      store.acceptMessage(msg("A", "a", "9", 1)),
+      store.createGroup(id("h"), 1, { deviceId: id("A"), userId: id("a") }, [id("X")], {
+        ...commit("A", "a", "hw", 1),
+        kind: "welcome",
+        recipients: [id("X")],
+      }),
+      store.acceptMessage(msg("A", "a", "0", 1)),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["fulfilled", "rejected", "fulfilled"],
+    );
+    assert.equal(await store.getGroup(id("h")), undefined, "the failed group was rolled back whole");
+    assert.deepEqual((await store.pending(id("B"), 0, 10)).map((p) => p.messageId).slice(1), [
+      id("9"),
+      id("0"),
+    ]);
+  });
+});

@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, it } from "node:test";
+import { fromBase64, fromBase64Url, toBase64, toBase64Url } from "./base64.ts";
+
+describe("base64", () => {
+  it("matches Node's encoder for every length 0..64 and round-trips", () => {
+    for (let n = 0; n <= 64; n++) {
+      const bytes = randomBytes(n);
+      const text = toBase64(bytes);
+      assert.equal(text, bytes.toString("base64"));
+      assert.deepEqual(fromBase64(text), new Uint8Array(bytes));
+      assert.equal(toBase64Url(bytes), bytes.toString("base64url"));
+      assert.deepEqual(fromBase64Url(toBase64Url(bytes)), new Uint8Array(bytes));
+    }
+  });
+
+  it("rejects what is not canonical base64", () => {
+    for (const bad of ["A", "AB=C", "A===", "AAA*", "AA\u00e9A", "AAAA=", "=AAA"]) {
+      assert.equal(fromBase64(bad), undefined, bad);
+    }
+    assert.equal(fromBase64Url("a+b/"), undefined);
+  });
+});

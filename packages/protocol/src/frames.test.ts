@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ProtocolError } from "./errors.ts";
+import { parseClientFrame, parseResult, parseServerFrame, peekRequestId } from "./frames.ts";
+
+const ID = "AAAAAAAAAAAAAAAAAAAAAA";
+
+function rejects(text: string, pattern: RegExp): void {
+  assert.throws(
+    () => parseClientFrame(text),
+    (e: unknown) => e instanceof ProtocolError && e.code === "bad-frame" && pattern.test(e.message),
+  );
+}
+
+describe("client frames", () => {
+  it("parses a send and decodes its data to bytes", () => {
+    const f = parseClientFrame(
+      JSON.stringify({ type: "send", id: 7, groupId: ID, epoch: 3, messageId: ID, data: "AQID" }),
+    );
+    assert.equal(f.type, "send");
+    if (f.type !== "send") return;
+    assert.deepEqual(f.data, new Uint8Array([1, 2, 3]));
+    assert.equal(f.epoch, 3);
+  });
+
+  it("rejects malformed frames with the reason", () => {
+    rejects("nope", /not valid JSON/);
+    rejects(JSON.stringify({ type: "send", id: 1 }), /groupId/);
+    rejects(
+      JSON.stringify({ type: "send", id: 1, groupId: "short", epoch: 0, messageId: ID, data: "" }),
+      /base64url id/,
+    );
+    rejects(
+      JSON.stringify({ type: "send", id: 1, groupId: ID, epoch: -1, messageId: ID, data: "" }),
+      /epoch/,
+    );
+    rejects(
+      JSON.stringify({ type: "send", id: 1, groupId: ID, epoch: 1, messageId: ID, data: "@@@@" }),
+      /base64/,
+    );
+    rejects(JSON.stringify({ type: "ping", id: 1, extra: true }), /extra|Unrecognized/i);
+    rejects(JSON.stringify({ type: "launch-missiles", id: 1 }), /type/);
+    rejects(JSON.stringify({ type: "dir.users", id: 1, usernames: ["no spaces allowed"] }), /usernames/);
+    rejects(JSON.stringify([1, 2, 3]), /invalid frame/);
+  });
+
+  it("finds the request id of a frame that failed to parse", () => {
+    assert.equal(peekRequestId(JSON.stringify({ type: "x", id: 42 })), 42);
+    assert.equal(peekRequestId(JSON.stringify({ id: "r1" })), "r1");
+    assert.equal(peekRequestId(JSON.stringify({ id: { nested: 1 } })), undefined);
+    assert.equal(peekRequestId("garbage"), undefined);
+  });
+});
+
+describe("server frames", () => {
+  it("parses deliveries and typed results", () => {
+    const d = parseServerFrame(
+      JSON.stringify({
+        type: "deliver",
+        seq: 5,
+        kind: "message",
+        groupId: ID,
+        messageId: ID,
+        from: { userId: ID, deviceId: ID },
+        epoch: 2,
+        data: "AQ==",
+        sentAt: 1,
+      }),
+    );
+    assert.equal(d.type, "deliver");
+    const r = parseResult("send", { messageId: ID, sentAt: 10, duplicate: false });
+    assert.equal(r.duplicate, false);
+    assert.throws(() => parseResult("send", { messageId: ID }), ProtocolError);
+    assert.throws(() => parseServerFrame(JSON.stringify({ type: "deliver", seq: -1 })), ProtocolError);
+  });
+});

@@ -117,6 +117,8 @@ export type LoadReport = {
   host: { cores: number; cpuModel: string; memoryGiB: number; node: string };
   setup: { registerS: number; connectS: number; groupsS: number; groups: number };
   window: { seconds: number; sent: number; sentPerS: number; delivered: number; deliveredPerS: number };
+  /** Messages sent, accepted (server result) and delivered in each second since the load began. */
+  timeline: { sent: number[]; accepted: number[]; delivered: number[] };
   /** Send → matching deliver on the recipient, messages sent inside the window. */
   latencyMs: Percentiles;
   /** Send → the server's `result` (the message is durably stored), messages sent inside the window. */
@@ -167,6 +169,8 @@ export type LoadReport = {
      * during it are missed), one-core percent: the shared cores' interference with the measurement.
      */
     otherPct: number;
+    /** The busiest of those other processes. */
+    otherTop: string[];
     /** CPU of all processes in the second before the server was started, one-core percent. */
     busyBeforePct: number;
   };
@@ -259,7 +263,7 @@ function hostInfo(): LoadReport["host"] {
 async function machineBusyOverOneSecond(): Promise<number> {
   const a = readAllCpuTicks();
   await new Promise((r) => setTimeout(r, 1000));
-  return (otherTicks(a, readAllCpuTicks(), [process.pid]) / CLOCK_TICKS) * 100;
+  return (otherTicks(a, readAllCpuTicks(), [process.pid]).total / CLOCK_TICKS) * 100;
 }
 
 /**
@@ -316,6 +320,14 @@ async function runLoad(
   };
   const payload = randomBytes(options.size).toString("base64");
 
+  // Per-second counts from the start of the load to the end of the drain, to see overload build up.
+  const seconds = Math.ceil(options.warmup + options.duration + options.drain) + 2;
+  const sentPerSecond = new Int32Array(seconds);
+  const acceptedPerSecond = new Int32Array(seconds);
+  const deliveredPerSecond = new Int32Array(seconds);
+  let loadStart = Number.POSITIVE_INFINITY;
+  const second = (now: number): number =>
+    Math.min(seconds - 1, Math.max(0, Math.floor((now - loadStart) / 1000)));
   let winStart = Number.POSITIVE_INFINITY;
   let winEnd = Number.POSITIVE_INFINITY;
   let sent = 0;
@@ -374,6 +386,7 @@ async function runLoad(
         if (flags & ACCEPTED) acceptedNotReceived--;
         if (flags & MEASURED) latencies[nLatency++] = now - sendTime[idx]!;
         if (now >= winStart && now < winEnd) deliveredInWindow++;
+        if (now >= loadStart) deliveredPerSecond[second(now)]!++;
         // The recipient must be the sender's partner in that group, and `from` must name the sender.
         const members = groupMembers.get(frame.groupId ?? "");
         const from = senderOf[idx]!;
@@ -400,6 +413,7 @@ async function runLoad(
           state[idx] = flags | ACCEPTED;
           if ((flags & RECEIVED) === 0) acceptedNotReceived++;
           if (flags & MEASURED) acceptLatencies[nAccept++] = now - sendTime[idx]!;
+          acceptedPerSecond[second(now)]!++;
           return;
         }
         const pending = client.requests.get(re);
@@ -533,6 +547,7 @@ async function runLoad(
     senderOf[idx] = client.index;
     const now = performance.now();
     sendTime[idx] = now;
+    sentPerSecond[second(now)]!++;
     if (now >= winStart) {
       state[idx] = SENT | MEASURED;
       sentInWindow++;
@@ -541,7 +556,7 @@ async function runLoad(
   };
 
   loadStarted = true;
-  const loadStart = performance.now();
+  loadStart = performance.now();
   winStart = loadStart + options.warmup * 1000;
   winEnd = winStart + options.duration * 1000;
   log(`sending ${rate} msg/s: ${options.warmup} s warm-up, then ${options.duration} s measured`);
@@ -595,13 +610,15 @@ async function runLoad(
   }
 
   const windowS = (wall1 - wall0) / 1000;
+  const lastSecond = second(performance.now());
   const genUs = gen1.user - gen0.user + (gen1.system - gen0.system);
   const loopP99 = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
   const loopMax = loopDelay.count > 0 ? loopDelay.max / 1e6 : 0;
   const shortfall = expected - scheduled;
   const serverPct = ((serverTicks1 - serverTicks0) / CLOCK_TICKS / windowS) * 100;
   const generatorPct = (genUs / 1e6 / windowS) * 100;
-  const otherPct = (otherTicks(machine0, machine1, [server.pid, process.pid]) / CLOCK_TICKS / windowS) * 100;
+  const others = otherTicks(machine0, machine1, [server.pid, process.pid]);
+  const toPct = (ticks: number): number => round((ticks / CLOCK_TICKS / windowS) * 100, 1);
   return {
     date: new Date().toISOString(),
     options: {
@@ -629,6 +646,11 @@ async function runLoad(
       sentPerS: round(sentInWindow / windowS, 1),
       delivered: deliveredInWindow,
       deliveredPerS: round(deliveredInWindow / windowS, 1),
+    },
+    timeline: {
+      sent: Array.from(sentPerSecond.subarray(0, lastSecond + 1)),
+      accepted: Array.from(acceptedPerSecond.subarray(0, lastSecond + 1)),
+      delivered: Array.from(deliveredPerSecond.subarray(0, lastSecond + 1)),
     },
     latencyMs: percentiles(latencies, nLatency),
     acceptLatencyMs: percentiles(acceptLatencies, nAccept),
@@ -670,7 +692,8 @@ async function runLoad(
       behind: maxBacklog > rate * 0.05 || shortfall > expected * 0.01 || throttled > 0,
     },
     machine: {
-      otherPct: round(otherPct, 1),
+      otherPct: toPct(others.total),
+      otherTop: others.top.map((o) => `${o.name} (${o.pid}) ${toPct(o.ticks)} %`),
       busyBeforePct: round(busyBeforePct, 1),
     },
   };
@@ -706,8 +729,16 @@ export function formatReport(r: LoadReport): string {
       `(setup peak ${r.server.rssSetupPeakMB} MB); stderr lines ${r.server.stderrLines}; exit ${r.server.exit}`,
     `generator      CPU ${r.generator.cpuPct} %; event-loop delay p99 ${r.generator.loopDelayP99Ms} ms, max ${r.generator.loopDelayMaxMs} ms; ` +
       `${r.generator.behind ? "FELL BEHIND" : "kept up"} (max backlog ${r.generator.maxBacklog}, shortfall ${r.generator.shortfall}, throttled ${r.generator.throttled})`,
-    `other CPU      ${r.machine.otherPct} % (all other processes during the window); ${r.machine.busyBeforePct} % just before start`,
+    `other CPU      ${r.machine.otherPct} % (all other processes during the window: ${r.machine.otherTop.join(", ") || "none"}); ` +
+      `${r.machine.busyBeforePct} % just before start`,
   ];
+  const tl = r.timeline;
+  lines.push(
+    `per second     sent/accepted/delivered since load start: ${tl.sent
+      .slice(0, 60)
+      .map((s, i) => `${s}/${tl.accepted[i]}/${tl.delivered[i]}`)
+      .join(" ")}`,
+  );
   for (const s of [...t.errorSamples, ...t.closeSamples]) lines.push(`  sample: ${s}`);
   for (const s of r.server.stderrHead) lines.push(`  server stderr: ${s}`);
   return `${lines.join("\n")}\n`;
@@ -764,6 +795,8 @@ async function main(): Promise<number> {
       durability: options.durability,
       nodeArgs,
       readyTimeoutMs: 20_000,
+      // The CPU profile is written as the server exits, which a busy server may take a while to do.
+      stopGraceMs: options.serverCpuProf ? 30_000 : 5000,
     });
     log(`server pid ${server.pid} at ${server.url}, data ${dataDir}`);
     report = await runLoad(options, server, busyBeforePct);

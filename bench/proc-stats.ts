@@ -50,18 +50,32 @@ export function readAllCpuTicks(): Map<number, number> {
 }
 
 /**
- * CPU ticks used between two readAllCpuTicks() snapshots by processes other than `exclude`. Processes
- * started in between count from zero; those that exited are missed, so this is a lower bound.
+ * CPU ticks used between two readAllCpuTicks() snapshots by processes other than `exclude`, in total
+ * and for the busiest few. Processes started in between count from zero; those that exited are missed,
+ * so the total is a lower bound.
  */
 export function otherTicks(
   before: Map<number, number>,
   after: Map<number, number>,
   exclude: number[],
-): number {
-  let sum = 0;
+): { total: number; top: { pid: number; name: string; ticks: number }[] } {
+  let total = 0;
+  const used: { pid: number; ticks: number }[] = [];
   for (const [pid, ticks] of after) {
     if (exclude.includes(pid)) continue;
-    sum += Math.max(0, ticks - (before.get(pid) ?? 0));
+    const d = Math.max(0, ticks - (before.get(pid) ?? 0));
+    total += d;
+    if (d > 0) used.push({ pid, ticks: d });
   }
-  return sum;
+  used.sort((a, b) => b.ticks - a.ticks);
+  const top = used.slice(0, 4).map((u) => ({ ...u, name: processName(u.pid) }));
+  return { total, top };
+}
+
+function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "?";
+  }
 }

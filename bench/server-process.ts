@@ -14,7 +14,7 @@ export type ServerProcess = {
   stderrCount(): number;
   /** Exit code or signal if the server has already exited (it should not during a run). */
   exited(): string | undefined;
-  /** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
+  /** SIGTERM, then SIGKILL after the grace period; resolves once the process is gone. */
   stop(): Promise<string>;
 };
 
@@ -26,6 +26,8 @@ export type ServerProcessOptions = {
   /** Extra node flags placed before the script path (e.g. --cpu-prof). */
   nodeArgs: string[];
   readyTimeoutMs: number;
+  /** How long stop() waits after SIGTERM before SIGKILL. */
+  stopGraceMs: number;
 };
 
 const STDERR_KEEP = 40;
@@ -91,7 +93,7 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
       timer = setTimeout(() => {
         child.kill("SIGKILL");
         resolve();
-      }, 5000);
+      }, options.stopGraceMs);
     });
     await Promise.race([exitPromise, killed]);
     clearTimeout(timer);

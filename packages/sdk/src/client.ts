@@ -813,7 +813,7 @@ export class SoriClient {
   async sendText(chatOrUsername: string, text: string): Promise<ChatMessage> {
     if (text.length === 0) throw new SdkError("bad-request", "cannot send an empty message");
     if (text.length > 16_000) throw new SdkError("too-large", "a message can have at most 16,000 characters");
-    const chat = (await this.findChat(chatOrUsername)) ?? (await this.startDirectChat(chatOrUsername));
+    const chat = (await this.findChat(chatOrUsername)) ?? (await this.#directChatOrUnknown(chatOrUsername));
     const content: Content = { v: 1, type: "text", id: randomId(), text, sentAt: Date.now() };
     const sentAt = await this.#sendContent(chat.id, content);
     const message: ChatMessage = {
@@ -827,6 +827,21 @@ export class SoriClient {
     };
     await this.#appendHistory(message, false);
     return message;
+  }
+
+  async #directChatOrUnknown(target: string): Promise<ChatSummary> {
+    try {
+      return await this.startDirectChat(target);
+    } catch (error) {
+      // A chat id this device has not joined (yet) reads as an unknown user; say what it really is.
+      if (error instanceof SdkError && error.code === "unknown-user" && isChatId(target)) {
+        throw new SdkError(
+          "unknown-chat",
+          `no chat ${target} on this device (not a member, or not joined yet)`,
+        );
+      }
+      throw error;
+    }
   }
 
   async #sendMeta(groupId: string): Promise<void> {

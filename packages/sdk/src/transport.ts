@@ -53,7 +53,7 @@ export class Transport {
   #closed = false;
   #nextId = 1;
   #pending = new Map<number, Pending>();
-  #waiters: (() => void)[] = [];
+  #waiters: ((refused: SdkError | undefined) => void)[] = [];
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -89,7 +89,7 @@ export class Transport {
           this.#ready = true;
           this.#attempt = 0;
           this.#opts.events.onConnected(info as ResultOf<"auth">);
-          for (const w of this.#waiters.splice(0)) w();
+          for (const w of this.#waiters.splice(0)) w(undefined);
         },
         reject: (e) => {
           if (
@@ -98,7 +98,11 @@ export class Transport {
           ) {
             this.#opts.events.onAuthFailed(e.message);
             this.close();
-          } else ws.close();
+            return;
+          }
+          // Refused for now (e.g. too many connections): tell whoever waits, keep retrying with backoff.
+          if (e instanceof SdkError) for (const w of this.#waiters.splice(0)) w(e);
+          ws.close();
         },
         timer: setTimeout(() => ws.close(), this.#opts.requestTimeoutMs),
       });
@@ -198,9 +202,10 @@ export class Transport {
     if (this.#ready) return Promise.resolve();
     if (this.#closed) return Promise.reject(new SdkError("closed", "the client is closed"));
     return new Promise<void>((resolve, reject) => {
-      const done = (): void => {
+      const done = (refused: SdkError | undefined): void => {
         clearTimeout(timer);
-        resolve();
+        if (refused) reject(refused);
+        else resolve();
       };
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== done);

@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
+import { newDevice, newUser, PASSWORD, receive, startTestServer, type TestServer } from "../helpers.ts";
+
+describe("resilience of the SDK against a real server", () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer(["--connections-per-account", "3"]);
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it("two members changing a group at once both succeed, in some order", async () => {
+    const [ann, ben, cat, dan, eve] = await Promise.all(
+      ["ann", "ben", "cat", "dan", "eve"].map((u) => newUser(t.url, u)),
+    );
+    try {
+      const group = await ann!.createGroup("race", ["ben"]);
+      await assert.rejects(
+        eve!.sendText(group.id, "not a member"),
+        (e: unknown) => e instanceof SdkError && e.code === "unknown-chat",
+      );
+      await waitUntil(async () => (await ben!.findChat(group.id)) !== undefined);
+      await ben!.sendText(group.id, "ben is in");
+      await receive(ann!, 1);
+      // Both commit from the same epoch: the server takes one, the other catches up and retries.
+      await Promise.all([ann!.addMember(group.id, "cat"), ben!.addMember(group.id, "dan")]);
+      await ann!.sendText(group.id, "everyone?");
+      for (const c of [ben!, cat!, dan!]) assert.equal((await receive(c, 1))[0]?.text, "everyone?");
+      const members = (await dan!.chats()).find((c) => c.id === group.id)?.members;
+      assert.deepEqual(members, ["ann", "ben", "cat", "dan"]);
+      assert.equal((await eve!.chats()).length, 0);
+    } finally {
+      await Promise.all([ann, ben, cat, dan, eve].map((c) => c?.close()));
+    }
+  });
+
+  it("a dropped connection reconnects by itself and nothing is received twice", async () => {
+    const fay = await newUser(t.url, "fay");
+    const gus = await newUser(t.url, "gus");
+    try {
+      const chat = await fay.startDirectChat("gus");
+      for (let i = 0; i < 5; i++) {
+        await fay.sendText(chat.id, `m${i}`);
+        gus.dropConnection();
+      }
+      await gus.waitSynced(10_000).catch(() => undefined);
+      const got = await receive(gus, 5);
+      assert.deepEqual(
+        got.map((m) => m.text),
+        ["m0", "m1", "m2", "m3", "m4"],
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await gus.takeReceived(), [], "no duplicates after redelivery");
+      fay.dropConnection();
+      await fay.sendText(chat.id, "after my own reconnect");
+      assert.equal((await receive(gus, 1))[0]?.text, "after my own reconnect");
+    } finally {
+      await fay.close();
+      await gus.close();
+    }
+  });
+
+  it("a revoked device is shut out and removed from its chats", async () => {
+    const hal = await newUser(t.url, "hal");
+    const ida = await newUser(t.url, "ida");
+    const ida2 = await newDevice(t.url, "ida");
+    try {
+      const chat = await hal.startDirectChat("ida");
+      await hal.sendText(chat.id, "to both devices");
+      assert.equal((await receive(ida2, 1))[0]?.text, "to both devices");
+      const devices = (await ida.devices()).devices;
+      assert.equal(devices.length, 2);
+      const second = devices.find((d) => !d.current)!;
+      await ida.revokeDevice(second.deviceId);
+      assert.equal((await ida.devices()).devices.length, 1);
+      // The next send first removes the revoked device from the group (MLS remove commit).
+      await hal.sendText(chat.id, "only the first device");
+      assert.equal((await receive(ida, 2)).map((m) => m.text).at(-1), "only the first device");
+      assert.deepEqual(await ida2.takeReceived(), []);
+      const members = (await hal.chats()).find((c) => c.id === chat.id)?.members;
+      assert.deepEqual(members, ["hal", "ida"]);
+      // Its session token no longer works: the server dropped it and refuses it on reconnect.
+      await waitUntil(async () => {
+        const e = await ida2.connect({ timeoutMs: 1000 }).then(
+          () => undefined,
+          (x: unknown) => x,
+        );
+        return e instanceof SdkError && e.code === "auth-failed";
+      });
+    } finally {
+      await Promise.all([hal.close(), ida.close(), ida2.close()]);
+    }
+  });
+
+  it("logout revokes the device; a new login is a fresh device", async () => {
+    const storage = new MemoryStorage();
+    await SoriClient.register({ serverUrl: t.url, username: "jon", password: PASSWORD, storage });
+    const jon = await SoriClient.open(storage);
+    await jon.logout();
+    assert.deepEqual(await storage.list(""), [], "local data is deleted");
+    await assert.rejects(
+      SoriClient.open(storage),
+      (e: unknown) => e instanceof SdkError && e.code === "not-logged-in",
+    );
+    const again = new MemoryStorage();
+    await SoriClient.login({ serverUrl: t.url, username: "jon", password: PASSWORD, storage: again });
+    const jon2 = await SoriClient.open(again);
+    await jon2.connect();
+    assert.equal((await jon2.devices()).devices.length, 1);
+    await jon2.close();
+  });
+
+  it("refuses connections beyond the per-account limit with a clear error", async () => {
+    const kim = await newUser(t.url, "kim");
+    const extra = [await newDevice(t.url, "kim"), await newDevice(t.url, "kim")];
+    const storage = new MemoryStorage();
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        SoriClient.login({ serverUrl: t.url, username: "kim", password: PASSWORD, storage }),
+        (e: unknown) =>
+          e instanceof SdkError &&
+          e.code === "too-many-connections" &&
+          /at most 3 connections/.test(e.message),
+      );
+      assert.ok(Date.now() - started < 5000, "refused at once, not after a timeout");
+      // Once a connection frees up, the same device connects and becomes usable.
+      await extra[1]!.close();
+      const fourth = await SoriClient.open(storage);
+      try {
+        for (let attempt = 0; ; attempt++) {
+          const refused = await fourth.connect({ timeoutMs: 2000 }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          if (!refused) break;
+          // The server may not have seen the freed socket close yet.
+          if (attempt >= 20) throw refused;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal((await fourth.devices()).devices.length, 4);
+      } finally {
+        await fourth.close();
+      }
+    } finally {
+      await Promise.all([kim.close(), ...extra.map((c) => c.close())]);
+    }
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,6 +1,7 @@
 // Message-load benchmark: starts a fresh Sori server, registers and connects C clients in 1:1 groups,
 // sends at an aggregate rate R for D seconds and reports throughput, send→receive latency, loss and the
 // server's CPU and memory. See bench/README.md and docs/BENCHMARKS.md.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -114,7 +115,7 @@ type Percentiles = { n: number; p50: number; p95: number; p99: number; max: numb
 export type LoadReport = {
   date: string;
   options: Omit<LoadOptions, "json" | "help" | "out" | "keepData" | "waitIdle">;
-  host: { cores: number; cpuModel: string; memoryGiB: number; node: string };
+  host: { cores: number; cpuModel: string; memoryGiB: number; node: string; serverRevision: string };
   setup: { registerS: number; connectS: number; groupsS: number; groups: number };
   window: { seconds: number; sent: number; sentPerS: number; delivered: number; deliveredPerS: number };
   /** Messages sent, accepted (server result) and delivered in each second since the load began. */
@@ -250,12 +251,28 @@ async function until(check: () => boolean, timeoutMs: number): Promise<boolean> 
   return true;
 }
 
+/**
+ * The commit the server ran from, with "+dirty" if its sources differ from it: others edit the tree
+ * concurrently, so a result must say which server it measured.
+ */
+function sourceRevision(): string {
+  try {
+    const git = (args: string[]): string =>
+      execFileSync("git", ["-C", ROOT, ...args], { encoding: "utf8", timeout: 5000 }).trim();
+    const dirty = git(["status", "--porcelain", "--", "apps/server", "packages/protocol"]) !== "";
+    return `${git(["rev-parse", "--short", "HEAD"])}${dirty ? "+dirty" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
 function hostInfo(): LoadReport["host"] {
   return {
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
     memoryGiB: round(totalmem() / 2 ** 30, 1),
     node: process.version,
+    serverRevision: sourceRevision(),
   };
 }
 
@@ -714,7 +731,7 @@ export function formatReport(r: LoadReport): string {
   const lines = [
     `Sori load — ${o.clients} clients, ${o.rate} msg/s asked, ${o.duration} s (+${o.warmup} s warm-up), ` +
       `${o.size}-byte ciphertext, durability ${o.durability}, ${o.groupsPerClient} groups/client, ${o.client} client`,
-    `host           ${r.host.cores} cores (${r.host.cpuModel}), ${r.host.memoryGiB} GiB, Node ${r.host.node}`,
+    `host           ${r.host.cores} cores (${r.host.cpuModel}), ${r.host.memoryGiB} GiB, Node ${r.host.node}, server ${r.host.serverRevision}`,
     `setup          register ${r.setup.registerS} s, connect ${r.setup.connectS} s, ${r.setup.groups} groups ${r.setup.groupsS} s`,
     `sent           ${r.window.sentPerS} msg/s in the window (${r.window.sent}); ${t.sent} in all, ${t.accepted} accepted` +
       (t.acceptedAsDuplicate ? ` (${t.acceptedAsDuplicate} as duplicate)` : ""),

@@ -406,6 +406,11 @@ export class SoriClient {
     return this.#refilling;
   }
 
+  /** How many one-time KeyPackages of this device the server still holds. */
+  async keyPackageCount(): Promise<number> {
+    return (await this.#request({ type: "kp.status" })).remaining;
+  }
+
   // --- directory and credentials -----------------------------------------------------------------
 
   /** Checks an MLS credential against the server's device directory. */

@@ -63,6 +63,34 @@ describe("resilience of the SDK against a real server", () => {
     }
   });
 
+  it("sends and group changes survive connection drops at random moments, each message arriving once", async () => {
+    const lea = await newUser(t.url, "lea");
+    const max = await newUser(t.url, "max");
+    const ned = await newUser(t.url, "ned");
+    try {
+      const group = await lea.createGroup("flaky", ["max"]);
+      const texts: string[] = [];
+      for (let i = 0; i < 15; i++) {
+        const text = `flaky ${i}`;
+        texts.push(text);
+        const sending = lea.sendText(group.id, text);
+        // Drop somewhere between before the request leaves and after the answer arrives.
+        setTimeout(() => lea.dropConnection(), Math.floor(Math.random() * 6));
+        await sending;
+      }
+      const adding = lea.addMember(group.id, "ned");
+      setTimeout(() => lea.dropConnection(), Math.floor(Math.random() * 10));
+      await adding;
+      await lea.sendText(group.id, "ned is here");
+      assert.deepEqual((await receive(max, texts.length + 1)).map((m) => m.text), [...texts, "ned is here"]);
+      assert.deepEqual((await receive(ned, 1)).map((m) => m.text), ["ned is here"]);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await max.takeReceived(), [], "nothing twice");
+    } finally {
+      await Promise.all([lea.close(), max.close(), ned.close()]);
+    }
+  });
+
   it("a revoked device is shut out and removed from its chats", async () => {
     const hal = await newUser(t.url, "hal");
     const ida = await newUser(t.url, "ida");

@@ -107,6 +107,7 @@ type Listener = { [K in keyof ClientEvents]: Set<ClientEvents[K]> };
 
 const ATTEMPTS = 6;
 const CATCH_UP_TIMEOUT_MS = 10_000;
+const OFFLINE_RETRIES = 3;
 
 const K = {
   profile: "profile",
@@ -150,6 +151,8 @@ export class SoriClient {
   #epochWaiters: (() => void)[] = [];
   #authFailed: string | undefined;
   #refilling: Promise<void> | undefined;
+  /** Groups with a commit sent whose answer never came (loaded at connect). */
+  readonly #pendingGroups = new Set<string>();
 
   private constructor(storage: ClientStorage, profile: Profile) {
     this.#storage = storage;
@@ -280,6 +283,8 @@ export class SoriClient {
   async connect(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 15_000;
     if (!this.#transport) {
+      for (const key of await this.#storage.list("pending-commit/"))
+        this.#pendingGroups.add(key.slice("pending-commit/".length));
       this.#transport = new Transport({
         serverUrl: this.#profile.serverUrl,
         token: this.#profile.token,
@@ -368,10 +373,22 @@ export class SoriClient {
     this.#transport = undefined;
   }
 
-  #request<R extends ClientRequest>(request: R): Promise<ResultOf<R["type"]>> {
-    if (!this.#transport)
-      return Promise.reject(new SdkError("offline", "not connected: call connect() first"));
-    return this.#transport.request(request);
+  /**
+   * Sends a request; if the connection is lost before the answer, waits for the reconnect and sends it
+   * again. Every request is safe to repeat: the server recognises resent messages and commits by id.
+   */
+  async #request<R extends ClientRequest>(request: R): Promise<ResultOf<R["type"]>> {
+    for (let attempt = 0; ; attempt++) {
+      const transport = this.#transport;
+      if (!transport) throw new SdkError("offline", "not connected: call connect() first");
+      try {
+        return await transport.request(request);
+      } catch (error) {
+        const lost = error instanceof SdkError && (error.code === "offline" || error.code === "timeout");
+        if (!lost || attempt >= OFFLINE_RETRIES) throw error;
+        await transport.waitConnected(CATCH_UP_TIMEOUT_MS);
+      }
+    }
   }
 
   // --- KeyPackages ------------------------------------------------------------------------------
@@ -570,6 +587,11 @@ export class SoriClient {
         epoch,
         members: added,
         ...(welcome ? { welcome: toBase64(welcome) } : {}),
+      }).catch(async (error: unknown) => {
+        // After a lost answer the resend finds the group already made: ours, if we are its member.
+        if (!(error instanceof SdkError && error.code === "group-exists")) throw error;
+        const info = await this.#request({ type: "group.info", groupId });
+        if (info.epoch !== epoch || !info.members.some((m) => m.deviceId === this.deviceId)) throw error;
       });
       await this.#storage.put(K.group(groupId), encodeGroup(group));
       await putJson(this.#storage, K.chat(groupId), {
@@ -638,6 +660,10 @@ export class SoriClient {
   async #changeMembers(groupId: string, add: string[], remove: string[]): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const outcome = await this.#mutex.run(async () => {
+        // An earlier commit whose answer was lost goes first; a new one must not replace it.
+        if (this.#pendingGroups.has(groupId) && !(await this.#settlePending(groupId))) {
+          throw new SdkError("offline", "cannot reach the server to finish an earlier change; try again");
+        }
         const pending = await this.#preparePendingCommit(groupId, add, remove);
         if (!pending) return { done: true as const };
         return this.#submitCommit(pending);
@@ -716,6 +742,7 @@ export class SoriClient {
     };
     // Saved before sending: if the answer is lost, the same commit is resent rather than a new one.
     await putJson(this.#storage, K.pending(groupId), pending);
+    this.#pendingGroups.add(groupId);
     return pending;
   }
 
@@ -733,32 +760,46 @@ export class SoriClient {
       });
     } catch (error) {
       if (error instanceof SdkError && error.code === "stale-epoch") {
-        await this.#storage.delete(K.pending(p.groupId));
+        await this.#deletePending(p.groupId);
         return { staleEpoch: error.details.epoch ?? p.epoch + 1 };
       }
       throw error;
     }
     await this.#storage.put(K.group(p.groupId), fromBase64(p.newState)!);
-    await this.#storage.delete(K.pending(p.groupId));
+    await this.#deletePending(p.groupId);
     this.#notifyEpoch();
     return { done: true };
   }
 
-  async #flushPendingCommits(): Promise<void> {
-    for (const key of await this.#storage.list("pending-commit/")) {
-      const p = await getJson<PendingCommit>(this.#storage, key);
-      if (!p) continue;
-      const outcome = await this.#mutex.run(async () => {
-        const group = await this.#storage.get(K.group(p.groupId));
-        if (!group || Number(groupEpoch(decodeGroup(group))) !== p.epoch) {
-          await this.#storage.delete(key);
-          return { done: false };
-        }
-        const r = await this.#submitCommit(p);
-        return { done: "done" in r };
-      });
-      if (outcome.done && p.metaAfter) await this.#sendMeta(p.groupId);
+  /**
+   * Resends a group's pending commit (call inside the mutex). Returns false if the server could not be
+   * reached, in which case the commit stays pending.
+   */
+  async #settlePending(groupId: string): Promise<boolean> {
+    const p = await getJson<PendingCommit>(this.#storage, K.pending(groupId));
+    const group = p && (await this.#storage.get(K.group(groupId)));
+    if (!p || !group || Number(groupEpoch(decodeGroup(group))) !== p.epoch) {
+      await this.#deletePending(groupId);
+      return true;
     }
+    try {
+      const r = await this.#submitCommit(p);
+      if ("done" in r && p.metaAfter) this.#afterDrain(() => this.#sendMeta(groupId));
+      return true;
+    } catch (error) {
+      if (error instanceof SdkError && (error.code === "offline" || error.code === "timeout")) return false;
+      await this.#deletePending(groupId);
+      return true;
+    }
+  }
+
+  async #deletePending(groupId: string): Promise<void> {
+    await this.#storage.delete(K.pending(groupId));
+    this.#pendingGroups.delete(groupId);
+  }
+
+  async #flushPendingCommits(): Promise<void> {
+    for (const groupId of [...this.#pendingGroups]) await this.#mutex.run(() => this.#settlePending(groupId));
   }
 
   /** Waits until this device has processed the group's commits up to `epoch`. */
@@ -865,28 +906,28 @@ export class SoriClient {
   /** Encrypts and sends; on stale-epoch catches up, on group-outdated fixes membership, then retries. */
   async #sendContent(groupId: string, content: Content): Promise<number> {
     const plaintext = encodeContent(content);
+    // Kept across attempts: after a lost answer the very same ciphertext is resent under the same id,
+    // which the server recognises; it is re-encrypted only when the epoch moved on.
+    let prepared: { epoch: number; data: string } | undefined;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const outcome = await this.#mutex.run(async () => {
-        const group = await this.#loadGroup(groupId);
-        const { group: next, message } = await encrypt(group, plaintext);
-        // Saved before sending: reusing a ratchet generation for other bytes would break AES-GCM.
-        await this.#storage.put(K.group(groupId), encodeGroup(next));
+        if (!prepared) {
+          const group = await this.#loadGroup(groupId);
+          const { group: next, message } = await encrypt(group, plaintext);
+          // Saved before sending: reusing a ratchet generation for other bytes would break AES-GCM.
+          await this.#storage.put(K.group(groupId), encodeGroup(next));
+          prepared = { epoch: Number(groupEpoch(group)), data: toBase64(message) };
+        }
         try {
-          const r = await this.#request({
-            type: "send",
-            groupId,
-            epoch: Number(groupEpoch(group)),
-            messageId: content.id,
-            data: toBase64(message),
-          });
+          const r = await this.#request({ type: "send", groupId, messageId: content.id, ...prepared });
           return { sentAt: r.sentAt, error: undefined };
         } catch (error) {
-          if (
-            error instanceof SdkError &&
-            (error.code === "stale-epoch" || error.code === "group-outdated")
-          ) {
+          if (!(error instanceof SdkError)) throw error;
+          if (error.code === "stale-epoch" || error.code === "group-outdated") {
+            prepared = undefined;
             return { sentAt: undefined, error };
           }
+          if (error.code === "offline" || error.code === "timeout") return { sentAt: undefined, error };
           throw error;
         }
       });
@@ -894,14 +935,15 @@ export class SoriClient {
         await this.#touchChat(groupId, outcome.sentAt);
         return outcome.sentAt;
       }
-      if (outcome.error.code === "stale-epoch")
-        await this.#waitEpoch(groupId, outcome.error.details.epoch ?? 0);
-      else
-        await this.#reconcile(
-          groupId,
-          outcome.error.details.missingDevices,
-          outcome.error.details.revokedDevices,
-        );
+      const { error } = outcome;
+      if (error.code === "offline" || error.code === "timeout") {
+        if (!this.#transport) throw error;
+        await this.#transport.waitConnected(CATCH_UP_TIMEOUT_MS);
+      } else if (error.code === "stale-epoch") {
+        await this.#waitEpoch(groupId, error.details.epoch ?? 0);
+      } else {
+        await this.#reconcile(groupId, error.details.missingDevices, error.details.revokedDevices);
+      }
     }
     throw new SdkError("conflict", "could not send: the chat kept changing; try again");
   }
@@ -976,6 +1018,8 @@ export class SoriClient {
 
   async #process(d: Delivery): Promise<void> {
     try {
+      // A commit whose answer was lost must be settled first: later deliveries may build on it.
+      if (d.groupId && this.#pendingGroups.has(d.groupId)) await this.#settlePending(d.groupId);
       switch (d.kind) {
         case "welcome":
           await this.#onWelcome(d);

@@ -82,8 +82,14 @@ describe("resilience of the SDK against a real server", () => {
       setTimeout(() => lea.dropConnection(), Math.floor(Math.random() * 10));
       await adding;
       await lea.sendText(group.id, "ned is here");
-      assert.deepEqual((await receive(max, texts.length + 1)).map((m) => m.text), [...texts, "ned is here"]);
-      assert.deepEqual((await receive(ned, 1)).map((m) => m.text), ["ned is here"]);
+      assert.deepEqual(
+        (await receive(max, texts.length + 1)).map((m) => m.text),
+        [...texts, "ned is here"],
+      );
+      assert.deepEqual(
+        (await receive(ned, 1)).map((m) => m.text),
+        ["ned is here"],
+      );
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(await max.takeReceived(), [], "nothing twice");
     } finally {

@@ -151,6 +151,8 @@ export type LoadReport = {
     stderrLines: number;
     stderrHead: string[];
     exit: string;
+    /** The window in seconds since the server was spawned: `profile-summary.ts --from A --to B`. */
+    windowSinceSpawnS: [number, number];
   };
   generator: {
     cpuPct: number;
@@ -317,7 +319,7 @@ async function runLoad(
   };
   const rssTimer = setInterval(sampleRss, RSS_SAMPLE_MS);
 
-  // --- per-message bookkeeping (typed arrays: the hot path allocates nothing per message) ---------
+  // --- per-message bookkeeping in typed arrays: no object per message, so GC stays out of the way ---
   const maxMessages = Math.ceil(rate * (options.warmup + options.duration)) + 16;
   const sendTime = new Float64Array(maxMessages);
   const state = new Uint8Array(maxMessages);
@@ -696,6 +698,7 @@ async function runLoad(
       stderrLines: server.stderrCount(),
       stderrHead: server.stderrHead.slice(0, 20),
       exit: "",
+      windowSinceSpawnS: [round((wall0 - server.spawnedAt) / 1000), round((wall1 - server.spawnedAt) / 1000)],
     },
     generator: {
       cpuPct: round(generatorPct, 1),
@@ -706,7 +709,8 @@ async function runLoad(
       shortfall,
       throttled,
       // Behind: more than 50 ms of messages were ever overdue, or the schedule was not met by 1 %.
-      behind: maxBacklog > rate * 0.05 || shortfall > expected * 0.01 || throttled > 0,
+      // Throttling is the server's doing (unanswered sends), reported apart.
+      behind: maxBacklog > rate * 0.05 || shortfall > expected * 0.01,
     },
     machine: {
       otherPct: toPct(others.total),
@@ -745,7 +749,8 @@ export function formatReport(r: LoadReport): string {
     `server         CPU ${r.server.cpuPct} % (100 = one core); RSS peak ${r.server.rssPeakMB} MB, end ${r.server.rssEndMB} MB ` +
       `(setup peak ${r.server.rssSetupPeakMB} MB); stderr lines ${r.server.stderrLines}; exit ${r.server.exit}`,
     `generator      CPU ${r.generator.cpuPct} %; event-loop delay p99 ${r.generator.loopDelayP99Ms} ms, max ${r.generator.loopDelayMaxMs} ms; ` +
-      `${r.generator.behind ? "FELL BEHIND" : "kept up"} (max backlog ${r.generator.maxBacklog}, shortfall ${r.generator.shortfall}, throttled ${r.generator.throttled})`,
+      `${r.generator.behind ? "FELL BEHIND" : "kept up"} (max backlog ${r.generator.maxBacklog}, shortfall ${r.generator.shortfall}); ` +
+      `throttled ${r.generator.throttled} (not sent: 5 s worth of sends unanswered)`,
     `other CPU      ${r.machine.otherPct} % (all other processes during the window: ${r.machine.otherTop.join(", ") || "none"}); ` +
       `${r.machine.busyBeforePct} % just before start`,
   ];

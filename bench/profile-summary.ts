@@ -1,6 +1,8 @@
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`, e.g. `bench/load.ts --server-cpu-prof DIR`):
 // the functions with the most self time, and self time per source file or category.
-// Usage: node bench/profile-summary.ts FILE.cpuprofile [--top N]
+// Usage: node bench/profile-summary.ts FILE.cpuprofile [--top N] [--from S] [--to S]
+// --from/--to keep only samples between S seconds after the profile started (load.ts reports the
+// measurement window as server.windowSinceSpawnS, which is close: profiling starts as the process does).
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 
@@ -18,13 +20,17 @@ type Profile = {
   timeDeltas: number[];
 };
 
-/** Self time per profile node id, in microseconds, from the sample deltas. */
-function selfTimes(profile: Profile): Map<number, number> {
+/** Self time per profile node id, in microseconds, from the sample deltas, within [fromUs, toUs). */
+function selfTimes(profile: Profile, fromUs: number, toUs: number): Map<number, number> {
   const out = new Map<number, number>();
+  let at = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     // Each delta is the time since the previous sample; attribute it to the later sample's node.
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < fromUs || at >= toUs) continue;
     const id = profile.samples[i]!;
-    out.set(id, (out.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    out.set(id, (out.get(id) ?? 0) + delta);
   }
   return out;
 }
@@ -44,17 +50,19 @@ function where(url: string): string {
 }
 
 /** Prints the summary of one profile to stdout. */
-export function summarise(file: string, top: number): void {
+export function summarise(file: string, top: number, fromS: number, toS: number): void {
   const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = selfTimes(profile);
+  const self = selfTimes(profile, fromS * 1e6, toS * 1e6);
   const total = [...self.values()].reduce((a, b) => a + b, 0);
+  let idle = 0;
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
   for (const [id, us] of self) {
     const node = byId.get(id);
     if (!node) continue;
     const f = node.callFrame;
+    if (f.functionName === "(idle)") idle += us;
     const name = `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
     const file = f.url ? where(f.url) : f.functionName || "(native)";
@@ -66,16 +74,24 @@ export function summarise(file: string, top: number): void {
     for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
       process.stdout.write(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}\n`);
   };
-  process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled\n`);
+  process.stdout.write(
+    `${file}: ${(total / 1e6).toFixed(1)} s sampled, of which ${(idle / 1e6).toFixed(1)} s idle (main thread busy ${(((total - idle) / total) * 100).toFixed(1)} %)\n`,
+  );
   print("self time by function:", byFunction);
   print("self time by file / category:", byFile);
 }
 
 const args = process.argv.slice(2);
-const file = args.find((a) => !a.startsWith("--"));
+const flag = (name: string, fallback: number): number => {
+  const at = args.indexOf(name);
+  const v = at >= 0 ? Number(args[at + 1]) : Number.NaN;
+  return Number.isFinite(v) ? v : fallback;
+};
+const file = args.find((a, i) => !a.startsWith("--") && !(args[i - 1] ?? "").startsWith("--"));
 if (!file) {
-  process.stderr.write("usage: node bench/profile-summary.ts FILE.cpuprofile [--top N]\n");
+  process.stderr.write(
+    "usage: node bench/profile-summary.ts FILE.cpuprofile [--top N] [--from S] [--to S]\n",
+  );
   process.exit(2);
 }
-const topAt = args.indexOf("--top");
-summarise(file, topAt >= 0 ? Number(args[topAt + 1]) || 25 : 25);
+summarise(file, flag("--top", 25), flag("--from", 0), flag("--to", Number.POSITIVE_INFINITY));

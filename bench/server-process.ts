@@ -6,6 +6,8 @@ import { createInterface } from "node:readline";
 /** A Sori server running as a child process of the benchmark. */
 export type ServerProcess = {
   pid: number;
+  /** performance.now() when the process was spawned, to place events on a server CPU profile's timeline. */
+  spawnedAt: number;
   /** http://127.0.0.1:PORT */
   url: string;
   /** The first stderr lines (warnings and errors at --log-level warn), for the report. */
@@ -67,6 +69,7 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
     "--log-level",
     "warn",
   ];
+  const spawnedAt = performance.now();
   const child: ChildProcess = spawn(nodeBinary(options.root), args, {
     cwd: options.root,
     stdio: ["ignore", "pipe", "pipe"],
@@ -118,6 +121,7 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
       clearTimeout(timer);
       resolve({
         pid: child.pid,
+        spawnedAt,
         url: m[1]!,
         stderrHead,
         stderrCount: () => stderrLines,

@@ -28,6 +28,7 @@ export type ConnectionHooks = {
 
 const AUTH_TIMEOUT_MS = 10_000;
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const CONGESTION_RETRY_MS = 50;
 
 /**
  * One WebSocket connection of one device: authentication, request dispatch, and the push of the
@@ -53,6 +54,7 @@ export class Connection {
   /** Set when entries may exist in the store beyond the cursor that were not pushed live. */
   #dirty = true;
   #synced = false;
+  #pumpTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     socket: FrameSocket,
@@ -160,16 +162,31 @@ export class Connection {
   /** A new entry was queued for this device: push it now if nothing older is waiting. */
   offer(delivery: QueuedDelivery): void {
     if (!this.#caller || this.#closed) return;
-    if (
-      this.#pumping ||
-      this.#dirty ||
-      this.#inflight.length >= this.#window ||
-      this.#socket.bufferedAmount() > MAX_BUFFERED_BYTES
-    ) {
-      this.#dirty = true;
+    if (!this.#pumping && !this.#dirty && this.#inflight.length < this.#window && !this.#congested()) {
+      this.#push(delivery);
       return;
     }
-    this.#push(delivery);
+    // Older entries wait, the window is full or the socket is backed up: the store has it, and the
+    // pump sends it in order once there is room (an ack, or the socket draining, restarts it).
+    this.#dirty = true;
+    if (!this.#pumping && this.#inflight.length < this.#window) this.#schedulePump();
+  }
+
+  #congested(): boolean {
+    return this.#socket.bufferedAmount() > MAX_BUFFERED_BYTES;
+  }
+
+  /** Pumps now, or shortly if the socket is still backed up. */
+  #schedulePump(): void {
+    if (this.#pumpTimer || this.#closed) return;
+    if (!this.#congested()) {
+      void this.#pump();
+      return;
+    }
+    this.#pumpTimer = setTimeout(() => {
+      this.#pumpTimer = undefined;
+      this.#schedulePump();
+    }, CONGESTION_RETRY_MS);
   }
 
   #push(d: QueuedDelivery): void {
@@ -197,6 +214,10 @@ export class Connection {
       while (!this.#closed && this.#dirty) {
         const room = this.#window - this.#inflight.length;
         if (room <= 0) return;
+        if (this.#congested()) {
+          queueMicrotask(() => this.#schedulePump());
+          return;
+        }
         this.#dirty = false;
         const batch = await this.#store.pending(caller.deviceId, this.#cursor, room);
         for (const d of batch) if (d.seq > this.#cursor) this.#push(d);
@@ -255,6 +276,7 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#authTimer);
+    clearTimeout(this.#pumpTimer);
     if (this.#caller) {
       this.#hooks.detach(this);
       this.#log.info("device.disconnected", { device: this.#caller.deviceId });

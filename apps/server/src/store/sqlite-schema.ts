@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS queue (
   message INTEGER NOT NULL REFERENCES messages(id)
 );
 CREATE INDEX IF NOT EXISTS queue_by_device ON queue(device_id, seq);
+-- Deleting a message checks the foreign key from queue; without this index every ack scans the queue.
+CREATE INDEX IF NOT EXISTS queue_by_message ON queue(message);
 CREATE TABLE IF NOT EXISTS seen (
   sender_device TEXT NOT NULL,
   message_id TEXT NOT NULL,

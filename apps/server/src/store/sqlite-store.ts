@@ -34,6 +34,8 @@ type PendingWrite = {
 };
 
 const DB_FILE = "sori.db";
+/** Writes committed in one transaction at most. */
+const MAX_BATCH = 512;
 
 /**
  * The default store: one SQLite file in WAL mode. Writes from one event-loop turn are grouped into a
@@ -108,8 +110,14 @@ export class SqliteStore implements Store {
 
   #flush(): void {
     this.#flushScheduled = false;
-    const batch = this.#pending;
-    this.#pending = [];
+    // A bounded batch keeps one transaction (and the event-loop pause it causes) short under overload;
+    // the rest goes in the next turn, after the event loop has served sockets in between.
+    const batch = this.#pending.length > MAX_BATCH ? this.#pending.splice(0, MAX_BATCH) : this.#pending;
+    if (batch === this.#pending) this.#pending = [];
+    if (this.#pending.length > 0) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
     if (batch.length === 0) return;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {

@@ -123,7 +123,7 @@ describe("group membership", () => {
     );
     bob = r.sender;
     [alice1, alice2] = r.receivers as [MlsGroup, MlsGroup];
-    r = await roundTrip(
+    await roundTrip(
       { group: alice2, device: devices.alice2 },
       [{ group: alice1 }, { group: bob }],
       "안녕",

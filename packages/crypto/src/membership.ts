@@ -75,9 +75,10 @@ export async function addMembers(
     const result = await createCommit(
       { state, cipherSuite: await cipherSuite() },
       {
-        extraProposals: decoded.map(
-          ({ keyPackage }): Proposal => ({ proposalType: "add", add: { keyPackage } }),
-        ),
+        extraProposals: decoded.map(({ keyPackage }): Proposal => ({
+          proposalType: "add",
+          add: { keyPackage },
+        })),
         // Joiners get the tree inside the Welcome, so no separate tree distribution is needed.
         ratchetTreeExtension: true,
       },
@@ -120,9 +121,10 @@ export async function removeMembers(
     const result = await createCommit(
       { state, cipherSuite: await cipherSuite() },
       {
-        extraProposals: targets.map(
-          (m): Proposal => ({ proposalType: "remove", remove: { removed: m.leafIndex } }),
-        ),
+        extraProposals: targets.map((m): Proposal => ({
+          proposalType: "remove",
+          remove: { removed: m.leafIndex },
+        })),
       },
     );
     return {

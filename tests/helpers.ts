@@ -154,3 +154,17 @@ export function queuedCiphertexts(dataDir: string, groupId: string): Uint8Array[
     db.close();
   }
 }
+
+/** A bare register/login over HTTP with a dummy signature key (for protocol-level tests). */
+export function rawAuth(
+  url: string,
+  mode: "register" | "login",
+  username: string,
+  password: string = PASSWORD,
+): Promise<Response> {
+  return fetch(`${url}/api/v1/${mode}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password, device: { name: "raw", signatureKey: "AAAA" } }),
+  });
+}

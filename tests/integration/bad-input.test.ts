@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { dumpDatabase, newUser, PASSWORD, startTestServer, type TestServer } from "../helpers.ts";
+import { dumpDatabase, newUser, PASSWORD, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
 
 type Frame = Record<string, unknown>;
 
@@ -55,25 +55,9 @@ describe("hostile and malformed input", () => {
     await alice.sendText("bob", "seed message so the tables hold data");
     await bob.close();
     await alice.close();
-    const res = await fetch(`${t.url}/api/v1/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        username: "carol-none",
-        password: PASSWORD,
-        device: { name: "x", signatureKey: "AAAA" },
-      }),
-    });
+    const res = await rawAuth(t.url, "login", "carol-none", PASSWORD);
     assert.equal(res.status, 401);
-    const reg = await fetch(`${t.url}/api/v1/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        username: "mallory",
-        password: PASSWORD,
-        device: { name: "x", signatureKey: "AAAA" },
-      }),
-    });
+    const reg = await rawAuth(t.url, "register", "mallory", PASSWORD);
     token = ((await reg.json()) as { token: string }).token;
   });
   after(async () => {
@@ -220,15 +204,7 @@ describe("hostile and malformed input", () => {
       );
 
       // Another member committing from the old epoch is refused and told the current one.
-      const reg = await fetch(`${t.url}/api/v1/register`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          username: "trent",
-          password: PASSWORD,
-          device: { name: "x", signatureKey: "AAAA" },
-        }),
-      });
+      const reg = await rawAuth(t.url, "register", "trent", PASSWORD);
       const trent = (await reg.json()) as { token: string; deviceId: string };
       s.send(
         JSON.stringify({
@@ -304,16 +280,7 @@ describe("hostile and malformed input", () => {
   });
 
   it("login attempts are rate limited per username", async () => {
-    const attempt = (): Promise<Response> =>
-      fetch(`${t.url}/api/v1/login`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          username: "alice",
-          password: "wrong password",
-          device: { name: "x", signatureKey: "AAAA" },
-        }),
-      });
+    const attempt = (): Promise<Response> => rawAuth(t.url, "login", "alice", "wrong password");
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await attempt()).status);
     assert.ok(

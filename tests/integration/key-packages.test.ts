@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { newUser, PASSWORD, startTestServer, type TestServer } from "../helpers.ts";
+import { newUser, PASSWORD, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
 
 /** Sends requests on a raw authenticated socket and returns each answer (deliveries are skipped). */
 async function rawClient(
@@ -45,15 +45,7 @@ describe("KeyPackages", () => {
 
   it("a device whose KeyPackages run low refills them; claims are rate limited per account", async () => {
     const bob = await newUser(t.url, "bob");
-    const reg = await fetch(`${t.url}/api/v1/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        username: "claimer",
-        password: PASSWORD,
-        device: { name: "x", signatureKey: "AAAA" },
-      }),
-    });
+    const reg = await rawAuth(t.url, "register", "claimer", PASSWORD);
     const { token } = (await reg.json()) as { token: string };
     const raw = await rawClient(t.url, token);
     try {

@@ -259,13 +259,7 @@ export class DeliveryService {
       case "not-member":
         throw new ProtocolError("not-member", "this device is not a member of that group");
       case "stale-epoch":
-        throw new ProtocolError(
-          "stale-epoch",
-          `the group is at epoch ${outcome.epoch}; process pending messages and retry`,
-          {
-            epoch: outcome.epoch,
-          },
-        );
+        throw staleEpoch(outcome.epoch);
       case "accepted":
         this.#notifier.enqueued(outcome.enqueued);
         return { groupId: frame.groupId, epoch: outcome.epoch };
@@ -298,13 +292,7 @@ export class DeliveryService {
       case "not-member":
         throw new ProtocolError("not-member", "this device is not a member of that group");
       case "stale-epoch":
-        throw new ProtocolError(
-          "stale-epoch",
-          `the group is at epoch ${outcome.epoch}; process pending messages and retry`,
-          {
-            epoch: outcome.epoch,
-          },
-        );
+        throw staleEpoch(outcome.epoch);
       case "group-outdated":
         throw new ProtocolError(
           "group-outdated",
@@ -351,6 +339,16 @@ export class DeliveryService {
  */
 function commitMessageId(groupId: string, epoch: number, deviceId: string): string {
   return derivedId(`commit\0${groupId}\0${epoch}\0${deviceId}`);
+}
+
+function staleEpoch(epoch: number): ProtocolError {
+  return new ProtocolError(
+    "stale-epoch",
+    `the group is at epoch ${epoch}; process pending messages and retry`,
+    {
+      epoch,
+    },
+  );
 }
 
 function derivedId(input: string): string {

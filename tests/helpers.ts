@@ -11,7 +11,8 @@ export type TestServer = {
   url: string;
   dataDir: string;
   logs: string[];
-  restart(): Promise<void>;
+  /** Restarts on the same port and data dir, optionally with other extra arguments. */
+  restart(args?: string[]): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -19,19 +20,10 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestSer
   const dataDir = mkdtempSync(join(tmpdir(), "sori-test-"));
   const logs: string[] = [];
   let port = 0;
+  let args = extraArgs;
   const boot = async (): Promise<RunningServer> => {
     const config = parseServerConfig(
-      [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--data",
-        dataDir,
-        "--durability",
-        "normal",
-        ...extraArgs,
-      ],
+      ["--host", "127.0.0.1", "--port", String(port), "--data", dataDir, "--durability", "normal", ...args],
       {},
     );
     const s = await startServer(
@@ -46,7 +38,8 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestSer
     url: "",
     dataDir,
     logs,
-    restart: async () => {
+    restart: async (nextArgs?: string[]) => {
+      if (nextArgs) args = nextArgs;
       await t.server.close();
       t.server = await boot();
     },

@@ -30,6 +30,7 @@ import {
   toBase64,
   toBase64Url,
 } from "@sori/protocol";
+import { type ChatMessage, type ChatRecord, ChatStore, type MessageStatus } from "./chat-store.ts";
 import { type Content, decodeContent, encodeContent } from "./content.ts";
 import { SdkError } from "./errors.ts";
 import { authenticate, listDevices, logout, revokeDevice } from "./http-api.ts";
@@ -43,34 +44,34 @@ export type ChatSummary = {
   kind: "direct" | "group";
   /** The group's name, or for a direct chat the other person's username. */
   name: string;
-  /** Usernames of the members, this user included. */
+  /** Usernames of the members, this user included, sorted. */
   members: string[];
+  /** User ids of the members, in the same order as `members`. */
+  memberIds: string[];
   lastMessageAt: number | null;
-  /** False once this device was removed from the chat. */
+  lastMessage: ChatMessage | null;
+  /** Incoming messages since the last markRead(). */
+  unread: number;
+  /** False once this device was removed from the chat or left it. */
   active: boolean;
 };
 
-/** A text message in a chat. */
-export type ChatMessage = {
-  id: string;
-  chat: string;
-  from: string;
-  fromUserId: string;
-  text: string;
-  /** When the sender's server accepted it (ms since epoch). */
-  sentAt: number;
-  outgoing: boolean;
-};
+export type ConnectionState = "connecting" | "connected" | "disconnected";
 
 export type ClientEvents = {
   message: (m: ChatMessage) => void;
+  "message-status": (s: { chat: string; id: string; status: MessageStatus }) => void;
   chat: (c: ChatSummary) => void;
-  connection: (state: "connected" | "disconnected") => void;
+  profile: (p: { userId: string }) => void;
+  connection: (state: ConnectionState) => void;
   /** A problem the client handled but a person may want to know about (never contains content). */
   warning: (w: { code: string; message: string }) => void;
 };
 
-type Profile = {
+/** Largest avatar accepted by setProfile, in bytes (it travels inside one message). */
+export const MAX_AVATAR_BYTES = 45_000;
+
+type DeviceProfile = {
   serverUrl: string;
   userId: string;
   username: string;
@@ -78,15 +79,6 @@ type Profile = {
   token: string;
   signaturePublicKey: string;
   signaturePrivateKey: string;
-};
-
-type ChatRecord = {
-  id: string;
-  kind: "direct" | "group";
-  name: string | null;
-  createdAt: number;
-  lastMessageAt: number | null;
-  active: boolean;
 };
 
 /** A commit sent but not yet known to be accepted; resent as-is so a lost answer cannot fork the group. */
@@ -101,8 +93,6 @@ type PendingCommit = {
   metaAfter: boolean;
 };
 
-type State = { counter: number };
-
 type Listener = { [K in keyof ClientEvents]: Set<ClientEvents[K]> };
 
 const ATTEMPTS = 6;
@@ -114,9 +104,6 @@ const K = {
   state: "state",
   kp: (ref: string) => `kp/${ref}`,
   group: (id: string) => `group/${id}`,
-  chat: (id: string) => `chat/${id}`,
-  hist: (chat: string, n: number) => `hist/${chat}/${String(n).padStart(12, "0")}`,
-  feed: (n: number) => `feed/${String(n).padStart(12, "0")}`,
   seen: (id: string) => `seen/${id}`,
   user: (id: string) => `user/${id}`,
   pending: (groupId: string) => `pending-commit/${groupId}`,
@@ -131,12 +118,18 @@ const identityKey = (m: MemberIdentity): string => `${m.userId}/${m.deviceId}`;
  */
 export class SoriClient {
   readonly #storage: ClientStorage;
-  readonly #profile: Profile;
+  readonly #chats: ChatStore;
+  #connectionState: ConnectionState = "disconnected";
+  /** Incoming message ids per chat to confirm with a receipt once the current batch is processed. */
+  readonly #receipts = new Map<string, Set<string>>();
+  readonly #profile: DeviceProfile;
   readonly #keys: DeviceKeys;
   readonly #mutex = new Mutex();
   readonly #listeners: Listener = {
     message: new Set(),
+    "message-status": new Set(),
     chat: new Set(),
+    profile: new Set(),
     connection: new Set(),
     warning: new Set(),
   };
@@ -154,8 +147,9 @@ export class SoriClient {
   /** Groups with a commit sent whose answer never came (loaded at connect). */
   readonly #pendingGroups = new Set<string>();
 
-  private constructor(storage: ClientStorage, profile: Profile) {
+  private constructor(storage: ClientStorage, profile: DeviceProfile) {
     this.#storage = storage;
+    this.#chats = new ChatStore(storage);
     this.#profile = profile;
     const pub = fromBase64(profile.signaturePublicKey);
     const priv = fromBase64(profile.signaturePrivateKey);
@@ -192,7 +186,7 @@ export class SoriClient {
     mode: "register" | "login",
     o: { serverUrl: string; username: string; password: string; storage: ClientStorage; deviceName?: string },
   ): Promise<SoriClient> {
-    const existing = await getJson<Profile>(o.storage, K.profile);
+    const existing = await getJson<DeviceProfile>(o.storage, K.profile);
     if (existing)
       throw new SdkError(
         "conflict",
@@ -203,7 +197,7 @@ export class SoriClient {
       name: o.deviceName ?? "sori device",
       signatureKey: keys.signaturePublicKey,
     });
-    const profile: Profile = {
+    const profile: DeviceProfile = {
       serverUrl: o.serverUrl,
       userId: res.userId,
       username: res.username,
@@ -213,7 +207,6 @@ export class SoriClient {
       signaturePrivateKey: toBase64(keys.signaturePrivateKey),
     };
     await putJson(o.storage, K.profile, profile);
-    await putJson(o.storage, K.state, { counter: 0 } satisfies State);
     const client = new SoriClient(o.storage, profile);
     // The device is usable by others once its KeyPackages (made with the identity the server just
     // assigned) are uploaded; connecting does that.
@@ -232,7 +225,7 @@ export class SoriClient {
 
   /** Opens the device stored in `storage`; throws "not-logged-in" if there is none. */
   static async open(storage: ClientStorage): Promise<SoriClient> {
-    const profile = await getJson<Profile>(storage, K.profile);
+    const profile = await getJson<DeviceProfile>(storage, K.profile);
     if (!profile)
       throw new SdkError("not-logged-in", "no account on this profile yet: register or log in first");
     return new SoriClient(storage, profile);
@@ -292,7 +285,7 @@ export class SoriClient {
           onConnected: (info) => void this.#onConnected(info),
           onDisconnected: () => {
             this.#syncedUpTo = -1;
-            this.#emit("connection", "disconnected");
+            this.#setConnection("disconnected");
           },
           onDelivery: (d) => {
             this.#inbox.push(d);
@@ -309,6 +302,7 @@ export class SoriClient {
           },
         },
       });
+      this.#setConnection("connecting");
       this.#transport.start();
     }
     await this.#transport.waitConnected(timeoutMs).catch((e: unknown) => {
@@ -357,7 +351,18 @@ export class SoriClient {
   }
 
   async #onConnected(_info: ResultOf<"auth">): Promise<void> {
-    this.#emit("connection", "connected");
+    this.#setConnection("connected");
+  }
+
+  #setConnection(state: ConnectionState): void {
+    if (this.#connectionState === state) return;
+    this.#connectionState = state;
+    this.#emit("connection", state);
+  }
+
+  /** "connecting" until the first connection, "disconnected" while reconnecting after a loss. */
+  get connectionState(): ConnectionState {
+    return this.#connectionState;
   }
 
   /** Simulates a network failure (for tests and diagnostics): the client reconnects by itself. */
@@ -486,10 +491,7 @@ export class SoriClient {
   /** Every chat this device knows, most recently active first. */
   async chats(): Promise<ChatSummary[]> {
     const out: ChatSummary[] = [];
-    for (const key of await this.#storage.list("chat/")) {
-      const rec = await getJson<ChatRecord>(this.#storage, key);
-      if (rec) out.push(await this.#summary(rec));
-    }
+    for (const rec of await this.#chats.listChats()) out.push(await this.#summary(rec));
     return out.sort((a, b) => (b.lastMessageAt ?? 0) - (a.lastMessageAt ?? 0));
   }
 
@@ -498,26 +500,35 @@ export class SoriClient {
     const userIds = groupBytes
       ? [...new Set(groupMembers(decodeGroup(groupBytes)).map((m) => m.userId))]
       : [];
-    const members: string[] = [];
-    for (const id of userIds) members.push(await this.#usernameOf(id));
+    const named: { userId: string; username: string }[] = [];
+    for (const userId of userIds) named.push({ userId, username: await this.#usernameOf(userId) });
+    named.sort((a, b) => a.username.localeCompare(b.username));
     let name = rec.name ?? "";
     if (rec.kind === "direct") {
-      const other = members.find((m) => m !== this.username);
-      name = other ?? rec.name ?? "(direct chat)";
+      const other = named.find((m) => m.userId !== this.userId);
+      name = other?.username ?? rec.name ?? "";
     }
     return {
       id: rec.id,
       kind: rec.kind,
       name,
-      members: members.sort(),
+      members: named.map((m) => m.username),
+      memberIds: named.map((m) => m.userId),
       lastMessageAt: rec.lastMessageAt,
+      lastMessage: rec.lastMessage,
+      unread: rec.unread,
       active: rec.active,
     };
   }
 
+  async #emitChat(id: string): Promise<void> {
+    const rec = await this.#chats.getChat(id);
+    if (rec) this.#emit("chat", await this.#summary(rec));
+  }
+
   /** Finds a chat by id, or the newest active direct chat with a username. */
   async findChat(idOrUsername: string): Promise<ChatSummary | undefined> {
-    const rec = await getJson<ChatRecord>(this.#storage, K.chat(idOrUsername));
+    const rec = await this.#chats.getChat(idOrUsername);
     if (rec) return this.#summary(rec);
     const lower = idOrUsername.toLowerCase();
     return (await this.chats()).find(
@@ -594,14 +605,16 @@ export class SoriClient {
         if (info.epoch !== epoch || !info.members.some((m) => m.deviceId === this.deviceId)) throw error;
       });
       await this.#storage.put(K.group(groupId), encodeGroup(group));
-      await putJson(this.#storage, K.chat(groupId), {
+      await this.#chats.putChat({
         id: groupId,
         kind,
         name,
         createdAt: Date.now(),
-        lastMessageAt: null,
+        lastMessageAt: Date.now(),
+        lastMessage: null,
+        unread: 0,
         active: true,
-      } satisfies ChatRecord);
+      });
     });
     await this.#sendContent(groupId, {
       v: 1,
@@ -611,13 +624,14 @@ export class SoriClient {
       ...(name ? { name } : {}),
       sentAt: Date.now(),
     });
-    const summary = await this.#summary((await getJson<ChatRecord>(this.#storage, K.chat(groupId)))!);
+    await this.#sendOwnProfile(groupId);
+    const summary = await this.#summary((await this.#chats.getChat(groupId))!);
     this.#emit("chat", summary);
     return summary;
   }
 
   async #requireChat(chatId: string): Promise<ChatRecord> {
-    const rec = await getJson<ChatRecord>(this.#storage, K.chat(chatId));
+    const rec = await this.#chats.getChat(chatId);
     if (!rec) throw new SdkError("unknown-chat", `no chat ${chatId} on this device`);
     if (!rec.active) throw new SdkError("not-member", "this device is no longer a member of that chat");
     return rec;
@@ -857,22 +871,78 @@ export class SoriClient {
 
   /** Sends a text to a chat id or, for a username, to the direct chat with that user (created if needed). */
   async sendText(chatOrUsername: string, text: string): Promise<ChatMessage> {
-    if (text.length === 0) throw new SdkError("bad-request", "cannot send an empty message");
+    if (text.trim().length === 0) throw new SdkError("bad-request", "cannot send an empty message");
     if (text.length > 16_000) throw new SdkError("too-large", "a message can have at most 16,000 characters");
     const chat = (await this.findChat(chatOrUsername)) ?? (await this.#directChatOrUnknown(chatOrUsername));
-    const content: Content = { v: 1, type: "text", id: randomId(), text, sentAt: Date.now() };
-    const sentAt = await this.#sendContent(chat.id, content);
-    const message: ChatMessage = {
-      id: content.id,
-      chat: chat.id,
-      from: this.username,
-      fromUserId: this.userId,
-      text,
-      sentAt,
-      outgoing: true,
-    };
-    await this.#appendHistory(message, false);
-    return message;
+    return this.#sendUserMessage(chat.id, { kind: "text", text });
+  }
+
+  /** Sends a sticker, e.g. `{ pack: "sori", id: "hello" }` from the built-in set. */
+  async sendSticker(chatId: string, sticker: { pack: string; id: string }): Promise<ChatMessage> {
+    if (!/^[\w.-]{1,64}$/.test(sticker.pack) || !/^[\w.-]{1,64}$/.test(sticker.id)) {
+      throw new SdkError(
+        "bad-request",
+        "a sticker needs a pack and an id of letters, digits, '_', '.' or '-'",
+      );
+    }
+    await this.#requireChat(chatId);
+    return this.#sendUserMessage(chatId, { kind: "sticker", text: "", sticker });
+  }
+
+  /** Sends again an outgoing message whose sending failed, under the same id. */
+  async retry(chatId: string, messageId: string): Promise<ChatMessage> {
+    const m = await this.#chats.getMessage(chatId, messageId);
+    if (!m || !m.outgoing) throw new SdkError("not-found", "no such outgoing message on this device");
+    if (m.status !== "failed") return m;
+    return this.#deliverOutgoing(m);
+  }
+
+  /**
+   * Stores the message as "sending" (and tells listeners at once), then sends it. On failure it stays
+   * in history as "failed", ready for retry(), and the error is thrown.
+   */
+  async #sendUserMessage(
+    chatId: string,
+    body:
+      { kind: "text"; text: string } | { kind: "sticker"; text: ""; sticker: { pack: string; id: string } },
+  ): Promise<ChatMessage> {
+    const message = await this.#chats.append(
+      {
+        id: randomId(),
+        chat: chatId,
+        from: this.username,
+        fromUserId: this.userId,
+        ...body,
+        sentAt: Date.now(),
+        outgoing: true,
+        status: "sending",
+      },
+      { feed: false, unread: false },
+    );
+    this.#emit("message", message);
+    return this.#deliverOutgoing(message);
+  }
+
+  async #deliverOutgoing(m: ChatMessage): Promise<ChatMessage> {
+    if (m.status !== "sending") await this.#setStatus(m.chat, m.id, "sending");
+    const content: Content =
+      m.kind === "sticker" && m.sticker
+        ? { v: 1, type: "sticker", id: m.id, pack: m.sticker.pack, sticker: m.sticker.id, sentAt: m.sentAt }
+        : { v: 1, type: "text", id: m.id, text: m.text, sentAt: m.sentAt };
+    try {
+      const sentAt = await this.#sendContent(m.chat, content);
+      const updated = await this.#chats.updateMessage(m.chat, m.id, { status: "sent", sentAt });
+      this.#emit("message-status", { chat: m.chat, id: m.id, status: "sent" });
+      return { ...m, ...(updated ?? {}), status: "sent", sentAt };
+    } catch (error) {
+      await this.#setStatus(m.chat, m.id, "failed");
+      throw error;
+    }
+  }
+
+  async #setStatus(chat: string, id: string, status: MessageStatus): Promise<void> {
+    await this.#chats.updateMessage(chat, id, { status });
+    this.#emit("message-status", { chat, id, status });
   }
 
   async #directChatOrUnknown(target: string): Promise<ChatSummary> {
@@ -891,7 +961,7 @@ export class SoriClient {
   }
 
   async #sendMeta(groupId: string): Promise<void> {
-    const rec = await getJson<ChatRecord>(this.#storage, K.chat(groupId));
+    const rec = await this.#chats.getChat(groupId);
     if (!rec) return;
     await this.#sendContent(groupId, {
       v: 1,
@@ -931,10 +1001,7 @@ export class SoriClient {
           throw error;
         }
       });
-      if (outcome.sentAt !== undefined) {
-        await this.#touchChat(groupId, outcome.sentAt);
-        return outcome.sentAt;
-      }
+      if (outcome.sentAt !== undefined) return outcome.sentAt;
       const { error } = outcome;
       if (error.code === "offline" || error.code === "timeout") {
         if (!this.#transport) throw error;
@@ -948,46 +1015,74 @@ export class SoriClient {
     throw new SdkError("conflict", "could not send: the chat kept changing; try again");
   }
 
-  async #touchChat(groupId: string, at: number): Promise<void> {
-    const rec = await getJson<ChatRecord>(this.#storage, K.chat(groupId));
-    if (rec && (rec.lastMessageAt ?? 0) < at)
-      await putJson(this.#storage, K.chat(groupId), { ...rec, lastMessageAt: at });
-  }
-
-  async #nextCounter(): Promise<number> {
-    const state = (await getJson<State>(this.#storage, K.state)) ?? { counter: 0 };
-    state.counter++;
-    await putJson(this.#storage, K.state, state);
-    return state.counter;
-  }
-
-  async #appendHistory(m: ChatMessage, toFeed: boolean): Promise<void> {
-    const n = await this.#nextCounter();
-    await putJson(this.#storage, K.hist(m.chat, n), m);
-    if (toFeed) await putJson(this.#storage, K.feed(n), m);
-  }
-
-  /** Local history of a chat, oldest first; `limit` newest entries. */
-  async history(chatId: string, options: { limit?: number } = {}): Promise<ChatMessage[]> {
-    const keys = await this.#storage.list(`hist/${chatId}/`);
-    const chosen = options.limit ? keys.slice(-options.limit) : keys;
-    const out: ChatMessage[] = [];
-    for (const k of chosen) {
-      const m = await getJson<ChatMessage>(this.#storage, k);
-      if (m) out.push(m);
-    }
-    return out;
+  /** Local history of a chat, oldest first: the `limit` newest messages before `before` (an order). */
+  history(chatId: string, options: { limit?: number; before?: number } = {}): Promise<ChatMessage[]> {
+    return this.#chats.history(chatId, options);
   }
 
   /** Messages from others that arrived since the last call, oldest first; each is returned once. */
-  async takeReceived(): Promise<ChatMessage[]> {
-    const out: ChatMessage[] = [];
-    for (const k of await this.#storage.list("feed/")) {
-      const m = await getJson<ChatMessage>(this.#storage, k);
-      if (m) out.push(m);
-      await this.#storage.delete(k);
+  takeReceived(): Promise<ChatMessage[]> {
+    return this.#chats.takeFeed();
+  }
+
+  /** Marks every message of a chat as read (unread count 0). */
+  async markRead(chatId: string): Promise<void> {
+    const rec = await this.#chats.getChat(chatId);
+    if (rec && rec.unread !== 0) {
+      await this.#chats.updateChat(chatId, { unread: 0 });
+      await this.#emitChat(chatId);
     }
-    return out;
+  }
+
+  // --- profiles ---------------------------------------------------------------------------------
+
+  /** Sets this user's display name and avatar and shares them, encrypted, with every chat. */
+  async setProfile(profile: { displayName?: string | null; avatar?: Uint8Array | null }): Promise<void> {
+    const current = (await this.#chats.getProfile(this.userId)) ?? { displayName: null, avatar: null };
+    const displayName =
+      profile.displayName === undefined ? current.displayName : profile.displayName?.trim() || null;
+    if (displayName && displayName.length > 64)
+      throw new SdkError("bad-request", "a display name has at most 64 characters");
+    let avatar = current.avatar;
+    if (profile.avatar !== undefined) {
+      if (profile.avatar && profile.avatar.length > MAX_AVATAR_BYTES) {
+        throw new SdkError(
+          "too-large",
+          `an avatar can be at most ${Math.floor(MAX_AVATAR_BYTES / 1000)} KB`,
+          { limit: MAX_AVATAR_BYTES },
+        );
+      }
+      avatar = profile.avatar ? toBase64(profile.avatar) : null;
+    }
+    await this.#chats.putProfile(this.userId, { displayName, avatar });
+    this.#emit("profile", { userId: this.userId });
+    for (const c of await this.#chats.listChats()) if (c.active) await this.#sendOwnProfile(c.id);
+  }
+
+  /** A user's display name and avatar as last shared with this device. */
+  async profile(userId: string): Promise<{ displayName: string | null; avatar: Uint8Array | null }> {
+    const p = await this.#chats.getProfile(userId);
+    return { displayName: p?.displayName ?? null, avatar: p?.avatar ? (fromBase64(p.avatar) ?? null) : null };
+  }
+
+  async #sendOwnProfile(groupId: string): Promise<void> {
+    const p = await this.#chats.getProfile(this.userId);
+    if (!p || (!p.displayName && !p.avatar)) return;
+    await this.#sendContent(groupId, {
+      v: 1,
+      type: "profile",
+      id: randomId(),
+      displayName: p.displayName,
+      avatar: p.avatar,
+    });
+  }
+
+  /** Looks a user up by exact username (case-insensitive). */
+  async findUser(username: string): Promise<{ userId: string; username: string } | undefined> {
+    const { users } = await this.#request({ type: "dir.users", usernames: [username] });
+    this.#remember(users);
+    const u = users[0];
+    return u ? { userId: u.userId, username: u.username } : undefined;
   }
 
   // --- incoming ---------------------------------------------------------------------------------
@@ -1012,6 +1107,7 @@ export class SoriClient {
     })().finally(() => {
       this.#draining = undefined;
       this.#checkSynced();
+      if (this.#receipts.size > 0) this.#afterDrain(() => this.#flushReceipts());
       if (this.#inbox.length > 0) this.#drain();
     });
   }
@@ -1067,16 +1163,20 @@ export class SoriClient {
     const used = bundles.find((b) => b.ref === usedKeyPackageRef);
     if (used && !used.lastResort) await this.#storage.delete(K.kp(used.ref));
     await this.#storage.put(K.group(d.groupId), encodeGroup(group));
-    const rec: ChatRecord = {
+    const existing = await this.#chats.getChat(d.groupId);
+    await this.#chats.putChat({
       id: d.groupId,
-      kind: "group",
-      name: null,
-      createdAt: d.sentAt,
+      kind: existing?.kind ?? "group",
+      name: existing?.name ?? null,
+      createdAt: existing?.createdAt ?? d.sentAt,
       lastMessageAt: d.sentAt,
+      lastMessage: existing?.lastMessage ?? null,
+      unread: existing?.unread ?? 0,
       active: true,
-    };
-    await putJson(this.#storage, K.chat(d.groupId), rec);
+    });
     this.#notifyEpoch();
+    const groupId = d.groupId;
+    this.#afterDrain(() => this.#sendOwnProfile(groupId));
   }
 
   async #onCommit(d: Delivery): Promise<void> {
@@ -1089,12 +1189,11 @@ export class SoriClient {
     const r = await processMessage(group, d.data, this.#validate);
     if (r.kind !== "commit") return;
     if (r.selfRemoved) {
-      await this.#storage.delete(K.group(d.groupId));
-      const rec = await getJson<ChatRecord>(this.#storage, K.chat(d.groupId));
-      if (rec) await putJson(this.#storage, K.chat(d.groupId), { ...rec, active: false });
+      await this.#deactivate(d.groupId);
     } else {
       await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
       for (const m of r.added) if (!this.#usernames.has(m.userId)) void this.#usernameOf(m.userId);
+      if (r.added.length > 0 || r.removed.length > 0) void this.#emitChat(d.groupId);
     }
     this.#notifyEpoch();
   }
@@ -1102,7 +1201,10 @@ export class SoriClient {
   async #onMessage(d: Delivery): Promise<void> {
     if (!d.groupId || !d.data) return;
     if (await this.#storage.get(K.seen(d.messageId))) return;
-    const group = await this.#loadGroup(d.groupId);
+    const bytes = await this.#storage.get(K.group(d.groupId));
+    // Not (or no longer) a member: nothing here can decrypt it.
+    if (!bytes) return;
+    const group = decodeGroup(bytes);
     const r = await processMessage(group, d.data, this.#validate);
     if (r.kind !== "application") return;
     await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
@@ -1114,27 +1216,134 @@ export class SoriClient {
     }
     const content = decodeContent(r.plaintext);
     if (!content || content.id !== d.messageId) return;
-    if (content.type === "meta") {
-      const rec = await getJson<ChatRecord>(this.#storage, K.chat(d.groupId));
-      if (rec) {
-        const updated: ChatRecord = { ...rec, kind: content.kind, name: content.name ?? rec.name };
-        await putJson(this.#storage, K.chat(d.groupId), updated);
-        this.#emit("chat", await this.#summary(updated));
+    await this.#onContent(d.groupId, r.sender.userId, d.sentAt, content);
+  }
+
+  async #onContent(chat: string, senderId: string, sentAt: number, content: Content): Promise<void> {
+    const mine = senderId === this.userId;
+    switch (content.type) {
+      case "meta": {
+        const rec = await this.#chats.getChat(chat);
+        if (rec) {
+          await this.#chats.putChat({ ...rec, kind: content.kind, name: content.name ?? rec.name });
+          await this.#emitChat(chat);
+        }
+        return;
       }
-      return;
+      case "receipt":
+        if (!mine) for (const id of content.ids) await this.#onReceipt(chat, id, senderId);
+        return;
+      case "profile":
+        await this.#chats.putProfile(senderId, { displayName: content.displayName, avatar: content.avatar });
+        this.#emit("profile", { userId: senderId });
+        return;
+      case "leave":
+        if (mine) {
+          // This user left from another device.
+          await this.#deactivate(chat);
+        } else {
+          this.#afterDrain(() => this.#removeUser(chat, senderId));
+        }
+        return;
+      case "text":
+      case "sticker": {
+        const message = await this.#chats.append(
+          {
+            id: content.id,
+            chat,
+            from: await this.#usernameOf(senderId),
+            fromUserId: senderId,
+            kind: content.type,
+            text: content.type === "text" ? content.text : "",
+            ...(content.type === "sticker" ? { sticker: { pack: content.pack, id: content.sticker } } : {}),
+            sentAt,
+            outgoing: mine,
+            status: mine ? "sent" : "delivered",
+          },
+          { feed: !mine, unread: !mine },
+        );
+        if (!mine) this.#queueReceipt(chat, content.id);
+        this.#emit("message", message);
+        void this.#emitChat(chat);
+        return;
+      }
     }
-    const message: ChatMessage = {
-      id: content.id,
-      chat: d.groupId,
-      from: await this.#usernameOf(r.sender.userId),
-      fromUserId: r.sender.userId,
-      text: content.text,
-      sentAt: d.sentAt,
-      outgoing: r.sender.userId === this.userId,
-    };
-    await this.#appendHistory(message, !message.outgoing);
-    await this.#touchChat(d.groupId, d.sentAt);
-    this.#emit("message", message);
+  }
+
+  #queueReceipt(chat: string, id: string): void {
+    const ids = this.#receipts.get(chat) ?? new Set<string>();
+    ids.add(id);
+    this.#receipts.set(chat, ids);
+  }
+
+  /** Sends the receipts gathered while processing a batch of deliveries, one message per chat. */
+  async #flushReceipts(): Promise<void> {
+    const batches = [...this.#receipts];
+    this.#receipts.clear();
+    for (const [chat, ids] of batches) {
+      const list = [...ids];
+      for (let i = 0; i < list.length; i += 500) {
+        await this.#sendContent(chat, { v: 1, type: "receipt", id: randomId(), ids: list.slice(i, i + 500) });
+      }
+    }
+  }
+
+  /** Another member's device confirmed one of our messages: delivered once every other member has. */
+  async #onReceipt(chat: string, id: string, fromUserId: string): Promise<void> {
+    const m = await this.#chats.getMessage(chat, id);
+    if (!m || !m.outgoing || m.status === "delivered") return;
+    const deliveredTo = [...new Set([...(m.deliveredTo ?? []), fromUserId])];
+    const groupBytes = await this.#storage.get(K.group(chat));
+    const others = groupBytes
+      ? new Set(
+          groupMembers(decodeGroup(groupBytes))
+            .map((x) => x.userId)
+            .filter((u) => u !== this.userId),
+        )
+      : new Set<string>();
+    const all = [...others].every((u) => deliveredTo.includes(u));
+    await this.#chats.updateMessage(chat, id, {
+      deliveredTo,
+      ...(all ? { status: "delivered" as const } : {}),
+    });
+    if (all) this.#emit("message-status", { chat, id, status: "delivered" });
+  }
+
+  /** This device is no longer in the chat (removed, or its user left): keep history, drop keys. */
+  async #deactivate(chat: string): Promise<void> {
+    await this.#storage.delete(K.group(chat));
+    await this.#chats.updateChat(chat, { active: false });
+    await this.#emitChat(chat);
+  }
+
+  /** Commits the removal of every device of a user who left. */
+  async #removeUser(chat: string, userId: string): Promise<void> {
+    const bytes = await this.#storage.get(K.group(chat));
+    if (!bytes) return;
+    const devices = groupMembers(decodeGroup(bytes))
+      .filter((m) => m.userId === userId)
+      .map((m) => m.deviceId);
+    if (devices.length > 0) await this.#changeMembers(chat, [], devices);
+  }
+
+  /** Renames a group for everyone in it. */
+  async renameGroup(chatId: string, name: string): Promise<void> {
+    const rec = await this.#requireChat(chatId);
+    if (rec.kind !== "group") throw new SdkError("bad-request", "only groups have a name");
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 100)
+      throw new SdkError("bad-request", "a group name needs 1 to 100 characters");
+    await this.#chats.updateChat(chatId, { name: trimmed });
+    await this.#sendMeta(chatId);
+    await this.#emitChat(chatId);
+  }
+
+  /** Leaves a group: the others' devices remove this user's devices; history stays on this device. */
+  async leaveGroup(chatId: string): Promise<void> {
+    const rec = await this.#requireChat(chatId);
+    if (rec.kind !== "group") throw new SdkError("bad-request", "you can only leave groups");
+    await this.#sendContent(chatId, { v: 1, type: "leave", id: randomId() });
+    await this.#mutex.run(() => this.#deactivate(chatId));
   }
 
   // --- devices ----------------------------------------------------------------------------------

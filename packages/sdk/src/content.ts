@@ -12,7 +12,16 @@ export const Content = z.discriminatedUnion("type", [
     text: z.string().max(16_000),
     sentAt: z.number(),
   }),
-  /** Chat metadata, sent after creating a chat and after adding devices, so newcomers learn it. */
+  /** A sticker from a pack (the built-in one is "sori"). */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("sticker"),
+    id: z.string().max(64),
+    pack: z.string().max(64),
+    sticker: z.string().max(64),
+    sentAt: z.number(),
+  }),
+  /** Chat metadata, sent after creating a chat, after adding devices and on rename. */
   z.object({
     v: z.literal(1),
     type: z.literal("meta"),
@@ -20,6 +29,23 @@ export const Content = z.discriminatedUnion("type", [
     kind: z.enum(["direct", "group"]),
     name: z.string().max(100).optional(),
     sentAt: z.number(),
+  }),
+  /** "These messages reached my device": turns the sender's messages to "delivered". */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("receipt"),
+    id: z.string().max(64),
+    ids: z.array(z.string().max(64)).max(500),
+  }),
+  /** The sender's user leaves the group; the others' devices commit the removal. */
+  z.object({ v: z.literal(1), type: z.literal("leave"), id: z.string().max(64) }),
+  /** The sender's display name and avatar (base64 image bytes), shown to chat partners. */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("profile"),
+    id: z.string().max(64),
+    displayName: z.string().max(64).nullable(),
+    avatar: z.string().max(90_000).nullable(),
   }),
 ]);
 export type Content = z.infer<typeof Content>;

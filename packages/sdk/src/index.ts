@@ -1,4 +1,12 @@
-export { type ChatMessage, type ChatSummary, type ClientEvents, isChatId, SoriClient } from "./client.ts";
+export { type ChatMessage, type MessageStatus } from "./chat-store.ts";
+export {
+  type ChatSummary,
+  type ClientEvents,
+  type ConnectionState,
+  isChatId,
+  MAX_AVATAR_BYTES,
+  SoriClient,
+} from "./client.ts";
 export { SdkError, type SdkErrorCode } from "./errors.ts";
 export { MemoryStorage } from "./memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage.ts";

@@ -1,0 +1,190 @@
+import { type ClientStorage, getJson, putJson } from "./storage.ts";
+
+export type MessageStatus = "sending" | "sent" | "delivered" | "failed";
+
+/** A message in a chat as the app shows it. */
+export type ChatMessage = {
+  id: string;
+  chat: string;
+  /** Sender's username. */
+  from: string;
+  fromUserId: string;
+  kind: "text" | "sticker";
+  /** The text; "" for stickers. */
+  text: string;
+  sticker?: { pack: string; id: string };
+  /** When the server accepted it (ms since epoch); for unsent messages, when it was written. */
+  sentAt: number;
+  outgoing: boolean;
+  /** Incoming messages are "delivered". */
+  status: MessageStatus;
+  /** Local order of arrival; pass as `before` to page back through history. */
+  order: number;
+};
+
+/** What is stored per message: the public shape plus who has confirmed delivery. */
+type StoredMessage = ChatMessage & { deliveredTo?: string[] };
+
+/** What this device keeps per chat. */
+export type ChatRecord = {
+  id: string;
+  kind: "direct" | "group";
+  name: string | null;
+  createdAt: number;
+  lastMessageAt: number | null;
+  lastMessage: ChatMessage | null;
+  unread: number;
+  active: boolean;
+};
+
+export type Profile = { displayName: string | null; avatar: string | null };
+
+const pad = (n: number): string => String(n).padStart(12, "0");
+const KEYS = {
+  chat: (id: string) => `chat/${id}`,
+  hist: (chat: string, order: number) => `hist/${chat}/${pad(order)}`,
+  index: (chat: string, id: string) => `msgidx/${chat}/${id}`,
+  feed: (order: number) => `feed/${pad(order)}`,
+  profile: (userId: string) => `profile/${userId}`,
+  counter: "state",
+};
+
+/**
+ * This device's chats, message history, receive feed and known profiles, on top of ClientStorage.
+ * Keys hold only ids and counters; content lives in values (which the browser storage encrypts).
+ */
+export class ChatStore {
+  readonly #storage: ClientStorage;
+
+  constructor(storage: ClientStorage) {
+    this.#storage = storage;
+  }
+
+  getChat(id: string): Promise<ChatRecord | undefined> {
+    return getJson<ChatRecord>(this.#storage, KEYS.chat(id)).then((r) => r && withDefaults(r));
+  }
+
+  putChat(rec: ChatRecord): Promise<void> {
+    return putJson(this.#storage, KEYS.chat(rec.id), rec);
+  }
+
+  async updateChat(id: string, patch: Partial<ChatRecord>): Promise<ChatRecord | undefined> {
+    const rec = await this.getChat(id);
+    if (!rec) return undefined;
+    const next = { ...rec, ...patch };
+    await this.putChat(next);
+    return next;
+  }
+
+  async listChats(): Promise<ChatRecord[]> {
+    const out: ChatRecord[] = [];
+    for (const key of await this.#storage.list("chat/")) {
+      const rec = await getJson<ChatRecord>(this.#storage, key);
+      if (rec) out.push(withDefaults(rec));
+    }
+    return out;
+  }
+
+  async #nextOrder(): Promise<number> {
+    const state = (await getJson<{ counter: number }>(this.#storage, KEYS.counter)) ?? { counter: 0 };
+    state.counter++;
+    await putJson(this.#storage, KEYS.counter, state);
+    return state.counter;
+  }
+
+  /**
+   * Appends a message to its chat's history (and, for incoming ones, to the receive feed), and updates
+   * the chat's preview and unread count. Returns the message with its order.
+   */
+  async append(
+    m: Omit<ChatMessage, "order">,
+    options: { feed: boolean; unread: boolean },
+  ): Promise<ChatMessage> {
+    const order = await this.#nextOrder();
+    const message: ChatMessage = { ...m, order };
+    await putJson(this.#storage, KEYS.hist(m.chat, order), message);
+    await putJson(this.#storage, KEYS.index(m.chat, m.id), { order });
+    if (options.feed) await putJson(this.#storage, KEYS.feed(order), message);
+    const rec = await this.getChat(m.chat);
+    if (rec) {
+      await this.putChat({
+        ...rec,
+        lastMessage: message,
+        lastMessageAt: Math.max(rec.lastMessageAt ?? 0, message.sentAt),
+        unread: rec.unread + (options.unread ? 1 : 0),
+      });
+    }
+    return message;
+  }
+
+  async getMessage(chat: string, id: string): Promise<StoredMessage | undefined> {
+    const idx = await getJson<{ order: number }>(this.#storage, KEYS.index(chat, id));
+    return idx ? getJson<StoredMessage>(this.#storage, KEYS.hist(chat, idx.order)) : undefined;
+  }
+
+  /** Changes a stored message (e.g. its status); keeps the chat preview in step. */
+  async updateMessage(
+    chat: string,
+    id: string,
+    patch: Partial<StoredMessage>,
+  ): Promise<StoredMessage | undefined> {
+    const current = await this.getMessage(chat, id);
+    if (!current) return undefined;
+    const next: StoredMessage = { ...current, ...patch };
+    await putJson(this.#storage, KEYS.hist(chat, current.order), next);
+    const rec = await this.getChat(chat);
+    if (rec?.lastMessage?.id === id) {
+      await this.putChat({
+        ...rec,
+        lastMessage: publicView(next),
+        lastMessageAt: Math.max(rec.lastMessageAt ?? 0, next.sentAt),
+      });
+    }
+    return next;
+  }
+
+  /** Up to `limit` messages before `before` (exclusive), oldest first. */
+  async history(chat: string, options: { limit?: number; before?: number } = {}): Promise<ChatMessage[]> {
+    let keys = await this.#storage.list(`hist/${chat}/`);
+    if (options.before !== undefined) {
+      const bound = KEYS.hist(chat, options.before);
+      keys = keys.filter((k) => k < bound);
+    }
+    if (options.limit !== undefined) keys = keys.slice(-options.limit);
+    const out: ChatMessage[] = [];
+    for (const k of keys) {
+      const m = await getJson<StoredMessage>(this.#storage, k);
+      if (m) out.push(publicView(m));
+    }
+    return out;
+  }
+
+  /** Incoming messages since the last call, oldest first; each is returned once. */
+  async takeFeed(): Promise<ChatMessage[]> {
+    const out: ChatMessage[] = [];
+    for (const k of await this.#storage.list("feed/")) {
+      const m = await getJson<ChatMessage>(this.#storage, k);
+      if (m) out.push(m);
+      await this.#storage.delete(k);
+    }
+    return out;
+  }
+
+  getProfile(userId: string): Promise<Profile | undefined> {
+    return getJson<Profile>(this.#storage, KEYS.profile(userId));
+  }
+
+  putProfile(userId: string, profile: Profile): Promise<void> {
+    return putJson(this.#storage, KEYS.profile(userId), profile);
+  }
+}
+
+function publicView(m: StoredMessage): ChatMessage {
+  const { deliveredTo: _internal, ...rest } = m;
+  return rest;
+}
+
+// Records written before unread counts and previews existed get neutral values.
+function withDefaults(rec: ChatRecord): ChatRecord {
+  return { ...rec, unread: rec.unread ?? 0, lastMessage: rec.lastMessage ?? null };
+}

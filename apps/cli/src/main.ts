@@ -44,7 +44,13 @@ function profileDir(args: ParsedArgs): string {
 async function openClient(args: ParsedArgs): Promise<SoriClient> {
   const client = await SoriClient.open(new FileStorage(profileDir(args)));
   client.on("warning", (w) => io.err(`sori: warning: ${w.message}`));
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    // Otherwise the transport's reconnect timer keeps the process alive after the error is printed.
+    await client.close();
+    throw error;
+  }
   return client;
 }
 

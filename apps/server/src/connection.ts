@@ -10,6 +10,7 @@ import {
 import type { Caller, DeliveryService } from "./delivery-service.ts";
 import type { Logger } from "./logger.ts";
 import type { QueuedDelivery, Store } from "./store/store.ts";
+import { StoreError } from "./store/store-error.ts";
 
 /** The socket operations a connection needs; the ws library's WebSocket satisfies it via an adapter. */
 export type FrameSocket = {
@@ -29,6 +30,8 @@ export type ConnectionHooks = {
 const AUTH_TIMEOUT_MS = 10_000;
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const CONGESTION_RETRY_MS = 50;
+const MAX_IN_FLIGHT = 64;
+const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
 /**
  * One WebSocket connection of one device: authentication, request dispatch, and the push of the
@@ -55,6 +58,7 @@ export class Connection {
   #dirty = true;
   #synced = false;
   #pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight = 0;
 
   constructor(
     socket: FrameSocket,
@@ -90,6 +94,29 @@ export class Connection {
       );
       return;
     }
+    // A client that pipelines requests without reading the answers must not grow the server's memory.
+    if (this.#socket.bufferedAmount() > MAX_UNREAD_BYTES) {
+      this.close(1008, "too many unread answers; read what the server sends");
+      return;
+    }
+    if (this.#inFlight >= MAX_IN_FLIGHT) {
+      this.#sendError(
+        peekRequestId(text),
+        new ProtocolError("rate-limited", `at most ${MAX_IN_FLIGHT} requests may be in progress at once`, {
+          retryAfterS: 1,
+        }),
+      );
+      return;
+    }
+    this.#inFlight++;
+    try {
+      await this.#handle(text);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #handle(text: string): Promise<void> {
     let frame: ClientFrame;
     try {
       frame = parseClientFrame(text);
@@ -114,11 +141,21 @@ export class Connection {
       const result = await this.#service.handle(caller, frame);
       this.#send({ type: "result", re: frame.id, result });
     } catch (error) {
-      this.#sendError(
-        frame.id,
-        error instanceof ProtocolError ? error : new ProtocolError("internal", "internal server error"),
+      this.#sendError(frame.id, this.#toProtocolError(error, frame.type));
+    }
+  }
+
+  #toProtocolError(error: unknown, request: string): ProtocolError {
+    if (error instanceof ProtocolError) return error;
+    if (error instanceof StoreError) {
+      this.#log.error("store.failed", { code: error.code, request });
+      return new ProtocolError(
+        "storage-unavailable",
+        "the server could not store this; nothing was changed, retry later",
       );
     }
+    this.#log.error("request.failed", { request, error: error instanceof Error ? error.name : "unknown" });
+    return new ProtocolError("internal", "internal server error");
   }
 
   async #auth(frame: Extract<ClientFrame, { type: "auth" }>): Promise<void> {

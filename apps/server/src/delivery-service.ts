@@ -67,6 +67,9 @@ export class DeliveryService {
       if (error instanceof StoreError && error.code === "unknown-device") {
         throw new ProtocolError("bad-request", "a named device does not exist");
       }
+      if (error instanceof StoreError && error.code === "limit") {
+        throw new ProtocolError("too-large", error.message, { limit: this.#limits.maxKeyPackagesPerDevice });
+      }
       if (error instanceof StoreError) {
         this.#log.error("store.failed", { code: error.code, request: frame.type });
         throw new ProtocolError(
@@ -143,14 +146,6 @@ export class DeliveryService {
     keyPackages: Uint8Array[],
     lastResort: Uint8Array | undefined,
   ): Promise<WireResultOf<"kp.upload">> {
-    const { remaining } = await this.#store.keyPackageStatus(caller.deviceId);
-    if (remaining + keyPackages.length > this.#limits.maxKeyPackagesPerDevice) {
-      throw new ProtocolError(
-        "too-large",
-        `a device may keep at most ${this.#limits.maxKeyPackagesPerDevice} KeyPackages on the server (it has ${remaining})`,
-        { limit: this.#limits.maxKeyPackagesPerDevice },
-      );
-    }
     const now = this.#now();
     const notice: OutgoingMessage = {
       kind: "device-added",
@@ -168,6 +163,7 @@ export class DeliveryService {
       keyPackages,
       lastResort,
       notice,
+      this.#limits.maxKeyPackagesPerDevice,
     );
     if (enqueued.length > 0) {
       this.#notifier.enqueued(enqueued);
@@ -177,7 +173,8 @@ export class DeliveryService {
   }
 
   async #claim(caller: Caller, deviceIds: string[]): Promise<WireResultOf<"kp.claim">> {
-    const wait = this.#claims.take(caller.userId);
+    // Each claimed device counts: one request naming many devices must not drain them all at once.
+    const wait = this.#claims.take(caller.userId, new Set(deviceIds).size);
     if (wait > 0) {
       throw new ProtocolError("rate-limited", `too many KeyPackage claims; retry in ${wait} s`, {
         retryAfterS: wait,
@@ -201,6 +198,9 @@ export class DeliveryService {
     caller: Caller,
     frame: Extract<AuthedFrame, { type: "group.create" }>,
   ): Promise<WireResultOf<"group.create">> {
+    if (frame.members.length === 0 && frame.welcome) {
+      throw new ProtocolError("bad-request", "a Welcome needs members to deliver it to");
+    }
     if (frame.members.length > 0 && !frame.welcome) {
       throw new ProtocolError("bad-request", "a group created with members needs the Welcome for them");
     }

@@ -11,8 +11,8 @@ export class RateLimiter {
     this.#now = now;
   }
 
-  /** Counts one event for `key`; returns 0 if allowed, else the seconds until the window resets. */
-  take(key: string): number {
+  /** Counts `cost` events for `key`; returns 0 if allowed, else the seconds until the window resets. */
+  take(key: string, cost = 1): number {
     const now = this.#now();
     if (this.#windows.size > 10_000) this.#prune(now);
     let w = this.#windows.get(key);
@@ -20,8 +20,8 @@ export class RateLimiter {
       w = { start: now, count: 0 };
       this.#windows.set(key, w);
     }
-    if (w.count >= this.#limit) return Math.max(1, Math.ceil((w.start + this.#windowMs - now) / 1000));
-    w.count++;
+    if (w.count + cost > this.#limit) return Math.max(1, Math.ceil((w.start + this.#windowMs - now) / 1000));
+    w.count += cost;
     return 0;
   }
 

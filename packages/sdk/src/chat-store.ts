@@ -1,3 +1,4 @@
+import { Mutex } from "./mutex.ts";
 import { type ClientStorage, getJson, putJson } from "./storage.ts";
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed";
@@ -55,6 +56,9 @@ const KEYS = {
  */
 export class ChatStore {
   readonly #storage: ClientStorage;
+  // Read-modify-write of the counter and of chat records must not interleave (sends and incoming
+  // messages append concurrently).
+  readonly #writes = new Mutex();
 
   constructor(storage: ClientStorage) {
     this.#storage = storage;
@@ -65,15 +69,17 @@ export class ChatStore {
   }
 
   putChat(rec: ChatRecord): Promise<void> {
-    return putJson(this.#storage, KEYS.chat(rec.id), rec);
+    return this.#writes.run(() => putJson(this.#storage, KEYS.chat(rec.id), rec));
   }
 
-  async updateChat(id: string, patch: Partial<ChatRecord>): Promise<ChatRecord | undefined> {
-    const rec = await this.getChat(id);
-    if (!rec) return undefined;
-    const next = { ...rec, ...patch };
-    await this.putChat(next);
-    return next;
+  updateChat(id: string, patch: Partial<ChatRecord>): Promise<ChatRecord | undefined> {
+    return this.#writes.run(async () => {
+      const rec = await this.getChat(id);
+      if (!rec) return undefined;
+      const next = { ...rec, ...patch };
+      await putJson(this.#storage, KEYS.chat(id), next);
+      return next;
+    });
   }
 
   async listChats(): Promise<ChatRecord[]> {
@@ -96,10 +102,17 @@ export class ChatStore {
    * Appends a message to its chat's history (and, for incoming ones, to the receive feed), and updates
    * the chat's preview and unread count. Returns the message with its order.
    */
-  async append(
+  append(m: Omit<ChatMessage, "order">, options: { feed: boolean; unread: boolean }): Promise<ChatMessage> {
+    return this.#writes.run(() => this.#append(m, options));
+  }
+
+  async #append(
     m: Omit<ChatMessage, "order">,
     options: { feed: boolean; unread: boolean },
   ): Promise<ChatMessage> {
+    // The same message twice (a redelivery after a crash) is stored once.
+    const existing = await this.getMessage(m.chat, m.id);
+    if (existing) return publicView(existing);
     const order = await this.#nextOrder();
     const message: ChatMessage = { ...m, order };
     await putJson(this.#storage, KEYS.hist(m.chat, order), message);
@@ -107,7 +120,7 @@ export class ChatStore {
     if (options.feed) await putJson(this.#storage, KEYS.feed(order), message);
     const rec = await this.getChat(m.chat);
     if (rec) {
-      await this.putChat({
+      await putJson(this.#storage, KEYS.chat(m.chat), {
         ...rec,
         lastMessage: message,
         lastMessageAt: Math.max(rec.lastMessageAt ?? 0, message.sentAt),
@@ -123,7 +136,11 @@ export class ChatStore {
   }
 
   /** Changes a stored message (e.g. its status); keeps the chat preview in step. */
-  async updateMessage(
+  updateMessage(chat: string, id: string, patch: Partial<StoredMessage>): Promise<StoredMessage | undefined> {
+    return this.#writes.run(() => this.#updateMessage(chat, id, patch));
+  }
+
+  async #updateMessage(
     chat: string,
     id: string,
     patch: Partial<StoredMessage>,
@@ -134,7 +151,7 @@ export class ChatStore {
     await putJson(this.#storage, KEYS.hist(chat, current.order), next);
     const rec = await this.getChat(chat);
     if (rec?.lastMessage?.id === id) {
-      await this.putChat({
+      await putJson(this.#storage, KEYS.chat(chat), {
         ...rec,
         lastMessage: publicView(next),
         lastMessageAt: Math.max(rec.lastMessageAt ?? 0, next.sentAt),
@@ -160,7 +177,11 @@ export class ChatStore {
   }
 
   /** Incoming messages since the last call, oldest first; each is returned once. */
-  async takeFeed(): Promise<ChatMessage[]> {
+  takeFeed(): Promise<ChatMessage[]> {
+    return this.#writes.run(() => this.#takeFeed());
+  }
+
+  async #takeFeed(): Promise<ChatMessage[]> {
     const out: ChatMessage[] = [];
     for (const k of await this.#storage.list("feed/")) {
       const m = await getJson<ChatMessage>(this.#storage, k);

@@ -11,6 +11,7 @@ import {
   generateDeviceKeys,
   generateKeyPackage,
   groupEpoch,
+  groupIdOf,
   groupMembers,
   joinFromWelcome,
   type KeyPackageBundle,
@@ -98,6 +99,7 @@ type Listener = { [K in keyof ClientEvents]: Set<ClientEvents[K]> };
 const ATTEMPTS = 6;
 const CATCH_UP_TIMEOUT_MS = 10_000;
 const OFFLINE_RETRIES = 3;
+const DRAIN_RETRY_MS = 1000;
 
 const K = {
   profile: "profile",
@@ -144,6 +146,7 @@ export class SoriClient {
   #epochWaiters: (() => void)[] = [];
   #authFailed: string | undefined;
   #refilling: Promise<void> | undefined;
+  #drainRetry: ReturnType<typeof setTimeout> | undefined;
   /** Groups with a commit sent whose answer never came (loaded at connect). */
   readonly #pendingGroups = new Set<string>();
 
@@ -352,6 +355,9 @@ export class SoriClient {
 
   async #onConnected(_info: ResultOf<"auth">): Promise<void> {
     this.#setConnection("connected");
+    if (this.#pendingGroups.size > 0) {
+      this.#afterDrain(() => this.#flushPendingCommits());
+    }
   }
 
   #setConnection(state: ConnectionState): void {
@@ -372,6 +378,8 @@ export class SoriClient {
 
   /** Disconnects after in-flight processing has finished. */
   async close(): Promise<void> {
+    clearTimeout(this.#drainRetry);
+    this.#drainRetry = undefined;
     await this.#draining;
     await this.#mutex.run(async () => undefined);
     this.#transport?.close();
@@ -439,13 +447,11 @@ export class SoriClient {
   readonly #validate = async (identity: MemberIdentity, signaturePublicKey: Uint8Array): Promise<boolean> => {
     let entry = this.#directory.get(identity.deviceId);
     if (!entry) {
-      try {
-        const { devices } = await this.#request({ type: "dir.devices", deviceIds: [identity.deviceId] });
-        for (const d of devices)
-          this.#directory.set(d.deviceId, { userId: d.userId, key: d.signatureKey, revoked: d.revoked });
-      } catch {
-        return false;
-      }
+      // A failed lookup throws (crypto reports it as "internal"): it is not a rejection, and the
+      // delivery that needed it is retried instead of dropped.
+      const { devices } = await this.#request({ type: "dir.devices", deviceIds: [identity.deviceId] });
+      for (const d of devices)
+        this.#directory.set(d.deviceId, { userId: d.userId, key: d.signatureKey, revoked: d.revoked });
       entry = this.#directory.get(identity.deviceId);
     }
     return (
@@ -845,24 +851,23 @@ export class SoriClient {
   }
 
   /** Adds members' new devices and removes revoked ones, as the server asked. */
-  async #reconcile(
-    groupId: string,
-    missing: string[] | undefined,
-    revoked: string[] | undefined,
-  ): Promise<void> {
-    let add = missing ?? [];
-    let remove = revoked ?? [];
-    if (!missing && !revoked) {
-      const group = await this.#loadGroup(groupId);
-      const members = groupMembers(group);
-      const userIds = [...new Set(members.map((m) => m.userId))];
-      const { users } = await this.#request({ type: "dir.users", userIds });
-      this.#remember(users);
-      const active = new Set(users.flatMap((u) => u.devices.map((d) => d.deviceId)));
-      const present = new Set(members.map((m) => m.deviceId));
-      add = [...active].filter((d) => !present.has(d));
-      remove = members.map((m) => m.deviceId).filter((d) => !active.has(d));
-    }
+  /**
+   * Brings a group's devices in line with the directory: adds the active devices of users who are
+   * already members (per MLS, not per the server) and removes members' devices that are no longer
+   * active. The server's `group-outdated` lists only trigger this; they are never trusted as such, so
+   * neither a lying member nor a malicious server can get a stranger's device added.
+   */
+  async #reconcile(groupId: string): Promise<void> {
+    const members = groupMembers(await this.#loadGroup(groupId));
+    const memberUsers = new Set(members.map((m) => m.userId));
+    const { users } = await this.#request({ type: "dir.users", userIds: [...memberUsers] });
+    this.#remember(users);
+    const active = new Set(
+      users.filter((u) => memberUsers.has(u.userId)).flatMap((u) => u.devices.map((d) => d.deviceId)),
+    );
+    const present = new Set(members.map((m) => m.deviceId));
+    const add = [...active].filter((d) => !present.has(d));
+    const remove = members.map((m) => m.deviceId).filter((d) => !active.has(d) && d !== this.deviceId);
     if (remove.length > 0) await this.#changeMembers(groupId, [], remove);
     if (add.length > 0) await this.#changeMembers(groupId, add, []);
   }
@@ -981,6 +986,12 @@ export class SoriClient {
     let prepared: { epoch: number; data: string } | undefined;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const outcome = await this.#mutex.run(async () => {
+        if (this.#pendingGroups.has(groupId) && !(await this.#settlePending(groupId))) {
+          return {
+            sentAt: undefined,
+            error: new SdkError("offline", "an earlier change to this chat is not settled yet"),
+          };
+        }
         if (!prepared) {
           const group = await this.#loadGroup(groupId);
           const { group: next, message } = await encrypt(group, plaintext);
@@ -1009,7 +1020,7 @@ export class SoriClient {
       } else if (error.code === "stale-epoch") {
         await this.#waitEpoch(groupId, error.details.epoch ?? 0);
       } else {
-        await this.#reconcile(groupId, error.details.missingDevices, error.details.revokedDevices);
+        await this.#reconcile(groupId);
       }
     }
     throw new SdkError("conflict", "could not send: the chat kept changing; try again");
@@ -1092,10 +1103,22 @@ export class SoriClient {
     this.#draining = (async () => {
       let lastSeq = 0;
       while (this.#inbox.length > 0) {
-        const d = this.#inbox.shift()!;
-        await this.#mutex.run(() => this.#process(d));
+        const d = this.#inbox[0]!;
+        // Redelivered after a reconnect but already processed here.
+        if (d.seq > this.#processedUpTo) {
+          try {
+            await this.#mutex.run(() => this.#process(d));
+          } catch (error) {
+            // Transient (storage, network): keep it, acknowledge nothing more, and try again shortly.
+            const code = error instanceof CryptoError || error instanceof SdkError ? error.code : "internal";
+            this.#warn(`${d.kind}-delayed`, `could not process a ${d.kind} yet (${code}); retrying`);
+            this.#retryDrainLater();
+            break;
+          }
+          this.#processedUpTo = d.seq;
+        }
+        this.#inbox.shift();
         lastSeq = Math.max(lastSeq, d.seq);
-        this.#processedUpTo = Math.max(this.#processedUpTo, d.seq);
         if (this.#inbox.length === 0 || this.#inbox.length % 64 === 0) {
           try {
             await this.#request({ type: "ack", upTo: lastSeq });
@@ -1104,18 +1127,36 @@ export class SoriClient {
           }
         }
       }
+      if (lastSeq > 0 && this.#inbox.length > 0) {
+        await this.#request({ type: "ack", upTo: lastSeq }).catch(() => undefined);
+      }
     })().finally(() => {
       this.#draining = undefined;
       this.#checkSynced();
       if (this.#receipts.size > 0) this.#afterDrain(() => this.#flushReceipts());
-      if (this.#inbox.length > 0) this.#drain();
+      if (this.#inbox.length > 0 && !this.#drainRetry) this.#drain();
     });
   }
 
+  #retryDrainLater(): void {
+    if (this.#drainRetry) return;
+    this.#drainRetry = setTimeout(() => {
+      this.#drainRetry = undefined;
+      this.#drain();
+    }, DRAIN_RETRY_MS);
+  }
+
+  /**
+   * Processes one delivery. Permanent problems (bad or undecryptable MLS data) are reported and the
+   * delivery is dropped; transient ones (storage, network, an unsettled commit) are thrown so the
+   * delivery stays unacknowledged and is retried.
+   */
   async #process(d: Delivery): Promise<void> {
     try {
       // A commit whose answer was lost must be settled first: later deliveries may build on it.
-      if (d.groupId && this.#pendingGroups.has(d.groupId)) await this.#settlePending(d.groupId);
+      if (d.groupId && this.#pendingGroups.has(d.groupId) && !(await this.#settlePending(d.groupId))) {
+        throw new SdkError("offline", "an earlier change to this chat is not settled yet");
+      }
       switch (d.kind) {
         case "welcome":
           await this.#onWelcome(d);
@@ -1131,6 +1172,7 @@ export class SoriClient {
           break;
       }
     } catch (error) {
+      if (isTransient(error)) throw error;
       const code = error instanceof CryptoError || error instanceof SdkError ? error.code : "internal";
       this.#warn(`${d.kind}-failed`, `could not process a ${d.kind} (${code})`);
     }
@@ -1147,7 +1189,7 @@ export class SoriClient {
   /** A new device of this user logged in: add it to every chat. */
   async #addOwnDevice(): Promise<void> {
     for (const c of await this.chats()) {
-      if (c.active) await this.#reconcile(c.id, undefined, undefined);
+      if (c.active) await this.#reconcile(c.id);
     }
   }
 
@@ -1160,6 +1202,12 @@ export class SoriClient {
       if (b) bundles.push(decodeKeyPackageBundle(b));
     }
     const { group, usedKeyPackageRef } = await joinFromWelcome(d.data, bundles, this.#keys, this.#validate);
+    if (toBase64Url(groupIdOf(group)) !== d.groupId) {
+      throw new CryptoError(
+        "wrong-group",
+        "a Welcome's group id does not match the chat it was delivered for",
+      );
+    }
     const used = bundles.find((b) => b.ref === usedKeyPackageRef);
     if (used && !used.lastResort) await this.#storage.delete(K.kp(used.ref));
     await this.#storage.put(K.group(d.groupId), encodeGroup(group));
@@ -1207,16 +1255,17 @@ export class SoriClient {
     const group = decodeGroup(bytes);
     const r = await processMessage(group, d.data, this.#validate);
     if (r.kind !== "application") return;
-    await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
-    await this.#storage.put(K.seen(d.messageId), new Uint8Array(0));
     // The server's claim about the sender must match the MLS-authenticated one.
+    const content = identityKey(r.sender) === identityKey(d.from) ? decodeContent(r.plaintext) : undefined;
     if (identityKey(r.sender) !== identityKey(d.from)) {
       this.#warn("sender-mismatch", "dropped a message whose sender did not match its signature");
-      return;
     }
-    const content = decodeContent(r.plaintext);
-    if (!content || content.id !== d.messageId) return;
-    await this.#onContent(d.groupId, r.sender.userId, d.sentAt, content);
+    // Content first (its writes are idempotent), then the advanced group state, then "seen": a crash
+    // in between leads to a redelivery that either decrypts again or is recognised, never to a loss.
+    if (content && content.id === d.messageId)
+      await this.#onContent(d.groupId, r.sender.userId, d.sentAt, content);
+    await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
+    await this.#storage.put(K.seen(d.messageId), new Uint8Array(0));
   }
 
   async #onContent(chat: string, senderId: string, sentAt: number, content: Content): Promise<void> {
@@ -1377,4 +1426,15 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function isChatId(text: string): boolean {
   const bytes = fromBase64Url(text);
   return bytes !== undefined && bytes.length === 16;
+}
+
+/** Failures that may pass (network, storage, a lookup that could not be made), as opposed to bad data. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof SdkError)
+    return ["offline", "timeout", "storage", "closed", "storage-unavailable", "rate-limited"].includes(
+      error.code,
+    );
+  if (error instanceof CryptoError) return error.code === "internal" && isTransient(error.cause);
+  // Anything else (file-system errors, quota errors) comes from storage.
+  return true;
 }

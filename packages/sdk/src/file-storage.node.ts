@@ -1,23 +1,67 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { SdkError } from "./errors.ts";
 import type { ClientStorage } from "./storage.ts";
+
+const LOCK_FILE = ".lock";
 
 /**
  * A directory of files, one per key, readable by the owner only (0700 directory, 0600 files). Writes go
- * to a temporary file that is renamed into place, so a crash never leaves half a value.
+ * to a temporary file that is fsynced and renamed into place, so a crash or power loss never leaves half
+ * a value or loses an acknowledged one. One process at a time may use a directory (a lock file holds
+ * its pid): two processes writing the same MLS state could reuse a ratchet generation.
  */
 export class FileStorage implements ClientStorage {
   readonly #dir: string;
   #ready: Promise<void> | undefined;
   #tmpCounter = 0;
+  #locked = false;
 
   constructor(dir: string) {
     this.#dir = dir;
   }
 
   #init(): Promise<void> {
-    this.#ready ??= mkdir(this.#dir, { recursive: true, mode: 0o700 }).then(() => undefined);
+    this.#ready ??= mkdir(this.#dir, { recursive: true, mode: 0o700 }).then(() => this.#lock());
     return this.#ready;
+  }
+
+  #lock(): void {
+    const path = join(this.#dir, LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, "wx", 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        this.#locked = true;
+        process.once("exit", () => this.release());
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+      const holder = Number(readFileSync(path, "utf8"));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new SdkError(
+          "conflict",
+          `this profile (${this.#dir}) is in use by another sori process (pid ${holder})`,
+        );
+      }
+      // A lock left by a process that is gone: take it over.
+      unlinkSync(path);
+    }
+    throw new SdkError("conflict", `could not lock the profile ${this.#dir}`);
+  }
+
+  /** Gives the directory up for other processes. */
+  release(): void {
+    if (!this.#locked) return;
+    this.#locked = false;
+    try {
+      unlinkSync(join(this.#dir, LOCK_FILE));
+    } catch {
+      // Already gone.
+    }
   }
 
   #path(key: string): string {
@@ -38,8 +82,20 @@ export class FileStorage implements ClientStorage {
     await this.#init();
     const target = this.#path(key);
     const tmp = `${target}.${process.pid}.${this.#tmpCounter++}.tmp`;
-    await writeFile(tmp, value, { mode: 0o600 });
+    const file = await open(tmp, "w", 0o600);
+    try {
+      await file.writeFile(value);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(tmp, target);
+    const dir = await open(this.#dir, "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 
   async delete(key: string): Promise<void> {
@@ -51,10 +107,19 @@ export class FileStorage implements ClientStorage {
     await this.#init();
     const names = await readdir(this.#dir);
     return names
-      .filter((n) => !n.endsWith(".tmp"))
+      .filter((n) => !n.endsWith(".tmp") && n !== LOCK_FILE)
       .map(decodeKey)
       .filter((k): k is string => typeof k === "string" && k.startsWith(prefix))
       .sort();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

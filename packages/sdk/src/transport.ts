@@ -40,6 +40,8 @@ type Pending = {
   timer: ReturnType<typeof setTimeout>;
 };
 
+const HEARTBEAT_MS = 25_000;
+
 const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
 
 /**
@@ -56,6 +58,7 @@ export class Transport {
   #waiters: ((refused: SdkError | undefined) => void)[] = [];
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: TransportOptions) {
     this.#opts = { requestTimeoutMs: 15_000, maxBackoffMs: 30_000, ...options };
@@ -88,6 +91,7 @@ export class Transport {
         resolve: (info) => {
           this.#ready = true;
           this.#attempt = 0;
+          this.#startHeartbeat();
           this.#opts.events.onConnected(info as ResultOf<"auth">);
           for (const w of this.#waiters.splice(0)) w(undefined);
         },
@@ -124,6 +128,16 @@ export class Transport {
     ws.onerror = () => {
       // onclose follows and handles reconnecting.
     };
+  }
+
+  /** Pings while connected so a dead link is noticed (the ping times out and the socket is closed). */
+  #startHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(() => {
+      if (this.#ready) this.request({ type: "ping" }).catch(() => undefined);
+    }, HEARTBEAT_MS);
+    // The heartbeat alone must not keep a process alive.
+    (this.#heartbeat as { unref?: () => void }).unref?.();
   }
 
   #scheduleReconnect(_reason: string): void {
@@ -191,6 +205,8 @@ export class Transport {
         timer: setTimeout(() => {
           this.#pending.delete(id);
           reject(new SdkError("timeout", `the server did not answer ${request.type} in time`));
+          // A silent server usually means a dead (half-open) connection: reconnect.
+          if (this.#ws === ws) ws.close();
         }, this.#opts.requestTimeoutMs),
       });
       ws.send(JSON.stringify({ ...request, id }));
@@ -232,6 +248,7 @@ export class Transport {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#heartbeat);
     this.#ready = false;
     this.#failPending(new SdkError("closed", "the client is closed"));
     const ws = this.#ws;

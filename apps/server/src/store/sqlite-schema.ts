@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS key_packages (
   last_resort INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS key_packages_by_device ON key_packages(device_id, last_resort, id);
+-- A resent upload (after a lost answer) must not store a KeyPackage twice: two claimers would get it.
+CREATE UNIQUE INDEX IF NOT EXISTS key_packages_unique ON key_packages(device_id, data);
 CREATE TABLE IF NOT EXISTS groups (
   id TEXT PRIMARY KEY,
   epoch INTEGER NOT NULL,
@@ -73,4 +75,5 @@ CREATE TABLE IF NOT EXISTS seen (
   epoch INTEGER,
   PRIMARY KEY (sender_device, message_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_by_time ON seen(accepted_at);
 `;

@@ -27,6 +27,7 @@ describe("SqliteStore (the Delivery Service's rules at the storage layer)", () =
       [bytes(d.charCodeAt(0), 1), bytes(d.charCodeAt(0), 2)],
       bytes(d.charCodeAt(0), 99),
       notice(d, u),
+      200,
     );
   const notice = (d: string, u: string): OutgoingMessage => ({
     kind: "device-added",
@@ -186,5 +187,45 @@ describe("SqliteStore (the Delivery Service's rules at the storage layer)", () =
       id("9"),
       id("0"),
     ]);
+  });
+});
+
+describe("SqliteStore limits", () => {
+  it("caps one-time KeyPackages atomically and stores a resent one once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sori-store-"));
+    const store = new SqliteStore({ dataDir: dir, durability: "normal" });
+    try {
+      await store.createUserWithDevice(
+        { userId: id("a"), username: "usera", passwordHash: "scrypt$x", createdAt: 1 },
+        { deviceId: id("A"), userId: id("a"), name: "d", signatureKey: bytes(1), createdAt: 1 },
+        { tokenHash: "tA", deviceId: id("A"), createdAt: 1, expiresAt: 10 },
+      );
+      const notice: OutgoingMessage = {
+        kind: "device-added",
+        groupId: null,
+        messageId: id("n"),
+        senderUserId: id("a"),
+        senderDeviceId: id("A"),
+        epoch: null,
+        data: null,
+        sentAt: 5,
+        recipients: [],
+      };
+      const batch = (start: number): Uint8Array[] => Array.from({ length: 3 }, (_, i) => bytes(start + i));
+      // Concurrent uploads land in one transaction; only what fits under the cap is kept.
+      const results = await Promise.allSettled([
+        store.addKeyPackages(id("A"), batch(0), undefined, notice, 4),
+        store.addKeyPackages(id("A"), batch(10), undefined, notice, 4),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ["fulfilled", "rejected"],
+      );
+      const again = await store.addKeyPackages(id("A"), [bytes(0), bytes(1)], undefined, notice, 4);
+      assert.equal(again.remaining, 3, "a resent KeyPackage is not stored twice");
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -263,15 +263,28 @@ export class SqliteStore implements Store {
     keyPackages: Uint8Array[],
     lastResort: Uint8Array | undefined,
     notice: OutgoingMessage,
+    maxOneTime: number,
   ): Promise<{ remaining: number; enqueued: Enqueued }> {
     return this.#write(() => {
-      for (const kp of keyPackages)
+      // A resent upload repeats KeyPackages already stored: only new ones are added and counted.
+      const fresh = keyPackages.filter(
+        (kp) => !this.#get("SELECT 1 AS x FROM key_packages WHERE device_id = ? AND data = ?", deviceId, kp),
+      );
+      // Checked inside the transaction: concurrent uploads cannot pass the cap together.
+      const held = this.#countOneTime(deviceId);
+      if (held + fresh.length > maxOneTime) {
+        throw new StoreError(
+          "limit",
+          `a device may keep at most ${maxOneTime} KeyPackages on the server (it has ${held})`,
+        );
+      }
+      for (const kp of fresh)
         this.#run("INSERT INTO key_packages (device_id, data) VALUES (?, ?)", deviceId, kp);
       let enqueued: Enqueued = [];
       if (lastResort) {
         this.#run("DELETE FROM key_packages WHERE device_id = ? AND last_resort = 1", deviceId);
         this.#run(
-          "INSERT INTO key_packages (device_id, data, last_resort) VALUES (?, ?, 1)",
+          "INSERT OR IGNORE INTO key_packages (device_id, data, last_resort) VALUES (?, ?, 1)",
           deviceId,
           lastResort,
         );
@@ -604,6 +617,10 @@ export class SqliteStore implements Store {
         this.#run("DELETE FROM messages WHERE id = ?", Number(r.message));
     }
     return rows.length;
+  }
+
+  pruneSeen(olderThan: number): Promise<number> {
+    return this.#write(() => this.#run("DELETE FROM seen WHERE accepted_at < ?", olderThan).changes);
   }
 
   close(): Promise<void> {

@@ -1,4 +1,4 @@
-export type StoreErrorCode = "unavailable" | "closed" | "schema-too-new" | "unknown-device";
+export type StoreErrorCode = "unavailable" | "closed" | "schema-too-new" | "unknown-device" | "limit";
 
 /** A failure of the storage layer. `unavailable` means nothing of the failed write was kept. */
 export class StoreError extends Error {

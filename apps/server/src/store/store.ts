@@ -119,6 +119,8 @@ export type Store = {
     keyPackages: Uint8Array[],
     lastResort: Uint8Array | undefined,
     activationNotice: OutgoingMessage,
+    /** More one-time KeyPackages than this fails with StoreError "limit", checked atomically. */
+    maxOneTime: number,
   ): Promise<{ remaining: number; enqueued: Enqueued }>;
   keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }>;
   /** Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are `missing`. */
@@ -155,5 +157,10 @@ export type Store = {
   /** Removes a device's queue entries up to `upTo`; returns how many. */
   ack(deviceId: string, upTo: number): Promise<number>;
 
+  /**
+   * Forgets message ids accepted before `olderThan` (ms): resends are recognised only within that
+   * window. Returns how many were removed.
+   */
+  pruneSeen(olderThan: number): Promise<number>;
   close(): Promise<void>;
 };

@@ -97,6 +97,42 @@ describe("resilience of the SDK against a real server", () => {
     }
   });
 
+  it("a storage failure while processing an incoming message delays it but never loses it", async () => {
+    // Fails the first write of history (as a full disk would), then recovers.
+    class FlakyStorage extends MemoryStorage {
+      failures = 1;
+      override async put(key: string, value: Uint8Array): Promise<void> {
+        if (key.startsWith("hist/") && this.failures > 0) {
+          this.failures--;
+          throw new Error("disk full");
+        }
+        return super.put(key, value);
+      }
+    }
+    const olga = await newUser(t.url, "olga");
+    const storage = new FlakyStorage();
+    storage.failures = 0;
+    await SoriClient.register({ serverUrl: t.url, username: "pete", password: PASSWORD, storage });
+    const pete = await SoriClient.open(storage);
+    const warnings: string[] = [];
+    pete.on("warning", (w) => warnings.push(w.code));
+    await pete.connect();
+    try {
+      const chat = await olga.startDirectChat("pete");
+      storage.failures = 1;
+      await olga.sendText(chat.id, "must not be lost");
+      const [m] = await receive(pete, 1);
+      assert.equal(m?.text, "must not be lost");
+      assert.ok(warnings.includes("message-delayed"), `warnings: ${warnings.join(", ")}`);
+      assert.deepEqual(
+        (await pete.history(chat.id)).map((x) => x.text),
+        ["must not be lost"],
+      );
+    } finally {
+      await Promise.all([olga.close(), pete.close()]);
+    }
+  });
+
   it("a revoked device is shut out and removed from its chats", async () => {
     const hal = await newUser(t.url, "hal");
     const ida = await newUser(t.url, "ida");

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DEFAULT_LIMITS, type Limits } from "@sori/protocol";
 import type { LogLevel } from "./logger.ts";
 
@@ -11,8 +12,16 @@ export type ServerConfig = {
   durability: "full" | "normal";
   logLevel: LogLevel;
   sessionTtlDays: number;
+  /** The built web app served on non-API paths (Vite's output: index.html and assets/). */
+  webDir: string;
   limits: Limits;
 };
+
+/**
+ * apps/web/dist of this checkout, found from this file rather than the working directory so
+ * `npx sori server` serves the app from wherever it is started.
+ */
+export const DEFAULT_WEB_DIR: string = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 export class ConfigError extends Error {
   readonly code = "bad-config";
@@ -79,6 +88,13 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--web-dir",
+    env: "SORI_WEB_DIR",
+    apply: (c, v) => {
+      c.webDir = resolve(v);
+    },
+  },
+  {
     flag: "--max-frame-bytes",
     env: "SORI_MAX_FRAME_BYTES",
     apply: (c, v) => {
@@ -137,6 +153,7 @@ export function parseServerConfig(
     durability: "full",
     logLevel: "info",
     sessionTtlDays: 90,
+    webDir: DEFAULT_WEB_DIR,
     limits: { ...DEFAULT_LIMITS },
   };
   for (const o of OPTIONS) {

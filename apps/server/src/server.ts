@@ -22,6 +22,7 @@ import { type Caller, DeliveryService } from "./delivery-service.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./password.ts";
 import { RateLimiter } from "./rate-limiter.ts";
+import { createStaticFiles } from "./static-files.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import type { Enqueued, Store } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
@@ -38,6 +39,7 @@ export type RunningServer = {
 
 /** The most of an oversized HTTP body the server reads (and discards) to answer 413 cleanly. */
 const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
+const SEEN_RETENTION_MS = 30 * 86_400_000;
 
 const newId = (): string => toBase64Url(randomBytes(16));
 const hashToken = (token: string): string => createHash("sha256").update(token).digest("base64url");
@@ -49,6 +51,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const limits = config.limits;
   const connections = new Map<string, Connection>();
   const perUser = new Map<string, Set<Connection>>();
+  const staticFiles = createStaticFiles({ webDir: config.webDir, log });
 
   const service = new DeliveryService(store, limits, log, {
     enqueued: (entries: Enqueued) => {
@@ -57,7 +60,10 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     keyPackagesLow: (deviceId, remaining) => connections.get(deviceId)?.notify({ type: "kp.low", remaining }),
   });
 
+  // Per (username, address) the configured limit; per username and per address ten times that. A
+  // stranger cannot lock a user out from elsewhere as quickly, and guessing stays bounded.
   const loginLimiter = new RateLimiter(limits.loginAttemptsPerMinute, 60_000);
+  const loginUserLimiter = new RateLimiter(limits.loginAttemptsPerMinute * 10, 60_000);
   const loginAddressLimiter = new RateLimiter(limits.loginAttemptsPerMinute * 10, 60_000);
   const registerLimiter = new RateLimiter(limits.registrationsPerMinute, 60_000);
 
@@ -159,9 +165,12 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
 
   const login = async (req: IncomingMessage): Promise<AuthResponse> => {
     const body = parseAuthRequest(await readJson(req));
+    const address = req.socket.remoteAddress ?? "?";
+    const name = body.username.toLowerCase();
     const wait = Math.max(
-      loginLimiter.take(body.username.toLowerCase()),
-      loginAddressLimiter.take(req.socket.remoteAddress ?? "?"),
+      loginLimiter.take(`${name}\0${address}`),
+      loginUserLimiter.take(name),
+      loginAddressLimiter.take(address),
     );
     if (wait > 0)
       throw new ProtocolError("rate-limited", `too many login attempts; retry in ${wait} s`, {
@@ -200,6 +209,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       res.writeHead(status, {
         "content-type": "application/json; charset=utf-8",
         "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
       });
       res.end(text);
     };
@@ -245,10 +255,10 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       res.writeHead(204).end();
       return;
     }
-    if (path.startsWith(API_PREFIX) || path === "/healthz")
+    // Everything under /api/ is the API, so a mistyped endpoint gets a JSON error, not the app's HTML.
+    if (path === "/api" || path.startsWith("/api/") || path === "/healthz")
       throw new ProtocolError("not-found", `no endpoint ${method} ${path}`);
-    res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-    res.end("Sori server. The web app is not part of this build yet; use the `sori` CLI.\n");
+    await staticFiles.serve(req, res);
   };
 
   const httpServer: Server = createServer((req, res) => {
@@ -269,7 +279,10 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         return;
       }
       const code: ErrorCode = e.code;
-      res.writeHead(httpStatusFor(code), { "content-type": "application/json; charset=utf-8" });
+      res.writeHead(httpStatusFor(code), {
+        "content-type": "application/json; charset=utf-8",
+        "x-content-type-options": "nosniff",
+      });
       res.end(
         JSON.stringify({
           error: {
@@ -298,15 +311,17 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       const caller = conn.caller!;
       const mine = perUser.get(caller.userId) ?? new Set<Connection>();
       const previous = connections.get(caller.deviceId);
-      // One connection per device: a reconnect replaces a half-dead old socket.
-      if (previous && previous !== conn)
-        previous.close(4000, "replaced by a newer connection of this device");
-      if (mine.size >= limits.connectionsPerAccount) {
+      const replaces = previous !== undefined && previous !== conn && mine.has(previous);
+      // Checked before anything is closed: a refused connection must not cost the device its old one.
+      if (mine.size - (replaces ? 1 : 0) >= limits.connectionsPerAccount) {
         return new ProtocolError(
           "too-many-connections",
           `at most ${limits.connectionsPerAccount} connections per account`,
         );
       }
+      // One connection per device: a reconnect replaces a half-dead old socket.
+      if (previous && previous !== conn)
+        previous.close(4000, "replaced by a newer connection of this device");
       mine.add(conn);
       perUser.set(caller.userId, mine);
       connections.set(caller.deviceId, conn);
@@ -385,13 +400,30 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  log.info("server.listening", { url, data: config.dataDir, durability: config.durability });
+  log.info("server.listening", {
+    url,
+    data: config.dataDir,
+    durability: config.durability,
+    web: (await staticFiles.built()) ? config.webDir : "not built",
+  });
+
+  // Message ids are remembered (to recognise resends) for 30 days, then forgotten.
+  const prune = (): void => {
+    store.pruneSeen(Date.now() - SEEN_RETENTION_MS).then(
+      (n) => n > 0 && log.info("store.pruned_seen", { count: n }),
+      () => log.warn("store.prune_failed", {}),
+    );
+  };
+  prune();
+  const pruneTimer = setInterval(prune, 3_600_000);
+  pruneTimer.unref();
 
   return {
     url,
     port,
     store,
     close: async () => {
+      clearInterval(pruneTimer);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       httpServer.closeAllConnections();

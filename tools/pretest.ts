@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CHROMIUM = process.env.SORI_CHROMIUM ?? "/usr/bin/chromium";
 const WEB = join(ROOT, "apps", "web");
 const BUILT_INDEX = join(WEB, "dist", "index.html");
-const INSTALL_COMMAND = "apt-get update && apt-get install -y chromium fonts-noto-cjk";
+const INSTALL_COMMAND = "apt-get update && apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji";
 const APT_TIMEOUT_MS = 15 * 60_000;
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 /** More files than this under the sources means something odd (a stray node_modules): stop walking. */
@@ -62,8 +62,15 @@ function run(command: string, args: string[], cwd: string, timeoutMs: number): b
   return true;
 }
 
+/** Fonts the screenshots need: Korean (CJK) and colour emoji. */
+const FONT_FILES = [
+  "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+  "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+];
+
 function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) {
+  const fontsPresent = FONT_FILES.every((f) => existsSync(f)) || process.env.SORI_CHROMIUM !== undefined;
+  if (existsSync(CHROMIUM) && fontsPresent) {
     say(`Chromium found at ${CHROMIUM}`);
     return;
   }
@@ -76,10 +83,15 @@ function ensureChromium(): void {
         "(or point SORI_CHROMIUM at a Chromium binary)",
     );
   }
-  say(`Chromium is missing; installing it (up to ${APT_TIMEOUT_MS / 60_000} min per step)`);
+  say(`Chromium or its fonts are missing; installing them (up to ${APT_TIMEOUT_MS / 60_000} min per step)`);
   const ok =
     run("apt-get", ["update"], ROOT, APT_TIMEOUT_MS) &&
-    run("apt-get", ["install", "-y", "chromium", "fonts-noto-cjk"], ROOT, APT_TIMEOUT_MS);
+    run(
+      "apt-get",
+      ["install", "-y", "chromium", "fonts-noto-cjk", "fonts-noto-color-emoji"],
+      ROOT,
+      APT_TIMEOUT_MS,
+    );
   if (!ok || !existsSync(CHROMIUM))
     throw new PretestError(
       "install-failed",

@@ -3,7 +3,15 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/sori-data/**", "**/test-output/**", "bench/results/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/sori-data/**",
+      "**/test-output/**",
+      "bench/results/**",
+      "apps/web/dist/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -689,6 +689,7 @@ export class SoriClient {
         return this.#submitCommit(pending);
       });
       if ("done" in outcome) {
+        await this.#emitChat(groupId);
         if (add.length > 0) await this.#sendMeta(groupId);
         return;
       }

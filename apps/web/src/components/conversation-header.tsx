@@ -1,0 +1,52 @@
+import type { ChatSummary } from "@sori/sdk";
+import type { ReactNode } from "react";
+import { useChatTitle } from "../hooks/use-chat-title.ts";
+import { navigate } from "../hooks/use-hash-route.ts";
+import { useI18n } from "../i18n/i18n-context.tsx";
+import { directPartner } from "../lib/chat-partner.ts";
+import { useSignedIn } from "../session/client-context.ts";
+import { ChatAvatar } from "./chat-avatar.tsx";
+import { Icon } from "./icon.tsx";
+
+export function ConversationHeader({ chat }: { chat: ChatSummary }): ReactNode {
+  const { t, tp } = useI18n();
+  const { client } = useSignedIn();
+  const title = useChatTitle(chat);
+  const partner = directPartner(chat, client.userId);
+  const subtitle = !chat.active
+    ? t("chat.inactive")
+    : partner
+      ? `@${partner.username}`
+      : tp("group.memberCount", chat.members.length);
+
+  return (
+    <header className="pane-header">
+      <button
+        type="button"
+        className="icon-button back-button"
+        data-testid="back-button"
+        aria-label={t("chat.backToList")}
+        onClick={() => navigate({ name: "list" })}
+      >
+        <Icon name="back" />
+      </button>
+      <ChatAvatar chat={chat} size={38} />
+      <div className="pane-title">
+        <h2 data-testid="conversation-title">{title}</h2>
+        <p className="muted">{subtitle}</p>
+      </div>
+      {chat.kind === "group" && (
+        <button
+          type="button"
+          className="icon-button"
+          data-testid="group-info-button"
+          aria-label={t("group.info")}
+          title={t("group.info")}
+          onClick={() => navigate({ name: "group-info", chatId: chat.id })}
+        >
+          <Icon name="info" />
+        </button>
+      )}
+    </header>
+  );
+}

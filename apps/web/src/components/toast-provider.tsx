@@ -1,0 +1,59 @@
+import { createContext, type ReactNode, useCallback, useContext, useMemo, useRef, useState } from "react";
+import { useI18n } from "../i18n/i18n-context.tsx";
+import { Icon } from "./icon.tsx";
+
+type Toast = { id: number; text: string };
+
+type ToastApi = { showToast: (text: string) => void };
+
+const ToastContext = createContext<ToastApi | null>(null);
+
+const TOAST_MS = 5000;
+
+/** Short notices for failures that have no better place on screen (announced by screen readers). */
+export function ToastProvider({ children }: { children: ReactNode }): ReactNode {
+  const { t } = useI18n();
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const next = useRef(1);
+
+  const dismiss = useCallback((id: number) => setToasts((all) => all.filter((x) => x.id !== id)), []);
+
+  const showToast = useCallback(
+    (text: string) => {
+      const id = next.current++;
+      // The same sentence twice in a row says nothing new: keep one.
+      setToasts((all) => [...all.filter((x) => x.text !== text), { id, text }].slice(-3));
+      window.setTimeout(() => dismiss(id), TOAST_MS);
+    },
+    [dismiss],
+  );
+
+  const api = useMemo(() => ({ showToast }), [showToast]);
+
+  return (
+    <ToastContext value={api}>
+      {children}
+      <div className="toasts" role="status" aria-live="polite">
+        {toasts.map((x) => (
+          <div key={x.id} className="toast" data-testid="toast">
+            <span>{x.text}</span>
+            <button
+              type="button"
+              className="icon-button small"
+              aria-label={t("common.dismiss")}
+              onClick={() => dismiss(x.id)}
+            >
+              <Icon name="close" size={16} />
+            </button>
+          </div>
+        ))}
+      </div>
+    </ToastContext>
+  );
+}
+
+export function useToast(): ToastApi {
+  const value = useContext(ToastContext);
+  if (!value) throw new Error("useToast outside ToastProvider");
+  return value;
+}

@@ -1,0 +1,165 @@
+import { PASSWORD_MIN, USERNAME_PATTERN } from "@sori/protocol";
+import { type FormEvent, type ReactNode, useId, useState } from "react";
+import { Icon } from "../components/icon.tsx";
+import { LanguageSelect } from "../components/language-select.tsx";
+import { Sticker } from "../emoticons/sticker.tsx";
+import { useI18n } from "../i18n/i18n-context.tsx";
+import { errorMessageKey } from "../lib/error-message.ts";
+import type { SessionController } from "../session/session-controller.ts";
+
+type Mode = "login" | "register";
+
+/** Sign in or sign up with a username and a password; no phone number, no e-mail. */
+export function AuthScreen({
+  session,
+  notice,
+}: {
+  session: SessionController;
+  notice: "revoked" | null;
+}): ReactNode {
+  const { t } = useI18n();
+  const [mode, setMode] = useState<Mode>("login");
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const ids = { user: useId(), pass: useId(), confirm: useId(), hint: useId(), lang: useId() };
+
+  const switchMode = (m: Mode): void => {
+    setMode(m);
+    setError(null);
+  };
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    if (busy) return;
+    const name = username.trim();
+    if (!USERNAME_PATTERN.test(name)) return setError(t("auth.usernameInvalid"));
+    if (password.length < PASSWORD_MIN) return setError(t("auth.passwordTooShort", { min: PASSWORD_MIN }));
+    if (mode === "register" && password !== confirm) return setError(t("auth.passwordMismatch"));
+    setBusy(true);
+    setError(null);
+    try {
+      await session.enroll(mode === "register" ? "register" : "login", name, password);
+    } catch (err) {
+      setError(t(errorMessageKey(err)));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="auth-screen">
+      <main className="auth-card">
+        <div className="auth-brand">
+          <Sticker pack="sori" id="hello" size={88} />
+          <h1 className="brand-title">{t("app.name")}</h1>
+          <p className="muted">{t("auth.tagline")}</p>
+        </div>
+
+        {notice === "revoked" && (
+          <p className="notice" role="alert">
+            {t("auth.revoked")}
+          </p>
+        )}
+
+        <div className="segmented" role="group" aria-label={t("auth.modeLabel")}>
+          <button
+            type="button"
+            aria-pressed={mode === "login"}
+            data-testid="auth-mode-login"
+            onClick={() => switchMode("login")}
+          >
+            {t("auth.signIn")}
+          </button>
+          <button
+            type="button"
+            aria-pressed={mode === "register"}
+            data-testid="auth-mode-register"
+            onClick={() => switchMode("register")}
+          >
+            {t("auth.signUp")}
+          </button>
+        </div>
+
+        <form className="form" onSubmit={(e) => void submit(e)} noValidate>
+          <label className="field" htmlFor={ids.user}>
+            <span>{t("auth.username")}</span>
+            <input
+              id={ids.user}
+              className="input"
+              data-testid="auth-username"
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+              autoComplete="username"
+              autoCapitalize="none"
+              autoCorrect="off"
+              spellCheck={false}
+              maxLength={32}
+              aria-describedby={mode === "register" ? ids.hint : undefined}
+              required
+            />
+          </label>
+          {mode === "register" && (
+            <p id={ids.hint} className="field-hint">
+              {t("auth.usernameHint")}
+            </p>
+          )}
+          <label className="field" htmlFor={ids.pass}>
+            <span>{t("auth.password")}</span>
+            <input
+              id={ids.pass}
+              className="input"
+              data-testid="auth-password"
+              type="password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              autoComplete={mode === "register" ? "new-password" : "current-password"}
+              required
+            />
+          </label>
+          {mode === "register" && (
+            <label className="field" htmlFor={ids.confirm}>
+              <span>{t("auth.passwordConfirm")}</span>
+              <input
+                id={ids.confirm}
+                className="input"
+                data-testid="auth-password-confirm"
+                type="password"
+                value={confirm}
+                onChange={(e) => setConfirm(e.target.value)}
+                autoComplete="new-password"
+                required
+              />
+            </label>
+          )}
+          {error && (
+            <p className="form-error" role="alert" data-testid="auth-error">
+              {error}
+            </p>
+          )}
+          <button type="submit" className="button primary wide" data-testid="auth-submit" disabled={busy}>
+            {busy
+              ? mode === "register"
+                ? t("auth.signingUp")
+                : t("auth.signingIn")
+              : mode === "register"
+                ? t("auth.signUp")
+                : t("auth.signIn")}
+          </button>
+        </form>
+
+        <p className="auth-footnote muted">
+          <Icon name="lock" size={16} />
+          <span>{t("auth.e2ee")}</span>
+        </p>
+        <div className="auth-language">
+          <label htmlFor={ids.lang} className="muted">
+            {t("settings.language")}
+          </label>
+          <LanguageSelect id={ids.lang} />
+        </div>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+import { lazy, type ReactNode, Suspense, useEffect, useState } from "react";
+import { ChatList } from "../components/chat-list.tsx";
+import { SidebarHeader } from "../components/sidebar-header.tsx";
+import { useChats } from "../hooks/use-chats.ts";
+import { useHashRoute } from "../hooks/use-hash-route.ts";
+import { useI18n } from "../i18n/i18n-context.tsx";
+import type { SessionController } from "../session/session-controller.ts";
+import { Conversation } from "./conversation.tsx";
+import { EmptyPane } from "./empty-pane.tsx";
+import { NewChatDialog } from "./new-chat-dialog.tsx";
+
+// Rarely used screens load on demand so the first load stays small.
+const GroupInfo = lazy(() => import("./group-info.tsx").then((m) => ({ default: m.GroupInfo })));
+const SettingsScreen = lazy(() =>
+  import("./settings-screen.tsx").then((m) => ({ default: m.SettingsScreen })),
+);
+const NewGroupDialog = lazy(() =>
+  import("./new-group-dialog.tsx").then((m) => ({ default: m.NewGroupDialog })),
+);
+
+type DialogName = "new-chat" | "new-group" | null;
+
+/**
+ * The signed-in app: chat list on the left, the open chat (or settings, or group info) on the right.
+ * Below 768 px only one pane shows at a time; the URL hash says which.
+ */
+export function Messenger({ session }: { session: SessionController }): ReactNode {
+  const { t } = useI18n();
+  const route = useHashRoute();
+  const chats = useChats();
+  const [dialog, setDialog] = useState<DialogName>(null);
+
+  const unread = chats?.reduce((n, c) => n + c.unread, 0) ?? 0;
+  useEffect(() => {
+    const name = t("app.name");
+    document.title = unread > 0 ? `(${unread}) ${name}` : name;
+  }, [unread, t]);
+
+  const selected = route.name === "chat" || route.name === "group-info" ? route.chatId : null;
+  const loading = <div className="pane-loading" aria-busy="true" />;
+
+  return (
+    <div className="messenger" data-view={route.name === "list" ? "list" : "detail"}>
+      <aside className="sidebar" aria-label={t("chats.title")}>
+        <SidebarHeader
+          onNewChat={() => setDialog("new-chat")}
+          onNewGroup={() => setDialog("new-group")}
+          settingsOpen={route.name === "settings"}
+        />
+        <ChatList
+          selectedId={selected}
+          onNewChat={() => setDialog("new-chat")}
+          onNewGroup={() => setDialog("new-group")}
+        />
+      </aside>
+      <main className="detail">
+        {route.name === "chat" && <Conversation key={route.chatId} chatId={route.chatId} />}
+        {route.name === "group-info" && (
+          <Suspense fallback={loading}>
+            <GroupInfo key={route.chatId} chatId={route.chatId} />
+          </Suspense>
+        )}
+        {route.name === "settings" && (
+          <Suspense fallback={loading}>
+            <SettingsScreen session={session} />
+          </Suspense>
+        )}
+        {route.name === "list" && <EmptyPane />}
+      </main>
+      {dialog === "new-chat" && <NewChatDialog onClose={() => setDialog(null)} />}
+      {dialog === "new-group" && (
+        <Suspense fallback={null}>
+          <NewGroupDialog onClose={() => setDialog(null)} />
+        </Suspense>
+      )}
+    </div>
+  );
+}

@@ -3,6 +3,7 @@ import { USERNAME_PATTERN } from "@sori/protocol";
 import { type FormEvent, type ReactNode, useEffect, useId, useState } from "react";
 import { UserAvatar } from "../components/avatar.tsx";
 import { ChatAvatar } from "../components/chat-avatar.tsx";
+import { ConfirmAction } from "../components/confirm-action.tsx";
 import { Icon } from "../components/icon.tsx";
 import { useToast } from "../components/toast-provider.tsx";
 import { useChats } from "../hooks/use-chats.ts";
@@ -43,7 +44,6 @@ function GroupInfoView({ chat }: { chat: ChatSummary }): ReactNode {
   const [candidate, setCandidate] = useState("");
   const [adding, setAdding] = useState(false);
   const [addError, setAddError] = useState<string | null>(null);
-  const [confirmLeave, setConfirmLeave] = useState(false);
   const [leaving, setLeaving] = useState(false);
   const ids = { name: useId(), add: useId(), members: useId() };
 
@@ -195,34 +195,13 @@ function GroupInfoView({ chat }: { chat: ChatSummary }): ReactNode {
 
         {chat.active && (
           <section className="settings-section">
-            {confirmLeave ? (
-              <div className="confirm" role="alertdialog" aria-label={t("group.leave")}>
-                <p>{t("group.leaveConfirm")}</p>
-                <div className="row-actions">
-                  <button type="button" className="button" onClick={() => setConfirmLeave(false)}>
-                    {t("common.cancel")}
-                  </button>
-                  <button
-                    type="button"
-                    className="button danger"
-                    data-testid="leave-group-confirm"
-                    disabled={leaving}
-                    onClick={() => void leave()}
-                  >
-                    {t("group.leave")}
-                  </button>
-                </div>
-              </div>
-            ) : (
-              <button
-                type="button"
-                className="button danger wide"
-                data-testid="leave-group"
-                onClick={() => setConfirmLeave(true)}
-              >
-                {t("group.leave")}
-              </button>
-            )}
+            <ConfirmAction
+              label={t("group.leave")}
+              prompt={t("group.leaveConfirm")}
+              busy={leaving}
+              onConfirm={() => void leave()}
+              testId="leave-group"
+            />
           </section>
         )}
       </div>

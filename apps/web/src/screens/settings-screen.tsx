@@ -1,4 +1,5 @@
 import { type ReactNode, useId, useState } from "react";
+import { ConfirmAction } from "../components/confirm-action.tsx";
 import { Icon } from "../components/icon.tsx";
 import { LanguageSelect } from "../components/language-select.tsx";
 import { useToast } from "../components/toast-provider.tsx";
@@ -24,7 +25,6 @@ export function SettingsScreen({ session }: { session: SessionController }): Rea
   const { t } = useI18n();
   const { showToast } = useToast();
   const [theme, setTheme] = useState<ThemePreference>(loadThemePreference);
-  const [confirmSignOut, setConfirmSignOut] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
   const ids = { lang: useId(), theme: useId() };
 
@@ -96,34 +96,14 @@ export function SettingsScreen({ session }: { session: SessionController }): Rea
             <Icon name="lock" size={16} />
             <span>{t("settings.e2ee")}</span>
           </p>
-          {confirmSignOut ? (
-            <div className="confirm" role="alertdialog" aria-label={t("settings.signOut")}>
-              <p>{t("settings.signOutConfirm")}</p>
-              <div className="row-actions">
-                <button type="button" className="button" onClick={() => setConfirmSignOut(false)}>
-                  {t("common.cancel")}
-                </button>
-                <button
-                  type="button"
-                  className="button danger"
-                  data-testid="sign-out-confirm"
-                  disabled={signingOut}
-                  onClick={() => void signOut()}
-                >
-                  {signingOut ? t("settings.signingOut") : t("settings.signOut")}
-                </button>
-              </div>
-            </div>
-          ) : (
-            <button
-              type="button"
-              className="button danger wide"
-              data-testid="sign-out"
-              onClick={() => setConfirmSignOut(true)}
-            >
-              {t("settings.signOut")}
-            </button>
-          )}
+          <ConfirmAction
+            label={t("settings.signOut")}
+            prompt={t("settings.signOutConfirm")}
+            busy={signingOut}
+            busyLabel={t("settings.signingOut")}
+            onConfirm={() => void signOut()}
+            testId="sign-out"
+          />
         </section>
       </div>
     </section>

@@ -4,14 +4,13 @@ import { Composer } from "../components/composer.tsx";
 import { ConversationHeader } from "../components/conversation-header.tsx";
 import { MessageList } from "../components/message-list.tsx";
 import { useChats } from "../hooks/use-chats.ts";
-import { navigate } from "../hooks/use-hash-route.ts";
 import { useMessages } from "../hooks/use-messages.ts";
+import { UnknownChatPane } from "../components/unknown-chat-pane.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 
 /** One open chat: header, messages and composer. */
 export function Conversation({ chatId }: { chatId: string }): ReactNode {
-  const { t } = useI18n();
   const { client } = useSignedIn();
   const chats = useChats();
   const listed = chats?.find((c) => c.id === chatId);
@@ -31,17 +30,7 @@ export function Conversation({ chatId }: { chatId: string }): ReactNode {
   const chat = listed ?? fetched ?? null;
 
   if (!chat) {
-    if (fetched === null)
-      return (
-        <section className="pane">
-          <div className="empty-pane">
-            <p>{t("error.unknownChat")}</p>
-            <button type="button" className="button" onClick={() => navigate({ name: "list" })}>
-              {t("chat.backToList")}
-            </button>
-          </div>
-        </section>
-      );
+    if (fetched === null) return <UnknownChatPane />;
     return <section className="pane" aria-busy="true" />;
   }
   return <ConversationView chat={chat} />;

@@ -9,6 +9,7 @@ import { useToast } from "../components/toast-provider.tsx";
 import { useChats } from "../hooks/use-chats.ts";
 import { navigate } from "../hooks/use-hash-route.ts";
 import { useProfile } from "../hooks/use-profile.ts";
+import { UnknownChatPane } from "../components/unknown-chat-pane.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
@@ -17,21 +18,10 @@ const GROUP_NAME_MAX = 64;
 
 /** A group's details: rename it, see, add and remove members, and leave. */
 export function GroupInfo({ chatId }: { chatId: string }): ReactNode {
-  const { t } = useI18n();
   const chats = useChats();
   const chat = chats?.find((c) => c.id === chatId);
   if (!chats) return <section className="pane" aria-busy="true" />;
-  if (!chat || chat.kind !== "group")
-    return (
-      <section className="pane">
-        <div className="empty-pane">
-          <p>{t("error.unknownChat")}</p>
-          <button type="button" className="button" onClick={() => navigate({ name: "list" })}>
-            {t("chat.backToList")}
-          </button>
-        </div>
-      </section>
-    );
+  if (!chat || chat.kind !== "group") return <UnknownChatPane />;
   return <GroupInfoView chat={chat} />;
 }
 

@@ -40,6 +40,8 @@ export type RunningServer = {
 /** The most of an oversized HTTP body the server reads (and discards) to answer 413 cleanly. */
 const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
 const SEEN_RETENTION_MS = 30 * 86_400_000;
+const PRUNE_CHUNK = 2000;
+const PRUNE_MAX_CHUNKS = 500;
 
 const newId = (): string => toBase64Url(randomBytes(16));
 const hashToken = (token: string): string => createHash("sha256").update(token).digest("base64url");
@@ -408,14 +410,23 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   });
 
   // Message ids are remembered (to recognise resends) for 30 days, then forgotten.
-  const prune = (): void => {
-    store.pruneSeen(Date.now() - SEEN_RETENTION_MS).then(
-      (n) => n > 0 && log.info("store.pruned_seen", { count: n }),
-      () => log.warn("store.prune_failed", {}),
-    );
+  // In bounded chunks, each its own short transaction, so pruning never stalls delivery for long.
+  const prune = async (): Promise<void> => {
+    let total = 0;
+    try {
+      for (let i = 0; i < PRUNE_MAX_CHUNKS; i++) {
+        const n = await store.pruneSeen(Date.now() - SEEN_RETENTION_MS, PRUNE_CHUNK);
+        total += n;
+        if (n < PRUNE_CHUNK) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (total > 0) log.info("store.pruned_seen", { count: total });
+    } catch {
+      log.warn("store.prune_failed", {});
+    }
   };
-  prune();
-  const pruneTimer = setInterval(prune, 3_600_000);
+  void prune();
+  const pruneTimer = setInterval(() => void prune(), 3_600_000);
   pruneTimer.unref();
 
   return {

@@ -75,5 +75,6 @@ CREATE TABLE IF NOT EXISTS seen (
   epoch INTEGER,
   PRIMARY KEY (sender_device, message_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS seen_by_time ON seen(accepted_at);
+-- No index on accepted_at: it cost ~15 % of send throughput; pruning scans in bounded chunks instead.
+DROP INDEX IF EXISTS seen_by_time;
 `;

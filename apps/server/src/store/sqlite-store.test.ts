@@ -229,3 +229,43 @@ describe("SqliteStore limits", () => {
     }
   });
 });
+
+describe("SqliteStore maintenance", () => {
+  it("forgets message ids older than the retention window, in bounded chunks", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sori-store-"));
+    const store = new SqliteStore({ dataDir: dir, durability: "normal" });
+    try {
+      await store.createUserWithDevice(
+        { userId: id("a"), username: "usera", passwordHash: "scrypt$x", createdAt: 1 },
+        { deviceId: id("A"), userId: id("a"), name: "d", signatureKey: bytes(1), createdAt: 1 },
+        { tokenHash: "tA", deviceId: id("A"), createdAt: 1, expiresAt: 10 },
+      );
+      await store.createGroup(id("g"), 0, { deviceId: id("A"), userId: id("a") }, [], undefined);
+      const send = (mid: string, sentAt: number): ReturnType<SqliteStore["acceptMessage"]> =>
+        store.acceptMessage({
+          kind: "message",
+          groupId: id("g"),
+          messageId: mid,
+          senderUserId: id("a"),
+          senderDeviceId: id("A"),
+          epoch: 0,
+          data: bytes(1),
+          sentAt,
+        });
+      for (let i = 0; i < 5; i++) await send(`old${i}`.padEnd(22, "x"), 100);
+      await send("new".padEnd(22, "x"), 10_000);
+      assert.equal(await store.pruneSeen(5_000, 3), 3);
+      assert.equal(await store.pruneSeen(5_000, 3), 2);
+      assert.equal(await store.pruneSeen(5_000, 3), 0);
+      assert.equal((await send("new".padEnd(22, "x"), 10_001)).status, "duplicate", "recent ids are kept");
+      assert.equal(
+        (await send("old0".padEnd(22, "x"), 10_002)).status,
+        "accepted",
+        "forgotten ids are new again",
+      );
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

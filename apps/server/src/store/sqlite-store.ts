@@ -619,8 +619,16 @@ export class SqliteStore implements Store {
     return rows.length;
   }
 
-  pruneSeen(olderThan: number): Promise<number> {
-    return this.#write(() => this.#run("DELETE FROM seen WHERE accepted_at < ?", olderThan).changes);
+  pruneSeen(olderThan: number, limit: number): Promise<number> {
+    return this.#write(
+      () =>
+        this.#run(
+          `DELETE FROM seen WHERE (sender_device, message_id) IN
+           (SELECT sender_device, message_id FROM seen WHERE accepted_at < ? LIMIT ?)`,
+          olderThan,
+          limit,
+        ).changes,
+    );
   }
 
   close(): Promise<void> {

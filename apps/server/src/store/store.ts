@@ -158,9 +158,9 @@ export type Store = {
   ack(deviceId: string, upTo: number): Promise<number>;
 
   /**
-   * Forgets message ids accepted before `olderThan` (ms): resends are recognised only within that
-   * window. Returns how many were removed.
+   * Forgets up to `limit` message ids accepted before `olderThan` (ms): resends are recognised only
+   * within that window. Returns how many were removed; call again while it returns `limit`.
    */
-  pruneSeen(olderThan: number): Promise<number>;
+  pruneSeen(olderThan: number, limit: number): Promise<number>;
   close(): Promise<void>;
 };

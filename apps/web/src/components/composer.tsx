@@ -7,6 +7,7 @@ import { useSignedIn } from "../session/client-context.ts";
 import { EmoticonPicker } from "./emoticon-picker.tsx";
 import { Icon } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
+import { IconButton } from "./icon-button.tsx";
 
 /** Unsent text per chat, kept while the person looks at other chats. */
 const drafts = new Map<string, string>();
@@ -103,19 +104,16 @@ export function Composer({ chat }: { chat: ChatSummary }): ReactNode {
           toggle={emoticonButton}
         />
       )}
-      <button
+      <IconButton
         ref={emoticonButton}
-        type="button"
-        className="icon-button"
+        icon="smile"
+        iconSize={24}
+        label={t("composer.emoticons")}
         data-testid="emoticon-button"
-        aria-label={t("composer.emoticons")}
-        title={t("composer.emoticons")}
         aria-haspopup="dialog"
         aria-expanded={pickerOpen}
         onClick={() => setPickerOpen((o) => !o)}
-      >
-        <Icon name="smile" size={24} />
-      </button>
+      />
       <textarea
         ref={input}
         className="composer-input"

@@ -6,7 +6,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { directPartner } from "../lib/chat-partner.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { ChatAvatar } from "./chat-avatar.tsx";
-import { Icon } from "./icon.tsx";
+import { IconButton } from "./icon-button.tsx";
 
 export function ConversationHeader({ chat }: { chat: ChatSummary }): ReactNode {
   const { t, tp } = useI18n();
@@ -21,31 +21,25 @@ export function ConversationHeader({ chat }: { chat: ChatSummary }): ReactNode {
 
   return (
     <header className="pane-header">
-      <button
-        type="button"
-        className="icon-button back-button"
+      <IconButton
+        icon="back"
+        label={t("chat.backToList")}
+        className="back-button"
         data-testid="back-button"
-        aria-label={t("chat.backToList")}
         onClick={() => navigate({ name: "list" })}
-      >
-        <Icon name="back" />
-      </button>
+      />
       <ChatAvatar chat={chat} size={38} />
       <div className="pane-title">
         <h2 data-testid="conversation-title">{title}</h2>
         <p className="muted">{subtitle}</p>
       </div>
       {chat.kind === "group" && (
-        <button
-          type="button"
-          className="icon-button"
+        <IconButton
+          icon="info"
+          label={t("group.info")}
           data-testid="group-info-button"
-          aria-label={t("group.info")}
-          title={t("group.info")}
           onClick={() => navigate({ name: "group-info", chatId: chat.id })}
-        >
-          <Icon name="info" />
-        </button>
+        />
       )}
     </header>
   );

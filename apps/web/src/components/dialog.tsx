@@ -1,6 +1,6 @@
 import { type ReactNode, useEffect, useId, useLayoutEffect, useRef } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
-import { Icon } from "./icon.tsx";
+import { IconButton } from "./icon-button.tsx";
 
 /**
  * A modal dialog on the native <dialog> element: the browser traps focus, Esc closes it and the
@@ -57,9 +57,7 @@ export function Dialog({
       <div className="dialog-body">
         <header className="dialog-header">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" className="icon-button" aria-label={t("common.close")} onClick={onClose}>
-            <Icon name="close" />
-          </button>
+          <IconButton icon="close" label={t("common.close")} onClick={onClose} />
         </header>
         {children}
       </div>

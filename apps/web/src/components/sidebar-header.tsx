@@ -3,7 +3,7 @@ import { navigate } from "../hooks/use-hash-route.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { ConnectionBadge } from "./connection-badge.tsx";
 import { ConnectionDot } from "./connection-dot.tsx";
-import { Icon } from "./icon.tsx";
+import { IconButton } from "./icon-button.tsx";
 
 /** App name, connection state and the main actions, above the chat list. */
 export function SidebarHeader({
@@ -23,37 +23,25 @@ export function SidebarHeader({
         <ConnectionDot />
       </div>
       <div className="header-actions">
-        <button
-          type="button"
-          className="icon-button"
+        <IconButton
+          icon="newChat"
+          label={t("chats.newChat")}
           data-testid="new-chat-button"
-          aria-label={t("chats.newChat")}
-          title={t("chats.newChat")}
           onClick={onNewChat}
-        >
-          <Icon name="newChat" />
-        </button>
-        <button
-          type="button"
-          className="icon-button"
+        />
+        <IconButton
+          icon="group"
+          label={t("chats.newGroup")}
           data-testid="new-group-button"
-          aria-label={t("chats.newGroup")}
-          title={t("chats.newGroup")}
           onClick={onNewGroup}
-        >
-          <Icon name="group" />
-        </button>
-        <button
-          type="button"
-          className="icon-button"
+        />
+        <IconButton
+          icon="settings"
+          label={t("settings.title")}
           data-testid="settings-button"
-          aria-label={t("settings.title")}
-          title={t("settings.title")}
           aria-pressed={settingsOpen}
           onClick={() => navigate({ name: "settings" })}
-        >
-          <Icon name="settings" />
-        </button>
+        />
       </div>
       <ConnectionBadge />
     </header>

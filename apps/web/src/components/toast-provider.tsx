@@ -1,6 +1,6 @@
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useRef, useState } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
-import { Icon } from "./icon.tsx";
+import { IconButton } from "./icon-button.tsx";
 
 type Toast = { id: number; text: string };
 
@@ -37,14 +37,13 @@ export function ToastProvider({ children }: { children: ReactNode }): ReactNode 
         {toasts.map((x) => (
           <div key={x.id} className="toast" data-testid="toast">
             <span>{x.text}</span>
-            <button
-              type="button"
-              className="icon-button small"
-              aria-label={t("common.dismiss")}
+            <IconButton
+              icon="close"
+              label={t("common.dismiss")}
+              iconSize={16}
+              className="small"
               onClick={() => dismiss(x.id)}
-            >
-              <Icon name="close" size={16} />
-            </button>
+            />
           </div>
         ))}
       </div>

@@ -4,7 +4,6 @@ import { type FormEvent, type ReactNode, useEffect, useId, useState } from "reac
 import { UserAvatar } from "../components/avatar.tsx";
 import { ChatAvatar } from "../components/chat-avatar.tsx";
 import { ConfirmAction } from "../components/confirm-action.tsx";
-import { Icon } from "../components/icon.tsx";
 import { useToast } from "../components/toast-provider.tsx";
 import { useChats } from "../hooks/use-chats.ts";
 import { navigate } from "../hooks/use-hash-route.ts";
@@ -13,6 +12,7 @@ import { UnknownChatPane } from "../components/unknown-chat-pane.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
+import { IconButton } from "../components/icon-button.tsx";
 
 const GROUP_NAME_MAX = 64;
 
@@ -89,15 +89,12 @@ function GroupInfoView({ chat }: { chat: ChatSummary }): ReactNode {
   return (
     <section className="pane" aria-labelledby={ids.members} data-testid="group-info">
       <header className="pane-header">
-        <button
-          type="button"
-          className="icon-button"
+        <IconButton
+          icon="back"
+          label={t("group.backToChat")}
           data-testid="group-info-back"
-          aria-label={t("group.backToChat")}
           onClick={() => navigate({ name: "chat", chatId: chat.id })}
-        >
-          <Icon name="back" />
-        </button>
+        />
         <div className="pane-title">
           <h2>{t("group.info")}</h2>
         </div>

@@ -12,6 +12,7 @@ import { applyTheme } from "../lib/theme.ts";
 import type { SessionController } from "../session/session-controller.ts";
 import { DevicesSection } from "./devices-section.tsx";
 import { ProfileSection } from "./profile-section.tsx";
+import { IconButton } from "../components/icon-button.tsx";
 
 const THEMES: ThemePreference[] = ["system", "light", "dark"];
 const THEME_LABELS: Record<ThemePreference, MessageKey> = {
@@ -48,14 +49,12 @@ export function SettingsScreen({ session }: { session: SessionController }): Rea
   return (
     <section className="pane" aria-label={t("settings.title")} data-testid="settings">
       <header className="pane-header">
-        <button
-          type="button"
-          className="icon-button back-button"
-          aria-label={t("chat.backToList")}
+        <IconButton
+          icon="back"
+          label={t("chat.backToList")}
+          className="back-button"
           onClick={() => navigate({ name: "list" })}
-        >
-          <Icon name="back" />
-        </button>
+        />
         <div className="pane-title">
           <h2>{t("settings.title")}</h2>
         </div>

@@ -190,16 +190,26 @@ describe("SqliteStore (the Delivery Service's rules at the storage layer)", () =
   });
 });
 
+/** Runs `fn` on a fresh store holding one user "a" with device "A", then deletes it. */
+async function withOneUserStore(fn: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "sori-store-"));
+  const store = new SqliteStore({ dataDir: dir, durability: "normal" });
+  try {
+    await store.createUserWithDevice(
+      { userId: id("a"), username: "usera", passwordHash: "scrypt$x", createdAt: 1 },
+      { deviceId: id("A"), userId: id("a"), name: "d", signatureKey: bytes(1), createdAt: 1 },
+      { tokenHash: "tA", deviceId: id("A"), createdAt: 1, expiresAt: 10 },
+    );
+    await fn(store);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("SqliteStore limits", () => {
-  it("caps one-time KeyPackages atomically and stores a resent one once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sori-store-"));
-    const store = new SqliteStore({ dataDir: dir, durability: "normal" });
-    try {
-      await store.createUserWithDevice(
-        { userId: id("a"), username: "usera", passwordHash: "scrypt$x", createdAt: 1 },
-        { deviceId: id("A"), userId: id("a"), name: "d", signatureKey: bytes(1), createdAt: 1 },
-        { tokenHash: "tA", deviceId: id("A"), createdAt: 1, expiresAt: 10 },
-      );
+  it("caps one-time KeyPackages atomically and stores a resent one once", () =>
+    withOneUserStore(async (store) => {
       const notice: OutgoingMessage = {
         kind: "device-added",
         groupId: null,
@@ -223,23 +233,12 @@ describe("SqliteStore limits", () => {
       );
       const again = await store.addKeyPackages(id("A"), [bytes(0), bytes(1)], undefined, notice, 4);
       assert.equal(again.remaining, 3, "a resent KeyPackage is not stored twice");
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe("SqliteStore maintenance", () => {
-  it("forgets message ids older than the retention window, in bounded chunks", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sori-store-"));
-    const store = new SqliteStore({ dataDir: dir, durability: "normal" });
-    try {
-      await store.createUserWithDevice(
-        { userId: id("a"), username: "usera", passwordHash: "scrypt$x", createdAt: 1 },
-        { deviceId: id("A"), userId: id("a"), name: "d", signatureKey: bytes(1), createdAt: 1 },
-        { tokenHash: "tA", deviceId: id("A"), createdAt: 1, expiresAt: 10 },
-      );
+  it("forgets message ids older than the retention window, in bounded chunks", () =>
+    withOneUserStore(async (store) => {
       await store.createGroup(id("g"), 0, { deviceId: id("A"), userId: id("a") }, [], undefined);
       const send = (mid: string, sentAt: number): ReturnType<SqliteStore["acceptMessage"]> =>
         store.acceptMessage({
@@ -263,9 +262,5 @@ describe("SqliteStore maintenance", () => {
         "accepted",
         "forgotten ids are new again",
       );
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });

@@ -66,6 +66,8 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
     "1000000",
     "--connections-per-account",
     "100000",
+    "--messages-per-minute",
+    "100000000",
     "--log-level",
     "warn",
   ];

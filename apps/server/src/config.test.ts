@@ -27,4 +27,20 @@ describe("server configuration", () => {
     assert.throws(() => parseServerConfig(["--port"], {}), /needs a value/);
     assert.throws(() => parseServerConfig([], { SORI_MAX_MESSAGE_BYTES: "12" }), /--max-message-bytes/);
   });
+
+  it("takes timeouts, the message rate, a database cap and a TLS pair", () => {
+    const d = parseServerConfig([], {});
+    assert.deepEqual(d.timeouts, { authS: 10, idleS: 60, requestS: 30 });
+    assert.equal(d.tlsCert, undefined);
+    const c = parseServerConfig(
+      ["--auth-timeout", "2", "--idle-timeout=4", "--request-timeout", "5", "--messages-per-minute", "60"],
+      { SORI_MAX_DB_MB: "3", SORI_TLS_CERT: "/x/cert.pem", SORI_TLS_KEY: "/x/key.pem" },
+    );
+    assert.deepEqual(c.timeouts, { authS: 2, idleS: 4, requestS: 5 });
+    assert.equal(c.limits.messagesPerMinute, 60);
+    assert.equal(c.maxDbMb, 3);
+    assert.equal(c.tlsCert, "/x/cert.pem");
+    assert.throws(() => parseServerConfig(["--tls-cert", "/x/cert.pem"], {}), /go together/);
+    assert.throws(() => parseServerConfig(["--idle-timeout", "1"], {}), /--idle-timeout/);
+  });
 });

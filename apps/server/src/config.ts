@@ -15,6 +15,22 @@ export type ServerConfig = {
   /** The built web app served on non-API paths (Vite's output: index.html and assets/). */
   webDir: string;
   limits: Limits;
+  /** PEM certificate chain and private key files: when both are set the server speaks HTTPS and WSS. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  timeouts: Timeouts;
+  /** Cap on the database file in MB (0: none). Past it new messages are refused, never dropped. */
+  maxDbMb: number;
+};
+
+/** How long the server waits for a slow or silent peer before closing the connection, in seconds. */
+export type Timeouts = {
+  /** A new WebSocket must authenticate within this. */
+  authS: number;
+  /** A WebSocket is pinged after half of this without traffic and closed when no pong came by its end. */
+  idleS: number;
+  /** An HTTP request's headers and body must arrive within this (slowloris). */
+  requestS: number;
 };
 
 /**
@@ -136,6 +152,55 @@ const OPTIONS: Option[] = [
       c.limits.connectionsPerAccount = int("--connections-per-account", v, 1, 100_000);
     },
   },
+  {
+    flag: "--messages-per-minute",
+    env: "SORI_MESSAGES_PER_MINUTE",
+    apply: (c, v) => {
+      c.limits.messagesPerMinute = int("--messages-per-minute", v, 4, 100_000_000);
+    },
+  },
+  {
+    flag: "--auth-timeout",
+    env: "SORI_AUTH_TIMEOUT",
+    apply: (c, v) => {
+      c.timeouts.authS = int("--auth-timeout", v, 1, 600);
+    },
+  },
+  {
+    flag: "--idle-timeout",
+    env: "SORI_IDLE_TIMEOUT",
+    apply: (c, v) => {
+      c.timeouts.idleS = int("--idle-timeout", v, 2, 3600);
+    },
+  },
+  {
+    flag: "--request-timeout",
+    env: "SORI_REQUEST_TIMEOUT",
+    apply: (c, v) => {
+      c.timeouts.requestS = int("--request-timeout", v, 1, 3600);
+    },
+  },
+  {
+    flag: "--max-db-mb",
+    env: "SORI_MAX_DB_MB",
+    apply: (c, v) => {
+      c.maxDbMb = int("--max-db-mb", v, 0, 1 << 30);
+    },
+  },
+  {
+    flag: "--tls-cert",
+    env: "SORI_TLS_CERT",
+    apply: (c, v) => {
+      c.tlsCert = resolve(v);
+    },
+  },
+  {
+    flag: "--tls-key",
+    env: "SORI_TLS_KEY",
+    apply: (c, v) => {
+      c.tlsKey = resolve(v);
+    },
+  },
 ];
 
 /** The documented options, for `--help`. */
@@ -155,6 +220,10 @@ export function parseServerConfig(
     sessionTtlDays: 90,
     webDir: DEFAULT_WEB_DIR,
     limits: { ...DEFAULT_LIMITS },
+    tlsCert: undefined,
+    tlsKey: undefined,
+    timeouts: { authS: 10, idleS: 60, requestS: 30 },
+    maxDbMb: 0,
   };
   for (const o of OPTIONS) {
     const v = env[o.env];
@@ -171,5 +240,7 @@ export function parseServerConfig(
     if (v === undefined) throw new ConfigError(`${flag} needs a value`);
     o.apply(config, v.startsWith("~/") ? resolve(homedir(), v.slice(2)) : v);
   }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined))
+    throw new ConfigError("--tls-cert and --tls-key go together: give both or neither");
   return config;
 }

@@ -27,7 +27,6 @@ export type ConnectionHooks = {
   detach(conn: Connection): void;
 };
 
-const AUTH_TIMEOUT_MS = 10_000;
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const CONGESTION_RETRY_MS = 50;
 const MAX_IN_FLIGHT = 64;
@@ -45,6 +44,7 @@ export class Connection {
   readonly #log: Logger;
   readonly #window: number;
   readonly #maxFrameBytes: number;
+  readonly #address: string;
   #caller: Caller | undefined;
   #authenticating = false;
   #closed = false;
@@ -66,7 +66,7 @@ export class Connection {
     store: Store,
     hooks: ConnectionHooks,
     log: Logger,
-    options: { window: number; maxFrameBytes: number },
+    options: { window: number; maxFrameBytes: number; authTimeoutMs: number; address: string },
   ) {
     this.#socket = socket;
     this.#service = service;
@@ -75,7 +75,8 @@ export class Connection {
     this.#log = log;
     this.#window = options.window;
     this.#maxFrameBytes = options.maxFrameBytes;
-    this.#authTimer = setTimeout(() => this.close(4001, "authentication timeout"), AUTH_TIMEOUT_MS);
+    this.#address = options.address;
+    this.#authTimer = setTimeout(() => this.close(4001, "authentication timeout"), options.authTimeoutMs);
   }
 
   get caller(): Caller | undefined {
@@ -179,7 +180,7 @@ export class Connection {
           "the session token is invalid, expired or revoked; log in again",
         );
       if (this.#closed) return;
-      this.#caller = caller;
+      this.#caller = { ...caller, address: this.#address };
       const refused = this.#hooks.attach(this);
       if (refused) {
         this.#caller = undefined;

@@ -10,11 +10,18 @@ import {
 } from "@sori/protocol";
 import type { Logger } from "./logger.ts";
 import { RateLimiter } from "./rate-limiter.ts";
+import { TokenBuckets } from "./token-bucket.ts";
 import type { DeviceRecord, Enqueued, OutgoingMessage, Store, UserRecord } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
 
 /** The authenticated device a request comes from. */
-export type Caller = { userId: string; deviceId: string; username: string };
+export type Caller = {
+  userId: string;
+  deviceId: string;
+  username: string;
+  /** The remote address the request came from, for per-address limits (absent in unit tests). */
+  address?: string;
+};
 
 /** Where new queue entries go to reach online devices; the socket layer implements it. */
 export type DeliveryNotifier = {
@@ -35,6 +42,8 @@ export class DeliveryService {
   readonly #log: Logger;
   readonly #notifier: DeliveryNotifier;
   readonly #claims: RateLimiter;
+  readonly #claimsByAddress: RateLimiter;
+  readonly #messages: TokenBuckets;
   readonly #now: () => number;
 
   constructor(
@@ -49,13 +58,21 @@ export class DeliveryService {
     this.#log = log;
     this.#notifier = notifier;
     this.#claims = new RateLimiter(limits.keyPackageClaimsPerMinute, 60_000, now);
+    // Per address ten times the per-account limit: many accounts from one place cannot drain everyone.
+    this.#claimsByAddress = new RateLimiter(limits.keyPackageClaimsPerMinute * 10, 60_000, now);
+    this.#messages = new TokenBuckets(
+      Math.max(1, Math.floor(limits.messagesPerMinute / 4)),
+      limits.messagesPerMinute / 60,
+      now,
+    );
     this.#now = now;
   }
 
   /** The result of `auth` once the token checked out. */
   async authResult(caller: Caller): Promise<WireResultOf<"auth">> {
     const { remaining } = await this.#store.keyPackageStatus(caller.deviceId);
-    return { ...caller, keyPackagesRemaining: remaining, featureLevel: FEATURE_LEVEL };
+    const { userId, deviceId, username } = caller;
+    return { userId, deviceId, username, keyPackagesRemaining: remaining, featureLevel: FEATURE_LEVEL };
   }
 
   /** Handles one request; throws ProtocolError for anything the client must be told. */
@@ -74,7 +91,10 @@ export class DeliveryService {
         this.#log.error("store.failed", { code: error.code, request: frame.type });
         throw new ProtocolError(
           "storage-unavailable",
-          "the server could not store this; nothing was accepted, retry later",
+          error.code === "full"
+            ? "the server's storage is full; nothing was accepted, retry later"
+            : "the server could not store this; nothing was accepted, retry later",
+          { retryAfterS: 5 },
         );
       }
       this.#log.error("request.failed", {
@@ -174,7 +194,11 @@ export class DeliveryService {
 
   async #claim(caller: Caller, deviceIds: string[]): Promise<WireResultOf<"kp.claim">> {
     // Each claimed device counts: one request naming many devices must not drain them all at once.
-    const wait = this.#claims.take(caller.userId, new Set(deviceIds).size);
+    const count = new Set(deviceIds).size;
+    const wait = Math.max(
+      this.#claims.take(caller.userId, count),
+      caller.address === undefined ? 0 : this.#claimsByAddress.take(caller.address, count),
+    );
     if (wait > 0) {
       throw new ProtocolError("rate-limited", `too many KeyPackage claims; retry in ${wait} s`, {
         retryAfterS: wait,
@@ -269,6 +293,12 @@ export class DeliveryService {
   }
 
   async #send(caller: Caller, frame: Extract<AuthedFrame, { type: "send" }>): Promise<WireResultOf<"send">> {
+    const wait = this.#messages.take(caller.deviceId);
+    if (wait > 0) {
+      throw new ProtocolError("rate-limited", `too many messages from this device; retry in ${wait} s`, {
+        retryAfterS: wait,
+      });
+    }
     if (frame.data.length > this.#limits.maxMessageBytes) {
       throw new ProtocolError(
         "too-large",

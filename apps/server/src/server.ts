@@ -1,5 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import {
   API_PREFIX,
@@ -24,6 +31,8 @@ import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./password.ts"
 import { RateLimiter } from "./rate-limiter.ts";
 import { createStaticFiles } from "./static-files.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
+import { httpTimeoutOptions, watchIdle } from "./timeouts.ts";
+import { HSTS_HEADER, readTlsFiles } from "./tls.ts";
 import type { Enqueued, Store } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
 
@@ -49,7 +58,13 @@ const hashToken = (token: string): string => createHash("sha256").update(token).
 /** Starts the HTTP API and WebSocket endpoint on one port, backed by the embedded SQLite store. */
 export async function startServer(config: ServerConfig, logger?: Logger): Promise<RunningServer> {
   const log = logger ?? createLogger(config.logLevel);
-  const store: Store = new SqliteStore({ dataDir: config.dataDir, durability: config.durability });
+  // Read before anything else starts, so a bad path fails the start cleanly.
+  const tls = config.tlsCert && config.tlsKey ? readTlsFiles(config.tlsCert, config.tlsKey) : undefined;
+  const store: Store = new SqliteStore({
+    dataDir: config.dataDir,
+    durability: config.durability,
+    maxBytes: config.maxDbMb * 1024 * 1024,
+  });
   const limits = config.limits;
   const connections = new Map<string, Connection>();
   const perUser = new Map<string, Set<Connection>>();
@@ -69,9 +84,16 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const loginAddressLimiter = new RateLimiter(limits.loginAttemptsPerMinute * 10, 60_000);
   const registerLimiter = new RateLimiter(limits.registrationsPerMinute, 60_000);
 
+  const ttlMs = config.sessionTtlDays * 86_400_000;
   const authenticateToken = async (token: string): Promise<Caller | undefined> => {
-    const session = await store.findSession(hashToken(token), Date.now());
+    const tokenHash = hashToken(token);
+    const now = Date.now();
+    const session = await store.findSession(tokenHash, now);
     if (!session) return undefined;
+    // Sliding expiry: a session lasts `ttl` since its last use. Refreshed at most daily to spare writes;
+    // a failed refresh (full disk) only means it expires a day sooner.
+    if (session.expiresAt - now < ttlMs - 86_400_000)
+      void store.extendSession(tokenHash, now + ttlMs).catch(() => undefined);
     const [user] = await store.usersById([session.userId]);
     if (!user) return undefined;
     return { userId: session.userId, deviceId: session.deviceId, username: user.user.username };
@@ -138,7 +160,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         tokenHash: hashToken(token),
         deviceId,
         createdAt: now,
-        expiresAt: now + config.sessionTtlDays * 86_400_000,
+        expiresAt: now + ttlMs,
       },
     };
   };
@@ -263,7 +285,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     await staticFiles.serve(req, res);
   };
 
-  const httpServer: Server = createServer((req, res) => {
+  const handle: RequestListener = (req, res) => {
+    if (tls) res.setHeader("strict-transport-security", HSTS_HEADER);
     route(req, res).catch((error: unknown) => {
       let e: ProtocolError;
       if (error instanceof ProtocolError) e = error;
@@ -295,7 +318,11 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         }),
       );
     });
-  });
+  };
+  const serverOptions = httpTimeoutOptions(config.timeouts);
+  const httpServer: Server = tls
+    ? createHttpsServer({ ...serverOptions, ...tls }, handle)
+    : createHttpServer(serverOptions, handle);
 
   // --- WebSocket --------------------------------------------------------------------------------
 
@@ -356,20 +383,14 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         store,
         hooks,
         log,
-        { window: limits.deliveryWindow, maxFrameBytes: limits.maxFrameBytes },
+        {
+          window: limits.deliveryWindow,
+          maxFrameBytes: limits.maxFrameBytes,
+          authTimeoutMs: config.timeouts.authS * 1000,
+          address: req.socket.remoteAddress ?? "?",
+        },
       );
-      let alive = true;
-      ws.on("pong", () => {
-        alive = true;
-      });
-      const heartbeat = setInterval(() => {
-        if (!alive) {
-          ws.terminate();
-          return;
-        }
-        alive = false;
-        ws.ping();
-      }, 30_000);
+      const stopWatching = watchIdle(ws, config.timeouts.idleS);
       ws.on("message", (data, isBinary) => {
         const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         if (isBinary) {
@@ -385,11 +406,11 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         void conn.receive(buf.toString("utf8"), buf.length);
       });
       ws.on("close", () => {
-        clearInterval(heartbeat);
+        stopWatching();
         conn.closed();
       });
       ws.on("error", () => {
-        clearInterval(heartbeat);
+        stopWatching();
         conn.closed();
       });
     });
@@ -401,11 +422,12 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   });
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${tls ? "https" : "http"}://${host}:${port}`;
   log.info("server.listening", {
     url,
     data: config.dataDir,
     durability: config.durability,
+    tls: tls !== undefined,
     web: (await staticFiles.built()) ? config.webDir : "not built",
   });
 

@@ -10,6 +10,11 @@ export const DEFAULT_LIMITS = {
   loginAttemptsPerMinute: 10,
   /** Registrations per remote address per minute. */
   registrationsPerMinute: 20,
+  /**
+   * Messages (`send`) per device per minute, as a token bucket: a burst of a quarter of this, refilled
+   * evenly. Beyond it `send` answers `rate-limited` with `retryAfterS`.
+   */
+  messagesPerMinute: 1200,
   /** Simultaneous WebSocket connections per account. */
   connectionsPerAccount: 16,
   /** KeyPackages one device may have stored on the server. */

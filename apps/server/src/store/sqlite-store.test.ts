@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { SqliteStore } from "./sqlite-store.ts";
+import { StoreError } from "./store-error.ts";
 import type { OutgoingMessage } from "./store.ts";
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
@@ -263,4 +264,65 @@ describe("SqliteStore maintenance", () => {
         "forgotten ids are new again",
       );
     }));
+});
+
+describe("SqliteStore when the disk is full", () => {
+  it("refuses new writes with StoreError full, keeps every accepted one, and recovers once space is freed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sori-store-"));
+    // 256 KB, as a full disk would: max_page_count makes SQLite answer "database or disk is full".
+    const store = new SqliteStore({ dataDir: dir, durability: "normal", maxBytes: 256 * 1024 });
+    try {
+      for (const [u, d] of [
+        ["a", "A"],
+        ["b", "B"],
+      ] as const) {
+        await store.createUserWithDevice(
+          { userId: id(u), username: `user${u}`, passwordHash: "scrypt$x", createdAt: 1 },
+          { deviceId: id(d), userId: id(u), name: "d", signatureKey: bytes(1), createdAt: 1 },
+          { tokenHash: `t${d}`, deviceId: id(d), createdAt: 1, expiresAt: 10 },
+        );
+      }
+      await store.createGroup(id("g"), 0, { deviceId: id("A"), userId: id("a") }, [id("B")], undefined);
+      const send = (n: number): ReturnType<SqliteStore["acceptMessage"]> =>
+        store.acceptMessage({
+          kind: "message",
+          groupId: id("g"),
+          messageId: `m${n}`.padEnd(22, "x"),
+          senderUserId: id("a"),
+          senderDeviceId: id("A"),
+          epoch: 0,
+          data: new Uint8Array(20_000).fill(n),
+          sentAt: n,
+        });
+      const accepted: number[] = [];
+      let refusal: unknown;
+      for (let n = 0; n < 40 && refusal === undefined; n++) {
+        try {
+          assert.equal((await send(n)).status, "accepted");
+          accepted.push(n);
+        } catch (error) {
+          refusal = error;
+        }
+      }
+      assert.ok(refusal instanceof StoreError && refusal.code === "full", `refused with ${String(refusal)}`);
+      assert.ok(accepted.length >= 3, `accepted ${accepted.length} before the cap`);
+      // In one batch with a write that does not fit, a small one still commits.
+      const [big, small] = await Promise.allSettled([send(99), store.touchDevice(id("B"), 1234)]);
+      assert.equal(big.status, "rejected");
+      assert.equal(small.status, "fulfilled");
+      const queued = await store.pending(id("B"), 0, 100);
+      assert.deepEqual(
+        queued.map((q) => q.sentAt),
+        accepted,
+        "every accepted message is still queued, in order",
+      );
+      assert.equal(queued[0]!.data![0], accepted[0]);
+      // The recipient acknowledges (deletes) what it got: the space is reused and sends work again.
+      await store.ack(id("B"), queued.at(-1)!.seq);
+      assert.equal((await send(100)).status, "accepted");
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

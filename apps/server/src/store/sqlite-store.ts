@@ -24,6 +24,11 @@ export type SqliteStoreOptions = {
   dataDir: string;
   /** "full" fsyncs every batch commit (survives power loss); "normal" survives process crashes only. */
   durability: "full" | "normal";
+  /**
+   * Largest size of the database file in bytes (0 or absent: no cap). Past it new writes fail with
+   * StoreError("full"), as on a full disk, while reads and deletions (acks) keep working.
+   */
+  maxBytes?: number;
 };
 
 type Row = Record<string, unknown>;
@@ -57,6 +62,10 @@ export class SqliteStore implements Store {
     this.#db.exec("PRAGMA foreign_keys = ON");
     this.#db.exec("PRAGMA busy_timeout = 5000");
     this.#db.exec(SCHEMA_SQL);
+    if (options.maxBytes) {
+      const pageSize = Number(this.#get("PRAGMA page_size")?.page_size ?? 4096);
+      this.#db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
+    }
     const version = this.#get("SELECT value FROM meta WHERE key = 'schema'")?.value;
     if (version === undefined) {
       this.#run("INSERT INTO meta (key, value) VALUES ('schema', ?)", String(SCHEMA_VERSION));
@@ -128,27 +137,43 @@ export class SqliteStore implements Store {
       return;
     }
     for (const w of batch) {
-      this.#db.exec("SAVEPOINT w");
+      try {
+        this.#db.exec("SAVEPOINT w");
+      } catch (error) {
+        this.#abandon(batch, error);
+        return;
+      }
       try {
         const value = w.run();
         this.#db.exec("RELEASE w");
         outcomes.push({ ok: true, value });
       } catch (error) {
-        this.#db.exec("ROLLBACK TO w");
-        this.#db.exec("RELEASE w");
-        outcomes.push({ ok: false, value: error });
+        // SQLite may already have rolled the whole transaction back (a full disk or an I/O error does):
+        // this write fails, and the others of the batch, undone with it or not run yet, go again in a
+        // fresh transaction (each round drops one write, so this ends).
+        if (!this.#db.isTransaction) {
+          w.reject(asStoreError(error));
+          this.#pending.unshift(...batch.filter((x) => x !== w));
+          if (!this.#flushScheduled && this.#pending.length > 0) {
+            this.#flushScheduled = true;
+            setImmediate(() => this.#flush());
+          }
+          return;
+        }
+        try {
+          this.#db.exec("ROLLBACK TO w");
+          this.#db.exec("RELEASE w");
+        } catch (rollbackError) {
+          this.#abandon(batch, rollbackError);
+          return;
+        }
+        outcomes.push({ ok: false, value: asStoreError(error) });
       }
     }
     try {
       this.#db.exec("COMMIT");
     } catch (error) {
-      try {
-        this.#db.exec("ROLLBACK");
-      } catch {
-        // The failed COMMIT may already have rolled back; nothing was acknowledged either way.
-      }
-      for (const w of batch)
-        w.reject(new StoreError("unavailable", "could not commit to the database", { cause: error }));
+      this.#abandon(batch, error);
       return;
     }
     batch.forEach((w, i) => {
@@ -156,6 +181,22 @@ export class SqliteStore implements Store {
       if (o.ok) w.resolve(o.value);
       else w.reject(o.value);
     });
+  }
+
+  /** Rolls back what is left of the batch's transaction and fails every write in it: nothing was kept. */
+  #abandon(batch: PendingWrite[], cause: unknown): void {
+    try {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+    } catch {
+      // A failed COMMIT may already have rolled back; nothing was acknowledged either way.
+    }
+    const error = asStoreError(cause);
+    for (const w of batch)
+      w.reject(
+        error instanceof StoreError && error.code === "full"
+          ? error
+          : new StoreError("unavailable", "could not commit to the database", { cause }),
+      );
   }
 
   // --- accounts ---------------------------------------------------------------------------------
@@ -226,6 +267,17 @@ export class SqliteStore implements Store {
       deviceId: String(row.device_id),
       userId: String(row.user_id),
       expiresAt: Number(row.expires_at),
+    });
+  }
+
+  extendSession(tokenHash: string, expiresAt: number): Promise<void> {
+    return this.#write(() => {
+      this.#run(
+        "UPDATE sessions SET expires_at = ? WHERE token_hash = ? AND expires_at < ?",
+        expiresAt,
+        tokenHash,
+        expiresAt,
+      );
     });
   }
 
@@ -660,4 +712,18 @@ function toDevice(row: Row): DeviceRecord {
     activatedAt: row.activated_at === null ? null : Number(row.activated_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
   };
+}
+
+/**
+ * SQLite's own errors (a full disk or size cap, I/O errors, a locked file) become typed StoreErrors;
+ * the store's own typed errors pass through unchanged.
+ */
+function asStoreError(error: unknown): unknown {
+  if (error instanceof StoreError) return error;
+  const e = error as { code?: unknown; errcode?: unknown };
+  if (e?.code !== "ERR_SQLITE_ERROR") return error;
+  // 13 is SQLITE_FULL: "database or disk is full" (also what max_page_count produces).
+  if (typeof e.errcode === "number" && (e.errcode & 0xff) === 13)
+    return new StoreError("full", "the database or the disk is full", { cause: error });
+  return new StoreError("unavailable", "the database failed", { cause: error });
 }

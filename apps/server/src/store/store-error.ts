@@ -1,4 +1,11 @@
-export type StoreErrorCode = "unavailable" | "closed" | "schema-too-new" | "unknown-device" | "limit";
+export type StoreErrorCode =
+  | "unavailable"
+  /** The disk or the configured database size cap is full: nothing of the failed write was kept. */
+  | "full"
+  | "closed"
+  | "schema-too-new"
+  | "unknown-device"
+  | "limit";
 
 /** A failure of the storage layer. `unavailable` means nothing of the failed write was kept. */
 export class StoreError extends Error {

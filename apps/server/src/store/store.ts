@@ -104,6 +104,8 @@ export type Store = {
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
   addDevice(device: NewDevice, session: NewSession): Promise<void>;
   findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined>;
+  /** Moves a session's expiry later (sliding expiry); never earlier. */
+  extendSession(tokenHash: string, expiresAt: number): Promise<void>;
   deleteSession(tokenHash: string): Promise<void>;
   /** Marks a device revoked, deletes its sessions, KeyPackages and queue. */
   revokeDevice(deviceId: string, now: number): Promise<void>;

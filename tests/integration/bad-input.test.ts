@@ -1,49 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { WebSocket } from "ws";
 import { dumpDatabase, newUser, PASSWORD, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
-
-type Frame = Record<string, unknown>;
-
-/** A raw protocol client: sends frames as given and collects what the server answers. */
-async function rawSocket(url: string): Promise<{
-  send(text: string | Buffer): void;
-  next(timeoutMs?: number): Promise<Frame>;
-  closed: Promise<{ code: number; reason: string }>;
-  close(): void;
-}> {
-  const ws = new WebSocket(`${url.replace("http", "ws")}/api/v1/ws`);
-  const frames: Frame[] = [];
-  const waiters: ((f: Frame) => void)[] = [];
-  ws.on("message", (data) => {
-    const f = JSON.parse(String(data)) as Frame;
-    const w = waiters.shift();
-    if (w) w(f);
-    else frames.push(f);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on("close", (code, reason) => resolve({ code, reason: String(reason) })),
-  );
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
-  });
-  return {
-    send: (text) => ws.send(text),
-    next: (timeoutMs = 5000) =>
-      new Promise<Frame>((resolve, reject) => {
-        const f = frames.shift();
-        if (f) return resolve(f);
-        const timer = setTimeout(() => reject(new Error("no frame from the server")), timeoutMs);
-        waiters.push((x) => {
-          clearTimeout(timer);
-          resolve(x);
-        });
-      }),
-    closed,
-    close: () => ws.terminate(),
-  };
-}
+import { type Frame, pick, rawSocket } from "../raw-socket.ts";
 
 describe("hostile and malformed input", () => {
   let t: TestServer;
@@ -290,10 +248,3 @@ describe("hostile and malformed input", () => {
     assert.equal(statuses[11], 429);
   });
 });
-
-function pick(frame: Frame): Frame {
-  const out: Frame = { type: frame.type };
-  if (frame.re !== undefined) out.re = frame.re;
-  if (frame.code !== undefined) out.code = frame.code;
-  return out;
-}

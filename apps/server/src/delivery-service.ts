@@ -195,10 +195,10 @@ export class DeliveryService {
   async #claim(caller: Caller, deviceIds: string[]): Promise<WireResultOf<"kp.claim">> {
     // Each claimed device counts: one request naming many devices must not drain them all at once.
     const count = new Set(deviceIds).size;
-    const wait = Math.max(
-      this.#claims.take(caller.userId, count),
-      caller.address === undefined ? 0 : this.#claimsByAddress.take(caller.address, count),
-    );
+    // The address is charged only for claims the account may make, so one account hammering its own
+    // limit does not use up its neighbours' share.
+    let wait = this.#claims.take(caller.userId, count);
+    if (wait === 0 && caller.address !== undefined) wait = this.#claimsByAddress.take(caller.address, count);
     if (wait > 0) {
       throw new ProtocolError("rate-limited", `too many KeyPackage claims; retry in ${wait} s`, {
         retryAfterS: wait,

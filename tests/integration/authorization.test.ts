@@ -4,8 +4,8 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
-import { dumpDatabase, PASSWORD, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
-import { type Frame, pick, type RawSocket, rawSocket } from "../raw-socket.ts";
+import { dumpDatabase, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
+import { type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
 
 type Account = { userId: string; deviceId: string; token: string };
 

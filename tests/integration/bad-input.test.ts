@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { dumpDatabase, newUser, PASSWORD, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
-import { type Frame, pick, rawSocket } from "../raw-socket.ts";
+import { pick, rawSocket } from "../raw-socket.ts";
 
 describe("hostile and malformed input", () => {
   let t: TestServer;

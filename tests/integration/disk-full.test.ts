@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { rawAuth, startTestServer, type TestServer } from "../helpers.ts";
+import { type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
+
+type Account = { userId: string; deviceId: string; token: string };
+
+async function account(t: TestServer, name: string): Promise<{ a: Account; s: RawSocket }> {
+  const res = await rawAuth(t.url, "register", name);
+  assert.equal(res.status, 201);
+  const a = (await res.json()) as Account;
+  const s = await rawSocket(t.url);
+  assert.equal((await s.auth(a.token)).type, "result");
+  return { a, s };
+}
+
+/**
+ * "Nothing lost" when storage fails: with the database capped at 1 MB (`--max-db-mb`, SQLite's
+ * max_page_count, which fails writes exactly as a full disk does), new messages are refused with a typed
+ * error, nothing already accepted is dropped, and sending works again once space is freed.
+ */
+describe("a full disk", () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer(["--max-db-mb", "1"]);
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it("refuses new messages with storage-unavailable, keeps the accepted ones and recovers", async () => {
+    const alice = await account(t, "alice");
+    const bob = await account(t, "bob");
+    bob.s.close();
+    const G = "GFGFGFGFGFGFGFGFGFGFGF";
+    const create = await alice.s.call({
+      type: "group.create",
+      groupId: G,
+      epoch: 1,
+      members: [bob.a.deviceId],
+      welcome: "AAAA",
+    });
+    assert.equal(create.type, "result");
+    const data = (n: number): string => Buffer.alloc(60_000, n).toString("base64");
+    const send = (n: number): Promise<Frame> =>
+      alice.s.call({
+        type: "send",
+        groupId: G,
+        epoch: 1,
+        messageId: `MF${String(n).padStart(20, "0")}`,
+        data: data(n),
+      });
+    const accepted: string[] = [];
+    let refused: Frame | undefined;
+    for (let n = 0; n < 40 && !refused; n++) {
+      const r = await send(n);
+      if (r.type === "result") accepted.push((r.result as { messageId: string }).messageId);
+      else refused = r;
+    }
+    assert.ok(refused, "the cap was reached");
+    assert.equal(refused.code, "storage-unavailable");
+    assert.match(String(refused.message), /full/);
+    assert.ok(accepted.length >= 5, `accepted ${accepted.length} first`);
+    // The server stays up.
+    assert.equal((await alice.s.call({ type: "ping" })).type, "result");
+    assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
+
+    // bob comes online: everything accepted is delivered, in order, and his acks free the space.
+    const b = await rawSocket(t.url);
+    try {
+      assert.equal((await b.auth(bob.a.token)).type, "result");
+      const got: string[] = [];
+      let last = 0;
+      for (let f = await b.next(); f.type !== "synced"; f = await b.next()) {
+        if (f.kind === "message") got.push(String(f.messageId));
+        last = Number(f.seq);
+      }
+      assert.deepEqual(got, accepted);
+      assert.equal((await b.call({ type: "ack", upTo: last })).type, "result");
+    } finally {
+      b.close();
+    }
+    const again = await send(999);
+    assert.equal(again.type, "result", `sending works again: ${JSON.stringify(again).slice(0, 200)}`);
+    alice.s.close();
+  });
+});

@@ -30,7 +30,7 @@ const SOURCES = [
 ];
 
 class PretestError extends Error {
-  readonly code: "no-chromium" | "install-failed" | "build-failed";
+  readonly code: "no-chromium" | "no-openssl" | "install-failed" | "build-failed";
   constructor(code: PretestError["code"], message: string) {
     super(message);
     this.name = "PretestError";
@@ -100,6 +100,27 @@ function ensureChromium(): void {
   say("Chromium installed");
 }
 
+/** The TLS test makes a throwaway self-signed certificate with the openssl command. */
+function ensureOpenssl(): void {
+  const found = spawnSync("openssl", ["version"], { timeout: 10_000 }).status === 0;
+  if (found) {
+    say("openssl found");
+    return;
+  }
+  const command = "apt-get update && apt-get install -y openssl";
+  if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get"))
+    throw new PretestError(
+      "no-openssl",
+      `the TLS test needs openssl. Install it with:\n\n    sudo sh -c '${command}'\n`,
+    );
+  say("openssl is missing; installing it");
+  const ok =
+    run("apt-get", ["update"], ROOT, APT_TIMEOUT_MS) &&
+    run("apt-get", ["install", "-y", "openssl"], ROOT, APT_TIMEOUT_MS);
+  if (!ok) throw new PretestError("install-failed", `installing openssl failed; run it yourself: ${command}`);
+  say("openssl installed");
+}
+
 /** The newest modification time under `path` (a file or a directory tree), and how many files were seen. */
 function newestMtime(path: string, budget: { files: number }): number {
   if (!existsSync(path)) return 0;
@@ -135,6 +156,7 @@ function ensureWebBuild(): void {
 
 try {
   ensureChromium();
+  ensureOpenssl();
   ensureWebBuild();
 } catch (error) {
   if (error instanceof PretestError) {

@@ -62,6 +62,9 @@ function assertSecurityHeaders(r: Raw, what: string): void {
   assert.equal(r.headers["referrer-policy"], "no-referrer", what);
   assert.equal(r.headers["x-frame-options"], "DENY", what);
   assert.equal(r.headers["cross-origin-opener-policy"], "same-origin", what);
+  // Only over TLS (tests/integration/tls.test.ts): HSTS on plain HTTP would be ignored, or worse, pin a
+  // host that has no certificate.
+  assert.equal(r.headers["strict-transport-security"], undefined, what);
 }
 
 describe("the server serves the web app", () => {

@@ -335,6 +335,29 @@ describe("abuse limits", () => {
     }
   });
 
+  it("behind a reverse proxy (--trust-proxy true) the limits apply per forwarded address", async () => {
+    const proxied = await startTestServer(["--registrations-per-minute", "1", "--trust-proxy", "true"]);
+    try {
+      const reg = (name: string, forwardedFor: string): Promise<Response> =>
+        fetch(`${proxied.url}/api/v1/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
+          body: JSON.stringify({
+            username: name,
+            password: "a long password",
+            device: { name: "d", signatureKey: "AAAA" },
+          }),
+        });
+      assert.equal((await reg("viaproxy1", "203.0.113.1")).status, 201);
+      assert.equal((await reg("viaproxy2", "203.0.113.1")).status, 429);
+      // A client's own claim before the proxy's entry does not buy it a fresh budget.
+      assert.equal((await reg("viaproxy3", "198.51.100.1, 203.0.113.1")).status, 429);
+      assert.equal((await reg("viaproxy4", "203.0.113.2")).status, 201);
+    } finally {
+      await proxied.stop();
+    }
+  });
+
   it("login attempts are limited per address across usernames", async () => {
     const statuses: number[] = [];
     // 2 per (username, address), 20 per address: eleven names twice each reach the address limit.

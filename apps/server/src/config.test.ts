@@ -42,5 +42,8 @@ describe("server configuration", () => {
     assert.equal(c.tlsCert, "/x/cert.pem");
     assert.throws(() => parseServerConfig(["--tls-cert", "/x/cert.pem"], {}), /go together/);
     assert.throws(() => parseServerConfig(["--idle-timeout", "1"], {}), /--idle-timeout/);
+    assert.equal(d.trustProxy, false);
+    assert.equal(parseServerConfig(["--trust-proxy", "true"], {}).trustProxy, true);
+    assert.throws(() => parseServerConfig(["--trust-proxy", "yes"], {}), /--trust-proxy/);
   });
 });

@@ -19,6 +19,8 @@ export type ServerConfig = {
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   timeouts: Timeouts;
+  /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. */
+  trustProxy: boolean;
   /** Cap on the database file in MB (0: none). Past it new messages are refused, never dropped. */
   maxDbMb: number;
 };
@@ -188,6 +190,15 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--trust-proxy",
+    env: "SORI_TRUST_PROXY",
+    apply: (c, v) => {
+      if (v !== "true" && v !== "false")
+        throw new ConfigError(`--trust-proxy must be "true" or "false", got "${v}"`);
+      c.trustProxy = v === "true";
+    },
+  },
+  {
     flag: "--tls-cert",
     env: "SORI_TLS_CERT",
     apply: (c, v) => {
@@ -224,6 +235,7 @@ export function parseServerConfig(
     tlsKey: undefined,
     timeouts: { authS: 10, idleS: 60, requestS: 30 },
     maxDbMb: 0,
+    trustProxy: false,
   };
   for (const o of OPTIONS) {
     const v = env[o.env];

@@ -23,6 +23,7 @@ import {
   WS_PATH,
 } from "@sori/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
+import { clientAddress } from "./client-address.ts";
 import type { ServerConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { type Caller, DeliveryService } from "./delivery-service.ts";
@@ -166,7 +167,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   };
 
   const register = async (req: IncomingMessage): Promise<AuthResponse> => {
-    const wait = registerLimiter.take(req.socket.remoteAddress ?? "?");
+    const wait = registerLimiter.take(clientAddress(req, config.trustProxy));
     if (wait > 0)
       throw new ProtocolError("rate-limited", `too many registrations; retry in ${wait} s`, {
         retryAfterS: wait,
@@ -189,7 +190,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
 
   const login = async (req: IncomingMessage): Promise<AuthResponse> => {
     const body = parseAuthRequest(await readJson(req));
-    const address = req.socket.remoteAddress ?? "?";
+    const address = clientAddress(req, config.trustProxy);
     const name = body.username.toLowerCase();
     const wait = Math.max(
       loginLimiter.take(`${name}\0${address}`),
@@ -387,7 +388,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
           window: limits.deliveryWindow,
           maxFrameBytes: limits.maxFrameBytes,
           authTimeoutMs: config.timeouts.authS * 1000,
-          address: req.socket.remoteAddress ?? "?",
+          address: clientAddress(req, config.trustProxy),
         },
       );
       const stopWatching = watchIdle(ws, config.timeouts.idleS);

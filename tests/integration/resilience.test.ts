@@ -133,6 +133,73 @@ describe("resilience of the SDK against a real server", () => {
     }
   });
 
+  it('a message left "sending" by a crashed app is resent, once, in order, when it starts again', async () => {
+    // Snapshots the storage at the moment the advanced group state is saved — after the message was
+    // written as "sending", before the request leaves — and fails there, so the request never leaves:
+    // the snapshot is what a crash at that instant leaves on disk.
+    class CrashingStorage extends MemoryStorage {
+      onGroupSaved: (() => Promise<void>) | undefined;
+      override async put(key: string, value: Uint8Array): Promise<void> {
+        await super.put(key, value);
+        const hook = this.onGroupSaved;
+        if (key.startsWith("group/") && hook) {
+          this.onGroupSaved = undefined;
+          await hook();
+        }
+      }
+    }
+    const storage = new CrashingStorage();
+    await SoriClient.register({ serverUrl: t.url, username: "quin", password: PASSWORD, storage });
+    const quin = await SoriClient.open(storage);
+    await quin.connect();
+    const rita = await newUser(t.url, "rita");
+    const afterCrash = new MemoryStorage();
+    try {
+      const chat = await quin.startDirectChat("rita");
+      await quin.sendText(chat.id, "before the crash");
+      storage.onGroupSaved = async () => {
+        for (const key of await storage.list("")) await afterCrash.put(key, (await storage.get(key))!);
+        throw new Error("crash");
+      };
+      await assert.rejects(quin.sendText(chat.id, "in flight at the crash"));
+      await quin.close();
+      assert.deepEqual(
+        (await receive(rita, 1)).map((m) => m.text),
+        ["before the crash"],
+      );
+
+      const restarted = await SoriClient.open(afterCrash);
+      try {
+        const [left] = (await restarted.history(chat.id)).filter((m) => m.text === "in flight at the crash");
+        assert.equal(left?.status, "sending", "the crash left it sending");
+        await restarted.connect();
+        assert.deepEqual(
+          (await receive(rita, 1)).map((m) => m.text),
+          ["in flight at the crash"],
+        );
+        await restarted.sendText(chat.id, "after the restart");
+        assert.deepEqual(
+          (await receive(rita, 1)).map((m) => m.text),
+          ["after the restart"],
+        );
+        const mine = await restarted.history(chat.id);
+        assert.deepEqual(
+          mine
+            .map((m) => `${m.text}:${m.status === "delivered" ? "sent" : m.status}`)
+            .filter((x) => !x.startsWith("before")),
+          ["in flight at the crash:sent", "after the restart:sent"],
+        );
+        assert.deepEqual(await afterCrash.list("outbox/"), [], "nothing left to resend");
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual(await rita.takeReceived(), [], "nothing twice");
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      await rita.close();
+    }
+  });
+
   it("a revoked device is shut out and removed from its chats", async () => {
     const hal = await newUser(t.url, "hal");
     const ida = await newUser(t.url, "ida");

@@ -109,6 +109,8 @@ const K = {
   seen: (id: string) => `seen/${id}`,
   user: (id: string) => `user/${id}`,
   pending: (groupId: string) => `pending-commit/${groupId}`,
+  /** An outgoing message not yet answered by the server: resent on the next start if the app died. */
+  outbox: (chat: string, id: string) => `outbox/${chat}/${id}`,
 };
 
 const randomId = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
@@ -149,6 +151,8 @@ export class SoriClient {
   #drainRetry: ReturnType<typeof setTimeout> | undefined;
   /** Groups with a commit sent whose answer never came (loaded at connect). */
   readonly #pendingGroups = new Set<string>();
+  /** Outbox keys found at the first connect: sends a previous run of the app did not see answered. */
+  #interrupted: string[] | undefined;
 
   private constructor(storage: ClientStorage, profile: DeviceProfile) {
     this.#storage = storage;
@@ -281,6 +285,7 @@ export class SoriClient {
     if (!this.#transport) {
       for (const key of await this.#storage.list("pending-commit/"))
         this.#pendingGroups.add(key.slice("pending-commit/".length));
+      this.#interrupted = await this.#storage.list("outbox/");
       this.#transport = new Transport({
         serverUrl: this.#profile.serverUrl,
         token: this.#profile.token,
@@ -315,6 +320,35 @@ export class SoriClient {
     await this.waitSynced(timeoutMs);
     await this.#refillKeyPackages();
     await this.#flushPendingCommits();
+    const interrupted = this.#interrupted ?? [];
+    this.#interrupted = [];
+    if (interrupted.length > 0)
+      void this.#resendInterrupted(interrupted).catch((e: unknown) =>
+        this.#warn("resend-failed", `could not resend an interrupted message (${codeOf(e)})`),
+      );
+  }
+
+  /**
+   * Sends again, in their original order and under their original ids, the messages a previous run left
+   * "sending" (the app was closed or crashed before the server answered). If the server had accepted one,
+   * it answers the resend as a duplicate, so nothing arrives twice.
+   */
+  async #resendInterrupted(keys: string[]): Promise<void> {
+    const messages: ChatMessage[] = [];
+    for (const key of keys) {
+      const [, chat, id] = key.split("/");
+      const m = chat && id ? await this.#chats.getMessage(chat, id) : undefined;
+      if (m?.outgoing && m.status === "sending") messages.push(m);
+      else await this.#storage.delete(key);
+    }
+    messages.sort((a, b) => a.order - b.order);
+    for (const m of messages) {
+      try {
+        await this.#deliverOutgoing(m);
+      } catch (error) {
+        this.#warn("resend-failed", `could not resend an interrupted message (${codeOf(error)})`);
+      }
+    }
   }
 
   /** Resolves when the queue pushed at (re)connect time has been processed. */
@@ -912,9 +946,12 @@ export class SoriClient {
     body:
       { kind: "text"; text: string } | { kind: "sticker"; text: ""; sticker: { pack: string; id: string } },
   ): Promise<ChatMessage> {
+    const id = randomId();
+    // Written before the message, so a crash at any point leaves a trace that the next start resends.
+    await this.#storage.put(K.outbox(chatId, id), new Uint8Array(0));
     const message = await this.#chats.append(
       {
-        id: randomId(),
+        id,
         chat: chatId,
         from: this.username,
         fromUserId: this.userId,
@@ -930,6 +967,7 @@ export class SoriClient {
   }
 
   async #deliverOutgoing(m: ChatMessage): Promise<ChatMessage> {
+    await this.#storage.put(K.outbox(m.chat, m.id), new Uint8Array(0));
     if (m.status !== "sending") await this.#setStatus(m.chat, m.id, "sending");
     const content: Content =
       m.kind === "sticker" && m.sticker
@@ -938,10 +976,13 @@ export class SoriClient {
     try {
       const sentAt = await this.#sendContent(m.chat, content);
       const updated = await this.#chats.updateMessage(m.chat, m.id, { status: "sent", sentAt });
+      await this.#storage.delete(K.outbox(m.chat, m.id));
       this.#emit("message-status", { chat: m.chat, id: m.id, status: "sent" });
       return { ...m, ...(updated ?? {}), status: "sent", sentAt };
     } catch (error) {
       await this.#setStatus(m.chat, m.id, "failed");
+      // Failed for this run: the person decides whether to retry(), so the next start does not resend it.
+      await this.#storage.delete(K.outbox(m.chat, m.id)).catch(() => undefined);
       throw error;
     }
   }
@@ -1438,4 +1479,9 @@ function isTransient(error: unknown): boolean {
   if (error instanceof CryptoError) return error.code === "internal" && isTransient(error.cause);
   // Anything else (file-system errors, quota errors) comes from storage.
   return true;
+}
+
+/** The code of an SDK or crypto error, for warnings (which never carry content). */
+function codeOf(error: unknown): string {
+  return error instanceof SdkError || error instanceof CryptoError ? error.code : "internal";
 }

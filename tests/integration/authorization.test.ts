@@ -90,6 +90,54 @@ describe("authorization: nobody in who does not belong", () => {
     await t.stop();
   });
 
+  it("every frame before auth, and every account endpoint without a valid token, is refused", async () => {
+    const frames: Frame[] = [
+      { type: "kp.upload", keyPackages: ["AAAA"], lastResort: "AAAA" },
+      { type: "kp.status" },
+      { type: "kp.claim", deviceIds: [bob.deviceId] },
+      { type: "dir.users", usernames: ["bob"] },
+      { type: "dir.devices", deviceIds: [bob.deviceId] },
+      { type: "group.create", groupId: "GZGZGZGZGZGZGZGZGZGZGZ", epoch: 0, members: [] },
+      { type: "group.commit", groupId: G1, epoch: 1, commit: "AAAA", add: [], remove: [] },
+      { type: "group.info", groupId: G1 },
+      { type: "group.list" },
+      { type: "send", groupId: G1, epoch: 1, messageId: "NNNNNNNNNNNNNNNNNNNNNN", data: "AQID" },
+      { type: "ack", upTo: 1_000_000 },
+      { type: "ping" },
+    ];
+    await unchanged(t, async () => {
+      const s = await rawSocket(t.url);
+      try {
+        for (const f of frames) expectError(await s.call(f), "unauthenticated");
+        expectError(await s.auth("x".repeat(43)), "auth-failed");
+        for (const f of frames) expectError(await s.call(f), "unauthenticated");
+      } finally {
+        s.close();
+      }
+      const endpoints: [string, string][] = [
+        ["GET", "/api/v1/devices"],
+        ["POST", "/api/v1/logout"],
+        ["DELETE", `/api/v1/devices/${bob.deviceId}`],
+      ];
+      for (const [method, path] of endpoints) {
+        for (const authorization of [
+          undefined,
+          "Bearer nonsense-token-value",
+          `Basic ${alice.token}`,
+          alice.token,
+        ]) {
+          const res = await fetch(`${t.url}${path}`, {
+            method,
+            headers: authorization === undefined ? {} : { authorization },
+          });
+          assert.equal(res.status, 401, `${method} ${path} with ${String(authorization).slice(0, 12)}`);
+          const body = (await res.json()) as { error: { code: string; message: string } };
+          assert.equal(body.error.code, "unauthenticated");
+        }
+      }
+    });
+  });
+
   it("another account's device queue cannot be read, acknowledged or revoked", async () => {
     await unchanged(t, async () => {
       // An ack only ever reaches this device's own queue, and only what was pushed to it.

@@ -91,9 +91,9 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const now = Date.now();
     const session = await store.findSession(tokenHash, now);
     if (!session) return undefined;
-    // Sliding expiry: a session lasts `ttl` since its last use. Refreshed at most daily to spare writes;
-    // a failed refresh (full disk) only means it expires a day sooner.
-    if (session.expiresAt - now < ttlMs - 86_400_000)
+    // Sliding expiry: a session lasts `ttl` since its last use. Refreshed at most daily (half-daily for a
+    // one-day ttl) to spare writes; a failed refresh (full disk) only means it expires that much sooner.
+    if (session.expiresAt - now < ttlMs - Math.min(86_400_000, ttlMs / 2))
       void store.extendSession(tokenHash, now + ttlMs).catch(() => undefined);
     const [user] = await store.usersById([session.userId]);
     if (!user) return undefined;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { rawAuth, startTestServer, type TestServer } from "../helpers.ts";
+import { SdkError } from "@sori/sdk";
+import { newUser, rawAuth, receive, startTestServer, type TestServer } from "../helpers.ts";
 import { type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
 
 type Account = { userId: string; deviceId: string; token: string };
@@ -83,5 +84,70 @@ describe("a full disk", () => {
     const again = await send(999);
     assert.equal(again.type, "result", `sending works again: ${JSON.stringify(again).slice(0, 200)}`);
     alice.s.close();
+  });
+
+  it("an SDK send refused for a full disk fails with storage-unavailable and succeeds on retry", async () => {
+    const carl = await newUser(t.url, "carl");
+    const dana = await newUser(t.url, "dana");
+    const filler = await account(t, "filler");
+    const sink = await account(t, "sink");
+    try {
+      const chat = await carl.startDirectChat("dana");
+      await carl.sendText(chat.id, "before the disk filled up");
+      assert.equal((await receive(dana, 1))[0]?.text, "before the disk filled up");
+      // Fill the database with messages queued for an offline device.
+      sink.s.close();
+      const G = "GSGSGSGSGSGSGSGSGSGSGS";
+      await filler.s.call({
+        type: "group.create",
+        groupId: G,
+        epoch: 1,
+        members: [sink.a.deviceId],
+        welcome: "AAAA",
+      });
+      // Large messages until one is refused, then smaller ones, so no gap is left that a short one fits.
+      let n = 0;
+      for (const size of [60_000, 8000, 1000, 100]) {
+        for (let k = 0; k < 50; k++, n++) {
+          const r = await filler.s.call({
+            type: "send",
+            groupId: G,
+            epoch: 1,
+            messageId: `MS${String(n).padStart(20, "0")}`,
+            data: Buffer.alloc(size, n).toString("base64"),
+          });
+          if (r.type === "error") {
+            assert.equal(r.code, "storage-unavailable");
+            break;
+          }
+        }
+      }
+      await assert.rejects(
+        carl.sendText(chat.id, "while the disk is full"),
+        (e: unknown) => e instanceof SdkError && e.code === "storage-unavailable",
+      );
+      const failed = (await carl.history(chat.id)).find((m) => m.text === "while the disk is full");
+      assert.equal(failed?.status, "failed");
+
+      // The offline device drains its queue, which frees the space; the retry goes through, once.
+      const b = await rawSocket(t.url);
+      try {
+        assert.equal((await b.auth(sink.a.token)).type, "result");
+        let last = 0;
+        for (let f = await b.next(); f.type !== "synced"; f = await b.next()) last = Number(f.seq);
+        assert.equal((await b.call({ type: "ack", upTo: last })).type, "result");
+      } finally {
+        b.close();
+      }
+      const sent = await carl.retry(chat.id, failed!.id);
+      assert.equal(sent.status, "sent");
+      assert.deepEqual(
+        (await receive(dana, 1)).map((m) => m.text),
+        ["while the disk is full"],
+      );
+    } finally {
+      filler.s.close();
+      await Promise.all([carl.close(), dana.close()]);
+    }
   });
 });

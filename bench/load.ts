@@ -10,6 +10,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { type AuthResponse, PROTOCOL_VERSION } from "@sori/protocol";
 import { LOAD_USAGE, type LoadOptions, parseLoadOptions, UsageError } from "./options.ts";
 import { CLOCK_TICKS, otherTicks, readAllCpuTicks, readCpuTicks, readRssKb } from "./proc-stats.ts";
+import { seedAccounts } from "./seed.ts";
 import { type ServerProcess, startServerProcess } from "./server-process.ts";
 import { openTransport, type Transport } from "./transport.ts";
 
@@ -305,6 +306,7 @@ async function runLoad(
   options: LoadOptions,
   server: ServerProcess,
   busyBeforePct: number,
+  seeded: AuthResponse[] | undefined,
 ): Promise<LoadReport> {
   const { clients: count, rate } = options;
 
@@ -475,8 +477,8 @@ async function runLoad(
   const url = server.url;
   const wsUrl = `${url.replace(/^http/, "ws")}/api/v1/ws`;
   let t = performance.now();
-  log(`registering ${count} users (scrypt on the server, ${REGISTER_LANES} at a time)`);
-  const registered = await inLanes("registered", count, REGISTER_LANES, (i) => register(url, i));
+  if (!seeded) log(`registering ${count} users (scrypt on the server, ${REGISTER_LANES} at a time)`);
+  const registered = seeded ?? (await inLanes("registered", count, REGISTER_LANES, (i) => register(url, i)));
   const registerS = (performance.now() - t) / 1000;
   clients = registered.map((r, i) => new LoadClient(i, r));
 
@@ -651,6 +653,9 @@ async function runLoad(
       drain: options.drain,
       client: options.client,
       serverCpuProf: options.serverCpuProf,
+      setup: options.setup,
+      serverArgs: options.serverArgs,
+      serverRoot: options.serverRoot,
     },
     host: hostInfo(),
     setup: {
@@ -811,17 +816,20 @@ async function main(): Promise<number> {
   let report: LoadReport | undefined;
   let failure: unknown;
   try {
+    const seeded =
+      options.setup === "seed" ? await seedAccounts(dataDir, options.clients, "load", PASSWORD) : undefined;
     server = await startServerProcess({
-      root: ROOT,
+      root: options.serverRoot ?? ROOT,
       dataDir,
       durability: options.durability,
       nodeArgs,
+      serverArgs: options.serverArgs,
       readyTimeoutMs: 20_000,
       // The CPU profile is written as the server exits, which a busy server may take a while to do.
       stopGraceMs: options.serverCpuProf ? 30_000 : 5000,
     });
     log(`server pid ${server.pid} at ${server.url}, data ${dataDir}`);
-    report = await runLoad(options, server, busyBeforePct);
+    report = await runLoad(options, server, busyBeforePct, seeded);
   } catch (error) {
     failure = error;
   }

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { DeliveryKind } from "@sori/protocol";
+import { MembershipCache } from "./membership-cache.ts";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./sqlite-schema.ts";
 import type {
   CommitOutcome,
@@ -16,9 +17,11 @@ import type {
   SendOutcome,
   SessionRecord,
   Store,
+  StoreStats,
   UserRecord,
 } from "./store.ts";
 import { StoreError } from "./store-error.ts";
+import { emptySnapshot, LATENCY_BUCKETS_S, observeInto } from "../metrics.ts";
 
 export type SqliteStoreOptions = {
   dataDir: string;
@@ -45,9 +48,14 @@ const MAX_BATCH = 512;
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #stmts = new Map<string, StatementSync>();
+  /** Invariant: every write to groups, group_members or devices.revoked_at/activated_at invalidates it. */
+  readonly #membership = new MembershipCache();
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
   #closed = false;
+  #writesCommitted = 0;
+  #writesFailed = 0;
+  readonly #commitSeconds = emptySnapshot(LATENCY_BUCKETS_S);
 
   constructor(options: SqliteStoreOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -119,29 +127,37 @@ export class SqliteStore implements Store {
       setImmediate(() => this.#flush());
     }
     if (batch.length === 0) return;
+    const started = performance.now();
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      this.#db.exec("BEGIN IMMEDIATE");
+      this.#stmt("BEGIN IMMEDIATE").run();
     } catch (error) {
       for (const w of batch)
         w.reject(new StoreError("unavailable", "database is unavailable", { cause: error }));
+      this.#writesFailed += batch.length;
       return;
     }
+    // Prepared once: db.exec() would compile these four statements again for every write.
+    const savepoint = this.#stmt("SAVEPOINT w");
+    const release = this.#stmt("RELEASE w");
     for (const w of batch) {
-      this.#db.exec("SAVEPOINT w");
+      savepoint.run();
       try {
         const value = w.run();
-        this.#db.exec("RELEASE w");
+        release.run();
         outcomes.push({ ok: true, value });
       } catch (error) {
-        this.#db.exec("ROLLBACK TO w");
-        this.#db.exec("RELEASE w");
+        this.#stmt("ROLLBACK TO w").run();
+        release.run();
+        // The cache may hold what the rolled-back write read or changed.
+        this.#membership.clear();
         outcomes.push({ ok: false, value: error });
       }
     }
     try {
-      this.#db.exec("COMMIT");
+      this.#stmt("COMMIT").run();
     } catch (error) {
+      this.#membership.clear();
       try {
         this.#db.exec("ROLLBACK");
       } catch {
@@ -149,8 +165,11 @@ export class SqliteStore implements Store {
       }
       for (const w of batch)
         w.reject(new StoreError("unavailable", "could not commit to the database", { cause: error }));
+      this.#writesFailed += batch.length;
       return;
     }
+    observeInto(this.#commitSeconds, (performance.now() - started) / 1000);
+    this.#writesCommitted += batch.length;
     batch.forEach((w, i) => {
       const o = outcomes[i]!;
       if (o.ok) w.resolve(o.value);
@@ -238,6 +257,7 @@ export class SqliteStore implements Store {
   revokeDevice(deviceId: string, now: number): Promise<void> {
     return this.#write(() => {
       this.#run("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, deviceId);
+      this.#membership.clear();
       this.#run("DELETE FROM sessions WHERE device_id = ?", deviceId);
       this.#run("DELETE FROM key_packages WHERE device_id = ?", deviceId);
       this.#ackRange(deviceId, Number.MAX_SAFE_INTEGER);
@@ -294,6 +314,7 @@ export class SqliteStore implements Store {
           deviceId,
         );
         if (activated.changes > 0) {
+          this.#membership.clear();
           const others = this.#all(
             `SELECT id FROM devices WHERE user_id = (SELECT user_id FROM devices WHERE id = ?) AND id != ?
              AND revoked_at IS NULL AND activated_at IS NOT NULL`,
@@ -411,6 +432,7 @@ export class SqliteStore implements Store {
       }
       const now = welcome?.sentAt ?? Date.now();
       this.#run("INSERT INTO groups (id, epoch, created_at) VALUES (?, ?, ?)", groupId, epoch, now);
+      this.#membership.dropGroup(groupId);
       const all = new Set([creator.deviceId, ...members]);
       for (const d of all) this.#insertMember(groupId, d);
       if (!welcome) return { status: "created", epoch, enqueued: [] };
@@ -423,6 +445,7 @@ export class SqliteStore implements Store {
     const device = this.#get("SELECT revoked_at FROM devices WHERE id = ?", deviceId);
     if (!device) throw new StoreError("unknown-device", "a member device does not exist");
     this.#run("INSERT OR IGNORE INTO group_members (group_id, device_id) VALUES (?, ?)", groupId, deviceId);
+    this.#membership.dropGroup(groupId);
   }
 
   getGroup(groupId: string): Promise<GroupRecord | undefined> {
@@ -484,6 +507,7 @@ export class SqliteStore implements Store {
         this.#run("DELETE FROM group_members WHERE group_id = ? AND device_id = ?", groupId, d);
       for (const d of add) this.#insertMember(groupId, d);
       this.#run("UPDATE groups SET epoch = ? WHERE id = ?", newEpoch, groupId);
+      this.#membership.dropGroup(groupId);
       this.#markSeen(commit.senderDeviceId, commit.messageId, commit.sentAt, newEpoch);
       const enqueued = recipients.length > 0 ? this.#enqueue({ ...commit, recipients }) : [];
       if (welcome && add.length > 0) enqueued.push(...this.#enqueue({ ...welcome, recipients: add }));
@@ -500,11 +524,14 @@ export class SqliteStore implements Store {
       );
       if (seen) return { status: "duplicate", sentAt: Number(seen.accepted_at) };
       const groupId = message.groupId ?? "";
-      const group = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
-      const members = group ? this.#members(groupId) : [];
+      const group = this.#membership.group(groupId, () => {
+        const row = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
+        return row ? { epoch: Number(row.epoch), members: this.#members(groupId) } : undefined;
+      });
+      const members = group?.members ?? [];
       if (!members.some((m) => m.deviceId === message.senderDeviceId && !m.revoked))
         return { status: "not-member" };
-      const epoch = Number(group?.epoch);
+      const epoch = group!.epoch;
       if (message.epoch !== epoch) return { status: "stale-epoch", epoch };
       // Every active device of every member user must be in the group before anyone may send,
       // so a device that logged in receives everything sent after its login.
@@ -512,12 +539,14 @@ export class SqliteStore implements Store {
       const memberIds = new Set(members.map((m) => m.deviceId));
       const missingDevices: string[] = [];
       for (const userId of new Set(members.map((m) => m.userId))) {
-        const active = this.#all(
-          "SELECT id FROM devices WHERE user_id = ? AND revoked_at IS NULL AND activated_at IS NOT NULL",
-          userId,
+        const active = this.#membership.activeDevices(userId, () =>
+          this.#all(
+            "SELECT id FROM devices WHERE user_id = ? AND revoked_at IS NULL AND activated_at IS NOT NULL",
+            userId,
+          ).map((r) => String(r.id)),
         );
-        for (const r of active) {
-          if (!memberIds.has(String(r.id))) missingDevices.push(String(r.id));
+        for (const id of active) {
+          if (!memberIds.has(id)) missingDevices.push(id);
         }
       }
       if (missingDevices.length > 0 || revokedDevices.length > 0) {
@@ -606,15 +635,16 @@ export class SqliteStore implements Store {
   }
 
   #ackRange(deviceId: string, upTo: number): number {
-    const rows = this.#all("SELECT seq, message FROM queue WHERE device_id = ? AND seq <= ?", deviceId, upTo);
+    const rows = this.#all(
+      "DELETE FROM queue WHERE device_id = ? AND seq <= ? RETURNING message",
+      deviceId,
+      upTo,
+    );
     for (const r of rows) {
-      this.#run("DELETE FROM queue WHERE seq = ?", Number(r.seq));
-      const left = this.#get(
-        "UPDATE messages SET remaining = remaining - 1 WHERE id = ? RETURNING remaining",
-        Number(r.message),
-      );
-      if (left && Number(left.remaining) <= 0)
-        this.#run("DELETE FROM messages WHERE id = ?", Number(r.message));
+      const id = Number(r.message);
+      // Most messages have one recipient left (always in 1:1 groups): one statement deletes them.
+      if (this.#run("DELETE FROM messages WHERE id = ? AND remaining <= 1", id).changes === 0)
+        this.#run("UPDATE messages SET remaining = remaining - 1 WHERE id = ?", id);
     }
     return rows.length;
   }
@@ -631,10 +661,27 @@ export class SqliteStore implements Store {
     );
   }
 
+  stats(): Promise<StoreStats> {
+    if (this.#closed) return Promise.reject(new StoreError("closed", "store is closed"));
+    try {
+      const queued = this.#get("SELECT count(*) AS n FROM queue");
+      return Promise.resolve({
+        queuedEntries: Number(queued?.n),
+        pendingWrites: this.#pending.length,
+        writesCommitted: this.#writesCommitted,
+        writesFailed: this.#writesFailed,
+        commitSeconds: this.#commitSeconds,
+      });
+    } catch (error) {
+      return Promise.reject(new StoreError("unavailable", "database is unavailable", { cause: error }));
+    }
+  }
+
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    if (this.#flushScheduled) this.#flush();
+    // Everything accepted before close is committed (or rejected) now, in as many batches as it takes.
+    while (this.#pending.length > 0) this.#flush();
     this.#db.close();
     return Promise.resolve();
   }

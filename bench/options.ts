@@ -28,6 +28,8 @@ export type LoadOptions = {
   serverArgs: string[];
   /** Another checkout whose server to run (A/B comparisons); default this one. */
   serverRoot: string | undefined;
+  /** Clients per second dropped and reconnected during the load (soak runs). */
+  churn: number;
   /** Wait up to this many seconds for the shared machine to be idle before starting. */
   waitIdle: number;
   help: boolean;
@@ -50,6 +52,7 @@ export const LOAD_USAGE = `usage: node bench/load.ts [options]
   --setup seed|http       accounts written into the data dir before start (fast) or registered over HTTP (scrypt each; default seed)
   --server-arg ARG        extra server flag, repeatable (e.g. --server-arg=--durability=normal)
   --server-root DIR       run the server of another checkout (A/B against a baseline), default this one
+  --churn N               clients per second that drop their connection and reconnect 100 ms later (default 0)
   --keep-data             keep the server's data directory (printed) instead of deleting it
 `;
 
@@ -111,6 +114,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     setup,
     serverArgs: v["server-arg"] ?? [],
     serverRoot: v["server-root"],
+    churn: num("churn", v.churn, 0, 0, 1000),
     waitIdle: num("wait-idle", v["wait-idle"], 0, 0, 3600),
     help: v.help ?? false,
   };
@@ -138,6 +142,7 @@ function parse(argv: string[]) {
       setup: { type: "string" },
       "server-arg": { type: "string", multiple: true },
       "server-root": { type: "string" },
+      churn: { type: "string" },
       "wait-idle": { type: "string" },
       help: { type: "boolean", short: "h" },
     },

@@ -391,6 +391,21 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
 
   openSockets = () => wss.clients.size;
 
+  // One heartbeat sweep for all sockets (not a timer per connection: idle connections are what a
+  // server holds most of): a socket that did not answer the previous ping is terminated.
+  const unanswered = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (unanswered.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      unanswered.add(ws);
+      ws.ping();
+    }
+  }, 30_000);
+  heartbeat.unref();
+
   httpServer.on("upgrade", (req, socket, head) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path !== WS_PATH) {
@@ -426,18 +441,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         log,
         { window: limits.deliveryWindow, maxFrameBytes: limits.maxFrameBytes, metrics },
       );
-      let alive = true;
-      ws.on("pong", () => {
-        alive = true;
-      });
-      const heartbeat = setInterval(() => {
-        if (!alive) {
-          ws.terminate();
-          return;
-        }
-        alive = false;
-        ws.ping();
-      }, 30_000);
+      unanswered.delete(ws);
+      ws.on("pong", () => unanswered.delete(ws));
       ws.on("message", (data, isBinary) => {
         const buf = Array.isArray(data)
           ? Buffer.concat(data)
@@ -456,14 +461,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         }
         void conn.receive(buf.toString("utf8"), buf.length);
       });
-      ws.on("close", () => {
-        clearInterval(heartbeat);
-        conn.closed();
-      });
-      ws.on("error", () => {
-        clearInterval(heartbeat);
-        conn.closed();
-      });
+      ws.on("close", () => conn.closed());
+      ws.on("error", () => conn.closed());
     });
   });
 
@@ -507,6 +506,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     store,
     close: async () => {
       clearInterval(pruneTimer);
+      clearInterval(heartbeat);
       metrics.stop();
       for (const ws of wss.clients) ws.terminate();
       wss.close();

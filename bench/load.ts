@@ -10,6 +10,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { type AuthResponse, PROTOCOL_VERSION } from "@sori/protocol";
 import { LOAD_USAGE, type LoadOptions, parseLoadOptions, UsageError } from "./options.ts";
 import { CLOCK_TICKS, otherTicks, readAllCpuTicks, readCpuTicks, readRssKb } from "./proc-stats.ts";
+import { seedAccounts } from "./seed.ts";
 import { type ServerProcess, startServerProcess } from "./server-process.ts";
 import { openTransport, type Transport } from "./transport.ts";
 
@@ -61,6 +62,9 @@ class LoadClient {
   /** Outstanding setup requests (auth, group.create). */
   readonly requests = new Map<number, Pending>();
   welcomes = 0;
+  /** Disconnected on purpose (--churn) and not yet back. */
+  churning = false;
+  reconnects = 0;
   lastSeq = 0;
   unacked = 0;
   ackTimer: ReturnType<typeof setTimeout> | undefined;
@@ -137,6 +141,10 @@ export type LoadReport = {
     otherErrors: Record<string, number>;
     errorSamples: string[];
     duplicateDeliveries: number;
+    /** Deliveries received again after a --churn reconnect (pushed before, not acked): expected. */
+    redeliveredAfterReconnect: number;
+    /** Clients disconnected and reconnected on purpose during the load (--churn). */
+    reconnects: number;
     unexpectedDeliveries: number;
     misrouted: number;
     unexpectedCloses: number;
@@ -148,6 +156,8 @@ export type LoadReport = {
     rssPeakMB: number;
     rssEndMB: number;
     rssSetupPeakMB: number;
+    /** RSS at the end of every 10 s since the load began (soak runs: is memory flat?). */
+    rssEvery10sMB: number[];
     stderrLines: number;
     stderrHead: string[];
     exit: string;
@@ -305,6 +315,7 @@ async function runLoad(
   options: LoadOptions,
   server: ServerProcess,
   busyBeforePct: number,
+  seeded: AuthResponse[] | undefined,
 ): Promise<LoadReport> {
   const { clients: count, rate } = options;
 
@@ -312,8 +323,13 @@ async function runLoad(
   let rssSetupPeakKb = 0;
   let rssPeakKb = 0;
   let loadStarted = false;
+  const rssEvery10sMB: number[] = [];
   const sampleRss = (): void => {
     const kb = readRssKb(server.pid) ?? 0;
+    if (loadStarted) {
+      const slot = Math.floor((performance.now() - loadStart) / 10_000);
+      rssEvery10sMB[slot] = Math.round(kb / 102.4) / 10;
+    }
     if (loadStarted) rssPeakKb = Math.max(rssPeakKb, kb);
     else rssSetupPeakKb = Math.max(rssSetupPeakKb, kb);
   };
@@ -358,6 +374,8 @@ async function runLoad(
   let acceptedNotReceived = 0;
   let deliveredInWindow = 0;
   let duplicateDeliveries = 0;
+  let redeliveredAfterReconnect = 0;
+  let reconnects = 0;
   let unexpectedDeliveries = 0;
   let misrouted = 0;
   let unexpectedCloses = 0;
@@ -397,7 +415,8 @@ async function runLoad(
         }
         const flags = state[idx]!;
         if (flags & RECEIVED) {
-          duplicateDeliveries++;
+          if (client.reconnects > 0) redeliveredAfterReconnect++;
+          else duplicateDeliveries++;
           return;
         }
         state[idx] = flags | RECEIVED;
@@ -475,30 +494,71 @@ async function runLoad(
   const url = server.url;
   const wsUrl = `${url.replace(/^http/, "ws")}/api/v1/ws`;
   let t = performance.now();
-  log(`registering ${count} users (scrypt on the server, ${REGISTER_LANES} at a time)`);
-  const registered = await inLanes("registered", count, REGISTER_LANES, (i) => register(url, i));
+  if (!seeded) log(`registering ${count} users (scrypt on the server, ${REGISTER_LANES} at a time)`);
+  const registered = seeded ?? (await inLanes("registered", count, REGISTER_LANES, (i) => register(url, i)));
   const registerS = (performance.now() - t) / 1000;
   clients = registered.map((r, i) => new LoadClient(i, r));
 
   t = performance.now();
   log(`connecting ${count} WebSockets (${options.client})`);
-  await inLanes("connected", count, CONNECT_LANES, async (i) => {
+  const connectClient = async (i: number): Promise<void> => {
     const client = clients[i]!;
-    client.transport = await openTransport(
+    const transport = await openTransport(
       options.client,
       wsUrl,
       {
         onText: (text) => onText(client, text),
         onClose: (code, reason) => {
-          if (closing) return;
+          if (closing || (client.churning && client.transport !== transport)) return;
           unexpectedCloses++;
           sample(closeSamples, `client ${i} closed: ${code} ${reason}`);
         },
       },
       REQUEST_TIMEOUT_MS,
     );
+    client.transport = transport;
     await client.request({ type: "auth", v: PROTOCOL_VERSION, token: client.token });
-  });
+  };
+  await inLanes("connected", count, CONNECT_LANES, connectClient);
+
+  /** --churn: drops a random idle client's connection and reconnects it 100 ms later. */
+  const churnOne = (): void => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const client = clients[Math.floor(Math.random() * count)]!;
+      // Only clients with no send awaiting its result: a dropped answer would look like a lost send.
+      if (client.churning || client.sends.size > 0 || client.requests.size > 0 || !client.transport) continue;
+      client.churning = true;
+      // Counted from the drop: what was pushed and not acked before it may come again right after.
+      client.reconnects++;
+      clearTimeout(client.ackTimer);
+      client.ackTimer = undefined;
+      client.unacked = 0;
+      const old = client.transport;
+      client.transport = undefined;
+      old.close();
+      // Like the SDK: retry (at most 5 times, 1 s apart) if the server is too busy to let it back in.
+      const reconnect = (attempt: number): void => {
+        connectClient(client.index).then(
+          () => {
+            reconnects++;
+            client.churning = false;
+          },
+          (error: unknown) => {
+            client.transport?.close();
+            client.transport = undefined;
+            if (attempt < 5 && !closing) {
+              setTimeout(() => reconnect(attempt + 1), 1000);
+              return;
+            }
+            unexpectedCloses++;
+            sample(closeSamples, `client ${client.index} could not reconnect: ${String(error)}`);
+          },
+        );
+      };
+      setTimeout(() => reconnect(1), 100);
+      return;
+    }
+  };
   const connectS = (performance.now() - t) / 1000;
 
   t = performance.now();
@@ -544,6 +604,7 @@ async function runLoad(
   // Open loop, but bounded: if the server leaves 5 s worth of sends unanswered, stop adding more.
   const maxOutstanding = Math.max(1000, Math.ceil(rate * 5));
   let scheduled = 0;
+  let churned = 0;
   let maxBacklog = 0;
   let throttled = 0;
   let serverTicks0 = 0;
@@ -556,7 +617,9 @@ async function runLoad(
   let wall1 = 0;
 
   const sendOne = (): void => {
-    const client = clients[Math.floor(Math.random() * count)]!;
+    let client = clients[Math.floor(Math.random() * count)]!;
+    // A client away for --churn cannot send; another one does.
+    while (client.churning) client = clients[Math.floor(Math.random() * count)]!;
     const groupId = client.groups[Math.floor(Math.random() * client.groups.length)]!;
     const idx = sent++;
     const id = client.nextId++;
@@ -595,6 +658,11 @@ async function runLoad(
       let due = target - scheduled;
       if (due > maxBacklog) maxBacklog = due;
       if (due > maxBurst) due = maxBurst;
+      if (options.churn > 0) {
+        const churnDue = Math.floor(((Math.min(now, winEnd) - loadStart) * options.churn) / 1000) - churned;
+        for (let k = 0; k < churnDue; k++) churnOne();
+        churned += Math.max(0, churnDue);
+      }
       for (let k = 0; k < due; k++) {
         scheduled++;
         if (outstanding >= maxOutstanding) throttled++;
@@ -651,6 +719,10 @@ async function runLoad(
       drain: options.drain,
       client: options.client,
       serverCpuProf: options.serverCpuProf,
+      setup: options.setup,
+      serverArgs: options.serverArgs,
+      serverRoot: options.serverRoot,
+      churn: options.churn,
     },
     host: hostInfo(),
     setup: {
@@ -684,6 +756,8 @@ async function runLoad(
       otherErrors,
       errorSamples,
       duplicateDeliveries,
+      redeliveredAfterReconnect,
+      reconnects,
       unexpectedDeliveries,
       misrouted,
       unexpectedCloses,
@@ -695,6 +769,7 @@ async function runLoad(
       rssPeakMB: round(rssPeakKb / 1024, 1),
       rssEndMB: round(rssEndKb / 1024, 1),
       rssSetupPeakMB: round(rssSetupPeakKb / 1024, 1),
+      rssEvery10sMB,
       stderrLines: server.stderrCount(),
       stderrHead: server.stderrHead.slice(0, 20),
       exit: "",
@@ -746,6 +821,8 @@ export function formatReport(r: LoadReport): string {
     `send errors    ${errors(t.sendErrors)}; other error frames ${errors(t.otherErrors)}`,
     `anomalies      duplicate deliveries ${t.duplicateDeliveries}, unexpected ${t.unexpectedDeliveries}, ` +
       `misrouted ${t.misrouted}, unexpected closes ${t.unexpectedCloses}`,
+    `churn          ${t.reconnects} reconnects; ${t.redeliveredAfterReconnect} deliveries pushed again after a reconnect (unacked before it)`,
+    `server RSS     every 10 s (MB): ${r.server.rssEvery10sMB.join(" ")}`,
     `server         CPU ${r.server.cpuPct} % (100 = one core); RSS peak ${r.server.rssPeakMB} MB, end ${r.server.rssEndMB} MB ` +
       `(setup peak ${r.server.rssSetupPeakMB} MB); stderr lines ${r.server.stderrLines}; exit ${r.server.exit}`,
     `generator      CPU ${r.generator.cpuPct} %; event-loop delay p99 ${r.generator.loopDelayP99Ms} ms, max ${r.generator.loopDelayMaxMs} ms; ` +
@@ -811,17 +888,20 @@ async function main(): Promise<number> {
   let report: LoadReport | undefined;
   let failure: unknown;
   try {
+    const seeded =
+      options.setup === "seed" ? await seedAccounts(dataDir, options.clients, "load", PASSWORD) : undefined;
     server = await startServerProcess({
-      root: ROOT,
+      root: options.serverRoot ?? ROOT,
       dataDir,
       durability: options.durability,
       nodeArgs,
+      serverArgs: options.serverArgs,
       readyTimeoutMs: 20_000,
       // The CPU profile is written as the server exits, which a busy server may take a while to do.
       stopGraceMs: options.serverCpuProf ? 30_000 : 5000,
     });
     log(`server pid ${server.pid} at ${server.url}, data ${dataDir}`);
-    report = await runLoad(options, server, busyBeforePct);
+    report = await runLoad(options, server, busyBeforePct, seeded);
   } catch (error) {
     failure = error;
   }

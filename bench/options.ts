@@ -22,6 +22,14 @@ export type LoadOptions = {
   /** Directory for a V8 CPU profile of the server (node --cpu-prof), if wanted. */
   serverCpuProf: string | undefined;
   keepData: boolean;
+  /** How accounts are made: written into the data dir before the server starts, or registered over HTTP. */
+  setup: "seed" | "http";
+  /** Extra flags for the server (e.g. --workers 2), repeated. */
+  serverArgs: string[];
+  /** Another checkout whose server to run (A/B comparisons); default this one. */
+  serverRoot: string | undefined;
+  /** Clients per second dropped and reconnected during the load (soak runs). */
+  churn: number;
   /** Wait up to this many seconds for the shared machine to be idle before starting. */
   waitIdle: number;
   help: boolean;
@@ -41,6 +49,10 @@ export const LOAD_USAGE = `usage: node bench/load.ts [options]
   --out FILE              also write the JSON report to FILE
   --server-cpu-prof DIR   run the server under node --cpu-prof, profile written to DIR
   --wait-idle S           wait up to S s for an idle machine (<15 % of a core busy) before starting (default 0)
+  --setup seed|http       accounts written into the data dir before start (fast) or registered over HTTP (scrypt each; default seed)
+  --server-arg ARG        extra server flag, repeatable (e.g. --server-arg=--durability=normal)
+  --server-root DIR       run the server of another checkout (A/B against a baseline), default this one
+  --churn N               clients per second that drop their connection and reconnect 100 ms later (default 0)
   --keep-data             keep the server's data directory (printed) instead of deleting it
 `;
 
@@ -80,6 +92,9 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
   const client = v.client ?? "ws";
   if (client !== "ws" && client !== "native")
     throw new UsageError(`--client must be "ws" or "native", got "${client}"`);
+  const setup = v.setup ?? "seed";
+  if (setup !== "seed" && setup !== "http")
+    throw new UsageError(`--setup must be "seed" or "http", got "${setup}"`);
   return {
     // A 1:1 group needs a partner, hence at least two clients.
     clients: int("clients", v.clients, 100, 2, 20_000),
@@ -96,6 +111,10 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     out: v.out,
     serverCpuProf: v["server-cpu-prof"],
     keepData: v["keep-data"] ?? false,
+    setup,
+    serverArgs: v["server-arg"] ?? [],
+    serverRoot: v["server-root"],
+    churn: num("churn", v.churn, 0, 0, 1000),
     waitIdle: num("wait-idle", v["wait-idle"], 0, 0, 3600),
     help: v.help ?? false,
   };
@@ -120,6 +139,10 @@ function parse(argv: string[]) {
       out: { type: "string" },
       "server-cpu-prof": { type: "string" },
       "keep-data": { type: "boolean" },
+      setup: { type: "string" },
+      "server-arg": { type: "string", multiple: true },
+      "server-root": { type: "string" },
+      churn: { type: "string" },
       "wait-idle": { type: "string" },
       help: { type: "boolean", short: "h" },
     },

@@ -27,6 +27,8 @@ export type ServerProcessOptions = {
   durability: "full" | "normal";
   /** Extra node flags placed before the script path (e.g. --cpu-prof). */
   nodeArgs: string[];
+  /** Extra server flags, after the benchmark's own (so they win). */
+  serverArgs: string[];
   readyTimeoutMs: number;
   /** How long stop() waits after SIGTERM before SIGKILL. */
   stopGraceMs: number;
@@ -70,6 +72,7 @@ export function startServerProcess(options: ServerProcessOptions): Promise<Serve
     "100000000",
     "--log-level",
     "warn",
+    ...options.serverArgs,
   ];
   const spawnedAt = performance.now();
   const child: ChildProcess = spawn(nodeBinary(options.root), args, {

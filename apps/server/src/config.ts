@@ -10,6 +10,10 @@ export type ServerConfig = {
   port: number;
   dataDir: string;
   durability: "full" | "normal";
+  /** SQLite on its own thread (default) or on the main event loop. */
+  storeThread: boolean;
+  /** Serve Prometheus metrics at GET /metrics. */
+  metrics: boolean;
   logLevel: LogLevel;
   sessionTtlDays: number;
   /** The built web app served on non-API paths (Vite's output: index.html and assets/). */
@@ -87,6 +91,23 @@ const OPTIONS: Option[] = [
       if (v !== "full" && v !== "normal")
         throw new ConfigError(`--durability must be "full" or "normal", got "${v}"`);
       c.durability = v;
+    },
+  },
+  {
+    flag: "--store-thread",
+    env: "SORI_STORE_THREAD",
+    apply: (c, v) => {
+      if (v !== "on" && v !== "off")
+        throw new ConfigError(`--store-thread must be "on" or "off", got "${v}"`);
+      c.storeThread = v === "on";
+    },
+  },
+  {
+    flag: "--metrics",
+    env: "SORI_METRICS",
+    apply: (c, v) => {
+      if (v !== "on" && v !== "off") throw new ConfigError(`--metrics must be "on" or "off", got "${v}"`);
+      c.metrics = v === "on";
     },
   },
   {
@@ -227,6 +248,8 @@ export function parseServerConfig(
     port: 8080,
     dataDir: resolve("sori-data"),
     durability: "full",
+    storeThread: true,
+    metrics: true,
     logLevel: "info",
     sessionTtlDays: 90,
     webDir: DEFAULT_WEB_DIR,

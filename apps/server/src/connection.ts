@@ -9,6 +9,7 @@ import {
 } from "@sori/protocol";
 import type { Caller, DeliveryService } from "./delivery-service.ts";
 import type { Logger } from "./logger.ts";
+import type { ConnectionMetrics } from "./server-metrics.ts";
 import type { QueuedDelivery, Store } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
 
@@ -45,6 +46,7 @@ export class Connection {
   readonly #window: number;
   readonly #maxFrameBytes: number;
   readonly #address: string;
+  readonly #metrics: ConnectionMetrics | undefined;
   #caller: Caller | undefined;
   #authenticating = false;
   #closed = false;
@@ -66,7 +68,13 @@ export class Connection {
     store: Store,
     hooks: ConnectionHooks,
     log: Logger,
-    options: { window: number; maxFrameBytes: number; authTimeoutMs: number; address: string },
+    options: {
+      window: number;
+      maxFrameBytes: number;
+      authTimeoutMs: number;
+      address: string;
+      metrics?: ConnectionMetrics;
+    },
   ) {
     this.#socket = socket;
     this.#service = service;
@@ -76,11 +84,17 @@ export class Connection {
     this.#window = options.window;
     this.#maxFrameBytes = options.maxFrameBytes;
     this.#address = options.address;
+    this.#metrics = options.metrics;
     this.#authTimer = setTimeout(() => this.close(4001, "authentication timeout"), options.authTimeoutMs);
   }
 
   get caller(): Caller | undefined {
     return this.#caller;
+  }
+
+  /** Deliveries pushed and not yet acknowledged. */
+  get unacked(): number {
+    return this.#inflight.length;
   }
 
   /** Handles one text frame from the client. Never throws: every failure becomes an error frame. */
@@ -118,6 +132,7 @@ export class Connection {
   }
 
   async #handle(text: string): Promise<void> {
+    const started = performance.now();
     let frame: ClientFrame;
     try {
       frame = parseClientFrame(text);
@@ -131,25 +146,33 @@ export class Connection {
     try {
       if (frame.type === "auth") {
         await this.#auth(frame);
+        this.#metrics?.request("auth", (performance.now() - started) / 1000, undefined);
         return;
       }
       const caller = this.#caller;
       if (!caller) throw new ProtocolError("unauthenticated", "send an auth frame with a valid token first");
       if (frame.type === "ack") {
         this.#send({ type: "result", re: frame.id, result: { removed: await this.#ack(frame.upTo) } });
-        return;
+      } else {
+        const result = await this.#service.handle(caller, frame);
+        this.#send({ type: "result", re: frame.id, result });
       }
-      const result = await this.#service.handle(caller, frame);
-      this.#send({ type: "result", re: frame.id, result });
+      this.#metrics?.request(frame.type, (performance.now() - started) / 1000, undefined);
     } catch (error) {
-      this.#sendError(frame.id, this.#toProtocolError(error, frame.type));
+      const e = this.#toProtocolError(error, frame.type);
+      this.#sendError(frame.id, e);
+      this.#metrics?.request(frame.type, (performance.now() - started) / 1000, e.code);
     }
   }
 
   #toProtocolError(error: unknown, request: string): ProtocolError {
     if (error instanceof ProtocolError) return error;
     if (error instanceof StoreError) {
-      this.#log.error("store.failed", { code: error.code, request });
+      this.#log.error("store.failed", {
+        code: error.code,
+        request,
+        cause: String((error.cause as Error | undefined)?.message),
+      });
       return new ProtocolError(
         "storage-unavailable",
         "the server could not store this; nothing was changed, retry later",
@@ -242,6 +265,7 @@ export class Connection {
     this.#cursor = d.seq;
     this.#inflight.push(d.seq);
     this.#send(frame);
+    this.#metrics?.delivered();
   }
 
   async #pump(): Promise<void> {

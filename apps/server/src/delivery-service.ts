@@ -88,7 +88,11 @@ export class DeliveryService {
         throw new ProtocolError("too-large", error.message, { limit: this.#limits.maxKeyPackagesPerDevice });
       }
       if (error instanceof StoreError) {
-        this.#log.error("store.failed", { code: error.code, request: frame.type });
+        this.#log.error("store.failed", {
+          code: error.code,
+          request: frame.type,
+          cause: String((error.cause as Error | undefined)?.message),
+        });
         throw new ProtocolError(
           "storage-unavailable",
           error.code === "full"

@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import {
   API_PREFIX,
   type AuthRequest,
@@ -30,11 +30,13 @@ import { type Caller, DeliveryService } from "./delivery-service.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./password.ts";
 import { RateLimiter } from "./rate-limiter.ts";
+import { ServerMetrics } from "./server-metrics.ts";
 import { createStaticFiles } from "./static-files.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
-import { httpTimeoutOptions, watchIdle } from "./timeouts.ts";
+import { httpTimeoutOptions } from "./timeouts.ts";
 import { HSTS_HEADER, readTlsFiles } from "./tls.ts";
-import type { Enqueued, Store } from "./store/store.ts";
+import type { Enqueued, Store, StoreStats } from "./store/store.ts";
+import { openThreadedStore } from "./store/threaded-store.ts";
 import { StoreError } from "./store/store-error.ts";
 
 export const SERVER_VERSION = "0.1.0";
@@ -52,6 +54,8 @@ const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
 const SEEN_RETENTION_MS = 30 * 86_400_000;
 const PRUNE_CHUNK = 2000;
 const PRUNE_MAX_CHUNKS = 500;
+/** A store that has not answered a read within this long is reported unhealthy. */
+const HEALTH_TIMEOUT_MS = 2000;
 
 const newId = (): string => toBase64Url(randomBytes(16));
 const hashToken = (token: string): string => createHash("sha256").update(token).digest("base64url");
@@ -61,15 +65,44 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const log = logger ?? createLogger(config.logLevel);
   // Read before anything else starts, so a bad path fails the start cleanly.
   const tls = config.tlsCert && config.tlsKey ? readTlsFiles(config.tlsCert, config.tlsKey) : undefined;
-  const store: Store = new SqliteStore({
+  const storeOptions = {
     dataDir: config.dataDir,
     durability: config.durability,
     maxBytes: config.maxDbMb * 1024 * 1024,
-  });
+  };
+  const store: Store = config.storeThread
+    ? await openThreadedStore(storeOptions)
+    : new SqliteStore(storeOptions);
   const limits = config.limits;
   const connections = new Map<string, Connection>();
   const perUser = new Map<string, Set<Connection>>();
   const staticFiles = createStaticFiles({ webDir: config.webDir, log });
+  // Assigned once the WebSocket server exists; read only at scrape time.
+  let openSockets = (): number => 0;
+  const metrics = new ServerMetrics({
+    sockets: () => openSockets(),
+    devices: () => connections.size,
+    unackedDeliveries: () => {
+      let n = 0;
+      for (const c of connections.values()) n += c.unacked;
+      return n;
+    },
+  });
+
+  /** The store's figures, or undefined if it does not answer in time (it is then unhealthy). */
+  const storeStats = async (): Promise<StoreStats | undefined> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), HEALTH_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([store.stats(), timeout]);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   const service = new DeliveryService(store, limits, log, {
     enqueued: (entries: Enqueued) => {
@@ -239,7 +272,24 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       res.end(text);
     };
     if (path === "/healthz" && method === "GET") {
-      json(200, { ok: true, version: SERVER_VERSION, protocol: PROTOCOL_VERSION } satisfies HealthResponse);
+      const ok = (await storeStats()) !== undefined;
+      if (!ok) log.warn("health.store_unavailable", {});
+      json(ok ? 200 : 503, {
+        ok,
+        version: SERVER_VERSION,
+        protocol: PROTOCOL_VERSION,
+        store: ok ? "ok" : "unavailable",
+      } satisfies HealthResponse);
+      return;
+    }
+    if (path === "/metrics" && method === "GET" && config.metrics) {
+      const text = metrics.render(await storeStats());
+      res.writeHead(200, {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+      });
+      res.end(text);
       return;
     }
     if (path === `${API_PREFIX}/register` && method === "POST") return json(201, await register(req));
@@ -281,7 +331,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       return;
     }
     // Everything under /api/ is the API, so a mistyped endpoint gets a JSON error, not the app's HTML.
-    if (path === "/api" || path.startsWith("/api/") || path === "/healthz")
+    if (path === "/api" || path.startsWith("/api/") || path === "/healthz" || path === "/metrics")
       throw new ProtocolError("not-found", `no endpoint ${method} ${path}`);
     await staticFiles.serve(req, res);
   };
@@ -367,6 +417,27 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     },
   };
 
+  openSockets = () => wss.clients.size;
+
+  // One heartbeat sweep for all sockets (not a timer per connection: idle connections are what a
+  // server holds most of): a socket that sent nothing and did not answer the previous ping within half
+  // of the idle timeout is terminated (a half-open connection after a network change, or a silent peer).
+  const unanswered = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(
+    () => {
+      for (const ws of wss.clients) {
+        if (unanswered.has(ws)) {
+          ws.terminate();
+          continue;
+        }
+        unanswered.add(ws);
+        ws.ping();
+      }
+    },
+    (config.timeouts.idleS * 1000) / 2,
+  );
+  heartbeat.unref();
+
   httpServer.on("upgrade", (req, socket, head) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path !== WS_PATH) {
@@ -374,9 +445,25 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      metrics.connectionOpened();
+      // Frames sent in one go (a batch of results and deliveries) leave in one write instead of one
+      // syscall each: the raw socket stays corked until the current tick's work is done.
+      const raw = (ws as unknown as { _socket: Socket })._socket;
+      let corked = false;
+      const uncork = (): void => {
+        corked = false;
+        raw.uncork();
+      };
       const conn = new Connection(
         {
-          send: (text) => ws.send(text),
+          send: (text) => {
+            if (!corked) {
+              corked = true;
+              raw.cork();
+              process.nextTick(uncork);
+            }
+            ws.send(text);
+          },
           close: (code, reason) => ws.close(code, reason),
           bufferedAmount: () => ws.bufferedAmount,
         },
@@ -389,11 +476,18 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
           maxFrameBytes: limits.maxFrameBytes,
           authTimeoutMs: config.timeouts.authS * 1000,
           address: clientAddress(req, config.trustProxy),
+          metrics,
         },
       );
-      const stopWatching = watchIdle(ws, config.timeouts.idleS);
+      unanswered.delete(ws);
+      ws.on("pong", () => unanswered.delete(ws));
       ws.on("message", (data, isBinary) => {
-        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        unanswered.delete(ws);
+        const buf = Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.isBuffer(data)
+            ? data
+            : Buffer.from(data);
         if (isBinary) {
           ws.send(
             JSON.stringify({
@@ -406,14 +500,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         }
         void conn.receive(buf.toString("utf8"), buf.length);
       });
-      ws.on("close", () => {
-        stopWatching();
-        conn.closed();
-      });
-      ws.on("error", () => {
-        stopWatching();
-        conn.closed();
-      });
+      ws.on("close", () => conn.closed());
+      ws.on("error", () => conn.closed());
     });
   });
 
@@ -458,6 +546,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     store,
     close: async () => {
       clearInterval(pruneTimer);
+      clearInterval(heartbeat);
+      metrics.stop();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       httpServer.closeAllConnections();

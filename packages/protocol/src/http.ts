@@ -42,7 +42,13 @@ export type DeviceListResponse = {
 export const DevicePath = Id;
 
 /** GET /healthz */
-export type HealthResponse = { ok: boolean; version: string; protocol: number };
+export type HealthResponse = {
+  /** False (with HTTP 503) when the store did not answer a read within a few seconds. */
+  ok: boolean;
+  version: string;
+  protocol: number;
+  store: "ok" | "unavailable";
+};
 
 /** Every HTTP error body. */
 export type HttpErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };

@@ -1,3 +1,4 @@
+import type { HistogramSnapshot } from "../metrics.ts";
 import type { DeliveryKind } from "@sori/protocol";
 
 /** A user account as stored. Passwords exist only as scrypt hashes. */
@@ -164,5 +165,23 @@ export type Store = {
    * within that window. Returns how many were removed; call again while it returns `limit`.
    */
   pruneSeen(olderThan: number, limit: number): Promise<number>;
+  /**
+   * Proves the database answers (a read through the same path as every request) and reports its
+   * state for /metrics and /healthz.
+   */
+  stats(): Promise<StoreStats>;
   close(): Promise<void>;
+};
+
+/** The store's state for monitoring. */
+export type StoreStats = {
+  /** Queue entries not yet acknowledged, over all devices. */
+  queuedEntries: number;
+  /** Writes waiting for the next transaction. */
+  pendingWrites: number;
+  /** Writes committed and failed since start. */
+  writesCommitted: number;
+  writesFailed: number;
+  /** Duration of each batch transaction (BEGIN to COMMIT, fsync included), seconds. */
+  commitSeconds: HistogramSnapshot;
 };

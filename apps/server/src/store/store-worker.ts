@@ -1,0 +1,53 @@
+// The body of the store thread (see threaded-store.ts): owns the SQLite database and runs the calls the
+// main thread posts, in arrival order, through the ordinary SqliteStore.
+import { parentPort, workerData } from "node:worker_threads";
+import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
+import { type StoreCall, type StoreReply, serializeError } from "./store-messages.ts";
+
+const port = parentPort!;
+let store: SqliteStore;
+try {
+  store = new SqliteStore(workerData as SqliteStoreOptions);
+  port.postMessage({ ready: true });
+} catch (error) {
+  port.postMessage({ ready: false, error: serializeError(error) });
+  process.exit(1);
+}
+
+let outbox: StoreReply[] = [];
+let flushScheduled = false;
+
+const reply = (r: StoreReply): void => {
+  outbox.push(r);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    // One message back per event-loop turn: a committed batch of hundreds of writes resolves together.
+    setImmediate(() => {
+      flushScheduled = false;
+      const batch = outbox;
+      outbox = [];
+      port.postMessage(batch);
+    });
+  }
+};
+
+port.on("message", (calls: StoreCall[]) => {
+  for (const call of calls) {
+    if (call.method === "close") {
+      void store.close().then(() => port.postMessage([{ id: call.id, ok: true, value: undefined }]));
+      continue;
+    }
+    // The method names come from our own main thread (threaded-store.ts), never from a client.
+    const fn = store[call.method] as (...args: unknown[]) => Promise<unknown>;
+    let result: Promise<unknown>;
+    try {
+      result = fn.apply(store, call.args);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (value) => reply({ id: call.id, ok: true, value }),
+      (error: unknown) => reply({ id: call.id, ok: false, error: serializeError(error) }),
+    );
+  }
+});

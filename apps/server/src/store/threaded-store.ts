@@ -1,0 +1,123 @@
+import { Worker } from "node:worker_threads";
+import type { SqliteStoreOptions } from "./sqlite-store.ts";
+import type { Store } from "./store.ts";
+import { StoreError } from "./store-error.ts";
+import { deserializeError, type StoreCall, type StoreReply, type SerializedError } from "./store-messages.ts";
+
+/** Every Store method, forwarded as is (`close` also stops the thread). */
+const METHODS = [
+  "createUserWithDevice",
+  "findUserByUsername",
+  "addDevice",
+  "findSession",
+  "extendSession",
+  "deleteSession",
+  "revokeDevice",
+  "listDevices",
+  "touchDevice",
+  "addKeyPackages",
+  "keyPackageStatus",
+  "claimKeyPackages",
+  "usersByUsername",
+  "usersById",
+  "devicesById",
+  "createGroup",
+  "getGroup",
+  "groupsOfDevice",
+  "applyCommit",
+  "acceptMessage",
+  "pending",
+  "ack",
+  "pruneSeen",
+  "stats",
+] as const satisfies readonly Exclude<keyof Store, "close">[];
+// Fails to compile when Store gains a method this list does not forward.
+const COVERS_STORE: Exclude<keyof Store, "close" | (typeof METHODS)[number]> extends never ? true : never =
+  true;
+void COVERS_STORE;
+
+type Waiter = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
+
+/** Extra observability of the store thread, beside the Store interface. */
+export type StoreThreadStats = { callsInFlight: number; alive: boolean };
+
+/**
+ * The SQLite store on its own thread. SQLite's calls are synchronous and a `full` commit waits for
+ * fsync: on the main thread that wait stops every socket. Here the main thread keeps parsing, routing
+ * and writing frames while the store thread commits, and the next batch (grown meanwhile) goes into the
+ * next transaction. There is still exactly one writer, so every guarantee of SqliteStore holds as is:
+ * calls run in the order they were made, and a promise resolves only after its write committed.
+ */
+export async function openThreadedStore(
+  options: SqliteStoreOptions,
+): Promise<Store & { threadStats(): StoreThreadStats }> {
+  const worker = new Worker(new URL("./store-worker.ts", import.meta.url), { workerData: options });
+  const waiters = new Map<number, Waiter>();
+  let nextId = 1;
+  let outbox: StoreCall[] = [];
+  let flushScheduled = false;
+  let dead: Error | undefined;
+
+  await new Promise<void>((resolve, reject) => {
+    const onFirst = (m: { ready: boolean; error?: SerializedError }): void => {
+      worker.off("error", onError);
+      if (m.ready) resolve();
+      else reject(deserializeError(m.error!));
+    };
+    const onError = (error: Error): void => {
+      worker.off("message", onFirst);
+      reject(error);
+    };
+    worker.once("message", onFirst);
+    worker.once("error", onError);
+  });
+
+  const fail = (error: Error): void => {
+    dead = new StoreError("unavailable", "the store thread stopped", { cause: error });
+    for (const w of waiters.values()) w.reject(dead);
+    waiters.clear();
+  };
+  worker.on("message", (replies: StoreReply[]) => {
+    for (const r of replies) {
+      const w = waiters.get(r.id);
+      if (!w) continue;
+      waiters.delete(r.id);
+      if (r.ok) w.resolve(r.value);
+      else w.reject(deserializeError(r.error));
+    }
+  });
+  worker.on("error", fail);
+  worker.on("exit", (code) => fail(new Error(`store thread exited with code ${code}`)));
+
+  const call = (method: StoreCall["method"], args: unknown[]): Promise<unknown> => {
+    if (dead) return Promise.reject(dead);
+    const id = nextId++;
+    outbox.push({ id, method, args });
+    if (!flushScheduled) {
+      flushScheduled = true;
+      // Calls made during one event-loop turn (all the frames read from all sockets) go over together.
+      setImmediate(() => {
+        flushScheduled = false;
+        const batch = outbox;
+        outbox = [];
+        if (!dead) worker.postMessage(batch);
+      });
+    }
+    return new Promise((resolve, reject) => waiters.set(id, { resolve, reject }));
+  };
+
+  const store: Record<string, unknown> = {};
+  for (const method of METHODS) store[method] = (...args: unknown[]) => call(method, args);
+  let closing: Promise<void> | undefined;
+  store.close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (!dead) await call("close", []).catch(() => undefined);
+      fail(new Error("store closed"));
+      dead = new StoreError("closed", "store is closed");
+      await worker.terminate();
+    })();
+    return closing;
+  };
+  store.threadStats = (): StoreThreadStats => ({ callsInFlight: waiters.size, alive: dead === undefined });
+  return store as Store & { threadStats(): StoreThreadStats };
+}

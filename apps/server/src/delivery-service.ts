@@ -6,12 +6,15 @@ import {
   type Limits,
   ProtocolError,
   toBase64,
+  type WireRelay,
   type WireResultOf,
 } from "@sori/protocol";
 import type { Logger } from "./logger.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import type { DeviceRecord, Enqueued, OutgoingMessage, Store, UserRecord } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
+import { relayTransient } from "./transient-relay.ts";
+import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
 
 /** The authenticated device a request comes from. */
 export type Caller = { userId: string; deviceId: string; username: string };
@@ -20,6 +23,8 @@ export type Caller = { userId: string; deviceId: string; username: string };
 export type DeliveryNotifier = {
   enqueued(entries: Enqueued): void;
   keyPackagesLow(deviceId: string, remaining: number): void;
+  /** A transient message for whichever of these devices is connected now (not stored). */
+  relay(deviceIds: string[], frame: WireRelay): void;
 };
 
 type AuthedFrame = Exclude<ClientFrame, { type: "auth" }>;
@@ -36,6 +41,7 @@ export class DeliveryService {
   readonly #notifier: DeliveryNotifier;
   readonly #claims: RateLimiter;
   readonly #now: () => number;
+  readonly #turn: TurnConfig | undefined;
 
   constructor(
     store: Store,
@@ -43,7 +49,9 @@ export class DeliveryService {
     log: Logger,
     notifier: DeliveryNotifier,
     now: () => number = Date.now,
+    turn: TurnConfig | undefined = undefined,
   ) {
+    this.#turn = turn;
     this.#store = store;
     this.#limits = limits;
     this.#log = log;
@@ -135,6 +143,8 @@ export class DeliveryService {
         } satisfies WireResultOf<"group.list">;
       case "send":
         return this.#send(caller, frame);
+      case "turn.credentials":
+        return turnCredentials(this.#turn, caller.userId, this.#now());
       case "ack":
         // The connection layer clamps and handles acks; reaching here means nothing was pushed.
         return { removed: 0 } satisfies WireResultOf<"ack">;
@@ -276,6 +286,11 @@ export class DeliveryService {
         {
           limit: this.#limits.maxMessageBytes,
         },
+      );
+    }
+    if (frame.transient) {
+      return relayTransient(this.#store, caller, frame, this.#now(), (ids, f) =>
+        this.#notifier.relay(ids, f),
       );
     }
     const outcome = await this.#store.acceptMessage({

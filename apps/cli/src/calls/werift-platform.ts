@@ -77,6 +77,7 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
             }
           : {}),
       });
+      patchIceRestart(pc);
       lastPc = pc;
       // werift's peer connection has the browser's shape for everything the call code uses; its
       // TypeScript types differ only in event and stats classes.
@@ -155,4 +156,32 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
     keepCandidate: options.loopback ? (c) => c.includes(" 127.0.0.1 ") : undefined,
   };
   return { platform, counters };
+}
+
+/**
+ * werift 0.25 restarts ICE (new credentials, new candidates) but, with DTLS already up, never runs
+ * connectivity checks for the new generation, so no pair is nominated and media stops. Once an
+ * offer/answer round completes, start ICE again on every transport that lost its nominated pair.
+ */
+function patchIceRestart(pc: RTCPeerConnection): void {
+  const kick = (): void => {
+    for (const dtls of pc.dtlsTransports) {
+      const ice = dtls.iceTransport;
+      if (dtls.state === "connected" && !ice.connection.nominated && ice.connection.remoteUsername)
+        void ice.start().catch(() => undefined);
+    }
+  };
+  const setLocal = pc.setLocalDescription.bind(pc) as (d: { type: string; sdp?: string }) => Promise<unknown>;
+  const setRemote = pc.setRemoteDescription.bind(pc);
+  Object.assign(pc, {
+    setLocalDescription: async (d: { type: string; sdp?: string }) => {
+      const r = await setLocal(d);
+      if (d.type === "answer") kick();
+      return r;
+    },
+    setRemoteDescription: async (d: Parameters<RTCPeerConnection["setRemoteDescription"]>[0]) => {
+      await setRemote(d);
+      if (d.type === "answer") kick();
+    },
+  });
 }

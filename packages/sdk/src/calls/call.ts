@@ -256,6 +256,7 @@ export class Call {
 
   /** Restarts ICE now (done by itself when the connection drops; exposed for network changes and tests). */
   restartIce(): void {
+    this.iceRestarts++;
     this.renegotiate(true);
   }
 

@@ -3,7 +3,7 @@ import { type ClientStorage, getJson, putJson } from "./storage.ts";
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed";
 
-/** A call as chat history shows it: `missed` is an incoming call that was not answered. */
+/** A call as chat history shows it: `missed` is an incoming call nobody answered (or declined). */
 export type CallEntry = {
   callId: string;
   media: "audio" | "video";

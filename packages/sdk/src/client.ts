@@ -1531,7 +1531,8 @@ export class SoriClient {
     log: CallLogBody & { id: string },
   ): Promise<void> {
     const outgoing = callerId === this.userId;
-    const missed = !outgoing && log.outcome !== "answered";
+    // Declined here (or on another device of this user) is a choice, not a missed call.
+    const missed = !outgoing && log.outcome !== "answered" && log.outcome !== "declined";
     const message = await this.#chats.append(
       {
         id: log.id,

@@ -98,8 +98,10 @@ export async function waitMediaBothWays(
 }
 
 /** The call screen in `state` (bounded by the default timeout). */
-export async function waitCallState(page: Page, state: string): Promise<void> {
-  await page.locator(`[data-testid="call-screen"][data-state="${state}"]`).waitFor();
+export async function waitCallState(page: Page, state: string, timeoutMs?: number): Promise<void> {
+  await page
+    .locator(`[data-testid="call-screen"][data-state="${state}"]`)
+    .waitFor(timeoutMs === undefined ? {} : { timeout: timeoutMs });
 }
 
 /** A call entry in the open conversation with these attributes. */
@@ -118,4 +120,12 @@ export async function waitRemoteVideoFrames(page: Page): Promise<void> {
     const v = document.querySelector<HTMLVideoElement>('[data-testid="call-remote-video"]');
     return v !== null && v.videoWidth > 0 && v.currentTime > 0;
   });
+}
+
+/** Closes a "call ended" notice if one is still showing. */
+export async function dismissEnded(page: Page): Promise<void> {
+  const close = byTestId(page, "call-close");
+  // The notice also closes by itself after a moment, so the click may find nothing to click.
+  if (await close.isVisible()) await close.click({ timeout: 1000 }).catch(() => undefined);
+  await byTestId(page, "call-screen").waitFor({ state: "hidden" });
 }

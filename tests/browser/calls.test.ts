@@ -10,6 +10,7 @@ import {
   callEntry,
   chatItem,
   directChat,
+  dismissEnded,
   openCallDevice,
   rtpStats,
   signIn,
@@ -214,14 +215,6 @@ describe("calls in the web app", () => {
     },
   );
 });
-
-/** Closes a "call ended" notice if one is still showing. */
-async function dismissEnded(page: Page): Promise<void> {
-  const close = byTestId(page, "call-close");
-  // The notice also closes by itself after a moment, so the click may find nothing to click.
-  if (await close.isVisible()) await close.click({ timeout: 1000 }).catch(() => undefined);
-  await byTestId(page, "call-screen").waitFor({ state: "hidden" });
-}
 
 async function waitFor(page: Page, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -130,6 +130,30 @@ describe("calls between two werift peers (loopback)", () => {
     assert.equal(call.endReason, "remote-hangup");
   });
 
+  it("a voice call is upgraded to video by the callee: renegotiated, video flows, nobody redials", async () => {
+    const alice = track(await newUser(t.url, "vid_alice"));
+    const bob = track(await newUser(t.url, "vid_bob"));
+    await chatBetween(alice, bob);
+    const a = enableCalls(alice);
+    const b = enableCalls(bob);
+    const call = await alice.calls.start("vid_bob");
+    const incoming = await nextIncoming(bob);
+    await incoming.accept();
+    await waitState(call, "connected");
+    await waitFor("audio", () => a.counters.received > 10);
+    assert.equal(a.counters.receivedVideo, 0, "a voice call carries no video");
+    await incoming.upgradeToVideo();
+    await waitFor("video from the callee", () => a.counters.receivedVideo > 5);
+    assert.equal(call.media, "video");
+    assert.equal(call.remoteMedia.video, true);
+    await call.setCamera(true);
+    await waitFor("video from the caller", () => b.counters.receivedVideo > 5);
+    assert.equal(call.state, "connected");
+    assert.deepEqual([...a.warnings, ...b.warnings], []);
+    call.hangup();
+    await waitState(incoming, "ended");
+  });
+
   it("rings every device of the callee, not the caller's; answering on one stops the other; decline too", async () => {
     const alice = track(await newUser(t.url, "md_alice"));
     const bob1 = track(await newUser(t.url, "md_bob"));

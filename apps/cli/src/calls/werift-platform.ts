@@ -17,7 +17,13 @@ import { PCMU_FRAME_SAMPLES, ToneSource } from "./tone.ts";
 import { VP8_KEYFRAME } from "./vp8-fixture.ts";
 
 /** RTP packets this device sent and received over all its calls (what `sori call --json` reports). */
-export type PacketCounters = { sent: number; received: number; firstReceivedAt: number | null };
+export type PacketCounters = {
+  sent: number;
+  received: number;
+  /** Of `received`, the video packets. */
+  receivedVideo: number;
+  firstReceivedAt: number | null;
+};
 
 export type WeriftPlatformOptions = {
   /** Only 127.0.0.1 candidates (tests and benchmarks on one machine). */
@@ -37,7 +43,7 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
   platform: CallPlatform;
   counters: PacketCounters;
 } {
-  const counters: PacketCounters = { sent: 0, received: 0, firstReceivedAt: null };
+  const counters: PacketCounters = { sent: 0, received: 0, receivedVideo: 0, firstReceivedAt: null };
   const pcs = new Map<string, RTCPeerConnection>();
   let lastPc: RTCPeerConnection | undefined;
 
@@ -97,6 +103,7 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
         counted.add(track);
         track.onReceiveRtp.subscribe(() => {
           counters.received++;
+          if (track.kind === "video") counters.receivedVideo++;
           counters.firstReceivedAt ??= Date.now();
         });
       };

@@ -23,12 +23,18 @@ export const chatItem = (page: Page, name: string): Locator =>
  */
 export async function openCallDevice(
   url: string,
-  options: { ringTimeoutMs?: number } = {},
+  options: { ringTimeoutMs?: number; locale?: string; width?: number; height?: number; dark?: boolean } = {},
 ): Promise<TestDevice> {
-  const device = await openDevice(url, { locale: "en-US", width: 1280, height: 800 });
+  const device = await openDevice(url, {
+    locale: options.locale ?? "en-US",
+    width: options.width ?? 1280,
+    height: options.height ?? 800,
+  });
   await device.page.context().addInitScript((ringTimeoutMs: number | null) => {
     (window as { __soriTest?: unknown }).__soriTest = ringTimeoutMs ? { ringTimeoutMs } : {};
   }, options.ringTimeoutMs ?? null);
+  // The app follows the system's colour scheme unless the person picked a theme.
+  if (options.dark) await device.page.emulateMedia({ colorScheme: "dark" });
   await device.page.reload();
   return device;
 }

@@ -61,6 +61,7 @@ describe("calls in the web app", () => {
       await incoming.waitFor();
       assert.equal(await incoming.getAttribute("data-media"), "audio");
       assert.equal(await byTestId(bob.page, "incoming-call-name").innerText(), "alice");
+      await screenshot(bob.page, "desktop-en-incoming-call");
       // The answer button has the focus: Enter answers.
       await bob.page.keyboard.press("Enter");
       await Promise.all([waitCallState(alice.page, "connected"), waitCallState(bob.page, "connected")]);
@@ -115,6 +116,8 @@ describe("calls in the web app", () => {
       await Promise.all([aliceEntry.waitFor(), bobEntry.waitFor()]);
       assert.match(await aliceEntry.innerText(), /^Outgoing video call · \d+:\d\d$/);
       assert.match(await bobEntry.innerText(), /^Incoming video call · \d+:\d\d$/);
+      await dismissEnded(alice.page);
+      await screenshot(alice.page, "desktop-en-call-history");
       noErrors();
     },
   );
@@ -125,7 +128,8 @@ describe("calls in the web app", () => {
       timeout: TEST_TIMEOUT_MS,
     },
     async () => {
-      bob2 = await openCallDevice(url);
+      // Bob's second device is a phone in Korean with the dark theme.
+      bob2 = await openCallDevice(url, { locale: "ko-KR", width: 375, height: 812, dark: true });
       devices.push(bob2);
       await signIn(bob2.page, "bob");
       // Alice's next message adds Bob's new device to their chat.
@@ -141,6 +145,8 @@ describe("calls in the web app", () => {
         byTestId(bob2.page, "incoming-call").waitFor(),
       ]);
       assert.equal(await byTestId(bob2.page, "incoming-call").getAttribute("data-media"), "video");
+      assert.equal(await byTestId(bob2.page, "call-answer-video").innerText(), "영상으로 받기");
+      await screenshot(bob2.page, "mobile-ko-dark-incoming-call");
       await byTestId(bob2.page, "call-answer-video").click();
       await waitCallState(bob.page, "ended");
       assert.equal(
@@ -150,7 +156,9 @@ describe("calls in the web app", () => {
       await bob.page.getByText("Answered on another device").waitFor();
       await Promise.all([waitCallState(alice.page, "connected"), waitCallState(bob2.page, "connected")]);
       await waitMediaBothWays(alice.page, bob2.page, "video");
-      await waitRemoteVideoFrames(alice.page);
+      await Promise.all([waitRemoteVideoFrames(alice.page), waitRemoteVideoFrames(bob2.page)]);
+      assert.equal(await byTestId(bob2.page, "call-hangup").getAttribute("aria-label"), "통화 종료");
+      await screenshot(bob2.page, "mobile-ko-dark-video-call");
       await waitMediaBothWays(alice.page, bob2.page, "audio");
 
       await byTestId(bob2.page, "call-hangup").click();
@@ -210,7 +218,7 @@ describe("calls in the web app", () => {
       // On the device where the chat is not open, the missed call is unread and previews in the list.
       const item = chatItem(bob2.page, "alice");
       await item.and(bob2.page.locator('[data-unread="1"]')).waitFor();
-      assert.equal(await item.getByTestId("chat-preview").innerText(), "Missed voice call");
+      assert.equal(await item.getByTestId("chat-preview").innerText(), "부재중 음성 통화");
       noErrors();
     },
   );

@@ -63,8 +63,14 @@ export class CallStore {
     );
     // Wi-Fi to mobile and back: the old path is gone, so calls placed here restart ICE at once.
     const online = (): void => client.calls.networkChanged();
+    // Closing the tab ends the call for the other side too (best effort: the hangup may not get out).
+    const leaving = (): void => client.calls.hangupAll();
     window.addEventListener("online", online);
-    this.#offs.push(() => window.removeEventListener("online", online));
+    window.addEventListener("pagehide", leaving);
+    this.#offs.push(
+      () => window.removeEventListener("online", online),
+      () => window.removeEventListener("pagehide", leaving),
+    );
   }
 
   readonly getSnapshot = (): CallView | null => this.#view;

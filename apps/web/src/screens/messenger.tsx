@@ -45,7 +45,8 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
 
   return (
     <div className="messenger" data-view={route.name === "list" ? "list" : "detail"}>
-      <aside className="sidebar" aria-label={t("chats.title")}>
+      {/* Under the call screen the messenger is inert: no focus, no clicks, hidden from screen readers. */}
+      <aside className="sidebar" aria-label={t("chats.title")} inert={call !== null}>
         <SidebarHeader
           onNewChat={() => setDialog("new-chat")}
           onNewGroup={() => setDialog("new-group")}
@@ -57,7 +58,7 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
           onNewGroup={() => setDialog("new-group")}
         />
       </aside>
-      <main className="detail">
+      <main className="detail" inert={call !== null}>
         {route.name === "chat" && <Conversation key={route.chatId} chatId={route.chatId} />}
         {route.name === "group-info" && (
           <Suspense fallback={loading}>

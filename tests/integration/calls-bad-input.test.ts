@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { decodeGroup, encrypt } from "@sori/crypto";
 import { WebSocket } from "ws";
 import {
   deviceToken,
@@ -8,6 +9,7 @@ import {
   receive,
   reopen,
   startTestServer,
+  storedGroupState,
   type TestServer,
 } from "../helpers.ts";
 import { enableCalls, waitFor } from "./call-helpers.ts";
@@ -61,6 +63,22 @@ describe("transient call signalling: bad input", () => {
     await receive(bob, 1);
     const b = enableCalls(bob);
     const token = await deviceToken(alice);
+    // A well-encrypted message from a real member whose call content is malformed.
+    const forgedId = "CCCCCCCCCCCCCCCCCCCCCC";
+    const plaintext = new TextEncoder().encode(
+      JSON.stringify({
+        v: 1,
+        type: "call",
+        id: forgedId,
+        callId: "c",
+        signal: { kind: "ring", media: "smell", sdp: "" },
+        sentAt: 0,
+      }),
+    );
+    const { message: malformedCall } = await encrypt(
+      decodeGroup(await storedGroupState(alice, m.chat)),
+      plaintext,
+    );
     await alice.close();
     const raw = await rawDevice(t.url, token);
     const info = await raw.request({ type: "group.info", groupId: m.chat });
@@ -79,6 +97,16 @@ describe("transient call signalling: bad input", () => {
     assert.equal(relayed.type, "result", JSON.stringify(relayed));
     assert.equal((relayed.result as { duplicate: boolean }).duplicate, false);
     await waitFor("bob's warning", () => b.warnings.some((w) => w.code === "call-signal-invalid"));
+    const wellFormed = await send({
+      messageId: forgedId,
+      data: Buffer.from(malformedCall).toString("base64"),
+    });
+    assert.equal(wellFormed.type, "result");
+    await waitFor(
+      "a second warning",
+      () => b.warnings.filter((w) => w.code === "call-signal-invalid").length === 2,
+    );
+    assert.equal(bob.calls.active, undefined, "a malformed ring does not ring");
     const stale = await send({ epoch: epoch + 5 });
     assert.equal(stale.code, "stale-epoch");
     const stranger = await send({ groupId: "BBBBBBBBBBBBBBBBBBBBBB" });
@@ -88,9 +116,10 @@ describe("transient call signalling: bad input", () => {
     // Nothing transient was stored, and chatting still works.
     assert.ok(!dumpDatabase(t.dataDir).includes("AAAAAAAAAAAAAAAAAAAAAA"), "a transient message was stored");
     raw.close();
+    // (Alice's stored state did not see the forged message's ratchet step, so Bob speaks next.)
     alice = await reopen(alice);
-    await alice.sendText("bad_bob", "still here");
-    const [next] = await receive(bob, 1);
+    await bob.sendText("bad_alice", "still here");
+    const [next] = await receive(alice, 1);
     assert.equal(next?.text, "still here");
     assert.equal(bob.calls.active, undefined);
     await alice.close();

@@ -1494,7 +1494,7 @@ export class SoriClient {
 
   /** A transient message: decrypted like any message, but only call signals are accepted this way. */
   async #onRelay(r: Relay): Promise<void> {
-    let signal: { sender: MemberIdentity; content: Content } | undefined;
+    let signal: { sender: MemberIdentity; content: Content | undefined } | undefined;
     try {
       signal = await this.#mutex.run(async () => {
         const bytes = await this.#storage.get(K.group(r.groupId));
@@ -1506,8 +1506,7 @@ export class SoriClient {
           this.#warn("sender-mismatch", "dropped a call signal whose sender did not match its signature");
           return undefined;
         }
-        const content = decodeContent(out.plaintext);
-        return content ? { sender: out.sender, content } : undefined;
+        return { sender: out.sender, content: decodeContent(out.plaintext) };
       });
     } catch (error) {
       const code = error instanceof CryptoError || error instanceof SdkError ? error.code : "internal";
@@ -1516,7 +1515,7 @@ export class SoriClient {
     }
     if (!signal) return;
     const { sender, content } = signal;
-    if (content.type !== "call" || content.id !== r.messageId) {
+    if (!content || content.type !== "call" || content.id !== r.messageId) {
       this.#warn("call-signal-invalid", "ignored a transient message that is not a valid call signal");
       return;
     }

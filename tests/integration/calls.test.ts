@@ -202,7 +202,7 @@ describe("calls between two werift peers (loopback)", () => {
     await chatBetween(carol, bob);
     enableCalls(alice, { ringTimeoutMs: 1500 });
     enableCalls(bob, { ringTimeoutMs: 1500 });
-    enableCalls(carol);
+    const c = enableCalls(carol);
 
     // Cancelled by the caller.
     const ringing = nextIncoming(bob);
@@ -234,6 +234,8 @@ describe("calls between two werift peers (loopback)", () => {
     const r3 = await ringing3;
     await r3.accept();
     await waitState(withCarol, "connected");
+    // Hanging up while DTLS is still handshaking leaves werift retransmitting for 30 s: let media start.
+    await waitFor("media", () => c.counters.received > 5);
     const busy = await alice.calls.start("ring_bob");
     await waitState(busy, "ended");
     assert.equal(busy.endReason, "busy");

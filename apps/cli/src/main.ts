@@ -113,6 +113,9 @@ async function callCommand(command: "call" | "answer", args: ParsedArgs): Promis
       : await runAnswer(client, args, counters, io, incoming);
   } finally {
     await client.close();
+    // werift can keep a DTLS retransmission timer running for ~30 s after a peer connection closed
+    // mid-handshake; the call is over, so do not let it hold the process.
+    setTimeout(() => process.exit(), 500).unref();
   }
 }
 

@@ -154,6 +154,36 @@ describe("calls between two werift peers (loopback)", () => {
     await waitState(incoming, "ended");
   });
 
+  it("a call survives the chat's group changing epoch mid-call (the callee adds a device)", async () => {
+    const alice = track(await newUser(t.url, "epoch_alice"));
+    const bob = track(await newUser(t.url, "epoch_bob"));
+    const chat = await chatBetween(alice, bob);
+    const a = enableCalls(alice);
+    const b = enableCalls(bob);
+    const call = await alice.calls.start("epoch_bob");
+    const incoming = await nextIncoming(bob);
+    await incoming.accept();
+    await waitState(call, "connected");
+    const before = (await alice.history(chat)).length;
+    const bob2 = track(await newDevice(t.url, "epoch_bob"));
+    // Bob's first device commits the new device into the chat; everyone's epoch moves on.
+    await waitFor(
+      "the new device in the chat",
+      async () => (await bob2.findChat(chat))?.active === true,
+      15_000,
+    );
+    call.restartIce();
+    const got = b.counters.received;
+    await waitFor("media after the restart", () => b.counters.received - got > 40);
+    await incoming.setMuted(true);
+    await waitFor("signals still reach the caller", () => !call.remoteMedia.audio);
+    call.hangup();
+    await waitState(incoming, "ended");
+    assert.equal(incoming.endReason, "remote-hangup");
+    assert.ok((await alice.history(chat)).length >= before);
+    assert.deepEqual([...a.warnings, ...b.warnings], []);
+  });
+
   it("rings every device of the callee, not the caller's; answering on one stops the other; decline too", async () => {
     const alice = track(await newUser(t.url, "md_alice"));
     const bob1 = track(await newUser(t.url, "md_bob"));

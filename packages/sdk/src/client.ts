@@ -1496,6 +1496,11 @@ export class SoriClient {
   async #onRelay(r: Relay): Promise<void> {
     let signal: { sender: MemberIdentity; content: Content | undefined } | undefined;
     try {
+      // A relay can overtake the commit that moved the group to its epoch (that comes through the
+      // queue): wait, bounded, until this device has caught up.
+      const before = await this.#storage.get(K.group(r.groupId));
+      if (before && Number(groupEpoch(decodeGroup(before))) < r.epoch)
+        await this.#waitEpoch(r.groupId, r.epoch);
       signal = await this.#mutex.run(async () => {
         const bytes = await this.#storage.get(K.group(r.groupId));
         if (!bytes) return undefined;

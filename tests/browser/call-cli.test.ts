@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { assertNoErrors, startWebServer, type TestDevice } from "./harness.ts";
+import { startTestServer } from "../helpers.ts";
+import { assertNoErrors, type TestDevice, WEB_DIST } from "./harness.ts";
 import {
   byTestId,
   callEntry,
@@ -68,13 +69,18 @@ async function waitBrowserMedia(device: TestDevice, kind: "audio" | "video"): Pr
 describe("calls between the web app and the CLI", () => {
   let url = "";
   let stop: (() => Promise<void>) | undefined;
+  /** The server's log lines (to see when the CLI's device has connected). */
+  let logs: string[] = [];
   let dir = "";
   let alice: TestDevice | undefined;
   const children = new Set<ChildProcess>();
   const profile = ["--profile", ""];
 
   before(async () => {
-    ({ url, stop } = await startWebServer());
+    // Like harness.startWebServer, but keeping the server's log.
+    const server = await startTestServer(["--web-dir", WEB_DIST]);
+    ({ url, logs } = server);
+    stop = () => server.stop();
     dir = mkdtempSync(join(tmpdir(), "sori-web-cli-call-"));
     profile[1] = join(dir, "clibob");
     const registered = await sori(["register", "clibob", "--server", url, ...profile]);
@@ -103,6 +109,42 @@ describe("calls between the web app and the CLI", () => {
     c.once("exit", () => children.delete(c));
   };
 
+  /**
+   * Alice calls the CLI (`sori answer --auto`) from the browser, until the call is connected. A ring
+   * sent before the CLI is connected is not stored (rings are transient) and `sori answer` prints
+   * nothing until a call rings, so the test waits for the server to log the CLI device's connection.
+   * Should a ring still find nobody, cancel, restart the CLI and call again (at most 3 times).
+   */
+  const connections = (): number => logs.filter((l) => l.includes('"device.connected"')).length;
+  /** Waits (bounded) for one more device connection than `before`: the CLI is online and listening. */
+  const waitForConnect = async (before: number): Promise<void> => {
+    const deadline = Date.now() + 15_000;
+    while (connections() <= before && Date.now() < deadline) await alice!.page.waitForTimeout(50);
+  };
+  const browserCallsCli = async (): Promise<{ answer: Promise<Run>; process: ChildProcess }> => {
+    const page = alice!.page;
+    for (let attempt = 1; ; attempt++) {
+      let child: ChildProcess | undefined;
+      const connectedBefore = connections();
+      const answer = sori(["answer", "--auto", "--wait", "30", "--json", "--loopback", ...profile], (c) => {
+        track(c);
+        child = c;
+      });
+      await waitForConnect(connectedBefore);
+      await byTestId(page, "call-voice-button").click();
+      const connected = await waitCallState(page, "connected", 8000).then(
+        () => true,
+        () => false,
+      );
+      if (connected) return { answer, process: child! };
+      await byTestId(page, "call-hangup").click();
+      child?.kill("SIGTERM");
+      const out = await answer;
+      await dismissEnded(page);
+      if (attempt === 3) assert.fail(`the CLI never answered: ${out.code} ${out.stdout} ${out.stderr}`);
+    }
+  };
+
   it(
     "the browser calls the CLI, which answers: audio both ways, hang-up from the browser",
     {
@@ -110,37 +152,13 @@ describe("calls between the web app and the CLI", () => {
     },
     async () => {
       const page = alice!.page;
-      // `sori answer` says nothing until a call rings, so the test cannot see when it is listening; a
-      // ring sent before it is connected is not stored (rings are transient). If the first ring finds
-      // nobody, cancel, restart the CLI and call again (at most 3 times).
-      let answer: Promise<Run> | undefined;
-      for (let attempt = 1; ; attempt++) {
-        const started: ChildProcess[] = [];
-        answer = sori(["answer", "--auto", "--wait", "30", "--json", "--loopback", ...profile], (c) => {
-          track(c);
-          started.push(c);
-        });
-        await page.waitForTimeout(1500 * attempt);
-        await byTestId(page, "call-voice-button").click();
-        const connected = await waitCallState(page, "connected", 8000).then(
-          () => true,
-          () => false,
-        );
-        if (connected) break;
-        const out = await (async () => {
-          await byTestId(page, "call-hangup").click();
-          for (const c of started) c.kill("SIGTERM");
-          return answer;
-        })();
-        await dismissEnded(page);
-        if (attempt === 3) assert.fail(`the CLI never answered: ${out.code} ${out.stdout} ${out.stderr}`);
-      }
+      const { answer } = await browserCallsCli();
       const stats = await waitBrowserMedia(alice!, "audio");
       assert.equal(stats.video.packetsSent, 0, "a voice call sends no video");
       await page.waitForTimeout(1000);
       await byTestId(page, "call-hangup").click();
       await waitCallState(page, "ended");
-      const answered = await answer!;
+      const answered = await answer;
       assert.equal(answered.code, 0, answered.stderr);
       const line = lastJson(answered);
       assert.equal(line.reason, "remote-hangup");
@@ -182,6 +200,26 @@ describe("calls between the web app and the CLI", () => {
         await chatItem(page, "clibob").getByTestId("chat-preview").innerText(),
         /^Incoming video call/,
       );
+      assertNoErrors(alice!);
+    },
+  );
+
+  it(
+    "when the CLI vanishes mid-call, the browser shows “Reconnecting…”, and hanging up ends the call",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const page = alice!.page;
+      await dismissEnded(page);
+      const { answer, process: cli } = await browserCallsCli();
+      await waitBrowserMedia(alice!, "audio");
+      // SIGKILL: no hangup goes out; the browser only notices that media and ICE checks stop.
+      cli.kill("SIGKILL");
+      await answer;
+      await waitCallState(page, "reconnecting", 20_000);
+      assert.equal(await byTestId(page, "call-status").innerText(), "Reconnecting…");
+      await byTestId(page, "call-hangup").click();
+      await waitCallState(page, "ended");
+      assert.equal(await byTestId(page, "call-screen").getAttribute("data-end-reason"), "hangup");
       assertNoErrors(alice!);
     },
   );

@@ -138,7 +138,10 @@ describe("calls in the web app", () => {
       await composer.press("Enter");
       await chatItem(bob2.page, "alice").click();
       await byTestId(bob2.page, "composer").waitFor();
+      await screenshot(bob2.page, "mobile-ko-dark-conversation");
 
+      const aliceAnswered = callEntry(alice.page, { direction: "outgoing", outcome: "answered" });
+      const answeredBefore = await aliceAnswered.count();
       await byTestId(alice.page, "call-video-button").click();
       await Promise.all([
         byTestId(bob.page, "incoming-call").waitFor(),
@@ -166,7 +169,7 @@ describe("calls in the web app", () => {
       // Every device of both people gets the entry.
       for (const p of [bob.page, bob2.page])
         await callEntry(p, { direction: "incoming", outcome: "answered", missed: false }).waitFor();
-      await callEntry(alice.page, { direction: "outgoing", outcome: "answered" }).nth(1).waitFor();
+      await aliceAnswered.nth(answeredBefore).waitFor();
       noErrors();
     },
   );

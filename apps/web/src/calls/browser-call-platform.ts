@@ -6,6 +6,16 @@ import type {
   RtpTransceiverLike,
 } from "@sori/sdk";
 
+/** A microphone or camera could not be used. */
+export class CallMediaError extends Error {
+  readonly code: "no-track";
+  constructor(code: "no-track", message: string) {
+    super(message);
+    this.name = "CallMediaError";
+    this.code = code;
+  }
+}
+
 /** The local tracks of the call in progress, for the self-view. */
 export type LocalMedia = { audio: MediaStreamTrack | null; video: MediaStreamTrack | null };
 
@@ -58,7 +68,7 @@ export class BrowserCallPlatform implements CallPlatform {
       const constraint: MediaTrackConstraints | boolean = deviceId ? { deviceId: { exact: deviceId } } : true;
       const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraint });
       const track = kind === "audio" ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
-      if (!track) throw new Error(`no ${kind} track`);
+      if (!track) throw new CallMediaError("no-track", `the browser returned no ${kind} track`);
       return track;
     };
 

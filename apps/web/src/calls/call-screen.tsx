@@ -100,13 +100,21 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
         </div>
         <header className="call-info">
           <h2 data-testid="call-peer-name">{name}</h2>
-          <p className="call-status" role="status" aria-live="polite" data-testid="call-status">
-            {state === "connected" ? (
-              <span aria-label={t("call.timer", { time: status })}>{status}</span>
-            ) : (
-              status
-            )}
-          </p>
+          {/* The ticking timer is a "timer" (not announced every second); state changes are announced. */}
+          {state === "connected" ? (
+            <p
+              className="call-status"
+              role="timer"
+              aria-label={t("call.timer", { time: status })}
+              data-testid="call-status"
+            >
+              {status}
+            </p>
+          ) : (
+            <p className="call-status" role="status" aria-live="polite" data-testid="call-status">
+              {status}
+            </p>
+          )}
           {live && <QualityIndicator quality={view.quality} />}
           {live && !view.remoteMedia.audio && (
             <p className="call-remote-muted">

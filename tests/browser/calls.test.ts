@@ -175,7 +175,7 @@ describe("calls in the web app", () => {
   );
 
   it(
-    "a declined call and a missed one leave the right entries; the missed call counts as unread",
+    "declined, unanswered and cancelled calls leave the right entries; missed calls count as unread",
     {
       timeout: TEST_TIMEOUT_MS,
     },
@@ -222,6 +222,21 @@ describe("calls in the web app", () => {
       const item = chatItem(bob2.page, "alice");
       await item.and(bob2.page.locator('[data-unread="1"]')).waitFor();
       assert.equal(await item.getByTestId("chat-preview").innerText(), "부재중 음성 통화");
+
+      // Alice cancels while it rings: Bob's prompt closes, and it is one more missed call for him.
+      for (const p of [alice.page, bob.page, bob2.page]) await dismissEnded(p);
+      await byTestId(alice.page, "call-video-button").click();
+      await byTestId(bob.page, "incoming-call").waitFor();
+      assert.equal(await byTestId(alice.page, "call-hangup").getAttribute("aria-label"), "Cancel call");
+      await byTestId(alice.page, "call-hangup").click();
+      await waitCallState(bob.page, "ended");
+      assert.equal(await byTestId(alice.page, "call-screen").getAttribute("data-end-reason"), "cancelled");
+      const cancelled = callEntry(alice.page, { direction: "outgoing", outcome: "cancelled" });
+      await cancelled.waitFor();
+      assert.equal(await cancelled.innerText(), "Outgoing video call · Cancelled");
+      await callEntry(bob.page, { direction: "incoming", outcome: "cancelled", missed: true }).waitFor();
+      await item.and(bob2.page.locator('[data-unread="2"]')).waitFor();
+      assert.equal(await item.getByTestId("chat-preview").innerText(), "부재중 영상 통화");
       noErrors();
     },
   );

@@ -25,7 +25,7 @@ usage:
   sori logout                                 revoke this device and delete its local data
   sori call <username> [--video] [--duration <s>]   call someone; a generated tone is the microphone;
                                               hangs up --duration s after connecting (default 10)
-  sori answer [--auto|--decline] [--wait <s>] [--duration <s>]   wait for a call (default 60 s) and
+  sori answer [--auto|--decline] [--video] [--wait <s>] [--duration <s>]   wait for a call (60 s) and
                                               answer it (--auto: without asking); stays until it ends
     call options: --loopback (127.0.0.1 candidates only), --relay (TURN only), --ring-timeout <s>
     with --json, one line when the call ends:

@@ -66,6 +66,8 @@ export async function runAnswer(
   incoming: Promise<Call>,
 ): Promise<number> {
   const waitS = seconds(args, "wait", 60, 86_400);
+  if (!args.options.has("auto") && !args.options.has("decline") && !process.stdin.isTTY)
+    throw new UsageError("there is no terminal to ask whether to answer: pass --auto or --decline");
   const durationS = seconds(args, "duration", 0, 86_400);
   const json = args.options.has("json");
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -251,7 +251,6 @@ export class CallManager {
     const options = this.#require();
     const ctx: CallContext = {
       platform: options.platform,
-      selfDeviceId: this.#host.deviceId,
       timings: { ...DEFAULT_TIMINGS, ...options.timings },
       send: (signal) => this.#send(o.chatId, o.id, signal),
       peerConfig: () => this.#peerConfig(),

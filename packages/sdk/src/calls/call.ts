@@ -31,7 +31,6 @@ export type CallEvents = {
 /** What a call needs from its manager. */
 export type CallContext = {
   platform: CallPlatform;
-  selfDeviceId: string;
   timings: CallTimings;
   /** Sends a signal into the chat (transient, queued while the link is down). */
   send(signal: CallSignal): void;

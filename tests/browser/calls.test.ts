@@ -94,15 +94,19 @@ describe("calls in the web app", () => {
       );
       await byTestId(alice.page, "call-devices").click();
 
-      // Alice turns her camera on: the voice call becomes a video call; Bob turns his on too.
-      await byTestId(alice.page, "call-camera").click();
-      await byTestId(alice.page, "call-self-video").waitFor();
-      await byTestId(bob.page, "call-remote-video").waitFor();
+      // Bob (the callee, so the caller renegotiates at his request) turns his camera on: the voice call
+      // becomes a video call. Alice turns hers on too.
+      assert.equal(await byTestId(bob.page, "call-camera").getAttribute("aria-label"), "Turn camera on");
       await byTestId(bob.page, "call-camera").click();
+      await byTestId(bob.page, "call-self-video").waitFor();
       await byTestId(alice.page, "call-remote-video").waitFor();
+      await waitRemoteVideoFrames(alice.page);
+      assert.equal(await byTestId(alice.page, "call-screen").getAttribute("data-media"), "video");
+      await byTestId(alice.page, "call-camera").click();
+      await byTestId(bob.page, "call-remote-video").waitFor();
       await waitMediaBothWays(alice.page, bob.page, "video");
-      await Promise.all([waitRemoteVideoFrames(alice.page), waitRemoteVideoFrames(bob.page)]);
-      assert.equal(await byTestId(bob.page, "call-screen").getAttribute("data-media"), "video");
+      await waitRemoteVideoFrames(bob.page);
+      assert.equal(await byTestId(bob.page, "call-camera").getAttribute("aria-pressed"), "true");
       await screenshot(alice.page, "desktop-en-video-call");
 
       await byTestId(alice.page, "call-hangup").click();

@@ -61,6 +61,7 @@ describe("calls in the web app", () => {
       await incoming.waitFor();
       assert.equal(await incoming.getAttribute("data-media"), "audio");
       assert.equal(await byTestId(bob.page, "incoming-call-name").innerText(), "alice");
+      assert.equal(await bob.page.title(), "📞 alice is calling…");
       await screenshot(bob.page, "desktop-en-incoming-call");
       // The answer button has the focus: Enter answers.
       await bob.page.keyboard.press("Enter");

@@ -14,6 +14,14 @@ export function IncomingCall({ view }: { view: CallView }): ReactNode {
   const answerRef = useRef<HTMLButtonElement>(null);
   useRing("incoming", true);
   useEffect(() => answerRef.current?.focus(), []);
+  // In a background tab the title is what shows that someone is calling.
+  useEffect(() => {
+    const before = document.title;
+    document.title = t("call.ringingTitle", { name });
+    return () => {
+      document.title = before;
+    };
+  }, [t, name]);
   const video = view.media === "video";
 
   return (

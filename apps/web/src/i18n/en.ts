@@ -188,6 +188,7 @@ export const en = {
   "call.screenLabel": "Call with {name}",
   "call.incomingVoice": "Incoming voice call",
   "call.incomingVideo": "Incoming video call",
+  "call.ringingTitle": "📞 {name} is calling…",
   "call.answer": "Answer",
   "call.answerVideo": "Answer with video",
   "call.decline": "Decline",

@@ -191,6 +191,7 @@ export const ko: Dictionary = {
   "call.screenLabel": "{name} 님과 통화",
   "call.incomingVoice": "음성 통화 수신 중",
   "call.incomingVideo": "영상 통화 수신 중",
+  "call.ringingTitle": "📞 {name} 님의 전화…",
   "call.answer": "받기",
   "call.answerVideo": "영상으로 받기",
   "call.decline": "거절",

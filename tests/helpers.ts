@@ -161,3 +161,10 @@ export function rawAuth(
     body: JSON.stringify({ username, password, device: { name: "raw", signatureKey: "AAAA" } }),
   });
 }
+
+/** A test device's session token (from its stored profile), for raw protocol tests acting as it. */
+export async function deviceToken(client: SoriClient): Promise<string> {
+  const bytes = await storages.get(client)?.get("profile");
+  if (!bytes) throw new Error("not a test client");
+  return (JSON.parse(new TextDecoder().decode(bytes)) as { token: string }).token;
+}

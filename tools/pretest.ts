@@ -1,5 +1,5 @@
-// Runs before `npm test` (root "pretest" script): makes sure the browser tests can run. It installs
-// Chromium when it can (root with apt-get), else names the command to run, then (re)builds the web app
+// Runs before `npm test` (root "pretest" script): makes sure the browser and call tests can run. It
+// installs Chromium and coturn when it can (root with apt-get), else names the command to run, then (re)builds the web app
 // when apps/web/dist is missing or older than its sources. Every step is bounded in time.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -11,7 +11,10 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CHROMIUM = process.env.SORI_CHROMIUM ?? "/usr/bin/chromium";
 const WEB = join(ROOT, "apps", "web");
 const BUILT_INDEX = join(WEB, "dist", "index.html");
-const INSTALL_COMMAND = "apt-get update && apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji";
+/** coturn's server, for the relay-only call test. */
+const TURNSERVER = process.env.SORI_TURNSERVER ?? "/usr/bin/turnserver";
+const APT_PACKAGES = ["chromium", "fonts-noto-cjk", "fonts-noto-color-emoji", "coturn"];
+const INSTALL_COMMAND = `apt-get update && apt-get install -y ${APT_PACKAGES.join(" ")}`;
 const APT_TIMEOUT_MS = 15 * 60_000;
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 /** More files than this under the sources means something odd (a stray node_modules): stop walking. */
@@ -70,8 +73,8 @@ const FONT_FILES = [
 
 function ensureChromium(): void {
   const fontsPresent = FONT_FILES.every((f) => existsSync(f)) || process.env.SORI_CHROMIUM !== undefined;
-  if (existsSync(CHROMIUM) && fontsPresent) {
-    say(`Chromium found at ${CHROMIUM}`);
+  if (existsSync(CHROMIUM) && fontsPresent && existsSync(TURNSERVER)) {
+    say(`Chromium found at ${CHROMIUM}, coturn at ${TURNSERVER}`);
     return;
   }
   const isRoot = process.getuid?.() === 0;
@@ -79,25 +82,22 @@ function ensureChromium(): void {
   if (!isRoot || !hasApt) {
     throw new PretestError(
       "no-chromium",
-      `the browser tests need Chromium at ${CHROMIUM}. Install it with:\n\n    sudo sh -c '${INSTALL_COMMAND}'\n\n` +
+      `the browser and call tests need Chromium at ${CHROMIUM} and coturn at ${TURNSERVER}. Install them with:\n\n    sudo sh -c '${INSTALL_COMMAND}'\n\n` +
         "(or point SORI_CHROMIUM at a Chromium binary)",
     );
   }
-  say(`Chromium or its fonts are missing; installing them (up to ${APT_TIMEOUT_MS / 60_000} min per step)`);
+  say(
+    `Chromium, its fonts or coturn are missing; installing them (up to ${APT_TIMEOUT_MS / 60_000} min per step)`,
+  );
   const ok =
     run("apt-get", ["update"], ROOT, APT_TIMEOUT_MS) &&
-    run(
-      "apt-get",
-      ["install", "-y", "chromium", "fonts-noto-cjk", "fonts-noto-color-emoji"],
-      ROOT,
-      APT_TIMEOUT_MS,
-    );
-  if (!ok || !existsSync(CHROMIUM))
+    run("apt-get", ["install", "-y", ...APT_PACKAGES], ROOT, APT_TIMEOUT_MS);
+  if (!ok || !existsSync(CHROMIUM) || !existsSync(TURNSERVER))
     throw new PretestError(
       "install-failed",
       `installing Chromium failed; run it yourself: ${INSTALL_COMMAND}`,
     );
-  say("Chromium installed");
+  say("Chromium and coturn installed");
 }
 
 /** The TLS test makes a throwaway self-signed certificate with the openssl command. */

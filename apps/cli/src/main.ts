@@ -1,9 +1,10 @@
 import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { type ChatMessage, type ChatSummary, SdkError, SoriClient } from "@sori/sdk";
+import { type Call, type ChatMessage, type ChatSummary, SdkError, SoriClient } from "@sori/sdk";
 import { FileStorage } from "@sori/sdk/node";
 import { runServerCommand } from "@sori/server";
 import { allowOptions, option, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
+import { CALL_OPTIONS, runAnswer, runCall, setUpCalls } from "./calls/call-commands.ts";
 import { readPassword } from "./password-prompt.ts";
 
 const USAGE = `sori — end-to-end encrypted messenger (CLI)
@@ -22,13 +23,20 @@ usage:
   sori devices [--json]                       this account's devices
   sori devices revoke <device-id>             sign out another device
   sori logout                                 revoke this device and delete its local data
+  sori call <username> [--video] [--duration <s>]   call someone; a generated tone is the microphone;
+                                              hangs up --duration s after connecting (default 10)
+  sori answer [--auto|--decline] [--video] [--wait <s>] [--duration <s>]   wait for a call (60 s) and
+                                              answer it (--auto: without asking); stays until it ends
+    call options: --loopback (127.0.0.1 candidates only), --relay (TURN only), --ring-timeout <s>
+    with --json, one line when the call ends:
+    {"state":"ended"|"declined"|"busy"|"no-answer"|"failed","reason","durationS","packetsSent","packetsReceived","iceRestarts"}
 
 global options:
   --profile <dir>   this device's keys and state (default $SORI_PROFILE or ~/.sori); files are mode 0600
   --json            one JSON object per line; messages are {"id","chat","from","text","sentAt"}
 `;
 
-const BOOLEANS = new Set(["json", "help"]);
+const BOOLEANS = new Set(["json", "help", "video", "auto", "decline", "loopback", "relay"]);
 
 type Io = { out: (line: string) => void; err: (line: string) => void };
 const io: Io = {
@@ -71,7 +79,44 @@ function messageJson(m: ChatMessage): string {
     from: m.from,
     text: m.text,
     sentAt: new Date(m.sentAt).toISOString(),
+    ...(m.call ? { call: m.call } : {}),
   });
+}
+
+/** How history and receive show a message: its text, or a line describing a call. */
+function messageText(m: ChatMessage): string {
+  const c = m.call;
+  if (!c) return m.text;
+  const kind = c.media === "video" ? "video call" : "voice call";
+  if (c.missed) return `[missed ${kind}]`;
+  if (c.outcome === "answered") {
+    const mm = Math.floor(c.durationS / 60);
+    const ss = String(c.durationS % 60).padStart(2, "0");
+    return `[${c.direction} ${kind}, ${mm}:${ss}]`;
+  }
+  return `[${c.direction} ${kind}: ${c.outcome}]`;
+}
+
+/** `sori call` and `sori answer`: calls are set up before connecting, so no ring is missed. */
+async function callCommand(command: "call" | "answer", args: ParsedArgs): Promise<number> {
+  allowOptions(args, command === "call" ? CALL_OPTIONS : [...CALL_OPTIONS, "auto", "decline", "wait"]);
+  const client = await SoriClient.open(new FileStorage(profileDir(args)));
+  client.on("warning", (w) => io.err(`sori: warning: ${w.message}`));
+  const counters = setUpCalls(client, args);
+  const incoming = new Promise<Call>((resolve) => {
+    client.calls.on("incoming", resolve);
+  });
+  try {
+    await client.connect();
+    return command === "call"
+      ? await runCall(client, args, counters, io)
+      : await runAnswer(client, args, counters, io, incoming);
+  } finally {
+    await client.close();
+    // werift can keep a DTLS retransmission timer running for ~30 s after a peer connection closed
+    // mid-handshake; the call is over, so do not let it hold the process.
+    setTimeout(() => process.exit(), 500).unref();
+  }
 }
 
 function need(args: ParsedArgs, index: number, what: string): string {
@@ -140,7 +185,7 @@ async function receive(args: ParsedArgs): Promise<void> {
       else {
         const chat = names.get(m.chat);
         const where = chat?.kind === "group" ? `[${chat.name}] ` : "";
-        io.out(`${new Date(m.sentAt).toISOString()} ${where}${m.from}: ${m.text}`);
+        io.out(`${new Date(m.sentAt).toISOString()} ${where}${m.from}: ${messageText(m)}`);
       }
     }
   });
@@ -229,7 +274,7 @@ async function run(argv: string[]): Promise<number> {
         return c.history(chat.id);
       });
       for (const m of messages)
-        io.out(json ? messageJson(m) : `${new Date(m.sentAt).toISOString()} ${m.from}: ${m.text}`);
+        io.out(json ? messageJson(m) : `${new Date(m.sentAt).toISOString()} ${m.from}: ${messageText(m)}`);
       return 0;
     }
     case "devices": {
@@ -250,6 +295,9 @@ async function run(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case "call":
+    case "answer":
+      return callCommand(command, args);
     case "logout": {
       allowOptions(args, ["profile"]);
       const client = await SoriClient.open(new FileStorage(profileDir(args)));

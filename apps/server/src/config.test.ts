@@ -46,4 +46,23 @@ describe("server configuration", () => {
     assert.equal(parseServerConfig(["--trust-proxy", "true"], {}).trustProxy, true);
     assert.throws(() => parseServerConfig(["--trust-proxy", "yes"], {}), /--trust-proxy/);
   });
+
+  it("reads TURN: a secret and repeatable URLs (flags replace the environment's list)", () => {
+    assert.equal(parseServerConfig([], {}).turn, undefined);
+    const secret = "0123456789abcdef";
+    const env = parseServerConfig([], {
+      SORI_TURN_SECRET: secret,
+      SORI_TURN_URLS: "turn:a:3478,turns:b:5349",
+    });
+    assert.deepEqual(env.turn, { secret, urls: ["turn:a:3478", "turns:b:5349"], ttlS: 86_400 });
+    const flags = parseServerConfig(
+      ["--turn-url", "turn:c:3478", "--turn-url=turn:d:3478?transport=tcp", "--turn-ttl-s", "600"],
+      { SORI_TURN_SECRET: secret, SORI_TURN_URLS: "turn:a:3478" },
+    );
+    assert.deepEqual(flags.turn, { secret, urls: ["turn:c:3478", "turn:d:3478?transport=tcp"], ttlS: 600 });
+    assert.throws(() => parseServerConfig(["--turn-url", "turn:a:1"], {}), /--turn-secret/);
+    assert.throws(() => parseServerConfig(["--turn-secret", secret], {}), /--turn-url/);
+    assert.throws(() => parseServerConfig(["--turn-secret", "short", "--turn-url", "turn:a:1"], {}), /16/);
+    assert.throws(() => parseServerConfig(["--turn-secret", secret, "--turn-url", "http://x"], {}), /turn:/);
+  });
 });

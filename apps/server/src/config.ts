@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_LIMITS, type Limits } from "@sori/protocol";
 import type { LogLevel } from "./logger.ts";
+import { DEFAULT_TURN_TTL_S, type TurnConfig } from "./turn-credentials.ts";
 
 /** Everything the server can be told. Each field has a flag and an environment variable (see README). */
 export type ServerConfig = {
@@ -27,6 +28,8 @@ export type ServerConfig = {
   trustProxy: boolean;
   /** Cap on the database file in MB (0: none). Past it new messages are refused, never dropped. */
   maxDbMb: number;
+  /** TURN relay for calls; undefined when no shared secret is configured. */
+  turn: TurnConfig | undefined;
 };
 
 /** How long the server waits for a slow or silent peer before closing the connection, in seconds. */
@@ -61,6 +64,18 @@ const int = (name: string, v: string, min: number, max: number): number => {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
   return n;
 };
+
+/** The TURN part being assembled from flags and env (URLs repeat; the first flag replaces env URLs). */
+const turnOf = (c: ServerConfig): TurnConfig => {
+  c.turn ??= { secret: "", urls: [], ttlS: DEFAULT_TURN_TTL_S };
+  return c.turn;
+};
+const turnUrl = (v: string): string => {
+  if (!/^turns?:[^\s]+$/.test(v))
+    throw new ConfigError(`--turn-url must be a turn: or turns: URL, got "${v}"`);
+  return v;
+};
+let turnUrlsFromFlags = false;
 
 const OPTIONS: Option[] = [
   {
@@ -131,6 +146,40 @@ const OPTIONS: Option[] = [
     env: "SORI_WEB_DIR",
     apply: (c, v) => {
       c.webDir = resolve(v);
+    },
+  },
+  {
+    flag: "--turn-secret",
+    env: "SORI_TURN_SECRET",
+    apply: (c, v) => {
+      if (v.length < 16) throw new ConfigError("--turn-secret needs at least 16 characters");
+      turnOf(c).secret = v;
+    },
+  },
+  {
+    flag: "--turn-url",
+    env: "SORI_TURN_URLS",
+    apply: (c, v) => {
+      const t = turnOf(c);
+      // The environment variable holds a comma-separated list; the flag repeats, and flags win.
+      if (v.includes(",")) {
+        t.urls = v
+          .split(",")
+          .map((u) => u.trim())
+          .filter(Boolean)
+          .map(turnUrl);
+        return;
+      }
+      if (!turnUrlsFromFlags) t.urls = [];
+      turnUrlsFromFlags = true;
+      t.urls.push(turnUrl(v));
+    },
+  },
+  {
+    flag: "--turn-ttl-s",
+    env: "SORI_TURN_TTL_S",
+    apply: (c, v) => {
+      turnOf(c).ttlS = int("--turn-ttl-s", v, 60, 7 * 86_400);
     },
   },
   {
@@ -259,10 +308,14 @@ export function parseServerConfig(
     timeouts: { authS: 10, idleS: 60, requestS: 30 },
     maxDbMb: 0,
     trustProxy: false,
+    turn: undefined,
   };
+  turnUrlsFromFlags = false;
   for (const o of OPTIONS) {
     const v = env[o.env];
-    if (v !== undefined && v !== "") o.apply(config, v);
+    // SORI_TURN_URLS is always a list, even of one URL.
+    if (v !== undefined && v !== "")
+      o.apply(config, o.env === "SORI_TURN_URLS" && !v.includes(",") ? `${v},` : v);
   }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -277,5 +330,14 @@ export function parseServerConfig(
   }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined))
     throw new ConfigError("--tls-cert and --tls-key go together: give both or neither");
+  return checkTurn(config);
+}
+
+/** TURN needs both halves: a secret without URLs (or the reverse) is a mistake worth stopping for. */
+function checkTurn(config: ServerConfig): ServerConfig {
+  const t = config.turn;
+  if (!t) return config;
+  if (!t.secret) throw new ConfigError("--turn-url needs --turn-secret (coturn's static-auth-secret)");
+  if (t.urls.length === 0) throw new ConfigError("--turn-secret needs at least one --turn-url");
   return config;
 }

@@ -6,6 +6,7 @@ import {
   peekRequestId,
   toBase64,
   type WireDelivery,
+  type WireRelay,
 } from "@sori/protocol";
 import type { Caller, DeliveryService } from "./delivery-service.ts";
 import type { Logger } from "./logger.ts";
@@ -323,7 +324,9 @@ export class Connection {
   }
 
   /** Sends a typed notice (not a response) to the device. */
-  notify(frame: { type: "kp.low"; remaining: number }): void {
+  notify(frame: { type: "kp.low"; remaining: number } | WireRelay): void {
+    // Not yet authenticated: the device has not proven who it is, so it gets nothing.
+    if (!this.#caller) return;
     this.#send(frame);
   }
 

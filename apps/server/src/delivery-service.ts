@@ -6,6 +6,7 @@ import {
   type Limits,
   ProtocolError,
   toBase64,
+  type WireRelay,
   type WireResultOf,
 } from "@sori/protocol";
 import type { Logger } from "./logger.ts";
@@ -13,6 +14,8 @@ import { RateLimiter } from "./rate-limiter.ts";
 import { TokenBuckets } from "./token-bucket.ts";
 import type { DeviceRecord, Enqueued, OutgoingMessage, Store, UserRecord } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
+import { relayTransient } from "./transient-relay.ts";
+import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
 
 /** The authenticated device a request comes from. */
 export type Caller = {
@@ -27,6 +30,8 @@ export type Caller = {
 export type DeliveryNotifier = {
   enqueued(entries: Enqueued): void;
   keyPackagesLow(deviceId: string, remaining: number): void;
+  /** A transient message for whichever of these devices is connected now (not stored). */
+  relay(deviceIds: string[], frame: WireRelay): void;
 };
 
 type AuthedFrame = Exclude<ClientFrame, { type: "auth" }>;
@@ -45,6 +50,7 @@ export class DeliveryService {
   readonly #claimsByAddress: RateLimiter;
   readonly #messages: TokenBuckets;
   readonly #now: () => number;
+  readonly #turn: TurnConfig | undefined;
 
   constructor(
     store: Store,
@@ -52,7 +58,9 @@ export class DeliveryService {
     log: Logger,
     notifier: DeliveryNotifier,
     now: () => number = Date.now,
+    turn: TurnConfig | undefined = undefined,
   ) {
+    this.#turn = turn;
     this.#store = store;
     this.#limits = limits;
     this.#log = log;
@@ -159,6 +167,8 @@ export class DeliveryService {
         } satisfies WireResultOf<"group.list">;
       case "send":
         return this.#send(caller, frame);
+      case "turn.credentials":
+        return turnCredentials(this.#turn, caller.userId, this.#now());
       case "ack":
         // The connection layer clamps and handles acks; reaching here means nothing was pushed.
         return { removed: 0 } satisfies WireResultOf<"ack">;
@@ -310,6 +320,11 @@ export class DeliveryService {
         {
           limit: this.#limits.maxMessageBytes,
         },
+      );
+    }
+    if (frame.transient) {
+      return relayTransient(this.#store, caller, frame, this.#now(), (ids, f) =>
+        this.#notifier.relay(ids, f),
       );
     }
     const outcome = await this.#store.acceptMessage({

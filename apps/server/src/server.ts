@@ -104,12 +104,23 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     }
   };
 
-  const service = new DeliveryService(store, limits, log, {
-    enqueued: (entries: Enqueued) => {
-      for (const { deviceId, delivery } of entries) connections.get(deviceId)?.offer(delivery);
+  const service = new DeliveryService(
+    store,
+    limits,
+    log,
+    {
+      enqueued: (entries: Enqueued) => {
+        for (const { deviceId, delivery } of entries) connections.get(deviceId)?.offer(delivery);
+      },
+      keyPackagesLow: (deviceId, remaining) =>
+        connections.get(deviceId)?.notify({ type: "kp.low", remaining }),
+      relay: (deviceIds, frame) => {
+        for (const id of deviceIds) connections.get(id)?.notify(frame);
+      },
     },
-    keyPackagesLow: (deviceId, remaining) => connections.get(deviceId)?.notify({ type: "kp.low", remaining }),
-  });
+    Date.now,
+    config.turn,
+  );
 
   // Per (username, address) the configured limit; per username and per address ten times that. A
   // stranger cannot lock a user out from elsewhere as quickly, and guessing stays bounded.

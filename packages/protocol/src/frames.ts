@@ -48,8 +48,19 @@ export const ClientFrame = z.discriminatedUnion("type", [
   req("group.info", { groupId: Id }),
   /** The groups this device is a member of, per the server. */
   req("group.list", {}),
-  /** An MLS application message for every other member device of the group. */
-  req("send", { groupId: Id, epoch: Epoch, messageId: Id, data: Bytes }),
+  /**
+   * An MLS application message for every other member device of the group. With `transient` (call
+   * signalling) it is not stored: it goes only to member devices connected right now, at once.
+   */
+  req("send", {
+    groupId: Id,
+    epoch: Epoch,
+    messageId: Id,
+    data: Bytes,
+    transient: z.boolean().optional(),
+  }),
+  /** Time-limited TURN credentials for calls (coturn's shared-secret scheme); empty when none is set up. */
+  req("turn.credentials", {}),
   /** Deletes every delivered queue entry up to and including `upTo` from this device's queue. */
   req("ack", { upTo: z.number().int().nonnegative() }),
   req("ping", {}),
@@ -106,6 +117,12 @@ export const RESULT_SCHEMAS = {
   "group.info": z.object({ groupId: Id, epoch: Epoch, members: z.array(GroupMemberInfo) }),
   "group.list": z.object({ groups: z.array(z.object({ groupId: Id, epoch: Epoch })) }),
   send: z.object({ messageId: Id, sentAt: z.number(), duplicate: z.boolean() }),
+  "turn.credentials": z.object({
+    iceServers: z
+      .array(z.object({ urls: z.array(z.string()), username: z.string(), credential: z.string() }))
+      .max(1),
+    ttlS: z.number().int().nonnegative(),
+  }),
   ack: z.object({ removed: z.number().int() }),
   ping: z.object({ now: z.number() }),
 } satisfies Record<ClientFrameType, z.ZodType>;
@@ -137,6 +154,22 @@ export const Delivery = z.object({
 });
 export type Delivery = z.infer<typeof Delivery>;
 
+/**
+ * A transient message (call signalling) pushed to a connected member device: never stored, never
+ * acknowledged, and not part of the queue order.
+ */
+export const Relay = z.object({
+  type: z.literal("relay"),
+  groupId: Id,
+  messageId: Id,
+  from: z.object({ userId: Id, deviceId: Id }),
+  epoch: Epoch,
+  data: Bytes,
+  sentAt: z.number(),
+});
+export type Relay = z.infer<typeof Relay>;
+export type WireRelay = z.input<typeof Relay>;
+
 export const ServerFrame = z.discriminatedUnion("type", [
   z.object({ type: z.literal("result"), re: RequestId, result: z.unknown() }),
   z.object({
@@ -149,6 +182,7 @@ export const ServerFrame = z.discriminatedUnion("type", [
   Delivery,
   /** Sent when this device's one-time KeyPackages run low. */
   z.object({ type: z.literal("kp.low"), remaining: z.number().int() }),
+  Relay,
   /** Everything queued at connect time has been pushed (live deliveries follow). */
   z.object({ type: z.literal("synced"), upTo: z.number().int() }),
 ]);

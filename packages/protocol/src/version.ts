@@ -2,4 +2,4 @@
 export const PROTOCOL_VERSION = 1;
 
 /** Raised (never lowered) whenever a compatible feature is added; recorded in docs/PROTOCOL-CHANGELOG.md. */
-export const FEATURE_LEVEL = 1;
+export const FEATURE_LEVEL = 2;

@@ -3,6 +3,16 @@ import { type ClientStorage, getJson, putJson } from "./storage.ts";
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed";
 
+/** A call as chat history shows it: `missed` is an incoming call nobody answered (or declined). */
+export type CallEntry = {
+  callId: string;
+  media: "audio" | "video";
+  direction: "outgoing" | "incoming";
+  outcome: "answered" | "declined" | "busy" | "no-answer" | "cancelled" | "failed";
+  missed: boolean;
+  durationS: number;
+};
+
 /** A message in a chat as the app shows it. */
 export type ChatMessage = {
   id: string;
@@ -10,10 +20,12 @@ export type ChatMessage = {
   /** Sender's username. */
   from: string;
   fromUserId: string;
-  kind: "text" | "sticker";
-  /** The text; "" for stickers. */
+  kind: "text" | "sticker" | "call";
+  /** The text; "" for stickers and calls. */
   text: string;
   sticker?: { pack: string; id: string };
+  /** For kind "call": a call in this chat (see docs/SDK.md "Calls"). */
+  call?: CallEntry;
   /** When the server accepted it (ms since epoch); for unsent messages, when it was written. */
   sentAt: number;
   outgoing: boolean;

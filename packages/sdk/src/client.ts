@@ -24,6 +24,7 @@ import {
   type ClientRequest,
   type Delivery,
   fromBase64,
+  type Relay,
   fromBase64Url,
   KEY_PACKAGE_BATCH,
   KEY_PACKAGE_LOW_WATER,
@@ -31,6 +32,8 @@ import {
   toBase64,
   toBase64Url,
 } from "@sori/protocol";
+import { CallManager } from "./calls/call-manager.ts";
+import type { CallLogBody, CallSignal } from "./calls/call-signal.ts";
 import { type ChatMessage, type ChatRecord, ChatStore, type MessageStatus } from "./chat-store.ts";
 import { type Content, decodeContent, encodeContent } from "./content.ts";
 import { SdkError } from "./errors.ts";
@@ -153,6 +156,7 @@ export class SoriClient {
   readonly #pendingGroups = new Set<string>();
   /** Outbox keys found at the first connect: sends a previous run of the app did not see answered. */
   #interrupted: string[] | undefined;
+  readonly #calls: CallManager;
 
   private constructor(storage: ClientStorage, profile: DeviceProfile) {
     this.#storage = storage;
@@ -163,6 +167,7 @@ export class SoriClient {
     if (!pub || !priv) throw new SdkError("storage", "the stored profile is damaged");
     this.#keys = { signaturePublicKey: pub, signaturePrivateKey: priv };
     this.#usernames.set(profile.userId, profile.username);
+    this.#calls = this.#createCallManager();
   }
 
   // --- accounts ---------------------------------------------------------------------------------
@@ -299,6 +304,7 @@ export class SoriClient {
             this.#inbox.push(d);
             this.#drain();
           },
+          onRelay: (r) => void this.#onRelay(r),
           onSynced: (upTo) => {
             this.#syncedUpTo = upTo;
             this.#checkSynced();
@@ -388,7 +394,9 @@ export class SoriClient {
   }
 
   async #onConnected(_info: ResultOf<"auth">): Promise<void> {
+    const wasDisconnected = this.#connectionState === "disconnected";
     this.#setConnection("connected");
+    if (wasDisconnected) this.#calls.connectionRestored();
     if (this.#pendingGroups.size > 0) {
       this.#afterDrain(() => this.#flushPendingCommits());
     }
@@ -412,6 +420,13 @@ export class SoriClient {
 
   /** Disconnects after in-flight processing has finished. */
   async close(): Promise<void> {
+    // A call must not outlive its client: hang up and give the signal a moment to go out.
+    if (this.#calls.active) {
+      this.#calls.hangupAll();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.#calls.flush(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+    }
     clearTimeout(this.#drainRetry);
     this.#drainRetry = undefined;
     await this.#draining;
@@ -1021,7 +1036,11 @@ export class SoriClient {
   }
 
   /** Encrypts and sends; on stale-epoch catches up, on group-outdated fixes membership, then retries. */
-  async #sendContent(groupId: string, content: Content): Promise<number> {
+  async #sendContent(
+    groupId: string,
+    content: Content,
+    options: { transient?: boolean } = {},
+  ): Promise<number> {
     const plaintext = encodeContent(content);
     // Kept across attempts: after a lost answer the very same ciphertext is resent under the same id,
     // which the server recognises; it is re-encrypted only when the epoch moved on.
@@ -1042,7 +1061,13 @@ export class SoriClient {
           prepared = { epoch: Number(groupEpoch(group)), data: toBase64(message) };
         }
         try {
-          const r = await this.#request({ type: "send", groupId, messageId: content.id, ...prepared });
+          const r = await this.#request({
+            type: "send",
+            groupId,
+            messageId: content.id,
+            ...prepared,
+            ...(options.transient ? { transient: true } : {}),
+          });
           return { sentAt: r.sentAt, error: undefined };
         } catch (error) {
           if (!(error instanceof SdkError)) throw error;
@@ -1305,12 +1330,18 @@ export class SoriClient {
     // Content first (its writes are idempotent), then the advanced group state, then "seen": a crash
     // in between leads to a redelivery that either decrypts again or is recognised, never to a loss.
     if (content && content.id === d.messageId)
-      await this.#onContent(d.groupId, r.sender.userId, d.sentAt, content);
+      await this.#onContent(d.groupId, r.sender.userId, d.sentAt, content, r.sender.deviceId);
     await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
     await this.#storage.put(K.seen(d.messageId), new Uint8Array(0));
   }
 
-  async #onContent(chat: string, senderId: string, sentAt: number, content: Content): Promise<void> {
+  async #onContent(
+    chat: string,
+    senderId: string,
+    sentAt: number,
+    content: Content,
+    senderDevice?: string,
+  ): Promise<void> {
     const mine = senderId === this.userId;
     switch (content.type) {
       case "meta": {
@@ -1335,6 +1366,21 @@ export class SoriClient {
         } else {
           this.#afterDrain(() => this.#removeUser(chat, senderId));
         }
+        return;
+      case "call":
+        // Normally transient (see #onRelay); one that came the durable way is handled the same.
+        this.#afterDrain(async () =>
+          this.#calls.handleSignal(
+            chat,
+            { userId: senderId, deviceId: senderDevice ?? "" },
+            content.callId,
+            content.signal,
+            sentAt,
+          ),
+        );
+        return;
+      case "call-log":
+        await this.#appendCallLog(chat, senderId, sentAt, content);
         return;
       case "text":
       case "sticker": {
@@ -1435,6 +1481,127 @@ export class SoriClient {
     if (rec.kind !== "group") throw new SdkError("bad-request", "you can only leave groups");
     await this.#sendContent(chatId, { v: 1, type: "leave", id: randomId() });
     await this.#mutex.run(() => this.#deactivate(chatId));
+  }
+
+  // --- calls (issue 4): everything else lives in ./calls/ ----------------------------------------
+
+  /** 1:1 voice and video calls (see docs/SDK.md "Calls"). */
+  get calls(): CallManager {
+    return this.#calls;
+  }
+
+  #createCallManager(): CallManager {
+    return new CallManager({
+      userId: this.#profile.userId,
+      deviceId: this.#profile.deviceId,
+      sendSignal: async (chatId, callId, signal: CallSignal) => {
+        await this.#sendContent(
+          chatId,
+          { v: 1, type: "call", id: randomId(), callId, signal, sentAt: Date.now() },
+          { transient: true },
+        );
+      },
+      sendCallLog: async (chatId, log: CallLogBody) => {
+        const content = { v: 1 as const, type: "call-log" as const, id: randomId(), ...log };
+        await this.#appendCallLog(chatId, this.userId, Date.now(), content);
+        await this.#sendContent(chatId, content);
+      },
+      directChat: async (target) => {
+        const chat = (await this.findChat(target)) ?? (await this.#directChatOrUnknown(target));
+        const peer = chat.kind === "direct" ? await this.#directPeer(chat.id) : undefined;
+        if (!peer) throw new SdkError("bad-request", "calls are 1:1: pick a direct chat or a username");
+        await this.#requireChat(chat.id);
+        return { chatId: chat.id, peer };
+      },
+      directPeer: (chatId) => this.#directPeer(chatId),
+      turnCredentials: async () => {
+        const r = await this.#request({ type: "turn.credentials" });
+        return { iceServers: r.iceServers, ttlS: r.ttlS };
+      },
+      warn: (code, message) => this.#warn(code, message),
+    });
+  }
+
+  async #directPeer(chatId: string): Promise<{ userId: string; username: string } | undefined> {
+    const rec = await this.#chats.getChat(chatId);
+    const bytes = rec?.active && rec.kind === "direct" ? await this.#storage.get(K.group(chatId)) : undefined;
+    if (!bytes) return undefined;
+    const others = [...new Set(groupMembers(decodeGroup(bytes)).map((m) => m.userId))].filter(
+      (u) => u !== this.userId,
+    );
+    if (others.length !== 1) return undefined;
+    return { userId: others[0]!, username: await this.#usernameOf(others[0]!) };
+  }
+
+  /** A transient message: decrypted like any message, but only call signals are accepted this way. */
+  async #onRelay(r: Relay): Promise<void> {
+    let signal: { sender: MemberIdentity; content: Content | undefined } | undefined;
+    try {
+      // A relay can overtake the commit that moved the group to its epoch (that comes through the
+      // queue): wait, bounded, until this device has caught up.
+      const before = await this.#storage.get(K.group(r.groupId));
+      if (before && Number(groupEpoch(decodeGroup(before))) < r.epoch)
+        await this.#waitEpoch(r.groupId, r.epoch);
+      signal = await this.#mutex.run(async () => {
+        const bytes = await this.#storage.get(K.group(r.groupId));
+        if (!bytes) return undefined;
+        const out = await processMessage(decodeGroup(bytes), r.data, this.#validate);
+        if (out.kind !== "application") return undefined;
+        await this.#storage.put(K.group(r.groupId), encodeGroup(out.group));
+        if (identityKey(out.sender) !== identityKey(r.from)) {
+          this.#warn("sender-mismatch", "dropped a call signal whose sender did not match its signature");
+          return undefined;
+        }
+        return { sender: out.sender, content: decodeContent(out.plaintext) };
+      });
+    } catch (error) {
+      const code = error instanceof CryptoError || error instanceof SdkError ? error.code : "internal";
+      this.#warn("call-signal-invalid", `could not decrypt a call signal (${code})`);
+      return;
+    }
+    if (!signal) return;
+    const { sender, content } = signal;
+    if (!content || content.type !== "call" || content.id !== r.messageId) {
+      this.#warn("call-signal-invalid", "ignored a transient message that is not a valid call signal");
+      return;
+    }
+    this.#calls.handleSignal(r.groupId, sender, content.callId, content.signal, r.sentAt);
+  }
+
+  /** Stores a call in the chat's history (outgoing for this user's calls, incoming otherwise). */
+  async #appendCallLog(
+    chat: string,
+    callerId: string,
+    sentAt: number,
+    log: CallLogBody & { id: string },
+  ): Promise<void> {
+    const outgoing = callerId === this.userId;
+    // Declined here (or on another device of this user) is a choice, not a missed call.
+    const missed = !outgoing && log.outcome !== "answered" && log.outcome !== "declined";
+    const message = await this.#chats.append(
+      {
+        id: log.id,
+        chat,
+        from: await this.#usernameOf(callerId),
+        fromUserId: callerId,
+        kind: "call",
+        text: "",
+        call: {
+          callId: log.callId,
+          media: log.media,
+          direction: outgoing ? "outgoing" : "incoming",
+          outcome: log.outcome,
+          missed,
+          durationS: log.durationS,
+        },
+        sentAt,
+        outgoing,
+        status: outgoing ? "sent" : "delivered",
+      },
+      { feed: !outgoing, unread: missed },
+    );
+    this.#emit("message", message);
+    void this.#emitChat(chat);
   }
 
   // --- devices ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CallLogBody, CallSignal } from "./calls/call-signal.ts";
 
 /**
  * What travels inside an MLS application message. The server never sees any of it. Unknown types
@@ -47,6 +48,17 @@ export const Content = z.discriminatedUnion("type", [
     displayName: z.string().max(64).nullable(),
     avatar: z.string().max(90_000).nullable(),
   }),
+  /** One call-signalling step (sent transiently, never stored as a chat message). */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("call"),
+    id: z.string().max(64),
+    callId: z.string().min(1).max(64),
+    signal: CallSignal,
+    sentAt: z.number(),
+  }),
+  /** A finished call, for the chat's history (sent durably by the caller's device). */
+  z.object({ v: z.literal(1), type: z.literal("call-log"), id: z.string().max(64), ...CallLogBody.shape }),
 ]);
 export type Content = z.infer<typeof Content>;
 

@@ -1,4 +1,4 @@
-export { type ChatMessage, type MessageStatus } from "./chat-store.ts";
+export { type CallEntry, type ChatMessage, type MessageStatus } from "./chat-store.ts";
 export {
   type ChatSummary,
   type ClientEvents,
@@ -10,3 +10,29 @@ export {
 export { SdkError, type SdkErrorCode } from "./errors.ts";
 export { MemoryStorage } from "./memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage.ts";
+export { Call, type CallEvents } from "./calls/call.ts";
+export {
+  CallError,
+  CallManager,
+  type CallManagerEvents,
+  type CallOptions,
+  RING_TIMEOUT_MS,
+} from "./calls/call-manager.ts";
+export {
+  type CallDirection,
+  type CallEndReason,
+  type CallState,
+  type CallTimings,
+} from "./calls/call-machine.ts";
+export { type CallLogBody, type CallOutcome, type CallSignal } from "./calls/call-signal.ts";
+export type {
+  CallMediaControl,
+  CallPlatform,
+  IceCandidateLike,
+  IceServer,
+  PeerConnectionConfig,
+  PeerConnectionLike,
+  RtpTransceiverLike,
+  StatsReportLike,
+} from "./calls/peer.ts";
+export { type CallQuality, type CallStats, rateQuality, summarizeStats } from "./calls/quality.ts";

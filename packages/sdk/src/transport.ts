@@ -3,6 +3,7 @@ import {
   type ClientRequest,
   type Delivery,
   ERROR_CODES,
+  type Relay,
   type ErrorCode,
   PROTOCOL_VERSION,
   parseResult,
@@ -17,6 +18,8 @@ export type TransportEvents = {
   onConnected(info: ResultOf<"auth">): void;
   onDisconnected(reason: string): void;
   onDelivery(delivery: Delivery): void;
+  /** A transient message (call signalling): not queued, never acknowledged. */
+  onRelay?(relay: Relay): void;
   /** Everything queued at connect time up to `upTo` has been pushed. */
   onSynced(upTo: number): void;
   onKeyPackagesLow(remaining: number): void;
@@ -181,6 +184,9 @@ export class Transport {
       }
       case "deliver":
         this.#opts.events.onDelivery(frame);
+        return;
+      case "relay":
+        this.#opts.events.onRelay?.(frame);
         return;
       case "synced":
         this.#opts.events.onSynced(frame.upTo);

@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatSummary } from "@sori/sdk";
 import type { ReactNode } from "react";
+import { callHistoryLabel } from "../calls/call-history-label.ts";
 import { STICKER_LABELS, isSoriStickerId } from "../emoticons/sori-pack.ts";
 import { useChatTitle } from "../hooks/use-chat-title.ts";
 import { routeHash } from "../hooks/use-hash-route.ts";
@@ -8,8 +9,9 @@ import { formatListTime } from "../lib/format-time.ts";
 import { ChatAvatar } from "./chat-avatar.tsx";
 import { Icon } from "./icon.tsx";
 
-/** The first line of a text, or the sticker's name. */
+/** The first line of a text, the sticker's name, or the call. */
 function messagePreview(m: ChatMessage, t: I18n["t"]): string {
+  if (m.kind === "call" && m.call) return callHistoryLabel(m.call, t);
   if (m.kind === "sticker") {
     const id = m.sticker?.id ?? "";
     return t("preview.sticker", { label: isSoriStickerId(id) ? t(STICKER_LABELS[id]) : "" }).trim();

@@ -1,5 +1,6 @@
 import type { ChatSummary } from "@sori/sdk";
 import type { ReactNode } from "react";
+import { CallButtons } from "../calls/call-buttons.tsx";
 import { useChatTitle } from "../hooks/use-chat-title.ts";
 import { navigate } from "../hooks/use-hash-route.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
@@ -33,6 +34,7 @@ export function ConversationHeader({ chat }: { chat: ChatSummary }): ReactNode {
         <h2 data-testid="conversation-title">{title}</h2>
         <p className="muted">{subtitle}</p>
       </div>
+      {chat.kind === "direct" && chat.active && partner && <CallButtons chat={chat} />}
       {chat.kind === "group" && (
         <IconButton
           icon="info"

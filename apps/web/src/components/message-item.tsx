@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatSummary } from "@sori/sdk";
 import { type ReactNode, useState } from "react";
+import { CallHistoryEntry } from "../calls/call-history-entry.tsx";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useProfile } from "../hooks/use-profile.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
@@ -51,7 +52,9 @@ export function MessageItem({
   };
 
   const content =
-    m.kind === "sticker" && m.sticker ? (
+    m.kind === "call" && m.call ? (
+      <CallHistoryEntry entry={m.call} />
+    ) : m.kind === "sticker" && m.sticker ? (
       <div className="sticker-message">
         <Sticker pack={m.sticker.pack} id={m.sticker.id} />
       </div>

@@ -3,6 +3,7 @@ import { ChatList } from "../components/chat-list.tsx";
 import { SidebarHeader } from "../components/sidebar-header.tsx";
 import { useChats } from "../hooks/use-chats.ts";
 import { useHashRoute } from "../hooks/use-hash-route.ts";
+import { useCallView } from "../calls/use-call-view.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import type { SessionController } from "../session/session-controller.ts";
 import { Conversation } from "./conversation.tsx";
@@ -14,6 +15,8 @@ const GroupInfo = lazy(() => import("./group-info.tsx").then((m) => ({ default: 
 const SettingsScreen = lazy(() =>
   import("./settings-screen.tsx").then((m) => ({ default: m.SettingsScreen })),
 );
+// The call screens load with the first call (or ring) of the session.
+const CallLayer = lazy(() => import("../calls/call-layer.tsx").then((m) => ({ default: m.CallLayer })));
 const NewGroupDialog = lazy(() =>
   import("./new-group-dialog.tsx").then((m) => ({ default: m.NewGroupDialog })),
 );
@@ -29,6 +32,7 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
   const route = useHashRoute();
   const chats = useChats();
   const [dialog, setDialog] = useState<DialogName>(null);
+  const call = useCallView();
 
   const unread = chats?.reduce((n, c) => n + c.unread, 0) ?? 0;
   useEffect(() => {
@@ -41,7 +45,8 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
 
   return (
     <div className="messenger" data-view={route.name === "list" ? "list" : "detail"}>
-      <aside className="sidebar" aria-label={t("chats.title")}>
+      {/* Under the call screen the messenger is inert: no focus, no clicks, hidden from screen readers. */}
+      <aside className="sidebar" aria-label={t("chats.title")} inert={call !== null}>
         <SidebarHeader
           onNewChat={() => setDialog("new-chat")}
           onNewGroup={() => setDialog("new-group")}
@@ -53,7 +58,7 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
           onNewGroup={() => setDialog("new-group")}
         />
       </aside>
-      <main className="detail">
+      <main className="detail" inert={call !== null}>
         {route.name === "chat" && <Conversation key={route.chatId} chatId={route.chatId} />}
         {route.name === "group-info" && (
           <Suspense fallback={loading}>
@@ -71,6 +76,11 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
       {dialog === "new-group" && (
         <Suspense fallback={null}>
           <NewGroupDialog onClose={() => setDialog(null)} />
+        </Suspense>
+      )}
+      {call && (
+        <Suspense fallback={null}>
+          <CallLayer />
         </Suspense>
       )}
     </div>

@@ -1,10 +1,17 @@
 import { type ClientStorage, SdkError, SoriClient } from "@sori/sdk";
 import { IndexedDbStorage } from "@sori/sdk/browser";
+import { CallStore } from "../calls/call-store.ts";
 import { browserDeviceName } from "../lib/device-name.ts";
 import { ChatsStore } from "./chats-store.ts";
 import { ProfileStore } from "./profile-store.ts";
 
-export type SignedIn = { status: "signed-in"; client: SoriClient; chats: ChatsStore; profiles: ProfileStore };
+export type SignedIn = {
+  status: "signed-in";
+  client: SoriClient;
+  chats: ChatsStore;
+  profiles: ProfileStore;
+  calls: CallStore;
+};
 
 export type Session =
   | { status: "loading" }
@@ -91,6 +98,8 @@ export class SessionController {
       client,
       chats: new ChatsStore(client),
       profiles: new ProfileStore(client),
+      // Before connect(): a device rings only once calls are configured on it.
+      calls: new CallStore(client),
     };
     this.#set(state);
     client.on("warning", (w) => {
@@ -138,5 +147,6 @@ export class SessionController {
   #dispose(state: SignedIn): void {
     state.chats.dispose();
     state.profiles.dispose();
+    state.calls.dispose();
   }
 }

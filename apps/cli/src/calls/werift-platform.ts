@@ -1,0 +1,194 @@
+import type {
+  CallMediaControl,
+  CallPlatform,
+  PeerConnectionConfig,
+  PeerConnectionLike,
+  RtpTransceiverLike,
+} from "@sori/sdk";
+import {
+  type MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+  RtpHeader,
+  RtpPacket,
+} from "werift";
+import { PCMU_FRAME_SAMPLES, ToneSource } from "./tone.ts";
+import { VP8_KEYFRAME } from "./vp8-fixture.ts";
+
+/** RTP packets this device sent and received over all its calls (what `sori call --json` reports). */
+export type PacketCounters = {
+  sent: number;
+  received: number;
+  /** Of `received`, the video packets. */
+  receivedVideo: number;
+  firstReceivedAt: number | null;
+};
+
+export type WeriftPlatformOptions = {
+  /** Only 127.0.0.1 candidates (tests and benchmarks on one machine). */
+  loopback?: boolean;
+  /** Tone frequency, so two peers in a test are told apart. */
+  toneHz?: number;
+};
+
+const FRAME_MS = 20;
+const VIDEO_FRAME_MS = 100;
+
+/**
+ * Calls from Node with werift: a generated tone as the microphone (PCMU, the one codec every WebRTC
+ * endpoint must support), and a fixed VP8 keyframe as the camera. Counts RTP packets both ways.
+ */
+export function weriftPlatform(options: WeriftPlatformOptions = {}): {
+  platform: CallPlatform;
+  counters: PacketCounters;
+} {
+  const counters: PacketCounters = { sent: 0, received: 0, receivedVideo: 0, firstReceivedAt: null };
+  const pcs = new Map<string, RTCPeerConnection>();
+  let lastPc: RTCPeerConnection | undefined;
+
+  const platform: CallPlatform = {
+    createPeerConnection(config: PeerConnectionConfig): PeerConnectionLike {
+      const pc = new RTCPeerConnection({
+        iceServers: config.iceServers.map((s) => ({
+          urls: Array.isArray(s.urls) ? s.urls[0]! : s.urls,
+          ...(s.username !== undefined ? { username: s.username } : {}),
+          ...(s.credential !== undefined ? { credential: s.credential } : {}),
+        })),
+        iceTransportPolicy: config.iceTransportPolicy,
+        bundlePolicy: "max-bundle",
+        codecs: {
+          audio: [
+            new RTCRtpCodecParameters({
+              mimeType: "audio/PCMU",
+              clockRate: 8000,
+              channels: 1,
+              payloadType: 0,
+            }),
+          ],
+          video: [
+            new RTCRtpCodecParameters({
+              mimeType: "video/VP8",
+              clockRate: 90000,
+              payloadType: 96,
+              rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
+            }),
+          ],
+        },
+        ...(options.loopback
+          ? {
+              iceUseIpv6: false,
+              iceAdditionalHostAddresses: ["127.0.0.1"],
+              iceInterfaceAddresses: { udp4: "127.0.0.1" },
+            }
+          : {}),
+      });
+      patchIceRestart(pc);
+      lastPc = pc;
+      // werift's peer connection has the browser's shape for everything the call code uses; its
+      // TypeScript types differ only in event and stats classes.
+      return pc as unknown as PeerConnectionLike;
+    },
+
+    async startMedia({ callId, audio, video, cameraOn }): Promise<CallMediaControl> {
+      const pc = lastPc;
+      if (!pc) throw new Error("no peer connection for this call");
+      pcs.set(callId, pc);
+      // The call code hands back the transceivers this platform's peer connection made.
+      const a = audio as RtpTransceiverLike as unknown as RTCRtpTransceiver;
+      const v = video as RtpTransceiverLike as unknown as RTCRtpTransceiver;
+      const counted = new Set<MediaStreamTrack>();
+      const count = (track: MediaStreamTrack): void => {
+        if (counted.has(track)) return;
+        counted.add(track);
+        track.onReceiveRtp.subscribe(() => {
+          counters.received++;
+          if (track.kind === "video") counters.receivedVideo++;
+          counters.firstReceivedAt ??= Date.now();
+        });
+      };
+      for (const t of [a, v]) {
+        // On the answering side the remote tracks exist already (made by setRemoteDescription).
+        for (const track of t.receiver.tracks) count(track);
+        t.onTrack.subscribe(count);
+      }
+      const tone = new ToneSource(options.toneHz ?? 440);
+      let muted = false;
+      let camera = cameraOn;
+      let seq = Math.floor(Math.random() * 65535);
+      let ts = Math.floor(Math.random() * 2 ** 31);
+      let vseq = Math.floor(Math.random() * 65535);
+      let vts = Math.floor(Math.random() * 2 ** 31);
+      const live = (): boolean => pc.connectionState === "connected";
+      const audioTimer = setInterval(() => {
+        const payload = tone.nextFrame(muted);
+        seq = (seq + 1) & 0xffff;
+        ts = (ts + PCMU_FRAME_SAMPLES) >>> 0;
+        if (!live()) return;
+        const packet = new RtpPacket(
+          new RtpHeader({ sequenceNumber: seq, timestamp: ts, marker: false }),
+          payload,
+        );
+        counters.sent++;
+        void a.sender.sendRtp(packet).catch(() => undefined);
+      }, FRAME_MS);
+      const videoTimer = setInterval(() => {
+        vseq = (vseq + 1) & 0xffff;
+        vts = (vts + (90000 * VIDEO_FRAME_MS) / 1000) >>> 0;
+        if (!camera || !live()) return;
+        const packet = new RtpPacket(
+          new RtpHeader({ sequenceNumber: vseq, timestamp: vts, marker: true }),
+          Buffer.from(VP8_KEYFRAME),
+        );
+        counters.sent++;
+        void v.sender.sendRtp(packet).catch(() => undefined);
+      }, VIDEO_FRAME_MS);
+      return {
+        setMuted: (m) => {
+          muted = m;
+        },
+        setCamera: (on) => {
+          camera = on;
+        },
+        // One generated source per kind: there is nothing to switch to.
+        switchInput: async () => undefined,
+        stop: () => {
+          clearInterval(audioTimer);
+          clearInterval(videoTimer);
+          pcs.delete(callId);
+        },
+      };
+    },
+
+    keepCandidate: options.loopback ? (c) => c.includes(" 127.0.0.1 ") : undefined,
+  };
+  return { platform, counters };
+}
+
+/**
+ * werift 0.25 restarts ICE (new credentials, new candidates) but, with DTLS already up, never runs
+ * connectivity checks for the new generation, so no pair is nominated and media stops. Once an
+ * offer/answer round completes, start ICE again on every transport that lost its nominated pair.
+ */
+function patchIceRestart(pc: RTCPeerConnection): void {
+  const kick = (): void => {
+    for (const dtls of pc.dtlsTransports) {
+      const ice = dtls.iceTransport;
+      if (dtls.state === "connected" && !ice.connection.nominated && ice.connection.remoteUsername)
+        void ice.start().catch(() => undefined);
+    }
+  };
+  const setLocal = pc.setLocalDescription.bind(pc) as (d: { type: string; sdp?: string }) => Promise<unknown>;
+  const setRemote = pc.setRemoteDescription.bind(pc);
+  Object.assign(pc, {
+    setLocalDescription: async (d: { type: string; sdp?: string }) => {
+      const r = await setLocal(d);
+      if (d.type === "answer") kick();
+      return r;
+    },
+    setRemoteDescription: async (d: Parameters<RTCPeerConnection["setRemoteDescription"]>[0]) => {
+      await setRemote(d);
+      if (d.type === "answer") kick();
+    },
+  });
+}

@@ -1,0 +1,180 @@
+import { type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { UserAvatar } from "../components/avatar.tsx";
+import { IconButton } from "../components/icon-button.tsx";
+import { Icon } from "../components/icon.tsx";
+import { useToast } from "../components/toast-provider.tsx";
+import { useI18n } from "../i18n/i18n-context.tsx";
+import { useSignedIn } from "../session/client-context.ts";
+import { usePeerName, useElapsed, useRemoteStream, useRing } from "./call-hooks.ts";
+import { formatDuration } from "./call-history-label.ts";
+import type { CallView } from "./call-store.ts";
+import { DevicePicker } from "./device-picker.tsx";
+import { MediaElement } from "./media-element.tsx";
+import { QualityIndicator } from "./quality-indicator.tsx";
+
+/**
+ * The call in progress (or calling, or just ended): the other side's video or photo, the self-view,
+ * status (timer, reconnecting, why it ended), quality, and the controls.
+ */
+export function CallScreen({ view }: { view: CallView }): ReactNode {
+  const { t } = useI18n();
+  const { calls } = useSignedIn();
+  const { showToast } = useToast();
+  const { call, state } = view;
+  const name = usePeerName(call);
+  const remote = useRemoteStream(view);
+  const local = useSyncExternalStore(calls.platform.subscribe, calls.platform.getLocal);
+  const [localVideo, setLocalVideo] = useState<MediaStream | null>(null);
+  useEffect(() => {
+    setLocalVideo(local.video ? new MediaStream([local.video]) : null);
+  }, [local.video]);
+  const [devicesOpen, setDevicesOpen] = useState(false);
+  const live = state === "connected" || state === "reconnecting";
+  const elapsed = useElapsed(view.connectedAt, live);
+  const ended = state === "ended";
+  const hangupRef = useRef<HTMLButtonElement>(null);
+  useRing("ringback", state === "ringing-out");
+  useEffect(() => hangupRef.current?.focus(), []);
+
+  const showRemoteVideo = view.remoteMedia.video && !ended;
+  let status: string;
+  switch (state) {
+    case "ringing-out":
+      status = t("call.calling");
+      break;
+    case "connecting":
+    case "ringing-in":
+      status = t("call.connecting");
+      break;
+    case "reconnecting":
+      status = t("call.reconnecting");
+      break;
+    case "connected":
+      status = formatDuration(elapsed);
+      break;
+    case "ended":
+      status = view.endReason ? t(`call.ended.${view.endReason}`, { name }) : t("call.ended.hangup");
+      break;
+  }
+
+  const toggleCamera = (): void => {
+    void calls.act((c) => c.setCamera(!c.cameraOn)).catch(() => showToast(t("call.cameraFailed")));
+  };
+
+  return (
+    <div className="call-overlay">
+      <section
+        className={`call-screen${showRemoteVideo ? " with-video" : ""}`}
+        aria-label={t("call.screenLabel", { name })}
+        data-testid="call-screen"
+        data-state={state}
+        data-end-reason={view.endReason ?? ""}
+        data-media={view.media}
+      >
+        <MediaElement kind="audio" stream={remote} />
+        <div className="call-stage">
+          {showRemoteVideo ? (
+            <MediaElement
+              kind="video"
+              stream={remote}
+              muted
+              className="call-remote-video"
+              label={t("call.remoteView", { name })}
+              testId="call-remote-video"
+            />
+          ) : (
+            <div className="call-peer">
+              <UserAvatar userId={call.peer.userId} username={call.peer.username} size={112} />
+            </div>
+          )}
+          {localVideo && !ended && (
+            <MediaElement
+              kind="video"
+              stream={localVideo}
+              muted
+              className="call-self-video"
+              label={t("call.selfView")}
+              testId="call-self-video"
+            />
+          )}
+        </div>
+        <header className="call-info">
+          <h2 data-testid="call-peer-name">{name}</h2>
+          {/* The ticking timer is a "timer" (not announced every second); state changes are announced. */}
+          {state === "connected" ? (
+            <p
+              className="call-status"
+              role="timer"
+              aria-label={t("call.timer", { time: status })}
+              data-testid="call-status"
+            >
+              {status}
+            </p>
+          ) : (
+            <p className="call-status" role="status" aria-live="polite" data-testid="call-status">
+              {status}
+            </p>
+          )}
+          {live && <QualityIndicator quality={view.quality} />}
+          {live && !view.remoteMedia.audio && (
+            <p className="call-remote-muted">
+              <Icon name="micOff" size={16} /> {t("call.remoteMuted", { name })}
+            </p>
+          )}
+        </header>
+        {devicesOpen && !ended && <DevicePicker call={call} onClose={() => setDevicesOpen(false)} />}
+        <div className="call-controls" role="group" aria-label={t("call.screenLabel", { name })}>
+          {ended ? (
+            <IconButton
+              icon="close"
+              label={t("call.close")}
+              className="call-round"
+              data-testid="call-close"
+              onClick={() => calls.dismiss()}
+            />
+          ) : (
+            <>
+              <IconButton
+                icon={view.muted ? "micOff" : "mic"}
+                label={t(view.muted ? "call.unmute" : "call.mute")}
+                className={`call-round${view.muted ? " off" : ""}`}
+                aria-pressed={view.muted}
+                data-testid="call-mute"
+                disabled={state === "ringing-out"}
+                onClick={() => void calls.act((c) => c.setMuted(!c.muted))}
+              />
+              <IconButton
+                icon={view.cameraOn ? "video" : "videoOff"}
+                label={t(view.cameraOn ? "call.cameraOff" : "call.cameraOn")}
+                className={`call-round${view.cameraOn ? "" : " off"}`}
+                aria-pressed={view.cameraOn}
+                data-testid="call-camera"
+                disabled={state === "ringing-out"}
+                onClick={toggleCamera}
+              />
+              <IconButton
+                icon="sliders"
+                label={t("call.devices")}
+                className="call-round"
+                aria-expanded={devicesOpen}
+                data-testid="call-devices"
+                onClick={() => setDevicesOpen((o) => !o)}
+              />
+              <button
+                ref={hangupRef}
+                type="button"
+                className="icon-button call-round decline"
+                aria-label={t(state === "ringing-out" ? "call.cancel" : "call.hangup")}
+                title={t(state === "ringing-out" ? "call.cancel" : "call.hangup")}
+                data-testid="call-hangup"
+                onClick={() => void calls.act((c) => c.hangup())}
+              >
+                <Icon name="hangup" size={28} />
+              </button>
+            </>
+          )}
+        </div>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,353 @@
+import { Call, type CallContext } from "./call.ts";
+import { type CallDirection, type CallEndReason, type CallTimings, DEFAULT_TIMINGS } from "./call-machine.ts";
+import type { CallLogBody, CallOutcome, CallSignal } from "./call-signal.ts";
+import type { CallPlatform, IceServer, PeerConnectionConfig } from "./peer.ts";
+
+/** How long an outgoing call rings before it counts as unanswered. */
+export const RING_TIMEOUT_MS = 45_000;
+/** A callee stops ringing this long after the ring timeout even if the caller's cancel never came. */
+const RING_GRACE_MS = 5_000;
+const TURN_REFRESH_FRACTION = 0.8;
+
+export type CallManagerEvents = {
+  /** A call rings on this device; answer with `call.accept()`, or `call.decline()`. */
+  incoming: (call: Call) => void;
+  /** Any call on this device changed state (incoming or outgoing, "ended" included). */
+  call: (call: Call) => void;
+};
+
+export type CallOptions = {
+  /** Creates peer connections and local media (browser, werift). Required before calls work. */
+  platform: CallPlatform;
+  /** STUN/TURN servers of your own, used besides the ones the Sori server hands out. */
+  iceServers?: IceServer[];
+  /** Ask the Sori server for time-limited TURN credentials (default true). */
+  useServerTurn?: boolean;
+  /** "relay" forces every call through TURN (privacy: hides addresses from the other side). */
+  iceTransportPolicy?: "all" | "relay";
+  /** How long an outgoing call rings before "no-answer" (default 45 s; tests shorten it). */
+  ringTimeoutMs?: number;
+  /** Reconnection timings (ICE restart budget and waits). */
+  timings?: Partial<CallTimings>;
+};
+
+/** What the call manager needs from the client: signalling, history, directory. */
+export type CallHost = {
+  readonly userId: string;
+  readonly deviceId: string;
+  /** Sends a call signal transiently (not stored); waits for the link while it is down. */
+  sendSignal(chatId: string, callId: string, signal: CallSignal): Promise<void>;
+  /** Records the call in the chat's history on every device (a durable, encrypted message). */
+  sendCallLog(chatId: string, log: CallLogBody): Promise<void>;
+  /** A direct chat by id or username (created for a username if needed), with the other person. */
+  directChat(target: string): Promise<{ chatId: string; peer: { userId: string; username: string } }>;
+  /** The other member of a direct chat this device knows; undefined for groups and unknown chats. */
+  directPeer(chatId: string): Promise<{ userId: string; username: string } | undefined>;
+  turnCredentials(): Promise<{ iceServers: IceServer[]; ttlS: number }>;
+  warn(code: string, message: string): void;
+};
+
+type Listeners = { [K in keyof CallManagerEvents]: Set<CallManagerEvents[K]> };
+
+const randomCallId = (): string => {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+};
+
+/**
+ * The calls of one device: starts them, rings on incoming ones, routes signals to the right call, and
+ * writes call history. One call at a time: a ring during a call is answered "busy".
+ */
+export class CallManager {
+  readonly #host: CallHost;
+  readonly #listeners: Listeners = { incoming: new Set(), call: new Set() };
+  readonly #calls = new Map<string, Call>();
+  /** Per call: signals are handled one after another, in arrival order. */
+  readonly #chains = new Map<string, Promise<void>>();
+  /** Ended call ids, so late signals of a finished call are recognised rather than warned about. */
+  readonly #finished = new Set<string>();
+  #options: CallOptions | undefined;
+  #sendChain: Promise<void> = Promise.resolve();
+  #turn: { iceServers: IceServer[]; until: number } | undefined;
+
+  constructor(host: CallHost) {
+    this.#host = host;
+  }
+
+  /** Enables calls on this device. Devices that never configure calls do not ring. */
+  configure(options: CallOptions): void {
+    this.#options = options;
+  }
+
+  get configured(): boolean {
+    return this.#options !== undefined;
+  }
+
+  on<E extends keyof CallManagerEvents>(event: E, listener: CallManagerEvents[E]): () => void {
+    (this.#listeners[event] as Set<CallManagerEvents[E]>).add(listener);
+    return () => (this.#listeners[event] as Set<CallManagerEvents[E]>).delete(listener);
+  }
+
+  #emit<E extends keyof CallManagerEvents>(event: E, ...args: Parameters<CallManagerEvents[E]>): void {
+    for (const l of this.#listeners[event] as Set<(...a: Parameters<CallManagerEvents[E]>) => void>) {
+      try {
+        l(...args);
+      } catch {
+        // A listener's failure must not break call handling.
+      }
+    }
+  }
+
+  /** The call this device is in or ringing with, if any. */
+  get active(): Call | undefined {
+    for (const c of this.#calls.values()) if (c.state !== "ended") return c;
+    return undefined;
+  }
+
+  /** Every call on this device that has not ended (normally at most one, plus rings being refused). */
+  get calls(): Call[] {
+    return [...this.#calls.values()].filter((c) => c.state !== "ended");
+  }
+
+  /** Calls a person: `target` is a direct chat id or a username. Resolves once ringing has begun. */
+  async start(target: string, options: { video?: boolean } = {}): Promise<Call> {
+    const o = this.#require();
+    const busy = this.active;
+    if (busy) throw new CallError("busy", "this device is already in a call; hang up first");
+    const { chatId, peer } = await this.#host.directChat(target);
+    const call = this.#newCall({
+      id: randomCallId(),
+      chatId,
+      direction: "outgoing",
+      peer,
+      media: options.video ? "video" : "audio",
+    });
+    await call.startOutgoing(o.ringTimeoutMs ?? RING_TIMEOUT_MS);
+    return call;
+  }
+
+  /** The network changed (e.g. Wi-Fi to mobile): calls this device placed restart ICE at once. */
+  networkChanged(): void {
+    for (const c of this.calls) if (c.direction === "outgoing" && c.state !== "ringing-out") c.restartIce();
+  }
+
+  /** Hangs up every call (the client is closing). */
+  hangupAll(): void {
+    for (const c of this.calls) c.hangup();
+  }
+
+  // --- called by the client ---------------------------------------------------------------------
+
+  /** The signalling link came back after a loss. */
+  connectionRestored(): void {
+    for (const c of this.calls) c.onSignallingRestored();
+  }
+
+  /**
+   * A call signal decrypted from the chat's group. The sender is MLS-authenticated; whether it may
+   * speak for this call (right user, right device, addressed here) is checked now. Anything else is
+   * ignored — with a warning when it was addressed to this device.
+   */
+  handleSignal(
+    chatId: string,
+    from: { userId: string; deviceId: string },
+    callId: string,
+    signal: CallSignal,
+    sentAt: number,
+  ): void {
+    if (!this.#options) return;
+    if (from.deviceId === this.#host.deviceId) return;
+    const call = this.#calls.get(callId);
+    const toMe = "to" in signal && signal.to === this.#host.deviceId;
+    if (!call) {
+      if (signal.kind === "ring") {
+        void this.#onRing(chatId, from, callId, signal, sentAt);
+        return;
+      }
+      // Signals of calls on other devices are normal in a shared group; only ones addressed here are odd.
+      if (toMe && !this.#finished.has(callId))
+        this.#host.warn("call-signal-ignored", `ignored a ${signal.kind} signal for an unknown call`);
+      return;
+    }
+    if (call.chatId !== chatId) {
+      this.#host.warn("call-signal-ignored", "ignored a call signal sent in another chat");
+      return;
+    }
+    if (from.userId === this.#host.userId) {
+      // Another device of this user answered or declined the call ringing here.
+      if (call.direction === "incoming" && (signal.kind === "accept" || signal.kind === "decline"))
+        call.handledElsewhere(signal.kind === "accept" ? "answered" : "declined");
+      return;
+    }
+    if (from.userId !== call.peer.userId) {
+      this.#host.warn("call-signal-ignored", "ignored a call signal from someone not in the call");
+      return;
+    }
+    if ("to" in signal && signal.to !== undefined && !toMe) return;
+    const peerDevice = call.peerDeviceId;
+    const fromAnswerer = signal.kind === "accept" || signal.kind === "decline" || signal.kind === "busy";
+    if (peerDevice !== undefined && from.deviceId !== peerDevice && !fromAnswerer) {
+      this.#host.warn("call-signal-ignored", "ignored a call signal from a device not in the call");
+      return;
+    }
+    const chain = (this.#chains.get(callId) ?? Promise.resolve()).then(() =>
+      call.onSignal(signal, from.deviceId),
+    );
+    this.#chains.set(
+      callId,
+      chain.catch(() => undefined),
+    );
+  }
+
+  async #onRing(
+    chatId: string,
+    from: { userId: string; deviceId: string },
+    callId: string,
+    signal: Extract<CallSignal, { kind: "ring" }>,
+    sentAt: number,
+  ): Promise<void> {
+    const o = this.#options;
+    // This user's own call from another device: that device is the caller, nothing rings here.
+    if (!o || from.userId === this.#host.userId || this.#finished.has(callId)) return;
+    const ringMs = o.ringTimeoutMs ?? RING_TIMEOUT_MS;
+    // A ring that waited in a queue (the durable path) is long over.
+    if (Date.now() - sentAt > ringMs) return;
+    const peer = await this.#host.directPeer(chatId);
+    if (!peer || peer.userId !== from.userId) {
+      this.#host.warn("call-signal-ignored", "ignored a ring outside a direct chat with the caller");
+      return;
+    }
+    if (this.#calls.has(callId)) return;
+    if (this.active) {
+      this.#send(chatId, callId, { kind: "busy", to: from.deviceId });
+      this.#finished.add(callId);
+      return;
+    }
+    const call = this.#newCall({
+      id: callId,
+      chatId,
+      direction: "incoming",
+      peer,
+      media: signal.media,
+      peerDevice: from.deviceId,
+      remoteOffer: signal.sdp,
+    });
+    call.startRinging(ringMs + RING_GRACE_MS);
+    this.#emit("incoming", call);
+  }
+
+  #newCall(o: {
+    id: string;
+    chatId: string;
+    direction: CallDirection;
+    peer: { userId: string; username: string };
+    media: "audio" | "video";
+    peerDevice?: string;
+    remoteOffer?: string;
+  }): Call {
+    const options = this.#require();
+    const ctx: CallContext = {
+      platform: options.platform,
+      timings: { ...DEFAULT_TIMINGS, ...options.timings },
+      send: (signal) => this.#send(o.chatId, o.id, signal),
+      peerConfig: () => this.#peerConfig(),
+      warn: (code, message) => this.#host.warn(code, message),
+      ended: (call) => this.#ended(call),
+      now: () => Date.now(),
+    };
+    const call = new Call({ ...o, ctx });
+    this.#calls.set(o.id, call);
+    call.on("state", () => this.#emit("call", call));
+    return call;
+  }
+
+  #ended(call: Call): void {
+    this.#calls.delete(call.id);
+    this.#chains.delete(call.id);
+    this.#finished.add(call.id);
+    if (this.#finished.size > 1000) this.#finished.delete(this.#finished.values().next().value!);
+    if (call.direction !== "outgoing") return;
+    // The caller's device writes the history entry; every other device of both users gets it.
+    const log: CallLogBody = {
+      callId: call.id,
+      media: call.media,
+      outcome: outcomeOf(call.endReason, call.connectedAt),
+      durationS: call.durationS,
+      startedAt: call.startedAt,
+    };
+    this.#sendChain = this.#sendChain
+      .then(() => this.#host.sendCallLog(call.chatId, log))
+      .catch((e: unknown) =>
+        this.#host.warn("call-log-failed", `could not record the call in the chat: ${(e as Error).message}`),
+      );
+  }
+
+  /** Signals go out one at a time, in order; while the link is down they wait for it. */
+  #send(chatId: string, callId: string, signal: CallSignal): void {
+    this.#sendChain = this.#sendChain
+      .then(() => this.#host.sendSignal(chatId, callId, signal))
+      .catch((e: unknown) =>
+        this.#host.warn(
+          "call-signal-lost",
+          `a ${signal.kind} signal could not be sent: ${(e as Error).message}`,
+        ),
+      );
+  }
+
+  /** Waits until every signal queued so far has been handed to the server (for tests and the CLI). */
+  flush(): Promise<void> {
+    return this.#sendChain;
+  }
+
+  async #peerConfig(): Promise<PeerConnectionConfig> {
+    const o = this.#require();
+    const iceServers = [...(o.iceServers ?? [])];
+    if (o.useServerTurn !== false) {
+      if (!this.#turn || this.#turn.until < Date.now()) {
+        try {
+          const t = await this.#host.turnCredentials();
+          this.#turn = {
+            iceServers: t.iceServers,
+            until: Date.now() + t.ttlS * 1000 * TURN_REFRESH_FRACTION,
+          };
+        } catch {
+          // Offline right now: the call can still work with host and STUN candidates.
+        }
+      }
+      iceServers.push(...(this.#turn?.iceServers ?? []));
+    }
+    return { iceServers, iceTransportPolicy: o.iceTransportPolicy ?? "all" };
+  }
+
+  #require(): CallOptions {
+    if (!this.#options)
+      throw new CallError("not-configured", "calls are not set up on this device: call configure() first");
+    return this.#options;
+  }
+}
+
+/** A call could not be started. */
+export class CallError extends Error {
+  readonly code: "busy" | "not-configured";
+  constructor(code: "busy" | "not-configured", message: string) {
+    super(message);
+    this.name = "CallError";
+    this.code = code;
+  }
+}
+
+function outcomeOf(reason: CallEndReason | null, connectedAt: number | null): CallOutcome {
+  if (connectedAt !== null) return "answered";
+  switch (reason) {
+    case "declined":
+    case "busy":
+    case "no-answer":
+    case "cancelled":
+      return reason;
+    default:
+      return "failed";
+  }
+}

@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+/** Largest SDP accepted in a signal (a real audio+video offer is 3–8 KB). */
+export const MAX_SDP_CHARS = 30_000;
+
+const DeviceId = z.string().min(1).max(64);
+const Sdp = z.string().min(1).max(MAX_SDP_CHARS);
+
+export const IceCandidateWire = z.object({
+  candidate: z.string().max(1024),
+  sdpMid: z.string().max(64).nullable(),
+  sdpMLineIndex: z.number().int().min(0).max(64).nullable(),
+});
+export type IceCandidateWire = z.infer<typeof IceCandidateWire>;
+
+/**
+ * One call-signalling step. Signals travel as transient MLS messages in the chat's group, so every
+ * member device sees them; `to` names the one device a step is meant for once a callee device has
+ * answered (the others ignore it). The caller always makes the offers, so offers never collide.
+ */
+export const CallSignal = z.discriminatedUnion("kind", [
+  /** Caller → every device of the callee: rings, and carries the caller's offer. */
+  z.object({ kind: z.literal("ring"), media: z.enum(["audio", "video"]), sdp: Sdp }),
+  /** Callee device → caller device: taken on this device; carries the answer. */
+  z.object({ kind: z.literal("accept"), to: DeviceId, sdp: Sdp }),
+  /** Caller → answering device: a new offer (ICE restart, renegotiation). */
+  z.object({ kind: z.literal("offer"), to: DeviceId, sdp: Sdp }),
+  /** Answering device → caller: the answer to `offer`. */
+  z.object({ kind: z.literal("answer"), to: DeviceId, sdp: Sdp }),
+  /** Answering device → caller: please make a new offer (the callee never offers itself). */
+  z.object({ kind: z.literal("renegotiate"), to: DeviceId, iceRestart: z.boolean() }),
+  /** Trickled ICE candidates; without `to` (the caller's, while ringing) for every callee device. */
+  z.object({
+    kind: z.literal("candidates"),
+    to: DeviceId.optional(),
+    candidates: z.array(IceCandidateWire).min(1).max(64),
+  }),
+  /** Callee device → caller: declined (the callee's other devices stop ringing too). */
+  z.object({ kind: z.literal("decline"), to: DeviceId }),
+  /** Callee device → caller: already in another call. */
+  z.object({ kind: z.literal("busy"), to: DeviceId }),
+  /** Caller → everyone: stopped ringing (gave up, or no answer in time). */
+  z.object({ kind: z.literal("cancel"), reason: z.enum(["cancelled", "no-answer", "busy", "declined"]) }),
+  /** Either side → the other: the call is over. */
+  z.object({ kind: z.literal("hangup"), to: DeviceId }),
+  /** Either side → the other: its microphone and camera state, for the other's UI. */
+  z.object({ kind: z.literal("media"), to: DeviceId, audio: z.boolean(), video: z.boolean() }),
+]);
+export type CallSignal = z.infer<typeof CallSignal>;
+
+/** How a call ended, as recorded in chat history by the caller's device. */
+export const CALL_OUTCOMES = ["answered", "declined", "busy", "no-answer", "cancelled", "failed"] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** The call-log content: one durable chat entry per call, sent by the caller's device when it ends. */
+export const CallLogBody = z.object({
+  callId: z.string().min(1).max(64),
+  media: z.enum(["audio", "video"]),
+  outcome: z.enum(CALL_OUTCOMES),
+  durationS: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400),
+  startedAt: z.number(),
+});
+export type CallLogBody = z.infer<typeof CallLogBody>;

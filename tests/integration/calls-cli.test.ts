@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+
+const SORI = resolve("apps/cli/bin/sori.js");
+const PASSWORD = "cli call password";
+
+type Run = { code: number; stdout: string; stderr: string };
+
+function sori(args: string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [SORI, ...args],
+      { env: { ...process.env, SORI_PASSWORD: PASSWORD }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+type CallLine = {
+  state: string;
+  reason: string;
+  durationS: number;
+  packetsSent: number;
+  packetsReceived: number;
+};
+const lastJson = (r: Run): CallLine => JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as CallLine;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe("sori call / sori answer (werift, loopback)", () => {
+  let dir: string;
+  let server: ChildProcess;
+  let url: string;
+  const profile = (name: string): string[] => ["--profile", join(dir, name)];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sori-cli-call-"));
+    server = spawn(process.execPath, [SORI, "server", "--port", "0", "--data", join(dir, "data")], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(() => reject(new Error("server did not start")), 15_000);
+      let out = "";
+      server.stdout?.on("data", (chunk: Buffer) => {
+        out += String(chunk);
+        const m = out.match(/listening on (http:\/\/\S+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolveUrl(m[1]!);
+        }
+      });
+      server.on("exit", () => reject(new Error("server exited early")));
+    });
+    for (const name of ["clialice", "clibob"]) {
+      const r = await sori(["register", name, "--server", url, ...profile(name)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.equal((await sori(["send", "clibob", "hello", ...profile("clialice")])).code, 0);
+    assert.equal((await sori(["receive", ...profile("clibob")])).code, 0);
+  });
+
+  after(async () => {
+    const exited = new Promise((r) => server.once("exit", r));
+    server.kill("SIGTERM");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("calls, packets flow both ways, each side prints one JSON line, history shows the call", async () => {
+    const answer = sori(["answer", "--auto", "--wait", "30", "--json", "--loopback", ...profile("clibob")]);
+    await sleep(1500); // the answering process is connected and listening
+    const call = await sori([
+      "call",
+      "clibob",
+      "--duration",
+      "2",
+      "--json",
+      "--loopback",
+      ...profile("clialice"),
+    ]);
+    const answered = await answer;
+    assert.equal(call.code, 0, call.stderr);
+    assert.equal(answered.code, 0, answered.stderr);
+    const c = lastJson(call);
+    const a = lastJson(answered);
+    assert.equal(c.state, "ended");
+    assert.equal(a.state, "ended");
+    assert.equal(a.reason, "remote-hangup");
+    assert.ok(c.durationS >= 1 && c.durationS <= 4, `duration ${c.durationS}`);
+    // 2 s of 20 ms packets is ~100; allow for connection setup.
+    for (const [side, line] of [
+      ["caller", c],
+      ["callee", a],
+    ] as const) {
+      assert.ok(line.packetsSent > 60, `${side} sent ${line.packetsSent}`);
+      assert.ok(line.packetsReceived > 60, `${side} received ${line.packetsReceived}`);
+    }
+    const history = await sori(["history", "clialice", "--json", ...profile("clibob")]);
+    const entries = history.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { call?: { direction: string; outcome: string; missed: boolean } });
+    const entry = entries.find((e) => e.call);
+    assert.deepEqual(
+      { direction: entry?.call?.direction, outcome: entry?.call?.outcome, missed: entry?.call?.missed },
+      { direction: "incoming", outcome: "answered", missed: false },
+    );
+  });
+
+  it("reports declined and no-answer (with a shortened ring timeout), and a missed call in receive", async () => {
+    const decliner = sori([
+      "answer",
+      "--decline",
+      "--wait",
+      "30",
+      "--json",
+      "--loopback",
+      ...profile("clibob"),
+    ]);
+    await sleep(1500);
+    const declined = await sori(["call", "clibob", "--json", "--loopback", ...profile("clialice")]);
+    assert.equal(lastJson(declined).state, "declined");
+    assert.equal(declined.code, 1);
+    assert.equal(lastJson(await decliner).state, "declined");
+
+    const unanswered = await sori([
+      "call",
+      "clibob",
+      "--json",
+      "--loopback",
+      "--ring-timeout",
+      "1",
+      ...profile("clialice"),
+    ]);
+    assert.equal(lastJson(unanswered).state, "no-answer");
+    const received = await sori(["receive", ...profile("clibob")]);
+    assert.match(received.stdout, /clialice: \[missed voice call\]/);
+  });
+});

@@ -200,6 +200,6 @@ describe("crash test: SIGKILL the server while clients send", () => {
       warnings: [...new Set(warnings)].join(",") || "none",
     };
     console.log(`crash test figures: ${JSON.stringify(figures)}`);
-    assert.ok(acked.length >= 20, `too few messages acknowledged to mean anything: ${acked.length}`);
+    assert.ok(acked.length >= 10, `too few messages acknowledged to mean anything: ${acked.length}`);
   });
 });

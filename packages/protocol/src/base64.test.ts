@@ -16,9 +16,11 @@ describe("base64", () => {
   });
 
   it("rejects what is not canonical base64", () => {
-    for (const bad of ["A", "AB=C", "A===", "AAA*", "AA\u00e9A", "AAAA=", "=AAA"]) {
+    for (const bad of ["A", "AB=C", "A===", "AAA*", "AA\u00e9A", "AAAA=", "=AAA", "+++=", "AB==", "AAB="]) {
       assert.equal(fromBase64(bad), undefined, bad);
     }
     assert.equal(fromBase64Url("a+b/"), undefined);
+    assert.equal(fromBase64Url("AB"), undefined, "non-zero trailing bits");
+    assert.deepEqual(fromBase64Url("AA"), new Uint8Array([0]));
   });
 });

@@ -49,7 +49,14 @@ export const ClientFrame = z.discriminatedUnion("type", [
   /** The groups this device is a member of, per the server. */
   req("group.list", {}),
   /** An MLS application message for every other member device of the group. */
-  req("send", { groupId: Id, epoch: Epoch, messageId: Id, data: Bytes }),
+  req("send", {
+    groupId: Id,
+    epoch: Epoch,
+    messageId: Id,
+    data: Bytes,
+    /** A disappearing message: undelivered copies are deleted at this time (ms since epoch). */
+    expiresAt: z.number().int().positive().optional(),
+  }),
   /** Deletes every delivered queue entry up to and including `upTo` from this device's queue. */
   req("ack", { upTo: z.number().int().nonnegative() }),
   req("ping", {}),

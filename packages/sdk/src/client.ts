@@ -31,10 +31,27 @@ import {
   toBase64,
   toBase64Url,
 } from "@sori/protocol";
-import { type ChatMessage, type ChatRecord, ChatStore, type MessageStatus } from "./chat-store.ts";
+import {
+  type ChatMessage,
+  type ChatRecord,
+  ChatStore,
+  type MessageStatus,
+  publicView,
+  type StoredMessage,
+} from "./chat-store.ts";
 import { type Content, decodeContent, encodeContent } from "./content.ts";
 import { SdkError } from "./errors.ts";
 import { authenticate, listDevices, logout, revokeDevice } from "./http-api.ts";
+import {
+  applyReaction,
+  type ClientSettings,
+  contentForMessage,
+  DEFAULT_SETTINGS,
+  isReactionEmoji,
+  snippetOf,
+  TIMER_CHOICES,
+  TYPING_FRESH_MS,
+} from "./message-features.ts";
 import { Mutex } from "./mutex.ts";
 import { type ClientStorage, getJson, putJson } from "./storage.ts";
 import { Transport } from "./transport.ts";
@@ -55,6 +72,8 @@ export type ChatSummary = {
   unread: number;
   /** False once this device was removed from the chat or left it. */
   active: boolean;
+  /** Disappearing-message timer in seconds; 0 = off. */
+  timer: number;
 };
 
 export type ConnectionState = "connecting" | "connected" | "disconnected";
@@ -62,6 +81,12 @@ export type ConnectionState = "connecting" | "connected" | "disconnected";
 export type ClientEvents = {
   message: (m: ChatMessage) => void;
   "message-status": (s: { chat: string; id: string; status: MessageStatus }) => void;
+  /** A message changed: edited, deleted for everyone, reacted to. */
+  "message-updated": (m: ChatMessage) => void;
+  /** A message is gone from this device (its disappearing timer ran out, or deleted locally). */
+  "message-removed": (m: { chat: string; id: string }) => void;
+  /** Another member started or stopped typing. */
+  typing: (t: { chat: string; userId: string; username: string; typing: boolean }) => void;
   chat: (c: ChatSummary) => void;
   profile: (p: { userId: string }) => void;
   connection: (state: ConnectionState) => void;
@@ -109,6 +134,7 @@ const K = {
   seen: (id: string) => `seen/${id}`,
   user: (id: string) => `user/${id}`,
   pending: (groupId: string) => `pending-commit/${groupId}`,
+  settings: "settings",
 };
 
 const randomId = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
@@ -130,6 +156,9 @@ export class SoriClient {
   readonly #listeners: Listener = {
     message: new Set(),
     "message-status": new Set(),
+    "message-updated": new Set(),
+    "message-removed": new Set(),
+    typing: new Set(),
     chat: new Set(),
     profile: new Set(),
     connection: new Set(),
@@ -149,6 +178,12 @@ export class SoriClient {
   #drainRetry: ReturnType<typeof setTimeout> | undefined;
   /** Groups with a commit sent whose answer never came (loaded at connect). */
   readonly #pendingGroups = new Set<string>();
+  #expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  #nextSweepAt = 0;
+  /** No timers run before connect() or after close(). */
+  #closed = true;
+  /** Chats where this device last said "typing", and when. */
+  readonly #typingSent = new Map<string, number>();
 
   private constructor(storage: ClientStorage, profile: DeviceProfile) {
     this.#storage = storage;
@@ -278,6 +313,8 @@ export class SoriClient {
    */
   async connect(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 15_000;
+    this.#closed = false;
+    await this.#sweepExpired();
     if (!this.#transport) {
       for (const key of await this.#storage.list("pending-commit/"))
         this.#pendingGroups.add(key.slice("pending-commit/".length));
@@ -380,6 +417,9 @@ export class SoriClient {
   async close(): Promise<void> {
     clearTimeout(this.#drainRetry);
     this.#drainRetry = undefined;
+    this.#closed = true;
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
     await this.#draining;
     await this.#mutex.run(async () => undefined);
     this.#transport?.close();
@@ -524,6 +564,7 @@ export class SoriClient {
       lastMessage: rec.lastMessage,
       unread: rec.unread,
       active: rec.active,
+      timer: rec.timer ?? 0,
     };
   }
 
@@ -875,16 +916,27 @@ export class SoriClient {
 
   // --- messages ---------------------------------------------------------------------------------
 
-  /** Sends a text to a chat id or, for a username, to the direct chat with that user (created if needed). */
-  async sendText(chatOrUsername: string, text: string): Promise<ChatMessage> {
+  /**
+   * Sends a text to a chat id or, for a username, to the direct chat with that user (created if needed).
+   * `replyTo` quotes a message of the chat.
+   */
+  async sendText(
+    chatOrUsername: string,
+    text: string,
+    options: { replyTo?: string } = {},
+  ): Promise<ChatMessage> {
     if (text.trim().length === 0) throw new SdkError("bad-request", "cannot send an empty message");
     if (text.length > 16_000) throw new SdkError("too-large", "a message can have at most 16,000 characters");
     const chat = (await this.findChat(chatOrUsername)) ?? (await this.#directChatOrUnknown(chatOrUsername));
-    return this.#sendUserMessage(chat.id, { kind: "text", text });
+    return this.#sendUserMessage(chat.id, { kind: "text", text, ...(await this.#replyOf(chat.id, options)) });
   }
 
   /** Sends a sticker, e.g. `{ pack: "sori", id: "hello" }` from the built-in set. */
-  async sendSticker(chatId: string, sticker: { pack: string; id: string }): Promise<ChatMessage> {
+  async sendSticker(
+    chatId: string,
+    sticker: { pack: string; id: string },
+    options: { replyTo?: string } = {},
+  ): Promise<ChatMessage> {
     if (!/^[\w.-]{1,64}$/.test(sticker.pack) || !/^[\w.-]{1,64}$/.test(sticker.id)) {
       throw new SdkError(
         "bad-request",
@@ -892,7 +944,12 @@ export class SoriClient {
       );
     }
     await this.#requireChat(chatId);
-    return this.#sendUserMessage(chatId, { kind: "sticker", text: "", sticker });
+    return this.#sendUserMessage(chatId, {
+      kind: "sticker",
+      text: "",
+      sticker,
+      ...(await this.#replyOf(chatId, options)),
+    });
   }
 
   /** Sends again an outgoing message whose sending failed, under the same id. */
@@ -909,9 +966,10 @@ export class SoriClient {
    */
   async #sendUserMessage(
     chatId: string,
-    body:
-      { kind: "text"; text: string } | { kind: "sticker"; text: ""; sticker: { pack: string; id: string } },
+    body: Pick<StoredMessage, "kind" | "text"> & Partial<StoredMessage>,
   ): Promise<ChatMessage> {
+    const timer = (await this.#chats.getChat(chatId))?.timer ?? 0;
+    const now = Date.now();
     const message = await this.#chats.append(
       {
         id: randomId(),
@@ -919,24 +977,25 @@ export class SoriClient {
         from: this.username,
         fromUserId: this.userId,
         ...body,
-        sentAt: Date.now(),
+        // The sender's copy starts its timer at once; the server's copies expire with it.
+        ...(timer > 0 ? { expiresIn: timer, expiresAt: now + timer * 1000 } : {}),
+        sentAt: now,
         outgoing: true,
         status: "sending",
       },
       { feed: false, unread: false },
     );
     this.#emit("message", message);
+    if (message.expiresAt !== undefined) this.#scheduleExpiry(message.expiresAt);
     return this.#deliverOutgoing(message);
   }
 
   async #deliverOutgoing(m: ChatMessage): Promise<ChatMessage> {
     if (m.status !== "sending") await this.#setStatus(m.chat, m.id, "sending");
-    const content: Content =
-      m.kind === "sticker" && m.sticker
-        ? { v: 1, type: "sticker", id: m.id, pack: m.sticker.pack, sticker: m.sticker.id, sentAt: m.sentAt }
-        : { v: 1, type: "text", id: m.id, text: m.text, sentAt: m.sentAt };
+    const stored = (await this.#chats.getMessage(m.chat, m.id)) ?? m;
+    const content = contentForMessage(stored);
     try {
-      const sentAt = await this.#sendContent(m.chat, content);
+      const sentAt = await this.#sendContent(m.chat, content, m.expiresAt);
       const updated = await this.#chats.updateMessage(m.chat, m.id, { status: "sent", sentAt });
       this.#emit("message-status", { chat: m.chat, id: m.id, status: "sent" });
       return { ...m, ...(updated ?? {}), status: "sent", sentAt };
@@ -979,8 +1038,11 @@ export class SoriClient {
     });
   }
 
-  /** Encrypts and sends; on stale-epoch catches up, on group-outdated fixes membership, then retries. */
-  async #sendContent(groupId: string, content: Content): Promise<number> {
+  /**
+   * Encrypts and sends; on stale-epoch catches up, on group-outdated fixes membership, then retries.
+   * `expiresAt` (ms) lets the server drop undelivered copies when a disappearing message runs out.
+   */
+  async #sendContent(groupId: string, content: Content, expiresAt?: number): Promise<number> {
     const plaintext = encodeContent(content);
     // Kept across attempts: after a lost answer the very same ciphertext is resent under the same id,
     // which the server recognises; it is re-encrypted only when the epoch moved on.
@@ -1001,7 +1063,13 @@ export class SoriClient {
           prepared = { epoch: Number(groupEpoch(group)), data: toBase64(message) };
         }
         try {
-          const r = await this.#request({ type: "send", groupId, messageId: content.id, ...prepared });
+          const r = await this.#request({
+            type: "send",
+            groupId,
+            messageId: content.id,
+            ...prepared,
+            ...(expiresAt !== undefined ? { expiresAt } : {}),
+          });
           return { sentAt: r.sentAt, error: undefined };
         } catch (error) {
           if (!(error instanceof SdkError)) throw error;
@@ -1029,21 +1097,318 @@ export class SoriClient {
 
   /** Local history of a chat, oldest first: the `limit` newest messages before `before` (an order). */
   history(chatId: string, options: { limit?: number; before?: number } = {}): Promise<ChatMessage[]> {
-    return this.#chats.history(chatId, options);
+    return this.#chats.history(chatId, options).then((list) => list.filter((m) => !isExpired(m)));
   }
 
   /** Messages from others that arrived since the last call, oldest first; each is returned once. */
   takeReceived(): Promise<ChatMessage[]> {
-    return this.#chats.takeFeed();
+    return this.#chats.takeFeed().then((list) => list.filter((m) => !isExpired(m)));
   }
 
-  /** Marks every message of a chat as read (unread count 0). */
+  /**
+   * Marks every message of a chat as read (unread count 0): starts the disappearing timers of the
+   * messages read, and tells the senders (unless read receipts are off in settings).
+   */
   async markRead(chatId: string): Promise<void> {
     const rec = await this.#chats.getChat(chatId);
-    if (rec && rec.unread !== 0) {
+    if (!rec) return;
+    if (rec.unread !== 0) {
       await this.#chats.updateChat(chatId, { unread: 0 });
       await this.#emitChat(chatId);
     }
+    // Only the recent past can hold unread messages; a bounded look-back keeps this cheap.
+    let newest = 0;
+    const now = Date.now();
+    for (const m of await this.#chats.history(chatId, { limit: 500 })) {
+      if (m.outgoing || m.kind === "system") continue;
+      newest = Math.max(newest, m.sentAt);
+      if (m.expiresIn && m.expiresAt === undefined) {
+        const expiresAt = now + m.expiresIn * 1000;
+        await this.#chats.updateMessage(chatId, m.id, { expiresAt });
+        this.#scheduleExpiry(expiresAt);
+      }
+    }
+    if (newest > (rec.readUpTo ?? 0)) {
+      await this.#chats.updateChat(chatId, { readUpTo: newest });
+      if (rec.active && (await this.settings()).readReceipts) {
+        await this.#sendContent(chatId, { v: 1, type: "read", id: randomId(), upTo: newest }).catch(
+          (e: unknown) =>
+            this.#warn("read-receipt-failed", `could not send a read receipt: ${(e as Error).message}`),
+        );
+      }
+    }
+  }
+
+  // --- message features -------------------------------------------------------------------------
+
+  /** This device's privacy settings. */
+  async settings(): Promise<ClientSettings> {
+    return { ...DEFAULT_SETTINGS, ...(await getJson<Partial<ClientSettings>>(this.#storage, K.settings)) };
+  }
+
+  /** Changes settings: with read receipts or typing indicators off, they are not sent. */
+  async setSettings(patch: Partial<ClientSettings>): Promise<ClientSettings> {
+    const next = { ...(await this.settings()), ...patch };
+    await putJson(this.#storage, K.settings, next);
+    return next;
+  }
+
+  async #replyOf(
+    chatId: string,
+    options: { replyTo?: string },
+  ): Promise<{ replyTo?: NonNullable<ChatMessage["replyTo"]> }> {
+    if (!options.replyTo) return {};
+    const target = await this.#chats.getMessage(chatId, options.replyTo);
+    if (!target || target.deleted || target.kind === "system")
+      throw new SdkError("not-found", "the message to reply to is not in this chat");
+    return {
+      replyTo: { id: target.id, from: target.from, fromUserId: target.fromUserId, text: snippetOf(target) },
+    };
+  }
+
+  async #requireMessage(chatId: string, id: string): Promise<StoredMessage> {
+    await this.#requireChat(chatId);
+    const m = await this.#chats.getMessage(chatId, id);
+    if (!m || m.kind === "system") throw new SdkError("not-found", "no such message in this chat");
+    return m;
+  }
+
+  /** Toggles this user's reaction with `emoji` (any emoji) on a message; returns whether it is now on. */
+  async react(chatId: string, messageId: string, emoji: string): Promise<boolean> {
+    if (!isReactionEmoji(emoji)) throw new SdkError("bad-request", "a reaction is one emoji");
+    const m = await this.#requireMessage(chatId, messageId);
+    if (m.deleted) throw new SdkError("bad-request", "a deleted message cannot be reacted to");
+    const on = !(m.reactions?.[emoji] ?? []).includes(this.userId);
+    await this.#applyChange(chatId, this.userId, {
+      v: 1,
+      type: "reaction",
+      id: randomId(),
+      target: messageId,
+      emoji,
+      on,
+    });
+    return on;
+  }
+
+  /** Changes the text of one of this user's messages, for everyone; it shows as edited. */
+  async editMessage(chatId: string, messageId: string, text: string): Promise<ChatMessage> {
+    if (text.trim().length === 0) throw new SdkError("bad-request", "cannot edit a message to nothing");
+    if (text.length > 16_000) throw new SdkError("too-large", "a message can have at most 16,000 characters");
+    const m = await this.#requireMessage(chatId, messageId);
+    if (!m.outgoing || m.deleted || (m.kind !== "text" && m.kind !== "file"))
+      throw new SdkError("bad-request", "only your own text messages can be edited");
+    return this.#applyChange(chatId, this.userId, {
+      v: 1,
+      type: "edit",
+      id: randomId(),
+      target: messageId,
+      text,
+    });
+  }
+
+  /** Deletes one of this user's messages on every device of every member ("message deleted"). */
+  async deleteForEveryone(chatId: string, messageId: string): Promise<ChatMessage> {
+    const m = await this.#requireMessage(chatId, messageId);
+    if (!m.outgoing) throw new SdkError("bad-request", "only your own messages can be deleted for everyone");
+    if (m.deleted) return publicView(m);
+    return this.#applyChange(chatId, this.userId, {
+      v: 1,
+      type: "delete",
+      id: randomId(),
+      target: messageId,
+    });
+  }
+
+  /** Removes a message from this device only. */
+  async deleteLocally(chatId: string, messageId: string): Promise<void> {
+    if (await this.#chats.removeMessage(chatId, messageId)) {
+      this.#emit("message-removed", { chat: chatId, id: messageId });
+      void this.#emitChat(chatId);
+    }
+  }
+
+  /** Forwards a message (text, sticker or file) to another chat, marked as forwarded. */
+  async forward(fromChatId: string, messageId: string, toChatOrUsername: string): Promise<ChatMessage> {
+    const m = await this.#requireMessage(fromChatId, messageId);
+    if (m.deleted) throw new SdkError("bad-request", "a deleted message cannot be forwarded");
+    const to = (await this.findChat(toChatOrUsername)) ?? (await this.#directChatOrUnknown(toChatOrUsername));
+    await this.#requireChat(to.id);
+    return this.#sendUserMessage(to.id, {
+      kind: m.kind,
+      text: m.text,
+      forwarded: true,
+      ...(m.sticker ? { sticker: m.sticker } : {}),
+      ...(m.file && m.fileRef ? { file: m.file, fileRef: m.fileRef } : {}),
+    });
+  }
+
+  /**
+   * Tells the chat this user is typing (`true`) or stopped (`false`). Does nothing when typing
+   * indicators are off in settings; repeated `true` calls are sent at most every 3 seconds.
+   */
+  async setTyping(chatId: string, typing: boolean): Promise<void> {
+    if (!(await this.settings()).typingIndicators) return;
+    await this.#requireChat(chatId);
+    const last = this.#typingSent.get(chatId);
+    if (typing && last !== undefined && Date.now() - last < 3000) return;
+    if (!typing && last === undefined) return;
+    if (typing) this.#typingSent.set(chatId, Date.now());
+    else this.#typingSent.delete(chatId);
+    await this.#sendContent(chatId, { v: 1, type: "typing", id: randomId(), on: typing });
+  }
+
+  /** Searches this device's local history (the server cannot: it holds only ciphertext). Newest first. */
+  search(query: string, options: { chat?: string; limit?: number } = {}): Promise<ChatMessage[]> {
+    return this.#chats.search(query, options).then((list) => list.filter((m) => !isExpired(m)));
+  }
+
+  /**
+   * Sets the chat's disappearing-message timer (one of TIMER_CHOICES seconds; 0 = off) for every
+   * member; the change is announced in the chat.
+   */
+  async setTimer(chatId: string, seconds: number): Promise<void> {
+    if (!(TIMER_CHOICES as readonly number[]).includes(seconds))
+      throw new SdkError("bad-request", `the timer must be one of ${TIMER_CHOICES.join(", ")} seconds`);
+    await this.#requireChat(chatId);
+    const id = randomId();
+    await this.#sendContent(chatId, { v: 1, type: "timer", id, seconds, sentAt: Date.now() });
+    await this.#mutex.run(() => this.#applyTimer(chatId, this.userId, seconds, id, Date.now()));
+  }
+
+  async #applyTimer(chat: string, by: string, seconds: number, id: string, sentAt: number): Promise<void> {
+    const rec = await this.#chats.updateChat(chat, { timer: seconds });
+    if (!rec) return;
+    const username = await this.#usernameOf(by);
+    const entry = await this.#chats.append(
+      {
+        id,
+        chat,
+        from: username,
+        fromUserId: by,
+        kind: "system",
+        text: "",
+        system: { event: "timer", seconds, by: username },
+        sentAt,
+        outgoing: by === this.userId,
+        status: "delivered",
+      },
+      { feed: false, unread: false },
+    );
+    this.#emit("message", entry);
+    await this.#emitChat(chat);
+  }
+
+  /** Applies a reaction, edit or deletion locally, then sends it. */
+  async #applyChange(
+    chatId: string,
+    userId: string,
+    content: Extract<Content, { type: "reaction" | "edit" | "delete" }>,
+  ): Promise<ChatMessage> {
+    const updated = await this.#mutex.run(() => this.#onChange(chatId, userId, content));
+    await this.#sendContent(chatId, content);
+    if (!updated) throw new SdkError("not-found", "no such message in this chat");
+    return updated;
+  }
+
+  async #onChange(
+    chat: string,
+    senderId: string,
+    content: Extract<Content, { type: "reaction" | "edit" | "delete" }>,
+  ): Promise<ChatMessage | undefined> {
+    const m = await this.#chats.getMessage(chat, content.target);
+    if (!m || m.kind === "system") return undefined;
+    let patch: Partial<StoredMessage>;
+    if (content.type === "reaction") {
+      if (m.deleted) return undefined;
+      patch = { reactions: applyReaction(m.reactions, content.emoji, senderId, content.on) };
+    } else if (m.fromUserId !== senderId) {
+      // Only the author may edit or delete a message; anything else is a forgery.
+      this.#warn("forged-change", "ignored an edit or deletion of someone else's message");
+      return undefined;
+    } else if (content.type === "edit") {
+      if (m.deleted) return undefined;
+      patch = { text: content.text, edited: true };
+    } else {
+      patch = {
+        deleted: true,
+        text: "",
+        file: undefined,
+        fileRef: undefined,
+        sticker: undefined,
+        reactions: undefined,
+        replyTo: undefined,
+      };
+    }
+    const next = await this.#chats.updateMessage(chat, m.id, patch);
+    if (!next) return undefined;
+    const view = publicView(next);
+    this.#emit("message-updated", view);
+    void this.#emitChat(chat);
+    return view;
+  }
+
+  /** A member read up to `upTo`: our messages up to then are read once every other member has. */
+  async #onRead(chat: string, readerId: string, upTo: number): Promise<void> {
+    const others = await this.#otherMemberIds(chat);
+    for (const m of await this.#chats.history(chat, { limit: 500 })) {
+      if (!m.outgoing || m.sentAt > upTo || m.read || m.kind === "system") continue;
+      const stored = await this.#chats.getMessage(chat, m.id);
+      if (!stored) continue;
+      const readBy = [...new Set([...(stored.readBy ?? []), readerId])];
+      const all = [...others].every((u) => readBy.includes(u));
+      // Reading implies delivery (a receipt may be switched off or still on its way).
+      const next = await this.#chats.updateMessage(chat, m.id, {
+        readBy,
+        ...(all ? { read: true, status: "delivered" as const } : {}),
+      });
+      if (all && next) {
+        if (m.status !== "delivered") this.#emit("message-status", { chat, id: m.id, status: "delivered" });
+        this.#emit("message-updated", publicView(next));
+      }
+    }
+  }
+
+  async #otherMemberIds(chat: string): Promise<Set<string>> {
+    const groupBytes = await this.#storage.get(K.group(chat));
+    return groupBytes
+      ? new Set(
+          groupMembers(decodeGroup(groupBytes))
+            .map((x) => x.userId)
+            .filter((u) => u !== this.userId),
+        )
+      : new Set<string>();
+  }
+
+  /** Deletes messages whose disappearing timer ran out, then waits for the next one. */
+  async #sweepExpired(): Promise<void> {
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    const gone = await this.#chats.expired(Date.now());
+    const chats = new Set<string>();
+    for (const { chat, id } of gone) {
+      if (await this.#chats.removeMessage(chat, id)) {
+        this.#emit("message-removed", { chat, id });
+        chats.add(chat);
+      }
+    }
+    for (const chat of chats) await this.#emitChat(chat);
+    const next = await this.#chats.nextExpiry();
+    if (next !== undefined) this.#scheduleExpiry(next);
+  }
+
+  #scheduleExpiry(at: number): void {
+    if (this.#closed) return;
+    if (this.#expiryTimer && this.#nextSweepAt <= at) return;
+    clearTimeout(this.#expiryTimer);
+    this.#nextSweepAt = at;
+    // Long timers are re-armed in steps: setTimeout cannot wait more than ~24 days.
+    const delay = Math.min(Math.max(0, at - Date.now()) + 20, 3_600_000);
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#sweepExpired().catch((e: unknown) =>
+        this.#warn("expiry-failed", `could not delete expired messages: ${(e as Error).message}`),
+      );
+    }, delay);
   }
 
   // --- profiles ---------------------------------------------------------------------------------
@@ -1296,7 +1661,12 @@ export class SoriClient {
         }
         return;
       case "text":
-      case "sticker": {
+      case "sticker":
+      case "file": {
+        const replyTo = content.replyTo && {
+          ...content.replyTo,
+          from: await this.#usernameOf(content.replyTo.fromUserId),
+        };
         const message = await this.#chats.append(
           {
             id: content.id,
@@ -1304,8 +1674,18 @@ export class SoriClient {
             from: await this.#usernameOf(senderId),
             fromUserId: senderId,
             kind: content.type,
-            text: content.type === "text" ? content.text : "",
+            text: content.type === "sticker" ? "" : (content.text ?? ""),
             ...(content.type === "sticker" ? { sticker: { pack: content.pack, id: content.sticker } } : {}),
+            ...(content.type === "file" ? { file: fileInfoOf(content.file), fileRef: content.file } : {}),
+            ...(replyTo ? { replyTo } : {}),
+            ...(content.forwarded ? { forwarded: true } : {}),
+            // The sender's own other devices count it as read at once; others start the timer on reading.
+            ...(content.expiresIn
+              ? {
+                  expiresIn: content.expiresIn,
+                  ...(mine ? { expiresAt: sentAt + content.expiresIn * 1000 } : {}),
+                }
+              : {}),
             sentAt,
             outgoing: mine,
             status: mine ? "sent" : "delivered",
@@ -1314,9 +1694,30 @@ export class SoriClient {
         );
         if (!mine) this.#queueReceipt(chat, content.id);
         this.#emit("message", message);
+        if (message.expiresAt !== undefined) this.#scheduleExpiry(message.expiresAt);
         void this.#emitChat(chat);
         return;
       }
+      case "reaction":
+      case "edit":
+      case "delete":
+        await this.#onChange(chat, senderId, content);
+        return;
+      case "read":
+        if (!mine) await this.#onRead(chat, senderId, content.upTo);
+        return;
+      case "typing":
+        if (!mine && Date.now() - sentAt < TYPING_FRESH_MS)
+          this.#emit("typing", {
+            chat,
+            userId: senderId,
+            username: await this.#usernameOf(senderId),
+            typing: content.on,
+          });
+        return;
+      case "timer":
+        await this.#applyTimer(chat, senderId, content.seconds, content.id, sentAt);
+        return;
     }
   }
 
@@ -1414,6 +1815,23 @@ export class SoriClient {
     await logout(this.serverUrl, this.#profile.token);
     for (const key of await this.#storage.list("")) await this.#storage.delete(key);
   }
+}
+
+function isExpired(m: ChatMessage): boolean {
+  return m.expiresAt !== undefined && m.expiresAt <= Date.now();
+}
+
+function fileInfoOf(f: Extract<Content, { type: "file" }>["file"]): NonNullable<ChatMessage["file"]> {
+  return {
+    name: f.name,
+    mime: f.mime,
+    size: f.size,
+    ...(f.thumbnail ? { thumbnail: f.thumbnail } : {}),
+    ...(f.width ? { width: f.width } : {}),
+    ...(f.height ? { height: f.height } : {}),
+    ...(f.durationS !== undefined ? { durationS: f.durationS } : {}),
+    ...(f.voice ? { voice: true } : {}),
+  };
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

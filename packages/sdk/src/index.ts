@@ -1,4 +1,4 @@
-export { type ChatMessage, type MessageStatus } from "./chat-store.ts";
+export { type ChatMessage, type FileInfo, type MessageStatus, type SystemEvent } from "./chat-store.ts";
 export {
   type ChatSummary,
   type ClientEvents,
@@ -10,3 +10,4 @@ export {
 export { SdkError, type SdkErrorCode } from "./errors.ts";
 export { MemoryStorage } from "./memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage.ts";
+export { type ClientSettings, DEFAULT_SETTINGS, TIMER_CHOICES } from "./message-features.ts";

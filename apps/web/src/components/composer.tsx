@@ -1,4 +1,4 @@
-import { type ChatSummary, SdkError } from "@sori/sdk";
+import { type ChatMessage, type ChatSummary, SdkError } from "@sori/sdk";
 import { type KeyboardEvent, type ReactNode, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { SORI_PACK, type SoriStickerId } from "../emoticons/sori-pack.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
@@ -8,6 +8,7 @@ import { EmoticonPicker } from "./emoticon-picker.tsx";
 import { Icon } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
 import { IconButton } from "./icon-button.tsx";
+import { useProfile } from "../hooks/use-profile.ts";
 
 /** Unsent text per chat, kept while the person looks at other chats. */
 const drafts = new Map<string, string>();
@@ -16,8 +17,23 @@ const MAX_ROWS_PX = 140;
 
 const QUIET_SEND_ERRORS = new Set(["offline", "timeout", "conflict"]);
 
-/** Text box with emoticons: Enter sends, Shift+Enter starts a new line. */
-export function Composer({ chat }: { chat: ChatSummary }): ReactNode {
+/** What the next send does besides sending: quote a message, or replace the text of one. */
+export type ComposerMode =
+  { kind: "reply"; message: ChatMessage } | { kind: "edit"; message: ChatMessage } | null;
+
+/**
+ * Text box with emoticons: Enter sends, Shift+Enter starts a new line. In reply mode a preview of the
+ * quoted message sits above it; in edit mode it holds the message's text and Enter saves it.
+ */
+export function Composer({
+  chat,
+  mode,
+  onModeEnd,
+}: {
+  chat: ChatSummary;
+  mode: ComposerMode;
+  onModeEnd: () => void;
+}): ReactNode {
   const { t } = useI18n();
   const { client } = useSignedIn();
   const { showToast } = useToast();
@@ -25,6 +41,33 @@ export function Composer({ chat }: { chat: ChatSummary }): ReactNode {
   const [pickerOpen, setPickerOpen] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
   const emoticonButton = useRef<HTMLButtonElement>(null);
+  const [saving, setSaving] = useState(false);
+  const quotedName = useProfile(
+    mode?.kind === "reply" && !mode.message.outgoing ? mode.message.fromUserId : null,
+  ).displayName;
+
+  // Editing puts the message's text in the box (the draft comes back afterwards); replying keeps
+  // the draft. Either way the box gets focus, as the person wants to type now.
+  const editingId = mode?.kind === "edit" ? mode.message.id : null;
+  const editText = mode?.kind === "edit" ? mode.message.text : "";
+  useEffect(() => {
+    if (editingId) setText(editText);
+    else setText(drafts.get(chat.id) ?? "");
+  }, [editingId, editText, chat.id]);
+  const modeId = mode ? `${mode.kind}:${mode.message.id}` : "";
+  useEffect(() => {
+    if (modeId) input.current?.focus();
+  }, [modeId]);
+
+  // Tell the others when this person stops typing: on leaving the chat or closing the page.
+  useEffect(() => {
+    const stop = (): void => void client.setTyping(chat.id, false).catch(() => undefined);
+    window.addEventListener("pagehide", stop);
+    return () => {
+      window.removeEventListener("pagehide", stop);
+      stop();
+    };
+  }, [client, chat.id]);
 
   // Ready to type when a chat opens on a desktop; on a phone that would pop up the keyboard uninvited.
   useEffect(() => {
@@ -40,8 +83,11 @@ export function Composer({ chat }: { chat: ChatSummary }): ReactNode {
 
   const update = (value: string): void => {
     setText(value);
+    if (editingId) return;
     if (value) drafts.set(chat.id, value);
     else drafts.delete(chat.id);
+    // The SDK sends at most one "typing" every 3 s, and nothing when typing indicators are off.
+    void client.setTyping(chat.id, value.trim() !== "").catch(() => undefined);
   };
 
   if (!chat.active)
@@ -58,17 +104,50 @@ export function Composer({ chat }: { chat: ChatSummary }): ReactNode {
     showToast(t(errorMessageKey(error)));
   };
 
+  const saveEdit = (target: ChatMessage, body: string): void => {
+    if (body === target.text) {
+      onModeEnd();
+      return;
+    }
+    // The edited text stays in the box until the SDK took it, so a failure loses nothing.
+    setSaving(true);
+    client
+      .editMessage(chat.id, target.id, body)
+      .then(() => onModeEnd())
+      .catch((error: unknown) => showToast(t(errorMessageKey(error))))
+      .finally(() => setSaving(false));
+  };
+
   const send = (): void => {
     const body = text.trim();
-    if (!body) return;
+    if (!body || saving) return;
+    if (mode?.kind === "edit") {
+      saveEdit(mode.message, body);
+      return;
+    }
     update("");
+    const replyTo = mode?.kind === "reply" ? mode.message.id : undefined;
+    onModeEnd();
     // The SDK shows the message at once as "sending"; a failure marks it "failed" with a retry button.
-    client.sendText(chat.id, body).catch(report);
+    client.sendText(chat.id, body, replyTo ? { replyTo } : {}).catch((error: unknown) => {
+      // A reply whose original vanished meanwhile (deleted, disappeared): give the text back.
+      if (error instanceof SdkError && error.code === "not-found") {
+        update(body);
+        showToast(t("msg.originalGone"));
+        return;
+      }
+      report(error);
+    });
     input.current?.focus();
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>): void => {
     // While an IME (Korean, Japanese…) is composing, Enter confirms the syllable, it does not send.
+    if (e.key === "Escape" && mode) {
+      e.preventDefault();
+      onModeEnd();
+      return;
+    }
     if (e.key !== "Enter" || e.shiftKey || e.nativeEvent.isComposing || e.keyCode === 229) return;
     e.preventDefault();
     send();
@@ -76,7 +155,9 @@ export function Composer({ chat }: { chat: ChatSummary }): ReactNode {
 
   const sendSticker = (id: SoriStickerId): void => {
     setPickerOpen(false);
-    client.sendSticker(chat.id, { pack: SORI_PACK, id }).catch(report);
+    const replyTo = mode?.kind === "reply" ? mode.message.id : undefined;
+    if (mode?.kind === "reply") onModeEnd();
+    client.sendSticker(chat.id, { pack: SORI_PACK, id }, replyTo ? { replyTo } : {}).catch(report);
     input.current?.focus();
   };
 
@@ -91,52 +172,80 @@ export function Composer({ chat }: { chat: ChatSummary }): ReactNode {
     });
   };
 
-  return (
-    <div className="composer">
-      {pickerOpen && (
-        <EmoticonPicker
-          onSticker={sendSticker}
-          onEmoji={insertEmoji}
-          onClose={(restoreFocus) => {
-            setPickerOpen(false);
-            if (restoreFocus) emoticonButton.current?.focus();
-          }}
-          toggle={emoticonButton}
-        />
-      )}
+  const modeBar = mode && (
+    <div className="composer-mode" data-testid={`composer-${mode.kind}`}>
+      <Icon name={mode.kind === "reply" ? "reply" : "edit"} size={18} />
+      <div className="composer-mode-text">
+        <strong>
+          {mode.kind === "reply"
+            ? t("composer.replyingTo", {
+                name: mode.message.outgoing ? t("system.you") : (quotedName ?? mode.message.from),
+              })
+            : t("composer.editing")}
+        </strong>
+        <span>{mode.message.text || (mode.message.kind === "sticker" ? t("composer.emoticons") : "")}</span>
+      </div>
       <IconButton
-        ref={emoticonButton}
-        icon="smile"
-        iconSize={24}
-        label={t("composer.emoticons")}
-        data-testid="emoticon-button"
-        aria-haspopup="dialog"
-        aria-expanded={pickerOpen}
-        onClick={() => setPickerOpen((o) => !o)}
+        icon="close"
+        label={mode.kind === "reply" ? t("composer.cancelReply") : t("composer.cancelEdit")}
+        data-testid="composer-mode-cancel"
+        onClick={() => {
+          onModeEnd();
+          input.current?.focus();
+        }}
       />
-      <textarea
-        ref={input}
-        className="composer-input"
-        data-testid="composer"
-        rows={1}
-        value={text}
-        placeholder={t("composer.placeholder")}
-        aria-label={t("composer.label")}
-        onChange={(e) => update(e.target.value)}
-        onKeyDown={onKeyDown}
-        enterKeyHint="send"
-      />
-      <button
-        type="button"
-        className="send-button"
-        data-testid="send-button"
-        aria-label={t("composer.send")}
-        title={t("composer.send")}
-        disabled={!text.trim()}
-        onClick={send}
-      >
-        <Icon name="send" size={20} />
-      </button>
+    </div>
+  );
+
+  return (
+    <div className="composer-wrap">
+      {modeBar}
+      <div className="composer">
+        {pickerOpen && (
+          <EmoticonPicker
+            onSticker={sendSticker}
+            onEmoji={insertEmoji}
+            onClose={(restoreFocus) => {
+              setPickerOpen(false);
+              if (restoreFocus) emoticonButton.current?.focus();
+            }}
+            toggle={emoticonButton}
+          />
+        )}
+        <IconButton
+          ref={emoticonButton}
+          icon="smile"
+          iconSize={24}
+          label={t("composer.emoticons")}
+          data-testid="emoticon-button"
+          aria-haspopup="dialog"
+          aria-expanded={pickerOpen}
+          onClick={() => setPickerOpen((o) => !o)}
+        />
+        <textarea
+          ref={input}
+          className="composer-input"
+          data-testid="composer"
+          rows={1}
+          value={text}
+          placeholder={t("composer.placeholder")}
+          aria-label={t("composer.label")}
+          onChange={(e) => update(e.target.value)}
+          onKeyDown={onKeyDown}
+          enterKeyHint="send"
+        />
+        <button
+          type="button"
+          className="send-button"
+          data-testid="send-button"
+          aria-label={mode?.kind === "edit" ? t("composer.save") : t("composer.send")}
+          title={mode?.kind === "edit" ? t("composer.save") : t("composer.send")}
+          disabled={!text.trim() || saving}
+          onClick={send}
+        >
+          <Icon name={mode?.kind === "edit" ? "check" : "send"} size={20} />
+        </button>
+      </div>
     </div>
   );
 }

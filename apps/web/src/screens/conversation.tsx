@@ -1,6 +1,9 @@
-import type { ChatSummary } from "@sori/sdk";
+import type { ChatMessage, ChatSummary } from "@sori/sdk";
 import { type ReactNode, useEffect, useState } from "react";
-import { Composer } from "../components/composer.tsx";
+import { Composer, type ComposerMode } from "../components/composer.tsx";
+import { ForwardDialog } from "../components/forward-dialog.tsx";
+import { MessageMenu } from "../components/message-menu.tsx";
+import { useTyping } from "../hooks/use-typing.ts";
 import { ConversationHeader } from "../components/conversation-header.tsx";
 import { MessageList } from "../components/message-list.tsx";
 import { useChats } from "../hooks/use-chats.ts";
@@ -40,6 +43,16 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
   const { client, chats } = useSignedIn();
   const { t } = useI18n();
   const messages = useMessages(client, chat.id);
+  const typists = useTyping(client, chat.id);
+  const [menuFor, setMenuFor] = useState<string | null>(null);
+  const [forwardOf, setForwardOf] = useState<ChatMessage | null>(null);
+  const [mode, setMode] = useState<ComposerMode>(null);
+  // The menu follows the live message: a reaction or edit arriving meanwhile shows at once, and a
+  // message that disappears closes its menu.
+  const menuMessage = menuFor ? (messages.messages.find((m) => m.id === menuFor) ?? null) : null;
+  // Replying to or editing a message that was deleted or disappeared meanwhile ends that mode.
+  const modeTarget = mode ? messages.messages.find((m) => m.id === mode.message.id) : undefined;
+  const liveMode: ComposerMode = mode && modeTarget && !modeTarget.deleted ? mode : null;
 
   // Mark as read when opened, when something new comes in while the page is visible, and when the
   // person comes back to the tab.
@@ -63,9 +76,22 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
       aria-label={t("chat.label", { name: chat.name })}
       data-testid="conversation"
     >
-      <ConversationHeader chat={chat} />
-      <MessageList chat={chat} {...messages} />
-      <Composer chat={chat} />
+      <ConversationHeader chat={chat} typists={typists} />
+      <MessageList chat={chat} {...messages} onOpenMenu={(m) => setMenuFor(m.id)} />
+      <Composer chat={chat} mode={liveMode} onModeEnd={() => setMode(null)} />
+      {menuMessage && (
+        <MessageMenu
+          message={menuMessage}
+          chat={chat}
+          onClose={() => setMenuFor(null)}
+          onReply={(m) => setMode({ kind: "reply", message: m })}
+          onEdit={(m) => setMode({ kind: "edit", message: m })}
+          onForward={(m) => setForwardOf(m)}
+        />
+      )}
+      {forwardOf && (
+        <ForwardDialog message={forwardOf} fromChat={chat.id} onClose={() => setForwardOf(null)} />
+      )}
     </section>
   );
 }

@@ -15,6 +15,10 @@ export type ServerConfig = {
   /** The built web app served on non-API paths (Vite's output: index.html and assets/). */
   webDir: string;
   limits: Limits;
+  /** Days an undelivered message or unfetched attachment is kept before it is purged. */
+  retentionDays: number;
+  /** Largest encrypted attachment, in bytes. */
+  maxFileBytes: number;
 };
 
 /**
@@ -130,6 +134,20 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--retention-days",
+    env: "SORI_RETENTION_DAYS",
+    apply: (c, v) => {
+      c.retentionDays = int("--retention-days", v, 1, 3650);
+    },
+  },
+  {
+    flag: "--max-file-mb",
+    env: "SORI_MAX_FILE_MB",
+    apply: (c, v) => {
+      c.maxFileBytes = int("--max-file-mb", v, 1, 1_000_000) * 1_000_000;
+    },
+  },
+  {
     flag: "--connections-per-account",
     env: "SORI_CONNECTIONS_PER_ACCOUNT",
     apply: (c, v) => {
@@ -155,6 +173,8 @@ export function parseServerConfig(
     sessionTtlDays: 90,
     webDir: DEFAULT_WEB_DIR,
     limits: { ...DEFAULT_LIMITS },
+    retentionDays: 30,
+    maxFileBytes: 100_000_000,
   };
   for (const o of OPTIONS) {
     const v = env[o.env];

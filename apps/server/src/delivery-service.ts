@@ -36,6 +36,7 @@ export class DeliveryService {
   readonly #notifier: DeliveryNotifier;
   readonly #claims: RateLimiter;
   readonly #now: () => number;
+  readonly #retentionMs: number;
 
   constructor(
     store: Store,
@@ -43,7 +44,10 @@ export class DeliveryService {
     log: Logger,
     notifier: DeliveryNotifier,
     now: () => number = Date.now,
+    /** How long undelivered messages and unfetched attachments are kept. */
+    retentionDays = 30,
   ) {
+    this.#retentionMs = retentionDays * 86_400_000;
     this.#store = store;
     this.#limits = limits;
     this.#log = log;
@@ -287,12 +291,18 @@ export class DeliveryService {
       epoch: frame.epoch,
       data: frame.data,
       sentAt: this.#now(),
+      ...(frame.expiresAt !== undefined ? { expiresAt: frame.expiresAt } : {}),
+      ...(frame.blobs && frame.blobs.length > 0
+        ? { blobs: frame.blobs, blobsExpireAt: frame.expiresAt ?? this.#now() + this.#retentionMs }
+        : {}),
     });
     switch (outcome.status) {
       case "not-member":
         throw new ProtocolError("not-member", "this device is not a member of that group");
       case "stale-epoch":
         throw staleEpoch(outcome.epoch);
+      case "blob-missing":
+        throw new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
       case "group-outdated":
         throw new ProtocolError(
           "group-outdated",

@@ -22,6 +22,8 @@ import { type Caller, DeliveryService } from "./delivery-service.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./password.ts";
 import { RateLimiter } from "./rate-limiter.ts";
+import { BlobStore } from "./blob-store.ts";
+import { startRetention } from "./retention.ts";
 import { createStaticFiles } from "./static-files.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import type { Enqueued, Store } from "./store/store.ts";
@@ -34,6 +36,8 @@ export type RunningServer = {
   url: string;
   port: number;
   store: Store;
+  /** Runs the retention job now (purges expired and old undelivered messages and attachments). */
+  purgeNow(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -55,12 +59,21 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const perUser = new Map<string, Set<Connection>>();
   const staticFiles = createStaticFiles({ webDir: config.webDir, log });
 
-  const service = new DeliveryService(store, limits, log, {
-    enqueued: (entries: Enqueued) => {
-      for (const { deviceId, delivery } of entries) connections.get(deviceId)?.offer(delivery);
+  const service = new DeliveryService(
+    store,
+    limits,
+    log,
+    {
+      enqueued: (entries: Enqueued) => {
+        for (const { deviceId, delivery } of entries) connections.get(deviceId)?.offer(delivery);
+      },
+      keyPackagesLow: (deviceId, remaining) =>
+        connections.get(deviceId)?.notify({ type: "kp.low", remaining }),
     },
-    keyPackagesLow: (deviceId, remaining) => connections.get(deviceId)?.notify({ type: "kp.low", remaining }),
-  });
+    Date.now,
+    config.retentionDays,
+  );
+  const blobs = new BlobStore({ dataDir: config.dataDir, store, log, maxFileBytes: config.maxFileBytes });
 
   // Per (username, address) the configured limit; per username and per address ten times that. A
   // stranger cannot lock a user out from elsewhere as quickly, and guessing stays bounded.
@@ -257,6 +270,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       res.writeHead(204).end();
       return;
     }
+    if (path.startsWith(`${API_PREFIX}/blobs`) && (await blobs.handle(req, res, url, bearer, readJson)))
+      return;
     // Everything under /api/ is the API, so a mistyped endpoint gets a JSON error, not the app's HTML.
     if (path === "/api" || path.startsWith("/api/") || path === "/healthz")
       throw new ProtocolError("not-found", `no endpoint ${method} ${path}`);
@@ -428,13 +443,16 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   void prune();
   const pruneTimer = setInterval(() => void prune(), 3_600_000);
   pruneTimer.unref();
+  const retention = startRetention({ store, log, retentionDays: config.retentionDays, blobs });
 
   return {
     url,
     port,
     store,
+    purgeNow: () => retention.runNow(),
     close: async () => {
       clearInterval(pruneTimer);
+      retention.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       httpServer.closeAllConnections();

@@ -56,6 +56,8 @@ export const ClientFrame = z.discriminatedUnion("type", [
     data: Bytes,
     /** A disappearing message: undelivered copies are deleted at this time (ms since epoch). */
     expiresAt: z.number().int().positive().optional(),
+    /** Attachments (complete blob ids) the message refers to: kept until every recipient fetched them. */
+    blobs: z.array(Id).max(32).optional(),
   }),
   /** Deletes every delivered queue entry up to and including `upTo` from this device's queue. */
   req("ack", { upTo: z.number().int().nonnegative() }),

@@ -39,7 +39,7 @@ import {
   publicView,
   type StoredMessage,
 } from "./chat-store.ts";
-import { type Content, decodeContent, encodeContent } from "./content.ts";
+import { type Content, decodeContent, encodeContent, MAX_TIMER_SECONDS } from "./content.ts";
 import { SdkError } from "./errors.ts";
 import { authenticate, listDevices, logout, revokeDevice } from "./http-api.ts";
 import {
@@ -49,7 +49,6 @@ import {
   DEFAULT_SETTINGS,
   isReactionEmoji,
   snippetOf,
-  TIMER_CHOICES,
   TYPING_FRESH_MS,
 } from "./message-features.ts";
 import { Mutex } from "./mutex.ts";
@@ -1263,12 +1262,12 @@ export class SoriClient {
   }
 
   /**
-   * Sets the chat's disappearing-message timer (one of TIMER_CHOICES seconds; 0 = off) for every
-   * member; the change is announced in the chat.
+   * Sets the chat's disappearing-message timer in seconds (0 = off, at most a week; apps offer
+   * TIMER_CHOICES) for every member; the change is announced in the chat.
    */
   async setTimer(chatId: string, seconds: number): Promise<void> {
-    if (!(TIMER_CHOICES as readonly number[]).includes(seconds))
-      throw new SdkError("bad-request", `the timer must be one of ${TIMER_CHOICES.join(", ")} seconds`);
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_TIMER_SECONDS)
+      throw new SdkError("bad-request", `the timer is 0 (off) to ${MAX_TIMER_SECONDS} seconds`);
     await this.#requireChat(chatId);
     const id = randomId();
     await this.#sendContent(chatId, { v: 1, type: "timer", id, seconds, sentAt: Date.now() });

@@ -2,8 +2,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { DeliveryKind } from "@sori/protocol";
+import { migratePrivacy } from "./sqlite-privacy-schema.ts";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./sqlite-schema.ts";
 import type {
+  BlobRecord,
   CommitOutcome,
   CreateGroupOutcome,
   DeviceRecord,
@@ -57,6 +59,7 @@ export class SqliteStore implements Store {
     this.#db.exec("PRAGMA foreign_keys = ON");
     this.#db.exec("PRAGMA busy_timeout = 5000");
     this.#db.exec(SCHEMA_SQL);
+    migratePrivacy(this.#db);
     const version = this.#get("SELECT value FROM meta WHERE key = 'schema'")?.value;
     if (version === undefined) {
       this.#run("INSERT INTO meta (key, value) VALUES ('schema', ?)", String(SCHEMA_VERSION));
@@ -524,6 +527,11 @@ export class SqliteStore implements Store {
         return { status: "group-outdated", missingDevices, revokedDevices };
       }
       const recipients = members.filter((m) => m.deviceId !== message.senderDeviceId).map((m) => m.deviceId);
+      if (
+        message.blobs &&
+        !this.#referenceBlobs(message.blobs, recipients, message.blobsExpireAt ?? message.sentAt)
+      )
+        return { status: "blob-missing" };
       this.#markSeen(message.senderDeviceId, message.messageId, message.sentAt, epoch);
       const enqueued = recipients.length > 0 ? this.#enqueue({ ...message, recipients }) : [];
       return { status: "accepted", sentAt: message.sentAt, enqueued };
@@ -542,8 +550,8 @@ export class SqliteStore implements Store {
 
   #enqueue(m: OutgoingMessage): Enqueued {
     const { lastId: rowId } = this.#run(
-      `INSERT INTO messages (kind, group_id, message_id, sender_user, sender_device, epoch, data, sent_at, remaining)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (kind, group_id, message_id, sender_user, sender_device, epoch, data, sent_at, remaining, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       m.kind,
       m.groupId,
       m.messageId,
@@ -553,6 +561,7 @@ export class SqliteStore implements Store {
       m.data,
       m.sentAt,
       m.recipients.length,
+      m.expiresAt ?? null,
     );
     return m.recipients.map((deviceId) => {
       const { lastId: seq } = this.#run(
@@ -581,9 +590,10 @@ export class SqliteStore implements Store {
     const rows = this.#all(
       `SELECT q.seq, m.kind, m.group_id, m.message_id, m.sender_user, m.sender_device, m.epoch, m.data, m.sent_at
        FROM queue q JOIN messages m ON m.id = q.message
-       WHERE q.device_id = ? AND q.seq > ? ORDER BY q.seq LIMIT ?`,
+       WHERE q.device_id = ? AND q.seq > ? AND (m.expires_at IS NULL OR m.expires_at > ?) ORDER BY q.seq LIMIT ?`,
       deviceId,
       afterSeq,
+      Date.now(),
       limit,
     );
     return Promise.resolve(
@@ -629,6 +639,120 @@ export class SqliteStore implements Store {
           limit,
         ).changes,
     );
+  }
+
+  // --- disappearing messages, retention, attachments (issue 5) --------------------------------
+
+  purgeExpiredMessages(now: number, limit: number): Promise<number> {
+    // A read first: most seconds nothing expires, and then no write transaction is opened.
+    const due = this.#all("SELECT id FROM messages WHERE expires_at <= ? LIMIT ?", now, limit);
+    if (due.length === 0) return Promise.resolve(0);
+    return this.#write(() => this.#deleteMessages(due.map((r) => Number(r.id))));
+  }
+
+  purgeUndelivered(olderThan: number, limit: number): Promise<number> {
+    const due = this.#all("SELECT id FROM messages WHERE sent_at < ? LIMIT ?", olderThan, limit);
+    if (due.length === 0) return Promise.resolve(0);
+    return this.#write(() => this.#deleteMessages(due.map((r) => Number(r.id))));
+  }
+
+  #deleteMessages(ids: number[]): number {
+    let n = 0;
+    for (const id of ids) {
+      this.#run("DELETE FROM queue WHERE message = ?", id);
+      n += this.#run("DELETE FROM messages WHERE id = ?", id).changes;
+    }
+    return n;
+  }
+
+  createBlob(blob: {
+    blobId: string;
+    ownerDevice: string;
+    size: number;
+    createdAt: number;
+    expiresAt: number;
+  }): Promise<void> {
+    return this.#write(() => {
+      this.#run(
+        "INSERT INTO blobs (id, owner_device, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        blob.blobId,
+        blob.ownerDevice,
+        blob.size,
+        blob.createdAt,
+        blob.expiresAt,
+      );
+    });
+  }
+
+  getBlob(blobId: string): Promise<BlobRecord | undefined> {
+    const r = this.#get("SELECT * FROM blobs WHERE id = ?", blobId);
+    return Promise.resolve(
+      r && {
+        blobId,
+        ownerDevice: String(r.owner_device),
+        size: Number(r.size),
+        received: Number(r.received),
+        referenced: Number(r.referenced) === 1,
+        createdAt: Number(r.created_at),
+        expiresAt: Number(r.expires_at),
+      },
+    );
+  }
+
+  setBlobReceived(blobId: string, received: number): Promise<void> {
+    return this.#write(() => {
+      this.#run("UPDATE blobs SET received = ? WHERE id = ?", received, blobId);
+    });
+  }
+
+  /** Inside a send: every blob must be complete; recipients must fetch it; expiry follows the message. */
+  #referenceBlobs(blobIds: string[], recipients: string[], expiresAt: number): boolean {
+    for (const id of blobIds) {
+      const b = this.#get("SELECT size, received FROM blobs WHERE id = ?", id);
+      if (!b || Number(b.received) !== Number(b.size)) return false;
+    }
+    for (const id of blobIds) {
+      for (const d of recipients)
+        this.#run("INSERT OR IGNORE INTO blob_pending (blob_id, device_id) VALUES (?, ?)", id, d);
+      // The first message sets its expiry (a disappearing one's, or retention); a forward may extend it.
+      this.#run(
+        `UPDATE blobs SET expires_at = CASE WHEN referenced = 0 THEN ? ELSE MAX(expires_at, ?) END, referenced = 1
+         WHERE id = ?`,
+        expiresAt,
+        expiresAt,
+        id,
+      );
+    }
+    return true;
+  }
+
+  blobFetched(blobId: string, deviceId: string, now: number): Promise<void> {
+    return this.#write(() => {
+      const { changes } = this.#run(
+        "DELETE FROM blob_pending WHERE blob_id = ? AND device_id = ?",
+        blobId,
+        deviceId,
+      );
+      if (changes === 0) return;
+      const left = this.#get("SELECT 1 AS x FROM blob_pending WHERE blob_id = ? LIMIT 1", blobId);
+      // Every recipient has it: nothing references it any more.
+      if (!left) this.#run("UPDATE blobs SET expires_at = ? WHERE id = ? AND referenced = 1", now, blobId);
+    });
+  }
+
+  expiredBlobs(now: number, limit: number): Promise<string[]> {
+    return Promise.resolve(
+      this.#all("SELECT id FROM blobs WHERE expires_at <= ? LIMIT ?", now, limit).map((r) => String(r.id)),
+    );
+  }
+
+  deleteBlobRecords(blobIds: string[]): Promise<void> {
+    return this.#write(() => {
+      for (const id of blobIds) {
+        this.#run("DELETE FROM blob_pending WHERE blob_id = ?", id);
+        this.#run("DELETE FROM blobs WHERE id = ?", id);
+      }
+    });
   }
 
   close(): Promise<void> {

@@ -15,6 +15,7 @@ import {
 import type { Logger } from "./logger.ts";
 import type { Store } from "./store/store.ts";
 
+const DRAIN_BYTES = 4 * 1024 * 1024;
 /** An upload nobody sends a message about is deleted after this long. */
 const UNREFERENCED_MS = 24 * 3_600_000;
 
@@ -206,11 +207,15 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > max) {
+    // Past the limit the rest is read and dropped so the client gets the 413 rather than a reset
+    // connection; far past it the connection is cut.
+    if (size > max + DRAIN_BYTES) {
       req.destroy();
-      throw new ProtocolError("too-large", `a chunk can have at most ${max} bytes here`, { limit: max });
+      break;
     }
-    chunks.push(chunk);
+    if (size <= max) chunks.push(chunk);
   }
+  if (size > max)
+    throw new ProtocolError("too-large", `a chunk can have at most ${max} bytes here`, { limit: max });
   return Buffer.concat(chunks);
 }

@@ -43,6 +43,14 @@ import { type Content, decodeContent, encodeContent, MAX_TIMER_SECONDS } from ".
 import { SdkError } from "./errors.ts";
 import { authenticate, listDevices, logout, revokeDevice } from "./http-api.ts";
 import {
+  decryptAttachment,
+  downloadBlob,
+  encryptAttachment,
+  type FileInput,
+  type TransferProgress,
+  uploadBlob,
+} from "./attachments.ts";
+import {
   applyReaction,
   type ClientSettings,
   contentForMessage,
@@ -84,6 +92,8 @@ export type ClientEvents = {
   "message-updated": (m: ChatMessage) => void;
   /** A message is gone from this device (its disappearing timer ran out, or deleted locally). */
   "message-removed": (m: { chat: string; id: string }) => void;
+  /** An attachment upload or download moved on (bytes of ciphertext). */
+  transfer: (t: { chat: string; id: string; direction: "up" | "down"; done: number; total: number }) => void;
   /** Another member started or stopped typing. */
   typing: (t: { chat: string; userId: string; username: string; typing: boolean }) => void;
   chat: (c: ChatSummary) => void;
@@ -134,6 +144,7 @@ const K = {
   user: (id: string) => `user/${id}`,
   pending: (groupId: string) => `pending-commit/${groupId}`,
   settings: "settings",
+  file: (chat: string, id: string) => `file/${chat}/${id}`,
 };
 
 const randomId = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
@@ -158,6 +169,7 @@ export class SoriClient {
     "message-updated": new Set(),
     "message-removed": new Set(),
     typing: new Set(),
+    transfer: new Set(),
     chat: new Set(),
     profile: new Set(),
     connection: new Set(),
@@ -956,6 +968,17 @@ export class SoriClient {
     const m = await this.#chats.getMessage(chatId, messageId);
     if (!m || !m.outgoing) throw new SdkError("not-found", "no such outgoing message on this device");
     if (m.status !== "failed") return m;
+    if (m.kind === "file" && !m.fileRef) {
+      // The upload failed: encrypt and upload again from the copy kept at sending.
+      const bytes = await this.#storage.get(K.file(chatId, messageId));
+      if (!bytes || !m.file)
+        throw new SdkError("not-found", "the file is no longer on this device; send it again");
+      const { blob, key, hash } = await encryptAttachment(bytes);
+      const blobId = await uploadBlob(this.serverUrl, this.#profile.token, blob, (p) =>
+        this.#emit("transfer", { chat: chatId, id: messageId, direction: "up", ...p }),
+      );
+      await this.#chats.updateMessage(chatId, messageId, { fileRef: { blobId, key, hash, ...m.file } });
+    }
     return this.#deliverOutgoing(m);
   }
 
@@ -1062,12 +1085,14 @@ export class SoriClient {
           prepared = { epoch: Number(groupEpoch(group)), data: toBase64(message) };
         }
         try {
+          const blobs = blobIdsOf(content);
           const r = await this.#request({
             type: "send",
             groupId,
             messageId: content.id,
             ...prepared,
             ...(expiresAt !== undefined ? { expiresAt } : {}),
+            ...(blobs.length > 0 ? { blobs } : {}),
           });
           return { sentAt: r.sentAt, error: undefined };
         } catch (error) {
@@ -1136,6 +1161,98 @@ export class SoriClient {
         );
       }
     }
+  }
+
+  // --- attachments ------------------------------------------------------------------------------
+
+  /**
+   * Sends a file (image, voice message, anything up to the server's limit): encrypted here with a
+   * fresh AES-256-GCM key, uploaded in resumable chunks (`transfer` events and `onProgress`), then
+   * announced in an MLS message carrying the key and hash. The message shows as "sending" meanwhile.
+   */
+  async sendFile(
+    chatOrUsername: string,
+    file: FileInput,
+    options: { caption?: string; replyTo?: string; onProgress?: (p: TransferProgress) => void } = {},
+  ): Promise<ChatMessage> {
+    const name = file.name.replace(/[\\/]/g, "_").slice(0, 255) || "file";
+    if ((options.caption ?? "").length > 16_000)
+      throw new SdkError("too-large", "a caption can have at most 16,000 characters");
+    const thumbnail = file.thumbnail ? toBase64(file.thumbnail) : undefined;
+    if (thumbnail && thumbnail.length > 20_000)
+      throw new SdkError("too-large", "a thumbnail can be at most 15 KB");
+    const chat = (await this.findChat(chatOrUsername)) ?? (await this.#directChatOrUnknown(chatOrUsername));
+    await this.#requireChat(chat.id);
+    const info = {
+      name,
+      mime: (file.mime ?? "application/octet-stream").slice(0, 100),
+      size: file.bytes.length,
+      ...(thumbnail ? { thumbnail } : {}),
+      ...(file.width ? { width: Math.round(file.width) } : {}),
+      ...(file.height ? { height: Math.round(file.height) } : {}),
+      ...(file.durationS !== undefined ? { durationS: file.durationS } : {}),
+      ...(file.voice ? { voice: true } : {}),
+    };
+    const timer = chat.timer;
+    const now = Date.now();
+    const message = await this.#chats.append(
+      {
+        id: randomId(),
+        chat: chat.id,
+        from: this.username,
+        fromUserId: this.userId,
+        kind: "file",
+        text: options.caption ?? "",
+        file: info,
+        ...(await this.#replyOf(chat.id, options)),
+        ...(timer > 0 ? { expiresIn: timer, expiresAt: now + timer * 1000 } : {}),
+        sentAt: now,
+        outgoing: true,
+        status: "sending",
+      },
+      { feed: false, unread: false },
+    );
+    // The sender keeps the plaintext: the server's copy goes once the recipients have it.
+    await this.#storage.put(K.file(chat.id, message.id), file.bytes);
+    this.#emit("message", message);
+    if (message.expiresAt !== undefined) this.#scheduleExpiry(message.expiresAt);
+    try {
+      const { blob, key, hash } = await encryptAttachment(file.bytes);
+      const blobId = await uploadBlob(this.serverUrl, this.#profile.token, blob, (p) => {
+        options.onProgress?.(p);
+        this.#emit("transfer", { chat: chat.id, id: message.id, direction: "up", ...p });
+      });
+      await this.#chats.updateMessage(chat.id, message.id, { fileRef: { blobId, key, hash, ...info } });
+    } catch (error) {
+      await this.#setStatus(chat.id, message.id, "failed");
+      throw error;
+    }
+    return this.#deliverOutgoing(message);
+  }
+
+  /**
+   * The decrypted bytes of a file message: from this device's storage, or downloaded (resumable,
+   * `transfer` events), checked against its hash, decrypted and kept for next time.
+   */
+  async downloadFile(
+    chatId: string,
+    messageId: string,
+    options: { onProgress?: (p: TransferProgress) => void } = {},
+  ): Promise<Uint8Array> {
+    const cached = await this.#storage.get(K.file(chatId, messageId));
+    if (cached) return cached;
+    const m = await this.#chats.getMessage(chatId, messageId);
+    if (!m || !m.fileRef || m.deleted || isExpired(m))
+      throw new SdkError("not-found", "no such file message on this device");
+    const blob = await downloadBlob(this.serverUrl, this.#profile.token, m.fileRef.blobId, (p) => {
+      options.onProgress?.(p);
+      this.#emit("transfer", { chat: chatId, id: messageId, direction: "down", ...p });
+    });
+    const bytes = await decryptAttachment(blob, m.fileRef.key, m.fileRef.hash);
+    // Unless it disappeared or was deleted meanwhile.
+    if (await this.#chats.getMessage(chatId, messageId))
+      await this.#storage.put(K.file(chatId, messageId), bytes);
+    return bytes;
   }
 
   // --- message features -------------------------------------------------------------------------
@@ -1220,6 +1337,7 @@ export class SoriClient {
 
   /** Removes a message from this device only. */
   async deleteLocally(chatId: string, messageId: string): Promise<void> {
+    await this.#storage.delete(K.file(chatId, messageId));
     if (await this.#chats.removeMessage(chatId, messageId)) {
       this.#emit("message-removed", { chat: chatId, id: messageId });
       void this.#emitChat(chatId);
@@ -1338,6 +1456,7 @@ export class SoriClient {
         replyTo: undefined,
       };
     }
+    if (content.type === "delete") await this.#storage.delete(K.file(chat, m.id));
     const next = await this.#chats.updateMessage(chat, m.id, patch);
     if (!next) return undefined;
     const view = publicView(next);
@@ -1385,6 +1504,7 @@ export class SoriClient {
     const gone = await this.#chats.expired(Date.now());
     const chats = new Set<string>();
     for (const { chat, id } of gone) {
+      await this.#storage.delete(K.file(chat, id));
       if (await this.#chats.removeMessage(chat, id)) {
         this.#emit("message-removed", { chat, id });
         chats.add(chat);
@@ -1814,6 +1934,13 @@ export class SoriClient {
     await logout(this.serverUrl, this.#profile.token);
     for (const key of await this.#storage.list("")) await this.#storage.delete(key);
   }
+}
+
+/** Attachments a content refers to: the server keeps them until every recipient fetched them. */
+function blobIdsOf(content: Content): string[] {
+  if (content.type === "file") return [content.file.blobId];
+  if (content.type === "sticker-pack") return content.pack.stickers.map((s) => s.file.blobId);
+  return [];
 }
 
 function isExpired(m: ChatMessage): boolean {

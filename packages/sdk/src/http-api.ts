@@ -13,7 +13,8 @@ export type DeviceUploadBytes = {
   signatureKey: Uint8Array;
 };
 
-async function call<T>(serverUrl: string, path: string, init: RequestInit): Promise<T | undefined> {
+/** One HTTP API request; errors become SdkError with the server's code. */
+export async function call<T>(serverUrl: string, path: string, init: RequestInit): Promise<T | undefined> {
   let res: Response;
   try {
     res = await fetch(new URL(`${API_PREFIX}${path}`, serverUrl), init);

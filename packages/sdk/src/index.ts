@@ -11,3 +11,9 @@ export { SdkError, type SdkErrorCode } from "./errors.ts";
 export { MemoryStorage } from "./memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage.ts";
 export { type ClientSettings, DEFAULT_SETTINGS, TIMER_CHOICES } from "./message-features.ts";
+export {
+  decryptAttachment,
+  encryptAttachment,
+  type FileInput,
+  type TransferProgress,
+} from "./attachments.ts";

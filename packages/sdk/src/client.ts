@@ -60,6 +60,7 @@ import {
   TYPING_FRESH_MS,
 } from "./message-features.ts";
 import { Mutex } from "./mutex.ts";
+import { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";
 import { type ClientStorage, getJson, putJson } from "./storage.ts";
 import { Transport } from "./transport.ts";
 
@@ -94,6 +95,8 @@ export type ClientEvents = {
   "message-removed": (m: { chat: string; id: string }) => void;
   /** An attachment upload or download moved on (bytes of ciphertext). */
   transfer: (t: { chat: string; id: string; direction: "up" | "down"; done: number; total: number }) => void;
+  /** A contact's devices changed (their safety number changed; a verification no longer holds). */
+  safety: (s: { userId: string; username: string }) => void;
   /** Another member started or stopped typing. */
   typing: (t: { chat: string; userId: string; username: string; typing: boolean }) => void;
   chat: (c: ChatSummary) => void;
@@ -144,6 +147,7 @@ const K = {
   user: (id: string) => `user/${id}`,
   pending: (groupId: string) => `pending-commit/${groupId}`,
   settings: "settings",
+  safety: (userId: string) => `safety/${userId}`,
   file: (chat: string, id: string) => `file/${chat}/${id}`,
 };
 
@@ -170,6 +174,7 @@ export class SoriClient {
     "message-removed": new Set(),
     typing: new Set(),
     transfer: new Set(),
+    safety: new Set(),
     chat: new Set(),
     profile: new Set(),
     connection: new Set(),
@@ -838,9 +843,17 @@ export class SoriClient {
       }
       throw error;
     }
-    await this.#storage.put(K.group(p.groupId), fromBase64(p.newState)!);
+    const before = await this.#storage.get(K.group(p.groupId));
+    const after = fromBase64(p.newState)!;
+    await this.#storage.put(K.group(p.groupId), after);
     await this.#deletePending(p.groupId);
     this.#notifyEpoch();
+    if (before)
+      await this.#noteDeviceChanges(
+        p.groupId,
+        groupMembers(decodeGroup(before)),
+        groupMembers(decodeGroup(after)),
+      );
     return { done: true };
   }
 
@@ -1160,6 +1173,87 @@ export class SoriClient {
             this.#warn("read-receipt-failed", `could not send a read receipt: ${(e as Error).message}`),
         );
       }
+    }
+  }
+
+  // --- safety numbers ---------------------------------------------------------------------------
+
+  /**
+   * The safety number with a contact: 60 digits (and a QR payload) over both users' device keys.
+   * Compare it in person or by scanning; it changes whenever either side adds or loses a device.
+   */
+  async safetyNumber(
+    username: string,
+  ): Promise<SafetyNumber & { userId: string; username: string; verified: boolean }> {
+    const [other] = await this.#lookupUsers([username]);
+    if (!other) throw new SdkError("unknown-user", `no such user: ${username}`);
+    if (other.userId === this.userId)
+      throw new SdkError("bad-request", "a safety number is with someone else");
+    const own = await this.#request({ type: "dir.users", userIds: [this.userId] });
+    this.#remember(own.users);
+    const keys = (u: (typeof own.users)[number] | undefined): Uint8Array[] =>
+      (u?.devices ?? []).map((d) => d.signatureKey);
+    const sn = await safetyNumberOf(
+      { userId: this.userId, deviceKeys: keys(own.users[0]) },
+      { userId: other.userId, deviceKeys: keys(other) },
+    );
+    const stored = await getJson<{ digits: string; verified: boolean }>(
+      this.#storage,
+      K.safety(other.userId),
+    );
+    return {
+      ...sn,
+      userId: other.userId,
+      username: other.username,
+      verified: stored?.verified === true && stored.digits === sn.digits,
+    };
+  }
+
+  /** Marks the current safety number with a contact as verified (or not); a device change undoes it. */
+  async setVerified(username: string, verified: boolean): Promise<void> {
+    const sn = await this.safetyNumber(username);
+    await putJson(this.#storage, K.safety(sn.userId), { digits: sn.digits, verified });
+  }
+
+  /** Compares a scanned QR payload with the safety number; marks the contact verified if they match. */
+  async verifySafetyQr(username: string, payload: string): Promise<boolean> {
+    const sn = await this.safetyNumber(username);
+    if (payload.trim() !== sn.qr) return false;
+    await putJson(this.#storage, K.safety(sn.userId), { digits: sn.digits, verified: true });
+    return true;
+  }
+
+  /** Writes a warning into the chat for every other member whose set of devices changed. */
+  async #noteDeviceChanges(chat: string, before: MemberIdentity[], after: MemberIdentity[]): Promise<void> {
+    const devices = (list: MemberIdentity[], u: string): string =>
+      list
+        .filter((m) => m.userId === u)
+        .map((m) => m.deviceId)
+        .sort()
+        .join();
+    for (const u of new Set(before.map((m) => m.userId))) {
+      if (u === this.userId || !after.some((m) => m.userId === u)) continue;
+      if (devices(before, u) === devices(after, u)) continue;
+      const username = await this.#usernameOf(u);
+      const entry = await this.#chats.append(
+        {
+          id: randomId(),
+          chat,
+          from: username,
+          fromUserId: u,
+          kind: "system",
+          text: "",
+          system: { event: "devices-changed", userId: u, username },
+          sentAt: Date.now(),
+          outgoing: false,
+          status: "delivered",
+        },
+        { feed: false, unread: false },
+      );
+      this.#emit("message", entry);
+      const stored = await getJson<{ digits: string; verified: boolean }>(this.#storage, K.safety(u));
+      if (stored?.verified) await putJson(this.#storage, K.safety(u), { ...stored, verified: false });
+      this.#emit("safety", { userId: u, username });
     }
   }
 
@@ -1725,6 +1819,7 @@ export class SoriClient {
       await this.#deactivate(d.groupId);
     } else {
       await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
+      await this.#noteDeviceChanges(d.groupId, groupMembers(group), groupMembers(r.group));
       for (const m of r.added) if (!this.#usernames.has(m.userId)) void this.#usernameOf(m.userId);
       if (r.added.length > 0 || r.removed.length > 0) void this.#emitChat(d.groupId);
     }

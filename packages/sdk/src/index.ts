@@ -17,3 +17,4 @@ export {
   type FileInput,
   type TransferProgress,
 } from "./attachments.ts";
+export { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";

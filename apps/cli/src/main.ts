@@ -1,9 +1,13 @@
+import { readFileSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { type ChatMessage, type ChatSummary, SdkError, SoriClient } from "@sori/sdk";
 import { FileStorage } from "@sori/sdk/node";
 import { runServerCommand } from "@sori/server";
+import qrcode from "qrcode-generator";
 import { allowOptions, option, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
+import { saveDownload } from "./downloads.ts";
+import { progressBar } from "./progress-bar.ts";
 import { readPassword } from "./password-prompt.ts";
 
 const USAGE = `sori — end-to-end encrypted messenger (CLI)
@@ -13,7 +17,13 @@ usage:
   sori register <username> --server <url>     create an account and this device (password: $SORI_PASSWORD or prompt)
   sori login <username> --server <url>        add this profile as a new device of an existing account
   sori send <username|chat-id> <text>         send a message (a direct chat is created if needed)
-  sori receive [--wait <seconds>] [--json]    messages that arrived since the last receive
+  sori send <username|chat-id> --file <path> [caption]   send an encrypted attachment (progress bar on a TTY)
+  sori receive [--wait <seconds>] [--json] [--download-dir <dir>]
+                                              messages that arrived since the last receive; attachments
+                                              are saved to <dir> (default <profile>/downloads)
+  sori timer <chat-id|username> <seconds|off> disappearing-message timer for the chat
+  sori safety-number <username> [--qr] [--verify] [--json]
+                                              the safety number with a contact (--verify marks it verified)
   sori group create <name> --members <user,user,...>   create a group; prints its chat id
   sori group add <chat-id> <username>         add a member to a group
   sori group remove <chat-id> <username>      remove a member from a group
@@ -26,9 +36,30 @@ usage:
 global options:
   --profile <dir>   this device's keys and state (default $SORI_PROFILE or ~/.sori); files are mode 0600
   --json            one JSON object per line; messages are {"id","chat","from","text","sentAt"}
+                    plus "file":{"name","size","path"} for attachments
 `;
 
-const BOOLEANS = new Set(["json", "help"]);
+const BOOLEANS = new Set(["json", "help", "qr", "verify"]);
+
+const MIME: Record<string, string> = {
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".png": "image/png",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".txt": "text/plain",
+  ".pdf": "application/pdf",
+  ".ogg": "audio/ogg",
+  ".mp3": "audio/mpeg",
+  ".m4a": "audio/mp4",
+  ".webm": "audio/webm",
+  ".mp4": "video/mp4",
+};
+
+function mimeOf(path: string): string {
+  const dot = path.lastIndexOf(".");
+  return (dot >= 0 && MIME[path.slice(dot).toLowerCase()]) || "application/octet-stream";
+}
 
 type Io = { out: (line: string) => void; err: (line: string) => void };
 const io: Io = {
@@ -64,14 +95,29 @@ async function withClient<T>(args: ParsedArgs, fn: (client: SoriClient) => Promi
   }
 }
 
-function messageJson(m: ChatMessage): string {
+function messageJson(m: ChatMessage, path?: string | null): string {
   return JSON.stringify({
     id: m.id,
     chat: m.chat,
     from: m.from,
     text: m.text,
     sentAt: new Date(m.sentAt).toISOString(),
+    ...(m.file ? { file: { name: m.file.name, size: m.file.size, path: path ?? null } } : {}),
   });
+}
+
+/** How a message reads on one line for people. */
+function messageText(m: ChatMessage, path?: string | null): string {
+  if (m.deleted) return "(message deleted)";
+  if (m.system?.event === "timer")
+    return m.system.seconds > 0
+      ? `(${m.system.by} set disappearing messages to ${m.system.seconds} s)`
+      : `(${m.system.by} turned disappearing messages off)`;
+  if (m.system?.event === "devices-changed")
+    return `(${m.system.username}'s devices changed: check the safety number with sori safety-number ${m.system.username})`;
+  const file = m.file ? `[file ${m.file.name}, ${m.file.size} bytes${path ? ` → ${path}` : ""}]` : "";
+  const sticker = m.sticker ? `[sticker ${m.sticker.pack}/${m.sticker.id}]` : "";
+  return [file, sticker, m.text, m.edited ? "(edited)" : ""].filter(Boolean).join(" ");
 }
 
 function need(args: ParsedArgs, index: number, what: string): string {
@@ -110,7 +156,8 @@ async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<voi
 }
 
 async function receive(args: ParsedArgs): Promise<void> {
-  allowOptions(args, ["wait", "json", "profile"]);
+  allowOptions(args, ["wait", "json", "profile", "download-dir"]);
+  const downloadDir = resolve(option(args, "download-dir") ?? join(profileDir(args), "downloads"));
   const waitText = option(args, "wait") ?? "0";
   const waitS = Number(waitText);
   if (!Number.isFinite(waitS) || waitS < 0 || waitS > 86_400)
@@ -136,13 +183,26 @@ async function receive(args: ParsedArgs): Promise<void> {
     }
     const names = new Map((await client.chats()).map((c) => [c.id, c]));
     for (const m of messages) {
-      if (json) io.out(messageJson(m));
+      let path: string | null = null;
+      if (m.file && !m.deleted) {
+        try {
+          const bar = progressBar(m.file.name);
+          const bytes = await client.downloadFile(m.chat, m.id, { onProgress: bar.update });
+          bar.done();
+          path = saveDownload(downloadDir, m.file.name, bytes);
+        } catch (error) {
+          io.err(`sori: could not download ${m.file.name}: ${(error as Error).message}`);
+        }
+      }
+      if (json) io.out(messageJson(m, path));
       else {
         const chat = names.get(m.chat);
         const where = chat?.kind === "group" ? `[${chat.name}] ` : "";
-        io.out(`${new Date(m.sentAt).toISOString()} ${where}${m.from}: ${m.text}`);
+        io.out(`${new Date(m.sentAt).toISOString()} ${where}${m.from}: ${messageText(m, path)}`);
       }
     }
+    // Printed is read: disappearing timers start now, and senders see it read (unless switched off).
+    for (const chat of new Set(messages.map((m) => m.chat))) await client.markRead(chat);
   });
 }
 
@@ -199,9 +259,30 @@ async function run(argv: string[]): Promise<number> {
       await enroll(command, args);
       return 0;
     case "send": {
-      allowOptions(args, ["profile", "json"]);
+      allowOptions(args, ["profile", "json", "file"]);
       const target = need(args, 1, "<username|chat-id>");
       const text = args.positionals.slice(2).join(" ");
+      const filePath = option(args, "file");
+      if (filePath !== undefined) {
+        let bytes: Uint8Array;
+        try {
+          if (!statSync(filePath).isFile()) throw new Error("not a file");
+          bytes = readFileSync(filePath);
+        } catch {
+          throw new UsageError(`--file: cannot read "${filePath}"`);
+        }
+        const bar = progressBar(basename(filePath));
+        const m = await withClient(args, (c) =>
+          c.sendFile(
+            target,
+            { name: basename(filePath), mime: mimeOf(filePath), bytes },
+            { caption: text, onProgress: bar.update },
+          ),
+        );
+        bar.done();
+        if (json) io.out(messageJson(m, resolve(filePath)));
+        return 0;
+      }
       if (!text) throw new UsageError("missing <text>");
       const m = await withClient(args, (c) => c.sendText(target, text));
       if (json) io.out(messageJson(m));
@@ -229,7 +310,55 @@ async function run(argv: string[]): Promise<number> {
         return c.history(chat.id);
       });
       for (const m of messages)
-        io.out(json ? messageJson(m) : `${new Date(m.sentAt).toISOString()} ${m.from}: ${m.text}`);
+        io.out(json ? messageJson(m) : `${new Date(m.sentAt).toISOString()} ${m.from}: ${messageText(m)}`);
+      return 0;
+    }
+    case "timer": {
+      allowOptions(args, ["profile", "json"]);
+      const target = need(args, 1, "<chat-id|username>");
+      const value = need(args, 2, "<seconds|off>");
+      const seconds = value === "off" ? 0 : Number(value);
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > 604_800)
+        throw new UsageError(`the timer is "off" or 1 to 604800 seconds, got "${value}"`);
+      await withClient(args, async (c) => {
+        const chat = await c.findChat(target);
+        if (!chat) throw new SdkError("unknown-chat", `no chat "${target}" on this device`);
+        await c.setTimer(chat.id, seconds);
+      });
+      io.out(
+        json
+          ? JSON.stringify({ ok: true, seconds })
+          : seconds > 0
+            ? `messages now disappear ${seconds} s after reading`
+            : "disappearing messages off",
+      );
+      return 0;
+    }
+    case "safety-number": {
+      allowOptions(args, ["profile", "json", "qr", "verify"]);
+      const username = need(args, 1, "<username>");
+      const sn = await withClient(args, async (c) => {
+        if (args.options.has("verify")) await c.setVerified(username, true);
+        return c.safetyNumber(username);
+      });
+      if (json) {
+        io.out(
+          JSON.stringify({ username: sn.username, digits: sn.digits, qr: sn.qr, verified: sn.verified }),
+        );
+        return 0;
+      }
+      for (let i = 0; i < 12; i += 4) io.out(sn.groups.slice(i, i + 4).join(" "));
+      io.out(
+        sn.verified
+          ? `verified: yes`
+          : `verified: no (compare with ${sn.username}, then sori safety-number ${sn.username} --verify)`,
+      );
+      if (args.options.has("qr")) {
+        const qr = qrcode(0, "M");
+        qr.addData(sn.qr);
+        qr.make();
+        io.out(qr.createASCII(1, 2));
+      }
       return 0;
     }
     case "devices": {

@@ -20,7 +20,11 @@ function messagePreview(m: ChatMessage, t: I18n["t"]): string {
       ? t("system.timerOff", { name })
       : t("system.timerSet", { name, value: timerLabel(ev.seconds, t) });
   }
-  if (m.kind === "file" && m.file && !m.text) return t("msg.file", { name: m.file.name });
+  if (m.kind === "file" && m.file && !m.text) {
+    if (m.file.voice) return t("preview.voice");
+    if (m.file.mime.startsWith("image/")) return t("preview.photo");
+    return t("preview.file", { name: m.file.name });
+  }
   if (m.kind === "sticker") {
     const id = m.sticker?.id ?? "";
     return t("preview.sticker", { label: isSoriStickerId(id) ? t(STICKER_LABELS[id]) : "" }).trim();

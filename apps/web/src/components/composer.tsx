@@ -9,6 +9,9 @@ import { Icon } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
 import { IconButton } from "./icon-button.tsx";
 import { useProfile } from "../hooks/use-profile.ts";
+import { MAX_VOICE_S, useVoiceRecorder } from "../hooks/use-voice-recorder.ts";
+import { formatDuration } from "../lib/file-size.ts";
+import { makeThumbnail } from "../lib/thumbnail.ts";
 
 /** Unsent text per chat, kept while the person looks at other chats. */
 const drafts = new Map<string, string>();
@@ -42,6 +45,8 @@ export function Composer({
   const input = useRef<HTMLTextAreaElement>(null);
   const emoticonButton = useRef<HTMLButtonElement>(null);
   const [saving, setSaving] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const voice = useVoiceRecorder();
   const quotedName = useProfile(
     mode?.kind === "reply" && !mode.message.outgoing ? mode.message.fromUserId : null,
   ).displayName;
@@ -90,13 +95,6 @@ export function Composer({
     void client.setTyping(chat.id, value.trim() !== "").catch(() => undefined);
   };
 
-  if (!chat.active)
-    return (
-      <div className="composer inactive" role="note">
-        {t("chat.inactive")}
-      </div>
-    );
-
   // A message that could not be sent stays in the list as "not sent" with a retry button; a toast
   // adds the reason only when it is something retrying will not fix.
   const report = (error: unknown): void => {
@@ -141,6 +139,64 @@ export function Composer({
     input.current?.focus();
   };
 
+  /** Takes the reply target, if any, for a message about to be sent (ending reply mode). */
+  const takeReplyTo = (): { replyTo?: string } => {
+    if (mode?.kind !== "reply") return {};
+    onModeEnd();
+    return { replyTo: mode.message.id };
+  };
+
+  // The SDK shows the file at once as "sending" with upload progress, encrypts it here, and marks it
+  // "failed" with a retry button if the upload breaks; nothing is lost.
+  const sendFiles = async (files: File[]): Promise<void> => {
+    const replyTo = takeReplyTo();
+    for (const f of files) {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await f.arrayBuffer());
+      } catch {
+        showToast(t("file.readFailed"));
+        continue;
+      }
+      const image = f.type.startsWith("image/") ? await makeThumbnail(f) : null;
+      client
+        .sendFile(
+          chat.id,
+          {
+            name: f.name || "file",
+            bytes,
+            ...(f.type ? { mime: f.type } : {}),
+            ...(image ? { thumbnail: image.thumbnail, width: image.width, height: image.height } : {}),
+          },
+          replyTo,
+        )
+        .catch(report);
+    }
+  };
+
+  const startVoice = (): void => {
+    voice.start().catch(() => showToast(t("voice.noMic")));
+  };
+
+  const sendVoice = async (): Promise<void> => {
+    const clip = await voice.stop();
+    if (!clip) return;
+    const extension = clip.mime.includes("ogg") ? "ogg" : clip.mime.includes("mp4") ? "m4a" : "webm";
+    client
+      .sendFile(
+        chat.id,
+        {
+          name: `voice-${new Date().toISOString().replace(/[:.]/g, "-")}.${extension}`,
+          mime: clip.mime,
+          bytes: new Uint8Array(await clip.blob.arrayBuffer()),
+          durationS: clip.durationS,
+          voice: true,
+        },
+        takeReplyTo(),
+      )
+      .catch(report);
+  };
+
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>): void => {
     // While an IME (Korean, Japanese…) is composing, Enter confirms the syllable, it does not send.
     if (e.key === "Escape" && mode) {
@@ -172,6 +228,23 @@ export function Composer({
     });
   };
 
+  // A recording that reaches the longest allowed length is sent as it is.
+  const atVoiceLimit = voice.state === "recording" && voice.elapsedS >= MAX_VOICE_S;
+  const sendVoiceLatest = useRef(sendVoice);
+  useLayoutEffect(() => {
+    sendVoiceLatest.current = sendVoice;
+  });
+  useEffect(() => {
+    if (atVoiceLimit) void sendVoiceLatest.current();
+  }, [atVoiceLimit]);
+
+  if (!chat.active)
+    return (
+      <div className="composer inactive" role="note">
+        {t("chat.inactive")}
+      </div>
+    );
+
   const modeBar = mode && (
     <div className="composer-mode" data-testid={`composer-${mode.kind}`}>
       <Icon name={mode.kind === "reply" ? "reply" : "edit"} size={18} />
@@ -196,6 +269,35 @@ export function Composer({
       />
     </div>
   );
+
+  if (voice.state === "recording")
+    return (
+      <div className="composer-wrap">
+        {modeBar}
+        <div className="composer recording" data-testid="voice-recorder">
+          <IconButton
+            icon="trash"
+            label={t("voice.cancel")}
+            data-testid="voice-cancel"
+            onClick={() => voice.cancel()}
+          />
+          <p className="recording-label" role="status">
+            <span className="recording-dot" aria-hidden="true" />
+            {t("voice.recording", { time: formatDuration(voice.elapsedS) })}
+          </p>
+          <button
+            type="button"
+            className="send-button"
+            data-testid="voice-send"
+            aria-label={t("voice.send")}
+            title={t("voice.send")}
+            onClick={() => void sendVoice()}
+          >
+            <Icon name="send" size={20} />
+          </button>
+        </div>
+      </div>
+    );
 
   return (
     <div className="composer-wrap">
@@ -222,6 +324,25 @@ export function Composer({
           aria-expanded={pickerOpen}
           onClick={() => setPickerOpen((o) => !o)}
         />
+        <IconButton
+          icon="attach"
+          label={t("file.attach")}
+          data-testid="attach-button"
+          disabled={mode?.kind === "edit"}
+          onClick={() => fileInput.current?.click()}
+        />
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          data-testid="file-input"
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = "";
+            if (files.length > 0) void sendFiles(files);
+          }}
+        />
         <textarea
           ref={input}
           className="composer-input"
@@ -232,8 +353,18 @@ export function Composer({
           aria-label={t("composer.label")}
           onChange={(e) => update(e.target.value)}
           onKeyDown={onKeyDown}
+          onPaste={(e) => {
+            // A pasted screenshot is sent like an attached photo.
+            const files = [...e.clipboardData.files];
+            if (files.length === 0 || mode?.kind === "edit") return;
+            e.preventDefault();
+            void sendFiles(files);
+          }}
           enterKeyHint="send"
         />
+        {!text.trim() && !mode && (
+          <IconButton icon="mic" label={t("voice.record")} data-testid="voice-record" onClick={startVoice} />
+        )}
         <button
           type="button"
           className="send-button"

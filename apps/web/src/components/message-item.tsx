@@ -11,6 +11,7 @@ import { jumpToMessage } from "../lib/jump.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { UserAvatar } from "./avatar.tsx";
 import { Icon, type IconName } from "./icon.tsx";
+import { FileMessage } from "./file-message.tsx";
 import { SystemLine } from "./system-line.tsx";
 import { useToast } from "./toast-provider.tsx";
 
@@ -131,7 +132,13 @@ export function MessageItem({
     </div>
   ) : (
     <div
-      className={isJumboEmoji(m.text) && !quote && m.kind === "text" ? "bubble jumbo" : "bubble"}
+      className={
+        isJumboEmoji(m.text) && !quote && m.kind === "text"
+          ? "bubble jumbo"
+          : m.kind === "file"
+            ? "bubble file"
+            : "bubble"
+      }
       data-testid="message-bubble"
     >
       {m.forwarded && (
@@ -141,12 +148,7 @@ export function MessageItem({
         </span>
       )}
       {quote}
-      {m.kind === "file" && m.file && (
-        <span className="file-chip">
-          <Icon name="copy" size={16} />
-          {t("msg.file", { name: m.file.name })}
-        </span>
-      )}
+      {m.kind === "file" && m.file && <FileMessage message={m} chat={chat} />}
       {m.text && <span data-testid="message-text">{m.text}</span>}
     </div>
   );

@@ -191,7 +191,6 @@ export const en = {
   "msg.originalGone": "The original message isn't on this device any more.",
   "msg.actions": "Message actions",
   "msg.moreActions": "More actions for this message",
-  "msg.file": "File: {name}",
   "msg.reactionBy": "{emoji} {count}, react",
   "msg.reactionsLabel": "Reactions",
 
@@ -254,4 +253,26 @@ export const en = {
 
   "search.messages": "Messages",
   "search.searching": "Searching messages…",
+
+  "file.attach": "Attach a file or photo",
+  "file.download": "Download {name}",
+  "file.open": "Open {name}",
+  "file.image": "Photo",
+  "file.voiceLength": "Voice message, {duration}",
+  "file.play": "Play voice message",
+  "file.uploading": "Uploading {percent}%",
+  "file.downloading": "Downloading {percent}%",
+  "file.progress": "Transfer progress",
+  "file.downloadFailed": "Couldn't download the file. Check your connection and try again.",
+  "file.readFailed": "Couldn't read that file from this device.",
+  "file.saveCopy": "Save",
+  "preview.photo": "(Photo)",
+  "preview.voice": "(Voice message)",
+  "preview.file": "(File) {name}",
+
+  "voice.record": "Record a voice message",
+  "voice.recording": "Recording {time}",
+  "voice.send": "Send voice message",
+  "voice.cancel": "Discard recording",
+  "voice.noMic": "Sori can't use a microphone. Allow it in the browser's site settings, or connect one.",
 };

@@ -194,7 +194,6 @@ export const ko: Dictionary = {
   "msg.originalGone": "원래 메시지가 이 기기에 더 이상 없어요.",
   "msg.actions": "메시지 메뉴",
   "msg.moreActions": "이 메시지의 메뉴 열기",
-  "msg.file": "파일: {name}",
   "msg.reactionBy": "{emoji} {count}, 공감하기",
   "msg.reactionsLabel": "공감",
 
@@ -257,4 +256,26 @@ export const ko: Dictionary = {
 
   "search.messages": "메시지",
   "search.searching": "메시지를 찾는 중…",
+
+  "file.attach": "파일 또는 사진 첨부",
+  "file.download": "{name} 내려받기",
+  "file.open": "{name} 열기",
+  "file.image": "사진",
+  "file.voiceLength": "음성 메시지, {duration}",
+  "file.play": "음성 메시지 재생",
+  "file.uploading": "올리는 중 {percent}%",
+  "file.downloading": "내려받는 중 {percent}%",
+  "file.progress": "전송 진행률",
+  "file.downloadFailed": "파일을 내려받지 못했어요. 연결을 확인하고 다시 시도해 주세요.",
+  "file.readFailed": "이 기기에서 파일을 읽지 못했어요.",
+  "file.saveCopy": "저장",
+  "preview.photo": "(사진)",
+  "preview.voice": "(음성 메시지)",
+  "preview.file": "(파일) {name}",
+
+  "voice.record": "음성 메시지 녹음",
+  "voice.recording": "녹음 중 {time}",
+  "voice.send": "음성 메시지 보내기",
+  "voice.cancel": "녹음 취소",
+  "voice.noMic": "마이크를 사용할 수 없어요. 브라우저의 사이트 설정에서 허용하거나 마이크를 연결해 주세요.",
 };

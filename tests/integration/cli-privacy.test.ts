@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -9,12 +9,12 @@ import { startTestServer, type TestServer } from "../helpers.ts";
 const SORI = resolve("apps/cli/bin/sori.js");
 type Run = { code: number; stdout: string; stderr: string };
 
-function sori(args: string[]): Promise<Run> {
+function sori(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [SORI, ...args],
-      { env: { ...process.env, SORI_PASSWORD: "cli test password" }, timeout: 30_000 },
+      { env: { ...process.env, SORI_PASSWORD: "cli test password", ...env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         done({ code, stdout, stderr });
@@ -91,5 +91,34 @@ describe("sori CLI: files, timers, history, safety numbers", () => {
     assert.match(verify.stdout, /verified: yes/);
     assert.equal((await sori(["safety-number", "nobody-here", ...profile("erin")])).code, 1);
     assert.equal((await sori(["send", "fred", "--file", join(dir, "missing"), ...profile("erin")])).code, 2);
+  });
+
+  it("encrypts a profile under SORI_PASSPHRASE; without it or with a wrong one the profile stays closed", async () => {
+    const secret = { SORI_PASSPHRASE: "a long profile passphrase" };
+    assert.equal((await sori(["register", "gus", "--server", t.url, ...profile("gus")], secret)).code, 0);
+    assert.equal(
+      (await sori(["register", "hal", "--server", t.url, "--no-passphrase", ...profile("hal")], secret)).code,
+      0,
+    );
+    assert.equal((await sori(["send", "gus", "top secret words", ...profile("hal")])).code, 0);
+    const got = await sori(["receive", "--json", ...profile("gus")], secret);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(lines(got.stdout)[0]?.text, "top secret words");
+    // Nothing readable at rest: not the message, not the username, not the keys' JSON.
+    const walk = (d: string): string[] =>
+      readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+    for (const f of walk(join(dir, "gus"))) {
+      const raw = readFileSync(f).toString("latin1");
+      assert.ok(!raw.includes("top secret") && !raw.includes("signaturePrivateKey"), `${f} is encrypted`);
+    }
+    // The bot profile is plain, as asked.
+    assert.ok(walk(join(dir, "hal")).some((f) => readFileSync(f).toString().includes("signaturePrivateKey")));
+    const locked = await sori(["receive", ...profile("gus")]);
+    assert.equal(locked.code, 1);
+    assert.match(locked.stderr, /encrypted: set SORI_PASSPHRASE/);
+    const wrong = await sori(["receive", ...profile("gus")], { SORI_PASSPHRASE: "not it" });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /wrong passphrase/);
+    assert.equal((await sori(["history", "hal", "--json", ...profile("gus")], secret)).code, 0);
   });
 });

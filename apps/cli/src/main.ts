@@ -1,20 +1,30 @@
 import { readFileSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { type ChatMessage, type ChatSummary, SdkError, SoriClient } from "@sori/sdk";
+import {
+  type ChatMessage,
+  type ChatSummary,
+  type ClientStorage,
+  EncryptedStorage,
+  SdkError,
+  SoriClient,
+} from "@sori/sdk";
 import { FileStorage } from "@sori/sdk/node";
 import { runServerCommand } from "@sori/server";
 import qrcode from "qrcode-generator";
 import { allowOptions, option, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
 import { saveDownload } from "./downloads.ts";
 import { progressBar } from "./progress-bar.ts";
-import { readPassword } from "./password-prompt.ts";
+import { readPassphrase, readPassword } from "./password-prompt.ts";
 
 const USAGE = `sori — end-to-end encrypted messenger (CLI)
 
 usage:
   sori server [--host 127.0.0.1] [--port 8080] [--data ./sori-data]   run a server (sori server --help)
-  sori register <username> --server <url>     create an account and this device (password: $SORI_PASSWORD or prompt)
+  sori register <username> --server <url> [--no-passphrase]
+                                              create an account and this device (password: $SORI_PASSWORD
+                                              or prompt; the profile is encrypted under $SORI_PASSPHRASE or a
+                                              prompted passphrase unless --no-passphrase or none is given)
   sori login <username> --server <url>        add this profile as a new device of an existing account
   sori send <username|chat-id> <text>         send a message (a direct chat is created if needed)
   sori send <username|chat-id> --file <path> [caption]   send an encrypted attachment (progress bar on a TTY)
@@ -39,7 +49,7 @@ global options:
                     plus "file":{"name","size","path"} for attachments
 `;
 
-const BOOLEANS = new Set(["json", "help", "qr", "verify"]);
+const BOOLEANS = new Set(["json", "help", "qr", "verify", "no-passphrase"]);
 
 const MIME: Record<string, string> = {
   ".jpg": "image/jpeg",
@@ -72,8 +82,29 @@ function profileDir(args: ParsedArgs): string {
   return resolve(dir.startsWith("~/") ? join(homedir(), dir.slice(2)) : dir);
 }
 
+/**
+ * The profile's storage: encrypted under a passphrase ($SORI_PASSPHRASE or a prompt) if it was made
+ * so. New profiles are encrypted when a passphrase is given, unless --no-passphrase (bots).
+ */
+async function profileStorage(args: ParsedArgs, creating = false): Promise<ClientStorage> {
+  const files = new FileStorage(profileDir(args));
+  if (await EncryptedStorage.isEncrypted(files)) {
+    const passphrase = await readPassphrase("passphrase for this profile: ");
+    if (passphrase === undefined)
+      throw new SdkError(
+        "auth-failed",
+        "this profile is encrypted: set SORI_PASSPHRASE or run sori on a terminal to be asked",
+      );
+    return EncryptedStorage.open(files, passphrase);
+  }
+  // An existing plain profile stays as it is (enrolling on it fails with a clear message).
+  if (!creating || args.options.has("no-passphrase") || (await files.list("")).length > 0) return files;
+  const passphrase = await readPassphrase("passphrase to encrypt this profile (empty for none): ");
+  return passphrase ? EncryptedStorage.create(files, passphrase) : files;
+}
+
 async function openClient(args: ParsedArgs): Promise<SoriClient> {
-  const client = await SoriClient.open(new FileStorage(profileDir(args)));
+  const client = await SoriClient.open(await profileStorage(args));
   client.on("warning", (w) => io.err(`sori: warning: ${w.message}`));
   try {
     await client.connect();
@@ -127,7 +158,7 @@ function need(args: ParsedArgs, index: number, what: string): string {
 }
 
 async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<void> {
-  allowOptions(args, ["server", "profile", "json", "name"]);
+  allowOptions(args, ["server", "profile", "json", "name", "no-passphrase"]);
   const username = need(args, 1, "<username>");
   const server = option(args, "server") ?? process.env.SORI_SERVER;
   if (!server) throw new UsageError("missing --server <url> (or $SORI_SERVER)");
@@ -137,7 +168,7 @@ async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<voi
     throw new UsageError(`--server must be a URL such as http://127.0.0.1:8080, got "${server}"`);
   }
   const password = await readPassword(`password for ${username}: `);
-  const storage = new FileStorage(profileDir(args));
+  const storage = await profileStorage(args, true);
   const options = {
     serverUrl: server,
     username,
@@ -381,7 +412,7 @@ async function run(argv: string[]): Promise<number> {
     }
     case "logout": {
       allowOptions(args, ["profile"]);
-      const client = await SoriClient.open(new FileStorage(profileDir(args)));
+      const client = await SoriClient.open(await profileStorage(args));
       await client.logout();
       io.out("logged out; this device is revoked and its local data deleted");
       return 0;

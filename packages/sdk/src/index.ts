@@ -18,3 +18,4 @@ export {
   type TransferProgress,
 } from "./attachments.ts";
 export { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";
+export { EncryptedStorage } from "./encrypted-storage.ts";

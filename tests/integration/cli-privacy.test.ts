@@ -120,5 +120,20 @@ describe("sori CLI: files, timers, history, safety numbers", () => {
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /wrong passphrase/);
     assert.equal((await sori(["history", "hal", "--json", ...profile("gus")], secret)).code, 0);
+
+    // Linking: the encrypted profile shows a code, a new profile uses it instead of the password.
+    const link = await sori(["devices", "link", "--json", ...profile("gus")], secret);
+    assert.equal(link.code, 0, link.stderr);
+    const { code } = lines(link.stdout)[0] as { code: string };
+    const linked = await sori(
+      ["link", code, "--server", t.url, "--no-passphrase", ...profile("gus-tablet")],
+      {
+        SORI_PASSWORD: "",
+      },
+    );
+    assert.equal(linked.code, 0, linked.stderr);
+    assert.match(linked.stdout, /^linked to gus \(device /);
+    const devices = await sori(["devices", "--json", ...profile("gus-tablet")]);
+    assert.equal(lines(devices.stdout).length, 2);
   });
 });

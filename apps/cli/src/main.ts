@@ -41,6 +41,8 @@ usage:
   sori history <chat-id|username> [--json]    the local history of one chat
   sori devices [--json]                       this account's devices
   sori devices revoke <device-id>             sign out another device
+  sori devices link                           show a code (and QR code) that signs a new device in
+  sori link <code> --server <url>             make this profile a new device of the account that showed <code>
   sori logout                                 revoke this device and delete its local data
 
 global options:
@@ -157,9 +159,9 @@ function need(args: ParsedArgs, index: number, what: string): string {
   return v;
 }
 
-async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<void> {
+async function enroll(mode: "register" | "login" | "link", args: ParsedArgs): Promise<void> {
   allowOptions(args, ["server", "profile", "json", "name", "no-passphrase"]);
-  const username = need(args, 1, "<username>");
+  const username = need(args, 1, mode === "link" ? "<code>" : "<username>");
   const server = option(args, "server") ?? process.env.SORI_SERVER;
   if (!server) throw new UsageError("missing --server <url> (or $SORI_SERVER)");
   try {
@@ -167,7 +169,7 @@ async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<voi
   } catch {
     throw new UsageError(`--server must be a URL such as http://127.0.0.1:8080, got "${server}"`);
   }
-  const password = await readPassword(`password for ${username}: `);
+  const password = mode === "link" ? username : await readPassword(`password for ${username}: `);
   const storage = await profileStorage(args, true);
   const options = {
     serverUrl: server,
@@ -176,12 +178,17 @@ async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<voi
     storage,
     deviceName: option(args, "name") ?? `cli@${hostname()}`,
   };
-  const client = mode === "register" ? await SoriClient.register(options) : await SoriClient.login(options);
+  const client =
+    mode === "register"
+      ? await SoriClient.register(options)
+      : mode === "login"
+        ? await SoriClient.login(options)
+        : await SoriClient.linkDevice({ ...options, code: username });
   if (args.options.has("json")) {
     io.out(JSON.stringify({ userId: client.userId, username: client.username, deviceId: client.deviceId }));
   } else {
     io.out(
-      `${mode === "register" ? "registered" : "logged in as"} ${client.username} (device ${client.deviceId})`,
+      `${mode === "register" ? "registered" : mode === "login" ? "logged in as" : "linked to"} ${client.username} (device ${client.deviceId})`,
     );
   }
 }
@@ -322,6 +329,9 @@ async function run(argv: string[]): Promise<number> {
     case "receive":
       await receive(args);
       return 0;
+    case "link":
+      await enroll("link", args);
+      return 0;
     case "group":
       await group(args);
       return 0;
@@ -394,6 +404,20 @@ async function run(argv: string[]): Promise<number> {
     }
     case "devices": {
       allowOptions(args, ["profile", "json"]);
+      if (args.positionals[1] === "link") {
+        const link = await withClient(args, (c) => c.createDeviceLink());
+        if (json) io.out(JSON.stringify(link));
+        else {
+          io.out(
+            `on the new device: sori link ${link.code} --server <this server>   (valid 10 minutes, once)`,
+          );
+          const qr = qrcode(0, "M");
+          qr.addData(link.qr);
+          qr.make();
+          io.out(qr.createASCII(1, 2));
+        }
+        return 0;
+      }
       if (args.positionals[1] === "revoke") {
         const id = need(args, 2, "<device-id>");
         await withClient(args, (c) => c.revokeDevice(id));

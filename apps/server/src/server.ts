@@ -23,6 +23,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./password.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { BlobStore } from "./blob-store.ts";
+import { DeviceLinks } from "./device-links.ts";
 import { startRetention } from "./retention.ts";
 import { createStaticFiles } from "./static-files.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
@@ -74,6 +75,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     config.retentionDays,
   );
   const blobs = new BlobStore({ dataDir: config.dataDir, store, log, maxFileBytes: config.maxFileBytes });
+  const links = new DeviceLinks({ store, log, claimsPerMinute: limits.loginAttemptsPerMinute });
 
   // Per (username, address) the configured limit; per username and per address ten times that. A
   // stranger cannot lock a user out from elsewhere as quickly, and guessing stays bounded.
@@ -271,6 +273,11 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       return;
     }
     if (path.startsWith(`${API_PREFIX}/blobs`) && (await blobs.handle(req, res, url, bearer, readJson)))
+      return;
+    if (
+      path.startsWith(`${API_PREFIX}/links`) &&
+      (await links.handle(req, res, path, bearer, readJson, newSession, newId))
+    )
       return;
     // Everything under /api/ is the API, so a mistyped endpoint gets a JSON error, not the app's HTML.
     if (path === "/api" || path.startsWith("/api/") || path === "/healthz")

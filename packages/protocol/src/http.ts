@@ -68,3 +68,9 @@ export type BlobCreateResponse = { blobId: string; chunkBytes: number };
 
 /** GET /api/v1/blobs/:id/status, and the answer to each chunk upload. */
 export type BlobStatusResponse = { size: number; received: number };
+
+/** POST /api/v1/links/claim: a new device joins the account of the device that showed `code`. */
+export const LinkClaimRequest = z.object({ code: z.string().min(4).max(64), device: DeviceUpload }).strict();
+export type LinkClaimRequest = z.infer<typeof LinkClaimRequest>;
+/** POST /api/v1/links (bearer): a fresh single-use code, valid until `expiresAt` (ms). */
+export type LinkCreateResponse = { code: string; expiresAt: number };

@@ -41,7 +41,7 @@ import {
 } from "./chat-store.ts";
 import { type Content, decodeContent, encodeContent, MAX_TIMER_SECONDS } from "./content.ts";
 import { SdkError } from "./errors.ts";
-import { authenticate, listDevices, logout, revokeDevice } from "./http-api.ts";
+import { authenticate, claimLink, createLink, listDevices, logout, revokeDevice } from "./http-api.ts";
 import {
   decryptAttachment,
   downloadBlob,
@@ -236,8 +236,38 @@ export class SoriClient {
     return SoriClient.#enroll("login", options);
   }
 
+  /**
+   * Adds this device to the account of a signed-in device that showed a link code (see
+   * createDeviceLink), instead of a password. `qr` is the scanned payload (it names the server).
+   */
+  static async linkDevice(
+    options: { storage: ClientStorage; deviceName?: string } & (
+      { serverUrl: string; code: string } | { qr: string }
+    ),
+  ): Promise<SoriClient> {
+    const parsed =
+      "qr" in options ? parseLinkQr(options.qr) : { serverUrl: options.serverUrl, code: options.code };
+    if (!parsed) throw new SdkError("bad-request", "this is not a Sori device-link code");
+    return SoriClient.#enroll("link", {
+      serverUrl: parsed.serverUrl,
+      username: "",
+      password: parsed.code,
+      storage: options.storage,
+      ...(options.deviceName ? { deviceName: options.deviceName } : {}),
+    });
+  }
+
+  /**
+   * A single-use code (valid 10 minutes) that lets a new device join this account without the
+   * password: show `code` to type, or `qr` as a QR code for the new device to scan.
+   */
+  async createDeviceLink(): Promise<{ code: string; expiresAt: number; qr: string }> {
+    const r = await createLink(this.serverUrl, this.#profile.token);
+    return { ...r, qr: `sori-link:${r.code}:${this.serverUrl}` };
+  }
+
   static async #enroll(
-    mode: "register" | "login",
+    mode: "register" | "login" | "link",
     o: { serverUrl: string; username: string; password: string; storage: ClientStorage; deviceName?: string },
   ): Promise<SoriClient> {
     const existing = await getJson<DeviceProfile>(o.storage, K.profile);
@@ -247,10 +277,11 @@ export class SoriClient {
         `this profile is already signed in as ${existing.username}; use another profile`,
       );
     const keys = await generateDeviceKeys();
-    const res = await authenticate(o.serverUrl, mode, o.username, o.password, {
-      name: o.deviceName ?? "sori device",
-      signatureKey: keys.signaturePublicKey,
-    });
+    const device = { name: o.deviceName ?? "sori device", signatureKey: keys.signaturePublicKey };
+    const res =
+      mode === "link"
+        ? await claimLink(o.serverUrl, o.password, device)
+        : await authenticate(o.serverUrl, mode, o.username, o.password, device);
     const profile: DeviceProfile = {
       serverUrl: o.serverUrl,
       userId: res.userId,
@@ -2036,6 +2067,12 @@ function blobIdsOf(content: Content): string[] {
   if (content.type === "file") return [content.file.blobId];
   if (content.type === "sticker-pack") return content.pack.stickers.map((s) => s.file.blobId);
   return [];
+}
+
+/** `sori-link:CODE:SERVER-URL` → its parts. */
+function parseLinkQr(qr: string): { code: string; serverUrl: string } | undefined {
+  const m = qr.trim().match(/^sori-link:([A-Za-z0-9-]{4,64}):(https?:\/\/\S+)$/);
+  return m ? { code: m[1]!, serverUrl: m[2]! } : undefined;
 }
 
 function isExpired(m: ChatMessage): boolean {

@@ -23,6 +23,14 @@ CREATE TABLE IF NOT EXISTS blobs (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blobs_by_expiry ON blobs(expires_at);
 -- Recipient devices that have not fetched a blob yet; when none is left it is deleted.
+-- Short-lived codes an existing device shows so a new one can join the account without the password.
+CREATE TABLE IF NOT EXISTS device_links (
+  code_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blob_pending (
   blob_id TEXT NOT NULL,
   device_id TEXT NOT NULL,

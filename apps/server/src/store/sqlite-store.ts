@@ -755,6 +755,49 @@ export class SqliteStore implements Store {
     });
   }
 
+  createDeviceLink(link: {
+    codeHash: string;
+    userId: string;
+    deviceId: string;
+    createdAt: number;
+    expiresAt: number;
+  }): Promise<void> {
+    return this.#write(() => {
+      this.#run("DELETE FROM device_links WHERE expires_at <= ?", link.createdAt);
+      this.#run(
+        "INSERT INTO device_links (code_hash, user_id, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        link.codeHash,
+        link.userId,
+        link.deviceId,
+        link.createdAt,
+        link.expiresAt,
+      );
+    });
+  }
+
+  claimDeviceLink(
+    codeHash: string,
+    now: number,
+    device: Omit<NewDevice, "userId">,
+    session: NewSession,
+  ): Promise<string | undefined> {
+    return this.#write(() => {
+      const link = this.#get(
+        `SELECT l.user_id FROM device_links l JOIN devices d ON d.id = l.device_id
+         WHERE l.code_hash = ? AND l.expires_at > ? AND d.revoked_at IS NULL`,
+        codeHash,
+        now,
+      );
+      // Single use: a code is gone once tried with success.
+      this.#run("DELETE FROM device_links WHERE code_hash = ?", codeHash);
+      if (!link) return undefined;
+      const userId = String(link.user_id);
+      this.#insertDevice({ ...device, userId });
+      this.#insertSession(session);
+      return userId;
+    });
+  }
+
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;

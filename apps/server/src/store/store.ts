@@ -199,5 +199,23 @@ export type Store = {
   blobFetched(blobId: string, deviceId: string, now: number): Promise<void>;
   expiredBlobs(now: number, limit: number): Promise<string[]>;
   deleteBlobRecords(blobIds: string[]): Promise<void>;
+  /** Stores a device-link code (hashed) an existing device of `userId` shows; drops expired ones. */
+  createDeviceLink(link: {
+    codeHash: string;
+    userId: string;
+    deviceId: string;
+    createdAt: number;
+    expiresAt: number;
+  }): Promise<void>;
+  /**
+   * Uses a link code once: if it is valid (not expired, its device not revoked) adds `device` with
+   * `session` to the code's account and returns the user id; undefined otherwise.
+   */
+  claimDeviceLink(
+    codeHash: string,
+    now: number,
+    device: Omit<NewDevice, "userId">,
+    session: NewSession,
+  ): Promise<string | undefined>;
   close(): Promise<void>;
 };

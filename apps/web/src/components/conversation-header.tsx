@@ -3,6 +3,7 @@ import { type ReactNode, useState } from "react";
 import { useChatTitle } from "../hooks/use-chat-title.ts";
 import { navigate } from "../hooks/use-hash-route.ts";
 import { useProfile } from "../hooks/use-profile.ts";
+import { useSafety } from "../hooks/use-safety.ts";
 import type { Typist } from "../hooks/use-typing.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { directPartner } from "../lib/chat-partner.ts";
@@ -29,12 +30,22 @@ function TypingLine({ typists }: { typists: Typist[] }): ReactNode {
   );
 }
 
-export function ConversationHeader({ chat, typists }: { chat: ChatSummary; typists: Typist[] }): ReactNode {
+export function ConversationHeader({
+  chat,
+  typists,
+  onOpenSafety,
+}: {
+  chat: ChatSummary;
+  typists: Typist[];
+  onOpenSafety: (username: string) => void;
+}): ReactNode {
   const { t, tp } = useI18n();
   const { client } = useSignedIn();
   const [timerOpen, setTimerOpen] = useState(false);
   const title = useChatTitle(chat);
   const partner = directPartner(chat, client.userId);
+  const { safety } = useSafety(client, partner?.username ?? null);
+  const verified = safety?.verified === true;
   const subtitle = !chat.active
     ? t("chat.inactive")
     : partner
@@ -52,7 +63,20 @@ export function ConversationHeader({ chat, typists }: { chat: ChatSummary; typis
       />
       <ChatAvatar chat={chat} size={38} />
       <div className="pane-title">
-        <h2 data-testid="conversation-title">{title}</h2>
+        <h2 data-testid="conversation-title">
+          {title}
+          {verified && (
+            <span
+              className="verified-mark"
+              data-testid="verified-mark"
+              role="img"
+              aria-label={t("safety.verified")}
+              title={t("safety.verified")}
+            >
+              <Icon name="shieldCheck" size={16} />
+            </span>
+          )}
+        </h2>
         {/* Polite live region: "typing…" is announced without interrupting. */}
         <div aria-live="polite">
           {chat.active && typists.length > 0 ? (
@@ -76,6 +100,15 @@ export function ConversationHeader({ chat, typists }: { chat: ChatSummary; typis
           <Icon name="timer" size={20} />
           {chat.timer > 0 && <span data-testid="timer-indicator">{timerShortLabel(chat.timer, t)}</span>}
         </button>
+      )}
+      {partner && (
+        <IconButton
+          icon={verified ? "shieldCheck" : "shield"}
+          label={t("safety.open", { name: title })}
+          data-testid="safety-button"
+          data-verified={verified}
+          onClick={() => onOpenSafety(partner.username)}
+        />
       )}
       {chat.kind === "group" && (
         <IconButton

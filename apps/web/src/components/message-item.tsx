@@ -38,8 +38,10 @@ export function MessageItem({
   firstOfRun,
   showTime,
   onOpenMenu,
+  onOpenSafety,
   quoteDeleted = false,
 }: {
+  onOpenSafety: (username: string) => void;
   message: ChatMessage;
   /** The quoted message was deleted for everyone: its snippet must not live on in the quote. */
   quoteDeleted?: boolean;
@@ -58,7 +60,7 @@ export function MessageItem({
   const [retrying, setRetrying] = useState(false);
   const press = useRef<{ timer: number; x: number; y: number } | null>(null);
 
-  if (m.kind === "system") return <SystemLine message={m} />;
+  if (m.kind === "system") return <SystemLine message={m} onOpenSafety={onOpenSafety} />;
 
   const name = profile.displayName ?? m.from;
   const status = STATUS[m.outgoing && m.read ? "read" : m.status];

@@ -26,7 +26,9 @@ export function MessageList({
   loadingOlder,
   loadOlder,
   onOpenMenu,
+  onOpenSafety,
 }: MessagesState & {
+  onOpenSafety: (username: string) => void;
   chat: ChatSummary;
   loadOlder: () => Promise<void>;
   onOpenMenu: (m: ChatMessage) => void;
@@ -111,6 +113,7 @@ export function MessageList({
         firstOfRun={firstOfRun}
         showTime={lastOfRun}
         onOpenMenu={onOpenMenu}
+        onOpenSafety={onOpenSafety}
         quoteDeleted={m.replyTo !== undefined && deletedIds.has(m.replyTo.id)}
       />,
     );

@@ -5,7 +5,13 @@ import { timerLabel } from "../lib/timer-label.ts";
 import { Icon } from "./icon.tsx";
 
 /** A line in the chat that nobody wrote: a timer change, a member's devices changing. */
-export function SystemLine({ message: m }: { message: ChatMessage }): ReactNode {
+export function SystemLine({
+  message: m,
+  onOpenSafety,
+}: {
+  message: ChatMessage;
+  onOpenSafety: (username: string) => void;
+}): ReactNode {
   const { t } = useI18n();
   const ev = m.system;
   if (!ev) return null;
@@ -38,6 +44,14 @@ export function SystemLine({ message: m }: { message: ChatMessage }): ReactNode 
     >
       <Icon name="warning" size={14} />
       <span>{t("system.devicesChanged", { name: ev.username })}</span>
+      <button
+        type="button"
+        className="link-button"
+        data-testid="system-safety"
+        onClick={() => onOpenSafety(ev.username)}
+      >
+        {t("safety.check")}
+      </button>
     </div>
   );
 }

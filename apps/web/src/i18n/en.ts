@@ -275,4 +275,18 @@ export const en = {
   "voice.send": "Send voice message",
   "voice.cancel": "Discard recording",
   "voice.noMic": "Sori can't use a microphone. Allow it in the browser's site settings, or connect one.",
+
+  "safety.title": "Safety number",
+  "safety.with": "Safety number with {name}",
+  "safety.open": "Safety number with {name}",
+  "safety.hint":
+    "Compare these digits with {name} in person or on a call, or let them scan the code. If they match on both phones, nobody is in the middle of your chat.",
+  "safety.qr": "QR code of your safety number with {name}",
+  "safety.verified": "Verified",
+  "safety.verifiedNamed": "You verified {name}'s safety number",
+  "safety.markVerified": "Mark as verified",
+  "safety.clearVerified": "Clear verification",
+  "safety.notVerified": "Not verified yet",
+  "safety.check": "Check safety number",
+  "safety.changed": "{name}'s safety number changed. Verify it again.",
 };

@@ -278,4 +278,18 @@ export const ko: Dictionary = {
   "voice.send": "음성 메시지 보내기",
   "voice.cancel": "녹음 취소",
   "voice.noMic": "마이크를 사용할 수 없어요. 브라우저의 사이트 설정에서 허용하거나 마이크를 연결해 주세요.",
+
+  "safety.title": "안전 번호",
+  "safety.with": "{name} 님과의 안전 번호",
+  "safety.open": "{name} 님과의 안전 번호",
+  "safety.hint":
+    "{name} 님과 직접 만나거나 통화하면서 이 숫자를 비교하거나, 코드를 스캔하게 하세요. 두 기기에서 같다면 대화 중간에 끼어든 사람이 없어요.",
+  "safety.qr": "{name} 님과의 안전 번호 QR 코드",
+  "safety.verified": "인증됨",
+  "safety.verifiedNamed": "{name} 님의 안전 번호를 인증했어요",
+  "safety.markVerified": "인증됨으로 표시",
+  "safety.clearVerified": "인증 해제",
+  "safety.notVerified": "아직 인증하지 않음",
+  "safety.check": "안전 번호 확인",
+  "safety.changed": "{name} 님의 안전 번호가 바뀌었어요. 다시 인증해 주세요.",
 };

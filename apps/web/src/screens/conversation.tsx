@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatSummary } from "@sori/sdk";
-import { type ReactNode, useEffect, useState } from "react";
+import { lazy, type ReactNode, Suspense, useEffect, useState } from "react";
 import { Composer, type ComposerMode } from "../components/composer.tsx";
 import { ForwardDialog } from "../components/forward-dialog.tsx";
 import { MessageMenu } from "../components/message-menu.tsx";
@@ -11,6 +11,8 @@ import { useMessages } from "../hooks/use-messages.ts";
 import { UnknownChatPane } from "../components/unknown-chat-pane.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
+
+const SafetyDialog = lazy(() => import("./safety-dialog.tsx").then((m) => ({ default: m.SafetyDialog })));
 
 /** One open chat: header, messages and composer. */
 export function Conversation({ chatId }: { chatId: string }): ReactNode {
@@ -47,6 +49,7 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
   const [menuFor, setMenuFor] = useState<string | null>(null);
   const [forwardOf, setForwardOf] = useState<ChatMessage | null>(null);
   const [mode, setMode] = useState<ComposerMode>(null);
+  const [safetyWith, setSafetyWith] = useState<string | null>(null);
   // The menu follows the live message: a reaction or edit arriving meanwhile shows at once, and a
   // message that disappears closes its menu.
   const menuMessage = menuFor ? (messages.messages.find((m) => m.id === menuFor) ?? null) : null;
@@ -76,8 +79,13 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
       aria-label={t("chat.label", { name: chat.name })}
       data-testid="conversation"
     >
-      <ConversationHeader chat={chat} typists={typists} />
-      <MessageList chat={chat} {...messages} onOpenMenu={(m) => setMenuFor(m.id)} />
+      <ConversationHeader chat={chat} typists={typists} onOpenSafety={setSafetyWith} />
+      <MessageList
+        chat={chat}
+        {...messages}
+        onOpenMenu={(m) => setMenuFor(m.id)}
+        onOpenSafety={setSafetyWith}
+      />
       <Composer chat={chat} mode={liveMode} onModeEnd={() => setMode(null)} />
       {menuMessage && (
         <MessageMenu
@@ -88,6 +96,11 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
           onEdit={(m) => setMode({ kind: "edit", message: m })}
           onForward={(m) => setForwardOf(m)}
         />
+      )}
+      {safetyWith && (
+        <Suspense fallback={null}>
+          <SafetyDialog username={safetyWith} name={safetyWith} onClose={() => setSafetyWith(null)} />
+        </Suspense>
       )}
       {forwardOf && (
         <ForwardDialog message={forwardOf} fromChat={chat.id} onClose={() => setForwardOf(null)} />

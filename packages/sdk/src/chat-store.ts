@@ -28,11 +28,13 @@ export type ChatMessage = {
   /** Sender's username. */
   from: string;
   fromUserId: string;
-  kind: "text" | "sticker" | "file" | "system";
+  kind: "text" | "sticker" | "file" | "sticker-pack" | "system";
   /** The text (a file's caption); "" for stickers and deleted messages. */
   text: string;
   sticker?: { pack: string; id: string };
   file?: FileInfo;
+  /** kind "sticker-pack": a pack shared in the chat; addStickerPack(chat, id) installs it. */
+  stickerPack?: { id: string; name: string; count: number };
   system?: SystemEvent;
   /** The quoted message (a snippet of it). */
   replyTo?: { id: string; from: string; fromUserId: string; text: string };
@@ -63,6 +65,8 @@ export type StoredMessage = ChatMessage & {
   readBy?: string[];
   /** Attachment reference (key and hash), base64 fields as in the content. */
   fileRef?: FileRefStored;
+  /** kind "sticker-pack": the shared manifest (with the images' keys). */
+  packManifest?: { id: string; name: string; stickers: { id: string; file: FileRefStored }[] };
 };
 export type FileRefStored = {
   blobId: string;
@@ -321,7 +325,7 @@ export class ChatStore {
 }
 
 export function publicView(m: StoredMessage): ChatMessage {
-  const { deliveredTo: _d, readBy: _r, fileRef: _f, ...rest } = m;
+  const { deliveredTo: _d, readBy: _r, fileRef: _f, packManifest: _p, ...rest } = m;
   return rest;
 }
 

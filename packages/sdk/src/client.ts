@@ -61,6 +61,7 @@ import {
 } from "./message-features.ts";
 import { Mutex } from "./mutex.ts";
 import { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";
+import { BUILT_IN_PACK, checkStickerImages, type StickerPack, StickerPacks } from "./sticker-packs.ts";
 import { type ClientStorage, getJson, putJson } from "./storage.ts";
 import { Transport } from "./transport.ts";
 
@@ -161,6 +162,7 @@ const identityKey = (m: MemberIdentity): string => `${m.userId}/${m.deviceId}`;
 export class SoriClient {
   readonly #storage: ClientStorage;
   readonly #chats: ChatStore;
+  readonly #stickers: StickerPacks;
   #connectionState: ConnectionState = "disconnected";
   /** Incoming message ids per chat to confirm with a receipt once the current batch is processed. */
   readonly #receipts = new Map<string, Set<string>>();
@@ -204,6 +206,7 @@ export class SoriClient {
   private constructor(storage: ClientStorage, profile: DeviceProfile) {
     this.#storage = storage;
     this.#chats = new ChatStore(storage);
+    this.#stickers = new StickerPacks(storage);
     this.#profile = profile;
     const pub = fromBase64(profile.signaturePublicKey);
     const priv = fromBase64(profile.signaturePrivateKey);
@@ -999,10 +1002,23 @@ export class SoriClient {
       );
     }
     await this.#requireChat(chatId);
+    // A user-made pack's image travels with the sticker (as an encrypted blob), so everyone sees it.
+    let fileRef: StoredMessage["fileRef"];
+    if (sticker.pack !== BUILT_IN_PACK) {
+      const pack = await this.#stickers.get(sticker.pack);
+      const image = await this.#stickers.image(sticker.pack, sticker.id);
+      const meta = pack?.stickers.find((s) => s.id === sticker.id);
+      if (!pack || !image || !meta)
+        throw new SdkError("not-found", "that sticker is not in a pack on this device");
+      const { blob, key, hash } = await encryptAttachment(image);
+      const blobId = await uploadBlob(this.serverUrl, this.#profile.token, blob);
+      fileRef = { blobId, key, hash, name: `${sticker.id}`, mime: meta.mime, size: image.length };
+    }
     return this.#sendUserMessage(chatId, {
       kind: "sticker",
       text: "",
       sticker,
+      ...(fileRef ? { fileRef } : {}),
       ...(await this.#replyOf(chatId, options)),
     });
   }
@@ -1205,6 +1221,82 @@ export class SoriClient {
         );
       }
     }
+  }
+
+  // --- sticker packs ----------------------------------------------------------------------------
+
+  /** Sticker packs on this device (made here or added from chats); the built-in one is not listed. */
+  stickerPacks(): Promise<StickerPack[]> {
+    return this.#stickers.list();
+  }
+
+  /** The image of a sticker of an installed pack (undefined for the built-in pack and unknown ones). */
+  stickerImage(packId: string, stickerId: string): Promise<Uint8Array | undefined> {
+    return this.#stickers.image(packId, stickerId);
+  }
+
+  /** Makes a sticker pack on this device from images (≤ 512 KB each, 1–100). Share it with shareStickerPack. */
+  async createStickerPack(name: string, images: { bytes: Uint8Array; mime: string }[]): Promise<StickerPack> {
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 64)
+      throw new SdkError("bad-request", "a pack name needs 1 to 64 characters");
+    checkStickerImages(images);
+    const pack: StickerPack = {
+      id: randomId(),
+      name: trimmed,
+      stickers: images.map((img, i) => ({ id: `s${i + 1}`, mime: img.mime })),
+      own: true,
+    };
+    await this.#stickers.install(pack, new Map(images.map((img, i) => [`s${i + 1}`, img.bytes])));
+    return pack;
+  }
+
+  /** Shares an installed pack in a chat: its images as encrypted blobs, its manifest in a message. */
+  async shareStickerPack(chatId: string, packId: string): Promise<ChatMessage> {
+    await this.#requireChat(chatId);
+    const pack = await this.#stickers.get(packId);
+    if (!pack) throw new SdkError("not-found", "no such sticker pack on this device");
+    const stickers: NonNullable<StoredMessage["packManifest"]>["stickers"] = [];
+    for (const s of pack.stickers) {
+      const image = await this.#stickers.image(pack.id, s.id);
+      if (!image) throw new SdkError("storage", "a sticker image of this pack is missing");
+      const { blob, key, hash } = await encryptAttachment(image);
+      const blobId = await uploadBlob(this.serverUrl, this.#profile.token, blob);
+      stickers.push({ id: s.id, file: { blobId, key, hash, name: s.id, mime: s.mime, size: image.length } });
+    }
+    return this.#sendUserMessage(chatId, {
+      kind: "sticker-pack",
+      text: "",
+      stickerPack: { id: pack.id, name: pack.name, count: pack.stickers.length },
+      packManifest: { id: pack.id, name: pack.name, stickers },
+    });
+  }
+
+  /** Adds a pack someone shared in a chat (the message of kind "sticker-pack"): downloads its images. */
+  async addStickerPack(chatId: string, messageId: string): Promise<StickerPack> {
+    const m = await this.#chats.getMessage(chatId, messageId);
+    const manifest = m?.packManifest ?? (await this.#stickers.getOffer(chatId, messageId));
+    if (!manifest) throw new SdkError("not-found", "no shared sticker pack in that message");
+    const installed = await this.#stickers.get(manifest.id);
+    if (installed) return installed;
+    const images = new Map<string, Uint8Array>();
+    for (const s of manifest.stickers) {
+      const blob = await downloadBlob(this.serverUrl, this.#profile.token, s.file.blobId);
+      images.set(s.id, await decryptAttachment(blob, s.file.key, s.file.hash));
+    }
+    const pack: StickerPack = {
+      id: manifest.id,
+      name: manifest.name,
+      stickers: manifest.stickers.map((s) => ({ id: s.id, mime: s.file.mime })),
+      own: false,
+    };
+    await this.#stickers.install(pack, images);
+    return pack;
+  }
+
+  /** Removes a sticker pack from this device. */
+  removeStickerPack(packId: string): Promise<void> {
+    return this.#stickers.remove(packId);
   }
 
   // --- safety numbers ---------------------------------------------------------------------------
@@ -1480,7 +1572,11 @@ export class SoriClient {
       text: m.text,
       forwarded: true,
       ...(m.sticker ? { sticker: m.sticker } : {}),
-      ...(m.file && m.fileRef ? { file: m.file, fileRef: m.fileRef } : {}),
+      ...(m.file ? { file: m.file } : {}),
+      ...(m.fileRef ? { fileRef: m.fileRef } : {}),
+      ...(m.packManifest && m.stickerPack
+        ? { packManifest: m.packManifest, stickerPack: m.stickerPack }
+        : {}),
     });
   }
 
@@ -1922,6 +2018,7 @@ export class SoriClient {
             text: content.type === "sticker" ? "" : (content.text ?? ""),
             ...(content.type === "sticker" ? { sticker: { pack: content.pack, id: content.sticker } } : {}),
             ...(content.type === "file" ? { file: fileInfoOf(content.file), fileRef: content.file } : {}),
+            ...(content.type === "sticker" && content.file ? { fileRef: content.file } : {}),
             ...(replyTo ? { replyTo } : {}),
             ...(content.forwarded ? { forwarded: true } : {}),
             // The sender's own other devices count it as read at once; others start the timer on reading.
@@ -1963,6 +2060,32 @@ export class SoriClient {
       case "timer":
         await this.#applyTimer(chat, senderId, content.seconds, content.id, sentAt);
         return;
+      case "sticker-pack": {
+        await this.#stickers.putOffer(chat, content.id, content.pack);
+        const message = await this.#chats.append(
+          {
+            id: content.id,
+            chat,
+            from: await this.#usernameOf(senderId),
+            fromUserId: senderId,
+            kind: "sticker-pack",
+            text: "",
+            stickerPack: {
+              id: content.pack.id,
+              name: content.pack.name,
+              count: content.pack.stickers.length,
+            },
+            packManifest: content.pack,
+            sentAt,
+            outgoing: mine,
+            status: mine ? "sent" : "delivered",
+          },
+          { feed: false, unread: !mine },
+        );
+        this.#emit("message", message);
+        void this.#emitChat(chat);
+        return;
+      }
     }
   }
 
@@ -2066,6 +2189,7 @@ export class SoriClient {
 function blobIdsOf(content: Content): string[] {
   if (content.type === "file") return [content.file.blobId];
   if (content.type === "sticker-pack") return content.pack.stickers.map((s) => s.file.blobId);
+  if (content.type === "sticker" && content.file) return [content.file.blobId];
   return [];
 }
 

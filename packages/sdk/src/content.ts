@@ -65,6 +65,8 @@ export const Content = z.discriminatedUnion("type", [
     id: z.string().max(64),
     pack: z.string().max(64),
     sticker: z.string().max(64),
+    /** A sticker from a user-made pack carries its image, so people without the pack see it. */
+    file: FileRef.optional(),
     sentAt: z.number(),
     ...UserMessageExtras.shape,
   }),

@@ -19,3 +19,4 @@ export {
 } from "./attachments.ts";
 export { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";
 export { EncryptedStorage } from "./encrypted-storage.ts";
+export { BUILT_IN_PACK, MAX_STICKER_BYTES, type StickerPack } from "./sticker-packs.ts";

@@ -36,9 +36,12 @@ export function contentForMessage(m: StoredMessage): Content {
       id: m.id,
       pack: m.sticker.pack,
       sticker: m.sticker.id,
+      ...(m.fileRef ? { file: m.fileRef } : {}),
       sentAt: m.sentAt,
       ...extras,
     };
+  if (m.kind === "sticker-pack" && m.packManifest)
+    return { v: 1, type: "sticker-pack", id: m.id, pack: m.packManifest, sentAt: m.sentAt };
   if (m.kind === "file" && m.fileRef)
     return {
       v: 1,

@@ -134,22 +134,23 @@ export class BlobStore {
       }
       return true;
     }
+    if (method === "DELETE") {
+      // "I have it" from a recipient device (after checking the hash): once all have said so, the
+      // server's copy goes. Not tied to a download finishing, so a cut-off download can resume.
+      await this.#store.blobFetched(blobId, caller.deviceId, Date.now());
+      res.writeHead(204).end();
+      return true;
+    }
     if (method === "GET") {
       if (blob.received !== blob.size)
         throw new ProtocolError("not-found", "this file is not completely uploaded yet");
-      await this.#download(req, res, blobId, blob.size, caller);
+      await this.#download(req, res, blobId, blob.size);
       return true;
     }
     throw new ProtocolError("not-found", `no endpoint ${method} ${path}`);
   }
 
-  async #download(
-    req: IncomingMessage,
-    res: ServerResponse,
-    blobId: string,
-    size: number,
-    caller: Caller,
-  ): Promise<void> {
+  async #download(req: IncomingMessage, res: ServerResponse, blobId: string, size: number): Promise<void> {
     let start = 0;
     let end = size - 1;
     const range = req.headers.range;
@@ -187,8 +188,6 @@ export class BlobStore {
       await fh.close();
     }
     await new Promise<void>((resolve) => res.end(resolve));
-    // The last byte reached this device: it has the file, and needs the server's copy no more.
-    if (end === size - 1 || size === 0) await this.#store.blobFetched(blobId, caller.deviceId, Date.now());
   }
 }
 

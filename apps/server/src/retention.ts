@@ -18,7 +18,7 @@ export function startRetention(options: {
   retentionDays: number;
   blobs: BlobFiles;
   expiryIntervalMs?: number;
-}): { close(): void; runNow(): Promise<void> } {
+}): { close(): void } {
   const { store, log, blobs } = options;
   let running: Promise<void> | undefined;
 
@@ -77,13 +77,6 @@ export function startRetention(options: {
     close: () => {
       clearInterval(expiryTimer);
       clearInterval(retentionTimer);
-    },
-    runNow: async () => {
-      await running;
-      await run(async () => {
-        await purgeOld();
-        await purgeExpired();
-      });
     },
   };
 }

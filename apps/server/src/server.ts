@@ -37,8 +37,6 @@ export type RunningServer = {
   url: string;
   port: number;
   store: Store;
-  /** Runs the retention job now (purges expired and old undelivered messages and attachments). */
-  purgeNow(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -456,7 +454,6 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     url,
     port,
     store,
-    purgeNow: () => retention.runNow(),
     close: async () => {
       clearInterval(pruneTimer);
       retention.close();

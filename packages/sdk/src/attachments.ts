@@ -187,3 +187,11 @@ export async function downloadBlob(
   }
   return out;
 }
+
+/** Tells the server this device has the blob (its hash checked): once every recipient has, it is deleted. */
+export async function releaseBlob(serverUrl: string, token: string, blobId: string): Promise<void> {
+  await call(serverUrl, `/blobs/${blobId}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${token}` },
+  });
+}

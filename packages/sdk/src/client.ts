@@ -47,6 +47,7 @@ import {
   downloadBlob,
   encryptAttachment,
   type FileInput,
+  releaseBlob,
   type TransferProgress,
   uploadBlob,
 } from "./attachments.ts";
@@ -1284,6 +1285,7 @@ export class SoriClient {
       const blob = await downloadBlob(this.serverUrl, this.#profile.token, s.file.blobId);
       images.set(s.id, await decryptAttachment(blob, s.file.key, s.file.hash));
     }
+    for (const s of manifest.stickers) await this.#release(s.file.blobId);
     const pack: StickerPack = {
       id: manifest.id,
       name: manifest.name,
@@ -1292,6 +1294,11 @@ export class SoriClient {
     };
     await this.#stickers.install(pack, images);
     return pack;
+  }
+
+  /** The server may drop its copy of a blob this device now keeps itself (best effort: retention covers failures). */
+  async #release(blobId: string): Promise<void> {
+    await releaseBlob(this.serverUrl, this.#profile.token, blobId).catch(() => undefined);
   }
 
   /** Removes a sticker pack from this device. */
@@ -1469,6 +1476,7 @@ export class SoriClient {
     // Unless it disappeared or was deleted meanwhile.
     if (await this.#chats.getMessage(chatId, messageId))
       await this.#storage.put(K.file(chatId, messageId), bytes);
+    await this.#release(m.fileRef.blobId);
     return bytes;
   }
 

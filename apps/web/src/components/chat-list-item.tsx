@@ -12,6 +12,7 @@ import { Icon } from "./icon.tsx";
 /** The first line of a text, or the sticker's name. */
 function messagePreview(m: ChatMessage, t: I18n["t"]): string {
   if (m.deleted) return t("msg.deleted");
+  if (m.kind === "sticker-pack") return t("preview.pack", { name: m.stickerPack?.name ?? "" });
   if (m.kind === "system" && m.system) {
     const ev = m.system;
     if (ev.event === "devices-changed") return t("system.devicesChanged", { name: ev.username });

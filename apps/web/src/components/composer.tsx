@@ -1,10 +1,10 @@
 import { type ChatMessage, type ChatSummary, SdkError } from "@sori/sdk";
 import { type KeyboardEvent, type ReactNode, useEffect, useLayoutEffect, useRef, useState } from "react";
-import { SORI_PACK, type SoriStickerId } from "../emoticons/sori-pack.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { EmoticonPicker } from "./emoticon-picker.tsx";
+import { StickerPackDialog } from "./sticker-pack-dialog.tsx";
 import { Icon } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
 import { IconButton } from "./icon-button.tsx";
@@ -47,6 +47,7 @@ export function Composer({
   const [saving, setSaving] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const voice = useVoiceRecorder();
+  const [packDialog, setPackDialog] = useState(false);
   const quotedName = useProfile(
     mode?.kind === "reply" && !mode.message.outgoing ? mode.message.fromUserId : null,
   ).displayName;
@@ -209,11 +210,11 @@ export function Composer({
     send();
   };
 
-  const sendSticker = (id: SoriStickerId): void => {
+  const sendSticker = (sticker: { pack: string; id: string }): void => {
     setPickerOpen(false);
     const replyTo = mode?.kind === "reply" ? mode.message.id : undefined;
     if (mode?.kind === "reply") onModeEnd();
-    client.sendSticker(chat.id, { pack: SORI_PACK, id }, replyTo ? { replyTo } : {}).catch(report);
+    client.sendSticker(chat.id, sticker, replyTo ? { replyTo } : {}).catch(report);
     input.current?.focus();
   };
 
@@ -302,9 +303,23 @@ export function Composer({
   return (
     <div className="composer-wrap">
       {modeBar}
+      {packDialog && (
+        <StickerPackDialog
+          chatId={chat.id}
+          onClose={() => {
+            setPackDialog(false);
+            emoticonButton.current?.focus();
+          }}
+        />
+      )}
       <div className="composer">
         {pickerOpen && (
           <EmoticonPicker
+            chatId={chat.id}
+            onCreatePack={() => {
+              setPickerOpen(false);
+              setPackDialog(true);
+            }}
             onSticker={sendSticker}
             onEmoji={insertEmoji}
             onClose={(restoreFocus) => {

@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatSummary } from "@sori/sdk";
 import { type PointerEvent, type ReactNode, useRef, useState } from "react";
+import { SORI_PACK } from "../emoticons/sori-pack.ts";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useProfile } from "../hooks/use-profile.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
@@ -12,7 +13,9 @@ import { useSignedIn } from "../session/client-context.ts";
 import { UserAvatar } from "./avatar.tsx";
 import { Icon, type IconName } from "./icon.tsx";
 import { FileMessage } from "./file-message.tsx";
+import { StickerPackCard } from "./sticker-pack-card.tsx";
 import { SystemLine } from "./system-line.tsx";
+import { UserSticker } from "./user-sticker.tsx";
 import { useToast } from "./toast-provider.tsx";
 
 const STATUS: Record<ChatMessage["status"] | "read", { icon: IconName; label: MessageKey }> = {
@@ -130,7 +133,20 @@ export function MessageItem({
   ) : m.kind === "sticker" && m.sticker ? (
     <div className="sticker-message">
       {quote}
-      <Sticker pack={m.sticker.pack} id={m.sticker.id} />
+      {m.sticker.pack === SORI_PACK ? (
+        <Sticker pack={m.sticker.pack} id={m.sticker.id} />
+      ) : (
+        <UserSticker
+          pack={m.sticker.pack}
+          id={m.sticker.id}
+          {...(m.file ? { mime: m.file.mime } : {})}
+          from={{ chat: chat.id, messageId: m.id }}
+        />
+      )}
+    </div>
+  ) : m.kind === "sticker-pack" ? (
+    <div className="bubble file">
+      <StickerPackCard message={m} chat={chat} />
     </div>
   ) : (
     <div

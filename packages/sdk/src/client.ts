@@ -52,7 +52,7 @@ import {
   uploadBlob,
 } from "./attachments.ts";
 import {
-  applyReaction,
+  changePatch,
   type ClientSettings,
   contentForMessage,
   DEFAULT_SETTINGS,
@@ -1663,28 +1663,12 @@ export class SoriClient {
   ): Promise<ChatMessage | undefined> {
     const m = await this.#chats.getMessage(chat, content.target);
     if (!m || m.kind === "system") return undefined;
-    let patch: Partial<StoredMessage>;
-    if (content.type === "reaction") {
-      if (m.deleted) return undefined;
-      patch = { reactions: applyReaction(m.reactions, content.emoji, senderId, content.on) };
-    } else if (m.fromUserId !== senderId) {
-      // Only the author may edit or delete a message; anything else is a forgery.
+    const patch = changePatch(m, senderId, content);
+    if (patch === "forged") {
       this.#warn("forged-change", "ignored an edit or deletion of someone else's message");
       return undefined;
-    } else if (content.type === "edit") {
-      if (m.deleted) return undefined;
-      patch = { text: content.text, edited: true };
-    } else {
-      patch = {
-        deleted: true,
-        text: "",
-        file: undefined,
-        fileRef: undefined,
-        sticker: undefined,
-        reactions: undefined,
-        replyTo: undefined,
-      };
     }
+    if (!patch) return undefined;
     if (content.type === "delete") await this.#storage.delete(K.file(chat, m.id));
     const next = await this.#chats.updateMessage(chat, m.id, patch);
     if (!next) return undefined;

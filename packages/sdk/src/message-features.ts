@@ -1,6 +1,8 @@
 import type { ChatMessage, StoredMessage } from "./chat-store.ts";
 import type { Content } from "./content.ts";
 
+type Change = Extract<Content, { type: "reaction" | "edit" | "delete" }>;
+
 /** The disappearing-message timers a chat can have, in seconds (0 = off). */
 export const TIMER_CHOICES = [0, 30, 300, 3600, 86_400, 604_800] as const;
 
@@ -80,4 +82,34 @@ export function snippetOf(m: ChatMessage): string {
 /** Is `emoji` plausible as a reaction: 1 to 32 characters, no letters, digits or whitespace. */
 export function isReactionEmoji(emoji: string): boolean {
   return emoji.length >= 1 && emoji.length <= 32 && !/[\p{L}\p{N}\s]/u.test(emoji);
+}
+
+/**
+ * What a reaction, edit or deletion from `senderId` does to a stored message: a patch, undefined
+ * when there is nothing to do (a deleted or system message), or "forged" when someone other than
+ * the author tries to edit or delete it.
+ */
+export function changePatch(
+  m: StoredMessage,
+  senderId: string,
+  change: Change,
+): Partial<StoredMessage> | "forged" | undefined {
+  if (m.kind === "system") return undefined;
+  if (change.type === "reaction")
+    return m.deleted
+      ? undefined
+      : { reactions: applyReaction(m.reactions, change.emoji, senderId, change.on) };
+  if (m.fromUserId !== senderId) return "forged";
+  if (change.type === "edit") return m.deleted ? undefined : { text: change.text, edited: true };
+  return {
+    deleted: true,
+    text: "",
+    file: undefined,
+    fileRef: undefined,
+    sticker: undefined,
+    stickerPack: undefined,
+    packManifest: undefined,
+    reactions: undefined,
+    replyTo: undefined,
+  };
 }

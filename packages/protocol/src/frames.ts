@@ -57,7 +57,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
     /** A disappearing message: undelivered copies are deleted at this time (ms since epoch). */
     expiresAt: z.number().int().positive().optional(),
     /** Attachments (complete blob ids) the message refers to: kept until every recipient fetched them. */
-    blobs: z.array(Id).max(32).optional(),
+    blobs: z.array(Id).max(100).optional(),
   }),
   /** Deletes every delivered queue entry up to and including `upTo` from this device's queue. */
   req("ack", { upTo: z.number().int().nonnegative() }),

@@ -16,7 +16,7 @@ describe("privacy additions to the wire format", () => {
       { expiresAt: -5 },
       { expiresAt: 1.5 },
       { blobs: ["../etc"] },
-      { blobs: Array(33).fill(ID) },
+      { blobs: Array(101).fill(ID) },
     ])
       assert.throws(
         () => parseClientFrame(send(bad)),

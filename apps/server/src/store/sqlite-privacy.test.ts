@@ -121,6 +121,31 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
     assert.equal(await store.getBlob(id("f")), undefined);
   });
 
+  it("revoking the last device that lacked a blob lets it go, and drops the device's link codes", async () => {
+    const now = Date.now();
+    await store.createBlob({
+      blobId: id("r"),
+      ownerDevice: id("A"),
+      size: 1,
+      createdAt: now,
+      expiresAt: now + 1000,
+    });
+    await store.setBlobReceived(id("r"), 1);
+    await store.acceptMessage(msg("v", { blobs: [id("r")], blobsExpireAt: now + 86_400_000 }));
+    await store.createDeviceLink({
+      codeHash: "h",
+      userId: id("b"),
+      deviceId: id("B"),
+      createdAt: now,
+      expiresAt: now + 60_000,
+    });
+    await store.revokeDevice(id("B"), now + 5);
+    assert.deepEqual(await store.expiredBlobs(now + 10, 10), [id("r")]);
+    const session = { tokenHash: "tnew", deviceId: id("N"), createdAt: now, expiresAt: now + 60_000 };
+    const device = { deviceId: id("N"), name: "n", signatureKey: bytes(2), createdAt: now };
+    assert.equal(await store.claimDeviceLink("h", now + 10, device, session), undefined);
+  });
+
   it("upgrades a database made before these columns existed, keeping its data", async () => {
     await store.acceptMessage(msg("k"));
     await store.close();

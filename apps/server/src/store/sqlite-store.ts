@@ -244,7 +244,19 @@ export class SqliteStore implements Store {
       this.#run("DELETE FROM sessions WHERE device_id = ?", deviceId);
       this.#run("DELETE FROM key_packages WHERE device_id = ?", deviceId);
       this.#ackRange(deviceId, Number.MAX_SAFE_INTEGER);
+      this.#forgetDeviceBlobsAndLinks(deviceId, now);
     });
+  }
+
+  /** A revoked device will fetch nothing: attachments only it still lacked can go, its link codes too. */
+  #forgetDeviceBlobsAndLinks(deviceId: string, now: number): void {
+    const waiting = this.#all("SELECT blob_id FROM blob_pending WHERE device_id = ?", deviceId);
+    this.#run("DELETE FROM blob_pending WHERE device_id = ?", deviceId);
+    for (const r of waiting) {
+      if (!this.#get("SELECT 1 AS x FROM blob_pending WHERE blob_id = ? LIMIT 1", String(r.blob_id)))
+        this.#run("UPDATE blobs SET expires_at = MIN(expires_at, ?) WHERE id = ?", now, String(r.blob_id));
+    }
+    this.#run("DELETE FROM device_links WHERE device_id = ?", deviceId);
   }
 
   listDevices(userId: string): Promise<DeviceRecord[]> {

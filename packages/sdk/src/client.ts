@@ -1216,7 +1216,9 @@ export class SoriClient {
     if (newest > (rec.readUpTo ?? 0)) {
       await this.#chats.updateChat(chatId, { readUpTo: newest });
       if (rec.active && (await this.settings()).readReceipts) {
-        await this.#sendContent(chatId, { v: 1, type: "read", id: randomId(), upTo: newest }).catch(
+        // Not awaited: marking read must not wait on the network (close() still lets it finish,
+        // since the send is queued on the mutex before close's turn).
+        void this.#sendContent(chatId, { v: 1, type: "read", id: randomId(), upTo: newest }).catch(
           (e: unknown) =>
             this.#warn("read-receipt-failed", `could not send a read receipt: ${(e as Error).message}`),
         );

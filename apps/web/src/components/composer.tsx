@@ -87,13 +87,15 @@ export function Composer({
     el.style.height = `${Math.min(el.scrollHeight, MAX_ROWS_PX)}px`;
   }, [text]);
 
-  const update = (value: string): void => {
+  /** Sets the box's text; `sent` means it was emptied by sending, which needs no "stopped typing". */
+  const update = (value: string, sent = false): void => {
     setText(value);
     if (editingId) return;
     if (value) drafts.set(chat.id, value);
     else drafts.delete(chat.id);
-    // The SDK sends at most one "typing" every 3 s, and nothing when typing indicators are off.
-    void client.setTyping(chat.id, value.trim() !== "").catch(() => undefined);
+    // The SDK sends at most one "typing" every 3 s, and nothing when typing indicators are off. A sent
+    // message itself tells the others the person stopped, so sending adds no extra message.
+    if (!sent) void client.setTyping(chat.id, value.trim() !== "").catch(() => undefined);
   };
 
   // A message that could not be sent stays in the list as "not sent" with a retry button; a toast
@@ -124,7 +126,7 @@ export function Composer({
       saveEdit(mode.message, body);
       return;
     }
-    update("");
+    update("", true);
     const replyTo = mode?.kind === "reply" ? mode.message.id : undefined;
     onModeEnd();
     // The SDK shows the message at once as "sending"; a failure marks it "failed" with a retry button.

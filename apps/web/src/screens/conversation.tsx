@@ -12,6 +12,9 @@ import { UnknownChatPane } from "../components/unknown-chat-pane.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 
+/** How long new messages settle before they are marked read. */
+const MARK_READ_DELAY_MS = 300;
+
 const SafetyDialog = lazy(() => import("./safety-dialog.tsx").then((m) => ({ default: m.SafetyDialog })));
 
 /** One open chat: header, messages and composer. */
@@ -68,9 +71,13 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
         .then(() => chats.refresh())
         .catch(() => undefined);
     };
-    markRead();
+    // A burst of incoming messages is read once, not once per message (each read sends a receipt).
+    const timer = window.setTimeout(markRead, MARK_READ_DELAY_MS);
     document.addEventListener("visibilitychange", markRead);
-    return () => document.removeEventListener("visibilitychange", markRead);
+    return () => {
+      window.clearTimeout(timer);
+      document.removeEventListener("visibilitychange", markRead);
+    };
   }, [client, chats, chat.id, lastIncoming]);
 
   return (

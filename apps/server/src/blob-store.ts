@@ -16,6 +16,8 @@ import type { Logger } from "./logger.ts";
 import type { Store } from "./store/store.ts";
 
 const DRAIN_BYTES = 4 * 1024 * 1024;
+/** Uploads per device not yet referred to by a message (a sticker pack needs up to 100). */
+const MAX_UNSENT = 120;
 /** An upload nobody sends a message about is deleted after this long. */
 const UNREFERENCED_MS = 24 * 3_600_000;
 
@@ -73,6 +75,15 @@ export class BlobStore {
         throw new ProtocolError("too-large", `files can be at most ${this.#maxBytes} bytes`, {
           limit: this.#maxBytes,
         });
+      // Uploads nobody sends are kept a day; a cap on them keeps one device from filling the disk.
+      if ((await this.#store.unsentBlobs(caller.deviceId, Date.now())) >= MAX_UNSENT)
+        throw new ProtocolError(
+          "rate-limited",
+          `at most ${MAX_UNSENT} files may wait to be sent; send or wait`,
+          {
+            retryAfterS: 3600,
+          },
+        );
       const blobId = toBase64Url(randomBytes(16));
       const now = Date.now();
       await this.#store.createBlob({

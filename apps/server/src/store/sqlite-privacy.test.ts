@@ -101,12 +101,14 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
       createdAt: now,
       expiresAt: now + 1000,
     });
+    assert.equal(await store.unsentBlobs(id("A"), now), 1);
     const before = await store.acceptMessage(msg("m", { blobs: [id("f")], blobsExpireAt: now + 86_400_000 }));
     assert.equal(before.status, "blob-missing");
     assert.equal((await store.acceptMessage(msg("u", { blobs: [id("q")] }))).status, "blob-missing");
     await store.setBlobReceived(id("f"), 10);
     const ok = await store.acceptMessage(msg("m", { blobs: [id("f")], blobsExpireAt: now + 86_400_000 }));
     assert.equal(ok.status, "accepted");
+    assert.equal(await store.unsentBlobs(id("A"), now), 0, "a sent blob no longer counts as waiting");
     assert.equal(
       (await store.getBlob(id("f")))?.expiresAt,
       now + 86_400_000,

@@ -711,6 +711,15 @@ export class SqliteStore implements Store {
     );
   }
 
+  unsentBlobs(deviceId: string, now: number): Promise<number> {
+    const r = this.#get(
+      "SELECT COUNT(*) AS n FROM blobs WHERE owner_device = ? AND referenced = 0 AND expires_at > ?",
+      deviceId,
+      now,
+    );
+    return Promise.resolve(Number(r?.n ?? 0));
+  }
+
   setBlobReceived(blobId: string, received: number): Promise<void> {
     return this.#write(() => {
       this.#run("UPDATE blobs SET received = ? WHERE id = ?", received, blobId);

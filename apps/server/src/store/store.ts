@@ -195,6 +195,8 @@ export type Store = {
   }): Promise<void>;
   getBlob(blobId: string): Promise<BlobRecord | undefined>;
   setBlobReceived(blobId: string, received: number): Promise<void>;
+  /** Uploads of a device that no message refers to yet (and that have not expired). */
+  unsentBlobs(deviceId: string, now: number): Promise<number>;
   /** A recipient device fetched the whole blob; once all have, it expires at `now`. */
   blobFetched(blobId: string, deviceId: string, now: number): Promise<void>;
   expiredBlobs(now: number, limit: number): Promise<string[]>;

@@ -200,28 +200,38 @@ describe("message features in Chromium", () => {
     assertNoErrors(bob);
   });
 
-  it("on a phone in dark mode, holding a bubble opens its menu", { timeout: TEST_TIMEOUT_MS }, async () => {
-    const b = bob.page;
-    await b.setViewportSize({ width: 375, height: 812 });
-    await b.evaluate(() => localStorage.setItem("sori.theme", "dark"));
-    await b.reload();
-    // The chat stays open across the reload (the hash keeps the route); a phone shows only it.
-    await byTestId(b, "composer").waitFor();
-    const row = message(b, "usual place").first();
-    await row.waitFor();
-    // A touch that is held (no pointerup) for longer than the long-press delay.
-    const box = await row.getByTestId("message-text").boundingBox();
-    assert.ok(box);
-    await row.getByTestId("message-text").dispatchEvent("pointerdown", {
-      pointerType: "touch",
-      isPrimary: true,
-      clientX: box.x + 5,
-      clientY: box.y + 5,
-    });
-    await byTestId(b, "message-menu").waitFor();
-    await screenshot(b, "privacy-phone-dark-menu");
-    await b.keyboard.press("Escape");
-    await byTestId(b, "message-menu").waitFor({ state: "hidden" });
-    assertNoErrors(bob);
-  });
+  it(
+    "on a phone in dark mode and Korean, holding a bubble opens its menu",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const b = bob.page;
+      await b.setViewportSize({ width: 375, height: 812 });
+      await b.evaluate(() => {
+        localStorage.setItem("sori.theme", "dark");
+        localStorage.setItem("sori.language", "ko");
+      });
+      await b.reload();
+      // The chat stays open across the reload (the hash keeps the route); a phone shows only it.
+      await byTestId(b, "composer").waitFor();
+      const row = message(b, "usual place").first();
+      await row.waitFor();
+      // A touch that is held (no pointerup) for longer than the long-press delay.
+      const box = await row.getByTestId("message-text").boundingBox();
+      assert.ok(box);
+      await row.getByTestId("message-text").dispatchEvent("pointerdown", {
+        pointerType: "touch",
+        isPrimary: true,
+        clientX: box.x + 5,
+        clientY: box.y + 5,
+      });
+      await byTestId(b, "message-menu").waitFor();
+      // In Korean: the menu, and the reply quote's label in the bubble.
+      assert.equal(await byTestId(b, "menu-reply").innerText(), "답장");
+      assert.match(await row.getByTestId("reply-quote").innerText(), /alice에게 답장/);
+      await screenshot(b, "privacy-phone-dark-menu-ko");
+      await b.keyboard.press("Escape");
+      await byTestId(b, "message-menu").waitFor({ state: "hidden" });
+      assertNoErrors(bob);
+    },
+  );
 });

@@ -91,6 +91,17 @@ export async function storedGroupState(client: SoriClient, groupId: string): Pro
   return bytes;
 }
 
+/** Every stored value of a test client's storage, decoded as text (for "nothing left at rest" checks). */
+export async function storedText(client: SoriClient): Promise<string> {
+  const storage = storages.get(client);
+  if (!storage) throw new Error("not a test client");
+  const out: string[] = [];
+  for (const key of await storage.list("")) {
+    out.push(key, new TextDecoder().decode((await storage.get(key)) ?? new Uint8Array()));
+  }
+  return out.join("\n");
+}
+
 /** Waits (bounded) until `client` has received `count` messages from others; returns them in order. */
 export async function receive(client: SoriClient, count: number, timeoutMs = 10_000): Promise<ChatMessage[]> {
   const got: ChatMessage[] = [];

@@ -1,20 +1,41 @@
+import { readFileSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
-import { join, resolve } from "node:path";
-import { type Call, type ChatMessage, type ChatSummary, SdkError, SoriClient } from "@sori/sdk";
+import { basename, join, resolve } from "node:path";
+import {
+  type Call,
+  type ChatMessage,
+  type ChatSummary,
+  type ClientStorage,
+  EncryptedStorage,
+  SdkError,
+  SoriClient,
+} from "@sori/sdk";
 import { FileStorage } from "@sori/sdk/node";
 import { runServerCommand } from "@sori/server";
+import qrcode from "qrcode-generator";
 import { allowOptions, option, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
 import { CALL_OPTIONS, runAnswer, runCall, setUpCalls } from "./calls/call-commands.ts";
-import { readPassword } from "./password-prompt.ts";
+import { saveDownload } from "./downloads.ts";
+import { progressBar } from "./progress-bar.ts";
+import { readPassphrase, readPassword } from "./password-prompt.ts";
 
 const USAGE = `sori — end-to-end encrypted messenger (CLI)
 
 usage:
   sori server [--host 127.0.0.1] [--port 8080] [--data ./sori-data]   run a server (sori server --help)
-  sori register <username> --server <url>     create an account and this device (password: $SORI_PASSWORD or prompt)
+  sori register <username> --server <url> [--no-passphrase]
+                                              create an account and this device (password: $SORI_PASSWORD
+                                              or prompt; the profile is encrypted under $SORI_PASSPHRASE or a
+                                              prompted passphrase unless --no-passphrase or none is given)
   sori login <username> --server <url>        add this profile as a new device of an existing account
   sori send <username|chat-id> <text>         send a message (a direct chat is created if needed)
-  sori receive [--wait <seconds>] [--json]    messages that arrived since the last receive
+  sori send <username|chat-id> --file <path> [caption]   send an encrypted attachment (progress bar on a TTY)
+  sori receive [--wait <seconds>] [--json] [--download-dir <dir>]
+                                              messages that arrived since the last receive; attachments
+                                              are saved to <dir> (default <profile>/downloads)
+  sori timer <chat-id|username> <seconds|off> disappearing-message timer for the chat
+  sori safety-number <username> [--qr] [--verify] [--json]
+                                              the safety number with a contact (--verify marks it verified)
   sori group create <name> --members <user,user,...>   create a group; prints its chat id
   sori group add <chat-id> <username>         add a member to a group
   sori group remove <chat-id> <username>      remove a member from a group
@@ -22,6 +43,8 @@ usage:
   sori history <chat-id|username> [--json]    the local history of one chat
   sori devices [--json]                       this account's devices
   sori devices revoke <device-id>             sign out another device
+  sori devices link                           show a code (and QR code) that signs a new device in
+  sori link <code> --server <url>             make this profile a new device of the account that showed <code>
   sori logout                                 revoke this device and delete its local data
   sori call <username> [--video] [--duration <s>]   call someone; a generated tone is the microphone;
                                               hangs up --duration s after connecting (default 10)
@@ -34,9 +57,41 @@ usage:
 global options:
   --profile <dir>   this device's keys and state (default $SORI_PROFILE or ~/.sori); files are mode 0600
   --json            one JSON object per line; messages are {"id","chat","from","text","sentAt"}
+                    plus "file":{"name","size","path"} for attachments
 `;
 
-const BOOLEANS = new Set(["json", "help", "video", "auto", "decline", "loopback", "relay"]);
+const BOOLEANS = new Set([
+  "json",
+  "help",
+  "video",
+  "auto",
+  "decline",
+  "loopback",
+  "relay",
+  "qr",
+  "verify",
+  "no-passphrase",
+]);
+
+const MIME: Record<string, string> = {
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".png": "image/png",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".txt": "text/plain",
+  ".pdf": "application/pdf",
+  ".ogg": "audio/ogg",
+  ".mp3": "audio/mpeg",
+  ".m4a": "audio/mp4",
+  ".webm": "audio/webm",
+  ".mp4": "video/mp4",
+};
+
+function mimeOf(path: string): string {
+  const dot = path.lastIndexOf(".");
+  return (dot >= 0 && MIME[path.slice(dot).toLowerCase()]) || "application/octet-stream";
+}
 
 type Io = { out: (line: string) => void; err: (line: string) => void };
 const io: Io = {
@@ -49,8 +104,29 @@ function profileDir(args: ParsedArgs): string {
   return resolve(dir.startsWith("~/") ? join(homedir(), dir.slice(2)) : dir);
 }
 
+/**
+ * The profile's storage: encrypted under a passphrase ($SORI_PASSPHRASE or a prompt) if it was made
+ * so. New profiles are encrypted when a passphrase is given, unless --no-passphrase (bots).
+ */
+async function profileStorage(args: ParsedArgs, creating = false): Promise<ClientStorage> {
+  const files = new FileStorage(profileDir(args));
+  if (await EncryptedStorage.isEncrypted(files)) {
+    const passphrase = await readPassphrase("passphrase for this profile: ");
+    if (passphrase === undefined)
+      throw new SdkError(
+        "auth-failed",
+        "this profile is encrypted: set SORI_PASSPHRASE or run sori on a terminal to be asked",
+      );
+    return EncryptedStorage.open(files, passphrase);
+  }
+  // An existing plain profile stays as it is (enrolling on it fails with a clear message).
+  if (!creating || args.options.has("no-passphrase") || (await files.list("")).length > 0) return files;
+  const passphrase = await readPassphrase("passphrase to encrypt this profile (empty for none): ");
+  return passphrase ? EncryptedStorage.create(files, passphrase) : files;
+}
+
 async function openClient(args: ParsedArgs): Promise<SoriClient> {
-  const client = await SoriClient.open(new FileStorage(profileDir(args)));
+  const client = await SoriClient.open(await profileStorage(args));
   client.on("warning", (w) => io.err(`sori: warning: ${w.message}`));
   try {
     await client.connect();
@@ -72,7 +148,7 @@ async function withClient<T>(args: ParsedArgs, fn: (client: SoriClient) => Promi
   }
 }
 
-function messageJson(m: ChatMessage): string {
+function messageJson(m: ChatMessage, path?: string | null): string {
   return JSON.stringify({
     id: m.id,
     chat: m.chat,
@@ -80,13 +156,12 @@ function messageJson(m: ChatMessage): string {
     text: m.text,
     sentAt: new Date(m.sentAt).toISOString(),
     ...(m.call ? { call: m.call } : {}),
+    ...(m.file ? { file: { name: m.file.name, size: m.file.size, path: path ?? null } } : {}),
   });
 }
 
-/** How history and receive show a message: its text, or a line describing a call. */
-function messageText(m: ChatMessage): string {
-  const c = m.call;
-  if (!c) return m.text;
+/** A call as one line of history. */
+function callText(c: NonNullable<ChatMessage["call"]>): string {
   const kind = c.media === "video" ? "video call" : "voice call";
   if (c.missed) return `[missed ${kind}]`;
   if (c.outcome === "answered") {
@@ -97,10 +172,25 @@ function messageText(m: ChatMessage): string {
   return `[${c.direction} ${kind}: ${c.outcome}]`;
 }
 
+/** How a message reads on one line for people. */
+function messageText(m: ChatMessage, path?: string | null): string {
+  if (m.call) return callText(m.call);
+  if (m.deleted) return "(message deleted)";
+  if (m.system?.event === "timer")
+    return m.system.seconds > 0
+      ? `(${m.system.by} set disappearing messages to ${m.system.seconds} s)`
+      : `(${m.system.by} turned disappearing messages off)`;
+  if (m.system?.event === "devices-changed")
+    return `(${m.system.username}'s devices changed: check the safety number with sori safety-number ${m.system.username})`;
+  const file = m.file ? `[file ${m.file.name}, ${m.file.size} bytes${path ? ` → ${path}` : ""}]` : "";
+  const sticker = m.sticker ? `[sticker ${m.sticker.pack}/${m.sticker.id}]` : "";
+  return [file, sticker, m.text, m.edited ? "(edited)" : ""].filter(Boolean).join(" ");
+}
+
 /** `sori call` and `sori answer`: calls are set up before connecting, so no ring is missed. */
 async function callCommand(command: "call" | "answer", args: ParsedArgs): Promise<number> {
   allowOptions(args, command === "call" ? CALL_OPTIONS : [...CALL_OPTIONS, "auto", "decline", "wait"]);
-  const client = await SoriClient.open(new FileStorage(profileDir(args)));
+  const client = await SoriClient.open(await profileStorage(args));
   client.on("warning", (w) => io.err(`sori: warning: ${w.message}`));
   const counters = setUpCalls(client, args);
   const incoming = new Promise<Call>((resolve) => {
@@ -125,9 +215,9 @@ function need(args: ParsedArgs, index: number, what: string): string {
   return v;
 }
 
-async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<void> {
-  allowOptions(args, ["server", "profile", "json", "name"]);
-  const username = need(args, 1, "<username>");
+async function enroll(mode: "register" | "login" | "link", args: ParsedArgs): Promise<void> {
+  allowOptions(args, ["server", "profile", "json", "name", "no-passphrase"]);
+  const username = need(args, 1, mode === "link" ? "<code>" : "<username>");
   const server = option(args, "server") ?? process.env.SORI_SERVER;
   if (!server) throw new UsageError("missing --server <url> (or $SORI_SERVER)");
   try {
@@ -135,8 +225,8 @@ async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<voi
   } catch {
     throw new UsageError(`--server must be a URL such as http://127.0.0.1:8080, got "${server}"`);
   }
-  const password = await readPassword(`password for ${username}: `);
-  const storage = new FileStorage(profileDir(args));
+  const password = mode === "link" ? username : await readPassword(`password for ${username}: `);
+  const storage = await profileStorage(args, true);
   const options = {
     serverUrl: server,
     username,
@@ -144,18 +234,24 @@ async function enroll(mode: "register" | "login", args: ParsedArgs): Promise<voi
     storage,
     deviceName: option(args, "name") ?? `cli@${hostname()}`,
   };
-  const client = mode === "register" ? await SoriClient.register(options) : await SoriClient.login(options);
+  const client =
+    mode === "register"
+      ? await SoriClient.register(options)
+      : mode === "login"
+        ? await SoriClient.login(options)
+        : await SoriClient.linkDevice({ ...options, code: username });
   if (args.options.has("json")) {
     io.out(JSON.stringify({ userId: client.userId, username: client.username, deviceId: client.deviceId }));
   } else {
     io.out(
-      `${mode === "register" ? "registered" : "logged in as"} ${client.username} (device ${client.deviceId})`,
+      `${mode === "register" ? "registered" : mode === "login" ? "logged in as" : "linked to"} ${client.username} (device ${client.deviceId})`,
     );
   }
 }
 
 async function receive(args: ParsedArgs): Promise<void> {
-  allowOptions(args, ["wait", "json", "profile"]);
+  allowOptions(args, ["wait", "json", "profile", "download-dir"]);
+  const downloadDir = resolve(option(args, "download-dir") ?? join(profileDir(args), "downloads"));
   const waitText = option(args, "wait") ?? "0";
   const waitS = Number(waitText);
   if (!Number.isFinite(waitS) || waitS < 0 || waitS > 86_400)
@@ -181,13 +277,26 @@ async function receive(args: ParsedArgs): Promise<void> {
     }
     const names = new Map((await client.chats()).map((c) => [c.id, c]));
     for (const m of messages) {
-      if (json) io.out(messageJson(m));
+      let path: string | null = null;
+      if (m.file && !m.deleted) {
+        try {
+          const bar = progressBar(m.file.name);
+          const bytes = await client.downloadFile(m.chat, m.id, { onProgress: bar.update });
+          bar.done();
+          path = saveDownload(downloadDir, m.file.name, bytes);
+        } catch (error) {
+          io.err(`sori: could not download ${m.file.name}: ${(error as Error).message}`);
+        }
+      }
+      if (json) io.out(messageJson(m, path));
       else {
         const chat = names.get(m.chat);
         const where = chat?.kind === "group" ? `[${chat.name}] ` : "";
-        io.out(`${new Date(m.sentAt).toISOString()} ${where}${m.from}: ${messageText(m)}`);
+        io.out(`${new Date(m.sentAt).toISOString()} ${where}${m.from}: ${messageText(m, path)}`);
       }
     }
+    // Printed is read: disappearing timers start now, and senders see it read (unless switched off).
+    for (const chat of new Set(messages.map((m) => m.chat))) await client.markRead(chat);
   });
 }
 
@@ -244,9 +353,30 @@ async function run(argv: string[]): Promise<number> {
       await enroll(command, args);
       return 0;
     case "send": {
-      allowOptions(args, ["profile", "json"]);
+      allowOptions(args, ["profile", "json", "file"]);
       const target = need(args, 1, "<username|chat-id>");
       const text = args.positionals.slice(2).join(" ");
+      const filePath = option(args, "file");
+      if (filePath !== undefined) {
+        let bytes: Uint8Array;
+        try {
+          if (!statSync(filePath).isFile()) throw new Error("not a file");
+          bytes = readFileSync(filePath);
+        } catch {
+          throw new UsageError(`--file: cannot read "${filePath}"`);
+        }
+        const bar = progressBar(basename(filePath));
+        const m = await withClient(args, (c) =>
+          c.sendFile(
+            target,
+            { name: basename(filePath), mime: mimeOf(filePath), bytes },
+            { caption: text, onProgress: bar.update },
+          ),
+        );
+        bar.done();
+        if (json) io.out(messageJson(m, resolve(filePath)));
+        return 0;
+      }
       if (!text) throw new UsageError("missing <text>");
       const m = await withClient(args, (c) => c.sendText(target, text));
       if (json) io.out(messageJson(m));
@@ -254,6 +384,9 @@ async function run(argv: string[]): Promise<number> {
     }
     case "receive":
       await receive(args);
+      return 0;
+    case "link":
+      await enroll("link", args);
       return 0;
     case "group":
       await group(args);
@@ -277,8 +410,70 @@ async function run(argv: string[]): Promise<number> {
         io.out(json ? messageJson(m) : `${new Date(m.sentAt).toISOString()} ${m.from}: ${messageText(m)}`);
       return 0;
     }
+    case "timer": {
+      allowOptions(args, ["profile", "json"]);
+      const target = need(args, 1, "<chat-id|username>");
+      const value = need(args, 2, "<seconds|off>");
+      const seconds = value === "off" ? 0 : Number(value);
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > 604_800)
+        throw new UsageError(`the timer is "off" or 1 to 604800 seconds, got "${value}"`);
+      await withClient(args, async (c) => {
+        const chat = await c.findChat(target);
+        if (!chat) throw new SdkError("unknown-chat", `no chat "${target}" on this device`);
+        await c.setTimer(chat.id, seconds);
+      });
+      io.out(
+        json
+          ? JSON.stringify({ ok: true, seconds })
+          : seconds > 0
+            ? `messages now disappear ${seconds} s after reading`
+            : "disappearing messages off",
+      );
+      return 0;
+    }
+    case "safety-number": {
+      allowOptions(args, ["profile", "json", "qr", "verify"]);
+      const username = need(args, 1, "<username>");
+      const sn = await withClient(args, async (c) => {
+        if (args.options.has("verify")) await c.setVerified(username, true);
+        return c.safetyNumber(username);
+      });
+      if (json) {
+        io.out(
+          JSON.stringify({ username: sn.username, digits: sn.digits, qr: sn.qr, verified: sn.verified }),
+        );
+        return 0;
+      }
+      for (let i = 0; i < 12; i += 4) io.out(sn.groups.slice(i, i + 4).join(" "));
+      io.out(
+        sn.verified
+          ? `verified: yes`
+          : `verified: no (compare with ${sn.username}, then sori safety-number ${sn.username} --verify)`,
+      );
+      if (args.options.has("qr")) {
+        const qr = qrcode(0, "M");
+        qr.addData(sn.qr);
+        qr.make();
+        io.out(qr.createASCII(1, 2));
+      }
+      return 0;
+    }
     case "devices": {
       allowOptions(args, ["profile", "json"]);
+      if (args.positionals[1] === "link") {
+        const link = await withClient(args, (c) => c.createDeviceLink());
+        if (json) io.out(JSON.stringify(link));
+        else {
+          io.out(
+            `on the new device: sori link ${link.code} --server <this server>   (valid 10 minutes, once)`,
+          );
+          const qr = qrcode(0, "M");
+          qr.addData(link.qr);
+          qr.make();
+          io.out(qr.createASCII(1, 2));
+        }
+        return 0;
+      }
       if (args.positionals[1] === "revoke") {
         const id = need(args, 2, "<device-id>");
         await withClient(args, (c) => c.revokeDevice(id));
@@ -300,7 +495,7 @@ async function run(argv: string[]): Promise<number> {
       return callCommand(command, args);
     case "logout": {
       allowOptions(args, ["profile"]);
-      const client = await SoriClient.open(new FileStorage(profileDir(args)));
+      const client = await SoriClient.open(await profileStorage(args));
       await client.logout();
       io.out("logged out; this device is revoked and its local data deleted");
       return 0;

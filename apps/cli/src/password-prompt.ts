@@ -13,6 +13,23 @@ export async function readPassword(prompt: string): Promise<string> {
     }
     return "";
   }
+  return promptHidden(prompt);
+}
+
+/**
+ * The passphrase of an encrypted profile: SORI_PASSPHRASE, else a prompt when stdin is a terminal,
+ * else undefined (bots and scripts set the variable, or use profiles without one).
+ */
+export async function readPassphrase(prompt: string): Promise<string | undefined> {
+  const fromEnv = process.env.SORI_PASSPHRASE;
+  if (fromEnv !== undefined) return fromEnv;
+  if (!process.stdin.isTTY) return undefined;
+  return promptHidden(prompt);
+}
+
+/** Reads a line from the terminal without echoing it. */
+function promptHidden(prompt: string): Promise<string> {
+  const input = process.stdin;
   process.stderr.write(prompt);
   input.setRawMode(true);
   input.resume();

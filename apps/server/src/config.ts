@@ -30,6 +30,10 @@ export type ServerConfig = {
   maxDbMb: number;
   /** TURN relay for calls; undefined when no shared secret is configured. */
   turn: TurnConfig | undefined;
+  /** Days an undelivered message or unfetched attachment is kept before it is purged. */
+  retentionDays: number;
+  /** Largest encrypted attachment, in bytes. */
+  maxFileBytes: number;
 };
 
 /** How long the server waits for a slow or silent peer before closing the connection, in seconds. */
@@ -218,6 +222,20 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--retention-days",
+    env: "SORI_RETENTION_DAYS",
+    apply: (c, v) => {
+      c.retentionDays = int("--retention-days", v, 1, 3650);
+    },
+  },
+  {
+    flag: "--max-file-mb",
+    env: "SORI_MAX_FILE_MB",
+    apply: (c, v) => {
+      c.maxFileBytes = int("--max-file-mb", v, 1, 1_000_000) * 1_000_000;
+    },
+  },
+  {
     flag: "--connections-per-account",
     env: "SORI_CONNECTIONS_PER_ACCOUNT",
     apply: (c, v) => {
@@ -309,6 +327,8 @@ export function parseServerConfig(
     maxDbMb: 0,
     trustProxy: false,
     turn: undefined,
+    retentionDays: 30,
+    maxFileBytes: 100_000_000,
   };
   turnUrlsFromFlags = false;
   for (const o of OPTIONS) {

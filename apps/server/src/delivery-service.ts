@@ -51,6 +51,7 @@ export class DeliveryService {
   readonly #messages: TokenBuckets;
   readonly #now: () => number;
   readonly #turn: TurnConfig | undefined;
+  readonly #retentionMs: number;
 
   constructor(
     store: Store,
@@ -59,8 +60,11 @@ export class DeliveryService {
     notifier: DeliveryNotifier,
     now: () => number = Date.now,
     turn: TurnConfig | undefined = undefined,
+    /** How long undelivered messages and unfetched attachments are kept. */
+    retentionDays = 30,
   ) {
     this.#turn = turn;
+    this.#retentionMs = retentionDays * 86_400_000;
     this.#store = store;
     this.#limits = limits;
     this.#log = log;
@@ -336,12 +340,18 @@ export class DeliveryService {
       epoch: frame.epoch,
       data: frame.data,
       sentAt: this.#now(),
+      ...(frame.expiresAt !== undefined ? { expiresAt: frame.expiresAt } : {}),
+      ...(frame.blobs && frame.blobs.length > 0
+        ? { blobs: frame.blobs, blobsExpireAt: frame.expiresAt ?? this.#now() + this.#retentionMs }
+        : {}),
     });
     switch (outcome.status) {
       case "not-member":
         throw new ProtocolError("not-member", "this device is not a member of that group");
       case "stale-epoch":
         throw staleEpoch(outcome.epoch);
+      case "blob-missing":
+        throw new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
       case "group-outdated":
         throw new ProtocolError(
           "group-outdated",

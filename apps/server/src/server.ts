@@ -31,6 +31,9 @@ import { createLogger, type Logger } from "./logger.ts";
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./password.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { ServerMetrics } from "./server-metrics.ts";
+import { BlobStore } from "./blob-store.ts";
+import { DeviceLinks } from "./device-links.ts";
+import { startRetention } from "./retention.ts";
 import { createStaticFiles } from "./static-files.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import { httpTimeoutOptions } from "./timeouts.ts";
@@ -120,7 +123,10 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     },
     Date.now,
     config.turn,
+    config.retentionDays,
   );
+  const blobs = new BlobStore({ dataDir: config.dataDir, store, log, maxFileBytes: config.maxFileBytes });
+  const links = new DeviceLinks({ store, log, claimsPerMinute: limits.loginAttemptsPerMinute });
 
   // Per (username, address) the configured limit; per username and per address ten times that. A
   // stranger cannot lock a user out from elsewhere as quickly, and guessing stays bounded.
@@ -341,6 +347,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       res.writeHead(204).end();
       return;
     }
+    if (path.startsWith(`${API_PREFIX}/blobs`) && (await blobs.handle(req, res, url, bearer, readJson)))
+      return;
+    if (
+      path.startsWith(`${API_PREFIX}/links`) &&
+      (await links.handle(req, res, path, bearer, readJson, newSession, newId))
+    )
+      return;
     // Everything under /api/ is the API, so a mistyped endpoint gets a JSON error, not the app's HTML.
     if (path === "/api" || path.startsWith("/api/") || path === "/healthz" || path === "/metrics")
       throw new ProtocolError("not-found", `no endpoint ${method} ${path}`);
@@ -550,6 +563,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   void prune();
   const pruneTimer = setInterval(() => void prune(), 3_600_000);
   pruneTimer.unref();
+  const retention = startRetention({ store, log, retentionDays: config.retentionDays, blobs });
 
   return {
     url,
@@ -559,6 +573,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       clearInterval(pruneTimer);
       clearInterval(heartbeat);
       metrics.stop();
+      retention.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       httpServer.closeAllConnections();

@@ -34,6 +34,8 @@ export type ErrorDetails = {
   retryAfterS?: number;
   /** too-large: the limit that was exceeded, in bytes. */
   limit?: number;
+  /** A blob upload at the wrong offset: where it must continue. */
+  received?: number;
 };
 
 /** A typed protocol error; thrown by parsers and by the server core, serialised as an `error` frame. */

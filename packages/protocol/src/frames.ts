@@ -58,6 +58,10 @@ export const ClientFrame = z.discriminatedUnion("type", [
     messageId: Id,
     data: Bytes,
     transient: z.boolean().optional(),
+    /** A disappearing message: undelivered copies are deleted at this time (ms since epoch). */
+    expiresAt: z.number().int().positive().optional(),
+    /** Attachments (complete blob ids) the message refers to: kept until every recipient fetched them. */
+    blobs: z.array(Id).max(100).optional(),
   }),
   /** Time-limited TURN credentials for calls (coturn's shared-secret scheme); empty when none is set up. */
   req("turn.credentials", {}),

@@ -55,3 +55,28 @@ export type HttpErrorBody = { error: { code: string; message: string; details?: 
 
 export const API_PREFIX = "/api/v1";
 export const WS_PATH = "/api/v1/ws";
+
+/** Largest chunk of one blob upload request (PUT /api/v1/blobs/:id?offset=N). */
+export const BLOB_CHUNK_BYTES = 1024 * 1024;
+
+/** POST /api/v1/blobs: announces an encrypted attachment of `size` bytes (ciphertext). */
+export const BlobCreateRequest = z
+  .object({
+    size: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(2 ** 40),
+  })
+  .strict();
+export type BlobCreateRequest = z.infer<typeof BlobCreateRequest>;
+export type BlobCreateResponse = { blobId: string; chunkBytes: number };
+
+/** GET /api/v1/blobs/:id/status, and the answer to each chunk upload. */
+export type BlobStatusResponse = { size: number; received: number };
+
+/** POST /api/v1/links/claim: a new device joins the account of the device that showed `code`. */
+export const LinkClaimRequest = z.object({ code: z.string().min(4).max(64), device: DeviceUpload }).strict();
+export type LinkClaimRequest = z.infer<typeof LinkClaimRequest>;
+/** POST /api/v1/links (bearer): a fresh single-use code, valid until `expiresAt` (ms). */
+export type LinkCreateResponse = { code: string; expiresAt: number };

@@ -13,6 +13,24 @@ export type CallEntry = {
   durationS: number;
 };
 
+/** What the app may show of an attachment (the key stays inside the SDK). */
+export type FileInfo = {
+  name: string;
+  mime: string;
+  size: number;
+  /** A small preview image, standard base64 (e.g. for a data: URL). */
+  thumbnail?: string;
+  width?: number;
+  height?: number;
+  durationS?: number;
+  voice?: boolean;
+};
+
+/** An entry the SDK writes into a chat by itself. */
+export type SystemEvent =
+  | { event: "timer"; seconds: number; by: string }
+  | { event: "devices-changed"; userId: string; username: string };
+
 /** A message in a chat as the app shows it. */
 export type ChatMessage = {
   id: string;
@@ -20,12 +38,30 @@ export type ChatMessage = {
   /** Sender's username. */
   from: string;
   fromUserId: string;
-  kind: "text" | "sticker" | "call";
-  /** The text; "" for stickers and calls. */
+  kind: "text" | "sticker" | "call" | "file" | "sticker-pack" | "system";
+  /** The text (a file's caption); "" for stickers, calls and deleted messages. */
   text: string;
   sticker?: { pack: string; id: string };
   /** For kind "call": a call in this chat (see docs/SDK.md "Calls"). */
   call?: CallEntry;
+  file?: FileInfo;
+  /** kind "sticker-pack": a pack shared in the chat; addStickerPack(chat, id) installs it. */
+  stickerPack?: { id: string; name: string; count: number };
+  system?: SystemEvent;
+  /** The quoted message (a snippet of it). */
+  replyTo?: { id: string; from: string; fromUserId: string; text: string };
+  /** Emoji → user ids who reacted with it. */
+  reactions?: Record<string, string[]>;
+  edited?: boolean;
+  /** Outgoing: every other member has read it (they send read receipts unless switched off). */
+  read?: boolean;
+  /** Deleted for everyone: text, file and reactions are gone. */
+  deleted?: boolean;
+  forwarded?: boolean;
+  /** Disappearing timer (seconds) the sender set; counted from when it is read. */
+  expiresIn?: number;
+  /** When it disappears (ms since epoch), once its timer runs. */
+  expiresAt?: number;
   /** When the server accepted it (ms since epoch); for unsent messages, when it was written. */
   sentAt: number;
   outgoing: boolean;
@@ -35,8 +71,28 @@ export type ChatMessage = {
   order: number;
 };
 
-/** What is stored per message: the public shape plus who has confirmed delivery. */
-type StoredMessage = ChatMessage & { deliveredTo?: string[] };
+/** What is stored per message: the public shape plus who has confirmed delivery and reading. */
+export type StoredMessage = ChatMessage & {
+  deliveredTo?: string[];
+  readBy?: string[];
+  /** Attachment reference (key and hash), base64 fields as in the content. */
+  fileRef?: FileRefStored;
+  /** kind "sticker-pack": the shared manifest (with the images' keys). */
+  packManifest?: { id: string; name: string; stickers: { id: string; file: FileRefStored }[] };
+};
+export type FileRefStored = {
+  blobId: string;
+  key: string;
+  hash: string;
+  name: string;
+  mime: string;
+  size: number;
+  thumbnail?: string;
+  width?: number;
+  height?: number;
+  durationS?: number;
+  voice?: boolean;
+};
 
 /** What this device keeps per chat. */
 export type ChatRecord = {
@@ -48,6 +104,10 @@ export type ChatRecord = {
   lastMessage: ChatMessage | null;
   unread: number;
   active: boolean;
+  /** Disappearing timer in seconds; 0 = off. */
+  timer?: number;
+  /** Server time of the newest incoming message this device marked read (for read receipts). */
+  readUpTo?: number;
 };
 
 export type Profile = { displayName: string | null; avatar: string | null };
@@ -59,6 +119,7 @@ const KEYS = {
   index: (chat: string, id: string) => `msgidx/${chat}/${id}`,
   feed: (order: number) => `feed/${pad(order)}`,
   profile: (userId: string) => `profile/${userId}`,
+  expiry: (at: number, chat: string, id: string) => `exp/${pad(at)}/${chat}/${id}`,
   counter: "state",
 };
 
@@ -114,32 +175,34 @@ export class ChatStore {
    * Appends a message to its chat's history (and, for incoming ones, to the receive feed), and updates
    * the chat's preview and unread count. Returns the message with its order.
    */
-  append(m: Omit<ChatMessage, "order">, options: { feed: boolean; unread: boolean }): Promise<ChatMessage> {
+  append(m: Omit<StoredMessage, "order">, options: { feed: boolean; unread: boolean }): Promise<ChatMessage> {
     return this.#writes.run(() => this.#append(m, options));
   }
 
   async #append(
-    m: Omit<ChatMessage, "order">,
+    m: Omit<StoredMessage, "order">,
     options: { feed: boolean; unread: boolean },
   ): Promise<ChatMessage> {
     // The same message twice (a redelivery after a crash) is stored once.
     const existing = await this.getMessage(m.chat, m.id);
     if (existing) return publicView(existing);
     const order = await this.#nextOrder();
-    const message: ChatMessage = { ...m, order };
+    const message: StoredMessage = { ...m, order };
     await putJson(this.#storage, KEYS.hist(m.chat, order), message);
     await putJson(this.#storage, KEYS.index(m.chat, m.id), { order });
-    if (options.feed) await putJson(this.#storage, KEYS.feed(order), message);
+    if (options.feed) await putJson(this.#storage, KEYS.feed(order), publicView(message));
+    if (message.expiresAt !== undefined)
+      await this.#storage.put(KEYS.expiry(message.expiresAt, m.chat, m.id), new Uint8Array(0));
     const rec = await this.getChat(m.chat);
     if (rec) {
       await putJson(this.#storage, KEYS.chat(m.chat), {
         ...rec,
-        lastMessage: message,
+        lastMessage: publicView(message),
         lastMessageAt: Math.max(rec.lastMessageAt ?? 0, message.sentAt),
         unread: rec.unread + (options.unread ? 1 : 0),
       });
     }
-    return message;
+    return publicView(message);
   }
 
   async getMessage(chat: string, id: string): Promise<StoredMessage | undefined> {
@@ -161,6 +224,11 @@ export class ChatStore {
     if (!current) return undefined;
     const next: StoredMessage = { ...current, ...patch };
     await putJson(this.#storage, KEYS.hist(chat, current.order), next);
+    // Not yet taken from the receive feed: the feed shows the changed message (an edit, a deletion).
+    if (await this.#storage.get(KEYS.feed(current.order)))
+      await putJson(this.#storage, KEYS.feed(current.order), publicView(next));
+    if (next.expiresAt !== undefined && next.expiresAt !== current.expiresAt)
+      await this.#storage.put(KEYS.expiry(next.expiresAt, chat, id), new Uint8Array(0));
     const rec = await this.getChat(chat);
     if (rec?.lastMessage?.id === id) {
       await putJson(this.#storage, KEYS.chat(chat), {
@@ -170,6 +238,62 @@ export class ChatStore {
       });
     }
     return next;
+  }
+
+  /** Deletes a message everywhere on this device (history, feed, expiry index); fixes the preview. */
+  removeMessage(chat: string, id: string): Promise<boolean> {
+    return this.#writes.run(async () => {
+      const current = await this.getMessage(chat, id);
+      if (!current) return false;
+      await this.#storage.delete(KEYS.hist(chat, current.order));
+      await this.#storage.delete(KEYS.index(chat, id));
+      await this.#storage.delete(KEYS.feed(current.order));
+      if (current.expiresAt !== undefined)
+        await this.#storage.delete(KEYS.expiry(current.expiresAt, chat, id));
+      const rec = await this.getChat(chat);
+      if (rec?.lastMessage?.id === id) {
+        const [last] = await this.history(chat, { limit: 1 });
+        await putJson(this.#storage, KEYS.chat(chat), { ...rec, lastMessage: last ?? null });
+      }
+      return true;
+    });
+  }
+
+  /** Messages whose disappearing timer ran out by `now`. */
+  async expired(now: number): Promise<{ chat: string; id: string }[]> {
+    const bound = `exp/${pad(now)}/~`;
+    const out: { chat: string; id: string }[] = [];
+    for (const key of await this.#storage.list("exp/")) {
+      if (key > bound) break;
+      const [, , chat, id] = key.split("/");
+      if (chat && id) out.push({ chat, id });
+      await this.#storage.delete(key);
+    }
+    return out;
+  }
+
+  /** The earliest pending expiry time, if any. */
+  async nextExpiry(): Promise<number | undefined> {
+    const [first] = await this.#storage.list("exp/");
+    return first ? Number(first.split("/")[1]) : undefined;
+  }
+
+  /** Local full-text search: messages whose text or file name contains `query` (case-insensitive), newest first. */
+  async search(query: string, options: { chat?: string; limit?: number } = {}): Promise<ChatMessage[]> {
+    const needle = query.trim().toLocaleLowerCase();
+    if (needle.length === 0) return [];
+    const limit = options.limit ?? 50;
+    const chats = options.chat ? [options.chat] : (await this.listChats()).map((c) => c.id);
+    const out: ChatMessage[] = [];
+    for (const chat of chats) {
+      for (const k of await this.#storage.list(`hist/${chat}/`)) {
+        const m = await getJson<StoredMessage>(this.#storage, k);
+        if (!m || m.deleted || m.kind === "system") continue;
+        const hay = `${m.text}\n${m.file?.name ?? ""}`.toLocaleLowerCase();
+        if (hay.includes(needle)) out.push(publicView(m));
+      }
+    }
+    return out.sort((a, b) => b.sentAt - a.sentAt).slice(0, limit);
   }
 
   /** Up to `limit` messages before `before` (exclusive), oldest first. */
@@ -212,12 +336,12 @@ export class ChatStore {
   }
 }
 
-function publicView(m: StoredMessage): ChatMessage {
-  const { deliveredTo: _internal, ...rest } = m;
+export function publicView(m: StoredMessage): ChatMessage {
+  const { deliveredTo: _d, readBy: _r, fileRef: _f, packManifest: _p, ...rest } = m;
   return rest;
 }
 
 // Records written before unread counts and previews existed get neutral values.
 function withDefaults(rec: ChatRecord): ChatRecord {
-  return { ...rec, unread: rec.unread ?? 0, lastMessage: rec.lastMessage ?? null };
+  return { ...rec, unread: rec.unread ?? 0, lastMessage: rec.lastMessage ?? null, timer: rec.timer ?? 0 };
 }

@@ -34,11 +34,38 @@ import {
 } from "@sori/protocol";
 import { CallManager } from "./calls/call-manager.ts";
 import type { CallLogBody, CallSignal } from "./calls/call-signal.ts";
-import { type ChatMessage, type ChatRecord, ChatStore, type MessageStatus } from "./chat-store.ts";
-import { type Content, decodeContent, encodeContent } from "./content.ts";
+import {
+  type ChatMessage,
+  type ChatRecord,
+  ChatStore,
+  type MessageStatus,
+  publicView,
+  type StoredMessage,
+} from "./chat-store.ts";
+import { type Content, decodeContent, encodeContent, MAX_TIMER_SECONDS } from "./content.ts";
 import { SdkError } from "./errors.ts";
-import { authenticate, listDevices, logout, revokeDevice } from "./http-api.ts";
+import { authenticate, claimLink, createLink, listDevices, logout, revokeDevice } from "./http-api.ts";
+import {
+  decryptAttachment,
+  downloadBlob,
+  encryptAttachment,
+  type FileInput,
+  releaseBlob,
+  type TransferProgress,
+  uploadBlob,
+} from "./attachments.ts";
+import {
+  changePatch,
+  type ClientSettings,
+  contentForMessage,
+  DEFAULT_SETTINGS,
+  isReactionEmoji,
+  snippetOf,
+  TYPING_FRESH_MS,
+} from "./message-features.ts";
 import { Mutex } from "./mutex.ts";
+import { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";
+import { BUILT_IN_PACK, checkStickerImages, type StickerPack, StickerPacks } from "./sticker-packs.ts";
 import { type ClientStorage, getJson, putJson } from "./storage.ts";
 import { Transport } from "./transport.ts";
 
@@ -58,6 +85,8 @@ export type ChatSummary = {
   unread: number;
   /** False once this device was removed from the chat or left it. */
   active: boolean;
+  /** Disappearing-message timer in seconds; 0 = off. */
+  timer: number;
 };
 
 export type ConnectionState = "connecting" | "connected" | "disconnected";
@@ -65,6 +94,16 @@ export type ConnectionState = "connecting" | "connected" | "disconnected";
 export type ClientEvents = {
   message: (m: ChatMessage) => void;
   "message-status": (s: { chat: string; id: string; status: MessageStatus }) => void;
+  /** A message changed: edited, deleted for everyone, reacted to. */
+  "message-updated": (m: ChatMessage) => void;
+  /** A message is gone from this device (its disappearing timer ran out, or deleted locally). */
+  "message-removed": (m: { chat: string; id: string }) => void;
+  /** An attachment upload or download moved on (bytes of ciphertext). */
+  transfer: (t: { chat: string; id: string; direction: "up" | "down"; done: number; total: number }) => void;
+  /** A contact's devices changed (their safety number changed; a verification no longer holds). */
+  safety: (s: { userId: string; username: string }) => void;
+  /** Another member started or stopped typing. */
+  typing: (t: { chat: string; userId: string; username: string; typing: boolean }) => void;
   chat: (c: ChatSummary) => void;
   profile: (p: { userId: string }) => void;
   connection: (state: ConnectionState) => void;
@@ -114,6 +153,9 @@ const K = {
   pending: (groupId: string) => `pending-commit/${groupId}`,
   /** An outgoing message not yet answered by the server: resent on the next start if the app died. */
   outbox: (chat: string, id: string) => `outbox/${chat}/${id}`,
+  settings: "settings",
+  safety: (userId: string) => `safety/${userId}`,
+  file: (chat: string, id: string) => `file/${chat}/${id}`,
 };
 
 const randomId = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
@@ -126,6 +168,7 @@ const identityKey = (m: MemberIdentity): string => `${m.userId}/${m.deviceId}`;
 export class SoriClient {
   readonly #storage: ClientStorage;
   readonly #chats: ChatStore;
+  readonly #stickers: StickerPacks;
   #connectionState: ConnectionState = "disconnected";
   /** Incoming message ids per chat to confirm with a receipt once the current batch is processed. */
   readonly #receipts = new Map<string, Set<string>>();
@@ -135,6 +178,11 @@ export class SoriClient {
   readonly #listeners: Listener = {
     message: new Set(),
     "message-status": new Set(),
+    "message-updated": new Set(),
+    "message-removed": new Set(),
+    typing: new Set(),
+    transfer: new Set(),
+    safety: new Set(),
     chat: new Set(),
     profile: new Set(),
     connection: new Set(),
@@ -157,10 +205,17 @@ export class SoriClient {
   /** Outbox keys found at the first connect: sends a previous run of the app did not see answered. */
   #interrupted: string[] | undefined;
   readonly #calls: CallManager;
+  #expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  #nextSweepAt = 0;
+  /** No timers run before connect() or after close(). */
+  #closed = true;
+  /** Chats where this device last said "typing", and when. */
+  readonly #typingSent = new Map<string, number>();
 
   private constructor(storage: ClientStorage, profile: DeviceProfile) {
     this.#storage = storage;
     this.#chats = new ChatStore(storage);
+    this.#stickers = new StickerPacks(storage);
     this.#profile = profile;
     const pub = fromBase64(profile.signaturePublicKey);
     const priv = fromBase64(profile.signaturePrivateKey);
@@ -194,8 +249,38 @@ export class SoriClient {
     return SoriClient.#enroll("login", options);
   }
 
+  /**
+   * Adds this device to the account of a signed-in device that showed a link code (see
+   * createDeviceLink), instead of a password. `qr` is the scanned payload (it names the server).
+   */
+  static async linkDevice(
+    options: { storage: ClientStorage; deviceName?: string } & (
+      { serverUrl: string; code: string } | { qr: string }
+    ),
+  ): Promise<SoriClient> {
+    const parsed =
+      "qr" in options ? parseLinkQr(options.qr) : { serverUrl: options.serverUrl, code: options.code };
+    if (!parsed) throw new SdkError("bad-request", "this is not a Sori device-link code");
+    return SoriClient.#enroll("link", {
+      serverUrl: parsed.serverUrl,
+      username: "",
+      password: parsed.code,
+      storage: options.storage,
+      ...(options.deviceName ? { deviceName: options.deviceName } : {}),
+    });
+  }
+
+  /**
+   * A single-use code (valid 10 minutes) that lets a new device join this account without the
+   * password: show `code` to type, or `qr` as a QR code for the new device to scan.
+   */
+  async createDeviceLink(): Promise<{ code: string; expiresAt: number; qr: string }> {
+    const r = await createLink(this.serverUrl, this.#profile.token);
+    return { ...r, qr: `sori-link:${r.code}:${this.serverUrl}` };
+  }
+
   static async #enroll(
-    mode: "register" | "login",
+    mode: "register" | "login" | "link",
     o: { serverUrl: string; username: string; password: string; storage: ClientStorage; deviceName?: string },
   ): Promise<SoriClient> {
     const existing = await getJson<DeviceProfile>(o.storage, K.profile);
@@ -205,10 +290,11 @@ export class SoriClient {
         `this profile is already signed in as ${existing.username}; use another profile`,
       );
     const keys = await generateDeviceKeys();
-    const res = await authenticate(o.serverUrl, mode, o.username, o.password, {
-      name: o.deviceName ?? "sori device",
-      signatureKey: keys.signaturePublicKey,
-    });
+    const device = { name: o.deviceName ?? "sori device", signatureKey: keys.signaturePublicKey };
+    const res =
+      mode === "link"
+        ? await claimLink(o.serverUrl, o.password, device)
+        : await authenticate(o.serverUrl, mode, o.username, o.password, device);
     const profile: DeviceProfile = {
       serverUrl: o.serverUrl,
       userId: res.userId,
@@ -287,6 +373,8 @@ export class SoriClient {
    */
   async connect(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 15_000;
+    this.#closed = false;
+    await this.#sweepExpired();
     if (!this.#transport) {
       for (const key of await this.#storage.list("pending-commit/"))
         this.#pendingGroups.add(key.slice("pending-commit/".length));
@@ -429,6 +517,9 @@ export class SoriClient {
     }
     clearTimeout(this.#drainRetry);
     this.#drainRetry = undefined;
+    this.#closed = true;
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
     await this.#draining;
     await this.#mutex.run(async () => undefined);
     this.#transport?.close();
@@ -573,6 +664,7 @@ export class SoriClient {
       lastMessage: rec.lastMessage,
       unread: rec.unread,
       active: rec.active,
+      timer: rec.timer ?? 0,
     };
   }
 
@@ -835,9 +927,17 @@ export class SoriClient {
       }
       throw error;
     }
-    await this.#storage.put(K.group(p.groupId), fromBase64(p.newState)!);
+    const before = await this.#storage.get(K.group(p.groupId));
+    const after = fromBase64(p.newState)!;
+    await this.#storage.put(K.group(p.groupId), after);
     await this.#deletePending(p.groupId);
     this.#notifyEpoch();
+    if (before)
+      await this.#noteDeviceChanges(
+        p.groupId,
+        groupMembers(decodeGroup(before)),
+        groupMembers(decodeGroup(after)),
+      );
     return { done: true };
   }
 
@@ -924,16 +1024,27 @@ export class SoriClient {
 
   // --- messages ---------------------------------------------------------------------------------
 
-  /** Sends a text to a chat id or, for a username, to the direct chat with that user (created if needed). */
-  async sendText(chatOrUsername: string, text: string): Promise<ChatMessage> {
+  /**
+   * Sends a text to a chat id or, for a username, to the direct chat with that user (created if needed).
+   * `replyTo` quotes a message of the chat.
+   */
+  async sendText(
+    chatOrUsername: string,
+    text: string,
+    options: { replyTo?: string } = {},
+  ): Promise<ChatMessage> {
     if (text.trim().length === 0) throw new SdkError("bad-request", "cannot send an empty message");
     if (text.length > 16_000) throw new SdkError("too-large", "a message can have at most 16,000 characters");
     const chat = (await this.findChat(chatOrUsername)) ?? (await this.#directChatOrUnknown(chatOrUsername));
-    return this.#sendUserMessage(chat.id, { kind: "text", text });
+    return this.#sendUserMessage(chat.id, { kind: "text", text, ...(await this.#replyOf(chat.id, options)) });
   }
 
   /** Sends a sticker, e.g. `{ pack: "sori", id: "hello" }` from the built-in set. */
-  async sendSticker(chatId: string, sticker: { pack: string; id: string }): Promise<ChatMessage> {
+  async sendSticker(
+    chatId: string,
+    sticker: { pack: string; id: string },
+    options: { replyTo?: string } = {},
+  ): Promise<ChatMessage> {
     if (!/^[\w.-]{1,64}$/.test(sticker.pack) || !/^[\w.-]{1,64}$/.test(sticker.id)) {
       throw new SdkError(
         "bad-request",
@@ -941,7 +1052,25 @@ export class SoriClient {
       );
     }
     await this.#requireChat(chatId);
-    return this.#sendUserMessage(chatId, { kind: "sticker", text: "", sticker });
+    // A user-made pack's image travels with the sticker (as an encrypted blob), so everyone sees it.
+    let fileRef: StoredMessage["fileRef"];
+    if (sticker.pack !== BUILT_IN_PACK) {
+      const pack = await this.#stickers.get(sticker.pack);
+      const image = await this.#stickers.image(sticker.pack, sticker.id);
+      const meta = pack?.stickers.find((s) => s.id === sticker.id);
+      if (!pack || !image || !meta)
+        throw new SdkError("not-found", "that sticker is not in a pack on this device");
+      const { blob, key, hash } = await encryptAttachment(image);
+      const blobId = await uploadBlob(this.serverUrl, this.#profile.token, blob);
+      fileRef = { blobId, key, hash, name: `${sticker.id}`, mime: meta.mime, size: image.length };
+    }
+    return this.#sendUserMessage(chatId, {
+      kind: "sticker",
+      text: "",
+      sticker,
+      ...(fileRef ? { fileRef } : {}),
+      ...(await this.#replyOf(chatId, options)),
+    });
   }
 
   /** Sends again an outgoing message whose sending failed, under the same id. */
@@ -949,6 +1078,17 @@ export class SoriClient {
     const m = await this.#chats.getMessage(chatId, messageId);
     if (!m || !m.outgoing) throw new SdkError("not-found", "no such outgoing message on this device");
     if (m.status !== "failed") return m;
+    if (m.kind === "file" && !m.fileRef) {
+      // The upload failed: encrypt and upload again from the copy kept at sending.
+      const bytes = await this.#storage.get(K.file(chatId, messageId));
+      if (!bytes || !m.file)
+        throw new SdkError("not-found", "the file is no longer on this device; send it again");
+      const { blob, key, hash } = await encryptAttachment(bytes);
+      const blobId = await uploadBlob(this.serverUrl, this.#profile.token, blob, (p) =>
+        this.#emit("transfer", { chat: chatId, id: messageId, direction: "up", ...p }),
+      );
+      await this.#chats.updateMessage(chatId, messageId, { fileRef: { blobId, key, hash, ...m.file } });
+    }
     return this.#deliverOutgoing(m);
   }
 
@@ -958,12 +1098,13 @@ export class SoriClient {
    */
   async #sendUserMessage(
     chatId: string,
-    body:
-      { kind: "text"; text: string } | { kind: "sticker"; text: ""; sticker: { pack: string; id: string } },
+    body: Pick<StoredMessage, "kind" | "text"> & Partial<StoredMessage>,
   ): Promise<ChatMessage> {
     const id = randomId();
     // Written before the message, so a crash at any point leaves a trace that the next start resends.
     await this.#storage.put(K.outbox(chatId, id), new Uint8Array(0));
+    const timer = (await this.#chats.getChat(chatId))?.timer ?? 0;
+    const now = Date.now();
     const message = await this.#chats.append(
       {
         id,
@@ -971,25 +1112,26 @@ export class SoriClient {
         from: this.username,
         fromUserId: this.userId,
         ...body,
-        sentAt: Date.now(),
+        // The sender's copy starts its timer at once; the server's copies expire with it.
+        ...(timer > 0 ? { expiresIn: timer, expiresAt: now + timer * 1000 } : {}),
+        sentAt: now,
         outgoing: true,
         status: "sending",
       },
       { feed: false, unread: false },
     );
     this.#emit("message", message);
+    if (message.expiresAt !== undefined) this.#scheduleExpiry(message.expiresAt);
     return this.#deliverOutgoing(message);
   }
 
   async #deliverOutgoing(m: ChatMessage): Promise<ChatMessage> {
     await this.#storage.put(K.outbox(m.chat, m.id), new Uint8Array(0));
     if (m.status !== "sending") await this.#setStatus(m.chat, m.id, "sending");
-    const content: Content =
-      m.kind === "sticker" && m.sticker
-        ? { v: 1, type: "sticker", id: m.id, pack: m.sticker.pack, sticker: m.sticker.id, sentAt: m.sentAt }
-        : { v: 1, type: "text", id: m.id, text: m.text, sentAt: m.sentAt };
+    const stored = (await this.#chats.getMessage(m.chat, m.id)) ?? m;
+    const content = contentForMessage(stored);
     try {
-      const sentAt = await this.#sendContent(m.chat, content);
+      const sentAt = await this.#sendContent(m.chat, content, { expiresAt: m.expiresAt });
       const updated = await this.#chats.updateMessage(m.chat, m.id, { status: "sent", sentAt });
       await this.#storage.delete(K.outbox(m.chat, m.id));
       this.#emit("message-status", { chat: m.chat, id: m.id, status: "sent" });
@@ -1035,12 +1177,17 @@ export class SoriClient {
     });
   }
 
-  /** Encrypts and sends; on stale-epoch catches up, on group-outdated fixes membership, then retries. */
+  /**
+   * Encrypts and sends; on stale-epoch catches up, on group-outdated fixes membership, then retries.
+   * `expiresAt` (ms) lets the server drop undelivered copies when a disappearing message runs out;
+   * `transient` (call signalling) skips the server's store-and-forward.
+   */
   async #sendContent(
     groupId: string,
     content: Content,
-    options: { transient?: boolean } = {},
+    options: { transient?: boolean; expiresAt?: number } = {},
   ): Promise<number> {
+    const expiresAt = options.expiresAt;
     const plaintext = encodeContent(content);
     // Kept across attempts: after a lost answer the very same ciphertext is resent under the same id,
     // which the server recognises; it is re-encrypted only when the epoch moved on.
@@ -1061,12 +1208,15 @@ export class SoriClient {
           prepared = { epoch: Number(groupEpoch(group)), data: toBase64(message) };
         }
         try {
+          const blobs = blobIdsOf(content);
           const r = await this.#request({
             type: "send",
             groupId,
             messageId: content.id,
             ...prepared,
             ...(options.transient ? { transient: true } : {}),
+            ...(expiresAt !== undefined ? { expiresAt } : {}),
+            ...(blobs.length > 0 ? { blobs } : {}),
           });
           return { sentAt: r.sentAt, error: undefined };
         } catch (error) {
@@ -1095,21 +1245,567 @@ export class SoriClient {
 
   /** Local history of a chat, oldest first: the `limit` newest messages before `before` (an order). */
   history(chatId: string, options: { limit?: number; before?: number } = {}): Promise<ChatMessage[]> {
-    return this.#chats.history(chatId, options);
+    return this.#chats.history(chatId, options).then((list) => list.filter((m) => !isExpired(m)));
   }
 
   /** Messages from others that arrived since the last call, oldest first; each is returned once. */
   takeReceived(): Promise<ChatMessage[]> {
-    return this.#chats.takeFeed();
+    return this.#chats.takeFeed().then((list) => list.filter((m) => !isExpired(m)));
   }
 
-  /** Marks every message of a chat as read (unread count 0). */
+  /**
+   * Marks every message of a chat as read (unread count 0): starts the disappearing timers of the
+   * messages read, and tells the senders (unless read receipts are off in settings).
+   */
   async markRead(chatId: string): Promise<void> {
     const rec = await this.#chats.getChat(chatId);
-    if (rec && rec.unread !== 0) {
+    if (!rec) return;
+    if (rec.unread !== 0) {
       await this.#chats.updateChat(chatId, { unread: 0 });
       await this.#emitChat(chatId);
     }
+    // Only the recent past can hold unread messages; a bounded look-back keeps this cheap.
+    let newest = 0;
+    const now = Date.now();
+    for (const m of await this.#chats.history(chatId, { limit: 500 })) {
+      if (m.outgoing || m.kind === "system") continue;
+      newest = Math.max(newest, m.sentAt);
+      if (m.expiresIn && m.expiresAt === undefined) {
+        const expiresAt = now + m.expiresIn * 1000;
+        await this.#chats.updateMessage(chatId, m.id, { expiresAt });
+        this.#scheduleExpiry(expiresAt);
+      }
+    }
+    if (newest > (rec.readUpTo ?? 0)) {
+      await this.#chats.updateChat(chatId, { readUpTo: newest });
+      if (rec.active && (await this.settings()).readReceipts) {
+        // Not awaited: marking read must not wait on the network (close() still lets it finish,
+        // since the send is queued on the mutex before close's turn).
+        void this.#sendContent(chatId, { v: 1, type: "read", id: randomId(), upTo: newest }).catch(
+          (e: unknown) =>
+            this.#warn("read-receipt-failed", `could not send a read receipt: ${(e as Error).message}`),
+        );
+      }
+    }
+  }
+
+  // --- sticker packs ----------------------------------------------------------------------------
+
+  /** Sticker packs on this device (made here or added from chats); the built-in one is not listed. */
+  stickerPacks(): Promise<StickerPack[]> {
+    return this.#stickers.list();
+  }
+
+  /** The image of a sticker of an installed pack (undefined for the built-in pack and unknown ones). */
+  stickerImage(packId: string, stickerId: string): Promise<Uint8Array | undefined> {
+    return this.#stickers.image(packId, stickerId);
+  }
+
+  /** Makes a sticker pack on this device from images (≤ 512 KB each, 1–100). Share it with shareStickerPack. */
+  async createStickerPack(name: string, images: { bytes: Uint8Array; mime: string }[]): Promise<StickerPack> {
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 64)
+      throw new SdkError("bad-request", "a pack name needs 1 to 64 characters");
+    checkStickerImages(images);
+    const pack: StickerPack = {
+      id: randomId(),
+      name: trimmed,
+      stickers: images.map((img, i) => ({ id: `s${i + 1}`, mime: img.mime })),
+      own: true,
+    };
+    await this.#stickers.install(pack, new Map(images.map((img, i) => [`s${i + 1}`, img.bytes])));
+    return pack;
+  }
+
+  /** Shares an installed pack in a chat: its images as encrypted blobs, its manifest in a message. */
+  async shareStickerPack(chatId: string, packId: string): Promise<ChatMessage> {
+    await this.#requireChat(chatId);
+    const pack = await this.#stickers.get(packId);
+    if (!pack) throw new SdkError("not-found", "no such sticker pack on this device");
+    const stickers: NonNullable<StoredMessage["packManifest"]>["stickers"] = [];
+    for (const s of pack.stickers) {
+      const image = await this.#stickers.image(pack.id, s.id);
+      if (!image) throw new SdkError("storage", "a sticker image of this pack is missing");
+      const { blob, key, hash } = await encryptAttachment(image);
+      const blobId = await uploadBlob(this.serverUrl, this.#profile.token, blob);
+      stickers.push({ id: s.id, file: { blobId, key, hash, name: s.id, mime: s.mime, size: image.length } });
+    }
+    return this.#sendUserMessage(chatId, {
+      kind: "sticker-pack",
+      text: "",
+      stickerPack: { id: pack.id, name: pack.name, count: pack.stickers.length },
+      packManifest: { id: pack.id, name: pack.name, stickers },
+    });
+  }
+
+  /** Adds a pack someone shared in a chat (the message of kind "sticker-pack"): downloads its images. */
+  async addStickerPack(chatId: string, messageId: string): Promise<StickerPack> {
+    const m = await this.#chats.getMessage(chatId, messageId);
+    const manifest = m?.packManifest ?? (await this.#stickers.getOffer(chatId, messageId));
+    if (!manifest) throw new SdkError("not-found", "no shared sticker pack in that message");
+    const installed = await this.#stickers.get(manifest.id);
+    if (installed) return installed;
+    const images = new Map<string, Uint8Array>();
+    for (const s of manifest.stickers) {
+      const blob = await downloadBlob(this.serverUrl, this.#profile.token, s.file.blobId);
+      images.set(s.id, await decryptAttachment(blob, s.file.key, s.file.hash));
+    }
+    for (const s of manifest.stickers) await this.#release(s.file.blobId);
+    const pack: StickerPack = {
+      id: manifest.id,
+      name: manifest.name,
+      stickers: manifest.stickers.map((s) => ({ id: s.id, mime: s.file.mime })),
+      own: false,
+    };
+    await this.#stickers.install(pack, images);
+    return pack;
+  }
+
+  /** The server may drop its copy of a blob this device now keeps itself (best effort: retention covers failures). */
+  async #release(blobId: string): Promise<void> {
+    await releaseBlob(this.serverUrl, this.#profile.token, blobId).catch(() => undefined);
+  }
+
+  /** Removes a sticker pack from this device. */
+  removeStickerPack(packId: string): Promise<void> {
+    return this.#stickers.remove(packId);
+  }
+
+  // --- safety numbers ---------------------------------------------------------------------------
+
+  /**
+   * The safety number with a contact: 60 digits (and a QR payload) over both users' device keys.
+   * Compare it in person or by scanning; it changes whenever either side adds or loses a device.
+   */
+  async safetyNumber(
+    username: string,
+  ): Promise<SafetyNumber & { userId: string; username: string; verified: boolean }> {
+    const [other] = await this.#lookupUsers([username]);
+    if (!other) throw new SdkError("unknown-user", `no such user: ${username}`);
+    if (other.userId === this.userId)
+      throw new SdkError("bad-request", "a safety number is with someone else");
+    const own = await this.#request({ type: "dir.users", userIds: [this.userId] });
+    this.#remember(own.users);
+    const keys = (u: (typeof own.users)[number] | undefined): Uint8Array[] =>
+      (u?.devices ?? []).map((d) => d.signatureKey);
+    const sn = await safetyNumberOf(
+      { userId: this.userId, deviceKeys: keys(own.users[0]) },
+      { userId: other.userId, deviceKeys: keys(other) },
+    );
+    const stored = await getJson<{ digits: string; verified: boolean }>(
+      this.#storage,
+      K.safety(other.userId),
+    );
+    return {
+      ...sn,
+      userId: other.userId,
+      username: other.username,
+      verified: stored?.verified === true && stored.digits === sn.digits,
+    };
+  }
+
+  /** Marks the current safety number with a contact as verified (or not); a device change undoes it. */
+  async setVerified(username: string, verified: boolean): Promise<void> {
+    const sn = await this.safetyNumber(username);
+    await putJson(this.#storage, K.safety(sn.userId), { digits: sn.digits, verified });
+  }
+
+  /** Compares a scanned QR payload with the safety number; marks the contact verified if they match. */
+  async verifySafetyQr(username: string, payload: string): Promise<boolean> {
+    const sn = await this.safetyNumber(username);
+    if (payload.trim() !== sn.qr) return false;
+    await putJson(this.#storage, K.safety(sn.userId), { digits: sn.digits, verified: true });
+    return true;
+  }
+
+  /** Writes a warning into the chat for every other member whose set of devices changed. */
+  async #noteDeviceChanges(chat: string, before: MemberIdentity[], after: MemberIdentity[]): Promise<void> {
+    const devices = (list: MemberIdentity[], u: string): string =>
+      list
+        .filter((m) => m.userId === u)
+        .map((m) => m.deviceId)
+        .sort()
+        .join();
+    for (const u of new Set(before.map((m) => m.userId))) {
+      if (u === this.userId || !after.some((m) => m.userId === u)) continue;
+      if (devices(before, u) === devices(after, u)) continue;
+      const username = await this.#usernameOf(u);
+      const entry = await this.#chats.append(
+        {
+          id: randomId(),
+          chat,
+          from: username,
+          fromUserId: u,
+          kind: "system",
+          text: "",
+          system: { event: "devices-changed", userId: u, username },
+          sentAt: Date.now(),
+          outgoing: false,
+          status: "delivered",
+        },
+        { feed: false, unread: false },
+      );
+      this.#emit("message", entry);
+      const stored = await getJson<{ digits: string; verified: boolean }>(this.#storage, K.safety(u));
+      if (stored?.verified) await putJson(this.#storage, K.safety(u), { ...stored, verified: false });
+      this.#emit("safety", { userId: u, username });
+    }
+  }
+
+  // --- attachments ------------------------------------------------------------------------------
+
+  /**
+   * Sends a file (image, voice message, anything up to the server's limit): encrypted here with a
+   * fresh AES-256-GCM key, uploaded in resumable chunks (`transfer` events and `onProgress`), then
+   * announced in an MLS message carrying the key and hash. The message shows as "sending" meanwhile.
+   */
+  async sendFile(
+    chatOrUsername: string,
+    file: FileInput,
+    options: { caption?: string; replyTo?: string; onProgress?: (p: TransferProgress) => void } = {},
+  ): Promise<ChatMessage> {
+    const name = file.name.replace(/[\\/]/g, "_").slice(0, 255) || "file";
+    if ((options.caption ?? "").length > 16_000)
+      throw new SdkError("too-large", "a caption can have at most 16,000 characters");
+    const thumbnail = file.thumbnail ? toBase64(file.thumbnail) : undefined;
+    if (thumbnail && thumbnail.length > 20_000)
+      throw new SdkError("too-large", "a thumbnail can be at most 15 KB");
+    const chat = (await this.findChat(chatOrUsername)) ?? (await this.#directChatOrUnknown(chatOrUsername));
+    await this.#requireChat(chat.id);
+    const info = {
+      name,
+      mime: (file.mime ?? "application/octet-stream").slice(0, 100),
+      size: file.bytes.length,
+      ...(thumbnail ? { thumbnail } : {}),
+      ...(file.width ? { width: Math.round(file.width) } : {}),
+      ...(file.height ? { height: Math.round(file.height) } : {}),
+      ...(file.durationS !== undefined ? { durationS: file.durationS } : {}),
+      ...(file.voice ? { voice: true } : {}),
+    };
+    const timer = chat.timer;
+    const now = Date.now();
+    const message = await this.#chats.append(
+      {
+        id: randomId(),
+        chat: chat.id,
+        from: this.username,
+        fromUserId: this.userId,
+        kind: "file",
+        text: options.caption ?? "",
+        file: info,
+        ...(await this.#replyOf(chat.id, options)),
+        ...(timer > 0 ? { expiresIn: timer, expiresAt: now + timer * 1000 } : {}),
+        sentAt: now,
+        outgoing: true,
+        status: "sending",
+      },
+      { feed: false, unread: false },
+    );
+    // The sender keeps the plaintext: the server's copy goes once the recipients have it.
+    await this.#storage.put(K.file(chat.id, message.id), file.bytes);
+    this.#emit("message", message);
+    if (message.expiresAt !== undefined) this.#scheduleExpiry(message.expiresAt);
+    try {
+      const { blob, key, hash } = await encryptAttachment(file.bytes);
+      const blobId = await uploadBlob(this.serverUrl, this.#profile.token, blob, (p) => {
+        options.onProgress?.(p);
+        this.#emit("transfer", { chat: chat.id, id: message.id, direction: "up", ...p });
+      });
+      await this.#chats.updateMessage(chat.id, message.id, { fileRef: { blobId, key, hash, ...info } });
+    } catch (error) {
+      await this.#setStatus(chat.id, message.id, "failed");
+      throw error;
+    }
+    return this.#deliverOutgoing(message);
+  }
+
+  /**
+   * The decrypted bytes of a file message: from this device's storage, or downloaded (resumable,
+   * `transfer` events), checked against its hash, decrypted and kept for next time.
+   */
+  async downloadFile(
+    chatId: string,
+    messageId: string,
+    options: { onProgress?: (p: TransferProgress) => void } = {},
+  ): Promise<Uint8Array> {
+    const cached = await this.#storage.get(K.file(chatId, messageId));
+    if (cached) return cached;
+    const m = await this.#chats.getMessage(chatId, messageId);
+    if (!m || !m.fileRef || m.deleted || isExpired(m))
+      throw new SdkError("not-found", "no such file message on this device");
+    const blob = await downloadBlob(this.serverUrl, this.#profile.token, m.fileRef.blobId, (p) => {
+      options.onProgress?.(p);
+      this.#emit("transfer", { chat: chatId, id: messageId, direction: "down", ...p });
+    });
+    const bytes = await decryptAttachment(blob, m.fileRef.key, m.fileRef.hash);
+    // Unless it disappeared or was deleted meanwhile.
+    if (await this.#chats.getMessage(chatId, messageId))
+      await this.#storage.put(K.file(chatId, messageId), bytes);
+    await this.#release(m.fileRef.blobId);
+    return bytes;
+  }
+
+  // --- message features -------------------------------------------------------------------------
+
+  /** This device's privacy settings. */
+  async settings(): Promise<ClientSettings> {
+    return { ...DEFAULT_SETTINGS, ...(await getJson<Partial<ClientSettings>>(this.#storage, K.settings)) };
+  }
+
+  /** Changes settings: with read receipts or typing indicators off, they are not sent. */
+  async setSettings(patch: Partial<ClientSettings>): Promise<ClientSettings> {
+    const next = { ...(await this.settings()), ...patch };
+    await putJson(this.#storage, K.settings, next);
+    return next;
+  }
+
+  async #replyOf(
+    chatId: string,
+    options: { replyTo?: string },
+  ): Promise<{ replyTo?: NonNullable<ChatMessage["replyTo"]> }> {
+    if (!options.replyTo) return {};
+    const target = await this.#chats.getMessage(chatId, options.replyTo);
+    if (!target || target.deleted || target.kind === "system")
+      throw new SdkError("not-found", "the message to reply to is not in this chat");
+    return {
+      replyTo: { id: target.id, from: target.from, fromUserId: target.fromUserId, text: snippetOf(target) },
+    };
+  }
+
+  async #requireMessage(chatId: string, id: string): Promise<StoredMessage> {
+    await this.#requireChat(chatId);
+    const m = await this.#chats.getMessage(chatId, id);
+    if (!m || m.kind === "system") throw new SdkError("not-found", "no such message in this chat");
+    return m;
+  }
+
+  /** Toggles this user's reaction with `emoji` (any emoji) on a message; returns whether it is now on. */
+  async react(chatId: string, messageId: string, emoji: string): Promise<boolean> {
+    if (!isReactionEmoji(emoji)) throw new SdkError("bad-request", "a reaction is one emoji");
+    const m = await this.#requireMessage(chatId, messageId);
+    if (m.deleted) throw new SdkError("bad-request", "a deleted message cannot be reacted to");
+    const on = !(m.reactions?.[emoji] ?? []).includes(this.userId);
+    await this.#applyChange(chatId, this.userId, {
+      v: 1,
+      type: "reaction",
+      id: randomId(),
+      target: messageId,
+      emoji,
+      on,
+    });
+    return on;
+  }
+
+  /** Changes the text of one of this user's messages, for everyone; it shows as edited. */
+  async editMessage(chatId: string, messageId: string, text: string): Promise<ChatMessage> {
+    if (text.trim().length === 0) throw new SdkError("bad-request", "cannot edit a message to nothing");
+    if (text.length > 16_000) throw new SdkError("too-large", "a message can have at most 16,000 characters");
+    const m = await this.#requireMessage(chatId, messageId);
+    if (!m.outgoing || m.deleted || (m.kind !== "text" && m.kind !== "file"))
+      throw new SdkError("bad-request", "only your own text messages can be edited");
+    return this.#applyChange(chatId, this.userId, {
+      v: 1,
+      type: "edit",
+      id: randomId(),
+      target: messageId,
+      text,
+    });
+  }
+
+  /** Deletes one of this user's messages on every device of every member ("message deleted"). */
+  async deleteForEveryone(chatId: string, messageId: string): Promise<ChatMessage> {
+    const m = await this.#requireMessage(chatId, messageId);
+    if (!m.outgoing) throw new SdkError("bad-request", "only your own messages can be deleted for everyone");
+    if (m.deleted) return publicView(m);
+    return this.#applyChange(chatId, this.userId, {
+      v: 1,
+      type: "delete",
+      id: randomId(),
+      target: messageId,
+    });
+  }
+
+  /** Removes a message from this device only. */
+  async deleteLocally(chatId: string, messageId: string): Promise<void> {
+    await this.#storage.delete(K.file(chatId, messageId));
+    if (await this.#chats.removeMessage(chatId, messageId)) {
+      this.#emit("message-removed", { chat: chatId, id: messageId });
+      void this.#emitChat(chatId);
+    }
+  }
+
+  /** Forwards a message (text, sticker or file) to another chat, marked as forwarded. */
+  async forward(fromChatId: string, messageId: string, toChatOrUsername: string): Promise<ChatMessage> {
+    const m = await this.#requireMessage(fromChatId, messageId);
+    if (m.deleted) throw new SdkError("bad-request", "a deleted message cannot be forwarded");
+    const to = (await this.findChat(toChatOrUsername)) ?? (await this.#directChatOrUnknown(toChatOrUsername));
+    await this.#requireChat(to.id);
+    return this.#sendUserMessage(to.id, {
+      kind: m.kind,
+      text: m.text,
+      forwarded: true,
+      ...(m.sticker ? { sticker: m.sticker } : {}),
+      ...(m.file ? { file: m.file } : {}),
+      ...(m.fileRef ? { fileRef: m.fileRef } : {}),
+      ...(m.packManifest && m.stickerPack
+        ? { packManifest: m.packManifest, stickerPack: m.stickerPack }
+        : {}),
+    });
+  }
+
+  /**
+   * Tells the chat this user is typing (`true`) or stopped (`false`). Does nothing when typing
+   * indicators are off in settings; repeated `true` calls are sent at most every 3 seconds.
+   */
+  async setTyping(chatId: string, typing: boolean): Promise<void> {
+    if (!(await this.settings()).typingIndicators) return;
+    await this.#requireChat(chatId);
+    const last = this.#typingSent.get(chatId);
+    if (typing && last !== undefined && Date.now() - last < 3000) return;
+    if (!typing && last === undefined) return;
+    if (typing) this.#typingSent.set(chatId, Date.now());
+    else this.#typingSent.delete(chatId);
+    await this.#sendContent(chatId, { v: 1, type: "typing", id: randomId(), on: typing });
+  }
+
+  /** Searches this device's local history (the server cannot: it holds only ciphertext). Newest first. */
+  search(query: string, options: { chat?: string; limit?: number } = {}): Promise<ChatMessage[]> {
+    return this.#chats.search(query, options).then((list) => list.filter((m) => !isExpired(m)));
+  }
+
+  /**
+   * Sets the chat's disappearing-message timer in seconds (0 = off, at most a week; apps offer
+   * TIMER_CHOICES) for every member; the change is announced in the chat.
+   */
+  async setTimer(chatId: string, seconds: number): Promise<void> {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_TIMER_SECONDS)
+      throw new SdkError("bad-request", `the timer is 0 (off) to ${MAX_TIMER_SECONDS} seconds`);
+    await this.#requireChat(chatId);
+    const id = randomId();
+    await this.#sendContent(chatId, { v: 1, type: "timer", id, seconds, sentAt: Date.now() });
+    await this.#mutex.run(() => this.#applyTimer(chatId, this.userId, seconds, id, Date.now()));
+  }
+
+  async #applyTimer(chat: string, by: string, seconds: number, id: string, sentAt: number): Promise<void> {
+    const rec = await this.#chats.updateChat(chat, { timer: seconds });
+    if (!rec) return;
+    const username = await this.#usernameOf(by);
+    const entry = await this.#chats.append(
+      {
+        id,
+        chat,
+        from: username,
+        fromUserId: by,
+        kind: "system",
+        text: "",
+        system: { event: "timer", seconds, by: username },
+        sentAt,
+        outgoing: by === this.userId,
+        status: "delivered",
+      },
+      { feed: false, unread: false },
+    );
+    this.#emit("message", entry);
+    await this.#emitChat(chat);
+  }
+
+  /** Applies a reaction, edit or deletion locally, then sends it. */
+  async #applyChange(
+    chatId: string,
+    userId: string,
+    content: Extract<Content, { type: "reaction" | "edit" | "delete" }>,
+  ): Promise<ChatMessage> {
+    const updated = await this.#mutex.run(() => this.#onChange(chatId, userId, content));
+    await this.#sendContent(chatId, content);
+    if (!updated) throw new SdkError("not-found", "no such message in this chat");
+    return updated;
+  }
+
+  async #onChange(
+    chat: string,
+    senderId: string,
+    content: Extract<Content, { type: "reaction" | "edit" | "delete" }>,
+  ): Promise<ChatMessage | undefined> {
+    const m = await this.#chats.getMessage(chat, content.target);
+    if (!m || m.kind === "system") return undefined;
+    const patch = changePatch(m, senderId, content);
+    if (patch === "forged") {
+      this.#warn("forged-change", "ignored an edit or deletion of someone else's message");
+      return undefined;
+    }
+    if (!patch) return undefined;
+    if (content.type === "delete") await this.#storage.delete(K.file(chat, m.id));
+    const next = await this.#chats.updateMessage(chat, m.id, patch);
+    if (!next) return undefined;
+    const view = publicView(next);
+    this.#emit("message-updated", view);
+    void this.#emitChat(chat);
+    return view;
+  }
+
+  /** A member read up to `upTo`: our messages up to then are read once every other member has. */
+  async #onRead(chat: string, readerId: string, upTo: number): Promise<void> {
+    const others = await this.#otherMemberIds(chat);
+    for (const m of await this.#chats.history(chat, { limit: 500 })) {
+      if (!m.outgoing || m.sentAt > upTo || m.read || m.kind === "system") continue;
+      const stored = await this.#chats.getMessage(chat, m.id);
+      if (!stored) continue;
+      const readBy = [...new Set([...(stored.readBy ?? []), readerId])];
+      const all = [...others].every((u) => readBy.includes(u));
+      // Reading implies delivery (a receipt may be switched off or still on its way).
+      const next = await this.#chats.updateMessage(chat, m.id, {
+        readBy,
+        ...(all ? { read: true, status: "delivered" as const } : {}),
+      });
+      if (all && next) {
+        if (m.status !== "delivered") this.#emit("message-status", { chat, id: m.id, status: "delivered" });
+        this.#emit("message-updated", publicView(next));
+      }
+    }
+  }
+
+  async #otherMemberIds(chat: string): Promise<Set<string>> {
+    const groupBytes = await this.#storage.get(K.group(chat));
+    return groupBytes
+      ? new Set(
+          groupMembers(decodeGroup(groupBytes))
+            .map((x) => x.userId)
+            .filter((u) => u !== this.userId),
+        )
+      : new Set<string>();
+  }
+
+  /** Deletes messages whose disappearing timer ran out, then waits for the next one. */
+  async #sweepExpired(): Promise<void> {
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    const gone = await this.#chats.expired(Date.now());
+    const chats = new Set<string>();
+    for (const { chat, id } of gone) {
+      await this.#storage.delete(K.file(chat, id));
+      if (await this.#chats.removeMessage(chat, id)) {
+        this.#emit("message-removed", { chat, id });
+        chats.add(chat);
+      }
+    }
+    for (const chat of chats) await this.#emitChat(chat);
+    const next = await this.#chats.nextExpiry();
+    if (next !== undefined) this.#scheduleExpiry(next);
+  }
+
+  #scheduleExpiry(at: number): void {
+    if (this.#closed) return;
+    if (this.#expiryTimer && this.#nextSweepAt <= at) return;
+    clearTimeout(this.#expiryTimer);
+    this.#nextSweepAt = at;
+    // Long timers are re-armed in steps: setTimeout cannot wait more than ~24 days.
+    const delay = Math.min(Math.max(0, at - Date.now()) + 20, 3_600_000);
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#sweepExpired().catch((e: unknown) =>
+        this.#warn("expiry-failed", `could not delete expired messages: ${(e as Error).message}`),
+      );
+    }, delay);
   }
 
   // --- profiles ---------------------------------------------------------------------------------
@@ -1307,6 +2003,7 @@ export class SoriClient {
       await this.#deactivate(d.groupId);
     } else {
       await this.#storage.put(K.group(d.groupId), encodeGroup(r.group));
+      await this.#noteDeviceChanges(d.groupId, groupMembers(group), groupMembers(r.group));
       for (const m of r.added) if (!this.#usernames.has(m.userId)) void this.#usernameOf(m.userId);
       if (r.added.length > 0 || r.removed.length > 0) void this.#emitChat(d.groupId);
     }
@@ -1383,7 +2080,12 @@ export class SoriClient {
         await this.#appendCallLog(chat, senderId, sentAt, content);
         return;
       case "text":
-      case "sticker": {
+      case "sticker":
+      case "file": {
+        const replyTo = content.replyTo && {
+          ...content.replyTo,
+          from: await this.#usernameOf(content.replyTo.fromUserId),
+        };
         const message = await this.#chats.append(
           {
             id: content.id,
@@ -1391,8 +2093,19 @@ export class SoriClient {
             from: await this.#usernameOf(senderId),
             fromUserId: senderId,
             kind: content.type,
-            text: content.type === "text" ? content.text : "",
+            text: content.type === "sticker" ? "" : (content.text ?? ""),
             ...(content.type === "sticker" ? { sticker: { pack: content.pack, id: content.sticker } } : {}),
+            ...(content.type === "file" ? { file: fileInfoOf(content.file), fileRef: content.file } : {}),
+            ...(content.type === "sticker" && content.file ? { fileRef: content.file } : {}),
+            ...(replyTo ? { replyTo } : {}),
+            ...(content.forwarded ? { forwarded: true } : {}),
+            // The sender's own other devices count it as read at once; others start the timer on reading.
+            ...(content.expiresIn
+              ? {
+                  expiresIn: content.expiresIn,
+                  ...(mine ? { expiresAt: sentAt + content.expiresIn * 1000 } : {}),
+                }
+              : {}),
             sentAt,
             outgoing: mine,
             status: mine ? "sent" : "delivered",
@@ -1400,6 +2113,53 @@ export class SoriClient {
           { feed: !mine, unread: !mine },
         );
         if (!mine) this.#queueReceipt(chat, content.id);
+        this.#emit("message", message);
+        if (message.expiresAt !== undefined) this.#scheduleExpiry(message.expiresAt);
+        void this.#emitChat(chat);
+        return;
+      }
+      case "reaction":
+      case "edit":
+      case "delete":
+        await this.#onChange(chat, senderId, content);
+        return;
+      case "read":
+        if (!mine) await this.#onRead(chat, senderId, content.upTo);
+        return;
+      case "typing":
+        if (!mine && Date.now() - sentAt < TYPING_FRESH_MS)
+          this.#emit("typing", {
+            chat,
+            userId: senderId,
+            username: await this.#usernameOf(senderId),
+            typing: content.on,
+          });
+        return;
+      case "timer":
+        await this.#applyTimer(chat, senderId, content.seconds, content.id, sentAt);
+        return;
+      case "sticker-pack": {
+        await this.#stickers.putOffer(chat, content.id, content.pack);
+        const message = await this.#chats.append(
+          {
+            id: content.id,
+            chat,
+            from: await this.#usernameOf(senderId),
+            fromUserId: senderId,
+            kind: "sticker-pack",
+            text: "",
+            stickerPack: {
+              id: content.pack.id,
+              name: content.pack.name,
+              count: content.pack.stickers.length,
+            },
+            packManifest: content.pack,
+            sentAt,
+            outgoing: mine,
+            status: mine ? "sent" : "delivered",
+          },
+          { feed: false, unread: !mine },
+        );
         this.#emit("message", message);
         void this.#emitChat(chat);
         return;
@@ -1622,6 +2382,37 @@ export class SoriClient {
     await logout(this.serverUrl, this.#profile.token);
     for (const key of await this.#storage.list("")) await this.#storage.delete(key);
   }
+}
+
+/** Attachments a content refers to: the server keeps them until every recipient fetched them. */
+function blobIdsOf(content: Content): string[] {
+  if (content.type === "file") return [content.file.blobId];
+  if (content.type === "sticker-pack") return content.pack.stickers.map((s) => s.file.blobId);
+  if (content.type === "sticker" && content.file) return [content.file.blobId];
+  return [];
+}
+
+/** `sori-link:CODE:SERVER-URL` → its parts. */
+function parseLinkQr(qr: string): { code: string; serverUrl: string } | undefined {
+  const m = qr.trim().match(/^sori-link:([A-Za-z0-9-]{4,64}):(https?:\/\/\S+)$/);
+  return m ? { code: m[1]!, serverUrl: m[2]! } : undefined;
+}
+
+function isExpired(m: ChatMessage): boolean {
+  return m.expiresAt !== undefined && m.expiresAt <= Date.now();
+}
+
+function fileInfoOf(f: Extract<Content, { type: "file" }>["file"]): NonNullable<ChatMessage["file"]> {
+  return {
+    name: f.name,
+    mime: f.mime,
+    size: f.size,
+    ...(f.thumbnail ? { thumbnail: f.thumbnail } : {}),
+    ...(f.width ? { width: f.width } : {}),
+    ...(f.height ? { height: f.height } : {}),
+    ...(f.durationS !== undefined ? { durationS: f.durationS } : {}),
+    ...(f.voice ? { voice: true } : {}),
+  };
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,6 +1,51 @@
 import { z } from "zod";
 import { CallLogBody, CallSignal } from "./calls/call-signal.ts";
 
+/** Disappearing timers go up to one week. */
+export const MAX_TIMER_SECONDS = 7 * 24 * 3600;
+
+/** Where to find an encrypted blob and how to decrypt and check it. */
+export const FileRef = z.object({
+  blobId: z.string().max(64),
+  /** AES-256-GCM key, base64url. */
+  key: z.string().max(64),
+  /** SHA-256 of the ciphertext, base64url: checked before decrypting. */
+  hash: z.string().max(64),
+  name: z.string().max(255),
+  mime: z.string().max(100),
+  /** Plaintext size in bytes. */
+  size: z.number().int().nonnegative(),
+  /** A small preview image (base64), made by the sender. */
+  thumbnail: z.string().max(20_000).optional(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  /** Voice messages: length in seconds. */
+  durationS: z.number().nonnegative().optional(),
+  voice: z.boolean().optional(),
+});
+export type FileRef = z.infer<typeof FileRef>;
+
+export const StickerPackManifest = z.object({
+  id: z.string().regex(/^[\w.-]{1,64}$/),
+  name: z.string().min(1).max(64),
+  stickers: z
+    .array(z.object({ id: z.string().regex(/^[\w.-]{1,64}$/), file: FileRef }))
+    .min(1)
+    .max(100),
+});
+export type StickerPackManifest = z.infer<typeof StickerPackManifest>;
+
+/** Fields every user-visible message may carry. Older clients ignore them. */
+const UserMessageExtras = z.object({
+  /** The quoted message: id, author and a snippet (the original may be gone on this device). */
+  replyTo: z
+    .object({ id: z.string().max(64), fromUserId: z.string().max(64), text: z.string().max(200) })
+    .optional(),
+  forwarded: z.boolean().optional(),
+  /** Disappearing timer in seconds, counted from when it is read. */
+  expiresIn: z.number().int().positive().max(MAX_TIMER_SECONDS).optional(),
+});
+
 /**
  * What travels inside an MLS application message. The server never sees any of it. Unknown types
  * are ignored by older clients, so new kinds can be added without breaking them.
@@ -12,6 +57,7 @@ export const Content = z.discriminatedUnion("type", [
     id: z.string().max(64),
     text: z.string().max(16_000),
     sentAt: z.number(),
+    ...UserMessageExtras.shape,
   }),
   /** A sticker from a pack (the built-in one is "sori"). */
   z.object({
@@ -20,6 +66,63 @@ export const Content = z.discriminatedUnion("type", [
     id: z.string().max(64),
     pack: z.string().max(64),
     sticker: z.string().max(64),
+    /** A sticker from a user-made pack carries its image, so people without the pack see it. */
+    file: FileRef.optional(),
+    sentAt: z.number(),
+    ...UserMessageExtras.shape,
+  }),
+  /** An encrypted attachment: the blob on the server is AES-256-GCM ciphertext under `key`. */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("file"),
+    id: z.string().max(64),
+    file: FileRef,
+    text: z.string().max(16_000).optional(),
+    sentAt: z.number(),
+    ...UserMessageExtras.shape,
+  }),
+  /** Adds (`on`) or takes back one emoji reaction of the sender to a message. */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("reaction"),
+    id: z.string().max(64),
+    target: z.string().max(64),
+    emoji: z.string().min(1).max(32),
+    on: z.boolean(),
+  }),
+  /** The sender changes the text of one of their own messages. */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("edit"),
+    id: z.string().max(64),
+    target: z.string().max(64),
+    text: z.string().max(16_000),
+  }),
+  /** The sender deletes one of their own messages for everyone. */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("delete"),
+    id: z.string().max(64),
+    target: z.string().max(64),
+  }),
+  /** "I have read everything up to this server time": turns the sender's messages to "read". */
+  z.object({ v: z.literal(1), type: z.literal("read"), id: z.string().max(64), upTo: z.number() }),
+  /** The sender started or stopped typing. */
+  z.object({ v: z.literal(1), type: z.literal("typing"), id: z.string().max(64), on: z.boolean() }),
+  /** The chat's disappearing-message timer, set by any member (0 = off). */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("timer"),
+    id: z.string().max(64),
+    seconds: z.number().int().min(0).max(MAX_TIMER_SECONDS),
+    sentAt: z.number(),
+  }),
+  /** A sticker pack shared in a chat: its manifest, the images being encrypted blobs. */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("sticker-pack"),
+    id: z.string().max(64),
+    pack: StickerPackManifest,
     sentAt: z.number(),
   }),
   /** Chat metadata, sent after creating a chat, after adding devices and on rename. */

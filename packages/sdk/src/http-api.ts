@@ -4,6 +4,7 @@ import {
   type DeviceListResponse,
   ERROR_CODES,
   type ErrorCode,
+  type LinkCreateResponse,
   toBase64,
 } from "@sori/protocol";
 import { SdkError } from "./errors.ts";
@@ -13,7 +14,8 @@ export type DeviceUploadBytes = {
   signatureKey: Uint8Array;
 };
 
-async function call<T>(serverUrl: string, path: string, init: RequestInit): Promise<T | undefined> {
+/** One HTTP API request; errors become SdkError with the server's code. */
+export async function call<T>(serverUrl: string, path: string, init: RequestInit): Promise<T | undefined> {
   let res: Response;
   try {
     res = await fetch(new URL(`${API_PREFIX}${path}`, serverUrl), init);
@@ -78,4 +80,32 @@ export async function revokeDevice(serverUrl: string, token: string, deviceId: s
     method: "DELETE",
     headers: { authorization: `Bearer ${token}` },
   });
+}
+
+/** POST /links: a single-use code another device can use to join this account. */
+export async function createLink(serverUrl: string, token: string): Promise<LinkCreateResponse> {
+  const r = await call<LinkCreateResponse>(serverUrl, "/links", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!r) throw new SdkError("bad-frame", "the server sent an empty answer");
+  return r;
+}
+
+/** POST /links/claim: joins the account of the device that showed `code`. */
+export async function claimLink(
+  serverUrl: string,
+  code: string,
+  device: DeviceUploadBytes,
+): Promise<AuthResponse> {
+  const r = await call<AuthResponse>(serverUrl, "/links/claim", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      code,
+      device: { name: device.name, signatureKey: toBase64(device.signatureKey) },
+    }),
+  });
+  if (!r) throw new SdkError("bad-frame", "the server sent an empty answer");
+  return r;
 }

@@ -1,4 +1,10 @@
-export { type CallEntry, type ChatMessage, type MessageStatus } from "./chat-store.ts";
+export {
+  type CallEntry,
+  type ChatMessage,
+  type FileInfo,
+  type MessageStatus,
+  type SystemEvent,
+} from "./chat-store.ts";
 export {
   type ChatSummary,
   type ClientEvents,
@@ -36,3 +42,13 @@ export type {
   StatsReportLike,
 } from "./calls/peer.ts";
 export { type CallQuality, type CallStats, rateQuality, summarizeStats } from "./calls/quality.ts";
+export { type ClientSettings, DEFAULT_SETTINGS, TIMER_CHOICES } from "./message-features.ts";
+export {
+  decryptAttachment,
+  encryptAttachment,
+  type FileInput,
+  type TransferProgress,
+} from "./attachments.ts";
+export { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";
+export { EncryptedStorage } from "./encrypted-storage.ts";
+export { BUILT_IN_PACK, MAX_STICKER_BYTES, type StickerPack } from "./sticker-packs.ts";

@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { DeliveryKind } from "@sori/protocol";
 import { MembershipCache } from "./membership-cache.ts";
+import { migratePrivacy } from "./sqlite-privacy-schema.ts";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./sqlite-schema.ts";
 import type {
+  BlobRecord,
   CommitOutcome,
   CreateGroupOutcome,
   DeviceRecord,
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
       const pageSize = Number(this.#get("PRAGMA page_size")?.page_size ?? 4096);
       this.#db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
     }
+    migratePrivacy(this.#db);
     const version = this.#get("SELECT value FROM meta WHERE key = 'schema'")?.value;
     if (version === undefined) {
       this.#run("INSERT INTO meta (key, value) VALUES ('schema', ?)", String(SCHEMA_VERSION));
@@ -349,7 +352,19 @@ export class SqliteStore implements Store {
       this.#run("DELETE FROM sessions WHERE device_id = ?", deviceId);
       this.#run("DELETE FROM key_packages WHERE device_id = ?", deviceId);
       this.#ackRange(deviceId, Number.MAX_SAFE_INTEGER);
+      this.#forgetDeviceBlobsAndLinks(deviceId, now);
     });
+  }
+
+  /** A revoked device will fetch nothing: attachments only it still lacked can go, its link codes too. */
+  #forgetDeviceBlobsAndLinks(deviceId: string, now: number): void {
+    const waiting = this.#all("SELECT blob_id FROM blob_pending WHERE device_id = ?", deviceId);
+    this.#run("DELETE FROM blob_pending WHERE device_id = ?", deviceId);
+    for (const r of waiting) {
+      if (!this.#get("SELECT 1 AS x FROM blob_pending WHERE blob_id = ? LIMIT 1", String(r.blob_id)))
+        this.#run("UPDATE blobs SET expires_at = MIN(expires_at, ?) WHERE id = ?", now, String(r.blob_id));
+    }
+    this.#run("DELETE FROM device_links WHERE device_id = ?", deviceId);
   }
 
   listDevices(userId: string): Promise<DeviceRecord[]> {
@@ -641,6 +656,11 @@ export class SqliteStore implements Store {
         return { status: "group-outdated", missingDevices, revokedDevices };
       }
       const recipients = members.filter((m) => m.deviceId !== message.senderDeviceId).map((m) => m.deviceId);
+      if (
+        message.blobs &&
+        !this.#referenceBlobs(message.blobs, recipients, message.blobsExpireAt ?? message.sentAt)
+      )
+        return { status: "blob-missing" };
       this.#markSeen(message.senderDeviceId, message.messageId, message.sentAt, epoch);
       const enqueued = recipients.length > 0 ? this.#enqueue({ ...message, recipients }) : [];
       return { status: "accepted", sentAt: message.sentAt, enqueued };
@@ -659,8 +679,8 @@ export class SqliteStore implements Store {
 
   #enqueue(m: OutgoingMessage): Enqueued {
     const { lastId: rowId } = this.#run(
-      `INSERT INTO messages (kind, group_id, message_id, sender_user, sender_device, epoch, data, sent_at, remaining)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (kind, group_id, message_id, sender_user, sender_device, epoch, data, sent_at, remaining, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       m.kind,
       m.groupId,
       m.messageId,
@@ -670,6 +690,7 @@ export class SqliteStore implements Store {
       m.data,
       m.sentAt,
       m.recipients.length,
+      m.expiresAt ?? null,
     );
     return m.recipients.map((deviceId) => {
       const { lastId: seq } = this.#run(
@@ -698,9 +719,10 @@ export class SqliteStore implements Store {
     const rows = this.#all(
       `SELECT q.seq, m.kind, m.group_id, m.message_id, m.sender_user, m.sender_device, m.epoch, m.data, m.sent_at
        FROM queue q JOIN messages m ON m.id = q.message
-       WHERE q.device_id = ? AND q.seq > ? ORDER BY q.seq LIMIT ?`,
+       WHERE q.device_id = ? AND q.seq > ? AND (m.expires_at IS NULL OR m.expires_at > ?) ORDER BY q.seq LIMIT ?`,
       deviceId,
       afterSeq,
+      Date.now(),
       limit,
     );
     return Promise.resolve(
@@ -763,6 +785,172 @@ export class SqliteStore implements Store {
     } catch (error) {
       return Promise.reject(new StoreError("unavailable", "database is unavailable", { cause: error }));
     }
+  }
+
+  // --- disappearing messages, retention, attachments (issue 5) --------------------------------
+
+  purgeExpiredMessages(now: number, limit: number): Promise<number> {
+    // A read first: most seconds nothing expires, and then no write transaction is opened.
+    const due = this.#all("SELECT id FROM messages WHERE expires_at <= ? LIMIT ?", now, limit);
+    if (due.length === 0) return Promise.resolve(0);
+    return this.#write(() => this.#deleteMessages(due.map((r) => Number(r.id))));
+  }
+
+  purgeUndelivered(olderThan: number, limit: number): Promise<number> {
+    const due = this.#all("SELECT id FROM messages WHERE sent_at < ? LIMIT ?", olderThan, limit);
+    if (due.length === 0) return Promise.resolve(0);
+    return this.#write(() => this.#deleteMessages(due.map((r) => Number(r.id))));
+  }
+
+  #deleteMessages(ids: number[]): number {
+    let n = 0;
+    for (const id of ids) {
+      this.#run("DELETE FROM queue WHERE message = ?", id);
+      n += this.#run("DELETE FROM messages WHERE id = ?", id).changes;
+    }
+    return n;
+  }
+
+  createBlob(blob: {
+    blobId: string;
+    ownerDevice: string;
+    size: number;
+    createdAt: number;
+    expiresAt: number;
+  }): Promise<void> {
+    return this.#write(() => {
+      this.#run(
+        "INSERT INTO blobs (id, owner_device, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        blob.blobId,
+        blob.ownerDevice,
+        blob.size,
+        blob.createdAt,
+        blob.expiresAt,
+      );
+    });
+  }
+
+  getBlob(blobId: string): Promise<BlobRecord | undefined> {
+    const r = this.#get("SELECT * FROM blobs WHERE id = ?", blobId);
+    return Promise.resolve(
+      r && {
+        blobId,
+        ownerDevice: String(r.owner_device),
+        size: Number(r.size),
+        received: Number(r.received),
+        referenced: Number(r.referenced) === 1,
+        createdAt: Number(r.created_at),
+        expiresAt: Number(r.expires_at),
+      },
+    );
+  }
+
+  unsentBlobs(deviceId: string, now: number): Promise<number> {
+    const r = this.#get(
+      "SELECT COUNT(*) AS n FROM blobs WHERE owner_device = ? AND referenced = 0 AND expires_at > ?",
+      deviceId,
+      now,
+    );
+    return Promise.resolve(Number(r?.n ?? 0));
+  }
+
+  setBlobReceived(blobId: string, received: number): Promise<void> {
+    return this.#write(() => {
+      this.#run("UPDATE blobs SET received = ? WHERE id = ?", received, blobId);
+    });
+  }
+
+  /** Inside a send: every blob must be complete; recipients must fetch it; expiry follows the message. */
+  #referenceBlobs(blobIds: string[], recipients: string[], expiresAt: number): boolean {
+    for (const id of blobIds) {
+      const b = this.#get("SELECT size, received FROM blobs WHERE id = ?", id);
+      if (!b || Number(b.received) !== Number(b.size)) return false;
+    }
+    for (const id of blobIds) {
+      for (const d of recipients)
+        this.#run("INSERT OR IGNORE INTO blob_pending (blob_id, device_id) VALUES (?, ?)", id, d);
+      // The first message sets its expiry (a disappearing one's, or retention); a forward may extend it.
+      this.#run(
+        `UPDATE blobs SET expires_at = CASE WHEN referenced = 0 THEN ? ELSE MAX(expires_at, ?) END, referenced = 1
+         WHERE id = ?`,
+        expiresAt,
+        expiresAt,
+        id,
+      );
+    }
+    return true;
+  }
+
+  blobFetched(blobId: string, deviceId: string, now: number): Promise<void> {
+    return this.#write(() => {
+      const { changes } = this.#run(
+        "DELETE FROM blob_pending WHERE blob_id = ? AND device_id = ?",
+        blobId,
+        deviceId,
+      );
+      if (changes === 0) return;
+      const left = this.#get("SELECT 1 AS x FROM blob_pending WHERE blob_id = ? LIMIT 1", blobId);
+      // Every recipient has it: nothing references it any more.
+      if (!left) this.#run("UPDATE blobs SET expires_at = ? WHERE id = ? AND referenced = 1", now, blobId);
+    });
+  }
+
+  expiredBlobs(now: number, limit: number): Promise<string[]> {
+    return Promise.resolve(
+      this.#all("SELECT id FROM blobs WHERE expires_at <= ? LIMIT ?", now, limit).map((r) => String(r.id)),
+    );
+  }
+
+  deleteBlobRecords(blobIds: string[]): Promise<void> {
+    return this.#write(() => {
+      for (const id of blobIds) {
+        this.#run("DELETE FROM blob_pending WHERE blob_id = ?", id);
+        this.#run("DELETE FROM blobs WHERE id = ?", id);
+      }
+    });
+  }
+
+  createDeviceLink(link: {
+    codeHash: string;
+    userId: string;
+    deviceId: string;
+    createdAt: number;
+    expiresAt: number;
+  }): Promise<void> {
+    return this.#write(() => {
+      this.#run("DELETE FROM device_links WHERE expires_at <= ?", link.createdAt);
+      this.#run(
+        "INSERT INTO device_links (code_hash, user_id, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        link.codeHash,
+        link.userId,
+        link.deviceId,
+        link.createdAt,
+        link.expiresAt,
+      );
+    });
+  }
+
+  claimDeviceLink(
+    codeHash: string,
+    now: number,
+    device: Omit<NewDevice, "userId">,
+    session: NewSession,
+  ): Promise<string | undefined> {
+    return this.#write(() => {
+      const link = this.#get(
+        `SELECT l.user_id FROM device_links l JOIN devices d ON d.id = l.device_id
+         WHERE l.code_hash = ? AND l.expires_at > ? AND d.revoked_at IS NULL`,
+        codeHash,
+        now,
+      );
+      // Single use: a code is gone once tried with success.
+      this.#run("DELETE FROM device_links WHERE code_hash = ?", codeHash);
+      if (!link) return undefined;
+      const userId = String(link.user_id);
+      this.#insertDevice({ ...device, userId });
+      this.#insertSession(session);
+      return userId;
+    });
   }
 
   close(): Promise<void> {

@@ -57,6 +57,24 @@ export type OutgoingMessage = {
   data: Uint8Array | null;
   sentAt: number;
   recipients: string[];
+  /** A disappearing message: undelivered copies are purged at this time (ms). */
+  expiresAt?: number | null;
+  /** Attachments the message refers to (ids of complete blobs); each recipient must fetch them. */
+  blobs?: string[];
+  /** When those blobs expire if nobody fetches them (the message's expiry, or retention). */
+  blobsExpireAt?: number;
+};
+
+/** An encrypted attachment's bookkeeping; the bytes are files under <data>/blobs. */
+export type BlobRecord = {
+  blobId: string;
+  ownerDevice: string;
+  size: number;
+  received: number;
+  /** Some message refers to it. */
+  referenced: boolean;
+  createdAt: number;
+  expiresAt: number;
 };
 
 /** What a write produced: entries now queued, per recipient device, for the live push. */
@@ -77,7 +95,8 @@ export type SendOutcome =
   | { status: "duplicate"; sentAt: number }
   | { status: "not-member" }
   | { status: "stale-epoch"; epoch: number }
-  | { status: "group-outdated"; missingDevices: string[]; revokedDevices: string[] };
+  | { status: "group-outdated"; missingDevices: string[]; revokedDevices: string[] }
+  | { status: "blob-missing" };
 
 export type CommitOutcome =
   | { status: "accepted"; epoch: number; enqueued: Enqueued }
@@ -170,6 +189,44 @@ export type Store = {
    * state for /metrics and /healthz.
    */
   stats(): Promise<StoreStats>;
+
+  /** Deletes up to `limit` messages (and their queue entries) whose disappearing time has come. */
+  purgeExpiredMessages(now: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` messages accepted before `olderThan` that some device never fetched. */
+  purgeUndelivered(olderThan: number, limit: number): Promise<number>;
+  createBlob(blob: {
+    blobId: string;
+    ownerDevice: string;
+    size: number;
+    createdAt: number;
+    expiresAt: number;
+  }): Promise<void>;
+  getBlob(blobId: string): Promise<BlobRecord | undefined>;
+  setBlobReceived(blobId: string, received: number): Promise<void>;
+  /** Uploads of a device that no message refers to yet (and that have not expired). */
+  unsentBlobs(deviceId: string, now: number): Promise<number>;
+  /** A recipient device fetched the whole blob; once all have, it expires at `now`. */
+  blobFetched(blobId: string, deviceId: string, now: number): Promise<void>;
+  expiredBlobs(now: number, limit: number): Promise<string[]>;
+  deleteBlobRecords(blobIds: string[]): Promise<void>;
+  /** Stores a device-link code (hashed) an existing device of `userId` shows; drops expired ones. */
+  createDeviceLink(link: {
+    codeHash: string;
+    userId: string;
+    deviceId: string;
+    createdAt: number;
+    expiresAt: number;
+  }): Promise<void>;
+  /**
+   * Uses a link code once: if it is valid (not expired, its device not revoked) adds `device` with
+   * `session` to the code's account and returns the user id; undefined otherwise.
+   */
+  claimDeviceLink(
+    codeHash: string,
+    now: number,
+    device: Omit<NewDevice, "userId">,
+    session: NewSession,
+  ): Promise<string | undefined>;
   close(): Promise<void>;
 };
 

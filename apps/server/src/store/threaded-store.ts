@@ -30,6 +30,17 @@ const METHODS = [
   "ack",
   "pruneSeen",
   "stats",
+  "purgeExpiredMessages",
+  "purgeUndelivered",
+  "createBlob",
+  "getBlob",
+  "setBlobReceived",
+  "unsentBlobs",
+  "blobFetched",
+  "expiredBlobs",
+  "deleteBlobRecords",
+  "createDeviceLink",
+  "claimDeviceLink",
 ] as const satisfies readonly Exclude<keyof Store, "close">[];
 // Fails to compile when Store gains a method this list does not forward.
 const COVERS_STORE: Exclude<keyof Store, "close" | (typeof METHODS)[number]> extends never ? true : never =

@@ -6,6 +6,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 import { ChatListItem } from "./chat-list-item.tsx";
 import { Icon } from "./icon.tsx";
+import { MessageSearchResults } from "./message-search-results.tsx";
 import { PersonResult } from "./person-result.tsx";
 
 /** The person a search found by exact username, if there is no direct chat with them yet. */
@@ -107,6 +108,7 @@ export function ChatList({
           ))}
         </ul>
       )}
+      {q && <MessageSearchResults query={query} onOpen={() => undefined} />}
     </div>
   );
 }

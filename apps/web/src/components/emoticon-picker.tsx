@@ -7,12 +7,19 @@ import {
   useState,
   useLayoutEffect,
 } from "react";
-import { SORI_STICKER_IDS, type SoriStickerId, STICKER_LABELS } from "../emoticons/sori-pack.ts";
+import { SORI_STICKER_IDS, STICKER_LABELS } from "../emoticons/sori-pack.ts";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { QUICK_EMOJI } from "../lib/emoji.ts";
+import { notifyStickerPacksChanged, useStickerPacks } from "../hooks/use-sticker-packs.ts";
+import { errorMessageKey } from "../lib/error-message.ts";
+import { useSignedIn } from "../session/client-context.ts";
+import { Icon } from "./icon.tsx";
+import { useToast } from "./toast-provider.tsx";
+import { UserSticker } from "./user-sticker.tsx";
 
-type Tab = "stickers" | "emoji";
+/** The built-in set, everyday emoji, or one of this person's own or added sticker packs. */
+type Tab = "stickers" | "emoji" | `pack:${string}`;
 
 /** How many grid cells share the first row: the grid's column count as CSS laid it out. */
 function columns(items: HTMLElement[]): number {
@@ -22,22 +29,54 @@ function columns(items: HTMLElement[]): number {
 }
 
 /**
- * The emoticon popover: Sori stickers (sent at once) and everyday emoji (inserted in the text).
+ * The emoticon popover: Sori stickers and the person's own sticker packs (sent at once), everyday
+ * emoji (inserted in the text), and a way to make a pack or share one in the chat.
  * Arrow keys move through the grid, Home/End jump, Esc closes and returns focus to the toggle.
  */
 export function EmoticonPicker({
+  chatId,
   onSticker,
   onEmoji,
   onClose,
+  onCreatePack,
   toggle,
 }: {
-  onSticker: (id: SoriStickerId) => void;
+  chatId: string;
+  onSticker: (sticker: { pack: string; id: string }) => void;
+  onCreatePack: () => void;
   onEmoji: (emoji: string) => void;
   onClose: (restoreFocus: boolean) => void;
   toggle: RefObject<HTMLButtonElement | null>;
 }): ReactNode {
   const { t } = useI18n();
+  const { client } = useSignedIn();
+  const { showToast } = useToast();
+  const packs = useStickerPacks(client);
   const [tab, setTab] = useState<Tab>("stickers");
+  const pack = tab.startsWith("pack:") ? packs?.find((p) => `pack:${p.id}` === tab) : undefined;
+
+  const sharePack = (): void => {
+    if (!pack) return;
+    client
+      .shareStickerPack(chatId, pack.id)
+      .then(() => {
+        showToast(t("pack.shared", { name: pack.name }));
+        onClose(true);
+      })
+      .catch((e: unknown) => showToast(t(errorMessageKey(e))));
+  };
+
+  const removePack = (): void => {
+    if (!pack) return;
+    client
+      .removeStickerPack(pack.id)
+      .then(() => {
+        notifyStickerPacksChanged();
+        showToast(t("pack.removed", { name: pack.name }));
+        setTab("stickers");
+      })
+      .catch((e: unknown) => showToast(t(errorMessageKey(e))));
+  };
   const [active, setActive] = useState(0);
   const root = useRef<HTMLDivElement>(null);
   const grid = useRef<HTMLDivElement>(null);
@@ -110,6 +149,19 @@ export function EmoticonPicker({
         >
           {t("picker.stickers")}
         </button>
+        {packs?.map((p) => (
+          <button
+            key={p.id}
+            type="button"
+            role="tab"
+            aria-selected={tab === `pack:${p.id}`}
+            data-testid="picker-tab-pack"
+            data-pack-name={p.name}
+            onClick={() => setTab(`pack:${p.id}`)}
+          >
+            {p.name}
+          </button>
+        ))}
         <button
           type="button"
           role="tab"
@@ -119,43 +171,78 @@ export function EmoticonPicker({
         >
           {t("picker.emoji")}
         </button>
+        <button
+          type="button"
+          className="picker-add"
+          data-testid="picker-create-pack"
+          aria-label={t("pack.create")}
+          title={t("pack.create")}
+          onClick={onCreatePack}
+        >
+          <Icon name="plus" size={18} />
+        </button>
       </div>
       <div
         ref={grid}
         role="tabpanel"
-        className={tab === "stickers" ? "picker-grid stickers" : "picker-grid emoji"}
+        className={tab === "emoji" ? "picker-grid emoji" : "picker-grid stickers"}
       >
-        {tab === "stickers"
-          ? SORI_STICKER_IDS.map((id, i) => (
+        {pack
+          ? pack.stickers.map((s, i) => (
               <button
-                key={id}
+                key={s.id}
                 type="button"
                 data-cell=""
                 className="picker-cell"
-                data-testid="emoticon-option"
-                data-sticker-id={id}
+                data-testid="pack-sticker-option"
                 tabIndex={i === active ? 0 : -1}
-                aria-label={t(STICKER_LABELS[id])}
-                title={t(STICKER_LABELS[id])}
-                onClick={() => onSticker(id)}
+                aria-label={t("pack.sticker", { name: pack.name })}
+                onClick={() => onSticker({ pack: pack.id, id: s.id })}
               >
-                <Sticker pack="sori" id={id} size={64} />
+                <UserSticker pack={pack.id} id={s.id} mime={s.mime} size={64} />
               </button>
             ))
-          : QUICK_EMOJI.map((emoji, i) => (
-              <button
-                key={emoji}
-                type="button"
-                data-cell=""
-                className="picker-cell emoji-cell"
-                data-testid="emoji-option"
-                tabIndex={i === active ? 0 : -1}
-                onClick={() => onEmoji(emoji)}
-              >
-                {emoji}
-              </button>
-            ))}
+          : tab === "stickers"
+            ? SORI_STICKER_IDS.map((id, i) => (
+                <button
+                  key={id}
+                  type="button"
+                  data-cell=""
+                  className="picker-cell"
+                  data-testid="emoticon-option"
+                  data-sticker-id={id}
+                  tabIndex={i === active ? 0 : -1}
+                  aria-label={t(STICKER_LABELS[id])}
+                  title={t(STICKER_LABELS[id])}
+                  onClick={() => onSticker({ pack: "sori", id })}
+                >
+                  <Sticker pack="sori" id={id} size={64} />
+                </button>
+              ))
+            : QUICK_EMOJI.map((emoji, i) => (
+                <button
+                  key={emoji}
+                  type="button"
+                  data-cell=""
+                  className="picker-cell emoji-cell"
+                  data-testid="emoji-option"
+                  tabIndex={i === active ? 0 : -1}
+                  onClick={() => onEmoji(emoji)}
+                >
+                  {emoji}
+                </button>
+              ))}
       </div>
+      {pack && (
+        <div className="picker-footer">
+          <button type="button" className="button small" data-testid="pack-share" onClick={sharePack}>
+            {t("pack.share")}
+          </button>
+          <button type="button" className="button small danger" onClick={removePack}>
+            {t("pack.remove")}
+          </button>
+        </div>
+      )}
     </div>
   );
 }

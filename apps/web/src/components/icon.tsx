@@ -109,6 +109,41 @@ const PATHS = {
       <path d="M15 3.5l5 5M20 3.5l-5 5" />
     </>
   ),
+  reply: <path d="M10 7L5 12l5 5M5.5 12H14a5 5 0 0 1 5 5v1" />,
+  edit: <path d="M5 19l1-4 9.5-9.5 3 3L9 18l-4 1zM13.5 7.5l3 3" />,
+  copy: (
+    <>
+      <rect x="8.5" y="8.5" width="11" height="11" rx="2" />
+      <path d="M15.5 8.5V6a1.5 1.5 0 0 0-1.5-1.5H6A1.5 1.5 0 0 0 4.5 6v8A1.5 1.5 0 0 0 6 15.5h2.5" />
+    </>
+  ),
+  forward: <path d="M14 7l5 5-5 5M18.5 12H10a5 5 0 0 0-5 5v1" />,
+  trash: <path d="M5 7h14M10 7V5h4v2M7 7l1 12.5h8L17 7M10.5 10.5v6M13.5 10.5v6" />,
+  more: (
+    <>
+      <circle cx="6" cy="12" r="1" />
+      <circle cx="12" cy="12" r="1" />
+      <circle cx="18" cy="12" r="1" />
+    </>
+  ),
+  timer: (
+    <>
+      <circle cx="12" cy="13" r="7" />
+      <path d="M12 9.5V13l2.5 1.5M10 3.5h4" />
+    </>
+  ),
+  warning: <path d="M12 4l9 16H3zM12 10v4.5M12 17v.4" />,
+  attach: (
+    <path d="M19 11.5l-7.2 7.2a4.5 4.5 0 0 1-6.4-6.4l7.5-7.5a3 3 0 0 1 4.3 4.3l-7.4 7.4a1.5 1.5 0 0 1-2.1-2.1l6.8-6.8" />
+  ),
+  play: <path d="M8 5.5v13l10.5-6.5z" />,
+  download: <path d="M12 4.5v10M7.5 10.5l4.5 4.5 4.5-4.5M5 19.5h14" />,
+  file: (
+    <path d="M13.5 3.5H7A1.5 1.5 0 0 0 5.5 5v14A1.5 1.5 0 0 0 7 20.5h10a1.5 1.5 0 0 0 1.5-1.5V8.5zM13.5 3.5v5h5" />
+  ),
+  stop: <rect x="7" y="7" width="10" height="10" rx="1.5" />,
+  shield: <path d="M12 3.5l7 2.5v5.5c0 4.3-3 7.6-7 9-4-1.4-7-4.7-7-9V6z" />,
+  shieldCheck: <path d="M12 3.5l7 2.5v5.5c0 4.3-3 7.6-7 9-4-1.4-7-4.7-7-9V6zM8.8 12.2l2.3 2.3 4.2-4.5" />,
 } satisfies Record<string, ReactNode>;
 
 export type IconName = keyof typeof PATHS;

@@ -3,6 +3,7 @@ import { type ReactNode, useCallback, useLayoutEffect, useRef } from "react";
 import type { MessagesState } from "../hooks/use-messages.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { dayKey, formatDay } from "../lib/format-time.ts";
+import { jumpToMessage, takePendingJump } from "../lib/jump.ts";
 import { MessageItem } from "./message-item.tsx";
 
 /** Closer than this to the bottom counts as "reading the newest": new messages then scroll into view. */
@@ -24,7 +25,14 @@ export function MessageList({
   hasOlder,
   loadingOlder,
   loadOlder,
-}: MessagesState & { chat: ChatSummary; loadOlder: () => Promise<void> }): ReactNode {
+  onOpenMenu,
+  onOpenSafety,
+}: MessagesState & {
+  onOpenSafety: (username: string) => void;
+  chat: ChatSummary;
+  loadOlder: () => Promise<void>;
+  onOpenMenu: (m: ChatMessage) => void;
+}): ReactNode {
   const { t, language } = useI18n();
   const ref = useRef<HTMLDivElement>(null);
   const last = useRef({ scrollHeight: 0, scrollTop: 0, atBottom: true, firstId: "", lastId: "" });
@@ -54,6 +62,9 @@ export function MessageList({
     prev.firstId = first;
     prev.lastId = newest?.id ?? "";
     remember();
+    // A search result opened this chat to show one message.
+    const target = takePendingJump((id) => messages.some((m) => m.id === id));
+    if (target) jumpToMessage(target);
   }, [messages, remember]);
 
   // When the composer grows or the window resizes, stay at the bottom if that is where the person was.
@@ -74,6 +85,7 @@ export function MessageList({
     if (el && el.scrollTop < LOAD_OLDER_PX && hasOlder && !loadingOlder) void loadOlder();
   };
 
+  const deletedIds = new Set(messages.filter((m) => m.deleted).map((m) => m.id));
   const rows: ReactNode[] = [];
   messages.forEach((m: ChatMessage, i) => {
     const prev = messages[i - 1];
@@ -85,14 +97,25 @@ export function MessageList({
           <span>{formatDay(m.sentAt, language)}</span>
         </div>,
       );
-    const firstOfRun = newDay || !prev || prev.fromUserId !== m.fromUserId;
+    const firstOfRun =
+      newDay || !prev || prev.fromUserId !== m.fromUserId || prev.kind === "system" || m.kind === "system";
     const lastOfRun =
       !next ||
       next.fromUserId !== m.fromUserId ||
+      next.kind === "system" ||
       dayKey(next.sentAt) !== dayKey(m.sentAt) ||
       !sameMinute(next.sentAt, m.sentAt);
     rows.push(
-      <MessageItem key={m.id} message={m} chat={chat} firstOfRun={firstOfRun} showTime={lastOfRun} />,
+      <MessageItem
+        key={m.id}
+        message={m}
+        chat={chat}
+        firstOfRun={firstOfRun}
+        showTime={lastOfRun}
+        onOpenMenu={onOpenMenu}
+        onOpenSafety={onOpenSafety}
+        quoteDeleted={m.replyTo !== undefined && deletedIds.has(m.replyTo.id)}
+      />,
     );
   });
 

@@ -79,6 +79,24 @@ export function useMessages(
     );
   });
 
+  // Edits, deletions for everyone, reactions and read state replace the message in place.
+  useClientEvent(client, "message-updated", (m) => {
+    if (m.chat !== chatId) return;
+    setState((s) =>
+      s.messages.some((x) => x.id === m.id)
+        ? { ...s, messages: s.messages.map((x) => (x.id === m.id ? m : x)) }
+        : s,
+    );
+  });
+
+  // Gone from this device: its disappearing timer ran out, or it was deleted here.
+  useClientEvent(client, "message-removed", (r) => {
+    if (r.chat !== chatId) return;
+    setState((s) =>
+      s.messages.some((x) => x.id === r.id) ? { ...s, messages: s.messages.filter((x) => x.id !== r.id) } : s,
+    );
+  });
+
   const loadOlder = useCallback(async (): Promise<void> => {
     const s = stateRef.current;
     const oldest = s.messages[0];

@@ -16,3 +16,16 @@ const ONLY_EMOJI =
 export function isJumboEmoji(text: string): boolean {
   return ONLY_EMOJI.test(text.trim());
 }
+
+/** The reactions offered first, like other messengers; any other emoji is one tap further. */
+export const REACTION_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+
+/** True for something usable as a reaction: one emoji (with its modifiers), no letters, digits or spaces. */
+export function isReactionEmoji(text: string): boolean {
+  return (
+    text.length >= 1 &&
+    text.length <= 32 &&
+    !/[\p{L}\p{N}\s]/u.test(text) &&
+    /\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(text)
+  );
+}

@@ -5,9 +5,13 @@ import { LanguageSelect } from "../components/language-select.tsx";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
+import { SdkError } from "@sori/sdk";
 import type { SessionController } from "../session/session-controller.ts";
 
-type Mode = "login" | "register";
+type Mode = "login" | "register" | "link";
+
+/** Errors of a link claim that mean the code itself is no good (as opposed to the network). */
+const BAD_CODE = new Set(["auth-failed", "not-found", "bad-request", "unauthenticated", "forbidden"]);
 
 /** Sign in or sign up with a username and a password; no phone number, no e-mail. */
 export function AuthScreen({
@@ -22,18 +26,42 @@ export function AuthScreen({
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
+  const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { user: useId(), pass: useId(), confirm: useId(), hint: useId(), lang: useId() };
+  const ids = {
+    user: useId(),
+    pass: useId(),
+    confirm: useId(),
+    hint: useId(),
+    lang: useId(),
+    code: useId(),
+    codeHint: useId(),
+  };
 
   const switchMode = (m: Mode): void => {
     setMode(m);
     setError(null);
   };
 
+  const submitLink = async (): Promise<void> => {
+    if (!code.trim()) return setError(t("link.codeMissing"));
+    setBusy(true);
+    setError(null);
+    try {
+      await session.link(code);
+    } catch (err) {
+      setError(
+        err instanceof SdkError && BAD_CODE.has(err.code) ? t("link.badCode") : t(errorMessageKey(err)),
+      );
+      setBusy(false);
+    }
+  };
+
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     if (busy) return;
+    if (mode === "link") return submitLink();
     const name = username.trim();
     if (!USERNAME_PATTERN.test(name)) return setError(t("auth.usernameInvalid"));
     if (password.length < PASSWORD_MIN) return setError(t("auth.passwordTooShort", { min: PASSWORD_MIN }));
@@ -63,91 +91,141 @@ export function AuthScreen({
           </p>
         )}
 
-        <div className="segmented" role="group" aria-label={t("auth.modeLabel")}>
-          <button
-            type="button"
-            aria-pressed={mode === "login"}
-            data-testid="auth-mode-login"
-            onClick={() => switchMode("login")}
-          >
-            {t("auth.signIn")}
-          </button>
-          <button
-            type="button"
-            aria-pressed={mode === "register"}
-            data-testid="auth-mode-register"
-            onClick={() => switchMode("register")}
-          >
-            {t("auth.signUp")}
-          </button>
-        </div>
-
-        <form className="form" onSubmit={(e) => void submit(e)} noValidate>
-          <label className="field" htmlFor={ids.user}>
-            <span>{t("auth.username")}</span>
-            <input
-              id={ids.user}
-              className="input"
-              data-testid="auth-username"
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-              autoComplete="username"
-              autoCapitalize="none"
-              autoCorrect="off"
-              spellCheck={false}
-              maxLength={32}
-              aria-describedby={mode === "register" ? ids.hint : undefined}
-              required
-            />
-          </label>
-          {mode === "register" && (
-            <p id={ids.hint} className="field-hint">
-              {t("auth.usernameHint")}
-            </p>
-          )}
-          <label className="field" htmlFor={ids.pass}>
-            <span>{t("auth.password")}</span>
-            <input
-              id={ids.pass}
-              className="input"
-              data-testid="auth-password"
-              type="password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              autoComplete={mode === "register" ? "new-password" : "current-password"}
-              required
-            />
-          </label>
-          {mode === "register" && (
-            <label className="field" htmlFor={ids.confirm}>
-              <span>{t("auth.passwordConfirm")}</span>
+        {mode === "link" ? (
+          <form className="form" onSubmit={(e) => void submit(e)} noValidate data-testid="link-form">
+            <h2 className="auth-subtitle">{t("link.withCode")}</h2>
+            <label className="field" htmlFor={ids.code}>
+              <span>{t("link.code")}</span>
               <input
-                id={ids.confirm}
-                className="input"
-                data-testid="auth-password-confirm"
-                type="password"
-                value={confirm}
-                onChange={(e) => setConfirm(e.target.value)}
-                autoComplete="new-password"
+                id={ids.code}
+                className="input code-input"
+                data-testid="link-code-input"
+                value={code}
+                onChange={(e) => setCode(e.target.value)}
+                placeholder="ABCDE-FGHJK"
+                autoComplete="one-time-code"
+                autoCapitalize="characters"
+                autoCorrect="off"
+                spellCheck={false}
+                aria-describedby={ids.codeHint}
                 required
               />
             </label>
-          )}
-          {error && (
-            <p className="form-error" role="alert" data-testid="auth-error">
-              {error}
+            <p id={ids.codeHint} className="field-hint">
+              {t("link.codeHint")}
             </p>
-          )}
-          <button type="submit" className="button primary wide" data-testid="auth-submit" disabled={busy}>
-            {busy
-              ? mode === "register"
-                ? t("auth.signingUp")
-                : t("auth.signingIn")
-              : mode === "register"
-                ? t("auth.signUp")
-                : t("auth.signIn")}
-          </button>
-        </form>
+            {error && (
+              <p className="form-error" role="alert" data-testid="auth-error">
+                {error}
+              </p>
+            )}
+            <button type="submit" className="button primary wide" data-testid="link-submit" disabled={busy}>
+              {busy ? t("link.linking") : t("link.submit")}
+            </button>
+            <button type="button" className="link-button" onClick={() => switchMode("login")}>
+              {t("link.backToSignIn")}
+            </button>
+          </form>
+        ) : (
+          <>
+            <div className="segmented" role="group" aria-label={t("auth.modeLabel")}>
+              <button
+                type="button"
+                aria-pressed={mode === "login"}
+                data-testid="auth-mode-login"
+                onClick={() => switchMode("login")}
+              >
+                {t("auth.signIn")}
+              </button>
+              <button
+                type="button"
+                aria-pressed={mode === "register"}
+                data-testid="auth-mode-register"
+                onClick={() => switchMode("register")}
+              >
+                {t("auth.signUp")}
+              </button>
+            </div>
+
+            <form className="form" onSubmit={(e) => void submit(e)} noValidate>
+              <label className="field" htmlFor={ids.user}>
+                <span>{t("auth.username")}</span>
+                <input
+                  id={ids.user}
+                  className="input"
+                  data-testid="auth-username"
+                  value={username}
+                  onChange={(e) => setUsername(e.target.value)}
+                  autoComplete="username"
+                  autoCapitalize="none"
+                  autoCorrect="off"
+                  spellCheck={false}
+                  maxLength={32}
+                  aria-describedby={mode === "register" ? ids.hint : undefined}
+                  required
+                />
+              </label>
+              {mode === "register" && (
+                <p id={ids.hint} className="field-hint">
+                  {t("auth.usernameHint")}
+                </p>
+              )}
+              <label className="field" htmlFor={ids.pass}>
+                <span>{t("auth.password")}</span>
+                <input
+                  id={ids.pass}
+                  className="input"
+                  data-testid="auth-password"
+                  type="password"
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                  autoComplete={mode === "register" ? "new-password" : "current-password"}
+                  required
+                />
+              </label>
+              {mode === "register" && (
+                <label className="field" htmlFor={ids.confirm}>
+                  <span>{t("auth.passwordConfirm")}</span>
+                  <input
+                    id={ids.confirm}
+                    className="input"
+                    data-testid="auth-password-confirm"
+                    type="password"
+                    value={confirm}
+                    onChange={(e) => setConfirm(e.target.value)}
+                    autoComplete="new-password"
+                    required
+                  />
+                </label>
+              )}
+              {error && (
+                <p className="form-error" role="alert" data-testid="auth-error">
+                  {error}
+                </p>
+              )}
+              <button type="submit" className="button primary wide" data-testid="auth-submit" disabled={busy}>
+                {busy
+                  ? mode === "register"
+                    ? t("auth.signingUp")
+                    : t("auth.signingIn")
+                  : mode === "register"
+                    ? t("auth.signUp")
+                    : t("auth.signIn")}
+              </button>
+            </form>
+            <p className="auth-link-device muted">
+              {t("link.fromOther")}{" "}
+              <button
+                type="button"
+                className="link-button"
+                data-testid="auth-mode-link"
+                onClick={() => switchMode("link")}
+              >
+                {t("link.withCode")}
+              </button>
+            </p>
+          </>
+        )}
 
         <p className="auth-footnote muted">
           <Icon name="lock" size={16} />

@@ -1,6 +1,9 @@
-import type { ChatSummary } from "@sori/sdk";
-import { type ReactNode, useEffect, useState } from "react";
-import { Composer } from "../components/composer.tsx";
+import type { ChatMessage, ChatSummary } from "@sori/sdk";
+import { lazy, type ReactNode, Suspense, useEffect, useState } from "react";
+import { Composer, type ComposerMode } from "../components/composer.tsx";
+import { ForwardDialog } from "../components/forward-dialog.tsx";
+import { MessageMenu } from "../components/message-menu.tsx";
+import { useTyping } from "../hooks/use-typing.ts";
 import { ConversationHeader } from "../components/conversation-header.tsx";
 import { MessageList } from "../components/message-list.tsx";
 import { useChats } from "../hooks/use-chats.ts";
@@ -8,6 +11,11 @@ import { useMessages } from "../hooks/use-messages.ts";
 import { UnknownChatPane } from "../components/unknown-chat-pane.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
+
+/** How long new messages settle before they are marked read. */
+const MARK_READ_DELAY_MS = 300;
+
+const SafetyDialog = lazy(() => import("./safety-dialog.tsx").then((m) => ({ default: m.SafetyDialog })));
 
 /** One open chat: header, messages and composer. */
 export function Conversation({ chatId }: { chatId: string }): ReactNode {
@@ -40,6 +48,17 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
   const { client, chats } = useSignedIn();
   const { t } = useI18n();
   const messages = useMessages(client, chat.id);
+  const typists = useTyping(client, chat.id);
+  const [menuFor, setMenuFor] = useState<string | null>(null);
+  const [forwardOf, setForwardOf] = useState<ChatMessage | null>(null);
+  const [mode, setMode] = useState<ComposerMode>(null);
+  const [safetyWith, setSafetyWith] = useState<string | null>(null);
+  // The menu follows the live message: a reaction or edit arriving meanwhile shows at once, and a
+  // message that disappears closes its menu.
+  const menuMessage = menuFor ? (messages.messages.find((m) => m.id === menuFor) ?? null) : null;
+  // Replying to or editing a message that was deleted or disappeared meanwhile ends that mode.
+  const modeTarget = mode ? messages.messages.find((m) => m.id === mode.message.id) : undefined;
+  const liveMode: ComposerMode = mode && modeTarget && !modeTarget.deleted ? mode : null;
 
   // Mark as read when opened, when something new comes in while the page is visible, and when the
   // person comes back to the tab.
@@ -52,9 +71,13 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
         .then(() => chats.refresh())
         .catch(() => undefined);
     };
-    markRead();
+    // A burst of incoming messages is read once, not once per message (each read sends a receipt).
+    const timer = window.setTimeout(markRead, MARK_READ_DELAY_MS);
     document.addEventListener("visibilitychange", markRead);
-    return () => document.removeEventListener("visibilitychange", markRead);
+    return () => {
+      window.clearTimeout(timer);
+      document.removeEventListener("visibilitychange", markRead);
+    };
   }, [client, chats, chat.id, lastIncoming]);
 
   return (
@@ -63,9 +86,32 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
       aria-label={t("chat.label", { name: chat.name })}
       data-testid="conversation"
     >
-      <ConversationHeader chat={chat} />
-      <MessageList chat={chat} {...messages} />
-      <Composer chat={chat} />
+      <ConversationHeader chat={chat} typists={typists} onOpenSafety={setSafetyWith} />
+      <MessageList
+        chat={chat}
+        {...messages}
+        onOpenMenu={(m) => setMenuFor(m.id)}
+        onOpenSafety={setSafetyWith}
+      />
+      <Composer chat={chat} mode={liveMode} onModeEnd={() => setMode(null)} />
+      {menuMessage && (
+        <MessageMenu
+          message={menuMessage}
+          chat={chat}
+          onClose={() => setMenuFor(null)}
+          onReply={(m) => setMode({ kind: "reply", message: m })}
+          onEdit={(m) => setMode({ kind: "edit", message: m })}
+          onForward={(m) => setForwardOf(m)}
+        />
+      )}
+      {safetyWith && (
+        <Suspense fallback={null}>
+          <SafetyDialog username={safetyWith} name={safetyWith} onClose={() => setSafetyWith(null)} />
+        </Suspense>
+      )}
+      {forwardOf && (
+        <ForwardDialog message={forwardOf} fromChat={chat.id} onClose={() => setForwardOf(null)} />
+      )}
     </section>
   );
 }

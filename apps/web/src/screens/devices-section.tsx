@@ -1,4 +1,6 @@
 import { type ReactNode, useCallback, useEffect, useState } from "react";
+import { Icon } from "../components/icon.tsx";
+import { LinkDeviceDialog } from "../components/link-device-dialog.tsx";
 import { useToast } from "../components/toast-provider.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
@@ -21,6 +23,7 @@ export function DevicesSection(): ReactNode {
   const [devices, setDevices] = useState<Device[] | null>(null);
   const [failed, setFailed] = useState(false);
   const [confirming, setConfirming] = useState<string | null>(null);
+  const [linking, setLinking] = useState(false);
 
   const load = useCallback(async (): Promise<void> => {
     try {
@@ -52,6 +55,11 @@ export function DevicesSection(): ReactNode {
   return (
     <section className="settings-section" data-testid="devices">
       <h3>{t("devices.title")}</h3>
+      <button type="button" className="button" data-testid="link-device" onClick={() => setLinking(true)}>
+        <Icon name="plus" size={18} />
+        {t("link.add")}
+      </button>
+      {linking && <LinkDeviceDialog onClose={() => setLinking(false)} onLinked={() => void load()} />}
       {failed && (
         <p className="muted">
           {t("devices.loadFailed")}{" "}

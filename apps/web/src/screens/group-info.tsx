@@ -13,6 +13,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { IconButton } from "../components/icon-button.tsx";
+import { SafetyDialog } from "./safety-dialog.tsx";
 
 const GROUP_NAME_MAX = 64;
 
@@ -211,6 +212,7 @@ function MemberRow({
   const profile = useProfile(userId || null);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [safetyOpen, setSafetyOpen] = useState(false);
   const me = userId === client.userId;
   const shown = profile.displayName ?? username;
 
@@ -236,6 +238,15 @@ function MemberRow({
         </span>
         <span className="muted">@{username}</span>
       </span>
+      {!me && (
+        <IconButton
+          icon="shield"
+          label={t("safety.open", { name: shown })}
+          data-testid="member-safety"
+          onClick={() => setSafetyOpen(true)}
+        />
+      )}
+      {safetyOpen && <SafetyDialog username={username} name={shown} onClose={() => setSafetyOpen(false)} />}
       {!me && chat.active && (
         <span className="member-actions">
           {confirming ? (

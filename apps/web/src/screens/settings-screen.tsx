@@ -11,6 +11,7 @@ import { loadThemePreference, saveThemePreference, type ThemePreference } from "
 import { applyTheme } from "../lib/theme.ts";
 import type { SessionController } from "../session/session-controller.ts";
 import { DevicesSection } from "./devices-section.tsx";
+import { PrivacySection } from "./privacy-section.tsx";
 import { ProfileSection } from "./profile-section.tsx";
 import { IconButton } from "../components/icon-button.tsx";
 
@@ -86,6 +87,8 @@ export function SettingsScreen({ session }: { session: SessionController }): Rea
             </div>
           </div>
         </section>
+
+        <PrivacySection />
 
         <DevicesSection />
 

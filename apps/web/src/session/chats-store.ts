@@ -20,6 +20,8 @@ export class ChatsStore {
       client.on("chat", refresh),
       client.on("message", refresh),
       client.on("message-status", refresh),
+      client.on("message-updated", refresh),
+      client.on("message-removed", refresh),
     ];
     this.refresh();
   }

@@ -92,6 +92,34 @@ export class SessionController {
     this.#signedIn(await SoriClient.open(storage));
   }
 
+  /**
+   * Joins the account of a signed-in device that shows a link code, instead of a password. `code`
+   * is the typed code, or the pasted QR payload ("sori-link:…", which names the server).
+   */
+  async link(code: string): Promise<void> {
+    const storage = this.#storage;
+    if (!storage) throw new SdkError("storage", "storage is not open");
+    const deviceName = browserDeviceName(navigator.userAgent);
+    const value = code.trim();
+    try {
+      if (value.startsWith("sori-link:")) await SoriClient.linkDevice({ qr: value, storage, deviceName });
+      else
+        await SoriClient.linkDevice({
+          serverUrl: this.#serverUrl,
+          code: value.toUpperCase(),
+          storage,
+          deviceName,
+        });
+    } catch (error) {
+      // As for a sign-in: the device may be enrolled although its first connection failed.
+      const client = await SoriClient.open(storage).catch(() => undefined);
+      if (!client) throw error;
+      this.#signedIn(client);
+      return;
+    }
+    this.#signedIn(await SoriClient.open(storage));
+  }
+
   #signedIn(client: SoriClient): void {
     const state: SignedIn = {
       status: "signed-in",

@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { SqliteStore } from "./sqlite-store.ts";
+import type { OutgoingMessage } from "./store.ts";
+
+const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
+const id = (c: string): string => c.repeat(22);
+
+describe("SqliteStore: disappearing messages, retention, attachments", () => {
+  let dir: string;
+  let store: SqliteStore;
+
+  const user = async (u: string, d: string): Promise<void> => {
+    await store.createUserWithDevice(
+      { userId: id(u), username: `user${u}`, passwordHash: "scrypt$x", createdAt: 1 },
+      { deviceId: id(d), userId: id(u), name: "d", signatureKey: bytes(1), createdAt: 1 },
+      { tokenHash: `t${d}`, deviceId: id(d), createdAt: 1, expiresAt: 10 },
+    );
+    await store.addKeyPackages(
+      id(d),
+      [bytes(d.charCodeAt(0), 1)],
+      bytes(d.charCodeAt(0), 99),
+      notice(d, u),
+      200,
+    );
+  };
+  const notice = (d: string, u: string): OutgoingMessage => ({
+    kind: "device-added",
+    groupId: null,
+    messageId: id(`n${d}`.slice(-1)),
+    senderUserId: id(u),
+    senderDeviceId: id(d),
+    epoch: null,
+    data: null,
+    sentAt: 5,
+    recipients: [],
+  });
+  const msg = (mid: string, extra: Partial<OutgoingMessage> = {}): Omit<OutgoingMessage, "recipients"> => ({
+    kind: "message",
+    groupId: id("g"),
+    messageId: id(mid),
+    senderUserId: id("a"),
+    senderDeviceId: id("A"),
+    epoch: 1,
+    data: bytes(7, 7),
+    sentAt: Date.now(),
+    ...extra,
+  });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sori-store-"));
+    store = new SqliteStore({ dataDir: dir, durability: "normal" });
+    await user("a", "A");
+    await user("b", "B");
+    await store.createGroup(id("g"), 1, { deviceId: id("A"), userId: id("a") }, [id("B")], undefined);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("hides a disappearing message once due and purges it from messages and queue", async () => {
+    const now = Date.now();
+    assert.equal((await store.acceptMessage(msg("x", { expiresAt: now + 60_000 }))).status, "accepted");
+    assert.equal((await store.acceptMessage(msg("y", { expiresAt: now - 1 }))).status, "accepted");
+    assert.equal((await store.acceptMessage(msg("z"))).status, "accepted");
+    // Already due: never pushed, even before the purge runs.
+    assert.deepEqual(
+      (await store.pending(id("B"), 0, 10)).map((d) => d.messageId),
+      [id("x"), id("z")],
+    );
+    assert.equal(await store.purgeExpiredMessages(now, 100), 1);
+    assert.equal(await store.purgeExpiredMessages(now + 120_000, 100), 1);
+    assert.deepEqual(
+      (await store.pending(id("B"), 0, 10)).map((d) => d.messageId),
+      [id("z")],
+    );
+    assert.equal(await store.purgeExpiredMessages(now + 120_000, 100), 0);
+  });
+
+  it("purges undelivered messages older than the retention cut-off only", async () => {
+    await store.acceptMessage(msg("o", { sentAt: 1000 }));
+    await store.acceptMessage(msg("n", { sentAt: 5000 }));
+    assert.equal(await store.purgeUndelivered(2000, 100), 1);
+    assert.deepEqual(
+      (await store.pending(id("B"), 0, 10)).map((d) => d.messageId),
+      [id("n")],
+    );
+  });
+
+  it("a message may refer only to complete blobs; the blob expires once every recipient fetched it", async () => {
+    const now = Date.now();
+    await store.createBlob({
+      blobId: id("f"),
+      ownerDevice: id("A"),
+      size: 10,
+      createdAt: now,
+      expiresAt: now + 1000,
+    });
+    assert.equal(await store.unsentBlobs(id("A"), now), 1);
+    const before = await store.acceptMessage(msg("m", { blobs: [id("f")], blobsExpireAt: now + 86_400_000 }));
+    assert.equal(before.status, "blob-missing");
+    assert.equal((await store.acceptMessage(msg("u", { blobs: [id("q")] }))).status, "blob-missing");
+    await store.setBlobReceived(id("f"), 10);
+    const ok = await store.acceptMessage(msg("m", { blobs: [id("f")], blobsExpireAt: now + 86_400_000 }));
+    assert.equal(ok.status, "accepted");
+    assert.equal(await store.unsentBlobs(id("A"), now), 0, "a sent blob no longer counts as waiting");
+    assert.equal(
+      (await store.getBlob(id("f")))?.expiresAt,
+      now + 86_400_000,
+      "retention replaces the upload window",
+    );
+    assert.deepEqual(await store.expiredBlobs(now + 5000, 10), []);
+    await store.blobFetched(id("f"), id("A"), now + 1); // not a recipient: no effect
+    assert.deepEqual(await store.expiredBlobs(now + 5000, 10), []);
+    await store.blobFetched(id("f"), id("B"), now + 2);
+    assert.deepEqual(await store.expiredBlobs(now + 5000, 10), [id("f")]);
+    await store.deleteBlobRecords([id("f")]);
+    assert.equal(await store.getBlob(id("f")), undefined);
+  });
+
+  it("revoking the last device that lacked a blob lets it go, and drops the device's link codes", async () => {
+    const now = Date.now();
+    await store.createBlob({
+      blobId: id("r"),
+      ownerDevice: id("A"),
+      size: 1,
+      createdAt: now,
+      expiresAt: now + 1000,
+    });
+    await store.setBlobReceived(id("r"), 1);
+    await store.acceptMessage(msg("v", { blobs: [id("r")], blobsExpireAt: now + 86_400_000 }));
+    await store.createDeviceLink({
+      codeHash: "h",
+      userId: id("b"),
+      deviceId: id("B"),
+      createdAt: now,
+      expiresAt: now + 60_000,
+    });
+    await store.revokeDevice(id("B"), now + 5);
+    assert.deepEqual(await store.expiredBlobs(now + 10, 10), [id("r")]);
+    const session = { tokenHash: "tnew", deviceId: id("N"), createdAt: now, expiresAt: now + 60_000 };
+    const device = { deviceId: id("N"), name: "n", signatureKey: bytes(2), createdAt: now };
+    assert.equal(await store.claimDeviceLink("h", now + 10, device, session), undefined);
+  });
+
+  it("upgrades a database made before these columns existed, keeping its data", async () => {
+    await store.acceptMessage(msg("k"));
+    await store.close();
+    const db = new DatabaseSync(join(dir, "sori.db"));
+    db.exec(
+      "DROP INDEX messages_by_expiry; ALTER TABLE messages DROP COLUMN expires_at; DROP TABLE blobs; DROP TABLE blob_pending",
+    );
+    db.close();
+    store = new SqliteStore({ dataDir: dir, durability: "normal" });
+    assert.deepEqual(
+      (await store.pending(id("B"), 0, 10)).map((d) => d.messageId),
+      [id("k")],
+    );
+    assert.equal((await store.acceptMessage(msg("e", { expiresAt: Date.now() + 5 }))).status, "accepted");
+  });
+});

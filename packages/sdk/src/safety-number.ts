@@ -1,0 +1,65 @@
+import { toBase64Url } from "@sori/protocol";
+
+/** Iterations of SHA-512 per fingerprint: makes finding a colliding key set expensive (as Signal does). */
+const ITERATIONS = 5200;
+const VERSION = 1;
+const encoder = new TextEncoder();
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * One user's half of a safety number: 30 digits over the user id and the signature keys of all the
+ * user's devices (sorted, so the order they are listed in does not matter).
+ */
+export async function fingerprintDigits(userId: string, deviceKeys: Uint8Array[]): Promise<string> {
+  const sorted = [...deviceKeys].sort((a, b) => compareBytes(a, b));
+  const keys = concat(...sorted);
+  const id = encoder.encode(userId);
+  let hash = concat(new Uint8Array([0, VERSION]), keys, id);
+  for (let i = 0; i < ITERATIONS; i++)
+    hash = new Uint8Array(await crypto.subtle.digest("SHA-512", concat(hash, keys) as BufferSource));
+  let digits = "";
+  // Six chunks of five bytes, each read as a number mod 100000: five digits per chunk.
+  for (let c = 0; c < 6; c++) {
+    let n = 0;
+    for (let j = 0; j < 5; j++) n = n * 256 + hash[c * 5 + j]!;
+    digits += String(n % 100_000).padStart(5, "0");
+  }
+  return digits;
+}
+
+export type SafetyNumber = {
+  /** 60 digits; the same on both sides. */
+  digits: string;
+  /** The digits in twelve groups of five, for display. */
+  groups: string[];
+  /** What a QR code shows; scanning the other side's and comparing proves the same keys. */
+  qr: string;
+};
+
+/** The safety number of two users: both halves, ordered by user id so both sides compute the same. */
+export async function safetyNumberOf(
+  a: { userId: string; deviceKeys: Uint8Array[] },
+  b: { userId: string; deviceKeys: Uint8Array[] },
+): Promise<SafetyNumber> {
+  const [first, second] = a.userId < b.userId ? [a, b] : [b, a];
+  const digits =
+    (await fingerprintDigits(first.userId, first.deviceKeys)) +
+    (await fingerprintDigits(second.userId, second.deviceKeys));
+  const groups = digits.match(/\d{5}/g) ?? [];
+  const qr = `sori-safety:${VERSION}:${toBase64Url(encoder.encode(first.userId))}:${toBase64Url(encoder.encode(second.userId))}:${digits}`;
+  return { digits, groups, qr };
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

@@ -179,3 +179,18 @@ export async function deviceToken(client: SoriClient): Promise<string> {
   if (!bytes) throw new Error("not a test client");
   return (JSON.parse(new TextDecoder().decode(bytes)) as { token: string }).token;
 }
+
+/**
+ * dumpDatabase once background writes (KeyPackage refills, last-seen) have stopped: two dumps 150 ms
+ * apart that agree, tried for at most 3 s. For "nothing changed" baselines taken right after activity.
+ */
+export async function settledDump(dataDir: string): Promise<string> {
+  let previous = dumpDatabase(dataDir);
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 150));
+    const next = dumpDatabase(dataDir);
+    if (next === previous) return next;
+    previous = next;
+  }
+  return previous;
+}

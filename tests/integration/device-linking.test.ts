@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
-import { dumpDatabase, newUser, receive, startTestServer, type TestServer } from "../helpers.ts";
+import { dumpDatabase, newUser, receive, settledDump, startTestServer, type TestServer } from "../helpers.ts";
 
 describe("linking a new device from an existing one", () => {
   let t: TestServer;
@@ -28,7 +28,7 @@ describe("linking a new device from an existing one", () => {
       assert.ok(!dumpDatabase(t.dataDir).includes(link.code.replace("-", "")), "only a hash is stored");
 
       // A wrong code changes nothing.
-      const before = dumpDatabase(t.dataDir);
+      const before = await settledDump(t.dataDir);
       await assert.rejects(
         SoriClient.linkDevice({ serverUrl: t.url, code: "AAAAA-AAAAA", storage: new MemoryStorage() }),
         (e: unknown) => e instanceof SdkError && e.code === "auth-failed",

@@ -86,10 +86,10 @@ describe("the server holds no secrets and no content", () => {
       for (const f of forms(s.value)) assert.equal(bytes.includes(f), false, `${s.what} found in ${where}`);
   };
 
-  it("the database files (and the WAL) contain none of it", () => {
-    const files = readdirSync(t.dataDir);
-    assert.ok(files.includes("sori.db"));
-    for (const f of files) assertClean(f, readFileSync(join(t.dataDir, f)));
+  it("the database files (and the WAL) and everything else in the data dir contain none of it", () => {
+    const files = readdirSync(t.dataDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+    assert.ok(files.some((d) => d.name === "sori.db"));
+    for (const d of files) assertClean(d.name, readFileSync(join(d.parentPath, d.name)));
   });
 
   it("passwords are stored only as scrypt hashes", () => {

@@ -294,7 +294,16 @@ export function Composer({
               })
             : t("composer.editing")}
         </strong>
-        <span>{mode.message.text || (mode.message.kind === "sticker" ? t("composer.emoticons") : "")}</span>
+        <span>
+          {mode.message.text ||
+            (mode.message.kind === "sticker"
+              ? t("composer.emoticons")
+              : mode.message.file?.voice
+                ? t("preview.voice")
+                : mode.message.file?.mime.startsWith("image/")
+                  ? t("preview.photo")
+                  : (mode.message.file?.name ?? ""))}
+        </span>
       </div>
       <IconButton
         icon="close"

@@ -147,6 +147,16 @@ describe("files, photos and voice messages in Chromium", () => {
     assert.ok(saved.equals(original), "the downloaded file is byte-identical");
     const down = (await progressSeen(b)).filter((p) => p.direction === "down");
     assert.ok(down.length > 0, "the download showed progress");
+
+    // A file dropped on the chat is sent too.
+    const dropped = await a.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["dropped in"], "notes.txt", { type: "text/plain" }));
+      return dt;
+    });
+    await byTestId(a, "message-list").dispatchEvent("dragover", { dataTransfer: dropped });
+    await byTestId(a, "message-list").dispatchEvent("drop", { dataTransfer: dropped });
+    await byTestId(b, "file-card").filter({ hasText: "notes.txt" }).waitFor();
     assertNoErrors(alice);
     assertNoErrors(bob);
   });

@@ -150,7 +150,7 @@ describe("message features in Chromium", () => {
   );
 
   it(
-    "shows who is typing, and sends nothing once typing indicators are off",
+    "shows who is typing; sends no typing or read receipts once they are off",
     { timeout: TEST_TIMEOUT_MS },
     async () => {
       const a = alice.page;
@@ -167,8 +167,15 @@ describe("message features in Chromium", () => {
       await toggle.uncheck();
       await b.getByText("Privacy settings saved.").waitFor();
       assert.equal(await toggle.isChecked(), false);
+      // Read receipts off as well.
+      await byTestId(b, "setting-read-receipts").uncheck();
+      await b.locator('[data-testid="setting-read-receipts"]:not(:checked):not(:disabled)').waitFor();
       await b.goBack();
       await byTestId(b, "composer").waitFor();
+
+      // Bob reads this with the chat open, but no receipt goes out.
+      await send(a, "are you there?");
+      await message(b, "are you there?").waitFor();
 
       await watchTyping(a);
       await byTestId(b, "composer").pressSequentially("nobody sees me typing", { delay: 40 });
@@ -177,6 +184,8 @@ describe("message features in Chromium", () => {
       await byTestId(b, "composer").press("Enter");
       await message(a, "nobody sees me typing").waitFor();
       assert.equal(await a.evaluate(() => (window as unknown as { sawTyping: boolean }).sawTyping), false);
+      // Bob's message came after his reading, on the same ordered path: a receipt would be here by now.
+      assert.equal(await message(a, "are you there?").getAttribute("data-read"), null);
       assertNoErrors(alice);
       assertNoErrors(bob);
     },

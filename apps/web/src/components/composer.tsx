@@ -234,9 +234,44 @@ export function Composer({
   // A recording that reaches the longest allowed length is sent as it is.
   const atVoiceLimit = voice.state === "recording" && voice.elapsedS >= MAX_VOICE_S;
   const sendVoiceLatest = useRef(sendVoice);
+  const sendFilesLatest = useRef(sendFiles);
   useLayoutEffect(() => {
     sendVoiceLatest.current = sendVoice;
+    sendFilesLatest.current = sendFiles;
   });
+
+  // Files dropped anywhere on the open chat are sent like attached ones.
+  const editing = mode?.kind === "edit";
+  useEffect(() => {
+    const pane = input.current?.closest<HTMLElement>(".conversation");
+    if (!pane || !chat.active || editing) return;
+    const hasFiles = (e: DragEvent): boolean => e.dataTransfer?.types.includes("Files") ?? false;
+    const over = (e: DragEvent): void => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      pane.classList.add("drag-over");
+    };
+    const leave = (e: DragEvent): void => {
+      if (e.target === pane || !pane.contains(e.relatedTarget as Node | null))
+        pane.classList.remove("drag-over");
+    };
+    const drop = (e: DragEvent): void => {
+      pane.classList.remove("drag-over");
+      const files = [...(e.dataTransfer?.files ?? [])];
+      if (files.length === 0) return;
+      e.preventDefault();
+      void sendFilesLatest.current(files);
+    };
+    pane.addEventListener("dragover", over);
+    pane.addEventListener("dragleave", leave);
+    pane.addEventListener("drop", drop);
+    return () => {
+      pane.removeEventListener("dragover", over);
+      pane.removeEventListener("dragleave", leave);
+      pane.removeEventListener("drop", drop);
+      pane.classList.remove("drag-over");
+    };
+  }, [chat.active, editing]);
   useEffect(() => {
     if (atVoiceLimit) void sendVoiceLatest.current();
   }, [atVoiceLimit]);
@@ -259,7 +294,16 @@ export function Composer({
               })
             : t("composer.editing")}
         </strong>
-        <span>{mode.message.text || (mode.message.kind === "sticker" ? t("composer.emoticons") : "")}</span>
+        <span>
+          {mode.message.text ||
+            (mode.message.kind === "sticker"
+              ? t("composer.emoticons")
+              : mode.message.file?.voice
+                ? t("preview.voice")
+                : mode.message.file?.mime.startsWith("image/")
+                  ? t("preview.photo")
+                  : (mode.message.file?.name ?? ""))}
+        </span>
       </div>
       <IconButton
         icon="close"

@@ -39,7 +39,12 @@ export function MessageMenu({
 
   const mine = (emoji: string): boolean => (m.reactions?.[emoji] ?? []).includes(client.userId);
   const canAct = chat.active && !m.deleted;
-  const canEdit = canAct && m.outgoing && (m.kind === "text" || m.kind === "file") && m.status !== "failed";
+  // A file's caption can be edited, but a file sent without one has nothing to edit.
+  const canEdit =
+    canAct &&
+    m.outgoing &&
+    (m.kind === "text" || (m.kind === "file" && m.text !== "")) &&
+    m.status !== "failed";
   const canDeleteForEveryone = chat.active && m.outgoing && !m.deleted && m.status !== "failed";
   const canCopy = !m.deleted && m.text !== "";
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestServer } from "../helpers.ts";
-import { assertNoErrors, type TestDevice, WEB_DIST } from "./harness.ts";
+import { assertNoErrors, screenshot, type TestDevice, WEB_DIST } from "./harness.ts";
 import {
   byTestId,
   callEntry,
@@ -220,6 +220,38 @@ describe("calls between the web app and the CLI", () => {
       await byTestId(page, "call-hangup").click();
       await waitCallState(page, "ended");
       assert.equal(await byTestId(page, "call-screen").getAttribute("data-end-reason"), "hangup");
+      assertNoErrors(alice!);
+    },
+  );
+
+  it(
+    "without a microphone the call still connects: the browser hears the CLI and says it cannot be heard",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const page = alice!.page;
+      await dismissEnded(page);
+      // As if the person refused the microphone.
+      await page.evaluate(() => {
+        navigator.mediaDevices.getUserMedia = () =>
+          Promise.reject(new DOMException("refused", "NotAllowedError"));
+      });
+      const call = sori(["call", "alice", "--duration", "3", "--json", "--loopback", ...profile], track);
+      await byTestId(page, "incoming-call").waitFor();
+      await byTestId(page, "call-answer").click();
+      await waitCallState(page, "connected");
+      await byTestId(page, "call-no-mic").waitFor();
+      assert.match(await byTestId(page, "call-no-mic").innerText(), /microphone isn't available/);
+      await screenshot(page, "desktop-en-call-no-microphone");
+      const deadline = Date.now() + 10_000;
+      let stats = await rtpStats(page);
+      while ((stats?.audio.packetsReceived ?? 0) === 0 && Date.now() < deadline) {
+        await page.waitForTimeout(200);
+        stats = await rtpStats(page);
+      }
+      assert.ok((stats?.audio.packetsReceived ?? 0) > 0, "the CLI's tone arrives");
+      assert.equal(stats?.audio.packetsSent, 0, "nothing to send without a microphone");
+      await waitCallState(page, "ended");
+      assert.equal((await call).code, 0);
       assertNoErrors(alice!);
     },
   );

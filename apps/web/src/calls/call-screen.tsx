@@ -121,6 +121,11 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
               <Icon name="micOff" size={16} /> {t("call.remoteMuted", { name })}
             </p>
           )}
+          {live && local.audio === null && (
+            <p className="call-no-mic" role="alert" data-testid="call-no-mic">
+              <Icon name="alert" size={16} /> {t("call.noMicrophone", { name })}
+            </p>
+          )}
         </header>
         {devicesOpen && !ended && <DevicePicker call={call} onClose={() => setDevicesOpen(false)} />}
         <div className="call-controls" role="group" aria-label={t("call.screenLabel", { name })}>

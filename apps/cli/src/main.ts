@@ -4,7 +4,6 @@ import { type Call, type ChatMessage, type ChatSummary, SdkError, SoriClient } f
 import { FileStorage } from "@sori/sdk/node";
 import { runServerCommand } from "@sori/server";
 import { allowOptions, option, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
-import { CALL_OPTIONS, runAnswer, runCall, setUpCalls } from "./calls/call-commands.ts";
 import { readPassword } from "./password-prompt.ts";
 
 const USAGE = `sori — end-to-end encrypted messenger (CLI)
@@ -99,6 +98,8 @@ function messageText(m: ChatMessage): string {
 
 /** `sori call` and `sori answer`: calls are set up before connecting, so no ring is missed. */
 async function callCommand(command: "call" | "answer", args: ParsedArgs): Promise<number> {
+  // Loaded here, not at the top: werift is heavy, and every other command starts faster without it.
+  const { CALL_OPTIONS, runAnswer, runCall, setUpCalls } = await import("./calls/call-commands.ts");
   allowOptions(args, command === "call" ? CALL_OPTIONS : [...CALL_OPTIONS, "auto", "decline", "wait"]);
   const client = await SoriClient.open(new FileStorage(profileDir(args)));
   client.on("warning", (w) => io.err(`sori: warning: ${w.message}`));

@@ -79,6 +79,13 @@ export async function rtpStats(page: Page): Promise<RtpCounters | null> {
   });
 }
 
+export async function iceRestarts(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const hooks = (window as { __soriTest?: { iceRestarts?: () => number } }).__soriTest;
+    return hooks?.iceRestarts?.() ?? 0;
+  });
+}
+
 /** Waits (bounded) until media of `kind` flows both ways between two pages: packets and bytes, sent and received. */
 export async function waitMediaBothWays(
   a: Page,

@@ -12,6 +12,7 @@ import {
   directChat,
   dismissEnded,
   openCallDevice,
+  iceRestarts,
   rtpStats,
   signIn,
   signUp,
@@ -69,6 +70,16 @@ describe("calls in the web app", () => {
       await waitMediaBothWays(alice.page, bob.page, "audio");
       await byTestId(alice.page, "call-quality").waitFor();
       assert.match(await byTestId(alice.page, "call-status").innerText(), /^\d+:\d\d$/);
+
+      // The network changed ("online"): the caller restarts ICE at once and the call carries on.
+      await alice.page.evaluate(() => window.dispatchEvent(new Event("online")));
+      await waitFor(alice.page, async () => (await iceRestarts(alice.page)) === 1);
+      const heard = (await rtpStats(bob.page))?.audio.packetsReceived ?? 0;
+      await waitFor(
+        alice.page,
+        async () => ((await rtpStats(bob.page))?.audio.packetsReceived ?? 0) > heard + 20,
+      );
+      assert.equal(await byTestId(alice.page, "call-screen").getAttribute("data-state"), "connected");
 
       // Mute shows on the other side; unmute again.
       await byTestId(alice.page, "call-mute").click();

@@ -10,6 +10,8 @@ export type TestHooks = {
   ringTimeoutMs?: number;
   /** Filled in by the app: RTP counters of the active call, per media kind. */
   rtpStats?: () => Promise<RtpCounters | null>;
+  /** Filled in by the app: ICE restarts of the active call so far. */
+  iceRestarts?: () => number;
 };
 
 export type RtpDirection = {

@@ -124,6 +124,7 @@ describe("calls in the web app", () => {
       await byTestId(alice.page, "call-hangup").click();
       await Promise.all([waitCallState(alice.page, "ended"), waitCallState(bob.page, "ended")]);
       assert.equal(await byTestId(bob.page, "call-screen").getAttribute("data-end-reason"), "remote-hangup");
+      assert.match(await byTestId(bob.page, "call-status").innerText(), /^Call ended · \d+:\d\d$/);
       await byTestId(bob.page, "call-close").click();
       await byTestId(bob.page, "call-screen").waitFor({ state: "hidden" });
 

@@ -54,6 +54,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
       break;
     case "ended":
       status = view.endReason ? t(`call.ended.${view.endReason}`, { name }) : t("call.ended.hangup");
+      // An answered call says how long it lasted.
+      if (view.connectedAt !== null) status = `${status} · ${formatDuration(call.durationS)}`;
       break;
   }
 

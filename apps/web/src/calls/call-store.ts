@@ -109,7 +109,7 @@ export class CallStore {
         this.#tracked = undefined;
         this.#view = null;
         this.#notify();
-      }, ENDED_NOTICE_MS);
+      }, testHooks()?.endedNoticeMs ?? ENDED_NOTICE_MS);
     }
     this.#notify();
   }

@@ -192,7 +192,7 @@ describe("calls in the web app", () => {
   );
 
   it(
-    "declined, unanswered and cancelled calls leave the right entries; missed calls count as unread",
+    "declined, unanswered and cancelled calls leave the right entries; missed calls count as unread; call back",
     {
       timeout: TEST_TIMEOUT_MS,
     },
@@ -254,6 +254,18 @@ describe("calls in the web app", () => {
       await callEntry(bob.page, { direction: "incoming", outcome: "cancelled", missed: true }).waitFor();
       await item.and(bob2.page.locator('[data-unread="2"]')).waitFor();
       assert.equal(await item.getByTestId("chat-preview").innerText(), "부재중 영상 통화");
+
+      // Bob calls back from the missed voice call's entry; Alice declines this time.
+      for (const p of [alice.page, bob.page, bob2.page]) await dismissEnded(p);
+      const callBack = missed.getByTestId("call-back");
+      assert.equal(await callBack.getAttribute("aria-label"), "Call back");
+      await callBack.click();
+      const ringing = byTestId(alice.page, "incoming-call");
+      await ringing.waitFor();
+      assert.equal(await ringing.getAttribute("data-media"), "audio");
+      await byTestId(alice.page, "call-decline").click();
+      await waitCallState(bob.page, "ended");
+      await callEntry(bob.page, { direction: "outgoing", outcome: "declined" }).waitFor();
       noErrors();
     },
   );

@@ -53,7 +53,7 @@ export function MessageItem({
 
   const content =
     m.kind === "call" && m.call ? (
-      <CallHistoryEntry entry={m.call} />
+      <CallHistoryEntry entry={m.call} chat={chat} />
     ) : m.kind === "sticker" && m.sticker ? (
       <div className="sticker-message">
         <Sticker pack={m.sticker.pack} id={m.sticker.id} />

@@ -240,5 +240,7 @@ export const en = {
   "history.outcome.no-answer": "No answer",
   "history.outcome.cancelled": "Cancelled",
   "history.outcome.failed": "Couldn't connect",
+  "history.callBack": "Call back",
+  "history.callBackVideo": "Video call back",
   "history.entry": "{kind} · {detail}",
 };

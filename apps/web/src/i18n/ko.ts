@@ -243,5 +243,7 @@ export const ko: Dictionary = {
   "history.outcome.no-answer": "응답 없음",
   "history.outcome.cancelled": "취소됨",
   "history.outcome.failed": "연결 실패",
+  "history.callBack": "다시 걸기",
+  "history.callBackVideo": "영상 통화로 다시 걸기",
   "history.entry": "{kind} · {detail}",
 };

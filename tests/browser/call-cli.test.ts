@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startTestServer } from "../helpers.ts";
-import { assertNoErrors, type TestDevice, WEB_DIST } from "./harness.ts";
+import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
 import {
   byTestId,
   callEntry,
@@ -69,18 +68,13 @@ async function waitBrowserMedia(device: TestDevice, kind: "audio" | "video"): Pr
 describe("calls between the web app and the CLI", () => {
   let url = "";
   let stop: (() => Promise<void>) | undefined;
-  /** The server's log lines (to see when the CLI's device has connected). */
-  let logs: string[] = [];
   let dir = "";
   let alice: TestDevice | undefined;
   const children = new Set<ChildProcess>();
   const profile = ["--profile", ""];
 
   before(async () => {
-    // Like harness.startWebServer, but keeping the server's log.
-    const server = await startTestServer(["--web-dir", WEB_DIST]);
-    ({ url, logs } = server);
-    stop = () => server.stop();
+    ({ url, stop } = await startWebServer());
     dir = mkdtempSync(join(tmpdir(), "sori-web-cli-call-"));
     profile[1] = join(dir, "clibob");
     const registered = await sori(["register", "clibob", "--server", url, ...profile]);
@@ -110,39 +104,33 @@ describe("calls between the web app and the CLI", () => {
   };
 
   /**
-   * Alice calls the CLI (`sori answer --auto`) from the browser, until the call is connected. A ring
-   * sent before the CLI is connected is not stored (rings are transient) and `sori answer` prints
-   * nothing until a call rings, so the test waits for the server to log the CLI device's connection.
-   * Should a ring still find nobody, cancel, restart the CLI and call again (at most 3 times).
+   * Alice calls the CLI (`sori answer --auto`) from the browser once it is listening: a ring sent
+   * before the CLI is connected is not stored (rings are transient), and `sori answer` says on stderr
+   * when a call can ring it.
    */
-  const connections = (): number => logs.filter((l) => l.includes('"device.connected"')).length;
-  /** Waits (bounded) for one more device connection than `before`: the CLI is online and listening. */
-  const waitForConnect = async (before: number): Promise<void> => {
-    const deadline = Date.now() + 15_000;
-    while (connections() <= before && Date.now() < deadline) await alice!.page.waitForTimeout(50);
-  };
   const browserCallsCli = async (): Promise<{ answer: Promise<Run>; process: ChildProcess }> => {
     const page = alice!.page;
-    for (let attempt = 1; ; attempt++) {
-      let child: ChildProcess | undefined;
-      const connectedBefore = connections();
-      const answer = sori(["answer", "--auto", "--wait", "30", "--json", "--loopback", ...profile], (c) => {
-        track(c);
-        child = c;
+    let child: ChildProcess | undefined;
+    let listening: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (listening = resolve));
+    const answer = sori(["answer", "--auto", "--wait", "30", "--json", "--loopback", ...profile], (c) => {
+      track(c);
+      child = c;
+      let err = "";
+      c.stderr?.on("data", (chunk: Buffer) => {
+        err += String(chunk);
+        if (err.includes("waiting up to")) listening();
       });
-      await waitForConnect(connectedBefore);
-      await byTestId(page, "call-voice-button").click();
-      const connected = await waitCallState(page, "connected", 8000).then(
-        () => true,
-        () => false,
-      );
-      if (connected) return { answer, process: child! };
-      await byTestId(page, "call-hangup").click();
-      child?.kill("SIGTERM");
-      const out = await answer;
-      await dismissEnded(page);
-      if (attempt === 3) assert.fail(`the CLI never answered: ${out.code} ${out.stdout} ${out.stderr}`);
-    }
+    });
+    const early = await Promise.race([
+      ready.then(() => undefined),
+      answer,
+      page.waitForTimeout(20_000).then(() => ({ code: -1, stdout: "", stderr: "no ready line in 20 s" })),
+    ]);
+    if (early) assert.fail(`sori answer did not start listening: ${early.code} ${early.stderr}`);
+    await byTestId(page, "call-voice-button").click();
+    await waitCallState(page, "connected");
+    return { answer, process: child! };
   };
 
   it(
@@ -220,6 +208,38 @@ describe("calls between the web app and the CLI", () => {
       await byTestId(page, "call-hangup").click();
       await waitCallState(page, "ended");
       assert.equal(await byTestId(page, "call-screen").getAttribute("data-end-reason"), "hangup");
+      assertNoErrors(alice!);
+    },
+  );
+
+  it(
+    "without a microphone the call still connects: the browser hears the CLI and says it cannot be heard",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const page = alice!.page;
+      await dismissEnded(page);
+      // As if the person refused the microphone.
+      await page.evaluate(() => {
+        navigator.mediaDevices.getUserMedia = () =>
+          Promise.reject(new DOMException("refused", "NotAllowedError"));
+      });
+      const call = sori(["call", "alice", "--duration", "3", "--json", "--loopback", ...profile], track);
+      await byTestId(page, "incoming-call").waitFor();
+      await byTestId(page, "call-answer").click();
+      await waitCallState(page, "connected");
+      await byTestId(page, "call-no-mic").waitFor();
+      assert.match(await byTestId(page, "call-no-mic").innerText(), /microphone isn't available/);
+      await screenshot(page, "desktop-en-call-no-microphone");
+      const deadline = Date.now() + 10_000;
+      let stats = await rtpStats(page);
+      while ((stats?.audio.packetsReceived ?? 0) === 0 && Date.now() < deadline) {
+        await page.waitForTimeout(200);
+        stats = await rtpStats(page);
+      }
+      assert.ok((stats?.audio.packetsReceived ?? 0) > 0, "the CLI's tone arrives");
+      assert.equal(stats?.audio.packetsSent, 0, "nothing to send without a microphone");
+      await waitCallState(page, "ended");
+      assert.equal((await call).code, 0);
       assertNoErrors(alice!);
     },
   );

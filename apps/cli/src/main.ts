@@ -14,7 +14,6 @@ import { FileStorage } from "@sori/sdk/node";
 import { runServerCommand } from "@sori/server";
 import qrcode from "qrcode-generator";
 import { allowOptions, option, type ParsedArgs, parseArgs, UsageError } from "./args.ts";
-import { CALL_OPTIONS, runAnswer, runCall, setUpCalls } from "./calls/call-commands.ts";
 import { saveDownload } from "./downloads.ts";
 import { progressBar } from "./progress-bar.ts";
 import { readPassphrase, readPassword } from "./password-prompt.ts";
@@ -189,6 +188,8 @@ function messageText(m: ChatMessage, path?: string | null): string {
 
 /** `sori call` and `sori answer`: calls are set up before connecting, so no ring is missed. */
 async function callCommand(command: "call" | "answer", args: ParsedArgs): Promise<number> {
+  // Loaded here, not at the top: werift is heavy, and every other command starts faster without it.
+  const { CALL_OPTIONS, runAnswer, runCall, setUpCalls } = await import("./calls/call-commands.ts");
   allowOptions(args, command === "call" ? CALL_OPTIONS : [...CALL_OPTIONS, "auto", "decline", "wait"]);
   const client = await SoriClient.open(await profileStorage(args));
   client.on("warning", (w) => io.err(`sori: warning: ${w.message}`));

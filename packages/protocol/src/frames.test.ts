@@ -74,3 +74,47 @@ describe("server frames", () => {
     assert.throws(() => parseServerFrame(JSON.stringify({ type: "deliver", seq: -1 })), ProtocolError);
   });
 });
+
+describe("call signalling frames (feature level 2)", () => {
+  it("a transient send, the relay push and TURN credentials parse; a bad relay does not", () => {
+    const send = parseClientFrame(
+      JSON.stringify({
+        type: "send",
+        id: 1,
+        groupId: ID,
+        epoch: 2,
+        messageId: ID,
+        data: "AQID",
+        transient: true,
+      }),
+    );
+    assert.equal(send.type === "send" && send.transient, true);
+    rejects(
+      JSON.stringify({ type: "send", id: 1, groupId: ID, epoch: 2, messageId: ID, data: "", transient: 1 }),
+      /transient/,
+    );
+    const relay = parseServerFrame(
+      JSON.stringify({
+        type: "relay",
+        groupId: ID,
+        messageId: ID,
+        from: { userId: ID, deviceId: ID },
+        epoch: 2,
+        data: "AQID",
+        sentAt: 1,
+      }),
+    );
+    assert.equal(relay.type, "relay");
+    if (relay.type === "relay") assert.deepEqual(relay.data, new Uint8Array([1, 2, 3]));
+    assert.throws(() => parseServerFrame(JSON.stringify({ type: "relay", groupId: ID, messageId: ID })));
+    const turn = parseResult("turn.credentials", {
+      iceServers: [{ urls: ["turn:127.0.0.1:3478"], username: "100:u", credential: "c2VjcmV0" }],
+      ttlS: 600,
+    });
+    assert.equal(turn.iceServers[0]?.username, "100:u");
+    assert.equal(
+      parseClientFrame(JSON.stringify({ type: "turn.credentials", id: 2 })).type,
+      "turn.credentials",
+    );
+  });
+});

@@ -70,6 +70,8 @@ export async function runAnswer(
     throw new UsageError("there is no terminal to ask whether to answer: pass --auto or --decline");
   const durationS = seconds(args, "duration", 0, 86_400);
   const json = args.options.has("json");
+  // On stderr, so scripts (and tests) know when a call can ring here; stdout stays one JSON line.
+  io.err(`sori: waiting up to ${waitS} s for a call`);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const call = await Promise.race([
     incoming,

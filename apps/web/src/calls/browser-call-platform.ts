@@ -66,6 +66,7 @@ export class BrowserCallPlatform implements CallPlatform {
     const stopTrack = (t: MediaStreamTrack | null): void => t?.stop();
     const getTrack = async (kind: "audio" | "video", deviceId?: string): Promise<MediaStreamTrack> => {
       const constraint: MediaTrackConstraints | boolean = deviceId ? { deviceId: { exact: deviceId } } : true;
+      if (!navigator.mediaDevices) throw new CallMediaError("no-track", "this page cannot use media devices");
       const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraint });
       const track = kind === "audio" ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
       if (!track) throw new CallMediaError("no-track", `the browser returned no ${kind} track`);
@@ -73,12 +74,15 @@ export class BrowserCallPlatform implements CallPlatform {
     };
 
     // One permission prompt for both when the call starts with the camera on.
-    const media = navigator.mediaDevices;
-    const stream = await media
-      .getUserMedia({ audio: true, video: context.cameraOn })
-      // No camera (or camera refused): the call still goes ahead with the microphone.
-      .catch(() => (context.cameraOn ? media.getUserMedia({ audio: true }) : null))
-      .catch(() => null);
+    // `mediaDevices` is missing on plain-http pages (other than localhost): no local media at all then.
+    const media = navigator.mediaDevices as MediaDevices | undefined;
+    const stream = media
+      ? await media
+          .getUserMedia({ audio: true, video: context.cameraOn })
+          // No camera (or camera refused): the call still goes ahead with the microphone.
+          .catch(() => (context.cameraOn ? media.getUserMedia({ audio: true }) : null))
+          .catch(() => null)
+      : null;
     mic = stream?.getAudioTracks()[0] ?? null;
     cam = stream?.getVideoTracks()[0] ?? null;
     // Without a microphone the call still connects: the other side is heard, this side is silent.

@@ -6,8 +6,8 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 import { useCallView } from "./use-call-view.ts";
 
-/** Voice and video call buttons for a direct chat's header. */
-export function CallButtons({ chat }: { chat: ChatSummary }): ReactNode {
+/** Starting a call from a chat: `busy` while one is starting or in progress; failures become toasts. */
+export function useStartCall(chat: ChatSummary): { start: (video: boolean) => Promise<void>; busy: boolean } {
   const { t } = useI18n();
   const { calls } = useSignedIn();
   const { showToast } = useToast();
@@ -27,7 +27,13 @@ export function CallButtons({ chat }: { chat: ChatSummary }): ReactNode {
       setStarting(false);
     }
   };
+  return { start, busy };
+}
 
+/** Voice and video call buttons for a direct chat's header. */
+export function CallButtons({ chat }: { chat: ChatSummary }): ReactNode {
+  const { t } = useI18n();
+  const { start, busy } = useStartCall(chat);
   return (
     <>
       <IconButton

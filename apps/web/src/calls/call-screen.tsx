@@ -54,6 +54,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
       break;
     case "ended":
       status = view.endReason ? t(`call.ended.${view.endReason}`, { name }) : t("call.ended.hangup");
+      // An answered call says how long it lasted.
+      if (view.connectedAt !== null) status = `${status} · ${formatDuration(call.durationS)}`;
       break;
   }
 
@@ -119,6 +121,11 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
           {live && !view.remoteMedia.audio && (
             <p className="call-remote-muted">
               <Icon name="micOff" size={16} /> {t("call.remoteMuted", { name })}
+            </p>
+          )}
+          {live && local.audio === null && (
+            <p className="call-no-mic" role="alert" data-testid="call-no-mic">
+              <Icon name="alert" size={16} /> {t("call.noMicrophone", { name })}
             </p>
           )}
         </header>

@@ -54,7 +54,10 @@ export class CallStore {
       platform: this.platform,
       ...(hooks?.ringTimeoutMs ? { ringTimeoutMs: hooks.ringTimeoutMs } : {}),
     });
-    if (hooks) hooks.rtpStats = async () => (this.#tracked ? rtpCounters(this.#tracked) : null);
+    if (hooks) {
+      hooks.rtpStats = async () => (this.#tracked ? rtpCounters(this.#tracked) : null);
+      hooks.iceRestarts = () => this.#tracked?.iceRestarts ?? 0;
+    }
     this.#offs.push(
       client.calls.on("incoming", (call) => this.#track(call)),
       client.calls.on("call", (call) => {
@@ -106,7 +109,7 @@ export class CallStore {
         this.#tracked = undefined;
         this.#view = null;
         this.#notify();
-      }, ENDED_NOTICE_MS);
+      }, testHooks()?.endedNoticeMs ?? ENDED_NOTICE_MS);
     }
     this.#notify();
   }

@@ -13,18 +13,21 @@ export function DevicePicker({ call, onClose }: { call: Call; onClose: () => voi
   const local = useSyncExternalStore(calls.platform.subscribe, calls.platform.getLocal);
   const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
   useEffect(() => {
+    // Missing on plain-http pages: the lists stay empty.
+    const media = navigator.mediaDevices as MediaDevices | undefined;
+    if (!media) return;
     let cancelled = false;
     const load = (): void => {
-      navigator.mediaDevices
+      media
         .enumerateDevices()
         .then((d) => !cancelled && setDevices(d))
         .catch(() => undefined);
     };
     load();
-    navigator.mediaDevices.addEventListener("devicechange", load);
+    media.addEventListener("devicechange", load);
     return () => {
       cancelled = true;
-      navigator.mediaDevices.removeEventListener("devicechange", load);
+      media.removeEventListener("devicechange", load);
     };
   }, []);
 

@@ -8,8 +8,12 @@ import type { Call } from "@sori/sdk";
 export type TestHooks = {
   /** Outgoing calls ring this long before "no answer" (the app's default is the SDK's 45 s). */
   ringTimeoutMs?: number;
+  /** How long an ended call stays on screen (tests close it themselves, so a slow machine cannot race it). */
+  endedNoticeMs?: number;
   /** Filled in by the app: RTP counters of the active call, per media kind. */
   rtpStats?: () => Promise<RtpCounters | null>;
+  /** Filled in by the app: ICE restarts of the active call so far. */
+  iceRestarts?: () => number;
 };
 
 export type RtpDirection = {

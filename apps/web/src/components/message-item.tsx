@@ -132,7 +132,7 @@ export function MessageItem({
       {t("msg.deleted")}
     </div>
   ) : m.kind === "call" && m.call ? (
-    <CallHistoryEntry entry={m.call} />
+    <CallHistoryEntry entry={m.call} chat={chat} />
   ) : m.kind === "sticker" && m.sticker ? (
     <div className="sticker-message">
       {quote}

@@ -207,6 +207,8 @@ export const en = {
   "call.deviceFallback": "Device {n}",
   "call.switchFailed": "Couldn't switch to that device.",
   "call.cameraFailed": "Couldn't turn the camera on.",
+  "call.noMicrophone":
+    "Your microphone isn't available, so {name} can't hear you. Check the browser's permission for this site (it works only on https:// addresses or localhost).",
   "call.remoteMuted": "{name} is muted",
   "call.selfView": "Your camera",
   "call.remoteView": "{name}'s camera",
@@ -238,6 +240,8 @@ export const en = {
   "history.outcome.no-answer": "No answer",
   "history.outcome.cancelled": "Cancelled",
   "history.outcome.failed": "Couldn't connect",
+  "history.callBack": "Call back",
+  "history.callBackVideo": "Video call back",
   "history.entry": "{kind} · {detail}",
   "msg.edited": "edited",
   "msg.deleted": "Message deleted",

@@ -210,6 +210,8 @@ export const ko: Dictionary = {
   "call.deviceFallback": "장치 {n}",
   "call.switchFailed": "그 장치로 바꾸지 못했어요.",
   "call.cameraFailed": "카메라를 켜지 못했어요.",
+  "call.noMicrophone":
+    "마이크를 쓸 수 없어서 {name} 님에게 내 목소리가 들리지 않아요. 이 사이트의 브라우저 권한을 확인해 주세요 (https:// 주소나 localhost에서만 쓸 수 있어요).",
   "call.remoteMuted": "{name} 님이 마이크를 껐어요",
   "call.selfView": "내 카메라",
   "call.remoteView": "{name} 님의 카메라",
@@ -241,6 +243,8 @@ export const ko: Dictionary = {
   "history.outcome.no-answer": "응답 없음",
   "history.outcome.cancelled": "취소됨",
   "history.outcome.failed": "연결 실패",
+  "history.callBack": "다시 걸기",
+  "history.callBackVideo": "영상 통화로 다시 걸기",
   "history.entry": "{kind} · {detail}",
   "msg.edited": "수정됨",
   "msg.deleted": "삭제된 메시지입니다",

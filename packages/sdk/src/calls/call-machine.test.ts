@@ -102,6 +102,17 @@ test("ringing ends as declined, busy, no-answer, cancelled, missed or handled el
   }
 });
 
+test("a device that accepted a moment too late ends as answered elsewhere, not as a hangup", () => {
+  const late = run(initialState("incoming"), [{ type: "local-accept" }, { type: "answered-elsewhere" }]);
+  assert.equal(late.state.endReason, "answered-elsewhere");
+  const connected = run(initialState("incoming"), [
+    { type: "local-accept" },
+    { type: "ice", state: "connected", now: 1 },
+    { type: "answered-elsewhere" },
+  ]);
+  assert.equal(connected.state.state, "connected");
+});
+
 test("inputs that make no sense in a state change nothing (late or forged signals)", () => {
   const inc = initialState("incoming");
   for (const input of [

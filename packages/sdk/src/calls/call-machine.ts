@@ -136,7 +136,10 @@ export function transition(s: MachineState, input: CallInput, t: CallTimings = D
       if (s.state === "ringing-out") return same;
       return end(s, "remote-hangup");
     case "answered-elsewhere":
-      return s.state === "ringing-in" ? end(s, "answered-elsewhere") : same;
+      // Also after accepting here, if the caller took another device's answer that came first.
+      return s.state === "ringing-in" || (s.state === "connecting" && s.connectedAt === null)
+        ? end(s, "answered-elsewhere")
+        : same;
     case "declined-elsewhere":
       return s.state === "ringing-in" ? end(s, "declined-elsewhere") : same;
     case "ring-timeout":

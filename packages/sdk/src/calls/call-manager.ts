@@ -67,6 +67,8 @@ export class CallManager {
   readonly #calls = new Map<string, Call>();
   /** Per call: signals are handled one after another, in arrival order. */
   readonly #chains = new Map<string, Promise<void>>();
+  /** Rings being checked (an await): signals of that call that arrive meanwhile wait here. */
+  readonly #ringing = new Map<string, (() => void)[]>();
   /** Ended call ids, so late signals of a finished call are recognised rather than warned about. */
   readonly #finished = new Set<string>();
   #options: CallOptions | undefined;
@@ -164,7 +166,19 @@ export class CallManager {
     const toMe = "to" in signal && signal.to === this.#host.deviceId;
     if (!call) {
       if (signal.kind === "ring") {
-        void this.#onRing(chatId, from, callId, signal, sentAt);
+        if (this.#ringing.has(callId)) return;
+        this.#ringing.set(callId, []);
+        void this.#onRing(chatId, from, callId, signal, sentAt).finally(() => {
+          const waiting = this.#ringing.get(callId) ?? [];
+          this.#ringing.delete(callId);
+          for (const replay of waiting) replay();
+        });
+        return;
+      }
+      // The ring of this call is still being checked: its candidates must not be lost.
+      const waiting = this.#ringing.get(callId);
+      if (waiting) {
+        if (waiting.length < 256) waiting.push(() => this.handleSignal(chatId, from, callId, signal, sentAt));
         return;
       }
       // Signals of calls on other devices are normal in a shared group; only ones addressed here are odd.

@@ -41,8 +41,11 @@ export const CallSignal = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("busy"), to: DeviceId }),
   /** Caller → everyone: stopped ringing (gave up, or no answer in time). */
   z.object({ kind: z.literal("cancel"), reason: z.enum(["cancelled", "no-answer", "busy", "declined"]) }),
-  /** Either side → the other: the call is over. */
-  z.object({ kind: z.literal("hangup"), to: DeviceId }),
+  /**
+   * Either side → the other: the call is over. With "answered-elsewhere" (caller → a callee device that
+   * accepted a moment after another one did) that device was never in the call.
+   */
+  z.object({ kind: z.literal("hangup"), to: DeviceId, reason: z.literal("answered-elsewhere").optional() }),
   /** Either side → the other: its microphone and camera state, for the other's UI. */
   z.object({ kind: z.literal("media"), to: DeviceId, audio: z.boolean(), video: z.boolean() }),
 ]);

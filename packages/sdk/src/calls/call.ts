@@ -320,7 +320,8 @@ export class Call {
           if (this.direction !== "outgoing") return;
           if (this.state !== "ringing-out") {
             // Another of the callee's devices answered at the same moment: that one is not in the call.
-            if (fromDevice !== this.#peerDevice) this.#ctx.send({ kind: "hangup", to: fromDevice });
+            if (fromDevice !== this.#peerDevice)
+              this.#ctx.send({ kind: "hangup", to: fromDevice, reason: "answered-elsewhere" });
             return;
           }
           this.#peerDevice = fromDevice;
@@ -366,7 +367,9 @@ export class Call {
           this.#input({ type: "remote-cancel" });
           return;
         case "hangup":
-          this.#input({ type: "remote-hangup" });
+          this.#input({
+            type: signal.reason === "answered-elsewhere" ? "answered-elsewhere" : "remote-hangup",
+          });
           return;
         case "ring":
           return;

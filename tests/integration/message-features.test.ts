@@ -145,6 +145,18 @@ describe("message features through the SDK", () => {
       );
       assert.deepEqual(typing, [true, false]);
 
+      // Typing, sending (which ends it without a "stopped"), and typing again at once: announced again.
+      await eli.setTyping(chat.id, true);
+      await eli.sendText(chat.id, "sent while typing");
+      await eli.setTyping(chat.id, true);
+      await waitFor(
+        async () => typing,
+        (x) => x.length === 4,
+      );
+      assert.deepEqual(typing, [true, false, true, true]);
+      await receive(dee, 1);
+      typing.length = 2;
+
       const m1 = await dee.sendText(chat.id, "read me");
       await receive(eli, 1);
       await eli.markRead(chat.id);

@@ -1101,6 +1101,9 @@ export class SoriClient {
     body: Pick<StoredMessage, "kind" | "text"> & Partial<StoredMessage>,
   ): Promise<ChatMessage> {
     const id = randomId();
+    // A message ends "typing" for its readers, so the next keystroke must announce typing again at once
+    // rather than wait out the 3 s throttle of the one before.
+    this.#typingSent.delete(chatId);
     // Written before the message, so a crash at any point leaves a trace that the next start resends.
     await this.#storage.put(K.outbox(chatId, id), new Uint8Array(0));
     const timer = (await this.#chats.getChat(chatId))?.timer ?? 0;

@@ -201,7 +201,9 @@ export class Transport {
   async request<R extends ClientRequest>(request: R): Promise<ResultOf<R["type"]>> {
     if (!this.#ready) await this.waitConnected(this.#opts.requestTimeoutMs);
     const ws = this.#ws;
-    if (!ws || !this.#ready) throw new SdkError("offline", "not connected to the server");
+    // A socket already closing (its close event not yet fired) would drop the frame and log an error.
+    if (!ws || !this.#ready || ws.readyState !== WebSocket.OPEN)
+      throw new SdkError("offline", "not connected to the server");
     const id = this.#nextId++;
     return new Promise<ResultOf<R["type"]>>((resolve, reject) => {
       this.#pending.set(id, {

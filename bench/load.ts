@@ -278,13 +278,14 @@ function sourceRevision(): string {
   }
 }
 
-function hostInfo(): LoadReport["host"] {
+function hostInfo(serverRoot: string | undefined): LoadReport["host"] {
   return {
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
     memoryGiB: round(totalmem() / 2 ** 30, 1),
     node: process.version,
-    serverRevision: sourceRevision(),
+    // Another checkout (--server-root) may not be a git repository: its path names it.
+    serverRevision: serverRoot ? `checkout ${serverRoot}` : sourceRevision(),
   };
 }
 
@@ -509,7 +510,8 @@ async function runLoad(
       {
         onText: (text) => onText(client, text),
         onClose: (code, reason) => {
-          if (closing || (client.churning && client.transport !== transport)) return;
+          // A client away for --churn is reconnected (with retries) by churnOne.
+          if (closing || client.churning) return;
           unexpectedCloses++;
           sample(closeSamples, `client ${i} closed: ${code} ${reason}`);
         },
@@ -724,7 +726,7 @@ async function runLoad(
       serverRoot: options.serverRoot,
       churn: options.churn,
     },
-    host: hostInfo(),
+    host: hostInfo(options.serverRoot),
     setup: {
       registerS: round(registerS),
       connectS: round(connectS),

@@ -126,7 +126,8 @@ export async function connect(opts, { user }, handlers) {
     },
     close() {
       closing = true;
-      clearTimeout(ackTimer);
+      // Ack what arrived, so a restarted run does not get this run's last deliveries pushed again.
+      flushAck();
       ws.close();
       setTimeout(() => ws.terminate(), 2000).unref();
     },

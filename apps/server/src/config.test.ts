@@ -26,6 +26,17 @@ describe("server configuration", () => {
     assert.throws(() => parseServerConfig(["--nope", "1"], {}), /unknown option "--nope"/);
     assert.throws(() => parseServerConfig(["--port"], {}), /needs a value/);
     assert.throws(() => parseServerConfig([], { SORI_MAX_MESSAGE_BYTES: "12" }), /--max-message-bytes/);
+    assert.throws(() => parseServerConfig(["--store-thread", "yes"], {}), /--store-thread/);
+    assert.throws(() => parseServerConfig(["--metrics", "1"], {}), /--metrics/);
+  });
+
+  it("runs the store on its own thread and serves metrics unless told otherwise", () => {
+    const d = parseServerConfig([], {});
+    assert.equal(d.storeThread, true);
+    assert.equal(d.metrics, true);
+    const c = parseServerConfig(["--store-thread", "off"], { SORI_METRICS: "off" });
+    assert.equal(c.storeThread, false);
+    assert.equal(c.metrics, false);
   });
 
   it("takes timeouts, the message rate, a database cap and a TLS pair", () => {

@@ -138,10 +138,9 @@ export class Connection {
     try {
       frame = parseClientFrame(text);
     } catch (error) {
-      this.#sendError(
-        peekRequestId(text),
-        error instanceof ProtocolError ? error : new ProtocolError("bad-frame", "unreadable frame"),
-      );
+      const e = error instanceof ProtocolError ? error : new ProtocolError("bad-frame", "unreadable frame");
+      this.#sendError(peekRequestId(text), e);
+      this.#metrics?.request("unparsed", (performance.now() - started) / 1000, e.code);
       return;
     }
     try {

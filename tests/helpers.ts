@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { type ChatMessage, MemoryStorage, SoriClient } from "@sori/sdk";
+import { after, before } from "node:test";
+import { type ChatMessage, type ChatSummary, MemoryStorage, SoriClient } from "@sori/sdk";
 import { createLogger, parseServerConfig, type RunningServer, startServer } from "@sori/server";
 
 /** A real server on 127.0.0.1 with a fresh data dir; its log lines are kept for inspection. */
@@ -54,6 +55,56 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestSer
 
 export const PASSWORD = "correct horse battery";
 
+/**
+ * One server for the enclosing `describe`: started in its `before`, stopped in its `after`. The returned
+ * object reads through to that server, so tests use it as they would a TestServer they started themselves.
+ */
+export function suiteServer(extraArgs: string[] = []): TestServer {
+  let inner: TestServer | undefined;
+  before(async () => {
+    inner = await startTestServer(extraArgs);
+  });
+  after(async () => {
+    await inner?.stop();
+  });
+  const get = (): TestServer => {
+    if (!inner) throw new Error("suiteServer used outside its describe's tests");
+    return inner;
+  };
+  return {
+    get server() {
+      return get().server;
+    },
+    get url() {
+      return get().url;
+    },
+    get dataDir() {
+      return get().dataDir;
+    },
+    get logs() {
+      return get().logs;
+    },
+    restart: (args) => get().restart(args),
+    stop: () => get().stop(),
+  };
+}
+
+/** Polls `get` (bounded by `timeoutMs`) until `ok` holds for its value; returns that value. */
+export async function waitFor<T>(
+  get: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met in time; last value: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
 const storages = new WeakMap<SoriClient, MemoryStorage>();
 
 async function openConnected(storage: MemoryStorage): Promise<SoriClient> {
@@ -68,6 +119,27 @@ export async function newUser(url: string, username: string): Promise<SoriClient
   const storage = new MemoryStorage();
   await SoriClient.register({ serverUrl: url, username, password: PASSWORD, storage, deviceName: "test" });
   return openConnected(storage);
+}
+
+/** Registers two users (connected), for the many tests of one conversation between two people. */
+export async function twoUsers(
+  url: string,
+  first: string,
+  second: string,
+): Promise<[SoriClient, SoriClient]> {
+  const a = await newUser(url, first);
+  const b = await newUser(url, second);
+  return [a, b];
+}
+
+/** `from` starts a direct chat with `to` and waits (bounded) until `peer`, a device of `to`, has it too. */
+export async function directChatSeenBy(from: SoriClient, to: string, peer: SoriClient): Promise<ChatSummary> {
+  const chat = await from.startDirectChat(to);
+  await waitFor(
+    () => peer.findChat(chat.id),
+    (c) => c !== undefined,
+  );
+  return chat;
 }
 
 /** Logs in a further device of an existing user and connects it. */

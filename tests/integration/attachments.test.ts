@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type ChatMessage, SdkError, type TransferProgress } from "@sori/sdk";
-import { newUser, PASSWORD, rawAuth, receive, startTestServer, type TestServer } from "../helpers.ts";
-
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { PASSWORD, rawAuth, receive, suiteServer, twoUsers, waitFor } from "../helpers.ts";
 
 /** A file with a recognisable plaintext pattern, to look for at rest. */
 function sample(size: number): Uint8Array {
@@ -24,18 +14,11 @@ function sample(size: number): Uint8Array {
 }
 
 describe("encrypted attachments", () => {
-  let t: TestServer;
+  const t = suiteServer(["--max-file-mb", "5"]);
   const blobDir = (): string => join(t.dataDir, "blobs");
-  before(async () => {
-    t = await startTestServer(["--max-file-mb", "5"]);
-  });
-  after(async () => {
-    await t.stop();
-  });
 
   it("a file round-trips byte-identical, the server holds only ciphertext, and drops it once fetched", async () => {
-    const ann = await newUser(t.url, "ann");
-    const ben = await newUser(t.url, "ben");
+    const [ann, ben] = await twoUsers(t.url, "ann", "ben");
     try {
       const chat = await ann.startDirectChat("ben");
       const data = sample(2_500_000); // three chunks
@@ -94,8 +77,7 @@ describe("encrypted attachments", () => {
   });
 
   it("refuses files over the limit, tampered blobs, and bad uploads, keeping what is stored", async () => {
-    const cy = await newUser(t.url, "cyd");
-    const di = await newUser(t.url, "dim");
+    const [cy, di] = await twoUsers(t.url, "cyd", "dim");
     try {
       const chat = await cy.startDirectChat("dim");
       await assert.rejects(
@@ -168,8 +150,7 @@ describe("encrypted attachments", () => {
   });
 
   it("an upload and a download cut off midway resume where they stopped", async () => {
-    const eve = await newUser(t.url, "eve");
-    const fin = await newUser(t.url, "fin");
+    const [eve, fin] = await twoUsers(t.url, "eve", "fin");
     const realFetch = globalThis.fetch;
     try {
       const chat = await eve.startDirectChat("fin");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { decodeGroup, encrypt } from "@sori/crypto";
 import { WebSocket } from "ws";
 import {
@@ -8,9 +8,8 @@ import {
   newUser,
   receive,
   reopen,
-  startTestServer,
   storedGroupState,
-  type TestServer,
+  suiteServer,
 } from "../helpers.ts";
 import { enableCalls, waitFor } from "./call-helpers.ts";
 
@@ -48,13 +47,7 @@ async function rawDevice(
 }
 
 describe("transient call signalling: bad input", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer();
 
   it("the server checks membership and epoch; garbage reaches the other side as a warning, not a crash", async () => {
     let alice = await newUser(t.url, "bad_alice");

@@ -1,31 +1,17 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { type CliRun, type CliServer, SORI, soriRunner, startCliServer } from "../cli-runner.ts";
 
-const SORI = resolve("apps/cli/bin/sori.js");
 const PASSWORD = "cli call password";
 
-type Run = { code: number; stdout: string; stderr: string };
-
-function sori(args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [SORI, ...args],
-      { env: { ...process.env, SORI_PASSWORD: PASSWORD }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const sori = soriRunner(PASSWORD, 60_000);
 
 /** `sori answer …` in the background; `ready` once it listens for calls (it says so on stderr). */
-function answering(args: string[]): { ready: Promise<void>; done: Promise<Run> } {
+function answering(args: string[]): { ready: Promise<void>; done: Promise<CliRun> } {
   const child = spawn(process.execPath, [SORI, "answer", ...args], {
     env: { ...process.env, SORI_PASSWORD: PASSWORD },
     stdio: ["ignore", "pipe", "pipe"],
@@ -43,7 +29,7 @@ function answering(args: string[]): { ready: Promise<void>; done: Promise<Run> }
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += String(chunk);
   });
-  const done = new Promise<Run>((resolve) =>
+  const done = new Promise<CliRun>((resolve) =>
     child.once("exit", (code) => {
       clearTimeout(killer);
       resolve({ code: code ?? 1, stdout, stderr });
@@ -60,32 +46,18 @@ type CallLine = {
   packetsSent: number;
   packetsReceived: number;
 };
-const lastJson = (r: Run): CallLine => JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as CallLine;
+const lastJson = (r: CliRun): CallLine => JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as CallLine;
 
 describe("sori call / sori answer (werift, loopback)", () => {
   let dir: string;
-  let server: ChildProcess;
+  let server: CliServer;
   let url: string;
   const profile = (name: string): string[] => ["--profile", join(dir, name)];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "sori-cli-call-"));
-    server = spawn(process.execPath, [SORI, "server", "--port", "0", "--data", join(dir, "data")], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    url = await new Promise<string>((resolveUrl, reject) => {
-      const timer = setTimeout(() => reject(new Error("server did not start")), 15_000);
-      let out = "";
-      server.stdout?.on("data", (chunk: Buffer) => {
-        out += String(chunk);
-        const m = out.match(/listening on (http:\/\/\S+)/);
-        if (m) {
-          clearTimeout(timer);
-          resolveUrl(m[1]!);
-        }
-      });
-      server.on("exit", () => reject(new Error("server exited early")));
-    });
+    server = await startCliServer(join(dir, "data"));
+    url = server.url;
     for (const name of ["clialice", "clibob"]) {
       const r = await sori(["register", name, "--server", url, ...profile(name)]);
       assert.equal(r.code, 0, r.stderr);
@@ -95,9 +67,7 @@ describe("sori call / sori answer (werift, loopback)", () => {
   });
 
   after(async () => {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,30 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type ChatMessage, type MessageStatus, SdkError } from "@sori/sdk";
-import { newUser, receive, startTestServer, type TestServer } from "../helpers.ts";
+import { newUser, receive, suiteServer, twoUsers, waitFor as waitForBounded } from "../helpers.ts";
 
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** These tests have always polled every 25 ms. */
+const waitFor = <T>(get: () => Promise<T>, ok: (v: T) => boolean): Promise<T> =>
+  waitForBounded(get, ok, 10_000, 25);
 
 describe("chat features through the SDK", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer(["--max-message-bytes", "2048"]);
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer(["--max-message-bytes", "2048"]);
 
   it("a message goes sending → sent → delivered, and stickers arrive as stickers", async () => {
-    const ada = await newUser(t.url, "ada");
-    const boris = await newUser(t.url, "boris");
+    const [ada, boris] = await twoUsers(t.url, "ada", "boris");
     try {
       const chat = await ada.startDirectChat("boris");
       const seen: MessageStatus[] = [];
@@ -54,8 +41,7 @@ describe("chat features through the SDK", () => {
   });
 
   it("counts unread messages, shows the last one, and pages back through history", async () => {
-    const cyrus = await newUser(t.url, "cyrus");
-    const dina = await newUser(t.url, "dina");
+    const [cyrus, dina] = await twoUsers(t.url, "cyrus", "dina");
     try {
       const chat = await cyrus.startDirectChat("dina");
       for (let i = 0; i < 7; i++) await cyrus.sendText(chat.id, `n${i}`);
@@ -89,8 +75,7 @@ describe("chat features through the SDK", () => {
   });
 
   it("a failed message stays in history as failed and can be retried", async () => {
-    const edgar = await newUser(t.url, "edgar");
-    const flo = await newUser(t.url, "flo");
+    const [edgar, flo] = await twoUsers(t.url, "edgar", "flo");
     try {
       const chat = await edgar.startDirectChat("flo");
       const long = "x".repeat(3000); // over this server's 2048-byte message limit once encrypted
@@ -113,8 +98,7 @@ describe("chat features through the SDK", () => {
   });
 
   it("renames a group, shares profiles, and lets a member leave", async () => {
-    const gil = await newUser(t.url, "gil");
-    const hugo = await newUser(t.url, "hugo");
+    const [gil, hugo] = await twoUsers(t.url, "gil", "hugo");
     const ivy = await newUser(t.url, "ivy");
     try {
       await gil.setProfile({ displayName: "길동", avatar: new Uint8Array([1, 2, 3]) });

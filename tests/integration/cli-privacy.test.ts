@@ -1,27 +1,12 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { soriRunner } from "../cli-runner.ts";
 import { startTestServer, type TestServer } from "../helpers.ts";
 
-const SORI = resolve("apps/cli/bin/sori.js");
-type Run = { code: number; stdout: string; stderr: string };
-
-function sori(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [SORI, ...args],
-      { env: { ...process.env, SORI_PASSWORD: "cli test password", ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const sori = soriRunner("cli test password", 30_000);
 
 const lines = (text: string): Record<string, unknown>[] =>
   text

@@ -1,59 +1,28 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { type CliServer, soriRunner, startCliServer } from "../cli-runner.ts";
 
-const SORI = resolve("apps/cli/bin/sori.js");
 const PASSWORD = "cli test password";
 
-type Run = { code: number; stdout: string; stderr: string };
-
-function sori(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [SORI, ...args],
-      { env: { ...process.env, SORI_PASSWORD: PASSWORD, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const sori = soriRunner(PASSWORD, 30_000);
 
 describe("sori CLI (the scripting contract)", () => {
   let dir: string;
-  let server: ChildProcess;
+  let server: CliServer;
   let url: string;
   const profile = (name: string): string[] => ["--profile", join(dir, name)];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "sori-cli-"));
-    server = spawn(process.execPath, [SORI, "server", "--port", "0", "--data", join(dir, "data")], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    url = await new Promise<string>((resolveUrl, reject) => {
-      const timer = setTimeout(() => reject(new Error("server did not start")), 15_000);
-      let out = "";
-      server.stdout?.on("data", (chunk: Buffer) => {
-        out += String(chunk);
-        const m = out.match(/listening on (http:\/\/\S+)/);
-        if (m) {
-          clearTimeout(timer);
-          resolveUrl(m[1]!);
-        }
-      });
-      server.on("exit", () => reject(new Error("server exited early")));
-    });
+    server = await startCliServer(join(dir, "data"));
+    url = server.url;
   });
 
   after(async () => {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
-import { dumpDatabase, newUser, receive, settledDump, startTestServer, type TestServer } from "../helpers.ts";
+import { dumpDatabase, newUser, receive, settledDump, suiteServer } from "../helpers.ts";
 
 describe("linking a new device from an existing one", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer();
 
   it("a code shown on the old device signs the new one in without the password; it then gets new messages", async () => {
     const ann = await newUser(t.url, "ann");

@@ -1,27 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { SdkError, type SoriClient } from "@sori/sdk";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import {
+  directChatSeenBy,
   newDevice,
-  newUser,
   receive,
   reopen,
-  startTestServer,
   storedText,
-  type TestServer,
+  suiteServer,
+  twoUsers,
+  waitFor,
 } from "../helpers.ts";
-
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Queued messages that carry an expiry (the server sees only that number). */
 function expiringRows(dataDir: string): number {
@@ -37,24 +28,13 @@ function expiringRows(dataDir: string): number {
 }
 
 describe("disappearing messages", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer();
 
   it("an expired message is gone from every device's store and from the server's database", async () => {
-    const ada = await newUser(t.url, "ada");
-    const bo = await newUser(t.url, "boa");
+    const [ada, bo] = await twoUsers(t.url, "ada", "boa");
     let bo2: SoriClient | undefined = await newDevice(t.url, "boa");
     try {
-      const chat = await ada.startDirectChat("boa");
-      await waitFor(
-        () => bo.findChat(chat.id),
-        (c) => c !== undefined,
-      );
+      const chat = await directChatSeenBy(ada, "boa", bo);
       await bo2.close(); // offline: its copy waits in the server's queue
       await ada.setTimer(chat.id, 2);
       const announced = await waitFor(

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { SdkError } from "@sori/sdk";
-import { newUser, rawAuth, receive, startTestServer, type TestServer } from "../helpers.ts";
+import { newUser, rawAuth, receive, suiteServer, type TestServer } from "../helpers.ts";
 import { type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
 
 type Account = { userId: string; deviceId: string; token: string };
@@ -21,13 +21,7 @@ async function account(t: TestServer, name: string): Promise<{ a: Account; s: Ra
  * error, nothing already accepted is dropped, and sending works again once space is freed.
  */
 describe("a full disk", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer(["--max-db-mb", "1"]);
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer(["--max-db-mb", "1"]);
 
   it("refuses new messages with storage-unavailable, keeps the accepted ones and recovers", async () => {
     const alice = await account(t, "alice");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { newUser, PASSWORD, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
+import { newUser, PASSWORD, rawAuth, suiteServer } from "../helpers.ts";
 
 /** Sends requests on a raw authenticated socket and returns each answer (deliveries are skipped). */
 async function rawClient(
@@ -35,13 +35,7 @@ async function rawClient(
 }
 
 describe("KeyPackages", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer(["--claims-per-minute", "60"]);
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer(["--claims-per-minute", "60"]);
 
   it("a device whose KeyPackages run low refills them; claims are rate limited per account", async () => {
     const bob = await newUser(t.url, "bob");

@@ -1,33 +1,28 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type ChatMessage, SdkError, type SoriClient } from "@sori/sdk";
-import { newDevice, newUser, receive, startTestServer, type TestServer } from "../helpers.ts";
+import {
+  directChatSeenBy,
+  newDevice,
+  newUser,
+  receive,
+  suiteServer,
+  twoUsers,
+  waitFor as waitForBounded,
+} from "../helpers.ts";
 
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** These tests have always polled every 25 ms. */
+const waitFor = <T>(get: () => Promise<T>, ok: (v: T) => boolean): Promise<T> =>
+  waitForBounded(get, ok, 10_000, 25);
 
 const find = async (c: SoriClient, chat: string, id: string): Promise<ChatMessage | undefined> =>
   (await c.history(chat)).find((m) => m.id === id);
 
 describe("message features through the SDK", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer();
 
   it("replies, reactions, edits, delete for everyone and forwarding reach every device", async () => {
-    const ann = await newUser(t.url, "ann");
-    const ben = await newUser(t.url, "ben");
+    const [ann, ben] = await twoUsers(t.url, "ann", "ben");
     const ben2 = await newDevice(t.url, "ben");
     const cal = await newUser(t.url, "cal");
     try {
@@ -125,14 +120,9 @@ describe("message features through the SDK", () => {
   });
 
   it("read receipts and typing indicators are sent only when switched on", async () => {
-    const dee = await newUser(t.url, "dee");
-    const eli = await newUser(t.url, "eli");
+    const [dee, eli] = await twoUsers(t.url, "dee", "eli");
     try {
-      const chat = await dee.startDirectChat("eli");
-      await waitFor(
-        () => eli.findChat(chat.id),
-        (c) => c !== undefined,
-      );
+      const chat = await directChatSeenBy(dee, "eli", eli);
       const typing: boolean[] = [];
       dee.on("typing", (x) => {
         if (x.chat === chat.id && x.username === "eli") typing.push(x.typing);

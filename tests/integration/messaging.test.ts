@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { CryptoError, decodeGroup, processMessage } from "@sori/crypto";
 import { MemoryStorage, SoriClient } from "@sori/sdk";
 import { SqliteStore } from "@sori/server";
@@ -11,21 +11,13 @@ import {
   queuedCiphertexts,
   receive,
   reopen,
-  startTestServer,
   storedGroupState,
-  type TestServer,
+  suiteServer,
 } from "../helpers.ts";
 
 describe("messaging through a real server", () => {
-  let t: TestServer;
+  const t = suiteServer();
   const distinctive = `zebra-quokka-${Math.random().toString(36).slice(2)}-plaintext`;
-
-  before(async () => {
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t.stop();
-  });
 
   it("two users chat both ways", async () => {
     const alice = await newUser(t.url, "alice");

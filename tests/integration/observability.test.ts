@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { newUser, receive, startTestServer, type TestServer } from "../helpers.ts";
+import { newUser, receive, startTestServer, suiteServer, type TestServer } from "../helpers.ts";
 
 /** Every sample line of a Prometheus text exposition, as name{labels} → value. */
 function samples(text: string): Map<string, number> {
@@ -88,13 +88,7 @@ for (const storeThread of ["on", "off"]) {
 }
 
 describe("metrics switched off", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer(["--metrics", "off"]);
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer(["--metrics", "off"]);
 
   it("answers /metrics with a JSON 404", async () => {
     const res = await fetch(`${t.url}/metrics`);

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
-import { newDevice, newUser, PASSWORD, receive, startTestServer, type TestServer } from "../helpers.ts";
+import { newDevice, newUser, PASSWORD, receive, suiteServer } from "../helpers.ts";
 
 describe("resilience of the SDK against a real server", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer(["--connections-per-account", "3"]);
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer(["--connections-per-account", "3"]);
 
   it("two members changing a group at once both succeed, in some order", async () => {
     const [ann, ben, cat, dan, eve] = await Promise.all(

@@ -1,30 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { SoriClient } from "@sori/sdk";
-import { newDevice, newUser, receive, startTestServer, type TestServer } from "../helpers.ts";
-
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { newDevice, receive, suiteServer, twoUsers, waitFor } from "../helpers.ts";
 
 describe("safety numbers", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer();
 
   it("are the same on both sides, can be verified, and change with a warning when a device is added", async () => {
-    const ann = await newUser(t.url, "ann");
-    const ben = await newUser(t.url, "ben");
+    const [ann, ben] = await twoUsers(t.url, "ann", "ben");
     let ben2: SoriClient | undefined;
     try {
       const chat = await ann.startDirectChat("ben");

@@ -1,32 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { SdkError } from "@sori/sdk";
-import { newUser, receive, startTestServer, type TestServer } from "../helpers.ts";
-
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { receive, suiteServer, twoUsers, waitFor } from "../helpers.ts";
 
 const png = (n: number): Uint8Array => new Uint8Array([0x89, 0x50, 0x4e, 0x47, n, n, n]);
 
 describe("sticker packs", () => {
-  let t: TestServer;
-  before(async () => {
-    t = await startTestServer();
-  });
-  after(async () => {
-    await t.stop();
-  });
+  const t = suiteServer();
 
   it("a pack made from images is shared in a chat, added by another user, and its stickers show for everyone", async () => {
-    const mia = await newUser(t.url, "mia");
-    const noa = await newUser(t.url, "noa");
+    const [mia, noa] = await twoUsers(t.url, "mia", "noa");
     try {
       const chat = await mia.startDirectChat("noa");
       await assert.rejects(

@@ -1,44 +1,20 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { SqliteStore } from "./sqlite-store.ts";
 import type { OutgoingMessage } from "./store.ts";
-
-const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
-const id = (c: string): string => c.repeat(22);
+import { addTestKeyPackages, bytes, createTestUser, id, openFreshStore } from "./store-test-fixtures.ts";
 
 describe("SqliteStore: disappearing messages, retention, attachments", () => {
   let dir: string;
   let store: SqliteStore;
 
   const user = async (u: string, d: string): Promise<void> => {
-    await store.createUserWithDevice(
-      { userId: id(u), username: `user${u}`, passwordHash: "scrypt$x", createdAt: 1 },
-      { deviceId: id(d), userId: id(u), name: "d", signatureKey: bytes(1), createdAt: 1 },
-      { tokenHash: `t${d}`, deviceId: id(d), createdAt: 1, expiresAt: 10 },
-    );
-    await store.addKeyPackages(
-      id(d),
-      [bytes(d.charCodeAt(0), 1)],
-      bytes(d.charCodeAt(0), 99),
-      notice(d, u),
-      200,
-    );
+    await createTestUser(store, u, d);
+    await addTestKeyPackages(store, d, u, 1);
   };
-  const notice = (d: string, u: string): OutgoingMessage => ({
-    kind: "device-added",
-    groupId: null,
-    messageId: id(`n${d}`.slice(-1)),
-    senderUserId: id(u),
-    senderDeviceId: id(d),
-    epoch: null,
-    data: null,
-    sentAt: 5,
-    recipients: [],
-  });
   const msg = (mid: string, extra: Partial<OutgoingMessage> = {}): Omit<OutgoingMessage, "recipients"> => ({
     kind: "message",
     groupId: id("g"),
@@ -52,8 +28,7 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
   });
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "sori-store-"));
-    store = new SqliteStore({ dataDir: dir, durability: "normal" });
+    ({ dir, store } = openFreshStore());
     await user("a", "A");
     await user("b", "B");
     await store.createGroup(id("g"), 1, { deviceId: id("A"), userId: id("a") }, [id("B")], undefined);

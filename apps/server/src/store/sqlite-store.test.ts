@@ -1,46 +1,28 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { SqliteStore } from "./sqlite-store.ts";
 import { StoreError } from "./store-error.ts";
+import {
+  addTestKeyPackages,
+  bytes,
+  createTestUser,
+  id,
+  openFreshStore,
+  tempStoreDir,
+} from "./store-test-fixtures.ts";
 import type { OutgoingMessage } from "./store.ts";
-
-const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
-const id = (c: string): string => c.repeat(22);
 
 describe("SqliteStore (the Delivery Service's rules at the storage layer)", () => {
   let dir: string;
   let store: SqliteStore;
 
   const user = async (u: string, d: string): Promise<void> => {
-    await store.createUserWithDevice(
-      { userId: id(u), username: `user${u}`, passwordHash: "scrypt$x", createdAt: 1 },
-      { deviceId: id(d), userId: id(u), name: "d", signatureKey: bytes(1), createdAt: 1 },
-      { tokenHash: `t${d}`, deviceId: id(d), createdAt: 1, expiresAt: 10 },
-    );
+    await createTestUser(store, u, d);
     await activate(d, u);
   };
   const activate = (d: string, u: string): ReturnType<SqliteStore["addKeyPackages"]> =>
-    store.addKeyPackages(
-      id(d),
-      [bytes(d.charCodeAt(0), 1), bytes(d.charCodeAt(0), 2)],
-      bytes(d.charCodeAt(0), 99),
-      notice(d, u),
-      200,
-    );
-  const notice = (d: string, u: string): OutgoingMessage => ({
-    kind: "device-added",
-    groupId: null,
-    messageId: id(`n${d}`.slice(-1)),
-    senderUserId: id(u),
-    senderDeviceId: id(d),
-    epoch: null,
-    data: null,
-    sentAt: 5,
-    recipients: [],
-  });
+    addTestKeyPackages(store, d, u, 2);
   const msg = (
     from: string,
     fromUser: string,
@@ -63,8 +45,7 @@ describe("SqliteStore (the Delivery Service's rules at the storage layer)", () =
   });
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "sori-store-"));
-    store = new SqliteStore({ dataDir: dir, durability: "normal" });
+    ({ dir, store } = openFreshStore());
     await user("a", "A");
     await user("b", "B");
     await store.createGroup(id("g"), 1, { deviceId: id("A"), userId: id("a") }, [id("B")], {
@@ -193,14 +174,9 @@ describe("SqliteStore (the Delivery Service's rules at the storage layer)", () =
 
 /** Runs `fn` on a fresh store holding one user "a" with device "A", then deletes it. */
 async function withOneUserStore(fn: (store: SqliteStore) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "sori-store-"));
-  const store = new SqliteStore({ dataDir: dir, durability: "normal" });
+  const { dir, store } = openFreshStore();
   try {
-    await store.createUserWithDevice(
-      { userId: id("a"), username: "usera", passwordHash: "scrypt$x", createdAt: 1 },
-      { deviceId: id("A"), userId: id("a"), name: "d", signatureKey: bytes(1), createdAt: 1 },
-      { tokenHash: "tA", deviceId: id("A"), createdAt: 1, expiresAt: 10 },
-    );
+    await createTestUser(store, "a", "A");
     await fn(store);
   } finally {
     await store.close();
@@ -268,7 +244,7 @@ describe("SqliteStore maintenance", () => {
 
 describe("SqliteStore when the disk is full", () => {
   it("refuses new writes with StoreError full, keeps every accepted one, and recovers once space is freed", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sori-store-"));
+    const dir = tempStoreDir();
     // 256 KB, as a full disk would: max_page_count makes SQLite answer "database or disk is full".
     const store = new SqliteStore({ dataDir: dir, durability: "normal", maxBytes: 256 * 1024 });
     try {
@@ -276,11 +252,7 @@ describe("SqliteStore when the disk is full", () => {
         ["a", "A"],
         ["b", "B"],
       ] as const) {
-        await store.createUserWithDevice(
-          { userId: id(u), username: `user${u}`, passwordHash: "scrypt$x", createdAt: 1 },
-          { deviceId: id(d), userId: id(u), name: "d", signatureKey: bytes(1), createdAt: 1 },
-          { tokenHash: `t${d}`, deviceId: id(d), createdAt: 1, expiresAt: 10 },
-        );
+        await createTestUser(store, u, d);
       }
       await store.createGroup(id("g"), 0, { deviceId: id("A"), userId: id("a") }, [id("B")], undefined);
       const send = (n: number): ReturnType<SqliteStore["acceptMessage"]> =>

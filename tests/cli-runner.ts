@@ -1,0 +1,67 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { resolve } from "node:path";
+
+/** The `sori` command line, run with the test's own Node (relative to the repo root, where tests run). */
+export const SORI = resolve("apps/cli/bin/sori.js");
+
+/** What one finished `sori …` run printed, and its exit code. */
+export type CliRun = { code: number; stdout: string; stderr: string };
+
+/** Runs `sori <args>` to completion (killed after `timeoutMs`). */
+export type CliRunner = (args: string[], env?: Record<string, string>) => Promise<CliRun>;
+
+/** A runner of `sori` whose password prompt is answered by SORI_PASSWORD=`password`. */
+export function soriRunner(password: string, timeoutMs: number): CliRunner {
+  return (args, env = {}) =>
+    new Promise((done) => {
+      execFile(
+        process.execPath,
+        [SORI, ...args],
+        { env: { ...process.env, SORI_PASSWORD: password, ...env }, timeout: timeoutMs },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+          done({ code, stdout, stderr });
+        },
+      );
+    });
+}
+
+/** A `sori server` child process on a free loopback port. */
+export type CliServer = {
+  url: string;
+  process: ChildProcess;
+  /** SIGTERM, then waits for the process to exit. */
+  stop(): Promise<void>;
+};
+
+/** Starts `sori server --port 0 --data <dataDir>` and waits (at most 15 s) until it says where it listens. */
+export async function startCliServer(dataDir: string): Promise<CliServer> {
+  const child = spawn(process.execPath, [SORI, "server", "--port", "0", "--data", dataDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  try {
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(() => reject(new Error("server did not start")), 15_000);
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += String(chunk);
+        const m = out.match(/listening on (http:\/\/\S+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolveUrl(m[1]!);
+        }
+      });
+      child.on("exit", () => reject(new Error("server exited early")));
+    });
+    return { url, process: child, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

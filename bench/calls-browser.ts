@@ -7,18 +7,11 @@
 //   npm run build -w @sori/web && node bench/calls-browser.ts [--calls 20] [--json]
 //
 // `browserMode` has the shape of bench/calls.ts's CallBenchMode, so it can also be registered there.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import type { TestDevice } from "../tests/browser/harness.ts";
 import { dismissEnded, directChat, openCallDevice, signUp } from "../tests/browser/call-helpers.ts";
-import { startServerProcess } from "./server-process.ts";
-
-export type CallSample = { connectedMs: number; firstAudioMs: number };
-export type CallBenchPair = { call(): Promise<CallSample>; close(): Promise<void> };
-export type CallBenchMode = { name: string; setup(serverUrl: string): Promise<CallBenchPair> };
+import { type CallBenchMode, formatCallReport, runCallBench, summarizeCalls } from "./call-bench-run.ts";
 
 const CALL_TIMEOUT_MS = 15_000;
 
@@ -95,16 +88,6 @@ export const browserMode: CallBenchMode = {
   },
 };
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-
 async function main(argv: string[]): Promise<void> {
   const i = argv.indexOf("--calls");
   const calls = Number(i >= 0 ? argv[i + 1] : "20");
@@ -112,41 +95,16 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write("usage: node bench/calls-browser.ts [--calls 1..200] [--json]\n");
     process.exit(2);
   }
-  const dataDir = mkdtempSync(join(tmpdir(), "sori-bench-calls-browser-"));
-  const server = await startServerProcess({
-    root: fileURLToPath(new URL("..", import.meta.url)),
-    dataDir,
-    durability: "normal",
-    nodeArgs: [],
-    serverArgs: [],
-    readyTimeoutMs: 15_000,
-    stopGraceMs: 5_000,
-  });
-  const samples: CallSample[] = [];
-  let pair: CallBenchPair | undefined;
-  try {
-    pair = await browserMode.setup(server.url);
-    await pair.call(); // warm-up: loads the lazy call screen, first getUserMedia, TURN credentials
-    for (let n = 0; n < calls; n++) samples.push(await pair.call());
-  } finally {
-    await pair?.close();
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-  const connected = samples.map((s) => s.connectedMs);
-  const audio = samples.map((s) => s.firstAudioMs);
-  const report = {
-    mode: browserMode.name,
+  const report = summarizeCalls(
+    browserMode.name,
     calls,
-    connectedMs: { median: median(connected), p90: pct(connected, 90), min: Math.min(...connected) },
-    firstAudioMs: { median: median(audio), p90: pct(audio, 90), min: Math.min(...audio) },
-  };
+    await runCallBench(browserMode, calls, "sori-bench-calls-browser-"),
+  );
   if (argv.includes("--json")) process.stdout.write(`${JSON.stringify(report)}\n`);
   else
     process.stdout.write(
       `calls: ${calls} × Chromium↔Chromium (web app, fake microphone) on 127.0.0.1, after one warm-up call\n` +
-        `  call → connected:           median ${report.connectedMs.median} ms, p90 ${report.connectedMs.p90} ms, min ${report.connectedMs.min} ms\n` +
-        `  call → first audio packet:  median ${report.firstAudioMs.median} ms, p90 ${report.firstAudioMs.p90} ms, min ${report.firstAudioMs.min} ms\n`,
+        formatCallReport(report),
     );
   process.exit(0);
 }

@@ -4,22 +4,12 @@
 // mode (Chromium pages through playwright) implements the same `CallBenchMode`.
 //
 //   node bench/calls.ts [--calls 20] [--mode werift] [--json]
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MemoryStorage, SoriClient } from "@sori/sdk";
 import { type PacketCounters, weriftPlatform } from "../apps/cli/src/calls/werift-platform.ts";
-import { startServerProcess } from "./server-process.ts";
+import { type CallBenchMode, formatCallReport, runCallBench, summarizeCalls } from "./call-bench-run.ts";
 
-/** One call's timings, in ms from the caller's `calls.start()`. */
-export type CallSample = { connectedMs: number; firstAudioMs: number };
-
-/** A pair of endpoints that can place one call after another. */
-export type CallBenchPair = { call(): Promise<CallSample>; close(): Promise<void> };
-
-/** How endpoints are made: werift in this process, or (to add) Chromium pages. */
-export type CallBenchMode = { name: string; setup(serverUrl: string): Promise<CallBenchPair> };
+export type { CallBenchMode, CallBenchPair, CallSample } from "./call-bench-run.ts";
 
 const CALL_TIMEOUT_MS = 15_000;
 const PASSWORD = "bench calls password";
@@ -78,15 +68,6 @@ export const weriftMode: CallBenchMode = {
 const MODES: Record<string, CallBenchMode> = { werift: weriftMode };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 
 async function main(argv: string[]): Promise<void> {
   const arg = (name: string, fallback: string): string => {
@@ -101,41 +82,12 @@ async function main(argv: string[]): Promise<void> {
     );
     process.exit(2);
   }
-  const dataDir = mkdtempSync(join(tmpdir(), "sori-bench-calls-"));
-  const server = await startServerProcess({
-    root: fileURLToPath(new URL("..", import.meta.url)),
-    dataDir,
-    durability: "normal",
-    nodeArgs: [],
-    serverArgs: [],
-    readyTimeoutMs: 15_000,
-    stopGraceMs: 5_000,
-  });
-  const samples: CallSample[] = [];
-  let pair: CallBenchPair | undefined;
-  try {
-    pair = await mode.setup(server.url);
-    await pair.call(); // warm-up: first-call costs (JIT, TURN credentials request) are not measured
-    for (let i = 0; i < calls; i++) samples.push(await pair.call());
-  } finally {
-    await pair?.close();
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-  const connected = samples.map((s) => s.connectedMs);
-  const audio = samples.map((s) => s.firstAudioMs);
-  const report = {
-    mode: mode.name,
-    calls,
-    connectedMs: { median: median(connected), p90: pct(connected, 90), min: Math.min(...connected) },
-    firstAudioMs: { median: median(audio), p90: pct(audio, 90), min: Math.min(...audio) },
-  };
+  const report = summarizeCalls(mode.name, calls, await runCallBench(mode, calls, "sori-bench-calls-"));
   if (argv.includes("--json")) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
     process.stdout.write(
       `calls: ${calls} × ${mode.name}↔${mode.name} on 127.0.0.1 (server in its own process), after one warm-up call\n` +
-        `  call → connected:           median ${report.connectedMs.median} ms, p90 ${report.connectedMs.p90} ms, min ${report.connectedMs.min} ms\n` +
-        `  call → first audio packet:  median ${report.firstAudioMs.median} ms, p90 ${report.firstAudioMs.p90} ms, min ${report.firstAudioMs.min} ms\n`,
+        formatCallReport(report),
     );
   }
   process.exit(0);

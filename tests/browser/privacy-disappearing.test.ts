@@ -2,48 +2,24 @@
 // (30 s) from the header; both pages announce it and show it in the header; a message sent then
 // vanishes from both pages once it has been read and the timer ran out, while an older one stays.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { Locator, Page } from "playwright-core";
-import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
+import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
+import { byTestId, send, signUpAliceAndBob, startChat } from "./people.ts";
+import { useWebSuite } from "./web-suite.ts";
 
-const PASSWORD = "correct horse battery";
 const TIMER_S = 30;
 
-const byTestId = (page: Page, id: string): Locator => page.getByTestId(id);
 const messageText = (page: Page, text: string): Locator =>
   byTestId(page, "message-list").getByTestId("message-text").filter({ hasText: text });
 
-async function signUp(page: Page, username: string): Promise<void> {
-  await byTestId(page, "auth-mode-register").click();
-  await byTestId(page, "auth-username").fill(username);
-  await byTestId(page, "auth-password").fill(PASSWORD);
-  await byTestId(page, "auth-password-confirm").fill(PASSWORD);
-  await byTestId(page, "auth-submit").click();
-  await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await byTestId(page, "composer").fill(text);
-  await byTestId(page, "composer").press("Enter");
-}
-
 describe("disappearing messages in Chromium", () => {
-  let url = "";
-  let stop: (() => Promise<void>) | undefined;
+  const suite = useWebSuite();
   let alice: TestDevice;
   let bob: TestDevice;
 
   before(async () => {
-    ({ url, stop } = await startWebServer());
-    alice = await openDevice(url, { locale: "en-US" });
-    bob = await openDevice(url, { locale: "en-US" });
-    await Promise.all([signUp(alice.page, "alice"), signUp(bob.page, "bob")]);
-  });
-
-  after(async () => {
-    await alice?.close().catch(() => undefined);
-    await bob?.close().catch(() => undefined);
-    await stop?.();
+    ({ alice, bob } = await signUpAliceAndBob(suite));
   });
 
   it(
@@ -52,8 +28,7 @@ describe("disappearing messages in Chromium", () => {
     async () => {
       const a = alice.page;
       const b = bob.page;
-      await byTestId(a, "chat-search").fill("bob");
-      await byTestId(a, "search-person").getByRole("button").click();
+      await startChat(a, "bob");
       await send(a, "before the timer");
       await b.locator('[data-testid="chat-item"][data-chat-name="alice"]').click();
       await messageText(b, "before the timer").waitFor();

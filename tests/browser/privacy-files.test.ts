@@ -5,54 +5,28 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
-import { crc32, deflateSync } from "node:zlib";
+import { before, describe, it } from "node:test";
 import type { Locator, Page } from "playwright-core";
-import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
+import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
+import { byTestId, signUpAliceAndBob, startChatAndSend } from "./people.ts";
+import { rgbPng } from "./png.ts";
+import { useWebSuite } from "./web-suite.ts";
 
-const PASSWORD = "correct horse battery";
 const TEST_TIMEOUT_MS = 45_000;
 /** Five 1 MiB upload chunks and a bit: progress has to move in steps. */
 const FILE_BYTES = 5 * 1024 * 1024 + 12_345;
 
-const byTestId = (page: Page, id: string): Locator => page.getByTestId(id);
 const lastMessage = (page: Page): Locator => byTestId(page, "message-list").getByTestId("message").last();
 
-async function signUp(page: Page, username: string): Promise<void> {
-  await byTestId(page, "auth-mode-register").click();
-  await byTestId(page, "auth-username").fill(username);
-  await byTestId(page, "auth-password").fill(PASSWORD);
-  await byTestId(page, "auth-password-confirm").fill(PASSWORD);
-  await byTestId(page, "auth-submit").click();
-  await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
-}
-
-/** A gradient PNG, built by hand so the test needs no image files (a gradient defeats tiny JPEGs). */
+/** A gradient PNG (a gradient defeats tiny JPEGs). */
 function gradientPng(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, "latin1");
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-    return Buffer.concat([head, data, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
   const rows: Buffer[] = [];
   for (let y = 0; y < height; y++) {
     const row = Buffer.alloc(1 + width * 3);
     for (let x = 0; x < width; x++) row.set([x % 256, y % 256, (x + y) % 256], 1 + x * 3);
     rows.push(row);
   }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(Buffer.concat(rows))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
+  return rgbPng(width, height, rows);
 }
 
 /**
@@ -90,28 +64,13 @@ async function progressSeen(page: Page): Promise<{ direction: string; value: num
 }
 
 describe("files, photos and voice messages in Chromium", () => {
-  let url = "";
-  let stop: (() => Promise<void>) | undefined;
+  const suite = useWebSuite();
   let alice: TestDevice;
   let bob: TestDevice;
 
   before(async () => {
-    ({ url, stop } = await startWebServer());
-    alice = await openDevice(url, { locale: "en-US" });
-    bob = await openDevice(url, { locale: "en-US" });
-    await Promise.all([signUp(alice.page, "alice"), signUp(bob.page, "bob")]);
-    await byTestId(alice.page, "chat-search").fill("bob");
-    await byTestId(alice.page, "search-person").getByRole("button").click();
-    await byTestId(alice.page, "composer").fill("files coming");
-    await byTestId(alice.page, "composer").press("Enter");
-    await bob.page.locator('[data-testid="chat-item"][data-chat-name="alice"]').click();
-    await byTestId(bob.page, "message-list").getByText("files coming").waitFor();
-  });
-
-  after(async () => {
-    await alice?.close().catch(() => undefined);
-    await bob?.close().catch(() => undefined);
-    await stop?.();
+    ({ alice, bob } = await signUpAliceAndBob(suite));
+    await startChatAndSend(alice.page, "bob", "files coming", bob.page, "alice");
   });
 
   it("a file uploads with progress and downloads byte-identical", { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -2,54 +2,25 @@
 // Devices; a fresh browser types it instead of a password, joins the account and receives new
 // messages; the old browser sees it linked in the device list and can sign it out again.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Locator, Page } from "playwright-core";
-import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
-
-const PASSWORD = "correct horse battery";
-
-const byTestId = (page: Page, id: string): Locator => page.getByTestId(id);
-
-async function signUp(page: Page, username: string): Promise<void> {
-  await byTestId(page, "auth-mode-register").click();
-  await byTestId(page, "auth-username").fill(username);
-  await byTestId(page, "auth-password").fill(PASSWORD);
-  await byTestId(page, "auth-password-confirm").fill(PASSWORD);
-  await byTestId(page, "auth-submit").click();
-  await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
-}
+import { describe, it } from "node:test";
+import { assertNoErrors, screenshot } from "./harness.ts";
+import { byTestId, send, signUpAliceAndBob, startChat } from "./people.ts";
+import { useWebSuite } from "./web-suite.ts";
 
 describe("device linking in Chromium", () => {
-  let url = "";
-  let stop: (() => Promise<void>) | undefined;
-  const devices: TestDevice[] = [];
-
-  before(async () => {
-    ({ url, stop } = await startWebServer());
-  });
-
-  after(async () => {
-    for (const d of devices) await d.close().catch(() => undefined);
-    await stop?.();
-  });
+  const suite = useWebSuite();
 
   it(
     "a new browser joins with the short code, gets new messages, and is signed out from the device list",
     { timeout: 58_000 },
     async () => {
-      const laptop = await openDevice(url, { locale: "en-US" });
-      devices.push(laptop);
-      const bob = await openDevice(url, { locale: "en-US" });
-      devices.push(bob);
-      await Promise.all([signUp(laptop.page, "alice"), signUp(bob.page, "bob")]);
-      await byTestId(bob.page, "chat-search").fill("alice");
-      await byTestId(bob.page, "search-person").getByRole("button").click();
-      await byTestId(bob.page, "composer").fill("hi alice");
-      await byTestId(bob.page, "composer").press("Enter");
+      const { alice: laptop, bob } = await signUpAliceAndBob(suite);
+      await startChat(bob.page, "alice");
+      await send(bob.page, "hi alice");
       await laptop.page.locator('[data-testid="chat-item"][data-chat-name="bob"]').waitFor();
 
       // The laptop shows a code in Settings → Devices.
-      await laptop.page.goto(`${url}/#/settings`);
+      await laptop.page.goto(`${suite.url}/#/settings`);
       await byTestId(laptop.page, "link-device").click();
       const codeEl = byTestId(laptop.page, "link-code");
       await codeEl.waitFor();
@@ -59,8 +30,7 @@ describe("device linking in Chromium", () => {
       await screenshot(laptop.page, "privacy-link-code");
 
       // A fresh browser (Korean, phone-sized) links with the code, typed in lower case.
-      const phone = await openDevice(url, { locale: "ko-KR", width: 375, height: 812 });
-      devices.push(phone);
+      const phone = await suite.open({ locale: "ko-KR", width: 375, height: 812 });
       await byTestId(phone.page, "auth-mode-link").click();
       await byTestId(phone.page, "link-code-input").fill(code.toLowerCase());
       await byTestId(phone.page, "link-submit").click();
@@ -88,7 +58,7 @@ describe("device linking in Chromium", () => {
       await byTestId(laptop.page, "revoke-device-confirm").click();
       await laptop.page.locator('[data-testid="device"]').nth(1).waitFor({ state: "detached" });
       assert.equal(await laptop.page.locator('[data-testid="device"]').count(), 1);
-      for (const d of devices) assertNoErrors(d);
+      for (const d of suite.devices) assertNoErrors(d);
     },
   );
 });

@@ -3,35 +3,19 @@
 // pages, the text gone everywhere, quotes included), forward, read state, typing indicators (and
 // none sent once switched off), and search over local history.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { Locator, Page } from "playwright-core";
-import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
+import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
+import { byTestId, send, signUpAliceAndBob, startChat } from "./people.ts";
+import { useWebSuite } from "./web-suite.ts";
 
-const PASSWORD = "correct horse battery";
 const TEST_TIMEOUT_MS = 60_000;
 
-const byTestId = (page: Page, id: string): Locator => page.getByTestId(id);
 const list = (page: Page): Locator => byTestId(page, "message-list");
 const message = (page: Page, text: string): Locator =>
   list(page)
     .getByTestId("message")
     .filter({ has: page.getByTestId("message-text").filter({ hasText: text }) });
-
-async function signUp(page: Page, username: string): Promise<void> {
-  await byTestId(page, "auth-mode-register").click();
-  await byTestId(page, "auth-username").fill(username);
-  await byTestId(page, "auth-password").fill(PASSWORD);
-  await byTestId(page, "auth-password-confirm").fill(PASSWORD);
-  await byTestId(page, "auth-submit").click();
-  await byTestId(page, "new-chat-button").waitFor();
-  await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  const composer = byTestId(page, "composer");
-  await composer.fill(text);
-  await composer.press("Enter");
-}
 
 /** Opens a message's menu as a desktop user would: hover, then its "more" button. */
 async function openMenu(page: Page, row: Locator): Promise<Locator> {
@@ -54,25 +38,14 @@ async function watchTyping(page: Page): Promise<void> {
 }
 
 describe("message features in Chromium", () => {
-  let url = "";
-  let stop: (() => Promise<void>) | undefined;
+  const suite = useWebSuite();
   let alice: TestDevice;
   let bob: TestDevice;
 
   before(async () => {
-    ({ url, stop } = await startWebServer());
-    alice = await openDevice(url, { locale: "en-US" });
-    bob = await openDevice(url, { locale: "en-US" });
-    await Promise.all([signUp(alice.page, "alice"), signUp(bob.page, "bob")]);
-    await byTestId(alice.page, "chat-search").fill("bob");
-    await byTestId(alice.page, "search-person").getByRole("button").click();
+    ({ alice, bob } = await signUpAliceAndBob(suite, { waitForChatList: true }));
+    await startChat(alice.page, "bob");
     await byTestId(alice.page, "composer").waitFor();
-  });
-
-  after(async () => {
-    await alice?.close().catch(() => undefined);
-    await bob?.close().catch(() => undefined);
-    await stop?.();
   });
 
   it(
@@ -162,7 +135,7 @@ describe("message features in Chromium", () => {
       await byTestId(a, "typing-indicator").waitFor({ state: "hidden" });
 
       // Bob switches typing indicators off in settings.
-      await b.goto(`${url}/#/settings`);
+      await b.goto(`${suite.url}/#/settings`);
       const toggle = byTestId(b, "setting-typing");
       await toggle.uncheck();
       await b.getByText("Privacy settings saved.").waitFor();
@@ -193,7 +166,7 @@ describe("message features in Chromium", () => {
 
   it("search finds a message in local history and opens it", { timeout: TEST_TIMEOUT_MS }, async () => {
     const a = alice.page;
-    await a.goto(`${url}/#/`);
+    await a.goto(`${suite.url}/#/`);
     await byTestId(a, "chat-search").fill("usual place");
     const result = byTestId(a, "search-result").filter({ hasText: "Yes, the usual place" });
     await result.first().waitFor();

@@ -2,22 +2,11 @@
 // chat; one marks it verified and the chat header shows a shield; when the other signs in on a new
 // device, a warning appears in the chat, the verified mark goes, and the number changes.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Locator, Page } from "playwright-core";
-import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
-
-const PASSWORD = "correct horse battery";
-
-const byTestId = (page: Page, id: string): Locator => page.getByTestId(id);
-
-async function signUp(page: Page, username: string): Promise<void> {
-  await byTestId(page, "auth-mode-register").click();
-  await byTestId(page, "auth-username").fill(username);
-  await byTestId(page, "auth-password").fill(PASSWORD);
-  await byTestId(page, "auth-password-confirm").fill(PASSWORD);
-  await byTestId(page, "auth-submit").click();
-  await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
-}
+import { describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { assertNoErrors, screenshot } from "./harness.ts";
+import { byTestId, PASSWORD, signUpAliceAndBob, startChatAndSend } from "./people.ts";
+import { useWebSuite } from "./web-suite.ts";
 
 /** Opens the safety number from the chat header and returns its digits. */
 async function safetyDigits(page: Page): Promise<string> {
@@ -29,36 +18,16 @@ async function safetyDigits(page: Page): Promise<string> {
 }
 
 describe("safety numbers in Chromium", () => {
-  let url = "";
-  let stop: (() => Promise<void>) | undefined;
-  const devices: TestDevice[] = [];
-
-  before(async () => {
-    ({ url, stop } = await startWebServer());
-  });
-
-  after(async () => {
-    for (const d of devices) await d.close().catch(() => undefined);
-    await stop?.();
-  });
+  const suite = useWebSuite();
 
   it(
     "equal on both sides, verified mark, and a warning after a new device",
     { timeout: 58_000 },
     async () => {
-      const alice = await openDevice(url, { locale: "en-US" });
-      devices.push(alice);
-      const bob = await openDevice(url, { locale: "en-US" });
-      devices.push(bob);
+      const { alice, bob } = await signUpAliceAndBob(suite);
       const a = alice.page;
       const b = bob.page;
-      await Promise.all([signUp(a, "alice"), signUp(b, "bob")]);
-      await byTestId(a, "chat-search").fill("bob");
-      await byTestId(a, "search-person").getByRole("button").click();
-      await byTestId(a, "composer").fill("let's check our safety number");
-      await byTestId(a, "composer").press("Enter");
-      await b.locator('[data-testid="chat-item"][data-chat-name="alice"]').click();
-      await byTestId(b, "message-list").getByText("let's check").waitFor();
+      await startChatAndSend(a, "bob", "let's check our safety number", b, "alice");
 
       const [fromAlice, fromBob] = await Promise.all([safetyDigits(a), safetyDigits(b)]);
       assert.match(fromAlice, /^\d{60}$/);
@@ -77,8 +46,7 @@ describe("safety numbers in Chromium", () => {
       await byTestId(a, "verified-mark").waitFor();
 
       // Bob signs in on a new device: Alice's chat warns, and the mark is gone.
-      const bobsPhone = await openDevice(url, { locale: "en-US" });
-      devices.push(bobsPhone);
+      const bobsPhone = await suite.open({ locale: "en-US" });
       await byTestId(bobsPhone.page, "auth-mode-login").click();
       await byTestId(bobsPhone.page, "auth-username").fill("bob");
       await byTestId(bobsPhone.page, "auth-password").fill(PASSWORD);
@@ -96,7 +64,7 @@ describe("safety numbers in Chromium", () => {
       await after.waitFor();
       assert.notEqual(await after.getAttribute("data-digits"), fromAlice);
       await a.locator('[data-testid="safety-state"][data-verified="false"]').waitFor();
-      for (const d of devices) assertNoErrors(d);
+      for (const d of suite.devices) assertNoErrors(d);
     },
   );
 });

@@ -2,64 +2,19 @@
 // shares it in the chat; the other sees the shared pack, adds it, and sends one of its stickers,
 // which both pages show as an image.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { crc32, deflateSync } from "node:zlib";
-import type { Locator, Page } from "playwright-core";
-import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
-
-const PASSWORD = "correct horse battery";
-
-const byTestId = (page: Page, id: string): Locator => page.getByTestId(id);
-
-async function signUp(page: Page, username: string): Promise<void> {
-  await byTestId(page, "auth-mode-register").click();
-  await byTestId(page, "auth-username").fill(username);
-  await byTestId(page, "auth-password").fill(PASSWORD);
-  await byTestId(page, "auth-password-confirm").fill(PASSWORD);
-  await byTestId(page, "auth-submit").click();
-  await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
-}
-
-/** A solid-colour PNG, built by hand so the test needs no image files. */
-function solidPng(size: number, rgb: [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, "latin1");
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-    return Buffer.concat([head, data, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(size * 3).map((_, i) => rgb[i % 3] ?? 0)]);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(Buffer.concat(Array.from({ length: size }, () => row)))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
+import { before, describe, it } from "node:test";
+import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
+import { byTestId, signUpAliceAndBob, startChatAndSend } from "./people.ts";
+import { solidPng } from "./png.ts";
+import { useWebSuite } from "./web-suite.ts";
 
 describe("sticker packs in Chromium", () => {
-  let url = "";
-  let stop: (() => Promise<void>) | undefined;
+  const suite = useWebSuite();
   let alice: TestDevice;
   let bob: TestDevice;
 
   before(async () => {
-    ({ url, stop } = await startWebServer());
-    alice = await openDevice(url, { locale: "en-US" });
-    bob = await openDevice(url, { locale: "en-US" });
-    await Promise.all([signUp(alice.page, "alice"), signUp(bob.page, "bob")]);
-  });
-
-  after(async () => {
-    await alice?.close().catch(() => undefined);
-    await bob?.close().catch(() => undefined);
-    await stop?.();
+    ({ alice, bob } = await signUpAliceAndBob(suite));
   });
 
   it(
@@ -68,20 +23,15 @@ describe("sticker packs in Chromium", () => {
     async () => {
       const a = alice.page;
       const b = bob.page;
-      await byTestId(a, "chat-search").fill("bob");
-      await byTestId(a, "search-person").getByRole("button").click();
-      await byTestId(a, "composer").fill("look what I made");
-      await byTestId(a, "composer").press("Enter");
-      await b.locator('[data-testid="chat-item"][data-chat-name="alice"]').click();
-      await byTestId(b, "message-list").getByText("look what I made").waitFor();
+      await startChatAndSend(a, "bob", "look what I made", b, "alice");
 
       // Alice makes a pack of two images from the emoticon picker and shares it here.
       await byTestId(a, "emoticon-button").click();
       await byTestId(a, "picker-create-pack").click();
       await byTestId(a, "pack-name").fill("Colours");
       await byTestId(a, "pack-files").setInputFiles([
-        { name: "red.png", mimeType: "image/png", buffer: solidPng(128, [230, 40, 40]) },
-        { name: "blue.png", mimeType: "image/png", buffer: solidPng(128, [40, 80, 230]) },
+        { name: "red.png", mimeType: "image/png", buffer: solidPng(128, 128, [230, 40, 40]) },
+        { name: "blue.png", mimeType: "image/png", buffer: solidPng(128, 128, [40, 80, 230]) },
       ]);
       await byTestId(a, "sticker-pack-dialog").getByText("2 stickers").waitFor();
       await byTestId(a, "pack-create").click();

@@ -3,30 +3,21 @@
 // device must finish without a page error or console error. Screenshots of the main screens go to
 // test-output/screenshots/ for a person to look at.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { crc32, deflateSync } from "node:zlib";
+import { describe, it } from "node:test";
 import type { Locator, Page, WebSocketRoute } from "playwright-core";
-import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
+import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
+import { byTestId, PASSWORD, send, signUp, startChat } from "./people.ts";
+import { solidPng } from "./png.ts";
+import { useWebSuite } from "./web-suite.ts";
 
-const PASSWORD = "correct horse battery";
 const TEST_TIMEOUT_MS = 90_000;
 const MOBILE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 800 };
 
-const byTestId = (page: Page, id: string): Locator => page.getByTestId(id);
 const chatItem = (page: Page, name: string): Locator =>
   page.locator(`[data-testid="chat-item"][data-chat-name="${name}"]`);
 const messageText = (page: Page, text: string): Locator =>
   page.getByTestId("message-list").getByTestId("message-text").filter({ hasText: text });
-
-async function signUp(page: Page, username: string): Promise<void> {
-  await byTestId(page, "auth-mode-register").click();
-  await byTestId(page, "auth-username").fill(username);
-  await byTestId(page, "auth-password").fill(PASSWORD);
-  await byTestId(page, "auth-password-confirm").fill(PASSWORD);
-  await byTestId(page, "auth-submit").click();
-  await byTestId(page, "new-chat-button").waitFor();
-}
 
 async function signIn(page: Page, username: string, password = PASSWORD): Promise<void> {
   await byTestId(page, "auth-mode-login").click();
@@ -44,37 +35,6 @@ async function openChat(page: Page, name: string): Promise<void> {
   await byTestId(page, "composer").waitFor();
 }
 
-/** Types into the composer and sends with Enter, as a person would. */
-async function send(page: Page, text: string): Promise<void> {
-  const composer = byTestId(page, "composer");
-  await composer.fill(text);
-  await composer.press("Enter");
-}
-
-/** A solid-colour PNG of the given size, built by hand so the test needs no image files. */
-function solidPng(width: number, height: number, rgb: [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, "latin1");
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-    return Buffer.concat([head, data, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3).map((_, i) => rgb[i % 3] ?? 0)]);
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", pixels),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
-
 /** Drops errors a test caused on purpose (and checked) from a device's list, so assertNoErrors still guards the rest. */
 function forgetExpectedErrors(device: TestDevice, expected: RegExp): void {
   const kept = device.errors.filter((e) => !expected.test(e));
@@ -82,42 +42,26 @@ function forgetExpectedErrors(device: TestDevice, expected: RegExp): void {
 }
 
 describe("web app in Chromium", () => {
-  let url = "";
-  let stop: (() => Promise<void>) | undefined;
-  const devices: TestDevice[] = [];
+  const suite = useWebSuite();
   let alice: TestDevice;
   let bob: TestDevice;
   let carol: TestDevice;
   let phoneOfCarol: TestDevice | undefined;
 
-  const device = async (options: Parameters<typeof openDevice>[1]): Promise<TestDevice> => {
-    const d = await openDevice(url, options);
-    devices.push(d);
-    return d;
-  };
-
-  before(async () => {
-    ({ url, stop } = await startWebServer());
-  });
-
-  after(async () => {
-    for (const d of devices) await d.close().catch(() => undefined);
-    await stop?.();
-  });
-
   it(
     "two people sign up, find each other by username and chat live both ways",
     { timeout: TEST_TIMEOUT_MS },
     async () => {
-      alice = await device({ locale: "en-US", ...DESKTOP });
-      bob = await device({ locale: "en-US", ...DESKTOP });
+      alice = await suite.open({ locale: "en-US", ...DESKTOP });
+      bob = await suite.open({ locale: "en-US", ...DESKTOP });
       await screenshot(alice.page, "desktop-en-sign-in");
-      await Promise.all([signUp(alice.page, "alice"), signUp(bob.page, "bob")]);
-      await Promise.all([waitConnected(alice.page), waitConnected(bob.page)]);
+      await Promise.all([
+        signUp(alice.page, "alice", { waitForChatList: true }),
+        signUp(bob.page, "bob", { waitForChatList: true }),
+      ]);
 
       // Alice searches for bob, who is not in her list yet, and starts a chat from the search result.
-      await byTestId(alice.page, "chat-search").fill("bob");
-      await byTestId(alice.page, "search-person").getByRole("button").click();
+      await startChat(alice.page, "bob");
       await byTestId(alice.page, "composer").waitFor();
       await send(alice.page, "Hello Bob 👋");
       await messageText(alice.page, "Hello Bob").waitFor();
@@ -144,9 +88,9 @@ describe("web app in Chromium", () => {
       assert.equal(await composer.inputValue(), "");
 
       await screenshot(alice.page, "desktop-en-conversation");
-      await alice.page.goto(`${url}/#/`);
+      await alice.page.goto(`${suite.url}/#/`);
       await screenshot(alice.page, "desktop-en-chat-list");
-      await alice.page.goto(`${url}/#/`);
+      await alice.page.goto(`${suite.url}/#/`);
       assertNoErrors(alice);
       assertNoErrors(bob);
     },
@@ -160,7 +104,7 @@ describe("web app in Chromium", () => {
     await alice.page.keyboard.press("Escape");
     await byTestId(alice.page, "new-chat-dialog").waitFor({ state: "hidden" });
 
-    const stranger = await device({ locale: "en-US", ...DESKTOP });
+    const stranger = await suite.open({ locale: "en-US", ...DESKTOP });
     await signIn(stranger.page, "alice", "not the password");
     assert.match(await byTestId(stranger.page, "auth-error").innerText(), /wrong username or password/i);
     // Chromium logs the refused sign-in's HTTP 401 as a console error; that one is expected here.
@@ -174,9 +118,8 @@ describe("web app in Chromium", () => {
     "a third person joins through a group, and an emoticon arrives as a sticker",
     { timeout: TEST_TIMEOUT_MS },
     async () => {
-      carol = await device({ locale: "en-US", ...DESKTOP });
-      await signUp(carol.page, "carol");
-      await waitConnected(carol.page);
+      carol = await suite.open({ locale: "en-US", ...DESKTOP });
+      await signUp(carol.page, "carol", { waitForChatList: true });
 
       // Alice creates the group: bob from her chats, carol by username.
       await byTestId(alice.page, "new-group-button").click();
@@ -250,7 +193,7 @@ describe("web app in Chromium", () => {
     await messageText(alice.page, "Hi Alice!").waitFor();
     await waitConnected(alice.page);
     // And still live after the reload.
-    await bob.page.goto(`${url}/#/`);
+    await bob.page.goto(`${suite.url}/#/`);
     await openChat(bob.page, "alice");
     await send(bob.page, "Still there after the reload?");
     await messageText(alice.page, "Still there after the reload?").waitFor();
@@ -259,7 +202,7 @@ describe("web app in Chromium", () => {
   });
 
   it("a second device of the same person receives new messages", { timeout: TEST_TIMEOUT_MS }, async () => {
-    const laptop = await device({ locale: "en-US", ...DESKTOP });
+    const laptop = await suite.open({ locale: "en-US", ...DESKTOP });
     await signIn(laptop.page, "alice");
     await byTestId(laptop.page, "new-chat-button").waitFor();
     await waitConnected(laptop.page);
@@ -346,7 +289,7 @@ describe("web app in Chromium", () => {
     for (let i = 1; i <= 60; i++) await send(bob.page, `Count ${i}`);
     await messageText(alice.page, "Count 60").waitFor();
     // Open the chat afresh: only the newest page is read from local history.
-    await alice.page.goto(`${url}/#/`);
+    await alice.page.goto(`${suite.url}/#/`);
     await openChat(alice.page, "bob");
     await messageText(alice.page, "Count 60").waitFor();
     // Only the newest page of history is in the list at first.
@@ -392,7 +335,7 @@ describe("web app in Chromium", () => {
       await byTestId(page, "theme-system").click();
 
       // A browser set to Korean starts in Korean.
-      const fresh = await device({ locale: "ko-KR", ...MOBILE });
+      const fresh = await suite.open({ locale: "ko-KR", ...MOBILE });
       assert.equal(await byTestId(fresh.page, "auth-submit").innerText(), "로그인");
       await screenshot(fresh.page, "mobile-ko-sign-in");
       assertNoErrors(fresh);
@@ -401,7 +344,7 @@ describe("web app in Chromium", () => {
   );
 
   it("works on a 375 px phone screen, one pane at a time", { timeout: TEST_TIMEOUT_MS }, async () => {
-    const phone = await device({ locale: "ko-KR", ...MOBILE });
+    const phone = await suite.open({ locale: "ko-KR", ...MOBILE });
     const page = phone.page;
     await openChat(alice.page, "Weekend hikers");
     await signIn(page, "carol");
@@ -435,7 +378,7 @@ describe("web app in Chromium", () => {
     await byTestId(page, "language-select").selectOption("en");
     await page.getByRole("heading", { name: "Settings" }).waitFor();
     await screenshot(page, "mobile-en-settings");
-    await page.goto(`${url}/#/`);
+    await page.goto(`${suite.url}/#/`);
     await byTestId(page, "chat-search").waitFor();
     await screenshot(page, "mobile-en-chat-list");
     await openChat(page, "Weekend hikers");
@@ -449,9 +392,8 @@ describe("web app in Chromium", () => {
     "group info adds and removes members, and a member can leave",
     { timeout: TEST_TIMEOUT_MS },
     async () => {
-      const dave = await device({ locale: "en-US", ...DESKTOP });
-      await signUp(dave.page, "dave");
-      await waitConnected(dave.page);
+      const dave = await suite.open({ locale: "en-US", ...DESKTOP });
+      await signUp(dave.page, "dave", { waitForChatList: true });
 
       await openChat(alice.page, "Weekend hikers");
       await byTestId(alice.page, "group-info-button").click();

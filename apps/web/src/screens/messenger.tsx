@@ -35,10 +35,14 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
   const call = useCallView();
 
   const unread = chats?.reduce((n, c) => n + c.unread, 0) ?? 0;
+  // While a call rings here the incoming-call prompt owns the title; an unread count that changes
+  // meanwhile (say, a message being marked read) must not overwrite it. Re-applied when ringing stops.
+  const ringing = call?.state === "ringing-in";
   useEffect(() => {
+    if (ringing) return;
     const name = t("app.name");
     document.title = unread > 0 ? `(${unread}) ${name}` : name;
-  }, [unread, t]);
+  }, [unread, t, ringing]);
 
   const selected = route.name === "chat" || route.name === "group-info" ? route.chatId : null;
   const loading = <div className="pane-loading" aria-busy="true" />;

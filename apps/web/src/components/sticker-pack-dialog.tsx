@@ -5,6 +5,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { Dialog } from "./dialog.tsx";
+import { DialogFormFooter } from "./dialog-form-footer.tsx";
 import { useToast } from "./toast-provider.tsx";
 
 /** Longest side of a sticker made smaller to fit the size limit. */
@@ -147,19 +148,14 @@ export function StickerPackDialog({ chatId, onClose }: { chatId: string; onClose
           />
           <span>{t("pack.shareHere")}</span>
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            {t("common.cancel")}
-          </button>
-          <button type="submit" className="button primary" data-testid="pack-create" disabled={busy}>
-            {busy ? t("pack.creating") : t("pack.make")}
-          </button>
-        </div>
+        <DialogFormFooter
+          error={error}
+          onCancel={onClose}
+          submitTestId="pack-create"
+          busy={busy}
+          label={t("pack.make")}
+          busyLabel={t("pack.creating")}
+        />
       </form>
     </Dialog>
   );

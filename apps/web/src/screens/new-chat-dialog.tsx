@@ -1,6 +1,7 @@
 import { USERNAME_PATTERN } from "@sori/protocol";
 import { type FormEvent, type ReactNode, useId, useState } from "react";
 import { Dialog } from "../components/dialog.tsx";
+import { DialogFormFooter } from "../components/dialog-form-footer.tsx";
 import { navigate } from "../hooks/use-hash-route.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
@@ -50,24 +51,16 @@ export function NewChatDialog({ onClose }: { onClose: () => void }): ReactNode {
             autoFocus
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert" data-testid="new-chat-error">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            {t("common.cancel")}
-          </button>
-          <button
-            type="submit"
-            className="button primary"
-            data-testid="new-chat-submit"
-            disabled={busy || !username.trim()}
-          >
-            {busy ? t("newChat.starting") : t("newChat.start")}
-          </button>
-        </div>
+        <DialogFormFooter
+          error={error}
+          errorTestId="new-chat-error"
+          onCancel={onClose}
+          submitTestId="new-chat-submit"
+          busy={busy}
+          disabled={!username.trim()}
+          label={t("newChat.start")}
+          busyLabel={t("newChat.starting")}
+        />
       </form>
     </Dialog>
   );

@@ -1,6 +1,7 @@
 import { USERNAME_PATTERN } from "@sori/protocol";
 import { type FormEvent, type ReactNode, useId, useState } from "react";
 import { Dialog } from "../components/dialog.tsx";
+import { DialogFormFooter } from "../components/dialog-form-footer.tsx";
 import { Icon } from "../components/icon.tsx";
 import { useChats } from "../hooks/use-chats.ts";
 import { navigate } from "../hooks/use-hash-route.ts";
@@ -142,19 +143,15 @@ export function NewGroupDialog({ onClose }: { onClose: () => void }): ReactNode 
               : t("newGroup.selected", { names: members.join(", ") })}
           </p>
         </fieldset>
-        {error && (
-          <p className="form-error" role="alert" data-testid="new-group-error">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            {t("common.cancel")}
-          </button>
-          <button type="submit" className="button primary" data-testid="group-create" disabled={busy}>
-            {busy ? t("newGroup.creating") : t("newGroup.create")}
-          </button>
-        </div>
+        <DialogFormFooter
+          error={error}
+          errorTestId="new-group-error"
+          onCancel={onClose}
+          submitTestId="group-create"
+          busy={busy}
+          label={t("newGroup.create")}
+          busyLabel={t("newGroup.creating")}
+        />
       </form>
     </Dialog>
   );

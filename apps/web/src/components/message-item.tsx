@@ -278,7 +278,7 @@ export function MessageItem({
               <button
                 key={emoji}
                 type="button"
-                className="reaction"
+                className="chip reaction"
                 data-testid="reaction"
                 data-emoji={emoji}
                 data-count={users.length}

@@ -68,7 +68,13 @@ export class Transport {
   }
 
   get connected(): boolean {
-    return this.#ready;
+    return this.#up();
+  }
+
+  // A socket already closing (its close event not yet fired) counts as down: a frame sent on it is
+  // lost, and a sender told "connected" would retry at once and burn its attempts before the close.
+  #up(): boolean {
+    return this.#ready && this.#ws?.readyState === WebSocket.OPEN;
   }
 
   start(): void {
@@ -199,11 +205,9 @@ export class Transport {
 
   /** Sends a request and resolves with its typed result; waits for the link if offline. */
   async request<R extends ClientRequest>(request: R): Promise<ResultOf<R["type"]>> {
-    if (!this.#ready) await this.waitConnected(this.#opts.requestTimeoutMs);
+    if (!this.#up()) await this.waitConnected(this.#opts.requestTimeoutMs);
     const ws = this.#ws;
-    // A socket already closing (its close event not yet fired) would drop the frame and log an error.
-    if (!ws || !this.#ready || ws.readyState !== WebSocket.OPEN)
-      throw new SdkError("offline", "not connected to the server");
+    if (!ws || !this.#up()) throw new SdkError("offline", "not connected to the server");
     const id = this.#nextId++;
     return new Promise<ResultOf<R["type"]>>((resolve, reject) => {
       this.#pending.set(id, {
@@ -223,7 +227,7 @@ export class Transport {
 
   /** Resolves once authenticated; rejects with "offline" after `timeoutMs`. */
   waitConnected(timeoutMs: number): Promise<void> {
-    if (this.#ready) return Promise.resolve();
+    if (this.#up()) return Promise.resolve();
     if (this.#closed) return Promise.reject(new SdkError("closed", "the client is closed"));
     return new Promise<void>((resolve, reject) => {
       const done = (refused: SdkError | undefined): void => {

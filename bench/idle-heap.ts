@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { createLogger, parseServerConfig, startServer } from "../apps/server/src/index.ts";
 import { seedAccounts } from "./seed.ts";
 
@@ -22,7 +22,10 @@ const { values } = parseArgs({
 if (values.child) {
   // The client side: connect and authenticate every token, then wait to be killed.
   const { WebSocket } = await import("ws");
-  const { url, tokens } = JSON.parse(values.child) as { url: string; tokens: string[] };
+  // Over IPC: thousands of tokens do not fit in a command line (E2BIG).
+  const { url, tokens } = await new Promise<{ url: string; tokens: string[] }>((resolve) =>
+    process.once("message", (m) => resolve(m as { url: string; tokens: string[] })),
+  );
   const sockets: InstanceType<typeof WebSocket>[] = [];
   for (let i = 0; i < tokens.length; i += 50) {
     await Promise.all(
@@ -89,21 +92,34 @@ if (values.child) {
   };
   const before = await settle();
   const kinds0 = kinds();
-  const rss0 = process.memoryUsage().rss;
-  const child = fork(
-    new URL(import.meta.url).pathname,
-    [
-      "--child",
-      JSON.stringify({
-        url: `${server.url.replace("http", "ws")}/api/v1/ws`,
-        tokens: accounts.map((a) => a.token),
-      }),
-    ],
-    { stdio: ["ignore", "inherit", "inherit", "ipc"] },
-  );
+  const mem0 = process.memoryUsage();
+  const rss0 = mem0.rss;
+  const child = fork(new URL(import.meta.url).pathname, ["--child", "1"], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  child.send({ url: `${server.url.replace("http", "ws")}/api/v1/ws`, tokens: accounts.map((a) => a.token) });
   await new Promise<void>((resolve) => child.once("message", () => resolve()));
   await new Promise((r) => setTimeout(r, 1000));
+  // As the peer harness sees it (no forced GC), then after GC: where RSS beyond the retained heap goes.
+  const mem = (m: NodeJS.MemoryUsage): Record<string, number> =>
+    Object.fromEntries(
+      (["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const).map((k) => [
+        k,
+        Math.round((m[k] - mem0[k]) / n),
+      ]),
+    );
+  const beforeGc = mem(process.memoryUsage());
+  const spaces = (): Record<string, string> =>
+    Object.fromEntries(
+      getHeapSpaceStatistics().map((sp) => [
+        sp.space_name,
+        `${(sp.space_size / 1048576).toFixed(1)} MB (used ${(sp.space_used_size / 1048576).toFixed(1)})`,
+      ]),
+    );
+  const spacesBeforeGc = spaces();
   const after = await settle();
+  const afterGc = mem(process.memoryUsage());
+  const spacesAfterGc = spaces();
   const rss1 = process.memoryUsage().rss;
   const kinds1 = kinds();
   const growth = [...kinds1]
@@ -126,6 +142,10 @@ if (values.child) {
         storeThread: values["store-thread"],
         heapPerConnectionBytes: Math.round((after - before) / n),
         rssPerConnectionBytes: Math.round((rss1 - rss0) / n),
+        perConnectionBytesBeforeGc: beforeGc,
+        perConnectionBytesAfterGc: afterGc,
+        heapSpacesBeforeGc: spacesBeforeGc,
+        heapSpacesAfterGc: spacesAfterGc,
         largestPerConnection: growth,
       },
       null,

@@ -11,7 +11,7 @@ import { type AuthResponse, PROTOCOL_VERSION } from "@sori/protocol";
 import { LOAD_USAGE, type LoadOptions, parseLoadOptions, UsageError } from "./options.ts";
 import { CLOCK_TICKS, otherTicks, readAllCpuTicks, readCpuTicks, readRssKb } from "./proc-stats.ts";
 import { seedAccounts } from "./seed.ts";
-import { type ServerProcess, startServerProcess } from "./server-process.ts";
+import { type ServerProcess, startScriptNodeFlags, startServerProcess } from "./server-process.ts";
 import { openTransport, type Transport } from "./transport.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -723,6 +723,10 @@ async function runLoad(
       serverCpuProf: options.serverCpuProf,
       setup: options.setup,
       serverArgs: options.serverArgs,
+      serverNodeArgs:
+        options.serverNodeArgs.length > 0
+          ? options.serverNodeArgs
+          : startScriptNodeFlags(options.serverRoot ?? ROOT),
       serverRoot: options.serverRoot,
       churn: options.churn,
     },
@@ -884,9 +888,12 @@ async function main(): Promise<number> {
   }
 
   const busyBeforePct = await waitForIdle(options.waitIdle);
-  const nodeArgs = options.serverCpuProf
-    ? ["--cpu-prof", "--cpu-prof-dir", resolve(options.serverCpuProf)]
-    : [];
+  const nodeArgs = [
+    ...(options.serverNodeArgs.length > 0
+      ? options.serverNodeArgs
+      : startScriptNodeFlags(options.serverRoot ?? ROOT)),
+    ...(options.serverCpuProf ? ["--cpu-prof", "--cpu-prof-dir", resolve(options.serverCpuProf)] : []),
+  ];
   let report: LoadReport | undefined;
   let failure: unknown;
   try {

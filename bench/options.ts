@@ -26,6 +26,8 @@ export type LoadOptions = {
   setup: "seed" | "http";
   /** Extra flags for the server (e.g. --workers 2), repeated. */
   serverArgs: string[];
+  /** Extra node flags for the server process (e.g. --max-semi-space-size=16), repeated. */
+  serverNodeArgs: string[];
   /** Another checkout whose server to run (A/B comparisons); default this one. */
   serverRoot: string | undefined;
   /** Clients per second dropped and reconnected during the load (soak runs). */
@@ -51,6 +53,7 @@ export const LOAD_USAGE = `usage: node bench/load.ts [options]
   --wait-idle S           wait up to S s for an idle machine (<15 % of a core busy) before starting (default 0)
   --setup seed|http       accounts written into the data dir before start (fast) or registered over HTTP (scrypt each; default seed)
   --server-arg ARG        extra server flag, repeatable (e.g. --server-arg=--durability=normal)
+  --server-node-arg ARG   extra node flag for the server, repeatable (replaces the defaults of npm start)
   --server-root DIR       run the server of another checkout (A/B against a baseline), default this one
   --churn N               clients per second that drop their connection and reconnect 100 ms later (default 0)
   --keep-data             keep the server's data directory (printed) instead of deleting it
@@ -113,6 +116,7 @@ export function parseLoadOptions(argv: string[]): LoadOptions {
     keepData: v["keep-data"] ?? false,
     setup,
     serverArgs: v["server-arg"] ?? [],
+    serverNodeArgs: v["server-node-arg"] ?? [],
     serverRoot: v["server-root"],
     churn: num("churn", v.churn, 0, 0, 1000),
     waitIdle: num("wait-idle", v["wait-idle"], 0, 0, 3600),
@@ -141,6 +145,7 @@ function parse(argv: string[]) {
       "keep-data": { type: "boolean" },
       setup: { type: "string" },
       "server-arg": { type: "string", multiple: true },
+      "server-node-arg": { type: "string", multiple: true },
       "server-root": { type: "string" },
       churn: { type: "string" },
       "wait-idle": { type: "string" },

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -43,6 +43,23 @@ const STDERR_KEEP = 40;
 function nodeBinary(root: string): string {
   const pinned = join(root, "node_modules", ".bin", "node");
   return existsSync(pinned) ? pinned : process.execPath;
+}
+
+/**
+ * The node flags `npm start` gives the server (e.g. its young-generation cap), read from the
+ * checkout's package.json so benchmarks measure the server as it is deployed.
+ */
+export function startScriptNodeFlags(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    scripts?: { start?: string };
+  };
+  const words = (pkg.scripts?.start ?? "").split(/\s+/);
+  const flags: string[] = [];
+  for (const w of words.slice(words.indexOf("node") + 1)) {
+    if (!w.startsWith("--")) break;
+    flags.push(w);
+  }
+  return flags;
 }
 
 /** Starts a fresh server with limits opened up for load and waits for its "listening on" line. */

@@ -6,12 +6,15 @@
 # SUMMARY.md land in $WORK/harness/results.
 #   bench/peer-bench/compare.sh                                   # all three, 20 s runs (~1 h)
 #   SERVERS=sori DURATION=5 MAXRUNS=5 IDLE=5000 bench/peer-bench/compare.sh   # quick
+#   SERVERS=sori SIZES= IDLE=19900 bench/peer-bench/compare.sh                  # idle memory only
 # ejabberd and Prosody need their Debian packages (apt-get install prosody ejabberd, as root).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SRC=${PEER_BENCH:-$ROOT/../shared/bench}
 WORK=${WORK:-/tmp/sori-peer-bench}
 SERVERS=${SERVERS:-"sori ejabberd prosody"}
+# Client counts of the max-rate sweeps; SIZES="" runs the idle-memory test alone.
+SIZES=${SIZES-"100 1000"}
 DURATION=${DURATION:-20}; WARMUP=${WARMUP:-3}; MAXRUNS=${MAXRUNS:-8}; IDLE=${IDLE:-5000}; P=${TAG_PREFIX:-}
 PORT=${PORT:-8090}
 NODE="$ROOT/node_modules/.bin/node"
@@ -33,7 +36,7 @@ sori_stop() { BENCH_RUN_DIR="$SORI_RUN" "$ROOT/bench/peer-bench/sori-stop.sh"; }
 for S in $SERVERS; do
   case $S in
     sori)
-      for C in 100 1000; do
+      for C in $SIZES; do
         sori_stop
         # Every pair of the C users gets its 1:1 group up front (C·(C−1)/2 groups), so no run measures
         # group creation.
@@ -61,7 +64,7 @@ for S in $SERVERS; do
       servers/"$S"/start.sh >/dev/null
       timeout 900 "$NODE" tools/register.mjs --count "$IDLE" --concurrency 20
       RESTART="servers/stop.sh $S >/dev/null; BENCH_KEEP_DATA=1 servers/$S/start.sh >/dev/null"
-      for C in 100 1000; do
+      for C in $SIZES; do
         START=$([ "$C" = 100 ] && echo $S100 || echo $S1000)
         timeout 1800 "$NODE" tools/sweep.mjs --tag "$P$S-c$C" --clients "$C" --start "$START" --max-runs "$MAXRUNS" \
           --before "$RESTART" --server-pidfile "run/$S/server.pid" --duration "$DURATION" --warmup "$WARMUP" \

@@ -23,8 +23,10 @@ if [ "${BENCH_KEEP_DATA:-0}" != 1 ]; then
   "$NODE" "$ROOT/bench/peer-bench/seed.ts" "${ARGS[@]}" >&2
 fi
 ulimit -n "$(ulimit -Hn)"
-# shellcheck disable=SC2086  # SORI_ARGS is a list of flags
-nohup "$NODE" "$ROOT/apps/server/src/main.ts" --host 127.0.0.1 --port "$PORT" --data "$RUN/data" \
+# The node flags of `npm start` (e.g. the young-generation cap), unless SORI_NODE_ARGS replaces them.
+NODE_ARGS=${SORI_NODE_ARGS-$("$NODE" -e 'const w=require(process.argv[1]).scripts.start.split(/\s+/);const f=[];for(const x of w.slice(w.indexOf("node")+1)){if(!x.startsWith("--"))break;f.push(x)}console.log(f.join(" "))' "$ROOT/package.json")}
+# shellcheck disable=SC2086  # NODE_ARGS and SORI_ARGS are lists of flags
+nohup "$NODE" $NODE_ARGS "$ROOT/apps/server/src/main.ts" --host 127.0.0.1 --port "$PORT" --data "$RUN/data" \
   --log-level warn --connections-per-account 100000 --login-attempts-per-minute 1000000 \
   --registrations-per-minute 1000000 ${SORI_ARGS:-} >"$RUN/stdout.log" 2>"$RUN/stderr.log" &
 PID=$!

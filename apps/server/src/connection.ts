@@ -212,6 +212,7 @@ export class Connection {
         return;
       }
       clearTimeout(this.#authTimer);
+      this.#authTimer = undefined;
       this.#send({ type: "result", re: frame.id, result: await this.#service.authResult(caller) });
       this.#log.info("device.connected", { device: caller.deviceId });
       void this.#pump();

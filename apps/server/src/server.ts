@@ -462,71 +462,76 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   );
   heartbeat.unref();
 
+  // Set up outside the upgrade handler: closures made there would keep its context, and with it the
+  // upgrade request (headers, parser state), alive for as long as the connection lasts.
+  const attach = (ws: WebSocket, address: string): void => {
+    metrics.connectionOpened();
+    // Frames sent in one go (a batch of results and deliveries) leave in one write instead of one
+    // syscall each: the raw socket stays corked until the current tick's work is done.
+    const raw = (ws as unknown as { _socket: Socket })._socket;
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      raw.uncork();
+    };
+    const conn = new Connection(
+      {
+        send: (text) => {
+          if (!corked) {
+            corked = true;
+            raw.cork();
+            process.nextTick(uncork);
+          }
+          ws.send(text);
+        },
+        close: (code, reason) => ws.close(code, reason),
+        bufferedAmount: () => ws.bufferedAmount,
+      },
+      service,
+      store,
+      hooks,
+      log,
+      {
+        window: limits.deliveryWindow,
+        maxFrameBytes: limits.maxFrameBytes,
+        authTimeoutMs: config.timeouts.authS * 1000,
+        address,
+        metrics,
+      },
+    );
+    unanswered.delete(ws);
+    ws.on("pong", () => unanswered.delete(ws));
+    ws.on("message", (data, isBinary) => {
+      unanswered.delete(ws);
+      const buf = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
+      if (isBinary) {
+        ws.send(
+          JSON.stringify({
+            type: "error",
+            code: "bad-frame",
+            message: "binary frames are not supported; send JSON text",
+          }),
+        );
+        return;
+      }
+      void conn.receive(buf.toString("utf8"), buf.length);
+    });
+    ws.on("close", () => conn.closed());
+    ws.on("error", () => conn.closed());
+  };
+
   httpServer.on("upgrade", (req, socket, head) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path !== WS_PATH) {
       socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      metrics.connectionOpened();
-      // Frames sent in one go (a batch of results and deliveries) leave in one write instead of one
-      // syscall each: the raw socket stays corked until the current tick's work is done.
-      const raw = (ws as unknown as { _socket: Socket })._socket;
-      let corked = false;
-      const uncork = (): void => {
-        corked = false;
-        raw.uncork();
-      };
-      const conn = new Connection(
-        {
-          send: (text) => {
-            if (!corked) {
-              corked = true;
-              raw.cork();
-              process.nextTick(uncork);
-            }
-            ws.send(text);
-          },
-          close: (code, reason) => ws.close(code, reason),
-          bufferedAmount: () => ws.bufferedAmount,
-        },
-        service,
-        store,
-        hooks,
-        log,
-        {
-          window: limits.deliveryWindow,
-          maxFrameBytes: limits.maxFrameBytes,
-          authTimeoutMs: config.timeouts.authS * 1000,
-          address: clientAddress(req, config.trustProxy),
-          metrics,
-        },
-      );
-      unanswered.delete(ws);
-      ws.on("pong", () => unanswered.delete(ws));
-      ws.on("message", (data, isBinary) => {
-        unanswered.delete(ws);
-        const buf = Array.isArray(data)
-          ? Buffer.concat(data)
-          : Buffer.isBuffer(data)
-            ? data
-            : Buffer.from(data);
-        if (isBinary) {
-          ws.send(
-            JSON.stringify({
-              type: "error",
-              code: "bad-frame",
-              message: "binary frames are not supported; send JSON text",
-            }),
-          );
-          return;
-        }
-        void conn.receive(buf.toString("utf8"), buf.length);
-      });
-      ws.on("close", () => conn.closed());
-      ws.on("error", () => conn.closed());
-    });
+    const address = clientAddress(req, config.trustProxy);
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => attach(ws, address));
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -33,6 +33,7 @@ import {
   toBase64Url,
 } from "@sori/protocol";
 import { CallManager } from "./calls/call-manager.ts";
+import { newMessageId } from "./message-id.ts";
 import type { CallLogBody, CallSignal } from "./calls/call-signal.ts";
 import {
   type ChatMessage,
@@ -158,7 +159,6 @@ const K = {
   file: (chat: string, id: string) => `file/${chat}/${id}`,
 };
 
-const randomId = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
 const identityKey = (m: MemberIdentity): string => `${m.userId}/${m.deviceId}`;
 
 /**
@@ -766,7 +766,7 @@ export class SoriClient {
     await this.#sendContent(groupId, {
       v: 1,
       type: "meta",
-      id: randomId(),
+      id: newMessageId(),
       kind,
       ...(name ? { name } : {}),
       sentAt: Date.now(),
@@ -1100,7 +1100,7 @@ export class SoriClient {
     chatId: string,
     body: Pick<StoredMessage, "kind" | "text"> & Partial<StoredMessage>,
   ): Promise<ChatMessage> {
-    const id = randomId();
+    const id = newMessageId();
     // A message ends "typing" for its readers, so the next keystroke must announce typing again at once
     // rather than wait out the 3 s throttle of the one before.
     this.#typingSent.delete(chatId);
@@ -1173,7 +1173,7 @@ export class SoriClient {
     await this.#sendContent(groupId, {
       v: 1,
       type: "meta",
-      id: randomId(),
+      id: newMessageId(),
       kind: rec.kind,
       ...(rec.name ? { name: rec.name } : {}),
       sentAt: Date.now(),
@@ -1284,7 +1284,7 @@ export class SoriClient {
       if (rec.active && (await this.settings()).readReceipts) {
         // Not awaited: marking read must not wait on the network (close() still lets it finish,
         // since the send is queued on the mutex before close's turn).
-        void this.#sendContent(chatId, { v: 1, type: "read", id: randomId(), upTo: newest }).catch(
+        void this.#sendContent(chatId, { v: 1, type: "read", id: newMessageId(), upTo: newest }).catch(
           (e: unknown) =>
             this.#warn("read-receipt-failed", `could not send a read receipt: ${(e as Error).message}`),
         );
@@ -1311,7 +1311,7 @@ export class SoriClient {
       throw new SdkError("bad-request", "a pack name needs 1 to 64 characters");
     checkStickerImages(images);
     const pack: StickerPack = {
-      id: randomId(),
+      id: newMessageId(),
       name: trimmed,
       stickers: images.map((img, i) => ({ id: `s${i + 1}`, mime: img.mime })),
       own: true,
@@ -1435,7 +1435,7 @@ export class SoriClient {
       const username = await this.#usernameOf(u);
       const entry = await this.#chats.append(
         {
-          id: randomId(),
+          id: newMessageId(),
           chat,
           from: username,
           fromUserId: u,
@@ -1489,7 +1489,7 @@ export class SoriClient {
     const now = Date.now();
     const message = await this.#chats.append(
       {
-        id: randomId(),
+        id: newMessageId(),
         chat: chat.id,
         from: this.username,
         fromUserId: this.userId,
@@ -1591,7 +1591,7 @@ export class SoriClient {
     await this.#applyChange(chatId, this.userId, {
       v: 1,
       type: "reaction",
-      id: randomId(),
+      id: newMessageId(),
       target: messageId,
       emoji,
       on,
@@ -1609,7 +1609,7 @@ export class SoriClient {
     return this.#applyChange(chatId, this.userId, {
       v: 1,
       type: "edit",
-      id: randomId(),
+      id: newMessageId(),
       target: messageId,
       text,
     });
@@ -1623,7 +1623,7 @@ export class SoriClient {
     return this.#applyChange(chatId, this.userId, {
       v: 1,
       type: "delete",
-      id: randomId(),
+      id: newMessageId(),
       target: messageId,
     });
   }
@@ -1668,7 +1668,7 @@ export class SoriClient {
     if (!typing && last === undefined) return;
     if (typing) this.#typingSent.set(chatId, Date.now());
     else this.#typingSent.delete(chatId);
-    await this.#sendContent(chatId, { v: 1, type: "typing", id: randomId(), on: typing });
+    await this.#sendContent(chatId, { v: 1, type: "typing", id: newMessageId(), on: typing });
   }
 
   /** Searches this device's local history (the server cannot: it holds only ciphertext). Newest first. */
@@ -1684,7 +1684,7 @@ export class SoriClient {
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_TIMER_SECONDS)
       throw new SdkError("bad-request", `the timer is 0 (off) to ${MAX_TIMER_SECONDS} seconds`);
     await this.#requireChat(chatId);
-    const id = randomId();
+    const id = newMessageId();
     await this.#sendContent(chatId, { v: 1, type: "timer", id, seconds, sentAt: Date.now() });
     await this.#mutex.run(() => this.#applyTimer(chatId, this.userId, seconds, id, Date.now()));
   }
@@ -1848,7 +1848,7 @@ export class SoriClient {
     await this.#sendContent(groupId, {
       v: 1,
       type: "profile",
-      id: randomId(),
+      id: newMessageId(),
       displayName: p.displayName,
       avatar: p.avatar,
     });
@@ -2183,7 +2183,12 @@ export class SoriClient {
     for (const [chat, ids] of batches) {
       const list = [...ids];
       for (let i = 0; i < list.length; i += 500) {
-        await this.#sendContent(chat, { v: 1, type: "receipt", id: randomId(), ids: list.slice(i, i + 500) });
+        await this.#sendContent(chat, {
+          v: 1,
+          type: "receipt",
+          id: newMessageId(),
+          ids: list.slice(i, i + 500),
+        });
       }
     }
   }
@@ -2242,7 +2247,7 @@ export class SoriClient {
   async leaveGroup(chatId: string): Promise<void> {
     const rec = await this.#requireChat(chatId);
     if (rec.kind !== "group") throw new SdkError("bad-request", "you can only leave groups");
-    await this.#sendContent(chatId, { v: 1, type: "leave", id: randomId() });
+    await this.#sendContent(chatId, { v: 1, type: "leave", id: newMessageId() });
     await this.#mutex.run(() => this.#deactivate(chatId));
   }
 
@@ -2260,12 +2265,12 @@ export class SoriClient {
       sendSignal: async (chatId, callId, signal: CallSignal) => {
         await this.#sendContent(
           chatId,
-          { v: 1, type: "call", id: randomId(), callId, signal, sentAt: Date.now() },
+          { v: 1, type: "call", id: newMessageId(), callId, signal, sentAt: Date.now() },
           { transient: true },
         );
       },
       sendCallLog: async (chatId, log: CallLogBody) => {
-        const content = { v: 1 as const, type: "call-log" as const, id: randomId(), ...log };
+        const content = { v: 1 as const, type: "call-log" as const, id: newMessageId(), ...log };
         await this.#appendCallLog(chatId, this.userId, Date.now(), content);
         await this.#sendContent(chatId, content);
       },

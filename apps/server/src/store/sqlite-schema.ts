@@ -1,5 +1,41 @@
+import type { DatabaseSync } from "node:sqlite";
+
 /** Schema of the embedded SQLite store. Bump SCHEMA_VERSION and add a migration step on any change. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** The duplicate check's table (schema 2), by name so a migration can build it beside the old one. */
+export function seenTableSql(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+  message_id TEXT NOT NULL,
+  sender_device TEXT NOT NULL,
+  accepted_at INTEGER NOT NULL,
+  epoch INTEGER,
+  PRIMARY KEY (message_id, sender_device)
+) WITHOUT ROWID;`;
+}
+
+/**
+ * Schema 1 → 2: the duplicate check's key becomes (message_id, sender_device). Rebuilt in one
+ * transaction, so a crash midway leaves schema 1 intact and the next start simply tries again.
+ */
+export function migrateSeenKey(db: DatabaseSync): void {
+  const pk = db.prepare("PRAGMA table_info(seen)").all() as { name: string; pk: number }[];
+  if (pk.find((c) => c.name === "message_id")?.pk !== 2) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(seenTableSql("seen_v2"));
+    db.exec(
+      "INSERT INTO seen_v2 (message_id, sender_device, accepted_at, epoch) SELECT message_id, sender_device, accepted_at, epoch FROM seen",
+    );
+    db.exec("DROP TABLE seen");
+    db.exec("ALTER TABLE seen_v2 RENAME TO seen");
+    db.exec("UPDATE meta SET value = '2' WHERE key = 'schema'");
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -68,13 +104,10 @@ CREATE TABLE IF NOT EXISTS queue (
 CREATE INDEX IF NOT EXISTS queue_by_device ON queue(device_id, seq);
 -- Deleting a message checks the foreign key from queue; without this index every ack scans the queue.
 CREATE INDEX IF NOT EXISTS queue_by_message ON queue(message);
-CREATE TABLE IF NOT EXISTS seen (
-  sender_device TEXT NOT NULL,
-  message_id TEXT NOT NULL,
-  accepted_at INTEGER NOT NULL,
-  epoch INTEGER,
-  PRIMARY KEY (sender_device, message_id)
-) WITHOUT ROWID;
+-- Keyed by message id first: clients make time-ordered ids (12 hex digits of ms, then random), so a
+-- batch of new messages lands on the last pages of this index instead of one random page each (that
+-- was about half of the store's work per message). Schema 1 had (sender_device, message_id).
+${seenTableSql("seen")}
 -- No index on accepted_at: it cost ~15 % of send throughput; pruning scans in bounded chunks instead.
 DROP INDEX IF EXISTS seen_by_time;
 `;

@@ -4,7 +4,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { DeliveryKind } from "@sori/protocol";
 import { MembershipCache } from "./membership-cache.ts";
 import { migratePrivacy } from "./sqlite-privacy-schema.ts";
-import { SCHEMA_SQL, SCHEMA_VERSION } from "./sqlite-schema.ts";
+import { migrateSeenKey, SCHEMA_SQL, SCHEMA_VERSION } from "./sqlite-schema.ts";
 import type {
   BlobRecord,
   CommitOutcome,
@@ -86,6 +86,7 @@ export class SqliteStore implements Store {
         `database schema ${version} is newer than this server (${SCHEMA_VERSION})`,
       );
     }
+    migrateSeenKey(this.#db);
   }
 
   /** The database file, for tests that inspect what is at rest. */
@@ -526,9 +527,9 @@ export class SqliteStore implements Store {
         const mine =
           welcome &&
           this.#get(
-            "SELECT 1 AS x FROM seen WHERE sender_device = ? AND message_id = ?",
-            creator.deviceId,
+            "SELECT 1 AS x FROM seen WHERE message_id = ? AND sender_device = ?",
             welcome.messageId,
+            creator.deviceId,
           );
         if (mine) return { status: "duplicate", epoch: Number(existing.epoch) };
         return { status: "exists" };
@@ -590,9 +591,9 @@ export class SqliteStore implements Store {
       const group = this.#get("SELECT epoch FROM groups WHERE id = ?", groupId);
       if (!group) return { status: "not-found" };
       const seen = this.#get(
-        "SELECT epoch FROM seen WHERE sender_device = ? AND message_id = ?",
-        commit.senderDeviceId,
+        "SELECT epoch FROM seen WHERE message_id = ? AND sender_device = ?",
         commit.messageId,
+        commit.senderDeviceId,
       );
       if (seen) return { status: "duplicate", epoch: Number(seen.epoch) };
       const members = this.#members(groupId);
@@ -621,9 +622,9 @@ export class SqliteStore implements Store {
   acceptMessage(message: Omit<OutgoingMessage, "recipients">): Promise<SendOutcome> {
     return this.#write((): SendOutcome => {
       const seen = this.#get(
-        "SELECT accepted_at FROM seen WHERE sender_device = ? AND message_id = ?",
-        message.senderDeviceId,
+        "SELECT accepted_at FROM seen WHERE message_id = ? AND sender_device = ?",
         message.messageId,
+        message.senderDeviceId,
       );
       if (seen) return { status: "duplicate", sentAt: Number(seen.accepted_at) };
       const groupId = message.groupId ?? "";
@@ -763,8 +764,8 @@ export class SqliteStore implements Store {
     return this.#write(
       () =>
         this.#run(
-          `DELETE FROM seen WHERE (sender_device, message_id) IN
-           (SELECT sender_device, message_id FROM seen WHERE accepted_at < ? LIMIT ?)`,
+          `DELETE FROM seen WHERE (message_id, sender_device) IN
+           (SELECT message_id, sender_device FROM seen WHERE accepted_at < ? LIMIT ?)`,
           olderThan,
           limit,
         ).changes,

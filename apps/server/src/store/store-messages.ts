@@ -1,4 +1,4 @@
-import type { Store } from "./store.ts";
+import type { Enqueued, OutgoingMessage, SendOutcome, Store } from "./store.ts";
 import { StoreError, type StoreErrorCode } from "./store-error.ts";
 
 /** One Store method call sent to the store thread. */
@@ -29,4 +29,47 @@ export function deserializeError(e: SerializedError): Error {
   const error = new Error(e.message);
   error.name = e.name;
   return error;
+}
+
+/**
+ * An accepted message's deliveries repeat the message the call carried (SqliteStore enqueues it as
+ * is): only each recipient's device and seq cross back, and the main thread rebuilds the deliveries
+ * from its own copy. Cloning the bytes and ids back for every recipient was a good part of the main
+ * thread's share of a send.
+ */
+type PackedSend = { status: "accepted"; sentAt: number; packed: (string | number)[] };
+
+/** In the store thread: the reply value for a call, compacted where the caller already has the data. */
+export function packReply(method: StoreCall["method"], value: unknown): unknown {
+  if (method !== "acceptMessage") return value;
+  const outcome = value as SendOutcome;
+  if (outcome.status !== "accepted") return value;
+  const packed: (string | number)[] = [];
+  for (const { deviceId, delivery } of outcome.enqueued) packed.push(deviceId, delivery.seq);
+  return { status: "accepted", sentAt: outcome.sentAt, packed } satisfies PackedSend;
+}
+
+/** In the main thread: the inverse of packReply, given the arguments of the call. */
+export function unpackReply(method: StoreCall["method"], args: unknown[], value: unknown): unknown {
+  if (method !== "acceptMessage" || (value as { packed?: unknown }).packed === undefined) return value;
+  const { sentAt, packed } = value as PackedSend;
+  const m = args[0] as Omit<OutgoingMessage, "recipients">;
+  const enqueued: Enqueued = [];
+  for (let i = 0; i < packed.length; i += 2) {
+    enqueued.push({
+      deviceId: packed[i] as string,
+      delivery: {
+        seq: packed[i + 1] as number,
+        kind: m.kind,
+        groupId: m.groupId,
+        messageId: m.messageId,
+        senderUserId: m.senderUserId,
+        senderDeviceId: m.senderDeviceId,
+        epoch: m.epoch,
+        data: m.data,
+        sentAt: m.sentAt,
+      },
+    });
+  }
+  return { status: "accepted", sentAt, enqueued } satisfies SendOutcome;
 }

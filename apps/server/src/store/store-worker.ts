@@ -2,7 +2,7 @@
 // main thread posts, in arrival order, through the ordinary SqliteStore.
 import { parentPort, workerData } from "node:worker_threads";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
-import { type StoreCall, type StoreReply, serializeError } from "./store-messages.ts";
+import { packReply, type StoreCall, type StoreReply, serializeError } from "./store-messages.ts";
 
 const port = parentPort!;
 let store: SqliteStore;
@@ -46,7 +46,7 @@ port.on("message", (calls: StoreCall[]) => {
       result = Promise.reject(error);
     }
     result.then(
-      (value) => reply({ id: call.id, ok: true, value }),
+      (value) => reply({ id: call.id, ok: true, value: packReply(call.method, value) }),
       (error: unknown) => reply({ id: call.id, ok: false, error: serializeError(error) }),
     );
   }

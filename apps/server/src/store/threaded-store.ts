@@ -2,7 +2,13 @@ import { Worker } from "node:worker_threads";
 import type { SqliteStoreOptions } from "./sqlite-store.ts";
 import type { Store } from "./store.ts";
 import { StoreError } from "./store-error.ts";
-import { deserializeError, type StoreCall, type StoreReply, type SerializedError } from "./store-messages.ts";
+import {
+  deserializeError,
+  type SerializedError,
+  type StoreCall,
+  type StoreReply,
+  unpackReply,
+} from "./store-messages.ts";
 
 /** Every Store method, forwarded as is (`close` also stops the thread). */
 const METHODS = [
@@ -47,7 +53,12 @@ const COVERS_STORE: Exclude<keyof Store, "close" | (typeof METHODS)[number]> ext
   true;
 void COVERS_STORE;
 
-type Waiter = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
+type Waiter = {
+  method: StoreCall["method"];
+  args: unknown[];
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+};
 
 /** Extra observability of the store thread, beside the Store interface. */
 export type StoreThreadStats = { callsInFlight: number; alive: boolean };
@@ -93,7 +104,7 @@ export async function openThreadedStore(
       const w = waiters.get(r.id);
       if (!w) continue;
       waiters.delete(r.id);
-      if (r.ok) w.resolve(r.value);
+      if (r.ok) w.resolve(unpackReply(w.method, w.args, r.value));
       else w.reject(deserializeError(r.error));
     }
   });
@@ -114,7 +125,7 @@ export async function openThreadedStore(
         if (!dead) worker.postMessage(batch);
       });
     }
-    return new Promise((resolve, reject) => waiters.set(id, { resolve, reject }));
+    return new Promise((resolve, reject) => waiters.set(id, { method, args, resolve, reject }));
   };
 
   const store: Record<string, unknown> = {};

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
-import { type AuthResponse, PROTOCOL_VERSION } from "@sori/protocol";
+import { type AuthResponse, PROTOCOL_VERSION, UNANSWERED_ACK_LEVEL } from "@sori/protocol";
 import { LOAD_USAGE, type LoadOptions, parseLoadOptions, UsageError } from "./options.ts";
 import { CLOCK_TICKS, otherTicks, readAllCpuTicks, readCpuTicks, readRssKb } from "./proc-stats.ts";
 import { seedAccounts } from "./seed.ts";
@@ -67,6 +67,8 @@ class LoadClient {
   reconnects = 0;
   lastSeq = 0;
   unacked = 0;
+  /** The server takes acks without an answer (feature level 3). */
+  unansweredAcks = false;
   ackTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(index: number, registered: AuthResponse) {
@@ -109,7 +111,11 @@ class LoadClient {
     this.ackTimer = undefined;
     if (this.unacked === 0 || !this.transport) return;
     this.unacked = 0;
-    this.transport.send(`{"type":"ack","id":${this.nextId++},"upTo":${this.lastSeq}}`);
+    this.transport.send(
+      this.unansweredAcks
+        ? `{"type":"ack","upTo":${this.lastSeq}}`
+        : `{"type":"ack","id":${this.nextId++},"upTo":${this.lastSeq}}`,
+    );
   }
 }
 
@@ -519,7 +525,11 @@ async function runLoad(
       REQUEST_TIMEOUT_MS,
     );
     client.transport = transport;
-    await client.request({ type: "auth", v: PROTOCOL_VERSION, token: client.token });
+    const auth = (await client.request({ type: "auth", v: PROTOCOL_VERSION, token: client.token })) as {
+      featureLevel?: number;
+    };
+    // Like the SDK: acks go unanswered where the server allows it (feature level 3).
+    client.unansweredAcks = (auth.featureLevel ?? 0) >= UNANSWERED_ACK_LEVEL;
   };
   await inLanes("connected", count, CONNECT_LANES, connectClient);
 
@@ -898,7 +908,9 @@ async function main(): Promise<number> {
   let failure: unknown;
   try {
     const seeded =
-      options.setup === "seed" ? await seedAccounts(dataDir, options.clients, "load", PASSWORD) : undefined;
+      options.setup === "seed"
+        ? await seedAccounts(dataDir, options.clients, "load", PASSWORD, options.serverRoot ?? ROOT)
+        : undefined;
     server = await startServerProcess({
       root: options.serverRoot ?? ROOT,
       dataDir,

@@ -5,18 +5,28 @@
 import { createHash, randomBytes } from "node:crypto";
 import { type AuthResponse, toBase64Url } from "@sori/protocol";
 import { hashPassword } from "../apps/server/src/password.ts";
-import { SqliteStore } from "../apps/server/src/store/sqlite-store.ts";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { SqliteStore } from "../apps/server/src/store/sqlite-store.ts";
 
 const SESSION_TTL_MS = 30 * 86_400_000;
 
-/** Writes `count` users named `${prefix}${i}` (one device and session each) into `dataDir`. */
+/**
+ * Writes `count` users named `${prefix}${i}` (one device and session each) into `dataDir`, with the
+ * store of the checkout at `serverRoot` (default this one), so an A/B run against an older server
+ * gets a database of that server's schema.
+ */
 export async function seedAccounts(
   dataDir: string,
   count: number,
   prefix: string,
   password: string,
+  serverRoot: string = join(import.meta.dirname, ".."),
 ): Promise<AuthResponse[]> {
-  const store = new SqliteStore({ dataDir, durability: "normal" });
+  const { SqliteStore: Store } = (await import(
+    pathToFileURL(join(serverRoot, "apps/server/src/store/sqlite-store.ts")).href
+  )) as { SqliteStore: typeof SqliteStore };
+  const store = new Store({ dataDir, durability: "normal" });
   try {
     const passwordHash = await hashPassword(password);
     const now = Date.now();

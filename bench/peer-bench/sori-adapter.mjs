@@ -62,13 +62,14 @@ export async function connect(opts, { user }, handlers) {
   const me = userIndex(user);
   const { token } = account(opts, user);
   const ws = await open(opts);
+  let authResult;
   try {
-    await new Promise((resolve, reject) => {
+    authResult = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("auth timeout")), Number(opts.timeoutMs));
       ws.once("message", (data) => {
         clearTimeout(timer);
         const f = JSON.parse(data.toString());
-        if (f.type === "result" && f.re === 1) resolve();
+        if (f.type === "result" && f.re === 1) resolve(f.result);
         else reject(new Error(`auth failed: ${data.toString().slice(0, 200)}`));
       });
       ws.send(JSON.stringify({ type: "auth", id: 1, v: 1, token }));
@@ -78,6 +79,7 @@ export async function connect(opts, { user }, handlers) {
     throw e;
   }
   let nextId = 2;
+  const unansweredAcks = (authResult?.featureLevel ?? 0) >= 3;
   let closing = false;
   let lastSeq = 0;
   let unacked = 0;
@@ -89,7 +91,12 @@ export async function connect(opts, { user }, handlers) {
     ackTimer = undefined;
     if (unacked === 0 || ws.readyState !== WebSocket.OPEN) return;
     unacked = 0;
-    ws.send(`{"type":"ack","id":${nextId++},"upTo":${lastSeq}}`);
+    // Like the SDK: unanswered acks where the server allows them (feature level 3).
+    ws.send(
+      unansweredAcks
+        ? `{"type":"ack","upTo":${lastSeq}}`
+        : `{"type":"ack","id":${nextId++},"upTo":${lastSeq}}`,
+    );
   };
   ws.on("message", (data) => {
     const f = JSON.parse(data.toString());

@@ -152,7 +152,8 @@ export class Connection {
       const caller = this.#caller;
       if (!caller) throw new ProtocolError("unauthenticated", "send an auth frame with a valid token first");
       if (frame.type === "ack") {
-        this.#send({ type: "result", re: frame.id, result: { removed: await this.#ack(frame.upTo) } });
+        const removed = await this.#ack(frame.upTo);
+        if (frame.id !== undefined) this.#send({ type: "result", re: frame.id, result: { removed } });
       } else {
         const result = await this.#service.handle(caller, frame);
         this.#send({ type: "result", re: frame.id, result });
@@ -160,6 +161,12 @@ export class Connection {
       this.#metrics?.request(frame.type, (performance.now() - started) / 1000, undefined);
     } catch (error) {
       const e = this.#toProtocolError(error, frame.type);
+      // An unanswered ack expects nothing back (the failure is logged; the entries come again) unless
+      // the device is not even signed in, which it must learn.
+      if (frame.type === "ack" && frame.id === undefined && e.code !== "unauthenticated") {
+        this.#metrics?.request(frame.type, (performance.now() - started) / 1000, e.code);
+        return;
+      }
       this.#sendError(frame.id, e);
       this.#metrics?.request(frame.type, (performance.now() - started) / 1000, e.code);
     }

@@ -52,6 +52,15 @@ describe("client frames", () => {
   });
 });
 
+describe("unanswered acks (feature level 3)", () => {
+  it("an ack may leave out its id; nothing else may", () => {
+    assert.deepEqual(parseClientFrame('{"type":"ack","upTo":12}'), { type: "ack", upTo: 12 });
+    assert.deepEqual(parseClientFrame('{"type":"ack","id":4,"upTo":12}'), { type: "ack", id: 4, upTo: 12 });
+    assert.throws(() => parseClientFrame('{"type":"ping"}'), ProtocolError);
+    assert.throws(() => parseClientFrame('{"type":"ack","upTo":1.5}'), ProtocolError);
+  });
+});
+
 describe("server frames", () => {
   it("parses deliveries and typed results", () => {
     const d = parseServerFrame(

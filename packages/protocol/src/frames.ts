@@ -4,7 +4,8 @@ import { Bytes, Epoch, Id, RequestId, Username } from "./schema-parts.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Client → server. Every frame is a request with an `id`; the server answers each with exactly one
-// `result` or `error` frame carrying `re: id`.
+// `result` or `error` frame carrying `re: id`. The one exception: an `ack` sent without `id` (feature
+// level 3) is not answered, as nothing depends on the answer and it would cost a frame per delivery.
 // ---------------------------------------------------------------------------------------------
 
 const req = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
@@ -65,8 +66,13 @@ export const ClientFrame = z.discriminatedUnion("type", [
   }),
   /** Time-limited TURN credentials for calls (coturn's shared-secret scheme); empty when none is set up. */
   req("turn.credentials", {}),
-  /** Deletes every delivered queue entry up to and including `upTo` from this device's queue. */
-  req("ack", { upTo: z.number().int().nonnegative() }),
+  /**
+   * Deletes every delivered queue entry up to and including `upTo` from this device's queue. Without
+   * `id` it is not answered: a lost or failed ack only means those entries are delivered again.
+   */
+  z
+    .object({ type: z.literal("ack"), id: RequestId.optional(), upTo: z.number().int().nonnegative() })
+    .strict(),
   req("ping", {}),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;

@@ -31,6 +31,7 @@ import {
   type ResultOf,
   toBase64,
   toBase64Url,
+  UNANSWERED_ACK_LEVEL,
 } from "@sori/protocol";
 import { CallManager } from "./calls/call-manager.ts";
 import { newMessageId } from "./message-id.ts";
@@ -195,6 +196,8 @@ export class SoriClient {
   #draining: Promise<void> | undefined;
   #syncedUpTo = -1;
   #processedUpTo = 0;
+  /** The connected server's feature level (from auth); 0 until the first connection. */
+  #serverFeatureLevel = 0;
   #syncWaiters: (() => void)[] = [];
   #epochWaiters: (() => void)[] = [];
   #authFailed: string | undefined;
@@ -481,7 +484,8 @@ export class SoriClient {
     for (const w of this.#syncWaiters.splice(0)) w();
   }
 
-  async #onConnected(_info: ResultOf<"auth">): Promise<void> {
+  async #onConnected(info: ResultOf<"auth">): Promise<void> {
+    this.#serverFeatureLevel = info.featureLevel;
     const wasDisconnected = this.#connectionState === "disconnected";
     this.#setConnection("connected");
     if (wasDisconnected) this.#calls.connectionRestored();
@@ -1864,6 +1868,16 @@ export class SoriClient {
 
   // --- incoming ---------------------------------------------------------------------------------
 
+  /**
+   * Acknowledges processed deliveries. Servers of feature level 3 take an ack without an answer (a
+   * frame less per delivery); older ones get a request. Never throws: unacknowledged entries come
+   * again after reconnecting, and duplicates are dropped.
+   */
+  async #ack(upTo: number): Promise<void> {
+    if (this.#serverFeatureLevel >= UNANSWERED_ACK_LEVEL && this.#transport?.sendUnansweredAck(upTo)) return;
+    await this.#request({ type: "ack", upTo }).catch(() => undefined);
+  }
+
   #drain(): void {
     if (this.#draining) return;
     this.#draining = (async () => {
@@ -1886,15 +1900,11 @@ export class SoriClient {
         this.#inbox.shift();
         lastSeq = Math.max(lastSeq, d.seq);
         if (this.#inbox.length === 0 || this.#inbox.length % 64 === 0) {
-          try {
-            await this.#request({ type: "ack", upTo: lastSeq });
-          } catch {
-            // Unacknowledged entries come again after reconnecting; duplicates are dropped.
-          }
+          await this.#ack(lastSeq);
         }
       }
       if (lastSeq > 0 && this.#inbox.length > 0) {
-        await this.#request({ type: "ack", upTo: lastSeq }).catch(() => undefined);
+        await this.#ack(lastSeq);
       }
     })().finally(() => {
       this.#draining = undefined;

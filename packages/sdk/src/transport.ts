@@ -203,6 +203,17 @@ export class Transport {
     }
   }
 
+  /**
+   * Sends an acknowledgement that the server does not answer (feature level 3). Returns false, having
+   * sent nothing, when not connected: the entries are then simply delivered again after reconnecting.
+   */
+  sendUnansweredAck(upTo: number): boolean {
+    const ws = this.#ws;
+    if (!ws || !this.#up()) return false;
+    ws.send(JSON.stringify({ type: "ack", upTo }));
+    return true;
+  }
+
   /** Sends a request and resolves with its typed result; waits for the link if offline. */
   async request<R extends ClientRequest>(request: R): Promise<ResultOf<R["type"]>> {
     if (!this.#up()) await this.waitConnected(this.#opts.requestTimeoutMs);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
-import { dumpDatabase, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
+import { dumpDatabase, rawAuth, startTestServer, type TestServer, waitFor } from "../helpers.ts";
 import { type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
 
 type Account = { userId: string; deviceId: string; token: string };
@@ -22,6 +23,34 @@ async function login(url: string, username: string): Promise<Account> {
   const res = await rawAuth(url, "login", username);
   assert.equal(res.status, 200, `login ${username}`);
   return (await res.json()) as Account;
+}
+
+/** A bare WebSocket upgrade request: its status, Retry-After and body (the socket is then closed). */
+function upgrade(url: string): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/api/v1/ws`, {
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      },
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, retryAfter: undefined, body: "" });
+    });
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"], body }),
+      );
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 async function connected(url: string, a: Account): Promise<RawSocket> {
@@ -436,6 +465,75 @@ describe("abuse limits", () => {
       assert.deepEqual(codes, [...Array(10).fill("ok"), "rate-limited"], "the 21st claim from one address");
     } finally {
       for (const s of sockets) s.close();
+    }
+  });
+
+  it("connections waiting to authenticate are limited per address (--unauthenticated-per-address)", async () => {
+    const tight = await startTestServer(["--unauthenticated-per-address", "2"]);
+    try {
+      const account = await register(tight.url, "patient");
+      const waiting = [await rawSocket(tight.url), await rawSocket(tight.url)];
+      try {
+        const refused = await upgrade(tight.url);
+        assert.equal(refused.status, 429);
+        assert.equal(refused.retryAfter, "10");
+        const body = JSON.parse(refused.body) as {
+          error: { code: string; message: string; details: unknown };
+        };
+        assert.equal(body.error.code, "rate-limited");
+        assert.match(body.error.message, /waiting to authenticate/);
+        assert.deepEqual(body.error.details, { retryAfterS: 10 });
+        // One of them signs in: its slot is free again, and it stays connected.
+        assert.equal((await waiting[0]!.auth(account.token)).type, "result");
+        const third = await rawSocket(tight.url);
+        assert.equal((await upgrade(tight.url)).status, 429, "the third one holds the freed slot");
+        // One that gives up frees its slot too.
+        third.close();
+        await third.closed;
+        const fourth = await waitFor(
+          () => upgrade(tight.url),
+          (u) => u.status === 101,
+          5000,
+        );
+        assert.equal(fourth.status, 101);
+        assert.equal((await waiting[0]!.call({ type: "ping" })).type, "result");
+      } finally {
+        for (const s of waiting) s.close();
+      }
+    } finally {
+      await tight.stop();
+    }
+  });
+
+  it("requests in progress at once are limited per connection (--requests-in-flight)", async () => {
+    const tight = await startTestServer(["--requests-in-flight", "2"]);
+    try {
+      const a = await register(tight.url, "eager");
+      const s = await connected(tight.url, a);
+      try {
+        // Sent in one go, each waits for the store thread: more than two are in progress at once.
+        const ids = Array.from({ length: 12 }, (_, i) => `gl${i}`);
+        for (const id of ids) s.send(JSON.stringify({ type: "group.list", id }));
+        const answers: Frame[] = [];
+        while (answers.length < ids.length) {
+          const f = await s.next();
+          if (ids.includes(f.re as string)) answers.push(f);
+        }
+        const limited = answers.filter((f) => f.type === "error");
+        assert.ok(limited.length > 0 && limited.length <= 10, `${limited.length} refused`);
+        for (const f of limited) {
+          expectError(f, "rate-limited");
+          assert.match(String(f.message), /at most 2 requests/);
+          assert.deepEqual(f.details, { retryAfterS: 1 });
+        }
+        assert.ok(answers.filter((f) => f.type === "result").length >= 2);
+        // Once answered, the connection takes requests again.
+        assert.equal((await s.call({ type: "group.list" })).type, "result");
+      } finally {
+        s.close();
+      }
+    } finally {
+      await tight.stop();
     }
   });
 

@@ -45,8 +45,15 @@ describe("server configuration", () => {
     assert.equal(d.tlsCert, undefined);
     const c = parseServerConfig(
       ["--auth-timeout", "2", "--idle-timeout=4", "--request-timeout", "5", "--messages-per-minute", "60"],
-      { SORI_MAX_DB_MB: "3", SORI_TLS_CERT: "/x/cert.pem", SORI_TLS_KEY: "/x/key.pem" },
+      {
+        SORI_MAX_DB_MB: "3",
+        SORI_TLS_CERT: "/x/cert.pem",
+        SORI_TLS_KEY: "/x/key.pem",
+        SORI_REQUESTS_IN_FLIGHT: "5",
+      },
     );
+    assert.equal(d.limits.requestsInFlight, 64);
+    assert.equal(c.limits.requestsInFlight, 5);
     assert.deepEqual(c.timeouts, { authS: 2, idleS: 4, requestS: 5 });
     assert.equal(c.limits.messagesPerMinute, 60);
     assert.equal(c.maxDbMb, 3);

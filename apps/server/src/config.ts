@@ -250,6 +250,20 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--unauthenticated-per-address",
+    env: "SORI_UNAUTHENTICATED_PER_ADDRESS",
+    apply: (c, v) => {
+      c.limits.unauthenticatedPerAddress = int("--unauthenticated-per-address", v, 1, 1_000_000);
+    },
+  },
+  {
+    flag: "--requests-in-flight",
+    env: "SORI_REQUESTS_IN_FLIGHT",
+    apply: (c, v) => {
+      c.limits.requestsInFlight = int("--requests-in-flight", v, 1, 100_000);
+    },
+  },
+  {
     flag: "--auth-timeout",
     env: "SORI_AUTH_TIMEOUT",
     apply: (c, v) => {

@@ -31,7 +31,6 @@ export type ConnectionHooks = {
 
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const CONGESTION_RETRY_MS = 50;
-const MAX_IN_FLIGHT = 64;
 const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -46,6 +45,7 @@ export class Connection {
   readonly #log: Logger;
   readonly #window: number;
   readonly #maxFrameBytes: number;
+  readonly #maxInFlight: number;
   readonly #address: string;
   readonly #metrics: ConnectionMetrics | undefined;
   #caller: Caller | undefined;
@@ -72,6 +72,8 @@ export class Connection {
     options: {
       window: number;
       maxFrameBytes: number;
+      /** Requests in progress at once (DEFAULT_LIMITS.requestsInFlight). */
+      maxInFlight: number;
       authTimeoutMs: number;
       address: string;
       metrics?: ConnectionMetrics;
@@ -84,6 +86,7 @@ export class Connection {
     this.#log = log;
     this.#window = options.window;
     this.#maxFrameBytes = options.maxFrameBytes;
+    this.#maxInFlight = options.maxInFlight;
     this.#address = options.address;
     this.#metrics = options.metrics;
     this.#authTimer = setTimeout(() => this.close(4001, "authentication timeout"), options.authTimeoutMs);
@@ -115,12 +118,16 @@ export class Connection {
       this.close(1008, "too many unread answers; read what the server sends");
       return;
     }
-    if (this.#inFlight >= MAX_IN_FLIGHT) {
+    if (this.#inFlight >= this.#maxInFlight) {
       this.#sendError(
         peekRequestId(text),
-        new ProtocolError("rate-limited", `at most ${MAX_IN_FLIGHT} requests may be in progress at once`, {
-          retryAfterS: 1,
-        }),
+        new ProtocolError(
+          "rate-limited",
+          `at most ${this.#maxInFlight} requests may be in progress at once`,
+          {
+            retryAfterS: 1,
+          },
+        ),
       );
       return;
     }

@@ -23,6 +23,7 @@ import {
   WS_PATH,
 } from "@sori/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
+import { AddressSlots } from "./address-slots.ts";
 import { clientAddress } from "./client-address.ts";
 import type { ServerConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
@@ -464,7 +465,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
 
   // Set up outside the upgrade handler: closures made there would keep its context, and with it the
   // upgrade request (headers, parser state), alive for as long as the connection lasts.
-  const attach = (ws: WebSocket, address: string): void => {
+  const unauthenticated = new AddressSlots(limits.unauthenticatedPerAddress);
+  const attach = (ws: WebSocket, address: string, authenticated: () => void): void => {
     metrics.connectionOpened();
     // Frames sent in one go (a batch of results and deliveries) leave in one write instead of one
     // syscall each: the raw socket stays corked until the current tick's work is done.
@@ -494,6 +496,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       {
         window: limits.deliveryWindow,
         maxFrameBytes: limits.maxFrameBytes,
+        maxInFlight: limits.requestsInFlight,
         authTimeoutMs: config.timeouts.authS * 1000,
         address,
         metrics,
@@ -518,7 +521,12 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         );
         return;
       }
-      void conn.receive(buf.toString("utf8"), buf.length);
+      const done = conn.receive(buf.toString("utf8"), buf.length);
+      // Until it authenticates the socket holds one of its address's slots (see the upgrade handler).
+      if (!conn.caller)
+        void done.then(() => {
+          if (conn.caller) authenticated();
+        });
     });
     ws.on("close", () => conn.closed());
     ws.on("error", () => conn.closed());
@@ -531,7 +539,31 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       return;
     }
     const address = clientAddress(req, config.trustProxy);
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => attach(ws, address));
+    // Sockets that never authenticate cost memory and a file each until the auth timeout: one address
+    // may hold only so many at once.
+    if (!unauthenticated.take(address)) {
+      const retryAfterS = config.timeouts.authS;
+      const body = JSON.stringify({
+        error: {
+          code: "rate-limited",
+          message: `too many connections from this address are waiting to authenticate; retry in ${retryAfterS} s`,
+          details: { retryAfterS },
+        },
+      });
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: ${retryAfterS}\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    let slotHeld = true;
+    const releaseSlot = (): void => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      unauthenticated.release(address);
+    };
+    socket.once("close", releaseSlot);
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => attach(ws, address, releaseSlot));
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -15,10 +15,17 @@ export const DEFAULT_LIMITS = {
    * evenly. Beyond it `send` answers `rate-limited` with `retryAfterS`.
    */
   messagesPerMinute: 1200,
+  /**
+   * WebSocket connections from one address that have not authenticated yet (each is closed after the
+   * auth timeout); beyond it the upgrade is answered 429.
+   */
+  unauthenticatedPerAddress: 128,
   /** Simultaneous WebSocket connections per account. */
   connectionsPerAccount: 16,
   /** KeyPackages one device may have stored on the server. */
   maxKeyPackagesPerDevice: 200,
+  /** Requests one connection may have in progress at once; beyond it `rate-limited` (retry in 1 s). */
+  requestsInFlight: 64,
   /** Unacknowledged deliveries the server pushes to one connection before waiting for an ack. */
   deliveryWindow: 256,
 } as const;

@@ -53,6 +53,10 @@ describe("server configuration", () => {
       },
     );
     assert.equal(d.limits.requestsInFlight, 64);
+    assert.deepEqual([d.dbCacheMb, d.dbMmapMb], [64, 256]);
+    const db = parseServerConfig(["--db-cache-mb", "8", "--db-mmap-mb=0"], {});
+    assert.deepEqual([db.dbCacheMb, db.dbMmapMb], [8, 0]);
+    assert.throws(() => parseServerConfig(["--db-cache-mb", "0"], {}));
     assert.equal(c.limits.requestsInFlight, 5);
     assert.deepEqual(c.timeouts, { authS: 2, idleS: 4, requestS: 5 });
     assert.equal(c.limits.messagesPerMinute, 60);

@@ -28,6 +28,10 @@ export type ServerConfig = {
   trustProxy: boolean;
   /** Cap on the database file in MB (0: none). Past it new messages are refused, never dropped. */
   maxDbMb: number;
+  /** SQLite's page cache in MB: lookups of groups and members stay in memory as the database grows. */
+  dbCacheMb: number;
+  /** Bytes of the database file SQLite reads through a memory map, in MB (0: plain reads). */
+  dbMmapMb: number;
   /** TURN relay for calls; undefined when no shared secret is configured. */
   turn: TurnConfig | undefined;
   /** Days an undelivered message or unfetched attachment is kept before it is purged. */
@@ -292,6 +296,20 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--db-cache-mb",
+    env: "SORI_DB_CACHE_MB",
+    apply: (c, v) => {
+      c.dbCacheMb = int("--db-cache-mb", v, 1, 1 << 20);
+    },
+  },
+  {
+    flag: "--db-mmap-mb",
+    env: "SORI_DB_MMAP_MB",
+    apply: (c, v) => {
+      c.dbMmapMb = int("--db-mmap-mb", v, 0, 1 << 20);
+    },
+  },
+  {
     flag: "--trust-proxy",
     env: "SORI_TRUST_PROXY",
     apply: (c, v) => {
@@ -339,6 +357,8 @@ export function parseServerConfig(
     tlsKey: undefined,
     timeouts: { authS: 10, idleS: 60, requestS: 30 },
     maxDbMb: 0,
+    dbCacheMb: 64,
+    dbMmapMb: 256,
     trustProxy: false,
     turn: undefined,
     retentionDays: 30,

@@ -73,6 +73,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     dataDir: config.dataDir,
     durability: config.durability,
     maxBytes: config.maxDbMb * 1024 * 1024,
+    cacheMb: config.dbCacheMb,
+    mmapMb: config.dbMmapMb,
   };
   const store: Store = config.storeThread
     ? await openThreadedStore(storeOptions)

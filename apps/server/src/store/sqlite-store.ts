@@ -4,6 +4,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { DeliveryKind } from "@sori/protocol";
 import { MembershipCache } from "./membership-cache.ts";
 import { migratePrivacy } from "./sqlite-privacy-schema.ts";
+import { queuedDelivery } from "./queued-delivery.ts";
 import { migrateSeenKey, SCHEMA_SQL, SCHEMA_VERSION } from "./sqlite-schema.ts";
 import type {
   BlobRecord,
@@ -711,18 +712,7 @@ export class SqliteStore implements Store {
         deviceId,
         rowId,
       );
-      const delivery: QueuedDelivery = {
-        seq,
-        kind: m.kind,
-        groupId: m.groupId,
-        messageId: m.messageId,
-        senderUserId: m.senderUserId,
-        senderDeviceId: m.senderDeviceId,
-        epoch: m.epoch,
-        data: m.data,
-        sentAt: m.sentAt,
-      };
-      return { deviceId, delivery };
+      return { deviceId, delivery: queuedDelivery(m, seq) };
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Enqueued, OutgoingMessage, SendOutcome, Store } from "./store.ts";
+import { queuedDelivery } from "./queued-delivery.ts";
 import { StoreError, type StoreErrorCode } from "./store-error.ts";
 
 /** One Store method call sent to the store thread. */
@@ -56,20 +57,7 @@ export function unpackReply(method: StoreCall["method"], args: unknown[], value:
   const m = args[0] as Omit<OutgoingMessage, "recipients">;
   const enqueued: Enqueued = [];
   for (let i = 0; i < packed.length; i += 2) {
-    enqueued.push({
-      deviceId: packed[i] as string,
-      delivery: {
-        seq: packed[i + 1] as number,
-        kind: m.kind,
-        groupId: m.groupId,
-        messageId: m.messageId,
-        senderUserId: m.senderUserId,
-        senderDeviceId: m.senderDeviceId,
-        epoch: m.epoch,
-        data: m.data,
-        sentAt: m.sentAt,
-      },
-    });
+    enqueued.push({ deviceId: packed[i] as string, delivery: queuedDelivery(m, packed[i + 1] as number) });
   }
   return { status: "accepted", sentAt, enqueued } satisfies SendOutcome;
 }

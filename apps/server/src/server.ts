@@ -465,9 +465,9 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   );
   heartbeat.unref();
 
+  const unauthenticated = new AddressSlots(limits.unauthenticatedPerAddress);
   // Set up outside the upgrade handler: closures made there would keep its context, and with it the
   // upgrade request (headers, parser state), alive for as long as the connection lasts.
-  const unauthenticated = new AddressSlots(limits.unauthenticatedPerAddress);
   const attach = (ws: WebSocket, address: string, authenticated: () => void): void => {
     metrics.connectionOpened();
     // Frames sent in one go (a batch of results and deliveries) leave in one write instead of one

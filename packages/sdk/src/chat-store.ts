@@ -80,19 +80,8 @@ export type StoredMessage = ChatMessage & {
   /** kind "sticker-pack": the shared manifest (with the images' keys). */
   packManifest?: { id: string; name: string; stickers: { id: string; file: FileRefStored }[] };
 };
-export type FileRefStored = {
-  blobId: string;
-  key: string;
-  hash: string;
-  name: string;
-  mime: string;
-  size: number;
-  thumbnail?: string;
-  width?: number;
-  height?: number;
-  durationS?: number;
-  voice?: boolean;
-};
+/** What the app sees of an attachment, plus where it is and how to open it (key and hash, base64). */
+export type FileRefStored = FileInfo & { blobId: string; key: string; hash: string };
 
 /** What this device keeps per chat. */
 export type ChatRecord = {

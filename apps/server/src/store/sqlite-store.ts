@@ -13,6 +13,7 @@ import type {
   DeviceRecord,
   Enqueued,
   GroupRecord,
+  NewBlob,
   NewDevice,
   NewSession,
   OutgoingMessage,
@@ -814,13 +815,7 @@ export class SqliteStore implements Store {
     return n;
   }
 
-  createBlob(blob: {
-    blobId: string;
-    ownerDevice: string;
-    size: number;
-    createdAt: number;
-    expiresAt: number;
-  }): Promise<void> {
+  createBlob(blob: NewBlob): Promise<void> {
     return this.#write(() => {
       this.#run(
         "INSERT INTO blobs (id, owner_device, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",

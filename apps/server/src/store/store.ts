@@ -66,6 +66,9 @@ export type OutgoingMessage = {
 };
 
 /** An encrypted attachment's bookkeeping; the bytes are files under <data>/blobs. */
+/** A blob as its upload starts: nothing received yet, not referenced by any message. */
+export type NewBlob = Omit<BlobRecord, "received" | "referenced">;
+
 export type BlobRecord = {
   blobId: string;
   ownerDevice: string;
@@ -194,13 +197,7 @@ export type Store = {
   purgeExpiredMessages(now: number, limit: number): Promise<number>;
   /** Deletes up to `limit` messages accepted before `olderThan` that some device never fetched. */
   purgeUndelivered(olderThan: number, limit: number): Promise<number>;
-  createBlob(blob: {
-    blobId: string;
-    ownerDevice: string;
-    size: number;
-    createdAt: number;
-    expiresAt: number;
-  }): Promise<void>;
+  createBlob(blob: NewBlob): Promise<void>;
   getBlob(blobId: string): Promise<BlobRecord | undefined>;
   setBlobReceived(blobId: string, received: number): Promise<void>;
   /** Uploads of a device that no message refers to yet (and that have not expired). */

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
 import { packReply, type StoreCall, type StoreReply, serializeError } from "./store-messages.ts";
+import { turnBatcher } from "./turn-batcher.ts";
 
 const port = parentPort!;
 let store: SqliteStore;
@@ -14,22 +15,7 @@ try {
   process.exit(1);
 }
 
-let outbox: StoreReply[] = [];
-let flushScheduled = false;
-
-const reply = (r: StoreReply): void => {
-  outbox.push(r);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    // One message back per event-loop turn: a committed batch of hundreds of writes resolves together.
-    setImmediate(() => {
-      flushScheduled = false;
-      const batch = outbox;
-      outbox = [];
-      port.postMessage(batch);
-    });
-  }
-};
+const reply = turnBatcher<StoreReply>((batch) => port.postMessage(batch));
 
 port.on("message", (calls: StoreCall[]) => {
   for (const call of calls) {

@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { SqliteStoreOptions } from "./sqlite-store.ts";
 import type { Store } from "./store.ts";
+import { turnBatcher } from "./turn-batcher.ts";
 import { StoreError } from "./store-error.ts";
 import {
   deserializeError,
@@ -76,8 +77,9 @@ export async function openThreadedStore(
   const worker = new Worker(new URL("./store-worker.ts", import.meta.url), { workerData: options });
   const waiters = new Map<number, Waiter>();
   let nextId = 1;
-  let outbox: StoreCall[] = [];
-  let flushScheduled = false;
+  const post = turnBatcher<StoreCall>((batch) => {
+    if (!dead) worker.postMessage(batch);
+  });
   let dead: Error | undefined;
 
   await new Promise<void>((resolve, reject) => {
@@ -114,17 +116,7 @@ export async function openThreadedStore(
   const call = (method: StoreCall["method"], args: unknown[]): Promise<unknown> => {
     if (dead) return Promise.reject(dead);
     const id = nextId++;
-    outbox.push({ id, method, args });
-    if (!flushScheduled) {
-      flushScheduled = true;
-      // Calls made during one event-loop turn (all the frames read from all sockets) go over together.
-      setImmediate(() => {
-        flushScheduled = false;
-        const batch = outbox;
-        outbox = [];
-        if (!dead) worker.postMessage(batch);
-      });
-    }
+    post({ id, method, args });
     return new Promise((resolve, reject) => waiters.set(id, { method, args, resolve, reject }));
   };
 

@@ -78,12 +78,21 @@ export class SessionController {
       storage,
       deviceName: browserDeviceName(navigator.userAgent),
     };
-    try {
+    await this.#enrolThenOpen(storage, async () => {
       if (mode === "register") await SoriClient.register(options);
       else await SoriClient.login(options);
+    });
+  }
+
+  /**
+   * Runs a sign-up, sign-in or link, then opens the stored profile. The account and device may exist
+   * although the first connection failed afterwards: the profile is then stored and the client keeps
+   * trying in the background like after any reload, so only a failure with no profile is thrown.
+   */
+  async #enrolThenOpen(storage: ClientStorage, enrol: () => Promise<unknown>): Promise<void> {
+    try {
+      await enrol();
     } catch (error) {
-      // The account and device may exist although the first connection failed afterwards: the profile
-      // is then stored and the client keeps trying in the background like after any reload.
       const client = await SoriClient.open(storage).catch(() => undefined);
       if (!client) throw error;
       this.#signedIn(client);
@@ -101,23 +110,16 @@ export class SessionController {
     if (!storage) throw new SdkError("storage", "storage is not open");
     const deviceName = browserDeviceName(navigator.userAgent);
     const value = code.trim();
-    try {
-      if (value.startsWith("sori-link:")) await SoriClient.linkDevice({ qr: value, storage, deviceName });
-      else
-        await SoriClient.linkDevice({
-          serverUrl: this.#serverUrl,
-          code: value.toUpperCase(),
-          storage,
-          deviceName,
-        });
-    } catch (error) {
-      // As for a sign-in: the device may be enrolled although its first connection failed.
-      const client = await SoriClient.open(storage).catch(() => undefined);
-      if (!client) throw error;
-      this.#signedIn(client);
-      return;
-    }
-    this.#signedIn(await SoriClient.open(storage));
+    await this.#enrolThenOpen(storage, () =>
+      value.startsWith("sori-link:")
+        ? SoriClient.linkDevice({ qr: value, storage, deviceName })
+        : SoriClient.linkDevice({
+            serverUrl: this.#serverUrl,
+            code: value.toUpperCase(),
+            storage,
+            deviceName,
+          }),
+    );
   }
 
   #signedIn(client: SoriClient): void {

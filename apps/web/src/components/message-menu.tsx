@@ -60,6 +60,21 @@ export function MessageMenu({
   };
 
   const react = (emoji: string): void => run(() => client.react(chat.id, m.id, emoji));
+  /** One emoji button: the quick row (with a test id) and the wider grid look and act the same. */
+  const reactionChoice = (emoji: string, testId?: string): ReactNode => (
+    <button
+      key={emoji}
+      type="button"
+      className="reaction-choice"
+      data-testid={testId}
+      data-emoji={emoji}
+      aria-pressed={mine(emoji)}
+      disabled={busy}
+      onClick={() => react(emoji)}
+    >
+      {emoji}
+    </button>
+  );
 
   const reactAny = (): void => {
     const emoji = anyEmoji.trim();
@@ -117,20 +132,7 @@ export function MessageMenu({
       {canAct && (
         <div className="reaction-picker" role="group" aria-label={t("menu.react")}>
           <div className="reaction-row">
-            {REACTION_EMOJI.map((emoji) => (
-              <button
-                key={emoji}
-                type="button"
-                className="reaction-choice"
-                data-testid="reaction-choice"
-                data-emoji={emoji}
-                aria-pressed={mine(emoji)}
-                disabled={busy}
-                onClick={() => react(emoji)}
-              >
-                {emoji}
-              </button>
-            ))}
+            {REACTION_EMOJI.map((emoji) => reactionChoice(emoji, "reaction-choice"))}
             <button
               type="button"
               className="reaction-choice more"
@@ -145,21 +147,7 @@ export function MessageMenu({
           </div>
           {moreEmoji && (
             <>
-              <div className="reaction-grid">
-                {QUICK_EMOJI.map((emoji) => (
-                  <button
-                    key={emoji}
-                    type="button"
-                    className="reaction-choice"
-                    data-emoji={emoji}
-                    aria-pressed={mine(emoji)}
-                    disabled={busy}
-                    onClick={() => react(emoji)}
-                  >
-                    {emoji}
-                  </button>
-                ))}
-              </div>
+              <div className="reaction-grid">{QUICK_EMOJI.map((emoji) => reactionChoice(emoji))}</div>
               <form
                 className="inline-form"
                 onSubmit={(e) => {

@@ -12,6 +12,7 @@ import {
   ProtocolError,
   toBase64Url,
 } from "@sori/protocol";
+import { sendJson } from "./json-response.ts";
 import type { Logger } from "./logger.ts";
 import type { Store } from "./store/store.ts";
 
@@ -200,15 +201,6 @@ export class BlobStore {
     }
     await new Promise<void>((resolve) => res.end(resolve));
   }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-  });
-  res.end(JSON.stringify(body));
 }
 
 /** Reads a raw body of at most `max` bytes; more is a typed too-large error. */

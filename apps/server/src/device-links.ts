@@ -7,6 +7,7 @@ import {
   type LinkCreateResponse,
   ProtocolError,
 } from "@sori/protocol";
+import { sendJson } from "./json-response.ts";
 import type { Logger } from "./logger.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import type { NewSession, Store } from "./store/store.ts";
@@ -68,7 +69,7 @@ export class DeviceLinks {
       });
       this.#log.info("account.link_created", { user: caller.userId, device: caller.deviceId });
       const display = `${code.slice(0, 5)}-${code.slice(5)}`;
-      send(res, 201, { code: display, expiresAt } satisfies LinkCreateResponse);
+      sendJson(res, 201, { code: display, expiresAt } satisfies LinkCreateResponse);
       return true;
     }
     if (path === `${API_PREFIX}/links/claim` && method === "POST") {
@@ -100,18 +101,14 @@ export class DeviceLinks {
       }
       const [user] = await this.#store.usersById([userId]);
       this.#log.info("account.device_linked", { user: userId, device: deviceId });
-      send(res, 200, { userId, username: user?.user.username ?? "", deviceId, token } satisfies AuthResponse);
+      sendJson(res, 200, {
+        userId,
+        username: user?.user.username ?? "",
+        deviceId,
+        token,
+      } satisfies AuthResponse);
       return true;
     }
     return false;
   }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-  });
-  res.end(JSON.stringify(body));
 }

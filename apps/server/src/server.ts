@@ -25,6 +25,7 @@ import {
 import { type WebSocket, WebSocketServer } from "ws";
 import { AddressSlots } from "./address-slots.ts";
 import { clientAddress } from "./client-address.ts";
+import { sendJson } from "./json-response.ts";
 import type { ServerConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { type Caller, DeliveryService } from "./delivery-service.ts";
@@ -282,15 +283,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
     const method = req.method ?? "GET";
-    const json = (status: number, body: unknown): void => {
-      const text = JSON.stringify(body);
-      res.writeHead(status, {
-        "content-type": "application/json; charset=utf-8",
-        "cache-control": "no-store",
-        "x-content-type-options": "nosniff",
-      });
-      res.end(text);
-    };
+    const json = (status: number, body: unknown): void => sendJson(res, status, body);
     if (path === "/healthz" && method === "GET") {
       const ok = (await storeStats()) !== undefined;
       if (!ok) log.warn("health.store_unavailable", {});

@@ -7,6 +7,7 @@ import { useSignedIn } from "../session/client-context.ts";
 import { Dialog } from "./dialog.tsx";
 import { DialogFormFooter } from "./dialog-form-footer.tsx";
 import { useToast } from "./toast-provider.tsx";
+import { decodeImage } from "../lib/decode-image.ts";
 
 /** Longest side of a sticker made smaller to fit the size limit. */
 const STICKER_PX = 512;
@@ -20,12 +21,8 @@ async function toSticker(file: File): Promise<Picked | null> {
   const original = new Uint8Array(await file.arrayBuffer());
   if (original.length <= MAX_STICKER_BYTES)
     return { name: file.name, bytes: original, mime: file.type, url: URL.createObjectURL(file) };
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    return null;
-  }
+  const bitmap = await decodeImage(file);
+  if (!bitmap) return null;
   try {
     const scale = Math.min(1, STICKER_PX / Math.max(bitmap.width, bitmap.height));
     const canvas = new OffscreenCanvas(

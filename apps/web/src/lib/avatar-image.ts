@@ -1,4 +1,5 @@
 import { MAX_AVATAR_BYTES } from "@sori/sdk";
+import { decodeImage } from "./decode-image.ts";
 
 /** Largest avatar edge in pixels; avatars travel inside encrypted messages, so they stay small. */
 export const AVATAR_MAX_EDGE = 128;
@@ -13,12 +14,8 @@ function toBlob(canvas: HTMLCanvasElement, type: string, quality?: number): Prom
  * file cannot be decoded as an image or cannot be made small enough.
  */
 export async function prepareAvatar(file: Blob): Promise<Uint8Array | null> {
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    return null;
-  }
+  const bitmap = await decodeImage(file);
+  if (!bitmap) return null;
   const side = Math.min(bitmap.width, bitmap.height);
   const edge = Math.min(AVATAR_MAX_EDGE, side);
   const canvas = document.createElement("canvas");

@@ -1,3 +1,5 @@
+import { decodeImage } from "./decode-image.ts";
+
 /** Sizes tried in turn until the JPEG fits the SDK's inline limit (15 KB): [longest side, quality]. */
 const ATTEMPTS: [number, number][] = [
   [320, 0.72],
@@ -14,12 +16,8 @@ export type ImageFacts = { thumbnail: Uint8Array; width: number; height: number 
  * server never sees the picture. Null when the browser cannot decode the file as an image.
  */
 export async function makeThumbnail(file: Blob): Promise<ImageFacts | null> {
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    return null;
-  }
+  const bitmap = await decodeImage(file);
+  if (!bitmap) return null;
   try {
     const { width, height } = bitmap;
     if (width === 0 || height === 0) return null;

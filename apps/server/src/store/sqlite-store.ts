@@ -15,6 +15,7 @@ import type {
   GroupRecord,
   NewBlob,
   NewDevice,
+  NewDeviceLink,
   NewSession,
   OutgoingMessage,
   QueuedDelivery,
@@ -908,13 +909,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  createDeviceLink(link: {
-    codeHash: string;
-    userId: string;
-    deviceId: string;
-    createdAt: number;
-    expiresAt: number;
-  }): Promise<void> {
+  createDeviceLink(link: NewDeviceLink): Promise<void> {
     return this.#write(() => {
       this.#run("DELETE FROM device_links WHERE expires_at <= ?", link.createdAt);
       this.#run(

@@ -66,6 +66,15 @@ export type OutgoingMessage = {
 };
 
 /** An encrypted attachment's bookkeeping; the bytes are files under <data>/blobs. */
+/** A device-link code as an existing device creates it (the code itself only as a hash). */
+export type NewDeviceLink = {
+  codeHash: string;
+  userId: string;
+  deviceId: string;
+  createdAt: number;
+  expiresAt: number;
+};
+
 /** A blob as its upload starts: nothing received yet, not referenced by any message. */
 export type NewBlob = Omit<BlobRecord, "received" | "referenced">;
 
@@ -207,13 +216,7 @@ export type Store = {
   expiredBlobs(now: number, limit: number): Promise<string[]>;
   deleteBlobRecords(blobIds: string[]): Promise<void>;
   /** Stores a device-link code (hashed) an existing device of `userId` shows; drops expired ones. */
-  createDeviceLink(link: {
-    codeHash: string;
-    userId: string;
-    deviceId: string;
-    createdAt: number;
-    expiresAt: number;
-  }): Promise<void>;
+  createDeviceLink(link: NewDeviceLink): Promise<void>;
   /**
    * Uses a link code once: if it is valid (not expired, its device not revoked) adds `device` with
    * `session` to the code's account and returns the user id; undefined otherwise.

@@ -30,7 +30,7 @@ else
 fi
 ulimit -n "$(ulimit -Hn)"
 # The node flags of `npm start` (e.g. the young-generation cap), unless SORI_NODE_ARGS replaces them.
-NODE_ARGS=${SORI_NODE_ARGS-$("$NODE" -e 'const w=require(process.argv[1]).scripts.start.split(/\s+/);const f=[];for(const x of w.slice(w.indexOf("node")+1)){if(!x.startsWith("--"))break;f.push(x)}console.log(f.join(" "))' "$ROOT/package.json")}
+NODE_ARGS=${SORI_NODE_ARGS-$("$NODE" --input-type=module -e 'const { startScriptNodeFlags } = await import(`${process.argv[1]}/bench/server-process.ts`); console.log(startScriptNodeFlags(process.argv[1]).join(" "))' "$ROOT")}
 # shellcheck disable=SC2086  # NODE_ARGS and SORI_ARGS are lists of flags
 nohup "$NODE" $NODE_ARGS "$ROOT/apps/server/src/main.ts" --host 127.0.0.1 --port "$PORT" --data "$RUN/data" \
   --log-level warn --connections-per-account 100000 --login-attempts-per-minute 1000000 \

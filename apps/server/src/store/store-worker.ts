@@ -2,7 +2,14 @@
 // main thread posts, in arrival order, through the ordinary SqliteStore.
 import { parentPort, workerData } from "node:worker_threads";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
-import { packReply, type StoreCall, type StoreReply, serializeError } from "./store-messages.ts";
+import {
+  type PackedCalls,
+  packReplies,
+  packReply,
+  type StoreReply,
+  serializeError,
+  unpackCalls,
+} from "./store-messages.ts";
 import { turnBatcher } from "./turn-batcher.ts";
 
 const port = parentPort!;
@@ -15,12 +22,14 @@ try {
   process.exit(1);
 }
 
-const reply = turnBatcher<StoreReply>((batch) => port.postMessage(batch));
+const reply = turnBatcher<StoreReply>((batch) => port.postMessage(packReplies(batch)));
 
-port.on("message", (calls: StoreCall[]) => {
-  for (const call of calls) {
+port.on("message", (packed: PackedCalls) => {
+  for (const call of unpackCalls(packed)) {
     if (call.method === "close") {
-      void store.close().then(() => port.postMessage([{ id: call.id, ok: true, value: undefined }]));
+      void store
+        .close()
+        .then(() => port.postMessage(packReplies([{ id: call.id, ok: true, value: undefined }])));
       continue;
     }
     // The method names come from our own main thread (threaded-store.ts), never from a client.

@@ -28,7 +28,10 @@ async function scenario(store: Store): Promise<unknown[]> {
       data: bytes(9, 8, 7, messageId.charCodeAt(0)),
       sentAt: 1234,
     });
-  return [await send("m", 1), await send("n", 1), await send("m", 1), await send("o", 7)];
+  const one = [await send("m", 1), await send("n", 1), await send("m", 1), await send("o", 7)];
+  // Made in one turn, these cross to the store thread together: their ciphertexts share one buffer.
+  const together = await Promise.all([send("p", 1), send("q", 1), send("r", 1), store.ack(id("B"), 1)]);
+  return [...one, ...together, await store.pending(id("B"), 0, 10)];
 }
 
 describe("the store thread", () => {
@@ -52,8 +55,14 @@ describe("the store thread", () => {
         [[id("B"), [9, 8, 7, "m".charCodeAt(0)]]],
       );
       assert.deepEqual(
-        got.slice(2).map((r) => (r as { status: string }).status),
+        got.slice(2, 4).map((r) => (r as { status: string }).status),
         ["duplicate", "stale-epoch"],
+      );
+      // Stored from the shared buffer at their own offsets: n, then p, q, r (m was acknowledged).
+      const pending = got.at(-1) as { data: Uint8Array }[];
+      assert.deepEqual(
+        pending.map((d) => d.data.at(-1)),
+        [..."npqr"].map((c) => c.charCodeAt(0)),
       );
     } finally {
       await a.close();

@@ -5,9 +5,11 @@ import { turnBatcher } from "./turn-batcher.ts";
 import { StoreError } from "./store-error.ts";
 import {
   deserializeError,
+  packCalls,
   type SerializedError,
   type StoreCall,
-  type StoreReply,
+  type PackedReplies,
+  unpackReplies,
   unpackReply,
 } from "./store-messages.ts";
 
@@ -78,7 +80,9 @@ export async function openThreadedStore(
   const waiters = new Map<number, Waiter>();
   let nextId = 1;
   const post = turnBatcher<StoreCall>((batch) => {
-    if (!dead) worker.postMessage(batch);
+    if (dead) return;
+    const packed = packCalls(batch);
+    worker.postMessage(packed, [packed.bytes]);
   });
   let dead: Error | undefined;
 
@@ -101,8 +105,8 @@ export async function openThreadedStore(
     for (const w of waiters.values()) w.reject(dead);
     waiters.clear();
   };
-  worker.on("message", (replies: StoreReply[]) => {
-    for (const r of replies) {
+  worker.on("message", (packed: PackedReplies) => {
+    for (const r of unpackReplies(packed)) {
       const w = waiters.get(r.id);
       if (!w) continue;
       waiters.delete(r.id);

@@ -109,7 +109,7 @@ export class ServerMetrics implements ConnectionMetrics {
       ),
       new SnapshotHistogram(
         "sori_store_commit_duration_seconds",
-        "Duration of one batch transaction, BEGIN to COMMIT (fsync included)",
+        "Duration of one batch transaction, BEGIN until durable (COMMIT and, with durability full, the WAL fsync)",
         () => store?.commitSeconds,
       ),
       new Gauge("process_resident_memory_bytes", "Resident set size", () => mem.rss),

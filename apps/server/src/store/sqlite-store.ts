@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, fsync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { DeliveryKind } from "@sori/protocol";
@@ -30,7 +30,10 @@ import { emptySnapshot, LATENCY_BUCKETS_S, observeInto } from "../metrics.ts";
 
 export type SqliteStoreOptions = {
   dataDir: string;
-  /** "full" fsyncs every batch commit (survives power loss); "normal" survives process crashes only. */
+  /**
+   * "full": a write resolves only once an fsync of the WAL covered its commit (survives power loss);
+   * "normal": once committed (survives a crash of the process, not of the machine).
+   */
   durability: "full" | "normal";
   /**
    * Largest size of the database file in bytes (0 or absent: no cap). Past it new writes fail with
@@ -47,6 +50,11 @@ export type SqliteStoreOptions = {
    * (absent or 0: none). Writes still go through SQLite's journal as before.
    */
   mmapMb?: number;
+  /**
+   * For tests of durability "full": replaces the fsync of the WAL file (`done` as fs.fsync's callback),
+   * so a test decides when, and whether, a sync completes. Not for the store thread (not cloneable).
+   */
+  syncWal?: (done: (error: Error | null) => void) => void;
 };
 
 type Row = Record<string, unknown>;
@@ -55,6 +63,8 @@ type PendingWrite = {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 };
+/** A committed batch waiting for a WAL sync before its callers hear of it. */
+type CommittedBatch = { batch: PendingWrite[]; outcomes: { ok: boolean; value: unknown }[]; started: number };
 
 const DB_FILE = "sori.db";
 /** Writes committed in one transaction at most. */
@@ -64,6 +74,15 @@ const MAX_BATCH = 512;
  * The default store: one SQLite file in WAL mode. Writes from one event-loop turn are grouped into a
  * single transaction (each in its own savepoint), so one fsync covers many messages while every
  * promise still resolves only after its write is durable.
+ *
+ * With durability "full" the fsync is not SQLite's own (synchronous=FULL would wait for it inside
+ * COMMIT, and the thread could do nothing else meanwhile): SQLite commits with synchronous=NORMAL
+ * and the store fsyncs the WAL file on libuv's thread pool, while the next batch already runs. A
+ * batch's promises settle only after a sync that began after its COMMIT, so nothing is acknowledged
+ * before it is on disk. Later batches may read what an earlier one wrote before that is synced (a
+ * resend found as a duplicate, say); their own answers wait for a later sync, which covers both.
+ * SQLite still syncs the WAL before each checkpoint and the database file after it. A failed sync
+ * stops all writes for good (fail-stop: after a failed fsync the kernel may have dropped the pages).
  */
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -76,12 +95,23 @@ export class SqliteStore implements Store {
   #writesCommitted = 0;
   #writesFailed = 0;
   readonly #commitSeconds = emptySnapshot(LATENCY_BUCKETS_S);
+  readonly #walPath: string;
+  readonly #syncWal: ((done: (error: Error | null) => void) => void) | undefined;
+  #walFd: number | undefined;
+  /** Committed batches no sync has covered yet; the next sync will. */
+  #unsynced: CommittedBatch[] = [];
+  #syncing = false;
+  #syncFailure: StoreError | undefined;
+  /** close() waiting for the last sync. */
+  #whenSynced: (() => void)[] = [];
 
   constructor(options: SqliteStoreOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     this.#db = new DatabaseSync(join(options.dataDir, DB_FILE));
     this.#db.exec("PRAGMA journal_mode = WAL");
-    this.#db.exec(`PRAGMA synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`);
+    this.#db.exec("PRAGMA synchronous = NORMAL");
+    this.#walPath = join(options.dataDir, `${DB_FILE}-wal`);
+    if (options.durability === "full") this.#syncWal = options.syncWal ?? ((done) => this.#fsyncWal(done));
     this.#db.exec("PRAGMA foreign_keys = ON");
     this.#db.exec("PRAGMA busy_timeout = 5000");
     if (options.cacheMb) this.#db.exec(`PRAGMA cache_size = ${-Math.floor(options.cacheMb * 1024)}`);
@@ -135,6 +165,7 @@ export class SqliteStore implements Store {
 
   #write<T>(run: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreError("closed", "store is closed"));
+    if (this.#syncFailure) return Promise.reject(this.#syncFailure);
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ run, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#flushScheduled) {
@@ -168,13 +199,55 @@ export class SqliteStore implements Store {
       for (const w of batch) w.reject(new StoreError("unavailable", "the batch could not be written"));
       return;
     }
-    observeInto(this.#commitSeconds, (performance.now() - started) / 1000);
     this.#writesCommitted += batch.length;
+    const committed = { batch, outcomes, started };
+    if (!this.#syncWal) {
+      this.#settle(committed);
+      return;
+    }
+    this.#unsynced.push(committed);
+    if (!this.#syncing) this.#startSync();
+  }
+
+  #settle({ batch, outcomes, started }: CommittedBatch): void {
+    observeInto(this.#commitSeconds, (performance.now() - started) / 1000);
     batch.forEach((w, i) => {
       const o = outcomes[i]!;
       if (o.ok) w.resolve(o.value);
       else w.reject(o.value);
     });
+  }
+
+  /** Syncs the WAL for every batch committed so far; batches committed meanwhile wait for the next. */
+  #startSync(): void {
+    const covered = this.#unsynced;
+    this.#unsynced = [];
+    this.#syncing = true;
+    this.#syncWal!((error) => {
+      this.#syncing = false;
+      if (error) {
+        this.#syncFailure ??= new StoreError("unavailable", "could not make writes durable", {
+          cause: error,
+        });
+        this.#writesFailed += covered.reduce((n, c) => n + c.batch.length, 0);
+        for (const { batch } of covered) for (const w of batch) w.reject(this.#syncFailure);
+      } else {
+        for (const c of covered) this.#settle(c);
+      }
+      if (this.#unsynced.length > 0) this.#startSync();
+      else for (const resolve of this.#whenSynced.splice(0)) resolve();
+    });
+  }
+
+  #fsyncWal(done: (error: Error | null) => void): void {
+    try {
+      // Opened once SQLite has created it (at the first commit); fsync needs no write access.
+      this.#walFd ??= openSync(this.#walPath, "r");
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    fsync(this.#walFd, done);
   }
 
   /**
@@ -970,8 +1043,16 @@ export class SqliteStore implements Store {
     this.#closed = true;
     // Everything accepted before close is committed (or rejected) now, in as many batches as it takes.
     while (this.#pending.length > 0) this.#flush();
-    this.#db.close();
-    return Promise.resolve();
+    // Their syncs too: an answer must not wait forever, and the fd must outlive the last fsync.
+    return this.#syncsDone().then(() => {
+      this.#db.close();
+      if (this.#walFd !== undefined) closeSync(this.#walFd);
+    });
+  }
+
+  #syncsDone(): Promise<void> {
+    if (!this.#syncing && this.#unsynced.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenSynced.push(resolve));
   }
 }
 

@@ -239,6 +239,6 @@ export type StoreStats = {
   /** Writes committed and failed since start. */
   writesCommitted: number;
   writesFailed: number;
-  /** Duration of each batch transaction (BEGIN to COMMIT, fsync included), seconds. */
+  /** Duration of each batch transaction (BEGIN until durable: COMMIT, then the WAL fsync), seconds. */
   commitSeconds: HistogramSnapshot;
 };

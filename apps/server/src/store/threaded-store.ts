@@ -67,11 +67,12 @@ type Waiter = {
 export type StoreThreadStats = { callsInFlight: number; alive: boolean };
 
 /**
- * The SQLite store on its own thread. SQLite's calls are synchronous and a `full` commit waits for
- * fsync: on the main thread that wait stops every socket. Here the main thread keeps parsing, routing
- * and writing frames while the store thread commits, and the next batch (grown meanwhile) goes into the
- * next transaction. There is still exactly one writer, so every guarantee of SqliteStore holds as is:
- * calls run in the order they were made, and a promise resolves only after its write committed.
+ * The SQLite store on its own thread. SQLite's calls are synchronous, and a batch of hundreds of
+ * writes takes milliseconds: on the main thread that stops every socket. Here the main thread keeps
+ * parsing, routing and writing frames while the store thread commits, and the next batch (grown
+ * meanwhile) goes into the next transaction. There is still exactly one writer, so every guarantee of
+ * SqliteStore holds as is: calls run in the order they were made, and a promise resolves only after
+ * its write is durable (for `full`, after the WAL fsync the store thread runs on libuv's pool).
  */
 export async function openThreadedStore(
   options: SqliteStoreOptions,

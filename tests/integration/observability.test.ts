@@ -56,6 +56,7 @@ for (const storeThread of ["on", "off"]) {
         assert.ok(m.get("sori_store_writes_committed")! > 0);
         assert.ok(m.get("sori_store_commit_duration_seconds_count")! > 0);
         assert.ok(m.get("sori_queue_entries")! >= 0);
+        assert.equal(m.get("sori_store_writable"), 1);
         assert.ok(m.get("process_resident_memory_bytes")! > 1_000_000);
       } finally {
         await alice.close();

@@ -95,6 +95,9 @@ export class ServerMetrics implements ConnectionMetrics {
         () => gauges.unackedDeliveries(),
       ),
       new Gauge("sori_store_up", "1 if the store answered this scrape", () => (store ? 1 : 0)),
+      new Gauge("sori_store_writable", "0 once a failed fsync stopped all writes (restart needed)", () =>
+        store ? Number(store.writable) : Number.NaN,
+      ),
       new Gauge("sori_queue_entries", "Queued deliveries not yet acknowledged, all devices", () =>
         store ? store.queuedEntries : Number.NaN,
       ),

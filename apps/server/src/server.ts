@@ -285,13 +285,15 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const method = req.method ?? "GET";
     const json = (status: number, body: unknown): void => sendJson(res, status, body);
     if (path === "/healthz" && method === "GET") {
-      const ok = (await storeStats()) !== undefined;
-      if (!ok) log.warn("health.store_unavailable", {});
+      const stats = await storeStats();
+      const store = stats === undefined ? "unavailable" : stats.writable ? "ok" : "read-only";
+      const ok = store === "ok";
+      if (!ok) log.warn("health.store_unavailable", { store });
       json(ok ? 200 : 503, {
         ok,
         version: SERVER_VERSION,
         protocol: PROTOCOL_VERSION,
-        store: ok ? "ok" : "unavailable",
+        store,
       } satisfies HealthResponse);
       return;
     }

@@ -43,11 +43,14 @@ export const DevicePath = Id;
 
 /** GET /healthz */
 export type HealthResponse = {
-  /** False (with HTTP 503) when the store did not answer a read within a few seconds. */
+  /**
+   * False (with HTTP 503) when the store did not answer a read within a few seconds ("unavailable"),
+   * or refuses every write since the disk failed to make one durable ("read-only": restart needed).
+   */
   ok: boolean;
   version: string;
   protocol: number;
-  store: "ok" | "unavailable";
+  store: "ok" | "unavailable" | "read-only";
 };
 
 /** Every HTTP error body. */

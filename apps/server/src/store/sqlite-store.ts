@@ -877,6 +877,7 @@ export class SqliteStore implements Store {
         pendingWrites: this.#pending.length,
         writesCommitted: this.#writesCommitted,
         writesFailed: this.#writesFailed,
+        writable: this.#syncFailure === undefined,
         commitSeconds: this.#commitSeconds,
       });
     } catch (error) {

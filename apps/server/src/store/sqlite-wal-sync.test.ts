@@ -47,6 +47,7 @@ describe(
         assert.equal(syncs.length, 2, "the next sync starts as soon as the first is done");
         syncs[1]!(null);
         await second;
+        assert.equal((await store.stats()).writable, true);
         assert.equal((await store.findUserByUsername("userb"))?.username, "userb");
         const closing = store.close();
         assert.equal(await settled(closing), true, "nothing left to sync");
@@ -73,6 +74,7 @@ describe(
         );
         assert.equal(syncs.length, 2, "the refused write was not committed, so nothing more to sync");
         assert.equal((await store.findUserByUsername("usera"))?.username, "usera", "reads still work");
+        assert.equal((await store.stats()).writable, false, "reported, for /healthz and /metrics");
         await store.close();
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -239,6 +239,8 @@ export type StoreStats = {
   /** Writes committed and failed since start. */
   writesCommitted: number;
   writesFailed: number;
+  /** False once a failed sync stopped all writes (SqliteStore, durability full); until a restart. */
+  writable: boolean;
   /** Duration of each batch transaction (BEGIN until durable: COMMIT, then the WAL fsync), seconds. */
   commitSeconds: HistogramSnapshot;
 };

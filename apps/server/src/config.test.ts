@@ -53,9 +53,10 @@ describe("server configuration", () => {
       },
     );
     assert.equal(d.limits.requestsInFlight, 64);
-    assert.deepEqual([d.dbCacheMb, d.dbMmapMb], [64, 256]);
-    const db = parseServerConfig(["--db-cache-mb", "8", "--db-mmap-mb=0"], {});
-    assert.deepEqual([db.dbCacheMb, db.dbMmapMb], [8, 0]);
+    assert.deepEqual([d.dbCacheMb, d.dbMmapMb, d.dbCheckpointMs], [64, 256, 100]);
+    const db = parseServerConfig(["--db-cache-mb", "8", "--db-mmap-mb=0"], { SORI_DB_CHECKPOINT_MS: "0" });
+    assert.deepEqual([db.dbCacheMb, db.dbMmapMb, db.dbCheckpointMs], [8, 0, 0]);
+    assert.throws(() => parseServerConfig(["--db-checkpoint-ms", "-1"], {}));
     assert.throws(() => parseServerConfig(["--db-cache-mb", "0"], {}));
     assert.equal(c.limits.requestsInFlight, 5);
     assert.deepEqual(c.timeouts, { authS: 2, idleS: 4, requestS: 5 });

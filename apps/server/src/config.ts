@@ -32,6 +32,8 @@ export type ServerConfig = {
   dbCacheMb: number;
   /** Bytes of the database file SQLite reads through a memory map, in MB (0: plain reads). */
   dbMmapMb: number;
+  /** How often a thread of its own checkpoints the WAL, in ms (0: SQLite's checkpoint inside commits). */
+  dbCheckpointMs: number;
   /** TURN relay for calls; undefined when no shared secret is configured. */
   turn: TurnConfig | undefined;
   /** Days an undelivered message or unfetched attachment is kept before it is purged. */
@@ -310,6 +312,13 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--db-checkpoint-ms",
+    env: "SORI_DB_CHECKPOINT_MS",
+    apply: (c, v) => {
+      c.dbCheckpointMs = int("--db-checkpoint-ms", v, 0, 60_000);
+    },
+  },
+  {
     flag: "--trust-proxy",
     env: "SORI_TRUST_PROXY",
     apply: (c, v) => {
@@ -359,6 +368,7 @@ export function parseServerConfig(
     maxDbMb: 0,
     dbCacheMb: 64,
     dbMmapMb: 256,
+    dbCheckpointMs: 100,
     trustProxy: false,
     turn: undefined,
     retentionDays: 30,

@@ -76,6 +76,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     maxBytes: config.maxDbMb * 1024 * 1024,
     cacheMb: config.dbCacheMb,
     mmapMb: config.dbMmapMb,
+    checkpointMs: config.dbCheckpointMs,
   };
   const store: Store = config.storeThread
     ? await openThreadedStore(storeOptions)

@@ -1,6 +1,7 @@
 import { closeSync, fsync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { Worker } from "node:worker_threads";
 import type { DeliveryKind } from "@sori/protocol";
 import { type GroupState, MembershipCache } from "./membership-cache.ts";
 import { migratePrivacy } from "./sqlite-privacy-schema.ts";
@@ -55,6 +56,12 @@ export type SqliteStoreOptions = {
    * so a test decides when, and whether, a sync completes. Not for the store thread (not cloneable).
    */
   syncWal?: (done: (error: Error | null) => void) => void;
+  /**
+   * Checkpoint the WAL from a thread of its own every this many ms instead of inside the writer's
+   * commits (absent or 0: SQLite's automatic checkpoint, every 1,000 pages). The writer still
+   * checkpoints by itself once the WAL passes 40 MB, should that thread fall behind.
+   */
+  checkpointMs?: number;
 };
 
 type Row = Record<string, unknown>;
@@ -69,6 +76,8 @@ type CommittedBatch = { batch: PendingWrite[]; outcomes: { ok: boolean; value: u
 const DB_FILE = "sori.db";
 /** Writes committed in one transaction at most. */
 const MAX_BATCH = 512;
+/** With a checkpoint thread, the writer checkpoints by itself only past this many WAL pages (~40 MB). */
+const FALLBACK_CHECKPOINT_PAGES = 10_000;
 
 /**
  * The default store: one SQLite file in WAL mode. Writes from one event-loop turn are grouped into a
@@ -98,6 +107,7 @@ export class SqliteStore implements Store {
   readonly #walPath: string;
   readonly #syncWal: ((done: (error: Error | null) => void) => void) | undefined;
   #walFd: number | undefined;
+  #checkpointer: Worker | undefined;
   /** Committed batches no sync has covered yet; the next sync will. */
   #unsynced: CommittedBatch[] = [];
   #syncing = false;
@@ -111,6 +121,13 @@ export class SqliteStore implements Store {
     this.#db.exec("PRAGMA journal_mode = WAL");
     this.#db.exec("PRAGMA synchronous = NORMAL");
     this.#walPath = join(options.dataDir, `${DB_FILE}-wal`);
+    if (options.checkpointMs) {
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
+      this.#checkpointer = new Worker(new URL("./wal-checkpointer.ts", import.meta.url), {
+        workerData: { path: join(options.dataDir, DB_FILE), intervalMs: options.checkpointMs },
+      });
+      this.#checkpointer.unref();
+    }
     if (options.durability === "full") this.#syncWal = options.syncWal ?? ((done) => this.#fsyncWal(done));
     this.#db.exec("PRAGMA foreign_keys = ON");
     this.#db.exec("PRAGMA busy_timeout = 5000");
@@ -1045,7 +1062,17 @@ export class SqliteStore implements Store {
     // Everything accepted before close is committed (or rejected) now, in as many batches as it takes.
     while (this.#pending.length > 0) this.#flush();
     // Their syncs too: an answer must not wait forever, and the fd must outlive the last fsync.
-    return this.#syncsDone().then(() => {
+    return this.#syncsDone().then(async () => {
+      // Stopped first: the last connection to close checkpoints everything and removes the WAL.
+      const checkpointer = this.#checkpointer;
+      if (checkpointer) {
+        await new Promise((resolve) => {
+          checkpointer.once("message", resolve);
+          checkpointer.once("exit", resolve);
+          checkpointer.postMessage("stop");
+        });
+        await checkpointer.terminate();
+      }
       this.#db.close();
       if (this.#walFd !== undefined) closeSync(this.#walFd);
     });

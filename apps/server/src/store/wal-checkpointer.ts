@@ -1,0 +1,24 @@
+// Copies the WAL back into the database file on a thread of its own (see SqliteStore's checkpoint
+// option): SQLite's automatic checkpoint runs inside a writer's COMMIT, and with its fsyncs it held
+// up every message of that batch. A PASSIVE checkpoint never blocks the writer; it copies the
+// frames committed before it began, syncing the WAL before and the database file after.
+import { DatabaseSync } from "node:sqlite";
+import { parentPort, workerData } from "node:worker_threads";
+
+const { path, intervalMs } = workerData as { path: string; intervalMs: number };
+const db = new DatabaseSync(path);
+db.exec("PRAGMA busy_timeout = 1000");
+const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+const timer = setInterval(() => {
+  try {
+    checkpoint.get();
+  } catch {
+    // Busy or failing: the writer's own automatic checkpoint (at a larger WAL) is the fallback.
+  }
+}, intervalMs);
+parentPort!.on("message", (m: string) => {
+  if (m !== "stop") return;
+  clearInterval(timer);
+  db.close();
+  parentPort!.postMessage("stopped");
+});

@@ -121,13 +121,6 @@ export class SqliteStore implements Store {
     this.#db.exec("PRAGMA journal_mode = WAL");
     this.#db.exec("PRAGMA synchronous = NORMAL");
     this.#walPath = join(options.dataDir, `${DB_FILE}-wal`);
-    if (options.checkpointMs) {
-      this.#db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
-      this.#checkpointer = new Worker(new URL("./wal-checkpointer.ts", import.meta.url), {
-        workerData: { path: join(options.dataDir, DB_FILE), intervalMs: options.checkpointMs },
-      });
-      this.#checkpointer.unref();
-    }
     if (options.durability === "full") this.#syncWal = options.syncWal ?? ((done) => this.#fsyncWal(done));
     this.#db.exec("PRAGMA foreign_keys = ON");
     this.#db.exec("PRAGMA busy_timeout = 5000");
@@ -149,6 +142,14 @@ export class SqliteStore implements Store {
       );
     }
     migrateSeenKey(this.#db);
+    // Last, so that a constructor that throws leaves no thread behind.
+    if (options.checkpointMs) {
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
+      this.#checkpointer = new Worker(new URL("./wal-checkpointer.ts", import.meta.url), {
+        workerData: { path: join(options.dataDir, DB_FILE), intervalMs: options.checkpointMs },
+      });
+      this.#checkpointer.unref();
+    }
   }
 
   /** The database file, for tests that inspect what is at rest. */
@@ -203,6 +204,12 @@ export class SqliteStore implements Store {
       setImmediate(() => this.#flush());
     }
     if (batch.length === 0) return;
+    if (this.#syncFailure) {
+      // Queued before the sync failed: refused like any later write (nothing of them is committed).
+      this.#writesFailed += batch.length;
+      for (const w of batch) w.reject(this.#syncFailure);
+      return;
+    }
     const started = performance.now();
     // Optimistic first: the whole batch without savepoints (two statements fewer per write). Writes
     // almost never throw; if one does, everything is rolled back and the batch runs again with a
@@ -246,8 +253,11 @@ export class SqliteStore implements Store {
         this.#syncFailure ??= new StoreError("unavailable", "could not make writes durable", {
           cause: error,
         });
-        this.#writesFailed += covered.reduce((n, c) => n + c.batch.length, 0);
-        for (const { batch } of covered) for (const w of batch) w.reject(this.#syncFailure);
+        // Never known to be durable: refused, with those committed since (their sync is not tried).
+        // Their senders retry after a restart, which finds each resend new or a duplicate.
+        const refused = [...covered, ...this.#unsynced.splice(0)];
+        this.#writesFailed += refused.reduce((n, c) => n + c.batch.length, 0);
+        for (const { batch } of refused) for (const w of batch) w.reject(this.#syncFailure);
       } else {
         for (const c of covered) this.#settle(c);
       }

@@ -65,8 +65,12 @@ describe(
         await kept;
         const lost = createTestUser(store, "b", "B");
         await settled(lost);
+        // Committed while that sync runs, so waiting for the next one.
+        const alsoLost = createTestUser(store, "d", "D");
+        await settled(alsoLost);
         syncs[1]!(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
         await assert.rejects(lost, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
+        await assert.rejects(alsoLost, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
         await assert.rejects(
           createTestUser(store, "c", "C"),
           (e: unknown) => e instanceof StoreError && e.code === "unavailable",

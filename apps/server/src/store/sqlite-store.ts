@@ -71,7 +71,12 @@ type PendingWrite = {
   reject: (error: unknown) => void;
 };
 /** A committed batch waiting for a WAL sync before its callers hear of it. */
-type CommittedBatch = { batch: PendingWrite[]; outcomes: { ok: boolean; value: unknown }[]; started: number };
+type CommittedBatch = {
+  batch: PendingWrite[];
+  outcomes: { ok: boolean; value: unknown }[];
+  started: number;
+  n: number;
+};
 
 const DB_FILE = "sori.db";
 /** Writes committed in one transaction at most. */
@@ -108,12 +113,18 @@ export class SqliteStore implements Store {
   readonly #syncWal: ((done: (error: Error | null) => void) => void) | undefined;
   #walFd: number | undefined;
   #checkpointer: Worker | undefined;
-  /** Committed batches no sync has covered yet; the next sync will. */
+  /** Committed batches no sync has covered yet; the next sync will (n: their count, in order). */
   #unsynced: CommittedBatch[] = [];
   #syncing = false;
   #syncFailure: StoreError | undefined;
   /** close() waiting for the last sync. */
   #whenSynced: (() => void)[] = [];
+  #closing: Promise<void> | undefined;
+  /** Batches committed, and how many of them (in order) a completed sync covers. */
+  #committedCount = 0;
+  #durableCount = 0;
+  /** Queue reads waiting until what was committed before them is durable. */
+  #durableReads: { after: number; run: () => void; fail: (error: unknown) => void }[] = [];
 
   constructor(options: SqliteStoreOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -145,10 +156,17 @@ export class SqliteStore implements Store {
     // Last, so that a constructor that throws leaves no thread behind.
     if (options.checkpointMs) {
       this.#db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
-      this.#checkpointer = new Worker(new URL("./wal-checkpointer.ts", import.meta.url), {
+      const checkpointer = new Worker(new URL("./wal-checkpointer.ts", import.meta.url), {
         workerData: { path: join(options.dataDir, DB_FILE), intervalMs: options.checkpointMs },
       });
-      this.#checkpointer.unref();
+      checkpointer.unref();
+      // Should the thread fail, the writer checkpoints by itself again, as without it.
+      checkpointer.on("error", () => undefined);
+      checkpointer.once("exit", () => {
+        this.#checkpointer = undefined;
+        if (!this.#closed) this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+      });
+      this.#checkpointer = checkpointer;
     }
   }
 
@@ -224,7 +242,7 @@ export class SqliteStore implements Store {
       return;
     }
     this.#writesCommitted += batch.length;
-    const committed = { batch, outcomes, started };
+    const committed = { batch, outcomes, started, n: ++this.#committedCount };
     if (!this.#syncWal) {
       this.#settle(committed);
       return;
@@ -258,8 +276,13 @@ export class SqliteStore implements Store {
         const refused = [...covered, ...this.#unsynced.splice(0)];
         this.#writesFailed += refused.reduce((n, c) => n + c.batch.length, 0);
         for (const { batch } of refused) for (const w of batch) w.reject(this.#syncFailure);
+        for (const r of this.#durableReads.splice(0)) r.fail(this.#syncFailure);
       } else {
         for (const c of covered) this.#settle(c);
+        this.#durableCount = covered.at(-1)!.n;
+        const ready = this.#durableReads.filter((r) => r.after <= this.#durableCount);
+        this.#durableReads = this.#durableReads.filter((r) => r.after > this.#durableCount);
+        for (const r of ready) r.run();
       }
       if (this.#unsynced.length > 0) this.#startSync();
       else for (const resolve of this.#whenSynced.splice(0)) resolve();
@@ -839,7 +862,31 @@ export class SqliteStore implements Store {
 
   // --- queues -----------------------------------------------------------------------------------
 
+  /**
+   * Runs a read once every batch committed so far is durable. A queue read must not hand out an
+   * entry a power loss could still take back: its seq could then be given again to another message,
+   * which the device, having seen that seq, would skip.
+   */
+  #durableRead<T>(read: () => T): Promise<T> {
+    if (this.#syncFailure) return Promise.reject(this.#syncFailure);
+    return new Promise<T>((resolve, reject) => {
+      const run = (): void => {
+        try {
+          resolve(read());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (!this.#syncWal || this.#durableCount === this.#committedCount) run();
+      else this.#durableReads.push({ after: this.#committedCount, run, fail: reject });
+    });
+  }
+
   pending(deviceId: string, afterSeq: number, limit: number): Promise<QueuedDelivery[]> {
+    return this.#durableRead(() => this.#pendingNow(deviceId, afterSeq, limit));
+  }
+
+  #pendingNow(deviceId: string, afterSeq: number, limit: number): QueuedDelivery[] {
     const rows = this.#all(
       `SELECT q.seq, m.kind, m.group_id, m.message_id, m.sender_user, m.sender_device, m.epoch, m.data, m.sent_at
        FROM queue q JOIN messages m ON m.id = q.message
@@ -849,19 +896,17 @@ export class SqliteStore implements Store {
       Date.now(),
       limit,
     );
-    return Promise.resolve(
-      rows.map((r) => ({
-        seq: Number(r.seq),
-        kind: String(r.kind) as DeliveryKind,
-        groupId: r.group_id === null ? null : String(r.group_id),
-        messageId: String(r.message_id),
-        senderUserId: String(r.sender_user),
-        senderDeviceId: String(r.sender_device),
-        epoch: r.epoch === null ? null : Number(r.epoch),
-        data: (r.data as Uint8Array | null) ?? null,
-        sentAt: Number(r.sent_at),
-      })),
-    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      kind: String(r.kind) as DeliveryKind,
+      groupId: r.group_id === null ? null : String(r.group_id),
+      messageId: String(r.message_id),
+      senderUserId: String(r.sender_user),
+      senderDeviceId: String(r.sender_device),
+      epoch: r.epoch === null ? null : Number(r.epoch),
+      data: (r.data as Uint8Array | null) ?? null,
+      sentAt: Number(r.sent_at),
+    }));
   }
 
   ack(deviceId: string, upTo: number): Promise<number> {
@@ -1067,12 +1112,12 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.#closing) return this.#closing;
     this.#closed = true;
     // Everything accepted before close is committed (or rejected) now, in as many batches as it takes.
     while (this.#pending.length > 0) this.#flush();
     // Their syncs too: an answer must not wait forever, and the fd must outlive the last fsync.
-    return this.#syncsDone().then(async () => {
+    this.#closing = this.#syncsDone().then(async () => {
       // Stopped first: the last connection to close checkpoints everything and removes the WAL.
       const checkpointer = this.#checkpointer;
       if (checkpointer) {
@@ -1086,6 +1131,7 @@ export class SqliteStore implements Store {
       this.#db.close();
       if (this.#walFd !== undefined) closeSync(this.#walFd);
     });
+    return this.#closing;
   }
 
   #syncsDone(): Promise<void> {

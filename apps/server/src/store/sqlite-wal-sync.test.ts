@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { existsSync, rmSync } from "node:fs";
+import fs, { fstatSync, rmSync, statSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it, mock } from "node:test";
 import { SqliteStore } from "./sqlite-store.ts";
 import { StoreError } from "./store-error.ts";
-import { createTestUser, tempStoreDir } from "./store-test-fixtures.ts";
+import { bytes, createTestUser, id, tempStoreDir } from "./store-test-fixtures.ts";
 
 type Sync = (error: Error | null) => void;
 
@@ -90,6 +91,7 @@ describe(
       try {
         const write = createTestUser(store, "a", "A");
         const closing = store.close();
+        assert.equal(store.close(), closing, "closing twice waits for the same end");
         assert.equal(await settled(closing), false, "waits for the sync of the last batch");
         assert.equal(await settled(write), false);
         syncs[0]!(null);
@@ -100,15 +102,89 @@ describe(
       }
     });
 
-    it("syncs the real WAL file by default", async () => {
+    it("hands out a queue entry only once what was committed before the read is durable", async () => {
       const dir = tempStoreDir();
+      const held: Sync[] = [];
+      let hold = false;
+      const store = new SqliteStore({
+        dataDir: dir,
+        durability: "full",
+        syncWal: (done) => (hold ? held.push(done) : setImmediate(() => done(null))),
+      });
+      try {
+        await createTestUser(store, "a", "A");
+        await createTestUser(store, "b", "B");
+        await store.createGroup(id("g"), 1, { deviceId: id("A"), userId: id("a") }, [id("B")], undefined);
+        hold = true;
+        const sent = store.acceptMessage({
+          kind: "message",
+          groupId: id("g"),
+          messageId: id("m"),
+          senderUserId: id("a"),
+          senderDeviceId: id("A"),
+          epoch: 1,
+          data: bytes(7),
+          sentAt: 1,
+        });
+        assert.equal(await settled(sent), false);
+        // A power loss now could take the entry back and give its seq to the next message.
+        const read = store.pending(id("B"), 0, 10);
+        assert.equal(await settled(read), false, "the read waits for the sync");
+        held.shift()!(null);
+        assert.equal((await sent).status, "accepted");
+        assert.deepEqual(
+          (await read).map((d) => d.messageId),
+          [id("m")],
+        );
+      } finally {
+        hold = false;
+        for (const done of held.splice(0)) done(null);
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("refuses a write queued before a sync failed, and keeps nothing of it", async () => {
+      const { store, syncs, dir } = storeWithManualSync();
+      try {
+        const kept = createTestUser(store, "a", "A");
+        await settled(kept);
+        const queued = createTestUser(store, "q", "Q");
+        // Fails before the queued write's batch runs (that is the next turn).
+        syncs[0]!(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
+        await assert.rejects(kept, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
+        assert.equal(await settled(queued), true, "refused at once, not committed to wait for a sync");
+        await assert.rejects(queued, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
+        await assert.rejects(store.pending(id("A"), 0, 10), "no queue read after a failed sync");
+        await store.close();
+        const reopened = new SqliteStore({ dataDir: dir, durability: "normal" });
+        assert.equal(await reopened.findUserByUsername("userq"), undefined, "never committed");
+        await reopened.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("fsyncs the WAL file itself by default", async () => {
+      const dir = tempStoreDir();
+      const synced: number[] = [];
+      const real = fs.fsync;
+      mock.method(fs, "fsync", (fd: number, done: (error: Error | null) => void) => {
+        synced.push(fd);
+        real(fd, done);
+      });
+      syncBuiltinESMExports();
       const store = new SqliteStore({ dataDir: dir, durability: "full" });
       try {
         await createTestUser(store, "a", "A");
-        assert.ok(existsSync(join(dir, "sori.db-wal")));
+        assert.ok(synced.length >= 1, "an fsync before the write was acknowledged");
+        const wal = statSync(join(dir, "sori.db-wal"));
+        for (const fd of synced) assert.equal(fstatSync(fd).ino, wal.ino, "the fd is the WAL file's");
         assert.equal((await store.findUserByUsername("usera"))?.username, "usera");
       } finally {
         await store.close();
+        mock.restoreAll();
+        syncBuiltinESMExports();
         rmSync(dir, { recursive: true, force: true });
       }
     });

@@ -33,6 +33,8 @@ describe("store calls packed for the store thread", () => {
       { id: 6, method: "acceptMessage", args: [message(6, { data: null, groupId: null, epoch: null })] },
       { id: 7, method: "acceptMessage", args: [message(7, { data: new Uint8Array(0) })] },
       { id: 8, method: "ack", args: ["device-c", 3] },
+      // No expiry may come as null; the store reads absent and null alike.
+      { id: 9, method: "acceptMessage", args: [message(9, { expiresAt: null })] },
     ];
     const packed = packCalls(calls);
     // As the worker receives it: cloned, with the ciphertext buffer moved.
@@ -57,6 +59,12 @@ describe("store replies packed for the main thread", () => {
       { id: 5, ok: true, value: undefined },
       { id: 6, ok: true, value: { status: "accepted", sentAt: 6, packed: [] } },
       { id: 7, ok: true, value: 0 },
+      // A group of 60,000 devices: one pair each, more than a spread's arguments may hold.
+      {
+        id: 8,
+        ok: true,
+        value: { status: "accepted", sentAt: 8, packed: Array.from({ length: 120_000 }, (_, i) => i) },
+      },
     ];
     const packed = packReplies(replies);
     assert.deepEqual(unpackReplies(structuredClone(packed)), replies);
@@ -68,9 +76,9 @@ describe("store replies packed for the main thread", () => {
   });
 });
 
-/** Views into the shared buffer compare equal to their own arrays once copied out. */
+/** Views into the shared buffer compare equal to their own arrays once copied out; a null expiry as none. */
 function plainBytes(arg: unknown): unknown {
   if (typeof arg !== "object" || arg === null || !("data" in arg)) return arg;
-  const data = (arg as { data: Uint8Array | null }).data;
-  return { ...arg, data: data === null ? null : [...data] };
+  const { data, expiresAt, ...rest } = arg as { data: Uint8Array | null; expiresAt?: number | null };
+  return { ...rest, ...(expiresAt == null ? {} : { expiresAt }), data: data === null ? null : [...data] };
 }

@@ -159,7 +159,9 @@ export function packReplies(replies: StoreReply[]): PackedReplies {
       flat.push(NUMBER, r.id, value);
     } else if (typeof value === "object" && value !== null && "packed" in value) {
       const { sentAt, packed } = value as PackedSend;
-      flat.push(SENT, r.id, sentAt, packed.length, ...packed);
+      flat.push(SENT, r.id, sentAt, packed.length);
+      // A loop, not a spread: a group of tens of thousands of devices would overflow the call stack.
+      for (const x of packed) flat.push(x);
     } else {
       flat.push(OTHER);
       others.push(r);

@@ -27,9 +27,8 @@ const reply = turnBatcher<StoreReply>((batch) => port.postMessage(packReplies(ba
 port.on("message", (packed: PackedCalls) => {
   for (const call of unpackCalls(packed)) {
     if (call.method === "close") {
-      void store
-        .close()
-        .then(() => port.postMessage(packReplies([{ id: call.id, ok: true, value: undefined }])));
+      // Through the batcher, so it follows the replies of the last writes instead of overtaking them.
+      void store.close().then(() => reply({ id: call.id, ok: true, value: undefined }));
       continue;
     }
     // The method names come from our own main thread (threaded-store.ts), never from a client.

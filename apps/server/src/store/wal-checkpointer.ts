@@ -8,6 +8,9 @@ import { parentPort, workerData } from "node:worker_threads";
 const { path, intervalMs } = workerData as { path: string; intervalMs: number };
 const db = new DatabaseSync(path);
 db.exec("PRAGMA busy_timeout = 1000");
+// The checkpointing connection's setting decides whether the database file is synced before the
+// WAL frames count as copied (and may be overwritten): never leave that to a build default.
+db.exec("PRAGMA synchronous = FULL");
 const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
 const timer = setInterval(() => {
   try {

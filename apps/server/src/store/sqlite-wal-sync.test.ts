@@ -9,12 +9,31 @@ import { bytes, createTestUser, id, tempStoreDir } from "./store-test-fixtures.t
 
 type Sync = (error: Error | null) => void;
 
-/** A "full" store whose WAL syncs the test completes by hand, in the order they were asked for. */
-function storeWithManualSync(): { store: SqliteStore; syncs: Sync[]; dir: string } {
+/**
+ * A "full" store whose WAL syncs the test completes by hand, in the order they were asked for.
+ * `release` completes every outstanding and later sync, so a failed assertion cannot leave close()
+ * waiting for a sync nobody completes.
+ */
+function storeWithManualSync(): { store: SqliteStore; syncs: Sync[]; dir: string; release: () => void } {
   const dir = tempStoreDir();
   const syncs: Sync[] = [];
-  const store = new SqliteStore({ dataDir: dir, durability: "full", syncWal: (done) => syncs.push(done) });
-  return { store, syncs, dir };
+  const completed = new Set<Sync>();
+  let released = false;
+  const syncWal = (done: Sync): void => {
+    const once: Sync = (error) => {
+      if (completed.has(once)) return;
+      completed.add(once);
+      done(error);
+    };
+    if (released) setImmediate(() => once(null));
+    else syncs.push(once);
+  };
+  const release = (): void => {
+    released = true;
+    for (const s of syncs) s(null);
+  };
+  const store = new SqliteStore({ dataDir: dir, durability: "full", syncWal });
+  return { store, syncs, dir, release };
 }
 
 /** Whether a promise has settled, observed after the store's batch turn has run. */
@@ -33,7 +52,7 @@ describe(
   { timeout: 10_000 },
   () => {
     it("holds each batch's answer until a sync begun after its commit completes", async () => {
-      const { store, syncs, dir } = storeWithManualSync();
+      const { store, syncs, dir, release } = storeWithManualSync();
       try {
         const first = createTestUser(store, "a", "A");
         assert.equal(await settled(first), false, "committed but not yet synced");
@@ -53,12 +72,14 @@ describe(
         const closing = store.close();
         assert.equal(await settled(closing), true, "nothing left to sync");
       } finally {
+        release();
+        await store.close();
         rmSync(dir, { recursive: true, force: true });
       }
     });
 
     it("refuses the writes a failed sync covered, and every later one, while reads go on", async () => {
-      const { store, syncs, dir } = storeWithManualSync();
+      const { store, syncs, dir, release } = storeWithManualSync();
       try {
         const kept = createTestUser(store, "a", "A");
         await settled(kept);
@@ -72,8 +93,10 @@ describe(
         syncs[1]!(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
         await assert.rejects(lost, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
         await assert.rejects(alsoLost, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
+        const later = createTestUser(store, "c", "C");
+        assert.equal(await settled(later), true, "fail-stop: refused at once, not committed to wait");
         await assert.rejects(
-          createTestUser(store, "c", "C"),
+          later,
           (e: unknown) => e instanceof StoreError && e.code === "unavailable",
           "fail-stop: no write is taken after a failed sync",
         );
@@ -82,12 +105,14 @@ describe(
         assert.equal((await store.stats()).writable, false, "reported, for /healthz and /metrics");
         await store.close();
       } finally {
+        release();
+        await store.close();
         rmSync(dir, { recursive: true, force: true });
       }
     });
 
     it("close() settles what is committed before it closes the database", async () => {
-      const { store, syncs, dir } = storeWithManualSync();
+      const { store, syncs, dir, release } = storeWithManualSync();
       try {
         const write = createTestUser(store, "a", "A");
         const closing = store.close();
@@ -98,6 +123,8 @@ describe(
         await write;
         await closing;
       } finally {
+        release();
+        await store.close();
         rmSync(dir, { recursive: true, force: true });
       }
     });
@@ -145,7 +172,7 @@ describe(
     });
 
     it("refuses a write queued before a sync failed, and keeps nothing of it", async () => {
-      const { store, syncs, dir } = storeWithManualSync();
+      const { store, syncs, dir, release } = storeWithManualSync();
       try {
         const kept = createTestUser(store, "a", "A");
         await settled(kept);
@@ -155,12 +182,16 @@ describe(
         await assert.rejects(kept, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
         assert.equal(await settled(queued), true, "refused at once, not committed to wait for a sync");
         await assert.rejects(queued, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
-        await assert.rejects(store.pending(id("A"), 0, 10), "no queue read after a failed sync");
+        const read = store.pending(id("A"), 0, 10);
+        assert.equal(await settled(read), true, "refused at once, not left waiting for a sync");
+        await assert.rejects(read, "no queue read after a failed sync");
         await store.close();
         const reopened = new SqliteStore({ dataDir: dir, durability: "normal" });
         assert.equal(await reopened.findUserByUsername("userq"), undefined, "never committed");
         await reopened.close();
       } finally {
+        release();
+        await store.close();
         rmSync(dir, { recursive: true, force: true });
       }
     });

@@ -117,8 +117,6 @@ export class SqliteStore implements Store {
   #unsynced: CommittedBatch[] = [];
   #syncing = false;
   #syncFailure: StoreError | undefined;
-  /** close() waiting for the last sync. */
-  #whenSynced: (() => void)[] = [];
   #closing: Promise<void> | undefined;
   /** Batches committed, and how many of them (in order) a completed sync covers. */
   #committedCount = 0;
@@ -285,7 +283,6 @@ export class SqliteStore implements Store {
         for (const r of ready) r.run();
       }
       if (this.#unsynced.length > 0) this.#startSync();
-      else for (const resolve of this.#whenSynced.splice(0)) resolve();
     });
   }
 
@@ -1134,9 +1131,9 @@ export class SqliteStore implements Store {
     return this.#closing;
   }
 
+  /** Settles once every batch committed so far is synced, or its sync failed (close goes on either way). */
   #syncsDone(): Promise<void> {
-    if (!this.#syncing && this.#unsynced.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#whenSynced.push(resolve));
+    return this.#durableRead(() => undefined).catch(() => undefined);
   }
 }
 

@@ -707,11 +707,7 @@ export class SqliteStore implements Store {
     if (rows.length === 0) return undefined;
     return {
       epoch: Number(rows[0]!.epoch),
-      members: rows.map((r) => ({
-        deviceId: String(r.device_id),
-        userId: String(r.user_id),
-        revoked: r.revoked_at !== null,
-      })),
+      members: rows.map(toMember),
     };
   }
 
@@ -720,11 +716,7 @@ export class SqliteStore implements Store {
       `SELECT gm.device_id, d.user_id, d.revoked_at FROM group_members gm JOIN devices d ON d.id = gm.device_id
        WHERE gm.group_id = ?`,
       groupId,
-    ).map((r) => ({
-      deviceId: String(r.device_id),
-      userId: String(r.user_id),
-      revoked: r.revoked_at !== null,
-    }));
+    ).map(toMember);
   }
 
   groupsOfDevice(deviceId: string): Promise<{ groupId: string; epoch: number }[]> {
@@ -1135,6 +1127,11 @@ export class SqliteStore implements Store {
   #syncsDone(): Promise<void> {
     return this.#durableRead(() => undefined).catch(() => undefined);
   }
+}
+
+/** A group member from a row of group_members joined with devices. */
+function toMember(row: Row): GroupRecord["members"][number] {
+  return { deviceId: String(row.device_id), userId: String(row.user_id), revoked: row.revoked_at !== null };
 }
 
 function toUser(row: Row): UserRecord {

@@ -1125,6 +1125,7 @@ export class SqliteStore implements Store {
 
   /** Settles once every batch committed so far is synced, or its sync failed (close goes on either way). */
   #syncsDone(): Promise<void> {
+    if (!this.#syncing && this.#unsynced.length === 0) return Promise.resolve();
     return this.#durableRead(() => undefined).catch(() => undefined);
   }
 }

@@ -9,12 +9,14 @@ import { bytes, createTestUser, id, tempStoreDir } from "./store-test-fixtures.t
 
 type Sync = (error: Error | null) => void;
 
+type ManualSync = { store: SqliteStore; syncs: Sync[]; dir: string };
+
 /**
- * A "full" store whose WAL syncs the test completes by hand, in the order they were asked for.
- * `release` completes every outstanding and later sync, so a failed assertion cannot leave close()
- * waiting for a sync nobody completes.
+ * Runs `test` on a "full" store whose WAL syncs the test completes by hand, in the order they were
+ * asked for. Afterwards every outstanding and later sync is completed, so a failed assertion cannot
+ * leave close() waiting for a sync nobody completes; then the store is closed and its directory removed.
  */
-function storeWithManualSync(): { store: SqliteStore; syncs: Sync[]; dir: string; release: () => void } {
+async function withManualSync(test: (t: ManualSync) => Promise<void>): Promise<void> {
   const dir = tempStoreDir();
   const syncs: Sync[] = [];
   const completed = new Set<Sync>();
@@ -28,13 +30,19 @@ function storeWithManualSync(): { store: SqliteStore; syncs: Sync[]; dir: string
     if (released) setImmediate(() => once(null));
     else syncs.push(once);
   };
-  const release = (): void => {
-    released = true;
-    for (const s of syncs) s(null);
-  };
   const store = new SqliteStore({ dataDir: dir, durability: "full", syncWal });
-  return { store, syncs, dir, release };
+  try {
+    await test({ store, syncs, dir });
+  } finally {
+    released = true;
+    for (const sync of syncs) sync(null);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+const eio = (): Error => Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
+const unavailable = (e: unknown): boolean => e instanceof StoreError && e.code === "unavailable";
 
 /** Whether a promise has settled, observed after the store's batch turn has run. */
 async function settled(p: Promise<unknown>): Promise<boolean> {
@@ -51,9 +59,8 @@ describe(
   "durability full: writes are acknowledged only once a WAL sync covers them",
   { timeout: 10_000 },
   () => {
-    it("holds each batch's answer until a sync begun after its commit completes", async () => {
-      const { store, syncs, dir, release } = storeWithManualSync();
-      try {
+    it("holds each batch's answer until a sync begun after its commit completes", async () =>
+      withManualSync(async ({ store, syncs }) => {
         const first = createTestUser(store, "a", "A");
         assert.equal(await settled(first), false, "committed but not yet synced");
         assert.equal(syncs.length, 1, "a sync started right after the commit");
@@ -71,16 +78,10 @@ describe(
         assert.equal((await store.findUserByUsername("userb"))?.username, "userb");
         const closing = store.close();
         assert.equal(await settled(closing), true, "nothing left to sync");
-      } finally {
-        release();
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      }));
 
-    it("refuses the writes a failed sync covered, and every later one, while reads go on", async () => {
-      const { store, syncs, dir, release } = storeWithManualSync();
-      try {
+    it("refuses the writes a failed sync covered, and every later one, while reads go on", async () =>
+      withManualSync(async ({ store, syncs }) => {
         const kept = createTestUser(store, "a", "A");
         await settled(kept);
         syncs[0]!(null);
@@ -90,30 +91,20 @@ describe(
         // Committed while that sync runs, so waiting for the next one.
         const alsoLost = createTestUser(store, "d", "D");
         await settled(alsoLost);
-        syncs[1]!(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
-        await assert.rejects(lost, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
-        await assert.rejects(alsoLost, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
+        syncs[1]!(eio());
+        await assert.rejects(lost, unavailable);
+        await assert.rejects(alsoLost, unavailable);
         const later = createTestUser(store, "c", "C");
         assert.equal(await settled(later), true, "fail-stop: refused at once, not committed to wait");
-        await assert.rejects(
-          later,
-          (e: unknown) => e instanceof StoreError && e.code === "unavailable",
-          "fail-stop: no write is taken after a failed sync",
-        );
+        await assert.rejects(later, unavailable, "fail-stop: no write is taken after a failed sync");
         assert.equal(syncs.length, 2, "the refused write was not committed, so nothing more to sync");
         assert.equal((await store.findUserByUsername("usera"))?.username, "usera", "reads still work");
         assert.equal((await store.stats()).writable, false, "reported, for /healthz and /metrics");
         await store.close();
-      } finally {
-        release();
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      }));
 
-    it("close() settles what is committed before it closes the database", async () => {
-      const { store, syncs, dir, release } = storeWithManualSync();
-      try {
+    it("close() settles what is committed before it closes the database", async () =>
+      withManualSync(async ({ store, syncs }) => {
         const write = createTestUser(store, "a", "A");
         const closing = store.close();
         assert.equal(store.close(), closing, "closing twice waits for the same end");
@@ -122,12 +113,7 @@ describe(
         syncs[0]!(null);
         await write;
         await closing;
-      } finally {
-        release();
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      }));
 
     it("hands out a queue entry only once what was committed before the read is durable", async () => {
       const dir = tempStoreDir();
@@ -171,17 +157,16 @@ describe(
       }
     });
 
-    it("refuses a write queued before a sync failed, and keeps nothing of it", async () => {
-      const { store, syncs, dir, release } = storeWithManualSync();
-      try {
+    it("refuses a write queued before a sync failed, and keeps nothing of it", async () =>
+      withManualSync(async ({ store, syncs, dir }) => {
         const kept = createTestUser(store, "a", "A");
         await settled(kept);
         const queued = createTestUser(store, "q", "Q");
         // Fails before the queued write's batch runs (that is the next turn).
-        syncs[0]!(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
-        await assert.rejects(kept, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
+        syncs[0]!(eio());
+        await assert.rejects(kept, unavailable);
         assert.equal(await settled(queued), true, "refused at once, not committed to wait for a sync");
-        await assert.rejects(queued, (e: unknown) => e instanceof StoreError && e.code === "unavailable");
+        await assert.rejects(queued, unavailable);
         const read = store.pending(id("A"), 0, 10);
         assert.equal(await settled(read), true, "refused at once, not left waiting for a sync");
         await assert.rejects(read, "no queue read after a failed sync");
@@ -189,12 +174,7 @@ describe(
         const reopened = new SqliteStore({ dataDir: dir, durability: "normal" });
         assert.equal(await reopened.findUserByUsername("userq"), undefined, "never committed");
         await reopened.close();
-      } finally {
-        release();
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      }));
 
     it("fsyncs the WAL file itself by default", async () => {
       const dir = tempStoreDir();

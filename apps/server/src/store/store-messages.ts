@@ -87,12 +87,13 @@ function compactSend(call: StoreCall): AcceptArg | undefined {
 export function packCalls(calls: StoreCall[]): PackedCalls {
   const flat: (string | number | null)[] = [];
   const others: StoreCall[] = [];
+  const compact = calls.map(compactSend);
   let size = 0;
-  for (const call of calls) size += compactSend(call)?.data?.length ?? 0;
+  for (const m of compact) size += m?.data?.length ?? 0;
   const bytes = new Uint8Array(size);
   let offset = 0;
-  for (const call of calls) {
-    const m = compactSend(call);
+  for (const [i, call] of calls.entries()) {
+    const m = compact[i];
     if (m) {
       const length = m.data === null ? -1 : m.data.length;
       if (m.data !== null) bytes.set(m.data, offset);

@@ -94,6 +94,21 @@ describe("SqliteStore (the Delivery Service's rules at the storage layer)", () =
     assert.equal(notMember.status, "not-member");
   });
 
+  it("answers a resend as a duplicate even after its epoch passed or its sender was removed", async () => {
+    assert.equal((await store.acceptMessage(msg("B", "b", "1", 1))).status, "accepted");
+    const removed = await store.applyCommit(id("g"), 1, [], [id("B")], commit("A", "a", "c", 1), undefined);
+    assert.equal(removed.status, "accepted");
+    const queued = (await store.pending(id("A"), 0, 10)).length;
+    assert.deepEqual(await store.acceptMessage(msg("B", "b", "1", 1)), { status: "duplicate", sentAt: 100 });
+    assert.deepEqual(await store.acceptMessage(msg("B", "b", "1", 2)), { status: "duplicate", sentAt: 100 });
+    assert.equal(
+      (await store.acceptMessage(msg("B", "b", "2", 2))).status,
+      "not-member",
+      "a new id is refused",
+    );
+    assert.equal((await store.pending(id("A"), 0, 10)).length, queued, "nothing more was queued");
+  });
+
   it("refuses sends while a member user's active device is missing from the group", async () => {
     await store.addDevice(
       { deviceId: id("C"), userId: id("b"), name: "laptop", signatureKey: bytes(2), createdAt: 2 },

@@ -7,6 +7,7 @@
 #   bench/peer-bench/compare.sh                                   # all three, 20 s runs (~1 h)
 #   SERVERS=sori DURATION=5 MAXRUNS=5 IDLE=5000 bench/peer-bench/compare.sh   # quick
 #   SERVERS=sori SIZES= IDLE=19900 bench/peer-bench/compare.sh                  # idle memory only
+#   SERVERS=floor SIZES=1000 DURATION=10 bench/peer-bench/compare.sh            # the machine's floor
 # ejabberd and Prosody need their Debian packages (apt-get install prosody ejabberd, as root).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,6 +56,22 @@ for S in $SERVERS; do
         --steps "$STEPS" --settle 5 --connect-timeout 300 --out "results/${P}sori-idle.json" --label "${P}sori-idle" \
         "${SORI_OPTS[@]}" | cut -c1-400
       sori_stop
+      ;;
+    floor)
+      # Not a server: floor-relay.mjs speaks Sori's frames and does nothing else, so its sweep shows
+      # what any server speaking them would leave of this machine (docs/BENCHMARKS.md, "the floor").
+      FLOOR_RUN="$WORK/run/floor"
+      MAXC=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
+      COUNT=${MAXC:-1000} PAIRS=0 BENCH_RUN_DIR="$FLOOR_RUN" PORT=$PORT "$ROOT/bench/peer-bench/sori-start.sh" >/dev/null
+      BENCH_RUN_DIR="$FLOOR_RUN" "$ROOT/bench/peer-bench/sori-stop.sh"
+      RESTART="BENCH_RUN_DIR=$FLOOR_RUN $ROOT/bench/peer-bench/sori-stop.sh; nohup $NODE $ROOT/bench/peer-bench/floor-relay.mjs $FLOOR_RUN/accounts.json $PORT 1800 >/dev/null 2>&1 & echo \$! > $FLOOR_RUN/server.pid; sleep 0.5"
+      for C in $SIZES; do
+        timeout 1800 "$NODE" tools/sweep.mjs --tag "${P}floor-c$C" --clients "$C" --start 16000 --max-runs "$MAXRUNS" \
+          --before "$RESTART" --server-pidfile "$FLOOR_RUN/server.pid" --duration "$DURATION" --warmup "$WARMUP" \
+          --adapter "$ROOT/bench/peer-bench/sori-adapter.mjs" --opt "url=ws://127.0.0.1:$PORT/" \
+          --opt "accounts=$FLOOR_RUN/accounts.json" 2> >(grep -v '^\[bench' >&2)
+      done
+      BENCH_RUN_DIR="$FLOOR_RUN" "$ROOT/bench/peer-bench/sori-stop.sh"
       ;;
     ejabberd | prosody)
       command -v prosody >/dev/null && command -v ejabberdctl >/dev/null || {

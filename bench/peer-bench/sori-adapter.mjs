@@ -28,6 +28,9 @@ const RESULT_PREFIX = '{"type":"result",';
 
 let accounts;
 let opened = 0;
+/** The time part of message ids, remade once per millisecond for all connections. */
+let idMs = 0;
+let idTime = "";
 
 function account(opts, user) {
   accounts ??= JSON.parse(readFileSync(opts.accounts, "utf8"));
@@ -126,7 +129,14 @@ export async function connect(opts, { user }, handlers) {
   });
   return {
     send(toUser, payload) {
-      const messageId = idPrefix + String(counter++).padStart(10, "0");
+      // Shaped like the SDK's ids (packages/sdk/src/message-id.ts): the time first, so that ids made
+      // later sort later and the server's duplicate check appends to its index, as it does for apps.
+      const now = Date.now();
+      if (now !== idMs) {
+        idMs = now;
+        idTime = now.toString(16).padStart(12, "0");
+      }
+      const messageId = idTime + idPrefix + String(counter++).padStart(10, "0");
       ws.send(
         JSON.stringify({
           type: "send",

@@ -64,7 +64,9 @@ for S in $SERVERS; do
       MAXC=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
       COUNT=${MAXC:-1000} PAIRS=0 BENCH_RUN_DIR="$FLOOR_RUN" PORT=$PORT "$ROOT/bench/peer-bench/sori-start.sh" >/dev/null
       BENCH_RUN_DIR="$FLOOR_RUN" "$ROOT/bench/peer-bench/sori-stop.sh"
-      RESTART="BENCH_RUN_DIR=$FLOOR_RUN $ROOT/bench/peer-bench/sori-stop.sh; nohup $NODE $ROOT/bench/peer-bench/floor-relay.mjs $FLOOR_RUN/accounts.json $PORT 1800 >/dev/null 2>&1 & echo \$! > $FLOOR_RUN/server.pid; sleep 0.5"
+      # Restarted before every run like the servers; waits (10 s at most) until it listens, so a relay
+      # that failed to start fails the run loudly instead of skewing the sweep.
+      RESTART="BENCH_RUN_DIR=$FLOOR_RUN $ROOT/bench/peer-bench/sori-stop.sh; : > $FLOOR_RUN/relay.log; nohup $NODE $ROOT/bench/peer-bench/floor-relay.mjs $FLOOR_RUN/accounts.json $PORT 1800 >$FLOOR_RUN/relay.log 2>&1 & echo \$! > $FLOOR_RUN/server.pid; for _ in \$(seq 1 50); do grep -q 'floor relay on' $FLOOR_RUN/relay.log && exit 0; sleep 0.2; done; cat $FLOOR_RUN/relay.log >&2; exit 1"
       for C in $SIZES; do
         timeout 1800 "$NODE" tools/sweep.mjs --tag "${P}floor-c$C" --clients "$C" --start 16000 --max-runs "$MAXRUNS" \
           --before "$RESTART" --server-pidfile "$FLOOR_RUN/server.pid" --duration "$DURATION" --warmup "$WARMUP" \

@@ -1,8 +1,9 @@
-// The floor of this machine for Sori's wire protocol: a relay that speaks exactly the frames the
-// harness's Sori adapter exchanges (auth → result; send → result to the sender + deliver to the
-// partner; unanswered ack) and does nothing else: no storage, no validation, no token check, no
-// delivery window. Whatever CPU the harness measures against it is the least any server speaking
-// this protocol needs on this machine; what Sori uses above it is the price of its guarantees.
+// The floor of this machine for Sori's wire protocol: a Node.js relay (ws, JSON) that speaks exactly
+// the frames the harness's Sori adapter exchanges (auth → result; send → result to the sender +
+// deliver to the partner; unanswered ack) and does nothing else: no storage, no validation, no token
+// check, no delivery window. What the harness measures against it is the least a Node.js server with
+// ws and JSON needs for this protocol on this machine; what Sori uses above it is the price of its
+// guarantees.
 //   node bench/peer-bench/floor-relay.mjs ACCOUNTS_JSON [PORT] [TTL_S]
 //   then the harness with --adapter bench/peer-bench/sori-adapter.mjs --opt url=ws://127.0.0.1:PORT/
 //     --opt accounts=ACCOUNTS_JSON --server-pid PID   (docs/BENCHMARKS.md, "the floor")
@@ -40,7 +41,13 @@ wss.on("connection", (ws) => {
       ws.send(JSON.stringify({ type: "result", re: f.id, result: { featureLevel: 3 } }));
     } else if (f.type === "send" && me) {
       const sentAt = Date.now();
-      ws.send(JSON.stringify({ type: "result", re: f.id, result: { sentAt, duplicate: false } }));
+      ws.send(
+        JSON.stringify({
+          type: "result",
+          re: f.id,
+          result: { messageId: f.messageId, sentAt, duplicate: false },
+        }),
+      );
       // Pair groups are named pair_<lo>_<hi> (pair-group.mjs): the partner is the other index.
       const [, lo, hi] = f.groupId.split("_").map(Number);
       online.get(lo === me.index ? hi : lo)?.send(
@@ -59,6 +66,10 @@ wss.on("connection", (ws) => {
     }
     // Acks need nothing here: nothing is stored.
   });
+  ws.on("close", () => {
+    if (me && online.get(me.index) === ws) online.delete(me.index);
+  });
+  ws.on("error", () => ws.terminate());
 });
 wss.on("listening", () => console.log(`floor relay on ws://127.0.0.1:${portArg}/`));
 setTimeout(() => process.exit(0), Number(ttlArg) * 1000).unref();

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -243,6 +244,16 @@ export function rawAuth(
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ username, password, device: { name: "raw", signatureKey: "AAAA" } }),
   });
+}
+
+/** What a raw register or login answers: the account, its new device and that device's token. */
+export type RawAccount = { userId: string; deviceId: string; token: string };
+
+/** Registers `username` with rawAuth and fails the test unless the server created it. */
+export async function registerRaw(url: string, username: string): Promise<RawAccount> {
+  const res = await rawAuth(url, "register", username);
+  assert.equal(res.status, 201, `register ${username}`);
+  return (await res.json()) as RawAccount;
 }
 
 /** A test device's session token (from its stored profile), for raw protocol tests acting as it. */

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 
 export type Frame = Record<string, unknown>;
@@ -77,4 +78,13 @@ export function pick(frame: Frame): Frame {
   if (frame.re !== undefined) out.re = frame.re;
   if (frame.code !== undefined) out.code = frame.code;
   return out;
+}
+
+/** A raw socket signed in with `token`; fails the test unless the auth frame is answered with a result. */
+export async function authedSocket(url: string, token: string): Promise<RawSocket> {
+  const s = await rawSocket(url);
+  const r = await s.auth(token);
+  if (r.type !== "result") s.close();
+  assert.equal(r.type, "result", `auth: ${JSON.stringify(r)}`);
+  return s;
 }

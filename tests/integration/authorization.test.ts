@@ -5,24 +5,24 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
-import { dumpDatabase, rawAuth, startTestServer, type TestServer, waitFor } from "../helpers.ts";
-import { type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
-
-type Account = { userId: string; deviceId: string; token: string };
+import {
+  dumpDatabase,
+  rawAuth,
+  type RawAccount,
+  registerRaw,
+  startTestServer,
+  type TestServer,
+  waitFor,
+} from "../helpers.ts";
+import { authedSocket, type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
 
 const G1 = "G1G1G1G1G1G1G1G1G1G1GA";
 const M1 = "M1M1M1M1M1M1M1M1M1M1MA";
 
-async function register(url: string, username: string): Promise<Account> {
-  const res = await rawAuth(url, "register", username);
-  assert.equal(res.status, 201, `register ${username}`);
-  return (await res.json()) as Account;
-}
-
-async function login(url: string, username: string): Promise<Account> {
+async function login(url: string, username: string): Promise<RawAccount> {
   const res = await rawAuth(url, "login", username);
   assert.equal(res.status, 200, `login ${username}`);
-  return (await res.json()) as Account;
+  return (await res.json()) as RawAccount;
 }
 
 /** A bare WebSocket upgrade request: its status, Retry-After and body (the socket is then closed). */
@@ -53,11 +53,8 @@ function upgrade(url: string): Promise<{ status: number; retryAfter: string | un
   });
 }
 
-async function connected(url: string, a: Account): Promise<RawSocket> {
-  const s = await rawSocket(url);
-  const r = await s.auth(a.token);
-  assert.equal(r.type, "result", `auth: ${JSON.stringify(r)}`);
-  return s;
+function connected(url: string, a: RawAccount): Promise<RawSocket> {
+  return authedSocket(url, a.token);
 }
 
 /** Runs `change` and asserts it left every stored row as it was. */
@@ -89,16 +86,16 @@ function expectError(frame: Frame, code: string): void {
 
 describe("authorization: nobody in who does not belong", () => {
   let t: TestServer;
-  let alice: Account;
-  let bob: Account;
-  let mallory: Account;
+  let alice: RawAccount;
+  let bob: RawAccount;
+  let mallory: RawAccount;
   let as: RawSocket;
   let ms: RawSocket;
   before(async () => {
     t = await startTestServer();
-    alice = await register(t.url, "alice");
-    bob = await register(t.url, "bob");
-    mallory = await register(t.url, "mallory");
+    alice = await registerRaw(t.url, "alice");
+    bob = await registerRaw(t.url, "bob");
+    mallory = await registerRaw(t.url, "mallory");
     as = await connected(t.url, alice);
     ms = await connected(t.url, mallory);
     // alice's group with bob, one message queued for bob.
@@ -399,7 +396,7 @@ describe("abuse limits", () => {
   it("registrations are limited per address", async () => {
     const tight = await startTestServer(["--registrations-per-minute", "3"]);
     try {
-      for (const u of ["reg1", "reg2", "reg3"]) await register(tight.url, u);
+      for (const u of ["reg1", "reg2", "reg3"]) await registerRaw(tight.url, u);
       await unchanged(tight, async () => {
         const res = await rawAuth(tight.url, "register", "reg4");
         assert.equal(res.status, 429);
@@ -446,12 +443,12 @@ describe("abuse limits", () => {
   });
 
   it("KeyPackage claims are limited per account and per address", async () => {
-    const target = await register(t.url, "target");
+    const target = await registerRaw(t.url, "target");
     const sockets: RawSocket[] = [];
     try {
       const codes: string[] = [];
       for (let i = 0; i < 11; i++) {
-        const a = await register(t.url, `claimer${i}`);
+        const a = await registerRaw(t.url, `claimer${i}`);
         const s = await connected(t.url, a);
         sockets.push(s);
         // Two distinct devices per request: exactly an account's limit of 2 per minute.
@@ -471,7 +468,7 @@ describe("abuse limits", () => {
   it("connections waiting to authenticate are limited per address (--unauthenticated-per-address)", async () => {
     const tight = await startTestServer(["--unauthenticated-per-address", "2"]);
     try {
-      const account = await register(tight.url, "patient");
+      const account = await registerRaw(tight.url, "patient");
       const waiting = [await rawSocket(tight.url), await rawSocket(tight.url)];
       try {
         const refused = await upgrade(tight.url);
@@ -508,7 +505,7 @@ describe("abuse limits", () => {
   it("requests in progress at once are limited per connection (--requests-in-flight)", async () => {
     const tight = await startTestServer(["--requests-in-flight", "2"]);
     try {
-      const a = await register(tight.url, "eager");
+      const a = await registerRaw(tight.url, "eager");
       const s = await connected(tight.url, a);
       try {
         // Sent in one go, each waits for the store thread: more than two are in progress at once.
@@ -538,8 +535,8 @@ describe("abuse limits", () => {
   });
 
   it("messages are limited per device with a retry-after, and other devices are unaffected", async () => {
-    const a = await register(t.url, "chatty");
-    const b = await register(t.url, "quiet");
+    const a = await registerRaw(t.url, "chatty");
+    const b = await registerRaw(t.url, "quiet");
     const sa = await connected(t.url, a);
     const sb = await connected(t.url, b);
     try {
@@ -574,10 +571,10 @@ describe("abuse limits", () => {
 
 describe("slow and silent connections are closed", () => {
   let t: TestServer;
-  let account: Account;
+  let account: RawAccount;
   before(async () => {
     t = await startTestServer(["--auth-timeout", "1", "--idle-timeout", "2", "--request-timeout", "1"]);
-    account = await register(t.url, "slowpoke");
+    account = await registerRaw(t.url, "slowpoke");
   });
   after(async () => {
     await t.stop();

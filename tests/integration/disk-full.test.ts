@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SdkError } from "@sori/sdk";
-import { newUser, rawAuth, receive, suiteServer, type TestServer } from "../helpers.ts";
-import { type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
+import { newUser, type RawAccount, receive, registerRaw, suiteServer, type TestServer } from "../helpers.ts";
+import { authedSocket, type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
 
-type Account = { userId: string; deviceId: string; token: string };
-
-async function account(t: TestServer, name: string): Promise<{ a: Account; s: RawSocket }> {
-  const res = await rawAuth(t.url, "register", name);
-  assert.equal(res.status, 201);
-  const a = (await res.json()) as Account;
-  const s = await rawSocket(t.url);
-  assert.equal((await s.auth(a.token)).type, "result");
-  return { a, s };
+async function account(t: TestServer, name: string): Promise<{ a: RawAccount; s: RawSocket }> {
+  const a = await registerRaw(t.url, name);
+  return { a, s: await authedSocket(t.url, a.token) };
 }
 
 /**

@@ -5,10 +5,8 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, describe, it } from "node:test";
 import { type ChildServer, freePort, spawnServer } from "../child-server.ts";
-import { rawAuth } from "../helpers.ts";
-import { type Frame, type RawSocket, rawSocket } from "../raw-socket.ts";
-
-type Account = { userId: string; deviceId: string; token: string };
+import { registerRaw } from "../helpers.ts";
+import { authedSocket, type Frame, type RawSocket } from "../raw-socket.ts";
 
 const PRELOAD = pathToFileURL(resolve("tests/fixtures/failing-fsync.ts")).href;
 const G = "GYGYGYGYGYGYGYGYGYGYGY";
@@ -26,9 +24,8 @@ async function stopWithin(server: ChildServer, ms: number): Promise<void> {
   assert.equal(outcome, "stopped", "the server shuts down cleanly after the failed fsync");
 }
 
-/** Authenticates and reads what the device is pushed up to `synced`: the ids of its messages. */
-async function drain(s: RawSocket, token: string): Promise<string[]> {
-  assert.equal((await s.auth(token)).type, "result");
+/** Reads what the device is pushed up to `synced`: the ids of its messages. */
+async function drain(s: RawSocket): Promise<string[]> {
   const got: string[] = [];
   for (let f = await s.next(); f.type !== "synced"; f = await s.next())
     if (f.kind === "message") got.push(String(f.messageId));
@@ -61,16 +58,10 @@ describe("a failed fsync of the database", () => {
       SORI_TEST_FAIL_FSYNC: trigger,
     });
     const url = server.url;
-    const register = async (name: string): Promise<Account> => {
-      const res = await rawAuth(url, "register", name);
-      assert.equal(res.status, 201);
-      return (await res.json()) as Account;
-    };
-    const alice = await register("alice");
-    const bob = await register("bob");
-    const a = await rawSocket(url);
+    const alice = await registerRaw(url, "alice");
+    const bob = await registerRaw(url, "bob");
+    const a = await authedSocket(url, alice.token);
     sockets.push(a);
-    assert.equal((await a.auth(alice.token)).type, "result");
     const created = await a.call({
       type: "group.create",
       groupId: G,
@@ -79,19 +70,19 @@ describe("a failed fsync of the database", () => {
       welcome: "AAAA",
     });
     assert.equal(created.type, "result");
-    const send = (n: number): Promise<Frame> =>
-      a.call({
+    const send = (s: RawSocket, n: number): Promise<Frame> =>
+      s.call({
         type: "send",
         groupId: G,
         epoch: 1,
         messageId: mid(n),
         data: Buffer.from(`m${n}`).toString("base64"),
       });
-    assert.equal((await send(1)).type, "result", "accepted while the disk works");
+    assert.equal((await send(a, 1)).type, "result", "accepted while the disk works");
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
 
     writeFileSync(trigger, "");
-    const refused = await send(2);
+    const refused = await send(a, 2);
     assert.equal(refused.type, "error");
     assert.equal(refused.code, "storage-unavailable");
     const health = await fetch(`${url}/healthz`);
@@ -100,13 +91,12 @@ describe("a failed fsync of the database", () => {
     assert.match(await (await fetch(`${url}/metrics`)).text(), /^sori_store_writable 0$/m);
     // Refused for good, even though fsync would work again: data may have been dropped behind it.
     rmSync(trigger);
-    const later = await send(3);
+    const later = await send(a, 3);
     assert.equal(later.code, "storage-unavailable", "no write is accepted before a restart");
     assert.equal((await a.call({ type: "ping" })).type, "result", "the server stays up and answers");
     // Queues are not read either: an entry read now might be one the disk lost.
-    const early = await rawSocket(url);
+    const early = await authedSocket(url, bob.token);
     sockets.push(early);
-    assert.equal((await early.auth(bob.token)).type, "result");
     const shut = await Promise.race([
       early.closed,
       new Promise<undefined>((r) => setTimeout(r, 5000, undefined).unref()),
@@ -117,25 +107,18 @@ describe("a failed fsync of the database", () => {
 
     server = await spawnServer(args);
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200, "writable again after the restart");
-    const b = await rawSocket(server.url);
+    const b = await authedSocket(server.url, bob.token);
     sockets.push(b);
-    const got = await drain(b, bob.token);
+    const got = await drain(b);
     assert.deepEqual(got.slice(0, 1), [mid(1)], "the message accepted before the failure is there");
     // m2 was committed before its fsync failed (and the injected failure lost nothing), so it may be
     // there; m3 came after the failure and must never have been written.
     assert.ok(!got.includes(mid(3)), "nothing was written after the failure");
     // What was refused may or may not have reached the disk; the sender resends it with the same id.
-    const a2 = await rawSocket(server.url);
+    const a2 = await authedSocket(server.url, alice.token);
     sockets.push(a2);
-    assert.equal((await a2.auth(alice.token)).type, "result");
     for (const n of [2, 3]) {
-      const again = await a2.call({
-        type: "send",
-        groupId: G,
-        epoch: 1,
-        messageId: mid(n),
-        data: Buffer.from(`m${n}`).toString("base64"),
-      });
+      const again = await send(a2, n);
       assert.equal(again.type, "result", `resend ${n}: ${JSON.stringify(again).slice(0, 200)}`);
       const duplicate = (again.result as { duplicate: boolean }).duplicate;
       assert.equal(duplicate, got.includes(mid(n)), "a resend is new exactly when it was not stored");

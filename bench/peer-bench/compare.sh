@@ -58,8 +58,8 @@ for S in $SERVERS; do
       sori_stop
       ;;
     floor)
-      # Not a server: floor-relay.mjs speaks Sori's frames and does nothing else, so its sweep shows
-      # what any server speaking them would leave of this machine (docs/BENCHMARKS.md, "the floor").
+      # Not a server: floor-relay.mjs, a Node.js relay, speaks Sori's frames and does nothing else, so
+      # its sweep shows the least such a server needs of this machine (docs/BENCHMARKS.md, fifth round).
       FLOOR_RUN="$WORK/run/floor"
       MAXC=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
       COUNT=${MAXC:-1000} PAIRS=0 BENCH_RUN_DIR="$FLOOR_RUN" PORT=$PORT "$ROOT/bench/peer-bench/sori-start.sh" >/dev/null

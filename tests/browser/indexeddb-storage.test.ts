@@ -18,7 +18,7 @@ const INDEX = `<!doctype html>
 <script type="module" src="/assets/page.js"></script></head><body></body></html>`;
 
 // Exposes the class to page.evaluate (which runs outside the module).
-const PAGE_JS = `import { IndexedDbStorage } from "./indexeddb-storage.browser.js";
+const PAGE_JS = `import { IndexedDbStorage } from "./storage/indexeddb-storage.browser.js";
 import { SdkError } from "./errors.js";
 window.soriTest = { IndexedDbStorage, SdkError };
 document.body.dataset.ready = "yes";
@@ -54,13 +54,13 @@ describe("IndexedDbStorage in Chromium", () => {
 
   before(async () => {
     webDir = mkdtempSync(join(tmpdir(), "sori-idb-web-"));
-    mkdirSync(join(webDir, "assets"));
+    mkdirSync(join(webDir, "assets", "storage"), { recursive: true });
     writeFileSync(join(webDir, "index.html"), INDEX);
     writeFileSync(join(webDir, "assets", "page.js"), PAGE_JS);
     writeFileSync(join(webDir, "assets", "errors.js"), toJs("errors.ts"));
     writeFileSync(
-      join(webDir, "assets", "indexeddb-storage.browser.js"),
-      toJs("indexeddb-storage.browser.ts"),
+      join(webDir, "assets", "storage", "indexeddb-storage.browser.js"),
+      toJs("storage/indexeddb-storage.browser.ts"),
     );
     server = await startTestServer(["--web-dir", webDir]);
     device = await openDevice(server.url);

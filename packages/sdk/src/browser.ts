@@ -1,2 +1,2 @@
 // Browser-only additions to the SDK (IndexedDB storage); Node code imports "@sori/sdk/node" instead.
-export { IndexedDbStorage } from "./indexeddb-storage.browser.ts";
+export { IndexedDbStorage } from "./storage/indexeddb-storage.browser.ts";

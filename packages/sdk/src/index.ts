@@ -4,7 +4,7 @@ export {
   type FileInfo,
   type MessageStatus,
   type SystemEvent,
-} from "./chat-store.ts";
+} from "./messages/chat-store.ts";
 export {
   type ChatSummary,
   type ClientEvents,
@@ -14,8 +14,9 @@ export {
   SoriClient,
 } from "./client.ts";
 export { SdkError, type SdkErrorCode } from "./errors.ts";
-export { MemoryStorage } from "./memory-storage.ts";
-export { type ClientStorage, getJson, putJson } from "./storage.ts";
+export type { ClientWarning, WarningCode } from "./warnings.ts";
+export { MemoryStorage } from "./storage/memory-storage.ts";
+export { type ClientStorage, getJson, putJson } from "./storage/storage.ts";
 export { Call, type CallEvents } from "./calls/call.ts";
 export {
   CallError,
@@ -42,13 +43,13 @@ export type {
   StatsReportLike,
 } from "./calls/peer.ts";
 export { type CallQuality, type CallStats, rateQuality, summarizeStats } from "./calls/quality.ts";
-export { type ClientSettings, DEFAULT_SETTINGS, TIMER_CHOICES } from "./message-features.ts";
+export { type ClientSettings, DEFAULT_SETTINGS, TIMER_CHOICES } from "./messages/message-features.ts";
 export {
   decryptAttachment,
   encryptAttachment,
   type FileInput,
   type TransferProgress,
-} from "./attachments.ts";
-export { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";
-export { EncryptedStorage } from "./encrypted-storage.ts";
-export { BUILT_IN_PACK, MAX_STICKER_BYTES, type StickerPack } from "./sticker-packs.ts";
+} from "./features/attachments.ts";
+export { type SafetyNumber, safetyNumberOf } from "./features/safety-number.ts";
+export { EncryptedStorage } from "./storage/encrypted-storage.ts";
+export { BUILT_IN_PACK, MAX_STICKER_BYTES, type StickerPack } from "./features/sticker-packs.ts";

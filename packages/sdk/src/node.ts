@@ -1,2 +1,2 @@
 // Node-only additions to the SDK (file-backed storage); the browser build imports "@sori/sdk" only.
-export { FileStorage } from "./file-storage.node.ts";
+export { FileStorage } from "./storage/file-storage.node.ts";

@@ -1,3 +1,5 @@
+import type { WarningCode } from "../warnings.ts";
+import { TypedEmitter } from "../util/typed-emitter.ts";
 import { Call, type CallContext } from "./call.ts";
 import { type CallDirection, type CallEndReason, type CallTimings, DEFAULT_TIMINGS } from "./call-machine.ts";
 import type { CallLogBody, CallOutcome, CallSignal } from "./call-signal.ts";
@@ -44,10 +46,8 @@ export type CallHost = {
   /** The other member of a direct chat this device knows; undefined for groups and unknown chats. */
   directPeer(chatId: string): Promise<{ userId: string; username: string } | undefined>;
   turnCredentials(): Promise<{ iceServers: IceServer[]; ttlS: number }>;
-  warn(code: string, message: string): void;
+  warn(code: WarningCode, message: string): void;
 };
-
-type Listeners = { [K in keyof CallManagerEvents]: Set<CallManagerEvents[K]> };
 
 const randomCallId = (): string => {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -63,7 +63,7 @@ const randomCallId = (): string => {
  */
 export class CallManager {
   readonly #host: CallHost;
-  readonly #listeners: Listeners = { incoming: new Set(), call: new Set() };
+  readonly #events = new TypedEmitter<CallManagerEvents>();
   readonly #calls = new Map<string, Call>();
   /** Per call: signals are handled one after another, in arrival order. */
   readonly #chains = new Map<string, Promise<void>>();
@@ -89,18 +89,7 @@ export class CallManager {
   }
 
   on<E extends keyof CallManagerEvents>(event: E, listener: CallManagerEvents[E]): () => void {
-    (this.#listeners[event] as Set<CallManagerEvents[E]>).add(listener);
-    return () => (this.#listeners[event] as Set<CallManagerEvents[E]>).delete(listener);
-  }
-
-  #emit<E extends keyof CallManagerEvents>(event: E, ...args: Parameters<CallManagerEvents[E]>): void {
-    for (const l of this.#listeners[event] as Set<(...a: Parameters<CallManagerEvents[E]>) => void>) {
-      try {
-        l(...args);
-      } catch {
-        // A listener's failure must not break call handling.
-      }
-    }
+    return this.#events.on(event, listener);
   }
 
   /** The call this device is in or ringing with, if any. */
@@ -250,7 +239,7 @@ export class CallManager {
       remoteOffer: signal.sdp,
     });
     call.startRinging(ringMs + RING_GRACE_MS);
-    this.#emit("incoming", call);
+    this.#events.emit("incoming", call);
   }
 
   #newCall(o: {
@@ -274,7 +263,7 @@ export class CallManager {
     };
     const call = new Call({ ...o, ctx });
     this.#calls.set(o.id, call);
-    call.on("state", () => this.#emit("call", call));
+    call.on("state", () => this.#events.emit("call", call));
     return call;
   }
 

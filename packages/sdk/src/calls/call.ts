@@ -1,3 +1,5 @@
+import type { WarningCode } from "../warnings.ts";
+import { TypedEmitter } from "../util/typed-emitter.ts";
 import {
   type CallDirection,
   type CallEffect,
@@ -35,7 +37,7 @@ export type CallContext = {
   /** Sends a signal into the chat (transient, queued while the link is down). */
   send(signal: CallSignal): void;
   peerConfig(): Promise<PeerConnectionConfig>;
-  warn(code: string, message: string): void;
+  warn(code: WarningCode, message: string): void;
   ended(call: Call): void;
   now(): number;
 };
@@ -43,8 +45,6 @@ export type CallContext = {
 const STATS_INTERVAL_MS = 2000;
 const CANDIDATE_BATCH_MS = 20;
 const ANSWER_TIMEOUT_MS = 10_000;
-
-type Listeners = { [K in keyof CallEvents]: Set<CallEvents[K]> };
 
 /**
  * One 1:1 call on this device. Signalling decisions come from the state machine (call-machine.ts); this
@@ -66,7 +66,7 @@ export class Call {
   /** The other side's device in the call: the caller's, or (for the caller) the one that answered. */
   #peerDevice: string | undefined;
   readonly #ctx: CallContext;
-  readonly #listeners: Listeners = { state: new Set(), quality: new Set(), "remote-media": new Set() };
+  readonly #events = new TypedEmitter<CallEvents>();
   #pc: PeerConnectionLike | undefined;
   #transceivers: { audio: RtpTransceiverLike; video: RtpTransceiverLike } | undefined;
   #control: CallMediaControl | undefined;
@@ -165,18 +165,7 @@ export class Call {
   }
 
   on<E extends keyof CallEvents>(event: E, listener: CallEvents[E]): () => void {
-    (this.#listeners[event] as Set<CallEvents[E]>).add(listener);
-    return () => (this.#listeners[event] as Set<CallEvents[E]>).delete(listener);
-  }
-
-  #emit<E extends keyof CallEvents>(event: E, ...args: Parameters<CallEvents[E]>): void {
-    for (const l of this.#listeners[event] as Set<(...a: Parameters<CallEvents[E]>) => void>) {
-      try {
-        l(...args);
-      } catch {
-        // A listener's failure must not break the call.
-      }
-    }
+    return this.#events.on(event, listener);
   }
 
   // --- actions --------------------------------------------------------------------------------------
@@ -355,7 +344,7 @@ export class Call {
         case "media":
           this.#remoteMedia = { audio: signal.audio, video: signal.video };
           if (signal.video) this.#media = "video";
-          this.#emit("remote-media", this.remoteMedia);
+          this.#events.emit("remote-media", this.remoteMedia);
           return;
         case "decline":
           this.#input({ type: "remote-decline" });
@@ -405,7 +394,7 @@ export class Call {
     for (const e of effects) this.#run(e);
     if (next.state !== before) {
       if (next.state === "connected") this.#startStats();
-      this.#emit("state", next.state);
+      this.#events.emit("state", next.state);
     }
   }
 
@@ -584,7 +573,7 @@ export class Call {
       void this.stats().then((s) => {
         if (s && s.quality !== this.#quality && !this.#over()) {
           this.#quality = s.quality;
-          this.#emit("quality", s.quality);
+          this.#events.emit("quality", s.quality);
         }
       });
     }, STATS_INTERVAL_MS);

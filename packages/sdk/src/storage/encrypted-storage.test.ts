@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EncryptedStorage } from "./encrypted-storage.ts";
-import { SdkError } from "./errors.ts";
+import { SdkError } from "../errors.ts";
 import { MemoryStorage } from "./memory-storage.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);

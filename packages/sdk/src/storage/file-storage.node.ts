@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { SdkError } from "./errors.ts";
+import { SdkError } from "../errors.ts";
 import type { ClientStorage } from "./storage.ts";
 
 const LOCK_FILE = ".lock";

@@ -5,8 +5,8 @@ import {
   fromBase64Url,
   toBase64Url,
 } from "@sori/protocol";
-import { SdkError } from "./errors.ts";
-import { call } from "./http-api.ts";
+import { SdkError } from "../errors.ts";
+import { call } from "../transport/http-api.ts";
 
 /** How far a transfer is, in bytes of ciphertext. */
 export type TransferProgress = { done: number; total: number };

@@ -1,5 +1,5 @@
 import { fromBase64Url, toBase64Url } from "@sori/protocol";
-import { SdkError } from "./errors.ts";
+import { SdkError } from "../errors.ts";
 import type { ClientStorage } from "./storage.ts";
 
 /** Where the key-derivation parameters live (in clear: they are not secret). */

@@ -7,7 +7,7 @@ import {
   type LinkCreateResponse,
   toBase64,
 } from "@sori/protocol";
-import { SdkError } from "./errors.ts";
+import { SdkError } from "../errors.ts";
 
 export type DeviceUploadBytes = {
   name: string;

@@ -1,4 +1,4 @@
-import { SdkError } from "./errors.ts";
+import { SdkError } from "../errors.ts";
 import type { ClientStorage } from "./storage.ts";
 
 const VALUES = "values";

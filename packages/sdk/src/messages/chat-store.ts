@@ -1,5 +1,6 @@
-import { Mutex } from "./mutex.ts";
-import { type ClientStorage, getJson, putJson } from "./storage.ts";
+import { type ClientStorage, getJson, putJson } from "../storage/storage.ts";
+import { StorageKeys } from "../storage/storage-keys.ts";
+import { Mutex } from "../util/mutex.ts";
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed";
 
@@ -97,20 +98,11 @@ export type ChatRecord = {
   timer?: number;
   /** Server time of the newest incoming message this device marked read (for read receipts). */
   readUpTo?: number;
+  /** User ids of the members per this device's MLS state (kept in step by GroupStates); absent in old records. */
+  memberIds?: string[];
 };
 
 export type Profile = { displayName: string | null; avatar: string | null };
-
-const pad = (n: number): string => String(n).padStart(12, "0");
-const KEYS = {
-  chat: (id: string) => `chat/${id}`,
-  hist: (chat: string, order: number) => `hist/${chat}/${pad(order)}`,
-  index: (chat: string, id: string) => `msgidx/${chat}/${id}`,
-  feed: (order: number) => `feed/${pad(order)}`,
-  profile: (userId: string) => `profile/${userId}`,
-  expiry: (at: number, chat: string, id: string) => `exp/${pad(at)}/${chat}/${id}`,
-  counter: "state",
-};
 
 /**
  * This device's chats, message history, receive feed and known profiles, on top of ClientStorage.
@@ -127,11 +119,11 @@ export class ChatStore {
   }
 
   getChat(id: string): Promise<ChatRecord | undefined> {
-    return getJson<ChatRecord>(this.#storage, KEYS.chat(id)).then((r) => r && withDefaults(r));
+    return getJson<ChatRecord>(this.#storage, StorageKeys.chat(id)).then((r) => r && withDefaults(r));
   }
 
   putChat(rec: ChatRecord): Promise<void> {
-    return this.#writes.run(() => putJson(this.#storage, KEYS.chat(rec.id), rec));
+    return this.#writes.run(() => putJson(this.#storage, StorageKeys.chat(rec.id), rec));
   }
 
   updateChat(id: string, patch: Partial<ChatRecord>): Promise<ChatRecord | undefined> {
@@ -139,14 +131,14 @@ export class ChatStore {
       const rec = await this.getChat(id);
       if (!rec) return undefined;
       const next = { ...rec, ...patch };
-      await putJson(this.#storage, KEYS.chat(id), next);
+      await putJson(this.#storage, StorageKeys.chat(id), next);
       return next;
     });
   }
 
   async listChats(): Promise<ChatRecord[]> {
     const out: ChatRecord[] = [];
-    for (const key of await this.#storage.list("chat/")) {
+    for (const key of await this.#storage.list(StorageKeys.chats)) {
       const rec = await getJson<ChatRecord>(this.#storage, key);
       if (rec) out.push(withDefaults(rec));
     }
@@ -154,9 +146,9 @@ export class ChatStore {
   }
 
   async #nextOrder(): Promise<number> {
-    const state = (await getJson<{ counter: number }>(this.#storage, KEYS.counter)) ?? { counter: 0 };
+    const state = (await getJson<{ counter: number }>(this.#storage, StorageKeys.counter)) ?? { counter: 0 };
     state.counter++;
-    await putJson(this.#storage, KEYS.counter, state);
+    await putJson(this.#storage, StorageKeys.counter, state);
     return state.counter;
   }
 
@@ -177,14 +169,14 @@ export class ChatStore {
     if (existing) return publicView(existing);
     const order = await this.#nextOrder();
     const message: StoredMessage = { ...m, order };
-    await putJson(this.#storage, KEYS.hist(m.chat, order), message);
-    await putJson(this.#storage, KEYS.index(m.chat, m.id), { order });
-    if (options.feed) await putJson(this.#storage, KEYS.feed(order), publicView(message));
+    await putJson(this.#storage, StorageKeys.historyEntry(m.chat, order), message);
+    await putJson(this.#storage, StorageKeys.messageIndex(m.chat, m.id), { order });
+    if (options.feed) await putJson(this.#storage, StorageKeys.feedEntry(order), publicView(message));
     if (message.expiresAt !== undefined)
-      await this.#storage.put(KEYS.expiry(message.expiresAt, m.chat, m.id), new Uint8Array(0));
+      await this.#storage.put(StorageKeys.expiry(message.expiresAt, m.chat, m.id), new Uint8Array(0));
     const rec = await this.getChat(m.chat);
     if (rec) {
-      await putJson(this.#storage, KEYS.chat(m.chat), {
+      await putJson(this.#storage, StorageKeys.chat(m.chat), {
         ...rec,
         lastMessage: publicView(message),
         lastMessageAt: Math.max(rec.lastMessageAt ?? 0, message.sentAt),
@@ -195,8 +187,8 @@ export class ChatStore {
   }
 
   async getMessage(chat: string, id: string): Promise<StoredMessage | undefined> {
-    const idx = await getJson<{ order: number }>(this.#storage, KEYS.index(chat, id));
-    return idx ? getJson<StoredMessage>(this.#storage, KEYS.hist(chat, idx.order)) : undefined;
+    const idx = await getJson<{ order: number }>(this.#storage, StorageKeys.messageIndex(chat, id));
+    return idx ? getJson<StoredMessage>(this.#storage, StorageKeys.historyEntry(chat, idx.order)) : undefined;
   }
 
   /** Changes a stored message (e.g. its status); keeps the chat preview in step. */
@@ -212,15 +204,15 @@ export class ChatStore {
     const current = await this.getMessage(chat, id);
     if (!current) return undefined;
     const next: StoredMessage = { ...current, ...patch };
-    await putJson(this.#storage, KEYS.hist(chat, current.order), next);
+    await putJson(this.#storage, StorageKeys.historyEntry(chat, current.order), next);
     // Not yet taken from the receive feed: the feed shows the changed message (an edit, a deletion).
-    if (await this.#storage.get(KEYS.feed(current.order)))
-      await putJson(this.#storage, KEYS.feed(current.order), publicView(next));
+    if (await this.#storage.get(StorageKeys.feedEntry(current.order)))
+      await putJson(this.#storage, StorageKeys.feedEntry(current.order), publicView(next));
     if (next.expiresAt !== undefined && next.expiresAt !== current.expiresAt)
-      await this.#storage.put(KEYS.expiry(next.expiresAt, chat, id), new Uint8Array(0));
+      await this.#storage.put(StorageKeys.expiry(next.expiresAt, chat, id), new Uint8Array(0));
     const rec = await this.getChat(chat);
     if (rec?.lastMessage?.id === id) {
-      await putJson(this.#storage, KEYS.chat(chat), {
+      await putJson(this.#storage, StorageKeys.chat(chat), {
         ...rec,
         lastMessage: publicView(next),
         lastMessageAt: Math.max(rec.lastMessageAt ?? 0, next.sentAt),
@@ -234,15 +226,15 @@ export class ChatStore {
     return this.#writes.run(async () => {
       const current = await this.getMessage(chat, id);
       if (!current) return false;
-      await this.#storage.delete(KEYS.hist(chat, current.order));
-      await this.#storage.delete(KEYS.index(chat, id));
-      await this.#storage.delete(KEYS.feed(current.order));
+      await this.#storage.delete(StorageKeys.historyEntry(chat, current.order));
+      await this.#storage.delete(StorageKeys.messageIndex(chat, id));
+      await this.#storage.delete(StorageKeys.feedEntry(current.order));
       if (current.expiresAt !== undefined)
-        await this.#storage.delete(KEYS.expiry(current.expiresAt, chat, id));
+        await this.#storage.delete(StorageKeys.expiry(current.expiresAt, chat, id));
       const rec = await this.getChat(chat);
       if (rec?.lastMessage?.id === id) {
         const [last] = await this.history(chat, { limit: 1 });
-        await putJson(this.#storage, KEYS.chat(chat), { ...rec, lastMessage: last ?? null });
+        await putJson(this.#storage, StorageKeys.chat(chat), { ...rec, lastMessage: last ?? null });
       }
       return true;
     });
@@ -250,9 +242,9 @@ export class ChatStore {
 
   /** Messages whose disappearing timer ran out by `now`. */
   async expired(now: number): Promise<{ chat: string; id: string }[]> {
-    const bound = `exp/${pad(now)}/~`;
+    const bound = StorageKeys.expiryBound(now);
     const out: { chat: string; id: string }[] = [];
-    for (const key of await this.#storage.list("exp/")) {
+    for (const key of await this.#storage.list(StorageKeys.expiries)) {
       if (key > bound) break;
       const [, , chat, id] = key.split("/");
       if (chat && id) out.push({ chat, id });
@@ -263,7 +255,7 @@ export class ChatStore {
 
   /** The earliest pending expiry time, if any. */
   async nextExpiry(): Promise<number | undefined> {
-    const [first] = await this.#storage.list("exp/");
+    const [first] = await this.#storage.list(StorageKeys.expiries);
     return first ? Number(first.split("/")[1]) : undefined;
   }
 
@@ -275,7 +267,7 @@ export class ChatStore {
     const chats = options.chat ? [options.chat] : (await this.listChats()).map((c) => c.id);
     const out: ChatMessage[] = [];
     for (const chat of chats) {
-      for (const k of await this.#storage.list(`hist/${chat}/`)) {
+      for (const k of await this.#storage.list(StorageKeys.history(chat))) {
         const m = await getJson<StoredMessage>(this.#storage, k);
         if (!m || m.deleted || m.kind === "system") continue;
         const hay = `${m.text}\n${m.file?.name ?? ""}`.toLocaleLowerCase();
@@ -287,9 +279,9 @@ export class ChatStore {
 
   /** Up to `limit` messages before `before` (exclusive), oldest first. */
   async history(chat: string, options: { limit?: number; before?: number } = {}): Promise<ChatMessage[]> {
-    let keys = await this.#storage.list(`hist/${chat}/`);
+    let keys = await this.#storage.list(StorageKeys.history(chat));
     if (options.before !== undefined) {
-      const bound = KEYS.hist(chat, options.before);
+      const bound = StorageKeys.historyEntry(chat, options.before);
       keys = keys.filter((k) => k < bound);
     }
     if (options.limit !== undefined) keys = keys.slice(-options.limit);
@@ -308,7 +300,7 @@ export class ChatStore {
 
   async #takeFeed(): Promise<ChatMessage[]> {
     const out: ChatMessage[] = [];
-    for (const k of await this.#storage.list("feed/")) {
+    for (const k of await this.#storage.list(StorageKeys.feed)) {
       const m = await getJson<ChatMessage>(this.#storage, k);
       if (m) out.push(m);
       await this.#storage.delete(k);
@@ -317,11 +309,11 @@ export class ChatStore {
   }
 
   getProfile(userId: string): Promise<Profile | undefined> {
-    return getJson<Profile>(this.#storage, KEYS.profile(userId));
+    return getJson<Profile>(this.#storage, StorageKeys.userProfile(userId));
   }
 
   putProfile(userId: string, profile: Profile): Promise<void> {
-    return putJson(this.#storage, KEYS.profile(userId), profile);
+    return putJson(this.#storage, StorageKeys.userProfile(userId), profile);
   }
 }
 

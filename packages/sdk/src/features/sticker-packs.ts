@@ -1,6 +1,7 @@
-import type { FileRef, StickerPackManifest } from "./content.ts";
-import { SdkError } from "./errors.ts";
-import { type ClientStorage, getJson, putJson } from "./storage.ts";
+import { SdkError } from "../errors.ts";
+import type { FileRef, StickerPackManifest } from "../messages/content.ts";
+import { type ClientStorage, getJson, putJson } from "../storage/storage.ts";
+import { StorageKeys } from "../storage/storage-keys.ts";
 
 /** A sticker pack on this device: made here or added from a chat. Images are in storage. */
 export type StickerPack = {
@@ -17,12 +18,6 @@ export const MAX_STICKERS = 100;
 /** Largest sticker image, in bytes. */
 export const MAX_STICKER_BYTES = 512 * 1024;
 
-const KEYS = {
-  pack: (id: string) => `stickerpack/${id}`,
-  image: (pack: string, id: string) => `stickerimg/${pack}/${id}`,
-  offer: (chat: string, message: string) => `stickeroffer/${chat}/${message}`,
-};
-
 /** Sticker packs kept in a device's storage (the manifests offered in chats and the installed packs). */
 export class StickerPacks {
   readonly #storage: ClientStorage;
@@ -33,7 +28,7 @@ export class StickerPacks {
 
   async list(): Promise<StickerPack[]> {
     const out: StickerPack[] = [];
-    for (const key of await this.#storage.list("stickerpack/")) {
+    for (const key of await this.#storage.list(StorageKeys.stickerPacks)) {
       const p = await getJson<StickerPack>(this.#storage, key);
       if (p) out.push(p);
     }
@@ -41,7 +36,7 @@ export class StickerPacks {
   }
 
   get(id: string): Promise<StickerPack | undefined> {
-    return getJson<StickerPack>(this.#storage, KEYS.pack(id));
+    return getJson<StickerPack>(this.#storage, StorageKeys.stickerPack(id));
   }
 
   async install(pack: StickerPack, images: Map<string, Uint8Array>): Promise<void> {
@@ -49,27 +44,28 @@ export class StickerPacks {
     for (const s of pack.stickers) {
       const bytes = images.get(s.id);
       if (!bytes) throw new SdkError("bad-request", `sticker ${s.id} has no image`);
-      await this.#storage.put(KEYS.image(pack.id, s.id), bytes);
+      await this.#storage.put(StorageKeys.stickerImage(pack.id, s.id), bytes);
     }
-    await putJson(this.#storage, KEYS.pack(pack.id), pack);
+    await putJson(this.#storage, StorageKeys.stickerPack(pack.id), pack);
   }
 
   async remove(id: string): Promise<void> {
-    await this.#storage.delete(KEYS.pack(id));
-    for (const key of await this.#storage.list(`stickerimg/${id}/`)) await this.#storage.delete(key);
+    await this.#storage.delete(StorageKeys.stickerPack(id));
+    for (const key of await this.#storage.list(StorageKeys.stickerImages(id)))
+      await this.#storage.delete(key);
   }
 
   image(pack: string, id: string): Promise<Uint8Array | undefined> {
-    return this.#storage.get(KEYS.image(pack, id));
+    return this.#storage.get(StorageKeys.stickerImage(pack, id));
   }
 
   /** Remembers a pack shared in a chat (its manifest holds the blobs' keys) until it is added. */
   putOffer(chat: string, message: string, manifest: StickerPackManifest): Promise<void> {
-    return putJson(this.#storage, KEYS.offer(chat, message), manifest);
+    return putJson(this.#storage, StorageKeys.stickerOffer(chat, message), manifest);
   }
 
   getOffer(chat: string, message: string): Promise<StickerPackManifest | undefined> {
-    return getJson<StickerPackManifest>(this.#storage, KEYS.offer(chat, message));
+    return getJson<StickerPackManifest>(this.#storage, StorageKeys.stickerOffer(chat, message));
   }
 }
 

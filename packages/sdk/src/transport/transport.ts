@@ -11,7 +11,7 @@ import {
   type ResultOf,
   WS_PATH,
 } from "@sori/protocol";
-import { SdkError } from "./errors.ts";
+import { SdkError } from "../errors.ts";
 
 export type TransportEvents = {
   /** Authenticated; the server will now push the device's queue. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CallLogBody, CallSignal } from "./calls/call-signal.ts";
+import { CallLogBody, CallSignal } from "../calls/call-signal.ts";
 
 /** Disappearing timers go up to one week. */
 export const MAX_TIMER_SECONDS = 7 * 24 * 3600;

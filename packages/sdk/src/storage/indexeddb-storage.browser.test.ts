@@ -4,7 +4,7 @@
 import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { SdkError } from "./errors.ts";
+import { SdkError } from "../errors.ts";
 import { IndexedDbStorage } from "./indexeddb-storage.browser.ts";
 
 const enc = new TextEncoder();

@@ -1,0 +1,26 @@
+import type { ChatSummary } from "./groups/chat-list.ts";
+import type { ChatMessage, MessageStatus } from "./messages/chat-store.ts";
+import type { ClientWarning } from "./warnings.ts";
+
+export type ConnectionState = "connecting" | "connected" | "disconnected";
+
+/** Everything a SoriClient tells its app (subscribe with `client.on`). */
+export type ClientEvents = {
+  message: (m: ChatMessage) => void;
+  "message-status": (s: { chat: string; id: string; status: MessageStatus }) => void;
+  /** A message changed: edited, deleted for everyone, reacted to. */
+  "message-updated": (m: ChatMessage) => void;
+  /** A message is gone from this device (its disappearing timer ran out, or deleted locally). */
+  "message-removed": (m: { chat: string; id: string }) => void;
+  /** An attachment upload or download moved on (bytes of ciphertext). */
+  transfer: (t: { chat: string; id: string; direction: "up" | "down"; done: number; total: number }) => void;
+  /** A contact's devices changed (their safety number changed; a verification no longer holds). */
+  safety: (s: { userId: string; username: string }) => void;
+  /** Another member started or stopped typing. */
+  typing: (t: { chat: string; userId: string; username: string; typing: boolean }) => void;
+  chat: (c: ChatSummary) => void;
+  profile: (p: { userId: string }) => void;
+  connection: (state: ConnectionState) => void;
+  /** A problem the client handled but a person may want to know about (never contains content). */
+  warning: (w: ClientWarning) => void;
+};

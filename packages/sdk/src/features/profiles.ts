@@ -1,0 +1,68 @@
+import { fromBase64, toBase64 } from "@sori/protocol";
+import type { DeviceContext } from "../device/device-context.ts";
+import { SdkError } from "../errors.ts";
+import { MAX_AVATAR_BYTES, MAX_DISPLAY_NAME_CHARS } from "../limits.ts";
+import type { Content } from "../messages/content.ts";
+import { newMessageId } from "../messages/message-id.ts";
+
+/** People's display names and avatars: shared encrypted in every chat, never with the server. */
+export class Profiles {
+  readonly #ctx: DeviceContext;
+  readonly #send: (chat: string, content: Content) => Promise<number>;
+
+  constructor(ctx: DeviceContext, send: (chat: string, content: Content) => Promise<number>) {
+    this.#ctx = ctx;
+    this.#send = send;
+  }
+
+  /** Sets this user's display name and avatar and shares them, encrypted, with every chat. */
+  async set(profile: { displayName?: string | null; avatar?: Uint8Array | null }): Promise<void> {
+    const { chats, events, enrolment } = this.#ctx;
+    const current = (await chats.getProfile(enrolment.userId)) ?? { displayName: null, avatar: null };
+    const displayName =
+      profile.displayName === undefined ? current.displayName : profile.displayName?.trim() || null;
+    if (displayName && displayName.length > MAX_DISPLAY_NAME_CHARS)
+      throw new SdkError("bad-request", `a display name has at most ${MAX_DISPLAY_NAME_CHARS} characters`);
+    let avatar = current.avatar;
+    if (profile.avatar !== undefined) {
+      if (profile.avatar && profile.avatar.length > MAX_AVATAR_BYTES) {
+        throw new SdkError(
+          "too-large",
+          `an avatar can be at most ${Math.floor(MAX_AVATAR_BYTES / 1000)} KB`,
+          {
+            limit: MAX_AVATAR_BYTES,
+          },
+        );
+      }
+      avatar = profile.avatar ? toBase64(profile.avatar) : null;
+    }
+    await chats.putProfile(enrolment.userId, { displayName, avatar });
+    events.emit("profile", { userId: enrolment.userId });
+    for (const c of await chats.listChats()) if (c.active) await this.shareIn(c.id);
+  }
+
+  /** A user's display name and avatar as last shared with this device. */
+  async get(userId: string): Promise<{ displayName: string | null; avatar: Uint8Array | null }> {
+    const p = await this.#ctx.chats.getProfile(userId);
+    return { displayName: p?.displayName ?? null, avatar: p?.avatar ? (fromBase64(p.avatar) ?? null) : null };
+  }
+
+  /** Shares this user's profile in one chat (after creating or joining it); nothing if there is none. */
+  async shareIn(groupId: string): Promise<void> {
+    const p = await this.#ctx.chats.getProfile(this.#ctx.enrolment.userId);
+    if (!p || (!p.displayName && !p.avatar)) return;
+    await this.#send(groupId, {
+      v: 1,
+      type: "profile",
+      id: newMessageId(),
+      displayName: p.displayName,
+      avatar: p.avatar,
+    });
+  }
+
+  /** Another member (or this user's other device) shared a profile. */
+  async onProfile(senderId: string, content: Extract<Content, { type: "profile" }>): Promise<void> {
+    await this.#ctx.chats.putProfile(senderId, { displayName: content.displayName, avatar: content.avatar });
+    this.#ctx.events.emit("profile", { userId: senderId });
+  }
+}

@@ -1,0 +1,293 @@
+import { addMembers, createGroup, groupEpoch, removeMembers } from "@sori/crypto";
+import { toBase64, toBase64Url } from "@sori/protocol";
+import type { DeviceContext } from "../device/device-context.ts";
+import type { Directory } from "../device/directory.ts";
+import { SdkError } from "../errors.ts";
+import { MAX_GROUP_NAME_CHARS } from "../limits.ts";
+import type { Content } from "../messages/content.ts";
+import { newMessageId } from "../messages/message-id.ts";
+import { type ChangeState, changeStep, planRound, reconcilePlan, startChange } from "./commit-machine.ts";
+import type { ChatList, ChatSummary } from "./chat-list.ts";
+import type { PendingCommit, PendingCommits } from "./pending-commits.ts";
+
+export type MembershipDeps = {
+  pending: PendingCommits;
+  directory: Directory;
+  chatList: ChatList;
+  sendContent(groupId: string, content: Content): Promise<number>;
+  /** Shares this user's display name and avatar in a chat (after creating or joining it). */
+  sendOwnProfile(groupId: string): Promise<void>;
+};
+
+/**
+ * Who is in each chat: creating chats, adding and removing users, leaving, and keeping every chat's
+ * devices in line with its users' active devices. Member changes are MLS commits driven by the commit
+ * machine (commit-machine.ts).
+ */
+export class Membership {
+  readonly #ctx: DeviceContext;
+  readonly #deps: MembershipDeps;
+
+  constructor(ctx: DeviceContext, deps: MembershipDeps) {
+    this.#ctx = ctx;
+    this.#deps = deps;
+  }
+
+  /** Creates a direct chat or a group with the given users (all their devices and this user's others). */
+  async createChat(kind: "direct" | "group", name: string | null, usernames: string[]): Promise<ChatSummary> {
+    const { directory } = this.#deps;
+    const ctx = this.#ctx;
+    const users = usernames.length > 0 ? await directory.lookupUsers(usernames) : [];
+    const own = await directory.usersById([ctx.identity.userId]);
+    const deviceIds = [
+      ...(own[0]?.devices ?? []).filter((d) => d.deviceId !== ctx.identity.deviceId).map((d) => d.deviceId),
+      ...users.flatMap((u) => u.devices.map((d) => d.deviceId)),
+    ];
+    const groupIdBytes = crypto.getRandomValues(new Uint8Array(16));
+    const groupId = toBase64Url(groupIdBytes);
+    await ctx.mutex.run(async () => {
+      let group = await createGroup(ctx.identity, ctx.keys, groupIdBytes);
+      let welcome: Uint8Array | undefined;
+      let added: string[] = [];
+      if (deviceIds.length > 0) {
+        const { keyPackages } = await ctx.request({ type: "kp.claim", deviceIds });
+        for (const u of users) {
+          if (!keyPackages.some((k) => k.userId === u.userId)) {
+            throw new SdkError("unknown-user", `${u.username} has no device that can be added right now`);
+          }
+        }
+        const r = await addMembers(
+          group,
+          keyPackages.map((k) => k.keyPackage),
+          directory.validate,
+        );
+        group = r.group;
+        welcome = r.welcome;
+        added = keyPackages.map((k) => k.deviceId);
+      }
+      const epoch = Number(groupEpoch(group));
+      await ctx
+        .request({
+          type: "group.create",
+          groupId,
+          epoch,
+          members: added,
+          ...(welcome ? { welcome: toBase64(welcome) } : {}),
+        })
+        .catch(async (error: unknown) => {
+          // After a lost answer the resend finds the group already made: ours, if we are its member.
+          if (!(error instanceof SdkError && error.code === "group-exists")) throw error;
+          const info = await ctx.request({ type: "group.info", groupId });
+          if (info.epoch !== epoch || !info.members.some((m) => m.deviceId === ctx.identity.deviceId))
+            throw error;
+        });
+      await ctx.groups.save(groupId, group);
+      await ctx.chats.putChat({
+        id: groupId,
+        kind,
+        name,
+        createdAt: Date.now(),
+        lastMessageAt: Date.now(),
+        lastMessage: null,
+        unread: 0,
+        active: true,
+      });
+    });
+    await this.#deps.sendContent(groupId, {
+      v: 1,
+      type: "meta",
+      id: newMessageId(),
+      kind,
+      ...(name ? { name } : {}),
+      sentAt: Date.now(),
+    });
+    await this.#deps.sendOwnProfile(groupId);
+    const summary = await this.#deps.chatList.summaryOf(groupId);
+    this.#ctx.events.emit("chat", summary);
+    return summary;
+  }
+
+  /** Adds a user (all of their devices) to a group. */
+  async addMember(chatId: string, username: string): Promise<void> {
+    const rec = await this.#deps.chatList.requireChat(chatId);
+    if (rec.kind !== "group") throw new SdkError("bad-request", "members can only be added to groups");
+    const user = await this.#deps.directory.lookupUser(username);
+    await this.#ctx.groups.load(chatId);
+    const present = new Set((await this.#ctx.groups.members(chatId)).map((m) => m.deviceId));
+    const missing = user.devices.map((d) => d.deviceId).filter((d) => !present.has(d));
+    if (missing.length === 0) return;
+    await this.changeMembers(chatId, missing, []);
+  }
+
+  /** Removes a user (all of their devices) from a group. They cannot read anything sent afterwards. */
+  async removeMember(chatId: string, username: string): Promise<void> {
+    const rec = await this.#deps.chatList.requireChat(chatId);
+    if (rec.kind !== "group") throw new SdkError("bad-request", "members can only be removed from groups");
+    if (username.toLowerCase() === this.#ctx.enrolment.username.toLowerCase())
+      throw new SdkError("bad-request", "you cannot remove yourself; leaving is not supported yet");
+    const user = await this.#deps.directory.lookupUser(username);
+    await this.#ctx.groups.load(chatId);
+    const devices = (await this.#ctx.groups.members(chatId))
+      .filter((m) => m.userId === user.userId)
+      .map((m) => m.deviceId);
+    if (devices.length === 0)
+      throw new SdkError("not-member", `${user.username} is not a member of this group`);
+    await this.changeMembers(chatId, [], devices);
+  }
+
+  /** Renames a group for everyone in it. */
+  async renameGroup(chatId: string, name: string): Promise<void> {
+    const rec = await this.#deps.chatList.requireChat(chatId);
+    if (rec.kind !== "group") throw new SdkError("bad-request", "only groups have a name");
+    const trimmed = checkGroupName(name);
+    await this.#ctx.chats.updateChat(chatId, { name: trimmed });
+    await this.sendMeta(chatId);
+    await this.#deps.chatList.emitChat(chatId);
+  }
+
+  /** Leaves a group: the others' devices remove this user's devices; history stays on this device. */
+  async leaveGroup(chatId: string): Promise<void> {
+    const rec = await this.#deps.chatList.requireChat(chatId);
+    if (rec.kind !== "group") throw new SdkError("bad-request", "you can only leave groups");
+    await this.#deps.sendContent(chatId, { v: 1, type: "leave", id: newMessageId() });
+    await this.#ctx.mutex.run(() => this.deactivate(chatId));
+  }
+
+  /**
+   * Commits adds and removes (removals first, adds in a round of their own), retrying after catching up
+   * when another member committed first. Added devices get the chat's metadata in a message right after.
+   */
+  async changeMembers(groupId: string, add: string[], remove: string[]): Promise<void> {
+    const ctx = this.#ctx;
+    let s: ChangeState = startChange(add, remove);
+    let lastError: unknown;
+    for (;;) {
+      // Settle, prepare and submit under the mutex (nothing may process the group's deliveries meanwhile);
+      // catching up happens outside it, since processing the winning commit needs the mutex.
+      s = await ctx.mutex.run(async () => {
+        let state = s;
+        let pending: PendingCommit | undefined;
+        while (state.phase === "settle" || state.phase === "prepare" || state.phase === "submit") {
+          if (state.phase === "settle") {
+            // An earlier commit whose answer was lost goes first; a new one must not replace it.
+            state = changeStep(state, { type: "settled", ok: await this.#deps.pending.settle(groupId) });
+          } else if (state.phase === "prepare") {
+            pending = await this.#prepare(groupId, state);
+            const commit = pending && { add: pending.add, remove: pending.remove, epoch: pending.epoch };
+            state = changeStep(state, { type: "prepared", commit });
+          } else {
+            const { answer, error } = await this.#deps.pending.submit(pending!);
+            lastError = error;
+            state = changeStep(state, { type: "answer", answer });
+          }
+        }
+        return state;
+      });
+      if (s.phase !== "catch-up") break;
+      await ctx.groups.waitEpoch(groupId, s.waitEpoch ?? 0);
+      s = changeStep(s, { type: "caught-up" });
+    }
+    if (s.phase === "failed") {
+      if ((s.error?.code === "lost" || s.error?.code === "refused") && lastError) throw lastError;
+      throw new SdkError(s.error?.code === "offline" ? "offline" : "conflict", s.error?.message ?? "failed");
+    }
+    await this.#deps.chatList.emitChat(groupId);
+    if (s.addedAny) await this.sendMeta(groupId);
+  }
+
+  /** Builds and saves (as pending) the commit of the next round; undefined when there is nothing to do. */
+  async #prepare(groupId: string, s: ChangeState): Promise<PendingCommit | undefined> {
+    const group = await this.#ctx.groups.load(groupId);
+    const members = await this.#ctx.groups.members(groupId);
+    const round = planRound(members, this.#ctx.identity.deviceId, s.add, s.remove);
+    if (!round) return undefined;
+    if (round.remove.length > 0) {
+      const targets = new Set(round.remove);
+      const r = await removeMembers(
+        group,
+        members.filter((m) => targets.has(m.deviceId)),
+      );
+      return this.#deps.pending.save(groupId, group, r.group, {
+        commit: r.commit,
+        welcome: undefined,
+        add: [],
+        remove: round.remove,
+      });
+    }
+    const { keyPackages } = await this.#ctx.request({ type: "kp.claim", deviceIds: round.add });
+    if (keyPackages.length === 0) return undefined;
+    const r = await addMembers(
+      group,
+      keyPackages.map((k) => k.keyPackage),
+      this.#deps.directory.validate,
+    );
+    return this.#deps.pending.save(groupId, group, r.group, {
+      commit: r.commit,
+      welcome: r.welcome,
+      add: keyPackages.map((k) => k.deviceId),
+      remove: [],
+    });
+  }
+
+  /**
+   * Brings a group's devices in line with the directory: adds the active devices of users who are
+   * already members (per MLS, not per the server) and removes members' devices that are no longer
+   * active. The server's `group-outdated` lists only trigger this; they are never trusted as such, so
+   * neither a lying member nor a malicious server can get a stranger's device added.
+   */
+  async reconcile(groupId: string): Promise<void> {
+    const members = await this.#ctx.groups.members(groupId);
+    if (members.length === 0) await this.#ctx.groups.load(groupId);
+    const memberUsers = [...new Set(members.map((m) => m.userId))];
+    const users = await this.#deps.directory.usersById(memberUsers);
+    const active = users.flatMap((u) => u.devices.map((d) => ({ userId: u.userId, deviceId: d.deviceId })));
+    const plan = reconcilePlan(members, active, this.#ctx.identity.deviceId);
+    if (plan.remove.length > 0) await this.changeMembers(groupId, [], plan.remove);
+    if (plan.add.length > 0) await this.changeMembers(groupId, plan.add, []);
+  }
+
+  /** A new device of this user logged in: add it to every chat. */
+  async addOwnDevice(): Promise<void> {
+    const chats = (await this.#ctx.chats.listChats())
+      .filter((c) => c.active)
+      .sort((a, b) => (b.lastMessageAt ?? 0) - (a.lastMessageAt ?? 0));
+    for (const c of chats) await this.reconcile(c.id);
+  }
+
+  /** Commits the removal of every device of a user who left. */
+  async removeUser(chat: string, userId: string): Promise<void> {
+    const devices = (await this.#ctx.groups.members(chat))
+      .filter((m) => m.userId === userId)
+      .map((m) => m.deviceId);
+    if (devices.length > 0) await this.changeMembers(chat, [], devices);
+  }
+
+  /** This device is no longer in the chat (removed, or its user left): keep history, drop keys. */
+  async deactivate(chat: string): Promise<void> {
+    await this.#ctx.groups.remove(chat);
+    await this.#ctx.chats.updateChat(chat, { active: false });
+    await this.#deps.chatList.emitChat(chat);
+  }
+
+  /** Sends the chat's kind and name (groups' names travel only inside the encryption). */
+  async sendMeta(groupId: string): Promise<void> {
+    const rec = await this.#ctx.chats.getChat(groupId);
+    if (!rec) return;
+    await this.#deps.sendContent(groupId, {
+      v: 1,
+      type: "meta",
+      id: newMessageId(),
+      kind: rec.kind,
+      ...(rec.name ? { name: rec.name } : {}),
+      sentAt: Date.now(),
+    });
+  }
+}
+
+/** A group name, trimmed; "bad-request" unless 1 to MAX_GROUP_NAME_CHARS characters. */
+export function checkGroupName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_GROUP_NAME_CHARS)
+    throw new SdkError("bad-request", `a group name needs 1 to ${MAX_GROUP_NAME_CHARS} characters`);
+  return trimmed;
+}

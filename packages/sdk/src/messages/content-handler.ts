@@ -1,0 +1,166 @@
+import type { MemberIdentity } from "@sori/crypto";
+import type { CallHistory } from "../calls/call-history.ts";
+import type { DeviceContext } from "../device/device-context.ts";
+import type { Directory } from "../device/directory.ts";
+import type { Profiles } from "../features/profiles.ts";
+import type { Stickers } from "../features/stickers.ts";
+import type { Timers } from "../features/timers.ts";
+import type { ChatList } from "../groups/chat-list.ts";
+import type { Membership } from "../groups/membership.ts";
+import type { Content, FileRef } from "./content.ts";
+import type { ChatMessage } from "./chat-store.ts";
+import type { MessageActions } from "./message-actions.ts";
+import { TYPING_FRESH_MS } from "./message-features.ts";
+import type { Receipts } from "./receipts.ts";
+
+export type ContentHandlerDeps = {
+  directory: Directory;
+  chatList: ChatList;
+  membership: Membership;
+  receipts: Receipts;
+  actions: MessageActions;
+  profiles: Profiles;
+  timers: Timers;
+  stickers: Stickers;
+  callHistory: CallHistory;
+  /** A call signal that came the durable way (normally they are relays). */
+  callSignal(
+    chat: string,
+    sender: MemberIdentity,
+    content: Extract<Content, { type: "call" }>,
+    sentAt: number,
+  ): void;
+  expiresAt(at: number): void;
+};
+
+/**
+ * What each kind of decrypted content does on this device. The sender is MLS-authenticated; content
+ * from this user's own other devices is "mine" (outgoing, no receipt, no unread count).
+ */
+export class ContentHandler {
+  readonly #ctx: DeviceContext;
+  readonly #deps: ContentHandlerDeps;
+
+  constructor(ctx: DeviceContext, deps: ContentHandlerDeps) {
+    this.#ctx = ctx;
+    this.#deps = deps;
+  }
+
+  async handle(
+    chat: string,
+    senderId: string,
+    sentAt: number,
+    content: Content,
+    senderDevice: string,
+  ): Promise<void> {
+    const { chats, events, enrolment } = this.#ctx;
+    const d = this.#deps;
+    const mine = senderId === enrolment.userId;
+    switch (content.type) {
+      case "meta": {
+        const rec = await chats.getChat(chat);
+        if (rec) {
+          await chats.putChat({ ...rec, kind: content.kind, name: content.name ?? rec.name });
+          await d.chatList.emitChat(chat);
+        }
+        return;
+      }
+      case "receipt":
+        if (!mine) for (const id of content.ids) await d.receipts.onReceipt(chat, id, senderId);
+        return;
+      case "profile":
+        await d.profiles.onProfile(senderId, content);
+        return;
+      case "leave":
+        if (mine) {
+          // This user left from another device.
+          await d.membership.deactivate(chat);
+        } else {
+          this.#ctx.later(() => d.membership.removeUser(chat, senderId));
+        }
+        return;
+      case "call":
+        // Normally transient (see Inbox.relay); one that came the durable way is handled the same.
+        d.callSignal(chat, { userId: senderId, deviceId: senderDevice }, content, sentAt);
+        return;
+      case "call-log":
+        await d.callHistory.append(chat, senderId, sentAt, content);
+        return;
+      case "text":
+      case "sticker":
+      case "file": {
+        const replyTo = content.replyTo && {
+          ...content.replyTo,
+          from: await d.directory.usernameOf(content.replyTo.fromUserId),
+        };
+        const message = await chats.append(
+          {
+            id: content.id,
+            chat,
+            from: await d.directory.usernameOf(senderId),
+            fromUserId: senderId,
+            kind: content.type,
+            text: content.type === "sticker" ? "" : (content.text ?? ""),
+            ...(content.type === "sticker" ? { sticker: { pack: content.pack, id: content.sticker } } : {}),
+            ...(content.type === "file" ? { file: fileInfoOf(content.file), fileRef: content.file } : {}),
+            ...(content.type === "sticker" && content.file ? { fileRef: content.file } : {}),
+            ...(replyTo ? { replyTo } : {}),
+            ...(content.forwarded ? { forwarded: true } : {}),
+            // The sender's own other devices count it as read at once; others start the timer on reading.
+            ...(content.expiresIn
+              ? {
+                  expiresIn: content.expiresIn,
+                  ...(mine ? { expiresAt: sentAt + content.expiresIn * 1000 } : {}),
+                }
+              : {}),
+            sentAt,
+            outgoing: mine,
+            status: mine ? "sent" : "delivered",
+          },
+          { feed: !mine, unread: !mine },
+        );
+        if (!mine) d.receipts.queue(chat, content.id);
+        events.emit("message", message);
+        if (message.expiresAt !== undefined) d.expiresAt(message.expiresAt);
+        void d.chatList.emitChat(chat);
+        return;
+      }
+      case "reaction":
+      case "edit":
+      case "delete":
+        await d.actions.onChange(chat, senderId, content);
+        return;
+      case "read":
+        if (!mine) await d.receipts.onRead(chat, senderId, content.upTo);
+        return;
+      case "typing":
+        if (!mine && Date.now() - sentAt < TYPING_FRESH_MS)
+          events.emit("typing", {
+            chat,
+            userId: senderId,
+            username: await d.directory.usernameOf(senderId),
+            typing: content.on,
+          });
+        return;
+      case "timer":
+        await d.timers.apply(chat, senderId, content.seconds, content.id, sentAt);
+        return;
+      case "sticker-pack":
+        await d.stickers.onShared(chat, senderId, await d.directory.usernameOf(senderId), sentAt, content);
+        return;
+    }
+  }
+}
+
+function fileInfoOf(f: FileRef): NonNullable<ChatMessage["file"]> {
+  return {
+    name: f.name,
+    mime: f.mime,
+    size: f.size,
+    ...(f.thumbnail ? { thumbnail: f.thumbnail } : {}),
+    ...(f.width ? { width: f.width } : {}),
+    ...(f.height ? { height: f.height } : {}),
+    ...(f.durationS !== undefined ? { durationS: f.durationS } : {}),
+    ...(f.voice ? { voice: true } : {}),
+  };
+}

@@ -1,0 +1,135 @@
+import type { DeviceContext } from "../device/device-context.ts";
+import { loadSettings } from "../features/settings.ts";
+import type { Content } from "./content.ts";
+import { publicView } from "./chat-store.ts";
+import { newMessageId } from "./message-id.ts";
+
+/** How far back markRead and read receipts look: only the recent past can hold unread messages. */
+const READ_LOOKBACK = 500;
+/** Message ids per receipt message. */
+const RECEIPT_BATCH = 500;
+
+/**
+ * Delivery and read state: receipts this device sends for what it received (one message per chat and
+ * batch of deliveries), and what others' receipts and read marks do to this user's messages.
+ */
+export class Receipts {
+  readonly #ctx: DeviceContext;
+  readonly #send: (chat: string, content: Content) => Promise<number>;
+  readonly #emitChat: (chat: string) => Promise<void>;
+  readonly #expiresAt: (at: number) => void;
+  /** Incoming message ids per chat to confirm with a receipt once the current batch is processed. */
+  readonly #queued = new Map<string, Set<string>>();
+
+  constructor(
+    ctx: DeviceContext,
+    deps: {
+      send: (chat: string, content: Content) => Promise<number>;
+      emitChat: (chat: string) => Promise<void>;
+      expiresAt: (at: number) => void;
+    },
+  ) {
+    this.#ctx = ctx;
+    this.#send = deps.send;
+    this.#emitChat = deps.emitChat;
+    this.#expiresAt = deps.expiresAt;
+  }
+
+  /** A message arrived: confirm it once the current batch is processed. */
+  queue(chat: string, id: string): void {
+    const ids = this.#queued.get(chat) ?? new Set<string>();
+    ids.add(id);
+    this.#queued.set(chat, ids);
+  }
+
+  /** Sends the queued receipts after the batch (outside the delivery that holds the mutex). */
+  flushLater(): void {
+    if (this.#queued.size > 0) this.#ctx.later(() => this.#flush());
+  }
+
+  async #flush(): Promise<void> {
+    const batches = [...this.#queued];
+    this.#queued.clear();
+    for (const [chat, ids] of batches) {
+      const list = [...ids];
+      for (let i = 0; i < list.length; i += RECEIPT_BATCH) {
+        await this.#send(chat, {
+          v: 1,
+          type: "receipt",
+          id: newMessageId(),
+          ids: list.slice(i, i + RECEIPT_BATCH),
+        });
+      }
+    }
+  }
+
+  /** Another member's device confirmed one of our messages: delivered once every other member has. */
+  async onReceipt(chat: string, id: string, fromUserId: string): Promise<void> {
+    const { chats, groups, events, enrolment } = this.#ctx;
+    const m = await chats.getMessage(chat, id);
+    if (!m || !m.outgoing || m.status === "delivered") return;
+    const deliveredTo = [...new Set([...(m.deliveredTo ?? []), fromUserId])];
+    const others = await groups.otherUserIds(chat, enrolment.userId);
+    const all = [...others].every((u) => deliveredTo.includes(u));
+    await chats.updateMessage(chat, id, { deliveredTo, ...(all ? { status: "delivered" as const } : {}) });
+    if (all) events.emit("message-status", { chat, id, status: "delivered" });
+  }
+
+  /** A member read up to `upTo`: our messages up to then are read once every other member has. */
+  async onRead(chat: string, readerId: string, upTo: number): Promise<void> {
+    const { chats, groups, events, enrolment } = this.#ctx;
+    const others = await groups.otherUserIds(chat, enrolment.userId);
+    for (const m of await chats.history(chat, { limit: READ_LOOKBACK })) {
+      if (!m.outgoing || m.sentAt > upTo || m.read || m.kind === "system") continue;
+      const stored = await chats.getMessage(chat, m.id);
+      if (!stored) continue;
+      const readBy = [...new Set([...(stored.readBy ?? []), readerId])];
+      const all = [...others].every((u) => readBy.includes(u));
+      // Reading implies delivery (a receipt may be switched off or still on its way).
+      const next = await chats.updateMessage(chat, m.id, {
+        readBy,
+        ...(all ? { read: true, status: "delivered" as const } : {}),
+      });
+      if (all && next) {
+        if (m.status !== "delivered") events.emit("message-status", { chat, id: m.id, status: "delivered" });
+        events.emit("message-updated", publicView(next));
+      }
+    }
+  }
+
+  /**
+   * Marks every message of a chat as read (unread count 0): starts the disappearing timers of the
+   * messages read, and tells the senders (unless read receipts are off in settings).
+   */
+  async markRead(chatId: string): Promise<void> {
+    const { chats, storage } = this.#ctx;
+    const rec = await chats.getChat(chatId);
+    if (!rec) return;
+    if (rec.unread !== 0) {
+      await chats.updateChat(chatId, { unread: 0 });
+      await this.#emitChat(chatId);
+    }
+    let newest = 0;
+    const now = Date.now();
+    for (const m of await chats.history(chatId, { limit: READ_LOOKBACK })) {
+      if (m.outgoing || m.kind === "system") continue;
+      newest = Math.max(newest, m.sentAt);
+      if (m.expiresIn && m.expiresAt === undefined) {
+        const expiresAt = now + m.expiresIn * 1000;
+        await chats.updateMessage(chatId, m.id, { expiresAt });
+        this.#expiresAt(expiresAt);
+      }
+    }
+    if (newest > (rec.readUpTo ?? 0)) {
+      await chats.updateChat(chatId, { readUpTo: newest });
+      if (rec.active && (await loadSettings(storage)).readReceipts) {
+        // Not awaited: marking read must not wait on the network (close() still lets it finish,
+        // since the send is queued on the mutex before close's turn).
+        void this.#send(chatId, { v: 1, type: "read", id: newMessageId(), upTo: newest }).catch(
+          (e: unknown) =>
+            this.#ctx.warn("read-receipt-failed", `could not send a read receipt: ${(e as Error).message}`),
+        );
+      }
+    }
+  }
+}

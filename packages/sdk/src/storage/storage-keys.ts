@@ -1,0 +1,52 @@
+/**
+ * Every key the SDK writes into a ClientStorage, in one place. Keys hold only ids, counters and times
+ * (never content: the browser storage encrypts values, not keys). Changing a key orphans what existing
+ * devices stored under the old one, so keys are never renamed, only added.
+ */
+const pad = (n: number): string => String(n).padStart(12, "0");
+
+export const StorageKeys = {
+  /** This device's enrolment (server, account, device id, token, signature keys). Named before "profile" meant a person's name and photo. */
+  enrolment: "profile",
+  /** The local history counter (order of arrival). */
+  counter: "state",
+  settings: "settings",
+
+  keyPackage: (ref: string): string => `kp/${ref}`,
+  keyPackages: "kp/",
+  group: (groupId: string): string => `group/${groupId}`,
+  /** A commit sent but not yet known to be accepted. */
+  pendingCommit: (groupId: string): string => `pending-commit/${groupId}`,
+  pendingCommits: "pending-commit/",
+  /** An outgoing message not yet answered by the server: resent on the next start if the app died. */
+  outbox: (chat: string, id: string): string => `outbox/${chat}/${id}`,
+  outboxes: "outbox/",
+  /** A delivery already processed (by message id). */
+  seen: (messageId: string): string => `seen/${messageId}`,
+  /** A user's username, cached. */
+  user: (userId: string): string => `user/${userId}`,
+  /** A contact's safety number as last verified. */
+  safety: (userId: string): string => `safety/${userId}`,
+  /** A file's decrypted bytes (the sender's own copy, or one downloaded). */
+  file: (chat: string, id: string): string => `file/${chat}/${id}`,
+
+  chat: (chatId: string): string => `chat/${chatId}`,
+  chats: "chat/",
+  historyEntry: (chat: string, order: number): string => `hist/${chat}/${pad(order)}`,
+  history: (chat: string): string => `hist/${chat}/`,
+  messageIndex: (chat: string, id: string): string => `msgidx/${chat}/${id}`,
+  feedEntry: (order: number): string => `feed/${pad(order)}`,
+  feed: "feed/",
+  /** A person's display name and avatar as they shared it. */
+  userProfile: (userId: string): string => `profile/${userId}`,
+  expiry: (at: number, chat: string, id: string): string => `exp/${pad(at)}/${chat}/${id}`,
+  expiries: "exp/",
+  /** The last key of the expiry index that falls due by `at`. */
+  expiryBound: (at: number): string => `exp/${pad(at)}/~`,
+
+  stickerPack: (id: string): string => `stickerpack/${id}`,
+  stickerPacks: "stickerpack/",
+  stickerImage: (pack: string, id: string): string => `stickerimg/${pack}/${id}`,
+  stickerImages: (pack: string): string => `stickerimg/${pack}/`,
+  stickerOffer: (chat: string, message: string): string => `stickeroffer/${chat}/${message}`,
+} as const;

@@ -1,9 +1,13 @@
-import { createInterface } from "node:readline/promises";
 import type { Call, SoriClient } from "@sori/sdk";
 import { option, type ParsedArgs, UsageError } from "../args.ts";
+import type { CliIo } from "../cli-io.ts";
 import { type PacketCounters, weriftPlatform } from "./werift-platform.ts";
 
-export type CallIo = { out: (line: string) => void; err: (line: string) => void };
+type Lines = { out: (line: string) => void; err: (line: string) => void };
+
+function lines(cli: CliIo): Lines {
+  return { out: (line) => cli.stdout(`${line}\n`), err: (line) => cli.stderr(`${line}\n`) };
+}
 
 /** Options shared by `sori call` and `sori answer`. */
 export const CALL_OPTIONS = ["profile", "json", "video", "duration", "loopback", "relay", "ring-timeout"];
@@ -45,15 +49,16 @@ export async function runCall(
   client: SoriClient,
   args: ParsedArgs,
   counters: PacketCounters,
-  io: CallIo,
+  cli: CliIo,
 ): Promise<number> {
+  const io = lines(cli);
   const target = args.positionals[1];
   if (!target) throw new UsageError("missing <username>");
   const durationS = seconds(args, "duration", 10, 86_400);
   const json = args.options.has("json");
   const call = await client.calls.start(target, { video: args.options.has("video") });
   if (!json) io.out(`calling ${call.peer.username}…`);
-  await untilEnded(call, durationS, json ? undefined : io);
+  await untilEnded(cli, call, durationS, json ? undefined : io);
   return finish(client, call, counters, json, io);
 }
 
@@ -62,11 +67,12 @@ export async function runAnswer(
   client: SoriClient,
   args: ParsedArgs,
   counters: PacketCounters,
-  io: CallIo,
+  cli: CliIo,
   incoming: Promise<Call>,
 ): Promise<number> {
+  const io = lines(cli);
   const waitS = seconds(args, "wait", 60, 86_400);
-  if (!args.options.has("auto") && !args.options.has("decline") && !process.stdin.isTTY)
+  if (!args.options.has("auto") && !args.options.has("decline") && !cli.stdinIsTty)
     throw new UsageError("there is no terminal to ask whether to answer: pass --auto or --decline");
   const durationS = seconds(args, "duration", 0, 86_400);
   const json = args.options.has("json");
@@ -88,26 +94,28 @@ export async function runAnswer(
   if (!json) io.out(`incoming ${kind} call from ${call.peer.username}`);
   let accept = args.options.has("auto");
   if (args.options.has("decline")) accept = false;
-  else if (!accept && process.stdin.isTTY) {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const ended = new Promise<string>((resolve) => call.on("state", (s) => s === "ended" && resolve("")));
-    const reply = await Promise.race([rl.question("answer? [y/N] "), ended]);
-    rl.close();
+  else if (!accept && cli.stdinIsTty) {
+    const ended = new AbortController();
+    call.on("state", (s) => s === "ended" && ended.abort());
+    const reply = await cli.ask("answer? [y/N] ", ended.signal);
     accept = /^y/i.test(reply.trim());
   }
   if (call.state === "ringing-in") {
     if (accept) await call.accept({ video: args.options.has("video") });
     else call.decline();
   }
-  await untilEnded(call, durationS || undefined, json ? undefined : io);
+  await untilEnded(cli, call, durationS || undefined, json ? undefined : io);
   return finish(client, call, counters, json, io);
 }
 
 /** Resolves when the call has ended; hangs up `durationS` after connecting if given, or on Ctrl-C. */
-function untilEnded(call: Call, durationS: number | undefined, io: CallIo | undefined): Promise<void> {
-  const interrupt = (): void => call.hangup();
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
+function untilEnded(
+  cli: CliIo,
+  call: Call,
+  durationS: number | undefined,
+  io: Lines | undefined,
+): Promise<void> {
+  const stopListening = cli.onInterrupt(() => call.hangup());
   return new Promise<void>((resolve) => {
     let hangupTimer: ReturnType<typeof setTimeout> | undefined;
     const onState = (state: string): void => {
@@ -116,8 +124,7 @@ function untilEnded(call: Call, durationS: number | undefined, io: CallIo | unde
         hangupTimer = setTimeout(() => call.hangup(), durationS * 1000);
       if (state === "ended") {
         clearTimeout(hangupTimer);
-        process.off("SIGINT", interrupt);
-        process.off("SIGTERM", interrupt);
+        stopListening();
         resolve();
       }
     };
@@ -134,7 +141,7 @@ async function finish(
   call: Call,
   counters: PacketCounters,
   json: boolean,
-  io: CallIo,
+  io: Lines,
 ): Promise<number> {
   await client.calls.flush();
   const line = resultLine(call, counters);

@@ -3,6 +3,7 @@ import type { CommandContext, OptionSpec } from "./command.ts";
 import { JSON_OUTPUT, PROFILE } from "./common-options.ts";
 import { readPassword } from "./password-prompt.ts";
 import { openProfile } from "./profile.ts";
+import { escapeForTerminal as esc, jsonLine } from "./terminal-escape.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** How a profile becomes a device: a new account, a new device by password, or by a link code. */
@@ -63,8 +64,8 @@ export async function enroll(ctx: CommandContext, mode: EnrollMode): Promise<num
           : await SoriClient.linkDevice({ ...options, code: username });
     ctx.out(
       ctx.flag("json")
-        ? JSON.stringify({ userId: client.userId, username: client.username, deviceId: client.deviceId })
-        : `${DONE[mode]} ${client.username} (device ${client.deviceId})`,
+        ? jsonLine({ userId: client.userId, username: client.username, deviceId: client.deviceId })
+        : `${DONE[mode]} ${esc(client.username)} (device ${esc(client.deviceId)})`,
     );
     return 0;
   } finally {

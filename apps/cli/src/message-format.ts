@@ -1,8 +1,9 @@
 import type { ChatMessage, ChatSummary } from "@sori/sdk";
+import { escapeForTerminal as esc, jsonLine } from "./terminal-escape.ts";
 
 /** A message as one `--json` line (the scripting contract's shape); `path` is where its file was saved. */
 export function messageJson(m: ChatMessage, path?: string | null): string {
-  return JSON.stringify({
+  return jsonLine({
     id: m.id,
     chat: m.chat,
     from: m.from,
@@ -25,30 +26,39 @@ function callText(c: NonNullable<ChatMessage["call"]>): string {
   return `[${c.direction} ${kind}: ${c.outcome}]`;
 }
 
-/** How a message reads for people (after its time and sender). */
+/**
+ * How a message reads for people (after its time and sender). Everything in it from the sender or the
+ * server is escaped; its text keeps its line breaks as indented continuation lines.
+ */
 export function messageText(m: ChatMessage, path?: string | null): string {
-  if (m.call) return callText(m.call);
+  if (m.call) return esc(callText(m.call));
   if (m.deleted) return "(message deleted)";
   if (m.system?.event === "timer")
     return m.system.seconds > 0
-      ? `(${m.system.by} set disappearing messages to ${m.system.seconds} s)`
-      : `(${m.system.by} turned disappearing messages off)`;
-  if (m.system?.event === "devices-changed")
-    return `(${m.system.username}'s devices changed: check the safety number with sori safety-number ${m.system.username})`;
-  const file = m.file ? `[file ${m.file.name}, ${m.file.size} bytes${path ? ` → ${path}` : ""}]` : "";
-  const sticker = m.sticker ? `[sticker ${m.sticker.pack}/${m.sticker.id}]` : "";
-  return [file, sticker, m.text, m.edited ? "(edited)" : ""].filter(Boolean).join(" ");
+      ? `(${esc(m.system.by)} set disappearing messages to ${m.system.seconds} s)`
+      : `(${esc(m.system.by)} turned disappearing messages off)`;
+  if (m.system?.event === "devices-changed") {
+    const who = esc(m.system.username);
+    return `(${who}'s devices changed: check the safety number with sori safety-number ${who})`;
+  }
+  // The saved path is escaped too: it is made of the sender's file name.
+  const saved = path ? ` → ${esc(path)}` : "";
+  const file = m.file ? `[file ${esc(m.file.name)}, ${m.file.size} bytes${saved}]` : "";
+  const sticker = m.sticker ? `[sticker ${esc(m.sticker.pack)}/${esc(m.sticker.id)}]` : "";
+  const text = esc(m.text, { multiline: true });
+  return [file, sticker, text, m.edited ? "(edited)" : ""].filter(Boolean).join(" ");
 }
 
 /** A message as one line of `receive` or `history`; `chatName` is shown for group chats. */
 export function messageLine(m: ChatMessage, chatName?: string, path?: string | null): string {
-  const where = chatName === undefined ? "" : `[${chatName}] `;
-  return `${new Date(m.sentAt).toISOString()} ${where}${m.from}: ${messageText(m, path)}`;
+  const where = chatName === undefined ? "" : `[${esc(chatName)}] `;
+  return `${new Date(m.sentAt).toISOString()} ${where}${esc(m.from)}: ${messageText(m, path)}`;
 }
 
 /** A chat as one line of `sori chats`. */
 export function chatLine(c: ChatSummary): string {
   const when = c.lastMessageAt ? new Date(c.lastMessageAt).toISOString() : "-";
   const status = c.active ? "" : " (removed)";
-  return `${c.id}  ${c.kind === "group" ? "group" : "direct"}  ${c.name}${status}  members: ${c.members.join(", ")}  last: ${when}`;
+  const members = c.members.map((m) => esc(m)).join(", ");
+  return `${esc(c.id)}  ${c.kind === "group" ? "group" : "direct"}  ${esc(c.name)}${status}  members: ${members}  last: ${when}`;
 }

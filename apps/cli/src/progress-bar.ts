@@ -1,5 +1,6 @@
 import type { TransferProgress } from "@sori/sdk";
 import type { CliIo } from "./cli-io.ts";
+import { escapeForTerminal } from "./terminal-escape.ts";
 
 const WIDTH = 30;
 
@@ -13,6 +14,8 @@ function mb(bytes: number): string {
  */
 export function progressBar(io: CliIo, label: string): { update(p: TransferProgress): void; done(): void } {
   let last = -1;
+  // The label is a file name, a sender's in `receive`.
+  const name = escapeForTerminal(label);
   return {
     update: (p) => {
       if (!io.stderrIsTty || p.total === 0) return;
@@ -21,7 +24,7 @@ export function progressBar(io: CliIo, label: string): { update(p: TransferProgr
       last = pct;
       const filled = Math.round((pct / 100) * WIDTH);
       io.stderr(
-        `\r${label} [${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${String(pct).padStart(3)}% ${mb(p.done)}/${mb(p.total)}`,
+        `\r${name} [${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${String(pct).padStart(3)}% ${mb(p.done)}/${mb(p.total)}`,
       );
     },
     done: () => {

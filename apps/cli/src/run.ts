@@ -11,6 +11,7 @@ import {
 import { isRaw, type TableEntry } from "./command.ts";
 import { COMMANDS } from "./command-table.ts";
 import { groupUsage, helpFor, overview, usageLine } from "./usage.ts";
+import { escapeForTerminal } from "./terminal-escape.ts";
 import { UsageError } from "./usage-error.ts";
 
 /**
@@ -41,7 +42,8 @@ export async function run(
     resolved = resolveCommand(table, words);
     return await resolved.command.run(bindContext(resolved, tokens, io));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // Messages quote the server, other people's names and the command line itself.
+    const message = escapeForTerminal(error instanceof Error ? error.message : String(error));
     if (error instanceof UsageError) {
       const usage = resolved ? usageLine(resolved.path, resolved.command) : groupUsage(table, words);
       io.stderr(`sori: ${message}\n${usage ? `${usage}\n` : ""}`);

@@ -1,6 +1,7 @@
 import { SoriClient } from "@sori/sdk";
 import type { CommandContext } from "./command.ts";
 import { openProfile } from "./profile.ts";
+import { escapeForTerminal } from "./terminal-escape.ts";
 
 export type SessionOptions = {
   /** false: `fn` gets the client unconnected (it sets up calls first, or only logs out). */
@@ -16,7 +17,7 @@ export async function withClient<T>(
   const profile = await openProfile(ctx);
   try {
     const client = await SoriClient.open(profile.storage);
-    client.on("warning", (w) => ctx.err(`sori: warning: ${w.message}`));
+    client.on("warning", (w) => ctx.err(`sori: warning: ${escapeForTerminal(w.message)}`));
     try {
       // A failed connect still closes: otherwise the transport's reconnect timer keeps the process alive.
       if (options.connect !== false) await client.connect();

@@ -1,6 +1,7 @@
 import type { Call, SoriClient } from "@sori/sdk";
 import type { CommandContext } from "../command.ts";
 import { withClient } from "../session.ts";
+import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
 import { UsageError } from "../usage-error.ts";
 import { type PacketCounters, weriftPlatform } from "./werift-platform.ts";
 
@@ -55,7 +56,7 @@ export function runCall(ctx: CommandContext): Promise<number> {
   return withCalls(ctx, async ({ client, counters }) => {
     const json = ctx.flag("json");
     const call = await client.calls.start(ctx.arg("username"), { video: ctx.flag("video") });
-    if (!json) ctx.out(`calling ${call.peer.username}…`);
+    if (!json) ctx.out(`calling ${esc(call.peer.username)}…`);
     await untilEnded(ctx, call, ctx.seconds("duration"), !json);
     return finish(ctx, client, call, counters);
   });
@@ -83,7 +84,7 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       return 1;
     }
     const kind = call.media === "video" ? "video" : "voice";
-    if (!json) ctx.out(`incoming ${kind} call from ${call.peer.username}`);
+    if (!json) ctx.out(`incoming ${kind} call from ${esc(call.peer.username)}`);
     let accept = ctx.flag("auto");
     if (ctx.flag("decline")) accept = false;
     else if (!accept && ctx.io.stdinIsTty) {
@@ -112,7 +113,7 @@ function untilEnded(
   return new Promise<void>((resolve) => {
     let hangupTimer: ReturnType<typeof setTimeout> | undefined;
     const onState = (state: string): void => {
-      if (showStates) ctx.out(`call ${state}${state === "ended" ? ` (${call.endReason})` : ""}`);
+      if (showStates) ctx.out(esc(`call ${state}${state === "ended" ? ` (${call.endReason})` : ""}`));
       if (state === "connected" && durationS !== undefined && !hangupTimer)
         hangupTimer = setTimeout(() => call.hangup(), durationS * 1000);
       if (state === "ended") {
@@ -138,7 +139,7 @@ async function finish(
 ): Promise<number> {
   await client.calls.flush();
   const line = resultLine(call, counters);
-  if (ctx.flag("json")) ctx.out(JSON.stringify(line));
+  if (ctx.flag("json")) ctx.out(jsonLine(line));
   else
     ctx.out(
       `call ${line.state} after ${line.durationS} s; RTP packets sent ${line.packetsSent}, received ${line.packetsReceived}`,

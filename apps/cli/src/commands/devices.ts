@@ -2,6 +2,7 @@ import type { Command, CommandGroup } from "../command.ts";
 import { JSON_OUTPUT, PROFILE } from "../common-options.ts";
 import { qrText } from "../qr-code.ts";
 import { withClient } from "../session.ts";
+import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
 
 const list: Command = {
   name: "list",
@@ -13,8 +14,8 @@ const list: Command = {
     for (const d of devices) {
       ctx.out(
         ctx.flag("json")
-          ? JSON.stringify(d)
-          : `${d.deviceId}  ${d.name}${d.current ? "  (this device)" : ""}  added ${new Date(d.createdAt).toISOString()}`,
+          ? jsonLine(d)
+          : `${esc(d.deviceId)}  ${esc(d.name)}${d.current ? "  (this device)" : ""}  added ${new Date(d.createdAt).toISOString()}`,
       );
     }
     return 0;
@@ -29,7 +30,7 @@ const revoke: Command = {
   run: async (ctx) => {
     const id = ctx.arg("device");
     await withClient(ctx, (c) => c.revokeDevice(id));
-    ctx.out(ctx.flag("json") ? JSON.stringify({ ok: true }) : `revoked ${id}`);
+    ctx.out(ctx.flag("json") ? jsonLine({ ok: true }) : `revoked ${esc(id)}`);
     return 0;
   },
 };
@@ -42,10 +43,12 @@ const link: Command = {
   run: async (ctx) => {
     const created = await withClient(ctx, (c) => c.createDeviceLink());
     if (ctx.flag("json")) {
-      ctx.out(JSON.stringify(created));
+      ctx.out(jsonLine(created));
       return 0;
     }
-    ctx.out(`on the new device: sori link ${created.code} --server <this server>   (valid 10 minutes, once)`);
+    ctx.out(
+      `on the new device: sori link ${esc(created.code)} --server <this server>   (valid 10 minutes, once)`,
+    );
     ctx.out(qrText(created.qr));
     return 0;
   },

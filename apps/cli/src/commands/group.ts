@@ -1,6 +1,7 @@
 import type { Command, CommandGroup } from "../command.ts";
 import { JSON_OUTPUT, PROFILE } from "../common-options.ts";
 import { withClient } from "../session.ts";
+import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
 import { UsageError } from "../usage-error.ts";
 
 const create: Command = {
@@ -27,7 +28,7 @@ const create: Command = {
     if (members.length === 0) throw new UsageError("missing --members <user,user,...>");
     const chat = await withClient(ctx, (c) => c.createGroup(ctx.arg("name"), members));
     ctx.out(
-      ctx.flag("json") ? JSON.stringify({ id: chat.id, name: chat.name, members: chat.members }) : chat.id,
+      ctx.flag("json") ? jsonLine({ id: chat.id, name: chat.name, members: chat.members }) : esc(chat.id),
     );
     return 0;
   },
@@ -50,8 +51,8 @@ function membership(name: "add" | "remove"): Command {
       );
       ctx.out(
         ctx.flag("json")
-          ? JSON.stringify({ ok: true })
-          : `${name === "add" ? "added" : "removed"} ${username}`,
+          ? jsonLine({ ok: true })
+          : `${name === "add" ? "added" : "removed"} ${esc(username)}`,
       );
       return 0;
     },

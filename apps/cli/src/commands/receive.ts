@@ -7,6 +7,7 @@ import { messageJson, messageLine } from "../message-format.ts";
 import { profileDir } from "../profile.ts";
 import { progressBar } from "../progress-bar.ts";
 import { withClient } from "../session.ts";
+import { escapeForTerminal as esc } from "../terminal-escape.ts";
 
 export const receiveCommand: Command = {
   name: "receive",
@@ -78,7 +79,7 @@ async function download(
     bar.done();
     return saveDownload(dir, m.file.name, bytes);
   } catch (error) {
-    ctx.err(`sori: could not download ${m.file.name}: ${(error as Error).message}`);
+    ctx.err(`sori: could not download ${esc(m.file.name)}: ${esc((error as Error).message)}`);
     return null;
   }
 }

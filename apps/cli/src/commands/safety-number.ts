@@ -2,6 +2,7 @@ import type { Command } from "../command.ts";
 import { JSON_OUTPUT, PROFILE } from "../common-options.ts";
 import { qrText } from "../qr-code.ts";
 import { withClient } from "../session.ts";
+import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
 
 export const safetyNumberCommand: Command = {
   name: "safety-number",
@@ -20,14 +21,15 @@ export const safetyNumberCommand: Command = {
       return c.safetyNumber(username);
     });
     if (ctx.flag("json")) {
-      ctx.out(JSON.stringify({ username: sn.username, digits: sn.digits, qr: sn.qr, verified: sn.verified }));
+      ctx.out(jsonLine({ username: sn.username, digits: sn.digits, qr: sn.qr, verified: sn.verified }));
       return 0;
     }
     for (let i = 0; i < 12; i += 4) ctx.out(sn.groups.slice(i, i + 4).join(" "));
+    const who = esc(sn.username);
     ctx.out(
       sn.verified
         ? `verified: yes`
-        : `verified: no (compare with ${sn.username}, then sori safety-number ${sn.username} --verify)`,
+        : `verified: no (compare with ${who}, then sori safety-number ${who} --verify)`,
     );
     if (ctx.flag("qr")) ctx.out(qrText(sn.qr));
     return 0;

@@ -2,6 +2,7 @@ import type { Command } from "../command.ts";
 import { JSON_OUTPUT, PROFILE } from "../common-options.ts";
 import { findChat } from "../find-chat.ts";
 import { withClient } from "../session.ts";
+import { jsonLine } from "../terminal-escape.ts";
 import { UsageError } from "../usage-error.ts";
 
 const MAX_S = 604_800;
@@ -22,7 +23,7 @@ export const timerCommand: Command = {
     await withClient(ctx, async (c) => c.setTimer((await findChat(c, ctx.arg("target"))).id, seconds));
     ctx.out(
       ctx.flag("json")
-        ? JSON.stringify({ ok: true, seconds })
+        ? jsonLine({ ok: true, seconds })
         : seconds > 0
           ? `messages now disappear ${seconds} s after reading`
           : "disappearing messages off",

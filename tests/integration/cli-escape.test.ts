@@ -4,8 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { SoriClient } from "@sori/sdk";
-import { memoryIo } from "../../apps/cli/src/memory-io.ts";
-import { run } from "../../apps/cli/src/run.ts";
+import { type CliRun, inProcessRunner, jsonLines } from "../cli-runner.ts";
 import { newUser, startTestServer, type TestServer } from "../helpers.ts";
 
 /** What another person's client may send: a screen clear, a window title, a bidi override, a newline. */
@@ -16,25 +15,14 @@ const FILE = "\u202etxt.exe\x1b.txt";
 // eslint-disable-next-line no-control-regex -- control characters are what must be absent
 const RAW = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
-async function sori(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const m = memoryIo({ env: { SORI_PASSWORD: "escape test password" } });
-  const code = await run(argv, m.io);
-  return { code, stdout: m.stdout(), stderr: m.stderr() };
-}
-
-const jsonLines = (text: string): Record<string, unknown>[] =>
-  text
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const sori = inProcessRunner("escape test password");
 
 describe("sori escapes other people's text in human-readable output, not in --json", () => {
   let t: TestServer;
   let dir: string;
   let mallory: SoriClient;
   let groupId: string;
-  const bob = (...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    sori([...argv, "--profile", join(dir, "bob")]);
+  const bob = (...argv: string[]): Promise<CliRun> => sori([...argv, "--profile", join(dir, "bob")]);
 
   before(async () => {
     t = await startTestServer();

@@ -3,21 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { memoryIo } from "../../apps/cli/src/memory-io.ts";
-import { run } from "../../apps/cli/src/run.ts";
+import { inProcessRunner, jsonLines } from "../cli-runner.ts";
 import { startTestServer, type TestServer } from "../helpers.ts";
 
-const ENV = { SORI_PASSWORD: "in-process password" };
-
-/** `sori <argv>` run in this process; what it printed and its exit code. */
-async function sori(
-  argv: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const m = memoryIo({ env: { ...ENV, ...env } });
-  const code = await run(argv, m.io);
-  return { code, stdout: m.stdout(), stderr: m.stderr() };
-}
+const sori = inProcessRunner("in-process password");
 
 describe("sori run(argv, io) in-process", () => {
   let t: TestServer;
@@ -42,11 +31,11 @@ describe("sori run(argv, io) in-process", () => {
     assert.equal(sent.code, 0, sent.stderr);
     const got = await sori(["receive", "--json", ...profile("ivo")]);
     assert.equal(got.code, 0, got.stderr);
-    const lines = got.stdout.trim().split("\n");
+    const lines = jsonLines(got.stdout);
     assert.equal(lines.length, 1);
-    const m = JSON.parse(lines[0]!) as Record<string, string>;
+    const m = lines[0]!;
     assert.deepEqual(Object.keys(m).sort(), ["chat", "from", "id", "sentAt", "text"]);
-    assert.deepEqual([m.from, m.text, m.id], ["ina", "hello in process", JSON.parse(sent.stdout).id]);
+    assert.deepEqual([m.from, m.text, m.id], ["ina", "hello in process", jsonLines(sent.stdout)[0]?.id]);
   });
 
   it("returns 2 for usage errors and 1 with a reason for failures", async () => {

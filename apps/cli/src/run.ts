@@ -26,8 +26,8 @@ export async function run(
   let resolved: Resolved | undefined;
   let words: string[] = [];
   try {
-    const raw = table.find((e) => isRaw(e) && e.name === argv[0]);
-    if (raw && isRaw(raw)) return await raw.runRaw(argv.slice(1), io);
+    const raw = table.filter(isRaw).find((e) => e.name === argv[0]);
+    if (raw) return await raw.runRaw(argv.slice(1), io);
     const tokens = tokenize(argv, optionKinds(table));
     const topic = helpTopic(tokens);
     if (topic) {

@@ -26,6 +26,28 @@ export function soriRunner(password: string, timeoutMs: number): CliRunner {
     });
 }
 
+/** A runner of `sori` in this process (run(argv, io) with a memory io): no child, no Node start-up. */
+export function inProcessRunner(password: string): CliRunner {
+  return async (args, env = {}) => {
+    // Loaded on first use: the tests that spawn `sori` need none of the CLI's modules.
+    const [{ memoryIo }, { run }] = await Promise.all([
+      import("../apps/cli/src/memory-io.ts"),
+      import("../apps/cli/src/run.ts"),
+    ]);
+    const m = memoryIo({ env: { SORI_PASSWORD: password, ...env } });
+    const code = await run(args, m.io);
+    return { code, stdout: m.stdout(), stderr: m.stderr() };
+  };
+}
+
+/** Output of `--json`: one object per line. */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 /** A `sori server` child process on a free loopback port. */
 export type CliServer = {
   url: string;

@@ -1,12 +1,9 @@
-import { createInterface } from "node:readline/promises";
 import type { Call, SoriClient } from "@sori/sdk";
-import { option, type ParsedArgs, UsageError } from "../args.ts";
+import type { CommandContext } from "../command.ts";
+import { withClient } from "../session.ts";
+import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
+import { UsageError } from "../usage-error.ts";
 import { type PacketCounters, weriftPlatform } from "./werift-platform.ts";
-
-export type CallIo = { out: (line: string) => void; err: (line: string) => void };
-
-/** Options shared by `sori call` and `sori answer`. */
-export const CALL_OPTIONS = ["profile", "json", "video", "duration", "loopback", "relay", "ring-timeout"];
 
 /** The one line `--json` prints when a call ends. */
 export type CallResultLine = {
@@ -19,109 +16,114 @@ export type CallResultLine = {
   iceRestarts: number;
 };
 
-function seconds(args: ParsedArgs, name: string, fallback: number, max: number): number {
-  const text = option(args, name);
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isFinite(v) || v < 0 || v > max)
-    throw new UsageError(`--${name} takes seconds from 0 to ${max}, got "${text}"`);
-  return v;
-}
+type CallSession = { client: SoriClient; counters: PacketCounters; incoming: Promise<Call> };
 
-/** Sets up calls on a client that is not connected yet (so a ring during catch-up is not missed). */
-export function setUpCalls(client: SoriClient, args: ParsedArgs): PacketCounters {
-  const { platform, counters } = weriftPlatform({ loopback: args.options.has("loopback") });
-  const ringS = seconds(args, "ring-timeout", 45, 3600);
-  client.calls.configure({
-    platform,
-    iceTransportPolicy: args.options.has("relay") ? "relay" : "all",
-    ringTimeoutMs: ringS * 1000,
-  });
-  return counters;
+/**
+ * Opens the profile with calls set up before connecting (so a ring during catch-up is not missed),
+ * connects, and runs `fn`.
+ */
+async function withCalls(
+  ctx: CommandContext,
+  fn: (session: CallSession) => Promise<number>,
+): Promise<number> {
+  try {
+    return await withClient(
+      ctx,
+      async (client) => {
+        const { platform, counters } = weriftPlatform({ loopback: ctx.flag("loopback") });
+        client.calls.configure({
+          platform,
+          iceTransportPolicy: ctx.flag("relay") ? "relay" : "all",
+          ringTimeoutMs: ctx.seconds("ring-timeout") * 1000,
+        });
+        const incoming = new Promise<Call>((resolve) => {
+          client.calls.on("incoming", resolve);
+        });
+        await client.connect();
+        return fn({ client, counters, incoming });
+      },
+      { connect: false },
+    );
+  } finally {
+    // werift can keep a DTLS retransmission timer running for ~30 s after a peer connection closed
+    // mid-handshake; the call is over, so do not let it hold the process.
+    ctx.io.exitSoon();
+  }
 }
 
 /** `sori call <user>`: rings, talks (a tone) for --duration seconds once connected, hangs up. */
-export async function runCall(
-  client: SoriClient,
-  args: ParsedArgs,
-  counters: PacketCounters,
-  io: CallIo,
-): Promise<number> {
-  const target = args.positionals[1];
-  if (!target) throw new UsageError("missing <username>");
-  const durationS = seconds(args, "duration", 10, 86_400);
-  const json = args.options.has("json");
-  const call = await client.calls.start(target, { video: args.options.has("video") });
-  if (!json) io.out(`calling ${call.peer.username}…`);
-  await untilEnded(call, durationS, json ? undefined : io);
-  return finish(client, call, counters, json, io);
+export function runCall(ctx: CommandContext): Promise<number> {
+  return withCalls(ctx, async ({ client, counters }) => {
+    const json = ctx.flag("json");
+    const call = await client.calls.start(ctx.arg("username"), { video: ctx.flag("video") });
+    if (!json) ctx.out(`calling ${esc(call.peer.username)}…`);
+    await untilEnded(ctx, call, ctx.seconds("duration"), !json);
+    return finish(ctx, client, call, counters);
+  });
 }
 
 /** `sori answer`: waits for a call, answers it (--auto, or after asking), stays until it ends. */
-export async function runAnswer(
-  client: SoriClient,
-  args: ParsedArgs,
-  counters: PacketCounters,
-  io: CallIo,
-  incoming: Promise<Call>,
-): Promise<number> {
-  const waitS = seconds(args, "wait", 60, 86_400);
-  if (!args.options.has("auto") && !args.options.has("decline") && !process.stdin.isTTY)
+export function runAnswer(ctx: CommandContext): Promise<number> {
+  if (!ctx.flag("auto") && !ctx.flag("decline") && !ctx.io.stdinIsTty)
     throw new UsageError("there is no terminal to ask whether to answer: pass --auto or --decline");
-  const durationS = seconds(args, "duration", 0, 86_400);
-  const json = args.options.has("json");
-  // On stderr, so scripts (and tests) know when a call can ring here; stdout stays one JSON line.
-  io.err(`sori: waiting up to ${waitS} s for a call`);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const call = await Promise.race([
-    incoming,
-    new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), waitS * 1000);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (!call) {
-    io.err(`sori: no call within ${waitS} s`);
-    return 1;
-  }
-  const kind = call.media === "video" ? "video" : "voice";
-  if (!json) io.out(`incoming ${kind} call from ${call.peer.username}`);
-  let accept = args.options.has("auto");
-  if (args.options.has("decline")) accept = false;
-  else if (!accept && process.stdin.isTTY) {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const ended = new Promise<string>((resolve) => call.on("state", (s) => s === "ended" && resolve("")));
-    const reply = await Promise.race([rl.question("answer? [y/N] "), ended]);
-    rl.close();
-    accept = /^y/i.test(reply.trim());
-  }
-  if (call.state === "ringing-in") {
-    if (accept) await call.accept({ video: args.options.has("video") });
-    else call.decline();
-  }
-  await untilEnded(call, durationS || undefined, json ? undefined : io);
-  return finish(client, call, counters, json, io);
+  return withCalls(ctx, async ({ client, counters, incoming }) => {
+    const waitS = ctx.seconds("wait");
+    const json = ctx.flag("json");
+    // On stderr, so scripts (and tests) know when a call can ring here; stdout stays one JSON line.
+    ctx.err(`sori: waiting up to ${waitS} s for a call`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const call = await Promise.race([
+      incoming,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), waitS * 1000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!call) {
+      ctx.err(`sori: no call within ${waitS} s`);
+      return 1;
+    }
+    const kind = call.media === "video" ? "video" : "voice";
+    if (!json) ctx.out(`incoming ${kind} call from ${esc(call.peer.username)}`);
+    let accept = ctx.flag("auto");
+    if (ctx.flag("decline")) accept = false;
+    else if (!accept && ctx.io.stdinIsTty) {
+      const ended = new AbortController();
+      call.on("state", (s) => s === "ended" && ended.abort());
+      const reply = await ctx.io.ask("answer? [y/N] ", ended.signal);
+      accept = /^y/i.test(reply.trim());
+    }
+    if (call.state === "ringing-in") {
+      if (accept) await call.accept({ video: ctx.flag("video") });
+      else call.decline();
+    }
+    await untilEnded(ctx, call, ctx.seconds("duration") || undefined, !json);
+    return finish(ctx, client, call, counters);
+  });
 }
 
 /** Resolves when the call has ended; hangs up `durationS` after connecting if given, or on Ctrl-C. */
-function untilEnded(call: Call, durationS: number | undefined, io: CallIo | undefined): Promise<void> {
-  const interrupt = (): void => call.hangup();
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
+function untilEnded(
+  ctx: CommandContext,
+  call: Call,
+  durationS: number | undefined,
+  showStates: boolean,
+): Promise<void> {
+  const stopListening = ctx.io.onInterrupt(() => call.hangup());
   return new Promise<void>((resolve) => {
     let hangupTimer: ReturnType<typeof setTimeout> | undefined;
     const onState = (state: string): void => {
-      io?.out(`call ${state}${state === "ended" ? ` (${call.endReason})` : ""}`);
+      if (showStates) ctx.out(esc(`call ${state}${state === "ended" ? ` (${call.endReason})` : ""}`));
       if (state === "connected" && durationS !== undefined && !hangupTimer)
         hangupTimer = setTimeout(() => call.hangup(), durationS * 1000);
       if (state === "ended") {
         clearTimeout(hangupTimer);
-        process.off("SIGINT", interrupt);
-        process.off("SIGTERM", interrupt);
+        stopListening();
         resolve();
       }
     };
     if (call.state === "ended") {
+      stopListening();
       resolve();
       return;
     }
@@ -130,17 +132,16 @@ function untilEnded(call: Call, durationS: number | undefined, io: CallIo | unde
 }
 
 async function finish(
+  ctx: CommandContext,
   client: SoriClient,
   call: Call,
   counters: PacketCounters,
-  json: boolean,
-  io: CallIo,
 ): Promise<number> {
   await client.calls.flush();
   const line = resultLine(call, counters);
-  if (json) io.out(JSON.stringify(line));
+  if (ctx.flag("json")) ctx.out(jsonLine(line));
   else
-    io.out(
+    ctx.out(
       `call ${line.state} after ${line.durationS} s; RTP packets sent ${line.packetsSent}, received ${line.packetsReceived}`,
     );
   return line.state === "ended" ? 0 : 1;

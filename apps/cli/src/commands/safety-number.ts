@@ -1,0 +1,37 @@
+import type { Command } from "../command.ts";
+import { JSON_OUTPUT, PROFILE } from "../common-options.ts";
+import { qrText } from "../qr-code.ts";
+import { withClient } from "../session.ts";
+import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
+
+export const safetyNumberCommand: Command = {
+  name: "safety-number",
+  summary: "the safety number with a contact, to compare in person",
+  args: [{ name: "username", usage: "<username>" }],
+  options: [
+    { name: "qr", type: "flag", summary: "also show it as a QR code" },
+    { name: "verify", type: "flag", summary: "mark it verified (after comparing)" },
+    PROFILE,
+    JSON_OUTPUT,
+  ],
+  run: async (ctx) => {
+    const username = ctx.arg("username");
+    const sn = await withClient(ctx, async (c) => {
+      if (ctx.flag("verify")) await c.setVerified(username, true);
+      return c.safetyNumber(username);
+    });
+    if (ctx.flag("json")) {
+      ctx.out(jsonLine({ username: sn.username, digits: sn.digits, qr: sn.qr, verified: sn.verified }));
+      return 0;
+    }
+    for (let i = 0; i < 12; i += 4) ctx.out(sn.groups.slice(i, i + 4).join(" "));
+    const who = esc(sn.username);
+    ctx.out(
+      sn.verified
+        ? `verified: yes`
+        : `verified: no (compare with ${who}, then sori safety-number ${who} --verify)`,
+    );
+    if (ctx.flag("qr")) ctx.out(qrText(sn.qr));
+    return 0;
+  },
+};

@@ -13,7 +13,6 @@ import type { Logger } from "./logger.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { TokenBuckets } from "./token-bucket.ts";
 import type { DeviceRecord, Enqueued, OutgoingMessage, Store, UserRecord } from "./store/store.ts";
-import { StoreError } from "./store/store-error.ts";
 import { relayTransient } from "./transient-relay.ts";
 import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
 
@@ -87,38 +86,12 @@ export class DeliveryService {
     return { userId, deviceId, username, keyPackagesRemaining: remaining, featureLevel: FEATURE_LEVEL };
   }
 
-  /** Handles one request; throws ProtocolError for anything the client must be told. */
-  async handle(caller: Caller, frame: AuthedFrame): Promise<unknown> {
-    try {
-      return await this.#dispatch(caller, frame);
-    } catch (error) {
-      if (error instanceof ProtocolError) throw error;
-      if (error instanceof StoreError && error.code === "unknown-device") {
-        throw new ProtocolError("bad-request", "a named device does not exist");
-      }
-      if (error instanceof StoreError && error.code === "limit") {
-        throw new ProtocolError("too-large", error.message, { limit: this.#limits.maxKeyPackagesPerDevice });
-      }
-      if (error instanceof StoreError) {
-        this.#log.error("store.failed", {
-          code: error.code,
-          request: frame.type,
-          cause: String((error.cause as Error | undefined)?.message),
-        });
-        throw new ProtocolError(
-          "storage-unavailable",
-          error.code === "full"
-            ? "the server's storage is full; nothing was accepted, retry later"
-            : "the server could not store this; nothing was accepted, retry later",
-          { retryAfterS: 5 },
-        );
-      }
-      this.#log.error("request.failed", {
-        request: frame.type,
-        error: error instanceof Error ? error.name : "unknown",
-      });
-      throw new ProtocolError("internal", "internal server error");
-    }
+  /**
+   * Handles one request. Throws ProtocolError for what the request itself got wrong; storage failures
+   * pass up as StoreError for the edge to translate (request-errors.ts).
+   */
+  handle(caller: Caller, frame: AuthedFrame): Promise<unknown> {
+    return this.#dispatch(caller, frame);
   }
 
   async #dispatch(caller: Caller, frame: AuthedFrame): Promise<unknown> {

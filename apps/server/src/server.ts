@@ -32,6 +32,7 @@ import { type Caller, DeliveryService } from "./delivery-service.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./password.ts";
 import { RateLimiter } from "./rate-limiter.ts";
+import { toProtocolError } from "./request-errors.ts";
 import { ServerMetrics } from "./server-metrics.ts";
 import { BlobStore } from "./blob-store.ts";
 import { DeviceLinks } from "./device-links.ts";
@@ -42,7 +43,6 @@ import { httpTimeoutOptions } from "./timeouts.ts";
 import { HSTS_HEADER, readTlsFiles } from "./tls.ts";
 import type { Enqueued, Store, StoreStats } from "./store/store.ts";
 import { openThreadedStore } from "./store/threaded-store.ts";
-import { StoreError } from "./store/store-error.ts";
 
 export const SERVER_VERSION = "0.1.0";
 
@@ -362,17 +362,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const handle: RequestListener = (req, res) => {
     if (tls) res.setHeader("strict-transport-security", HSTS_HEADER);
     route(req, res).catch((error: unknown) => {
-      let e: ProtocolError;
-      if (error instanceof ProtocolError) e = error;
-      else if (error instanceof StoreError)
-        e = new ProtocolError("storage-unavailable", "the server could not store this; retry later");
-      else {
-        log.error("http.failed", {
-          path: req.url?.split("?")[0],
-          error: error instanceof Error ? error.name : "unknown",
-        });
-        e = new ProtocolError("internal", "internal server error");
-      }
+      const e = toProtocolError(error, log, `${req.method ?? "GET"} ${req.url?.split("?")[0]}`);
       if (res.headersSent) {
         res.destroy();
         return;

@@ -535,6 +535,7 @@ export class SqliteStore implements Store {
         throw new StoreError(
           "limit",
           `a device may keep at most ${maxOneTime} KeyPackages on the server (it has ${held})`,
+          { limit: maxOneTime },
         );
       }
       for (const kp of fresh)

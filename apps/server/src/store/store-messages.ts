@@ -6,7 +6,13 @@ import { StoreError, type StoreErrorCode } from "./store-error.ts";
 export type StoreCall = { id: number; method: keyof Store; args: unknown[] };
 
 /** An error as it crosses the thread boundary (structured clone drops classes). */
-export type SerializedError = { name: string; message: string; code?: string; cause?: string };
+export type SerializedError = {
+  name: string;
+  message: string;
+  code?: string;
+  cause?: string;
+  limit?: number;
+};
 
 export type StoreReply =
   { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -15,7 +21,13 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof StoreError) {
     // The cause is kept as text only: it is for the server log (SQLite's message), not for clients.
     const cause = error.cause instanceof Error ? error.cause.message : undefined;
-    return { name: error.name, message: error.message, code: error.code, ...(cause ? { cause } : {}) };
+    return {
+      name: error.name,
+      message: error.message,
+      code: error.code,
+      ...(cause ? { cause } : {}),
+      ...(error.limit === undefined ? {} : { limit: error.limit }),
+    };
   }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: "Error", message: String(error) };
@@ -24,8 +36,10 @@ export function serializeError(error: unknown): SerializedError {
 /** StoreErrors come back as StoreErrors (callers branch on their code); anything else as a plain Error. */
 export function deserializeError(e: SerializedError): Error {
   if (e.name === "StoreError" && e.code !== undefined) {
-    const options = e.cause === undefined ? undefined : { cause: new Error(e.cause) };
-    return new StoreError(e.code as StoreErrorCode, e.message, options);
+    return new StoreError(e.code as StoreErrorCode, e.message, {
+      ...(e.cause === undefined ? {} : { cause: new Error(e.cause) }),
+      ...(e.limit === undefined ? {} : { limit: e.limit }),
+    });
   }
   const error = new Error(e.message);
   error.name = e.name;

@@ -10,20 +10,12 @@ import {
   type WireResultOf,
 } from "@sori/protocol";
 import type { Logger } from "./logger.ts";
-import { RateLimiter } from "./rate-limiter.ts";
+import { RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
+import type { Caller } from "./sessions.ts";
 import { TokenBuckets } from "./token-bucket.ts";
 import type { DeviceRecord, Enqueued, OutgoingMessage, Store, UserRecord } from "./store/store.ts";
 import { relayTransient } from "./transient-relay.ts";
 import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
-
-/** The authenticated device a request comes from. */
-export type Caller = {
-  userId: string;
-  deviceId: string;
-  username: string;
-  /** The remote address the request came from, for per-address limits (absent in unit tests). */
-  address?: string;
-};
 
 /** Where new queue entries go to reach online devices; the socket layer implements it. */
 export type DeliveryNotifier = {
@@ -52,16 +44,17 @@ export class DeliveryService {
   readonly #turn: TurnConfig | undefined;
   readonly #retentionMs: number;
 
-  constructor(
-    store: Store,
-    limits: Limits,
-    log: Logger,
-    notifier: DeliveryNotifier,
-    now: () => number = Date.now,
-    turn: TurnConfig | undefined = undefined,
-    /** How long undelivered messages and unfetched attachments are kept. */
-    retentionDays = 30,
-  ) {
+  constructor(options: {
+    store: Store;
+    limits: Limits;
+    log: Logger;
+    notifier: DeliveryNotifier;
+    now?: () => number;
+    turn?: TurnConfig | undefined;
+    /** How long undelivered messages and unfetched attachments are kept (default 30). */
+    retentionDays?: number;
+  }) {
+    const { store, limits, log, notifier, now = Date.now, turn, retentionDays = 30 } = options;
     this.#turn = turn;
     this.#retentionMs = retentionDays * 86_400_000;
     this.#store = store;
@@ -149,6 +142,11 @@ export class DeliveryService {
       case "ack":
         // The connection layer clamps and handles acks; reaching here means nothing was pushed.
         return { removed: 0 } satisfies WireResultOf<"ack">;
+      default: {
+        // A request the protocol gained but this switch lacks fails to compile here.
+        const unhandled: never = frame;
+        throw new ProtocolError("bad-frame", `unknown request ${(unhandled as { type: string }).type}`);
+      }
     }
   }
 
@@ -190,11 +188,7 @@ export class DeliveryService {
     // limit does not use up its neighbours' share.
     let wait = this.#claims.take(caller.userId, count);
     if (wait === 0 && caller.address !== undefined) wait = this.#claimsByAddress.take(caller.address, count);
-    if (wait > 0) {
-      throw new ProtocolError("rate-limited", `too many KeyPackage claims; retry in ${wait} s`, {
-        retryAfterS: wait,
-      });
-    }
+    refuseIfLimited(wait, "KeyPackage claims");
     const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds);
     for (const c of claimed) {
       if (c.remaining < KEY_PACKAGE_LOW_WATER) this.#notifier.keyPackagesLow(c.deviceId, c.remaining);
@@ -284,12 +278,7 @@ export class DeliveryService {
   }
 
   async #send(caller: Caller, frame: Extract<AuthedFrame, { type: "send" }>): Promise<WireResultOf<"send">> {
-    const wait = this.#messages.take(caller.deviceId);
-    if (wait > 0) {
-      throw new ProtocolError("rate-limited", `too many messages from this device; retry in ${wait} s`, {
-        retryAfterS: wait,
-      });
-    }
+    refuseIfLimited(this.#messages.take(caller.deviceId), "messages from this device");
     if (frame.data.length > this.#limits.maxMessageBytes) {
       throw new ProtocolError(
         "too-large",

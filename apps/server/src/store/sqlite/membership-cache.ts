@@ -1,4 +1,4 @@
-import type { GroupRecord } from "./store.ts";
+import type { GroupRecord } from "../store.ts";
 
 /** What `send` checks about a group: its epoch and members (with whether each device is revoked). */
 export type GroupState = { epoch: number; members: GroupRecord["members"] };

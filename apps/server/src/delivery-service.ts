@@ -13,8 +13,17 @@ import type { Logger } from "./logger.ts";
 import { RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
 import type { Caller } from "./sessions.ts";
 import { TokenBuckets } from "./token-bucket.ts";
-import type { DeviceRecord, Enqueued, OutgoingMessage, Store, UserRecord } from "./store/store.ts";
-import { relayTransient } from "./transient-relay.ts";
+import { checkSender, otherMembers, type SenderRefusal } from "./store/delivery-rules.ts";
+import type {
+  CommitOutcome,
+  CreateGroupOutcome,
+  DeviceRecord,
+  Enqueued,
+  OutgoingMessage,
+  SendOutcome,
+  Store,
+  UserRecord,
+} from "./store/store.ts";
 import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
 
 /** Where new queue entries go to reach online devices; the socket layer implements it. */
@@ -123,9 +132,8 @@ export class DeliveryService {
         return this.#commit(caller, frame);
       case "group.info": {
         const group = await this.#store.getGroup(frame.groupId);
-        if (!group?.members.some((m) => m.deviceId === caller.deviceId)) {
-          throw new ProtocolError("not-member", "this device is not a member of that group");
-        }
+        if (!group?.members.some((m) => m.deviceId === caller.deviceId))
+          throw refusalError({ status: "not-member" });
         const members = group.members
           .filter((m) => !m.revoked)
           .map(({ deviceId, userId }) => ({ deviceId, userId }));
@@ -225,8 +233,7 @@ export class DeliveryService {
         derivedId(`welcome\0${frame.groupId}`),
       );
     const outcome = await this.#store.createGroup(frame.groupId, frame.epoch, caller, frame.members, welcome);
-    if (outcome.status === "exists")
-      throw new ProtocolError("group-exists", "a group with that id already exists");
+    if (outcome.status === "exists") throw refusalError(outcome);
     if (outcome.status === "created") {
       this.#notifier.enqueued(outcome.enqueued);
       this.#log.info("group.created", { group: frame.groupId, members: frame.members.length + 1 });
@@ -263,17 +270,13 @@ export class DeliveryService {
       welcome,
     );
     switch (outcome.status) {
-      case "not-found":
-        throw new ProtocolError("not-found", "no such group");
-      case "not-member":
-        throw new ProtocolError("not-member", "this device is not a member of that group");
-      case "stale-epoch":
-        throw staleEpoch(outcome.epoch);
       case "accepted":
         this.#notifier.enqueued(outcome.enqueued);
         return { groupId: frame.groupId, epoch: outcome.epoch };
       case "duplicate":
         return { groupId: frame.groupId, epoch: outcome.epoch };
+      default:
+        throw refusalError(outcome);
     }
   }
 
@@ -288,11 +291,7 @@ export class DeliveryService {
         },
       );
     }
-    if (frame.transient) {
-      return relayTransient(this.#store, caller, frame, this.#now(), (ids, f) =>
-        this.#notifier.relay(ids, f),
-      );
-    }
+    if (frame.transient) return this.#relay(caller, frame);
     const outcome = await this.#store.acceptMessage({
       kind: "message",
       groupId: frame.groupId,
@@ -308,27 +307,36 @@ export class DeliveryService {
         : {}),
     });
     switch (outcome.status) {
-      case "not-member":
-        throw new ProtocolError("not-member", "this device is not a member of that group");
-      case "stale-epoch":
-        throw staleEpoch(outcome.epoch);
-      case "blob-missing":
-        throw new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
-      case "group-outdated":
-        throw new ProtocolError(
-          "group-outdated",
-          "the group must first add the members' new devices and remove revoked ones",
-          {
-            missingDevices: outcome.missingDevices,
-            revokedDevices: outcome.revokedDevices,
-          },
-        );
       case "accepted":
         this.#notifier.enqueued(outcome.enqueued);
         return { messageId: frame.messageId, sentAt: outcome.sentAt, duplicate: false };
       case "duplicate":
         return { messageId: frame.messageId, sentAt: outcome.sentAt, duplicate: true };
+      default:
+        throw refusalError(outcome);
     }
+  }
+
+  /**
+   * A transient message (call signalling): checked like any message (the sender is a member, the epoch
+   * is current) but never stored. It goes to every other member device connected now; devices that
+   * are not simply miss it, which is right for signalling that is stale within seconds.
+   */
+  async #relay(caller: Caller, frame: Extract<AuthedFrame, { type: "send" }>): Promise<WireResultOf<"send">> {
+    const group = await this.#store.getGroup(frame.groupId);
+    const refused = checkSender(group, caller.deviceId, frame.epoch);
+    if (refused) throw refusalError(refused);
+    const now = this.#now();
+    this.#notifier.relay(otherMembers(group!, caller.deviceId), {
+      type: "relay",
+      groupId: frame.groupId,
+      messageId: frame.messageId,
+      from: { userId: caller.userId, deviceId: caller.deviceId },
+      epoch: frame.epoch,
+      data: toBase64(frame.data),
+      sentAt: now,
+    });
+    return { messageId: frame.messageId, sentAt: now, duplicate: false };
   }
 
   #outgoing(
@@ -362,14 +370,39 @@ function commitMessageId(groupId: string, epoch: number, deviceId: string): stri
   return derivedId(`commit\0${groupId}\0${epoch}\0${deviceId}`);
 }
 
-function staleEpoch(epoch: number): ProtocolError {
-  return new ProtocolError(
-    "stale-epoch",
-    `the group is at epoch ${epoch}; process pending messages and retry`,
-    {
-      epoch,
-    },
-  );
+/** A refusal by the Delivery Service's rules (delivery-rules.ts, applied by the store). */
+type Refusal =
+  | SenderRefusal
+  | Extract<CommitOutcome, { status: "not-found" }>
+  | Extract<CreateGroupOutcome, { status: "exists" }>
+  | Extract<SendOutcome, { status: "blob-missing" | "group-outdated" }>;
+
+/** What the client is told when the rules refuse a request. */
+function refusalError(r: Refusal): ProtocolError {
+  switch (r.status) {
+    case "not-member":
+      return new ProtocolError("not-member", "this device is not a member of that group");
+    case "stale-epoch":
+      return new ProtocolError(
+        "stale-epoch",
+        `the group is at epoch ${r.epoch}; process pending messages and retry`,
+        {
+          epoch: r.epoch,
+        },
+      );
+    case "not-found":
+      return new ProtocolError("not-found", "no such group");
+    case "exists":
+      return new ProtocolError("group-exists", "a group with that id already exists");
+    case "blob-missing":
+      return new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
+    case "group-outdated":
+      return new ProtocolError(
+        "group-outdated",
+        "the group must first add the members' new devices and remove revoked ones",
+        { missingDevices: r.missingDevices, revokedDevices: r.revokedDevices },
+      );
+  }
 }
 
 function derivedId(input: string): string {

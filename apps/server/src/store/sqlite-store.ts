@@ -1,3 +1,4 @@
+import { decideCommit, decideCreateGroup, decideSend, memberUsers } from "./delivery-rules.ts";
 import { Accounts } from "./sqlite/accounts.ts";
 import { Blobs } from "./sqlite/blobs.ts";
 import { databaseFiles, type DatabaseOptions, openDatabase } from "./sqlite/bootstrap.ts";
@@ -211,15 +212,18 @@ export class SqliteStore implements Store {
     welcome: OutgoingMessage | undefined,
   ): Promise<CreateGroupOutcome> {
     return this.#write((): CreateGroupOutcome => {
-      const existing = this.#groups.epoch(groupId);
-      if (existing !== undefined) {
-        const mine = welcome && this.#messages.seen(creator.deviceId, welcome.messageId);
-        if (mine) return { status: "duplicate", epoch: existing };
-        return { status: "exists" };
-      }
+      const decision = decideCreateGroup(
+        { creatorDeviceId: creator.deviceId, members },
+        {
+          existingEpoch: this.#groups.epoch(groupId),
+          welcomeSeen:
+            welcome !== undefined && this.#messages.seen(creator.deviceId, welcome.messageId) !== undefined,
+        },
+      );
+      if (decision.status !== "create") return decision;
       const now = welcome?.sentAt ?? Date.now();
       this.#groups.insert(groupId, epoch, now);
-      for (const d of new Set([creator.deviceId, ...members])) this.#groups.addMember(groupId, d);
+      for (const d of decision.members) this.#groups.addMember(groupId, d);
       if (!welcome) return { status: "created", epoch, enqueued: [] };
       this.#messages.markSeen(creator.deviceId, welcome.messageId, now, epoch);
       return { status: "created", epoch, enqueued: this.#messages.enqueue(welcome) };
@@ -246,60 +250,40 @@ export class SqliteStore implements Store {
   ): Promise<CommitOutcome> {
     return this.#write((): CommitOutcome => {
       const epoch = this.#groups.epoch(groupId);
-      if (epoch === undefined) return { status: "not-found" };
-      const seen = this.#messages.seen(commit.senderDeviceId, commit.messageId);
-      if (seen) return { status: "duplicate", epoch: Number(seen.epoch) };
-      const members = this.#groups.members(groupId);
-      if (!members.some((m) => m.deviceId === commit.senderDeviceId && !m.revoked))
-        return { status: "not-member" };
-      if (epoch !== fromEpoch) return { status: "stale-epoch", epoch };
-      const newEpoch = epoch + 1;
-      // Every current member except the committer processes the commit, removed ones included,
-      // so they learn they are out.
-      const recipients = members
-        .filter((m) => m.deviceId !== commit.senderDeviceId && !m.revoked)
-        .map((m) => m.deviceId);
+      const decision = decideCommit(
+        { senderDeviceId: commit.senderDeviceId, fromEpoch },
+        {
+          group: epoch === undefined ? undefined : { epoch, members: this.#groups.members(groupId) },
+          seen: this.#messages.seen(commit.senderDeviceId, commit.messageId),
+        },
+      );
+      if (decision.status !== "accept") return decision;
+      const { recipients } = decision;
       for (const d of remove) this.#groups.removeMember(groupId, d);
       for (const d of add) this.#groups.addMember(groupId, d);
-      this.#groups.setEpoch(groupId, newEpoch);
-      this.#messages.markSeen(commit.senderDeviceId, commit.messageId, commit.sentAt, newEpoch);
+      this.#groups.setEpoch(groupId, decision.epoch);
+      this.#messages.markSeen(commit.senderDeviceId, commit.messageId, commit.sentAt, decision.epoch);
       const enqueued = recipients.length > 0 ? this.#messages.enqueue({ ...commit, recipients }) : [];
       if (welcome && add.length > 0)
         enqueued.push(...this.#messages.enqueue({ ...welcome, recipients: add }));
-      return { status: "accepted", epoch: newEpoch, enqueued };
+      return { status: "accepted", epoch: decision.epoch, enqueued };
     });
   }
 
   acceptMessage(message: Omit<OutgoingMessage, "recipients">): Promise<SendOutcome> {
     return this.#write((): SendOutcome => {
-      const seen = this.#messages.seen(message.senderDeviceId, message.messageId);
-      if (seen) return { status: "duplicate", sentAt: seen.acceptedAt };
-      const groupId = message.groupId ?? "";
-      const group = this.#groups.state(groupId);
-      const members = group?.members ?? [];
-      if (!members.some((m) => m.deviceId === message.senderDeviceId && !m.revoked))
-        return { status: "not-member" };
-      const epoch = group!.epoch;
-      if (message.epoch !== epoch) return { status: "stale-epoch", epoch };
-      // Every active device of every member user must be in the group before anyone may send,
-      // so a device that logged in receives everything sent after its login.
-      const revokedDevices = members.filter((m) => m.revoked).map((m) => m.deviceId);
-      const memberIds = new Set(members.map((m) => m.deviceId));
-      const missingDevices: string[] = [];
-      for (const userId of new Set(members.map((m) => m.userId))) {
-        for (const id of this.#accounts.activeDevicesOf(userId)) {
-          if (!memberIds.has(id)) missingDevices.push(id);
-        }
-      }
-      if (missingDevices.length > 0 || revokedDevices.length > 0) {
-        return { status: "group-outdated", missingDevices, revokedDevices };
-      }
-      const recipients = members.filter((m) => m.deviceId !== message.senderDeviceId).map((m) => m.deviceId);
-      if (message.blobs) {
-        if (!this.#blobs.allComplete(message.blobs)) return { status: "blob-missing" };
+      const group = this.#groups.state(message.groupId ?? "");
+      const decision = decideSend(message, {
+        seen: this.#messages.seen(message.senderDeviceId, message.messageId),
+        group,
+        activeDevices: new Map(memberUsers(group).map((u) => [u, this.#accounts.activeDevicesOf(u)])),
+        blobsComplete: message.blobs === undefined || this.#blobs.allComplete(message.blobs),
+      });
+      if (decision.status !== "accept") return decision;
+      const { recipients } = decision;
+      if (message.blobs)
         this.#blobs.reference(message.blobs, recipients, message.blobsExpireAt ?? message.sentAt);
-      }
-      this.#messages.markSeen(message.senderDeviceId, message.messageId, message.sentAt, epoch);
+      this.#messages.markSeen(message.senderDeviceId, message.messageId, message.sentAt, decision.epoch);
       const enqueued = recipients.length > 0 ? this.#messages.enqueue({ ...message, recipients }) : [];
       return { status: "accepted", sentAt: message.sentAt, enqueued };
     });

@@ -1,7 +1,8 @@
+import type { GroupState } from "../delivery-rules.ts";
 import type { GroupRecord } from "../store.ts";
 import { StoreError } from "../store-error.ts";
 import type { Row, SqliteEngine } from "./engine.ts";
-import type { GroupState, MembershipCache } from "./membership-cache.ts";
+import type { MembershipCache } from "./membership-cache.ts";
 
 /**
  * MLS groups and their member devices (tables groups, group_members). Statements only, run inside a

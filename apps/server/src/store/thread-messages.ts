@@ -80,7 +80,7 @@ export function unpackReply(method: StoreCall["method"], args: unknown[], value:
  * A turn's calls as they cross to the store thread. The two calls every message makes (acceptMessage
  * and ack) travel as runs of primitives in `flat` with the ciphertexts copied into one transferred
  * buffer; structured clone of one object per call (its keys written out each time, an ArrayBuffer per
- * ciphertext) cost the main thread about twice as much (docs/BENCHMARKS.md, issue 6 fourth round). Every other
+ * ciphertext) cost the main thread about twice as much (docs/BENCHMARKS.md, "the disk off the writer's path"). Every other
  * call is cloned as is, in `others`; `flat` keeps the order of all of them.
  */
 export type PackedCalls = { flat: (string | number | null)[]; bytes: ArrayBuffer; others: StoreCall[] };

@@ -10,7 +10,7 @@ import {
   unpackCalls,
   serializeError,
   unpackReplies,
-} from "./store-messages.ts";
+} from "./thread-messages.ts";
 
 const message = (n: number, extra: object = {}): object => ({
   kind: "message",

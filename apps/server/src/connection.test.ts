@@ -136,6 +136,13 @@ const send = (conn: Connection, frame: object): Promise<void> => {
 const auth = (conn: Connection, token = TOKEN): Promise<void> =>
   send(conn, { type: "auth", id: "auth", v: PROTOCOL_VERSION, token });
 
+/** Authenticates and lets the first push run; returns what was sent meanwhile (the auth result first). */
+async function signIn(conn: Connection, socket: FakeSocket): Promise<Frame[]> {
+  await auth(conn);
+  await settle();
+  return socket.take();
+}
+
 afterEach(() => {
   for (const conn of open.splice(0)) conn.closed();
   mock.timers.reset();
@@ -173,9 +180,7 @@ describe("Connection: authentication", { timeout: 5000 }, () => {
     ]);
     await auth(conn, "a-wrong-session-token");
     assert.equal(socket.take()[0]!.code, "auth-failed");
-    await auth(conn);
-    await settle();
-    const [result, synced] = socket.take();
+    const [result, synced] = await signIn(conn, socket);
     assert.deepEqual(result, {
       type: "result",
       re: "auth",
@@ -223,9 +228,7 @@ describe("Connection: requests", { timeout: 5000 }, () => {
         },
       },
     });
-    await auth(conn);
-    await settle();
-    socket.take();
+    await signIn(conn, socket);
     await send(conn, { type: "ping", id: "p" });
     assert.deepEqual(seen, [["device-a", "ping"]]);
     assert.deepEqual(socket.take(), [{ type: "result", re: "p", result: { now: 7 } }]);
@@ -256,9 +259,7 @@ describe("Connection: requests", { timeout: 5000 }, () => {
       maxInFlight: 2,
       service: { handle: () => new Promise((resolve) => waiting.push(() => resolve({}))) },
     });
-    await auth(conn);
-    await settle();
-    socket.take();
+    await signIn(conn, socket);
     const first = send(conn, { type: "ping", id: 1 });
     const second = send(conn, { type: "ping", id: 2 });
     await send(conn, { type: "ping", id: 3 });
@@ -287,9 +288,7 @@ describe("Connection: requests", { timeout: 5000 }, () => {
     const { conn, socket, log } = connect({
       service: { handle: () => Promise.reject(new StoreError("full", "disk full")) },
     });
-    await auth(conn);
-    await settle();
-    socket.take();
+    await signIn(conn, socket);
     await send(conn, { type: "ping", id: 9 });
     assert.deepEqual(socket.take(), [
       {
@@ -315,9 +314,7 @@ describe("Connection: requests", { timeout: 5000 }, () => {
 describe("Connection: the queue push", { timeout: 5000 }, () => {
   it("pushes at most a window of unacknowledged deliveries, then more as acks come", async () => {
     const { conn, socket, queue } = connect({ queue: new FakeQueue(300) });
-    await auth(conn);
-    await settle();
-    const first = socket.take().slice(1);
+    const first = (await signIn(conn, socket)).slice(1);
     assert.equal(first.length, DEFAULT_LIMITS.deliveryWindow, "256 deliveries and no `synced` yet");
     assert.deepEqual(
       [first[0]!.seq, first.at(-1)!.seq, first[0]!.type, first[0]!.data],
@@ -349,9 +346,7 @@ describe("Connection: the queue push", { timeout: 5000 }, () => {
 
   it("acknowledges only what was pushed", async () => {
     const { conn, socket, queue } = connect({ queue: new FakeQueue(3) });
-    await auth(conn);
-    await settle();
-    socket.take();
+    await signIn(conn, socket);
     queue.entries.push(delivery(4));
     await send(conn, { type: "ack", id: 1, upTo: 99 });
     assert.deepEqual(queue.acks, [3], "entry 4 was never pushed, so it stays");
@@ -360,10 +355,8 @@ describe("Connection: the queue push", { timeout: 5000 }, () => {
 
   it("pushes a new entry at once when nothing older waits, and leaves it to the pump when the window is full", async () => {
     const { conn, socket, queue } = connect({ queue: new FakeQueue(2), window: 3 });
-    await auth(conn);
-    await settle();
     assert.deepEqual(
-      socket.take().map((f) => f.type),
+      (await signIn(conn, socket)).map((f) => f.type),
       ["result", "deliver", "deliver", "synced"],
     );
     queue.entries.push(delivery(3));
@@ -387,9 +380,7 @@ describe("Connection: the queue push", { timeout: 5000 }, () => {
 
   it("stops pushing while the socket is backed up and resumes once it drains", async () => {
     const { conn, socket, queue } = connect({ queue: new FakeQueue(1) });
-    await auth(conn);
-    await settle();
-    socket.take();
+    await signIn(conn, socket);
     socket.buffered = 5 * 1024 * 1024;
     queue.entries.push(delivery(2));
     conn.offer(delivery(2));

@@ -88,4 +88,15 @@ describe("server configuration", () => {
     assert.throws(() => parseServerConfig(["--turn-secret", "short", "--turn-url", "turn:a:1"], {}), /16/);
     assert.throws(() => parseServerConfig(["--turn-secret", secret, "--turn-url", "http://x"], {}), /turn:/);
   });
+
+  it("keeps undelivered messages 30 days and takes files up to 100 MB unless told otherwise", () => {
+    const d = parseServerConfig([], {});
+    assert.equal(d.retentionDays, 30);
+    assert.equal(d.maxFileBytes, 100_000_000);
+    const c = parseServerConfig(["--retention-days", "7"], { SORI_MAX_FILE_MB: "5" });
+    assert.equal(c.retentionDays, 7);
+    assert.equal(c.maxFileBytes, 5_000_000);
+    assert.throws(() => parseServerConfig(["--retention-days", "0"], {}), /--retention-days/);
+    assert.throws(() => parseServerConfig(["--max-file-mb", "x"], {}), /--max-file-mb/);
+  });
 });

@@ -8,11 +8,12 @@ import {
   type WireDelivery,
   type WireRelay,
 } from "@sori/protocol";
-import type { Caller, DeliveryService } from "./delivery-service.ts";
+import type { DeliveryService } from "./delivery-service.ts";
 import type { Logger } from "./logger.ts";
+import { toProtocolError } from "./request-errors.ts";
 import type { ConnectionMetrics } from "./server-metrics.ts";
+import type { Caller } from "./sessions.ts";
 import type { QueuedDelivery, Store } from "./store/store.ts";
-import { StoreError } from "./store/store-error.ts";
 
 /** The socket operations a connection needs; the ws library's WebSocket satisfies it via an adapter. */
 export type FrameSocket = {
@@ -22,6 +23,11 @@ export type FrameSocket = {
   bufferedAmount(): number;
 };
 
+/** What a connection asks of the Delivery Service and the store (narrow, so tests can stand in). */
+export type ConnectionService = Pick<DeliveryService, "handle" | "authResult">;
+export type ConnectionStore = Pick<Store, "pending" | "ack">;
+
+/** How a connection authenticates and registers itself (the server's registry and sessions). */
 export type ConnectionHooks = {
   authenticate(token: string): Promise<Caller | undefined>;
   /** Registers an authenticated connection; returns an error if the account has too many. */
@@ -39,8 +45,8 @@ const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
  */
 export class Connection {
   readonly #socket: FrameSocket;
-  readonly #service: DeliveryService;
-  readonly #store: Store;
+  readonly #service: ConnectionService;
+  readonly #store: ConnectionStore;
   readonly #hooks: ConnectionHooks;
   readonly #log: Logger;
   readonly #window: number;
@@ -65,8 +71,8 @@ export class Connection {
 
   constructor(
     socket: FrameSocket,
-    service: DeliveryService,
-    store: Store,
+    service: ConnectionService,
+    store: ConnectionStore,
     hooks: ConnectionHooks,
     log: Logger,
     options: {
@@ -167,7 +173,7 @@ export class Connection {
       }
       this.#metrics?.request(frame.type, (performance.now() - started) / 1000, undefined);
     } catch (error) {
-      const e = this.#toProtocolError(error, frame.type);
+      const e = toProtocolError(error, this.#log, frame.type);
       // An unanswered ack expects nothing back (the failure is logged; the entries come again) unless
       // the device is not even signed in, which it must learn.
       if (frame.type === "ack" && frame.id === undefined && e.code !== "unauthenticated") {
@@ -177,23 +183,6 @@ export class Connection {
       this.#sendError(frame.id, e);
       this.#metrics?.request(frame.type, (performance.now() - started) / 1000, e.code);
     }
-  }
-
-  #toProtocolError(error: unknown, request: string): ProtocolError {
-    if (error instanceof ProtocolError) return error;
-    if (error instanceof StoreError) {
-      this.#log.error("store.failed", {
-        code: error.code,
-        request,
-        cause: String((error.cause as Error | undefined)?.message),
-      });
-      return new ProtocolError(
-        "storage-unavailable",
-        "the server could not store this; nothing was changed, retry later",
-      );
-    }
-    this.#log.error("request.failed", { request, error: error instanceof Error ? error.name : "unknown" });
-    return new ProtocolError("internal", "internal server error");
   }
 
   async #auth(frame: Extract<ClientFrame, { type: "auth" }>): Promise<void> {

@@ -10,21 +10,21 @@ import {
   type WireResultOf,
 } from "@sori/protocol";
 import type { Logger } from "./logger.ts";
-import { RateLimiter } from "./rate-limiter.ts";
+import { RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
+import type { Caller } from "./sessions.ts";
 import { TokenBuckets } from "./token-bucket.ts";
-import type { DeviceRecord, Enqueued, OutgoingMessage, Store, UserRecord } from "./store/store.ts";
-import { StoreError } from "./store/store-error.ts";
-import { relayTransient } from "./transient-relay.ts";
+import { checkSender, otherMembers, type SenderRefusal } from "./store/delivery-rules.ts";
+import type {
+  CommitOutcome,
+  CreateGroupOutcome,
+  DeviceRecord,
+  Enqueued,
+  OutgoingMessage,
+  SendOutcome,
+  Store,
+  UserRecord,
+} from "./store/store.ts";
 import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
-
-/** The authenticated device a request comes from. */
-export type Caller = {
-  userId: string;
-  deviceId: string;
-  username: string;
-  /** The remote address the request came from, for per-address limits (absent in unit tests). */
-  address?: string;
-};
 
 /** Where new queue entries go to reach online devices; the socket layer implements it. */
 export type DeliveryNotifier = {
@@ -53,16 +53,17 @@ export class DeliveryService {
   readonly #turn: TurnConfig | undefined;
   readonly #retentionMs: number;
 
-  constructor(
-    store: Store,
-    limits: Limits,
-    log: Logger,
-    notifier: DeliveryNotifier,
-    now: () => number = Date.now,
-    turn: TurnConfig | undefined = undefined,
-    /** How long undelivered messages and unfetched attachments are kept. */
-    retentionDays = 30,
-  ) {
+  constructor(options: {
+    store: Store;
+    limits: Limits;
+    log: Logger;
+    notifier: DeliveryNotifier;
+    now?: () => number;
+    turn?: TurnConfig | undefined;
+    /** How long undelivered messages and unfetched attachments are kept (default 30). */
+    retentionDays?: number;
+  }) {
+    const { store, limits, log, notifier, now = Date.now, turn, retentionDays = 30 } = options;
     this.#turn = turn;
     this.#retentionMs = retentionDays * 86_400_000;
     this.#store = store;
@@ -87,38 +88,12 @@ export class DeliveryService {
     return { userId, deviceId, username, keyPackagesRemaining: remaining, featureLevel: FEATURE_LEVEL };
   }
 
-  /** Handles one request; throws ProtocolError for anything the client must be told. */
-  async handle(caller: Caller, frame: AuthedFrame): Promise<unknown> {
-    try {
-      return await this.#dispatch(caller, frame);
-    } catch (error) {
-      if (error instanceof ProtocolError) throw error;
-      if (error instanceof StoreError && error.code === "unknown-device") {
-        throw new ProtocolError("bad-request", "a named device does not exist");
-      }
-      if (error instanceof StoreError && error.code === "limit") {
-        throw new ProtocolError("too-large", error.message, { limit: this.#limits.maxKeyPackagesPerDevice });
-      }
-      if (error instanceof StoreError) {
-        this.#log.error("store.failed", {
-          code: error.code,
-          request: frame.type,
-          cause: String((error.cause as Error | undefined)?.message),
-        });
-        throw new ProtocolError(
-          "storage-unavailable",
-          error.code === "full"
-            ? "the server's storage is full; nothing was accepted, retry later"
-            : "the server could not store this; nothing was accepted, retry later",
-          { retryAfterS: 5 },
-        );
-      }
-      this.#log.error("request.failed", {
-        request: frame.type,
-        error: error instanceof Error ? error.name : "unknown",
-      });
-      throw new ProtocolError("internal", "internal server error");
-    }
+  /**
+   * Handles one request. Throws ProtocolError for what the request itself got wrong; storage failures
+   * pass up as StoreError for the edge to translate (request-errors.ts).
+   */
+  handle(caller: Caller, frame: AuthedFrame): Promise<unknown> {
+    return this.#dispatch(caller, frame);
   }
 
   async #dispatch(caller: Caller, frame: AuthedFrame): Promise<unknown> {
@@ -157,9 +132,8 @@ export class DeliveryService {
         return this.#commit(caller, frame);
       case "group.info": {
         const group = await this.#store.getGroup(frame.groupId);
-        if (!group?.members.some((m) => m.deviceId === caller.deviceId)) {
-          throw new ProtocolError("not-member", "this device is not a member of that group");
-        }
+        if (!group?.members.some((m) => m.deviceId === caller.deviceId))
+          throw refusalError({ status: "not-member" });
         const members = group.members
           .filter((m) => !m.revoked)
           .map(({ deviceId, userId }) => ({ deviceId, userId }));
@@ -176,6 +150,11 @@ export class DeliveryService {
       case "ack":
         // The connection layer clamps and handles acks; reaching here means nothing was pushed.
         return { removed: 0 } satisfies WireResultOf<"ack">;
+      default: {
+        // A request the protocol gained but this switch lacks fails to compile here.
+        const unhandled: never = frame;
+        throw new ProtocolError("bad-frame", `unknown request ${(unhandled as { type: string }).type}`);
+      }
     }
   }
 
@@ -217,11 +196,7 @@ export class DeliveryService {
     // limit does not use up its neighbours' share.
     let wait = this.#claims.take(caller.userId, count);
     if (wait === 0 && caller.address !== undefined) wait = this.#claimsByAddress.take(caller.address, count);
-    if (wait > 0) {
-      throw new ProtocolError("rate-limited", `too many KeyPackage claims; retry in ${wait} s`, {
-        retryAfterS: wait,
-      });
-    }
+    refuseIfLimited(wait, "KeyPackage claims");
     const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds);
     for (const c of claimed) {
       if (c.remaining < KEY_PACKAGE_LOW_WATER) this.#notifier.keyPackagesLow(c.deviceId, c.remaining);
@@ -258,8 +233,7 @@ export class DeliveryService {
         derivedId(`welcome\0${frame.groupId}`),
       );
     const outcome = await this.#store.createGroup(frame.groupId, frame.epoch, caller, frame.members, welcome);
-    if (outcome.status === "exists")
-      throw new ProtocolError("group-exists", "a group with that id already exists");
+    if (outcome.status === "exists") throw refusalError(outcome);
     if (outcome.status === "created") {
       this.#notifier.enqueued(outcome.enqueued);
       this.#log.info("group.created", { group: frame.groupId, members: frame.members.length + 1 });
@@ -296,27 +270,18 @@ export class DeliveryService {
       welcome,
     );
     switch (outcome.status) {
-      case "not-found":
-        throw new ProtocolError("not-found", "no such group");
-      case "not-member":
-        throw new ProtocolError("not-member", "this device is not a member of that group");
-      case "stale-epoch":
-        throw staleEpoch(outcome.epoch);
       case "accepted":
         this.#notifier.enqueued(outcome.enqueued);
         return { groupId: frame.groupId, epoch: outcome.epoch };
       case "duplicate":
         return { groupId: frame.groupId, epoch: outcome.epoch };
+      default:
+        throw refusalError(outcome);
     }
   }
 
   async #send(caller: Caller, frame: Extract<AuthedFrame, { type: "send" }>): Promise<WireResultOf<"send">> {
-    const wait = this.#messages.take(caller.deviceId);
-    if (wait > 0) {
-      throw new ProtocolError("rate-limited", `too many messages from this device; retry in ${wait} s`, {
-        retryAfterS: wait,
-      });
-    }
+    refuseIfLimited(this.#messages.take(caller.deviceId), "messages from this device");
     if (frame.data.length > this.#limits.maxMessageBytes) {
       throw new ProtocolError(
         "too-large",
@@ -326,11 +291,7 @@ export class DeliveryService {
         },
       );
     }
-    if (frame.transient) {
-      return relayTransient(this.#store, caller, frame, this.#now(), (ids, f) =>
-        this.#notifier.relay(ids, f),
-      );
-    }
+    if (frame.transient) return this.#relay(caller, frame);
     const outcome = await this.#store.acceptMessage({
       kind: "message",
       groupId: frame.groupId,
@@ -346,27 +307,36 @@ export class DeliveryService {
         : {}),
     });
     switch (outcome.status) {
-      case "not-member":
-        throw new ProtocolError("not-member", "this device is not a member of that group");
-      case "stale-epoch":
-        throw staleEpoch(outcome.epoch);
-      case "blob-missing":
-        throw new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
-      case "group-outdated":
-        throw new ProtocolError(
-          "group-outdated",
-          "the group must first add the members' new devices and remove revoked ones",
-          {
-            missingDevices: outcome.missingDevices,
-            revokedDevices: outcome.revokedDevices,
-          },
-        );
       case "accepted":
         this.#notifier.enqueued(outcome.enqueued);
         return { messageId: frame.messageId, sentAt: outcome.sentAt, duplicate: false };
       case "duplicate":
         return { messageId: frame.messageId, sentAt: outcome.sentAt, duplicate: true };
+      default:
+        throw refusalError(outcome);
     }
+  }
+
+  /**
+   * A transient message (call signalling): checked like any message (the sender is a member, the epoch
+   * is current) but never stored. It goes to every other member device connected now; devices that
+   * are not simply miss it, which is right for signalling that is stale within seconds.
+   */
+  async #relay(caller: Caller, frame: Extract<AuthedFrame, { type: "send" }>): Promise<WireResultOf<"send">> {
+    const group = await this.#store.getGroup(frame.groupId);
+    const refused = checkSender(group, caller.deviceId, frame.epoch);
+    if (refused) throw refusalError(refused);
+    const now = this.#now();
+    this.#notifier.relay(otherMembers(group!, caller.deviceId), {
+      type: "relay",
+      groupId: frame.groupId,
+      messageId: frame.messageId,
+      from: { userId: caller.userId, deviceId: caller.deviceId },
+      epoch: frame.epoch,
+      data: toBase64(frame.data),
+      sentAt: now,
+    });
+    return { messageId: frame.messageId, sentAt: now, duplicate: false };
   }
 
   #outgoing(
@@ -400,14 +370,39 @@ function commitMessageId(groupId: string, epoch: number, deviceId: string): stri
   return derivedId(`commit\0${groupId}\0${epoch}\0${deviceId}`);
 }
 
-function staleEpoch(epoch: number): ProtocolError {
-  return new ProtocolError(
-    "stale-epoch",
-    `the group is at epoch ${epoch}; process pending messages and retry`,
-    {
-      epoch,
-    },
-  );
+/** A refusal by the Delivery Service's rules (delivery-rules.ts, applied by the store). */
+type Refusal =
+  | SenderRefusal
+  | Extract<CommitOutcome, { status: "not-found" }>
+  | Extract<CreateGroupOutcome, { status: "exists" }>
+  | Extract<SendOutcome, { status: "blob-missing" | "group-outdated" }>;
+
+/** What the client is told when the rules refuse a request. */
+function refusalError(r: Refusal): ProtocolError {
+  switch (r.status) {
+    case "not-member":
+      return new ProtocolError("not-member", "this device is not a member of that group");
+    case "stale-epoch":
+      return new ProtocolError(
+        "stale-epoch",
+        `the group is at epoch ${r.epoch}; process pending messages and retry`,
+        {
+          epoch: r.epoch,
+        },
+      );
+    case "not-found":
+      return new ProtocolError("not-found", "no such group");
+    case "exists":
+      return new ProtocolError("group-exists", "a group with that id already exists");
+    case "blob-missing":
+      return new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
+    case "group-outdated":
+      return new ProtocolError(
+        "group-outdated",
+        "the group must first add the members' new devices and remove revoked ones",
+        { missingDevices: r.missingDevices, revokedDevices: r.revokedDevices },
+      );
+  }
 }
 
 function derivedId(input: string): string {

@@ -1,5 +1,6 @@
 export { ConfigError, parseServerConfig, type ServerConfig } from "./config.ts";
 export { createLogger, type Logger } from "./logger.ts";
 export { runServerCommand } from "./run.ts";
-export { type RunningServer, SERVER_VERSION, startServer } from "./server.ts";
+export { SERVER_VERSION } from "./http/health-routes.ts";
+export { type RunningServer, startServer } from "./server.ts";
 export { SqliteStore } from "./store/sqlite-store.ts";

@@ -1,3 +1,5 @@
+import { ProtocolError } from "@sori/protocol";
+
 /** A fixed-window counter per key. Memory is bounded by pruning windows that have ended. */
 export class RateLimiter {
   readonly #limit: number;
@@ -27,5 +29,15 @@ export class RateLimiter {
 
   #prune(now: number): void {
     for (const [k, w] of this.#windows) if (now - w.start >= this.#windowMs) this.#windows.delete(k);
+  }
+}
+
+/**
+ * Throws the protocol's rate-limited error when `wait` (seconds, as `take` returns it) is above zero;
+ * `tooMany` names what there were too many of ("login attempts").
+ */
+export function refuseIfLimited(wait: number, tooMany: string): void {
+  if (wait > 0) {
+    throw new ProtocolError("rate-limited", `too many ${tooMany}; retry in ${wait} s`, { retryAfterS: wait });
   }
 }

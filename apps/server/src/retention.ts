@@ -1,11 +1,33 @@
+import type { BlobFiles } from "./blob-files.ts";
 import type { Logger } from "./logger.ts";
 import type { Store } from "./store/store.ts";
 
-/** What the retention job needs to delete attachment files. */
-export type BlobFiles = { remove(blobId: string): Promise<void> };
-
 const CHUNK = 500;
 const MAX_CHUNKS = 200;
+/** Message ids are remembered (to recognise resends) for this long. */
+const SEEN_RETENTION_MS = 30 * 86_400_000;
+const SEEN_CHUNK = 2000;
+const SEEN_MAX_CHUNKS = 500;
+
+/**
+ * Runs `step` (one bounded deletion of at most `chunk`, returning how many it deleted) until it
+ * deletes less than a chunk or has run `maxChunks` times, pausing `pauseMs` between chunks; the total.
+ */
+async function inChunks(
+  step: (chunk: number) => Promise<number>,
+  chunk: number,
+  maxChunks: number,
+  pauseMs = 0,
+): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < maxChunks; i++) {
+    const n = await step(chunk);
+    total += n;
+    if (n < chunk) break;
+    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+  }
+  return total;
+}
 
 /**
  * Deletes what the server must not keep: disappearing messages whose time has come (checked every
@@ -16,19 +38,14 @@ export function startRetention(options: {
   store: Store;
   log: Logger;
   retentionDays: number;
-  blobs: BlobFiles;
+  blobs: Pick<BlobFiles, "remove">;
   expiryIntervalMs?: number;
 }): { close(): void } {
   const { store, log, blobs } = options;
   let running: Promise<void> | undefined;
 
   const purgeExpired = async (): Promise<void> => {
-    let messages = 0;
-    for (let i = 0; i < MAX_CHUNKS; i++) {
-      const n = await store.purgeExpiredMessages(Date.now(), CHUNK);
-      messages += n;
-      if (n < CHUNK) break;
-    }
+    const messages = await inChunks((n) => store.purgeExpiredMessages(Date.now(), n), CHUNK, MAX_CHUNKS);
     let files = 0;
     for (let i = 0; i < MAX_CHUNKS; i++) {
       const ids = await store.expiredBlobs(Date.now(), CHUNK);
@@ -44,13 +61,8 @@ export function startRetention(options: {
   };
 
   const purgeOld = async (): Promise<void> => {
-    let total = 0;
     const cutoff = Date.now() - options.retentionDays * 86_400_000;
-    for (let i = 0; i < MAX_CHUNKS; i++) {
-      const n = await store.purgeUndelivered(cutoff, CHUNK);
-      total += n;
-      if (n < CHUNK) break;
-    }
+    const total = await inChunks((n) => store.purgeUndelivered(cutoff, n), CHUNK, MAX_CHUNKS);
     if (total > 0) log.info("retention.purged_undelivered", { count: total });
   };
 
@@ -79,4 +91,31 @@ export function startRetention(options: {
       clearInterval(retentionTimer);
     },
   };
+}
+
+/**
+ * Forgets message ids after 30 days (resends are recognised within that window), at start and then
+ * hourly. In bounded chunks, each its own short transaction, so pruning never stalls delivery for long.
+ */
+export function startSeenPruning(options: { store: Pick<Store, "pruneSeen">; log: Logger }): {
+  close(): void;
+} {
+  const { store, log } = options;
+  const prune = async (): Promise<void> => {
+    try {
+      const total = await inChunks(
+        (n) => store.pruneSeen(Date.now() - SEEN_RETENTION_MS, n),
+        SEEN_CHUNK,
+        SEEN_MAX_CHUNKS,
+        10,
+      );
+      if (total > 0) log.info("store.pruned_seen", { count: total });
+    } catch {
+      log.warn("store.prune_failed", {});
+    }
+  };
+  void prune();
+  const timer = setInterval(() => void prune(), 3_600_000);
+  timer.unref();
+  return { close: () => clearInterval(timer) };
 }

@@ -5,14 +5,18 @@ export type StoreErrorCode =
   | "closed"
   | "schema-too-new"
   | "unknown-device"
+  /** A per-device cap was reached (`limit` says which number); nothing of the write was kept. */
   | "limit";
 
 /** A failure of the storage layer. `unavailable` means nothing of the failed write was kept. */
 export class StoreError extends Error {
   readonly code: StoreErrorCode;
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** For code "limit": the cap that was reached. */
+  readonly limit: number | undefined;
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown; limit?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "StoreError";
     this.code = code;
+    this.limit = options?.limit;
   }
 }

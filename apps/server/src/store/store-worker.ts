@@ -9,7 +9,7 @@ import {
   type StoreReply,
   serializeError,
   unpackCalls,
-} from "./store-messages.ts";
+} from "./thread-messages.ts";
 import { turnBatcher } from "./turn-batcher.ts";
 
 const port = parentPort!;

@@ -65,7 +65,6 @@ export type OutgoingMessage = {
   blobsExpireAt?: number;
 };
 
-/** An encrypted attachment's bookkeeping; the bytes are files under <data>/blobs. */
 /** A device-link code as an existing device creates it (the code itself only as a hash). */
 export type NewDeviceLink = {
   codeHash: string;
@@ -78,6 +77,7 @@ export type NewDeviceLink = {
 /** A blob as its upload starts: nothing received yet, not referenced by any message. */
 export type NewBlob = Omit<BlobRecord, "received" | "referenced">;
 
+/** An encrypted attachment's bookkeeping; the bytes are files under <data>/blobs. */
 export type BlobRecord = {
   blobId: string;
   ownerDevice: string;
@@ -125,7 +125,8 @@ export type CreateGroupOutcome =
 /**
  * Everything the server persists, behind one interface so SQLite (default) and PostgreSQL (scale-out)
  * are interchangeable. Every method that writes is atomic: it either happens whole or not at all,
- * and a resolved promise means it is durable.
+ * and a resolved promise means it is durable. Group writes apply the Delivery Service's rules
+ * (delivery-rules.ts) inside that transaction.
  */
 export type Store = {
   createUserWithDevice(

@@ -11,7 +11,7 @@ import {
   type PackedReplies,
   unpackReplies,
   unpackReply,
-} from "./store-messages.ts";
+} from "./thread-messages.ts";
 
 /** Every Store method, forwarded as is (`close` also stops the thread). */
 const METHODS = [

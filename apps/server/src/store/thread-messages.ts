@@ -6,7 +6,13 @@ import { StoreError, type StoreErrorCode } from "./store-error.ts";
 export type StoreCall = { id: number; method: keyof Store; args: unknown[] };
 
 /** An error as it crosses the thread boundary (structured clone drops classes). */
-export type SerializedError = { name: string; message: string; code?: string; cause?: string };
+export type SerializedError = {
+  name: string;
+  message: string;
+  code?: string;
+  cause?: string;
+  limit?: number;
+};
 
 export type StoreReply =
   { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -15,7 +21,13 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof StoreError) {
     // The cause is kept as text only: it is for the server log (SQLite's message), not for clients.
     const cause = error.cause instanceof Error ? error.cause.message : undefined;
-    return { name: error.name, message: error.message, code: error.code, ...(cause ? { cause } : {}) };
+    return {
+      name: error.name,
+      message: error.message,
+      code: error.code,
+      ...(cause ? { cause } : {}),
+      ...(error.limit === undefined ? {} : { limit: error.limit }),
+    };
   }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: "Error", message: String(error) };
@@ -24,8 +36,10 @@ export function serializeError(error: unknown): SerializedError {
 /** StoreErrors come back as StoreErrors (callers branch on their code); anything else as a plain Error. */
 export function deserializeError(e: SerializedError): Error {
   if (e.name === "StoreError" && e.code !== undefined) {
-    const options = e.cause === undefined ? undefined : { cause: new Error(e.cause) };
-    return new StoreError(e.code as StoreErrorCode, e.message, options);
+    return new StoreError(e.code as StoreErrorCode, e.message, {
+      ...(e.cause === undefined ? {} : { cause: new Error(e.cause) }),
+      ...(e.limit === undefined ? {} : { limit: e.limit }),
+    });
   }
   const error = new Error(e.message);
   error.name = e.name;
@@ -66,7 +80,7 @@ export function unpackReply(method: StoreCall["method"], args: unknown[], value:
  * A turn's calls as they cross to the store thread. The two calls every message makes (acceptMessage
  * and ack) travel as runs of primitives in `flat` with the ciphertexts copied into one transferred
  * buffer; structured clone of one object per call (its keys written out each time, an ArrayBuffer per
- * ciphertext) cost the main thread about twice as much (docs/BENCHMARKS.md, issue 6 fourth round). Every other
+ * ciphertext) cost the main thread about twice as much (docs/BENCHMARKS.md, "the disk off the writer's path"). Every other
  * call is cloned as is, in `others`; `flat` keeps the order of all of them.
  */
 export type PackedCalls = { flat: (string | number | null)[]; bytes: ArrayBuffer; others: StoreCall[] };

@@ -3,9 +3,9 @@ import fs, { fstatSync, rmSync, statSync } from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import { join } from "node:path";
 import { describe, it, mock } from "node:test";
-import { SqliteStore } from "./sqlite-store.ts";
-import { StoreError } from "./store-error.ts";
-import { bytes, createTestUser, id, tempStoreDir } from "./store-test-fixtures.ts";
+import { SqliteStore } from "../sqlite-store.ts";
+import { StoreError } from "../store-error.ts";
+import { bytes, createTestUser, id, tempStoreDir } from "../store-test-fixtures.ts";
 
 type Sync = (error: Error | null) => void;
 

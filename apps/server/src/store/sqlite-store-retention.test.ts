@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { SqliteStore } from "./sqlite-store.ts";
+import type { SqliteStore } from "./sqlite-store.ts";
 import type { OutgoingMessage } from "./store.ts";
 import { addTestKeyPackages, bytes, createTestUser, id, openFreshStore } from "./store-test-fixtures.ts";
 
@@ -121,21 +119,5 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
     const session = { tokenHash: "tnew", deviceId: id("N"), createdAt: now, expiresAt: now + 60_000 };
     const device = { deviceId: id("N"), name: "n", signatureKey: bytes(2), createdAt: now };
     assert.equal(await store.claimDeviceLink("h", now + 10, device, session), undefined);
-  });
-
-  it("upgrades a database made before these columns existed, keeping its data", async () => {
-    await store.acceptMessage(msg("k"));
-    await store.close();
-    const db = new DatabaseSync(join(dir, "sori.db"));
-    db.exec(
-      "DROP INDEX messages_by_expiry; ALTER TABLE messages DROP COLUMN expires_at; DROP TABLE blobs; DROP TABLE blob_pending",
-    );
-    db.close();
-    store = new SqliteStore({ dataDir: dir, durability: "normal" });
-    assert.deepEqual(
-      (await store.pending(id("B"), 0, 10)).map((d) => d.messageId),
-      [id("k")],
-    );
-    assert.equal((await store.acceptMessage(msg("e", { expiresAt: Date.now() + 5 }))).status, "accepted");
   });
 });

@@ -3,10 +3,10 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
-import { SCHEMA_VERSION } from "./sqlite-schema.ts";
-import { SqliteStore } from "./sqlite-store.ts";
-import { StoreError } from "./store-error.ts";
-import { bytes, createTestUser, id, tempStoreDir } from "./store-test-fixtures.ts";
+import { SqliteStore } from "../sqlite-store.ts";
+import { StoreError } from "../store-error.ts";
+import { bytes, createTestUser, id, tempStoreDir } from "../store-test-fixtures.ts";
+import { SCHEMA_VERSION } from "./schema.ts";
 
 /** Turns a current database back into schema 1 (seen keyed by sender device first), rows kept. */
 function downgradeToSchema1(dir: string): void {
@@ -37,19 +37,24 @@ const send = (
     sentAt,
   });
 
+/** A database in `dir` holding one message from A to B in group g, accepted at `sentAt`; closed again. */
+async function databaseWithOneMessage(dir: string, messageId: string, sentAt: number): Promise<void> {
+  const store = new SqliteStore({ dataDir: dir, durability: "normal" });
+  await createTestUser(store, "a", "A");
+  await createTestUser(store, "b", "B");
+  await store.createGroup(id("g"), 1, { deviceId: id("A"), userId: id("a") }, [id("B")], undefined);
+  assert.equal((await send(store, messageId, sentAt)).status, "accepted");
+  await store.close();
+}
+
 describe("SqliteStore schema migration", () => {
   it("moves a schema-1 database to schema 2 and still recognises messages accepted before", async () => {
     const dir = tempStoreDir();
     try {
-      let store = new SqliteStore({ dataDir: dir, durability: "normal" });
-      await createTestUser(store, "a", "A");
-      await createTestUser(store, "b", "B");
-      await store.createGroup(id("g"), 1, { deviceId: id("A"), userId: id("a") }, [id("B")], undefined);
-      assert.equal((await send(store, id("m"), 100)).status, "accepted");
-      await store.close();
+      await databaseWithOneMessage(dir, id("m"), 100);
       downgradeToSchema1(dir);
 
-      store = new SqliteStore({ dataDir: dir, durability: "normal" });
+      const store = new SqliteStore({ dataDir: dir, durability: "normal" });
       try {
         const again = await send(store, id("m"), 200);
         assert.deepEqual(again, { status: "duplicate", sentAt: 100 }, "the resend is still a no-op");
@@ -67,6 +72,41 @@ describe("SqliteStore schema migration", () => {
       db.close();
       assert.equal(meta.value, String(SCHEMA_VERSION));
       assert.deepEqual(key, ["message_id", "sender_device"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("adds message expiry and the attachment tables to a database made before them, keeping its data", async () => {
+    const dir = tempStoreDir();
+    try {
+      await databaseWithOneMessage(dir, id("k"), Date.now());
+      const db = new DatabaseSync(join(dir, "sori.db"));
+      db.exec(
+        "DROP INDEX messages_by_expiry; ALTER TABLE messages DROP COLUMN expires_at; DROP TABLE blobs; DROP TABLE blob_pending",
+      );
+      db.close();
+      const store = new SqliteStore({ dataDir: dir, durability: "normal" });
+      try {
+        assert.deepEqual(
+          (await store.pending(id("B"), 0, 10)).map((d) => d.messageId),
+          [id("k")],
+        );
+        const expiring = await store.acceptMessage({
+          kind: "message",
+          groupId: id("g"),
+          messageId: id("e"),
+          senderUserId: id("a"),
+          senderDeviceId: id("A"),
+          epoch: 1,
+          data: bytes(1),
+          sentAt: Date.now(),
+          expiresAt: Date.now() + 5,
+        });
+        assert.equal(expiring.status, "accepted");
+      } finally {
+        await store.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { StoreError } from "./store-error.ts";
 import {
+  deserializeError,
   packCalls,
   packReplies,
   type StoreCall,
   type StoreReply,
   unpackCalls,
+  serializeError,
   unpackReplies,
-} from "./store-messages.ts";
+} from "./thread-messages.ts";
 
 const message = (n: number, extra: object = {}): object => ({
   kind: "message",
@@ -72,6 +75,20 @@ describe("store replies packed for the main thread", () => {
       packed.others.length,
       3,
       "only the error, the duplicate and the empty answer went as objects",
+    );
+  });
+});
+
+describe("store errors across the thread boundary", () => {
+  it("come back as StoreErrors with their code, cap and the cause's text", () => {
+    const error = new StoreError("limit", "at most 3", { limit: 3, cause: new Error("why") });
+    const back = deserializeError(structuredClone(serializeError(error)));
+    assert.ok(back instanceof StoreError);
+    assert.deepEqual([back.code, back.message, back.limit], ["limit", "at most 3", 3]);
+    assert.equal((back.cause as Error).message, "why");
+    assert.equal(
+      (deserializeError(serializeError(new StoreError("full", "x"))) as StoreError).limit,
+      undefined,
     );
   });
 });

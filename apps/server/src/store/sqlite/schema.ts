@@ -1,6 +1,7 @@
-import type { DatabaseSync } from "node:sqlite";
-
-/** Schema of the embedded SQLite store. Bump SCHEMA_VERSION and add a migration step on any change. */
+/**
+ * Schema of the embedded SQLite store, created if absent on every start. Bump SCHEMA_VERSION and add a
+ * step to migrations.ts on any change that is not a new table or index.
+ */
 export const SCHEMA_VERSION = 2;
 
 /** The duplicate check's table (schema 2), by name so a migration can build it beside the old one. */
@@ -12,29 +13,6 @@ export function seenTableSql(name: string): string {
   epoch INTEGER,
   PRIMARY KEY (message_id, sender_device)
 ) WITHOUT ROWID;`;
-}
-
-/**
- * Schema 1 → 2: the duplicate check's key becomes (message_id, sender_device). Rebuilt in one
- * transaction, so a crash midway leaves schema 1 intact and the next start simply tries again.
- */
-export function migrateSeenKey(db: DatabaseSync): void {
-  const pk = db.prepare("PRAGMA table_info(seen)").all() as { name: string; pk: number }[];
-  if (pk.find((c) => c.name === "message_id")?.pk !== 2) return;
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    db.exec(seenTableSql("seen_v2"));
-    db.exec(
-      "INSERT INTO seen_v2 (message_id, sender_device, accepted_at, epoch) SELECT message_id, sender_device, accepted_at, epoch FROM seen",
-    );
-    db.exec("DROP TABLE seen");
-    db.exec("ALTER TABLE seen_v2 RENAME TO seen");
-    db.exec("UPDATE meta SET value = '2' WHERE key = 'schema'");
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
 }
 
 export const SCHEMA_SQL = `
@@ -110,4 +88,29 @@ CREATE INDEX IF NOT EXISTS queue_by_message ON queue(message);
 ${seenTableSql("seen")}
 -- No index on accepted_at: it cost ~15 % of send throughput; pruning scans in bounded chunks instead.
 DROP INDEX IF EXISTS seen_by_time;
+-- Encrypted attachments: the bytes live in <data>/blobs/<id>; this is their bookkeeping.
+CREATE TABLE IF NOT EXISTS blobs (
+  id TEXT PRIMARY KEY,
+  owner_device TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0,
+  referenced INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blobs_by_expiry ON blobs(expires_at);
+-- Recipient devices that have not fetched a blob yet; when none is left it is deleted.
+CREATE TABLE IF NOT EXISTS blob_pending (
+  blob_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  PRIMARY KEY (blob_id, device_id)
+) WITHOUT ROWID;
+-- Short-lived codes an existing device shows so a new one can join the account without the password.
+CREATE TABLE IF NOT EXISTS device_links (
+  code_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;

@@ -1,4 +1,4 @@
-// Copies the WAL back into the database file on a thread of its own (see SqliteStore's checkpoint
+// Copies the WAL back into the database file on a thread of its own (see engine.ts, the checkpointMs
 // option): SQLite's automatic checkpoint runs inside a writer's COMMIT, and with its fsyncs it held
 // up every message of that batch. A PASSIVE checkpoint never blocks the writer; it copies the
 // frames committed before it began, syncing the WAL before and the database file after.

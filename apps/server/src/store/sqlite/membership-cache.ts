@@ -1,7 +1,4 @@
-import type { GroupRecord } from "./store.ts";
-
-/** What `send` checks about a group: its epoch and members (with whether each device is revoked). */
-export type GroupState = { epoch: number; members: GroupRecord["members"] };
+import type { GroupState } from "../delivery-rules.ts";
 
 /** Entries kept at most per map; past it the map starts over (the database stays the truth). */
 const MAX_ENTRIES = 100_000;

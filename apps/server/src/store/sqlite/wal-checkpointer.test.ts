@@ -3,8 +3,8 @@ import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
-import { SqliteStore } from "./sqlite-store.ts";
-import { createTestUser, tempStoreDir } from "./store-test-fixtures.ts";
+import { SqliteStore } from "../sqlite-store.ts";
+import { createTestUser, tempStoreDir } from "../store-test-fixtures.ts";
 
 /** Whether every page of the database is in its file, not only in the WAL. */
 function checkpointed(dir: string): boolean {

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../logger.ts";
 
 const gzip = promisify(gzipCallback);
 

@@ -1,0 +1,143 @@
+import {
+  API_PREFIX,
+  type AuthRequest,
+  AuthRequest as AuthRequestSchema,
+  type AuthResponse,
+  type DeviceListResponse,
+  type Limits,
+  ProtocolError,
+} from "@sori/protocol";
+import { newId } from "../ids.ts";
+import type { Logger } from "../logger.ts";
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "../password.ts";
+import { RateLimiter, refuseIfLimited } from "../rate-limiter.ts";
+import type { Sessions } from "../sessions.ts";
+import type { Store } from "../store/store.ts";
+import type { RequestContext, Route } from "./router.ts";
+
+function parseAuthRequest(body: unknown): AuthRequest {
+  const parsed = AuthRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const why = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join(".")}: ${i.message}`)
+      .join("; ");
+    throw new ProtocolError("bad-request", `invalid request: ${why}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The account endpoints: register, log in (each a new device with its own session), log out, list
+ * the account's devices and revoke one. Logging out or revoking also drops the device's connection.
+ */
+export function accountRoutes(options: {
+  store: Store;
+  sessions: Sessions;
+  log: Logger;
+  limits: Pick<Limits, "loginAttemptsPerMinute" | "registrationsPerMinute">;
+  /** Closes the device's WebSocket, if it has one. */
+  dropDevice(deviceId: string, reason: string): void;
+}): Route[] {
+  const { store, sessions, log, limits, dropDevice } = options;
+  // Per (username, address) the configured limit; per username and per address ten times that. A
+  // stranger cannot lock a user out from elsewhere as quickly, and guessing stays bounded.
+  const loginLimiter = new RateLimiter(limits.loginAttemptsPerMinute, 60_000);
+  const loginUserLimiter = new RateLimiter(limits.loginAttemptsPerMinute * 10, 60_000);
+  const loginAddressLimiter = new RateLimiter(limits.loginAttemptsPerMinute * 10, 60_000);
+  const registerLimiter = new RateLimiter(limits.registrationsPerMinute, 60_000);
+
+  const register = async (ctx: RequestContext): Promise<void> => {
+    refuseIfLimited(registerLimiter.take(ctx.address), "registrations");
+    const body = parseAuthRequest(await ctx.readJson());
+    const userId = newId();
+    const deviceId = newId();
+    const now = Date.now();
+    const { token, session } = sessions.issue(deviceId);
+    const outcome = await store.createUserWithDevice(
+      { userId, username: body.username, passwordHash: await hashPassword(body.password), createdAt: now },
+      { deviceId, userId, name: body.device.name, signatureKey: body.device.signatureKey, createdAt: now },
+      session,
+    );
+    if (outcome === "username-taken")
+      throw new ProtocolError("username-taken", `the username "${body.username}" is taken`);
+    log.info("account.registered", { user: userId, device: deviceId });
+    ctx.json(201, { userId, username: body.username, deviceId, token } satisfies AuthResponse);
+  };
+
+  const login = async (ctx: RequestContext): Promise<void> => {
+    const body = parseAuthRequest(await ctx.readJson());
+    const name = body.username.toLowerCase();
+    const wait = Math.max(
+      loginLimiter.take(`${name}\0${ctx.address}`),
+      loginUserLimiter.take(name),
+      loginAddressLimiter.take(ctx.address),
+    );
+    refuseIfLimited(wait, "login attempts");
+    const user = await store.findUserByUsername(body.username);
+    // Verify against a dummy hash for unknown users so the answer takes as long either way.
+    const ok = await verifyPassword(body.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+    if (!user || !ok) {
+      log.info("account.login_failed", {});
+      throw new ProtocolError("auth-failed", "wrong username or password");
+    }
+    const deviceId = newId();
+    const now = Date.now();
+    const { token, session } = sessions.issue(deviceId);
+    await store.addDevice(
+      {
+        deviceId,
+        userId: user.userId,
+        name: body.device.name,
+        signatureKey: body.device.signatureKey,
+        createdAt: now,
+      },
+      session,
+    );
+    log.info("account.device_added", { user: user.userId, device: deviceId });
+    ctx.json(200, { userId: user.userId, username: user.username, deviceId, token } satisfies AuthResponse);
+  };
+
+  const logout = async (ctx: RequestContext): Promise<void> => {
+    const caller = await sessions.bearer(ctx.req);
+    await store.revokeDevice(caller.deviceId, Date.now());
+    dropDevice(caller.deviceId, "logged out");
+    log.info("account.logout", { device: caller.deviceId });
+    ctx.res.writeHead(204).end();
+  };
+
+  const listDevices = async (ctx: RequestContext): Promise<void> => {
+    const caller = await sessions.bearer(ctx.req);
+    const devices = (await store.listDevices(caller.userId)).filter((d) => d.revokedAt === null);
+    ctx.json(200, {
+      devices: devices.map((d) => ({
+        deviceId: d.deviceId,
+        name: d.name,
+        createdAt: d.createdAt,
+        lastSeenAt: d.lastSeenAt,
+        current: d.deviceId === caller.deviceId,
+      })),
+    } satisfies DeviceListResponse);
+  };
+
+  const revoke = async (ctx: RequestContext): Promise<void> => {
+    const caller = await sessions.bearer(ctx.req);
+    const target = ctx.params[0]!;
+    const own = (await store.listDevices(caller.userId)).some(
+      (d) => d.deviceId === target && d.revokedAt === null,
+    );
+    if (!own) throw new ProtocolError("not-found", "no such device on this account");
+    await store.revokeDevice(target, Date.now());
+    dropDevice(target, "device revoked");
+    log.info("account.device_revoked", { device: target, by: caller.deviceId });
+    ctx.res.writeHead(204).end();
+  };
+
+  return [
+    { method: "POST", path: `${API_PREFIX}/register`, handle: register },
+    { method: "POST", path: `${API_PREFIX}/login`, handle: login },
+    { method: "POST", path: `${API_PREFIX}/logout`, handle: logout },
+    { method: "GET", path: `${API_PREFIX}/devices`, handle: listDevices },
+    { method: "DELETE", path: /^\/api\/v1\/devices\/([A-Za-z0-9_-]{16,43})$/, handle: revoke },
+  ];
+}

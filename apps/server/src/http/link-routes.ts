@@ -1,0 +1,94 @@
+import { createHash, randomInt } from "node:crypto";
+import {
+  API_PREFIX,
+  type AuthResponse,
+  LinkClaimRequest,
+  type LinkCreateResponse,
+  ProtocolError,
+} from "@sori/protocol";
+import { newId } from "../ids.ts";
+import type { Logger } from "../logger.ts";
+import { RateLimiter, refuseIfLimited } from "../rate-limiter.ts";
+import type { Sessions } from "../sessions.ts";
+import type { Store } from "../store/store.ts";
+import type { RequestContext, Route } from "./router.ts";
+
+/** Letters and digits that cannot be mistaken for one another when read aloud or typed. */
+const ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789";
+const CODE_LENGTH = 10;
+const LINK_TTL_MS = 10 * 60_000;
+
+/** Upper case, without the dashes and spaces people type. */
+function normaliseLinkCode(code: string): string {
+  return code.toUpperCase().replace(/[^A-Z0-9]/g, "");
+}
+
+const hashCode = (code: string): string =>
+  createHash("sha256").update(normaliseLinkCode(code)).digest("base64url");
+
+/**
+ * Device linking: a signed-in device asks for a short single-use code (10 characters, ~49 bits,
+ * 10 minutes) and shows it (or a QR code); a new device sends it with its public key instead of
+ * the password and becomes a device of that account. Claims are rate-limited per address, so the
+ * code cannot be guessed in its lifetime. The server keeps only a hash of the code.
+ */
+export function linkRoutes(options: {
+  store: Store;
+  sessions: Sessions;
+  log: Logger;
+  claimsPerMinute: number;
+}): Route[] {
+  const { store, sessions, log } = options;
+  const claims = new RateLimiter(options.claimsPerMinute, 60_000);
+
+  const create = async (ctx: RequestContext): Promise<void> => {
+    const caller = await sessions.bearer(ctx.req);
+    let code = "";
+    for (let i = 0; i < CODE_LENGTH; i++) code += ALPHABET[randomInt(ALPHABET.length)];
+    const now = Date.now();
+    const expiresAt = now + LINK_TTL_MS;
+    await store.createDeviceLink({
+      codeHash: hashCode(code),
+      userId: caller.userId,
+      deviceId: caller.deviceId,
+      createdAt: now,
+      expiresAt,
+    });
+    log.info("account.link_created", { user: caller.userId, device: caller.deviceId });
+    const display = `${code.slice(0, 5)}-${code.slice(5)}`;
+    ctx.json(201, { code: display, expiresAt } satisfies LinkCreateResponse);
+  };
+
+  const claim = async (ctx: RequestContext): Promise<void> => {
+    refuseIfLimited(claims.take(ctx.req.socket.remoteAddress ?? "?"), "link attempts");
+    const parsed = LinkClaimRequest.safeParse(await ctx.readJson());
+    if (!parsed.success)
+      throw new ProtocolError("bad-request", "expected {code, device: {name, signatureKey}}");
+    const deviceId = newId();
+    const { token, session } = sessions.issue(deviceId);
+    const now = Date.now();
+    const userId = await store.claimDeviceLink(
+      hashCode(parsed.data.code),
+      now,
+      {
+        deviceId,
+        name: parsed.data.device.name,
+        signatureKey: parsed.data.device.signatureKey,
+        createdAt: now,
+      },
+      session,
+    );
+    if (!userId) {
+      log.info("account.link_failed", {});
+      throw new ProtocolError("auth-failed", "this link code is wrong, used or expired");
+    }
+    const [user] = await store.usersById([userId]);
+    log.info("account.device_linked", { user: userId, device: deviceId });
+    ctx.json(200, { userId, username: user?.user.username ?? "", deviceId, token } satisfies AuthResponse);
+  };
+
+  return [
+    { method: "POST", path: `${API_PREFIX}/links`, handle: create },
+    { method: "POST", path: `${API_PREFIX}/links/claim`, handle: claim },
+  ];
+}

@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   "client-too-old",
   "server-too-old",
   "storage-unavailable",
+  /** This device waits for another device of the account to approve it (or for an identity reset). */
+  "approval-required",
+  "too-many-devices",
   "internal",
 ] as const;
 
@@ -36,6 +39,8 @@ export type ErrorDetails = {
   limit?: number;
   /** A blob upload at the wrong offset: where it must continue. */
   received?: number;
+  /** identity-changed (SDK): the users whose account key changed and is not acknowledged yet. */
+  userIds?: string[];
 };
 
 /** A typed protocol error; thrown by parsers and by the server core, serialised as an `error` frame. */
@@ -63,10 +68,12 @@ export function httpStatusFor(code: ErrorCode): number {
       return 401;
     case "forbidden":
     case "not-member":
+    case "approval-required":
       return 403;
     case "not-found":
       return 404;
     case "username-taken":
+    case "too-many-devices":
     case "stale-epoch":
     case "group-outdated":
     case "group-exists":

@@ -6,15 +6,17 @@ import type { ClientEvents, ConnectionState } from "./client-events.ts";
 import type { DeviceContext } from "./device/device-context.ts";
 import { type DeviceEnrolment, deviceKeysOf, identityOf, loadEnrolment } from "./device/device-enrolment.ts";
 import { type DeviceList, Devices } from "./device/devices.ts";
+import { AccountIdentity } from "./device/account-identity.ts";
+import { type DeviceApprovalRequest, DeviceApprovals } from "./device/device-approvals.ts";
 import { Directory } from "./device/directory.ts";
+import { TrustStore } from "./device/trust-store.ts";
 import { enrol, type EnrolMode, parseLinkQr } from "./device/enrolment.ts";
 import { KeyPackages } from "./device/key-packages.ts";
 import { SdkError } from "./errors.ts";
 import type { FileInput, TransferProgress } from "./features/attachments.ts";
 import { Files } from "./features/files.ts";
 import { Profiles } from "./features/profiles.ts";
-import type { SafetyNumber } from "./features/safety-number.ts";
-import { SafetyNumbers } from "./features/safety-numbers.ts";
+import { type SafetyNumberInfo, SafetyNumbers } from "./features/safety-numbers.ts";
 import { loadSettings, saveSettings } from "./features/settings.ts";
 import type { StickerPack } from "./features/sticker-packs.ts";
 import { Stickers } from "./features/stickers.ts";
@@ -23,6 +25,7 @@ import { ChatList, type ChatSummary } from "./groups/chat-list.ts";
 import { GroupStates } from "./groups/group-states.ts";
 import { checkGroupName, Membership } from "./groups/membership.ts";
 import { PendingCommits } from "./groups/pending-commits.ts";
+import { Rejoin } from "./groups/rejoin.ts";
 import { type ChatMessage, ChatStore } from "./messages/chat-store.ts";
 import { ContentHandler } from "./messages/content-handler.ts";
 import { isExpired, Expiry } from "./messages/expiry.ts";
@@ -31,8 +34,10 @@ import { checkTextLength, MessageActions } from "./messages/message-actions.ts";
 import type { ClientSettings } from "./messages/message-features.ts";
 import { MessageSender } from "./messages/message-sender.ts";
 import { Receipts } from "./messages/receipts.ts";
+import { SenderOrder } from "./messages/sender-order.ts";
 import type { ClientStorage } from "./storage/storage.ts";
 import { Connection } from "./transport/connection.ts";
+import { changePassword } from "./transport/http-api.ts";
 import { Mutex } from "./util/mutex.ts";
 import { TypedEmitter } from "./util/typed-emitter.ts";
 
@@ -44,6 +49,8 @@ export { MAX_AVATAR_BYTES } from "./limits.ts";
 const CONNECT_TIMEOUT_MS = 15_000;
 /** close() gives a call's hang-up signal this long to go out. */
 const HANGUP_FLUSH_MS = 2000;
+/** How long waitForApproval waits by default: a link code's lifetime. */
+const APPROVAL_WAIT_MS = 10 * 60_000;
 
 /**
  * One Sori device: its keys, its chats, and the link to the server. A facade over the parts in
@@ -71,6 +78,8 @@ export class SoriClient {
   readonly #timers: Timers;
   readonly #devices: Devices;
   readonly #calls: CallManager;
+  readonly #account: AccountIdentity;
+  readonly #approvals: DeviceApprovals;
 
   private constructor(storage: ClientStorage, enrolment: DeviceEnrolment) {
     const events = new TypedEmitter<ClientEvents>();
@@ -84,13 +93,23 @@ export class SoriClient {
       onDelivery: (d) => this.#inbox.push(d),
       onRelay: (r) => void this.#inbox.relay(r),
       onSynced: (upTo) => this.#inbox.synced(upTo),
-      onKeyPackagesLow: () => void this.#keyPackages.refill(),
-      onAuthFailed: () => this.#inbox.wake(),
+      onKeyPackagesLow: () => {
+        if (account.approved) void this.#keyPackages.refill();
+      },
+      onAuthFailed: () => {
+        this.#inbox.wake();
+        this.#approvals.signedOut(connection.authFailed ?? "signed out");
+      },
     });
+    const identity = identityOf(enrolment);
+    const keys = deviceKeysOf(enrolment);
+    const account = new AccountIdentity(storage, identity, keys);
+    this.#account = account;
     const ctx: DeviceContext = {
       enrolment,
-      identity: identityOf(enrolment),
-      keys: deviceKeysOf(enrolment),
+      identity,
+      keys,
+      account,
       storage,
       chats: new ChatStore(storage),
       groups,
@@ -111,7 +130,10 @@ export class SoriClient {
     };
     this.#ctx = ctx;
     this.#connection = connection;
-    const directory = new Directory(ctx, enrolment);
+    const trust = new TrustStore(storage);
+    const directory = new Directory(ctx, enrolment, trust, {
+      identityChanged: (userId) => this.#safety.identityChanged(userId),
+    });
     this.#directory = directory;
     this.#keyPackages = new KeyPackages(ctx);
     const chatList = new ChatList(ctx, directory);
@@ -119,22 +141,32 @@ export class SoriClient {
     groups.onMembersChanged((groupId, userIds) => chatList.membersChanged(groupId, userIds));
     const send = (chat: string, content: Parameters<MessageSender["sendContent"]>[1]): Promise<number> =>
       this.#sender.sendContent(chat, content);
+    // What the device sends by itself (receipts, profiles) waits quietly while a key change is pending.
+    const autoSend = (chat: string, content: Parameters<MessageSender["sendContent"]>[1]): Promise<number> =>
+      this.#sender.sendContent(chat, content, { whenBlocked: "skip" });
     const expiresAt = (at: number): void => this.#expiry.schedule(at);
     const emitChat = (chat: string): Promise<void> => chatList.emitChat(chat);
     const chatFor = (target: string): Promise<ChatSummary> => this.#chatFor(target);
 
-    this.#safety = new SafetyNumbers(ctx, directory);
+    const safety = new SafetyNumbers(ctx, directory, trust);
+    const senderOrder = new SenderOrder(ctx, directory);
+    this.#safety = safety;
+    this.#approvals = new DeviceApprovals(ctx, account);
     this.#pending = new PendingCommits(ctx, {
-      adopted: (groupId, before, after) => this.#safety.noteDeviceChanges(groupId, before, after),
-      sendMeta: (groupId) => this.#membership.sendMeta(groupId),
+      adopted: (groupId) => chatList.emitChat(groupId),
+      sendMeta: (groupId) => this.#membership.sendMeta(groupId, "skip"),
     });
-    this.#profiles = new Profiles(ctx, send);
+    this.#profiles = new Profiles(ctx, autoSend);
+    const rejoin = new Rejoin(ctx, { pending: this.#pending, directory });
     this.#membership = new Membership(ctx, {
       pending: this.#pending,
       directory,
       chatList,
-      sendContent: send,
+      sendContent: (chat, content, options) => this.#sender.sendContent(chat, content, options),
       sendOwnProfile: (groupId) => this.#profiles.shareIn(groupId),
+      requireTrusted: (userIds) => safety.requireTrusted(userIds),
+      pendingChanges: (userIds) => trust.pendingChanges(userIds),
+      refused: (groupId, refused) => safety.refused(groupId, refused),
     });
     this.#sender = new MessageSender(ctx, {
       pending: this.#pending,
@@ -143,9 +175,14 @@ export class SoriClient {
       waitConnected: () => connection.waitConnected(),
       userMessageSent: (chatId) => this.#actions.messageSent(chatId),
       expiresAt,
+      nextSeq: (groupId) => senderOrder.next(groupId),
+      releaseSeq: (groupId, seq) => senderOrder.release(groupId, seq),
+      blockedBy: (groupId) => safety.blockedBy(groupId),
+      changedError: (userIds) => safety.changedError(userIds),
+      isBehind: (groupId) => rejoin.isBehind(groupId),
     });
     this.#expiry = new Expiry(ctx, emitChat);
-    this.#receipts = new Receipts(ctx, { send, emitChat, expiresAt });
+    this.#receipts = new Receipts(ctx, { send: autoSend, emitChat, expiresAt });
     this.#actions = new MessageActions(ctx, { chatList, sender: this.#sender, chatFor });
     this.#files = new Files(ctx, {
       chatList,
@@ -189,18 +226,37 @@ export class SoriClient {
       onContent: (chat, senderId, sentAt, c, senderDevice) =>
         content.handle(chat, senderId, sentAt, c, senderDevice),
       onCallSignal: callSignal,
+      sequenced: (chat, sender, seq) => senderOrder.arrived(chat, sender, seq),
+      fellBehind: (groupId, epoch) => rejoin.fellBehind(groupId, epoch),
+      isBehind: (groupId) => rejoin.isBehind(groupId),
+      rejoined: (groupId) => rejoin.rejoined(groupId),
+      rejoinRequested: (groupId, from, request) => rejoin.requested(groupId, from, request),
       deactivate: (groupId) => this.#membership.deactivate(groupId),
-      addOwnDevice: () => this.#membership.addOwnDevice(),
-      membersChanged: async (groupId, before, after, change) => {
-        await this.#safety.noteDeviceChanges(groupId, before, after);
+      addOwnDevice: async (deviceId, at) => {
+        // Told on every device of the account, with a way to sign it out if it is not the person's.
+        const listed = await this.#devices
+          .list()
+          .catch(() => ({ devices: [] as { deviceId: string; name: string }[] }));
+        const name = listed.devices.find((d) => d.deviceId === deviceId)?.name ?? "a new device";
+        events.emit("own-device", { deviceId, name, at });
+        await this.#membership.addOwnDevice();
+      },
+      devicePending: () => this.#approvals.onPending(),
+      deviceApproved: () => this.#approvals.onApproved(),
+      membersChanged: async (groupId, _before, _after, change) => {
         for (const m of change.added)
           if (!directory.knowsUsername(m.userId)) void directory.usernameOf(m.userId);
         if (change.added.length > 0 || change.removed.length > 0) void chatList.emitChat(groupId);
       },
-      joined: (groupId) => this.#profiles.shareIn(groupId),
+      joined: async (groupId) => {
+        await safety.noteInNewChat(groupId);
+        await this.#profiles.shareIn(groupId);
+      },
       drained: () => this.#receipts.flushLater(),
     });
     this.#devices = new Devices(enrolment);
+    // Approved while connected: the first KeyPackages make the device active, and others add it.
+    events.on("approved", () => ctx.later(() => this.#keyPackages.refill()));
   }
 
   // --- accounts ---------------------------------------------------------------------------------
@@ -288,7 +344,66 @@ export class SoriClient {
    * password: show `code` to type, or `qr` as a QR code for the new device to scan.
    */
   createDeviceLink(): Promise<{ code: string; expiresAt: number; qr: string }> {
-    return this.#devices.createLink();
+    return this.#approvals.createLink();
+  }
+
+  /**
+   * "approved" once the account signed this device in; "pending" while it waits for another device of
+   * the account to approve it (see approvalCode and waitForApproval).
+   */
+  get approval(): "approved" | "pending" {
+    return this.#account.approved ? "approved" : "pending";
+  }
+
+  /**
+   * How this device joined its account: "init-required" (it made a new account), "pending" (another
+   * device approved it, or must still), "reset-required" (the account had no device left: this one gave
+   * it a new identity key, and contacts see the safety number change).
+   */
+  signedInAs(): Promise<"init-required" | "pending" | "reset-required" | undefined> {
+    return this.#approvals.signedInAs();
+  }
+
+  /** The code a waiting device shows: the approving device shows the same one beside the request. */
+  approvalCode(): Promise<string | undefined> {
+    return this.#approvals.code();
+  }
+
+  /**
+   * Waits (connected) until another device of the account approves this one; "approval-rejected" if it
+   * was refused, "timeout" after `timeoutMs` (default 10 minutes).
+   */
+  async waitForApproval(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#account.approved) return;
+    await this.#approvals.waitApproved(options.timeoutMs ?? APPROVAL_WAIT_MS);
+  }
+
+  /**
+   * For a waiting device whose person has no other device left: gives the account a new identity key.
+   * Every other device of the account is signed out, and every contact sees the safety number change.
+   */
+  async resetIdentity(): Promise<void> {
+    await this.#approvals.resetIdentity();
+  }
+
+  /** Devices of this account waiting for approval (also announced by the "device-approval" event). */
+  pendingDevices(): Promise<DeviceApprovalRequest[]> {
+    return this.#approvals.review();
+  }
+
+  /** Approves a waiting device of this account (compare its code first): it becomes part of the account. */
+  approveDevice(deviceId: string): Promise<void> {
+    return this.#approvals.approve(deviceId);
+  }
+
+  /** Refuses a waiting device: it is signed out. */
+  rejectDevice(deviceId: string): Promise<void> {
+    return this.#approvals.reject(deviceId);
+  }
+
+  /** Changes the account's password; every other device is signed out (re-link them with a code). */
+  async changePassword(current: string, next: string): Promise<void> {
+    await changePassword(this.serverUrl, this.#ctx.enrolment.token, current, next);
   }
 
   get userId(): string {
@@ -318,15 +433,21 @@ export class SoriClient {
     const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
     await this.#expiry.start();
     if (!this.#connection.started) {
+      await this.#account.load();
       await this.#pending.load();
       await this.#sender.loadInterrupted();
       this.#connection.start();
     }
     await this.#connection.waitConnected(timeoutMs);
     await this.waitSynced(timeoutMs);
+    // Until the account signs this device in, it can take part in nothing (no KeyPackages, no chats).
+    if (!(await this.#approvals.settle())) return;
     await this.#keyPackages.refill();
     await this.#pending.flushAll();
     this.#sender.resendInterrupted();
+    this.#ctx.later(async () => {
+      await this.#approvals.review();
+    });
   }
 
   /** Resolves when the queue pushed at (re)connect time has been processed. */
@@ -596,18 +717,31 @@ export class SoriClient {
   // --- safety numbers, settings, profiles ---------------------------------------------------------
 
   /**
-   * The safety number with a contact: 60 digits (and a QR payload) over both users' device keys.
-   * Compare it in person or by scanning; it changes whenever either side adds or loses a device.
+   * The safety number with a contact: 60 digits (and a QR payload) over both accounts' identity keys.
+   * Compare it in person or by scanning. It stays the same as either side adds or removes devices;
+   * `changed` means their account key changed: compare the new number, then acceptSafetyNumberChange.
    */
-  safetyNumber(
-    username: string,
-  ): Promise<SafetyNumber & { userId: string; username: string; verified: boolean }> {
+  safetyNumber(username: string): Promise<SafetyNumberInfo> {
     return this.#safety.of(username);
   }
 
-  /** Marks the current safety number with a contact as verified (or not); a device change undoes it. */
+  /** Marks the safety number with a contact as verified (or not); verifying after a change accepts it. */
   setVerified(username: string, verified: boolean): Promise<void> {
     return this.#safety.setVerified(username, verified);
+  }
+
+  /**
+   * Accepts a contact's new account key: until then nothing is sent to chats with them, and devices
+   * under the new key are not added.
+   */
+  async acceptSafetyNumberChange(username: string): Promise<void> {
+    await this.#safety.acceptChange(username);
+    const user = await this.#directory.findUser(username);
+    if (!user) return;
+    // Their new devices can now join the chats this device shares with them.
+    for (const c of await this.chats())
+      if (c.active && c.memberIds.includes(user.userId))
+        this.#ctx.later(() => this.#membership.reconcile(c.id));
   }
 
   /** Compares a scanned QR payload with the safety number; marks the contact verified if they match. */

@@ -13,10 +13,10 @@ import type { DeviceContext } from "./device-context.ts";
  * the private halves kept here to join from a Welcome. The first upload activates the device.
  */
 export class KeyPackages {
-  readonly #ctx: Pick<DeviceContext, "request" | "storage" | "identity" | "keys" | "warn">;
+  readonly #ctx: Pick<DeviceContext, "request" | "storage" | "account" | "keys" | "warn">;
   #refilling: Promise<void> | undefined;
 
-  constructor(ctx: Pick<DeviceContext, "request" | "storage" | "identity" | "keys" | "warn">) {
+  constructor(ctx: Pick<DeviceContext, "request" | "storage" | "account" | "keys" | "warn">) {
     this.#ctx = ctx;
   }
 
@@ -34,7 +34,9 @@ export class KeyPackages {
   }
 
   async #refill(): Promise<void> {
-    const { request, storage, identity, keys } = this.#ctx;
+    const { request, storage, keys } = this.#ctx;
+    // The credential every KeyPackage carries: only a device its account signed in has one.
+    const identity = this.#ctx.account.credential;
     const status = await request({ type: "kp.status" });
     if (status.remaining >= KEY_PACKAGE_LOW_WATER && status.hasLastResort) return;
     const bundles: KeyPackageBundle[] = [];

@@ -30,7 +30,20 @@ export type FileInfo = {
 /** An entry the SDK writes into a chat by itself. */
 export type SystemEvent =
   | { event: "timer"; seconds: number; by: string }
-  | { event: "devices-changed"; userId: string; username: string };
+  /** Before account keys: a contact's devices changed (in old history only). */
+  | { event: "devices-changed"; userId: string; username: string }
+  /** A contact's account key changed: nothing is sent to them until the change is accepted. */
+  | { event: "identity-changed"; userId: string; username: string }
+  /** This user accepted a contact's new account key. */
+  | { event: "identity-accepted"; userId: string; username: string }
+  /** The server offered a device the user's account did not sign in; it was not added. */
+  | { event: "device-refused"; userId: string; username: string; deviceId: string; reason: string }
+  /** This device missed changes to the chat and was re-added: what was sent meanwhile is lost to it. */
+  | { event: "rejoined" }
+  /** Messages from a member's device did not arrive (they expired, or the server dropped them). */
+  | { event: "messages-missing"; userId: string; username: string; count: number }
+  /** Messages from a member arrived in another order than they were sent (the server reordered them). */
+  | { event: "reordered"; userId: string; username: string };
 
 /** A message in a chat as the app shows it. */
 export type ChatMessage = {
@@ -49,8 +62,11 @@ export type ChatMessage = {
   /** kind "sticker-pack": a pack shared in the chat; addStickerPack(chat, id) installs it. */
   stickerPack?: { id: string; name: string; count: number };
   system?: SystemEvent;
-  /** The quoted message (a snippet of it). */
-  replyTo?: { id: string; from: string; fromUserId: string; text: string };
+  /**
+   * The quoted message (a snippet of it), from this device's own copy when it has one; `mismatch` when
+   * the sender's quote said something else (another author or text: show it as not matching).
+   */
+  replyTo?: { id: string; from: string; fromUserId: string; text: string; mismatch?: boolean };
   /** Emoji → user ids who reacted with it. */
   reactions?: Record<string, string[]>;
   edited?: boolean;
@@ -63,7 +79,10 @@ export type ChatMessage = {
   expiresIn?: number;
   /** When it disappears (ms since epoch), once its timer runs. */
   expiresAt?: number;
-  /** When the server accepted it (ms since epoch); for unsent messages, when it was written. */
+  /**
+   * When it was sent (ms since epoch): the sender's own time, carried inside the encryption and bounded
+   * by the server's time of receipt (see sender-order.ts); history is ordered by it.
+   */
   sentAt: number;
   outgoing: boolean;
   /** Incoming messages are "delivered". */
@@ -290,7 +309,8 @@ export class ChatStore {
       const m = await getJson<StoredMessage>(this.#storage, k);
       if (m) out.push(publicView(m));
     }
-    return out;
+    // Shown in the order the senders sent them (a message the server held back goes where it belongs).
+    return out.sort((a, b) => a.sentAt - b.sentAt || a.order - b.order);
   }
 
   /** Incoming messages since the last call, oldest first; each is returned once. */

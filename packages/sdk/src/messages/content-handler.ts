@@ -10,7 +10,8 @@ import type { Membership } from "../groups/membership.ts";
 import type { Content, FileRef } from "./content.ts";
 import type { ChatMessage } from "./chat-store.ts";
 import type { MessageActions } from "./message-actions.ts";
-import { TYPING_FRESH_MS } from "./message-features.ts";
+import { snippetOf, TYPING_FRESH_MS } from "./message-features.ts";
+import { shownTime } from "./sender-order.ts";
 import type { Receipts } from "./receipts.ts";
 
 export type ContentHandlerDeps = {
@@ -46,16 +47,28 @@ export class ContentHandler {
     this.#deps = deps;
   }
 
+  /** `serverTime` is when the server took the message; contents that carry the sender's time show that one. */
+  #quote(
+    chat: string,
+    claimed: { id: string; fromUserId: string; text: string },
+  ): Promise<NonNullable<ChatMessage["replyTo"]>> {
+    return quoteOf(this.#ctx.chats, this.#deps.directory, chat, claimed);
+  }
+
   async handle(
     chat: string,
     senderId: string,
-    sentAt: number,
+    serverTime: number,
     content: Content,
     senderDevice: string,
   ): Promise<void> {
     const { chats, events, enrolment } = this.#ctx;
     const d = this.#deps;
     const mine = senderId === enrolment.userId;
+    const sentAt =
+      "sentAt" in content && typeof content.sentAt === "number"
+        ? shownTime(content.sentAt, serverTime)
+        : serverTime;
     switch (content.type) {
       case "meta": {
         const rec = await chats.getChat(chat);
@@ -89,10 +102,7 @@ export class ContentHandler {
       case "text":
       case "sticker":
       case "file": {
-        const replyTo = content.replyTo && {
-          ...content.replyTo,
-          from: await d.directory.usernameOf(content.replyTo.fromUserId),
-        };
+        const replyTo = content.replyTo && (await this.#quote(chat, content.replyTo));
         const message = await chats.append(
           {
             id: content.id,
@@ -134,7 +144,7 @@ export class ContentHandler {
         if (!mine) await d.receipts.onRead(chat, senderId, content.upTo);
         return;
       case "typing":
-        if (!mine && Date.now() - sentAt < TYPING_FRESH_MS)
+        if (!mine && Date.now() - serverTime < TYPING_FRESH_MS)
           events.emit("typing", {
             chat,
             userId: senderId,
@@ -150,6 +160,30 @@ export class ContentHandler {
         return;
     }
   }
+}
+
+/**
+ * A reply's quote as this device shows it: from its own copy of the quoted message when it has one
+ * (a quote carries its own author and text, which a sender could make up), marked when they differ.
+ */
+async function quoteOf(
+  chats: DeviceContext["chats"],
+  directory: Directory,
+  chat: string,
+  claimed: { id: string; fromUserId: string; text: string },
+): Promise<NonNullable<ChatMessage["replyTo"]>> {
+  const original = await chats.getMessage(chat, claimed.id);
+  if (!original || original.kind === "system" || original.deleted) {
+    return { ...claimed, from: await directory.usernameOf(claimed.fromUserId) };
+  }
+  const own = {
+    id: original.id,
+    from: original.from,
+    fromUserId: original.fromUserId,
+    text: snippetOf(original),
+  };
+  const differs = claimed.fromUserId !== own.fromUserId || claimed.text !== own.text;
+  return differs ? { ...own, mismatch: true } : own;
 }
 
 function fileInfoOf(f: FileRef): NonNullable<ChatMessage["file"]> {

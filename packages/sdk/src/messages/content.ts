@@ -168,15 +168,29 @@ export type Content = z.infer<typeof Content>;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encodeContent(content: Content): Uint8Array {
-  return encoder.encode(JSON.stringify(content));
+/**
+ * Encodes content for encryption. `seq` numbers the sender device's durable messages in the chat
+ * (1, 2, 3, …): inside the encryption, so a receiver can tell when the server dropped or reordered
+ * some (carried as `n` beside the content's own fields).
+ */
+export function encodeContent(content: Content, seq?: number): Uint8Array {
+  return encoder.encode(JSON.stringify(seq === undefined ? content : { ...content, n: seq }));
 }
 
 /** Parses decrypted bytes; undefined for anything this client does not understand. */
 export function decodeContent(bytes: Uint8Array): Content | undefined {
+  return decodeEnvelope(bytes)?.content;
+}
+
+/** Parses decrypted bytes into the content and the sender's counter (if it numbered it). */
+export function decodeEnvelope(bytes: Uint8Array): { content: Content; seq: number | undefined } | undefined {
   try {
-    const parsed = Content.safeParse(JSON.parse(decoder.decode(bytes)));
-    return parsed.success ? parsed.data : undefined;
+    const json: unknown = JSON.parse(decoder.decode(bytes));
+    const parsed = Content.safeParse(json);
+    if (!parsed.success) return undefined;
+    const n = (json as { n?: unknown }).n;
+    const seq = typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+    return { content: parsed.data, seq };
   } catch {
     return undefined;
   }

@@ -131,7 +131,11 @@ export class MessageActions {
     if (!typing && last === undefined) return;
     if (typing) this.#typingSent.set(chatId, Date.now());
     else this.#typingSent.delete(chatId);
-    await this.#sender.sendContent(chatId, { v: 1, type: "typing", id: newMessageId(), on: typing });
+    await this.#sender.sendContent(
+      chatId,
+      { v: 1, type: "typing", id: newMessageId(), on: typing },
+      { whenBlocked: "skip" },
+    );
   }
 
   /**

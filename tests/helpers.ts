@@ -143,11 +143,18 @@ export async function directChatSeenBy(from: SoriClient, to: string, peer: SoriC
   return chat;
 }
 
-/** Logs in a further device of an existing user and connects it. */
-export async function newDevice(url: string, username: string): Promise<SoriClient> {
+/**
+ * Logs in a further device of an existing user, has `approver` (a signed-in device of that user)
+ * approve it, and returns it connected and active.
+ */
+export async function newDevice(url: string, approver: SoriClient, deviceName = "second"): Promise<SoriClient> {
   const storage = new MemoryStorage();
-  await SoriClient.login({ serverUrl: url, username, password: PASSWORD, storage, deviceName: "second" });
-  return openConnected(storage);
+  await SoriClient.login({ serverUrl: url, username: approver.username, password: PASSWORD, storage, deviceName });
+  const device = await openConnected(storage);
+  assert.equal(device.approval, "pending", "a password sign-in waits for approval");
+  await approver.approveDevice(device.deviceId);
+  await device.waitForApproval({ timeoutMs: 10_000 });
+  return device;
 }
 
 /** The same device again (as after a restart of the app), connected. The old client must be closed. */

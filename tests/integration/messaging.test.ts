@@ -118,7 +118,7 @@ describe("messaging through a real server", () => {
       const sent = await gina.sendText("hank", "before the second device");
       await receive(hank, 1);
       await hank.close();
-      const hank2 = await newDevice(t.url, "hank");
+      const hank2 = await newDevice(t.url, hank);
       try {
         await gina.sendText(sent.chat, "after the second device");
         const [m] = await receive(hank2, 1);

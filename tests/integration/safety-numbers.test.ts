@@ -25,7 +25,7 @@ describe("safety numbers", () => {
 
       const warnings: string[] = [];
       ann.on("safety", (s) => warnings.push(s.username));
-      ben2 = await newDevice(t.url, "ben");
+      ben2 = await newDevice(t.url, ben);
       const changed = await ann.safetyNumber("ben");
       assert.notEqual(changed.digits, a.digits, "a new device changes the number");
       assert.equal(changed.digits, (await ben2.safetyNumber("ann")).digits);

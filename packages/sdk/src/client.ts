@@ -374,8 +374,10 @@ export class SoriClient {
    * was refused, "timeout" after `timeoutMs` (default 10 minutes).
    */
   async waitForApproval(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.#account.approved) return;
-    await this.#approvals.waitApproved(options.timeoutMs ?? APPROVAL_WAIT_MS);
+    if (!this.#account.approved) await this.#approvals.waitApproved(options.timeoutMs ?? APPROVAL_WAIT_MS);
+    // Resolves once the device is active too: its KeyPackages are out, so others can add it.
+    await this.#keyPackages.refill();
+    await this.#pending.flushAll();
   }
 
   /**

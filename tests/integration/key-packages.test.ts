@@ -1,7 +1,8 @@
+import { PROTOCOL_VERSION } from "@sori/protocol";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { newUser, PASSWORD, rawAuth, suiteServer } from "../helpers.ts";
+import { newUser, registerRaw, suiteServer } from "../helpers.ts";
 
 /** Sends requests on a raw authenticated socket and returns each answer (deliveries are skipped). */
 async function rawClient(
@@ -29,7 +30,7 @@ async function rawClient(
       });
       ws.send(JSON.stringify({ ...frame, id }));
     });
-  const auth = await request({ type: "auth", v: 1, token });
+  const auth = await request({ type: "auth", v: PROTOCOL_VERSION, token });
   assert.equal(auth.type, "result");
   return { request, close: () => ws.terminate() };
 }
@@ -39,8 +40,7 @@ describe("KeyPackages", () => {
 
   it("a device whose KeyPackages run low refills them; claims are rate limited per account", async () => {
     const bob = await newUser(t.url, "bob");
-    const reg = await rawAuth(t.url, "register", "claimer", PASSWORD);
-    const { token } = (await reg.json()) as { token: string };
+    const { token } = await registerRaw(t.url, "claimer");
     const raw = await rawClient(t.url, token);
     try {
       const status = async (): Promise<number> => {

@@ -249,6 +249,13 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--devices-per-account",
+    env: "SORI_DEVICES_PER_ACCOUNT",
+    apply: (c, v) => {
+      c.limits.devicesPerAccount = int("--devices-per-account", v, 1, 1000);
+    },
+  },
+  {
     flag: "--messages-per-minute",
     env: "SORI_MESSAGES_PER_MINUTE",
     apply: (c, v) => {

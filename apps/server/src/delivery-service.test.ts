@@ -8,7 +8,7 @@ import type { Caller } from "./sessions.ts";
 import type { SqliteStore } from "./store/sqlite-store.ts";
 import type { Enqueued } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
-import { bytes, createTestUser, id, openFreshStore } from "./store/store-test-fixtures.ts";
+import { addApprovedDevice, bytes, createTestUser, id, openFreshStore } from "./store/store-test-fixtures.ts";
 
 type Request = Parameters<DeliveryService["handle"]>[1];
 
@@ -29,6 +29,10 @@ class RecordingNotifier implements DeliveryNotifier {
   }
   relay(deviceIds: string[], relayed: WireRelay): void {
     this.relays.push([deviceIds, relayed]);
+  }
+  readonly signedOutDevices: string[] = [];
+  signedOut(deviceIds: string[]): void {
+    this.signedOutDevices.push(...deviceIds);
   }
 }
 
@@ -62,9 +66,15 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
     messagesPerMinute: 8,
     maxKeyPackagesPerDevice: 4,
   };
-  const alice: Caller = { userId: id("a"), deviceId: id("A"), username: "usera", address: "192.0.2.1" };
-  const bob: Caller = { userId: id("b"), deviceId: id("B"), username: "userb" };
-  const bobsLaptop: Caller = { userId: id("b"), deviceId: id("C"), username: "userb" };
+  const alice: Caller = {
+    userId: id("a"),
+    deviceId: id("A"),
+    username: "usera",
+    address: "192.0.2.1",
+    approved: true,
+  };
+  const bob: Caller = { userId: id("b"), deviceId: id("B"), username: "userb", approved: true };
+  const bobsLaptop: Caller = { userId: id("b"), deviceId: id("C"), username: "userb", approved: true };
 
   /** Uploads `n` KeyPackages and a last-resort one: the device becomes active. */
   const activate = (caller: Caller, n = 2): Promise<unknown> =>
@@ -138,10 +148,7 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
 
   it("refuses sends while a member user's new device is missing, naming it, until a commit adds it", async () => {
     await createGroup(alice, [id("B")]);
-    await store.addDevice(
-      { deviceId: id("C"), userId: id("b"), name: "laptop", signatureKey: bytes(3), createdAt: 2 },
-      { tokenHash: "tC", deviceId: id("C"), createdAt: 2, expiresAt: 10 },
-    );
+    await addApprovedDevice(store, "b", "C", { name: "laptop", signatureKey: bytes(3), at: 2 });
     await activate(bobsLaptop);
     assert.deepEqual(notifier.enqueuedFor.at(-1), [id("B")], "bob's other device heard of the new one");
     const outdated = await refusal(send(alice, "n"));
@@ -230,10 +237,7 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
 
   it("lists only active devices in the directory and tells a non-member nothing of a group", async () => {
     await createGroup(alice, []);
-    await store.addDevice(
-      { deviceId: id("C"), userId: id("b"), name: "laptop", signatureKey: bytes(3), createdAt: 2 },
-      { tokenHash: "tC", deviceId: id("C"), createdAt: 2, expiresAt: 10 },
-    );
+    await addApprovedDevice(store, "b", "C", { name: "laptop", signatureKey: bytes(3), at: 2 });
     const found = (await service.handle(
       alice,
       frame({ type: "dir.users", usernames: ["USERB", "nobody"] }),

@@ -25,6 +25,7 @@ import type {
   UserRecord,
 } from "./store/store.ts";
 import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
+import { verifyDeviceCertificate } from "./device-certificates.ts";
 
 /** Where new queue entries go to reach online devices; the socket layer implements it. */
 export type DeliveryNotifier = {
@@ -32,7 +33,20 @@ export type DeliveryNotifier = {
   keyPackagesLow(deviceId: string, remaining: number): void;
   /** A transient message for whichever of these devices is connected now (not stored). */
   relay(deviceIds: string[], frame: WireRelay): void;
+  /** These devices were revoked (a reset, a rejected sign-in): close their connections. */
+  signedOut(deviceIds: string[], reason: string): void;
 };
+
+/** What a device waiting for approval may ask: about its approval, and to make the account key. */
+const OPEN_TO_WAITING: ReadonlySet<AuthedFrame["type"]> = new Set([
+  "ping",
+  "ack",
+  "device.self",
+  "account.init",
+  "account.reset",
+]);
+/** Rejoin requests per device per minute (a device that fell behind asks about once a minute). */
+const REJOINS_PER_MINUTE = 10;
 
 type AuthedFrame = Exclude<ClientFrame, { type: "auth" }>;
 
@@ -52,6 +66,7 @@ export class DeliveryService {
   readonly #now: () => number;
   readonly #turn: TurnConfig | undefined;
   readonly #retentionMs: number;
+  readonly #rejoins: RateLimiter;
 
   constructor(options: {
     store: Store;
@@ -79,6 +94,7 @@ export class DeliveryService {
       now,
     );
     this.#now = now;
+    this.#rejoins = new RateLimiter(REJOINS_PER_MINUTE, 60_000, now);
   }
 
   /** The result of `auth` once the token checked out. */
@@ -96,7 +112,20 @@ export class DeliveryService {
     return this.#dispatch(caller, frame);
   }
 
+  /** Whether the caller's device was approved by its account (re-read until it is). */
+  async #approved(caller: Caller): Promise<boolean> {
+    if (caller.approved) return true;
+    const [device] = await this.#store.devicesById([caller.deviceId]);
+    caller.approved = device !== undefined && device.approvedAt !== null && device.revokedAt === null;
+    return caller.approved;
+  }
+
   async #dispatch(caller: Caller, frame: AuthedFrame): Promise<unknown> {
+    if (!OPEN_TO_WAITING.has(frame.type) && !(await this.#approved(caller)))
+      throw new ProtocolError(
+        "approval-required",
+        "this device waits for another device of the account to approve it (or for an identity reset)",
+      );
     switch (frame.type) {
       case "ping":
         return { now: this.#now() } satisfies WireResultOf<"ping">;
@@ -114,10 +143,11 @@ export class DeliveryService {
           ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
           ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
         ];
+        // Only devices the account signed in and that are ready: a waiting device is nobody's to add.
         const users = found.map((f) =>
           directoryUser(
             f.user,
-            f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null),
+            f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null && d.approvedAt !== null),
           ),
         );
         return { users, unknown } satisfies WireResultOf<"dir.users">;
@@ -147,6 +177,19 @@ export class DeliveryService {
         return this.#send(caller, frame);
       case "turn.credentials":
         return turnCredentials(this.#turn, caller.userId, this.#now());
+      case "account.init":
+      case "account.reset":
+        return this.#setAccountKey(caller, frame);
+      case "device.self":
+        return this.#deviceSelf(caller);
+      case "device.pending":
+        return this.#pendingDevices(caller);
+      case "device.approve":
+        return this.#approveDevice(caller, frame);
+      case "device.reject":
+        return this.#rejectDevice(caller, frame.deviceId);
+      case "group.rejoin":
+        return this.#rejoin(caller, frame);
       case "ack":
         // The connection layer clamps and handles acks; reaching here means nothing was pushed.
         return { removed: 0 } satisfies WireResultOf<"ack">;
@@ -156,6 +199,162 @@ export class DeliveryService {
         throw new ProtocolError("bad-frame", `unknown request ${(unhandled as { type: string }).type}`);
       }
     }
+  }
+
+  async #setAccountKey(
+    caller: Caller,
+    frame: Extract<AuthedFrame, { type: "account.init" | "account.reset" }>,
+  ): Promise<WireResultOf<"account.init">> {
+    const [device] = await this.#store.devicesById([caller.deviceId]);
+    const certified =
+      device !== undefined &&
+      verifyDeviceCertificate(
+        frame.accountKey,
+        { userId: caller.userId, deviceId: caller.deviceId, signatureKey: device.signatureKey },
+        frame.certificate,
+      );
+    if (!certified)
+      throw new ProtocolError(
+        "bad-request",
+        "the certificate is not this account key's signature over this device",
+      );
+    const now = this.#now();
+    const outcome =
+      frame.type === "account.init"
+        ? await this.#store.initAccountKey(
+            caller.userId,
+            caller.deviceId,
+            frame.accountKey,
+            frame.certificate,
+            now,
+          )
+        : await this.#store.resetAccountKey(
+            caller.userId,
+            caller.deviceId,
+            frame.accountKey,
+            frame.certificate,
+            now,
+          );
+    if (outcome.status === "conflict")
+      throw new ProtocolError(
+        "forbidden",
+        "this account already has an identity key: sign in and wait for approval",
+      );
+    if (outcome.status === "not-pending")
+      throw new ProtocolError(
+        "forbidden",
+        "only a device waiting for approval can give the account a new identity key",
+      );
+    caller.approved = true;
+    if (outcome.revoked.length > 0) {
+      this.#notifier.signedOut(outcome.revoked, "the account got a new identity key on another device");
+      this.#log.info("account.identity_reset", {
+        user: caller.userId,
+        device: caller.deviceId,
+        signedOut: outcome.revoked.length,
+      });
+    } else {
+      this.#log.info(frame.type === "account.init" ? "account.identity_set" : "account.identity_reset", {
+        user: caller.userId,
+        device: caller.deviceId,
+      });
+    }
+    return {};
+  }
+
+  async #deviceSelf(caller: Caller): Promise<WireResultOf<"device.self">> {
+    const [device] = await this.#store.devicesById([caller.deviceId]);
+    const [user] = await this.#store.usersById([caller.userId]);
+    const approved = device?.approvedAt !== null && device?.approvedAt !== undefined;
+    return {
+      state: approved ? "active" : "pending",
+      accountKey: user?.user.accountKey ? toBase64(user.user.accountKey) : null,
+      certificate: approved && device.certificate ? toBase64(device.certificate) : null,
+      sealedKey: approved && device.sealedKey ? toBase64(device.sealedKey) : null,
+    };
+  }
+
+  async #pendingDevices(caller: Caller): Promise<WireResultOf<"device.pending">> {
+    const devices = (await this.#store.listDevices(caller.userId)).filter(
+      (d) => d.revokedAt === null && d.approvedAt === null && d.transferKey !== null,
+    );
+    return {
+      devices: devices.map((d) => ({
+        deviceId: d.deviceId,
+        name: d.name,
+        createdAt: d.createdAt,
+        signatureKey: toBase64(d.signatureKey),
+        transferKey: toBase64(d.transferKey!),
+        proof: d.linkProof ? toBase64(d.linkProof) : null,
+        linkedBy: d.linkedBy,
+      })),
+    };
+  }
+
+  async #approveDevice(
+    caller: Caller,
+    frame: Extract<AuthedFrame, { type: "device.approve" }>,
+  ): Promise<WireResultOf<"device.approve">> {
+    const [target] = await this.#store.devicesById([frame.deviceId]);
+    const [user] = await this.#store.usersById([caller.userId]);
+    if (!target || target.userId !== caller.userId || target.revokedAt !== null || !user?.user.accountKey)
+      throw new ProtocolError("not-found", "no device of this account waits for approval with that id");
+    const certified = verifyDeviceCertificate(
+      user.user.accountKey,
+      { userId: caller.userId, deviceId: target.deviceId, signatureKey: target.signatureKey },
+      frame.certificate,
+    );
+    if (!certified)
+      throw new ProtocolError(
+        "bad-request",
+        "the certificate is not the account key's signature over that device",
+      );
+    const now = this.#now();
+    const { approved, enqueued } = await this.#store.approveDevice(
+      caller.userId,
+      frame.deviceId,
+      frame.certificate,
+      frame.sealedKey,
+      now,
+      accountNotice("device-approved", caller, frame.deviceId, now),
+    );
+    if (!approved)
+      throw new ProtocolError("not-found", "no device of this account waits for approval with that id");
+    this.#notifier.enqueued(enqueued);
+    this.#log.info("device.approved", { user: caller.userId, device: frame.deviceId, by: caller.deviceId });
+    return {};
+  }
+
+  async #rejectDevice(caller: Caller, deviceId: string): Promise<WireResultOf<"device.reject">> {
+    const [target] = await this.#store.devicesById([deviceId]);
+    if (!target || target.userId !== caller.userId || target.revokedAt !== null || target.approvedAt !== null)
+      throw new ProtocolError("not-found", "no device of this account waits for approval with that id");
+    await this.#store.revokeDevice(deviceId, this.#now());
+    this.#notifier.signedOut([deviceId], "this sign-in was rejected on another device of the account");
+    this.#log.info("device.rejected", { user: caller.userId, device: deviceId, by: caller.deviceId });
+    return {};
+  }
+
+  async #rejoin(
+    caller: Caller,
+    frame: Extract<AuthedFrame, { type: "group.rejoin" }>,
+  ): Promise<WireResultOf<"group.rejoin">> {
+    refuseIfLimited(this.#rejoins.take(caller.deviceId), "rejoin requests");
+    const now = this.#now();
+    const outcome = await this.#store.notifyGroup(frame.groupId, {
+      kind: "rejoin-request",
+      groupId: frame.groupId,
+      messageId: derivedId(`rejoin\0${frame.groupId}\0${caller.deviceId}\0${now}`),
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      epoch: null,
+      data: frame.request,
+      sentAt: now,
+    });
+    if (outcome.status === "not-member") throw refusalError(outcome);
+    this.#notifier.enqueued(outcome.enqueued);
+    this.#log.info("group.rejoin_requested", { group: frame.groupId, device: caller.deviceId });
+    return {};
   }
 
   async #uploadKeyPackages(
@@ -409,17 +608,13 @@ function derivedId(input: string): string {
   return createHash("sha256").update(input).digest().subarray(0, 16).toString("base64url");
 }
 
-function directoryDevice(d: DeviceRecord): {
-  deviceId: string;
-  userId: string;
-  signatureKey: string;
-  revoked: boolean;
-} {
+function directoryDevice(d: DeviceRecord): WireResultOf<"dir.devices">["devices"][number] {
   return {
     deviceId: d.deviceId,
     userId: d.userId,
     signatureKey: toBase64(d.signatureKey),
     revoked: d.revokedAt !== null,
+    certificate: d.certificate ? toBase64(d.certificate) : null,
   };
 }
 
@@ -427,5 +622,30 @@ function directoryUser(
   user: UserRecord,
   devices: DeviceRecord[],
 ): WireResultOf<"dir.users">["users"][number] {
-  return { userId: user.userId, username: user.username, devices: devices.map(directoryDevice) };
+  return {
+    userId: user.userId,
+    username: user.username,
+    accountKey: user.accountKey ? toBase64(user.accountKey) : null,
+    devices: devices.map(directoryDevice),
+  };
+}
+
+/** An account-level notice (no group): a device waits for approval, or was approved. */
+export function accountNotice(
+  kind: "device-pending" | "device-approved",
+  from: { userId: string; deviceId: string },
+  subject: string,
+  now: number,
+): Omit<OutgoingMessage, "recipients"> {
+  return {
+    kind,
+    groupId: null,
+    messageId: derivedId(`${kind}\0${subject}`),
+    senderUserId: from.userId,
+    // The device the notice is about: the one waiting (pending), or the approved one itself.
+    senderDeviceId: subject,
+    epoch: null,
+    data: null,
+    sentAt: now,
+  };
 }

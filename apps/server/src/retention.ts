@@ -34,12 +34,17 @@ async function inChunks(
  * `expiryIntervalMs`, default 1 s, a cheap indexed read when nothing is due), messages no device
  * fetched within the retention period, and expired or fully fetched attachments.
  */
+/** How long a device may wait for approval before it is signed out. */
+export const PENDING_DEVICE_TTL_MS = 86_400_000;
+
 export function startRetention(options: {
   store: Store;
   log: Logger;
   retentionDays: number;
   blobs: Pick<BlobFiles, "remove">;
   expiryIntervalMs?: number;
+  /** Devices revoked by retention (stale sign-ins): their connections are closed. */
+  signedOut?: (deviceIds: string[], reason: string) => void;
 }): { close(): void } {
   const { store, log, blobs } = options;
   let running: Promise<void> | undefined;
@@ -64,6 +69,12 @@ export function startRetention(options: {
     const cutoff = Date.now() - options.retentionDays * 86_400_000;
     const total = await inChunks((n) => store.purgeUndelivered(cutoff, n), CHUNK, MAX_CHUNKS);
     if (total > 0) log.info("retention.purged_undelivered", { count: total });
+    // A sign-in nobody approved within a day is signed out: it must not sit in the account for ever.
+    const expired = await store.expirePendingDevices(Date.now() - PENDING_DEVICE_TTL_MS, Date.now());
+    if (expired.length > 0) {
+      options.signedOut?.(expired, "this sign-in was not approved in time");
+      log.info("retention.expired_pending_devices", { count: expired.length });
+    }
   };
 
   const run = (job: () => Promise<void>): Promise<void> => {

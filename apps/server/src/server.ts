@@ -73,9 +73,23 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const handle = createRouter({
     routes: [
       ...healthRoutes({ store, log, metrics: config.metrics ? metrics : undefined }),
-      ...accountRoutes({ store, sessions, log, limits, dropDevice: (id, why) => registry.drop(id, why) }),
+      ...accountRoutes({
+        store,
+        sessions,
+        log,
+        limits,
+        dropDevice: (id, why) => registry.drop(id, why),
+        notifier: registry,
+      }),
       ...blobRoutes({ files: blobFiles, store, sessions, log, maxFileBytes: config.maxFileBytes }),
-      ...linkRoutes({ store, sessions, log, claimsPerMinute: limits.loginAttemptsPerMinute }),
+      ...linkRoutes({
+        store,
+        sessions,
+        log,
+        claimsPerMinute: limits.loginAttemptsPerMinute,
+        devicesPerAccount: limits.devicesPerAccount,
+        notifier: registry,
+      }),
     ],
     fallback: ({ req, res }) => staticFiles.serve(req, res),
     log,
@@ -116,7 +130,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   });
 
   const pruning = startSeenPruning({ store, log });
-  const retention = startRetention({ store, log, retentionDays: config.retentionDays, blobs: blobFiles });
+  const retention = startRetention({
+    store,
+    log,
+    retentionDays: config.retentionDays,
+    blobs: blobFiles,
+    signedOut: (ids, why) => registry.signedOut(ids, why),
+  });
   return {
     url,
     port,

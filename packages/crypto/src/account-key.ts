@@ -1,5 +1,6 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { ByteWriter, bytesEqual, utf8 } from "./bytes.ts";
+import { deviceCertificateMessage } from "@sori/protocol";
+import { bytesEqual } from "./bytes.ts";
 import { CryptoError, type DeviceCredential, type MemberIdentity } from "./types.ts";
 
 /**
@@ -8,9 +9,6 @@ import { CryptoError, type DeviceCredential, type MemberIdentity } from "./types
  * private half. It signs each device of the account in: the signature is the device certificate.
  */
 export type AccountKeys = { publicKey: Uint8Array; privateKey: Uint8Array };
-
-/** Domain separation: a device certificate can never be mistaken for any other Ed25519 signature. */
-const CERTIFICATE_LABEL = utf8("sori device certificate v1");
 
 export function generateAccountKeys(): AccountKeys {
   const privateKey = ed25519.utils.randomSecretKey();
@@ -24,13 +22,9 @@ export function accountKeysOf(privateKey: Uint8Array): AccountKeys {
   return { publicKey: ed25519.getPublicKey(privateKey), privateKey };
 }
 
+// Shared with the server, which checks certificates too (a label gives domain separation).
 function certificateMessage(device: MemberIdentity, signatureKey: Uint8Array): Uint8Array {
-  return new ByteWriter()
-    .raw(CERTIFICATE_LABEL)
-    .bytes(utf8(device.userId))
-    .bytes(utf8(device.deviceId))
-    .bytes(signatureKey)
-    .finish();
+  return deviceCertificateMessage(device.userId, device.deviceId, signatureKey);
 }
 
 /** Signs a device into the account: the credential its KeyPackages and leaves carry. */

@@ -22,6 +22,8 @@ export const DEFAULT_LIMITS = {
   unauthenticatedPerAddress: 128,
   /** Simultaneous WebSocket connections per account. */
   connectionsPerAccount: 16,
+  /** Devices one account may have signed in (approved or waiting for approval). */
+  devicesPerAccount: 10,
   /** KeyPackages one device may have stored on the server. */
   maxKeyPackagesPerDevice: 200,
   /** Requests one connection may have in progress at once; beyond it `rate-limited` (retry in 1 s). */

@@ -166,7 +166,7 @@ export class SoriClient {
       sendOwnProfile: (groupId) => this.#profiles.shareIn(groupId),
       requireTrusted: (userIds) => safety.requireTrusted(userIds),
       pendingChanges: (userIds) => trust.pendingChanges(userIds),
-      refused: (groupId, refused) => safety.refused(groupId, refused),
+      refused: (groupId, refused, options) => safety.refused(groupId, refused, options),
     });
     this.#sender = new MessageSender(ctx, {
       pending: this.#pending,
@@ -180,6 +180,7 @@ export class SoriClient {
       blockedBy: (groupId) => safety.blockedBy(groupId),
       changedError: (userIds) => safety.changedError(userIds),
       isBehind: (groupId) => rejoin.isBehind(groupId),
+      refusedDevices: () => this.#membership.refusedDevices,
     });
     this.#expiry = new Expiry(ctx, emitChat);
     this.#receipts = new Receipts(ctx, { send: autoSend, emitChat, expiresAt });

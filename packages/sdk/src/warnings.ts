@@ -29,6 +29,8 @@ export type WarningCode =
   /** This device could not get back into a chat it fell out of. */
   | "rejoin-failed"
   | "approval-failed"
+  /** The server pushed this device's queue out of order. */
+  | "queue-reordered"
   | "call-signal-invalid"
   | "call-signal-ignored"
   | "call-log-failed"

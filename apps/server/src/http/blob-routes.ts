@@ -37,7 +37,7 @@ export function blobRoutes(options: {
   const busy = new Set<string>();
 
   const create = async (ctx: RequestContext): Promise<void> => {
-    const caller = await sessions.bearer(ctx.req);
+    const caller = await sessions.approvedBearer(ctx.req);
     const parsed = BlobCreateRequest.safeParse(await ctx.readJson());
     if (!parsed.success) throw new ProtocolError("bad-request", "expected {size}: a byte count");
     const { size } = parsed.data;
@@ -146,7 +146,7 @@ export function blobRoutes(options: {
   // method is considered, as the client expects.
   const blobRequest = async (ctx: RequestContext): Promise<void> => {
     const blobId = ctx.params[0]!;
-    const caller = await sessions.bearer(ctx.req);
+    const caller = await sessions.approvedBearer(ctx.req);
     const blob = await store.getBlob(blobId);
     if (!blob || blob.expiresAt <= Date.now())
       throw new ProtocolError("not-found", "no such file (or it expired)");

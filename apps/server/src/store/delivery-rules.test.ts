@@ -121,6 +121,17 @@ describe("the Delivery Service's rules for a commit", () => {
     });
   });
 
+  it("send a re-add commit to everyone but the device re-added (it gets the Welcome)", () => {
+    const three = { epoch: 3, members: [...group.members, member("C2")] };
+    assert.deepEqual(
+      decideCommit(
+        { senderDeviceId: "A1", fromEpoch: 3, readded: ["C2"] },
+        { group: three, seen: undefined },
+      ),
+      { status: "accept", epoch: 4, recipients: ["B1"] },
+    );
+  });
+
   it("find a missing group first, then a resend, then a non-member", () => {
     const seen = { epoch: 3 };
     assert.deepEqual(decideCommit({ senderDeviceId: "A1", fromEpoch: 2 }, { group: undefined, seen }), {

@@ -94,20 +94,22 @@ export type CommitDecision =
 /**
  * One commit per epoch: the first from the current epoch moves the group to the next; any other is
  * stale. A resend of an accepted commit is answered with the epoch it produced. Every current member
- * except the committer receives it, the removed ones included, so they learn they are out.
+ * except the committer receives it, the removed ones included, so they learn they are out — but not
+ * a device it re-adds (removed and added at once, after it fell behind): that one gets the Welcome.
  */
 export function decideCommit(
-  commit: { senderDeviceId: string; fromEpoch: number },
+  commit: { senderDeviceId: string; fromEpoch: number; readded?: readonly string[] },
   facts: CommitFacts,
 ): CommitDecision {
   if (!facts.group) return { status: "not-found" };
   if (facts.seen) return { status: "duplicate", epoch: Number(facts.seen.epoch) };
   const refused = checkSender(facts.group, commit.senderDeviceId, commit.fromEpoch);
   if (refused) return refused;
+  const readded = new Set(commit.readded ?? []);
   return {
     status: "accept",
     epoch: facts.group.epoch + 1,
-    recipients: otherMembers(facts.group, commit.senderDeviceId),
+    recipients: otherMembers(facts.group, commit.senderDeviceId).filter((d) => !readded.has(d)),
   };
 }
 

@@ -118,6 +118,18 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
     assert.deepEqual(await store.expiredBlobs(now + 10, 10), [id("r")]);
     const session = { tokenHash: "tnew", deviceId: id("N"), createdAt: now, expiresAt: now + 60_000 };
     const device = { deviceId: id("N"), name: "n", signatureKey: bytes(2), createdAt: now };
-    assert.equal(await store.claimDeviceLink("h", now + 10, device, session), undefined);
+    const notice = {
+      kind: "device-pending" as const,
+      groupId: null,
+      messageId: id("p"),
+      senderUserId: "",
+      senderDeviceId: id("N"),
+      epoch: null,
+      data: null,
+      sentAt: now,
+    };
+    assert.deepEqual(await store.claimDeviceLink("h", now + 10, device, session, 10, notice), {
+      status: "invalid",
+    });
   });
 });

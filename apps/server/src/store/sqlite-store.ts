@@ -1,4 +1,4 @@
-import { decideCommit, decideCreateGroup, decideSend, memberUsers } from "./delivery-rules.ts";
+import { decideCommit, decideCreateGroup, decideSend, memberUsers, otherMembers } from "./delivery-rules.ts";
 import { Accounts } from "./sqlite/accounts.ts";
 import { Blobs } from "./sqlite/blobs.ts";
 import { databaseFiles, type DatabaseOptions, openDatabase } from "./sqlite/bootstrap.ts";
@@ -9,6 +9,9 @@ import { KeyPackages } from "./sqlite/key-packages.ts";
 import { MembershipCache } from "./sqlite/membership-cache.ts";
 import { Messages } from "./sqlite/messages.ts";
 import type {
+  AccountKeyOutcome,
+  AddDeviceOutcome,
+  DeviceNotice,
   BlobRecord,
   CommitOutcome,
   CreateGroupOutcome,
@@ -90,10 +93,111 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.#accounts.userByUsername(username));
   }
 
-  addDevice(device: NewDevice, session: NewSession): Promise<void> {
-    return this.#write(() => {
+  addDevice(
+    device: NewDevice,
+    session: NewSession,
+    maxDevices: number,
+    notice: DeviceNotice,
+  ): Promise<AddDeviceOutcome> {
+    return this.#write((): AddDeviceOutcome => {
+      if (this.#accounts.liveDeviceCount(device.userId) >= maxDevices) return { status: "too-many-devices" };
       this.#accounts.insertDevice(device);
       this.#accounts.insertSession(session);
+      return { status: "added", enqueued: this.#tellApproved(device.userId, device.deviceId, notice) };
+    });
+  }
+
+  /** Queues a notice for the user's approved devices (a device of theirs waits for approval). */
+  #tellApproved(userId: string, deviceId: string, notice: DeviceNotice): Enqueued {
+    const recipients = this.#accounts.approvedDevicesOf(userId, deviceId);
+    return recipients.length > 0 ? this.#messages.enqueue({ ...notice, recipients }) : [];
+  }
+
+  initAccountKey(
+    userId: string,
+    deviceId: string,
+    accountKey: Uint8Array,
+    certificate: Uint8Array,
+    now: number,
+  ): Promise<AccountKeyOutcome> {
+    return this.#write((): AccountKeyOutcome => {
+      const user = this.#accounts.userById(userId);
+      const device = this.#accounts.device(deviceId);
+      if (!user || !device || device.revokedAt !== null) return { status: "not-pending" };
+      if (user.accountKey) {
+        // A resend after a lost answer: the same key, and this device already approved with it.
+        return sameBytes(user.accountKey, accountKey) && device.approvedAt !== null
+          ? { status: "set", revoked: [], enqueued: [] }
+          : { status: "conflict" };
+      }
+      if (device.approvedAt !== null) return { status: "conflict" };
+      this.#accounts.setAccountKey(userId, accountKey);
+      this.#accounts.approve(deviceId, certificate, null, now);
+      return { status: "set", revoked: [], enqueued: [] };
+    });
+  }
+
+  resetAccountKey(
+    userId: string,
+    deviceId: string,
+    accountKey: Uint8Array,
+    certificate: Uint8Array,
+    now: number,
+  ): Promise<AccountKeyOutcome> {
+    return this.#write((): AccountKeyOutcome => {
+      const user = this.#accounts.userById(userId);
+      const device = this.#accounts.device(deviceId);
+      if (!user || !device || device.revokedAt !== null) return { status: "not-pending" };
+      if (device.approvedAt !== null) {
+        return user.accountKey && sameBytes(user.accountKey, accountKey)
+          ? { status: "set", revoked: [], enqueued: [] }
+          : { status: "not-pending" };
+      }
+      const revoked = this.#accounts.otherLiveDevices(userId, deviceId);
+      for (const other of revoked) this.#revoke(other, now);
+      this.#accounts.setAccountKey(userId, accountKey);
+      this.#accounts.approve(deviceId, certificate, null, now);
+      return { status: "set", revoked, enqueued: [] };
+    });
+  }
+
+  approveDevice(
+    userId: string,
+    deviceId: string,
+    certificate: Uint8Array,
+    sealedKey: Uint8Array,
+    now: number,
+    notice: DeviceNotice,
+  ): Promise<{ approved: boolean; enqueued: Enqueued }> {
+    return this.#write(() => {
+      const device = this.#accounts.device(deviceId);
+      if (!device || device.userId !== userId || device.revokedAt !== null)
+        return { approved: false, enqueued: [] };
+      // A resend: approved already, with this very certificate.
+      if (device.approvedAt !== null)
+        return {
+          approved: device.certificate !== null && sameBytes(device.certificate, certificate),
+          enqueued: [],
+        };
+      this.#accounts.approve(deviceId, certificate, sealedKey, now);
+      return { approved: true, enqueued: this.#messages.enqueue({ ...notice, recipients: [deviceId] }) };
+    });
+  }
+
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string, now: number): Promise<string[]> {
+    return this.#write(() => {
+      this.#accounts.setPasswordHash(userId, passwordHash);
+      const revoked = this.#accounts.otherLiveDevices(userId, keepDeviceId);
+      for (const d of revoked) this.#revoke(d, now);
+      return revoked;
+    });
+  }
+
+  expirePendingDevices(olderThan: number, now: number): Promise<string[]> {
+    return this.#write(() => {
+      const stale = this.#accounts.stalePending(olderThan);
+      for (const d of stale) this.#revoke(d, now);
+      return stale;
     });
   }
 
@@ -110,14 +214,17 @@ export class SqliteStore implements Store {
   }
 
   revokeDevice(deviceId: string, now: number): Promise<void> {
-    return this.#write(() => {
-      this.#accounts.revoke(deviceId, now);
-      this.#keyPackages.deleteAllOf(deviceId);
-      this.#messages.ack(deviceId, Number.MAX_SAFE_INTEGER);
-      // A revoked device will fetch nothing and link nothing.
-      this.#blobs.forgetDevice(deviceId, now);
-      this.#links.deleteOf(deviceId);
-    });
+    return this.#write(() => this.#revoke(deviceId, now));
+  }
+
+  /** Inside a write: the device is revoked, with its sessions, KeyPackages, queue, blobs and links. */
+  #revoke(deviceId: string, now: number): void {
+    this.#accounts.revoke(deviceId, now);
+    this.#keyPackages.deleteAllOf(deviceId);
+    this.#messages.ack(deviceId, Number.MAX_SAFE_INTEGER);
+    // A revoked device will fetch nothing and link nothing.
+    this.#blobs.forgetDevice(deviceId, now);
+    this.#links.deleteOf(deviceId);
   }
 
   listDevices(userId: string): Promise<DeviceRecord[]> {
@@ -251,7 +358,7 @@ export class SqliteStore implements Store {
     return this.#write((): CommitOutcome => {
       const epoch = this.#groups.epoch(groupId);
       const decision = decideCommit(
-        { senderDeviceId: commit.senderDeviceId, fromEpoch },
+        { senderDeviceId: commit.senderDeviceId, fromEpoch, readded: add.filter((d) => remove.includes(d)) },
         {
           group: epoch === undefined ? undefined : { epoch, members: this.#groups.members(groupId) },
           seen: this.#messages.seen(commit.senderDeviceId, commit.messageId),
@@ -267,6 +374,22 @@ export class SqliteStore implements Store {
       if (welcome && add.length > 0)
         enqueued.push(...this.#messages.enqueue({ ...welcome, recipients: add }));
       return { status: "accepted", epoch: decision.epoch, enqueued };
+    });
+  }
+
+  notifyGroup(
+    groupId: string,
+    notice: Omit<OutgoingMessage, "recipients">,
+  ): ReturnType<Store["notifyGroup"]> {
+    return this.#write(() => {
+      const group = this.#groups.state(groupId);
+      if (!group?.members.some((m) => m.deviceId === notice.senderDeviceId && !m.revoked))
+        return { status: "not-member" as const };
+      const recipients = otherMembers(group, notice.senderDeviceId);
+      return {
+        status: "sent" as const,
+        enqueued: recipients.length > 0 ? this.#messages.enqueue({ ...notice, recipients }) : [],
+      };
     });
   }
 
@@ -367,17 +490,29 @@ export class SqliteStore implements Store {
     now: number,
     device: Omit<NewDevice, "userId">,
     session: NewSession,
-  ): Promise<string | undefined> {
+    maxDevices: number,
+    notice: DeviceNotice,
+  ): ReturnType<Store["claimDeviceLink"]> {
     return this.#write(() => {
-      const userId = this.#links.take(codeHash, now);
-      if (!userId) return undefined;
-      this.#accounts.insertDevice({ ...device, userId });
+      const link = this.#links.take(codeHash, now);
+      if (!link) return { status: "invalid" as const };
+      if (this.#accounts.liveDeviceCount(link.userId) >= maxDevices)
+        return { status: "too-many-devices" as const };
+      this.#accounts.insertDevice({ ...device, userId: link.userId, linkedBy: link.deviceId });
       this.#accounts.insertSession(session);
-      return userId;
+      const enqueued = this.#tellApproved(link.userId, device.deviceId, {
+        ...notice,
+        senderUserId: link.userId,
+      });
+      return { status: "added" as const, userId: link.userId, enqueued };
     });
   }
 
   close(): Promise<void> {
     return this.#engine.close();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

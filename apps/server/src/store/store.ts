@@ -7,6 +7,8 @@ export type UserRecord = {
   username: string;
   passwordHash: string;
   createdAt: number;
+  /** The account's identity key (Ed25519 public), set by its first device; null before that. */
+  accountKey: Uint8Array | null;
 };
 
 export type DeviceRecord = {
@@ -19,12 +21,25 @@ export type DeviceRecord = {
   /** Set once the device uploaded its first KeyPackages; before that nobody can add it to a chat. */
   activatedAt: number | null;
   revokedAt: number | null;
+  /** Set once the account signed the device in (its certificate checked); before that it can do nothing. */
+  approvedAt: number | null;
+  /** The account key's signature over the device (see deviceCertificateMessage). */
+  certificate: Uint8Array | null;
+  /** What an approving device seals the account key to (login and link). */
+  transferKey: Uint8Array | null;
+  /** Link sign-ins: the HMAC the code's showing device checks, and that device. */
+  linkProof: Uint8Array | null;
+  linkedBy: string | null;
+  /** The account key sealed to `transferKey` by the approving device. */
+  sealedKey: Uint8Array | null;
 };
 
 export type SessionRecord = {
   deviceId: string;
   userId: string;
   expiresAt: number;
+  /** The account signed the device in; a waiting device can only ask about its approval. */
+  approved: boolean;
 };
 
 export type GroupRecord = {
@@ -98,7 +113,21 @@ export type NewDevice = {
   name: string;
   signatureKey: Uint8Array;
   createdAt: number;
+  transferKey?: Uint8Array | undefined;
+  linkProof?: Uint8Array | undefined;
 };
+
+/** A device's sign-in as the account's approved devices are told of it. */
+export type DeviceNotice = Omit<OutgoingMessage, "recipients">;
+
+/** Adding a device beyond the account's cap is refused, with nothing written. */
+export type AddDeviceOutcome = { status: "added"; enqueued: Enqueued } | { status: "too-many-devices" };
+
+/** An account key set by a new account's device, or a new one made by a device that could not be approved. */
+export type AccountKeyOutcome =
+  | { status: "set"; revoked: string[]; enqueued: Enqueued }
+  | { status: "conflict" }
+  | { status: "not-pending" };
 
 export type NewSession = { tokenHash: string; deviceId: string; createdAt: number; expiresAt: number };
 
@@ -135,7 +164,54 @@ export type Store = {
     session: NewSession,
   ): Promise<"created" | "username-taken">;
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
-  addDevice(device: NewDevice, session: NewSession): Promise<void>;
+  /**
+   * Adds a device waiting for approval, unless the account already has `maxDevices` devices (signed
+   * in, approved or waiting); queues `notice` for the account's approved devices.
+   */
+  addDevice(
+    device: NewDevice,
+    session: NewSession,
+    maxDevices: number,
+    notice: DeviceNotice,
+  ): Promise<AddDeviceOutcome>;
+  /**
+   * Sets the account key of an account that has none, approving its (only) device with `certificate`
+   * (checked by the caller). The same key again is a resend and succeeds; another one is a conflict.
+   */
+  initAccountKey(
+    userId: string,
+    deviceId: string,
+    accountKey: Uint8Array,
+    certificate: Uint8Array,
+    now: number,
+  ): Promise<AccountKeyOutcome>;
+  /**
+   * A waiting device replaces the account key: it is approved with `certificate` (checked by the
+   * caller) and every other device of the account is revoked. Resending the same is a success.
+   */
+  resetAccountKey(
+    userId: string,
+    deviceId: string,
+    accountKey: Uint8Array,
+    certificate: Uint8Array,
+    now: number,
+  ): Promise<AccountKeyOutcome>;
+  /**
+   * Approves a waiting device of `userId` (certificate checked by the caller), keeping the sealed
+   * account key for it and queueing `notice` for it. False if no such device waits.
+   */
+  approveDevice(
+    userId: string,
+    deviceId: string,
+    certificate: Uint8Array,
+    sealedKey: Uint8Array,
+    now: number,
+    notice: DeviceNotice,
+  ): Promise<{ approved: boolean; enqueued: Enqueued }>;
+  /** Sets a new password hash and revokes every other device of the account; returns them. */
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string, now: number): Promise<string[]>;
+  /** Revokes devices that have waited for approval since before `olderThan`; returns them. */
+  expirePendingDevices(olderThan: number, now: number): Promise<string[]>;
   findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined>;
   /** Moves a session's expiry later (sliding expiry); never earlier. */
   extendSession(tokenHash: string, expiresAt: number): Promise<void>;
@@ -186,6 +262,14 @@ export type Store = {
     welcome: OutgoingMessage | undefined,
   ): Promise<CommitOutcome>;
   acceptMessage(message: Omit<OutgoingMessage, "recipients">): Promise<SendOutcome>;
+  /**
+   * Queues `notice` for the group's other member devices if its sender is an unrevoked member (at any
+   * epoch: a rejoin request comes from a device that fell behind).
+   */
+  notifyGroup(
+    groupId: string,
+    notice: Omit<OutgoingMessage, "recipients">,
+  ): Promise<{ status: "sent"; enqueued: Enqueued } | { status: "not-member" }>;
 
   /** Queue entries of a device after `afterSeq`, oldest first. */
   pending(deviceId: string, afterSeq: number, limit: number): Promise<QueuedDelivery[]>;
@@ -227,7 +311,13 @@ export type Store = {
     now: number,
     device: Omit<NewDevice, "userId">,
     session: NewSession,
-  ): Promise<string | undefined>;
+    maxDevices: number,
+    notice: DeviceNotice,
+  ): Promise<
+    | { status: "added"; userId: string; enqueued: Enqueued }
+    | { status: "invalid" }
+    | { status: "too-many-devices" }
+  >;
   close(): Promise<void>;
 };
 

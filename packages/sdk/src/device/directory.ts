@@ -53,19 +53,32 @@ export class Directory {
 
   /**
    * Whether `accountKey` is the account key of `userId` as far as this device knows. Our own account's
-   * key is known exactly; a contact's is pinned on first sight and a different one is a change (the
-   * person is told; it counts only once acknowledged). `strict` (adding a device, which lets it read
-   * what follows) refuses a changed key; otherwise (following a group others changed) it is accepted,
-   * and sending stays blocked until the change is acknowledged.
+   * key is known exactly; a contact's is pinned on first sight. `strict` (adding a device, which lets
+   * it read what follows) takes only the pinned key: a device signed by any other key is refused,
+   * whether the key is a change not yet acknowledged or one the server made up. Otherwise (following a
+   * group others changed: a member accepted that device) a new key is accepted but recorded as a
+   * change, so that the person is told and sending waits until they acknowledge it.
    */
   async checkAccountKey(userId: string, accountKey: Uint8Array, strict: boolean): Promise<boolean> {
     if (userId === this.#self.userId) {
       const own = this.#ctx.account.accountKey;
       return own !== undefined && bytesEqual(own, accountKey);
     }
-    const seen = await this.#trust.observe(userId, accountKey);
-    if (seen === "changed") await this.#hooks.identityChanged(userId);
-    return !strict || seen === "trusted" || seen === "first-seen";
+    if (!(await this.#trust.get(userId))) {
+      await this.#trust.observe(userId, accountKey);
+      return true;
+    }
+    if (await this.#trust.trusts(userId, accountKey)) return true;
+    if (strict) return false;
+    if ((await this.#trust.observe(userId, accountKey)) === "changed")
+      await this.#hooks.identityChanged(userId);
+    return true;
+  }
+
+  /** The directory names an account key for a contact: the first is pinned, a different one is a change. */
+  async #proposed(userId: string, accountKey: Uint8Array): Promise<void> {
+    if ((await this.#trust.observe(userId, accountKey)) === "changed")
+      await this.#hooks.identityChanged(userId);
   }
 
   /** The credential check for devices this device adds (KeyPackages it claimed). */
@@ -160,8 +173,7 @@ export class Directory {
       this.#usernames.set(u.userId, u.username);
       void putJson(this.#ctx.storage, StorageKeys.user(u.userId), { username: u.username });
       // The directory's key is a proposal: pinned if it is the first seen, a change if it differs.
-      if (u.accountKey && u.userId !== this.#self.userId)
-        await this.checkAccountKey(u.userId, u.accountKey, true);
+      if (u.accountKey && u.userId !== this.#self.userId) await this.#proposed(u.userId, u.accountKey);
     }
   }
 

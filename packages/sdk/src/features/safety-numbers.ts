@@ -134,16 +134,22 @@ export class SafetyNumbers {
     this.#ctx.events.emit("message", entry);
   }
 
-  /** Devices the server offered that were refused: a line in the chat and a warning, for each. */
-  async refused(chat: string, refused: Refusal[]): Promise<void> {
+  /** Devices the server offered that were refused: a warning and (in a chat) a line, for each. */
+  async refused(
+    chat: string | undefined,
+    refused: Refusal[],
+    options: { warned?: boolean } = {},
+  ): Promise<void> {
     for (const r of refused) {
       // A device under a changed key only waits for the change to be accepted; that has its own line.
       if (r.reason === "untrusted-key" && (await this.#trust.pendingChanges([r.userId])).length > 0) continue;
       const username = await this.#directory.usernameOf(r.userId);
-      this.#ctx.warn(
-        "device-refused",
-        `refused a device offered as ${username}'s (${r.reason}): the server may be trying to add a device of its own`,
-      );
+      if (!options.warned)
+        this.#ctx.warn(
+          "device-refused",
+          `refused a device offered as ${username}'s (${r.reason}): the server may be trying to add a device of its own`,
+        );
+      if (chat === undefined) continue;
       await this.#append(chat, r.userId, {
         event: "device-refused",
         userId: r.userId,

@@ -19,8 +19,11 @@ export type MembershipDeps = {
   requireTrusted(userIds: string[]): Promise<void>;
   /** Users among these whose account key changed and is not acknowledged (their devices wait). */
   pendingChanges(userIds: string[]): Promise<string[]>;
-  /** Devices the server offered that were not taken: reported in the chat and as a warning. */
-  refused(groupId: string, refused: Refusal[]): Promise<void>;
+  /**
+   * Devices the server offered that were not taken: reported as a warning (unless `warned`) and in the
+   * chat (when there is one).
+   */
+  refused(groupId: string | undefined, refused: Refusal[], options?: { warned?: boolean }): Promise<void>;
   sendContent(groupId: string, content: Content, options?: { whenBlocked?: WhenBlocked }): Promise<number>;
   /** Shares this user's display name and avatar in a chat (after creating or joining it). */
   sendOwnProfile(groupId: string): Promise<void>;
@@ -34,6 +37,8 @@ export type MembershipDeps = {
 export class Membership {
   readonly #ctx: DeviceContext;
   readonly #deps: MembershipDeps;
+  /** Devices the server offered whose KeyPackages were refused (not its user's account's): never claimed again. */
+  readonly #refused = new Set<string>();
 
   constructor(ctx: DeviceContext, deps: MembershipDeps) {
     this.#ctx = ctx;
@@ -61,6 +66,9 @@ export class Membership {
         const claimed = await directory.claimKeyPackages(expected);
         const keyPackages = claimed.keyPackages;
         refused = claimed.refused;
+        for (const r of refused) this.#refused.add(r.deviceId);
+        // Said before anything can fail: the person must hear of it even if the chat is not made.
+        if (refused.length > 0) await this.#deps.refused(undefined, refused);
         for (const u of users) {
           if (!keyPackages.some((k) => k.userId === u.userId)) {
             throw new SdkError("unknown-user", `${u.username} has no device that can be added right now`);
@@ -111,7 +119,7 @@ export class Membership {
       ...(name ? { name } : {}),
       sentAt: Date.now(),
     });
-    await this.#deps.refused(groupId, refused);
+    if (refused.length > 0) await this.#deps.refused(groupId, refused, { warned: true });
     await this.#deps.sendOwnProfile(groupId);
     const summary = await this.#deps.chatList.summaryOf(groupId);
     this.#ctx.events.emit("chat", summary);
@@ -239,6 +247,7 @@ export class Membership {
     const { keyPackages, refused } = await this.#deps.directory.claimKeyPackages(
       new Map(round.add.map((d) => [d, owners.get(d) ?? ""])),
     );
+    for (const r of refused) this.#refused.add(r.deviceId);
     if (refused.length > 0) this.#ctx.later(() => this.#deps.refused(groupId, refused));
     if (keyPackages.length === 0) return undefined;
     const r = await addMembers(
@@ -272,11 +281,21 @@ export class Membership {
         ? members.filter((m) => m.userId === u.userId)
         : u.devices.map((d) => ({ userId: u.userId, deviceId: d.deviceId })),
     );
-    const plan = reconcilePlan(members, active, this.#ctx.identity.deviceId);
+    // A device whose KeyPackage was refused once is not asked for again (the server would only offer the same).
+    const plan = reconcilePlan(
+      members,
+      active.filter((d) => !this.#refused.has(d.deviceId)),
+      this.#ctx.identity.deviceId,
+    );
     if (plan.remove.length > 0) await this.changeMembers(groupId, new Map(), plan.remove);
     const owners = new Map(active.map((d) => [d.deviceId, d.userId]));
     if (plan.add.length > 0)
       await this.changeMembers(groupId, new Map(plan.add.map((d) => [d, owners.get(d) ?? ""])), []);
+  }
+
+  /** Devices whose KeyPackages were refused: the server cannot make a chat take them. */
+  get refusedDevices(): ReadonlySet<string> {
+    return this.#refused;
   }
 
   /** A new device of this user logged in: add it to every chat. */

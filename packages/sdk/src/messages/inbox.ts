@@ -92,6 +92,10 @@ export class Inbox {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #syncedUpTo = -1;
   #processedUpTo = 0;
+  /** The highest queue position pushed on this connection (positions only grow within one). */
+  #connectionMax = -1;
+  /** Deliveries that came after a higher position on the same connection: processed, not skipped. */
+  readonly #outOfOrder = new WeakSet<Delivery>();
   #syncWaiters: (() => void)[] = [];
 
   constructor(ctx: DeviceContext, deps: InboxDeps) {
@@ -99,8 +103,19 @@ export class Inbox {
     this.#deps = deps;
   }
 
-  /** A delivery arrived. */
+  /**
+   * A delivery arrived. One whose position is not above the last on this connection was reordered by
+   * the server (a redelivery comes only after a reconnect): it is reported, and processed all the same
+   * (processing is idempotent), never passed over as if it had been seen.
+   */
   push(delivery: Delivery): void {
+    if (delivery.seq <= this.#connectionMax) {
+      this.#outOfOrder.add(delivery);
+      this.#ctx.warn(
+        "queue-reordered",
+        "the server delivered this device's queue out of order (a message may have been held back)",
+      );
+    } else this.#connectionMax = delivery.seq;
     this.#queue.push(delivery);
     this.#drain();
   }
@@ -114,6 +129,7 @@ export class Inbox {
   /** The connection was lost: the next connection pushes the queue again. */
   disconnected(): void {
     this.#syncedUpTo = -1;
+    this.#connectionMax = -1;
   }
 
   /** Wakes whoever waits for sync (to re-check, e.g. after the token was refused). */
@@ -167,8 +183,8 @@ export class Inbox {
       let lastSeq = 0;
       while (this.#queue.length > 0) {
         const d = this.#queue[0]!;
-        // Redelivered after a reconnect but already processed here.
-        if (d.seq > this.#processedUpTo) {
+        // Redelivered after a reconnect but already processed here (unless it came out of order).
+        if (d.seq > this.#processedUpTo || this.#outOfOrder.has(d)) {
           try {
             await this.#ctx.mutex.run(() => this.#process(d));
           } catch (error) {
@@ -180,7 +196,7 @@ export class Inbox {
             this.#retryLater();
             break;
           }
-          this.#processedUpTo = d.seq;
+          this.#processedUpTo = Math.max(this.#processedUpTo, d.seq);
         }
         this.#queue.shift();
         lastSeq = Math.max(lastSeq, d.seq);

@@ -30,6 +30,8 @@ export type MessageSenderDeps = {
   changedError(userIds: string[]): Promise<SdkError>;
   /** This device fell out of the chat and waits to be re-added: nothing it encrypts could be read. */
   isBehind(groupId: string): Promise<boolean>;
+  /** Devices whose KeyPackages were refused (their account did not sign them in). */
+  refusedDevices(): ReadonlySet<string>;
 };
 
 /**
@@ -124,6 +126,19 @@ export class MessageSender {
               if (!(error instanceof SdkError)) throw error;
               lastError = error;
               const answer = answerOf(error.code, error.details);
+              const missing = error.details.missingDevices ?? [];
+              if (
+                answer.kind === "group-outdated" &&
+                missing.length > 0 &&
+                missing.every((d) => this.#deps.refusedDevices().has(d))
+              ) {
+                // Reconciling cannot help: the server wants a device its user's account never signed in.
+                if (seq !== undefined) await this.#deps.releaseSeq(groupId, seq);
+                throw new SdkError(
+                  "forbidden",
+                  "not sent: the server insists on a device that its user's account did not sign in (it was refused; the server may be trying to read this chat)",
+                );
+              }
               // Refused outright: no receiver will see this number, so the next message may take it.
               if (answer.kind === "refused" && seq !== undefined) await this.#deps.releaseSeq(groupId, seq);
               state = sendStep(state, { type: "answer", answer });

@@ -4,18 +4,21 @@ import { getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
 import { newMessageId } from "./message-id.ts";
 
-/** How far a sender's signed time may run ahead of the server's (clocks differ a little). */
+/** How far a sender's signed time may run ahead of this device's clock (clocks differ a little). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** How far back a sender's signed time may lie behind the server's (an outbox resent days later). */
 export const MAX_SEND_DELAY_MS = 30 * 86_400_000;
 
 /**
- * The time a message is shown with: the sender's own (signed, inside the encryption), bounded by the
- * server's time of receipt so that neither a sender nor the server can move it far.
+ * The time a message is shown with: the sender's own (signed, inside the encryption). No later than
+ * this device's clock allows (a sender cannot claim the future), and no earlier than a month before
+ * the server says it took it (a sender cannot bury a message deep in the past). The server's time is
+ * only that bound: a server that re-dates a delivery moves nothing, unless it claims a later time,
+ * which can bring a message at most up to now.
  */
-export function shownTime(senderTime: number, serverTime: number): number {
-  if (!Number.isFinite(senderTime)) return serverTime;
-  return Math.min(Math.max(senderTime, serverTime - MAX_SEND_DELAY_MS), serverTime + MAX_CLOCK_SKEW_MS);
+export function shownTime(senderTime: number, serverTime: number, now: number = Date.now()): number {
+  if (!Number.isFinite(senderTime)) return Math.min(serverTime, now);
+  return Math.min(Math.max(senderTime, serverTime - MAX_SEND_DELAY_MS), now + MAX_CLOCK_SKEW_MS);
 }
 
 /**

@@ -110,6 +110,8 @@ export class Transport {
             (e.code === "auth-failed" || e.code === "client-too-old" || e.code === "server-too-old")
           ) {
             this.#opts.events.onAuthFailed(e.message);
+            // Whoever waits for the link hears it now, not at their timeout: it will not come.
+            for (const w of this.#waiters.splice(0)) w(e);
             this.close();
             return;
           }

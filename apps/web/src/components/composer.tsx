@@ -12,6 +12,7 @@ import { useProfile } from "../hooks/use-profile.ts";
 import { MAX_VOICE_S, useVoiceRecorder } from "../hooks/use-voice-recorder.ts";
 import { formatDuration } from "../lib/file-size.ts";
 import { makeThumbnail } from "../lib/thumbnail.ts";
+import "./composer.css";
 
 /** Unsent text per chat, kept while the person looks at other chats. */
 const drafts = new Map<string, string>();

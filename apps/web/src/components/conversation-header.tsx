@@ -14,6 +14,7 @@ import { ChatAvatar } from "./chat-avatar.tsx";
 import { Icon } from "./icon.tsx";
 import { IconButton } from "./icon-button.tsx";
 import { TimerDialog } from "./timer-dialog.tsx";
+import "./conversation-header.css";
 
 function TypingLine({ typists }: { typists: Typist[] }): ReactNode {
   const { t } = useI18n();

@@ -17,6 +17,7 @@ import { useSignedIn } from "../session/client-context.ts";
 import { Icon } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
 import { UserSticker } from "./user-sticker.tsx";
+import "./emoticon-picker.css";
 
 /** The built-in set, everyday emoji, or one of this person's own or added sticker packs. */
 type Tab = "stickers" | "emoji" | `pack:${string}`;

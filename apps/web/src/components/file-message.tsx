@@ -9,6 +9,7 @@ import { Dialog } from "./dialog.tsx";
 import { Icon } from "./icon.tsx";
 import { VoicePlayer } from "./voice-player.tsx";
 import { useToast } from "./toast-provider.tsx";
+import "./file-message.css";
 
 /** Saves bytes as a file through the browser's download, as a link with `download` would. */
 function saveAs(url: string, name: string): void {

@@ -18,6 +18,7 @@ import { StickerPackCard } from "./sticker-pack-card.tsx";
 import { SystemLine } from "./system-line.tsx";
 import { UserSticker } from "./user-sticker.tsx";
 import { useToast } from "./toast-provider.tsx";
+import "./message-item.css";
 
 const STATUS: Record<ChatMessage["status"] | "read", { icon: IconName; label: MessageKey }> = {
   sending: { icon: "clock", label: "status.sending" },

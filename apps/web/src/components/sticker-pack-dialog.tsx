@@ -8,6 +8,7 @@ import { Dialog } from "./dialog.tsx";
 import { DialogFormFooter } from "./dialog-form-footer.tsx";
 import { useToast } from "./toast-provider.tsx";
 import { decodeImage } from "../lib/decode-image.ts";
+import "./sticker-pack-dialog.css";
 
 /** Longest side of a sticker made smaller to fit the size limit. */
 const STICKER_PX = 512;

@@ -1,6 +1,7 @@
 import { type ReactNode, useEffect, useState } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
+import "./user-sticker.css";
 
 /**
  * Object URLs of sticker images by "pack/id", kept for the page's life: a sticker is small and

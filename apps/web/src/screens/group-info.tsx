@@ -14,6 +14,8 @@ import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { IconButton } from "../components/icon-button.tsx";
 import { SafetyDialog } from "./safety-dialog.tsx";
+import "./group-info.css";
+import "./settings-section.css";
 
 const GROUP_NAME_MAX = 64;
 

@@ -200,7 +200,7 @@ export function EmoticonPicker({
                 aria-label={t("pack.sticker", { name: pack.name })}
                 onClick={() => onSticker({ pack: pack.id, id: s.id })}
               >
-                <UserSticker pack={pack.id} id={s.id} mime={s.mime} size={64} />
+                <UserSticker pack={pack.id} id={s.id} size={64} />
               </button>
             ))
           : tab === "stickers"

@@ -140,12 +140,7 @@ export function MessageItem({
       {m.sticker.pack === SORI_PACK ? (
         <Sticker pack={m.sticker.pack} id={m.sticker.id} />
       ) : (
-        <UserSticker
-          pack={m.sticker.pack}
-          id={m.sticker.id}
-          {...(m.file ? { mime: m.file.mime } : {})}
-          from={{ chat: chat.id, messageId: m.id }}
-        />
+        <UserSticker pack={m.sticker.pack} id={m.sticker.id} from={{ chat: chat.id, messageId: m.id }} />
       )}
     </div>
   ) : m.kind === "sticker-pack" ? (

@@ -1,5 +1,6 @@
 import type { SoriClient } from "@sori/sdk";
 import { imageBlobUrl } from "../lib/media-type.ts";
+import { cleanDisplayName } from "../lib/person-name.ts";
 
 /** A user's profile as the app shows it: the avatar is an object URL ready for an <img>. */
 export type ProfileView = { displayName: string | null; avatarUrl: string | null };
@@ -59,7 +60,7 @@ export class ProfileStore {
       const avatarUrl = p.avatar ? imageBlobUrl(p.avatar) : null;
       const old = this.#profiles.get(userId);
       if (old?.avatarUrl) URL.revokeObjectURL(old.avatarUrl);
-      this.#profiles.set(userId, { displayName: p.displayName?.trim() || null, avatarUrl });
+      this.#profiles.set(userId, { displayName: cleanDisplayName(p.displayName), avatarUrl });
       for (const l of this.#listeners) l();
     } catch {
       // Unknown profile: keep showing the username and a coloured initial.

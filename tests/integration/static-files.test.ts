@@ -9,9 +9,12 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { parseServerConfig } from "@sori/server";
 import { rawAuth, startTestServer, type TestServer } from "../helpers.ts";
 
-const CSP =
+/** The policy for a page asked for as `host`; `connect` is its connect-src directive. */
+const csp = (connect: string): string =>
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
-  "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+  `${connect}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`;
+/** Network access only back to the server the page came from: its origin, and WebSocket to its host. */
+const connectSrc = (host: string): string => `connect-src 'self' ws://${host} wss://${host}`;
 
 const INDEX = `<!doctype html><html><head><title>Sori</title><script type="module" src="/assets/app-abc123.js"></script></head><body><div id="root"></div><!-- INDEX-MARKER --></body></html>`;
 const APP_JS = `// APP-MARKER\n${"export const filler = 'sori sori sori';\n".repeat(200)}`;
@@ -19,7 +22,13 @@ const SMALL_JS = "export const small = 1; // SMALL-MARKER\n";
 const SECRET = "SECRET-OUTSIDE-WEB-DIR";
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-type Raw = { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
+type Raw = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** The Host header the request was sent with. */
+  host: string;
+};
 
 /**
  * A request with the path sent exactly as given: fetch would normalise "/../x" away before sending, so
@@ -45,7 +54,12 @@ function raw(
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
-          resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          resolvePromise({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            host: init.headers?.host ?? `${hostname}:${port}`,
+          }),
         );
         res.on("error", reject);
       },
@@ -57,7 +71,7 @@ function raw(
 }
 
 function assertSecurityHeaders(r: Raw, what: string): void {
-  assert.equal(r.headers["content-security-policy"], CSP, what);
+  assert.equal(r.headers["content-security-policy"], csp(connectSrc(r.host)), what);
   assert.equal(r.headers["x-content-type-options"], "nosniff", what);
   assert.equal(r.headers["referrer-policy"], "no-referrer", what);
   assert.equal(r.headers["x-frame-options"], "DENY", what);
@@ -114,6 +128,29 @@ describe("the server serves the web app", () => {
     const again = await raw(t.url, "/index.html");
     assert.equal(again.status, 200);
     assert.match(again.body.toString(), /INDEX-MARKER/);
+  });
+
+  it("lets the page connect only back to the host it was asked for: its origin, and WebSocket to it", async () => {
+    const directive = (r: Raw): string | undefined =>
+      String(r.headers["content-security-policy"])
+        .split("; ")
+        .find((d) => d.startsWith("connect-src"));
+    const { host } = new URL(t.url);
+    assert.equal(directive(await raw(t.url, "/")), `connect-src 'self' ws://${host} wss://${host}`);
+    // Names as a browser sends them behind a proxy: a DNS name (lower-cased) and an IPv6 literal.
+    for (const [asked, listed] of [
+      ["Chat.Example.org:8443", "chat.example.org:8443"],
+      ["sori.example", "sori.example"],
+      ["[::1]:8080", "[::1]:8080"],
+    ] as const) {
+      const r = await raw(t.url, "/", { headers: { host: asked } });
+      assert.equal(directive(r), `connect-src 'self' ws://${listed} wss://${listed}`, asked);
+    }
+    // A Host that is not a plain authority is never copied into the policy: 'self' alone, and nothing added.
+    for (const bad of ["evil.example; script-src *", "a.example b.example", "evil.example/x", "*", "a:b:c"]) {
+      const r = await raw(t.url, "/", { headers: { host: bad } });
+      assert.equal(r.headers["content-security-policy"], csp("connect-src 'self'"), bad);
+    }
   });
 
   it("serves hashed assets as immutable, with the right content types", async () => {

@@ -5,6 +5,7 @@ import { Icon } from "../components/icon.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useStartCall } from "./call-buttons.tsx";
 import { callHistoryLabel } from "./call-history-label.ts";
+import "./call-history-entry.css";
 
 /**
  * A call in the conversation: who called, voice or video, how long, or why it did not happen; with a

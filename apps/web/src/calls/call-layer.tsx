@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { CallScreen } from "./call-screen.tsx";
 import { IncomingCall } from "./incoming-call.tsx";
 import { useCallView } from "./use-call-view.ts";
+import "./call-layer.css";
 
 /**
  * Everything on screen about the call of this device: the incoming-call prompt while it rings here,

@@ -11,6 +11,7 @@ import type { CallView } from "./call-store.ts";
 import { DevicePicker } from "./device-picker.tsx";
 import { MediaElement } from "./media-element.tsx";
 import { QualityIndicator } from "./quality-indicator.tsx";
+import "./call-screen.css";
 
 /**
  * The call in progress (or calling, or just ended): the other side's video or photo, the self-view,

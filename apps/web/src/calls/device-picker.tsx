@@ -4,6 +4,7 @@ import { IconButton } from "../components/icon-button.tsx";
 import { useToast } from "../components/toast-provider.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
+import "./device-picker.css";
 
 /** Microphone and camera selectors (labels are known once the browser granted access). */
 export function DevicePicker({ call, onClose }: { call: Call; onClose: () => void }): ReactNode {

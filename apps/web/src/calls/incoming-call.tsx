@@ -5,6 +5,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 import { usePeerName, useRing } from "./call-hooks.ts";
 import type { CallView } from "./call-store.ts";
+import "./incoming-call.css";
 
 /** The prompt while a call rings on this device: who calls, answer (voice or video), decline. */
 export function IncomingCall({ view }: { view: CallView }): ReactNode {

@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import type { CallView } from "./call-store.ts";
+import "./quality-indicator.css";
 
 /** Signal bars for the SDK's connection-quality estimate (good / fair / poor). */
 export function QualityIndicator({ quality }: { quality: CallView["quality"] }): ReactNode {

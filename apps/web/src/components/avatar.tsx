@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import { useProfile } from "../hooks/use-profile.ts";
 import { avatarColor, initialOf } from "../lib/avatar-color.ts";
+import "./avatar.css";
 
 /** A round picture: the image if there is one, else the initial on a colour derived from `seed`. */
 export function AvatarCircle({

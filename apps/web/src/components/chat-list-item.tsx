@@ -9,6 +9,7 @@ import { formatListTime } from "../lib/format-time.ts";
 import { timerLabel } from "../lib/timer-label.ts";
 import { ChatAvatar } from "./chat-avatar.tsx";
 import { Icon } from "./icon.tsx";
+import "./chat-list-item.css";
 
 /** The first line of a text, the sticker's name, or the call. */
 function messagePreview(m: ChatMessage, t: I18n["t"]): string {

@@ -8,6 +8,7 @@ import { ChatListItem } from "./chat-list-item.tsx";
 import { Icon } from "./icon.tsx";
 import { MessageSearchResults } from "./message-search-results.tsx";
 import { PersonResult } from "./person-result.tsx";
+import "./chat-list.css";
 
 /** The person a search found by exact username, if there is no direct chat with them yet. */
 type Lookup = { query: string; found: { userId: string; username: string } | null } | null;

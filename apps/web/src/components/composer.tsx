@@ -11,7 +11,9 @@ import { IconButton } from "./icon-button.tsx";
 import { useProfile } from "../hooks/use-profile.ts";
 import { MAX_VOICE_S, useVoiceRecorder } from "../hooks/use-voice-recorder.ts";
 import { formatDuration } from "../lib/file-size.ts";
+import { nameWithUsername } from "../lib/person-name.ts";
 import { makeThumbnail } from "../lib/thumbnail.ts";
+import "./composer.css";
 
 /** Unsent text per chat, kept while the person looks at other chats. */
 const drafts = new Map<string, string>();
@@ -290,7 +292,11 @@ export function Composer({
         <strong>
           {mode.kind === "reply"
             ? t("composer.replyingTo", {
-                name: mode.message.outgoing ? t("system.you") : (quotedName ?? mode.message.from),
+                name: mode.message.outgoing
+                  ? t("system.you")
+                  : chat.kind === "group"
+                    ? nameWithUsername(quotedName, mode.message.from)
+                    : (quotedName ?? mode.message.from),
               })
             : t("composer.editing")}
         </strong>

@@ -1,5 +1,6 @@
 import { type ReactNode, useState } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
+import "./confirm-action.css";
 
 /**
  * A danger button that asks first: pressing it shows `prompt` with Cancel and a confirm button

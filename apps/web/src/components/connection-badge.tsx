@@ -2,6 +2,8 @@ import type { ReactNode } from "react";
 import { useConnectionState } from "../hooks/use-connection-state.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
+import "./connection-badge.css";
+import "./connection-dot.css";
 
 /**
  * The link to the server: a full-width "connecting…" strip under the header whenever it is down (the

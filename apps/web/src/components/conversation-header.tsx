@@ -8,17 +8,21 @@ import { useSafety } from "../hooks/use-safety.ts";
 import type { Typist } from "../hooks/use-typing.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { directPartner } from "../lib/chat-partner.ts";
+import { nameWithUsername } from "../lib/person-name.ts";
 import { timerLabel, timerShortLabel } from "../lib/timer-label.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { ChatAvatar } from "./chat-avatar.tsx";
 import { Icon } from "./icon.tsx";
 import { IconButton } from "./icon-button.tsx";
 import { TimerDialog } from "./timer-dialog.tsx";
+import "./conversation-header.css";
 
-function TypingLine({ typists }: { typists: Typist[] }): ReactNode {
+function TypingLine({ typists, inGroup }: { typists: Typist[]; inGroup: boolean }): ReactNode {
   const { t } = useI18n();
   const first = typists[0];
-  const name = useProfile(first?.userId ?? null).displayName ?? first?.username ?? "";
+  const displayName = useProfile(first?.userId ?? null).displayName;
+  const username = first?.username ?? "";
+  const name = inGroup ? nameWithUsername(displayName, username) : (displayName ?? username);
   return (
     <p className="muted typing-line" data-testid="typing-indicator">
       <span className="typing-dots" aria-hidden="true">
@@ -81,7 +85,7 @@ export function ConversationHeader({
         {/* Polite live region: "typing…" is announced without interrupting. */}
         <div aria-live="polite">
           {chat.active && typists.length > 0 ? (
-            <TypingLine typists={typists} />
+            <TypingLine typists={typists} inGroup={chat.kind === "group"} />
           ) : (
             <p className="muted">{subtitle}</p>
           )}

@@ -1,6 +1,7 @@
 import { type ReactNode, useEffect, useId, useLayoutEffect, useRef } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { IconButton } from "./icon-button.tsx";
+import "./dialog.css";
 
 /**
  * A modal dialog on the native <dialog> element: the browser traps focus, Esc closes it and the

@@ -17,6 +17,7 @@ import { useSignedIn } from "../session/client-context.ts";
 import { Icon } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
 import { UserSticker } from "./user-sticker.tsx";
+import "./emoticon-picker.css";
 
 /** The built-in set, everyday emoji, or one of this person's own or added sticker packs. */
 type Tab = "stickers" | "emoji" | `pack:${string}`;
@@ -199,7 +200,7 @@ export function EmoticonPicker({
                 aria-label={t("pack.sticker", { name: pack.name })}
                 onClick={() => onSticker({ pack: pack.id, id: s.id })}
               >
-                <UserSticker pack={pack.id} id={s.id} mime={s.mime} size={64} />
+                <UserSticker pack={pack.id} id={s.id} size={64} />
               </button>
             ))
           : tab === "stickers"

@@ -3,12 +3,14 @@ import { type ReactNode, useEffect, useRef, useState } from "react";
 import { useTransfer } from "../hooks/use-transfer.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { formatFileSize } from "../lib/file-size.ts";
+import { blobUrlOf } from "../lib/media-type.ts";
 import { thumbnailUrl } from "../lib/thumbnail.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { Dialog } from "./dialog.tsx";
 import { Icon } from "./icon.tsx";
 import { VoicePlayer } from "./voice-player.tsx";
 import { useToast } from "./toast-provider.tsx";
+import "./file-message.css";
 
 /** Saves bytes as a file through the browser's download, as a link with `download` would. */
 function saveAs(url: string, name: string): void {
@@ -50,9 +52,8 @@ export function FileMessage({ message: m, chat }: { message: ChatMessage; chat: 
     if (urlRef.current) return urlRef.current;
     setLoading(true);
     try {
-      const bytes = await client.downloadFile(chat.id, m.id);
-      // A fresh ArrayBuffer-backed copy: Blob wants one, and the SDK may reuse its buffer.
-      const made = URL.createObjectURL(new Blob([new Uint8Array(bytes)], { type: file.mime }));
+      // Typed by what the bytes are, not by the sender's claim (see blobUrlOf); a download keeps the name.
+      const made = blobUrlOf(await client.downloadFile(chat.id, m.id));
       urlRef.current = made;
       setUrl(made);
       return made;
@@ -79,8 +80,8 @@ export function FileMessage({ message: m, chat }: { message: ChatMessage; chat: 
     </div>
   );
 
-  const isImage = file.mime.startsWith("image/") && file.thumbnail !== undefined;
-  if (isImage)
+  const thumbnail = file.thumbnail === undefined ? null : thumbnailUrl(file.thumbnail);
+  if (file.mime.startsWith("image/") && thumbnail)
     return (
       <div className="file-message image">
         <button
@@ -94,7 +95,7 @@ export function FileMessage({ message: m, chat }: { message: ChatMessage; chat: 
           }}
         >
           <img
-            src={thumbnailUrl(file.thumbnail ?? "")}
+            src={thumbnail}
             alt={t("file.image")}
             style={file.width && file.height ? { aspectRatio: `${file.width} / ${file.height}` } : undefined}
           />
@@ -106,7 +107,7 @@ export function FileMessage({ message: m, chat }: { message: ChatMessage; chat: 
               {url ? (
                 <img src={url} alt={file.name} data-testid="image-full" />
               ) : (
-                <img src={thumbnailUrl(file.thumbnail ?? "")} alt={file.name} className="loading" />
+                <img src={thumbnail} alt={file.name} className="loading" />
               )}
             </div>
             <div className="dialog-actions">

@@ -8,6 +8,7 @@ import { ChatAvatar } from "./chat-avatar.tsx";
 import { Dialog } from "./dialog.tsx";
 import { useToast } from "./toast-provider.tsx";
 import { useChatTitle } from "../hooks/use-chat-title.ts";
+import "./forward-dialog.css";
 
 function ForwardTarget({
   chat,

@@ -6,6 +6,8 @@ import { useSignedIn } from "../session/client-context.ts";
 import { Dialog } from "./dialog.tsx";
 import { Icon } from "./icon.tsx";
 import { QrCode } from "./qr-code.tsx";
+import "../screens/safety-dialog.css";
+import "./link-device-dialog.css";
 
 /** How often the dialog looks for the new device while the code is valid. */
 const POLL_MS = 2000;

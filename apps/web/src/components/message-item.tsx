@@ -10,14 +10,17 @@ import { isJumboEmoji } from "../lib/emoji.ts";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { formatClock } from "../lib/format-time.ts";
 import { jumpToMessage } from "../lib/jump.ts";
+import { nameWithUsername } from "../lib/person-name.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { UserAvatar } from "./avatar.tsx";
 import { Icon, type IconName } from "./icon.tsx";
 import { FileMessage } from "./file-message.tsx";
+import { PersonName } from "./person-name.tsx";
 import { StickerPackCard } from "./sticker-pack-card.tsx";
 import { SystemLine } from "./system-line.tsx";
 import { UserSticker } from "./user-sticker.tsx";
 import { useToast } from "./toast-provider.tsx";
+import "./message-item.css";
 
 const STATUS: Record<ChatMessage["status"] | "read", { icon: IconName; label: MessageKey }> = {
   sending: { icon: "clock", label: "status.sending" },
@@ -66,7 +69,8 @@ export function MessageItem({
 
   if (m.kind === "system") return <SystemLine message={m} onOpenSafety={onOpenSafety} />;
 
-  const name = profile.displayName ?? m.from;
+  // In a group anyone may call themselves anything: the username shows beside a display name.
+  const inGroup = chat.kind === "group";
   const status = STATUS[m.outgoing && m.read ? "read" : m.status];
 
   const retry = async (): Promise<void> => {
@@ -119,7 +123,12 @@ export function MessageItem({
     >
       <span className="reply-quote-name">
         {t("msg.replyTo", {
-          name: reply.fromUserId === client.userId ? t("system.you") : (quoted.displayName ?? reply.from),
+          name:
+            reply.fromUserId === client.userId
+              ? t("system.you")
+              : inGroup
+                ? nameWithUsername(quoted.displayName, reply.from)
+                : (quoted.displayName ?? reply.from),
         })}
       </span>
       <span className="reply-quote-text">{quoteDeleted ? t("msg.deleted") : reply.text}</span>
@@ -139,12 +148,7 @@ export function MessageItem({
       {m.sticker.pack === SORI_PACK ? (
         <Sticker pack={m.sticker.pack} id={m.sticker.id} />
       ) : (
-        <UserSticker
-          pack={m.sticker.pack}
-          id={m.sticker.id}
-          {...(m.file ? { mime: m.file.mime } : {})}
-          from={{ chat: chat.id, messageId: m.id }}
-        />
+        <UserSticker pack={m.sticker.pack} id={m.sticker.id} from={{ chat: chat.id, messageId: m.id }} />
       )}
     </div>
   ) : m.kind === "sticker-pack" ? (
@@ -206,7 +210,11 @@ export function MessageItem({
         </div>
       )}
       <div className="message-body">
-        {!m.outgoing && firstOfRun && <div className="message-sender">{name}</div>}
+        {!m.outgoing && firstOfRun && (
+          <div className="message-sender" data-testid="message-sender">
+            <PersonName displayName={profile.displayName} username={m.from} withUsername={inGroup} />
+          </div>
+        )}
         <div className="message-line">
           {content}
           <div className="message-meta">

@@ -5,6 +5,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { dayKey, formatDay } from "../lib/format-time.ts";
 import { jumpToMessage, takePendingJump } from "../lib/jump.ts";
 import { MessageItem } from "./message-item.tsx";
+import "./message-list.css";
 
 /** Closer than this to the bottom counts as "reading the newest": new messages then scroll into view. */
 const STICKY_PX = 120;

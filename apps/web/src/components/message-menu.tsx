@@ -7,6 +7,7 @@ import { useSignedIn } from "../session/client-context.ts";
 import { Dialog } from "./dialog.tsx";
 import { Icon, type IconName } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
+import "./message-menu.css";
 
 export type MessageMenuActions = {
   onReply: (m: ChatMessage) => void;

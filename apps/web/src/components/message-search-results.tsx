@@ -6,6 +6,8 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { formatListTime } from "../lib/format-time.ts";
 import { requestJump } from "../lib/jump.ts";
 import { useSignedIn } from "../session/client-context.ts";
+import "./chat-list-item.css";
+import "./message-search-results.css";
 
 const MIN_QUERY = 2;
 const LIMIT = 30;

@@ -5,6 +5,8 @@ import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { UserAvatar } from "./avatar.tsx";
 import { useToast } from "./toast-provider.tsx";
+import "./chat-list-item.css";
+import "./person-result.css";
 
 /** A person found by username in the search, with a button that starts a 1:1 chat. */
 export function PersonResult({

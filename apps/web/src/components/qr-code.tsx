@@ -1,5 +1,6 @@
 import qrcode from "qrcode-generator";
 import { type ReactNode, useMemo } from "react";
+import "./qr-code.css";
 
 /** A QR code drawn as one SVG path (crisp at any size, dark on a light ground in both themes). */
 export function QrCode({

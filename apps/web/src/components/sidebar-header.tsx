@@ -4,6 +4,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { ConnectionBadge } from "./connection-badge.tsx";
 import { ConnectionDot } from "./connection-dot.tsx";
 import { IconButton } from "./icon-button.tsx";
+import "./sidebar-header.css";
 
 /** App name, connection state and the main actions, above the chat list. */
 export function SidebarHeader({

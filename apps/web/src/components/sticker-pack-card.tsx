@@ -6,6 +6,8 @@ import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { Icon } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
+import "./file-message.css";
+import "./sticker-pack-card.css";
 
 /** A sticker pack someone shared in the chat, with a button to add it to one's own stickers. */
 export function StickerPackCard({

@@ -8,6 +8,8 @@ import { Dialog } from "./dialog.tsx";
 import { DialogFormFooter } from "./dialog-form-footer.tsx";
 import { useToast } from "./toast-provider.tsx";
 import { decodeImage } from "../lib/decode-image.ts";
+import { blobUrlOf, isImageType, sniffMediaType } from "../lib/media-type.ts";
+import "./sticker-pack-dialog.css";
 
 /** Longest side of a sticker made smaller to fit the size limit. */
 const STICKER_PX = 512;
@@ -15,12 +17,17 @@ const MAX_IMAGES = 100;
 
 type Picked = { name: string; bytes: Uint8Array; mime: string; url: string };
 
-/** An image as a sticker: kept as it is when small enough (animated GIFs stay animated), else scaled down. */
+/**
+ * An image as a sticker: kept as it is when it is a raster image small enough (animated GIFs stay
+ * animated), else drawn and re-encoded (an SVG becomes a WebP, if the browser can draw it at all), so
+ * the others are only ever sent what they will show.
+ */
 async function toSticker(file: File): Promise<Picked | null> {
   if (!file.type.startsWith("image/")) return null;
   const original = new Uint8Array(await file.arrayBuffer());
-  if (original.length <= MAX_STICKER_BYTES)
-    return { name: file.name, bytes: original, mime: file.type, url: URL.createObjectURL(file) };
+  const type = sniffMediaType(original);
+  if (isImageType(type) && original.length <= MAX_STICKER_BYTES)
+    return { name: file.name, bytes: original, mime: type, url: blobUrlOf(original) };
   const bitmap = await decodeImage(file);
   if (!bitmap) return null;
   try {

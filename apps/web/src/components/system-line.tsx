@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { timerLabel } from "../lib/timer-label.ts";
 import { Icon } from "./icon.tsx";
+import "./system-line.css";
 
 /** A line in the chat that nobody wrote: a timer change, a member's devices changing. */
 export function SystemLine({

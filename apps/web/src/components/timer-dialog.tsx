@@ -5,6 +5,7 @@ import { errorMessageKey } from "../lib/error-message.ts";
 import { timerLabel } from "../lib/timer-label.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { Dialog } from "./dialog.tsx";
+import "./timer-dialog.css";
 
 /** Chooses the chat's disappearing-message timer; the SDK announces the change to every member. */
 export function TimerDialog({ chat, onClose }: { chat: ChatSummary; onClose: () => void }): ReactNode {

@@ -1,6 +1,7 @@
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useRef, useState } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { IconButton } from "./icon-button.tsx";
+import "./toast-provider.css";
 
 type Toast = { id: number; text: string };
 

@@ -5,6 +5,7 @@ import { formatDuration } from "../lib/file-size.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { Icon } from "./icon.tsx";
 import { useToast } from "./toast-provider.tsx";
+import "./voice-player.css";
 
 let sharedContext: AudioContext | null = null;
 

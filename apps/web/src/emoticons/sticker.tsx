@@ -3,6 +3,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { SoriCharacter } from "./sori-character.tsx";
 import { isSoriStickerId, SORI_PACK, STICKER_LABELS } from "./sori-pack.ts";
 import { SORI_POSES } from "./sori-poses.tsx";
+import "./sticker.css";
 
 /**
  * One sticker, drawn as inline SVG. A sticker from a pack this app does not know (a newer client sent

@@ -1,4 +1,5 @@
 import { decodeImage } from "./decode-image.ts";
+import { isImageType, sniffMediaType } from "./media-type.ts";
 
 /** Sizes tried in turn until the JPEG fits the SDK's inline limit (15 KB): [longest side, quality]. */
 const ATTEMPTS: [number, number][] = [
@@ -42,7 +43,18 @@ export async function makeThumbnail(file: Blob): Promise<ImageFacts | null> {
   }
 }
 
-/** A data: URL for a base64 JPEG thumbnail, for an <img>. */
-export function thumbnailUrl(base64: string): string {
-  return `data:image/jpeg;base64,${base64}`;
+/**
+ * A data: URL for the base64 thumbnail that came with a photo, for an <img>; null when its bytes are not
+ * a raster image (the sender's app makes JPEGs, but the sender chooses what they send).
+ */
+export function thumbnailUrl(base64: string): string | null {
+  let head: Uint8Array;
+  try {
+    // 16 base64 characters are the first 12 bytes: enough for every signature sniffMediaType knows.
+    head = Uint8Array.from(atob(base64.slice(0, 16)), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+  const type = sniffMediaType(head);
+  return isImageType(type) ? `data:${type};base64,${base64}` : null;
 }

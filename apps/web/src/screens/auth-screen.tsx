@@ -7,6 +7,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { SdkError } from "@sori/sdk";
 import type { SessionController } from "../session/session-controller.ts";
+import "./auth-screen.css";
 
 type Mode = "login" | "register" | "link";
 

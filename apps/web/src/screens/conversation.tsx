@@ -11,6 +11,7 @@ import { useMessages } from "../hooks/use-messages.ts";
 import { UnknownChatPane } from "../components/unknown-chat-pane.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
+import "./conversation.css";
 
 /** How long new messages settle before they are marked read. */
 const MARK_READ_DELAY_MS = 300;

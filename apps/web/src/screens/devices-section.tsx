@@ -6,6 +6,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { formatDateTime } from "../lib/format-time.ts";
 import { useSignedIn } from "../session/client-context.ts";
+import "./settings-section.css";
 
 type Device = {
   deviceId: string;

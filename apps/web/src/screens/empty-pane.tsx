@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { Icon } from "../components/icon.tsx";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
+import "./empty-pane.css";
 
 /** The right pane on a desktop before a chat is chosen. */
 export function EmptyPane(): ReactNode {

@@ -13,7 +13,11 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
 import { IconButton } from "../components/icon-button.tsx";
+import { PersonName } from "../components/person-name.tsx";
+import { nameWithUsername } from "../lib/person-name.ts";
 import { SafetyDialog } from "./safety-dialog.tsx";
+import "./group-info.css";
+import "./settings-section.css";
 
 const GROUP_NAME_MAX = 64;
 
@@ -214,7 +218,8 @@ function MemberRow({
   const [busy, setBusy] = useState(false);
   const [safetyOpen, setSafetyOpen] = useState(false);
   const me = userId === client.userId;
-  const shown = profile.displayName ?? username;
+  // Where a display name is used as a label (safety, removing), the username goes with it.
+  const shown = nameWithUsername(profile.displayName, username);
 
   const remove = async (): Promise<void> => {
     setBusy(true);
@@ -233,7 +238,7 @@ function MemberRow({
       <UserAvatar userId={userId} username={username} size={40} />
       <span className="member-names">
         <span className="member-name">
-          {shown}
+          <PersonName displayName={profile.displayName} username={username} withUsername={false} />
           {me && <span className="tag">{t("group.you")}</span>}
         </span>
         <span className="muted">@{username}</span>

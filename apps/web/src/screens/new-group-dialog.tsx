@@ -8,6 +8,7 @@ import { navigate } from "../hooks/use-hash-route.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
+import "./new-group-dialog.css";
 
 const GROUP_NAME_MAX = 64;
 

@@ -5,6 +5,8 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import type { MessageKey } from "../i18n/message-key.ts";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
+import "./settings-section.css";
+import "./privacy-section.css";
 
 type Toggle = { key: keyof ClientSettings; label: MessageKey; hint: MessageKey; testId: string };
 

@@ -6,6 +6,8 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { prepareAvatar } from "../lib/avatar-image.ts";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
+import "./settings-section.css";
+import "./profile-section.css";
 
 const DISPLAY_NAME_MAX = 64;
 

@@ -7,6 +7,7 @@ import { notifySafetyChanged, useSafety } from "../hooks/use-safety.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { useSignedIn } from "../session/client-context.ts";
+import "./safety-dialog.css";
 
 /**
  * The safety number with one contact: 60 digits in twelve groups and the same as a QR code, to

@@ -14,6 +14,7 @@ import { DevicesSection } from "./devices-section.tsx";
 import { PrivacySection } from "./privacy-section.tsx";
 import { ProfileSection } from "./profile-section.tsx";
 import { IconButton } from "../components/icon-button.tsx";
+import "./settings-section.css";
 
 const THEMES: ThemePreference[] = ["system", "light", "dark"];
 const THEME_LABELS: Record<ThemePreference, MessageKey> = {

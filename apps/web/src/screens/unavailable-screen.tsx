@@ -1,6 +1,7 @@
 import { type ReactNode, useState } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import type { SessionController } from "../session/session-controller.ts";
+import "./unavailable-screen.css";
 
 /** Shown when this browser cannot keep Sori's encrypted local data (blocked storage, damaged data). */
 export function UnavailableScreen({ session }: { session: SessionController }): ReactNode {

@@ -1,5 +1,6 @@
 import type { SoriClient } from "@sori/sdk";
-import { sniffImageType } from "../lib/image-type.ts";
+import { imageBlobUrl } from "../lib/media-type.ts";
+import { cleanDisplayName } from "../lib/person-name.ts";
 
 /** A user's profile as the app shows it: the avatar is an object URL ready for an <img>. */
 export type ProfileView = { displayName: string | null; avatarUrl: string | null };
@@ -56,13 +57,10 @@ export class ProfileStore {
     try {
       const p = await this.#client.profile(userId);
       if (this.#disposed) return;
-      let avatarUrl: string | null = null;
-      const type = p.avatar ? sniffImageType(p.avatar) : null;
-      // Copy into a plain ArrayBuffer-backed array: Blob wants exactly that, not a view of shared memory.
-      if (p.avatar && type) avatarUrl = URL.createObjectURL(new Blob([new Uint8Array(p.avatar)], { type }));
+      const avatarUrl = p.avatar ? imageBlobUrl(p.avatar) : null;
       const old = this.#profiles.get(userId);
       if (old?.avatarUrl) URL.revokeObjectURL(old.avatarUrl);
-      this.#profiles.set(userId, { displayName: p.displayName?.trim() || null, avatarUrl });
+      this.#profiles.set(userId, { displayName: cleanDisplayName(p.displayName), avatarUrl });
       for (const l of this.#listeners) l();
     } catch {
       // Unknown profile: keep showing the username and a coloured initial.

@@ -121,7 +121,8 @@ export class DeliveryService {
   }
 
   async #dispatch(caller: Caller, frame: AuthedFrame): Promise<unknown> {
-    if (!OPEN_TO_WAITING.has(frame.type) && !(await this.#approved(caller)))
+    // Checked synchronously first: every request of an approved device passes without an await.
+    if (!caller.approved && !OPEN_TO_WAITING.has(frame.type) && !(await this.#approved(caller)))
       throw new ProtocolError(
         "approval-required",
         "this device waits for another device of the account to approve it (or for an identity reset)",

@@ -139,8 +139,6 @@ export class SoriClient {
     const chatList = new ChatList(ctx, directory);
     this.#chatList = chatList;
     groups.onMembersChanged((groupId, userIds) => chatList.membersChanged(groupId, userIds));
-    const send = (chat: string, content: Parameters<MessageSender["sendContent"]>[1]): Promise<number> =>
-      this.#sender.sendContent(chat, content);
     // What the device sends by itself (receipts, profiles) waits quietly while a key change is pending.
     const autoSend = (chat: string, content: Parameters<MessageSender["sendContent"]>[1]): Promise<number> =>
       this.#sender.sendContent(chat, content, { whenBlocked: "skip" });

@@ -56,7 +56,7 @@ export function verifyRejoinRequest(group: MlsGroup, request: Uint8Array): Membe
     if (node?.nodeType !== "leaf" || !bytesEqual(node.leaf.hpkePublicKey, leafKey)) continue;
     if (i / 2 === state.privatePath.leafIndex) return undefined;
     const identity = parseCredential(node.leaf.credential);
-    let ok = false;
+    let ok: boolean;
     try {
       ok = ed25519.verify(
         signature,
@@ -64,6 +64,7 @@ export function verifyRejoinRequest(group: MlsGroup, request: Uint8Array): Membe
         node.leaf.signaturePublicKey,
       );
     } catch {
+      // A malformed signature is a failed check.
       ok = false;
     }
     return ok && identity ? memberOf(identity) : undefined;

@@ -432,6 +432,32 @@ describe("abuse limits", () => {
     }
   });
 
+  it("behind a reverse proxy device-link claims are limited per forwarded address too", async () => {
+    const proxied = await startTestServer(["--login-attempts-per-minute", "2", "--trust-proxy", "true"]);
+    try {
+      const claim = (forwardedFor: string): Promise<Response> =>
+        fetch(`${proxied.url}/api/v1/links/claim`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
+          body: JSON.stringify({ code: "ABCDE-FGHJK", device: { name: "d", signatureKey: "AAAA" } }),
+        });
+      await unchanged(proxied, async () => {
+        // Without a transfer key and proof the claim is malformed; the attempt still counts.
+        assert.equal((await claim("203.0.113.7")).status, 400);
+        assert.equal((await claim("203.0.113.7")).status, 400);
+        const limited = await claim("203.0.113.7");
+        assert.equal(limited.status, 429);
+        const body = (await limited.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, "rate-limited");
+        assert.match(body.error.message, /link attempts/);
+        // Every request arrives from the proxy's socket: another client behind it has its own budget.
+        assert.equal((await claim("203.0.113.8")).status, 400);
+      });
+    } finally {
+      await proxied.stop();
+    }
+  });
+
   it("login attempts are limited per address across usernames", async () => {
     const statuses: number[] = [];
     // 2 per (username, address), 20 per address: eleven names twice each reach the address limit.

@@ -99,4 +99,16 @@ describe("server configuration", () => {
     assert.throws(() => parseServerConfig(["--retention-days", "0"], {}), /--retention-days/);
     assert.throws(() => parseServerConfig(["--max-file-mb", "x"], {}), /--max-file-mb/);
   });
+
+  it("takes the per-pair KeyPackage budget (10 an hour unless told otherwise)", () => {
+    assert.equal(parseServerConfig([], {}).limits.keyPackageClaimsPerPairPerHour, 10);
+    const env = parseServerConfig([], { SORI_CLAIMS_PER_PAIR_PER_HOUR: "3" });
+    assert.equal(env.limits.keyPackageClaimsPerPairPerHour, 3);
+    const flag = parseServerConfig(["--claims-per-pair-per-hour=20"], { SORI_CLAIMS_PER_PAIR_PER_HOUR: "3" });
+    assert.equal(flag.limits.keyPackageClaimsPerPairPerHour, 20);
+    assert.throws(
+      () => parseServerConfig(["--claims-per-pair-per-hour", "0"], {}),
+      /--claims-per-pair-per-hour/,
+    );
+  });
 });

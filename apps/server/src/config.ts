@@ -228,6 +228,13 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--claims-per-pair-per-hour",
+    env: "SORI_CLAIMS_PER_PAIR_PER_HOUR",
+    apply: (c, v) => {
+      c.limits.keyPackageClaimsPerPairPerHour = int("--claims-per-pair-per-hour", v, 1, 1_000_000);
+    },
+  },
+  {
     flag: "--retention-days",
     env: "SORI_RETENTION_DAYS",
     apply: (c, v) => {

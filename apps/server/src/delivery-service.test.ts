@@ -229,6 +229,41 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
     assert.equal(limited.code, "rate-limited", "three devices claimed this minute");
   });
 
+  it("past its hourly budget per device a claimer gets the reusable last-resort KeyPackage; others are unaffected", async () => {
+    const pairs = new DeliveryService({
+      store,
+      limits: { ...limits, keyPackageClaimsPerMinute: 100, keyPackageClaimsPerPairPerHour: 1 },
+      log: silent,
+      notifier,
+      now: () => now,
+    });
+    const claimOne = async (caller: Caller, deviceId: string): Promise<string> => {
+      const r = (await pairs.handle(caller, frame({ type: "kp.claim", deviceIds: [deviceId] }))) as {
+        keyPackages: { keyPackage: string }[];
+      };
+      return r.keyPackages[0]!.keyPackage;
+    };
+    const lastResort = b64("B".charCodeAt(0), 99);
+    await activate(bob, 4);
+    assert.equal((await store.keyPackageStatus(id("B"))).remaining, 4);
+    assert.notEqual(await claimOne(alice, id("B")), lastResort, "the first is a one-time one");
+    for (let i = 0; i < 5; i++) assert.equal(await claimOne(alice, id("B")), lastResort);
+    assert.equal((await store.keyPackageStatus(id("B"))).remaining, 3, "one consumed, the rest kept");
+    // Another account has a budget of its own.
+    await createTestUser(store, "c", "D");
+    const carol: Caller = { userId: id("c"), deviceId: id("D"), username: "userc", approved: true };
+    assert.notEqual(await claimOne(carol, id("B")), lastResort);
+    assert.equal((await store.keyPackageStatus(id("B"))).remaining, 2);
+    // Bob's own new device is not counted against bob: it joins all his chats at once.
+    await addApprovedDevice(store, "b", "C", { name: "laptop", signatureKey: bytes(3), at: 2 });
+    await activate(bobsLaptop, 3);
+    for (let i = 0; i < 3; i++) assert.notEqual(await claimOne(bob, id("C")), b64("C".charCodeAt(0), 99));
+    // An hour later the budget has refilled (a second more: the refill is a float).
+    now += 3_601_000;
+    assert.notEqual(await claimOne(alice, id("B")), lastResort);
+    assert.equal((await store.keyPackageStatus(id("B"))).remaining, 1);
+  });
+
   it("lets a StoreError pass for the edge to translate, the KeyPackage cap with its number", async () => {
     const over = await refusal(activate(alice, limits.maxKeyPackagesPerDevice + 1));
     assert.ok(over instanceof StoreError);

@@ -62,6 +62,7 @@ export class DeliveryService {
   readonly #notifier: DeliveryNotifier;
   readonly #claims: RateLimiter;
   readonly #claimsByAddress: RateLimiter;
+  readonly #pairClaims: TokenBuckets;
   readonly #messages: TokenBuckets;
   readonly #now: () => number;
   readonly #turn: TurnConfig | undefined;
@@ -88,6 +89,12 @@ export class DeliveryService {
     this.#claims = new RateLimiter(limits.keyPackageClaimsPerMinute, 60_000, now);
     // Per address ten times the per-account limit: many accounts from one place cannot drain everyone.
     this.#claimsByAddress = new RateLimiter(limits.keyPackageClaimsPerMinute * 10, 60_000, now);
+    // A burst of the hourly budget, then evenly: at most budget × (1 + hours) one-time ones per pair.
+    this.#pairClaims = new TokenBuckets(
+      limits.keyPackageClaimsPerPairPerHour,
+      limits.keyPackageClaimsPerPairPerHour / 3600,
+      now,
+    );
     this.#messages = new TokenBuckets(
       Math.max(1, Math.floor(limits.messagesPerMinute / 4)),
       limits.messagesPerMinute / 60,
@@ -396,7 +403,8 @@ export class DeliveryService {
     let wait = this.#claims.take(caller.userId, count);
     if (wait === 0 && caller.address !== undefined) wait = this.#claimsByAddress.take(caller.address, count);
     refuseIfLimited(wait, "KeyPackage claims");
-    const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds);
+    const reusable = await this.#pastPairBudget(caller, [...new Set(deviceIds)]);
+    const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds, reusable);
     for (const c of claimed) {
       if (c.remaining < KEY_PACKAGE_LOW_WATER) this.#notifier.keyPackagesLow(c.deviceId, c.remaining);
     }
@@ -408,6 +416,23 @@ export class DeliveryService {
       })),
       missing,
     };
+  }
+
+  /**
+   * The devices of other accounts whose one-time KeyPackages this account has had its share of
+   * (`keyPackageClaimsPerPairPerHour`): they are answered with their last-resort KeyPackage, so adding
+   * them still works but a stranger claiming in a loop cannot drain them. An account's own devices
+   * are not counted: draining them harms only itself, and a new device is added to all its chats at once.
+   */
+  async #pastPairBudget(caller: Caller, deviceIds: string[]): Promise<string[]> {
+    const past: string[] = [];
+    for (const d of await this.#store.devicesById(deviceIds)) {
+      if (d.userId === caller.userId || d.revokedAt !== null) continue;
+      if (this.#pairClaims.take(`${caller.userId}\0${d.deviceId}`) > 0) past.push(d.deviceId);
+    }
+    if (past.length > 0)
+      this.#log.debug("kp.claim_last_resort", { user: caller.userId, devices: past.length });
+    return past;
   }
 
   async #createGroup(

@@ -6,6 +6,12 @@ export const DEFAULT_LIMITS = {
   maxMessageBytes: 64 * 1024,
   /** KeyPackage claims per account per minute. */
   keyPackageClaimsPerMinute: 120,
+  /**
+   * One-time KeyPackages one account may take of one device of another account per hour; beyond it
+   * `kp.claim` answers with that device's last-resort KeyPackage (reusable), so a stranger cannot
+   * drain a device's one-time ones while adding it keeps working.
+   */
+  keyPackageClaimsPerPairPerHour: 10,
   /** Failed and successful login attempts per username per minute. */
   loginAttemptsPerMinute: 10,
   /** Registrations per remote address per minute. */

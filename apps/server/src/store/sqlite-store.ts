@@ -263,13 +263,18 @@ export class SqliteStore implements Store {
     return Promise.resolve({ remaining: this.#keyPackages.countOneTime(deviceId), hasLastResort });
   }
 
-  claimKeyPackages(deviceIds: string[]): ReturnType<Store["claimKeyPackages"]> {
+  claimKeyPackages(
+    deviceIds: string[],
+    lastResortOnly: readonly string[] = [],
+  ): ReturnType<Store["claimKeyPackages"]> {
+    const reusable = new Set(lastResortOnly);
     return this.#write(() => {
       const claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[] = [];
       const missing: string[] = [];
       for (const deviceId of new Set(deviceIds)) {
         const userId = this.#accounts.activeDeviceUser(deviceId);
-        const keyPackage = userId === undefined ? undefined : this.#keyPackages.take(deviceId);
+        const keyPackage =
+          userId === undefined ? undefined : this.#keyPackages.take(deviceId, reusable.has(deviceId));
         if (userId === undefined || !keyPackage) {
           missing.push(deviceId);
           continue;

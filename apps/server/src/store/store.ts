@@ -234,8 +234,15 @@ export type Store = {
     maxOneTime: number,
   ): Promise<{ remaining: number; enqueued: Enqueued }>;
   keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }>;
-  /** Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are `missing`. */
-  claimKeyPackages(deviceIds: string[]): Promise<{
+  /**
+   * Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are
+   * `missing`. For the devices in `lastResortOnly` the last-resort KeyPackage is handed out (not
+   * consumed) even while one-time ones are left.
+   */
+  claimKeyPackages(
+    deviceIds: string[],
+    lastResortOnly?: readonly string[],
+  ): Promise<{
     claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[];
     missing: string[];
   }>;

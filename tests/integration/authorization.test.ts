@@ -387,6 +387,8 @@ describe("abuse limits", () => {
       "2",
       "--messages-per-minute",
       "8",
+      "--lookups-per-minute",
+      "200",
     ]);
   });
   after(async () => {
@@ -557,6 +559,37 @@ describe("abuse limits", () => {
       }
     } finally {
       await tight.stop();
+    }
+  });
+
+  it("directory look-ups are limited per account, counting every name, with a retry-after", async () => {
+    const a = await registerRaw(t.url, "harvester");
+    const b = await registerRaw(t.url, "neighbour");
+    const sa = await connected(t.url, a);
+    const sb = await connected(t.url, b);
+    try {
+      const names = (from: number): string[] => Array.from({ length: 100 }, (_, i) => `guess${from + i}`);
+      // 200 names a minute: two requests of a hundred, then nothing more.
+      for (const from of [0, 100]) {
+        const r = await sa.call({ type: "dir.users", usernames: names(from) });
+        assert.equal((r.result as { unknown: string[] }).unknown.length, 100);
+      }
+      await unchanged(t, async () => {
+        const limited = await sa.call({ type: "dir.users", usernames: ["neighbour"] });
+        expectError(limited, "rate-limited");
+        assert.match(String(limited.message), /too many directory look-ups; retry in \d+ s/);
+        const retry = (limited.details as { retryAfterS: number }).retryAfterS;
+        assert.ok(retry >= 1 && retry <= 60, `retry after ${retry} s`);
+      });
+      const other = await sb.call({ type: "dir.users", usernames: ["harvester"] });
+      assert.equal(
+        (other.result as { users: unknown[] }).users.length,
+        1,
+        "another account has its own budget",
+      );
+    } finally {
+      sa.close();
+      sb.close();
     }
   });
 

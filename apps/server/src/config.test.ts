@@ -111,4 +111,18 @@ describe("server configuration", () => {
       /--claims-per-pair-per-hour/,
     );
   });
+
+  it("takes the directory look-up limit (600 names a minute unless told otherwise, at least 200)", () => {
+    assert.equal(parseServerConfig([], {}).limits.directoryLookupsPerMinute, 600);
+    assert.equal(
+      parseServerConfig([], { SORI_LOOKUPS_PER_MINUTE: "1000" }).limits.directoryLookupsPerMinute,
+      1000,
+    );
+    assert.equal(
+      parseServerConfig(["--lookups-per-minute", "200"], {}).limits.directoryLookupsPerMinute,
+      200,
+    );
+    // A smaller limit would refuse one full request (100 names and 100 ids) for ever.
+    assert.throws(() => parseServerConfig(["--lookups-per-minute", "199"], {}), /--lookups-per-minute/);
+  });
 });

@@ -235,6 +235,14 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--lookups-per-minute",
+    env: "SORI_LOOKUPS_PER_MINUTE",
+    apply: (c, v) => {
+      // One request may name 100 usernames and 100 user ids: a smaller limit would refuse it for ever.
+      c.limits.directoryLookupsPerMinute = int("--lookups-per-minute", v, 200, 100_000_000);
+    },
+  },
+  {
     flag: "--retention-days",
     env: "SORI_RETENTION_DAYS",
     apply: (c, v) => {

@@ -264,6 +264,29 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
     assert.equal((await store.keyPackageStatus(id("B"))).remaining, 1);
   });
 
+  it("counts every name and id looked up in the directory against the account's per-minute limit", async () => {
+    const lookups = new DeliveryService({
+      store,
+      limits: { ...limits, directoryLookupsPerMinute: 5 },
+      log: silent,
+      notifier,
+      now: () => now,
+    });
+    const lookUp = (caller: Caller, json: object): Promise<unknown> =>
+      lookups.handle(caller, frame({ type: "dir.users", ...json }));
+    // Three names (the same one twice in another case counts once) and two ids: the minute's five.
+    await lookUp(alice, { usernames: ["userb", "USERB", "nobody", "x.y"] });
+    await lookUp(alice, { userIds: [id("b"), id("q")] });
+    const limited = await refusal(lookUp(alice, { usernames: ["userb"] }));
+    assert.deepEqual(
+      [limited.code, (limited as ProtocolError).details, limited.message],
+      ["rate-limited", { retryAfterS: 60 }, "too many directory look-ups; retry in 60 s"],
+    );
+    assert.equal(((await lookUp(bob, { usernames: ["usera"] })) as { users: unknown[] }).users.length, 1);
+    now += 60_000;
+    await lookUp(alice, { usernames: ["userb"] });
+  });
+
   it("lets a StoreError pass for the edge to translate, the KeyPackage cap with its number", async () => {
     const over = await refusal(activate(alice, limits.maxKeyPackagesPerDevice + 1));
     assert.ok(over instanceof StoreError);

@@ -10,7 +10,7 @@ import {
   type WireResultOf,
 } from "@sori/protocol";
 import type { Logger } from "./logger.ts";
-import { RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
+import { AccountAndAddressLimit, RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
 import type { Caller } from "./sessions.ts";
 import { TokenBuckets } from "./token-bucket.ts";
 import { checkSender, otherMembers, type SenderRefusal } from "./store/delivery-rules.ts";
@@ -60,8 +60,8 @@ export class DeliveryService {
   readonly #limits: Limits;
   readonly #log: Logger;
   readonly #notifier: DeliveryNotifier;
-  readonly #claims: RateLimiter;
-  readonly #claimsByAddress: RateLimiter;
+  readonly #claims: AccountAndAddressLimit;
+  readonly #lookups: AccountAndAddressLimit;
   readonly #pairClaims: TokenBuckets;
   readonly #messages: TokenBuckets;
   readonly #now: () => number;
@@ -86,9 +86,9 @@ export class DeliveryService {
     this.#limits = limits;
     this.#log = log;
     this.#notifier = notifier;
-    this.#claims = new RateLimiter(limits.keyPackageClaimsPerMinute, 60_000, now);
-    // Per address ten times the per-account limit: many accounts from one place cannot drain everyone.
-    this.#claimsByAddress = new RateLimiter(limits.keyPackageClaimsPerMinute * 10, 60_000, now);
+    this.#claims = new AccountAndAddressLimit(limits.keyPackageClaimsPerMinute, now);
+    // Against harvesting the directory: every name and id looked up counts.
+    this.#lookups = new AccountAndAddressLimit(limits.directoryLookupsPerMinute, now);
     // A burst of the hourly budget, then evenly: at most budget × (1 + hours) one-time ones per pair.
     this.#pairClaims = new TokenBuckets(
       limits.keyPackageClaimsPerPairPerHour,
@@ -142,23 +142,8 @@ export class DeliveryService {
         return (await this.#store.keyPackageStatus(caller.deviceId)) satisfies WireResultOf<"kp.status">;
       case "kp.claim":
         return this.#claim(caller, frame.deviceIds);
-      case "dir.users": {
-        const names = frame.usernames ?? [];
-        const ids = frame.userIds ?? [];
-        const found = [...(await this.#store.usersByUsername(names)), ...(await this.#store.usersById(ids))];
-        const unknown = [
-          ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
-          ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
-        ];
-        // Only devices the account signed in and that are ready: a waiting device is nobody's to add.
-        const users = found.map((f) =>
-          directoryUser(
-            f.user,
-            f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null && d.approvedAt !== null),
-          ),
-        );
-        return { users, unknown } satisfies WireResultOf<"dir.users">;
-      }
+      case "dir.users":
+        return this.#lookUpUsers(caller, frame.usernames ?? [], frame.userIds ?? []);
       case "dir.devices": {
         const devices = await this.#store.devicesById(frame.deviceIds);
         return { devices: devices.map(directoryDevice) } satisfies WireResultOf<"dir.devices">;
@@ -206,6 +191,24 @@ export class DeliveryService {
         throw new ProtocolError("bad-frame", `unknown request ${(unhandled as { type: string }).type}`);
       }
     }
+  }
+
+  async #lookUpUsers(caller: Caller, names: string[], ids: string[]): Promise<WireResultOf<"dir.users">> {
+    const asked = new Set(names.map((n) => n.toLowerCase())).size + new Set(ids).size;
+    refuseIfLimited(this.#lookups.take(caller, asked), "directory look-ups");
+    const found = [...(await this.#store.usersByUsername(names)), ...(await this.#store.usersById(ids))];
+    const unknown = [
+      ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
+      ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
+    ];
+    // Only devices the account signed in and that are ready: a waiting device is nobody's to add.
+    const users = found.map((f) =>
+      directoryUser(
+        f.user,
+        f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null && d.approvedAt !== null),
+      ),
+    );
+    return { users, unknown };
   }
 
   async #setAccountKey(
@@ -397,12 +400,7 @@ export class DeliveryService {
 
   async #claim(caller: Caller, deviceIds: string[]): Promise<WireResultOf<"kp.claim">> {
     // Each claimed device counts: one request naming many devices must not drain them all at once.
-    const count = new Set(deviceIds).size;
-    // The address is charged only for claims the account may make, so one account hammering its own
-    // limit does not use up its neighbours' share.
-    let wait = this.#claims.take(caller.userId, count);
-    if (wait === 0 && caller.address !== undefined) wait = this.#claimsByAddress.take(caller.address, count);
-    refuseIfLimited(wait, "KeyPackage claims");
+    refuseIfLimited(this.#claims.take(caller, new Set(deviceIds).size), "KeyPackage claims");
     const reusable = await this.#pastPairBudget(caller, [...new Set(deviceIds)]);
     const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds, reusable);
     for (const c of claimed) {

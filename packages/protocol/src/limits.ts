@@ -12,6 +12,11 @@ export const DEFAULT_LIMITS = {
    * drain a device's one-time ones while adding it keeps working.
    */
   keyPackageClaimsPerPairPerHour: 10,
+  /**
+   * Names and user ids looked up in the directory (`dir.users`) per account per minute, and ten times
+   * that per address; beyond it `rate-limited` with `retryAfterS`. At least 200: one request's most.
+   */
+  directoryLookupsPerMinute: 600,
   /** Failed and successful login attempts per username per minute. */
   loginAttemptsPerMinute: 10,
   /** Registrations per remote address per minute. */

@@ -176,6 +176,27 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
     });
   });
 
+  it("clamps a disappearing message's expiry to the longest timer, and its attachments' too", async () => {
+    await createGroup(alice, [id("B")]);
+    const week = 7 * 86_400_000;
+    await store.createBlob({
+      blobId: id("f"),
+      ownerDevice: id("A"),
+      size: 1,
+      createdAt: now,
+      expiresAt: now + 1,
+    });
+    await store.setBlobReceived(id("f"), 1);
+    // Year 255,479: accepted, but kept no longer than a week and five minutes.
+    await send(alice, "y", { expiresAt: 8e15, blobs: [id("f")] });
+    assert.equal((await store.getBlob(id("f")))?.expiresAt, now + week + 300_000);
+    assert.equal(await store.purgeExpiredMessages(now + week + 300_000 - 1, 10), 0);
+    assert.equal(await store.purgeExpiredMessages(now + week + 300_000, 10), 1, "purged then");
+    // An expiry within the week stays as the sender gave it.
+    await send(alice, "z", { expiresAt: now + 60_000 });
+    assert.equal(await store.purgeExpiredMessages(now + 60_000, 10), 1);
+  });
+
   it("relays a transient message to the other members without storing it", async () => {
     await createGroup(alice, [id("B")]);
     await store.ack(id("B"), Number.MAX_SAFE_INTEGER);

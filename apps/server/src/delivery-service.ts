@@ -4,6 +4,7 @@ import {
   FEATURE_LEVEL,
   KEY_PACKAGE_LOW_WATER,
   type Limits,
+  MAX_DISAPPEARING_TIMER_S,
   ProtocolError,
   toBase64,
   type WireRelay,
@@ -45,6 +46,11 @@ const OPEN_TO_WAITING: ReadonlySet<AuthedFrame["type"]> = new Set([
   "account.init",
   "account.reset",
 ]);
+/**
+ * The latest a disappearing message may ask the server to keep it: the longest timer from now, and
+ * five minutes for a sender's clock that runs ahead.
+ */
+const MAX_EXPIRY_MS = MAX_DISAPPEARING_TIMER_S * 1000 + 5 * 60_000;
 /** Rejoin requests per device per minute (a device that fell behind asks about once a minute). */
 const REJOINS_PER_MINUTE = 10;
 
@@ -514,6 +520,11 @@ export class DeliveryService {
       );
     }
     if (frame.transient) return this.#relay(caller, frame);
+    const now = this.#now();
+    // Clamped rather than refused: the expiry only tells the server when to drop its copies, and a
+    // device whose clock runs fast must still be able to send.
+    const expiresAt =
+      frame.expiresAt === undefined ? undefined : Math.min(frame.expiresAt, now + MAX_EXPIRY_MS);
     const outcome = await this.#store.acceptMessage({
       kind: "message",
       groupId: frame.groupId,
@@ -522,10 +533,10 @@ export class DeliveryService {
       senderDeviceId: caller.deviceId,
       epoch: frame.epoch,
       data: frame.data,
-      sentAt: this.#now(),
-      ...(frame.expiresAt !== undefined ? { expiresAt: frame.expiresAt } : {}),
+      sentAt: now,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
       ...(frame.blobs && frame.blobs.length > 0
-        ? { blobs: frame.blobs, blobsExpireAt: frame.expiresAt ?? this.#now() + this.#retentionMs }
+        ? { blobs: frame.blobs, blobsExpireAt: Math.min(expiresAt ?? Infinity, now + this.#retentionMs) }
         : {}),
     });
     switch (outcome.status) {
@@ -597,7 +608,7 @@ type Refusal =
   | SenderRefusal
   | Extract<CommitOutcome, { status: "not-found" }>
   | Extract<CreateGroupOutcome, { status: "exists" }>
-  | Extract<SendOutcome, { status: "blob-missing" | "group-outdated" }>;
+  | Extract<SendOutcome, { status: "blob-missing" | "blob-forbidden" | "group-outdated" }>;
 
 /** What the client is told when the rules refuse a request. */
 function refusalError(r: Refusal): ProtocolError {
@@ -618,6 +629,11 @@ function refusalError(r: Refusal): ProtocolError {
       return new ProtocolError("group-exists", "a group with that id already exists");
     case "blob-missing":
       return new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
+    case "blob-forbidden":
+      return new ProtocolError(
+        "forbidden",
+        "an attachment was neither uploaded by this device nor sent to it: upload the file again",
+      );
     case "group-outdated":
       return new ProtocolError(
         "group-outdated",

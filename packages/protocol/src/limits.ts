@@ -45,6 +45,12 @@ export const DEFAULT_LIMITS = {
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
 
+/**
+ * The longest disappearing-message timer, in seconds (a week). The server keeps no disappearing
+ * message, nor its attachments, longer than this after it was sent.
+ */
+export const MAX_DISAPPEARING_TIMER_S = 7 * 24 * 3600;
+
 /** A client refills its KeyPackages on the server when fewer than this many one-time ones are left. */
 export const KEY_PACKAGE_LOW_WATER = 10;
 /** How many KeyPackages a client uploads in one go. */

@@ -87,11 +87,11 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
       now + 86_400_000,
       "retention replaces the upload window",
     );
-    assert.deepEqual(await store.expiredBlobs(now + 5000, 10), []);
+    assert.deepEqual(await store.expiredBlobs(now + 5000, 0, 10), []);
     await store.blobFetched(id("f"), id("A"), now + 1); // not a recipient: no effect
-    assert.deepEqual(await store.expiredBlobs(now + 5000, 10), []);
+    assert.deepEqual(await store.expiredBlobs(now + 5000, 0, 10), []);
     await store.blobFetched(id("f"), id("B"), now + 2);
-    assert.deepEqual(await store.expiredBlobs(now + 5000, 10), [id("f")]);
+    assert.deepEqual(await store.expiredBlobs(now + 5000, 0, 10), [id("f")]);
     await store.deleteBlobRecords([id("f")]);
     assert.equal(await store.getBlob(id("f")), undefined);
   });
@@ -115,7 +115,7 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
       expiresAt: now + 60_000,
     });
     await store.revokeDevice(id("B"), now + 5);
-    assert.deepEqual(await store.expiredBlobs(now + 10, 10), [id("r")]);
+    assert.deepEqual(await store.expiredBlobs(now + 10, 0, 10), [id("r")]);
     const session = { tokenHash: "tnew", deviceId: id("N"), createdAt: now, expiresAt: now + 60_000 };
     const device = { deviceId: id("N"), name: "n", signatureKey: bytes(2), createdAt: now };
     const notice = {
@@ -131,5 +131,57 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
     assert.deepEqual(await store.claimDeviceLink("h", now + 10, device, session, 10, notice), {
       status: "invalid",
     });
+  });
+
+  it("a message may name only blobs its device uploaded or was sent; its recipients may forward them", async () => {
+    const now = Date.now();
+    await user("c", "C");
+    await store.createGroup(id("h"), 1, { deviceId: id("B"), userId: id("b") }, [id("C")], undefined);
+    await store.createGroup(id("k"), 1, { deviceId: id("C"), userId: id("c") }, [], undefined);
+    await store.createBlob({
+      blobId: id("f"),
+      ownerDevice: id("A"),
+      size: 1,
+      createdAt: now,
+      expiresAt: now + 1,
+    });
+    await store.setBlobReceived(id("f"), 1);
+    const expiring = { blobs: [id("f")], blobsExpireAt: now + 60_000 };
+    // C learned the id somehow: naming it in its own group keeps nothing alive.
+    const stranger = msg("s", {
+      groupId: id("k"),
+      senderUserId: id("c"),
+      senderDeviceId: id("C"),
+      ...expiring,
+    });
+    assert.equal((await store.acceptMessage(stranger)).status, "blob-forbidden");
+    assert.equal((await store.getBlob(id("f")))?.expiresAt, now + 1, "its expiry is unchanged");
+    // Its uploader sends it to B, who forwards it to C (fetched or not): then C may too.
+    assert.equal((await store.acceptMessage(msg("m", expiring))).status, "accepted");
+    await store.blobFetched(id("f"), id("B"), now);
+    const forward = msg("w", {
+      groupId: id("h"),
+      senderUserId: id("b"),
+      senderDeviceId: id("B"),
+      ...expiring,
+    });
+    assert.equal((await store.acceptMessage(forward)).status, "accepted");
+    assert.equal((await store.acceptMessage({ ...stranger, messageId: id("t") })).status, "accepted");
+  });
+
+  it("a blob goes once older than the retention cut-off, whatever expiry a message gave it", async () => {
+    const now = Date.now();
+    await store.createBlob({
+      blobId: id("o"),
+      ownerDevice: id("A"),
+      size: 1,
+      createdAt: now - 10_000,
+      expiresAt: now + 1,
+    });
+    await store.setBlobReceived(id("o"), 1);
+    // Year 255,479, as an old server accepted it.
+    await store.acceptMessage(msg("m", { blobs: [id("o")], blobsExpireAt: 8e15 }));
+    assert.deepEqual(await store.expiredBlobs(now, now - 20_000, 10), [], "within retention");
+    assert.deepEqual(await store.expiredBlobs(now, now - 5_000, 10), [id("o")], "past it");
   });
 });

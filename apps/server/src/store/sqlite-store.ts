@@ -406,6 +406,8 @@ export class SqliteStore implements Store {
         group,
         activeDevices: new Map(memberUsers(group).map((u) => [u, this.#accounts.activeDevicesOf(u)])),
         blobsComplete: message.blobs === undefined || this.#blobs.allComplete(message.blobs),
+        blobsSendable:
+          message.blobs === undefined || this.#blobs.sendableBy(message.blobs, message.senderDeviceId),
       });
       if (decision.status !== "accept") return decision;
       const { recipients } = decision;
@@ -478,8 +480,8 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#blobs.fetched(blobId, deviceId, now));
   }
 
-  expiredBlobs(now: number, limit: number): Promise<string[]> {
-    return Promise.resolve(this.#blobs.expired(now, limit));
+  expiredBlobs(now: number, createdBefore: number, limit: number): Promise<string[]> {
+    return Promise.resolve(this.#blobs.expired(now, createdBefore, limit));
   }
 
   deleteBlobRecords(blobIds: string[]): Promise<void> {

@@ -137,7 +137,9 @@ export type SendOutcome =
   | { status: "not-member" }
   | { status: "stale-epoch"; epoch: number }
   | { status: "group-outdated"; missingDevices: string[]; revokedDevices: string[] }
-  | { status: "blob-missing" };
+  | { status: "blob-missing" }
+  /** An attachment neither uploaded by the sending device nor sent to it. */
+  | { status: "blob-forbidden" };
 
 export type CommitOutcome =
   | { status: "accepted"; epoch: number; enqueued: Enqueued }
@@ -305,7 +307,11 @@ export type Store = {
   unsentBlobs(deviceId: string, now: number): Promise<number>;
   /** A recipient device fetched the whole blob; once all have, it expires at `now`. */
   blobFetched(blobId: string, deviceId: string, now: number): Promise<void>;
-  expiredBlobs(now: number, limit: number): Promise<string[]>;
+  /**
+   * Blobs whose time has come: expired at `now`, or uploaded before `createdBefore` (the retention
+   * cut-off, whatever their expiry says).
+   */
+  expiredBlobs(now: number, createdBefore: number, limit: number): Promise<string[]>;
   deleteBlobRecords(blobIds: string[]): Promise<void>;
   /** Stores a device-link code (hashed) an existing device of `userId` shows; drops expired ones. */
   createDeviceLink(link: NewDeviceLink): Promise<void>;

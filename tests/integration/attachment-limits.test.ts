@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
@@ -167,6 +167,66 @@ describe("retention holds for attachments whatever refers to them", () => {
         headers: { authorization: `Bearer ${dan.token}` },
       });
       assert.equal(gone.status, 404);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+/** Asks to upload a file of `size` bytes (nothing is sent yet: the quota counts the size asked for). */
+function createBlob(url: string, account: RawAccount, size: number): Promise<Response> {
+  return fetch(`${url}/api/v1/blobs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${account.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ size }),
+  });
+}
+
+/** What the server stores of attachments: every row, and the files. */
+const storedFiles = (dataDir: string): string =>
+  dumpDatabase(dataDir) + readdirSync(join(dataDir, "blobs")).sort().join(",");
+
+describe("attachment quotas", () => {
+  it("an account's uploads may take --max-account-files-mb together; beyond it too-large, nothing stored", async () => {
+    const t = await startTestServer(["--max-file-mb", "1", "--max-account-files-mb", "1"]);
+    try {
+      const eve = await registerRaw(t.url, "eve");
+      const fay = await registerRaw(t.url, "fay");
+      assert.equal((await createBlob(t.url, eve, 600_000)).status, 201);
+      const before = storedFiles(t.dataDir);
+      const refused = await createBlob(t.url, eve, 600_000);
+      assert.equal(refused.status, 413);
+      const { error } = (await refused.json()) as {
+        error: { code: string; message: string; details: { limit: number; stored: number } };
+      };
+      assert.equal(error.code, "too-large");
+      assert.deepEqual(error.details, { limit: 1_000_000, stored: 600_000 });
+      assert.match(error.message, /this account's files waiting on the server may take 1000000 bytes/);
+      assert.ok(storedFiles(t.dataDir) === before, "stored data changed");
+      assert.equal((await createBlob(t.url, eve, 400_000)).status, 201, "what is left still fits");
+      assert.equal((await createBlob(t.url, fay, 600_000)).status, 201, "another account has its own");
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("all uploads may take --max-files-gb together; beyond it storage-unavailable, nothing stored", async () => {
+    const t = await startTestServer(["--max-file-mb", "1000", "--max-files-gb", "1"]);
+    try {
+      const gil = await registerRaw(t.url, "gil");
+      const hap = await registerRaw(t.url, "hap");
+      assert.equal((await createBlob(t.url, gil, 600_000_000)).status, 201);
+      const before = storedFiles(t.dataDir);
+      const refused = await createBlob(t.url, hap, 600_000_000);
+      assert.equal(refused.status, 503);
+      const { error } = (await refused.json()) as {
+        error: { code: string; message: string; details: { limit: number } };
+      };
+      assert.equal(error.code, "storage-unavailable");
+      assert.deepEqual(error.details, { limit: 1_000_000_000 });
+      assert.match(error.message, /as many files as its operator allows/);
+      assert.ok(storedFiles(t.dataDir) === before, "stored data changed");
+      assert.equal((await createBlob(t.url, hap, 400_000_000)).status, 201);
     } finally {
       await t.stop();
     }

@@ -125,4 +125,15 @@ describe("server configuration", () => {
     // A smaller limit would refuse one full request (100 names and 100 ids) for ever.
     assert.throws(() => parseServerConfig(["--lookups-per-minute", "199"], {}), /--lookups-per-minute/);
   });
+
+  it("caps attachment bytes per account (1,024 MB) and on the server (none) unless told otherwise", () => {
+    const d = parseServerConfig([], {});
+    assert.deepEqual([d.maxAccountFileBytes, d.maxFilesBytes], [1_024_000_000, 0]);
+    const c = parseServerConfig(["--max-files-gb", "50"], { SORI_MAX_ACCOUNT_FILES_MB: "200" });
+    assert.deepEqual([c.maxAccountFileBytes, c.maxFilesBytes], [200_000_000, 50_000_000_000]);
+    const none = parseServerConfig(["--max-account-files-mb=0"], { SORI_MAX_FILES_GB: "0" });
+    assert.deepEqual([none.maxAccountFileBytes, none.maxFilesBytes], [0, 0]);
+    assert.throws(() => parseServerConfig(["--max-account-files-mb", "-1"], {}), /--max-account-files-mb/);
+    assert.throws(() => parseServerConfig([], { SORI_MAX_FILES_GB: "lots" }), /--max-files-gb/);
+  });
 });

@@ -40,6 +40,10 @@ export type ServerConfig = {
   retentionDays: number;
   /** Largest encrypted attachment, in bytes. */
   maxFileBytes: number;
+  /** Bytes of attachments one account's uploads may take on the server (0: no cap). */
+  maxAccountFileBytes: number;
+  /** Bytes of attachments all uploads may take on the server (0: no cap). */
+  maxFilesBytes: number;
 };
 
 /** How long the server waits for a slow or silent peer before closing the connection, in seconds. */
@@ -257,6 +261,20 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--max-account-files-mb",
+    env: "SORI_MAX_ACCOUNT_FILES_MB",
+    apply: (c, v) => {
+      c.maxAccountFileBytes = int("--max-account-files-mb", v, 0, 1_000_000_000) * 1_000_000;
+    },
+  },
+  {
+    flag: "--max-files-gb",
+    env: "SORI_MAX_FILES_GB",
+    apply: (c, v) => {
+      c.maxFilesBytes = int("--max-files-gb", v, 0, 1_000_000) * 1_000_000_000;
+    },
+  },
+  {
     flag: "--connections-per-account",
     env: "SORI_CONNECTIONS_PER_ACCOUNT",
     apply: (c, v) => {
@@ -395,6 +413,8 @@ export function parseServerConfig(
     turn: undefined,
     retentionDays: 30,
     maxFileBytes: 100_000_000,
+    maxAccountFileBytes: 1_024_000_000,
+    maxFilesBytes: 0,
   };
   turnUrlsFromFlags = false;
   for (const o of OPTIONS) {

@@ -8,7 +8,14 @@ import type { Caller } from "./sessions.ts";
 import type { SqliteStore } from "./store/sqlite-store.ts";
 import type { Enqueued } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
-import { addApprovedDevice, bytes, createTestUser, id, openFreshStore } from "./store/store-test-fixtures.ts";
+import {
+  addApprovedDevice,
+  bytes,
+  createTestUser,
+  id,
+  NO_QUOTA,
+  openFreshStore,
+} from "./store/store-test-fixtures.ts";
 
 type Request = Parameters<DeliveryService["handle"]>[1];
 
@@ -179,13 +186,16 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
   it("clamps a disappearing message's expiry to the longest timer, and its attachments' too", async () => {
     await createGroup(alice, [id("B")]);
     const week = 7 * 86_400_000;
-    await store.createBlob({
-      blobId: id("f"),
-      ownerDevice: id("A"),
-      size: 1,
-      createdAt: now,
-      expiresAt: now + 1,
-    });
+    await store.createBlob(
+      {
+        blobId: id("f"),
+        ownerDevice: id("A"),
+        size: 1,
+        createdAt: now,
+        expiresAt: now + 1,
+      },
+      NO_QUOTA,
+    );
     await store.setBlobReceived(id("f"), 1);
     // Year 255,479: accepted, but kept no longer than a week and five minutes.
     await send(alice, "y", { expiresAt: 8e15, blobs: [id("f")] });

@@ -12,8 +12,10 @@ import type {
   AccountKeyOutcome,
   AddDeviceOutcome,
   DeviceNotice,
+  BlobQuota,
   BlobRecord,
   CommitOutcome,
+  CreateBlobOutcome,
   CreateGroupOutcome,
   DeviceRecord,
   Enqueued,
@@ -460,8 +462,18 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#messages.delete(due));
   }
 
-  createBlob(blob: NewBlob): Promise<void> {
-    return this.#write(() => this.#blobs.create(blob));
+  createBlob(blob: NewBlob, quota: BlobQuota): Promise<CreateBlobOutcome> {
+    return this.#write((): CreateBlobOutcome => {
+      // Inside the write: two uploads at once cannot pass a cap together.
+      const account = quota.accountBytes > 0 ? this.#blobs.accountBytes(blob.ownerDevice) : 0;
+      if (quota.accountBytes > 0 && account + blob.size > quota.accountBytes)
+        return { status: "account-full", stored: account };
+      const total = quota.totalBytes > 0 ? this.#blobs.totalBytes() : 0;
+      if (quota.totalBytes > 0 && total + blob.size > quota.totalBytes)
+        return { status: "server-full", stored: total };
+      this.#blobs.create(blob);
+      return { status: "created" };
+    });
   }
 
   getBlob(blobId: string): Promise<BlobRecord | undefined> {

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore } from "./sqlite-store.ts";
-import type { DeviceNotice, OutgoingMessage, Store } from "./store.ts";
+import type { BlobQuota, DeviceNotice, OutgoingMessage, Store } from "./store.ts";
 
 // Shared set-up for the SqliteStore tests beside this file (imported only by *.test.ts).
 
@@ -21,6 +21,9 @@ export function openFreshStore(): { dir: string; store: SqliteStore } {
   const dir = tempStoreDir();
   return { dir, store: new SqliteStore({ dataDir: dir, durability: "normal" }) };
 }
+
+/** No cap on attachment bytes, for tests about something else. */
+export const NO_QUOTA: BlobQuota = { accountBytes: 0, totalBytes: 0 };
 
 /** A stand-in account key and certificate: the store keeps them; checking them is the caller's job. */
 export const ACCOUNT_KEY = new Uint8Array(32).fill(7);

@@ -92,6 +92,20 @@ export type NewDeviceLink = {
 /** A blob as its upload starts: nothing received yet, not referenced by any message. */
 export type NewBlob = Omit<BlobRecord, "received" | "referenced">;
 
+/** Caps on the bytes of attachments stored, checked in the transaction that adds a blob (0: none). */
+export type BlobQuota = {
+  /** All uploads of the uploading device's account together. */
+  accountBytes: number;
+  /** All uploads on the server together. */
+  totalBytes: number;
+};
+
+/** A new blob is refused, with nothing written, if it would take its account or the server past a cap. */
+export type CreateBlobOutcome =
+  | { status: "created" }
+  | { status: "account-full"; stored: number }
+  | { status: "server-full"; stored: number };
+
 /** An encrypted attachment's bookkeeping; the bytes are files under <data>/blobs. */
 export type BlobRecord = {
   blobId: string;
@@ -300,7 +314,11 @@ export type Store = {
   purgeExpiredMessages(now: number, limit: number): Promise<number>;
   /** Deletes up to `limit` messages accepted before `olderThan` that some device never fetched. */
   purgeUndelivered(olderThan: number, limit: number): Promise<number>;
-  createBlob(blob: NewBlob): Promise<void>;
+  /**
+   * Records a new upload unless its size would take the account's or the server's stored attachment
+   * bytes (every blob record, fetched or not, counted at its full size) past `quota`.
+   */
+  createBlob(blob: NewBlob, quota: BlobQuota): Promise<CreateBlobOutcome>;
   getBlob(blobId: string): Promise<BlobRecord | undefined>;
   setBlobReceived(blobId: string, received: number): Promise<void>;
   /** Uploads of a device that no message refers to yet (and that have not expired). */

@@ -24,6 +24,21 @@ export class Blobs {
     );
   }
 
+  /** The bytes of every upload of the account `deviceId` belongs to (its full size, received or not). */
+  accountBytes(deviceId: string): number {
+    const r = this.#sql.get(
+      `SELECT COALESCE(SUM(b.size), 0) AS n FROM devices d JOIN blobs b ON b.owner_device = d.id
+       WHERE d.user_id = (SELECT user_id FROM devices WHERE id = ?)`,
+      deviceId,
+    );
+    return Number(r?.n ?? 0);
+  }
+
+  /** The bytes of every upload on the server. */
+  totalBytes(): number {
+    return Number(this.#sql.get("SELECT COALESCE(SUM(size), 0) AS n FROM blobs")?.n ?? 0);
+  }
+
   get(blobId: string): BlobRecord | undefined {
     const r = this.#sql.get("SELECT * FROM blobs WHERE id = ?", blobId);
     return (

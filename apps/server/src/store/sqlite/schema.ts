@@ -106,6 +106,8 @@ CREATE TABLE IF NOT EXISTS blobs (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blobs_by_expiry ON blobs(expires_at);
+-- Per-account quota: the bytes of an account's devices' uploads.
+CREATE INDEX IF NOT EXISTS blobs_by_owner ON blobs(owner_device);
 -- Retention counts from the upload, whatever the expiry says.
 CREATE INDEX IF NOT EXISTS blobs_by_creation ON blobs(created_at);
 -- Recipient devices that have not fetched a blob yet; when none is left it is deleted.

@@ -77,7 +77,8 @@ describe("server configuration", () => {
       SORI_TURN_SECRET: secret,
       SORI_TURN_URLS: "turn:a:3478,turns:b:5349",
     });
-    assert.deepEqual(env.turn, { secret, urls: ["turn:a:3478", "turns:b:5349"], ttlS: 86_400 });
+    // An hour by default: credentials cannot be revoked, so this is how long they outlive a logout.
+    assert.deepEqual(env.turn, { secret, urls: ["turn:a:3478", "turns:b:5349"], ttlS: 3600 });
     const flags = parseServerConfig(
       ["--turn-url", "turn:c:3478", "--turn-url=turn:d:3478?transport=tcp", "--turn-ttl-s", "600"],
       { SORI_TURN_SECRET: secret, SORI_TURN_URLS: "turn:a:3478" },

@@ -9,6 +9,7 @@ import {
   registerRaw,
   startTestServer,
   suiteServer,
+  type TestServer,
   waitFor,
 } from "../helpers.ts";
 import { authedSocket, type Frame, type RawSocket } from "../raw-socket.ts";
@@ -186,6 +187,17 @@ function createBlob(url: string, account: RawAccount, size: number): Promise<Res
 const storedFiles = (dataDir: string): string =>
   dumpDatabase(dataDir) + readdirSync(join(dataDir, "blobs")).sort().join(",");
 
+type Refusal = { status: number; code: string; message: string; details: Record<string, number> };
+
+/** Asks for an upload that must be refused; asserts nothing stored changed and returns the refusal. */
+async function refusedUpload(t: TestServer, account: RawAccount, size: number): Promise<Refusal> {
+  const before = storedFiles(t.dataDir);
+  const res = await createBlob(t.url, account, size);
+  const { error } = (await res.json()) as { error: Omit<Refusal, "status"> };
+  assert.ok(storedFiles(t.dataDir) === before, "stored data changed");
+  return { status: res.status, ...error };
+}
+
 describe("attachment quotas", () => {
   it("an account's uploads may take --max-account-files-mb together; beyond it too-large, nothing stored", async () => {
     const t = await startTestServer(["--max-file-mb", "1", "--max-account-files-mb", "1"]);
@@ -193,16 +205,10 @@ describe("attachment quotas", () => {
       const eve = await registerRaw(t.url, "eve");
       const fay = await registerRaw(t.url, "fay");
       assert.equal((await createBlob(t.url, eve, 600_000)).status, 201);
-      const before = storedFiles(t.dataDir);
-      const refused = await createBlob(t.url, eve, 600_000);
-      assert.equal(refused.status, 413);
-      const { error } = (await refused.json()) as {
-        error: { code: string; message: string; details: { limit: number; stored: number } };
-      };
-      assert.equal(error.code, "too-large");
-      assert.deepEqual(error.details, { limit: 1_000_000, stored: 600_000 });
-      assert.match(error.message, /this account's files waiting on the server may take 1000000 bytes/);
-      assert.ok(storedFiles(t.dataDir) === before, "stored data changed");
+      const refused = await refusedUpload(t, eve, 600_000);
+      assert.deepEqual([refused.status, refused.code], [413, "too-large"]);
+      assert.deepEqual(refused.details, { limit: 1_000_000, stored: 600_000 });
+      assert.match(refused.message, /this account's files waiting on the server may take 1000000 bytes/);
       assert.equal((await createBlob(t.url, eve, 400_000)).status, 201, "what is left still fits");
       assert.equal((await createBlob(t.url, fay, 600_000)).status, 201, "another account has its own");
     } finally {
@@ -216,16 +222,10 @@ describe("attachment quotas", () => {
       const gil = await registerRaw(t.url, "gil");
       const hap = await registerRaw(t.url, "hap");
       assert.equal((await createBlob(t.url, gil, 600_000_000)).status, 201);
-      const before = storedFiles(t.dataDir);
-      const refused = await createBlob(t.url, hap, 600_000_000);
-      assert.equal(refused.status, 503);
-      const { error } = (await refused.json()) as {
-        error: { code: string; message: string; details: { limit: number } };
-      };
-      assert.equal(error.code, "storage-unavailable");
-      assert.deepEqual(error.details, { limit: 1_000_000_000 });
-      assert.match(error.message, /as many files as its operator allows/);
-      assert.ok(storedFiles(t.dataDir) === before, "stored data changed");
+      const refused = await refusedUpload(t, hap, 600_000_000);
+      assert.deepEqual([refused.status, refused.code], [503, "storage-unavailable"]);
+      assert.deepEqual(refused.details, { limit: 1_000_000_000 });
+      assert.match(refused.message, /as many files as its operator allows/);
       assert.equal((await createBlob(t.url, hap, 400_000_000)).status, 201);
     } finally {
       await t.stop();

@@ -10,10 +10,10 @@ import type { Enqueued } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
 import {
   addApprovedDevice,
+  addCompleteBlob,
   bytes,
   createTestUser,
   id,
-  NO_QUOTA,
   openFreshStore,
 } from "./store/store-test-fixtures.ts";
 
@@ -186,17 +186,7 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
   it("clamps a disappearing message's expiry to the longest timer, and its attachments' too", async () => {
     await createGroup(alice, [id("B")]);
     const week = 7 * 86_400_000;
-    await store.createBlob(
-      {
-        blobId: id("f"),
-        ownerDevice: id("A"),
-        size: 1,
-        createdAt: now,
-        expiresAt: now + 1,
-      },
-      NO_QUOTA,
-    );
-    await store.setBlobReceived(id("f"), 1);
+    await addCompleteBlob(store, "f", "A", now);
     // Year 255,479: accepted, but kept no longer than a week and five minutes.
     await send(alice, "y", { expiresAt: 8e15, blobs: [id("f")] });
     assert.equal((await store.getBlob(id("f")))?.expiresAt, now + week + 300_000);

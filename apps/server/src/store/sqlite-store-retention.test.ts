@@ -5,6 +5,7 @@ import type { SqliteStore } from "./sqlite-store.ts";
 import type { OutgoingMessage } from "./store.ts";
 import {
   addApprovedDevice,
+  addCompleteBlob,
   addTestKeyPackages,
   bytes,
   createTestUser,
@@ -152,53 +153,29 @@ describe("SqliteStore: disappearing messages, retention, attachments", () => {
     await user("c", "C");
     await store.createGroup(id("h"), 1, { deviceId: id("B"), userId: id("b") }, [id("C")], undefined);
     await store.createGroup(id("k"), 1, { deviceId: id("C"), userId: id("c") }, [], undefined);
-    await store.createBlob(
-      {
-        blobId: id("f"),
-        ownerDevice: id("A"),
-        size: 1,
-        createdAt: now,
-        expiresAt: now + 1,
-      },
-      NO_QUOTA,
-    );
-    await store.setBlobReceived(id("f"), 1);
+    await addCompleteBlob(store, "f", "A", now);
     const expiring = { blobs: [id("f")], blobsExpireAt: now + 60_000 };
     // C learned the id somehow: naming it in its own group keeps nothing alive.
-    const stranger = msg("s", {
-      groupId: id("k"),
-      senderUserId: id("c"),
-      senderDeviceId: id("C"),
-      ...expiring,
+    /** A message from device `d` of user `u` to group `g`. */
+    const from = (u: string, d: string, g: string): Partial<OutgoingMessage> => ({
+      groupId: id(g),
+      senderUserId: id(u),
+      senderDeviceId: id(d),
     });
+    const stranger = msg("s", { ...from("c", "C", "k"), ...expiring });
     assert.equal((await store.acceptMessage(stranger)).status, "blob-forbidden");
     assert.equal((await store.getBlob(id("f")))?.expiresAt, now + 1, "its expiry is unchanged");
     // Its uploader sends it to B, who forwards it to C (fetched or not): then C may too.
     assert.equal((await store.acceptMessage(msg("m", expiring))).status, "accepted");
     await store.blobFetched(id("f"), id("B"), now);
-    const forward = msg("w", {
-      groupId: id("h"),
-      senderUserId: id("b"),
-      senderDeviceId: id("B"),
-      ...expiring,
-    });
+    const forward = msg("w", { ...from("b", "B", "h"), ...expiring });
     assert.equal((await store.acceptMessage(forward)).status, "accepted");
     assert.equal((await store.acceptMessage({ ...stranger, messageId: id("t") })).status, "accepted");
   });
 
   it("a blob goes once older than the retention cut-off, whatever expiry a message gave it", async () => {
     const now = Date.now();
-    await store.createBlob(
-      {
-        blobId: id("o"),
-        ownerDevice: id("A"),
-        size: 1,
-        createdAt: now - 10_000,
-        expiresAt: now + 1,
-      },
-      NO_QUOTA,
-    );
-    await store.setBlobReceived(id("o"), 1);
+    await addCompleteBlob(store, "o", "A", now - 10_000);
     // Year 255,479, as an old server accepted it.
     await store.acceptMessage(msg("m", { blobs: [id("o")], blobsExpireAt: 8e15 }));
     assert.deepEqual(await store.expiredBlobs(now, now - 20_000, 10), [], "within retention");

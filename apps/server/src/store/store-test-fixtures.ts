@@ -25,6 +25,15 @@ export function openFreshStore(): { dir: string; store: SqliteStore } {
 /** No cap on attachment bytes, for tests about something else. */
 export const NO_QUOTA: BlobQuota = { accountBytes: 0, totalBytes: 0 };
 
+/** A completely uploaded 1-byte blob `b` of device `d`, uploaded at `at`, expiring a millisecond later. */
+export async function addCompleteBlob(store: Store, b: string, d: string, at: number): Promise<void> {
+  await store.createBlob(
+    { blobId: id(b), ownerDevice: id(d), size: 1, createdAt: at, expiresAt: at + 1 },
+    NO_QUOTA,
+  );
+  await store.setBlobReceived(id(b), 1);
+}
+
 /** A stand-in account key and certificate: the store keeps them; checking them is the caller's job. */
 export const ACCOUNT_KEY = new Uint8Array(32).fill(7);
 export const CERTIFICATE = new Uint8Array(64).fill(8);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { type ChatMessage, SdkError, type TransferProgress } from "@sori/sdk";
 import { padmeLength } from "@sori/crypto";
-import { deviceToken, receive, suiteServer, twoUsers, waitFor } from "../helpers.ts";
+import { deviceToken, newDevice, newUser, receive, suiteServer, twoUsers, waitFor } from "../helpers.ts";
 
 /** A file with a recognisable plaintext pattern, to look for at rest. */
 function sample(size: number): Uint8Array {
@@ -147,6 +147,29 @@ describe("encrypted attachments", () => {
       assert.equal(bad.status, 400);
     } finally {
       await Promise.all([cy.close(), di.close()]);
+    }
+  });
+
+  it("a recipient forwards a file it received (the same blob): the next person can download it", async () => {
+    const [gus, hal] = await twoUsers(t.url, "gus", "hal");
+    const ivy = await newUser(t.url, "ivy");
+    // Gus's second device has not fetched the file yet: the server still has it after Hal did.
+    const gus2 = await newDevice(t.url, gus);
+    try {
+      const data = sample(3000);
+      const chat = await gus.startDirectChat("hal");
+      await gus.sendFile(chat.id, { name: "map.bin", bytes: data });
+      const [got] = await receive(hal, 1);
+      // Opened first, then forwarded: Hal no longer waits for it, but it was sent to Hal.
+      assert.ok(Buffer.from(await hal.downloadFile(chat.id, got!.id)).equals(Buffer.from(data)));
+      const other = await hal.startDirectChat("ivy");
+      const fwd = await hal.forward(chat.id, got!.id, other.id);
+      assert.equal(fwd.forwarded, true);
+      const [atIvy] = await receive(ivy, 1);
+      assert.equal(atIvy?.kind, "file");
+      assert.ok(Buffer.from(await ivy.downloadFile(other.id, atIvy!.id)).equals(Buffer.from(data)));
+    } finally {
+      await Promise.all([gus.close(), gus2.close(), hal.close(), ivy.close()]);
     }
   });
 

@@ -36,7 +36,8 @@ async function rawClient(
 }
 
 describe("KeyPackages", () => {
-  const t = suiteServer(["--claims-per-minute", "60"]);
+  // A per-pair budget above the loop below, so that one claimer can make bob refill.
+  const t = suiteServer(["--claims-per-minute", "60", "--claims-per-pair-per-hour", "100"]);
 
   it("a device whose KeyPackages run low refills them; claims are rate limited per account", async () => {
     const bob = await newUser(t.url, "bob");
@@ -68,6 +69,40 @@ describe("KeyPackages", () => {
       assert.ok(((refused.details as { retryAfterS: number }).retryAfterS ?? 0) > 0);
     } finally {
       raw.close();
+      await bob.close();
+    }
+  });
+});
+
+describe("KeyPackages claimed by strangers (--claims-per-pair-per-hour)", () => {
+  const t = suiteServer(["--claims-per-pair-per-hour", "5"]);
+
+  it("a stranger claiming in a loop takes at most its budget of one-time KeyPackages, then the last-resort one", async () => {
+    const bob = await newUser(t.url, "bob");
+    const stranger = await rawClient(t.url, (await registerRaw(t.url, "stranger")).token);
+    const friend = await rawClient(t.url, (await registerRaw(t.url, "friend")).token);
+    try {
+      const before = await bob.keyPackageCount();
+      const claimBob = async (c: typeof stranger): Promise<string> => {
+        const r = await c.request({ type: "kp.claim", deviceIds: [bob.deviceId] });
+        assert.equal(r.type, "result", JSON.stringify(r));
+        const [kp] = (r.result as { keyPackages: { keyPackage: string }[] }).keyPackages;
+        return kp!.keyPackage;
+      };
+      const got: string[] = [];
+      for (let i = 0; i < 30; i++) got.push(await claimBob(stranger));
+      assert.equal(new Set(got.slice(0, 5)).size, 5, "five different one-time KeyPackages");
+      const lastResort = got[5]!;
+      assert.ok(!got.slice(0, 5).includes(lastResort));
+      assert.deepEqual(got.slice(5), Array(25).fill(lastResort), "then always the same, reusable one");
+      assert.equal(await bob.keyPackageCount(), before - 5, "only the budget was consumed");
+      // Someone else adding bob meanwhile still gets a fresh one.
+      const fresh = await claimBob(friend);
+      assert.ok(!got.includes(fresh));
+      assert.equal(await bob.keyPackageCount(), before - 6);
+    } finally {
+      stranger.close();
+      friend.close();
       await bob.close();
     }
   });

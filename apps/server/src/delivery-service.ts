@@ -4,13 +4,14 @@ import {
   FEATURE_LEVEL,
   KEY_PACKAGE_LOW_WATER,
   type Limits,
+  MAX_DISAPPEARING_TIMER_S,
   ProtocolError,
   toBase64,
   type WireRelay,
   type WireResultOf,
 } from "@sori/protocol";
 import type { Logger } from "./logger.ts";
-import { RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
+import { AccountAndAddressLimit, RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
 import type { Caller } from "./sessions.ts";
 import { TokenBuckets } from "./token-bucket.ts";
 import { checkSender, otherMembers, type SenderRefusal } from "./store/delivery-rules.ts";
@@ -45,6 +46,11 @@ const OPEN_TO_WAITING: ReadonlySet<AuthedFrame["type"]> = new Set([
   "account.init",
   "account.reset",
 ]);
+/**
+ * The latest a disappearing message may ask the server to keep it: the longest timer from now, and
+ * five minutes for a sender's clock that runs ahead.
+ */
+const MAX_EXPIRY_MS = MAX_DISAPPEARING_TIMER_S * 1000 + 5 * 60_000;
 /** Rejoin requests per device per minute (a device that fell behind asks about once a minute). */
 const REJOINS_PER_MINUTE = 10;
 
@@ -60,8 +66,9 @@ export class DeliveryService {
   readonly #limits: Limits;
   readonly #log: Logger;
   readonly #notifier: DeliveryNotifier;
-  readonly #claims: RateLimiter;
-  readonly #claimsByAddress: RateLimiter;
+  readonly #claims: AccountAndAddressLimit;
+  readonly #lookups: AccountAndAddressLimit;
+  readonly #pairClaims: TokenBuckets;
   readonly #messages: TokenBuckets;
   readonly #now: () => number;
   readonly #turn: TurnConfig | undefined;
@@ -85,9 +92,15 @@ export class DeliveryService {
     this.#limits = limits;
     this.#log = log;
     this.#notifier = notifier;
-    this.#claims = new RateLimiter(limits.keyPackageClaimsPerMinute, 60_000, now);
-    // Per address ten times the per-account limit: many accounts from one place cannot drain everyone.
-    this.#claimsByAddress = new RateLimiter(limits.keyPackageClaimsPerMinute * 10, 60_000, now);
+    this.#claims = new AccountAndAddressLimit(limits.keyPackageClaimsPerMinute, now);
+    // Against harvesting the directory: every name and id looked up counts.
+    this.#lookups = new AccountAndAddressLimit(limits.directoryLookupsPerMinute, now);
+    // A burst of the hourly budget, then evenly: at most budget × (1 + hours) one-time ones per pair.
+    this.#pairClaims = new TokenBuckets(
+      limits.keyPackageClaimsPerPairPerHour,
+      limits.keyPackageClaimsPerPairPerHour / 3600,
+      now,
+    );
     this.#messages = new TokenBuckets(
       Math.max(1, Math.floor(limits.messagesPerMinute / 4)),
       limits.messagesPerMinute / 60,
@@ -136,23 +149,8 @@ export class DeliveryService {
         return (await this.#store.keyPackageStatus(caller.deviceId)) satisfies WireResultOf<"kp.status">;
       case "kp.claim":
         return this.#claim(caller, frame.deviceIds);
-      case "dir.users": {
-        const names = frame.usernames ?? [];
-        const ids = frame.userIds ?? [];
-        const found = [...(await this.#store.usersByUsername(names)), ...(await this.#store.usersById(ids))];
-        const unknown = [
-          ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
-          ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
-        ];
-        // Only devices the account signed in and that are ready: a waiting device is nobody's to add.
-        const users = found.map((f) =>
-          directoryUser(
-            f.user,
-            f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null && d.approvedAt !== null),
-          ),
-        );
-        return { users, unknown } satisfies WireResultOf<"dir.users">;
-      }
+      case "dir.users":
+        return this.#lookUpUsers(caller, frame.usernames ?? [], frame.userIds ?? []);
       case "dir.devices": {
         const devices = await this.#store.devicesById(frame.deviceIds);
         return { devices: devices.map(directoryDevice) } satisfies WireResultOf<"dir.devices">;
@@ -200,6 +198,24 @@ export class DeliveryService {
         throw new ProtocolError("bad-frame", `unknown request ${(unhandled as { type: string }).type}`);
       }
     }
+  }
+
+  async #lookUpUsers(caller: Caller, names: string[], ids: string[]): Promise<WireResultOf<"dir.users">> {
+    const asked = new Set(names.map((n) => n.toLowerCase())).size + new Set(ids).size;
+    refuseIfLimited(this.#lookups.take(caller, asked), "directory look-ups");
+    const found = [...(await this.#store.usersByUsername(names)), ...(await this.#store.usersById(ids))];
+    const unknown = [
+      ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
+      ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
+    ];
+    // Only devices the account signed in and that are ready: a waiting device is nobody's to add.
+    const users = found.map((f) =>
+      directoryUser(
+        f.user,
+        f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null && d.approvedAt !== null),
+      ),
+    );
+    return { users, unknown };
   }
 
   async #setAccountKey(
@@ -391,13 +407,9 @@ export class DeliveryService {
 
   async #claim(caller: Caller, deviceIds: string[]): Promise<WireResultOf<"kp.claim">> {
     // Each claimed device counts: one request naming many devices must not drain them all at once.
-    const count = new Set(deviceIds).size;
-    // The address is charged only for claims the account may make, so one account hammering its own
-    // limit does not use up its neighbours' share.
-    let wait = this.#claims.take(caller.userId, count);
-    if (wait === 0 && caller.address !== undefined) wait = this.#claimsByAddress.take(caller.address, count);
-    refuseIfLimited(wait, "KeyPackage claims");
-    const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds);
+    refuseIfLimited(this.#claims.take(caller, new Set(deviceIds).size), "KeyPackage claims");
+    const reusable = await this.#pastPairBudget(caller, [...new Set(deviceIds)]);
+    const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds, reusable);
     for (const c of claimed) {
       if (c.remaining < KEY_PACKAGE_LOW_WATER) this.#notifier.keyPackagesLow(c.deviceId, c.remaining);
     }
@@ -409,6 +421,23 @@ export class DeliveryService {
       })),
       missing,
     };
+  }
+
+  /**
+   * The devices of other accounts whose one-time KeyPackages this account has had its share of
+   * (`keyPackageClaimsPerPairPerHour`): they are answered with their last-resort KeyPackage, so adding
+   * them still works but a stranger claiming in a loop cannot drain them. An account's own devices
+   * are not counted: draining them harms only itself, and a new device is added to all its chats at once.
+   */
+  async #pastPairBudget(caller: Caller, deviceIds: string[]): Promise<string[]> {
+    const past: string[] = [];
+    for (const d of await this.#store.devicesById(deviceIds)) {
+      if (d.userId === caller.userId || d.revokedAt !== null) continue;
+      if (this.#pairClaims.take(`${caller.userId}\0${d.deviceId}`) > 0) past.push(d.deviceId);
+    }
+    if (past.length > 0)
+      this.#log.debug("kp.claim_last_resort", { user: caller.userId, devices: past.length });
+    return past;
   }
 
   async #createGroup(
@@ -492,6 +521,11 @@ export class DeliveryService {
       );
     }
     if (frame.transient) return this.#relay(caller, frame);
+    const now = this.#now();
+    // Clamped rather than refused: the expiry only tells the server when to drop its copies, and a
+    // device whose clock runs fast must still be able to send.
+    const expiresAt =
+      frame.expiresAt === undefined ? undefined : Math.min(frame.expiresAt, now + MAX_EXPIRY_MS);
     const outcome = await this.#store.acceptMessage({
       kind: "message",
       groupId: frame.groupId,
@@ -500,10 +534,10 @@ export class DeliveryService {
       senderDeviceId: caller.deviceId,
       epoch: frame.epoch,
       data: frame.data,
-      sentAt: this.#now(),
-      ...(frame.expiresAt !== undefined ? { expiresAt: frame.expiresAt } : {}),
+      sentAt: now,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
       ...(frame.blobs && frame.blobs.length > 0
-        ? { blobs: frame.blobs, blobsExpireAt: frame.expiresAt ?? this.#now() + this.#retentionMs }
+        ? { blobs: frame.blobs, blobsExpireAt: Math.min(expiresAt ?? Infinity, now + this.#retentionMs) }
         : {}),
     });
     switch (outcome.status) {
@@ -575,7 +609,7 @@ type Refusal =
   | SenderRefusal
   | Extract<CommitOutcome, { status: "not-found" }>
   | Extract<CreateGroupOutcome, { status: "exists" }>
-  | Extract<SendOutcome, { status: "blob-missing" | "group-outdated" }>;
+  | Extract<SendOutcome, { status: "blob-missing" | "blob-forbidden" | "group-outdated" }>;
 
 /** What the client is told when the rules refuse a request. */
 function refusalError(r: Refusal): ProtocolError {
@@ -596,6 +630,11 @@ function refusalError(r: Refusal): ProtocolError {
       return new ProtocolError("group-exists", "a group with that id already exists");
     case "blob-missing":
       return new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
+    case "blob-forbidden":
+      return new ProtocolError(
+        "forbidden",
+        "an attachment was neither uploaded by this device nor sent to it: upload the file again",
+      );
     case "group-outdated":
       return new ProtocolError(
         "group-outdated",

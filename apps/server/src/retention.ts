@@ -53,7 +53,12 @@ export function startRetention(options: {
     const messages = await inChunks((n) => store.purgeExpiredMessages(Date.now(), n), CHUNK, MAX_CHUNKS);
     let files = 0;
     for (let i = 0; i < MAX_CHUNKS; i++) {
-      const ids = await store.expiredBlobs(Date.now(), CHUNK);
+      // Retention counts from the upload: no message, forward or expiry keeps a file longer.
+      const ids = await store.expiredBlobs(
+        Date.now(),
+        Date.now() - options.retentionDays * 86_400_000,
+        CHUNK,
+      );
       // Files first: a crash in between leaves a record whose file is gone (deleted again next time),
       // never a file nobody knows about.
       for (const id of ids) await blobs.remove(id);

@@ -81,7 +81,14 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         dropDevice: (id, why) => registry.drop(id, why),
         notifier: registry,
       }),
-      ...blobRoutes({ files: blobFiles, store, sessions, log, maxFileBytes: config.maxFileBytes }),
+      ...blobRoutes({
+        files: blobFiles,
+        store,
+        sessions,
+        log,
+        maxFileBytes: config.maxFileBytes,
+        quota: { accountBytes: config.maxAccountFileBytes, totalBytes: config.maxFilesBytes },
+      }),
       ...linkRoutes({
         store,
         sessions,

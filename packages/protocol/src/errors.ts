@@ -35,8 +35,10 @@ export type ErrorDetails = {
   revokedDevices?: string[];
   /** rate-limited: seconds until a retry can succeed. */
   retryAfterS?: number;
-  /** too-large: the limit that was exceeded, in bytes. */
+  /** too-large: the limit that was exceeded, in bytes (storage-unavailable: the server's cap on files). */
   limit?: number;
+  /** too-large for an attachment over the account's quota: bytes of files the account stores already. */
+  stored?: number;
   /** A blob upload at the wrong offset: where it must continue. */
   received?: number;
   /** identity-changed (SDK): the users whose account key changed and is not acknowledged yet. */

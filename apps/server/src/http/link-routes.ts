@@ -64,7 +64,8 @@ export function linkRoutes(options: {
   };
 
   const claim = async (ctx: RequestContext): Promise<void> => {
-    refuseIfLimited(claims.take(ctx.req.socket.remoteAddress ?? "?"), "link attempts");
+    // The proxy-aware address (--trust-proxy): behind a proxy every socket is the proxy's own.
+    refuseIfLimited(claims.take(ctx.address), "link attempts");
     const parsed = LinkClaimRequest.safeParse(await ctx.readJson());
     if (!parsed.success || !parsed.data.device.transferKey || !parsed.data.proof)
       throw new ProtocolError(

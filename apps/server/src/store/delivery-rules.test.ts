@@ -26,6 +26,7 @@ const facts = (extra: Partial<SendFacts> = {}): SendFacts => ({
   group,
   activeDevices: allActive,
   blobsComplete: true,
+  blobsSendable: true,
   ...extra,
 });
 
@@ -90,6 +91,25 @@ describe("the Delivery Service's rules for a send", () => {
     assert.equal(
       decideSend({ senderDeviceId: "A1", epoch: 2 }, facts({ blobsComplete: false })).status,
       "stale-epoch",
+    );
+  });
+
+  it("refuse attachments the sender neither uploaded nor received, after the completeness check", () => {
+    assert.deepEqual(decideSend({ senderDeviceId: "A1", epoch: 3 }, facts({ blobsSendable: false })), {
+      status: "blob-forbidden",
+    });
+    assert.equal(
+      decideSend({ senderDeviceId: "A1", epoch: 3 }, facts({ blobsSendable: false, blobsComplete: false }))
+        .status,
+      "blob-missing",
+    );
+    assert.equal(
+      decideSend(
+        { senderDeviceId: "B1", epoch: 3 },
+        { ...facts({ blobsSendable: false }), seen: { acceptedAt: 1 } },
+      ).status,
+      "duplicate",
+      "a resend is answered as before",
     );
   });
 

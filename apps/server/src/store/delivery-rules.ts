@@ -41,6 +41,11 @@ export type SendFacts = {
   activeDevices: ReadonlyMap<string, readonly string[]>;
   /** Every attachment the message names exists and is completely uploaded (true if it names none). */
   blobsComplete: boolean;
+  /**
+   * Every attachment the message names was uploaded by the sending device or sent to it (a forward),
+   * so a device cannot keep someone else's file alive by naming an id it learned (true if none).
+   */
+  blobsSendable: boolean;
 };
 
 /** The decision on a `send`: refused or answered as before (the store changes nothing), or accepted. */
@@ -51,7 +56,8 @@ export type SendDecision =
  * A resend is answered as before, whatever happened since (its epoch passed, its sender was removed).
  * Otherwise the sender must be a member at the current epoch, and every active device of every
  * member user must be in the group, revoked ones out, before anyone may send: so a device that
- * logged in receives everything sent after its login. Then the attachments must be complete.
+ * logged in receives everything sent after its login. Then the attachments must be complete, and
+ * the sender's own or sent to it.
  */
 export function decideSend(
   message: { senderDeviceId: string; epoch: number | null },
@@ -73,6 +79,7 @@ export function decideSend(
     return { status: "group-outdated", missingDevices, revokedDevices };
   }
   if (!facts.blobsComplete) return { status: "blob-missing" };
+  if (!facts.blobsSendable) return { status: "blob-forbidden" };
   return { status: "accept", epoch: group.epoch, recipients: otherMembers(group, message.senderDeviceId) };
 }
 

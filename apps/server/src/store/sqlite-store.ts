@@ -12,8 +12,10 @@ import type {
   AccountKeyOutcome,
   AddDeviceOutcome,
   DeviceNotice,
+  BlobQuota,
   BlobRecord,
   CommitOutcome,
+  CreateBlobOutcome,
   CreateGroupOutcome,
   DeviceRecord,
   Enqueued,
@@ -263,13 +265,18 @@ export class SqliteStore implements Store {
     return Promise.resolve({ remaining: this.#keyPackages.countOneTime(deviceId), hasLastResort });
   }
 
-  claimKeyPackages(deviceIds: string[]): ReturnType<Store["claimKeyPackages"]> {
+  claimKeyPackages(
+    deviceIds: string[],
+    lastResortOnly: readonly string[] = [],
+  ): ReturnType<Store["claimKeyPackages"]> {
+    const reusable = new Set(lastResortOnly);
     return this.#write(() => {
       const claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[] = [];
       const missing: string[] = [];
       for (const deviceId of new Set(deviceIds)) {
         const userId = this.#accounts.activeDeviceUser(deviceId);
-        const keyPackage = userId === undefined ? undefined : this.#keyPackages.take(deviceId);
+        const keyPackage =
+          userId === undefined ? undefined : this.#keyPackages.take(deviceId, reusable.has(deviceId));
         if (userId === undefined || !keyPackage) {
           missing.push(deviceId);
           continue;
@@ -401,6 +408,8 @@ export class SqliteStore implements Store {
         group,
         activeDevices: new Map(memberUsers(group).map((u) => [u, this.#accounts.activeDevicesOf(u)])),
         blobsComplete: message.blobs === undefined || this.#blobs.allComplete(message.blobs),
+        blobsSendable:
+          message.blobs === undefined || this.#blobs.sendableBy(message.blobs, message.senderDeviceId),
       });
       if (decision.status !== "accept") return decision;
       const { recipients } = decision;
@@ -453,8 +462,18 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#messages.delete(due));
   }
 
-  createBlob(blob: NewBlob): Promise<void> {
-    return this.#write(() => this.#blobs.create(blob));
+  createBlob(blob: NewBlob, quota: BlobQuota): Promise<CreateBlobOutcome> {
+    return this.#write((): CreateBlobOutcome => {
+      // Inside the write: two uploads at once cannot pass a cap together.
+      const account = quota.accountBytes > 0 ? this.#blobs.accountBytes(blob.ownerDevice) : 0;
+      if (quota.accountBytes > 0 && account + blob.size > quota.accountBytes)
+        return { status: "account-full", stored: account };
+      const total = quota.totalBytes > 0 ? this.#blobs.totalBytes() : 0;
+      if (quota.totalBytes > 0 && total + blob.size > quota.totalBytes)
+        return { status: "server-full", stored: total };
+      this.#blobs.create(blob);
+      return { status: "created" };
+    });
   }
 
   getBlob(blobId: string): Promise<BlobRecord | undefined> {
@@ -473,8 +492,8 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#blobs.fetched(blobId, deviceId, now));
   }
 
-  expiredBlobs(now: number, limit: number): Promise<string[]> {
-    return Promise.resolve(this.#blobs.expired(now, limit));
+  expiredBlobs(now: number, createdBefore: number, limit: number): Promise<string[]> {
+    return Promise.resolve(this.#blobs.expired(now, createdBefore, limit));
   }
 
   deleteBlobRecords(blobIds: string[]): Promise<void> {

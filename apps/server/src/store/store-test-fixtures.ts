@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore } from "./sqlite-store.ts";
-import type { DeviceNotice, OutgoingMessage, Store } from "./store.ts";
+import type { BlobQuota, DeviceNotice, OutgoingMessage, Store } from "./store.ts";
 
 // Shared set-up for the SqliteStore tests beside this file (imported only by *.test.ts).
 
@@ -20,6 +20,18 @@ export function tempStoreDir(): string {
 export function openFreshStore(): { dir: string; store: SqliteStore } {
   const dir = tempStoreDir();
   return { dir, store: new SqliteStore({ dataDir: dir, durability: "normal" }) };
+}
+
+/** No cap on attachment bytes, for tests about something else. */
+export const NO_QUOTA: BlobQuota = { accountBytes: 0, totalBytes: 0 };
+
+/** A completely uploaded 1-byte blob `b` of device `d`, uploaded at `at`, expiring a millisecond later. */
+export async function addCompleteBlob(store: Store, b: string, d: string, at: number): Promise<void> {
+  await store.createBlob(
+    { blobId: id(b), ownerDevice: id(d), size: 1, createdAt: at, expiresAt: at + 1 },
+    NO_QUOTA,
+  );
+  await store.setBlobReceived(id(b), 1);
 }
 
 /** A stand-in account key and certificate: the store keeps them; checking them is the caller's job. */

@@ -92,6 +92,20 @@ export type NewDeviceLink = {
 /** A blob as its upload starts: nothing received yet, not referenced by any message. */
 export type NewBlob = Omit<BlobRecord, "received" | "referenced">;
 
+/** Caps on the bytes of attachments stored, checked in the transaction that adds a blob (0: none). */
+export type BlobQuota = {
+  /** All uploads of the uploading device's account together. */
+  accountBytes: number;
+  /** All uploads on the server together. */
+  totalBytes: number;
+};
+
+/** A new blob is refused, with nothing written, if it would take its account or the server past a cap. */
+export type CreateBlobOutcome =
+  | { status: "created" }
+  | { status: "account-full"; stored: number }
+  | { status: "server-full"; stored: number };
+
 /** An encrypted attachment's bookkeeping; the bytes are files under <data>/blobs. */
 export type BlobRecord = {
   blobId: string;
@@ -137,7 +151,9 @@ export type SendOutcome =
   | { status: "not-member" }
   | { status: "stale-epoch"; epoch: number }
   | { status: "group-outdated"; missingDevices: string[]; revokedDevices: string[] }
-  | { status: "blob-missing" };
+  | { status: "blob-missing" }
+  /** An attachment neither uploaded by the sending device nor sent to it. */
+  | { status: "blob-forbidden" };
 
 export type CommitOutcome =
   | { status: "accepted"; epoch: number; enqueued: Enqueued }
@@ -234,8 +250,15 @@ export type Store = {
     maxOneTime: number,
   ): Promise<{ remaining: number; enqueued: Enqueued }>;
   keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }>;
-  /** Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are `missing`. */
-  claimKeyPackages(deviceIds: string[]): Promise<{
+  /**
+   * Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are
+   * `missing`. For the devices in `lastResortOnly` the last-resort KeyPackage is handed out (not
+   * consumed) even while one-time ones are left.
+   */
+  claimKeyPackages(
+    deviceIds: string[],
+    lastResortOnly?: readonly string[],
+  ): Promise<{
     claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[];
     missing: string[];
   }>;
@@ -291,14 +314,22 @@ export type Store = {
   purgeExpiredMessages(now: number, limit: number): Promise<number>;
   /** Deletes up to `limit` messages accepted before `olderThan` that some device never fetched. */
   purgeUndelivered(olderThan: number, limit: number): Promise<number>;
-  createBlob(blob: NewBlob): Promise<void>;
+  /**
+   * Records a new upload unless its size would take the account's or the server's stored attachment
+   * bytes (every blob record, fetched or not, counted at its full size) past `quota`.
+   */
+  createBlob(blob: NewBlob, quota: BlobQuota): Promise<CreateBlobOutcome>;
   getBlob(blobId: string): Promise<BlobRecord | undefined>;
   setBlobReceived(blobId: string, received: number): Promise<void>;
   /** Uploads of a device that no message refers to yet (and that have not expired). */
   unsentBlobs(deviceId: string, now: number): Promise<number>;
   /** A recipient device fetched the whole blob; once all have, it expires at `now`. */
   blobFetched(blobId: string, deviceId: string, now: number): Promise<void>;
-  expiredBlobs(now: number, limit: number): Promise<string[]>;
+  /**
+   * Blobs whose time has come: expired at `now`, or uploaded before `createdBefore` (the retention
+   * cut-off, whatever their expiry says).
+   */
+  expiredBlobs(now: number, createdBefore: number, limit: number): Promise<string[]>;
   deleteBlobRecords(blobIds: string[]): Promise<void>;
   /** Stores a device-link code (hashed) an existing device of `userId` shows; drops expired ones. */
   createDeviceLink(link: NewDeviceLink): Promise<void>;

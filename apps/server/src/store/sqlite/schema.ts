@@ -106,8 +106,19 @@ CREATE TABLE IF NOT EXISTS blobs (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blobs_by_expiry ON blobs(expires_at);
+-- Per-account quota: the bytes of an account's devices' uploads.
+CREATE INDEX IF NOT EXISTS blobs_by_owner ON blobs(owner_device);
+-- Retention counts from the upload, whatever the expiry says.
+CREATE INDEX IF NOT EXISTS blobs_by_creation ON blobs(created_at);
 -- Recipient devices that have not fetched a blob yet; when none is left it is deleted.
 CREATE TABLE IF NOT EXISTS blob_pending (
+  blob_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  PRIMARY KEY (blob_id, device_id)
+) WITHOUT ROWID;
+-- Devices a message referring to a blob was queued for, fetched or not: they may refer to it in turn
+-- (forwarding it), as may its uploader; nobody else.
+CREATE TABLE IF NOT EXISTS blob_access (
   blob_id TEXT NOT NULL,
   device_id TEXT NOT NULL,
   PRIMARY KEY (blob_id, device_id)

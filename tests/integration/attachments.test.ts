@@ -173,6 +173,40 @@ describe("encrypted attachments", () => {
     }
   });
 
+  it("forwarding a file the server has already let go uploads this device's copy again, as one message", async () => {
+    const [kim, lee] = await twoUsers(t.url, "kim", "lee");
+    const mo = await newUser(t.url, "moe");
+    try {
+      const data = sample(4000);
+      const chat = await kim.startDirectChat("lee");
+      const before = new Set(readdirSync(blobDir()));
+      await kim.sendFile(chat.id, { name: "plan.bin", bytes: data });
+      const blob = readdirSync(blobDir()).filter((f) => !before.has(f));
+      assert.equal(blob.length, 1);
+      const [got] = await receive(lee, 1);
+      assert.ok(Buffer.from(await lee.downloadFile(chat.id, got!.id)).equals(Buffer.from(data)));
+      // Every recipient fetched it: the blob is gone from the server, only the devices' copies remain.
+      await waitFor(
+        async () => readdirSync(blobDir()).includes(blob[0]!),
+        (present) => !present,
+      );
+      const other = await lee.startDirectChat("moe");
+      const fwd = await lee.forward(chat.id, got!.id, other.id);
+      assert.equal(fwd.status, "sent");
+      const mine = (await lee.history(other.id)).filter((m) => m.kind === "file");
+      assert.deepEqual(
+        mine.map((m) => m.status),
+        ["sent"],
+        "no failed first attempt left behind",
+      );
+      const [atMo] = await receive(mo, 1);
+      assert.equal(atMo?.id, fwd.id);
+      assert.ok(Buffer.from(await mo.downloadFile(other.id, atMo!.id)).equals(Buffer.from(data)));
+    } finally {
+      await Promise.all([kim.close(), lee.close(), mo.close()]);
+    }
+  });
+
   it("an upload and a download cut off midway resume where they stopped", async () => {
     const [eve, fin] = await twoUsers(t.url, "eve", "fin");
     const realFetch = globalThis.fetch;

@@ -182,7 +182,12 @@ export class SoriClient {
     });
     this.#expiry = new Expiry(ctx, emitChat);
     this.#receipts = new Receipts(ctx, { send: autoSend, emitChat, expiresAt });
-    this.#actions = new MessageActions(ctx, { chatList, sender: this.#sender, chatFor });
+    this.#actions = new MessageActions(ctx, {
+      chatList,
+      sender: this.#sender,
+      chatFor,
+      uploadCopy: (bytes) => this.#files.upload(bytes),
+    });
     this.#files = new Files(ctx, {
       chatList,
       sender: this.#sender,

@@ -11,6 +11,10 @@ import { type ChangeState, changeStep, planRound, reconcilePlan, startChange } f
 import type { ChatList, ChatSummary } from "./chat-list.ts";
 import type { PendingCommit, PendingCommits } from "./pending-commits.ts";
 
+/** Waits after `rate-limited` while adding a new device of this user to every chat. */
+const RATE_LIMIT_RETRIES = 5;
+const MAX_RATE_LIMIT_WAIT_S = 60;
+
 export type MembershipDeps = {
   pending: PendingCommits;
   directory: Directory;
@@ -303,7 +307,22 @@ export class Membership {
     const chats = (await this.#ctx.chats.listChats())
       .filter((c) => c.active)
       .sort((a, b) => (b.lastMessageAt ?? 0) - (a.lastMessageAt ?? 0));
-    for (const c of chats) await this.reconcile(c.id);
+    for (const c of chats) {
+      // Many chats claim many KeyPackages: past the server's per-account limit, wait as it says.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.reconcile(c.id);
+          break;
+        } catch (error) {
+          const wait =
+            error instanceof SdkError && error.code === "rate-limited"
+              ? error.details.retryAfterS
+              : undefined;
+          if (wait === undefined || attempt >= RATE_LIMIT_RETRIES) throw error;
+          await new Promise((r) => setTimeout(r, Math.min(wait, MAX_RATE_LIMIT_WAIT_S) * 1000));
+        }
+      }
+    }
   }
 
   /** Commits the removal of every device of a user who left. */

@@ -1,8 +1,9 @@
+import { MAX_DISAPPEARING_TIMER_S } from "@sori/protocol";
 import { z } from "zod";
 import { CallLogBody, CallSignal } from "../calls/call-signal.ts";
 
-/** Disappearing timers go up to one week. */
-export const MAX_TIMER_SECONDS = 7 * 24 * 3600;
+/** Disappearing timers go up to one week (the server clamps undelivered copies' expiry to it too). */
+export const MAX_TIMER_SECONDS = MAX_DISAPPEARING_TIMER_S;
 
 /** Where to find an encrypted blob and how to decrypt and check it. */
 export const FileRef = z.object({

@@ -178,6 +178,11 @@ export class MessageSender {
    * in history as "failed", ready for retry(), and the error is thrown.
    */
   async sendUserMessage(chatId: string, body: UserMessageBody): Promise<ChatMessage> {
+    return this.deliverOutgoing(await this.appendOutgoing(chatId, body));
+  }
+
+  /** Stores a new outgoing message as "sending" and tells listeners; deliverOutgoing() sends it. */
+  async appendOutgoing(chatId: string, body: UserMessageBody): Promise<ChatMessage> {
     const ctx = this.#ctx;
     const id = newMessageId();
     this.#deps.userMessageSent(chatId);
@@ -202,7 +207,7 @@ export class MessageSender {
     );
     ctx.events.emit("message", message);
     if (message.expiresAt !== undefined) this.#deps.expiresAt(message.expiresAt);
-    return this.deliverOutgoing(message);
+    return message;
   }
 
   /** Sends a stored outgoing message (again, under its id); "failed" if that does not work. */

@@ -4,10 +4,9 @@
 // session token, exactly as the server itself would store them.
 import { createHash, randomBytes } from "node:crypto";
 import { type AuthResponse, toBase64Url } from "@sori/protocol";
-import { hashPassword } from "../apps/server/src/password.ts";
+import { hashPassword, type SqliteStore } from "@sori/server";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { SqliteStore } from "../apps/server/src/store/sqlite-store.ts";
 
 const SESSION_TTL_MS = 30 * 86_400_000;
 

@@ -67,10 +67,7 @@ export function soriStreaming(
 export function inProcessRunner(password: string): CliRunner {
   return async (args, env = {}) => {
     // Loaded on first use: the tests that spawn `sori` need none of the CLI's modules.
-    const [{ memoryIo }, { run }] = await Promise.all([
-      import("../apps/cli/src/memory-io.ts"),
-      import("../apps/cli/src/run.ts"),
-    ]);
+    const { memoryIo, run } = await import("@sori/cli");
     const m = memoryIo({ env: { SORI_PASSWORD: password, ...env } });
     const code = await run(args, m.io);
     return { code, stdout: m.stdout(), stderr: m.stderr() };

@@ -30,7 +30,7 @@ function callText(c: NonNullable<ChatMessage["call"]>): string {
  * How a message reads for people (after its time and sender). Everything in it from the sender or the
  * server is escaped; its text keeps its line breaks as indented continuation lines.
  */
-export function messageText(m: ChatMessage, path?: string | null): string {
+function messageText(m: ChatMessage, path?: string | null): string {
   if (m.call) return esc(callText(m.call));
   if (m.deleted) return "(message deleted)";
   if (m.system) return systemText(m.system);

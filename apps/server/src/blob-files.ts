@@ -7,7 +7,7 @@ import { join } from "node:path";
  * Free space attachments leave on the data disk (1 GB): the database, which shares it, must always
  * find room for messages.
  */
-export const DISK_RESERVE_BYTES = 1_000_000_000;
+const DISK_RESERVE_BYTES = 1_000_000_000;
 
 /**
  * The bytes of encrypted attachments, one file per blob under `<data>/blobs`; their bookkeeping

@@ -60,7 +60,7 @@ export type Timeouts = {
  * apps/web/dist of this checkout, found from this file rather than the working directory so
  * `npx sori server` serves the app from wherever it is started.
  */
-export const DEFAULT_WEB_DIR: string = fileURLToPath(new URL("../../web/dist", import.meta.url));
+const DEFAULT_WEB_DIR: string = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 export class ConfigError extends Error {
   readonly code = "bad-config";

@@ -35,7 +35,7 @@ async function inChunks(
  * fetched within the retention period, and expired or fully fetched attachments.
  */
 /** How long a device may wait for approval before it is signed out. */
-export const PENDING_DEVICE_TTL_MS = 86_400_000;
+const PENDING_DEVICE_TTL_MS = 86_400_000;
 
 export function startRetention(options: {
   store: Store;

@@ -81,7 +81,7 @@ export async function generateKeyPackage(
 }
 
 /** KeyPackageRef (RFC 9420 §5.2) as base64url. */
-export async function keyPackageRef(keyPackage: KeyPackage): Promise<string> {
+async function keyPackageRef(keyPackage: KeyPackage): Promise<string> {
   return toBase64Url(await makeKeyPackageRef(keyPackage, (await cipherSuite()).hash));
 }
 

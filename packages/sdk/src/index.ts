@@ -40,6 +40,7 @@ export type {
   PeerConnectionConfig,
   PeerConnectionLike,
   RtpTransceiverLike,
+  SessionDescriptionLike,
   StatsReportLike,
 } from "./calls/peer.ts";
 export { type CallQuality, type CallStats, rateQuality, summarizeStats } from "./calls/quality.ts";

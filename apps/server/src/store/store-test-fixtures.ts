@@ -35,8 +35,8 @@ export async function addCompleteBlob(store: Store, b: string, d: string, at: nu
 }
 
 /** A stand-in account key and certificate: the store keeps them; checking them is the caller's job. */
-export const ACCOUNT_KEY = new Uint8Array(32).fill(7);
-export const CERTIFICATE = new Uint8Array(64).fill(8);
+const ACCOUNT_KEY = new Uint8Array(32).fill(7);
+const CERTIFICATE = new Uint8Array(64).fill(8);
 
 /**
  * Creates user `u` ("user<u>") with its one device `d` and a session token "t<d>"; the device then sets
@@ -89,7 +89,7 @@ function notice(kind: "device-pending" | "device-approved", u: string, d: string
 }
 
 /** The "device added" notice device `d` of user `u` sends when it first uploads KeyPackages. */
-export function deviceAddedNotice(d: string, u: string): OutgoingMessage {
+function deviceAddedNotice(d: string, u: string): OutgoingMessage {
   return {
     kind: "device-added",
     groupId: null,

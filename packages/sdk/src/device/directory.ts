@@ -10,7 +10,7 @@ export type DirectoryUser = ResultOf<"dir.users">["users"][number];
 type ClaimedKeyPackage = ResultOf<"kp.claim">["keyPackages"][number];
 
 /** Why a device offered by the server was not taken. */
-export type RefusalReason =
+type RefusalReason =
   /** Its certificate does not verify: no account key signed this device in. */
   | "uncertified"
   /** Signed by a key that is not the one this device knows for the user (the server's own, say). */

@@ -14,7 +14,7 @@ import type { DeviceContext } from "./device-context.ts";
  * would otherwise make it store more with every refill; at the cap it stops refilling one-time ones
  * (claimers then get the reusable last-resort one).
  */
-export const MAX_LOCAL_KEY_PACKAGES = 500;
+const MAX_LOCAL_KEY_PACKAGES = 500;
 /** An expired KeyPackage is kept this much longer, for a Welcome made just before it expired. */
 const EXPIRED_GRACE_S = 86_400;
 /** The last-resort KeyPackage is replaced this long before it expires. */

@@ -133,7 +133,7 @@ export async function uploadBlob(
 }
 
 /** How many bytes of a blob the server has (to resume an upload). */
-export async function uploadedSoFar(serverUrl: string, token: string, blobId: string): Promise<number> {
+async function uploadedSoFar(serverUrl: string, token: string, blobId: string): Promise<number> {
   const r = await call<BlobStatusResponse>(serverUrl, `/blobs/${blobId}/status`, {
     headers: { authorization: `Bearer ${token}` },
   });

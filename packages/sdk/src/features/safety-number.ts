@@ -21,7 +21,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
  * stays the same when the user adds or removes devices (their account key signs them in) and changes
  * only when the account gets a new identity key.
  */
-export async function fingerprintDigits(userId: string, accountKey: Uint8Array): Promise<string> {
+async function fingerprintDigits(userId: string, accountKey: Uint8Array): Promise<string> {
   const keys = accountKey;
   const id = encoder.encode(userId);
   let hash = concat(new Uint8Array([0, VERSION]), keys, id);

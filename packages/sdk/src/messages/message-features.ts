@@ -17,7 +17,7 @@ export type ClientSettings = {
 export const DEFAULT_SETTINGS: ClientSettings = { readReceipts: true, typingIndicators: true };
 
 /** Longest quoted snippet carried with a reply. */
-export const REPLY_SNIPPET = 200;
+const REPLY_SNIPPET = 200;
 
 /** Typing indicators older than this (server time) are stale when they arrive. */
 export const TYPING_FRESH_MS = 15_000;

@@ -52,7 +52,13 @@ export async function seedAccounts(
           // store does not check certificates; the Delivery Service does, and seeding bypasses it).
           .then(async (created) => {
             if (created === "created")
-              await store.initAccountKey(userId, deviceId, randomBytes(32), randomBytes(64), now);
+              await store.initAccountKey({
+                userId,
+                deviceId,
+                accountKey: randomBytes(32),
+                certificate: randomBytes(64),
+                now,
+              });
             return created;
           }),
       );

@@ -154,20 +154,19 @@ export async function directChatSeenBy(from: SoriClient, to: string, peer: SoriC
  * Logs in a further device of an existing user, has `approver` (a signed-in device of that user)
  * approve it, and returns it connected and active.
  */
+/** A password sign-in of `username` on a new device, connected; it waits for approval (or a reset). */
+export async function signInWaiting(url: string, username: string, deviceName: string): Promise<SoriClient> {
+  const storage = new MemoryStorage();
+  await SoriClient.login({ serverUrl: url, username, password: PASSWORD, storage, deviceName });
+  return openConnected(storage);
+}
+
 export async function newDevice(
   url: string,
   approver: SoriClient,
   deviceName = "second",
 ): Promise<SoriClient> {
-  const storage = new MemoryStorage();
-  await SoriClient.login({
-    serverUrl: url,
-    username: approver.username,
-    password: PASSWORD,
-    storage,
-    deviceName,
-  });
-  const device = await openConnected(storage);
+  const device = await signInWaiting(url, approver.username, deviceName);
   try {
     assert.equal(device.approval, "pending", "a password sign-in waits for approval");
     await approver.approveDevice(device.deviceId);

@@ -13,9 +13,17 @@ import {
   generateTransferKeys,
 } from "@sori/crypto";
 import { toBase64 } from "@sori/protocol";
-import { type ChatMessage, MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
+import { type ChatMessage, SdkError, type SoriClient } from "@sori/sdk";
 import { startHostileProxy, type HostileProxy, type ProxyFrame } from "../hostile-proxy.ts";
-import { newUser, PASSWORD, receive, reopen, startTestServer, type TestServer, waitFor } from "../helpers.ts";
+import {
+  newUser,
+  receive,
+  reopen,
+  signInWaiting,
+  startTestServer,
+  type TestServer,
+  waitFor,
+} from "../helpers.ts";
 
 const systemEvents = async (c: SoriClient, chat: string): Promise<string[]> =>
   (await c.history(chat)).filter((m) => m.kind === "system").map((m) => m.system!.event);
@@ -230,16 +238,7 @@ describe("a modified server cannot get a device of its own into a chat", () => {
       const asked: { deviceId: string; code: string }[] = [];
       dan.on("device-approval", (r) => asked.push(r));
 
-      const storage = new MemoryStorage();
-      await SoriClient.login({
-        serverUrl: t.url,
-        username: "dan",
-        password: PASSWORD,
-        storage,
-        deviceName: "thief",
-      });
-      thief = await SoriClient.open(storage);
-      await thief.connect();
+      thief = await signInWaiting(t.url, "dan", "thief");
       assert.equal(thief.approval, "pending");
       await waitFor(
         async () => asked,
@@ -285,16 +284,7 @@ describe("a modified server cannot get a device of its own into a chat", () => {
           if (s === "disconnected") resolve();
         }),
       );
-      const storage = new MemoryStorage();
-      await SoriClient.login({
-        serverUrl: t.url,
-        username: "fay",
-        password: PASSWORD,
-        storage,
-        deviceName: "not fay",
-      });
-      thief = await SoriClient.open(storage);
-      await thief.connect();
+      thief = await signInWaiting(t.url, "fay", "not fay");
       await thief.resetIdentity();
       await thief.waitForApproval({ timeoutMs: 10_000 });
       await fayOut;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
-import { newDevice, PASSWORD, receive, suiteServer, twoUsers, waitFor } from "../helpers.ts";
+import { SdkError, type SoriClient } from "@sori/sdk";
+import { newDevice, receive, signInWaiting, suiteServer, twoUsers, waitFor } from "../helpers.ts";
 
 describe("safety numbers", () => {
   const t = suiteServer();
@@ -52,16 +52,7 @@ describe("safety numbers", () => {
       // Dee lost her phone (still signed in somewhere): a new device, with nobody at hand to approve
       // it, makes a new account key; that signs the lost one out.
       await dee.close();
-      const storage = new MemoryStorage();
-      await SoriClient.login({
-        serverUrl: t.url,
-        username: "dee",
-        password: PASSWORD,
-        storage,
-        deviceName: "new phone",
-      });
-      dee2 = await SoriClient.open(storage);
-      await dee2.connect();
+      dee2 = await signInWaiting(t.url, "dee", "new phone");
       assert.equal(await dee2.signedInAs(), "pending", "the lost phone could still approve it");
       await dee2.resetIdentity();
       await dee2.waitForApproval({ timeoutMs: 10_000 });

@@ -26,7 +26,7 @@ import type {
   UserRecord,
 } from "./store/store.ts";
 import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
-import { verifyDeviceCertificate } from "./device-certificates.ts";
+import { requireDeviceCertificate } from "./device-certificates.ts";
 
 /** Where new queue entries go to reach online devices; the socket layer implements it. */
 export type DeliveryNotifier = {
@@ -223,35 +223,23 @@ export class DeliveryService {
     frame: Extract<AuthedFrame, { type: "account.init" | "account.reset" }>,
   ): Promise<WireResultOf<"account.init">> {
     const [device] = await this.#store.devicesById([caller.deviceId]);
-    const certified =
-      device !== undefined &&
-      verifyDeviceCertificate(
-        frame.accountKey,
-        { userId: caller.userId, deviceId: caller.deviceId, signatureKey: device.signatureKey },
-        frame.certificate,
-      );
-    if (!certified)
-      throw new ProtocolError(
-        "bad-request",
-        "the certificate is not this account key's signature over this device",
-      );
-    const now = this.#now();
+    requireDeviceCertificate(
+      frame.accountKey,
+      device && { userId: caller.userId, deviceId: caller.deviceId, signatureKey: device.signatureKey },
+      frame.certificate,
+      "this",
+    );
+    const change = {
+      userId: caller.userId,
+      deviceId: caller.deviceId,
+      accountKey: frame.accountKey,
+      certificate: frame.certificate,
+      now: this.#now(),
+    };
     const outcome =
       frame.type === "account.init"
-        ? await this.#store.initAccountKey(
-            caller.userId,
-            caller.deviceId,
-            frame.accountKey,
-            frame.certificate,
-            now,
-          )
-        : await this.#store.resetAccountKey(
-            caller.userId,
-            caller.deviceId,
-            frame.accountKey,
-            frame.certificate,
-            now,
-          );
+        ? await this.#store.initAccountKey(change)
+        : await this.#store.resetAccountKey(change);
     if (outcome.status === "conflict")
       throw new ProtocolError(
         "forbidden",
@@ -316,16 +304,12 @@ export class DeliveryService {
     const [user] = await this.#store.usersById([caller.userId]);
     if (!target || target.userId !== caller.userId || target.revokedAt !== null || !user?.user.accountKey)
       throw new ProtocolError("not-found", "no device of this account waits for approval with that id");
-    const certified = verifyDeviceCertificate(
+    requireDeviceCertificate(
       user.user.accountKey,
       { userId: caller.userId, deviceId: target.deviceId, signatureKey: target.signatureKey },
       frame.certificate,
+      "that",
     );
-    if (!certified)
-      throw new ProtocolError(
-        "bad-request",
-        "the certificate is not the account key's signature over that device",
-      );
     const now = this.#now();
     const { approved, enqueued } = await this.#store.approveDevice(
       caller.userId,

@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from "node:crypto";
-import { deviceCertificateMessage } from "@sori/protocol";
+import { deviceCertificateMessage, ProtocolError } from "@sori/protocol";
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): what node:crypto takes a raw key in. */
 const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
@@ -30,4 +30,18 @@ export function verifyDeviceCertificate(
   } catch {
     return false;
   }
+}
+
+/** Refuses (`bad-request`, naming `whose` device) a certificate that is not the account key's signature. */
+export function requireDeviceCertificate(
+  accountKey: Uint8Array,
+  device: { userId: string; deviceId: string; signatureKey: Uint8Array } | undefined,
+  certificate: Uint8Array,
+  whose: "this" | "that",
+): void {
+  if (device === undefined || !verifyDeviceCertificate(accountKey, device, certificate))
+    throw new ProtocolError(
+      "bad-request",
+      `the certificate is not the account key's signature over ${whose} device`,
+    );
 }

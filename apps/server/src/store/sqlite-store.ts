@@ -9,6 +9,7 @@ import { KeyPackages } from "./sqlite/key-packages.ts";
 import { MembershipCache } from "./sqlite/membership-cache.ts";
 import { Messages } from "./sqlite/messages.ts";
 import type {
+  AccountKeyChange,
   AccountKeyOutcome,
   AddDeviceOutcome,
   DeviceNotice,
@@ -115,13 +116,13 @@ export class SqliteStore implements Store {
     return recipients.length > 0 ? this.#messages.enqueue({ ...notice, recipients }) : [];
   }
 
-  initAccountKey(
-    userId: string,
-    deviceId: string,
-    accountKey: Uint8Array,
-    certificate: Uint8Array,
-    now: number,
-  ): Promise<AccountKeyOutcome> {
+  initAccountKey({
+    userId,
+    deviceId,
+    accountKey,
+    certificate,
+    now,
+  }: AccountKeyChange): Promise<AccountKeyOutcome> {
     return this.#write((): AccountKeyOutcome => {
       const user = this.#accounts.userById(userId);
       const device = this.#accounts.device(deviceId);
@@ -139,13 +140,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  resetAccountKey(
-    userId: string,
-    deviceId: string,
-    accountKey: Uint8Array,
-    certificate: Uint8Array,
-    now: number,
-  ): Promise<AccountKeyOutcome> {
+  resetAccountKey({
+    userId,
+    deviceId,
+    accountKey,
+    certificate,
+    now,
+  }: AccountKeyChange): Promise<AccountKeyOutcome> {
     return this.#write((): AccountKeyOutcome => {
       const user = this.#accounts.userById(userId);
       const device = this.#accounts.device(deviceId);

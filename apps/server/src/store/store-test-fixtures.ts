@@ -48,7 +48,14 @@ export async function createTestUser(store: Store, u: string, d: string, approve
     { deviceId: id(d), userId: id(u), name: "d", signatureKey: bytes(1), createdAt: 1 },
     { tokenHash: `t${d}`, deviceId: id(d), createdAt: 1, expiresAt: 10 },
   );
-  if (approve) await store.initAccountKey(id(u), id(d), ACCOUNT_KEY, CERTIFICATE, 1);
+  if (approve)
+    await store.initAccountKey({
+      userId: id(u),
+      deviceId: id(d),
+      accountKey: ACCOUNT_KEY,
+      certificate: CERTIFICATE,
+      now: 1,
+    });
 }
 
 /** Signs device `d` in to user `u` and has the account approve it (not active until it uploads KeyPackages). */

@@ -138,6 +138,15 @@ export type DeviceNotice = Omit<OutgoingMessage, "recipients">;
 export type AddDeviceOutcome = { status: "added"; enqueued: Enqueued } | { status: "too-many-devices" };
 
 /** An account key set by a new account's device, or a new one made by a device that could not be approved. */
+/** A device setting its account's identity key, with its own certificate under that key. */
+export type AccountKeyChange = {
+  userId: string;
+  deviceId: string;
+  accountKey: Uint8Array;
+  certificate: Uint8Array;
+  now: number;
+};
+
 export type AccountKeyOutcome =
   | { status: "set"; revoked: string[]; enqueued: Enqueued }
   | { status: "conflict" }
@@ -194,24 +203,12 @@ export type Store = {
    * Sets the account key of an account that has none, approving its (only) device with `certificate`
    * (checked by the caller). The same key again is a resend and succeeds; another one is a conflict.
    */
-  initAccountKey(
-    userId: string,
-    deviceId: string,
-    accountKey: Uint8Array,
-    certificate: Uint8Array,
-    now: number,
-  ): Promise<AccountKeyOutcome>;
+  initAccountKey(change: AccountKeyChange): Promise<AccountKeyOutcome>;
   /**
    * A waiting device replaces the account key: it is approved with `certificate` (checked by the
    * caller) and every other device of the account is revoked. Resending the same is a success.
    */
-  resetAccountKey(
-    userId: string,
-    deviceId: string,
-    accountKey: Uint8Array,
-    certificate: Uint8Array,
-    now: number,
-  ): Promise<AccountKeyOutcome>;
+  resetAccountKey(change: AccountKeyChange): Promise<AccountKeyOutcome>;
   /**
    * Approves a waiting device of `userId` (certificate checked by the caller), keeping the sealed
    * account key for it and queueing `notice` for it. False if no such device waits.

@@ -4,8 +4,8 @@ import type { Directory, Refusal } from "../device/directory.ts";
 import type { TrustStore } from "../device/trust-store.ts";
 import { SdkError } from "../errors.ts";
 import type { SystemEvent } from "../messages/chat-store.ts";
-import { newMessageId } from "../messages/message-id.ts";
 import { type SafetyNumber, safetyNumberOf } from "./safety-number.ts";
+import { appendSystemLine } from "../messages/system-line.ts";
 
 export type SafetyNumberInfo = SafetyNumber & {
   userId: string;
@@ -116,22 +116,7 @@ export class SafetyNumbers {
 
   async #append(chat: string, userId: string, system: SystemEvent): Promise<void> {
     const username = await this.#directory.usernameOf(userId);
-    const entry = await this.#ctx.chats.append(
-      {
-        id: newMessageId(),
-        chat,
-        from: username,
-        fromUserId: userId,
-        kind: "system",
-        text: "",
-        system,
-        sentAt: Date.now(),
-        outgoing: false,
-        status: "delivered",
-      },
-      { feed: false, unread: false },
-    );
-    this.#ctx.events.emit("message", entry);
+    await appendSystemLine(this.#ctx, { chat, from: username, fromUserId: userId, system });
   }
 
   /** Devices the server offered that were refused: a warning and (in a chat) a line, for each. */

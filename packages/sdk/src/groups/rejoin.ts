@@ -4,8 +4,8 @@ import type { DeviceContext } from "../device/device-context.ts";
 import type { Directory } from "../device/directory.ts";
 import { getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
-import { newMessageId } from "../messages/message-id.ts";
 import type { PendingCommits } from "./pending-commits.ts";
+import { appendSystemLine } from "../messages/system-line.ts";
 
 /** A device that fell behind asks again at most this often (a request may reach nobody online). */
 const ASK_AGAIN_MS = 60_000;
@@ -63,22 +63,12 @@ export class Rejoin {
   /** A Welcome brought this device back (call inside the mutex, after saving the new state). */
   async rejoined(groupId: string): Promise<void> {
     await this.#ctx.storage.delete(StorageKeys.rejoin(groupId));
-    const entry = await this.#ctx.chats.append(
-      {
-        id: newMessageId(),
-        chat: groupId,
-        from: this.#ctx.enrolment.username,
-        fromUserId: this.#ctx.enrolment.userId,
-        kind: "system",
-        text: "",
-        system: { event: "rejoined" },
-        sentAt: Date.now(),
-        outgoing: false,
-        status: "delivered",
-      },
-      { feed: false, unread: false },
-    );
-    this.#ctx.events.emit("message", entry);
+    await appendSystemLine(this.#ctx, {
+      chat: groupId,
+      from: this.#ctx.enrolment.username,
+      fromUserId: this.#ctx.enrolment.userId,
+      system: { event: "rejoined" },
+    });
   }
 
   /** Another member's device asks to be re-added (a "rejoin-request" delivery). */

@@ -2,7 +2,7 @@ import type { DeviceContext } from "../device/device-context.ts";
 import type { Directory } from "../device/directory.ts";
 import { getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
-import { newMessageId } from "./message-id.ts";
+import { appendSystemLine } from "./system-line.ts";
 
 /** How far a sender's signed time may run ahead of this device's clock (clocks differ a little). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -79,21 +79,6 @@ export class SenderOrder {
     system: (username: string) => NonNullable<Parameters<DeviceContext["chats"]["append"]>[0]["system"]>,
   ): Promise<void> {
     const username = await this.#directory.usernameOf(userId);
-    const entry = await this.#ctx.chats.append(
-      {
-        id: newMessageId(),
-        chat,
-        from: username,
-        fromUserId: userId,
-        kind: "system",
-        text: "",
-        system: system(username),
-        sentAt: Date.now(),
-        outgoing: false,
-        status: "delivered",
-      },
-      { feed: false, unread: false },
-    );
-    this.#ctx.events.emit("message", entry);
+    await appendSystemLine(this.#ctx, { chat, from: username, fromUserId: userId, system: system(username) });
   }
 }

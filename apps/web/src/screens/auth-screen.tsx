@@ -1,12 +1,11 @@
 import { PASSWORD_MIN, USERNAME_PATTERN } from "@sori/protocol";
 import { type FormEvent, type ReactNode, useId, useState } from "react";
-import { Icon } from "../components/icon.tsx";
-import { LanguageSelect } from "../components/language-select.tsx";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { SdkError } from "@sori/sdk";
 import type { SessionController } from "../session/session-controller.ts";
+import { AuthFooter } from "./auth-footer.tsx";
 import "./auth-screen.css";
 
 type Mode = "login" | "register" | "link";
@@ -20,7 +19,7 @@ export function AuthScreen({
   notice,
 }: {
   session: SessionController;
-  notice: "revoked" | null;
+  notice: "revoked" | "rejected" | null;
 }): ReactNode {
   const { t } = useI18n();
   const [mode, setMode] = useState<Mode>("login");
@@ -35,7 +34,6 @@ export function AuthScreen({
     pass: useId(),
     confirm: useId(),
     hint: useId(),
-    lang: useId(),
     code: useId(),
     codeHint: useId(),
   };
@@ -86,9 +84,9 @@ export function AuthScreen({
           <p className="muted">{t("auth.tagline")}</p>
         </div>
 
-        {notice === "revoked" && (
-          <p className="notice" role="alert">
-            {t("auth.revoked")}
+        {notice && (
+          <p className="notice" role="alert" data-testid="auth-notice" data-notice={notice}>
+            {t(notice === "revoked" ? "auth.revoked" : "auth.rejected")}
           </p>
         )}
 
@@ -103,7 +101,7 @@ export function AuthScreen({
                 data-testid="link-code-input"
                 value={code}
                 onChange={(e) => setCode(e.target.value)}
-                placeholder="ABCDE-FGHJK"
+                placeholder="XXXXX-XXXXX-XXXXX-XXXXX"
                 autoComplete="one-time-code"
                 autoCapitalize="characters"
                 autoCorrect="off"
@@ -228,16 +226,7 @@ export function AuthScreen({
           </>
         )}
 
-        <p className="auth-footnote muted">
-          <Icon name="lock" size={16} />
-          <span>{t("auth.e2ee")}</span>
-        </p>
-        <div className="auth-language">
-          <label htmlFor={ids.lang} className="muted">
-            {t("settings.language")}
-          </label>
-          <LanguageSelect id={ids.lang} />
-        </div>
+        <AuthFooter />
       </main>
     </div>
   );

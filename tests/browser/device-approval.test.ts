@@ -1,0 +1,103 @@
+// Signing in with the password on a new browser: it waits with a twelve-digit code, every device of
+// the account already signed in asks whether to approve it, showing the same code; once approved the
+// new browser is part of the chats. A rejected sign-in goes back to the sign-in screen and says why,
+// a cancelled one signs itself out, and the other prompts go away once one device answered.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { approveSignIn, signInWaiting } from "./approval.ts";
+import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
+import { byTestId, send, signUpAliceAndBob, startChatAndSend } from "./people.ts";
+import { useWebSuite } from "./web-suite.ts";
+
+const TIMEOUT_MS = 90_000;
+
+describe("approving a new sign-in in Chromium", () => {
+  const suite = useWebSuite();
+  let alice: TestDevice;
+  let bob: TestDevice;
+  let phone: TestDevice;
+
+  it(
+    "the new browser waits with a code, the first one approves it with the same code, and it gets new messages",
+    { timeout: TIMEOUT_MS },
+    async () => {
+      ({ alice, bob } = await signUpAliceAndBob(suite, { waitForChatList: true }));
+      await startChatAndSend(bob.page, "alice", "before the new phone", alice.page, "bob");
+
+      // Alice signs in on a Korean phone in the dark: it waits and shows a code.
+      phone = await suite.open({ locale: "ko-KR", width: 375, height: 812 });
+      await phone.page.emulateMedia({ colorScheme: "dark" });
+      const code = await signInWaiting(phone.page, "alice");
+      await byTestId(phone.page, "approval-screen").getByText("승인을 기다리는 중").waitFor();
+      const overflow = await phone.page.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      assert.ok(overflow <= 0, `no horizontal overflow on the waiting screen (${overflow} px)`);
+      await screenshot(phone.page, "mobile-ko-dark-waiting-for-approval");
+
+      // Alice's laptop asks, with the same code (checked in approveSignIn), naming the phone.
+      const prompt = byTestId(alice.page, "approval-prompt");
+      await prompt.waitFor({ timeout: 20_000 });
+      assert.match(await prompt.getByTestId("approval-prompt-device").innerText(), /Chrom/);
+      // The prompt is a modal dialog: the focus is inside it.
+      assert.ok(await prompt.evaluate((d) => d.contains(document.activeElement)), "focus in the prompt");
+      await screenshot(alice.page, "desktop-en-approval-prompt");
+      await approveSignIn(alice.page, code);
+      await byTestId(alice.page, "toast").filter({ hasText: "is now signed in" }).waitFor();
+
+      // The phone goes on into the app, and receives what Bob sends now.
+      await byTestId(phone.page, "new-chat-button").waitFor({ timeout: 20_000 });
+      await send(bob.page, "hello to your new phone");
+      await phone.page.locator('[data-testid="chat-item"][data-chat-name="bob"]').click({ timeout: 30_000 });
+      await byTestId(phone.page, "message-list").getByText("hello to your new phone").waitFor({ timeout: 20_000 });
+
+      // The device list shows both, active.
+      await alice.page.goto(`${suite.url}/#/settings`);
+      await alice.page.locator('[data-testid="device"][data-state="active"]').nth(1).waitFor();
+      for (const d of suite.devices) assertNoErrors(d);
+    },
+  );
+
+  it(
+    "a rejected sign-in is told so and is back at the sign-in screen; every prompt goes",
+    { timeout: TIMEOUT_MS },
+    async () => {
+      const stranger = await suite.open({ locale: "en-US" });
+      const code = await signInWaiting(stranger.page, "alice");
+      // Both of Alice's devices ask; the phone answers, and the laptop's prompt goes by itself.
+      const laptopPrompt = byTestId(alice.page, "approval-prompt");
+      await laptopPrompt.waitFor({ timeout: 20_000 });
+      const phonePrompt = byTestId(phone.page, "approval-prompt");
+      await phonePrompt.waitFor({ timeout: 20_000 });
+      assert.equal(await phonePrompt.getByTestId("approval-prompt-code").getAttribute("data-code"), code);
+      await screenshot(phone.page, "mobile-ko-dark-approval-prompt");
+      await phonePrompt.getByTestId("approval-reject").click();
+      await phonePrompt.waitFor({ state: "detached" });
+      await laptopPrompt.waitFor({ state: "detached", timeout: 15_000 });
+
+      const notice = byTestId(stranger.page, "auth-notice");
+      await notice.waitFor({ timeout: 20_000 });
+      assert.equal(await notice.getAttribute("data-notice"), "rejected");
+      assert.match(await notice.innerText(), /was not approved/);
+      await byTestId(stranger.page, "auth-submit").waitFor();
+      // The rejected device is not among Alice's.
+      await alice.page.reload();
+      await alice.page.locator('[data-testid="device"]').nth(1).waitFor();
+      assert.equal(await alice.page.locator('[data-testid="device"]').count(), 2);
+      // Chromium logs the refused reconnection of the rejected device as an error; nothing else may fail.
+      stranger.errors.splice(0, stranger.errors.length, ...stranger.errors.filter((e) => !/40[13]/.test(e)));
+      for (const d of suite.devices) assertNoErrors(d);
+    },
+  );
+
+  it("a cancelled sign-in signs itself out, and the prompt goes", { timeout: TIMEOUT_MS }, async () => {
+    const other = await suite.open({ locale: "en-US" });
+    await signInWaiting(other.page, "alice");
+    const prompt = byTestId(alice.page, "approval-prompt");
+    await prompt.waitFor({ timeout: 20_000 });
+    await byTestId(other.page, "approval-cancel").click();
+    await byTestId(other.page, "auth-submit").waitFor();
+    await prompt.waitFor({ state: "detached", timeout: 15_000 });
+    for (const d of suite.devices) assertNoErrors(d);
+  });
+});

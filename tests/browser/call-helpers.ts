@@ -53,7 +53,6 @@ export async function signUp(page: Page, username: string): Promise<void> {
   await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
 }
 
-
 /** `from` starts a direct chat with `to` and says hello; every `toPages` device opens it. */
 export async function directChat(from: Page, to: string, fromName: string, toPages: Page[]): Promise<void> {
   await byTestId(from, "chat-search").fill(to);

@@ -49,7 +49,9 @@ describe("approving a new sign-in in Chromium", () => {
       await byTestId(phone.page, "new-chat-button").waitFor({ timeout: 20_000 });
       await send(bob.page, "hello to your new phone");
       await phone.page.locator('[data-testid="chat-item"][data-chat-name="bob"]').click({ timeout: 30_000 });
-      await byTestId(phone.page, "message-list").getByText("hello to your new phone").waitFor({ timeout: 20_000 });
+      await byTestId(phone.page, "message-list")
+        .getByText("hello to your new phone")
+        .waitFor({ timeout: 20_000 });
 
       // The device list shows both, active.
       await alice.page.goto(`${suite.url}/#/settings`);

@@ -49,7 +49,11 @@ describe("device linking in Chromium", () => {
       const done = byTestId(laptop.page, "link-done");
       await done.waitFor({ timeout: 20_000 });
       assert.match(await done.innerText(), /^Linked: .*Chrom/);
-      assert.equal(await byTestId(laptop.page, "approval-prompt").count(), 0, "no prompt for a linked device");
+      assert.equal(
+        await byTestId(laptop.page, "approval-prompt").count(),
+        0,
+        "no prompt for a linked device",
+      );
       await screenshot(laptop.page, "privacy-link-done");
       await laptop.page.keyboard.press("Escape");
       await laptop.page.locator('[data-testid="device"]').nth(1).waitFor();

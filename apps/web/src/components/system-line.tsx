@@ -34,7 +34,7 @@ export function SystemLine({ message: m }: { message: ChatMessage }): ReactNode 
         name={ev.event === "timer" ? "timer" : ev.event === "identity-accepted" ? "shieldCheck" : "warning"}
         size={14}
       />
-      <span>{systemEventText(ev, t, m.outgoing)}</span>
+      <span className="system-line-text">{systemEventText(ev, t, m.outgoing)}</span>
       {about && (
         <span className="system-line-actions">
           <button

@@ -438,7 +438,7 @@ export const en = {
   "safety.viewNumber": "View safety number",
   "safety.accept": "Accept",
   "safety.acceptNamed": "Accept {name}'s new safety number",
-  "safety.acceptChange": "Accept the new number",
+  "safety.acceptChange": "Accept new number",
   "safety.composerBlocked": "Sending is paused until you accept the new safety number.",
 
   "link.add": "Link a new device",

@@ -45,6 +45,8 @@ const VIA_KEY = "web/approval-via";
 const APPROVAL_WAIT_MS = 10 * 60_000;
 /** Before waiting again after a failure that is not a refusal (the network, mostly). */
 const RETRY_MS = 3000;
+/** After the link drops, how long until the app asks whether the device was signed out. */
+const REVOKED_PROBE_MS = 1000;
 
 /**
  * Owns this browser's device: opens its encrypted storage, signs in or up, keeps the SDK client
@@ -267,6 +269,18 @@ export class SessionController {
     this.#set(state);
     client.on("warning", (w) => {
       if (REVOKED_CODES.has(w.code)) void this.#forget(state, "revoked");
+    });
+    // Signed out elsewhere (a device list, a password change, an identity reset), the server drops the
+    // link and refuses the token on reconnecting, which the client does not report once connected.
+    // The HTTP API answers "unauthenticated" for such a device; an unreachable server answers nothing.
+    client.on("connection", (connection) => {
+      if (connection !== "disconnected") return;
+      setTimeout(() => {
+        if (this.#state !== state) return;
+        client.devices().catch((error: unknown) => {
+          if (error instanceof SdkError && REVOKED_CODES.has(error.code)) void this.#forget(state, "revoked");
+        });
+      }, REVOKED_PROBE_MS);
     });
     // connect() rejects when the server is unreachable but keeps reconnecting in the background; the
     // header shows the connection state, so only a refused session needs handling here.

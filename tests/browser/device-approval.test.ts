@@ -1,15 +1,31 @@
 // Signing in with the password on a new browser: it waits with a twelve-digit code, every device of
 // the account already signed in asks whether to approve it, showing the same code; once approved the
 // new browser is part of the chats. A rejected sign-in goes back to the sign-in screen and says why,
-// a cancelled one signs itself out, and the other prompts go away once one device answered.
+// a cancelled one signs itself out, and the other prompts go away once one device answered. A device
+// approved elsewhere is announced with "Sign it out"; a password change signs the other devices out;
+// a person without their other devices starts over with a new identity key, after a confirmation.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { approveSignIn, signInWaiting } from "./approval.ts";
+import { approveSignIn, signInApproved, signInWaiting } from "./approval.ts";
 import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
-import { byTestId, send, signUpAliceAndBob, startChatAndSend } from "./people.ts";
+import { byTestId, PASSWORD, send, signUpAliceAndBob, startChatAndSend } from "./people.ts";
 import { useWebSuite } from "./web-suite.ts";
 
 const TIMEOUT_MS = 90_000;
+const NEW_PASSWORD = "a much better passphrase";
+
+/** Drops the HTTP 401s Chromium logs for a device that was signed out on purpose. */
+function forgetSignedOut(device: TestDevice): void {
+  device.errors.splice(0, device.errors.length, ...device.errors.filter((e) => !/40[13]/.test(e)));
+}
+
+/** Waits until `device` shows the sign-in screen saying it was signed out elsewhere. */
+async function waitSignedOut(device: TestDevice): Promise<void> {
+  const notice = byTestId(device.page, "auth-notice");
+  await notice.waitFor({ timeout: 20_000 });
+  assert.equal(await notice.getAttribute("data-notice"), "revoked");
+  forgetSignedOut(device);
+}
 
 describe("approving a new sign-in in Chromium", () => {
   const suite = useWebSuite();
@@ -102,4 +118,78 @@ describe("approving a new sign-in in Chromium", () => {
     await prompt.waitFor({ state: "detached", timeout: 15_000 });
     for (const d of suite.devices) assertNoErrors(d);
   });
+
+  it(
+    'a device approved elsewhere is announced here, and "Sign it out" signs it out',
+    { timeout: TIMEOUT_MS },
+    async () => {
+      const tablet = await suite.open({ locale: "en-US" });
+      const code = await signInWaiting(tablet.page, "alice");
+      // The phone approves; the laptop did not, so it tells Alice a device was added.
+      await approveSignIn(phone.page, code);
+      await byTestId(alice.page, "approval-prompt").waitFor({ state: "detached", timeout: 15_000 });
+      const toast = alice.page.locator('[data-testid="toast"][data-kind="own-device"]');
+      await toast.waitFor({ timeout: 20_000 });
+      assert.match(
+        await toast.innerText(),
+        /A new device was added: .*Not yours\? Sign it out and change your password/,
+      );
+      assert.equal(await phone.page.locator('[data-testid="toast"][data-kind="own-device"]').count(), 0);
+      await screenshot(alice.page, "desktop-en-own-device-toast");
+      await toast.getByTestId("own-device-sign-out").click();
+      await byTestId(alice.page, "own-device-confirm").waitFor();
+      await byTestId(alice.page, "own-device-sign-out-confirm").click();
+      await byTestId(alice.page, "toast").filter({ hasText: "Now change your password" }).waitFor();
+      await waitSignedOut(tablet);
+      for (const d of suite.devices) assertNoErrors(d);
+    },
+  );
+
+  it("changing the password signs the other devices out", { timeout: TIMEOUT_MS }, async () => {
+    const page = alice.page;
+    await page.goto(`${suite.url}/#/settings`);
+    await byTestId(page, "change-password").click();
+    const form = byTestId(page, "change-password-form");
+    assert.match(await form.innerText(), /Every other device of your account is signed out/);
+    await byTestId(page, "password-current").fill("not the password");
+    await byTestId(page, "password-new").fill(NEW_PASSWORD);
+    await byTestId(page, "password-again").fill(NEW_PASSWORD);
+    await byTestId(page, "password-submit").click();
+    assert.equal(await byTestId(page, "password-error").innerText(), "The current password is wrong.");
+    await byTestId(page, "password-current").fill(PASSWORD);
+    await byTestId(page, "password-submit").click();
+    await byTestId(page, "toast").filter({ hasText: "Password changed" }).waitFor();
+    await waitSignedOut(phone);
+    await page.locator('[data-testid="device"]').nth(1).waitFor({ state: "detached" });
+    // The wrong current password was refused with a 401, on purpose.
+    forgetSignedOut(alice);
+    for (const d of suite.devices) assertNoErrors(d);
+  });
+
+  it(
+    "without the other devices: a confirmation, a new identity key, the other devices signed out, contacts warned",
+    { timeout: TIMEOUT_MS },
+    async () => {
+      const fresh = await suite.open({ locale: "en-US", width: 375, height: 812 });
+      await signInWaiting(fresh.page, "alice", NEW_PASSWORD);
+      await byTestId(fresh.page, "approval-no-devices").click();
+      const dialog = byTestId(fresh.page, "approval-reset-dialog");
+      await dialog.waitFor();
+      const explained = await dialog.innerText();
+      assert.match(explained, /contacts see that it changed/);
+      assert.match(explained, /Every other device of your account is signed out/);
+      assert.match(explained, /starts with an empty history/);
+      await screenshot(fresh.page, "mobile-en-reset-identity-confirm");
+      await byTestId(fresh.page, "approval-reset-confirm").click();
+      await byTestId(fresh.page, "new-chat-button").waitFor({ timeout: 20_000 });
+      await fresh.page.locator('[data-testid="toast"][data-kind="identity-reset"]').waitFor();
+      // The laptop, which could have approved it, is signed out.
+      await waitSignedOut(alice);
+      // Bob's next message to Alice is held back: her safety number changed.
+      await send(bob.page, "still you?");
+      await byTestId(bob.page, "safety-banner").waitFor({ timeout: 25_000 });
+      assert.equal(await byTestId(bob.page, "composer").isDisabled(), true);
+      for (const d of suite.devices) assertNoErrors(d);
+    },
+  );
 });

@@ -52,7 +52,7 @@ export const en = {
     "Your account gets a new safety number: your contacts see that it changed and must accept it before they can write to you again.",
   "approval.resetDevices": "Every other device of your account is signed out.",
   "approval.resetHistory":
-    "Your chat history stays on the devices where it was. This browser starts without it.",
+    "Your earlier messages stay where they were and are not brought over: this browser starts with an empty history (a signed-out browser deletes its copy).",
   "approval.resetConfirm": "Start over on this browser",
   "approval.resetting": "Starting over…",
   "approval.linkTitle": "Waiting for your other device…",

@@ -52,7 +52,8 @@ export const ko: Dictionary = {
   "approval.resetContacts":
     "계정에 새 안전 번호가 생겨요. 대화 상대에게 안전 번호가 바뀌었다고 표시되고, 상대가 수락해야 다시 메시지를 보낼 수 있어요.",
   "approval.resetDevices": "계정의 다른 기기는 모두 로그아웃돼요.",
-  "approval.resetHistory": "대화 기록은 원래 있던 기기에 그대로 남아요. 이 브라우저는 기록 없이 시작해요.",
+  "approval.resetHistory":
+    "이전 메시지는 원래 있던 곳에 남고 옮겨지지 않아요. 이 브라우저는 빈 기록으로 시작해요(로그아웃된 브라우저는 자기 사본을 지워요).",
   "approval.resetConfirm": "이 브라우저에서 새로 시작",
   "approval.resetting": "새로 시작하는 중…",
   "approval.linkTitle": "다른 기기를 기다리는 중…",

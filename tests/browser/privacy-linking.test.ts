@@ -5,7 +5,7 @@
 // browser links with the pasted QR text.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { assertNoErrors, screenshot } from "./harness.ts";
+import { assertNoErrors, forgetExpectedErrors, REFUSED_REQUEST, screenshot } from "./harness.ts";
 import { byTestId, send, signUpAliceAndBob, startChat } from "./people.ts";
 import { useWebSuite } from "./web-suite.ts";
 
@@ -90,7 +90,7 @@ describe("device linking in Chromium", () => {
       await byTestId(tablet.page, "new-chat-button").waitFor({ timeout: 30_000 });
       await byTestId(laptop.page, "link-done").waitFor({ timeout: 20_000 });
       // Chromium logs the signed-out phone's refused reconnection; that one is expected.
-      phone.errors.splice(0, phone.errors.length, ...phone.errors.filter((e) => !/40[13]/.test(e)));
+      forgetExpectedErrors(phone, REFUSED_REQUEST);
       for (const d of suite.devices) assertNoErrors(d);
     },
   );

@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { MemoryStorage, SoriClient } from "@sori/sdk";
 import { signInApproved } from "./approval.ts";
-import { assertNoErrors, screenshot } from "./harness.ts";
+import { assertNoErrors, forgetExpectedErrors, REFUSED_REQUEST, screenshot } from "./harness.ts";
 import { byTestId, PASSWORD, send, signUpAliceAndBob, startChatAndSend } from "./people.ts";
 import { useWebSuite } from "./web-suite.ts";
 
@@ -122,8 +122,7 @@ describe("safety numbers in Chromium", () => {
       assert.equal(await received, "welcome back, bob");
       await a.locator('[data-testid="message"][data-status="delivered"]').last().waitFor({ timeout: 20_000 });
       // Chromium logs the signed-out browsers' refused requests (401); nothing else may fail.
-      for (const d of [bob, tablet])
-        d.errors.splice(0, d.errors.length, ...d.errors.filter((e) => !/401/.test(e)));
+      for (const d of [bob, tablet]) forgetExpectedErrors(d, REFUSED_REQUEST);
       for (const d of suite.devices) assertNoErrors(d);
     },
   );

@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Locator, Page, WebSocketRoute } from "playwright-core";
 import { signInApproved } from "./approval.ts";
-import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
+import {
+  assertNoErrors,
+  forgetExpectedErrors,
+  REFUSED_REQUEST,
+  screenshot,
+  type TestDevice,
+} from "./harness.ts";
 import { byTestId, PASSWORD, send, signUp, startChat } from "./people.ts";
 import { solidPng } from "./png.ts";
 import { useWebSuite } from "./web-suite.ts";
@@ -34,12 +40,6 @@ async function waitConnected(page: Page): Promise<void> {
 async function openChat(page: Page, name: string): Promise<void> {
   await chatItem(page, name).click();
   await byTestId(page, "composer").waitFor();
-}
-
-/** Drops errors a test caused on purpose (and checked) from a device's list, so assertNoErrors still guards the rest. */
-function forgetExpectedErrors(device: TestDevice, expected: RegExp): void {
-  const kept = device.errors.filter((e) => !expected.test(e));
-  device.errors.splice(0, device.errors.length, ...kept);
 }
 
 describe("web app in Chromium", () => {
@@ -109,7 +109,7 @@ describe("web app in Chromium", () => {
     await signIn(stranger.page, "alice", "not the password");
     assert.match(await byTestId(stranger.page, "auth-error").innerText(), /wrong username or password/i);
     // Chromium logs the refused sign-in's HTTP 401 as a console error; that one is expected here.
-    forgetExpectedErrors(stranger, /status of 401/);
+    forgetExpectedErrors(stranger, REFUSED_REQUEST);
     assertNoErrors(stranger);
     await stranger.close();
     assertNoErrors(alice);

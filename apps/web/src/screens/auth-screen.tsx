@@ -1,5 +1,6 @@
 import { PASSWORD_MIN, USERNAME_PATTERN } from "@sori/protocol";
 import { type FormEvent, type ReactNode, useId, useState } from "react";
+import { PasswordField } from "../components/password-field.tsx";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
@@ -31,8 +32,6 @@ export function AuthScreen({
   const [error, setError] = useState<string | null>(null);
   const ids = {
     user: useId(),
-    pass: useId(),
-    confirm: useId(),
     hint: useId(),
     code: useId(),
     codeHint: useId(),
@@ -169,33 +168,21 @@ export function AuthScreen({
                   {t("auth.usernameHint")}
                 </p>
               )}
-              <label className="field" htmlFor={ids.pass}>
-                <span>{t("auth.password")}</span>
-                <input
-                  id={ids.pass}
-                  className="input"
-                  data-testid="auth-password"
-                  type="password"
-                  value={password}
-                  onChange={(e) => setPassword(e.target.value)}
-                  autoComplete={mode === "register" ? "new-password" : "current-password"}
-                  required
-                />
-              </label>
+              <PasswordField
+                label={t("auth.password")}
+                testId="auth-password"
+                value={password}
+                onChange={setPassword}
+                autoComplete={mode === "register" ? "new-password" : "current-password"}
+              />
               {mode === "register" && (
-                <label className="field" htmlFor={ids.confirm}>
-                  <span>{t("auth.passwordConfirm")}</span>
-                  <input
-                    id={ids.confirm}
-                    className="input"
-                    data-testid="auth-password-confirm"
-                    type="password"
-                    value={confirm}
-                    onChange={(e) => setConfirm(e.target.value)}
-                    autoComplete="new-password"
-                    required
-                  />
-                </label>
+                <PasswordField
+                  label={t("auth.passwordConfirm")}
+                  testId="auth-password-confirm"
+                  value={confirm}
+                  onChange={setConfirm}
+                  autoComplete="new-password"
+                />
               )}
               {error && (
                 <p className="form-error" role="alert" data-testid="auth-error">

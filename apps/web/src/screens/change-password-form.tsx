@@ -1,6 +1,7 @@
 import { PASSWORD_MIN } from "@sori/protocol";
 import { SdkError } from "@sori/sdk";
 import { type FormEvent, type ReactNode, useId, useState } from "react";
+import { PasswordField } from "../components/password-field.tsx";
 import { useToast } from "../components/toast-provider.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
@@ -21,7 +22,7 @@ export function ChangePasswordForm({ onChanged }: { onChanged: () => void }): Re
   const [again, setAgain] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { current: useId(), next: useId(), again: useId(), hint: useId() };
+  const hint = useId();
 
   const close = (): void => {
     setOpen(false);
@@ -71,49 +72,31 @@ export function ChangePasswordForm({ onChanged }: { onChanged: () => void }): Re
       aria-label={t("password.title")}
     >
       <h4>{t("password.title")}</h4>
-      <p id={ids.hint} className="field-hint">
+      <p id={hint} className="field-hint">
         {t("password.hint")}
       </p>
-      <label className="field" htmlFor={ids.current}>
-        <span>{t("password.current")}</span>
-        <input
-          id={ids.current}
-          className="input"
-          type="password"
-          data-testid="password-current"
-          autoComplete="current-password"
-          value={current}
-          onChange={(e) => setCurrent(e.target.value)}
-          required
-        />
-      </label>
-      <label className="field" htmlFor={ids.next}>
-        <span>{t("password.new")}</span>
-        <input
-          id={ids.next}
-          className="input"
-          type="password"
-          data-testid="password-new"
-          autoComplete="new-password"
-          aria-describedby={ids.hint}
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
-          required
-        />
-      </label>
-      <label className="field" htmlFor={ids.again}>
-        <span>{t("password.confirm")}</span>
-        <input
-          id={ids.again}
-          className="input"
-          type="password"
-          data-testid="password-again"
-          autoComplete="new-password"
-          value={again}
-          onChange={(e) => setAgain(e.target.value)}
-          required
-        />
-      </label>
+      <PasswordField
+        label={t("password.current")}
+        testId="password-current"
+        value={current}
+        onChange={setCurrent}
+        autoComplete="current-password"
+      />
+      <PasswordField
+        label={t("password.new")}
+        testId="password-new"
+        value={next}
+        onChange={setNext}
+        autoComplete="new-password"
+        describedBy={hint}
+      />
+      <PasswordField
+        label={t("password.confirm")}
+        testId="password-again"
+        value={again}
+        onChange={setAgain}
+        autoComplete="new-password"
+      />
       {error && (
         <p className="form-error" role="alert" data-testid="password-error">
           {error}

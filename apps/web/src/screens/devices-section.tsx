@@ -1,8 +1,8 @@
-import type { DeviceApprovalRequest } from "@sori/sdk";
 import { type ReactNode, useCallback, useEffect, useState } from "react";
 import { Icon } from "../components/icon.tsx";
 import { LinkDeviceDialog } from "../components/link-device-dialog.tsx";
 import { useToast } from "../components/toast-provider.tsx";
+import { useApprovalDecision } from "../hooks/use-approval-decision.tsx";
 import { useApprovals } from "../hooks/use-approvals.ts";
 import { useClientEvent } from "../hooks/use-client-event.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
@@ -29,13 +29,13 @@ type Device = {
  */
 export function DevicesSection(): ReactNode {
   const { t, language } = useI18n();
-  const { client, approvals } = useSignedIn();
+  const { client } = useSignedIn();
   const { requests } = useApprovals();
   const { showToast } = useToast();
   const [devices, setDevices] = useState<Device[] | null>(null);
   const [failed, setFailed] = useState(false);
   const [confirming, setConfirming] = useState<string | null>(null);
-  const [deciding, setDeciding] = useState<string | null>(null);
+  const { deciding, decide } = useApprovalDecision();
   const [linking, setLinking] = useState(false);
 
   const load = useCallback(async (): Promise<void> => {
@@ -65,19 +65,6 @@ export function DevicesSection(): ReactNode {
     } catch (err) {
       showToast(t(errorMessageKey(err)));
     }
-  };
-
-  const decide = (request: DeviceApprovalRequest, choice: "approve" | "reject"): void => {
-    setDeciding(request.deviceId);
-    (choice === "approve" ? approvals.approve(request.deviceId) : approvals.reject(request.deviceId))
-      .then(() =>
-        showToast(t(choice === "approve" ? "approve.approved" : "approve.rejected", { name: request.name })),
-      )
-      .catch((err: unknown) => showToast(t(errorMessageKey(err))))
-      .finally(() => {
-        setDeciding(null);
-        void load();
-      });
   };
 
   const row = (d: Device): ReactNode => {
@@ -121,7 +108,7 @@ export function DevicesSection(): ReactNode {
               data-testid="reject-device"
               aria-label={t("devices.rejectNamed", { name: d.name })}
               disabled={deciding !== null || !request}
-              onClick={() => request && decide(request, "reject")}
+              onClick={() => request && void decide(request, "reject").then(load)}
             >
               {t("approve.reject")}
             </button>
@@ -132,7 +119,7 @@ export function DevicesSection(): ReactNode {
               data-testid="approve-device"
               aria-label={t("devices.approveNamed", { name: d.name })}
               disabled={deciding !== null || !request}
-              onClick={() => request && decide(request, "approve")}
+              onClick={() => request && void decide(request, "approve").then(load)}
             >
               {t("approve.approve")}
             </button>

@@ -1,10 +1,11 @@
 // A server that drops or reorders messages, played by a route on the browser's WebSocket: the chat
 // says so in lines of its own ("1 message from bob did not arrive", "arrived out of order"), from the
-// numbers every sender puts inside the encryption, instead of passing over it in silence. Bob is an
-// SDK client in Node, so that nothing but his texts reaches Alice's browser meanwhile.
+// numbers every sender puts inside the encryption, instead of passing over it in silence. And a
+// sender whose reply quotes something the original never said: the quote shows Alice's own copy,
+// marked. Bob is an SDK client in Node, so that nothing but his texts reaches Alice's browser.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { MemoryStorage, SoriClient } from "@sori/sdk";
+import { type ChatMessage, getJson, MemoryStorage, putJson, SoriClient } from "@sori/sdk";
 import type { WebSocketRoute } from "playwright-core";
 import { assertNoErrors, screenshot } from "./harness.ts";
 import { byTestId, PASSWORD, signUp } from "./people.ts";
@@ -12,9 +13,10 @@ import { useWebSuite } from "./web-suite.ts";
 
 type Mode = "pass" | "drop" | "hold";
 
-describe("a server that drops or reorders messages, in Chromium", () => {
+describe("a server that drops or reorders messages, and a lying sender, in Chromium", () => {
   const suite = useWebSuite();
   let bob: SoriClient | undefined;
+  let bobsStorage: MemoryStorage | undefined;
   after(async () => {
     await bob?.close();
   });
@@ -52,6 +54,7 @@ describe("a server that drops or reorders messages, in Chromium", () => {
 
       await signUp(page, "alice", { waitForChatList: true });
       const storage = new MemoryStorage();
+      bobsStorage = storage;
       await SoriClient.register({ serverUrl: suite.url, username: "bob", password: PASSWORD, storage });
       bob = await SoriClient.open(storage);
       await bob.connect();
@@ -95,6 +98,53 @@ describe("a server that drops or reorders messages, in Chromium", () => {
       const texts = await list.getByTestId("message-text").allInnerTexts();
       assert.deepEqual(texts, ["one", "three", "four", "five"]);
       assertNoErrors(alice);
+    },
+  );
+
+  it(
+    "a reply quoting what the original never said shows Alice's copy, marked",
+    { timeout: 60_000 },
+    async () => {
+      const page = suite.devices[0]!.page;
+      const storage = bobsStorage!;
+      const chat = (await bob!.findChat("alice"))!;
+      const got = new Promise<ChatMessage>((resolve) => {
+        bob!.on("message", (m) => {
+          if (m.text === "the real text") resolve(m);
+        });
+      });
+      const composer = byTestId(page, "composer");
+      await composer.fill("the real text");
+      await composer.press("Enter");
+      const original = await got;
+      // Bob's client lies: its copy of the message (SDK storage layout: msgidx/ → hist/) says otherwise.
+      const index = await getJson<{ order: number }>(storage, `msgidx/${chat.id}/${original.id}`);
+      assert.ok(index, "the message is indexed");
+      const key = (await storage.list(`hist/${chat.id}/`)).find(
+        (k) => Number(k.split("/").pop()) === index.order,
+      );
+      assert.ok(key, "the history entry is found");
+      const stored = (await getJson<ChatMessage>(storage, key))!;
+      await putJson(storage, key, { ...stored, text: "a forged text" });
+      await bob!.sendText(chat.id, "about that", { replyTo: original.id });
+
+      const reply = page.locator('[data-testid="message"]').filter({ hasText: "about that" });
+      await reply.waitFor({ timeout: 20_000 });
+      const quote = reply.getByTestId("reply-quote");
+      assert.match(await quote.innerText(), /the real text/);
+      assert.doesNotMatch(await quote.innerText(), /forged/);
+      await quote.getByTestId("reply-mismatch").waitFor();
+      assert.match(
+        await quote.getByTestId("reply-mismatch").innerText(),
+        /quote does not match the original/,
+      );
+      await screenshot(page, "desktop-en-reply-mismatch");
+      // An honest reply has no mark.
+      await bob!.sendText(chat.id, "and honestly", { replyTo: (await bob!.history(chat.id)).at(-1)!.id });
+      const honest = page.locator('[data-testid="message"]').filter({ hasText: "and honestly" });
+      await honest.getByTestId("reply-quote").waitFor({ timeout: 20_000 });
+      assert.equal(await honest.getByTestId("reply-mismatch").count(), 0);
+      assertNoErrors(suite.devices[0]!);
     },
   );
 });

@@ -207,6 +207,11 @@ export const en = {
   "approve.more.one": "{count} more sign-in waits after this one.",
   "approve.more.other": "{count} more sign-ins wait after this one.",
 
+  "warning.ownIdentityMismatch":
+    "The server named another identity key for your own account than this device knows. Someone may be trying to pose as you: approve no sign-in you did not make yourself.",
+  "warning.rejoinFailed":
+    "This device could not get back into one of your chats. New messages there can't be read here until another member's device is online.",
+
   "ownDevice.added": "A new device was added: {name}. Not yours? Sign it out and change your password.",
   "ownDevice.signOut": "Sign it out",
   "ownDevice.confirmTitle": "Sign out {name}?",

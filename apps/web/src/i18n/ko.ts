@@ -209,6 +209,11 @@ export const ko: Dictionary = {
   "approve.more.one": "이 다음에 로그인 {count}건이 더 기다리고 있어요.",
   "approve.more.other": "이 다음에 로그인 {count}건이 더 기다리고 있어요.",
 
+  "warning.ownIdentityMismatch":
+    "서버가 이 기기가 아는 것과 다른 신원 키를 내 계정의 키라고 알려 왔어요. 누군가 나인 척하려는 것일 수 있어요. 직접 하지 않은 로그인은 승인하지 마세요.",
+  "warning.rejoinFailed":
+    "이 기기가 채팅방 하나에 다시 들어가지 못했어요. 다른 멤버의 기기가 접속할 때까지 그곳의 새 메시지를 이 기기에서 읽을 수 없어요.",
+
   "ownDevice.added": "새 기기가 추가되었어요: {name}. 내 기기가 아니라면 로그아웃시키고 비밀번호를 바꾸세요.",
   "ownDevice.signOut": "로그아웃시키기",
   "ownDevice.confirmTitle": "{name}을(를) 로그아웃시킬까요?",

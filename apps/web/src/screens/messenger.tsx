@@ -2,6 +2,7 @@ import { lazy, type ReactNode, Suspense, useEffect, useRef, useState } from "rea
 import { ApprovalPrompt } from "../components/approval-prompt.tsx";
 import { ChatList } from "../components/chat-list.tsx";
 import { OwnDeviceNotice } from "../components/own-device-notice.tsx";
+import { SecurityWarnings } from "../components/security-warnings.tsx";
 import { useToast } from "../components/toast-provider.tsx";
 import { SidebarHeader } from "../components/sidebar-header.tsx";
 import { useChats } from "../hooks/use-chats.ts";
@@ -98,6 +99,7 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
       )}
       <ApprovalPrompt />
       <OwnDeviceNotice />
+      <SecurityWarnings />
       {call && (
         <Suspense fallback={null}>
           <CallLayer />

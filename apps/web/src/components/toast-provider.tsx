@@ -3,7 +3,7 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { IconButton } from "./icon-button.tsx";
 import "./toast-provider.css";
 
-export type ToastOptions = {
+type ToastOptions = {
   /** One button beside the text (e.g. "Sign it out"); pressing it also dismisses the toast. */
   action?: { label: string; onClick: () => void; testId?: string };
   /** Stays until dismissed: for news a person must not miss (a new device, a new identity key). */

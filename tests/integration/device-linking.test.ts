@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
-import { dumpDatabase, newUser, receive, settledDump, suiteServer, waitFor } from "../helpers.ts";
+import { dumpDatabase, newUser, PASSWORD, receive, settledDump, suiteServer, waitFor } from "../helpers.ts";
 
 describe("linking a new device from an existing one", () => {
   const t = suiteServer();
@@ -113,6 +113,38 @@ describe("linking a new device from an existing one", () => {
       );
     } finally {
       await Promise.all([cal.close(), other?.close()]);
+    }
+  });
+  it("a stored device knows before connecting whether it is approved; one signed out elsewhere hears it", async () => {
+    const dot = await newUser(t.url, "dot");
+    const storage = new MemoryStorage();
+    let waiting: SoriClient | undefined;
+    let second: SoriClient | undefined;
+    try {
+      await SoriClient.login({
+        serverUrl: t.url,
+        username: "dot",
+        password: PASSWORD,
+        storage,
+        deviceName: "tab",
+      });
+      waiting = await SoriClient.open(storage);
+      assert.equal(waiting.approval, "pending", "read from storage, not guessed");
+      assert.match((await waiting.approvalCode()) ?? "", /^\d{4} \d{4} \d{4}$/);
+      await dot.approveDevice(waiting.deviceId);
+      // Approved while this app was closed: waiting before connecting must still wake up.
+      const approved = waiting.waitForApproval({ timeoutMs: 10_000 });
+      await waiting.connect();
+      await approved;
+      await waiting.close();
+      second = await SoriClient.open(storage);
+      assert.equal(second.approval, "approved", "known before connecting");
+      await second.connect();
+      const signedOut = new Promise<{ code: string }>((resolve) => second!.on("signed-out", resolve));
+      await dot.revokeDevice(second.deviceId);
+      assert.equal((await signedOut).code, "auth-failed");
+    } finally {
+      await Promise.all([dot.close(), waiting?.close(), second?.close()]);
     }
   });
 });

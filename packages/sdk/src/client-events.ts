@@ -1,3 +1,4 @@
+import type { AuthRefusal } from "./transport/transport.ts";
 import type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 import type { ChatSummary } from "./groups/chat-list.ts";
 import type { ChatMessage, MessageStatus } from "./messages/chat-store.ts";
@@ -21,6 +22,12 @@ export type ClientEvents = {
   "device-approval": (r: DeviceApprovalRequest) => void;
   /** A new device of this account was approved and is now part of it (sign it out if it is not yours). */
   "own-device": (d: { deviceId: string; name: string; at: number }) => void;
+  /**
+   * The server no longer accepts this device: it was signed out (from another device, by a password
+   * change or an identity reset, or its session expired), or this app is too old or too new for the
+   * server. The client stops reconnecting; sign in again (or update) to go on.
+   */
+  "signed-out": (s: AuthRefusal) => void;
   /** This device was approved by its account (it can now chat). */
   approved: (d: { deviceId: string }) => void;
   /** Another member started or stopped typing. */

@@ -96,9 +96,10 @@ export class SoriClient {
       onKeyPackagesLow: () => {
         if (account.approved) void this.#keyPackages.refill();
       },
-      onAuthFailed: () => {
+      onAuthFailed: (refusal) => {
         this.#inbox.wake();
-        this.#approvals.signedOut(connection.authFailed ?? "signed out");
+        this.#approvals.signedOut(refusal.message);
+        ctx.events.emit("signed-out", refusal);
       },
     });
     const identity = identityOf(enrolment);
@@ -230,7 +231,7 @@ export class SoriClient {
       onContent: (chat, senderId, sentAt, c, senderDevice) =>
         content.handle(chat, senderId, sentAt, c, senderDevice),
       onCallSignal: callSignal,
-      sequenced: (chat, sender, seq) => senderOrder.arrived(chat, sender, seq),
+      sequenced: (chat, sender, seq, messageId) => senderOrder.arrived(chat, sender, seq, messageId),
       fellBehind: (groupId, epoch) => rejoin.fellBehind(groupId, epoch),
       isBehind: (groupId) => rejoin.isBehind(groupId),
       rejoined: (groupId) => rejoin.rejoined(groupId),
@@ -319,7 +320,7 @@ export class SoriClient {
       storage: o.storage,
       ...(o.deviceName ? { deviceName: o.deviceName } : {}),
     });
-    const client = new SoriClient(o.storage, enrolment);
+    const client = await SoriClient.#create(o.storage, enrolment);
     // The device is usable by others once its KeyPackages (made with the identity the server just
     // assigned) are uploaded; connecting does that.
     try {
@@ -340,7 +341,14 @@ export class SoriClient {
     const enrolment = await loadEnrolment(storage);
     if (!enrolment)
       throw new SdkError("not-logged-in", "no account on this profile yet: register or log in first");
-    return new SoriClient(storage, enrolment);
+    return SoriClient.#create(storage, enrolment);
+  }
+
+  /** A client whose account state is read already, so `approval` is right before connecting. */
+  static async #create(storage: ClientStorage, enrolment: DeviceEnrolment): Promise<SoriClient> {
+    const client = new SoriClient(storage, enrolment);
+    await client.#account.load();
+    return client;
   }
 
   /**
@@ -439,7 +447,6 @@ export class SoriClient {
     const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
     await this.#expiry.start();
     if (!this.#connection.started) {
-      await this.#account.load();
       await this.#pending.load();
       await this.#sender.loadInterrupted();
       this.#connection.start();

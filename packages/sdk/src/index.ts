@@ -16,6 +16,7 @@ export {
 export { SdkError, type SdkErrorCode } from "./errors.ts";
 export type { ClientWarning, WarningCode } from "./warnings.ts";
 export type { DeviceApprovalRequest } from "./device/device-approvals.ts";
+export type { AuthRefusal } from "./transport/transport.ts";
 export { MemoryStorage } from "./storage/memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage/storage.ts";
 export { Call, type CallEvents } from "./calls/call.ts";

@@ -14,7 +14,8 @@ const TOLD: Partial<Record<string, { key: MessageKey; sticky: boolean }>> = {
 /**
  * SDK warnings a person should hear about that have no line in a chat of their own: the server naming
  * another identity key for this very account, a chat this device could not get back into. (Refused
- * devices and reordered deliveries get their lines in the chats concerned.)
+ * devices and reordered deliveries get their lines in the chats concerned.) And a server that no longer
+ * takes this app's version.
  */
 export function SecurityWarnings(): ReactNode {
   const { t } = useI18n();
@@ -23,6 +24,12 @@ export function SecurityWarnings(): ReactNode {
   useClientEvent(client, "warning", (w) => {
     const told = TOLD[w.code];
     if (told) showToast(t(told.key), { sticky: told.sticky, kind: w.code });
+  });
+  // The server refuses this version (a tab left open across an upgrade): the client stops reconnecting.
+  // A refused session ("auth-failed") is the session controller's: it signs this browser out.
+  useClientEvent(client, "signed-out", (s) => {
+    if (s.code === "client-too-old") showToast(t("error.clientTooOld"), { sticky: true, kind: s.code });
+    if (s.code === "server-too-old") showToast(t("error.serverTooOld"), { sticky: true, kind: s.code });
   });
   return null;
 }

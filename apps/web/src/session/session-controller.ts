@@ -45,8 +45,6 @@ const VIA_KEY = "web/approval-via";
 const APPROVAL_WAIT_MS = 10 * 60_000;
 /** Before waiting again after a failure that is not a refusal (the network, mostly). */
 const RETRY_MS = 3000;
-/** After the link drops, how long until the app asks whether the device was signed out. */
-const REVOKED_PROBE_MS = 1000;
 
 /**
  * Owns this browser's device: opens its encrypted storage, signs in or up, keeps the SDK client
@@ -119,20 +117,16 @@ export class SessionController {
     via: PendingApproval["via"] | null,
     enrol: () => Promise<SoriClient>,
   ): Promise<void> {
-    let enrolled: SoriClient | undefined;
     let client: SoriClient | undefined;
     try {
-      enrolled = await enrol();
+      await enrol();
     } catch (error) {
       client = await SoriClient.open(storage).catch(() => undefined);
       if (!client) throw error;
     }
     client ??= await SoriClient.open(storage);
     const joined = await client.signedInAs();
-    // The enrolled client knows whether it was approved during its first connection; the reopened one
-    // learns that only once it connects. Without that answer, a "pending" sign-in still waits.
-    const waiting = joined === "pending" && enrolled?.approval !== "approved";
-    if (via && waiting) {
+    if (via && client.approval !== "approved") {
       await putJson(storage, VIA_KEY, via);
       return this.#waitForApproval(client, via);
     }
@@ -145,7 +139,7 @@ export class SessionController {
     const via = storage ? await getJson<PendingApproval["via"]>(storage, VIA_KEY) : undefined;
     // The mark is removed once the device is approved; if that happened while the page was closed,
     // the waiting screen moves on as soon as the client has connected.
-    if (via && (await client.signedInAs()) === "pending") return this.#waitForApproval(client, via);
+    if (via && client.approval !== "approved") return this.#waitForApproval(client, via);
     this.#signedIn(client, null);
   }
 
@@ -270,17 +264,10 @@ export class SessionController {
     client.on("warning", (w) => {
       if (REVOKED_CODES.has(w.code)) void this.#forget(state, "revoked");
     });
-    // Signed out elsewhere (a device list, a password change, an identity reset), the server drops the
-    // link and refuses the token on reconnecting, which the client does not report once connected.
-    // The HTTP API answers "unauthenticated" for such a device; an unreachable server answers nothing.
-    client.on("connection", (connection) => {
-      if (connection !== "disconnected") return;
-      setTimeout(() => {
-        if (this.#state !== state) return;
-        client.devices().catch((error: unknown) => {
-          if (error instanceof SdkError && REVOKED_CODES.has(error.code)) void this.#forget(state, "revoked");
-        });
-      }, REVOKED_PROBE_MS);
+    // Signed out elsewhere (a device list, a password change, an identity reset): the server drops the
+    // link and refuses the token on reconnecting, and the client says so.
+    client.on("signed-out", (s) => {
+      if (REVOKED_CODES.has(s.code)) void this.#forget(state, "revoked");
     });
     // connect() rejects when the server is unreachable but keeps reconnecting in the background; the
     // header shows the connection state, so only a refused session needs handling here.

@@ -110,7 +110,11 @@ export class DeviceApprovals {
    * Returns whether the device is approved.
    */
   async settle(): Promise<boolean> {
-    if (this.#identity.approved) return true;
+    if (this.#identity.approved) {
+      // Approved before this run (or by a delivery processed during the sync): nobody may keep waiting.
+      for (const w of this.#approvedWaiters.splice(0)) w.resolve();
+      return true;
+    }
     const unconfirmed = this.#identity.unconfirmed;
     if (unconfirmed && unconfirmed.via !== "approval") {
       await this.#ctx.request({

@@ -30,7 +30,7 @@ export type InboxDeps = {
   /** Why the server refused this device's token, once it did (waiting for sync then fails). */
   authFailed(): string | undefined;
   /** A durable message numbered `seq` by its sender arrived (gaps and reordering are reported). */
-  sequenced(chat: string, sender: MemberIdentity, seq: number): Promise<void>;
+  sequenced(chat: string, sender: MemberIdentity, seq: number, messageId: string): Promise<void>;
   /** A decrypted message's content, from an authenticated sender. */
   onContent(
     chat: string,
@@ -365,7 +365,8 @@ export class Inbox {
     // in between leads to a redelivery that either decrypts again or is recognised, never to a loss.
     if (content && content.id === d.messageId) {
       await this.#deps.onContent(d.groupId, r.sender.userId, d.sentAt, content, r.sender.deviceId);
-      if (envelope.seq !== undefined) await this.#deps.sequenced(d.groupId, r.sender, envelope.seq);
+      if (envelope.seq !== undefined)
+        await this.#deps.sequenced(d.groupId, r.sender, envelope.seq, d.messageId);
     }
     await ctx.groups.save(d.groupId, r.group);
     await ctx.storage.put(StorageKeys.seen(d.messageId), new Uint8Array(0));

@@ -10,6 +10,7 @@ import type { Membership } from "../groups/membership.ts";
 import type { Content, FileRef } from "./content.ts";
 import type { ChatMessage } from "./chat-store.ts";
 import type { MessageActions } from "./message-actions.ts";
+import type { UserMessageBody } from "./message-sender.ts";
 import { snippetOf, TYPING_FRESH_MS } from "./message-features.ts";
 import { shownTime } from "./sender-order.ts";
 import type { Receipts } from "./receipts.ts";
@@ -109,11 +110,7 @@ export class ContentHandler {
             chat,
             from: await d.directory.usernameOf(senderId),
             fromUserId: senderId,
-            kind: content.type,
-            text: content.type === "sticker" ? "" : (content.text ?? ""),
-            ...(content.type === "sticker" ? { sticker: { pack: content.pack, id: content.sticker } } : {}),
-            ...(content.type === "file" ? { file: fileInfoOf(content.file), fileRef: content.file } : {}),
-            ...(content.type === "sticker" && content.file ? { fileRef: content.file } : {}),
+            ...payloadOf(content),
             ...(replyTo ? { replyTo } : {}),
             ...(content.forwarded ? { forwarded: true } : {}),
             // The sender's own other devices count it as read at once; others start the timer on reading.
@@ -184,6 +181,28 @@ async function quoteOf(
   };
   const differs = claimed.fromUserId !== own.fromUserId || claimed.text !== own.text;
   return differs ? { ...own, mismatch: true } : own;
+}
+
+/** What a received text, sticker or file message carries, as stored. */
+function payloadOf(content: Extract<Content, { type: "text" | "sticker" | "file" }>): UserMessageBody {
+  switch (content.type) {
+    case "text":
+      return { kind: "text", text: content.text };
+    case "sticker":
+      return {
+        kind: "sticker",
+        text: "",
+        sticker: { pack: content.pack, id: content.sticker },
+        ...(content.file ? { fileRef: content.file } : {}),
+      };
+    case "file":
+      return {
+        kind: "file",
+        text: content.text ?? "",
+        file: fileInfoOf(content.file),
+        fileRef: content.file,
+      };
+  }
 }
 
 function fileInfoOf(f: FileRef): NonNullable<ChatMessage["file"]> {

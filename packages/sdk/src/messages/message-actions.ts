@@ -6,7 +6,7 @@ import { MAX_TEXT_CHARS } from "../limits.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
 import { type ChatMessage, publicView, type StoredMessage } from "./chat-store.ts";
 import type { Content, FileRef } from "./content.ts";
-import type { MessageSender } from "./message-sender.ts";
+import type { MessageSender, UserMessageBody } from "./message-sender.ts";
 import { changePatch, isReactionEmoji, snippetOf } from "./message-features.ts";
 import { newMessageId } from "./message-id.ts";
 
@@ -110,20 +110,9 @@ export class MessageActions {
    */
   async forward(fromChatId: string, messageId: string, toChatOrUsername: string): Promise<ChatMessage> {
     const m = await this.#requireMessage(fromChatId, messageId);
-    if (m.deleted) throw new SdkError("bad-request", "a deleted message cannot be forwarded");
+    const body = forwardable(m);
     const to = await this.#chatFor(toChatOrUsername);
     await this.#chatList.requireChat(to.id);
-    const body = {
-      kind: m.kind,
-      text: m.text,
-      forwarded: true,
-      ...(m.sticker ? { sticker: m.sticker } : {}),
-      ...(m.file ? { file: m.file } : {}),
-      ...(m.fileRef ? { fileRef: m.fileRef } : {}),
-      ...(m.packManifest && m.stickerPack
-        ? { packManifest: m.packManifest, stickerPack: m.stickerPack }
-        : {}),
-    };
     const sent = await this.#sender.appendOutgoing(to.id, body);
     try {
       return await this.#sender.deliverOutgoing(sent);
@@ -204,4 +193,25 @@ export function checkTextLength(text: string, what = "a message"): void {
       "too-large",
       `${what} can have at most ${MAX_TEXT_CHARS.toLocaleString("en")} characters`,
     );
+}
+
+/** What a forwarded copy of a message carries: its payload, marked as forwarded. */
+function forwardable(m: StoredMessage): UserMessageBody {
+  if (m.deleted) throw new SdkError("bad-request", "a deleted message cannot be forwarded");
+  const base = { text: m.text, forwarded: true };
+  switch (m.kind) {
+    case "text":
+      return { ...base, kind: "text" };
+    case "sticker":
+      return { ...base, kind: "sticker", sticker: m.sticker, ...(m.fileRef ? { fileRef: m.fileRef } : {}) };
+    case "file":
+      return { ...base, kind: "file", file: m.file, ...(m.fileRef ? { fileRef: m.fileRef } : {}) };
+    case "sticker-pack":
+      if (m.packManifest)
+        return { ...base, kind: "sticker-pack", stickerPack: m.stickerPack, packManifest: m.packManifest };
+      break;
+    default:
+      break;
+  }
+  throw new SdkError("bad-request", `a ${m.kind} message cannot be forwarded`);
 }

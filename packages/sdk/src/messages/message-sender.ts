@@ -6,7 +6,8 @@ import { codeOf } from "../failures.ts";
 import { answerOf, type SendState, sendStep, startSend } from "../groups/commit-machine.ts";
 import type { PendingCommits } from "../groups/pending-commits.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
-import type { ChatMessage, MessageStatus, StoredMessage } from "./chat-store.ts";
+import { type ChatMessage, type MessageStatus, publicView, type StoredMessage } from "./chat-store.ts";
+import type { DistributiveOmit } from "../util/distributive-omit.ts";
 import { type Content, encodeContent } from "./content.ts";
 import { contentForMessage } from "./message-features.ts";
 import { newMessageId } from "./message-id.ts";
@@ -41,7 +42,10 @@ export type MessageSenderDeps = {
 export type WhenBlocked = "throw" | "skip" | "send";
 
 /** What a user message is made of before it gets an id, a time and a status. */
-export type UserMessageBody = Pick<StoredMessage, "kind" | "text"> & Partial<StoredMessage>;
+export type UserMessageBody = DistributiveOmit<
+  StoredMessage,
+  "id" | "chat" | "from" | "fromUserId" | "sentAt" | "outgoing" | "status" | "order"
+>;
 
 /**
  * The send queue: every outgoing MLS application message goes through `sendContent` (encrypt, send,
@@ -224,7 +228,7 @@ export class MessageSender {
       const updated = await ctx.chats.updateMessage(m.chat, m.id, { status: "sent" });
       await ctx.storage.delete(StorageKeys.outbox(m.chat, m.id));
       ctx.events.emit("message-status", { chat: m.chat, id: m.id, status: "sent" });
-      return { ...m, ...(updated ?? {}), status: "sent", sentAt };
+      return updated ? { ...publicView(updated), sentAt } : { ...m, status: "sent", sentAt };
     } catch (error) {
       await this.setStatus(m.chat, m.id, "failed");
       // Failed for this run: the person decides whether to retry(), so the next start does not resend it.

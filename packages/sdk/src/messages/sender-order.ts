@@ -121,7 +121,9 @@ export class SenderOrder {
     if (m?.system?.event !== "messages-missing") return;
     const { userId, username } = m.system;
     const system: SystemEvent = count > 0 ? { ...m.system, count } : { event: "reordered", userId, username };
-    const updated = await this.#ctx.chats.updateMessage(chat, line, { system });
+    const updated = await this.#ctx.chats.updateMessage(chat, line, (current) =>
+      current.kind === "system" ? { ...current, system } : current,
+    );
     if (updated) this.#ctx.events.emit("message-updated", publicView(updated));
   }
 

@@ -30,7 +30,7 @@ describe("device linking in Chromium", () => {
       assert.match(code, /^[A-Z0-9]{5}(-[A-Z0-9]{5}){3}$/, `four groups of five: ${code}`);
       await byTestId(laptop.page, "link-keep-open").waitFor();
       await byTestId(laptop.page, "qr-code").waitFor();
-      await screenshot(laptop.page, "privacy-link-code");
+      await screenshot(laptop.page, "web-link-code");
 
       // A fresh browser (Korean, phone-sized) links with the code, typed in lower case.
       const phone = await suite.open({ locale: "ko-KR", width: 375, height: 812 });
@@ -54,7 +54,7 @@ describe("device linking in Chromium", () => {
         0,
         "no prompt for a linked device",
       );
-      await screenshot(laptop.page, "privacy-link-done");
+      await screenshot(laptop.page, "web-link-done");
       await laptop.page.keyboard.press("Escape");
       await laptop.page.locator('[data-testid="device"]').nth(1).waitFor();
       assert.equal(await laptop.page.locator('[data-testid="device"][data-state="active"]').count(), 2);

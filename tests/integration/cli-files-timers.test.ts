@@ -21,7 +21,7 @@ describe("sori CLI: files, timers, history, safety numbers", () => {
   const profile = (name: string): string[] => ["--profile", join(dir, name)];
   before(async () => {
     t = await startTestServer();
-    dir = mkdtempSync(join(tmpdir(), "sori-cli-privacy-"));
+    dir = mkdtempSync(join(tmpdir(), "sori-cli-files-"));
   });
   after(async () => {
     await t.stop();

@@ -44,7 +44,7 @@ describe("safety numbers in Chromium", () => {
         (await byTestId(a, "safety-digits").innerText()).replace(/\s+/g, " ").trim().split(" ").length,
         12,
       );
-      await screenshot(a, "privacy-safety-number");
+      await screenshot(a, "web-safety-number");
 
       // Alice compared the digits with Bob: she marks them verified; the header shows it.
       await byTestId(a, "safety-verify").click();
@@ -91,7 +91,7 @@ describe("safety numbers in Chromium", () => {
       );
       assert.equal(await byTestId(a, "composer").isDisabled(), true, "the composer is disabled");
       await byTestId(a, "verified-mark").waitFor({ state: "detached" });
-      await screenshot(a, "privacy-safety-changed");
+      await screenshot(a, "web-safety-changed");
 
       // "View" opens the new number, which says it changed and differs from the old one.
       await byTestId(a, "safety-banner-view").click();
@@ -103,7 +103,7 @@ describe("safety numbers in Chromium", () => {
         (await bobsNewPhone.safetyNumber("alice")).digits,
         "the same new number on Bob's side",
       );
-      await screenshot(a, "privacy-safety-changed-dialog");
+      await screenshot(a, "web-safety-changed-dialog");
       await a.keyboard.press("Escape");
 
       // Accepting from the banner: the banner goes, the line says so, and sending works again.

@@ -1,8 +1,14 @@
 export {
   type CallEntry,
   type ChatMessage,
+  type DeletableKind,
+  type DeletedPayload,
   type FileInfo,
+  type MessageMeta,
+  type MessagePayload,
   type MessageStatus,
+  type SharedPack,
+  type StickerRef,
   type SystemEvent,
 } from "./messages/chat-store.ts";
 export {

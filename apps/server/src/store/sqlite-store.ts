@@ -116,6 +116,13 @@ export class SqliteStore implements Store {
     return recipients.length > 0 ? this.#messages.enqueue({ ...notice, recipients }) : [];
   }
 
+  /** A user and one of their devices that is not revoked, or undefined. */
+  #liveDevice(userId: string, deviceId: string): { user: UserRecord; device: DeviceRecord } | undefined {
+    const user = this.#accounts.userById(userId);
+    const device = this.#accounts.device(deviceId);
+    return user && device && device.revokedAt === null ? { user, device } : undefined;
+  }
+
   initAccountKey({
     userId,
     deviceId,
@@ -124,9 +131,9 @@ export class SqliteStore implements Store {
     now,
   }: AccountKeyChange): Promise<AccountKeyOutcome> {
     return this.#write((): AccountKeyOutcome => {
-      const user = this.#accounts.userById(userId);
-      const device = this.#accounts.device(deviceId);
-      if (!user || !device || device.revokedAt !== null) return { status: "not-pending" };
+      const found = this.#liveDevice(userId, deviceId);
+      if (!found) return { status: "not-pending" };
+      const { user, device } = found;
       if (user.accountKey) {
         // A resend after a lost answer: the same key, and this device already approved with it.
         return sameBytes(user.accountKey, accountKey) && device.approvedAt !== null
@@ -148,9 +155,9 @@ export class SqliteStore implements Store {
     now,
   }: AccountKeyChange): Promise<AccountKeyOutcome> {
     return this.#write((): AccountKeyOutcome => {
-      const user = this.#accounts.userById(userId);
-      const device = this.#accounts.device(deviceId);
-      if (!user || !device || device.revokedAt !== null) return { status: "not-pending" };
+      const found = this.#liveDevice(userId, deviceId);
+      if (!found) return { status: "not-pending" };
+      const { user, device } = found;
       if (device.approvedAt !== null) {
         return user.accountKey && sameBytes(user.accountKey, accountKey)
           ? { status: "set", revoked: [], enqueued: [] }

@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
-import { createLogger, parseServerConfig, startServer } from "../apps/server/src/index.ts";
+import { createLogger, parseServerConfig, startServer } from "@sori/server";
 import { seedAccounts } from "./seed.ts";
+import { PROTOCOL_VERSION } from "@sori/protocol";
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +34,9 @@ if (values.child) {
         (token) =>
           new Promise<void>((resolve, reject) => {
             const ws = new WebSocket(url, { perMessageDeflate: false });
-            ws.once("open", () => ws.send(JSON.stringify({ type: "auth", id: 1, v: 1, token })));
+            ws.once("open", () =>
+              ws.send(JSON.stringify({ type: "auth", id: 1, v: PROTOCOL_VERSION, token })),
+            );
             ws.once("message", () => resolve());
             ws.once("error", reject);
             sockets.push(ws);

@@ -4,10 +4,9 @@
 // session token, exactly as the server itself would store them.
 import { createHash, randomBytes } from "node:crypto";
 import { type AuthResponse, toBase64Url } from "@sori/protocol";
-import { hashPassword } from "../apps/server/src/password.ts";
+import { hashPassword, type SqliteStore } from "@sori/server";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { SqliteStore } from "../apps/server/src/store/sqlite-store.ts";
 
 const SESSION_TTL_MS = 30 * 86_400_000;
 
@@ -38,18 +37,32 @@ export async function seedAccounts(
       const token = toBase64Url(randomBytes(32));
       const username = `${prefix}${i}`;
       writes.push(
-        store.createUserWithDevice(
-          { userId, username, passwordHash, createdAt: now },
-          { deviceId, userId, name: "load", signatureKey: randomBytes(32), createdAt: now },
-          {
-            tokenHash: createHash("sha256").update(token).digest("base64url"),
-            deviceId,
-            createdAt: now,
-            expiresAt: now + SESSION_TTL_MS,
-          },
-        ),
+        store
+          .createUserWithDevice(
+            { userId, username, passwordHash, createdAt: now, accountKey: null },
+            { deviceId, userId, name: "load", signatureKey: randomBytes(32), createdAt: now },
+            {
+              tokenHash: createHash("sha256").update(token).digest("base64url"),
+              deviceId,
+              createdAt: now,
+              expiresAt: now + SESSION_TTL_MS,
+            },
+          )
+          // Load clients speak the frames, not MLS: a stand-in account key approves the device (the
+          // store does not check certificates; the Delivery Service does, and seeding bypasses it).
+          .then(async (created) => {
+            if (created === "created")
+              await store.initAccountKey({
+                userId,
+                deviceId,
+                accountKey: randomBytes(32),
+                certificate: randomBytes(64),
+                now,
+              });
+            return created;
+          }),
       );
-      out.push({ userId, username, deviceId, token });
+      out.push({ userId, username, deviceId, token, approval: "pending", accountKey: null });
     }
     const outcomes = await Promise.all(writes);
     const taken = outcomes.filter((o) => o !== "created").length;

@@ -26,14 +26,48 @@ export function soriRunner(password: string, timeoutMs: number): CliRunner {
     });
 }
 
+/**
+ * Starts `sori <args>` as a child and gives its first line of stdout as soon as it is printed (for a
+ * command that goes on running, such as `sori devices link`), and the whole run once it ends (killed
+ * after `timeoutMs`).
+ */
+export function soriStreaming(
+  password: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): { firstLine: Promise<string>; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [SORI, ...args], {
+    env: { ...process.env, SORI_PASSWORD: password, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => (stderr += String(c)));
+  const firstLine = new Promise<string>((resolve, reject) => {
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += String(c);
+      if (stdout.includes("\n")) resolve(stdout.slice(0, stdout.indexOf("\n")));
+    });
+    child.once("exit", () =>
+      reject(new Error(`sori ${args.join(" ")} ended before printing a line: ${stderr}`)),
+    );
+  });
+  const done = new Promise<CliRun>((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    }),
+  );
+  return { firstLine, done };
+}
+
 /** A runner of `sori` in this process (run(argv, io) with a memory io): no child, no Node start-up. */
 export function inProcessRunner(password: string): CliRunner {
   return async (args, env = {}) => {
     // Loaded on first use: the tests that spawn `sori` need none of the CLI's modules.
-    const [{ memoryIo }, { run }] = await Promise.all([
-      import("../apps/cli/src/memory-io.ts"),
-      import("../apps/cli/src/run.ts"),
-    ]);
+    const { memoryIo, run } = await import("@sori/cli");
     const m = memoryIo({ env: { SORI_PASSWORD: password, ...env } });
     const code = await run(args, m.io);
     return { code, stdout: m.stdout(), stderr: m.stderr() };

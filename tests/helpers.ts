@@ -4,8 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before } from "node:test";
+import { type AccountKeys, certifyDevice, generateAccountKeys, generateDeviceKeys } from "@sori/crypto";
+import { toBase64 } from "@sori/protocol";
 import { type ChatMessage, type ChatSummary, MemoryStorage, SoriClient } from "@sori/sdk";
 import { createLogger, parseServerConfig, type RunningServer, startServer } from "@sori/server";
+import { authedSocket } from "./raw-socket.ts";
 
 /** A real server on 127.0.0.1 with a fresh data dir; its log lines are kept for inspection. */
 export type TestServer = {
@@ -13,8 +16,11 @@ export type TestServer = {
   url: string;
   dataDir: string;
   logs: string[];
-  /** Restarts on the same port and data dir, optionally with other extra arguments. */
-  restart(args?: string[]): Promise<void>;
+  /**
+   * Restarts on the same port and data dir, optionally with other extra arguments; `whileDown` runs
+   * between stop and start (to change the database as an operator could).
+   */
+  restart(args?: string[], whileDown?: () => void): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -40,9 +46,10 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestSer
     url: "",
     dataDir,
     logs,
-    restart: async (nextArgs?: string[]) => {
+    restart: async (nextArgs?: string[], whileDown?: () => void) => {
       if (nextArgs) args = nextArgs;
       await t.server.close();
+      whileDown?.();
       t.server = await boot();
     },
     stop: async () => {
@@ -85,7 +92,7 @@ export function suiteServer(extraArgs: string[] = []): TestServer {
     get logs() {
       return get().logs;
     },
-    restart: (args) => get().restart(args),
+    restart: (args, whileDown) => get().restart(args, whileDown),
     stop: () => get().stop(),
   };
 }
@@ -143,11 +150,32 @@ export async function directChatSeenBy(from: SoriClient, to: string, peer: SoriC
   return chat;
 }
 
-/** Logs in a further device of an existing user and connects it. */
-export async function newDevice(url: string, username: string): Promise<SoriClient> {
+/**
+ * Logs in a further device of an existing user, has `approver` (a signed-in device of that user)
+ * approve it, and returns it connected and active.
+ */
+/** A password sign-in of `username` on a new device, connected; it waits for approval (or a reset). */
+export async function signInWaiting(url: string, username: string, deviceName: string): Promise<SoriClient> {
   const storage = new MemoryStorage();
-  await SoriClient.login({ serverUrl: url, username, password: PASSWORD, storage, deviceName: "second" });
+  await SoriClient.login({ serverUrl: url, username, password: PASSWORD, storage, deviceName });
   return openConnected(storage);
+}
+
+export async function newDevice(
+  url: string,
+  approver: SoriClient,
+  deviceName = "second",
+): Promise<SoriClient> {
+  const device = await signInWaiting(url, approver.username, deviceName);
+  try {
+    assert.equal(device.approval, "pending", "a password sign-in waits for approval");
+    await approver.approveDevice(device.deviceId);
+    await device.waitForApproval({ timeoutMs: 10_000 });
+    return device;
+  } catch (error) {
+    await device.close();
+    throw error;
+  }
 }
 
 /** The same device again (as after a restart of the app), connected. The old client must be closed. */
@@ -232,28 +260,78 @@ export function queuedCiphertexts(dataDir: string, groupId: string): Uint8Array[
   }
 }
 
-/** A bare register/login over HTTP with a dummy signature key (for protocol-level tests). */
+/** The signature key raw register/login requests present (any valid Ed25519 key; tests reuse one). */
+const RAW_DEVICE_KEYS = await generateDeviceKeys();
+
+/** A bare register/login over HTTP (for protocol-level tests); a login also sends a transfer key. */
 export function rawAuth(
   url: string,
   mode: "register" | "login",
   username: string,
   password: string = PASSWORD,
 ): Promise<Response> {
+  const device = {
+    name: "raw",
+    signatureKey: toBase64(RAW_DEVICE_KEYS.signaturePublicKey),
+    ...(mode === "login" ? { transferKey: toBase64(new Uint8Array(32).fill(9)) } : {}),
+  };
   return fetch(`${url}/api/v1/${mode}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password, device: { name: "raw", signatureKey: "AAAA" } }),
+    body: JSON.stringify({ username, password, device }),
   });
 }
 
 /** What a raw register or login answers: the account, its new device and that device's token. */
-export type RawAccount = { userId: string; deviceId: string; token: string };
+export type RawAccount = { userId: string; deviceId: string; token: string; account?: AccountKeys };
 
-/** Registers `username` with rawAuth and fails the test unless the server created it. */
+/**
+ * Registers `username` with rawAuth and makes its account key (account.init over a WebSocket), so the
+ * device may use the whole protocol; fails the test unless both worked.
+ */
 export async function registerRaw(url: string, username: string): Promise<RawAccount> {
   const res = await rawAuth(url, "register", username);
   assert.equal(res.status, 201, `register ${username}`);
-  return (await res.json()) as RawAccount;
+  const created = (await res.json()) as RawAccount;
+  const account = generateAccountKeys();
+  const { certificate } = certifyDevice(account, created, RAW_DEVICE_KEYS.signaturePublicKey);
+  const s = await authedSocket(url, created.token);
+  try {
+    const r = await s.call({
+      type: "account.init",
+      accountKey: toBase64(account.publicKey),
+      certificate: toBase64(certificate),
+    });
+    assert.equal(r.type, "result", `account.init: ${JSON.stringify(r)}`);
+  } finally {
+    s.close();
+  }
+  return { ...created, account };
+}
+
+/** Logs `owner`'s account in on a new raw device and has `owner` approve it (device.approve). */
+export async function loginRawApproved(
+  url: string,
+  username: string,
+  owner: RawAccount,
+): Promise<RawAccount> {
+  const res = await rawAuth(url, "login", username);
+  assert.equal(res.status, 200, `login ${username}`);
+  const device = (await res.json()) as RawAccount;
+  const { certificate } = certifyDevice(owner.account!, device, RAW_DEVICE_KEYS.signaturePublicKey);
+  const s = await authedSocket(url, owner.token);
+  try {
+    const r = await s.call({
+      type: "device.approve",
+      deviceId: device.deviceId,
+      certificate: toBase64(certificate),
+      sealedKey: toBase64(new Uint8Array(48)),
+    });
+    assert.equal(r.type, "result", `device.approve: ${JSON.stringify(r)}`);
+  } finally {
+    s.close();
+  }
+  return { ...device, account: owner.account };
 }
 
 /** A test device's session token (from its stored profile), for raw protocol tests acting as it. */

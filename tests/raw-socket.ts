@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from "@sori/protocol";
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 
@@ -66,7 +67,7 @@ export async function rawSocket(
     send: (text) => ws.send(text),
     next,
     call,
-    auth: (token) => call({ type: "auth", v: 1, token }),
+    auth: (token) => call({ type: "auth", v: PROTOCOL_VERSION, token }),
     closed,
     close: () => ws.terminate(),
   };

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { SqliteStore } from "../../apps/server/src/store/sqlite-store.ts";
+import { SqliteStore } from "@sori/server";
 import { seedAccounts } from "../seed.ts";
 import { pairGroupId } from "./pair-group.mjs";
 

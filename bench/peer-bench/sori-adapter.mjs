@@ -78,7 +78,8 @@ export async function connect(opts, { user }, handlers) {
         if (f.type === "result" && f.re === 1) resolve(f.result);
         else reject(new Error(`auth failed: ${data.toString().slice(0, 200)}`));
       });
-      ws.send(JSON.stringify({ type: "auth", id: 1, v: 1, token }));
+      // Protocol version 2 (packages/protocol/src/version.ts); this adapter is plain JavaScript for the harness.
+      ws.send(JSON.stringify({ type: "auth", id: 1, v: 2, token }));
     });
   } catch (e) {
     ws.terminate();

@@ -53,15 +53,6 @@ export async function signUp(page: Page, username: string): Promise<void> {
   await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
 }
 
-export async function signIn(page: Page, username: string): Promise<void> {
-  await byTestId(page, "auth-mode-login").click();
-  await byTestId(page, "auth-username").fill(username);
-  await byTestId(page, "auth-password").fill(PASSWORD);
-  await byTestId(page, "auth-submit").click();
-  await byTestId(page, "new-chat-button").waitFor();
-  await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
-}
-
 /** `from` starts a direct chat with `to` and says hello; every `toPages` device opens it. */
 export async function directChat(from: Page, to: string, fromName: string, toPages: Page[]): Promise<void> {
   await byTestId(from, "chat-search").fill(to);

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
+import { signInApproved } from "./approval.ts";
 import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
 import {
   byTestId,
@@ -14,7 +15,6 @@ import {
   openCallDevice,
   iceRestarts,
   rtpStats,
-  signIn,
   signUp,
   waitCallState,
   waitMediaBothWays,
@@ -148,7 +148,7 @@ describe("calls in the web app", () => {
       // Bob's second device is a phone in Korean with the dark theme.
       bob2 = await openCallDevice(url, { locale: "ko-KR", width: 375, height: 812, dark: true });
       devices.push(bob2);
-      await signIn(bob2.page, "bob");
+      await signInApproved(bob2.page, "bob", bob.page);
       // Alice's next message adds Bob's new device to their chat.
       const composer = byTestId(alice.page, "composer");
       await composer.fill("you have a new device");

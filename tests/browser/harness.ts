@@ -135,3 +135,12 @@ export function assertNoErrors(device: TestDevice): void {
       device.errors.map((e, i) => `  ${i + 1}. ${e}`).join("\n"),
   );
 }
+
+/** Drops errors a test caused on purpose (and checked) from a device's list, so assertNoErrors still guards the rest. */
+export function forgetExpectedErrors(device: TestDevice, expected: RegExp): void {
+  const kept = device.errors.filter((e) => !expected.test(e));
+  device.errors.splice(0, device.errors.length, ...kept);
+}
+
+/** What Chromium logs for a request the server refused: a wrong password, a device signed out on purpose. */
+export const REFUSED_REQUEST = /status of 40[13]/;

@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Locator, Page, WebSocketRoute } from "playwright-core";
-import { assertNoErrors, screenshot, type TestDevice } from "./harness.ts";
+import { signInApproved } from "./approval.ts";
+import {
+  assertNoErrors,
+  forgetExpectedErrors,
+  REFUSED_REQUEST,
+  screenshot,
+  type TestDevice,
+} from "./harness.ts";
 import { byTestId, PASSWORD, send, signUp, startChat } from "./people.ts";
 import { solidPng } from "./png.ts";
 import { useWebSuite } from "./web-suite.ts";
@@ -33,12 +40,6 @@ async function waitConnected(page: Page): Promise<void> {
 async function openChat(page: Page, name: string): Promise<void> {
   await chatItem(page, name).click();
   await byTestId(page, "composer").waitFor();
-}
-
-/** Drops errors a test caused on purpose (and checked) from a device's list, so assertNoErrors still guards the rest. */
-function forgetExpectedErrors(device: TestDevice, expected: RegExp): void {
-  const kept = device.errors.filter((e) => !expected.test(e));
-  device.errors.splice(0, device.errors.length, ...kept);
 }
 
 describe("web app in Chromium", () => {
@@ -108,7 +109,7 @@ describe("web app in Chromium", () => {
     await signIn(stranger.page, "alice", "not the password");
     assert.match(await byTestId(stranger.page, "auth-error").innerText(), /wrong username or password/i);
     // Chromium logs the refused sign-in's HTTP 401 as a console error; that one is expected here.
-    forgetExpectedErrors(stranger, /status of 401/);
+    forgetExpectedErrors(stranger, REFUSED_REQUEST);
     assertNoErrors(stranger);
     await stranger.close();
     assertNoErrors(alice);
@@ -203,9 +204,8 @@ describe("web app in Chromium", () => {
 
   it("a second device of the same person receives new messages", { timeout: TEST_TIMEOUT_MS }, async () => {
     const laptop = await suite.open({ locale: "en-US", ...DESKTOP });
-    await signIn(laptop.page, "alice");
-    await byTestId(laptop.page, "new-chat-button").waitFor();
-    await waitConnected(laptop.page);
+    // Alice's first device approves the laptop's sign-in.
+    await signInApproved(laptop.page, "alice", alice.page);
 
     await send(bob.page, "Are you on your laptop now?");
     await chatItem(laptop.page, "bob").waitFor();
@@ -347,9 +347,7 @@ describe("web app in Chromium", () => {
     const phone = await suite.open({ locale: "ko-KR", ...MOBILE });
     const page = phone.page;
     await openChat(alice.page, "Weekend hikers");
-    await signIn(page, "carol");
-    await byTestId(page, "new-chat-button").waitFor();
-    await waitConnected(page);
+    await signInApproved(page, "carol", carol.page);
     // A message to the group brings this new device into it.
     await send(alice.page, "폰에서도 보여요? 📱");
     await chatItem(page, "Weekend hikers").filter({ hasText: "폰에서도" }).waitFor();

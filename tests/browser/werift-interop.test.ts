@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { type BrowserContext, chromium } from "playwright-core";
-import { weriftPlatform } from "../../apps/cli/src/calls/werift-platform.ts";
+import { weriftPlatform } from "@sori/cli/werift-platform";
 import { startTestServer, type TestServer } from "../helpers.ts";
 
 const CHROMIUM = process.env.SORI_CHROMIUM ?? "/usr/bin/chromium";

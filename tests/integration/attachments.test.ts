@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { type ChatMessage, SdkError, type TransferProgress } from "@sori/sdk";
-import { PASSWORD, rawAuth, receive, suiteServer, twoUsers, waitFor } from "../helpers.ts";
+import { padmeLength } from "@sori/crypto";
+import { deviceToken, newDevice, newUser, receive, suiteServer, twoUsers, waitFor } from "../helpers.ts";
 
 /** A file with a recognisable plaintext pattern, to look for at rest. */
 function sample(size: number): Uint8Array {
@@ -37,7 +38,8 @@ describe("encrypted attachments", () => {
       const files = readdirSync(blobDir());
       assert.equal(files.length, 1);
       const stored = readFileSync(join(blobDir(), files[0]!));
-      assert.equal(stored.length, data.length + 28);
+      // IV and tag around the file padded with Padmé (the server learns its size only roughly).
+      assert.equal(stored.length, padmeLength(data.length + 1) + 28);
       assert.equal(stored.indexOf(Buffer.from("SORI-PLAINTEXT-MARKER")), -1);
 
       const [got] = await receive(ben, 1);
@@ -52,7 +54,7 @@ describe("encrypted attachments", () => {
       const down: TransferProgress[] = [];
       const bytes = await ben.downloadFile(chat.id, got!.id, { onProgress: (p) => down.push(p) });
       assert.ok(Buffer.from(bytes).equals(Buffer.from(data)), "byte-identical");
-      assert.equal(down.at(-1)?.done, data.length + 28);
+      assert.equal(down.at(-1)?.done, stored.length);
       // Every recipient device fetched it: the server deletes it.
       await waitFor(
         async () => readdirSync(blobDir()).length,
@@ -96,8 +98,7 @@ describe("encrypted attachments", () => {
       writeFileSync(path, ct);
 
       // Protocol edges: no token, a wrong offset, a Range read.
-      const res = await rawAuth(t.url, "login", "dim", PASSWORD);
-      const { token } = (await res.json()) as { token: string };
+      const token = await deviceToken(di);
       const auth = { authorization: `Bearer ${token}` };
       assert.equal((await fetch(`${t.url}/api/v1/blobs/${file}`)).status, 401);
       const range = await fetch(`${t.url}/api/v1/blobs/${file}`, {
@@ -146,6 +147,63 @@ describe("encrypted attachments", () => {
       assert.equal(bad.status, 400);
     } finally {
       await Promise.all([cy.close(), di.close()]);
+    }
+  });
+
+  it("a recipient forwards a file it received (the same blob): the next person can download it", async () => {
+    const [gus, hal] = await twoUsers(t.url, "gus", "hal");
+    const ivy = await newUser(t.url, "ivy");
+    // Gus's second device has not fetched the file yet: the server still has it after Hal did.
+    const gus2 = await newDevice(t.url, gus);
+    try {
+      const data = sample(3000);
+      const chat = await gus.startDirectChat("hal");
+      await gus.sendFile(chat.id, { name: "map.bin", bytes: data });
+      const [got] = await receive(hal, 1);
+      // Opened first, then forwarded: Hal no longer waits for it, but it was sent to Hal.
+      assert.ok(Buffer.from(await hal.downloadFile(chat.id, got!.id)).equals(Buffer.from(data)));
+      const other = await hal.startDirectChat("ivy");
+      const fwd = await hal.forward(chat.id, got!.id, other.id);
+      assert.equal(fwd.forwarded, true);
+      const [atIvy] = await receive(ivy, 1);
+      assert.equal(atIvy?.kind, "file");
+      assert.ok(Buffer.from(await ivy.downloadFile(other.id, atIvy!.id)).equals(Buffer.from(data)));
+    } finally {
+      await Promise.all([gus.close(), gus2.close(), hal.close(), ivy.close()]);
+    }
+  });
+
+  it("forwarding a file the server has already let go uploads this device's copy again, as one message", async () => {
+    const [kim, lee] = await twoUsers(t.url, "kim", "lee");
+    const mo = await newUser(t.url, "moe");
+    try {
+      const data = sample(4000);
+      const chat = await kim.startDirectChat("lee");
+      const before = new Set(readdirSync(blobDir()));
+      await kim.sendFile(chat.id, { name: "plan.bin", bytes: data });
+      const blob = readdirSync(blobDir()).filter((f) => !before.has(f));
+      assert.equal(blob.length, 1);
+      const [got] = await receive(lee, 1);
+      assert.ok(Buffer.from(await lee.downloadFile(chat.id, got!.id)).equals(Buffer.from(data)));
+      // Every recipient fetched it: the blob is gone from the server, only the devices' copies remain.
+      await waitFor(
+        async () => readdirSync(blobDir()).includes(blob[0]!),
+        (present) => !present,
+      );
+      const other = await lee.startDirectChat("moe");
+      const fwd = await lee.forward(chat.id, got!.id, other.id);
+      assert.equal(fwd.status, "sent");
+      const mine = (await lee.history(other.id)).filter((m) => m.kind === "file");
+      assert.deepEqual(
+        mine.map((m) => m.status),
+        ["sent"],
+        "no failed first attempt left behind",
+      );
+      const [atMo] = await receive(mo, 1);
+      assert.equal(atMo?.id, fwd.id);
+      assert.ok(Buffer.from(await mo.downloadFile(other.id, atMo!.id)).equals(Buffer.from(data)));
+    } finally {
+      await Promise.all([kim.close(), lee.close(), mo.close()]);
     }
   });
 

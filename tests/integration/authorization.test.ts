@@ -387,6 +387,8 @@ describe("abuse limits", () => {
       "2",
       "--messages-per-minute",
       "8",
+      "--lookups-per-minute",
+      "200",
     ]);
   });
   after(async () => {
@@ -427,6 +429,32 @@ describe("abuse limits", () => {
       // A client's own claim before the proxy's entry does not buy it a fresh budget.
       assert.equal((await reg("viaproxy3", "198.51.100.1, 203.0.113.1")).status, 429);
       assert.equal((await reg("viaproxy4", "203.0.113.2")).status, 201);
+    } finally {
+      await proxied.stop();
+    }
+  });
+
+  it("behind a reverse proxy device-link claims are limited per forwarded address too", async () => {
+    const proxied = await startTestServer(["--login-attempts-per-minute", "2", "--trust-proxy", "true"]);
+    try {
+      const claim = (forwardedFor: string): Promise<Response> =>
+        fetch(`${proxied.url}/api/v1/links/claim`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
+          body: JSON.stringify({ code: "ABCDE-FGHJK", device: { name: "d", signatureKey: "AAAA" } }),
+        });
+      await unchanged(proxied, async () => {
+        // Without a transfer key and proof the claim is malformed; the attempt still counts.
+        assert.equal((await claim("203.0.113.7")).status, 400);
+        assert.equal((await claim("203.0.113.7")).status, 400);
+        const limited = await claim("203.0.113.7");
+        assert.equal(limited.status, 429);
+        const body = (await limited.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, "rate-limited");
+        assert.match(body.error.message, /link attempts/);
+        // Every request arrives from the proxy's socket: another client behind it has its own budget.
+        assert.equal((await claim("203.0.113.8")).status, 400);
+      });
     } finally {
       await proxied.stop();
     }
@@ -531,6 +559,37 @@ describe("abuse limits", () => {
       }
     } finally {
       await tight.stop();
+    }
+  });
+
+  it("directory look-ups are limited per account, counting every name, with a retry-after", async () => {
+    const a = await registerRaw(t.url, "harvester");
+    const b = await registerRaw(t.url, "neighbour");
+    const sa = await connected(t.url, a);
+    const sb = await connected(t.url, b);
+    try {
+      const names = (from: number): string[] => Array.from({ length: 100 }, (_, i) => `guess${from + i}`);
+      // 200 names a minute: two requests of a hundred, then nothing more.
+      for (const from of [0, 100]) {
+        const r = await sa.call({ type: "dir.users", usernames: names(from) });
+        assert.equal((r.result as { unknown: string[] }).unknown.length, 100);
+      }
+      await unchanged(t, async () => {
+        const limited = await sa.call({ type: "dir.users", usernames: ["neighbour"] });
+        expectError(limited, "rate-limited");
+        assert.match(String(limited.message), /too many directory look-ups; retry in \d+ s/);
+        const retry = (limited.details as { retryAfterS: number }).retryAfterS;
+        assert.ok(retry >= 1 && retry <= 60, `retry after ${retry} s`);
+      });
+      const other = await sb.call({ type: "dir.users", usernames: ["harvester"] });
+      assert.equal(
+        (other.result as { users: unknown[] }).users.length,
+        1,
+        "another account has its own budget",
+      );
+    } finally {
+      sa.close();
+      sb.close();
     }
   });
 

@@ -1,6 +1,15 @@
+import { PROTOCOL_VERSION } from "@sori/protocol";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { dumpDatabase, newUser, PASSWORD, rawAuth, startTestServer, type TestServer } from "../helpers.ts";
+import {
+  dumpDatabase,
+  newUser,
+  PASSWORD,
+  rawAuth,
+  registerRaw,
+  startTestServer,
+  type TestServer,
+} from "../helpers.ts";
 import { pick, rawSocket } from "../raw-socket.ts";
 
 describe("hostile and malformed input", () => {
@@ -15,8 +24,7 @@ describe("hostile and malformed input", () => {
     await alice.close();
     const res = await rawAuth(t.url, "login", "carol-none", PASSWORD);
     assert.equal(res.status, 401);
-    const reg = await rawAuth(t.url, "register", "mallory", PASSWORD);
-    token = ((await reg.json()) as { token: string }).token;
+    token = (await registerRaw(t.url, "mallory")).token;
   });
   after(async () => {
     await t.stop();
@@ -41,13 +49,13 @@ describe("hostile and malformed input", () => {
       assert.deepEqual(pick(await s.next()), { type: "error", code: "bad-frame" });
       s.send(JSON.stringify({ type: "no-such-frame", id: 2 }));
       assert.deepEqual(pick(await s.next()), { type: "error", re: 2, code: "bad-frame" });
-      s.send(JSON.stringify({ type: "auth", id: 3, v: 1, token: "x".repeat(40) }));
+      s.send(JSON.stringify({ type: "auth", id: 3, v: PROTOCOL_VERSION, token: "x".repeat(40) }));
       const denied = await s.next();
       assert.deepEqual(pick(denied), { type: "error", re: 3, code: "auth-failed" });
       assert.match(String(denied.message), /log in again/);
       s.send(JSON.stringify({ type: "auth", id: 4, v: 99, token }));
       assert.deepEqual(pick(await s.next()), { type: "error", re: 4, code: "server-too-old" });
-      s.send(JSON.stringify({ type: "auth", id: 5, v: 1, token }));
+      s.send(JSON.stringify({ type: "auth", id: 5, v: PROTOCOL_VERSION, token }));
       assert.equal((await s.next()).type, "result");
       await s.next(); // "synced"
       s.send(
@@ -105,7 +113,7 @@ describe("hostile and malformed input", () => {
   it("a commit for a stale epoch is refused with the current epoch", async () => {
     const s = await rawSocket(t.url);
     try {
-      s.send(JSON.stringify({ type: "auth", id: 1, v: 1, token }));
+      s.send(JSON.stringify({ type: "auth", id: 1, v: PROTOCOL_VERSION, token }));
       const auth = (await s.next()).result as { deviceId: string };
       await s.next();
       const groupId = "BBBBBBBBBBBBBBBBBBBBBB";
@@ -162,8 +170,7 @@ describe("hostile and malformed input", () => {
       );
 
       // Another member committing from the old epoch is refused and told the current one.
-      const reg = await rawAuth(t.url, "register", "trent", PASSWORD);
-      const trent = (await reg.json()) as { token: string; deviceId: string };
+      const trent = await registerRaw(t.url, "trent");
       s.send(
         JSON.stringify({
           type: "group.commit",
@@ -179,7 +186,7 @@ describe("hostile and malformed input", () => {
       assert.deepEqual((await s.next()).result, { groupId, epoch: 2 });
       const other = await rawSocket(t.url);
       try {
-        other.send(JSON.stringify({ type: "auth", id: 1, v: 1, token: trent.token }));
+        other.send(JSON.stringify({ type: "auth", id: 1, v: PROTOCOL_VERSION, token: trent.token }));
         assert.equal((await other.next()).type, "result");
         const before2 = dumpDatabase(t.dataDir);
         other.send(

@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from "@sori/protocol";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decodeGroup, encrypt } from "@sori/crypto";
@@ -41,7 +42,7 @@ async function rawDevice(
       });
       ws.send(JSON.stringify({ ...f, id: n }));
     });
-  const auth = await request({ type: "auth", v: 1, token });
+  const auth = await request({ type: "auth", v: PROTOCOL_VERSION, token });
   assert.equal(auth.type, "result");
   return { request, close: () => ws.close() };
 }

@@ -169,7 +169,7 @@ describe("calls between two werift peers (loopback)", () => {
     await incoming.accept();
     await waitState(call, "connected");
     const before = (await alice.history(chat)).length;
-    const bob2 = track(await newDevice(t.url, "epoch_bob"));
+    const bob2 = track(await newDevice(t.url, bob));
     // Bob's first device commits the new device into the chat; everyone's epoch moves on.
     await waitFor(
       "the new device in the chat",
@@ -191,8 +191,8 @@ describe("calls between two werift peers (loopback)", () => {
   it("rings every device of the callee, not the caller's; answering on one stops the other; decline too", async () => {
     const alice = track(await newUser(t.url, "md_alice"));
     const bob1 = track(await newUser(t.url, "md_bob"));
-    const bob2 = track(await newDevice(t.url, "md_bob"));
-    const alice2 = track(await newDevice(t.url, "md_alice"));
+    const bob2 = track(await newDevice(t.url, bob1));
+    const alice2 = track(await newDevice(t.url, alice));
     await chatBetween(alice, bob1, bob2, alice2);
     enableCalls(alice);
     enableCalls(bob1);

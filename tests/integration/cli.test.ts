@@ -114,10 +114,39 @@ describe("sori CLI (the scripting contract)", () => {
     assert.match(offline.stderr, /cannot reach the server at http:\/\/127\.0\.0\.1:9/);
   });
 
-  it("a second device logged in with `sori login` receives new messages", async () => {
+  it("a second device logged in with `sori login` waits for approval, then receives new messages", async () => {
     await sori(["receive", ...profile("bob")]);
-    const login = await sori(["login", "bob", "--server", url, ...profile("bob-laptop")]);
+    const login = await sori([
+      "login",
+      "bob",
+      "--server",
+      url,
+      "--wait",
+      "0",
+      "--json",
+      ...profile("bob-laptop"),
+    ]);
     assert.equal(login.code, 0, login.stderr);
+    const [enrolled, waiting] = login.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    assert.equal(enrolled?.approval, "pending", "a password alone does not make it part of the account");
+    assert.match(waiting?.code ?? "", /^\d{4} \d{4} \d{4}$/);
+    assert.match(login.stderr, /waits for approval/);
+    // Not part of the account yet: nothing can be sent from it.
+    const early = await sori(["send", "alice", "too early", ...profile("bob-laptop")]);
+    assert.equal(early.code, 1);
+    // Bob's first device sees the sign-in with the same code, and approves it.
+    const pending = await sori(["devices", "pending", "--json", ...profile("bob")]);
+    const listed = JSON.parse(pending.stdout.trim()) as { deviceId: string; code: string };
+    assert.equal(listed.deviceId, enrolled?.deviceId);
+    assert.equal(listed.code, waiting?.code, "both devices show the same code");
+    assert.equal((await sori(["devices", "approve", listed.deviceId, ...profile("bob")])).code, 0);
+    // Running the same login again goes on waiting, and finds it approved.
+    const resumed = await sori(["login", "bob", "--server", url, ...profile("bob-laptop")]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /approved/);
     assert.equal((await sori(["send", "bob", "to both of bob's devices", ...profile("alice")])).code, 0);
     for (const p of ["bob-laptop", "bob"]) {
       const r = await sori(["receive", "--json", ...profile(p)]);

@@ -69,7 +69,7 @@ describe("crash test: SIGKILL the server while clients send", () => {
 
     const ann = await newUser(url, "ann");
     const bob1 = await newUser(url, "bob");
-    const bob2 = await newDevice(url, "bob");
+    const bob2 = await newDevice(url, bob1);
     const cat = await newUser(url, "cat");
     clients.push(ann, bob1, bob2, cat);
     const direct = (await ann.startDirectChat("bob")).id;

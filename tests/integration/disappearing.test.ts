@@ -32,7 +32,7 @@ describe("disappearing messages", () => {
 
   it("an expired message is gone from every device's store and from the server's database", async () => {
     const [ada, bo] = await twoUsers(t.url, "ada", "boa");
-    let bo2: SoriClient | undefined = await newDevice(t.url, "boa");
+    let bo2: SoriClient | undefined = await newDevice(t.url, bo);
     try {
       const chat = await directChatSeenBy(ada, "boa", bo);
       await bo2.close(); // offline: its copy waits in the server's queue

@@ -1,7 +1,8 @@
+import { PROTOCOL_VERSION } from "@sori/protocol";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { newUser, PASSWORD, rawAuth, suiteServer } from "../helpers.ts";
+import { newUser, registerRaw, suiteServer } from "../helpers.ts";
 
 /** Sends requests on a raw authenticated socket and returns each answer (deliveries are skipped). */
 async function rawClient(
@@ -29,18 +30,18 @@ async function rawClient(
       });
       ws.send(JSON.stringify({ ...frame, id }));
     });
-  const auth = await request({ type: "auth", v: 1, token });
+  const auth = await request({ type: "auth", v: PROTOCOL_VERSION, token });
   assert.equal(auth.type, "result");
   return { request, close: () => ws.terminate() };
 }
 
 describe("KeyPackages", () => {
-  const t = suiteServer(["--claims-per-minute", "60"]);
+  // A per-pair budget above the loop below, so that one claimer can make bob refill.
+  const t = suiteServer(["--claims-per-minute", "60", "--claims-per-pair-per-hour", "100"]);
 
   it("a device whose KeyPackages run low refills them; claims are rate limited per account", async () => {
     const bob = await newUser(t.url, "bob");
-    const reg = await rawAuth(t.url, "register", "claimer", PASSWORD);
-    const { token } = (await reg.json()) as { token: string };
+    const { token } = await registerRaw(t.url, "claimer");
     const raw = await rawClient(t.url, token);
     try {
       const status = async (): Promise<number> => {
@@ -68,6 +69,40 @@ describe("KeyPackages", () => {
       assert.ok(((refused.details as { retryAfterS: number }).retryAfterS ?? 0) > 0);
     } finally {
       raw.close();
+      await bob.close();
+    }
+  });
+});
+
+describe("KeyPackages claimed by strangers (--claims-per-pair-per-hour)", () => {
+  const t = suiteServer(["--claims-per-pair-per-hour", "5"]);
+
+  it("a stranger claiming in a loop takes at most its budget of one-time KeyPackages, then the last-resort one", async () => {
+    const bob = await newUser(t.url, "bob");
+    const stranger = await rawClient(t.url, (await registerRaw(t.url, "stranger")).token);
+    const friend = await rawClient(t.url, (await registerRaw(t.url, "friend")).token);
+    try {
+      const before = await bob.keyPackageCount();
+      const claimBob = async (c: typeof stranger): Promise<string> => {
+        const r = await c.request({ type: "kp.claim", deviceIds: [bob.deviceId] });
+        assert.equal(r.type, "result", JSON.stringify(r));
+        const [kp] = (r.result as { keyPackages: { keyPackage: string }[] }).keyPackages;
+        return kp!.keyPackage;
+      };
+      const got: string[] = [];
+      for (let i = 0; i < 30; i++) got.push(await claimBob(stranger));
+      assert.equal(new Set(got.slice(0, 5)).size, 5, "five different one-time KeyPackages");
+      const lastResort = got[5]!;
+      assert.ok(!got.slice(0, 5).includes(lastResort));
+      assert.deepEqual(got.slice(5), Array(25).fill(lastResort), "then always the same, reusable one");
+      assert.equal(await bob.keyPackageCount(), before - 5, "only the budget was consumed");
+      // Someone else adding bob meanwhile still gets a fresh one.
+      const fresh = await claimBob(friend);
+      assert.ok(!got.includes(fresh));
+      assert.equal(await bob.keyPackageCount(), before - 6);
+    } finally {
+      stranger.close();
+      friend.close();
       await bob.close();
     }
   });

@@ -23,7 +23,7 @@ describe("message features through the SDK", () => {
 
   it("replies, reactions, edits, delete for everyone and forwarding reach every device", async () => {
     const [ann, ben] = await twoUsers(t.url, "ann", "ben");
-    const ben2 = await newDevice(t.url, "ben");
+    const ben2 = await newDevice(t.url, ben);
     const cal = await newUser(t.url, "cal");
     try {
       const chat = await ann.startDirectChat("ben");

@@ -117,8 +117,9 @@ describe("messaging through a real server", () => {
     try {
       const sent = await gina.sendText("hank", "before the second device");
       await receive(hank, 1);
+      // The first device approves the second, then goes offline.
+      const hank2 = await newDevice(t.url, hank);
       await hank.close();
-      const hank2 = await newDevice(t.url, "hank");
       try {
         await gina.sendText(sent.chat, "after the second device");
         const [m] = await receive(hank2, 1);

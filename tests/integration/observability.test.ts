@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from "@sori/protocol";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { newUser, receive, startTestServer, suiteServer, type TestServer } from "../helpers.ts";
@@ -75,7 +76,7 @@ for (const storeThread of ["on", "off"]) {
       assert.equal(ok.status, 200);
       assert.deepEqual(
         { ...((await ok.json()) as Record<string, unknown>), version: "v" },
-        { ok: true, version: "v", protocol: 1, store: "ok" },
+        { ok: true, version: "v", protocol: PROTOCOL_VERSION, store: "ok" },
       );
       await t.server.store.close();
       const down = await fetch(`${t.url}/healthz`);

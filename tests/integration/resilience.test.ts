@@ -197,7 +197,7 @@ describe("resilience of the SDK against a real server", () => {
   it("a revoked device is shut out and removed from its chats", async () => {
     const hal = await newUser(t.url, "hal");
     const ida = await newUser(t.url, "ida");
-    const ida2 = await newDevice(t.url, "ida");
+    const ida2 = await newDevice(t.url, ida);
     try {
       const chat = await hal.startDirectChat("ida");
       await hal.sendText(chat.id, "to both devices");
@@ -246,7 +246,7 @@ describe("resilience of the SDK against a real server", () => {
 
   it("refuses connections beyond the per-account limit with a clear error", async () => {
     const kim = await newUser(t.url, "kim");
-    const extra = [await newDevice(t.url, "kim"), await newDevice(t.url, "kim")];
+    const extra = [await newDevice(t.url, kim), await newDevice(t.url, kim)];
     const storage = new MemoryStorage();
     try {
       const started = Date.now();

@@ -8,6 +8,7 @@ import { historyCommand } from "./commands/history.ts";
 import { linkCommand } from "./commands/link.ts";
 import { loginCommand } from "./commands/login.ts";
 import { logoutCommand } from "./commands/logout.ts";
+import { passwordCommand } from "./commands/password.ts";
 import { receiveCommand } from "./commands/receive.ts";
 import { registerCommand } from "./commands/register.ts";
 import { safetyNumberCommand } from "./commands/safety-number.ts";
@@ -29,6 +30,7 @@ export const COMMANDS: readonly TableEntry[] = [
   timerCommand,
   safetyNumberCommand,
   devicesCommand,
+  passwordCommand,
   logoutCommand,
   callCommand,
   answerCommand,

@@ -19,7 +19,7 @@ export type StringOption = {
 };
 
 /** `--wait <s>`: a number of seconds from 0 to `max`. */
-export type SecondsOption = {
+type SecondsOption = {
   name: string;
   type: "seconds";
   max: number;
@@ -30,7 +30,7 @@ export type SecondsOption = {
 export type OptionSpec = FlagOption | StringOption | SecondsOption;
 
 /** A positional argument. */
-export type ArgSpec = {
+type ArgSpec = {
   name: string;
   /** As usage and "missing …" errors show it, e.g. "<username|chat-id>". */
   usage: string;

@@ -5,7 +5,7 @@ import { basename, extname, join } from "node:path";
  * A file name from a sender, made safe to write: no directories, no leading dots, no control
  * characters; an existing file is never overwritten (" (1)", " (2)", … are added).
  */
-export function safeDownloadPath(dir: string, name: string): string {
+function safeDownloadPath(dir: string, name: string): string {
   let clean = basename(name.replace(/\\/g, "/"))
     // eslint-disable-next-line no-control-regex -- control characters are what is being removed
     .replace(/[\u0000-\u001f\u007f]/g, "_")

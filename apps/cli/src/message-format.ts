@@ -30,23 +30,40 @@ function callText(c: NonNullable<ChatMessage["call"]>): string {
  * How a message reads for people (after its time and sender). Everything in it from the sender or the
  * server is escaped; its text keeps its line breaks as indented continuation lines.
  */
-export function messageText(m: ChatMessage, path?: string | null): string {
+function messageText(m: ChatMessage, path?: string | null): string {
   if (m.call) return esc(callText(m.call));
   if (m.deleted) return "(message deleted)";
-  if (m.system?.event === "timer")
-    return m.system.seconds > 0
-      ? `(${esc(m.system.by)} set disappearing messages to ${m.system.seconds} s)`
-      : `(${esc(m.system.by)} turned disappearing messages off)`;
-  if (m.system?.event === "devices-changed") {
-    const who = esc(m.system.username);
-    return `(${who}'s devices changed: check the safety number with sori safety-number ${who})`;
-  }
+  if (m.system) return systemText(m.system);
   // The saved path is escaped too: it is made of the sender's file name.
   const saved = path ? ` → ${esc(path)}` : "";
   const file = m.file ? `[file ${esc(m.file.name)}, ${m.file.size} bytes${saved}]` : "";
   const sticker = m.sticker ? `[sticker ${esc(m.sticker.pack)}/${esc(m.sticker.id)}]` : "";
   const text = esc(m.text, { multiline: true });
   return [file, sticker, text, m.edited ? "(edited)" : ""].filter(Boolean).join(" ");
+}
+
+/** An entry the SDK wrote into the chat by itself. */
+function systemText(e: NonNullable<ChatMessage["system"]>): string {
+  switch (e.event) {
+    case "timer":
+      return e.seconds > 0
+        ? `(${esc(e.by)} set disappearing messages to ${e.seconds} s)`
+        : `(${esc(e.by)} turned disappearing messages off)`;
+    case "devices-changed":
+      return `(${esc(e.username)}'s devices changed: check the safety number with sori safety-number ${esc(e.username)})`;
+    case "identity-changed":
+      return `(${esc(e.username)}'s safety number changed: compare it with sori safety-number ${esc(e.username)}, then accept it with --verify or --accept; nothing is sent to them until then)`;
+    case "identity-accepted":
+      return `(you accepted ${esc(e.username)}'s new safety number)`;
+    case "device-refused":
+      return `(refused a device offered as ${esc(e.username)}'s: their account did not sign it in (${esc(e.reason)}); the server may be trying to read this chat)`;
+    case "rejoined":
+      return "(this device missed a change to the chat and was added again; messages sent meanwhile could not be read here)";
+    case "messages-missing":
+      return `(${e.count} message${e.count === 1 ? "" : "s"} from ${esc(e.username)} did not arrive: they expired, or the server dropped them)`;
+    case "reordered":
+      return `(messages from ${esc(e.username)} arrived out of order: the server delivered them in another order than they were sent)`;
+  }
 }
 
 /** A message as one line of `receive` or `history`; `chatName` is shown for group chats. */

@@ -1,8 +1,8 @@
 import type { CliIo } from "./cli-io.ts";
 
-/** The password from SORI_PASSWORD, else a prompt on the terminal (not echoed), else a line of stdin. */
-export async function readPassword(io: CliIo, prompt: string): Promise<string> {
-  const fromEnv = io.env.SORI_PASSWORD;
+/** The password from `envName` (SORI_PASSWORD), else a prompt on the terminal (not echoed), else a line of stdin. */
+export async function readPassword(io: CliIo, prompt: string, envName = "SORI_PASSWORD"): Promise<string> {
+  const fromEnv = io.env[envName];
   if (fromEnv) return fromEnv;
   return io.stdinIsTty ? io.promptHidden(prompt) : io.readLine();
 }

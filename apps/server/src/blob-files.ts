@@ -1,7 +1,13 @@
 import { mkdirSync } from "node:fs";
-import { open, rm, stat } from "node:fs/promises";
+import { open, rm, stat, statfs } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+
+/**
+ * Free space attachments leave on the data disk (1 GB): the database, which shares it, must always
+ * find room for messages.
+ */
+const DISK_RESERVE_BYTES = 1_000_000_000;
 
 /**
  * The bytes of encrypted attachments, one file per blob under `<data>/blobs`; their bookkeeping
@@ -9,10 +15,20 @@ import { join } from "node:path";
  */
 export class BlobFiles {
   readonly #dir: string;
+  readonly #reserveBytes: number;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: { reserveBytes?: number } = {}) {
     this.#dir = join(dataDir, "blobs");
+    this.#reserveBytes = options.reserveBytes ?? DISK_RESERVE_BYTES;
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Whether a file of `size` bytes still leaves the reserve free on the disk holding the files. */
+  async hasRoomFor(size: number): Promise<boolean> {
+    const fs = await statfs(this.#dir).catch(() => undefined);
+    // A file system that cannot tell is not refused: a full disk still fails the write itself.
+    if (!fs) return true;
+    return fs.bavail * fs.bsize - size >= this.#reserveBytes;
   }
 
   #path(blobId: string): string {

@@ -77,7 +77,8 @@ describe("server configuration", () => {
       SORI_TURN_SECRET: secret,
       SORI_TURN_URLS: "turn:a:3478,turns:b:5349",
     });
-    assert.deepEqual(env.turn, { secret, urls: ["turn:a:3478", "turns:b:5349"], ttlS: 86_400 });
+    // An hour by default: credentials cannot be revoked, so this is how long they outlive a logout.
+    assert.deepEqual(env.turn, { secret, urls: ["turn:a:3478", "turns:b:5349"], ttlS: 3600 });
     const flags = parseServerConfig(
       ["--turn-url", "turn:c:3478", "--turn-url=turn:d:3478?transport=tcp", "--turn-ttl-s", "600"],
       { SORI_TURN_SECRET: secret, SORI_TURN_URLS: "turn:a:3478" },
@@ -98,5 +99,42 @@ describe("server configuration", () => {
     assert.equal(c.maxFileBytes, 5_000_000);
     assert.throws(() => parseServerConfig(["--retention-days", "0"], {}), /--retention-days/);
     assert.throws(() => parseServerConfig(["--max-file-mb", "x"], {}), /--max-file-mb/);
+  });
+
+  it("takes the per-pair KeyPackage budget (10 an hour unless told otherwise)", () => {
+    assert.equal(parseServerConfig([], {}).limits.keyPackageClaimsPerPairPerHour, 10);
+    const env = parseServerConfig([], { SORI_CLAIMS_PER_PAIR_PER_HOUR: "3" });
+    assert.equal(env.limits.keyPackageClaimsPerPairPerHour, 3);
+    const flag = parseServerConfig(["--claims-per-pair-per-hour=20"], { SORI_CLAIMS_PER_PAIR_PER_HOUR: "3" });
+    assert.equal(flag.limits.keyPackageClaimsPerPairPerHour, 20);
+    assert.throws(
+      () => parseServerConfig(["--claims-per-pair-per-hour", "0"], {}),
+      /--claims-per-pair-per-hour/,
+    );
+  });
+
+  it("takes the directory look-up limit (600 names a minute unless told otherwise, at least 200)", () => {
+    assert.equal(parseServerConfig([], {}).limits.directoryLookupsPerMinute, 600);
+    assert.equal(
+      parseServerConfig([], { SORI_LOOKUPS_PER_MINUTE: "1000" }).limits.directoryLookupsPerMinute,
+      1000,
+    );
+    assert.equal(
+      parseServerConfig(["--lookups-per-minute", "200"], {}).limits.directoryLookupsPerMinute,
+      200,
+    );
+    // A smaller limit would refuse one full request (100 names and 100 ids) for ever.
+    assert.throws(() => parseServerConfig(["--lookups-per-minute", "199"], {}), /--lookups-per-minute/);
+  });
+
+  it("caps attachment bytes per account (1,024 MB) and on the server (none) unless told otherwise", () => {
+    const d = parseServerConfig([], {});
+    assert.deepEqual([d.maxAccountFileBytes, d.maxFilesBytes], [1_024_000_000, 0]);
+    const c = parseServerConfig(["--max-files-gb", "50"], { SORI_MAX_ACCOUNT_FILES_MB: "200" });
+    assert.deepEqual([c.maxAccountFileBytes, c.maxFilesBytes], [200_000_000, 50_000_000_000]);
+    const none = parseServerConfig(["--max-account-files-mb=0"], { SORI_MAX_FILES_GB: "0" });
+    assert.deepEqual([none.maxAccountFileBytes, none.maxFilesBytes], [0, 0]);
+    assert.throws(() => parseServerConfig(["--max-account-files-mb", "-1"], {}), /--max-account-files-mb/);
+    assert.throws(() => parseServerConfig([], { SORI_MAX_FILES_GB: "lots" }), /--max-files-gb/);
   });
 });

@@ -40,6 +40,10 @@ export type ServerConfig = {
   retentionDays: number;
   /** Largest encrypted attachment, in bytes. */
   maxFileBytes: number;
+  /** Bytes of attachments one account's uploads may take on the server (0: no cap). */
+  maxAccountFileBytes: number;
+  /** Bytes of attachments all uploads may take on the server (0: no cap). */
+  maxFilesBytes: number;
 };
 
 /** How long the server waits for a slow or silent peer before closing the connection, in seconds. */
@@ -56,7 +60,7 @@ export type Timeouts = {
  * apps/web/dist of this checkout, found from this file rather than the working directory so
  * `npx sori server` serves the app from wherever it is started.
  */
-export const DEFAULT_WEB_DIR: string = fileURLToPath(new URL("../../web/dist", import.meta.url));
+const DEFAULT_WEB_DIR: string = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 export class ConfigError extends Error {
   readonly code = "bad-config";
@@ -228,6 +232,21 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--claims-per-pair-per-hour",
+    env: "SORI_CLAIMS_PER_PAIR_PER_HOUR",
+    apply: (c, v) => {
+      c.limits.keyPackageClaimsPerPairPerHour = int("--claims-per-pair-per-hour", v, 1, 1_000_000);
+    },
+  },
+  {
+    flag: "--lookups-per-minute",
+    env: "SORI_LOOKUPS_PER_MINUTE",
+    apply: (c, v) => {
+      // One request may name 100 usernames and 100 user ids: a smaller limit would refuse it for ever.
+      c.limits.directoryLookupsPerMinute = int("--lookups-per-minute", v, 200, 100_000_000);
+    },
+  },
+  {
     flag: "--retention-days",
     env: "SORI_RETENTION_DAYS",
     apply: (c, v) => {
@@ -242,10 +261,31 @@ const OPTIONS: Option[] = [
     },
   },
   {
+    flag: "--max-account-files-mb",
+    env: "SORI_MAX_ACCOUNT_FILES_MB",
+    apply: (c, v) => {
+      c.maxAccountFileBytes = int("--max-account-files-mb", v, 0, 1_000_000_000) * 1_000_000;
+    },
+  },
+  {
+    flag: "--max-files-gb",
+    env: "SORI_MAX_FILES_GB",
+    apply: (c, v) => {
+      c.maxFilesBytes = int("--max-files-gb", v, 0, 1_000_000) * 1_000_000_000;
+    },
+  },
+  {
     flag: "--connections-per-account",
     env: "SORI_CONNECTIONS_PER_ACCOUNT",
     apply: (c, v) => {
       c.limits.connectionsPerAccount = int("--connections-per-account", v, 1, 100_000);
+    },
+  },
+  {
+    flag: "--devices-per-account",
+    env: "SORI_DEVICES_PER_ACCOUNT",
+    apply: (c, v) => {
+      c.limits.devicesPerAccount = int("--devices-per-account", v, 1, 1000);
     },
   },
   {
@@ -373,6 +413,8 @@ export function parseServerConfig(
     turn: undefined,
     retentionDays: 30,
     maxFileBytes: 100_000_000,
+    maxAccountFileBytes: 1_024_000_000,
+    maxFilesBytes: 0,
   };
   turnUrlsFromFlags = false;
   for (const o of OPTIONS) {

@@ -60,6 +60,10 @@ export class ConnectionRegistry implements DeliveryNotifier {
     for (const id of deviceIds) this.#byDevice.get(id)?.notify(frame);
   }
 
+  signedOut(deviceIds: string[], reason: string): void {
+    for (const id of deviceIds) this.drop(id, reason);
+  }
+
   /** Devices connected now. */
   get devices(): number {
     return this.#byDevice.size;

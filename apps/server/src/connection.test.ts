@@ -8,7 +8,7 @@ import type { QueuedDelivery } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
 
 const TOKEN = "a-valid-session-token";
-const CALLER: Caller = { userId: "user-a", deviceId: "device-a", username: "alice" };
+const CALLER: Caller = { userId: "user-a", deviceId: "device-a", username: "alice", approved: true };
 
 type Frame = Record<string, unknown>;
 

@@ -8,7 +8,14 @@ import type { Caller } from "./sessions.ts";
 import type { SqliteStore } from "./store/sqlite-store.ts";
 import type { Enqueued } from "./store/store.ts";
 import { StoreError } from "./store/store-error.ts";
-import { bytes, createTestUser, id, openFreshStore } from "./store/store-test-fixtures.ts";
+import {
+  addApprovedDevice,
+  addCompleteBlob,
+  bytes,
+  createTestUser,
+  id,
+  openFreshStore,
+} from "./store/store-test-fixtures.ts";
 
 type Request = Parameters<DeliveryService["handle"]>[1];
 
@@ -29,6 +36,10 @@ class RecordingNotifier implements DeliveryNotifier {
   }
   relay(deviceIds: string[], relayed: WireRelay): void {
     this.relays.push([deviceIds, relayed]);
+  }
+  readonly signedOutDevices: string[] = [];
+  signedOut(deviceIds: string[]): void {
+    this.signedOutDevices.push(...deviceIds);
   }
 }
 
@@ -62,9 +73,15 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
     messagesPerMinute: 8,
     maxKeyPackagesPerDevice: 4,
   };
-  const alice: Caller = { userId: id("a"), deviceId: id("A"), username: "usera", address: "192.0.2.1" };
-  const bob: Caller = { userId: id("b"), deviceId: id("B"), username: "userb" };
-  const bobsLaptop: Caller = { userId: id("b"), deviceId: id("C"), username: "userb" };
+  const alice: Caller = {
+    userId: id("a"),
+    deviceId: id("A"),
+    username: "usera",
+    address: "192.0.2.1",
+    approved: true,
+  };
+  const bob: Caller = { userId: id("b"), deviceId: id("B"), username: "userb", approved: true };
+  const bobsLaptop: Caller = { userId: id("b"), deviceId: id("C"), username: "userb", approved: true };
 
   /** Uploads `n` KeyPackages and a last-resort one: the device becomes active. */
   const activate = (caller: Caller, n = 2): Promise<unknown> =>
@@ -138,10 +155,7 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
 
   it("refuses sends while a member user's new device is missing, naming it, until a commit adds it", async () => {
     await createGroup(alice, [id("B")]);
-    await store.addDevice(
-      { deviceId: id("C"), userId: id("b"), name: "laptop", signatureKey: bytes(3), createdAt: 2 },
-      { tokenHash: "tC", deviceId: id("C"), createdAt: 2, expiresAt: 10 },
-    );
+    await addApprovedDevice(store, "b", "C", { name: "laptop", signatureKey: bytes(3), at: 2 });
     await activate(bobsLaptop);
     assert.deepEqual(notifier.enqueuedFor.at(-1), [id("B")], "bob's other device heard of the new one");
     const outdated = await refusal(send(alice, "n"));
@@ -167,6 +181,20 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
       sentAt: now,
       duplicate: false,
     });
+  });
+
+  it("clamps a disappearing message's expiry to the longest timer, and its attachments' too", async () => {
+    await createGroup(alice, [id("B")]);
+    const week = 7 * 86_400_000;
+    await addCompleteBlob(store, "f", "A", now);
+    // Year 255,479: accepted, but kept no longer than a week and five minutes.
+    await send(alice, "y", { expiresAt: 8e15, blobs: [id("f")] });
+    assert.equal((await store.getBlob(id("f")))?.expiresAt, now + week + 300_000);
+    assert.equal(await store.purgeExpiredMessages(now + week + 300_000 - 1, 10), 0);
+    assert.equal(await store.purgeExpiredMessages(now + week + 300_000, 10), 1, "purged then");
+    // An expiry within the week stays as the sender gave it.
+    await send(alice, "z", { expiresAt: now + 60_000 });
+    assert.equal(await store.purgeExpiredMessages(now + 60_000, 10), 1);
   });
 
   it("relays a transient message to the other members without storing it", async () => {
@@ -222,6 +250,64 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
     assert.equal(limited.code, "rate-limited", "three devices claimed this minute");
   });
 
+  it("past its hourly budget per device a claimer gets the reusable last-resort KeyPackage; others are unaffected", async () => {
+    const pairs = new DeliveryService({
+      store,
+      limits: { ...limits, keyPackageClaimsPerMinute: 100, keyPackageClaimsPerPairPerHour: 1 },
+      log: silent,
+      notifier,
+      now: () => now,
+    });
+    const claimOne = async (caller: Caller, deviceId: string): Promise<string> => {
+      const r = (await pairs.handle(caller, frame({ type: "kp.claim", deviceIds: [deviceId] }))) as {
+        keyPackages: { keyPackage: string }[];
+      };
+      return r.keyPackages[0]!.keyPackage;
+    };
+    const lastResort = b64("B".charCodeAt(0), 99);
+    await activate(bob, 4);
+    assert.equal((await store.keyPackageStatus(id("B"))).remaining, 4);
+    assert.notEqual(await claimOne(alice, id("B")), lastResort, "the first is a one-time one");
+    for (let i = 0; i < 5; i++) assert.equal(await claimOne(alice, id("B")), lastResort);
+    assert.equal((await store.keyPackageStatus(id("B"))).remaining, 3, "one consumed, the rest kept");
+    // Another account has a budget of its own.
+    await createTestUser(store, "c", "D");
+    const carol: Caller = { userId: id("c"), deviceId: id("D"), username: "userc", approved: true };
+    assert.notEqual(await claimOne(carol, id("B")), lastResort);
+    assert.equal((await store.keyPackageStatus(id("B"))).remaining, 2);
+    // Bob's own new device is not counted against bob: it joins all his chats at once.
+    await addApprovedDevice(store, "b", "C", { name: "laptop", signatureKey: bytes(3), at: 2 });
+    await activate(bobsLaptop, 3);
+    for (let i = 0; i < 3; i++) assert.notEqual(await claimOne(bob, id("C")), b64("C".charCodeAt(0), 99));
+    // An hour later the budget has refilled (a second more: the refill is a float).
+    now += 3_601_000;
+    assert.notEqual(await claimOne(alice, id("B")), lastResort);
+    assert.equal((await store.keyPackageStatus(id("B"))).remaining, 1);
+  });
+
+  it("counts every name and id looked up in the directory against the account's per-minute limit", async () => {
+    const lookups = new DeliveryService({
+      store,
+      limits: { ...limits, directoryLookupsPerMinute: 5 },
+      log: silent,
+      notifier,
+      now: () => now,
+    });
+    const lookUp = (caller: Caller, json: object): Promise<unknown> =>
+      lookups.handle(caller, frame({ type: "dir.users", ...json }));
+    // Three names (the same one twice in another case counts once) and two ids: the minute's five.
+    await lookUp(alice, { usernames: ["userb", "USERB", "nobody", "x.y"] });
+    await lookUp(alice, { userIds: [id("b"), id("q")] });
+    const limited = await refusal(lookUp(alice, { usernames: ["userb"] }));
+    assert.deepEqual(
+      [limited.code, (limited as ProtocolError).details, limited.message],
+      ["rate-limited", { retryAfterS: 60 }, "too many directory look-ups; retry in 60 s"],
+    );
+    assert.equal(((await lookUp(bob, { usernames: ["usera"] })) as { users: unknown[] }).users.length, 1);
+    now += 60_000;
+    await lookUp(alice, { usernames: ["userb"] });
+  });
+
   it("lets a StoreError pass for the edge to translate, the KeyPackage cap with its number", async () => {
     const over = await refusal(activate(alice, limits.maxKeyPackagesPerDevice + 1));
     assert.ok(over instanceof StoreError);
@@ -230,10 +316,7 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
 
   it("lists only active devices in the directory and tells a non-member nothing of a group", async () => {
     await createGroup(alice, []);
-    await store.addDevice(
-      { deviceId: id("C"), userId: id("b"), name: "laptop", signatureKey: bytes(3), createdAt: 2 },
-      { tokenHash: "tC", deviceId: id("C"), createdAt: 2, expiresAt: 10 },
-    );
+    await addApprovedDevice(store, "b", "C", { name: "laptop", signatureKey: bytes(3), at: 2 });
     const found = (await service.handle(
       alice,
       frame({ type: "dir.users", usernames: ["USERB", "nobody"] }),

@@ -4,13 +4,14 @@ import {
   FEATURE_LEVEL,
   KEY_PACKAGE_LOW_WATER,
   type Limits,
+  MAX_DISAPPEARING_TIMER_S,
   ProtocolError,
   toBase64,
   type WireRelay,
   type WireResultOf,
 } from "@sori/protocol";
 import type { Logger } from "./logger.ts";
-import { RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
+import { AccountAndAddressLimit, RateLimiter, refuseIfLimited } from "./rate-limiter.ts";
 import type { Caller } from "./sessions.ts";
 import { TokenBuckets } from "./token-bucket.ts";
 import { checkSender, otherMembers, type SenderRefusal } from "./store/delivery-rules.ts";
@@ -25,6 +26,7 @@ import type {
   UserRecord,
 } from "./store/store.ts";
 import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
+import { requireDeviceCertificate } from "./device-certificates.ts";
 
 /** Where new queue entries go to reach online devices; the socket layer implements it. */
 export type DeliveryNotifier = {
@@ -32,7 +34,25 @@ export type DeliveryNotifier = {
   keyPackagesLow(deviceId: string, remaining: number): void;
   /** A transient message for whichever of these devices is connected now (not stored). */
   relay(deviceIds: string[], frame: WireRelay): void;
+  /** These devices were revoked (a reset, a rejected sign-in): close their connections. */
+  signedOut(deviceIds: string[], reason: string): void;
 };
+
+/** What a device waiting for approval may ask: about its approval, and to make the account key. */
+const OPEN_TO_WAITING: ReadonlySet<AuthedFrame["type"]> = new Set([
+  "ping",
+  "ack",
+  "device.self",
+  "account.init",
+  "account.reset",
+]);
+/**
+ * The latest a disappearing message may ask the server to keep it: the longest timer from now, and
+ * five minutes for a sender's clock that runs ahead.
+ */
+const MAX_EXPIRY_MS = MAX_DISAPPEARING_TIMER_S * 1000 + 5 * 60_000;
+/** Rejoin requests per device per minute (a device that fell behind asks about once a minute). */
+const REJOINS_PER_MINUTE = 10;
 
 type AuthedFrame = Exclude<ClientFrame, { type: "auth" }>;
 
@@ -46,12 +66,14 @@ export class DeliveryService {
   readonly #limits: Limits;
   readonly #log: Logger;
   readonly #notifier: DeliveryNotifier;
-  readonly #claims: RateLimiter;
-  readonly #claimsByAddress: RateLimiter;
+  readonly #claims: AccountAndAddressLimit;
+  readonly #lookups: AccountAndAddressLimit;
+  readonly #pairClaims: TokenBuckets;
   readonly #messages: TokenBuckets;
   readonly #now: () => number;
   readonly #turn: TurnConfig | undefined;
   readonly #retentionMs: number;
+  readonly #rejoins: RateLimiter;
 
   constructor(options: {
     store: Store;
@@ -70,15 +92,22 @@ export class DeliveryService {
     this.#limits = limits;
     this.#log = log;
     this.#notifier = notifier;
-    this.#claims = new RateLimiter(limits.keyPackageClaimsPerMinute, 60_000, now);
-    // Per address ten times the per-account limit: many accounts from one place cannot drain everyone.
-    this.#claimsByAddress = new RateLimiter(limits.keyPackageClaimsPerMinute * 10, 60_000, now);
+    this.#claims = new AccountAndAddressLimit(limits.keyPackageClaimsPerMinute, now);
+    // Against harvesting the directory: every name and id looked up counts.
+    this.#lookups = new AccountAndAddressLimit(limits.directoryLookupsPerMinute, now);
+    // A burst of the hourly budget, then evenly: at most budget × (1 + hours) one-time ones per pair.
+    this.#pairClaims = new TokenBuckets(
+      limits.keyPackageClaimsPerPairPerHour,
+      limits.keyPackageClaimsPerPairPerHour / 3600,
+      now,
+    );
     this.#messages = new TokenBuckets(
       Math.max(1, Math.floor(limits.messagesPerMinute / 4)),
       limits.messagesPerMinute / 60,
       now,
     );
     this.#now = now;
+    this.#rejoins = new RateLimiter(REJOINS_PER_MINUTE, 60_000, now);
   }
 
   /** The result of `auth` once the token checked out. */
@@ -96,7 +125,21 @@ export class DeliveryService {
     return this.#dispatch(caller, frame);
   }
 
+  /** Whether the caller's device was approved by its account (re-read until it is). */
+  async #approved(caller: Caller): Promise<boolean> {
+    if (caller.approved) return true;
+    const [device] = await this.#store.devicesById([caller.deviceId]);
+    caller.approved = device !== undefined && device.approvedAt !== null && device.revokedAt === null;
+    return caller.approved;
+  }
+
   async #dispatch(caller: Caller, frame: AuthedFrame): Promise<unknown> {
+    // Checked synchronously first: every request of an approved device passes without an await.
+    if (!caller.approved && !OPEN_TO_WAITING.has(frame.type) && !(await this.#approved(caller)))
+      throw new ProtocolError(
+        "approval-required",
+        "this device waits for another device of the account to approve it (or for an identity reset)",
+      );
     switch (frame.type) {
       case "ping":
         return { now: this.#now() } satisfies WireResultOf<"ping">;
@@ -106,22 +149,8 @@ export class DeliveryService {
         return (await this.#store.keyPackageStatus(caller.deviceId)) satisfies WireResultOf<"kp.status">;
       case "kp.claim":
         return this.#claim(caller, frame.deviceIds);
-      case "dir.users": {
-        const names = frame.usernames ?? [];
-        const ids = frame.userIds ?? [];
-        const found = [...(await this.#store.usersByUsername(names)), ...(await this.#store.usersById(ids))];
-        const unknown = [
-          ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
-          ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
-        ];
-        const users = found.map((f) =>
-          directoryUser(
-            f.user,
-            f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null),
-          ),
-        );
-        return { users, unknown } satisfies WireResultOf<"dir.users">;
-      }
+      case "dir.users":
+        return this.#lookUpUsers(caller, frame.usernames ?? [], frame.userIds ?? []);
       case "dir.devices": {
         const devices = await this.#store.devicesById(frame.deviceIds);
         return { devices: devices.map(directoryDevice) } satisfies WireResultOf<"dir.devices">;
@@ -147,6 +176,19 @@ export class DeliveryService {
         return this.#send(caller, frame);
       case "turn.credentials":
         return turnCredentials(this.#turn, caller.userId, this.#now());
+      case "account.init":
+      case "account.reset":
+        return this.#setAccountKey(caller, frame);
+      case "device.self":
+        return this.#deviceSelf(caller);
+      case "device.pending":
+        return this.#pendingDevices(caller);
+      case "device.approve":
+        return this.#approveDevice(caller, frame);
+      case "device.reject":
+        return this.#rejectDevice(caller, frame.deviceId);
+      case "group.rejoin":
+        return this.#rejoin(caller, frame);
       case "ack":
         // The connection layer clamps and handles acks; reaching here means nothing was pushed.
         return { removed: 0 } satisfies WireResultOf<"ack">;
@@ -156,6 +198,164 @@ export class DeliveryService {
         throw new ProtocolError("bad-frame", `unknown request ${(unhandled as { type: string }).type}`);
       }
     }
+  }
+
+  async #lookUpUsers(caller: Caller, names: string[], ids: string[]): Promise<WireResultOf<"dir.users">> {
+    const asked = new Set(names.map((n) => n.toLowerCase())).size + new Set(ids).size;
+    refuseIfLimited(this.#lookups.take(caller, asked), "directory look-ups");
+    const found = [...(await this.#store.usersByUsername(names)), ...(await this.#store.usersById(ids))];
+    const unknown = [
+      ...names.filter((n) => !found.some((f) => f.user.username.toLowerCase() === n.toLowerCase())),
+      ...ids.filter((id) => !found.some((f) => f.user.userId === id)),
+    ];
+    // Only devices the account signed in and that are ready: a waiting device is nobody's to add.
+    const users = found.map((f) =>
+      directoryUser(
+        f.user,
+        f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null && d.approvedAt !== null),
+      ),
+    );
+    return { users, unknown };
+  }
+
+  async #setAccountKey(
+    caller: Caller,
+    frame: Extract<AuthedFrame, { type: "account.init" | "account.reset" }>,
+  ): Promise<WireResultOf<"account.init">> {
+    const [device] = await this.#store.devicesById([caller.deviceId]);
+    requireDeviceCertificate(
+      frame.accountKey,
+      device && { userId: caller.userId, deviceId: caller.deviceId, signatureKey: device.signatureKey },
+      frame.certificate,
+      "this",
+    );
+    const change = {
+      userId: caller.userId,
+      deviceId: caller.deviceId,
+      accountKey: frame.accountKey,
+      certificate: frame.certificate,
+      now: this.#now(),
+    };
+    const outcome =
+      frame.type === "account.init"
+        ? await this.#store.initAccountKey(change)
+        : await this.#store.resetAccountKey(change);
+    if (outcome.status === "conflict")
+      throw new ProtocolError(
+        "forbidden",
+        "this account already has an identity key: sign in and wait for approval",
+      );
+    if (outcome.status === "not-pending")
+      throw new ProtocolError(
+        "forbidden",
+        "only a device waiting for approval can give the account a new identity key",
+      );
+    caller.approved = true;
+    if (outcome.revoked.length > 0) {
+      this.#notifier.signedOut(outcome.revoked, "the account got a new identity key on another device");
+      this.#log.info("account.identity_reset", {
+        user: caller.userId,
+        device: caller.deviceId,
+        signedOut: outcome.revoked.length,
+      });
+    } else {
+      this.#log.info(frame.type === "account.init" ? "account.identity_set" : "account.identity_reset", {
+        user: caller.userId,
+        device: caller.deviceId,
+      });
+    }
+    return {};
+  }
+
+  async #deviceSelf(caller: Caller): Promise<WireResultOf<"device.self">> {
+    const [device] = await this.#store.devicesById([caller.deviceId]);
+    const [user] = await this.#store.usersById([caller.userId]);
+    const approved = device?.approvedAt !== null && device?.approvedAt !== undefined;
+    return {
+      state: approved ? "active" : "pending",
+      accountKey: user?.user.accountKey ? toBase64(user.user.accountKey) : null,
+      certificate: approved && device.certificate ? toBase64(device.certificate) : null,
+      sealedKey: approved && device.sealedKey ? toBase64(device.sealedKey) : null,
+    };
+  }
+
+  async #pendingDevices(caller: Caller): Promise<WireResultOf<"device.pending">> {
+    const devices = (await this.#store.listDevices(caller.userId)).filter(
+      (d) => d.revokedAt === null && d.approvedAt === null && d.transferKey !== null,
+    );
+    return {
+      devices: devices.map((d) => ({
+        deviceId: d.deviceId,
+        name: d.name,
+        createdAt: d.createdAt,
+        signatureKey: toBase64(d.signatureKey),
+        transferKey: toBase64(d.transferKey!),
+        proof: d.linkProof ? toBase64(d.linkProof) : null,
+        linkedBy: d.linkedBy,
+      })),
+    };
+  }
+
+  async #approveDevice(
+    caller: Caller,
+    frame: Extract<AuthedFrame, { type: "device.approve" }>,
+  ): Promise<WireResultOf<"device.approve">> {
+    const [target] = await this.#store.devicesById([frame.deviceId]);
+    const [user] = await this.#store.usersById([caller.userId]);
+    if (!target || target.userId !== caller.userId || target.revokedAt !== null || !user?.user.accountKey)
+      throw new ProtocolError("not-found", "no device of this account waits for approval with that id");
+    requireDeviceCertificate(
+      user.user.accountKey,
+      { userId: caller.userId, deviceId: target.deviceId, signatureKey: target.signatureKey },
+      frame.certificate,
+      "that",
+    );
+    const now = this.#now();
+    const { approved, enqueued } = await this.#store.approveDevice(
+      caller.userId,
+      frame.deviceId,
+      frame.certificate,
+      frame.sealedKey,
+      now,
+      accountNotice("device-approved", caller, frame.deviceId, now),
+    );
+    if (!approved)
+      throw new ProtocolError("not-found", "no device of this account waits for approval with that id");
+    this.#notifier.enqueued(enqueued);
+    this.#log.info("device.approved", { user: caller.userId, device: frame.deviceId, by: caller.deviceId });
+    return {};
+  }
+
+  async #rejectDevice(caller: Caller, deviceId: string): Promise<WireResultOf<"device.reject">> {
+    const [target] = await this.#store.devicesById([deviceId]);
+    if (!target || target.userId !== caller.userId || target.revokedAt !== null || target.approvedAt !== null)
+      throw new ProtocolError("not-found", "no device of this account waits for approval with that id");
+    await this.#store.revokeDevice(deviceId, this.#now());
+    this.#notifier.signedOut([deviceId], "this sign-in was rejected on another device of the account");
+    this.#log.info("device.rejected", { user: caller.userId, device: deviceId, by: caller.deviceId });
+    return {};
+  }
+
+  async #rejoin(
+    caller: Caller,
+    frame: Extract<AuthedFrame, { type: "group.rejoin" }>,
+  ): Promise<WireResultOf<"group.rejoin">> {
+    refuseIfLimited(this.#rejoins.take(caller.deviceId), "rejoin requests");
+    const now = this.#now();
+    const outcome = await this.#store.notifyGroup(frame.groupId, {
+      kind: "rejoin-request",
+      groupId: frame.groupId,
+      messageId: derivedId(`rejoin\0${frame.groupId}\0${caller.deviceId}\0${now}`),
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      epoch: null,
+      data: frame.request,
+      sentAt: now,
+    });
+    if (outcome.status === "not-member") throw refusalError(outcome);
+    this.#notifier.enqueued(outcome.enqueued);
+    this.#log.info("group.rejoin_requested", { group: frame.groupId, device: caller.deviceId });
+    return {};
   }
 
   async #uploadKeyPackages(
@@ -191,13 +391,9 @@ export class DeliveryService {
 
   async #claim(caller: Caller, deviceIds: string[]): Promise<WireResultOf<"kp.claim">> {
     // Each claimed device counts: one request naming many devices must not drain them all at once.
-    const count = new Set(deviceIds).size;
-    // The address is charged only for claims the account may make, so one account hammering its own
-    // limit does not use up its neighbours' share.
-    let wait = this.#claims.take(caller.userId, count);
-    if (wait === 0 && caller.address !== undefined) wait = this.#claimsByAddress.take(caller.address, count);
-    refuseIfLimited(wait, "KeyPackage claims");
-    const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds);
+    refuseIfLimited(this.#claims.take(caller, new Set(deviceIds).size), "KeyPackage claims");
+    const reusable = await this.#pastPairBudget(caller, [...new Set(deviceIds)]);
+    const { claimed, missing } = await this.#store.claimKeyPackages(deviceIds, reusable);
     for (const c of claimed) {
       if (c.remaining < KEY_PACKAGE_LOW_WATER) this.#notifier.keyPackagesLow(c.deviceId, c.remaining);
     }
@@ -209,6 +405,23 @@ export class DeliveryService {
       })),
       missing,
     };
+  }
+
+  /**
+   * The devices of other accounts whose one-time KeyPackages this account has had its share of
+   * (`keyPackageClaimsPerPairPerHour`): they are answered with their last-resort KeyPackage, so adding
+   * them still works but a stranger claiming in a loop cannot drain them. An account's own devices
+   * are not counted: draining them harms only itself, and a new device is added to all its chats at once.
+   */
+  async #pastPairBudget(caller: Caller, deviceIds: string[]): Promise<string[]> {
+    const past: string[] = [];
+    for (const d of await this.#store.devicesById(deviceIds)) {
+      if (d.userId === caller.userId || d.revokedAt !== null) continue;
+      if (this.#pairClaims.take(`${caller.userId}\0${d.deviceId}`) > 0) past.push(d.deviceId);
+    }
+    if (past.length > 0)
+      this.#log.debug("kp.claim_last_resort", { user: caller.userId, devices: past.length });
+    return past;
   }
 
   async #createGroup(
@@ -292,6 +505,11 @@ export class DeliveryService {
       );
     }
     if (frame.transient) return this.#relay(caller, frame);
+    const now = this.#now();
+    // Clamped rather than refused: the expiry only tells the server when to drop its copies, and a
+    // device whose clock runs fast must still be able to send.
+    const expiresAt =
+      frame.expiresAt === undefined ? undefined : Math.min(frame.expiresAt, now + MAX_EXPIRY_MS);
     const outcome = await this.#store.acceptMessage({
       kind: "message",
       groupId: frame.groupId,
@@ -300,10 +518,10 @@ export class DeliveryService {
       senderDeviceId: caller.deviceId,
       epoch: frame.epoch,
       data: frame.data,
-      sentAt: this.#now(),
-      ...(frame.expiresAt !== undefined ? { expiresAt: frame.expiresAt } : {}),
+      sentAt: now,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
       ...(frame.blobs && frame.blobs.length > 0
-        ? { blobs: frame.blobs, blobsExpireAt: frame.expiresAt ?? this.#now() + this.#retentionMs }
+        ? { blobs: frame.blobs, blobsExpireAt: Math.min(expiresAt ?? Infinity, now + this.#retentionMs) }
         : {}),
     });
     switch (outcome.status) {
@@ -375,7 +593,7 @@ type Refusal =
   | SenderRefusal
   | Extract<CommitOutcome, { status: "not-found" }>
   | Extract<CreateGroupOutcome, { status: "exists" }>
-  | Extract<SendOutcome, { status: "blob-missing" | "group-outdated" }>;
+  | Extract<SendOutcome, { status: "blob-missing" | "blob-forbidden" | "group-outdated" }>;
 
 /** What the client is told when the rules refuse a request. */
 function refusalError(r: Refusal): ProtocolError {
@@ -396,6 +614,11 @@ function refusalError(r: Refusal): ProtocolError {
       return new ProtocolError("group-exists", "a group with that id already exists");
     case "blob-missing":
       return new ProtocolError("not-found", "an attachment is unknown, expired or not completely uploaded");
+    case "blob-forbidden":
+      return new ProtocolError(
+        "forbidden",
+        "an attachment was neither uploaded by this device nor sent to it: upload the file again",
+      );
     case "group-outdated":
       return new ProtocolError(
         "group-outdated",
@@ -409,17 +632,13 @@ function derivedId(input: string): string {
   return createHash("sha256").update(input).digest().subarray(0, 16).toString("base64url");
 }
 
-function directoryDevice(d: DeviceRecord): {
-  deviceId: string;
-  userId: string;
-  signatureKey: string;
-  revoked: boolean;
-} {
+function directoryDevice(d: DeviceRecord): WireResultOf<"dir.devices">["devices"][number] {
   return {
     deviceId: d.deviceId,
     userId: d.userId,
     signatureKey: toBase64(d.signatureKey),
     revoked: d.revokedAt !== null,
+    certificate: d.certificate ? toBase64(d.certificate) : null,
   };
 }
 
@@ -427,5 +646,30 @@ function directoryUser(
   user: UserRecord,
   devices: DeviceRecord[],
 ): WireResultOf<"dir.users">["users"][number] {
-  return { userId: user.userId, username: user.username, devices: devices.map(directoryDevice) };
+  return {
+    userId: user.userId,
+    username: user.username,
+    accountKey: user.accountKey ? toBase64(user.accountKey) : null,
+    devices: devices.map(directoryDevice),
+  };
+}
+
+/** An account-level notice (no group): a device waits for approval, or was approved. */
+export function accountNotice(
+  kind: "device-pending" | "device-approved",
+  from: { userId: string; deviceId: string },
+  subject: string,
+  now: number,
+): Omit<OutgoingMessage, "recipients"> {
+  return {
+    kind,
+    groupId: null,
+    messageId: derivedId(`${kind}\0${subject}`),
+    senderUserId: from.userId,
+    // The device the notice is about: the one waiting (pending), or the approved one itself.
+    senderDeviceId: subject,
+    epoch: null,
+    data: null,
+    sentAt: now,
+  };
 }

@@ -4,3 +4,4 @@ export { runServerCommand } from "./run.ts";
 export { SERVER_VERSION } from "./http/health-routes.ts";
 export { type RunningServer, startServer } from "./server.ts";
 export { SqliteStore } from "./store/sqlite-store.ts";
+export { hashPassword } from "./password.ts";

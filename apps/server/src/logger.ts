@@ -1,5 +1,5 @@
 /** Structured JSON-lines logging. Callers pass event names and ids only: never content, keys or tokens. */
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
+type LogFields = Record<string, string | number | boolean | null | undefined>;
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export type Logger = {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RateLimiter } from "./rate-limiter.ts";
+import { AccountAndAddressLimit, RateLimiter } from "./rate-limiter.ts";
 
 describe("RateLimiter", () => {
   it("allows `limit` events per window per key, then tells how long to wait", () => {
@@ -13,5 +13,21 @@ describe("RateLimiter", () => {
     assert.equal(limiter.take("a"), 30);
     now += 30_000;
     assert.equal(limiter.take("a"), 0, "a new window starts");
+  });
+});
+
+describe("AccountAndAddressLimit", () => {
+  it("limits each account, and every account of one address together at ten times that", () => {
+    let now = 1_000_000;
+    const limit = new AccountAndAddressLimit(10, () => now);
+    assert.equal(limit.take({ userId: "a", address: "x" }, 10), 0);
+    assert.equal(limit.take({ userId: "a", address: "x" }, 1), 60, "the account's share is used up");
+    // The refused request was not charged to the address: nine more accounts fill it exactly.
+    for (let i = 0; i < 9; i++) assert.equal(limit.take({ userId: `u${i}`, address: "x" }, 10), 0);
+    assert.equal(limit.take({ userId: "new", address: "x" }, 1), 60, "the address's share is used up");
+    assert.equal(limit.take({ userId: "new", address: "y" }, 1), 0, "another address is not");
+    assert.equal(limit.take({ userId: "other" }, 10), 0, "without an address only the account counts");
+    now += 60_000;
+    assert.equal(limit.take({ userId: "a", address: "x" }, 10), 0, "a new minute");
   });
 });

@@ -33,6 +33,28 @@ export class RateLimiter {
 }
 
 /**
+ * A per-minute limit per account and, at ten times that, per address: many accounts from one place
+ * cannot together do what one may not. The address is charged only for what the account may do, so
+ * one account hammering its own limit does not use up its neighbours' share.
+ */
+export class AccountAndAddressLimit {
+  readonly #perAccount: RateLimiter;
+  readonly #perAddress: RateLimiter;
+
+  constructor(perMinute: number, now: () => number = Date.now) {
+    this.#perAccount = new RateLimiter(perMinute, 60_000, now);
+    this.#perAddress = new RateLimiter(perMinute * 10, 60_000, now);
+  }
+
+  /** Counts `cost` events of `caller`; returns 0 if allowed, else the seconds to wait (as `take`). */
+  take(caller: { userId: string; address?: string | undefined }, cost: number): number {
+    const wait = this.#perAccount.take(caller.userId, cost);
+    if (wait > 0 || caller.address === undefined) return wait;
+    return this.#perAddress.take(caller.address, cost);
+  }
+}
+
+/**
  * Throws the protocol's rate-limited error when `wait` (seconds, as `take` returns it) is above zero;
  * `tooMany` names what there were too many of ("login attempts").
  */

@@ -34,12 +34,17 @@ async function inChunks(
  * `expiryIntervalMs`, default 1 s, a cheap indexed read when nothing is due), messages no device
  * fetched within the retention period, and expired or fully fetched attachments.
  */
+/** How long a device may wait for approval before it is signed out. */
+const PENDING_DEVICE_TTL_MS = 86_400_000;
+
 export function startRetention(options: {
   store: Store;
   log: Logger;
   retentionDays: number;
   blobs: Pick<BlobFiles, "remove">;
   expiryIntervalMs?: number;
+  /** Devices revoked by retention (stale sign-ins): their connections are closed. */
+  signedOut?: (deviceIds: string[], reason: string) => void;
 }): { close(): void } {
   const { store, log, blobs } = options;
   let running: Promise<void> | undefined;
@@ -48,7 +53,12 @@ export function startRetention(options: {
     const messages = await inChunks((n) => store.purgeExpiredMessages(Date.now(), n), CHUNK, MAX_CHUNKS);
     let files = 0;
     for (let i = 0; i < MAX_CHUNKS; i++) {
-      const ids = await store.expiredBlobs(Date.now(), CHUNK);
+      // Retention counts from the upload: no message, forward or expiry keeps a file longer.
+      const ids = await store.expiredBlobs(
+        Date.now(),
+        Date.now() - options.retentionDays * 86_400_000,
+        CHUNK,
+      );
       // Files first: a crash in between leaves a record whose file is gone (deleted again next time),
       // never a file nobody knows about.
       for (const id of ids) await blobs.remove(id);
@@ -64,6 +74,12 @@ export function startRetention(options: {
     const cutoff = Date.now() - options.retentionDays * 86_400_000;
     const total = await inChunks((n) => store.purgeUndelivered(cutoff, n), CHUNK, MAX_CHUNKS);
     if (total > 0) log.info("retention.purged_undelivered", { count: total });
+    // A sign-in nobody approved within a day is signed out: it must not sit in the account for ever.
+    const expired = await store.expirePendingDevices(Date.now() - PENDING_DEVICE_TTL_MS, Date.now());
+    if (expired.length > 0) {
+      options.signedOut?.(expired, "this sign-in was not approved in time");
+      log.info("retention.expired_pending_devices", { count: expired.length });
+    }
   };
 
   const run = (job: () => Promise<void>): Promise<void> => {

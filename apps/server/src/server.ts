@@ -73,9 +73,30 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const handle = createRouter({
     routes: [
       ...healthRoutes({ store, log, metrics: config.metrics ? metrics : undefined }),
-      ...accountRoutes({ store, sessions, log, limits, dropDevice: (id, why) => registry.drop(id, why) }),
-      ...blobRoutes({ files: blobFiles, store, sessions, log, maxFileBytes: config.maxFileBytes }),
-      ...linkRoutes({ store, sessions, log, claimsPerMinute: limits.loginAttemptsPerMinute }),
+      ...accountRoutes({
+        store,
+        sessions,
+        log,
+        limits,
+        dropDevice: (id, why) => registry.drop(id, why),
+        notifier: registry,
+      }),
+      ...blobRoutes({
+        files: blobFiles,
+        store,
+        sessions,
+        log,
+        maxFileBytes: config.maxFileBytes,
+        quota: { accountBytes: config.maxAccountFileBytes, totalBytes: config.maxFilesBytes },
+      }),
+      ...linkRoutes({
+        store,
+        sessions,
+        log,
+        claimsPerMinute: limits.loginAttemptsPerMinute,
+        devicesPerAccount: limits.devicesPerAccount,
+        notifier: registry,
+      }),
     ],
     fallback: ({ req, res }) => staticFiles.serve(req, res),
     log,
@@ -116,7 +137,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   });
 
   const pruning = startSeenPruning({ store, log });
-  const retention = startRetention({ store, log, retentionDays: config.retentionDays, blobs: blobFiles });
+  const retention = startRetention({
+    store,
+    log,
+    retentionDays: config.retentionDays,
+    blobs: blobFiles,
+    signedOut: (ids, why) => registry.signedOut(ids, why),
+  });
   return {
     url,
     port,

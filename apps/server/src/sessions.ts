@@ -12,6 +12,11 @@ export type Caller = {
   username: string;
   /** The remote address the request came from, for per-address limits (absent in unit tests). */
   address?: string;
+  /**
+   * The account signed this device in. False while it waits for approval; the Delivery Service then
+   * re-reads it (approval can come while the device is connected) and sets it once true.
+   */
+  approved: boolean;
 };
 
 /** Tokens are stored only as this hash, so a copy of the database does not sign anyone in. */
@@ -51,7 +56,12 @@ export class Sessions {
       void this.#store.extendSession(tokenHash, now + ttlMs).catch(() => undefined);
     const [user] = await this.#store.usersById([session.userId]);
     if (!user) return undefined;
-    return { userId: session.userId, deviceId: session.deviceId, username: user.user.username };
+    return {
+      userId: session.userId,
+      deviceId: session.deviceId,
+      username: user.user.username,
+      approved: session.approved,
+    };
   }
 
   /** The caller of an HTTP request, by its bearer token; throws "unauthenticated" without a valid one. */
@@ -61,6 +71,17 @@ export class Sessions {
     const caller = token ? await this.authenticate(token) : undefined;
     if (!caller)
       throw new ProtocolError("unauthenticated", "missing, invalid, expired or revoked session token");
+    return caller;
+  }
+
+  /** Like bearer, for what only a device the account signed in may do: "approval-required" otherwise. */
+  async approvedBearer(req: IncomingMessage): Promise<Caller> {
+    const caller = await this.bearer(req);
+    if (!caller.approved)
+      throw new ProtocolError(
+        "approval-required",
+        "this device waits for another device of the account to approve it",
+      );
     return caller;
   }
 

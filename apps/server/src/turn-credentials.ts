@@ -10,8 +10,14 @@ export type TurnConfig = {
   ttlS: number;
 };
 
-/** Default lifetime of issued TURN credentials: a day, so a long call never loses its relay. */
-export const DEFAULT_TURN_TTL_S = 86_400;
+/**
+ * Default lifetime of issued TURN credentials: an hour. They cannot be revoked (coturn only checks the
+ * HMAC and the expiry), so this is how long a signed-out device may still open relays. coturn checks
+ * the expiry when an allocation is made, not when it is refreshed, so a call keeps the relay it got in
+ * time however long it lasts; only a new allocation after the expiry (an ICE restart late in a long
+ * call) needs fresh credentials. docs/OPERATING.md has the whole trade-off.
+ */
+export const DEFAULT_TURN_TTL_S = 3600;
 
 /**
  * Time-limited credentials in coturn's REST scheme ("TURN REST API"): the username is

@@ -1,6 +1,7 @@
 import { type ReactNode, useSyncExternalStore } from "react";
 import { ToastProvider } from "./components/toast-provider.tsx";
 import { I18nProvider } from "./i18n/i18n-context.tsx";
+import { ApprovalScreen } from "./screens/approval-screen.tsx";
 import { AuthScreen } from "./screens/auth-screen.tsx";
 import { LoadingScreen } from "./screens/loading-screen.tsx";
 import { Messenger } from "./screens/messenger.tsx";
@@ -8,7 +9,7 @@ import { UnavailableScreen } from "./screens/unavailable-screen.tsx";
 import { ClientContext } from "./session/client-context.ts";
 import type { SessionController } from "./session/session-controller.ts";
 
-/** Picks the screen for the session's state: loading, sign-in, or the messenger. */
+/** Picks the screen for the session's state: loading, sign-in, waiting for approval, or the messenger. */
 export function App({ session }: { session: SessionController }): ReactNode {
   const state = useSyncExternalStore(session.subscribe, session.getSnapshot);
   let screen: ReactNode;
@@ -21,6 +22,9 @@ export function App({ session }: { session: SessionController }): ReactNode {
       break;
     case "signed-out":
       screen = <AuthScreen session={session} notice={state.notice} />;
+      break;
+    case "pending-approval":
+      screen = <ApprovalScreen key={state.client.deviceId} session={session} state={state} />;
       break;
     case "signed-in":
       screen = (

@@ -1,21 +1,27 @@
 import type { AuthenticationService, ClientConfig, Credential } from "ts-mls";
 import { defaultClientConfig } from "ts-mls/clientConfig.js";
+import { verifyDeviceCertificate } from "./account-key.ts";
 import { toBase64Url } from "./bytes.ts";
 import { parseCredential } from "./identity.ts";
-import type { CredentialValidator, MemberIdentity } from "./types.ts";
+import type { CredentialValidator, DeviceCredential, RefusedCredential } from "./types.ts";
 
 /**
  * One operation's view of the caller's CredentialValidator. ts-mls only reports "could not validate
  * credential" as a generic ValidationError, so the check records what happened to let us turn the
- * failure into the right CryptoError code afterwards.
+ * failure into the right CryptoError code (and say which credentials were refused) afterwards.
  */
 export type CredentialCheck = {
   /** ClientConfig whose authentication service asks the validator (fail closed on foreign credentials). */
   config: ClientConfig;
-  /** Asks the validator once per (identity, key) within this operation. */
-  check(identity: MemberIdentity, signaturePublicKey: Uint8Array): Promise<boolean>;
-  /** True once any credential was rejected (or was not a Sori identity). */
+  /**
+   * Verifies the certificate against the leaf's signature key, then asks the validator, once per
+   * (credential, key) within this operation.
+   */
+  check(credential: DeviceCredential, signaturePublicKey: Uint8Array): Promise<boolean>;
+  /** True once any credential was refused (or was not a Sori credential). */
   readonly rejected: boolean;
+  /** Every credential refused so far, and why. */
+  readonly refused: RefusedCredential[];
   /** Set when the validator itself threw (e.g. the SDK could not reach the directory). */
   readonly validatorError: unknown;
 };
@@ -25,23 +31,40 @@ export function credentialCheck(validate: CredentialValidator): CredentialCheck 
   // The same leaf is often validated several times by ts-mls within one operation (tree validation,
   // signer check, our own pass); the validator may hit the network, so ask it once.
   const memo = new Map<string, Promise<boolean>>();
-  const state = { rejected: false, validatorError: undefined as unknown };
+  const state = { validatorError: undefined as unknown, refused: [] as RefusedCredential[] };
 
-  const check = (identity: MemberIdentity, signaturePublicKey: Uint8Array): Promise<boolean> => {
-    const key = `${identity.userId}/${identity.deviceId}#${toBase64Url(signaturePublicKey)}`;
+  const refuse = (
+    c: { userId: string; deviceId: string; accountKey?: Uint8Array },
+    reason: RefusedCredential["reason"],
+  ): false => {
+    if (!state.refused.some((r) => r.userId === c.userId && r.deviceId === c.deviceId && r.reason === reason))
+      state.refused.push({
+        userId: c.userId,
+        deviceId: c.deviceId,
+        reason,
+        ...(c.accountKey ? { accountKey: c.accountKey } : {}),
+      });
+    return false;
+  };
+
+  const check = (credential: DeviceCredential, signaturePublicKey: Uint8Array): Promise<boolean> => {
+    const key = `${credential.userId}/${credential.deviceId}#${toBase64Url(credential.accountKey)}#${toBase64Url(signaturePublicKey)}#${toBase64Url(credential.certificate)}`;
     let result = memo.get(key);
     if (result === undefined) {
-      result = validate(identity, signaturePublicKey).then(
-        (ok) => {
-          if (ok !== true) state.rejected = true;
-          return ok === true;
-        },
-        (error: unknown) => {
-          state.validatorError = error;
-          state.rejected = true;
-          return false;
-        },
-      );
+      const member = {
+        userId: credential.userId,
+        deviceId: credential.deviceId,
+        accountKey: credential.accountKey,
+      };
+      result = verifyDeviceCertificate(credential, signaturePublicKey)
+        ? validate(member, signaturePublicKey).then(
+            (ok) => (ok === true ? true : refuse(member, "rejected")),
+            (error: unknown) => {
+              state.validatorError = error;
+              return refuse(member, "rejected");
+            },
+          )
+        : Promise.resolve(refuse(member, "uncertified"));
       memo.set(key, result);
     }
     return result;
@@ -49,12 +72,9 @@ export function credentialCheck(validate: CredentialValidator): CredentialCheck 
 
   const authService: AuthenticationService = {
     async validateCredential(credential: Credential, signaturePublicKey: Uint8Array): Promise<boolean> {
-      const identity = parseCredential(credential);
-      if (identity === undefined) {
-        state.rejected = true;
-        return false;
-      }
-      return check(identity, signaturePublicKey);
+      const parsed = parseCredential(credential);
+      if (parsed === undefined) return refuse({ userId: "?", deviceId: "?" }, "foreign");
+      return check(parsed, signaturePublicKey);
     },
   };
 
@@ -62,7 +82,10 @@ export function credentialCheck(validate: CredentialValidator): CredentialCheck 
     config: { ...defaultClientConfig, authService },
     check,
     get rejected() {
-      return state.rejected;
+      return state.refused.length > 0;
+    },
+    get refused() {
+      return state.refused;
     },
     get validatorError() {
       return state.validatorError;

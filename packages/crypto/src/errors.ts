@@ -18,7 +18,10 @@ export function toCryptoError(
     });
   }
   if (credentials?.rejected === true) {
-    return new CryptoError("invalid-credential", `${operation}: a credential was rejected`, { cause: error });
+    return new CryptoError("invalid-credential", `${operation}: a credential was rejected`, {
+      cause: error,
+      refused: credentials.refused,
+    });
   }
   const name = error instanceof Error ? error.name : "";
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";

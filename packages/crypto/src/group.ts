@@ -46,7 +46,13 @@ export function membersOfTree(tree: ClientState["ratchetTree"]): GroupMember[] {
     if (node?.nodeType !== "leaf") continue;
     const identity = parseCredential(node.leaf.credential);
     if (identity === undefined) continue;
-    members.push({ ...identity, leafIndex: nodeIndex / 2, signaturePublicKey: node.leaf.signaturePublicKey });
+    members.push({
+      userId: identity.userId,
+      deviceId: identity.deviceId,
+      accountKey: identity.accountKey,
+      leafIndex: nodeIndex / 2,
+      signaturePublicKey: node.leaf.signaturePublicKey,
+    });
   }
   return members;
 }

@@ -8,8 +8,9 @@ import { makeKeyPackageRef } from "ts-mls/keyPackage.js";
 import { ByteReader, ByteWriter, fromUtf8, toBase64Url, utf8 } from "./bytes.ts";
 import { CIPHER_SUITE, cipherSuite } from "./cipher-suite.ts";
 import { checkDeviceKeys } from "./device-keys.ts";
+import { verifyDeviceCertificate } from "./account-key.ts";
 import { identityCredential, requireIdentity } from "./identity.ts";
-import { CryptoError, type DeviceKeys, type KeyPackageBundle, type MemberIdentity } from "./types.ts";
+import { CryptoError, type DeviceCredential, type DeviceKeys, type KeyPackageBundle } from "./types.ts";
 import { decodeWire, encodeWire } from "./wire.ts";
 
 /** RFC 9420 registry value of the last_resort KeyPackage extension. */
@@ -35,12 +36,15 @@ export function soriCapabilities(): Capabilities {
 
 /** Builds a KeyPackage (and its private keys) for this device; shared by generateKeyPackage and createGroup. */
 export async function buildKeyPackage(
-  identity: MemberIdentity,
+  identity: DeviceCredential,
   keys: DeviceKeys,
   lastResort: boolean,
 ): Promise<{ publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }> {
   const credential = identityCredential(identity);
   checkDeviceKeys(keys);
+  // Everyone would refuse it: fail here, where the mistake is, rather than at every member.
+  if (!verifyDeviceCertificate(identity, keys.signaturePublicKey))
+    throw new CryptoError("invalid-credential", "the device certificate is not for these device keys");
   const cs = await cipherSuite();
   const now = BigInt(Math.floor(Date.now() / 1000));
   const lifetime = {
@@ -62,7 +66,7 @@ export async function buildKeyPackage(
 
 /** Creates a KeyPackage to upload; `lastResort` marks the one the server may hand out repeatedly. */
 export async function generateKeyPackage(
-  identity: MemberIdentity,
+  identity: DeviceCredential,
   keys: DeviceKeys,
   options?: { lastResort?: boolean },
 ): Promise<KeyPackageBundle> {
@@ -77,7 +81,7 @@ export async function generateKeyPackage(
 }
 
 /** KeyPackageRef (RFC 9420 §5.2) as base64url. */
-export async function keyPackageRef(keyPackage: KeyPackage): Promise<string> {
+async function keyPackageRef(keyPackage: KeyPackage): Promise<string> {
   return toBase64Url(await makeKeyPackageRef(keyPackage, (await cipherSuite()).hash));
 }
 
@@ -92,19 +96,23 @@ export function decodeKeyPackage(bytes: Uint8Array): KeyPackage {
 }
 
 /**
- * Reads who an encoded KeyPackage claims to be, without trusting it (the caller still validates the
- * key against the directory). `notAfter` (Unix seconds) lets servers and SDKs drop expired packages.
+ * Reads who an encoded KeyPackage claims to be. `certified` says whether its account signature
+ * verifies; whether that account key is the user's is the caller's to decide. `notAfter` (Unix
+ * seconds) lets servers and SDKs drop expired packages.
  */
 export function keyPackageIdentity(keyPackage: Uint8Array): {
-  identity: MemberIdentity;
+  identity: DeviceCredential;
   signaturePublicKey: Uint8Array;
+  certified: boolean;
   notAfter: number;
 } {
   const decoded = decodeKeyPackage(keyPackage);
   const leaf = decoded.leafNode;
+  const identity = requireIdentity(leaf.credential, "malformed");
   return {
-    identity: requireIdentity(leaf.credential, "malformed"),
+    identity,
     signaturePublicKey: leaf.signaturePublicKey,
+    certified: verifyDeviceCertificate(identity, leaf.signaturePublicKey),
     notAfter: Number(leaf.lifetime.notAfter),
   };
 }

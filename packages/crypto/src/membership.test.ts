@@ -74,7 +74,7 @@ async function roundTrip(
     assert.equal(incoming.kind, "application");
     if (incoming.kind !== "application") throw new Error("unreachable");
     assert.equal(new TextDecoder().decode(incoming.plaintext), body);
-    assert.deepEqual(incoming.sender, from.device.identity);
+    assert.deepEqual(incoming.sender, from.device.member);
     assert.equal(incoming.epoch, groupEpoch(from.group));
     receivers.push(incoming.group);
   }
@@ -87,7 +87,7 @@ describe("group membership", () => {
     const { add, joined2, joinedBob, devices, groups, groupId, validate } = await aliceAndBob();
     t.diagnostic(`create + add 2 + 2 joins: ${(performance.now() - started).toFixed(1)} ms`);
 
-    assert.deepEqual(add.added, [devices.alice2.identity, devices.bob.identity]);
+    assert.deepEqual(add.added, [devices.alice2.member, devices.bob.member]);
     assert.equal(joined2.usedKeyPackageRef, devices.alice2.keyPackages[0]?.ref);
     assert.equal(joinedBob.usedKeyPackageRef, devices.bob.keyPackages[0]?.ref);
     for (const group of Object.values(groups)) {
@@ -147,15 +147,15 @@ describe("group membership", () => {
 
     validate.calls.length = 0;
     const add = await addMembers(groups.bob, [kp(carol)], validate);
-    assert.deepEqual(add.added, [carol.identity]);
+    assert.deepEqual(add.added, [carol.member]);
     assert.deepEqual(validate.calls, ["carol/tablet"]);
 
     validate.calls.length = 0;
     const seen = await processMessage(groups.alice2, add.commit, validate);
     assert.equal(seen.kind, "commit");
     if (seen.kind !== "commit") throw new Error("unreachable");
-    assert.deepEqual(seen.sender, devices.bob.identity);
-    assert.deepEqual(seen.added, [carol.identity]);
+    assert.deepEqual(seen.sender, devices.bob.member);
+    assert.deepEqual(seen.added, [carol.member]);
     assert.deepEqual(seen.removed, []);
     assert.equal(seen.selfRemoved, false);
     assert.equal(seen.epoch, 2n);
@@ -192,7 +192,7 @@ describe("group membership", () => {
     await rejectsWith(removeMembers(groups.alice1, [devices.alice1.identity]), "not-member");
 
     const removal = await removeMembers(groups.alice1, [devices.bob.identity]);
-    assert.deepEqual(removal.removed, [devices.bob.identity]);
+    assert.deepEqual(removal.removed, [devices.bob.member]);
     assert.equal(groupEpoch(removal.group), 2n);
     assert.deepEqual(
       groupMembers(removal.group).map((m) => m.deviceId),
@@ -203,14 +203,14 @@ describe("group membership", () => {
     assert.equal(atBob.kind, "commit");
     if (atBob.kind !== "commit") throw new Error("unreachable");
     assert.equal(atBob.selfRemoved, true);
-    assert.deepEqual(atBob.removed, [devices.bob.identity]);
-    assert.deepEqual(atBob.sender, devices.alice1.identity);
+    assert.deepEqual(atBob.removed, [devices.bob.member]);
+    assert.deepEqual(atBob.sender, devices.alice1.member);
     assert.equal(atBob.epoch, 2n);
     assert.equal(isActive(atBob.group), false);
 
     const atAlice2 = await processMessage(groups.alice2, removal.commit, validate);
     assert.ok(atAlice2.kind === "commit" && !atAlice2.selfRemoved);
-    assert.deepEqual(atAlice2.removed, [devices.bob.identity]);
+    assert.deepEqual(atAlice2.removed, [devices.bob.member]);
 
     const after = await roundTrip(
       { group: removal.group, device: devices.alice1 },
@@ -230,7 +230,7 @@ describe("group membership", () => {
   it("removes only the matching device of a user", async () => {
     const { validate, devices, groups } = await aliceAndBob();
     const removal = await removeMembers(groups.bob, [devices.alice2.identity]);
-    assert.deepEqual(removal.removed, [devices.alice2.identity]);
+    assert.deepEqual(removal.removed, [devices.alice2.member]);
     const atAlice1 = await processMessage(groups.alice1, removal.commit, validate);
     assert.ok(atAlice1.kind === "commit" && !atAlice1.selfRemoved);
     assert.deepEqual(
@@ -269,7 +269,7 @@ describe("group membership", () => {
     const bobAgain = decodeGroup(encodeGroup(r2.sender));
     const seen = await processMessage(bobAgain, add.commit, validate);
     assert.ok(seen.kind === "commit");
-    assert.deepEqual(seen.added, [carol.identity]);
+    assert.deepEqual(seen.added, [carol.member]);
 
     await rejectsWith(
       Promise.resolve().then(() => decodeGroup(new Uint8Array([1, 2, 3]))),

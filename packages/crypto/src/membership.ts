@@ -1,4 +1,5 @@
 import {
+  type ClientState,
   createCommit,
   emptyPskIndex,
   joinGroup,
@@ -6,16 +7,19 @@ import {
   type Proposal,
   createGroup as tsCreateGroup,
 } from "ts-mls";
+import { makeKeyPackageRef } from "ts-mls/keyPackage.js";
+import { decryptGroupInfo, decryptGroupSecrets, type Welcome } from "ts-mls/welcome.js";
 import { bytesEqual, toBase64Url } from "./bytes.ts";
 import { CIPHER_SUITE, cipherSuite } from "./cipher-suite.ts";
 import { credentialCheck, restingClientConfig } from "./credential-check.ts";
 import { toCryptoError } from "./errors.ts";
 import { type MlsGroup, membersOfTree, requireActive, unwrapGroup, wrapGroup } from "./group.ts";
-import { parseCredential, requireIdentity, sameIdentity } from "./identity.ts";
+import { memberOf, parseCredential, requireIdentity, sameIdentity } from "./identity.ts";
 import { buildKeyPackage, decodeKeyPackage, decodePrivateKeyPackage } from "./key-package.ts";
 import {
   type CredentialValidator,
   CryptoError,
+  type DeviceCredential,
   type DeviceKeys,
   type KeyPackageBundle,
   type MemberIdentity,
@@ -24,7 +28,7 @@ import { decodeWire, encodeWire } from "./wire.ts";
 
 /** Starts a new group (epoch 0) with this device as its only member. */
 export async function createGroup(
-  identity: MemberIdentity,
+  identity: DeviceCredential,
   keys: DeviceKeys,
   groupId: Uint8Array,
 ): Promise<MlsGroup> {
@@ -48,21 +52,40 @@ export async function createGroup(
 }
 
 /**
- * Adds devices by their KeyPackages in one commit. Every credential is checked with `validate` before
- * anything is signed. The returned group is already in the new epoch: keep it only once the server
- * accepted `commit`; otherwise keep the old group and retry.
+ * One commit that removes devices and adds others by their KeyPackages (a device can be in both: it
+ * is re-added with a fresh KeyPackage, e.g. after it missed a commit). Every new credential is checked
+ * with `validate` before anything is signed. The returned group is already in the new epoch: keep it
+ * only once the server accepted `commit`; otherwise keep the old group and retry.
  */
-export async function addMembers(
+export async function commitChanges(
   group: MlsGroup,
-  keyPackages: Uint8Array[],
+  changes: { remove: MemberIdentity[]; add: Uint8Array[] },
   validate: CredentialValidator,
-): Promise<{ group: MlsGroup; commit: Uint8Array; welcome: Uint8Array; added: MemberIdentity[] }> {
+): Promise<{
+  group: MlsGroup;
+  commit: Uint8Array;
+  welcome: Uint8Array | undefined;
+  added: MemberIdentity[];
+  removed: MemberIdentity[];
+}> {
   const check = credentialCheck(validate);
   const state = unwrapGroup(group, check.config);
   requireActive(state);
-  if (keyPackages.length === 0) throw new CryptoError("malformed", "addMembers: no KeyPackages");
+  if (changes.add.length === 0 && changes.remove.length === 0)
+    throw new CryptoError("malformed", "commitChanges: nothing to change");
 
-  const decoded: { keyPackage: KeyPackage; identity: MemberIdentity }[] = keyPackages.map((bytes) => {
+  const ownLeaf = state.privatePath.leafIndex;
+  const targets = membersOfTree(state.ratchetTree).filter((m) =>
+    changes.remove.some((wanted) => sameIdentity(m, wanted)),
+  );
+  if (targets.some((m) => m.leafIndex === ownLeaf)) {
+    // MLS forbids committing one's own removal; leaving needs another member to commit it.
+    throw new CryptoError("not-member", "removeMembers: a device cannot remove itself");
+  }
+  if (changes.remove.length > 0 && targets.length === 0)
+    throw new CryptoError("not-member", "removeMembers: none of these devices is a member");
+
+  const decoded: { keyPackage: KeyPackage; identity: DeviceCredential }[] = changes.add.map((bytes) => {
     const keyPackage = decodeKeyPackage(bytes);
     return { keyPackage, identity: requireIdentity(keyPackage.leafNode.credential, "invalid-credential") };
   });
@@ -75,25 +98,37 @@ export async function addMembers(
     const result = await createCommit(
       { state, cipherSuite: await cipherSuite() },
       {
-        extraProposals: decoded.map(({ keyPackage }): Proposal => ({
-          proposalType: "add",
-          add: { keyPackage },
-        })),
+        extraProposals: [
+          ...targets.map((m): Proposal => ({ proposalType: "remove", remove: { removed: m.leafIndex } })),
+          ...decoded.map(({ keyPackage }): Proposal => ({ proposalType: "add", add: { keyPackage } })),
+        ],
         // Joiners get the tree inside the Welcome, so no separate tree distribution is needed.
-        ratchetTreeExtension: true,
+        ratchetTreeExtension: decoded.length > 0,
       },
     );
-    if (result.welcome === undefined)
+    if (decoded.length > 0 && result.welcome === undefined)
       throw new CryptoError("internal", "addMembers: ts-mls produced no Welcome");
     return {
       group: wrapGroup(result.newState),
       commit: encodeWire(result.commit),
-      welcome: encodeWire({ wireformat: "mls_welcome", welcome: result.welcome }),
-      added: decoded.map(({ identity }) => identity),
+      welcome: result.welcome && encodeWire({ wireformat: "mls_welcome", welcome: result.welcome }),
+      added: decoded.map(({ identity }) => memberOf(identity)),
+      removed: targets.map((m) => memberOf(m)),
     };
   } catch (error) {
-    throw toCryptoError(error, "addMembers", "malformed", check);
+    throw toCryptoError(error, "commitChanges", decoded.length > 0 ? "malformed" : "internal", check);
   }
+}
+
+/** Adds devices by their KeyPackages in one commit (see commitChanges). */
+export async function addMembers(
+  group: MlsGroup,
+  keyPackages: Uint8Array[],
+  validate: CredentialValidator,
+): Promise<{ group: MlsGroup; commit: Uint8Array; welcome: Uint8Array; added: MemberIdentity[] }> {
+  if (keyPackages.length === 0) throw new CryptoError("malformed", "addMembers: no KeyPackages");
+  const r = await commitChanges(group, { remove: [], add: keyPackages }, validate);
+  return { group: r.group, commit: r.commit, welcome: r.welcome!, added: r.added };
 }
 
 /**
@@ -104,37 +139,10 @@ export async function removeMembers(
   group: MlsGroup,
   members: MemberIdentity[],
 ): Promise<{ group: MlsGroup; commit: Uint8Array; removed: MemberIdentity[] }> {
-  const state = unwrapGroup(group);
-  requireActive(state);
-  const ownLeaf = state.privatePath.leafIndex;
-  const targets = membersOfTree(state.ratchetTree).filter((m) =>
-    members.some((wanted) => sameIdentity(m, wanted)),
-  );
-  if (targets.some((m) => m.leafIndex === ownLeaf)) {
-    // MLS forbids committing one's own removal; leaving needs another member to commit it.
-    throw new CryptoError("not-member", "removeMembers: a device cannot remove itself");
-  }
-  if (targets.length === 0)
+  if (members.length === 0)
     throw new CryptoError("not-member", "removeMembers: none of these devices is a member");
-
-  try {
-    const result = await createCommit(
-      { state, cipherSuite: await cipherSuite() },
-      {
-        extraProposals: targets.map((m): Proposal => ({
-          proposalType: "remove",
-          remove: { removed: m.leafIndex },
-        })),
-      },
-    );
-    return {
-      group: wrapGroup(result.newState),
-      commit: encodeWire(result.commit),
-      removed: targets.map(({ userId, deviceId }) => ({ userId, deviceId })),
-    };
-  } catch (error) {
-    throw toCryptoError(error, "removeMembers", "internal");
-  }
+  const r = await commitChanges(group, { remove: members, add: [] }, async () => false);
+  return { group: r.group, commit: r.commit, removed: r.removed };
 }
 
 /**
@@ -146,7 +154,7 @@ export async function joinFromWelcome(
   keyPackages: KeyPackageBundle[],
   keys: DeviceKeys,
   validate: CredentialValidator,
-): Promise<{ group: MlsGroup; usedKeyPackageRef: string }> {
+): Promise<{ group: MlsGroup; usedKeyPackageRef: string; sender: MemberIdentity }> {
   const message = decodeWire(welcome, "Welcome");
   if (message.wireformat !== "mls_welcome")
     throw new CryptoError("malformed", "joinFromWelcome: not a Welcome");
@@ -191,8 +199,35 @@ export async function joinFromWelcome(
         throw toCryptoError(undefined, "joinFromWelcome", "invalid-credential", check);
       }
     }
-    return { group: wrapGroup(state), usedKeyPackageRef: bundle.ref };
+    const sender = await welcomeSigner(message.welcome, keyPackage, privatePackage.initPrivateKey, state);
+    return { group: wrapGroup(state), usedKeyPackageRef: bundle.ref, sender };
   } catch (error) {
     throw toCryptoError(error, "joinFromWelcome", "decrypt-failed", check);
   }
+}
+
+/**
+ * Who signed a Welcome's GroupInfo (the member who added us): ts-mls verifies the signature but does
+ * not say whose it was, so open the GroupInfo again (no PSKs in Sori) and look the signer's leaf up.
+ */
+async function welcomeSigner(
+  welcome: Welcome,
+  keyPackage: KeyPackage,
+  initPrivateKey: Uint8Array,
+  state: ClientState,
+): Promise<MemberIdentity> {
+  const cs = await cipherSuite();
+  const ref = await makeKeyPackageRef(keyPackage, cs.hash);
+  const secrets = await decryptGroupSecrets(
+    await cs.hpke.importPrivateKey(initPrivateKey),
+    ref,
+    welcome,
+    cs.hpke,
+  );
+  const info =
+    secrets && (await decryptGroupInfo(welcome, secrets.joinerSecret, new Uint8Array(cs.kdf.size), cs));
+  const node = info ? state.ratchetTree[info.signer * 2] : undefined;
+  const identity = node?.nodeType === "leaf" ? parseCredential(node.leaf.credential) : undefined;
+  if (!identity) throw new CryptoError("malformed", "joinFromWelcome: the Welcome's signer is not a member");
+  return memberOf(identity);
 }

@@ -91,11 +91,8 @@ describe("processMessage errors", () => {
     await rejectsWith(processMessage(carol, ahead.message, validate), "wrong-epoch");
 
     // Same members, different group.
-    const other = await createGroup(
-      { userId: "alice", deviceId: "phone" },
-      (await makeDevice(new Map(), "x", "y")).keys,
-      text("other"),
-    );
+    const stranger = await makeDevice(new Map(), "alice", "phone");
+    const other = await createGroup(stranger.identity, stranger.keys, text("other"));
     const elsewhere = await encrypt(other, text("wrong room"));
     await rejectsWith(processMessage(bob, elsewhere.message, validate), "wrong-group");
 
@@ -111,7 +108,7 @@ describe("processMessage errors", () => {
     assert.ok(incoming.kind === "application");
     assert.equal(incoming.epoch, 1n);
     assert.equal(groupEpoch(incoming.group), 2n);
-    assert.deepEqual(incoming.sender, devices.bob.identity);
+    assert.deepEqual(incoming.sender, devices.bob.member);
     assert.equal(new TextDecoder().decode(incoming.plaintext), "sent just before the removal");
   });
 
@@ -134,7 +131,7 @@ describe("processMessage errors", () => {
     // ...but his pre-commit state takes it, which is how the SDK recovers from a lost race.
     const recovered = await processMessage(bob, fromAlice.commit, validate);
     assert.ok(recovered.kind === "commit");
-    assert.deepEqual(recovered.added, [dave.identity]);
+    assert.deepEqual(recovered.added, [dave.member]);
     assert.equal(groupEpoch(recovered.group), 2n);
   });
 

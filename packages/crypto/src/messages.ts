@@ -12,11 +12,13 @@ import { cipherSuite } from "./cipher-suite.ts";
 import { credentialCheck } from "./credential-check.ts";
 import { toCryptoError } from "./errors.ts";
 import { type MlsGroup, requireActive, unwrapGroup, wrapGroup } from "./group.ts";
-import { parseCredential, requireIdentity, sameIdentity } from "./identity.ts";
+import type { CredentialCheck } from "./credential-check.ts";
+import { memberOf, parseCredential, requireIdentity, sameIdentity } from "./identity.ts";
+import { pad, unpad } from "./padding.ts";
 import { type CredentialValidator, CryptoError, type IncomingMessage, type MemberIdentity } from "./types.ts";
 import { decodeWire, encodeWire } from "./wire.ts";
 
-/** Encrypts an application message (a PrivateMessage padded to 256 bytes) for the current epoch. */
+/** Encrypts an application message for the current epoch (padded with Padmé, at least 256 bytes by MLS). */
 export async function encrypt(
   group: MlsGroup,
   plaintext: Uint8Array,
@@ -28,7 +30,7 @@ export async function encrypt(
   try {
     const { newState, privateMessage } = await createApplicationMessage(
       state,
-      plaintext,
+      pad(plaintext),
       await cipherSuite(),
     );
     return {
@@ -118,7 +120,7 @@ export async function processMessage(
       kind: "application",
       group: wrapGroup(result.newState),
       sender,
-      plaintext: result.message,
+      plaintext: unpad(result.message),
       epoch: pm.epoch,
     };
   }
@@ -128,7 +130,7 @@ export async function processMessage(
   if (commit === undefined || result.actionTaken !== "accept") {
     throw new CryptoError("internal", "processMessage: commit was not applied");
   }
-  return describeCommit(state, result.newState, commit, pm.epoch, check.check);
+  return describeCommit(state, result.newState, commit, pm.epoch, check);
 }
 
 /** Works out who was added and removed, and re-checks every leaf the commit introduced or rewrote. */
@@ -137,8 +139,9 @@ async function describeCommit(
   after: ClientState,
   commit: { senderLeafIndex: number | undefined; proposals: ProposalWithSender[] },
   commitEpoch: bigint,
-  check: (identity: MemberIdentity, signaturePublicKey: Uint8Array) => Promise<boolean>,
+  credentials: CredentialCheck,
 ): Promise<IncomingMessage<MlsGroup>> {
+  const check = credentials.check;
   const added: MemberIdentity[] = [];
   const removed: MemberIdentity[] = [];
   const removedLeaves = new Set<number>();
@@ -147,9 +150,11 @@ async function describeCommit(
       const leaf = proposal.add.keyPackage.leafNode;
       const identity = requireIdentity(leaf.credential, "invalid-credential");
       if (!(await check(identity, leaf.signaturePublicKey))) {
-        throw new CryptoError("invalid-credential", "processMessage: commit adds a rejected credential");
+        throw new CryptoError("invalid-credential", "processMessage: commit adds a rejected credential", {
+          refused: credentials.refused,
+        });
       }
-      added.push(identity);
+      added.push(memberOf(identity));
     } else if (proposal.proposalType === "remove") {
       removedLeaves.add(proposal.remove.removed);
       const identity = identityAt(before.ratchetTree, proposal.remove.removed);
@@ -171,7 +176,9 @@ async function describeCommit(
       throw new CryptoError("invalid-credential", "processMessage: commit changes a member's identity");
     }
     if (!(await check(newIdentity, now.leaf.signaturePublicKey))) {
-      throw new CryptoError("invalid-credential", "processMessage: commit carries a rejected credential");
+      throw new CryptoError("invalid-credential", "processMessage: commit carries a rejected credential", {
+        refused: credentials.refused,
+      });
     }
   }
 
@@ -193,5 +200,6 @@ async function describeCommit(
 
 function identityAt(tree: ClientState["ratchetTree"], leafIndex: number): MemberIdentity | undefined {
   const node = tree[leafIndex * 2];
-  return node?.nodeType === "leaf" ? parseCredential(node.leaf.credential) : undefined;
+  const credential = node?.nodeType === "leaf" ? parseCredential(node.leaf.credential) : undefined;
+  return credential && memberOf(credential);
 }

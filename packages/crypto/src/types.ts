@@ -10,6 +10,21 @@ export type MemberIdentity = {
   deviceId: string;
 };
 
+/**
+ * A device's MLS credential: who it is, and its account's signature vouching for its signature key.
+ * Encoded into the leaf's basic credential (identity.ts); a leaf whose certificate does not verify is
+ * refused before anyone is asked.
+ */
+export type DeviceCredential = MemberIdentity & {
+  /** The account identity key (Ed25519 public key) that signed this device in. */
+  accountKey: Uint8Array;
+  /** The account key's signature over (user id, device id, device signature key). */
+  certificate: Uint8Array;
+};
+
+/** A member whose certificate verified: the validator decides whether `accountKey` is the user's. */
+export type CertifiedMember = MemberIdentity & { accountKey: Uint8Array };
+
 /** A device's long-term MLS signature key pair (Ed25519). The private half never leaves the device. */
 export type DeviceKeys = {
   signaturePublicKey: Uint8Array;
@@ -28,11 +43,12 @@ export type KeyPackageBundle = {
 };
 
 /**
- * Decides whether a credential is genuine: the SDK checks `signaturePublicKey` against the server's
- * device directory (and, later, against keys the user verified). ts-mls would accept anything.
+ * Decides whether a certified member is genuine: the certificate already verified against
+ * `member.accountKey`, so the SDK decides whether that is the account key it knows for the user
+ * (and whether the device may be in the group). ts-mls alone would accept anything.
  */
 export type CredentialValidator = (
-  identity: MemberIdentity,
+  member: CertifiedMember,
   signaturePublicKey: Uint8Array,
 ) => Promise<boolean>;
 
@@ -40,6 +56,8 @@ export type CredentialValidator = (
 export type GroupMember = MemberIdentity & {
   leafIndex: number;
   signaturePublicKey: Uint8Array;
+  /** The account key the member's certificate chains to. */
+  accountKey: Uint8Array;
 };
 
 /** Result of processing one incoming MLS message (application message or commit). */
@@ -82,12 +100,26 @@ export type CryptoErrorCode =
   | "no-key-package"
   | "internal";
 
+/** Why a credential was refused (reported with "invalid-credential"). */
+export type RefusedCredential = MemberIdentity & {
+  /** "uncertified": its account signature does not verify; "rejected": the validator said no. */
+  reason: "uncertified" | "rejected" | "foreign";
+  accountKey?: Uint8Array;
+};
+
 /** Every failure of this package is a CryptoError with a code; messages never contain key material. */
 export class CryptoError extends Error {
   readonly code: CryptoErrorCode;
-  constructor(code: CryptoErrorCode, message: string, options?: { cause?: unknown }) {
+  /** For "invalid-credential": which credentials were refused, and why. */
+  readonly refused: RefusedCredential[];
+  constructor(
+    code: CryptoErrorCode,
+    message: string,
+    options?: { cause?: unknown; refused?: RefusedCredential[] },
+  ) {
     super(message, options);
     this.name = "CryptoError";
     this.code = code;
+    this.refused = options?.refused ?? [];
   }
 }

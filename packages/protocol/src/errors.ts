@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   "client-too-old",
   "server-too-old",
   "storage-unavailable",
+  /** This device waits for another device of the account to approve it (or for an identity reset). */
+  "approval-required",
+  "too-many-devices",
   "internal",
 ] as const;
 
@@ -32,10 +35,14 @@ export type ErrorDetails = {
   revokedDevices?: string[];
   /** rate-limited: seconds until a retry can succeed. */
   retryAfterS?: number;
-  /** too-large: the limit that was exceeded, in bytes. */
+  /** too-large: the limit that was exceeded, in bytes (storage-unavailable: the server's cap on files). */
   limit?: number;
+  /** too-large for an attachment over the account's quota: bytes of files the account stores already. */
+  stored?: number;
   /** A blob upload at the wrong offset: where it must continue. */
   received?: number;
+  /** identity-changed (SDK): the users whose account key changed and is not acknowledged yet. */
+  userIds?: string[];
 };
 
 /** A typed protocol error; thrown by parsers and by the server core, serialised as an `error` frame. */
@@ -63,10 +70,12 @@ export function httpStatusFor(code: ErrorCode): number {
       return 401;
     case "forbidden":
     case "not-member":
+    case "approval-required":
       return 403;
     case "not-found":
       return 404;
     case "username-taken":
+    case "too-many-devices":
     case "stale-epoch":
     case "group-outdated":
     case "group-exists":

@@ -6,8 +6,8 @@ import { toBase64 } from "./base64.ts";
 
 export type JsonFrame = Record<string, unknown>;
 
-export const arbId: fc.Arbitrary<string> = fc.stringMatching(/^[A-Za-z0-9_-]{22}$/);
-export const arbBytes: fc.Arbitrary<string> = fc.uint8Array({ maxLength: 64 }).map((b) => toBase64(b));
+const arbId: fc.Arbitrary<string> = fc.stringMatching(/^[A-Za-z0-9_-]{22}$/);
+const arbBytes: fc.Arbitrary<string> = fc.uint8Array({ maxLength: 64 }).map((b) => toBase64(b));
 const arbEpoch = fc.nat({ max: 1000 });
 const arbIds = fc.array(arbId, { maxLength: 4 });
 const arbUsername = fc.stringMatching(/^[A-Za-z0-9_.-]{3,12}$/);

@@ -45,6 +45,11 @@ export const ClientFrame = z.discriminatedUnion("type", [
     add: DeviceIds,
     remove: DeviceIds,
   }),
+  /**
+   * A member device that missed a commit asks the others to re-add it: `request` is signed by the
+   * device (the server passes it on as a "rejoin-request" delivery to the group's other devices).
+   */
+  req("group.rejoin", { groupId: Id, request: Bytes }),
   /** The server's view of a group: epoch and member devices. */
   req("group.info", { groupId: Id }),
   /** The groups this device is a member of, per the server. */
@@ -64,6 +69,24 @@ export const ClientFrame = z.discriminatedUnion("type", [
     /** Attachments (complete blob ids) the message refers to: kept until every recipient fetched them. */
     blobs: z.array(Id).max(100).optional(),
   }),
+  /**
+   * A new account's first device sets the account key and its own certificate (only while the account
+   * has no key). The server checks the certificate against the key.
+   */
+  req("account.init", { accountKey: Bytes, certificate: Bytes }),
+  /**
+   * A pending device of an account with no approved device left (or whose owner lost them) makes a new
+   * account key: every other device is signed out, and contacts see the safety number change.
+   */
+  req("account.reset", { accountKey: Bytes, certificate: Bytes }),
+  /** This device's approval state, and once approved, its certificate and the sealed account key. */
+  req("device.self", {}),
+  /** Devices of this account waiting for approval. */
+  req("device.pending", {}),
+  /** Approves a pending device: its certificate (checked against the account key) and the sealed key. */
+  req("device.approve", { deviceId: Id, certificate: Bytes, sealedKey: Bytes }),
+  /** Refuses a pending device: it is signed out. */
+  req("device.reject", { deviceId: Id }),
   /** Time-limited TURN credentials for calls (coturn's shared-secret scheme); empty when none is set up. */
   req("turn.credentials", {}),
   /**
@@ -94,17 +117,35 @@ export const DirectoryDevice = z.object({
   userId: Id,
   signatureKey: Bytes,
   revoked: z.boolean(),
+  /** The account key's signature over the device (null while it waits for approval). A hint: clients check the MLS credential. */
+  certificate: Bytes.nullable(),
 });
 export type DirectoryDevice = z.infer<typeof DirectoryDevice>;
 
 export const DirectoryUser = z.object({
   userId: Id,
   username: Username,
+  /** The account's identity key as the server has it (null before the first device set it). A hint: clients pin what they first saw. */
+  accountKey: Bytes.nullable(),
   devices: z.array(DirectoryDevice),
 });
 export type DirectoryUser = z.infer<typeof DirectoryUser>;
 
 export const GroupMemberInfo = z.object({ deviceId: Id, userId: Id });
+
+/** A device of this account waiting for approval, as approving devices see it. */
+export const PendingDevice = z.object({
+  deviceId: Id,
+  name: z.string(),
+  createdAt: z.number(),
+  signatureKey: Bytes,
+  transferKey: Bytes,
+  /** Linked with a code: the HMAC the code's showing device checks (null after a password login). */
+  proof: Bytes.nullable(),
+  /** The device that showed the link code (null after a password login). */
+  linkedBy: Id.nullable(),
+});
+export type PendingDevice = z.infer<typeof PendingDevice>;
 
 export const RESULT_SCHEMAS = {
   auth: z.object({
@@ -125,8 +166,20 @@ export const RESULT_SCHEMAS = {
   "group.create": z.object({ groupId: Id, epoch: Epoch }),
   "group.commit": z.object({ groupId: Id, epoch: Epoch }),
   "group.info": z.object({ groupId: Id, epoch: Epoch, members: z.array(GroupMemberInfo) }),
+  "group.rejoin": z.object({}),
   "group.list": z.object({ groups: z.array(z.object({ groupId: Id, epoch: Epoch })) }),
   send: z.object({ messageId: Id, sentAt: z.number(), duplicate: z.boolean() }),
+  "account.init": z.object({}),
+  "account.reset": z.object({}),
+  "device.self": z.object({
+    state: z.enum(["pending", "active"]),
+    accountKey: Bytes.nullable(),
+    certificate: Bytes.nullable(),
+    sealedKey: Bytes.nullable(),
+  }),
+  "device.pending": z.object({ devices: z.array(PendingDevice) }),
+  "device.approve": z.object({}),
+  "device.reject": z.object({}),
   "turn.credentials": z.object({
     iceServers: z
       .array(z.object({ urls: z.array(z.string()), username: z.string(), credential: z.string() }))
@@ -145,7 +198,21 @@ export type WireResultOf<T extends ClientFrameType> = z.input<(typeof RESULT_SCH
 // Server → client.
 // ---------------------------------------------------------------------------------------------
 
-export const DELIVERY_KINDS = ["message", "commit", "welcome", "device-added"] as const;
+/**
+ * "device-added": a device of `from.userId` became active. "device-pending": a device of this account
+ * waits for approval (`from.deviceId`; details with `device.pending`). "device-approved": this pending
+ * device was approved (details with `device.self`). "rejoin-request": a member device of `groupId` missed
+ * a commit and asks to be re-added (`data`: its signed request).
+ */
+export const DELIVERY_KINDS = [
+  "message",
+  "commit",
+  "welcome",
+  "device-added",
+  "device-pending",
+  "device-approved",
+  "rejoin-request",
+] as const;
 export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 
 export const Delivery = z.object({

@@ -2,12 +2,14 @@ import { z } from "zod";
 import { Bytes, Id, Password, Username } from "./schema-parts.ts";
 
 /**
- * The device half of register/login: its name and MLS signature key. The device becomes active (visible
- * to others, addable to chats) once it uploads KeyPackages made with its server-assigned identity.
+ * The device half of register/login/link: its name, MLS signature key, and (login and link) the
+ * public key an approving device seals the account key to. A device becomes active (visible to others,
+ * addable to chats) once its account certified it and it uploaded KeyPackages.
  */
 export const DeviceUpload = z.object({
   name: z.string().min(1).max(64),
   signatureKey: Bytes,
+  transferKey: Bytes.optional(),
 });
 export type DeviceUpload = z.infer<typeof DeviceUpload>;
 
@@ -19,12 +21,24 @@ export const AuthRequest = z.object({
 });
 export type AuthRequest = z.infer<typeof AuthRequest>;
 
-/** Response to register and login. The token authenticates this device only. */
+/**
+ * What a new device must do before it belongs to the account:
+ * - "init-required": a new account; this device makes the account key (`account.init`);
+ * - "pending": another device of the account must approve it (`device.approve`);
+ * - "reset-required": the account has no approved device left: this device makes a new account key
+ *   (`account.reset`), and every contact sees the safety number change.
+ */
+export type Approval = "init-required" | "pending" | "reset-required";
+
+/** Response to register, login and link claims. The token authenticates this device only. */
 export type AuthResponse = {
   userId: string;
   username: string;
   deviceId: string;
   token: string;
+  approval: Approval;
+  /** The account key the server has for the account (null for a new account): a hint the approval is checked against. */
+  accountKey: string | null;
 };
 
 /** GET /api/v1/devices */
@@ -35,8 +49,14 @@ export type DeviceListResponse = {
     createdAt: number;
     lastSeenAt: number | null;
     current: boolean;
+    /** "pending": signed in but not approved by the account (yet). */
+    state: "active" | "pending";
   }[];
 };
+
+/** POST /api/v1/password (bearer): changes the password and signs every other device out. */
+export const PasswordChangeRequest = z.object({ password: Password, newPassword: Password }).strict();
+export type PasswordChangeRequest = z.infer<typeof PasswordChangeRequest>;
 
 /** DELETE /api/v1/devices/:deviceId path parameter. */
 export const DevicePath = Id;
@@ -78,8 +98,14 @@ export type BlobCreateResponse = { blobId: string; chunkBytes: number };
 /** GET /api/v1/blobs/:id/status, and the answer to each chunk upload. */
 export type BlobStatusResponse = { size: number; received: number };
 
-/** POST /api/v1/links/claim: a new device joins the account of the device that showed `code`. */
-export const LinkClaimRequest = z.object({ code: z.string().min(4).max(64), device: DeviceUpload }).strict();
+/**
+ * POST /api/v1/links/claim: a new device joins the account of the device that showed `code`. `proof`
+ * is an HMAC, keyed with the part of the shown code the server never sees, over the device's keys: it
+ * lets the showing device approve exactly this device, and no device the server made up.
+ */
+export const LinkClaimRequest = z
+  .object({ code: z.string().min(4).max(64), device: DeviceUpload, proof: Bytes.optional() })
+  .strict();
 export type LinkClaimRequest = z.infer<typeof LinkClaimRequest>;
 /** POST /api/v1/links (bearer): a fresh single-use code, valid until `expiresAt` (ms). */
 export type LinkCreateResponse = { code: string; expiresAt: number };

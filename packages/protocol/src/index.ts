@@ -5,3 +5,4 @@ export * from "./http.ts";
 export * from "./limits.ts";
 export * from "./schema-parts.ts";
 export * from "./version.ts";
+export { deviceCertificateMessage } from "./device-certificate.ts";

@@ -6,6 +6,17 @@ export const DEFAULT_LIMITS = {
   maxMessageBytes: 64 * 1024,
   /** KeyPackage claims per account per minute. */
   keyPackageClaimsPerMinute: 120,
+  /**
+   * One-time KeyPackages one account may take of one device of another account per hour; beyond it
+   * `kp.claim` answers with that device's last-resort KeyPackage (reusable), so a stranger cannot
+   * drain a device's one-time ones while adding it keeps working.
+   */
+  keyPackageClaimsPerPairPerHour: 10,
+  /**
+   * Names and user ids looked up in the directory (`dir.users`) per account per minute, and ten times
+   * that per address; beyond it `rate-limited` with `retryAfterS`. At least 200: one request's most.
+   */
+  directoryLookupsPerMinute: 600,
   /** Failed and successful login attempts per username per minute. */
   loginAttemptsPerMinute: 10,
   /** Registrations per remote address per minute. */
@@ -22,6 +33,8 @@ export const DEFAULT_LIMITS = {
   unauthenticatedPerAddress: 128,
   /** Simultaneous WebSocket connections per account. */
   connectionsPerAccount: 16,
+  /** Devices one account may have signed in (approved or waiting for approval). */
+  devicesPerAccount: 10,
   /** KeyPackages one device may have stored on the server. */
   maxKeyPackagesPerDevice: 200,
   /** Requests one connection may have in progress at once; beyond it `rate-limited` (retry in 1 s). */
@@ -31,6 +44,12 @@ export const DEFAULT_LIMITS = {
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
+
+/**
+ * The longest disappearing-message timer, in seconds (a week). The server keeps no disappearing
+ * message, nor its attachments, longer than this after it was sent.
+ */
+export const MAX_DISAPPEARING_TIMER_S = 7 * 24 * 3600;
 
 /** A client refills its KeyPackages on the server when fewer than this many one-time ones are left. */
 export const KEY_PACKAGE_LOW_WATER = 10;

@@ -1,8 +1,8 @@
 /** Wire protocol version: bumped on any incompatible change to a frame. Clients send it in `auth`. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Raised (never lowered) whenever a compatible feature is added; recorded in docs/PROTOCOL-CHANGELOG.md. */
-export const FEATURE_LEVEL = 3;
+export const FEATURE_LEVEL = 4;
 
 /** The first feature level whose servers accept an `ack` without `id` (and do not answer it). */
 export const UNANSWERED_ACK_LEVEL = 3;

@@ -1,3 +1,5 @@
+import type { AuthRefusal } from "./transport/transport.ts";
+import type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 import type { ChatSummary } from "./groups/chat-list.ts";
 import type { ChatMessage, MessageStatus } from "./messages/chat-store.ts";
 import type { ClientWarning } from "./warnings.ts";
@@ -14,8 +16,20 @@ export type ClientEvents = {
   "message-removed": (m: { chat: string; id: string }) => void;
   /** An attachment upload or download moved on (bytes of ciphertext). */
   transfer: (t: { chat: string; id: string; direction: "up" | "down"; done: number; total: number }) => void;
-  /** A contact's devices changed (their safety number changed; a verification no longer holds). */
+  /** A contact's account key changed (their safety number changed), or the change was accepted. */
   safety: (s: { userId: string; username: string }) => void;
+  /** A device signed in to this account and waits for approval (approveDevice / rejectDevice). */
+  "device-approval": (r: DeviceApprovalRequest) => void;
+  /** A new device of this account was approved and is now part of it (sign it out if it is not yours). */
+  "own-device": (d: { deviceId: string; name: string; at: number }) => void;
+  /**
+   * The server no longer accepts this device: it was signed out (from another device, by a password
+   * change or an identity reset, or its session expired), or this app is too old or too new for the
+   * server. The client stops reconnecting; sign in again (or update) to go on.
+   */
+  "signed-out": (s: AuthRefusal) => void;
+  /** This device was approved by its account (it can now chat). */
+  approved: (d: { deviceId: string }) => void;
   /** Another member started or stopped typing. */
   typing: (t: { chat: string; userId: string; username: string; typing: boolean }) => void;
   chat: (c: ChatSummary) => void;

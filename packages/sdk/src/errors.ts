@@ -10,7 +10,13 @@ export type SdkErrorCode =
   | "crypto"
   | "storage"
   | "conflict"
-  | "closed";
+  | "closed"
+  /** A member's account key changed: compare the safety number and accept the change before sending. */
+  | "identity-changed"
+  /** This device was refused (or signed out) while it waited for approval. */
+  | "approval-rejected"
+  /** This device missed a change to the chat and waits to be re-added by another member. */
+  | "out-of-sync";
 
 /** Every failure the SDK reports: a code to branch on and a message fit to show a person. */
 export class SdkError extends Error {

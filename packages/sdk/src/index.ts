@@ -1,8 +1,14 @@
 export {
   type CallEntry,
   type ChatMessage,
+  type DeletableKind,
+  type DeletedPayload,
   type FileInfo,
+  type MessageMeta,
+  type MessagePayload,
   type MessageStatus,
+  type SharedPack,
+  type StickerRef,
   type SystemEvent,
 } from "./messages/chat-store.ts";
 export {
@@ -15,6 +21,8 @@ export {
 } from "./client.ts";
 export { SdkError, type SdkErrorCode } from "./errors.ts";
 export type { ClientWarning, WarningCode } from "./warnings.ts";
+export type { DeviceApprovalRequest } from "./device/device-approvals.ts";
+export type { AuthRefusal } from "./transport/transport.ts";
 export { MemoryStorage } from "./storage/memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage/storage.ts";
 export { Call, type CallEvents } from "./calls/call.ts";
@@ -40,6 +48,7 @@ export type {
   PeerConnectionConfig,
   PeerConnectionLike,
   RtpTransceiverLike,
+  SessionDescriptionLike,
   StatsReportLike,
 } from "./calls/peer.ts";
 export { type CallQuality, type CallStats, rateQuality, summarizeStats } from "./calls/quality.ts";

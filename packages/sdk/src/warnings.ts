@@ -22,6 +22,15 @@ export type WarningCode =
   | `${DeliveryKind}-delayed`
   /** A delivery could not be processed and was dropped. */
   | `${DeliveryKind}-failed`
+  /** The server offered a device (KeyPackage) that its user's account did not sign in. */
+  | "device-refused"
+  /** The server names another account key for this user than this device's own. */
+  | "own-identity-mismatch"
+  /** This device could not get back into a chat it fell out of. */
+  | "rejoin-failed"
+  | "approval-failed"
+  /** The server pushed this device's queue out of order. */
+  | "queue-reordered"
   | "call-signal-invalid"
   | "call-signal-ignored"
   | "call-log-failed"

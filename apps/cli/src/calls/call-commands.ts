@@ -6,7 +6,7 @@ import { UsageError } from "../usage-error.ts";
 import { type PacketCounters, weriftPlatform } from "./werift-platform.ts";
 
 /** The one line `--json` prints when a call ends. */
-export type CallResultLine = {
+type CallResultLine = {
   state: "ended" | "declined" | "busy" | "no-answer" | "failed";
   /** The SDK's end reason, more precise than `state` (e.g. "answered-elsewhere"). */
   reason: string;
@@ -147,7 +147,7 @@ async function finish(
   return line.state === "ended" ? 0 : 1;
 }
 
-export function resultLine(call: Call, counters: PacketCounters): CallResultLine {
+function resultLine(call: Call, counters: PacketCounters): CallResultLine {
   const reason = call.endReason ?? "hangup";
   const state: CallResultLine["state"] =
     reason === "declined" || reason === "declined-elsewhere"

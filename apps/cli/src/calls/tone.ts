@@ -1,5 +1,5 @@
 /** 8 kHz G.711 μ-law (PCMU): 20 ms = 160 samples = 160 bytes per RTP packet. */
-export const PCMU_SAMPLE_RATE = 8000;
+const PCMU_SAMPLE_RATE = 8000;
 export const PCMU_FRAME_SAMPLES = 160;
 
 const BIAS = 0x84;

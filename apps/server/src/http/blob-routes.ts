@@ -11,7 +11,7 @@ import type { BlobFiles } from "../blob-files.ts";
 import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
 import type { Caller, Sessions } from "../sessions.ts";
-import type { BlobRecord, Store } from "../store/store.ts";
+import type { BlobQuota, BlobRecord, Store } from "../store/store.ts";
 import { readRaw } from "./body.ts";
 import type { RequestContext, Route } from "./router.ts";
 
@@ -31,13 +31,15 @@ export function blobRoutes(options: {
   sessions: Sessions;
   log: Logger;
   maxFileBytes: number;
+  /** Caps on the attachment bytes one account, and the whole server, may store (0: none). */
+  quota: BlobQuota;
 }): Route[] {
-  const { files, store, sessions, log, maxFileBytes } = options;
+  const { files, store, sessions, log, maxFileBytes, quota } = options;
   /** One upload at a time per blob: offsets are checked and advanced in order. */
   const busy = new Set<string>();
 
   const create = async (ctx: RequestContext): Promise<void> => {
-    const caller = await sessions.bearer(ctx.req);
+    const caller = await sessions.approvedBearer(ctx.req);
     const parsed = BlobCreateRequest.safeParse(await ctx.readJson());
     if (!parsed.success) throw new ProtocolError("bad-request", "expected {size}: a byte count");
     const { size } = parsed.data;
@@ -54,15 +56,34 @@ export function blobRoutes(options: {
           retryAfterS: 3600,
         },
       );
+    if (!(await files.hasRoomFor(size))) {
+      log.warn("blob.disk_full", { size });
+      throw new ProtocolError(
+        "storage-unavailable",
+        "the server's disk is nearly full: it takes no files now; try again later",
+      );
+    }
     const blobId = newId();
     const now = Date.now();
-    await store.createBlob({
-      blobId,
-      ownerDevice: caller.deviceId,
-      size,
-      createdAt: now,
-      expiresAt: now + UNREFERENCED_MS,
-    });
+    const created = await store.createBlob(
+      { blobId, ownerDevice: caller.deviceId, size, createdAt: now, expiresAt: now + UNREFERENCED_MS },
+      quota,
+    );
+    if (created.status === "account-full")
+      throw new ProtocolError(
+        "too-large",
+        `this account's files waiting on the server may take ${quota.accountBytes} bytes and take ` +
+          `${created.stored} already; they go once fetched (or after the retention period)`,
+        { limit: quota.accountBytes, stored: created.stored },
+      );
+    if (created.status === "server-full") {
+      log.warn("blob.server_full", { size, stored: created.stored });
+      throw new ProtocolError(
+        "storage-unavailable",
+        "the server stores as many files as its operator allows: try again later",
+        { limit: quota.totalBytes },
+      );
+    }
     await files.create(blobId);
     log.info("blob.created", { blob: blobId, device: caller.deviceId, size });
     ctx.json(201, { blobId, chunkBytes: BLOB_CHUNK_BYTES } satisfies BlobCreateResponse);
@@ -146,7 +167,7 @@ export function blobRoutes(options: {
   // method is considered, as the client expects.
   const blobRequest = async (ctx: RequestContext): Promise<void> => {
     const blobId = ctx.params[0]!;
-    const caller = await sessions.bearer(ctx.req);
+    const caller = await sessions.approvedBearer(ctx.req);
     const blob = await store.getBlob(blobId);
     if (!blob || blob.expiresAt <= Date.now())
       throw new ProtocolError("not-found", "no such file (or it expired)");

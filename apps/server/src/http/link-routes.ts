@@ -5,7 +5,9 @@ import {
   LinkClaimRequest,
   type LinkCreateResponse,
   ProtocolError,
+  toBase64,
 } from "@sori/protocol";
+import { accountNotice, type DeliveryNotifier } from "../delivery-service.ts";
 import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
 import { RateLimiter, refuseIfLimited } from "../rate-limiter.ts";
@@ -37,12 +39,14 @@ export function linkRoutes(options: {
   sessions: Sessions;
   log: Logger;
   claimsPerMinute: number;
+  devicesPerAccount: number;
+  notifier: Pick<DeliveryNotifier, "enqueued">;
 }): Route[] {
-  const { store, sessions, log } = options;
+  const { store, sessions, log, notifier } = options;
   const claims = new RateLimiter(options.claimsPerMinute, 60_000);
 
   const create = async (ctx: RequestContext): Promise<void> => {
-    const caller = await sessions.bearer(ctx.req);
+    const caller = await sessions.approvedBearer(ctx.req);
     let code = "";
     for (let i = 0; i < CODE_LENGTH; i++) code += ALPHABET[randomInt(ALPHABET.length)];
     const now = Date.now();
@@ -60,14 +64,18 @@ export function linkRoutes(options: {
   };
 
   const claim = async (ctx: RequestContext): Promise<void> => {
-    refuseIfLimited(claims.take(ctx.req.socket.remoteAddress ?? "?"), "link attempts");
+    // The proxy-aware address (--trust-proxy): behind a proxy every socket is the proxy's own.
+    refuseIfLimited(claims.take(ctx.address), "link attempts");
     const parsed = LinkClaimRequest.safeParse(await ctx.readJson());
-    if (!parsed.success)
-      throw new ProtocolError("bad-request", "expected {code, device: {name, signatureKey}}");
+    if (!parsed.success || !parsed.data.device.transferKey || !parsed.data.proof)
+      throw new ProtocolError(
+        "bad-request",
+        "expected {code, device: {name, signatureKey, transferKey}, proof}",
+      );
     const deviceId = newId();
     const { token, session } = sessions.issue(deviceId);
     const now = Date.now();
-    const userId = await store.claimDeviceLink(
+    const claimed = await store.claimDeviceLink(
       hashCode(parsed.data.code),
       now,
       {
@@ -75,16 +83,35 @@ export function linkRoutes(options: {
         name: parsed.data.device.name,
         signatureKey: parsed.data.device.signatureKey,
         createdAt: now,
+        transferKey: parsed.data.device.transferKey,
+        linkProof: parsed.data.proof,
       },
       session,
+      options.devicesPerAccount,
+      // Which account is not known before the code is used: the store fills the recipients in.
+      accountNotice("device-pending", { userId: "", deviceId }, deviceId, now),
     );
-    if (!userId) {
+    if (claimed.status === "invalid") {
       log.info("account.link_failed", {});
       throw new ProtocolError("auth-failed", "this link code is wrong, used or expired");
     }
-    const [user] = await store.usersById([userId]);
-    log.info("account.device_linked", { user: userId, device: deviceId });
-    ctx.json(200, { userId, username: user?.user.username ?? "", deviceId, token } satisfies AuthResponse);
+    if (claimed.status === "too-many-devices")
+      throw new ProtocolError(
+        "too-many-devices",
+        `this account has ${options.devicesPerAccount} devices signed in already: sign one out first`,
+      );
+    notifier.enqueued(claimed.enqueued);
+    const [user] = await store.usersById([claimed.userId]);
+    log.info("account.device_linked", { user: claimed.userId, device: deviceId });
+    // The device that showed the code approves this one (it checks the proof the code's secret made).
+    ctx.json(200, {
+      userId: claimed.userId,
+      username: user?.user.username ?? "",
+      deviceId,
+      token,
+      approval: "pending",
+      accountKey: user?.user.accountKey ? toBase64(user.user.accountKey) : null,
+    } satisfies AuthResponse);
   };
 
   return [

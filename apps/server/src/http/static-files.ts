@@ -12,7 +12,7 @@ const gzip = promisify(gzipCallback);
  * Sent with every page and file, with the Content-Security-Policy of contentSecurityPolicy(). No framing
  * (clickjacking), no MIME sniffing, no referrer, and a browsing context group of its own.
  */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "x-frame-options": "DENY",
@@ -36,7 +36,7 @@ const HOST_PATTERN =
  * plain authority is never copied into the policy (the client writes it, and a proxy may cache the
  * answer): then 'self' alone.
  */
-export function contentSecurityPolicy(host: string | undefined): string {
+function contentSecurityPolicy(host: string | undefined): string {
   const authority = host?.toLowerCase() ?? "";
   const sockets = HOST_PATTERN.test(authority) ? ` ws://${authority} wss://${authority}` : "";
   return (
@@ -112,7 +112,7 @@ export type StaticFiles = {
 type Compressed = { mtimeMs: number; size: number; body: Buffer };
 
 /** Thrown for request paths that try to leave the web directory or are malformed. */
-export class BadPathError extends Error {
+class BadPathError extends Error {
   readonly code = "bad-path";
   constructor(message: string) {
     super(message);

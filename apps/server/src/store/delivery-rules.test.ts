@@ -26,6 +26,7 @@ const facts = (extra: Partial<SendFacts> = {}): SendFacts => ({
   group,
   activeDevices: allActive,
   blobsComplete: true,
+  blobsSendable: true,
   ...extra,
 });
 
@@ -93,6 +94,25 @@ describe("the Delivery Service's rules for a send", () => {
     );
   });
 
+  it("refuse attachments the sender neither uploaded nor received, after the completeness check", () => {
+    assert.deepEqual(decideSend({ senderDeviceId: "A1", epoch: 3 }, facts({ blobsSendable: false })), {
+      status: "blob-forbidden",
+    });
+    assert.equal(
+      decideSend({ senderDeviceId: "A1", epoch: 3 }, facts({ blobsSendable: false, blobsComplete: false }))
+        .status,
+      "blob-missing",
+    );
+    assert.equal(
+      decideSend(
+        { senderDeviceId: "B1", epoch: 3 },
+        { ...facts({ blobsSendable: false }), seen: { acceptedAt: 1 } },
+      ).status,
+      "duplicate",
+      "a resend is answered as before",
+    );
+  });
+
   it("name each member user once, for the active-device lookup", () => {
     assert.deepEqual(memberUsers({ epoch: 1, members: [member("A1"), member("A2"), member("B1")] }), [
       "a",
@@ -119,6 +139,17 @@ describe("the Delivery Service's rules for a commit", () => {
       status: "stale-epoch",
       epoch: 3,
     });
+  });
+
+  it("send a re-add commit to everyone but the device re-added (it gets the Welcome)", () => {
+    const three = { epoch: 3, members: [...group.members, member("C2")] };
+    assert.deepEqual(
+      decideCommit(
+        { senderDeviceId: "A1", fromEpoch: 3, readded: ["C2"] },
+        { group: three, seen: undefined },
+      ),
+      { status: "accept", epoch: 4, recipients: ["B1"] },
+    );
   });
 
   it("find a missing group first, then a resend, then a non-member", () => {

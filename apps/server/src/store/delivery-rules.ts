@@ -41,6 +41,11 @@ export type SendFacts = {
   activeDevices: ReadonlyMap<string, readonly string[]>;
   /** Every attachment the message names exists and is completely uploaded (true if it names none). */
   blobsComplete: boolean;
+  /**
+   * Every attachment the message names was uploaded by the sending device or sent to it (a forward),
+   * so a device cannot keep someone else's file alive by naming an id it learned (true if none).
+   */
+  blobsSendable: boolean;
 };
 
 /** The decision on a `send`: refused or answered as before (the store changes nothing), or accepted. */
@@ -51,7 +56,8 @@ export type SendDecision =
  * A resend is answered as before, whatever happened since (its epoch passed, its sender was removed).
  * Otherwise the sender must be a member at the current epoch, and every active device of every
  * member user must be in the group, revoked ones out, before anyone may send: so a device that
- * logged in receives everything sent after its login. Then the attachments must be complete.
+ * logged in receives everything sent after its login. Then the attachments must be complete, and
+ * the sender's own or sent to it.
  */
 export function decideSend(
   message: { senderDeviceId: string; epoch: number | null },
@@ -73,6 +79,7 @@ export function decideSend(
     return { status: "group-outdated", missingDevices, revokedDevices };
   }
   if (!facts.blobsComplete) return { status: "blob-missing" };
+  if (!facts.blobsSendable) return { status: "blob-forbidden" };
   return { status: "accept", epoch: group.epoch, recipients: otherMembers(group, message.senderDeviceId) };
 }
 
@@ -94,20 +101,22 @@ export type CommitDecision =
 /**
  * One commit per epoch: the first from the current epoch moves the group to the next; any other is
  * stale. A resend of an accepted commit is answered with the epoch it produced. Every current member
- * except the committer receives it, the removed ones included, so they learn they are out.
+ * except the committer receives it, the removed ones included, so they learn they are out — but not
+ * a device it re-adds (removed and added at once, after it fell behind): that one gets the Welcome.
  */
 export function decideCommit(
-  commit: { senderDeviceId: string; fromEpoch: number },
+  commit: { senderDeviceId: string; fromEpoch: number; readded?: readonly string[] },
   facts: CommitFacts,
 ): CommitDecision {
   if (!facts.group) return { status: "not-found" };
   if (facts.seen) return { status: "duplicate", epoch: Number(facts.seen.epoch) };
   const refused = checkSender(facts.group, commit.senderDeviceId, commit.fromEpoch);
   if (refused) return refused;
+  const readded = new Set(commit.readded ?? []);
   return {
     status: "accept",
     epoch: facts.group.epoch + 1,
-    recipients: otherMembers(facts.group, commit.senderDeviceId),
+    recipients: otherMembers(facts.group, commit.senderDeviceId).filter((d) => !readded.has(d)),
   };
 }
 

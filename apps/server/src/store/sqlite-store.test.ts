@@ -10,6 +10,7 @@ import {
   id,
   openFreshStore,
   tempStoreDir,
+  addApprovedDevice,
 } from "./store-test-fixtures.ts";
 import type { OutgoingMessage } from "./store.ts";
 
@@ -110,10 +111,7 @@ describe("SqliteStore (the Delivery Service's rules at the storage layer)", () =
   });
 
   it("refuses sends while a member user's active device is missing from the group", async () => {
-    await store.addDevice(
-      { deviceId: id("C"), userId: id("b"), name: "laptop", signatureKey: bytes(2), createdAt: 2 },
-      { tokenHash: "tC", deviceId: id("C"), createdAt: 2, expiresAt: 10 },
-    );
+    await addApprovedDevice(store, "b", "C", { name: "laptop", signatureKey: bytes(2), at: 2 });
     assert.equal(
       (await store.acceptMessage(msg("A", "a", "4", 1))).status,
       "accepted",

@@ -1,4 +1,4 @@
-import { decideCommit, decideCreateGroup, decideSend, memberUsers } from "./delivery-rules.ts";
+import { decideCommit, decideCreateGroup, decideSend, memberUsers, otherMembers } from "./delivery-rules.ts";
 import { Accounts } from "./sqlite/accounts.ts";
 import { Blobs } from "./sqlite/blobs.ts";
 import { databaseFiles, type DatabaseOptions, openDatabase } from "./sqlite/bootstrap.ts";
@@ -9,8 +9,14 @@ import { KeyPackages } from "./sqlite/key-packages.ts";
 import { MembershipCache } from "./sqlite/membership-cache.ts";
 import { Messages } from "./sqlite/messages.ts";
 import type {
+  AccountKeyChange,
+  AccountKeyOutcome,
+  AddDeviceOutcome,
+  DeviceNotice,
+  BlobQuota,
   BlobRecord,
   CommitOutcome,
+  CreateBlobOutcome,
   CreateGroupOutcome,
   DeviceRecord,
   Enqueued,
@@ -90,10 +96,118 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.#accounts.userByUsername(username));
   }
 
-  addDevice(device: NewDevice, session: NewSession): Promise<void> {
-    return this.#write(() => {
+  addDevice(
+    device: NewDevice,
+    session: NewSession,
+    maxDevices: number,
+    notice: DeviceNotice,
+  ): Promise<AddDeviceOutcome> {
+    return this.#write((): AddDeviceOutcome => {
+      if (this.#accounts.liveDeviceCount(device.userId) >= maxDevices) return { status: "too-many-devices" };
       this.#accounts.insertDevice(device);
       this.#accounts.insertSession(session);
+      return { status: "added", enqueued: this.#tellApproved(device.userId, device.deviceId, notice) };
+    });
+  }
+
+  /** Queues a notice for the user's approved devices (a device of theirs waits for approval). */
+  #tellApproved(userId: string, deviceId: string, notice: DeviceNotice): Enqueued {
+    const recipients = this.#accounts.approvedDevicesOf(userId, deviceId);
+    return recipients.length > 0 ? this.#messages.enqueue({ ...notice, recipients }) : [];
+  }
+
+  /** A user and one of their devices that is not revoked, or undefined. */
+  #liveDevice(userId: string, deviceId: string): { user: UserRecord; device: DeviceRecord } | undefined {
+    const user = this.#accounts.userById(userId);
+    const device = this.#accounts.device(deviceId);
+    return user && device && device.revokedAt === null ? { user, device } : undefined;
+  }
+
+  initAccountKey({
+    userId,
+    deviceId,
+    accountKey,
+    certificate,
+    now,
+  }: AccountKeyChange): Promise<AccountKeyOutcome> {
+    return this.#write((): AccountKeyOutcome => {
+      const found = this.#liveDevice(userId, deviceId);
+      if (!found) return { status: "not-pending" };
+      const { user, device } = found;
+      if (user.accountKey) {
+        // A resend after a lost answer: the same key, and this device already approved with it.
+        return sameBytes(user.accountKey, accountKey) && device.approvedAt !== null
+          ? { status: "set", revoked: [], enqueued: [] }
+          : { status: "conflict" };
+      }
+      if (device.approvedAt !== null) return { status: "conflict" };
+      this.#accounts.setAccountKey(userId, accountKey);
+      this.#accounts.approve(deviceId, certificate, null, now);
+      return { status: "set", revoked: [], enqueued: [] };
+    });
+  }
+
+  resetAccountKey({
+    userId,
+    deviceId,
+    accountKey,
+    certificate,
+    now,
+  }: AccountKeyChange): Promise<AccountKeyOutcome> {
+    return this.#write((): AccountKeyOutcome => {
+      const found = this.#liveDevice(userId, deviceId);
+      if (!found) return { status: "not-pending" };
+      const { user, device } = found;
+      if (device.approvedAt !== null) {
+        return user.accountKey && sameBytes(user.accountKey, accountKey)
+          ? { status: "set", revoked: [], enqueued: [] }
+          : { status: "not-pending" };
+      }
+      const revoked = this.#accounts.otherLiveDevices(userId, deviceId);
+      for (const other of revoked) this.#revoke(other, now);
+      this.#accounts.setAccountKey(userId, accountKey);
+      this.#accounts.approve(deviceId, certificate, null, now);
+      return { status: "set", revoked, enqueued: [] };
+    });
+  }
+
+  approveDevice(
+    userId: string,
+    deviceId: string,
+    certificate: Uint8Array,
+    sealedKey: Uint8Array,
+    now: number,
+    notice: DeviceNotice,
+  ): Promise<{ approved: boolean; enqueued: Enqueued }> {
+    return this.#write(() => {
+      const device = this.#accounts.device(deviceId);
+      if (!device || device.userId !== userId || device.revokedAt !== null)
+        return { approved: false, enqueued: [] };
+      // A resend: approved already, with this very certificate.
+      if (device.approvedAt !== null)
+        return {
+          approved: device.certificate !== null && sameBytes(device.certificate, certificate),
+          enqueued: [],
+        };
+      this.#accounts.approve(deviceId, certificate, sealedKey, now);
+      return { approved: true, enqueued: this.#messages.enqueue({ ...notice, recipients: [deviceId] }) };
+    });
+  }
+
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string, now: number): Promise<string[]> {
+    return this.#write(() => {
+      this.#accounts.setPasswordHash(userId, passwordHash);
+      const revoked = this.#accounts.otherLiveDevices(userId, keepDeviceId);
+      for (const d of revoked) this.#revoke(d, now);
+      return revoked;
+    });
+  }
+
+  expirePendingDevices(olderThan: number, now: number): Promise<string[]> {
+    return this.#write(() => {
+      const stale = this.#accounts.stalePending(olderThan);
+      for (const d of stale) this.#revoke(d, now);
+      return stale;
     });
   }
 
@@ -110,14 +224,17 @@ export class SqliteStore implements Store {
   }
 
   revokeDevice(deviceId: string, now: number): Promise<void> {
-    return this.#write(() => {
-      this.#accounts.revoke(deviceId, now);
-      this.#keyPackages.deleteAllOf(deviceId);
-      this.#messages.ack(deviceId, Number.MAX_SAFE_INTEGER);
-      // A revoked device will fetch nothing and link nothing.
-      this.#blobs.forgetDevice(deviceId, now);
-      this.#links.deleteOf(deviceId);
-    });
+    return this.#write(() => this.#revoke(deviceId, now));
+  }
+
+  /** Inside a write: the device is revoked, with its sessions, KeyPackages, queue, blobs and links. */
+  #revoke(deviceId: string, now: number): void {
+    this.#accounts.revoke(deviceId, now);
+    this.#keyPackages.deleteAllOf(deviceId);
+    this.#messages.ack(deviceId, Number.MAX_SAFE_INTEGER);
+    // A revoked device will fetch nothing and link nothing.
+    this.#blobs.forgetDevice(deviceId, now);
+    this.#links.deleteOf(deviceId);
   }
 
   listDevices(userId: string): Promise<DeviceRecord[]> {
@@ -156,13 +273,18 @@ export class SqliteStore implements Store {
     return Promise.resolve({ remaining: this.#keyPackages.countOneTime(deviceId), hasLastResort });
   }
 
-  claimKeyPackages(deviceIds: string[]): ReturnType<Store["claimKeyPackages"]> {
+  claimKeyPackages(
+    deviceIds: string[],
+    lastResortOnly: readonly string[] = [],
+  ): ReturnType<Store["claimKeyPackages"]> {
+    const reusable = new Set(lastResortOnly);
     return this.#write(() => {
       const claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[] = [];
       const missing: string[] = [];
       for (const deviceId of new Set(deviceIds)) {
         const userId = this.#accounts.activeDeviceUser(deviceId);
-        const keyPackage = userId === undefined ? undefined : this.#keyPackages.take(deviceId);
+        const keyPackage =
+          userId === undefined ? undefined : this.#keyPackages.take(deviceId, reusable.has(deviceId));
         if (userId === undefined || !keyPackage) {
           missing.push(deviceId);
           continue;
@@ -251,7 +373,7 @@ export class SqliteStore implements Store {
     return this.#write((): CommitOutcome => {
       const epoch = this.#groups.epoch(groupId);
       const decision = decideCommit(
-        { senderDeviceId: commit.senderDeviceId, fromEpoch },
+        { senderDeviceId: commit.senderDeviceId, fromEpoch, readded: add.filter((d) => remove.includes(d)) },
         {
           group: epoch === undefined ? undefined : { epoch, members: this.#groups.members(groupId) },
           seen: this.#messages.seen(commit.senderDeviceId, commit.messageId),
@@ -270,6 +392,22 @@ export class SqliteStore implements Store {
     });
   }
 
+  notifyGroup(
+    groupId: string,
+    notice: Omit<OutgoingMessage, "recipients">,
+  ): ReturnType<Store["notifyGroup"]> {
+    return this.#write(() => {
+      const group = this.#groups.state(groupId);
+      if (!group?.members.some((m) => m.deviceId === notice.senderDeviceId && !m.revoked))
+        return { status: "not-member" as const };
+      const recipients = otherMembers(group, notice.senderDeviceId);
+      return {
+        status: "sent" as const,
+        enqueued: recipients.length > 0 ? this.#messages.enqueue({ ...notice, recipients }) : [],
+      };
+    });
+  }
+
   acceptMessage(message: Omit<OutgoingMessage, "recipients">): Promise<SendOutcome> {
     return this.#write((): SendOutcome => {
       const group = this.#groups.state(message.groupId ?? "");
@@ -278,6 +416,8 @@ export class SqliteStore implements Store {
         group,
         activeDevices: new Map(memberUsers(group).map((u) => [u, this.#accounts.activeDevicesOf(u)])),
         blobsComplete: message.blobs === undefined || this.#blobs.allComplete(message.blobs),
+        blobsSendable:
+          message.blobs === undefined || this.#blobs.sendableBy(message.blobs, message.senderDeviceId),
       });
       if (decision.status !== "accept") return decision;
       const { recipients } = decision;
@@ -330,8 +470,18 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#messages.delete(due));
   }
 
-  createBlob(blob: NewBlob): Promise<void> {
-    return this.#write(() => this.#blobs.create(blob));
+  createBlob(blob: NewBlob, quota: BlobQuota): Promise<CreateBlobOutcome> {
+    return this.#write((): CreateBlobOutcome => {
+      // Inside the write: two uploads at once cannot pass a cap together.
+      const account = quota.accountBytes > 0 ? this.#blobs.accountBytes(blob.ownerDevice) : 0;
+      if (quota.accountBytes > 0 && account + blob.size > quota.accountBytes)
+        return { status: "account-full", stored: account };
+      const total = quota.totalBytes > 0 ? this.#blobs.totalBytes() : 0;
+      if (quota.totalBytes > 0 && total + blob.size > quota.totalBytes)
+        return { status: "server-full", stored: total };
+      this.#blobs.create(blob);
+      return { status: "created" };
+    });
   }
 
   getBlob(blobId: string): Promise<BlobRecord | undefined> {
@@ -350,8 +500,8 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#blobs.fetched(blobId, deviceId, now));
   }
 
-  expiredBlobs(now: number, limit: number): Promise<string[]> {
-    return Promise.resolve(this.#blobs.expired(now, limit));
+  expiredBlobs(now: number, createdBefore: number, limit: number): Promise<string[]> {
+    return Promise.resolve(this.#blobs.expired(now, createdBefore, limit));
   }
 
   deleteBlobRecords(blobIds: string[]): Promise<void> {
@@ -367,17 +517,29 @@ export class SqliteStore implements Store {
     now: number,
     device: Omit<NewDevice, "userId">,
     session: NewSession,
-  ): Promise<string | undefined> {
+    maxDevices: number,
+    notice: DeviceNotice,
+  ): ReturnType<Store["claimDeviceLink"]> {
     return this.#write(() => {
-      const userId = this.#links.take(codeHash, now);
-      if (!userId) return undefined;
-      this.#accounts.insertDevice({ ...device, userId });
+      const link = this.#links.take(codeHash, now);
+      if (!link) return { status: "invalid" as const };
+      if (this.#accounts.liveDeviceCount(link.userId) >= maxDevices)
+        return { status: "too-many-devices" as const };
+      this.#accounts.insertDevice({ ...device, userId: link.userId, linkedBy: link.deviceId });
       this.#accounts.insertSession(session);
-      return userId;
+      const enqueued = this.#tellApproved(link.userId, device.deviceId, {
+        ...notice,
+        senderUserId: link.userId,
+      });
+      return { status: "added" as const, userId: link.userId, enqueued };
     });
   }
 
   close(): Promise<void> {
     return this.#engine.close();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -7,6 +7,8 @@ export type UserRecord = {
   username: string;
   passwordHash: string;
   createdAt: number;
+  /** The account's identity key (Ed25519 public), set by its first device; null before that. */
+  accountKey: Uint8Array | null;
 };
 
 export type DeviceRecord = {
@@ -19,12 +21,25 @@ export type DeviceRecord = {
   /** Set once the device uploaded its first KeyPackages; before that nobody can add it to a chat. */
   activatedAt: number | null;
   revokedAt: number | null;
+  /** Set once the account signed the device in (its certificate checked); before that it can do nothing. */
+  approvedAt: number | null;
+  /** The account key's signature over the device (see deviceCertificateMessage). */
+  certificate: Uint8Array | null;
+  /** What an approving device seals the account key to (login and link). */
+  transferKey: Uint8Array | null;
+  /** Link sign-ins: the HMAC the code's showing device checks, and that device. */
+  linkProof: Uint8Array | null;
+  linkedBy: string | null;
+  /** The account key sealed to `transferKey` by the approving device. */
+  sealedKey: Uint8Array | null;
 };
 
 export type SessionRecord = {
   deviceId: string;
   userId: string;
   expiresAt: number;
+  /** The account signed the device in; a waiting device can only ask about its approval. */
+  approved: boolean;
 };
 
 export type GroupRecord = {
@@ -77,6 +92,20 @@ export type NewDeviceLink = {
 /** A blob as its upload starts: nothing received yet, not referenced by any message. */
 export type NewBlob = Omit<BlobRecord, "received" | "referenced">;
 
+/** Caps on the bytes of attachments stored, checked in the transaction that adds a blob (0: none). */
+export type BlobQuota = {
+  /** All uploads of the uploading device's account together. */
+  accountBytes: number;
+  /** All uploads on the server together. */
+  totalBytes: number;
+};
+
+/** A new blob is refused, with nothing written, if it would take its account or the server past a cap. */
+export type CreateBlobOutcome =
+  | { status: "created" }
+  | { status: "account-full"; stored: number }
+  | { status: "server-full"; stored: number };
+
 /** An encrypted attachment's bookkeeping; the bytes are files under <data>/blobs. */
 export type BlobRecord = {
   blobId: string;
@@ -98,7 +127,30 @@ export type NewDevice = {
   name: string;
   signatureKey: Uint8Array;
   createdAt: number;
+  transferKey?: Uint8Array | undefined;
+  linkProof?: Uint8Array | undefined;
 };
+
+/** A device's sign-in as the account's approved devices are told of it. */
+export type DeviceNotice = Omit<OutgoingMessage, "recipients">;
+
+/** Adding a device beyond the account's cap is refused, with nothing written. */
+export type AddDeviceOutcome = { status: "added"; enqueued: Enqueued } | { status: "too-many-devices" };
+
+/** An account key set by a new account's device, or a new one made by a device that could not be approved. */
+/** A device setting its account's identity key, with its own certificate under that key. */
+export type AccountKeyChange = {
+  userId: string;
+  deviceId: string;
+  accountKey: Uint8Array;
+  certificate: Uint8Array;
+  now: number;
+};
+
+export type AccountKeyOutcome =
+  | { status: "set"; revoked: string[]; enqueued: Enqueued }
+  | { status: "conflict" }
+  | { status: "not-pending" };
 
 export type NewSession = { tokenHash: string; deviceId: string; createdAt: number; expiresAt: number };
 
@@ -108,7 +160,9 @@ export type SendOutcome =
   | { status: "not-member" }
   | { status: "stale-epoch"; epoch: number }
   | { status: "group-outdated"; missingDevices: string[]; revokedDevices: string[] }
-  | { status: "blob-missing" };
+  | { status: "blob-missing" }
+  /** An attachment neither uploaded by the sending device nor sent to it. */
+  | { status: "blob-forbidden" };
 
 export type CommitOutcome =
   | { status: "accepted"; epoch: number; enqueued: Enqueued }
@@ -135,7 +189,42 @@ export type Store = {
     session: NewSession,
   ): Promise<"created" | "username-taken">;
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
-  addDevice(device: NewDevice, session: NewSession): Promise<void>;
+  /**
+   * Adds a device waiting for approval, unless the account already has `maxDevices` devices (signed
+   * in, approved or waiting); queues `notice` for the account's approved devices.
+   */
+  addDevice(
+    device: NewDevice,
+    session: NewSession,
+    maxDevices: number,
+    notice: DeviceNotice,
+  ): Promise<AddDeviceOutcome>;
+  /**
+   * Sets the account key of an account that has none, approving its (only) device with `certificate`
+   * (checked by the caller). The same key again is a resend and succeeds; another one is a conflict.
+   */
+  initAccountKey(change: AccountKeyChange): Promise<AccountKeyOutcome>;
+  /**
+   * A waiting device replaces the account key: it is approved with `certificate` (checked by the
+   * caller) and every other device of the account is revoked. Resending the same is a success.
+   */
+  resetAccountKey(change: AccountKeyChange): Promise<AccountKeyOutcome>;
+  /**
+   * Approves a waiting device of `userId` (certificate checked by the caller), keeping the sealed
+   * account key for it and queueing `notice` for it. False if no such device waits.
+   */
+  approveDevice(
+    userId: string,
+    deviceId: string,
+    certificate: Uint8Array,
+    sealedKey: Uint8Array,
+    now: number,
+    notice: DeviceNotice,
+  ): Promise<{ approved: boolean; enqueued: Enqueued }>;
+  /** Sets a new password hash and revokes every other device of the account; returns them. */
+  setPassword(userId: string, passwordHash: string, keepDeviceId: string, now: number): Promise<string[]>;
+  /** Revokes devices that have waited for approval since before `olderThan`; returns them. */
+  expirePendingDevices(olderThan: number, now: number): Promise<string[]>;
   findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined>;
   /** Moves a session's expiry later (sliding expiry); never earlier. */
   extendSession(tokenHash: string, expiresAt: number): Promise<void>;
@@ -158,8 +247,15 @@ export type Store = {
     maxOneTime: number,
   ): Promise<{ remaining: number; enqueued: Enqueued }>;
   keyPackageStatus(deviceId: string): Promise<{ remaining: number; hasLastResort: boolean }>;
-  /** Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are `missing`. */
-  claimKeyPackages(deviceIds: string[]): Promise<{
+  /**
+   * Consumes one KeyPackage per active device (the last-resort one stays); unknown/revoked devices are
+   * `missing`. For the devices in `lastResortOnly` the last-resort KeyPackage is handed out (not
+   * consumed) even while one-time ones are left.
+   */
+  claimKeyPackages(
+    deviceIds: string[],
+    lastResortOnly?: readonly string[],
+  ): Promise<{
     claimed: { deviceId: string; userId: string; keyPackage: Uint8Array; remaining: number }[];
     missing: string[];
   }>;
@@ -186,6 +282,14 @@ export type Store = {
     welcome: OutgoingMessage | undefined,
   ): Promise<CommitOutcome>;
   acceptMessage(message: Omit<OutgoingMessage, "recipients">): Promise<SendOutcome>;
+  /**
+   * Queues `notice` for the group's other member devices if its sender is an unrevoked member (at any
+   * epoch: a rejoin request comes from a device that fell behind).
+   */
+  notifyGroup(
+    groupId: string,
+    notice: Omit<OutgoingMessage, "recipients">,
+  ): Promise<{ status: "sent"; enqueued: Enqueued } | { status: "not-member" }>;
 
   /** Queue entries of a device after `afterSeq`, oldest first. */
   pending(deviceId: string, afterSeq: number, limit: number): Promise<QueuedDelivery[]>;
@@ -207,14 +311,22 @@ export type Store = {
   purgeExpiredMessages(now: number, limit: number): Promise<number>;
   /** Deletes up to `limit` messages accepted before `olderThan` that some device never fetched. */
   purgeUndelivered(olderThan: number, limit: number): Promise<number>;
-  createBlob(blob: NewBlob): Promise<void>;
+  /**
+   * Records a new upload unless its size would take the account's or the server's stored attachment
+   * bytes (every blob record, fetched or not, counted at its full size) past `quota`.
+   */
+  createBlob(blob: NewBlob, quota: BlobQuota): Promise<CreateBlobOutcome>;
   getBlob(blobId: string): Promise<BlobRecord | undefined>;
   setBlobReceived(blobId: string, received: number): Promise<void>;
   /** Uploads of a device that no message refers to yet (and that have not expired). */
   unsentBlobs(deviceId: string, now: number): Promise<number>;
   /** A recipient device fetched the whole blob; once all have, it expires at `now`. */
   blobFetched(blobId: string, deviceId: string, now: number): Promise<void>;
-  expiredBlobs(now: number, limit: number): Promise<string[]>;
+  /**
+   * Blobs whose time has come: expired at `now`, or uploaded before `createdBefore` (the retention
+   * cut-off, whatever their expiry says).
+   */
+  expiredBlobs(now: number, createdBefore: number, limit: number): Promise<string[]>;
   deleteBlobRecords(blobIds: string[]): Promise<void>;
   /** Stores a device-link code (hashed) an existing device of `userId` shows; drops expired ones. */
   createDeviceLink(link: NewDeviceLink): Promise<void>;
@@ -227,7 +339,13 @@ export type Store = {
     now: number,
     device: Omit<NewDevice, "userId">,
     session: NewSession,
-  ): Promise<string | undefined>;
+    maxDevices: number,
+    notice: DeviceNotice,
+  ): Promise<
+    | { status: "added"; userId: string; enqueued: Enqueued }
+    | { status: "invalid" }
+    | { status: "too-many-devices" }
+  >;
   close(): Promise<void>;
 };
 

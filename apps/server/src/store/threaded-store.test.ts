@@ -10,7 +10,7 @@ import { openThreadedStore } from "./threaded-store.ts";
 async function scenario(store: Store): Promise<unknown[]> {
   const user = (u: string, d: string): Promise<unknown> =>
     store.createUserWithDevice(
-      { userId: id(u), username: `user${u}`, passwordHash: "scrypt$x", createdAt: 1 },
+      { userId: id(u), username: `user${u}`, passwordHash: "scrypt$x", createdAt: 1, accountKey: null },
       { deviceId: id(d), userId: id(u), name: "d", signatureKey: bytes(1), createdAt: 1 },
       { tokenHash: `t${d}`, deviceId: id(d), createdAt: 1, expiresAt: 10 },
     );

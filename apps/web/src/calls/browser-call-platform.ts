@@ -7,7 +7,7 @@ import type {
 } from "@sori/sdk";
 
 /** A microphone or camera could not be used. */
-export class CallMediaError extends Error {
+class CallMediaError extends Error {
   readonly code: "no-track";
   constructor(code: "no-track", message: string) {
     super(message);

@@ -6,7 +6,7 @@ import { useChatTitle } from "../hooks/use-chat-title.ts";
 import { routeHash } from "../hooks/use-hash-route.ts";
 import { type I18n, useI18n } from "../i18n/i18n-context.tsx";
 import { formatListTime } from "../lib/format-time.ts";
-import { timerLabel } from "../lib/timer-label.ts";
+import { systemEventText } from "../lib/system-event-text.ts";
 import { ChatAvatar } from "./chat-avatar.tsx";
 import { Icon } from "./icon.tsx";
 import "./chat-list-item.css";
@@ -16,14 +16,7 @@ function messagePreview(m: ChatMessage, t: I18n["t"]): string {
   if (m.kind === "call" && m.call) return callHistoryLabel(m.call, t);
   if (m.deleted) return t("msg.deleted");
   if (m.kind === "sticker-pack") return t("preview.pack", { name: m.stickerPack?.name ?? "" });
-  if (m.kind === "system" && m.system) {
-    const ev = m.system;
-    if (ev.event === "devices-changed") return t("system.devicesChanged", { name: ev.username });
-    const name = m.outgoing ? t("system.you") : ev.by;
-    return ev.seconds === 0
-      ? t("system.timerOff", { name })
-      : t("system.timerSet", { name, value: timerLabel(ev.seconds, t) });
-  }
+  if (m.kind === "system" && m.system) return systemEventText(m.system, t, m.outgoing);
   if (m.kind === "file" && m.file && !m.text) {
     if (m.file.voice) return t("preview.voice");
     if (m.file.mime.startsWith("image/")) return t("preview.photo");

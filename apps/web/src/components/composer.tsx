@@ -28,16 +28,19 @@ export type ComposerMode =
 
 /**
  * Text box with emoticons: Enter sends, Shift+Enter starts a new line. In reply mode a preview of the
- * quoted message sits above it; in edit mode it holds the message's text and Enter saves it.
+ * quoted message sits above it; in edit mode it holds the message's text and Enter saves it. While
+ * `blocked` (a member's safety number changed and is not accepted) nothing can be sent; the draft stays.
  */
 export function Composer({
   chat,
   mode,
   onModeEnd,
+  blocked = false,
 }: {
   chat: ChatSummary;
   mode: ComposerMode;
   onModeEnd: () => void;
+  blocked?: boolean;
 }): ReactNode {
   const { t } = useI18n();
   const { client } = useSignedIn();
@@ -123,7 +126,7 @@ export function Composer({
 
   const send = (): void => {
     const body = text.trim();
-    if (!body || saving) return;
+    if (!body || saving || blocked) return;
     if (mode?.kind === "edit") {
       saveEdit(mode.message, body);
       return;
@@ -246,7 +249,7 @@ export function Composer({
   const editing = mode?.kind === "edit";
   useEffect(() => {
     const pane = input.current?.closest<HTMLElement>(".conversation");
-    if (!pane || !chat.active || editing) return;
+    if (!pane || !chat.active || editing || blocked) return;
     const hasFiles = (e: DragEvent): boolean => e.dataTransfer?.types.includes("Files") ?? false;
     const over = (e: DragEvent): void => {
       if (!hasFiles(e)) return;
@@ -273,7 +276,7 @@ export function Composer({
       pane.removeEventListener("drop", drop);
       pane.classList.remove("drag-over");
     };
-  }, [chat.active, editing]);
+  }, [chat.active, editing, blocked]);
   useEffect(() => {
     if (atVoiceLimit) void sendVoiceLatest.current();
   }, [atVoiceLimit]);
@@ -389,13 +392,14 @@ export function Composer({
           data-testid="emoticon-button"
           aria-haspopup="dialog"
           aria-expanded={pickerOpen}
+          disabled={blocked}
           onClick={() => setPickerOpen((o) => !o)}
         />
         <IconButton
           icon="attach"
           label={t("file.attach")}
           data-testid="attach-button"
-          disabled={mode?.kind === "edit"}
+          disabled={mode?.kind === "edit" || blocked}
           onClick={() => fileInput.current?.click()}
         />
         <input
@@ -416,7 +420,8 @@ export function Composer({
           data-testid="composer"
           rows={1}
           value={text}
-          placeholder={t("composer.placeholder")}
+          disabled={blocked}
+          placeholder={blocked ? t("safety.composerBlocked") : t("composer.placeholder")}
           aria-label={t("composer.label")}
           onChange={(e) => update(e.target.value)}
           onKeyDown={onKeyDown}
@@ -430,7 +435,13 @@ export function Composer({
           enterKeyHint="send"
         />
         {!text.trim() && !mode && (
-          <IconButton icon="mic" label={t("voice.record")} data-testid="voice-record" onClick={startVoice} />
+          <IconButton
+            icon="mic"
+            label={t("voice.record")}
+            data-testid="voice-record"
+            disabled={blocked}
+            onClick={startVoice}
+          />
         )}
         <button
           type="button"
@@ -438,7 +449,7 @@ export function Composer({
           data-testid="send-button"
           aria-label={mode?.kind === "edit" ? t("composer.save") : t("composer.send")}
           title={mode?.kind === "edit" ? t("composer.save") : t("composer.send")}
-          disabled={!text.trim() || saving}
+          disabled={!text.trim() || saving || blocked}
           onClick={send}
         >
           <Icon name={mode?.kind === "edit" ? "check" : "send"} size={20} />

@@ -1,4 +1,5 @@
-import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useState } from "react";
+import { useClientEvent } from "../hooks/use-client-event.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { formatDuration } from "../lib/file-size.ts";
@@ -9,14 +10,13 @@ import { QrCode } from "./qr-code.tsx";
 import "../screens/safety-dialog.css";
 import "./link-device-dialog.css";
 
-/** How often the dialog looks for the new device while the code is valid. */
-const POLL_MS = 2000;
-
 type Link = { code: string; qr: string; expiresAt: number };
 
 /**
  * Shows a single-use code (and its QR) that lets a new device join this account without the
- * password, counts down its ten minutes, and says so as soon as the new device has joined.
+ * password, counts down its ten minutes, and stays open: this device approves the new one by itself
+ * when it uses the code (the second half of the code never reached the server, so only a device that
+ * read it here can prove it), then says "Linked: NAME" (the SDK's `own-device` event).
  */
 export function LinkDeviceDialog({
   onClose,
@@ -26,19 +26,18 @@ export function LinkDeviceDialog({
   onLinked: () => void;
 }): ReactNode {
   const { t } = useI18n();
-  const { client } = useSignedIn();
+  const { client, approvals } = useSignedIn();
   const [link, setLink] = useState<Link | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const [linked, setLinked] = useState<string | null>(null);
-  const known = useRef<Set<string> | null>(null);
 
   const create = useCallback((): void => {
     setError(null);
     setLink(null);
-    Promise.all([client.createDeviceLink(), client.devices()])
-      .then(([l, list]) => {
-        known.current = new Set(list.devices.map((d) => d.deviceId));
+    client
+      .createDeviceLink()
+      .then((l) => {
         setLink(l);
         setNow(Date.now());
       })
@@ -46,9 +45,10 @@ export function LinkDeviceDialog({
   }, [client, t]);
 
   useEffect(() => create(), [create]);
+  // The device that uses the code is expected: this dialog names it, the "new device" warning need not.
+  useEffect(() => approvals.expectLink(), [approvals]);
 
   const expired = link !== null && now >= link.expiresAt;
-  const waiting = link !== null && !expired && linked === null;
 
   useEffect(() => {
     if (!link || linked !== null) return;
@@ -56,25 +56,11 @@ export function LinkDeviceDialog({
     return () => window.clearInterval(tick);
   }, [link, linked]);
 
-  useEffect(() => {
-    if (!waiting) return;
-    let cancelled = false;
-    const poll = window.setInterval(() => {
-      client
-        .devices()
-        .then((list) => {
-          const added = list.devices.find((d) => !known.current?.has(d.deviceId));
-          if (cancelled || !added) return;
-          setLinked(added.name);
-          onLinked();
-        })
-        .catch(() => undefined);
-    }, POLL_MS);
-    return () => {
-      cancelled = true;
-      window.clearInterval(poll);
-    };
-  }, [client, waiting, onLinked]);
+  useClientEvent(client, "own-device", (d) => {
+    if (linked !== null || !link) return;
+    setLinked(d.name);
+    onLinked();
+  });
 
   return (
     <Dialog title={t("link.title")} onClose={onClose} testId="link-device-dialog">
@@ -93,6 +79,9 @@ export function LinkDeviceDialog({
         link && (
           <div className="safety">
             <p className="muted small-text">{t("link.steps")}</p>
+            <p className="small-text" data-testid="link-keep-open">
+              {t("link.keepOpen")}
+            </p>
             {expired ? (
               <>
                 <p role="alert">{t("link.expired")}</p>

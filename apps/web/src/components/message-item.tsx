@@ -45,10 +45,8 @@ export function MessageItem({
   firstOfRun,
   showTime,
   onOpenMenu,
-  onOpenSafety,
   quoteDeleted = false,
 }: {
-  onOpenSafety: (username: string) => void;
   message: ChatMessage;
   /** The quoted message was deleted for everyone: its snippet must not live on in the quote. */
   quoteDeleted?: boolean;
@@ -67,7 +65,7 @@ export function MessageItem({
   const [retrying, setRetrying] = useState(false);
   const press = useRef<{ timer: number; x: number; y: number } | null>(null);
 
-  if (m.kind === "system") return <SystemLine message={m} onOpenSafety={onOpenSafety} />;
+  if (m.kind === "system") return <SystemLine message={m} />;
 
   // In a group anyone may call themselves anything: the username shows beside a display name.
   const inGroup = chat.kind === "group";
@@ -115,7 +113,9 @@ export function MessageItem({
       type="button"
       className="reply-quote"
       data-testid="reply-quote"
-      aria-label={`${t("msg.jumpToOriginal")}: ${quoteDeleted ? t("msg.deleted") : reply.text}`}
+      aria-label={`${t("msg.jumpToOriginal")}: ${quoteDeleted ? t("msg.deleted") : reply.text}${
+        reply.mismatch && !quoteDeleted ? ` (${t("msg.quoteMismatch")})` : ""
+      }`}
       onClick={(e) => {
         e.stopPropagation();
         if (!jumpToMessage(reply.id)) showToast(t("msg.originalGone"));
@@ -132,6 +132,12 @@ export function MessageItem({
         })}
       </span>
       <span className="reply-quote-text">{quoteDeleted ? t("msg.deleted") : reply.text}</span>
+      {reply.mismatch && !quoteDeleted && (
+        <span className="reply-quote-mismatch" data-testid="reply-mismatch">
+          <Icon name="warning" size={12} />
+          {t("msg.quoteMismatch")}
+        </span>
+      )}
     </button>
   );
 

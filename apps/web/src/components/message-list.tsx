@@ -27,9 +27,7 @@ export function MessageList({
   loadingOlder,
   loadOlder,
   onOpenMenu,
-  onOpenSafety,
 }: MessagesState & {
-  onOpenSafety: (username: string) => void;
   chat: ChatSummary;
   loadOlder: () => Promise<void>;
   onOpenMenu: (m: ChatMessage) => void;
@@ -114,7 +112,6 @@ export function MessageList({
         firstOfRun={firstOfRun}
         showTime={lastOfRun}
         onOpenMenu={onOpenMenu}
-        onOpenSafety={onOpenSafety}
         quoteDeleted={m.replyTo !== undefined && deletedIds.has(m.replyTo.id)}
       />,
     );

@@ -1,58 +1,64 @@
 import type { ChatMessage } from "@sori/sdk";
 import type { ReactNode } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
-import { timerLabel } from "../lib/timer-label.ts";
+import { isWarningEvent, systemEventText } from "../lib/system-event-text.ts";
+import { useConversationSafety } from "./conversation-safety-context.ts";
 import { Icon } from "./icon.tsx";
 import "./system-line.css";
 
-/** A line in the chat that nobody wrote: a timer change, a member's devices changing. */
-export function SystemLine({
-  message: m,
-  onOpenSafety,
-}: {
-  message: ChatMessage;
-  onOpenSafety: (username: string) => void;
-}): ReactNode {
+/**
+ * A line in the chat that nobody wrote: a timer change, a contact's safety number changing (with
+ * "View safety number" and, while the change is not accepted, "Accept"), a device the server tried to
+ * slip in, messages that went missing or came out of order.
+ */
+export function SystemLine({ message: m }: { message: ChatMessage }): ReactNode {
   const { t } = useI18n();
+  const safety = useConversationSafety();
   const ev = m.system;
   if (!ev) return null;
-  if (ev.event === "timer") {
-    const name = m.outgoing ? t("system.you") : ev.by;
-    return (
-      <div
-        className="system-line"
-        role="status"
-        data-testid="system-line"
-        data-event="timer"
-        data-message-id={m.id}
-      >
-        <Icon name="timer" size={14} />
-        <span>
-          {ev.seconds === 0
-            ? t("system.timerOff", { name })
-            : t("system.timerSet", { name, value: timerLabel(ev.seconds, t) })}
-        </span>
-      </div>
-    );
-  }
+  const warning = isWarningEvent(ev);
+  const about =
+    ev.event === "identity-changed" || ev.event === "device-refused" || ev.event === "devices-changed"
+      ? ev
+      : null;
+  const pending = ev.event === "identity-changed" && safety.changed.has(ev.userId);
   return (
     <div
-      className="system-line warning"
-      role="alert"
+      className={warning ? "system-line warning" : "system-line"}
+      role={warning ? "alert" : "status"}
       data-testid="system-line"
-      data-event="devices-changed"
+      data-event={ev.event}
       data-message-id={m.id}
     >
-      <Icon name="warning" size={14} />
-      <span>{t("system.devicesChanged", { name: ev.username })}</span>
-      <button
-        type="button"
-        className="link-button"
-        data-testid="system-safety"
-        onClick={() => onOpenSafety(ev.username)}
-      >
-        {t("safety.check")}
-      </button>
+      <Icon
+        name={ev.event === "timer" ? "timer" : ev.event === "identity-accepted" ? "shieldCheck" : "warning"}
+        size={14}
+      />
+      <span className="system-line-text">{systemEventText(ev, t, m.outgoing)}</span>
+      {about && (
+        <span className="system-line-actions">
+          <button
+            type="button"
+            className="link-button"
+            data-testid="system-safety"
+            onClick={() => safety.openSafety(about.username)}
+          >
+            {ev.event === "devices-changed" ? t("safety.check") : t("safety.viewNumber")}
+          </button>
+          {pending && (
+            <button
+              type="button"
+              className="link-button"
+              data-testid="system-accept"
+              aria-label={t("safety.acceptNamed", { name: about.username })}
+              disabled={safety.accepting === about.username}
+              onClick={() => safety.acceptChange(about.username)}
+            >
+              {t("safety.accept")}
+            </button>
+          )}
+        </span>
+      )}
     </div>
   );
 }

@@ -3,15 +3,27 @@ import { useI18n } from "../i18n/i18n-context.tsx";
 import { IconButton } from "./icon-button.tsx";
 import "./toast-provider.css";
 
-type Toast = { id: number; text: string };
+type ToastOptions = {
+  /** One button beside the text (e.g. "Sign it out"); pressing it also dismisses the toast. */
+  action?: { label: string; onClick: () => void; testId?: string };
+  /** Stays until dismissed: for news a person must not miss (a new device, a new identity key). */
+  sticky?: boolean;
+  /** A data-kind for tests and styling. */
+  kind?: string;
+};
 
-type ToastApi = { showToast: (text: string) => void };
+type Toast = { id: number; text: string } & ToastOptions;
+
+type ToastApi = { showToast: (text: string, options?: ToastOptions) => void };
 
 const ToastContext = createContext<ToastApi | null>(null);
 
 const TOAST_MS = 5000;
 
-/** Short notices for failures that have no better place on screen (announced by screen readers). */
+/**
+ * Short notices for failures that have no better place on screen (announced by screen readers), and
+ * sticky ones with an action for security news.
+ */
 export function ToastProvider({ children }: { children: ReactNode }): ReactNode {
   const { t } = useI18n();
   const [toasts, setToasts] = useState<Toast[]>([]);
@@ -20,11 +32,11 @@ export function ToastProvider({ children }: { children: ReactNode }): ReactNode 
   const dismiss = useCallback((id: number) => setToasts((all) => all.filter((x) => x.id !== id)), []);
 
   const showToast = useCallback(
-    (text: string) => {
+    (text: string, options: ToastOptions = {}) => {
       const id = next.current++;
       // The same sentence twice in a row says nothing new: keep one.
-      setToasts((all) => [...all.filter((x) => x.text !== text), { id, text }].slice(-3));
-      window.setTimeout(() => dismiss(id), TOAST_MS);
+      setToasts((all) => [...all.filter((x) => x.text !== text), { id, text, ...options }].slice(-3));
+      if (!options.sticky) window.setTimeout(() => dismiss(id), TOAST_MS);
     },
     [dismiss],
   );
@@ -36,8 +48,21 @@ export function ToastProvider({ children }: { children: ReactNode }): ReactNode 
       {children}
       <div className="toasts" role="status" aria-live="polite">
         {toasts.map((x) => (
-          <div key={x.id} className="toast" data-testid="toast">
+          <div key={x.id} className="toast" data-testid="toast" data-kind={x.kind}>
             <span>{x.text}</span>
+            {x.action && (
+              <button
+                type="button"
+                className="toast-action"
+                data-testid={x.action.testId}
+                onClick={() => {
+                  dismiss(x.id);
+                  x.action?.onClick();
+                }}
+              >
+                {x.action.label}
+              </button>
+            )}
             <IconButton
               icon="close"
               label={t("common.dismiss")}

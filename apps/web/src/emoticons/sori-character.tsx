@@ -11,10 +11,9 @@ const CHEEK = "#ff8c8c";
 export const TEAR = "#6cc4f5";
 export const HEART = "#ff5f7e";
 
-export type Eyes =
-  "dot" | "happy" | "closed" | "heart" | "big" | "angry" | "worried" | "sleepy" | "wink" | "teary";
-export type Beak = "closed" | "open" | "round" | "small";
-export type Wings = "down" | "wave" | "up" | "circle" | "front" | "hug";
+type Eyes = "dot" | "happy" | "closed" | "heart" | "big" | "angry" | "worried" | "sleepy" | "wink" | "teary";
+type Beak = "closed" | "open" | "round" | "small";
+type Wings = "down" | "wave" | "up" | "circle" | "front" | "hug";
 
 export type Pose = {
   eyes: Eyes;

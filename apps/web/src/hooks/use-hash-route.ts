@@ -7,7 +7,7 @@ export type Route =
   | { name: "group-info"; chatId: string }
   | { name: "settings" };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/");
   if (parts[0] === "chat" && parts[1]) {
     let chatId: string;

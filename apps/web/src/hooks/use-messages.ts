@@ -13,12 +13,16 @@ export type MessagesState = {
   loadingOlder: boolean;
 };
 
-/** Merges messages by id, oldest first; entries already in `current` win (they came from live events). */
+/**
+ * Merges messages by id; entries already in `current` win (they came from live events). Shown in the
+ * order the senders sent them, as the SDK's history is: a message the server held back goes where it
+ * belongs, not at the bottom.
+ */
 function merge(current: ChatMessage[], incoming: ChatMessage[]): ChatMessage[] {
   const byId = new Map<string, ChatMessage>();
   for (const m of incoming) byId.set(m.id, m);
   for (const m of current) byId.set(m.id, m);
-  return [...byId.values()].sort((a, b) => a.order - b.order);
+  return [...byId.values()].sort((a, b) => a.sentAt - b.sentAt || a.order - b.order);
 }
 
 /**
@@ -99,11 +103,12 @@ export function useMessages(
 
   const loadOlder = useCallback(async (): Promise<void> => {
     const s = stateRef.current;
-    const oldest = s.messages[0];
-    if (!s.loaded || !s.hasOlder || s.loadingOlder || !oldest) return;
+    if (!s.loaded || !s.hasOlder || s.loadingOlder || s.messages.length === 0) return;
+    // Pages go by local arrival order, which the display order need not follow.
+    const before = Math.min(...s.messages.map((m) => m.order));
     setState((x) => ({ ...x, loadingOlder: true }));
     try {
-      const page = await client.history(chatId, { limit: PAGE, before: oldest.order });
+      const page = await client.history(chatId, { limit: PAGE, before });
       setState((x) => ({
         ...x,
         messages: merge(x.messages, page),

@@ -2,12 +2,12 @@ import type { SoriClient } from "@sori/sdk";
 import { useCallback, useEffect, useState } from "react";
 import { useClientEvent } from "./use-client-event.ts";
 
-/** Page-wide signal that this person changed a verified mark (several views may show it). */
-const CHANGED = "sori-safety-changed";
+/** Page-wide signal that this person changed a verified mark or accepted a change (several views show it). */
+export const SAFETY_CHANGED_EVENT = "sori-safety-changed";
 
-/** Tells every safety view on the page to reload (after setVerified). */
+/** Tells every safety view on the page to reload (after setVerified or acceptSafetyNumberChange). */
 export function notifySafetyChanged(): void {
-  window.dispatchEvent(new Event(CHANGED));
+  window.dispatchEvent(new Event(SAFETY_CHANGED_EVENT));
 }
 
 export type SafetyView = {
@@ -17,11 +17,14 @@ export type SafetyView = {
   userId: string;
   username: string;
   verified: boolean;
+  /** Their account key changed and this person has not accepted it yet: nothing is sent to them. */
+  changed: boolean;
 };
 
 /**
- * The safety number with one contact, recomputed when their devices change (the SDK's `safety`
- * event), with whether this person marked it verified. Null while computing or when there is none.
+ * The safety number with one contact, recomputed when their account key changes or the change is
+ * accepted (the SDK's `safety` event), with whether it is verified or changed. Null while computing
+ * or when there is none.
  */
 export function useSafety(
   client: SoriClient,
@@ -49,8 +52,8 @@ export function useSafety(
   }, [client, username, version]);
 
   useEffect(() => {
-    window.addEventListener(CHANGED, reload);
-    return () => window.removeEventListener(CHANGED, reload);
+    window.addEventListener(SAFETY_CHANGED_EVENT, reload);
+    return () => window.removeEventListener(SAFETY_CHANGED_EVENT, reload);
   }, [reload]);
 
   useClientEvent(client, "safety", (e) => {

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 export const MAX_VOICE_S = 300;
 const MIME_CHOICES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/mp4"];
 
-export type VoiceClip = { blob: Blob; mime: string; durationS: number };
+type VoiceClip = { blob: Blob; mime: string; durationS: number };
 
 export type VoiceRecorder = {
   state: "idle" | "recording";

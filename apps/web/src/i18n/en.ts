@@ -34,6 +34,32 @@ export const en = {
   "auth.passwordMismatch": "The two passwords are not the same.",
   "auth.revoked": "This browser was signed out from another device. Sign in again to keep chatting.",
   "auth.e2ee": "Messages are end-to-end encrypted.",
+  "auth.rejected":
+    "This sign-in was not approved, so this browser was signed out. If it was you, sign in again and approve it on your other device.",
+  "auth.identityReset":
+    "No other device of your account was signed in, so this browser gave your account a new safety number. Your contacts will see that it changed.",
+
+  "approval.title": "Waiting for approval",
+  "approval.body": "Open Sori on one of your other devices and approve this sign-in. It shows the same code.",
+  "approval.code": "Approval code",
+  "approval.waiting": "Waiting for your other device…",
+  "approval.cancel": "Cancel sign-in",
+  "approval.cancelling": "Cancelling…",
+  "approval.noDevices": "I don't have my other devices",
+  "approval.resetTitle": "Start over without your other devices?",
+  "approval.resetIntro": "Only do this if you can't use any device where you are signed in to Sori.",
+  "approval.resetContacts":
+    "Your account gets a new safety number: your contacts see that it changed and must accept it before they can write to you again.",
+  "approval.resetDevices": "Every other device of your account is signed out.",
+  "approval.resetHistory":
+    "Your earlier messages stay where they were and are not brought over: this browser starts with an empty history (a signed-out browser deletes its copy).",
+  "approval.resetConfirm": "Start over on this browser",
+  "approval.resetting": "Starting over…",
+  "approval.linkTitle": "Waiting for your other device…",
+  "approval.linkBody":
+    "Keep Sori open on the device that shows the code: it adds this browser by itself in a moment.",
+  "approval.linkFallback":
+    "If it asks you to approve a sign-in instead, approve it only if it shows this code:",
 
   "connection.connected": "Connected",
   "connection.connecting": "Connecting…",
@@ -164,6 +190,45 @@ export const en = {
   "devices.revoke": "Sign out",
   "devices.revokeNamed": "Sign out {name}",
   "devices.loadFailed": "Couldn't load your devices.",
+  "devices.pending": "Waiting for approval",
+  "devices.pendingHint": "Approve it only if that device shows this code: {code}",
+  "devices.approveNamed": "Approve {name}",
+  "devices.rejectNamed": "Reject {name}",
+
+  "approve.title": "New sign-in on your account",
+  "approve.who": "{name}, at {time}",
+  "approve.check": "Approve it only if that device shows this code:",
+  "approve.notYou": "Not you? Reject it, then change your password.",
+  "approve.approve": "Approve",
+  "approve.reject": "Reject",
+  "approve.approved": "{name} is now signed in to your account.",
+  "approve.rejected": "{name} was refused and signed out.",
+  "approve.gone": "That sign-in is no longer waiting for approval.",
+  "approve.more.one": "{count} more sign-in waits after this one.",
+  "approve.more.other": "{count} more sign-ins wait after this one.",
+
+  "warning.ownIdentityMismatch":
+    "The server named another identity key for your own account than this device knows. Someone may be trying to pose as you: approve no sign-in you did not make yourself.",
+  "warning.rejoinFailed":
+    "This device could not get back into one of your chats. New messages there can't be read here until another member's device is online.",
+
+  "ownDevice.added": "A new device was added: {name}. Not yours? Sign it out and change your password.",
+  "ownDevice.signOut": "Sign it out",
+  "ownDevice.confirmTitle": "Sign out {name}?",
+  "ownDevice.confirmBody":
+    "It loses access to your account at once. Then change your password in Settings → Devices, so it can't sign in again.",
+  "ownDevice.signedOut": "{name} was signed out. Now change your password in Settings → Devices.",
+
+  "password.title": "Change password",
+  "password.current": "Current password",
+  "password.new": "New password",
+  "password.confirm": "New password again",
+  "password.hint":
+    "Every other device of your account is signed out when the password changes. Link them again with a code afterwards.",
+  "password.submit": "Change password",
+  "password.saving": "Changing…",
+  "password.done": "Password changed. Your other devices were signed out.",
+  "password.wrong": "The current password is wrong.",
 
   "error.generic": "Something went wrong. Please try again.",
   "error.authFailed": "Wrong username or password.",
@@ -180,6 +245,14 @@ export const en = {
   "error.serverTooOld": "The server is older than this app. Ask its operator to update it.",
   "error.storage": "Couldn't save on this device. The browser's storage may be full.",
   "error.serverStorage": "The server can't store data right now. Please try again soon.",
+  "error.identityChanged":
+    "Someone's safety number in this chat changed. Check it and accept the change before you send.",
+  "error.approvalRejected": "This sign-in was not approved.",
+  "error.approvalRequired": "This device must first be approved by one of your other devices.",
+  "error.outOfSync":
+    "This device fell out of step with the chat and waits for another member to add it again. Try again in a moment.",
+  "error.tooManyDevices":
+    "Your account has as many devices as this server allows. Sign one out on another device (Settings → Devices), then try again.",
 
   "call.voice": "Voice call",
   "call.video": "Video call",
@@ -250,6 +323,7 @@ export const en = {
   "msg.disappears": "Disappears after it is read",
   "msg.replyTo": "Reply to {name}",
   "msg.jumpToOriginal": "Show the original message",
+  "msg.quoteMismatch": "quote does not match the original",
   "msg.originalGone": "The original message isn't on this device any more.",
   "msg.actions": "Message actions",
   "msg.moreActions": "More actions for this message",
@@ -305,6 +379,18 @@ export const en = {
   "system.timerOff": "{name} turned off disappearing messages.",
   "system.devicesChanged": "{name}'s devices changed. Compare safety numbers to be sure it's really them.",
   "system.you": "You",
+  "system.identityChanged": "{name}'s safety number changed. Check it with {name} before you send.",
+  "system.identityAccepted": "You accepted {name}'s new safety number.",
+  "system.deviceRefused":
+    "Sori refused a device the server offered as {name}'s: {name}'s account did not sign it in. The server may be trying to read this chat.",
+  "system.rejoined":
+    "This device missed a change to the chat and was added again. Messages sent in the meantime can't be read here.",
+  "system.messagesMissing.one":
+    "{count} message from {name} did not arrive: it expired, or the server dropped it.",
+  "system.messagesMissing.other":
+    "{count} messages from {name} did not arrive: they expired, or the server dropped them.",
+  "system.reordered":
+    "Messages from {name} arrived out of order (the server may have reordered them). They are shown in the order they were sent.",
 
   "privacy.title": "Privacy",
   "privacy.readReceipts": "Send read receipts",
@@ -350,18 +436,27 @@ export const en = {
   "safety.clearVerified": "Clear verification",
   "safety.notVerified": "Not verified yet",
   "safety.check": "Check safety number",
-  "safety.changed": "{name}'s safety number changed. Verify it again.",
+  "safety.changedMany": "The safety numbers of {names} changed. Check them before you send.",
+  "safety.changedExplain":
+    "{name}'s account has a new key. That happens when they start over without their old devices, or when someone tries to listen in. Compare this new number with {name}, then accept it.",
+  "safety.view": "View",
+  "safety.viewNumber": "View safety number",
+  "safety.accept": "Accept",
+  "safety.acceptNamed": "Accept {name}'s new safety number",
+  "safety.acceptChange": "Accept new number",
+  "safety.composerBlocked": "Sending is paused until you accept the new safety number.",
 
   "link.add": "Link a new device",
   "link.title": "Link a new device",
   "link.steps":
-    "On the new device, open Sori, choose “Link with a code” and type this code (or paste the QR text). No password needed.",
+    "On the new device, open Sori, choose “Link with a code” and type this code (or scan the QR code, or paste its text). No password needed.",
+  "link.keepOpen": "Keep this screen open until the new device is linked: this device adds it.",
   "link.qr": "QR code for linking a new device",
   "link.expires": "Expires in {time}",
   "link.expired": "This code has expired.",
   "link.newCode": "New code",
   "link.waiting": "Waiting for the new device…",
-  "link.done": "{name} is linked to your account.",
+  "link.done": "Linked: {name}",
   "link.fromOther": "Already use Sori on another device?",
   "link.withCode": "Link with a code",
   "link.backToSignIn": "Sign in with a password instead",

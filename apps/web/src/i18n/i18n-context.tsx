@@ -5,7 +5,7 @@ import { ko } from "./ko.ts";
 import { type Language, type LanguagePreference, resolveLanguage } from "./language.ts";
 import type { Dictionary, MessageKey, PluralKey } from "./message-key.ts";
 
-export type Vars = Record<string, string | number>;
+type Vars = Record<string, string | number>;
 
 export type I18n = {
   language: Language;

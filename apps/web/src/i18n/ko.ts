@@ -35,6 +35,31 @@ export const ko: Dictionary = {
   "auth.passwordTooShort": "비밀번호는 {min}자 이상이어야 해요.",
   "auth.passwordMismatch": "두 비밀번호가 서로 달라요.",
   "auth.revoked": "다른 기기에서 이 브라우저를 로그아웃했어요. 계속 대화하려면 다시 로그인해 주세요.",
+  "auth.rejected":
+    "이 로그인이 승인되지 않아 이 브라우저에서 로그아웃되었어요. 본인이 맞다면 다시 로그인한 뒤 다른 기기에서 승인해 주세요.",
+  "auth.identityReset":
+    "로그인된 다른 기기가 없어서 이 브라우저가 계정에 새 안전 번호를 만들었어요. 대화 상대에게는 안전 번호가 바뀌었다고 표시돼요.",
+
+  "approval.title": "승인을 기다리는 중",
+  "approval.body": "다른 기기에서 소리를 열고 이 로그인을 승인해 주세요. 그 기기에도 같은 코드가 표시돼요.",
+  "approval.code": "승인 코드",
+  "approval.waiting": "다른 기기를 기다리는 중…",
+  "approval.cancel": "로그인 취소",
+  "approval.cancelling": "취소하는 중…",
+  "approval.noDevices": "다른 기기가 없어요",
+  "approval.resetTitle": "다른 기기 없이 새로 시작할까요?",
+  "approval.resetIntro": "소리에 로그인된 기기를 하나도 쓸 수 없을 때만 이렇게 하세요.",
+  "approval.resetContacts":
+    "계정에 새 안전 번호가 생겨요. 대화 상대에게 안전 번호가 바뀌었다고 표시되고, 상대가 수락해야 다시 메시지를 보낼 수 있어요.",
+  "approval.resetDevices": "계정의 다른 기기는 모두 로그아웃돼요.",
+  "approval.resetHistory":
+    "이전 메시지는 원래 있던 곳에 남고 옮겨지지 않아요. 이 브라우저는 빈 기록으로 시작해요(로그아웃된 브라우저는 자기 사본을 지워요).",
+  "approval.resetConfirm": "이 브라우저에서 새로 시작",
+  "approval.resetting": "새로 시작하는 중…",
+  "approval.linkTitle": "다른 기기를 기다리는 중…",
+  "approval.linkBody":
+    "코드를 보여 준 기기에서 소리를 열어 두세요. 그 기기가 곧 이 브라우저를 자동으로 추가해요.",
+  "approval.linkFallback": "그 기기가 대신 로그인 승인을 요청하면, 이 코드가 표시될 때만 승인하세요:",
   "auth.e2ee": "모든 메시지는 종단간 암호화돼요.",
 
   "connection.connected": "연결됨",
@@ -167,6 +192,45 @@ export const ko: Dictionary = {
   "devices.revoke": "로그아웃",
   "devices.revokeNamed": "{name} 로그아웃",
   "devices.loadFailed": "기기 목록을 불러오지 못했어요.",
+  "devices.pending": "승인 대기 중",
+  "devices.pendingHint": "그 기기에 이 코드가 표시될 때만 승인하세요: {code}",
+  "devices.approveNamed": "{name} 승인",
+  "devices.rejectNamed": "{name} 거부",
+
+  "approve.title": "계정에 새 로그인이 있어요",
+  "approve.who": "{name}, {time}",
+  "approve.check": "그 기기에 이 코드가 표시될 때만 승인하세요:",
+  "approve.notYou": "본인이 아니라면 거부한 뒤 비밀번호를 바꾸세요.",
+  "approve.approve": "승인",
+  "approve.reject": "거부",
+  "approve.approved": "{name}이(가) 계정에 로그인되었어요.",
+  "approve.rejected": "{name}을(를) 거부하고 로그아웃시켰어요.",
+  "approve.gone": "이 로그인은 더 이상 승인을 기다리지 않아요.",
+  "approve.more.one": "이 다음에 로그인 {count}건이 더 기다리고 있어요.",
+  "approve.more.other": "이 다음에 로그인 {count}건이 더 기다리고 있어요.",
+
+  "warning.ownIdentityMismatch":
+    "서버가 이 기기가 아는 것과 다른 신원 키를 내 계정의 키라고 알려 왔어요. 누군가 나인 척하려는 것일 수 있어요. 직접 하지 않은 로그인은 승인하지 마세요.",
+  "warning.rejoinFailed":
+    "이 기기가 채팅방 하나에 다시 들어가지 못했어요. 다른 멤버의 기기가 접속할 때까지 그곳의 새 메시지를 이 기기에서 읽을 수 없어요.",
+
+  "ownDevice.added": "새 기기가 추가되었어요: {name}. 내 기기가 아니라면 로그아웃시키고 비밀번호를 바꾸세요.",
+  "ownDevice.signOut": "로그아웃시키기",
+  "ownDevice.confirmTitle": "{name}을(를) 로그아웃시킬까요?",
+  "ownDevice.confirmBody":
+    "그 기기는 즉시 계정에 접근할 수 없게 돼요. 다시 로그인하지 못하도록 설정 → 기기에서 비밀번호도 바꾸세요.",
+  "ownDevice.signedOut": "{name}을(를) 로그아웃시켰어요. 이제 설정 → 기기에서 비밀번호를 바꾸세요.",
+
+  "password.title": "비밀번호 변경",
+  "password.current": "현재 비밀번호",
+  "password.new": "새 비밀번호",
+  "password.confirm": "새 비밀번호 확인",
+  "password.hint":
+    "비밀번호를 바꾸면 계정의 다른 기기는 모두 로그아웃돼요. 그 뒤에 코드로 다시 연결해 주세요.",
+  "password.submit": "비밀번호 변경",
+  "password.saving": "바꾸는 중…",
+  "password.done": "비밀번호를 바꿨어요. 다른 기기는 로그아웃되었어요.",
+  "password.wrong": "현재 비밀번호가 틀렸어요.",
 
   "error.generic": "문제가 생겼어요. 다시 시도해 주세요.",
   "error.authFailed": "아이디 또는 비밀번호가 틀렸어요.",
@@ -183,6 +247,14 @@ export const ko: Dictionary = {
   "error.serverTooOld": "서버가 이 앱보다 오래된 버전이에요. 서버 관리자에게 업데이트를 요청해 주세요.",
   "error.storage": "이 기기에 저장하지 못했어요. 브라우저 저장 공간이 가득 찼을 수 있어요.",
   "error.serverStorage": "지금은 서버에 저장할 수 없어요. 잠시 후 다시 시도해 주세요.",
+  "error.identityChanged":
+    "이 채팅방에 안전 번호가 바뀐 사람이 있어요. 보내기 전에 확인하고 변경을 수락해 주세요.",
+  "error.approvalRejected": "이 로그인은 승인되지 않았어요.",
+  "error.approvalRequired": "먼저 다른 기기에서 이 기기를 승인해야 해요.",
+  "error.outOfSync":
+    "이 기기가 채팅방과 어긋나서 다른 멤버가 다시 추가해 주기를 기다리고 있어요. 잠시 후 다시 시도해 주세요.",
+  "error.tooManyDevices":
+    "이 서버에서 허용하는 만큼 기기가 계정에 있어요. 다른 기기의 설정 → 기기에서 하나를 로그아웃시킨 뒤 다시 시도해 주세요.",
 
   "call.voice": "음성 통화",
   "call.video": "영상 통화",
@@ -253,6 +325,7 @@ export const ko: Dictionary = {
   "msg.disappears": "읽은 뒤 사라지는 메시지",
   "msg.replyTo": "{name}에게 답장",
   "msg.jumpToOriginal": "원래 메시지 보기",
+  "msg.quoteMismatch": "인용이 원래 메시지와 달라요",
   "msg.originalGone": "원래 메시지가 이 기기에 더 이상 없어요.",
   "msg.actions": "메시지 메뉴",
   "msg.moreActions": "이 메시지의 메뉴 열기",
@@ -308,6 +381,18 @@ export const ko: Dictionary = {
   "system.timerOff": "{name} 님이 사라지는 메시지를 껐어요.",
   "system.devicesChanged": "{name} 님의 기기가 바뀌었어요. 본인이 맞는지 안전 번호를 비교해 보세요.",
   "system.you": "나",
+  "system.identityChanged": "{name} 님의 안전 번호가 바뀌었어요. 보내기 전에 {name} 님과 확인해 보세요.",
+  "system.identityAccepted": "{name} 님의 새 안전 번호를 수락했어요.",
+  "system.deviceRefused":
+    "서버가 {name} 님의 기기라며 보낸 기기를 소리가 거부했어요. {name} 님의 계정이 승인한 기기가 아니에요. 서버가 이 채팅을 엿보려는 것일 수 있어요.",
+  "system.rejoined":
+    "이 기기가 채팅방의 변경 사항을 놓쳐서 다시 추가되었어요. 그사이에 온 메시지는 이 기기에서 읽을 수 없어요.",
+  "system.messagesMissing.one":
+    "{name} 님의 메시지 {count}개가 도착하지 않았어요. 만료되었거나 서버가 버렸을 수 있어요.",
+  "system.messagesMissing.other":
+    "{name} 님의 메시지 {count}개가 도착하지 않았어요. 만료되었거나 서버가 버렸을 수 있어요.",
+  "system.reordered":
+    "{name} 님의 메시지가 보낸 순서와 다르게 도착했어요(서버가 순서를 바꿨을 수 있어요). 보낸 순서대로 보여 드려요.",
 
   "privacy.title": "개인정보 보호",
   "privacy.readReceipts": "읽음 표시 보내기",
@@ -353,18 +438,27 @@ export const ko: Dictionary = {
   "safety.clearVerified": "인증 해제",
   "safety.notVerified": "아직 인증하지 않음",
   "safety.check": "안전 번호 확인",
-  "safety.changed": "{name} 님의 안전 번호가 바뀌었어요. 다시 인증해 주세요.",
+  "safety.changedMany": "{names} 님의 안전 번호가 바뀌었어요. 보내기 전에 확인해 보세요.",
+  "safety.changedExplain":
+    "{name} 님의 계정에 새 키가 생겼어요. 예전 기기 없이 새로 시작했거나, 누군가 대화를 엿들으려 할 때 이렇게 돼요. 새 번호를 {name} 님과 비교한 뒤 수락하세요.",
+  "safety.view": "보기",
+  "safety.viewNumber": "안전 번호 보기",
+  "safety.accept": "수락",
+  "safety.acceptNamed": "{name} 님의 새 안전 번호 수락",
+  "safety.acceptChange": "새 번호 수락",
+  "safety.composerBlocked": "새 안전 번호를 수락할 때까지 보내기가 멈춰 있어요.",
 
   "link.add": "새 기기 연결",
   "link.title": "새 기기 연결",
   "link.steps":
-    "새 기기에서 소리를 열고 “코드로 연결”을 누른 뒤 이 코드를 입력하세요(또는 QR 텍스트를 붙여 넣으세요). 비밀번호는 필요 없어요.",
+    "새 기기에서 소리를 열고 “코드로 연결”을 누른 뒤 이 코드를 입력하세요(또는 QR 코드를 스캔하거나 그 텍스트를 붙여 넣으세요). 비밀번호는 필요 없어요.",
   "link.qr": "새 기기 연결용 QR 코드",
+  "link.keepOpen": "새 기기가 연결될 때까지 이 화면을 열어 두세요. 이 기기가 새 기기를 추가해요.",
   "link.expires": "{time} 후 만료",
   "link.expired": "코드가 만료되었어요.",
   "link.newCode": "새 코드",
   "link.waiting": "새 기기를 기다리는 중…",
-  "link.done": "{name}이(가) 계정에 연결되었어요.",
+  "link.done": "연결됨: {name}",
   "link.fromOther": "다른 기기에서 이미 소리를 쓰고 있나요?",
   "link.withCode": "코드로 연결",
   "link.backToSignIn": "비밀번호로 로그인하기",

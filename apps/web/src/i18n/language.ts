@@ -5,7 +5,7 @@ export type Language = "ko" | "en";
 export type LanguagePreference = "system" | Language;
 
 /** Picks the first supported language from the browser's list (navigator.languages), else English. */
-export function browserLanguage(languages: readonly string[]): Language {
+function browserLanguage(languages: readonly string[]): Language {
   for (const tag of languages) {
     const base = tag.toLowerCase().split("-")[0];
     if (base === "ko") return "ko";

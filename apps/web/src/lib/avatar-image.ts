@@ -2,7 +2,7 @@ import { MAX_AVATAR_BYTES } from "@sori/sdk";
 import { decodeImage } from "./decode-image.ts";
 
 /** Largest avatar edge in pixels; avatars travel inside encrypted messages, so they stay small. */
-export const AVATAR_MAX_EDGE = 128;
+const AVATAR_MAX_EDGE = 128;
 
 function toBlob(canvas: HTMLCanvasElement, type: string, quality?: number): Promise<Blob | null> {
   return new Promise((resolve) => canvas.toBlob(resolve, type, quality));

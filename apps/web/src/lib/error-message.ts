@@ -39,6 +39,16 @@ export function errorMessageKey(error: unknown): MessageKey {
       return "error.storage";
     case "storage-unavailable":
       return "error.serverStorage";
+    case "identity-changed":
+      return "error.identityChanged";
+    case "approval-rejected":
+      return "error.approvalRejected";
+    case "approval-required":
+      return "error.approvalRequired";
+    case "out-of-sync":
+      return "error.outOfSync";
+    case "too-many-devices":
+      return "error.tooManyDevices";
     default:
       return "error.generic";
   }

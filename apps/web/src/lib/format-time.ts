@@ -8,11 +8,6 @@ function startOfDay(ms: number): number {
   return d.getTime();
 }
 
-/** True when both instants fall on the same local calendar day. */
-export function sameDay(a: number, b: number): boolean {
-  return startOfDay(a) === startOfDay(b);
-}
-
 /** A key for grouping by local day. */
 export function dayKey(ms: number): number {
   return startOfDay(ms);

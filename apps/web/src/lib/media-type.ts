@@ -1,7 +1,7 @@
 /** Raster image types Sori shows in an <img>; never SVG, which can carry scripts. */
 export type ImageType = "image/png" | "image/jpeg" | "image/gif" | "image/webp";
 /** The containers voice messages are recorded in (Chromium and Firefox: WebM or Ogg; Safari: MP4). */
-export type AudioType = "audio/webm" | "audio/ogg" | "audio/mp4";
+type AudioType = "audio/webm" | "audio/ogg" | "audio/mp4";
 export type MediaType = ImageType | AudioType;
 
 /** What a browser does not render as a page: a blob: URL of this type opened in a tab is a download. */

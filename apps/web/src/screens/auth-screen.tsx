@@ -1,12 +1,12 @@
 import { PASSWORD_MIN, USERNAME_PATTERN } from "@sori/protocol";
 import { type FormEvent, type ReactNode, useId, useState } from "react";
-import { Icon } from "../components/icon.tsx";
-import { LanguageSelect } from "../components/language-select.tsx";
+import { PasswordField } from "../components/password-field.tsx";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { SdkError } from "@sori/sdk";
 import type { SessionController } from "../session/session-controller.ts";
+import { AuthFooter } from "./auth-footer.tsx";
 import "./auth-screen.css";
 
 type Mode = "login" | "register" | "link";
@@ -20,7 +20,7 @@ export function AuthScreen({
   notice,
 }: {
   session: SessionController;
-  notice: "revoked" | null;
+  notice: "revoked" | "rejected" | null;
 }): ReactNode {
   const { t } = useI18n();
   const [mode, setMode] = useState<Mode>("login");
@@ -32,10 +32,7 @@ export function AuthScreen({
   const [error, setError] = useState<string | null>(null);
   const ids = {
     user: useId(),
-    pass: useId(),
-    confirm: useId(),
     hint: useId(),
-    lang: useId(),
     code: useId(),
     codeHint: useId(),
   };
@@ -86,9 +83,9 @@ export function AuthScreen({
           <p className="muted">{t("auth.tagline")}</p>
         </div>
 
-        {notice === "revoked" && (
-          <p className="notice" role="alert">
-            {t("auth.revoked")}
+        {notice && (
+          <p className="notice" role="alert" data-testid="auth-notice" data-notice={notice}>
+            {t(notice === "revoked" ? "auth.revoked" : "auth.rejected")}
           </p>
         )}
 
@@ -103,7 +100,7 @@ export function AuthScreen({
                 data-testid="link-code-input"
                 value={code}
                 onChange={(e) => setCode(e.target.value)}
-                placeholder="ABCDE-FGHJK"
+                placeholder="XXXXX-XXXXX-XXXXX-XXXXX"
                 autoComplete="one-time-code"
                 autoCapitalize="characters"
                 autoCorrect="off"
@@ -171,33 +168,21 @@ export function AuthScreen({
                   {t("auth.usernameHint")}
                 </p>
               )}
-              <label className="field" htmlFor={ids.pass}>
-                <span>{t("auth.password")}</span>
-                <input
-                  id={ids.pass}
-                  className="input"
-                  data-testid="auth-password"
-                  type="password"
-                  value={password}
-                  onChange={(e) => setPassword(e.target.value)}
-                  autoComplete={mode === "register" ? "new-password" : "current-password"}
-                  required
-                />
-              </label>
+              <PasswordField
+                label={t("auth.password")}
+                testId="auth-password"
+                value={password}
+                onChange={setPassword}
+                autoComplete={mode === "register" ? "new-password" : "current-password"}
+              />
               {mode === "register" && (
-                <label className="field" htmlFor={ids.confirm}>
-                  <span>{t("auth.passwordConfirm")}</span>
-                  <input
-                    id={ids.confirm}
-                    className="input"
-                    data-testid="auth-password-confirm"
-                    type="password"
-                    value={confirm}
-                    onChange={(e) => setConfirm(e.target.value)}
-                    autoComplete="new-password"
-                    required
-                  />
-                </label>
+                <PasswordField
+                  label={t("auth.passwordConfirm")}
+                  testId="auth-password-confirm"
+                  value={confirm}
+                  onChange={setConfirm}
+                  autoComplete="new-password"
+                />
               )}
               {error && (
                 <p className="form-error" role="alert" data-testid="auth-error">
@@ -228,16 +213,7 @@ export function AuthScreen({
           </>
         )}
 
-        <p className="auth-footnote muted">
-          <Icon name="lock" size={16} />
-          <span>{t("auth.e2ee")}</span>
-        </p>
-        <div className="auth-language">
-          <label htmlFor={ids.lang} className="muted">
-            {t("settings.language")}
-          </label>
-          <LanguageSelect id={ids.lang} />
-        </div>
+        <AuthFooter />
       </main>
     </div>
   );

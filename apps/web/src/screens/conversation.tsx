@@ -1,6 +1,15 @@
 import type { ChatMessage, ChatSummary } from "@sori/sdk";
-import { lazy, type ReactNode, Suspense, useEffect, useState } from "react";
+import { lazy, type ReactNode, Suspense, useEffect, useMemo, useState } from "react";
 import { Composer, type ComposerMode } from "../components/composer.tsx";
+import {
+  type ConversationSafety,
+  ConversationSafetyContext,
+} from "../components/conversation-safety-context.ts";
+import { SafetyChangeBanner } from "../components/safety-change-banner.tsx";
+import { useToast } from "../components/toast-provider.tsx";
+import { useAcceptSafetyChange } from "../hooks/use-accept-safety-change.ts";
+import { useSafetyChanges } from "../hooks/use-safety-changes.ts";
+import { errorMessageKey } from "../lib/error-message.ts";
 import { ForwardDialog } from "../components/forward-dialog.tsx";
 import { MessageMenu } from "../components/message-menu.tsx";
 import { useTyping } from "../hooks/use-typing.ts";
@@ -48,12 +57,26 @@ export function Conversation({ chatId }: { chatId: string }): ReactNode {
 function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
   const { client, chats } = useSignedIn();
   const { t } = useI18n();
+  const { showToast } = useToast();
   const messages = useMessages(client, chat.id);
   const typists = useTyping(client, chat.id);
   const [menuFor, setMenuFor] = useState<string | null>(null);
   const [forwardOf, setForwardOf] = useState<ChatMessage | null>(null);
   const [mode, setMode] = useState<ComposerMode>(null);
   const [safetyWith, setSafetyWith] = useState<string | null>(null);
+  const changes = useSafetyChanges(client, chat);
+  const { accepting, accept } = useAcceptSafetyChange(client);
+  const safety = useMemo<ConversationSafety>(
+    () => ({
+      changed: new Set(changes.map((c) => c.userId)),
+      openSafety: setSafetyWith,
+      acceptChange: (username) => {
+        accept(username).catch((e: unknown) => showToast(t(errorMessageKey(e))));
+      },
+      accepting,
+    }),
+    [changes, accept, accepting, showToast, t],
+  );
   // The menu follows the live message: a reaction or edit arriving meanwhile shows at once, and a
   // message that disappears closes its menu.
   const menuMessage = menuFor ? (messages.messages.find((m) => m.id === menuFor) ?? null) : null;
@@ -87,14 +110,12 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
       aria-label={t("chat.label", { name: chat.name })}
       data-testid="conversation"
     >
-      <ConversationHeader chat={chat} typists={typists} onOpenSafety={setSafetyWith} />
-      <MessageList
-        chat={chat}
-        {...messages}
-        onOpenMenu={(m) => setMenuFor(m.id)}
-        onOpenSafety={setSafetyWith}
-      />
-      <Composer chat={chat} mode={liveMode} onModeEnd={() => setMode(null)} />
+      <ConversationSafetyContext value={safety}>
+        <ConversationHeader chat={chat} typists={typists} onOpenSafety={setSafetyWith} />
+        <MessageList chat={chat} {...messages} onOpenMenu={(m) => setMenuFor(m.id)} />
+        {chat.active && <SafetyChangeBanner changes={changes} />}
+        <Composer chat={chat} mode={liveMode} onModeEnd={() => setMode(null)} blocked={changes.length > 0} />
+      </ConversationSafetyContext>
       {menuMessage && (
         <MessageMenu
           message={menuMessage}

@@ -1,10 +1,15 @@
-import { lazy, type ReactNode, Suspense, useEffect, useState } from "react";
+import { lazy, type ReactNode, Suspense, useEffect, useRef, useState } from "react";
+import { ApprovalPrompt } from "../components/approval-prompt.tsx";
 import { ChatList } from "../components/chat-list.tsx";
+import { OwnDeviceNotice } from "../components/own-device-notice.tsx";
+import { SecurityWarnings } from "../components/security-warnings.tsx";
+import { useToast } from "../components/toast-provider.tsx";
 import { SidebarHeader } from "../components/sidebar-header.tsx";
 import { useChats } from "../hooks/use-chats.ts";
 import { useHashRoute } from "../hooks/use-hash-route.ts";
 import { useCallView } from "../calls/use-call-view.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
+import { useSignedIn } from "../session/client-context.ts";
 import type { SessionController } from "../session/session-controller.ts";
 import { Conversation } from "./conversation.tsx";
 import { EmptyPane } from "./empty-pane.tsx";
@@ -33,6 +38,16 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
   const chats = useChats();
   const [dialog, setDialog] = useState<DialogName>(null);
   const call = useCallView();
+  const { notice } = useSignedIn();
+  const { showToast } = useToast();
+
+  // Once per sign-in: this browser gave the account a new identity key, which contacts will notice.
+  const told = useRef(false);
+  useEffect(() => {
+    if (notice !== "identity-reset" || told.current) return;
+    told.current = true;
+    showToast(t("auth.identityReset"), { sticky: true, kind: "identity-reset" });
+  }, [notice, showToast, t]);
 
   const unread = chats?.reduce((n, c) => n + c.unread, 0) ?? 0;
   // While a call rings here the incoming-call prompt owns the title; an unread count that changes
@@ -82,6 +97,9 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
           <NewGroupDialog onClose={() => setDialog(null)} />
         </Suspense>
       )}
+      <ApprovalPrompt />
+      <OwnDeviceNotice />
+      <SecurityWarnings />
       {call && (
         <Suspense fallback={null}>
           <CallLayer />

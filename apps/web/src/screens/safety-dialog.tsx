@@ -3,6 +3,7 @@ import { Dialog } from "../components/dialog.tsx";
 import { Icon } from "../components/icon.tsx";
 import { QrCode } from "../components/qr-code.tsx";
 import { useToast } from "../components/toast-provider.tsx";
+import { useAcceptSafetyChange } from "../hooks/use-accept-safety-change.ts";
 import { notifySafetyChanged, useSafety } from "../hooks/use-safety.ts";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { errorMessageKey } from "../lib/error-message.ts";
@@ -11,8 +12,9 @@ import "./safety-dialog.css";
 
 /**
  * The safety number with one contact: 60 digits in twelve groups and the same as a QR code, to
- * compare in person; marking it verified shows a shield in the chat until their devices change.
- * Loaded lazily: the QR encoder is not needed at start.
+ * compare in person; marking it verified shows a shield in the chat until their account key changes.
+ * After a change it says so and offers Accept (and Mark as verified, which accepts too): until then
+ * nothing is sent to them. Loaded lazily: the QR encoder is not needed at start.
  */
 export function SafetyDialog({
   username,
@@ -28,6 +30,7 @@ export function SafetyDialog({
   const { showToast } = useToast();
   const { safety, failed } = useSafety(client, username);
   const [busy, setBusy] = useState(false);
+  const { accepting, accept } = useAcceptSafetyChange(client);
 
   const setVerified = (verified: boolean): void => {
     setBusy(true);
@@ -53,15 +56,38 @@ export function SafetyDialog({
             ))}
           </p>
           <p className="muted small-text">{t("safety.hint", { name })}</p>
-          <p
-            className={safety.verified ? "safety-state verified" : "safety-state"}
-            data-testid="safety-state"
-            data-verified={safety.verified}
-          >
-            <Icon name={safety.verified ? "shieldCheck" : "shield"} size={18} />
-            {safety.verified ? t("safety.verifiedNamed", { name }) : t("safety.notVerified")}
-          </p>
+          {safety.changed ? (
+            <div className="safety-changed" role="alert" data-testid="safety-changed">
+              <Icon name="warning" size={18} />
+              <div>
+                <p className="safety-changed-title">{t("system.identityChanged", { name })}</p>
+                <p className="small-text">{t("safety.changedExplain", { name })}</p>
+              </div>
+            </div>
+          ) : (
+            <p
+              className={safety.verified ? "safety-state verified" : "safety-state"}
+              data-testid="safety-state"
+              data-verified={safety.verified}
+            >
+              <Icon name={safety.verified ? "shieldCheck" : "shield"} size={18} />
+              {safety.verified ? t("safety.verifiedNamed", { name }) : t("safety.notVerified")}
+            </p>
+          )}
           <div className="dialog-actions">
+            {safety.changed && (
+              <button
+                type="button"
+                className="button"
+                data-testid="safety-accept"
+                disabled={busy || accepting !== null}
+                onClick={() => {
+                  accept(username).catch((e: unknown) => showToast(t(errorMessageKey(e))));
+                }}
+              >
+                {t("safety.acceptChange")}
+              </button>
+            )}
             {safety.verified ? (
               <button type="button" className="button" disabled={busy} onClick={() => setVerified(false)}>
                 {t("safety.clearVerified")}
@@ -71,7 +97,7 @@ export function SafetyDialog({
                 type="button"
                 className="button primary"
                 data-testid="safety-verify"
-                disabled={busy}
+                disabled={busy || accepting !== null}
                 onClick={() => setVerified(true)}
               >
                 {t("safety.markVerified")}

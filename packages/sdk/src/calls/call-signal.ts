@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Largest SDP accepted in a signal (a real audio+video offer is 3–8 KB). */
-export const MAX_SDP_CHARS = 30_000;
+const MAX_SDP_CHARS = 30_000;
 
 const DeviceId = z.string().min(1).max(64);
 const Sdp = z.string().min(1).max(MAX_SDP_CHARS);
@@ -52,7 +52,7 @@ export const CallSignal = z.discriminatedUnion("kind", [
 export type CallSignal = z.infer<typeof CallSignal>;
 
 /** How a call ended, as recorded in chat history by the caller's device. */
-export const CALL_OUTCOMES = ["answered", "declined", "busy", "no-answer", "cancelled", "failed"] as const;
+const CALL_OUTCOMES = ["answered", "declined", "busy", "no-answer", "cancelled", "failed"] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 /** The call-log content: one durable chat entry per call, sent by the caller's device when it ends. */

@@ -7,6 +7,7 @@ import type { ClientStorage } from "../storage/storage.ts";
 import type { Mutex } from "../util/mutex.ts";
 import type { TypedEmitter } from "../util/typed-emitter.ts";
 import type { WarningCode } from "../warnings.ts";
+import type { AccountIdentity } from "./account-identity.ts";
 import type { DeviceEnrolment } from "./device-enrolment.ts";
 
 /**
@@ -18,6 +19,8 @@ export type DeviceContext = {
   readonly enrolment: DeviceEnrolment;
   readonly identity: MemberIdentity;
   readonly keys: DeviceKeys;
+  /** This device's certificate and (approved devices) its account's key. */
+  readonly account: AccountIdentity;
   readonly storage: ClientStorage;
   readonly chats: ChatStore;
   readonly groups: GroupStates;

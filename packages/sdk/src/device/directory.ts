@@ -1,51 +1,148 @@
-import type { CredentialValidator } from "@sori/crypto";
+import { type CertifiedMember, type CredentialValidator, keyPackageIdentity } from "@sori/crypto";
 import type { ResultOf } from "@sori/protocol";
 import { SdkError } from "../errors.ts";
-import { type ClientStorage, getJson, putJson } from "../storage/storage.ts";
+import { getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
 import type { DeviceContext } from "./device-context.ts";
+import type { TrustStore } from "./trust-store.ts";
 
 export type DirectoryUser = ResultOf<"dir.users">["users"][number];
+type ClaimedKeyPackage = ResultOf<"kp.claim">["keyPackages"][number];
+
+/** Why a device offered by the server was not taken. */
+type RefusalReason =
+  /** Its certificate does not verify: no account key signed this device in. */
+  | "uncertified"
+  /** Signed by a key that is not the one this device knows for the user (the server's own, say). */
+  | "untrusted-key"
+  /** A KeyPackage for a device nobody asked for, or for another user than the device's. */
+  | "unrequested"
+  | "malformed";
+
+export type Refusal = { userId: string; deviceId: string; reason: RefusalReason };
+
+export type DirectoryHooks = {
+  /** The account key of a contact changed (reported once per new key). */
+  identityChanged(userId: string): Promise<void>;
+};
 
 /**
- * The server's directory of users and devices as this device has seen it: usernames (cached in
- * storage) and device signature keys, and the MLS credential check built on them.
+ * The server's directory of users and devices as this device has seen it — a hint, never the
+ * authority: whether a device belongs to a user is decided by its certificate and the account key this
+ * device pinned for the user (trust-store.ts). Usernames are cached in storage.
  */
 export class Directory {
-  readonly #ctx: Pick<DeviceContext, "request" | "storage">;
-  readonly #devices = new Map<string, { userId: string; key: Uint8Array; revoked: boolean }>();
+  readonly #ctx: Pick<DeviceContext, "request" | "storage" | "account" | "warn">;
+  readonly #trust: TrustStore;
+  readonly #hooks: DirectoryHooks;
+  readonly #self: { userId: string; username: string };
   readonly #usernames = new Map<string, string>();
 
-  constructor(ctx: Pick<DeviceContext, "request" | "storage">, self: { userId: string; username: string }) {
+  constructor(
+    ctx: Pick<DeviceContext, "request" | "storage" | "account" | "warn">,
+    self: { userId: string; username: string },
+    trust: TrustStore,
+    hooks: DirectoryHooks,
+  ) {
     this.#ctx = ctx;
+    this.#self = self;
+    this.#trust = trust;
+    this.#hooks = hooks;
     this.#usernames.set(self.userId, self.username);
   }
 
-  get #storage(): ClientStorage {
-    return this.#ctx.storage;
+  /**
+   * Whether `accountKey` is the account key of `userId` as far as this device knows. Our own account's
+   * key is known exactly; a contact's is pinned on first sight. `strict` (adding a device, which lets
+   * it read what follows) takes only the pinned key: a device signed by any other key is refused,
+   * whether the key is a change not yet acknowledged or one the server made up. Otherwise (following a
+   * group others changed: a member accepted that device) a new key is accepted but recorded as a
+   * change, so that the person is told and sending waits until they acknowledge it.
+   */
+  async checkAccountKey(userId: string, accountKey: Uint8Array, strict: boolean): Promise<boolean> {
+    if (userId === this.#self.userId) {
+      const own = this.#ctx.account.accountKey;
+      return own !== undefined && bytesEqual(own, accountKey);
+    }
+    if (!(await this.#trust.get(userId))) {
+      await this.#trust.observe(userId, accountKey);
+      return true;
+    }
+    if (await this.#trust.trusts(userId, accountKey)) return true;
+    if (strict) return false;
+    if ((await this.#trust.observe(userId, accountKey)) === "changed")
+      await this.#hooks.identityChanged(userId);
+    return true;
   }
 
-  /** Checks an MLS credential against the server's device directory. */
-  readonly validate: CredentialValidator = async (identity, signaturePublicKey) => {
-    let entry = this.#devices.get(identity.deviceId);
-    if (!entry) {
-      // A failed lookup throws (crypto reports it as "internal"): it is not a rejection, and the
-      // delivery that needed it is retried instead of dropped.
-      const { devices } = await this.#ctx.request({ type: "dir.devices", deviceIds: [identity.deviceId] });
-      for (const d of devices)
-        this.#devices.set(d.deviceId, { userId: d.userId, key: d.signatureKey, revoked: d.revoked });
-      entry = this.#devices.get(identity.deviceId);
+  /** The directory names an account key for a contact: the first is pinned, a different one is a change. */
+  async #proposed(userId: string, accountKey: Uint8Array): Promise<void> {
+    if ((await this.#trust.observe(userId, accountKey)) === "changed")
+      await this.#hooks.identityChanged(userId);
+  }
+
+  /** The credential check for devices this device adds (KeyPackages it claimed). */
+  readonly validateForAdd: CredentialValidator = (member: CertifiedMember) =>
+    this.checkAccountKey(member.userId, member.accountKey, true);
+
+  /** The credential check for trees and commits made by others (Welcomes, commits). */
+  readonly validateIncoming: CredentialValidator = (member: CertifiedMember) =>
+    this.checkAccountKey(member.userId, member.accountKey, false);
+
+  /**
+   * Claims one KeyPackage per device of `expected` (device id → user id) and keeps only what was
+   * asked for: one per requested device, of the right user, certified by the account key this device
+   * knows for that user. Everything else is returned as refused, to be reported.
+   */
+  async claimKeyPackages(
+    expected: Map<string, string>,
+  ): Promise<{ keyPackages: ClaimedKeyPackage[]; refused: Refusal[] }> {
+    if (expected.size === 0) return { keyPackages: [], refused: [] };
+    const { keyPackages } = await this.#ctx.request({ type: "kp.claim", deviceIds: [...expected.keys()] });
+    const taken = new Set<string>();
+    const accepted: ClaimedKeyPackage[] = [];
+    const refused: Refusal[] = [];
+    for (const k of keyPackages) {
+      const refuse = (reason: RefusalReason): void => {
+        refused.push({ userId: expected.get(k.deviceId) ?? k.userId, deviceId: k.deviceId, reason });
+      };
+      let info: ReturnType<typeof keyPackageIdentity>;
+      try {
+        info = keyPackageIdentity(k.keyPackage);
+      } catch {
+        refuse("malformed");
+        continue;
+      }
+      const user = expected.get(k.deviceId);
+      if (
+        user === undefined ||
+        taken.has(k.deviceId) ||
+        k.userId !== user ||
+        info.identity.userId !== user ||
+        info.identity.deviceId !== k.deviceId
+      ) {
+        refuse("unrequested");
+        continue;
+      }
+      if (!info.certified) {
+        refuse("uncertified");
+        continue;
+      }
+      if (!(await this.checkAccountKey(user, info.identity.accountKey, true))) {
+        refuse("untrusted-key");
+        continue;
+      }
+      taken.add(k.deviceId);
+      accepted.push(k);
     }
-    return (
-      entry !== undefined && entry.userId === identity.userId && bytesEqual(entry.key, signaturePublicKey)
-    );
-  };
+    return { keyPackages: accepted, refused };
+  }
 
   /** Looks users up by username; "unknown-user" names any that do not exist. */
   async lookupUsers(usernames: string[]): Promise<DirectoryUser[]> {
     const { users, unknown } = await this.#ctx.request({ type: "dir.users", usernames });
     if (unknown.length > 0) throw new SdkError("unknown-user", `no such user: ${unknown.join(", ")}`);
-    this.#remember(users);
+    await this.#remember(users);
     return users;
   }
 
@@ -59,24 +156,24 @@ export class Directory {
   /** Looks users up by id (unknown ids are left out). */
   async usersById(userIds: string[]): Promise<DirectoryUser[]> {
     const { users } = await this.#ctx.request({ type: "dir.users", userIds });
-    this.#remember(users);
+    await this.#remember(users);
     return users;
   }
 
   /** Looks a user up by exact username (case-insensitive); undefined if there is none. */
   async findUser(username: string): Promise<{ userId: string; username: string } | undefined> {
     const { users } = await this.#ctx.request({ type: "dir.users", usernames: [username] });
-    this.#remember(users);
+    await this.#remember(users);
     const u = users[0];
     return u ? { userId: u.userId, username: u.username } : undefined;
   }
 
-  #remember(users: DirectoryUser[]): void {
+  async #remember(users: DirectoryUser[]): Promise<void> {
     for (const u of users) {
       this.#usernames.set(u.userId, u.username);
-      void putJson(this.#storage, StorageKeys.user(u.userId), { username: u.username });
-      for (const d of u.devices)
-        this.#devices.set(d.deviceId, { userId: u.userId, key: d.signatureKey, revoked: d.revoked });
+      void putJson(this.#ctx.storage, StorageKeys.user(u.userId), { username: u.username });
+      // The directory's key is a proposal: pinned if it is the first seen, a change if it differs.
+      if (u.accountKey && u.userId !== this.#self.userId) await this.#proposed(u.userId, u.accountKey);
     }
   }
 
@@ -89,7 +186,7 @@ export class Directory {
   async usernameOf(userId: string): Promise<string> {
     const cached =
       this.#usernames.get(userId) ??
-      (await getJson<{ username: string }>(this.#storage, StorageKeys.user(userId)))?.username;
+      (await getJson<{ username: string }>(this.#ctx.storage, StorageKeys.user(userId)))?.username;
     if (cached) {
       this.#usernames.set(userId, cached);
       return cached;

@@ -1,9 +1,11 @@
-import { generateDeviceKeys } from "@sori/crypto";
+import { generateDeviceKeys, generateTransferKeys } from "@sori/crypto";
 import { toBase64 } from "@sori/protocol";
 import { SdkError } from "../errors.ts";
 import type { ClientStorage } from "../storage/storage.ts";
 import { authenticate, claimLink } from "../transport/http-api.ts";
+import { linkProof, splitLinkCode } from "./approval-codes.ts";
 import { type DeviceEnrolment, loadEnrolment, saveEnrolment } from "./device-enrolment.ts";
+import { DeviceApprovals } from "./device-approvals.ts";
 
 export type EnrolOptions = {
   serverUrl: string;
@@ -26,11 +28,25 @@ export async function enrol(o: EnrolOptions & EnrolMode): Promise<DeviceEnrolmen
       "conflict",
       `this profile is already signed in as ${existing.username}; use another profile`,
     );
+  const link = o.mode === "link" ? splitLinkCode(o.code) : undefined;
+  if (o.mode === "link" && !link)
+    throw new SdkError("bad-request", "this is not a Sori device-link code (four groups of five characters)");
   const keys = await generateDeviceKeys();
-  const device = { name: o.deviceName ?? "sori device", signatureKey: keys.signaturePublicKey };
+  // A new account's first device makes the account key itself; any later device gets it, sealed to this.
+  const transfer = o.mode === "register" ? undefined : await generateTransferKeys();
+  const device = {
+    name: o.deviceName ?? "sori device",
+    signatureKey: keys.signaturePublicKey,
+    ...(transfer ? { transferKey: transfer.publicKey } : {}),
+  };
   const res =
     o.mode === "link"
-      ? await claimLink(o.serverUrl, o.code, device)
+      ? await claimLink(
+          o.serverUrl,
+          link!.serverCode,
+          device,
+          await linkProof(link!.secret, keys.signaturePublicKey, transfer!.publicKey),
+        )
       : await authenticate(o.serverUrl, o.mode, o.username, o.password, device);
   const enrolment: DeviceEnrolment = {
     serverUrl: o.serverUrl,
@@ -42,6 +58,13 @@ export async function enrol(o: EnrolOptions & EnrolMode): Promise<DeviceEnrolmen
     signaturePrivateKey: toBase64(keys.signaturePrivateKey),
   };
   await saveEnrolment(o.storage, enrolment);
+  await DeviceApprovals.record(
+    o.storage,
+    { userId: res.userId, deviceId: res.deviceId, signatureKey: keys.signaturePublicKey },
+    res,
+    transfer,
+    link?.secret,
+  );
   return enrolment;
 }
 

@@ -1,3 +1,4 @@
+import { padPlaintext, unpadPlaintext } from "@sori/crypto";
 import {
   API_PREFIX,
   type BlobCreateResponse,
@@ -32,8 +33,9 @@ async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * Encrypts with a fresh AES-256-GCM key (WebCrypto: Node and browsers). The blob is IV ‖ ciphertext;
- * the key and the blob's SHA-256 travel inside the MLS message, never to the server.
+ * Encrypts with a fresh AES-256-GCM key (WebCrypto: Node and browsers). The blob is IV ‖ ciphertext
+ * of the file padded with Padmé (so the server learns its size only to within a few per cent); the key
+ * and the blob's SHA-256 travel inside the MLS message, never to the server.
  */
 export async function encryptAttachment(
   plaintext: Uint8Array,
@@ -42,7 +44,7 @@ export async function encryptAttachment(
   const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt"]);
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const ct = new Uint8Array(
-    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, plaintext as BufferSource),
+    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, padPlaintext(plaintext) as BufferSource),
   );
   const blob = new Uint8Array(IV_BYTES + ct.length);
   blob.set(iv);
@@ -65,8 +67,9 @@ export async function decryptAttachment(
     throw new SdkError("crypto", "the downloaded file does not match its hash");
   if (blob.length < IV_BYTES + 16) throw new SdkError("crypto", "the downloaded file is truncated");
   const key = await crypto.subtle.importKey("raw", raw as BufferSource, "AES-GCM", false, ["decrypt"]);
+  let padded: Uint8Array;
   try {
-    return new Uint8Array(
+    padded = new Uint8Array(
       await crypto.subtle.decrypt(
         { name: "AES-GCM", iv: blob.subarray(0, IV_BYTES) as BufferSource },
         key,
@@ -75,6 +78,11 @@ export async function decryptAttachment(
     );
   } catch (error) {
     throw new SdkError("crypto", "the file could not be decrypted", {}, { cause: error });
+  }
+  try {
+    return unpadPlaintext(padded);
+  } catch (error) {
+    throw new SdkError("crypto", "the decrypted file has no valid padding", {}, { cause: error });
   }
 }
 
@@ -125,7 +133,7 @@ export async function uploadBlob(
 }
 
 /** How many bytes of a blob the server has (to resume an upload). */
-export async function uploadedSoFar(serverUrl: string, token: string, blobId: string): Promise<number> {
+async function uploadedSoFar(serverUrl: string, token: string, blobId: string): Promise<number> {
   const r = await call<BlobStatusResponse>(serverUrl, `/blobs/${blobId}/status`, {
     headers: { authorization: `Bearer ${token}` },
   });

@@ -1,8 +1,9 @@
 import { toBase64Url } from "@sori/protocol";
 
-/** Iterations of SHA-512 per fingerprint: makes finding a colliding key set expensive (as Signal does). */
+/** Iterations of SHA-512 per fingerprint: makes finding a colliding key expensive (as Signal does). */
 const ITERATIONS = 5200;
-const VERSION = 1;
+/** 2: over the account identity key (1 was over the set of device keys). */
+const VERSION = 2;
 const encoder = new TextEncoder();
 
 function concat(...parts: Uint8Array[]): Uint8Array {
@@ -16,12 +17,12 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * One user's half of a safety number: 30 digits over the user id and the signature keys of all the
- * user's devices (sorted, so the order they are listed in does not matter).
+ * One user's half of a safety number: 30 digits over the user id and the account's identity key. It
+ * stays the same when the user adds or removes devices (their account key signs them in) and changes
+ * only when the account gets a new identity key.
  */
-export async function fingerprintDigits(userId: string, deviceKeys: Uint8Array[]): Promise<string> {
-  const sorted = [...deviceKeys].sort((a, b) => compareBytes(a, b));
-  const keys = concat(...sorted);
+async function fingerprintDigits(userId: string, accountKey: Uint8Array): Promise<string> {
+  const keys = accountKey;
   const id = encoder.encode(userId);
   let hash = concat(new Uint8Array([0, VERSION]), keys, id);
   for (let i = 0; i < ITERATIONS; i++)
@@ -47,19 +48,14 @@ export type SafetyNumber = {
 
 /** The safety number of two users: both halves, ordered by user id so both sides compute the same. */
 export async function safetyNumberOf(
-  a: { userId: string; deviceKeys: Uint8Array[] },
-  b: { userId: string; deviceKeys: Uint8Array[] },
+  a: { userId: string; accountKey: Uint8Array },
+  b: { userId: string; accountKey: Uint8Array },
 ): Promise<SafetyNumber> {
   const [first, second] = a.userId < b.userId ? [a, b] : [b, a];
   const digits =
-    (await fingerprintDigits(first.userId, first.deviceKeys)) +
-    (await fingerprintDigits(second.userId, second.deviceKeys));
+    (await fingerprintDigits(first.userId, first.accountKey)) +
+    (await fingerprintDigits(second.userId, second.accountKey));
   const groups = digits.match(/\d{5}/g) ?? [];
   const qr = `sori-safety:${VERSION}:${toBase64Url(encoder.encode(first.userId))}:${toBase64Url(encoder.encode(second.userId))}:${digits}`;
   return { digits, groups, qr };
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }

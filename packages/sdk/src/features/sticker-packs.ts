@@ -1,5 +1,5 @@
 import { SdkError } from "../errors.ts";
-import type { FileRef, StickerPackManifest } from "../messages/content.ts";
+import type { StickerPackManifest } from "../messages/content.ts";
 import { type ClientStorage, getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
 
@@ -14,7 +14,7 @@ export type StickerPack = {
 
 /** The built-in emoticon set; its images ship with the apps. */
 export const BUILT_IN_PACK = "sori";
-export const MAX_STICKERS = 100;
+const MAX_STICKERS = 100;
 /** Largest sticker image, in bytes. */
 export const MAX_STICKER_BYTES = 512 * 1024;
 
@@ -81,5 +81,3 @@ export function checkStickerImages(images: { bytes: Uint8Array; mime: string }[]
       });
   }
 }
-
-export type { FileRef };

@@ -5,6 +5,7 @@ import type { ChatList } from "../groups/chat-list.ts";
 import { MAX_TIMER_SECONDS } from "../messages/content.ts";
 import type { MessageSender } from "../messages/message-sender.ts";
 import { newMessageId } from "../messages/message-id.ts";
+import { appendSystemLine } from "../messages/system-line.ts";
 
 /** Each chat's disappearing-message timer, set by any member and announced in the chat. */
 export class Timers {
@@ -31,26 +32,19 @@ export class Timers {
 
   /** A timer change (ours, or another member's): stored with the chat and written into its history. */
   async apply(chat: string, by: string, seconds: number, id: string, sentAt: number): Promise<void> {
-    const { chats, events, enrolment } = this.#ctx;
+    const { chats, enrolment } = this.#ctx;
     const rec = await chats.updateChat(chat, { timer: seconds });
     if (!rec) return;
     const username = await this.#deps.directory.usernameOf(by);
-    const entry = await chats.append(
-      {
-        id,
-        chat,
-        from: username,
-        fromUserId: by,
-        kind: "system",
-        text: "",
-        system: { event: "timer", seconds, by: username },
-        sentAt,
-        outgoing: by === enrolment.userId,
-        status: "delivered",
-      },
-      { feed: false, unread: false },
-    );
-    events.emit("message", entry);
+    await appendSystemLine(this.#ctx, {
+      id,
+      chat,
+      from: username,
+      fromUserId: by,
+      system: { event: "timer", seconds, by: username },
+      sentAt,
+      outgoing: by === enrolment.userId,
+    });
     await this.#deps.chatList.emitChat(chat);
   }
 }

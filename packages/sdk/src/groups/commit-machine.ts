@@ -101,7 +101,7 @@ export function reconcilePlan(
 }
 
 /** A failure an operation ends with. */
-export type OperationError = { code: "offline" | "conflict" | "refused" | "lost"; message: string };
+type OperationError = { code: "offline" | "conflict" | "refused" | "lost"; message: string };
 
 // --- member changes ---------------------------------------------------------------------------------
 

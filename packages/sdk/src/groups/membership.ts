@@ -1,20 +1,34 @@
 import { addMembers, createGroup, groupEpoch, removeMembers } from "@sori/crypto";
 import { toBase64, toBase64Url } from "@sori/protocol";
 import type { DeviceContext } from "../device/device-context.ts";
-import type { Directory } from "../device/directory.ts";
+import type { Directory, Refusal } from "../device/directory.ts";
 import { SdkError } from "../errors.ts";
 import { MAX_GROUP_NAME_CHARS } from "../limits.ts";
 import type { Content } from "../messages/content.ts";
+import type { WhenBlocked } from "../messages/message-sender.ts";
 import { newMessageId } from "../messages/message-id.ts";
 import { type ChangeState, changeStep, planRound, reconcilePlan, startChange } from "./commit-machine.ts";
 import type { ChatList, ChatSummary } from "./chat-list.ts";
 import type { PendingCommit, PendingCommits } from "./pending-commits.ts";
 
+/** Waits after `rate-limited` while adding a new device of this user to every chat. */
+const RATE_LIMIT_RETRIES = 5;
+const MAX_RATE_LIMIT_WAIT_S = 60;
+
 export type MembershipDeps = {
   pending: PendingCommits;
   directory: Directory;
   chatList: ChatList;
-  sendContent(groupId: string, content: Content): Promise<number>;
+  /** "identity-changed" if any of these users' account key changed and is not acknowledged yet. */
+  requireTrusted(userIds: string[]): Promise<void>;
+  /** Users among these whose account key changed and is not acknowledged (their devices wait). */
+  pendingChanges(userIds: string[]): Promise<string[]>;
+  /**
+   * Devices the server offered that were not taken: reported as a warning (unless `warned`) and in the
+   * chat (when there is one).
+   */
+  refused(groupId: string | undefined, refused: Refusal[], options?: { warned?: boolean }): Promise<void>;
+  sendContent(groupId: string, content: Content, options?: { whenBlocked?: WhenBlocked }): Promise<number>;
   /** Shares this user's display name and avatar in a chat (after creating or joining it). */
   sendOwnProfile(groupId: string): Promise<void>;
 };
@@ -27,6 +41,8 @@ export type MembershipDeps = {
 export class Membership {
   readonly #ctx: DeviceContext;
   readonly #deps: MembershipDeps;
+  /** Devices the server offered whose KeyPackages were refused (not its user's account's): never claimed again. */
+  readonly #refused = new Set<string>();
 
   constructor(ctx: DeviceContext, deps: MembershipDeps) {
     this.#ctx = ctx;
@@ -38,19 +54,25 @@ export class Membership {
     const { directory } = this.#deps;
     const ctx = this.#ctx;
     const users = usernames.length > 0 ? await directory.lookupUsers(usernames) : [];
+    await this.#deps.requireTrusted(users.map((u) => u.userId));
     const own = await directory.usersById([ctx.identity.userId]);
-    const deviceIds = [
-      ...(own[0]?.devices ?? []).filter((d) => d.deviceId !== ctx.identity.deviceId).map((d) => d.deviceId),
-      ...users.flatMap((u) => u.devices.map((d) => d.deviceId)),
-    ];
+    const expected = new Map<string, string>();
+    for (const u of [...own, ...users])
+      for (const d of u.devices) if (d.deviceId !== ctx.identity.deviceId) expected.set(d.deviceId, u.userId);
     const groupIdBytes = crypto.getRandomValues(new Uint8Array(16));
     const groupId = toBase64Url(groupIdBytes);
+    let refused: Refusal[] = [];
     await ctx.mutex.run(async () => {
-      let group = await createGroup(ctx.identity, ctx.keys, groupIdBytes);
+      let group = await createGroup(ctx.account.credential, ctx.keys, groupIdBytes);
       let welcome: Uint8Array | undefined;
       let added: string[] = [];
-      if (deviceIds.length > 0) {
-        const { keyPackages } = await ctx.request({ type: "kp.claim", deviceIds });
+      if (expected.size > 0) {
+        const claimed = await directory.claimKeyPackages(expected);
+        const keyPackages = claimed.keyPackages;
+        refused = claimed.refused;
+        for (const r of refused) this.#refused.add(r.deviceId);
+        // Said before anything can fail: the person must hear of it even if the chat is not made.
+        if (refused.length > 0) await this.#deps.refused(undefined, refused);
         for (const u of users) {
           if (!keyPackages.some((k) => k.userId === u.userId)) {
             throw new SdkError("unknown-user", `${u.username} has no device that can be added right now`);
@@ -59,7 +81,7 @@ export class Membership {
         const r = await addMembers(
           group,
           keyPackages.map((k) => k.keyPackage),
-          directory.validate,
+          directory.validateForAdd,
         );
         group = r.group;
         welcome = r.welcome;
@@ -101,6 +123,7 @@ export class Membership {
       ...(name ? { name } : {}),
       sentAt: Date.now(),
     });
+    if (refused.length > 0) await this.#deps.refused(groupId, refused, { warned: true });
     await this.#deps.sendOwnProfile(groupId);
     const summary = await this.#deps.chatList.summaryOf(groupId);
     this.#ctx.events.emit("chat", summary);
@@ -114,9 +137,10 @@ export class Membership {
     const user = await this.#deps.directory.lookupUser(username);
     await this.#ctx.groups.load(chatId);
     const present = new Set((await this.#ctx.groups.members(chatId)).map((m) => m.deviceId));
-    const missing = user.devices.map((d) => d.deviceId).filter((d) => !present.has(d));
+    await this.#deps.requireTrusted([user.userId]);
+    const missing = user.devices.filter((d) => !present.has(d.deviceId));
     if (missing.length === 0) return;
-    await this.changeMembers(chatId, missing, []);
+    await this.changeMembers(chatId, new Map(missing.map((d) => [d.deviceId, user.userId])), []);
   }
 
   /** Removes a user (all of their devices) from a group. They cannot read anything sent afterwards. */
@@ -132,7 +156,7 @@ export class Membership {
       .map((m) => m.deviceId);
     if (devices.length === 0)
       throw new SdkError("not-member", `${user.username} is not a member of this group`);
-    await this.changeMembers(chatId, [], devices);
+    await this.changeMembers(chatId, new Map(), devices);
   }
 
   /** Renames a group for everyone in it. */
@@ -149,7 +173,12 @@ export class Membership {
   async leaveGroup(chatId: string): Promise<void> {
     const rec = await this.#deps.chatList.requireChat(chatId);
     if (rec.kind !== "group") throw new SdkError("bad-request", "you can only leave groups");
-    await this.#deps.sendContent(chatId, { v: 1, type: "leave", id: newMessageId() });
+    // Leaving is allowed even while a member's key change waits: it tells them less, not more.
+    await this.#deps.sendContent(
+      chatId,
+      { v: 1, type: "leave", id: newMessageId() },
+      { whenBlocked: "send" },
+    );
     await this.#ctx.mutex.run(() => this.deactivate(chatId));
   }
 
@@ -157,9 +186,10 @@ export class Membership {
    * Commits adds and removes (removals first, adds in a round of their own), retrying after catching up
    * when another member committed first. Added devices get the chat's metadata in a message right after.
    */
-  async changeMembers(groupId: string, add: string[], remove: string[]): Promise<void> {
+  async changeMembers(groupId: string, add: Map<string, string>, remove: string[]): Promise<void> {
     const ctx = this.#ctx;
-    let s: ChangeState = startChange(add, remove);
+    let s: ChangeState = startChange([...add.keys()], remove);
+    const owners = add;
     let lastError: unknown;
     for (;;) {
       // Settle, prepare and submit under the mutex (nothing may process the group's deliveries meanwhile);
@@ -172,7 +202,7 @@ export class Membership {
             // An earlier commit whose answer was lost goes first; a new one must not replace it.
             state = changeStep(state, { type: "settled", ok: await this.#deps.pending.settle(groupId) });
           } else if (state.phase === "prepare") {
-            pending = await this.#prepare(groupId, state);
+            pending = await this.#prepare(groupId, state, owners);
             const commit = pending && { add: pending.add, remove: pending.remove, epoch: pending.epoch };
             state = changeStep(state, { type: "prepared", commit });
           } else {
@@ -192,11 +222,15 @@ export class Membership {
       throw new SdkError(s.error?.code === "offline" ? "offline" : "conflict", s.error?.message ?? "failed");
     }
     await this.#deps.chatList.emitChat(groupId);
-    if (s.addedAny) await this.sendMeta(groupId);
+    if (s.addedAny) await this.sendMeta(groupId, "skip");
   }
 
   /** Builds and saves (as pending) the commit of the next round; undefined when there is nothing to do. */
-  async #prepare(groupId: string, s: ChangeState): Promise<PendingCommit | undefined> {
+  async #prepare(
+    groupId: string,
+    s: ChangeState,
+    owners: Map<string, string>,
+  ): Promise<PendingCommit | undefined> {
     const group = await this.#ctx.groups.load(groupId);
     const members = await this.#ctx.groups.members(groupId);
     const round = planRound(members, this.#ctx.identity.deviceId, s.add, s.remove);
@@ -214,12 +248,16 @@ export class Membership {
         remove: round.remove,
       });
     }
-    const { keyPackages } = await this.#ctx.request({ type: "kp.claim", deviceIds: round.add });
+    const { keyPackages, refused } = await this.#deps.directory.claimKeyPackages(
+      new Map(round.add.map((d) => [d, owners.get(d) ?? ""])),
+    );
+    for (const r of refused) this.#refused.add(r.deviceId);
+    if (refused.length > 0) this.#ctx.later(() => this.#deps.refused(groupId, refused));
     if (keyPackages.length === 0) return undefined;
     const r = await addMembers(
       group,
       keyPackages.map((k) => k.keyPackage),
-      this.#deps.directory.validate,
+      this.#deps.directory.validateForAdd,
     );
     return this.#deps.pending.save(groupId, group, r.group, {
       commit: r.commit,
@@ -240,10 +278,28 @@ export class Membership {
     if (members.length === 0) await this.#ctx.groups.load(groupId);
     const memberUsers = [...new Set(members.map((m) => m.userId))];
     const users = await this.#deps.directory.usersById(memberUsers);
-    const active = users.flatMap((u) => u.devices.map((d) => ({ userId: u.userId, deviceId: d.deviceId })));
-    const plan = reconcilePlan(members, active, this.#ctx.identity.deviceId);
-    if (plan.remove.length > 0) await this.changeMembers(groupId, [], plan.remove);
-    if (plan.add.length > 0) await this.changeMembers(groupId, plan.add, []);
+    // A user whose account key changed keeps the devices in the group until the change is acknowledged.
+    const waiting = new Set(await this.#deps.pendingChanges(memberUsers));
+    const active = users.flatMap((u) =>
+      waiting.has(u.userId)
+        ? members.filter((m) => m.userId === u.userId)
+        : u.devices.map((d) => ({ userId: u.userId, deviceId: d.deviceId })),
+    );
+    // A device whose KeyPackage was refused once is not asked for again (the server would only offer the same).
+    const plan = reconcilePlan(
+      members,
+      active.filter((d) => !this.#refused.has(d.deviceId)),
+      this.#ctx.identity.deviceId,
+    );
+    if (plan.remove.length > 0) await this.changeMembers(groupId, new Map(), plan.remove);
+    const owners = new Map(active.map((d) => [d.deviceId, d.userId]));
+    if (plan.add.length > 0)
+      await this.changeMembers(groupId, new Map(plan.add.map((d) => [d, owners.get(d) ?? ""])), []);
+  }
+
+  /** Devices whose KeyPackages were refused: the server cannot make a chat take them. */
+  get refusedDevices(): ReadonlySet<string> {
+    return this.#refused;
   }
 
   /** A new device of this user logged in: add it to every chat. */
@@ -251,7 +307,22 @@ export class Membership {
     const chats = (await this.#ctx.chats.listChats())
       .filter((c) => c.active)
       .sort((a, b) => (b.lastMessageAt ?? 0) - (a.lastMessageAt ?? 0));
-    for (const c of chats) await this.reconcile(c.id);
+    for (const c of chats) {
+      // Many chats claim many KeyPackages: past the server's per-account limit, wait as it says.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.reconcile(c.id);
+          break;
+        } catch (error) {
+          const wait =
+            error instanceof SdkError && error.code === "rate-limited"
+              ? error.details.retryAfterS
+              : undefined;
+          if (wait === undefined || attempt >= RATE_LIMIT_RETRIES) throw error;
+          await new Promise((r) => setTimeout(r, Math.min(wait, MAX_RATE_LIMIT_WAIT_S) * 1000));
+        }
+      }
+    }
   }
 
   /** Commits the removal of every device of a user who left. */
@@ -259,7 +330,7 @@ export class Membership {
     const devices = (await this.#ctx.groups.members(chat))
       .filter((m) => m.userId === userId)
       .map((m) => m.deviceId);
-    if (devices.length > 0) await this.changeMembers(chat, [], devices);
+    if (devices.length > 0) await this.changeMembers(chat, new Map(), devices);
   }
 
   /** This device is no longer in the chat (removed, or its user left): keep history, drop keys. */
@@ -270,17 +341,21 @@ export class Membership {
   }
 
   /** Sends the chat's kind and name (groups' names travel only inside the encryption). */
-  async sendMeta(groupId: string): Promise<void> {
+  async sendMeta(groupId: string, whenBlocked: WhenBlocked = "throw"): Promise<void> {
     const rec = await this.#ctx.chats.getChat(groupId);
     if (!rec) return;
-    await this.#deps.sendContent(groupId, {
-      v: 1,
-      type: "meta",
-      id: newMessageId(),
-      kind: rec.kind,
-      ...(rec.name ? { name: rec.name } : {}),
-      sentAt: Date.now(),
-    });
+    await this.#deps.sendContent(
+      groupId,
+      {
+        v: 1,
+        type: "meta",
+        id: newMessageId(),
+        kind: rec.kind,
+        ...(rec.name ? { name: rec.name } : {}),
+        sentAt: Date.now(),
+      },
+      { whenBlocked },
+    );
   }
 }
 

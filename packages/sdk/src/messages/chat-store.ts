@@ -1,5 +1,6 @@
 import { type ClientStorage, getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
+import type { DistributiveOmit } from "../util/distributive-omit.ts";
 import { Mutex } from "../util/mutex.ts";
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed";
@@ -30,40 +31,77 @@ export type FileInfo = {
 /** An entry the SDK writes into a chat by itself. */
 export type SystemEvent =
   | { event: "timer"; seconds: number; by: string }
-  | { event: "devices-changed"; userId: string; username: string };
+  /** Before account keys: a contact's devices changed (in old history only). */
+  | { event: "devices-changed"; userId: string; username: string }
+  /** A contact's account key changed: nothing is sent to them until the change is accepted. */
+  | { event: "identity-changed"; userId: string; username: string }
+  /** This user accepted a contact's new account key. */
+  | { event: "identity-accepted"; userId: string; username: string }
+  /** The server offered a device the user's account did not sign in; it was not added. */
+  | { event: "device-refused"; userId: string; username: string; deviceId: string; reason: string }
+  /** This device missed changes to the chat and was re-added: what was sent meanwhile is lost to it. */
+  | { event: "rejoined" }
+  /** Messages from a member's device did not arrive (they expired, or the server dropped them). */
+  | { event: "messages-missing"; userId: string; username: string; count: number }
+  /** Messages from a member arrived in another order than they were sent (the server reordered them). */
+  | { event: "reordered"; userId: string; username: string };
 
-/** A message in a chat as the app shows it. */
-export type ChatMessage = {
+/** A sticker in a message: its pack and its id in the pack. */
+export type StickerRef = { pack: string; id: string };
+/** A sticker pack shared in a chat; addStickerPack(chat, id) installs it. */
+export type SharedPack = { id: string; name: string; count: number };
+
+type PayloadKey = "sticker" | "call" | "file" | "stickerPack" | "system";
+// The other kinds' fields are declared absent (not just left out) so that `m.file?.name` still reads
+// on any message while `m.kind === "file"` narrows `m.file` to present.
+type Absent<K extends PayloadKey> = { [P in K]?: undefined };
+type Carrying<Kind extends string, Fields extends Partial<Record<PayloadKey, unknown>>> = {
+  kind: Kind;
+} & Fields &
+  Absent<Exclude<PayloadKey, keyof Fields>> & { deleted?: false };
+
+/** What a message carries, by kind. */
+export type MessagePayload =
+  | Carrying<"text", Record<never, never>>
+  | Carrying<"sticker", { sticker: StickerRef }>
+  /** A call in this chat (see docs/SDK.md "Calls"). */
+  | Carrying<"call", { call: CallEntry }>
+  | Carrying<"file", { file: FileInfo }>
+  | Carrying<"sticker-pack", { stickerPack: SharedPack }>
+  | Carrying<"system", { system: SystemEvent }>;
+
+/** Deleted for everyone: the kind stays, the text, file, sticker and reactions are gone. */
+export type DeletedPayload = { kind: DeletableKind; deleted: true } & Absent<PayloadKey>;
+export type DeletableKind = "text" | "sticker" | "file" | "sticker-pack";
+
+/** Everything a message has whatever its kind. */
+export type MessageMeta = {
   id: string;
   chat: string;
   /** Sender's username. */
   from: string;
   fromUserId: string;
-  kind: "text" | "sticker" | "call" | "file" | "sticker-pack" | "system";
   /** The text (a file's caption); "" for stickers, calls and deleted messages. */
   text: string;
-  sticker?: { pack: string; id: string };
-  /** For kind "call": a call in this chat (see docs/SDK.md "Calls"). */
-  call?: CallEntry;
-  file?: FileInfo;
-  /** kind "sticker-pack": a pack shared in the chat; addStickerPack(chat, id) installs it. */
-  stickerPack?: { id: string; name: string; count: number };
-  system?: SystemEvent;
-  /** The quoted message (a snippet of it). */
-  replyTo?: { id: string; from: string; fromUserId: string; text: string };
+  /**
+   * The quoted message (a snippet of it), from this device's own copy when it has one; `mismatch` when
+   * the sender's quote said something else (another author or text: show it as not matching).
+   */
+  replyTo?: { id: string; from: string; fromUserId: string; text: string; mismatch?: boolean };
   /** Emoji → user ids who reacted with it. */
   reactions?: Record<string, string[]>;
   edited?: boolean;
   /** Outgoing: every other member has read it (they send read receipts unless switched off). */
   read?: boolean;
-  /** Deleted for everyone: text, file and reactions are gone. */
-  deleted?: boolean;
   forwarded?: boolean;
   /** Disappearing timer (seconds) the sender set; counted from when it is read. */
   expiresIn?: number;
   /** When it disappears (ms since epoch), once its timer runs. */
   expiresAt?: number;
-  /** When the server accepted it (ms since epoch); for unsent messages, when it was written. */
+  /**
+   * When it was sent (ms since epoch): the sender's own time, carried inside the encryption and bounded
+   * by the server's time of receipt (see sender-order.ts); history is ordered by it.
+   */
   sentAt: number;
   outgoing: boolean;
   /** Incoming messages are "delivered". */
@@ -72,8 +110,12 @@ export type ChatMessage = {
   order: number;
 };
 
+/** A message in a chat as the app shows it: `kind` says which payload field it has. */
+export type ChatMessage = MessageMeta & (MessagePayload | DeletedPayload);
+
 /** What is stored per message: the public shape plus who has confirmed delivery and reading. */
-export type StoredMessage = ChatMessage & {
+export type StoredMessage = ChatMessage & StoredExtras;
+type StoredExtras = {
   deliveredTo?: string[];
   readBy?: string[];
   /** Attachment reference (key and hash), base64 fields as in the content. */
@@ -81,6 +123,13 @@ export type StoredMessage = ChatMessage & {
   /** kind "sticker-pack": the shared manifest (with the images' keys). */
   packManifest?: { id: string; name: string; stickers: { id: string; file: FileRefStored }[] };
 };
+/** A message about to be stored: everything but its local order, which the store gives it. */
+export type NewMessage = DistributiveOmit<StoredMessage, "order">;
+
+/** What the stored fields every kind has may change to; a function changes a message's payload. */
+export type MessagePatch =
+  Partial<Omit<MessageMeta, "id" | "chat" | "order"> & StoredExtras> | ((m: StoredMessage) => StoredMessage);
+
 /** What the app sees of an attachment, plus where it is and how to open it (key and hash, base64). */
 export type FileRefStored = FileInfo & { blobId: string; key: string; hash: string };
 
@@ -156,14 +205,11 @@ export class ChatStore {
    * Appends a message to its chat's history (and, for incoming ones, to the receive feed), and updates
    * the chat's preview and unread count. Returns the message with its order.
    */
-  append(m: Omit<StoredMessage, "order">, options: { feed: boolean; unread: boolean }): Promise<ChatMessage> {
+  append(m: NewMessage, options: { feed: boolean; unread: boolean }): Promise<ChatMessage> {
     return this.#writes.run(() => this.#append(m, options));
   }
 
-  async #append(
-    m: Omit<StoredMessage, "order">,
-    options: { feed: boolean; unread: boolean },
-  ): Promise<ChatMessage> {
+  async #append(m: NewMessage, options: { feed: boolean; unread: boolean }): Promise<ChatMessage> {
     // The same message twice (a redelivery after a crash) is stored once.
     const existing = await this.getMessage(m.chat, m.id);
     if (existing) return publicView(existing);
@@ -192,18 +238,14 @@ export class ChatStore {
   }
 
   /** Changes a stored message (e.g. its status); keeps the chat preview in step. */
-  updateMessage(chat: string, id: string, patch: Partial<StoredMessage>): Promise<StoredMessage | undefined> {
+  updateMessage(chat: string, id: string, patch: MessagePatch): Promise<StoredMessage | undefined> {
     return this.#writes.run(() => this.#updateMessage(chat, id, patch));
   }
 
-  async #updateMessage(
-    chat: string,
-    id: string,
-    patch: Partial<StoredMessage>,
-  ): Promise<StoredMessage | undefined> {
+  async #updateMessage(chat: string, id: string, patch: MessagePatch): Promise<StoredMessage | undefined> {
     const current = await this.getMessage(chat, id);
     if (!current) return undefined;
-    const next: StoredMessage = { ...current, ...patch };
+    const next: StoredMessage = typeof patch === "function" ? patch(current) : { ...current, ...patch };
     await putJson(this.#storage, StorageKeys.historyEntry(chat, current.order), next);
     // Not yet taken from the receive feed: the feed shows the changed message (an edit, a deletion).
     if (await this.#storage.get(StorageKeys.feedEntry(current.order)))
@@ -290,7 +332,8 @@ export class ChatStore {
       const m = await getJson<StoredMessage>(this.#storage, k);
       if (m) out.push(publicView(m));
     }
-    return out;
+    // Shown in the order the senders sent them (a message the server held back goes where it belongs).
+    return out.sort((a, b) => a.sentAt - b.sentAt || a.order - b.order);
   }
 
   /** Incoming messages since the last call, oldest first; each is returned once. */

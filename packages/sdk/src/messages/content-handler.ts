@@ -10,7 +10,9 @@ import type { Membership } from "../groups/membership.ts";
 import type { Content, FileRef } from "./content.ts";
 import type { ChatMessage } from "./chat-store.ts";
 import type { MessageActions } from "./message-actions.ts";
-import { TYPING_FRESH_MS } from "./message-features.ts";
+import type { UserMessageBody } from "./message-sender.ts";
+import { snippetOf, TYPING_FRESH_MS } from "./message-features.ts";
+import { shownTime } from "./sender-order.ts";
 import type { Receipts } from "./receipts.ts";
 
 export type ContentHandlerDeps = {
@@ -46,16 +48,28 @@ export class ContentHandler {
     this.#deps = deps;
   }
 
+  /** `serverTime` is when the server took the message; contents that carry the sender's time show that one. */
+  #quote(
+    chat: string,
+    claimed: { id: string; fromUserId: string; text: string },
+  ): Promise<NonNullable<ChatMessage["replyTo"]>> {
+    return quoteOf(this.#ctx.chats, this.#deps.directory, chat, claimed);
+  }
+
   async handle(
     chat: string,
     senderId: string,
-    sentAt: number,
+    serverTime: number,
     content: Content,
     senderDevice: string,
   ): Promise<void> {
     const { chats, events, enrolment } = this.#ctx;
     const d = this.#deps;
     const mine = senderId === enrolment.userId;
+    const sentAt =
+      "sentAt" in content && typeof content.sentAt === "number"
+        ? shownTime(content.sentAt, serverTime)
+        : serverTime;
     switch (content.type) {
       case "meta": {
         const rec = await chats.getChat(chat);
@@ -89,21 +103,14 @@ export class ContentHandler {
       case "text":
       case "sticker":
       case "file": {
-        const replyTo = content.replyTo && {
-          ...content.replyTo,
-          from: await d.directory.usernameOf(content.replyTo.fromUserId),
-        };
+        const replyTo = content.replyTo && (await this.#quote(chat, content.replyTo));
         const message = await chats.append(
           {
             id: content.id,
             chat,
             from: await d.directory.usernameOf(senderId),
             fromUserId: senderId,
-            kind: content.type,
-            text: content.type === "sticker" ? "" : (content.text ?? ""),
-            ...(content.type === "sticker" ? { sticker: { pack: content.pack, id: content.sticker } } : {}),
-            ...(content.type === "file" ? { file: fileInfoOf(content.file), fileRef: content.file } : {}),
-            ...(content.type === "sticker" && content.file ? { fileRef: content.file } : {}),
+            ...payloadOf(content),
             ...(replyTo ? { replyTo } : {}),
             ...(content.forwarded ? { forwarded: true } : {}),
             // The sender's own other devices count it as read at once; others start the timer on reading.
@@ -134,7 +141,7 @@ export class ContentHandler {
         if (!mine) await d.receipts.onRead(chat, senderId, content.upTo);
         return;
       case "typing":
-        if (!mine && Date.now() - sentAt < TYPING_FRESH_MS)
+        if (!mine && Date.now() - serverTime < TYPING_FRESH_MS)
           events.emit("typing", {
             chat,
             userId: senderId,
@@ -149,6 +156,52 @@ export class ContentHandler {
         await d.stickers.onShared(chat, senderId, await d.directory.usernameOf(senderId), sentAt, content);
         return;
     }
+  }
+}
+
+/**
+ * A reply's quote as this device shows it: from its own copy of the quoted message when it has one
+ * (a quote carries its own author and text, which a sender could make up), marked when they differ.
+ */
+async function quoteOf(
+  chats: DeviceContext["chats"],
+  directory: Directory,
+  chat: string,
+  claimed: { id: string; fromUserId: string; text: string },
+): Promise<NonNullable<ChatMessage["replyTo"]>> {
+  const original = await chats.getMessage(chat, claimed.id);
+  if (!original || original.kind === "system" || original.deleted) {
+    return { ...claimed, from: await directory.usernameOf(claimed.fromUserId) };
+  }
+  const own = {
+    id: original.id,
+    from: original.from,
+    fromUserId: original.fromUserId,
+    text: snippetOf(original),
+  };
+  const differs = claimed.fromUserId !== own.fromUserId || claimed.text !== own.text;
+  return differs ? { ...own, mismatch: true } : own;
+}
+
+/** What a received text, sticker or file message carries, as stored. */
+function payloadOf(content: Extract<Content, { type: "text" | "sticker" | "file" }>): UserMessageBody {
+  switch (content.type) {
+    case "text":
+      return { kind: "text", text: content.text };
+    case "sticker":
+      return {
+        kind: "sticker",
+        text: "",
+        sticker: { pack: content.pack, id: content.sticker },
+        ...(content.file ? { fileRef: content.file } : {}),
+      };
+    case "file":
+      return {
+        kind: "file",
+        text: content.text ?? "",
+        file: fileInfoOf(content.file),
+        fileRef: content.file,
+      };
   }
 }
 

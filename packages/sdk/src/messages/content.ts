@@ -1,8 +1,9 @@
+import { MAX_DISAPPEARING_TIMER_S } from "@sori/protocol";
 import { z } from "zod";
 import { CallLogBody, CallSignal } from "../calls/call-signal.ts";
 
-/** Disappearing timers go up to one week. */
-export const MAX_TIMER_SECONDS = 7 * 24 * 3600;
+/** Disappearing timers go up to one week (the server clamps undelivered copies' expiry to it too). */
+export const MAX_TIMER_SECONDS = MAX_DISAPPEARING_TIMER_S;
 
 /** Where to find an encrypted blob and how to decrypt and check it. */
 export const FileRef = z.object({
@@ -168,15 +169,29 @@ export type Content = z.infer<typeof Content>;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encodeContent(content: Content): Uint8Array {
-  return encoder.encode(JSON.stringify(content));
+/**
+ * Encodes content for encryption. `seq` numbers the sender device's durable messages in the chat
+ * (1, 2, 3, …): inside the encryption, so a receiver can tell when the server dropped or reordered
+ * some (carried as `n` beside the content's own fields).
+ */
+export function encodeContent(content: Content, seq?: number): Uint8Array {
+  return encoder.encode(JSON.stringify(seq === undefined ? content : { ...content, n: seq }));
 }
 
 /** Parses decrypted bytes; undefined for anything this client does not understand. */
 export function decodeContent(bytes: Uint8Array): Content | undefined {
+  return decodeEnvelope(bytes)?.content;
+}
+
+/** Parses decrypted bytes into the content and the sender's counter (if it numbered it). */
+export function decodeEnvelope(bytes: Uint8Array): { content: Content; seq: number | undefined } | undefined {
   try {
-    const parsed = Content.safeParse(JSON.parse(decoder.decode(bytes)));
-    return parsed.success ? parsed.data : undefined;
+    const json: unknown = JSON.parse(decoder.decode(bytes));
+    const parsed = Content.safeParse(json);
+    if (!parsed.success) return undefined;
+    const n = (json as { n?: unknown }).n;
+    const seq = typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+    return { content: parsed.data, seq };
   } catch {
     return undefined;
   }

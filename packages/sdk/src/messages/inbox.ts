@@ -15,7 +15,7 @@ import { SdkError } from "../errors.ts";
 import { codeOf, isTransient } from "../failures.ts";
 import type { PendingCommits } from "../groups/pending-commits.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
-import { type Content, decodeContent } from "./content.ts";
+import { type Content, decodeContent, decodeEnvelope } from "./content.ts";
 
 /** A delivery that could not be processed for a transient reason is tried again after this long. */
 const DRAIN_RETRY_MS = 1000;
@@ -29,6 +29,8 @@ export type InboxDeps = {
   ack(upTo: number): Promise<void>;
   /** Why the server refused this device's token, once it did (waiting for sync then fails). */
   authFailed(): string | undefined;
+  /** A durable message numbered `seq` by its sender arrived (gaps and reordering are reported). */
+  sequenced(chat: string, sender: MemberIdentity, seq: number, messageId: string): Promise<void>;
   /** A decrypted message's content, from an authenticated sender. */
   onContent(
     chat: string,
@@ -47,7 +49,11 @@ export type InboxDeps = {
   /** This device was removed from a group. */
   deactivate(groupId: string): Promise<void>;
   /** A new device of this user became active: add it to every chat. */
-  addOwnDevice(): Promise<void>;
+  addOwnDevice(deviceId: string, at: number): Promise<void>;
+  /** A device of this account signed in and waits for approval. */
+  devicePending(): void;
+  /** This waiting device was approved. */
+  deviceApproved(): void;
   /** A group's members changed through a commit (safety numbers, chat list). */
   membersChanged(
     groupId: string,
@@ -57,6 +63,14 @@ export type InboxDeps = {
   ): Promise<void>;
   /** This device joined a group (it then shares its profile there). */
   joined(groupId: string): Promise<void>;
+  /** This device met data from an epoch it never reached: it missed a commit (call inside the mutex). */
+  fellBehind(groupId: string, epoch: number): Promise<void>;
+  /** Whether this device asked to be re-added to the group (a Welcome for it is then taken). */
+  isBehind(groupId: string): Promise<boolean>;
+  /** A Welcome brought this device back into a group it had fallen out of. */
+  rejoined(groupId: string): Promise<void>;
+  /** Another member device asks to be re-added. */
+  rejoinRequested(groupId: string, from: MemberIdentity, request: Uint8Array): void;
   /** Called after a batch of deliveries was processed (e.g. to send the receipts it produced). */
   drained(): void;
 };
@@ -78,6 +92,10 @@ export class Inbox {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #syncedUpTo = -1;
   #processedUpTo = 0;
+  /** The highest queue position pushed on this connection (positions only grow within one). */
+  #connectionMax = -1;
+  /** Deliveries that came after a higher position on the same connection: processed, not skipped. */
+  readonly #outOfOrder = new WeakSet<Delivery>();
   #syncWaiters: (() => void)[] = [];
 
   constructor(ctx: DeviceContext, deps: InboxDeps) {
@@ -85,8 +103,19 @@ export class Inbox {
     this.#deps = deps;
   }
 
-  /** A delivery arrived. */
+  /**
+   * A delivery arrived. One whose position is not above the last on this connection was reordered by
+   * the server (a redelivery comes only after a reconnect): it is reported, and processed all the same
+   * (processing is idempotent), never passed over as if it had been seen.
+   */
   push(delivery: Delivery): void {
+    if (delivery.seq <= this.#connectionMax) {
+      this.#outOfOrder.add(delivery);
+      this.#ctx.warn(
+        "queue-reordered",
+        "the server delivered this device's queue out of order (a message may have been held back)",
+      );
+    } else this.#connectionMax = delivery.seq;
     this.#queue.push(delivery);
     this.#drain();
   }
@@ -100,6 +129,7 @@ export class Inbox {
   /** The connection was lost: the next connection pushes the queue again. */
   disconnected(): void {
     this.#syncedUpTo = -1;
+    this.#connectionMax = -1;
   }
 
   /** Wakes whoever waits for sync (to re-check, e.g. after the token was refused). */
@@ -153,8 +183,8 @@ export class Inbox {
       let lastSeq = 0;
       while (this.#queue.length > 0) {
         const d = this.#queue[0]!;
-        // Redelivered after a reconnect but already processed here.
-        if (d.seq > this.#processedUpTo) {
+        // Redelivered after a reconnect but already processed here (unless it came out of order).
+        if (d.seq > this.#processedUpTo || this.#outOfOrder.has(d)) {
           try {
             await this.#ctx.mutex.run(() => this.#process(d));
           } catch (error) {
@@ -166,7 +196,7 @@ export class Inbox {
             this.#retryLater();
             break;
           }
-          this.#processedUpTo = d.seq;
+          this.#processedUpTo = Math.max(this.#processedUpTo, d.seq);
         }
         this.#queue.shift();
         lastSeq = Math.max(lastSeq, d.seq);
@@ -211,7 +241,22 @@ export class Inbox {
           await this.#onMessage(d);
           break;
         case "device-added":
-          if (d.from.userId === this.#ctx.identity.userId) this.#ctx.later(() => this.#deps.addOwnDevice());
+          if (
+            d.from.userId === this.#ctx.identity.userId &&
+            d.from.deviceId !== this.#ctx.identity.deviceId
+          ) {
+            const { deviceId } = d.from;
+            this.#ctx.later(() => this.#deps.addOwnDevice(deviceId, d.sentAt));
+          }
+          break;
+        case "device-pending":
+          if (d.from.userId === this.#ctx.identity.userId) this.#deps.devicePending();
+          break;
+        case "device-approved":
+          if (d.from.userId === this.#ctx.identity.userId) this.#deps.deviceApproved();
+          break;
+        case "rejoin-request":
+          if (d.groupId && d.data) this.#deps.rejoinRequested(d.groupId, d.from, d.data);
           break;
       }
     } catch (error) {
@@ -223,13 +268,16 @@ export class Inbox {
   async #onWelcome(d: Delivery): Promise<void> {
     const ctx = this.#ctx;
     if (!d.groupId || !d.data) return;
-    if (await ctx.groups.has(d.groupId)) return;
+    // Already in the group, unless this device fell out of it and asked to be re-added.
+    const rejoining = (await ctx.groups.has(d.groupId)) && (await this.#deps.isBehind(d.groupId));
+    if ((await ctx.groups.has(d.groupId)) && !rejoining) return;
+    const before = rejoining ? await ctx.groups.epoch(d.groupId) : undefined;
     const bundles = await this.#deps.keyPackages.bundles();
-    const { group, usedKeyPackageRef } = await joinFromWelcome(
+    const { group, usedKeyPackageRef, sender } = await joinFromWelcome(
       d.data,
       bundles,
       ctx.keys,
-      this.#deps.directory.validate,
+      this.#deps.directory.validateIncoming,
     );
     if (toBase64Url(groupIdOf(group)) !== d.groupId) {
       throw new CryptoError(
@@ -237,6 +285,13 @@ export class Inbox {
         "a Welcome's group id does not match the chat it was delivered for",
       );
     }
+    // The member who signed the Welcome must be the one the server says sent it.
+    if (identityKey(sender) !== identityKey(d.from)) {
+      ctx.warn("sender-mismatch", "dropped a Welcome whose sender did not match its signature");
+      return;
+    }
+    // A replayed old Welcome cannot take a rejoining device back in time.
+    if (before !== undefined && Number(groupEpoch(group)) <= before) return;
     const used = bundles.find((b) => b.ref === usedKeyPackageRef);
     if (used) await this.#deps.keyPackages.used(used);
     await ctx.groups.save(d.groupId, group);
@@ -254,6 +309,7 @@ export class Inbox {
     });
     ctx.groups.notifyEpoch();
     const groupId = d.groupId;
+    if (rejoining) await this.#deps.rejoined(groupId);
     ctx.later(() => this.#deps.joined(groupId));
   }
 
@@ -264,9 +320,18 @@ export class Inbox {
     if (!group) return;
     // Already applied (a redelivery after reconnect): the commit was made from an older epoch.
     if (d.epoch !== undefined && d.epoch < Number(groupEpoch(group))) return;
+    // Made from an epoch this device never reached: the commit before it never came (or failed here).
+    if (d.epoch !== undefined && d.epoch > Number(groupEpoch(group))) {
+      await this.#deps.fellBehind(d.groupId, d.epoch);
+      return;
+    }
     const before = await ctx.groups.members(d.groupId);
-    const r = await processMessage(group, d.data, this.#deps.directory.validate);
+    const r = await processMessage(group, d.data, this.#deps.directory.validateIncoming);
     if (r.kind !== "commit") return;
+    if (!r.sender || identityKey(r.sender) !== identityKey(d.from)) {
+      ctx.warn("sender-mismatch", "dropped a commit whose sender did not match its signature");
+      return;
+    }
     if (r.selfRemoved) {
       await this.#deps.deactivate(d.groupId);
     } else {
@@ -284,16 +349,25 @@ export class Inbox {
     const group = await ctx.groups.find(d.groupId);
     // Not (or no longer) a member: nothing here can decrypt it.
     if (!group) return;
-    const r = await processMessage(group, d.data, this.#deps.directory.validate);
+    // From an epoch this device never reached: a commit before it never came (the queue is in order).
+    if (d.epoch !== undefined && d.epoch > Number(groupEpoch(group))) {
+      await this.#deps.fellBehind(d.groupId, d.epoch);
+      return;
+    }
+    const r = await processMessage(group, d.data, this.#deps.directory.validateIncoming);
     if (r.kind !== "application") return;
     // The server's claim about the sender must match the MLS-authenticated one.
     const authentic = identityKey(r.sender) === identityKey(d.from);
     if (!authentic) ctx.warn("sender-mismatch", "dropped a message whose sender did not match its signature");
-    const content = authentic ? decodeContent(r.plaintext) : undefined;
+    const envelope = authentic ? decodeEnvelope(r.plaintext) : undefined;
+    const content = envelope?.content;
     // Content first (its writes are idempotent), then the advanced group state, then "seen": a crash
     // in between leads to a redelivery that either decrypts again or is recognised, never to a loss.
-    if (content && content.id === d.messageId)
+    if (content && content.id === d.messageId) {
       await this.#deps.onContent(d.groupId, r.sender.userId, d.sentAt, content, r.sender.deviceId);
+      if (envelope.seq !== undefined)
+        await this.#deps.sequenced(d.groupId, r.sender, envelope.seq, d.messageId);
+    }
     await ctx.groups.save(d.groupId, r.group);
     await ctx.storage.put(StorageKeys.seen(d.messageId), new Uint8Array(0));
   }
@@ -310,7 +384,7 @@ export class Inbox {
       signal = await ctx.mutex.run(async () => {
         const group = await ctx.groups.find(r.groupId);
         if (!group) return undefined;
-        const out = await processMessage(group, r.data, this.#deps.directory.validate);
+        const out = await processMessage(group, r.data, this.#deps.directory.validateIncoming);
         if (out.kind !== "application") return undefined;
         await ctx.groups.save(r.groupId, out.group);
         if (identityKey(out.sender) !== identityKey(r.from)) {

@@ -5,8 +5,8 @@ import { loadSettings } from "../features/settings.ts";
 import { MAX_TEXT_CHARS } from "../limits.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
 import { type ChatMessage, publicView, type StoredMessage } from "./chat-store.ts";
-import type { Content } from "./content.ts";
-import type { MessageSender } from "./message-sender.ts";
+import type { Content, FileRef } from "./content.ts";
+import type { MessageSender, UserMessageBody } from "./message-sender.ts";
 import { changePatch, isReactionEmoji, snippetOf } from "./message-features.ts";
 import { newMessageId } from "./message-id.ts";
 
@@ -25,6 +25,7 @@ export class MessageActions {
   readonly #sender: MessageSender;
   /** Finds a chat by id or username, creating the direct chat for a username if needed. */
   readonly #chatFor: (chatOrUsername: string) => Promise<ChatSummary>;
+  readonly #uploadCopy: (bytes: Uint8Array) => Promise<Pick<FileRef, "blobId" | "key" | "hash">>;
   /** Chats where this device last said "typing", and when. */
   readonly #typingSent = new Map<string, number>();
 
@@ -34,12 +35,15 @@ export class MessageActions {
       chatList: ChatList;
       sender: MessageSender;
       chatFor: (chatOrUsername: string) => Promise<ChatSummary>;
+      /** Uploads a file's bytes again (encrypted under a new key) for a forward of an expired blob. */
+      uploadCopy: (bytes: Uint8Array) => Promise<Pick<FileRef, "blobId" | "key" | "hash">>;
     },
   ) {
     this.#ctx = ctx;
     this.#chatList = deps.chatList;
     this.#sender = deps.sender;
     this.#chatFor = deps.chatFor;
+    this.#uploadCopy = deps.uploadCopy;
   }
 
   /** The quote for a reply to `replyTo`; "not-found" unless it is a message of the chat. */
@@ -100,23 +104,28 @@ export class MessageActions {
     }
   }
 
-  /** Forwards a message (text, sticker or file) to another chat, marked as forwarded. */
+  /**
+   * Forwards a message (text, sticker or file) to another chat, marked as forwarded. A file whose blob
+   * the server has already let go (every recipient fetched it) is uploaded again from this device's copy.
+   */
   async forward(fromChatId: string, messageId: string, toChatOrUsername: string): Promise<ChatMessage> {
     const m = await this.#requireMessage(fromChatId, messageId);
-    if (m.deleted) throw new SdkError("bad-request", "a deleted message cannot be forwarded");
+    const body = forwardable(m);
     const to = await this.#chatFor(toChatOrUsername);
     await this.#chatList.requireChat(to.id);
-    return this.#sender.sendUserMessage(to.id, {
-      kind: m.kind,
-      text: m.text,
-      forwarded: true,
-      ...(m.sticker ? { sticker: m.sticker } : {}),
-      ...(m.file ? { file: m.file } : {}),
-      ...(m.fileRef ? { fileRef: m.fileRef } : {}),
-      ...(m.packManifest && m.stickerPack
-        ? { packManifest: m.packManifest, stickerPack: m.stickerPack }
-        : {}),
-    });
+    const sent = await this.#sender.appendOutgoing(to.id, body);
+    try {
+      return await this.#sender.deliverOutgoing(sent);
+    } catch (error) {
+      const gone = error instanceof SdkError && (error.code === "not-found" || error.code === "forbidden");
+      const copy =
+        gone && m.fileRef ? await this.#ctx.storage.get(StorageKeys.file(fromChatId, messageId)) : undefined;
+      if (!copy || !m.fileRef) throw error;
+      // Same message, a fresh blob: the failed attempt does not stay behind as a duplicate.
+      const fileRef = { ...m.fileRef, ...(await this.#uploadCopy(copy)) };
+      await this.#ctx.chats.updateMessage(to.id, sent.id, { fileRef });
+      return this.#sender.deliverOutgoing(sent);
+    }
   }
 
   /**
@@ -131,7 +140,11 @@ export class MessageActions {
     if (!typing && last === undefined) return;
     if (typing) this.#typingSent.set(chatId, Date.now());
     else this.#typingSent.delete(chatId);
-    await this.#sender.sendContent(chatId, { v: 1, type: "typing", id: newMessageId(), on: typing });
+    await this.#sender.sendContent(
+      chatId,
+      { v: 1, type: "typing", id: newMessageId(), on: typing },
+      { whenBlocked: "skip" },
+    );
   }
 
   /**
@@ -180,4 +193,25 @@ export function checkTextLength(text: string, what = "a message"): void {
       "too-large",
       `${what} can have at most ${MAX_TEXT_CHARS.toLocaleString("en")} characters`,
     );
+}
+
+/** What a forwarded copy of a message carries: its payload, marked as forwarded. */
+function forwardable(m: StoredMessage): UserMessageBody {
+  if (m.deleted) throw new SdkError("bad-request", "a deleted message cannot be forwarded");
+  const base = { text: m.text, forwarded: true };
+  switch (m.kind) {
+    case "text":
+      return { ...base, kind: "text" };
+    case "sticker":
+      return { ...base, kind: "sticker", sticker: m.sticker, ...(m.fileRef ? { fileRef: m.fileRef } : {}) };
+    case "file":
+      return { ...base, kind: "file", file: m.file, ...(m.fileRef ? { fileRef: m.fileRef } : {}) };
+    case "sticker-pack":
+      if (m.packManifest)
+        return { ...base, kind: "sticker-pack", stickerPack: m.stickerPack, packManifest: m.packManifest };
+      break;
+    default:
+      break;
+  }
+  throw new SdkError("bad-request", `a ${m.kind} message cannot be forwarded`);
 }

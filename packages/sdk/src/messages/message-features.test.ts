@@ -34,7 +34,12 @@ describe("message changes", () => {
       },
     );
     const deleted = changePatch(message, "ann-id", { v: 1, type: "delete", id: "x", target: "m1" });
-    assert.ok(deleted && deleted !== "forged" && deleted.deleted === true && deleted.text === "");
+    assert.ok(typeof deleted === "function");
+    const gone = deleted({ ...message, reactions: { "👍": ["bob-id"] }, order: 1 });
+    assert.equal(gone.deleted, true);
+    assert.equal(gone.text, "");
+    assert.equal(gone.kind, message.kind);
+    assert.equal(gone.reactions, undefined);
     assert.deepEqual(
       changePatch(message, "bob-id", {
         v: 1,

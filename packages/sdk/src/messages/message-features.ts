@@ -1,4 +1,4 @@
-import type { ChatMessage, StoredMessage } from "./chat-store.ts";
+import type { ChatMessage, MessagePatch, StoredMessage } from "./chat-store.ts";
 import type { Content } from "./content.ts";
 
 type Change = Extract<Content, { type: "reaction" | "edit" | "delete" }>;
@@ -17,7 +17,7 @@ export type ClientSettings = {
 export const DEFAULT_SETTINGS: ClientSettings = { readReceipts: true, typingIndicators: true };
 
 /** Longest quoted snippet carried with a reply. */
-export const REPLY_SNIPPET = 200;
+const REPLY_SNIPPET = 200;
 
 /** Typing indicators older than this (server time) are stale when they arrive. */
 export const TYPING_FRESH_MS = 15_000;
@@ -93,23 +93,30 @@ export function changePatch(
   m: StoredMessage,
   senderId: string,
   change: Change,
-): Partial<StoredMessage> | "forged" | undefined {
-  if (m.kind === "system") return undefined;
+): MessagePatch | "forged" | undefined {
+  // History's own entries: a call can be reacted to, but not edited or deleted by a member.
+  if (m.kind === "system" || (m.kind === "call" && change.type !== "reaction")) return undefined;
   if (change.type === "reaction")
     return m.deleted
       ? undefined
       : { reactions: applyReaction(m.reactions, change.emoji, senderId, change.on) };
   if (m.fromUserId !== senderId) return "forged";
   if (change.type === "edit") return m.deleted ? undefined : { text: change.text, edited: true };
-  return {
-    deleted: true,
-    text: "",
-    file: undefined,
-    fileRef: undefined,
-    sticker: undefined,
-    stickerPack: undefined,
-    packManifest: undefined,
-    reactions: undefined,
-    replyTo: undefined,
-  };
+  return tombstone;
+}
+
+/** What is left of a message deleted for everyone: who sent it when, and that it was deleted. */
+function tombstone(m: StoredMessage): StoredMessage {
+  if (m.kind === "call" || m.kind === "system") return m;
+  const {
+    sticker: _s,
+    file: _f,
+    stickerPack: _p,
+    fileRef: _r,
+    packManifest: _m,
+    reactions: _x,
+    replyTo: _q,
+    ...meta
+  } = m;
+  return { ...meta, kind: m.kind, deleted: true, text: "" };
 }

@@ -6,7 +6,8 @@ import { codeOf } from "../failures.ts";
 import { answerOf, type SendState, sendStep, startSend } from "../groups/commit-machine.ts";
 import type { PendingCommits } from "../groups/pending-commits.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
-import type { ChatMessage, MessageStatus, StoredMessage } from "./chat-store.ts";
+import { type ChatMessage, type MessageStatus, publicView, type StoredMessage } from "./chat-store.ts";
+import type { DistributiveOmit } from "../util/distributive-omit.ts";
 import { type Content, encodeContent } from "./content.ts";
 import { contentForMessage } from "./message-features.ts";
 import { newMessageId } from "./message-id.ts";
@@ -22,10 +23,29 @@ export type MessageSenderDeps = {
   userMessageSent(chatId: string): void;
   /** A message with a disappearing timer was stored. */
   expiresAt(at: number): void;
+  /** The number of this device's next durable message in the chat (sender-order.ts). */
+  nextSeq(groupId: string): Promise<number>;
+  releaseSeq(groupId: string, seq: number): Promise<void>;
+  /** Members whose account key changed and is not acknowledged: nothing is sent to the chat then. */
+  blockedBy(groupId: string): Promise<string[]>;
+  changedError(userIds: string[]): Promise<SdkError>;
+  /** This device fell out of the chat and waits to be re-added: nothing it encrypts could be read. */
+  isBehind(groupId: string): Promise<boolean>;
+  /** Devices whose KeyPackages were refused (their account did not sign them in). */
+  refusedDevices(): ReadonlySet<string>;
 };
 
+/**
+ * What a send does while a member's account key change is not acknowledged: "throw" (what a person
+ * sends), "skip" (what the device sends by itself: receipts, typing, profiles), "send" (leaving).
+ */
+export type WhenBlocked = "throw" | "skip" | "send";
+
 /** What a user message is made of before it gets an id, a time and a status. */
-export type UserMessageBody = Pick<StoredMessage, "kind" | "text"> & Partial<StoredMessage>;
+export type UserMessageBody = DistributiveOmit<
+  StoredMessage,
+  "id" | "chat" | "from" | "fromUserId" | "sentAt" | "outgoing" | "status" | "order"
+>;
 
 /**
  * The send queue: every outgoing MLS application message goes through `sendContent` (encrypt, send,
@@ -51,10 +71,15 @@ export class MessageSender {
   async sendContent(
     groupId: string,
     content: Content,
-    options: { transient?: boolean; expiresAt?: number } = {},
+    options: { transient?: boolean; expiresAt?: number; whenBlocked?: WhenBlocked } = {},
   ): Promise<number> {
     const ctx = this.#ctx;
-    const plaintext = encodeContent(content);
+    const whenBlocked = options.whenBlocked ?? "throw";
+    let blocked: string[] = [];
+    let behind = false;
+    // Made at the first encryption, under the mutex: durable messages are numbered in the order sent.
+    let plaintext: Uint8Array | undefined;
+    let seq: number | undefined;
     const blobs = blobIdsOf(content);
     // Kept across attempts: after a lost answer the very same ciphertext is resent under the same id,
     // which the server recognises; it is encrypted again only when the epoch moved on.
@@ -63,8 +88,15 @@ export class MessageSender {
     let sentAt = 0;
     let lastError: SdkError | undefined;
     for (;;) {
+      // Under the mutex from the first check on, so that sends keep the order they were made in.
       s = await ctx.mutex.run(async () => {
         let state = s;
+        if (state.phase === "settle" && !state.encrypted) {
+          behind = await this.#deps.isBehind(groupId);
+          if (behind) return state;
+          if (whenBlocked !== "send") blocked = await this.#deps.blockedBy(groupId);
+          if (blocked.length > 0) return state;
+        }
         while (state.phase === "settle" || state.phase === "encrypt" || state.phase === "send") {
           if (state.phase === "settle") {
             const ok = !this.#deps.pending.has(groupId) || (await this.#deps.pending.settle(groupId));
@@ -72,6 +104,10 @@ export class MessageSender {
             state = sendStep(state, { type: "settled", ok });
           } else if (state.phase === "encrypt") {
             const group = await ctx.groups.load(groupId);
+            if (!plaintext) {
+              seq = options.transient ? undefined : await this.#deps.nextSeq(groupId);
+              plaintext = encodeContent(content, seq);
+            }
             const { group: next, message } = await encrypt(group, plaintext);
             // Saved before sending: reusing a ratchet generation for other bytes would break AES-GCM.
             await ctx.groups.save(groupId, next);
@@ -93,12 +129,37 @@ export class MessageSender {
             } catch (error) {
               if (!(error instanceof SdkError)) throw error;
               lastError = error;
-              state = sendStep(state, { type: "answer", answer: answerOf(error.code, error.details) });
+              const answer = answerOf(error.code, error.details);
+              const missing = error.details.missingDevices ?? [];
+              if (
+                answer.kind === "group-outdated" &&
+                missing.length > 0 &&
+                missing.every((d) => this.#deps.refusedDevices().has(d))
+              ) {
+                // Reconciling cannot help: the server wants a device its user's account never signed in.
+                if (seq !== undefined) await this.#deps.releaseSeq(groupId, seq);
+                throw new SdkError(
+                  "forbidden",
+                  "not sent: the server insists on a device that its user's account did not sign in (it was refused; the server may be trying to read this chat)",
+                );
+              }
+              // Refused outright: no receiver will see this number, so the next message may take it.
+              if (answer.kind === "refused" && seq !== undefined) await this.#deps.releaseSeq(groupId, seq);
+              state = sendStep(state, { type: "answer", answer });
             }
           }
         }
         return state;
       });
+      if (behind || blocked.length > 0) {
+        if (whenBlocked === "skip") return 0;
+        if (behind)
+          throw new SdkError(
+            "out-of-sync",
+            "this device missed a change to the chat and waits for another member to re-add it; try again soon",
+          );
+        throw await this.#deps.changedError(blocked);
+      }
       if (s.phase === "done") return sentAt;
       if (s.phase === "failed") {
         if (s.error?.code === "refused" && lastError) throw lastError;
@@ -121,6 +182,11 @@ export class MessageSender {
    * in history as "failed", ready for retry(), and the error is thrown.
    */
   async sendUserMessage(chatId: string, body: UserMessageBody): Promise<ChatMessage> {
+    return this.deliverOutgoing(await this.appendOutgoing(chatId, body));
+  }
+
+  /** Stores a new outgoing message as "sending" and tells listeners; deliverOutgoing() sends it. */
+  async appendOutgoing(chatId: string, body: UserMessageBody): Promise<ChatMessage> {
     const ctx = this.#ctx;
     const id = newMessageId();
     this.#deps.userMessageSent(chatId);
@@ -145,7 +211,7 @@ export class MessageSender {
     );
     ctx.events.emit("message", message);
     if (message.expiresAt !== undefined) this.#deps.expiresAt(message.expiresAt);
-    return this.deliverOutgoing(message);
+    return message;
   }
 
   /** Sends a stored outgoing message (again, under its id); "failed" if that does not work. */
@@ -156,11 +222,13 @@ export class MessageSender {
     const stored = (await ctx.chats.getMessage(m.chat, m.id)) ?? m;
     const content = contentForMessage(stored);
     try {
-      const sentAt = await this.sendContent(m.chat, content, { expiresAt: m.expiresAt });
-      const updated = await ctx.chats.updateMessage(m.chat, m.id, { status: "sent", sentAt });
+      await this.sendContent(m.chat, content, { expiresAt: m.expiresAt });
+      // The message keeps the time it was written: the one inside it that everyone shows and orders by.
+      const sentAt = stored.sentAt;
+      const updated = await ctx.chats.updateMessage(m.chat, m.id, { status: "sent" });
       await ctx.storage.delete(StorageKeys.outbox(m.chat, m.id));
       ctx.events.emit("message-status", { chat: m.chat, id: m.id, status: "sent" });
-      return { ...m, ...(updated ?? {}), status: "sent", sentAt };
+      return updated ? { ...publicView(updated), sentAt } : { ...m, status: "sent", sentAt };
     } catch (error) {
       await this.setStatus(m.chat, m.id, "failed");
       // Failed for this run: the person decides whether to retry(), so the next start does not resend it.

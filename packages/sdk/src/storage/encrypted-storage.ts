@@ -3,7 +3,7 @@ import { SdkError } from "../errors.ts";
 import type { ClientStorage } from "./storage.ts";
 
 /** Where the key-derivation parameters live (in clear: they are not secret). */
-export const ENCRYPTION_HEADER_KEY = "encryption";
+const ENCRYPTION_HEADER_KEY = "encryption";
 const ITERATIONS = 600_000;
 const IV_BYTES = 12;
 const CHECK = new TextEncoder().encode("sori-profile-check");

@@ -25,8 +25,25 @@ export const StorageKeys = {
   seen: (messageId: string): string => `seen/${messageId}`,
   /** A user's username, cached. */
   user: (userId: string): string => `user/${userId}`,
-  /** A contact's safety number as last verified. */
+  /** A contact's safety number as last verified (before account keys: no longer written). */
   safety: (userId: string): string => `safety/${userId}`,
+  /** A contact's pinned account key and verification (trust-store.ts). */
+  trust: (userId: string): string => `trust/${userId}`,
+  /** This device's certificate and its account's public key, once the account signed it in. */
+  credential: "credential",
+  /** The account's private identity key (only on approved devices). */
+  accountKey: "account-key",
+  /** While this device waits for approval: the key pair the account key is sealed to, and the code. */
+  approval: "approval",
+  /** A link code this device showed: the secret half the server never sees (to approve the claimer). */
+  linkSecret: (code: string): string => `link-secret/${code}`,
+  linkSecrets: "link-secret/",
+  /** The last message counter seen per chat and sender device (gaps and reordering). */
+  senderCounter: (chat: string, deviceId: string): string => `counter/${chat}/${deviceId}`,
+  /** This device's own outgoing message counter per chat. */
+  ownCounter: (chat: string): string => `own-counter/${chat}`,
+  /** A chat this device fell out of (it missed a commit): asked to be re-added. */
+  rejoin: (chat: string): string => `rejoin/${chat}`,
   /** A file's decrypted bytes (the sender's own copy, or one downloaded). */
   file: (chat: string, id: string): string => `file/${chat}/${id}`,
 

@@ -9,7 +9,7 @@ import type { ClientEvents, ConnectionState } from "../client-events.ts";
 import { SdkError } from "../errors.ts";
 import { CATCH_UP_TIMEOUT_MS } from "../groups/group-states.ts";
 import type { TypedEmitter } from "../util/typed-emitter.ts";
-import { Transport } from "./transport.ts";
+import { type AuthRefusal, Transport } from "./transport.ts";
 
 /** How often a request lost to a dropped connection is sent again after the reconnect. */
 const OFFLINE_RETRIES = 3;
@@ -24,7 +24,7 @@ export type ConnectionHooks = {
   onSynced(upTo: number): void;
   onKeyPackagesLow(): void;
   /** The token was refused: nothing will work until the device signs in again. */
-  onAuthFailed(): void;
+  onAuthFailed(refusal: AuthRefusal): void;
 };
 
 /**
@@ -87,9 +87,9 @@ export class Connection {
         onRelay: (r) => this.#hooks.onRelay(r),
         onSynced: (upTo) => this.#hooks.onSynced(upTo),
         onKeyPackagesLow: () => this.#hooks.onKeyPackagesLow(),
-        onAuthFailed: (message) => {
-          this.#authFailed = message;
-          this.#hooks.onAuthFailed();
+        onAuthFailed: (refusal) => {
+          this.#authFailed = refusal.message;
+          this.#hooks.onAuthFailed(refusal);
         },
       },
     });

@@ -12,7 +12,17 @@ import { SdkError } from "../errors.ts";
 export type DeviceUploadBytes = {
   name: string;
   signatureKey: Uint8Array;
+  /** The key an approving device seals the account key to (login and link). */
+  transferKey?: Uint8Array;
 };
+
+function deviceBody(device: DeviceUploadBytes): { name: string; signatureKey: string; transferKey?: string } {
+  return {
+    name: device.name,
+    signatureKey: toBase64(device.signatureKey),
+    ...(device.transferKey ? { transferKey: toBase64(device.transferKey) } : {}),
+  };
+}
 
 /** One HTTP API request; errors become SdkError with the server's code. */
 export async function call<T>(serverUrl: string, path: string, init: RequestInit): Promise<T | undefined> {
@@ -49,11 +59,7 @@ export async function authenticate(
   password: string,
   device: DeviceUploadBytes,
 ): Promise<AuthResponse> {
-  const body = {
-    username,
-    password,
-    device: { name: device.name, signatureKey: toBase64(device.signatureKey) },
-  };
+  const body = { username, password, device: deviceBody(device) };
   const result = await call<AuthResponse>(serverUrl, `/${mode}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -61,6 +67,20 @@ export async function authenticate(
   });
   if (!result) throw new SdkError("bad-frame", "the server sent an empty answer");
   return result;
+}
+
+/** POST /password: changes the account's password; every other device is signed out. */
+export async function changePassword(
+  serverUrl: string,
+  token: string,
+  password: string,
+  newPassword: string,
+): Promise<void> {
+  await call(serverUrl, "/password", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ password, newPassword }),
+  });
 }
 
 /** Revokes this device's session and device on the server. */
@@ -97,14 +117,12 @@ export async function claimLink(
   serverUrl: string,
   code: string,
   device: DeviceUploadBytes,
+  proof: Uint8Array,
 ): Promise<AuthResponse> {
   const r = await call<AuthResponse>(serverUrl, "/links/claim", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      code,
-      device: { name: device.name, signatureKey: toBase64(device.signatureKey) },
-    }),
+    body: JSON.stringify({ code, device: deviceBody(device), proof: toBase64(proof) }),
   });
   if (!r) throw new SdkError("bad-frame", "the server sent an empty answer");
   return r;

@@ -13,6 +13,9 @@ import {
 } from "@sori/protocol";
 import { SdkError } from "../errors.ts";
 
+/** Why the server will not take this device's credentials (and retrying cannot help). */
+export type AuthRefusal = { code: "auth-failed" | "client-too-old" | "server-too-old"; message: string };
+
 export type TransportEvents = {
   /** Authenticated; the server will now push the device's queue. */
   onConnected(info: ResultOf<"auth">): void;
@@ -24,7 +27,7 @@ export type TransportEvents = {
   onSynced(upTo: number): void;
   onKeyPackagesLow(remaining: number): void;
   /** The token was refused: reconnecting cannot help. */
-  onAuthFailed(message: string): void;
+  onAuthFailed(refusal: AuthRefusal): void;
 };
 
 export type TransportOptions = {
@@ -109,7 +112,9 @@ export class Transport {
             e instanceof SdkError &&
             (e.code === "auth-failed" || e.code === "client-too-old" || e.code === "server-too-old")
           ) {
-            this.#opts.events.onAuthFailed(e.message);
+            this.#opts.events.onAuthFailed({ code: e.code, message: e.message });
+            // Whoever waits for the link hears it now, not at their timeout: it will not come.
+            for (const w of this.#waiters.splice(0)) w(e);
             this.close();
             return;
           }

@@ -41,15 +41,76 @@ export class Accounts {
     return row ? toUser(row) : undefined;
   }
 
-  insertDevice(device: NewDevice): void {
+  insertDevice(device: NewDevice & { linkedBy?: string }): void {
     this.#sql.run(
-      "INSERT INTO devices (id, user_id, name, signature_key, created_at) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO devices (id, user_id, name, signature_key, created_at, transfer_key, link_proof, linked_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       device.deviceId,
       device.userId,
       device.name,
       device.signatureKey,
       device.createdAt,
+      device.transferKey ?? null,
+      device.linkProof ?? null,
+      device.linkedBy ?? null,
     );
+  }
+
+  /** Devices of the user that are not revoked (approved or waiting): what the device cap counts. */
+  liveDeviceCount(userId: string): number {
+    return Number(
+      this.#sql.get("SELECT COUNT(*) AS n FROM devices WHERE user_id = ? AND revoked_at IS NULL", userId)
+        ?.n ?? 0,
+    );
+  }
+
+  /** The user's approved, unrevoked devices other than `exceptDeviceId`: who hears of a sign-in. */
+  approvedDevicesOf(userId: string, exceptDeviceId: string): string[] {
+    return this.#sql
+      .all(
+        "SELECT id FROM devices WHERE user_id = ? AND id != ? AND revoked_at IS NULL AND approved_at IS NOT NULL",
+        userId,
+        exceptDeviceId,
+      )
+      .map((r) => String(r.id));
+  }
+
+  /** The user's unrevoked devices other than `keep`. */
+  otherLiveDevices(userId: string, keep: string): string[] {
+    return this.#sql
+      .all("SELECT id FROM devices WHERE user_id = ? AND id != ? AND revoked_at IS NULL", userId, keep)
+      .map((r) => String(r.id));
+  }
+
+  setAccountKey(userId: string, accountKey: Uint8Array): void {
+    this.#sql.run("UPDATE users SET account_key = ? WHERE id = ?", accountKey, userId);
+  }
+
+  /** Marks a waiting device approved with its certificate (and the sealed key for it, if any). */
+  approve(deviceId: string, certificate: Uint8Array, sealedKey: Uint8Array | null, now: number): boolean {
+    const { changes } = this.#sql.run(
+      `UPDATE devices SET approved_at = ?, certificate = ?, sealed_key = ?
+       WHERE id = ? AND approved_at IS NULL AND revoked_at IS NULL`,
+      now,
+      certificate,
+      sealedKey,
+      deviceId,
+    );
+    return changes > 0;
+  }
+
+  setPasswordHash(userId: string, passwordHash: string): void {
+    this.#sql.run("UPDATE users SET password_hash = ? WHERE id = ?", passwordHash, userId);
+  }
+
+  /** Waiting devices created before `olderThan`. */
+  stalePending(olderThan: number): string[] {
+    return this.#sql
+      .all(
+        "SELECT id FROM devices WHERE approved_at IS NULL AND revoked_at IS NULL AND created_at < ?",
+        olderThan,
+      )
+      .map((r) => String(r.id));
   }
 
   device(deviceId: string): DeviceRecord | undefined {
@@ -70,7 +131,7 @@ export class Accounts {
     return this.#membership.activeDevices(userId, () =>
       this.#sql
         .all(
-          "SELECT id FROM devices WHERE user_id = ? AND revoked_at IS NULL AND activated_at IS NOT NULL",
+          "SELECT id FROM devices WHERE user_id = ? AND revoked_at IS NULL AND activated_at IS NOT NULL AND approved_at IS NOT NULL",
           userId,
         )
         .map((r) => String(r.id)),
@@ -82,7 +143,7 @@ export class Accounts {
     return this.#sql
       .all(
         `SELECT id FROM devices WHERE user_id = (SELECT user_id FROM devices WHERE id = ?) AND id != ?
-         AND revoked_at IS NULL AND activated_at IS NOT NULL`,
+         AND revoked_at IS NULL AND activated_at IS NOT NULL AND approved_at IS NOT NULL`,
         deviceId,
         deviceId,
       )
@@ -92,16 +153,16 @@ export class Accounts {
   /** The user of an active, unrevoked device; undefined for any other. */
   activeDeviceUser(deviceId: string): string | undefined {
     const row = this.#sql.get(
-      "SELECT user_id FROM devices WHERE id = ? AND revoked_at IS NULL AND activated_at IS NOT NULL",
+      "SELECT user_id FROM devices WHERE id = ? AND revoked_at IS NULL AND activated_at IS NOT NULL AND approved_at IS NOT NULL",
       deviceId,
     );
     return row ? String(row.user_id) : undefined;
   }
 
-  /** Marks a device active at `at` unless it already is or was revoked; whether it changed. */
+  /** Marks an approved device active at `at` unless it already is or was revoked; whether it changed. */
   activate(deviceId: string, at: number): boolean {
     const { changes } = this.#sql.run(
-      "UPDATE devices SET activated_at = ? WHERE id = ? AND activated_at IS NULL AND revoked_at IS NULL",
+      "UPDATE devices SET activated_at = ? WHERE id = ? AND activated_at IS NULL AND revoked_at IS NULL AND approved_at IS NOT NULL",
       at,
       deviceId,
     );
@@ -133,7 +194,7 @@ export class Accounts {
   /** The session of an unexpired token whose device is not revoked. */
   session(tokenHash: string, now: number): SessionRecord | undefined {
     const row = this.#sql.get(
-      `SELECT s.device_id, s.expires_at, d.user_id FROM sessions s JOIN devices d ON d.id = s.device_id
+      `SELECT s.device_id, s.expires_at, d.user_id, d.approved_at FROM sessions s JOIN devices d ON d.id = s.device_id
        WHERE s.token_hash = ? AND d.revoked_at IS NULL`,
       tokenHash,
     );
@@ -142,6 +203,7 @@ export class Accounts {
       deviceId: String(row.device_id),
       userId: String(row.user_id),
       expiresAt: Number(row.expires_at),
+      approved: row.approved_at !== null && row.approved_at !== undefined,
     };
   }
 
@@ -166,8 +228,12 @@ function toUser(row: Row): UserRecord {
     username: String(row.username),
     passwordHash: String(row.password_hash),
     createdAt: Number(row.created_at),
+    accountKey: (row.account_key as Uint8Array | null) ?? null,
   };
 }
+
+const bytesOrNull = (v: unknown): Uint8Array | null =>
+  v === null || v === undefined ? null : (v as Uint8Array);
 
 function toDevice(row: Row): DeviceRecord {
   return {
@@ -179,5 +245,11 @@ function toDevice(row: Row): DeviceRecord {
     lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
     activatedAt: row.activated_at === null ? null : Number(row.activated_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    approvedAt: row.approved_at === null || row.approved_at === undefined ? null : Number(row.approved_at),
+    certificate: bytesOrNull(row.certificate),
+    transferKey: bytesOrNull(row.transfer_key),
+    linkProof: bytesOrNull(row.link_proof),
+    linkedBy: row.linked_by === null || row.linked_by === undefined ? null : String(row.linked_by),
+    sealedKey: bytesOrNull(row.sealed_key),
   };
 }

@@ -2,9 +2,9 @@ import type { BlobRecord, NewBlob } from "../store.ts";
 import type { SqliteEngine } from "./engine.ts";
 
 /**
- * Attachments' bookkeeping (tables blobs, blob_pending): size and bytes received, whether a message
- * refers to it, when it expires, and which recipient devices must still fetch it. The bytes are
- * files (blob-files.ts). Statements only, run inside a write.
+ * Attachments' bookkeeping (tables blobs, blob_pending, blob_access): size and bytes received, whether
+ * a message refers to it, when it expires, which recipient devices must still fetch it and which may
+ * refer to it. The bytes are files (blob-files.ts). Statements only, run inside a write.
  */
 export class Blobs {
   readonly #sql: SqliteEngine;
@@ -22,6 +22,21 @@ export class Blobs {
       blob.createdAt,
       blob.expiresAt,
     );
+  }
+
+  /** The bytes of every upload of the account `deviceId` belongs to (its full size, received or not). */
+  accountBytes(deviceId: string): number {
+    const r = this.#sql.get(
+      `SELECT COALESCE(SUM(b.size), 0) AS n FROM devices d JOIN blobs b ON b.owner_device = d.id
+       WHERE d.user_id = (SELECT user_id FROM devices WHERE id = ?)`,
+      deviceId,
+    );
+    return Number(r?.n ?? 0);
+  }
+
+  /** The bytes of every upload on the server. */
+  totalBytes(): number {
+    return Number(this.#sql.get("SELECT COALESCE(SUM(size), 0) AS n FROM blobs")?.n ?? 0);
   }
 
   get(blobId: string): BlobRecord | undefined {
@@ -62,11 +77,34 @@ export class Blobs {
     return true;
   }
 
+  /**
+   * Whether `deviceId` may name every one of these blobs in a message: it uploaded it, or a message
+   * naming it was queued for it. blob_pending covers references made before blob_access existed.
+   */
+  sendableBy(blobIds: string[], deviceId: string): boolean {
+    return blobIds.every(
+      (id) =>
+        this.#sql.get(
+          `SELECT 1 AS x FROM blobs WHERE id = ? AND owner_device = ?
+           UNION ALL SELECT 1 FROM blob_access WHERE blob_id = ? AND device_id = ?
+           UNION ALL SELECT 1 FROM blob_pending WHERE blob_id = ? AND device_id = ? LIMIT 1`,
+          id,
+          deviceId,
+          id,
+          deviceId,
+          id,
+          deviceId,
+        ) !== undefined,
+    );
+  }
+
   /** A message refers to these blobs: its recipients must fetch them; expiry follows the message. */
   reference(blobIds: string[], recipients: string[], expiresAt: number): void {
     for (const id of blobIds) {
-      for (const d of recipients)
+      for (const d of recipients) {
         this.#sql.run("INSERT OR IGNORE INTO blob_pending (blob_id, device_id) VALUES (?, ?)", id, d);
+        this.#sql.run("INSERT OR IGNORE INTO blob_access (blob_id, device_id) VALUES (?, ?)", id, d);
+      }
       // The first message sets its expiry (a disappearing one's, or retention); a forward may extend it.
       this.#sql.run(
         `UPDATE blobs SET expires_at = CASE WHEN referenced = 0 THEN ? ELSE MAX(expires_at, ?) END, referenced = 1
@@ -95,6 +133,7 @@ export class Blobs {
   forgetDevice(deviceId: string, now: number): void {
     const waiting = this.#sql.all("SELECT blob_id FROM blob_pending WHERE device_id = ?", deviceId);
     this.#sql.run("DELETE FROM blob_pending WHERE device_id = ?", deviceId);
+    this.#sql.run("DELETE FROM blob_access WHERE device_id = ?", deviceId);
     for (const r of waiting) {
       if (!this.#anyPending(String(r.blob_id)))
         this.#sql.run(
@@ -109,15 +148,22 @@ export class Blobs {
     return this.#sql.get("SELECT 1 AS x FROM blob_pending WHERE blob_id = ? LIMIT 1", blobId) !== undefined;
   }
 
-  expired(now: number, limit: number): string[] {
+  /** Expired at `now`, or uploaded before `createdBefore` (retention holds whatever the expiry says). */
+  expired(now: number, createdBefore: number, limit: number): string[] {
     return this.#sql
-      .all("SELECT id FROM blobs WHERE expires_at <= ? LIMIT ?", now, limit)
+      .all(
+        `SELECT id FROM blobs WHERE expires_at <= ? UNION SELECT id FROM blobs WHERE created_at < ? LIMIT ?`,
+        now,
+        createdBefore,
+        limit,
+      )
       .map((r) => String(r.id));
   }
 
   deleteRecords(blobIds: string[]): void {
     for (const id of blobIds) {
       this.#sql.run("DELETE FROM blob_pending WHERE blob_id = ?", id);
+      this.#sql.run("DELETE FROM blob_access WHERE blob_id = ?", id);
       this.#sql.run("DELETE FROM blobs WHERE id = ?", id);
     }
   }

@@ -22,17 +22,20 @@ export class DeviceLinks {
     );
   }
 
-  /** Uses a code up: the account it links to if it was valid (unexpired, its device not revoked). */
-  take(codeHash: string, now: number): string | undefined {
+  /**
+   * Uses a code up: the account it links to and the device that showed it, if it was valid (unexpired,
+   * its device not revoked).
+   */
+  take(codeHash: string, now: number): { userId: string; deviceId: string } | undefined {
     const link = this.#sql.get(
-      `SELECT l.user_id FROM device_links l JOIN devices d ON d.id = l.device_id
+      `SELECT l.user_id, l.device_id FROM device_links l JOIN devices d ON d.id = l.device_id
        WHERE l.code_hash = ? AND l.expires_at > ? AND d.revoked_at IS NULL`,
       codeHash,
       now,
     );
     // Single use: a code is gone once tried with success.
     this.#sql.run("DELETE FROM device_links WHERE code_hash = ?", codeHash);
-    return link ? String(link.user_id) : undefined;
+    return link ? { userId: String(link.user_id), deviceId: String(link.device_id) } : undefined;
   }
 
   deleteOf(deviceId: string): void {

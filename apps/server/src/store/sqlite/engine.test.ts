@@ -61,11 +61,11 @@ describe(
   () => {
     it("holds each batch's answer until a sync begun after its commit completes", async () =>
       withManualSync(async ({ store, syncs }) => {
-        const first = createTestUser(store, "a", "A");
+        const first = createTestUser(store, "a", "A", false);
         assert.equal(await settled(first), false, "committed but not yet synced");
         assert.equal(syncs.length, 1, "a sync started right after the commit");
         // Committed while that sync runs: the sync may have begun before this write reached the file.
-        const second = createTestUser(store, "b", "B");
+        const second = createTestUser(store, "b", "B", false);
         assert.equal(await settled(second), false);
         assert.equal(syncs.length, 1, "one sync at a time");
         syncs[0]!(null);
@@ -82,19 +82,19 @@ describe(
 
     it("refuses the writes a failed sync covered, and every later one, while reads go on", async () =>
       withManualSync(async ({ store, syncs }) => {
-        const kept = createTestUser(store, "a", "A");
+        const kept = createTestUser(store, "a", "A", false);
         await settled(kept);
         syncs[0]!(null);
         await kept;
-        const lost = createTestUser(store, "b", "B");
+        const lost = createTestUser(store, "b", "B", false);
         await settled(lost);
         // Committed while that sync runs, so waiting for the next one.
-        const alsoLost = createTestUser(store, "d", "D");
+        const alsoLost = createTestUser(store, "d", "D", false);
         await settled(alsoLost);
         syncs[1]!(eio());
         await assert.rejects(lost, unavailable);
         await assert.rejects(alsoLost, unavailable);
-        const later = createTestUser(store, "c", "C");
+        const later = createTestUser(store, "c", "C", false);
         assert.equal(await settled(later), true, "fail-stop: refused at once, not committed to wait");
         await assert.rejects(later, unavailable, "fail-stop: no write is taken after a failed sync");
         assert.equal(syncs.length, 2, "the refused write was not committed, so nothing more to sync");
@@ -105,7 +105,7 @@ describe(
 
     it("close() settles what is committed before it closes the database", async () =>
       withManualSync(async ({ store, syncs }) => {
-        const write = createTestUser(store, "a", "A");
+        const write = createTestUser(store, "a", "A", false);
         const closing = store.close();
         assert.equal(store.close(), closing, "closing twice waits for the same end");
         assert.equal(await settled(closing), false, "waits for the sync of the last batch");
@@ -125,8 +125,8 @@ describe(
         syncWal: (done) => (hold ? held.push(done) : setImmediate(() => done(null))),
       });
       try {
-        await createTestUser(store, "a", "A");
-        await createTestUser(store, "b", "B");
+        await createTestUser(store, "a", "A", false);
+        await createTestUser(store, "b", "B", false);
         await store.createGroup(id("g"), 1, { deviceId: id("A"), userId: id("a") }, [id("B")], undefined);
         hold = true;
         const sent = store.acceptMessage({
@@ -159,9 +159,9 @@ describe(
 
     it("refuses a write queued before a sync failed, and keeps nothing of it", async () =>
       withManualSync(async ({ store, syncs, dir }) => {
-        const kept = createTestUser(store, "a", "A");
+        const kept = createTestUser(store, "a", "A", false);
         await settled(kept);
-        const queued = createTestUser(store, "q", "Q");
+        const queued = createTestUser(store, "q", "Q", false);
         // Fails before the queued write's batch runs (that is the next turn).
         syncs[0]!(eio());
         await assert.rejects(kept, unavailable);
@@ -187,7 +187,7 @@ describe(
       syncBuiltinESMExports();
       const store = new SqliteStore({ dataDir: dir, durability: "full" });
       try {
-        await createTestUser(store, "a", "A");
+        await createTestUser(store, "a", "A", false);
         assert.ok(synced.length >= 1, "an fsync before the write was acknowledged");
         const wal = statSync(join(dir, "sori.db-wal"));
         for (const fd of synced) assert.equal(fstatSync(fd).ino, wal.ino, "the fd is the WAL file's");

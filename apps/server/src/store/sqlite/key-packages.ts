@@ -60,12 +60,20 @@ export class KeyPackages {
     );
   }
 
-  /** Takes one KeyPackage of the device: a one-time one first (consumed), else the last-resort one. */
-  take(deviceId: string): Uint8Array | undefined {
-    const kp = this.#sql.get(
-      "SELECT id, data, last_resort FROM key_packages WHERE device_id = ? ORDER BY last_resort, id LIMIT 1",
-      deviceId,
-    );
+  /**
+   * Takes one KeyPackage of the device: a one-time one first (consumed), else the last-resort one;
+   * with `lastResortOnly` the last-resort one (kept), for a claimer past its budget for this device.
+   */
+  take(deviceId: string, lastResortOnly = false): Uint8Array | undefined {
+    const kp = lastResortOnly
+      ? this.#sql.get(
+          "SELECT id, data, last_resort FROM key_packages WHERE device_id = ? AND last_resort = 1",
+          deviceId,
+        )
+      : this.#sql.get(
+          "SELECT id, data, last_resort FROM key_packages WHERE device_id = ? ORDER BY last_resort, id LIMIT 1",
+          deviceId,
+        );
     if (!kp) return undefined;
     if (Number(kp.last_resort) === 0) this.#sql.run("DELETE FROM key_packages WHERE id = ?", Number(kp.id));
     return kp.data as Uint8Array;

@@ -112,6 +112,47 @@ describe("SqliteStore schema migration", () => {
     }
   });
 
+  it("moves a schema-2 database to account keys: accounts stay, devices from before are signed out", async () => {
+    const dir = tempStoreDir();
+    try {
+      await databaseWithOneMessage(dir, id("m"), Date.now());
+      // As a schema-2 server left it: no account keys, no certificates or approvals.
+      const db = new DatabaseSync(join(dir, "sori.db"));
+      db.exec(`ALTER TABLE users DROP COLUMN account_key;
+        ALTER TABLE devices DROP COLUMN approved_at; ALTER TABLE devices DROP COLUMN certificate;
+        ALTER TABLE devices DROP COLUMN transfer_key; ALTER TABLE devices DROP COLUMN link_proof;
+        ALTER TABLE devices DROP COLUMN linked_by; ALTER TABLE devices DROP COLUMN sealed_key;
+        UPDATE meta SET value = '2' WHERE key = 'schema';`);
+      db.close();
+      const store = new SqliteStore({ dataDir: dir, durability: "normal" });
+      try {
+        assert.equal(
+          (await store.findUserByUsername("usera"))?.accountKey,
+          null,
+          "the account is kept, without a key",
+        );
+        const devices = await store.listDevices(id("a"));
+        assert.equal(devices.length, 1);
+        assert.ok(
+          devices[0]!.revokedAt !== null,
+          "its device (whose credentials carry no certificate) is signed out",
+        );
+        assert.equal(await store.findSession("tA", 0), undefined, "its session is gone");
+        assert.deepEqual(await store.keyPackageStatus(id("A")), { remaining: 0, hasLastResort: false });
+      } finally {
+        await store.close();
+      }
+      const after = new DatabaseSync(join(dir, "sori.db"), { readOnly: true });
+      assert.deepEqual(
+        { ...(after.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as object) },
+        { value: "3" },
+      );
+      after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a database from a newer server and leaves it as it was", async () => {
     const dir = tempStoreDir();
     try {

@@ -2,7 +2,7 @@
  * Schema of the embedded SQLite store, created if absent on every start. Bump SCHEMA_VERSION and add a
  * step to migrations.ts on any change that is not a new table or index.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** The duplicate check's table (schema 2), by name so a migration can build it beside the old one. */
 export function seenTableSql(name: string): string {
@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS users (
   username TEXT NOT NULL,
   username_key TEXT NOT NULL UNIQUE,
   password_hash TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  account_key BLOB
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS devices (
   id TEXT PRIMARY KEY,
@@ -32,7 +33,13 @@ CREATE TABLE IF NOT EXISTS devices (
   created_at INTEGER NOT NULL,
   last_seen_at INTEGER,
   activated_at INTEGER,
-  revoked_at INTEGER
+  revoked_at INTEGER,
+  approved_at INTEGER,
+  certificate BLOB,
+  transfer_key BLOB,
+  link_proof BLOB,
+  linked_by TEXT,
+  sealed_key BLOB
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS devices_by_user ON devices(user_id);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -99,8 +106,19 @@ CREATE TABLE IF NOT EXISTS blobs (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blobs_by_expiry ON blobs(expires_at);
+-- Per-account quota: the bytes of an account's devices' uploads.
+CREATE INDEX IF NOT EXISTS blobs_by_owner ON blobs(owner_device);
+-- Retention counts from the upload, whatever the expiry says.
+CREATE INDEX IF NOT EXISTS blobs_by_creation ON blobs(created_at);
 -- Recipient devices that have not fetched a blob yet; when none is left it is deleted.
 CREATE TABLE IF NOT EXISTS blob_pending (
+  blob_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  PRIMARY KEY (blob_id, device_id)
+) WITHOUT ROWID;
+-- Devices a message referring to a blob was queued for, fetched or not: they may refer to it in turn
+-- (forwarding it), as may its uploader; nobody else.
+CREATE TABLE IF NOT EXISTS blob_access (
   blob_id TEXT NOT NULL,
   device_id TEXT NOT NULL,
   PRIMARY KEY (blob_id, device_id)

@@ -54,7 +54,7 @@ describe("disappearing messages in Chromium", () => {
       const sentAt = Date.now();
       await send(a, "this will vanish");
       await messageText(b, "this will vanish").waitFor();
-      await screenshot(b, "privacy-disappearing");
+      await screenshot(b, "web-disappearing");
       for (const page of [a, b])
         await messageText(page, "this will vanish").waitFor({
           state: "detached",

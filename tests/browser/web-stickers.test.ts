@@ -64,7 +64,7 @@ describe("sticker packs in Chromium", () => {
         });
         assert.deepEqual(rgb, [40, 80, 230]);
       }
-      await screenshot(a, "privacy-sticker-pack");
+      await screenshot(a, "web-sticker-pack");
       assertNoErrors(alice);
       assertNoErrors(bob);
     },

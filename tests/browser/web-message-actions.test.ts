@@ -99,7 +99,7 @@ describe("message features in Chromium", () => {
       await send(a, "Lunch at 12:30?");
       await message(b, "Lunch at 12:30?").getByTestId("message-edited").waitFor();
       await message(a, "Lunch at 12:30?").getByTestId("message-edited").waitFor();
-      await screenshot(b, "privacy-reply-reaction-edit");
+      await screenshot(b, "web-reply-reaction-edit");
 
       // Bob forwards his reply (into the same chat, the only one he has): marked as forwarded.
       await (await openMenu(b, bobsView.first())).getByTestId("menu-forward").click();
@@ -116,7 +116,7 @@ describe("message features in Chromium", () => {
           return !text.includes("Lunch at");
         });
       }
-      await screenshot(a, "privacy-deleted");
+      await screenshot(a, "web-deleted");
       assertNoErrors(alice);
       assertNoErrors(bob);
     },
@@ -210,7 +210,7 @@ describe("message features in Chromium", () => {
       // In Korean: the menu, and the reply quote's label in the bubble.
       assert.equal(await byTestId(b, "menu-reply").innerText(), "답장");
       assert.match(await row.getByTestId("reply-quote").innerText(), /alice에게 답장/);
-      await screenshot(b, "privacy-phone-dark-menu-ko");
+      await screenshot(b, "web-phone-dark-menu-ko");
       await b.keyboard.press("Escape");
       await byTestId(b, "message-menu").waitFor({ state: "hidden" });
       assertNoErrors(bob);

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { soriRunner } from "../cli-runner.ts";
-import { startTestServer, type TestServer } from "../helpers.ts";
+import { soriRunner, soriStreaming } from "../cli-runner.ts";
+import { PASSWORD, startTestServer, type TestServer } from "../helpers.ts";
 
 const sori = soriRunner("cli test password", 30_000);
 
@@ -21,7 +21,7 @@ describe("sori CLI: files, timers, history, safety numbers", () => {
   const profile = (name: string): string[] => ["--profile", join(dir, name)];
   before(async () => {
     t = await startTestServer();
-    dir = mkdtempSync(join(tmpdir(), "sori-cli-privacy-"));
+    dir = mkdtempSync(join(tmpdir(), "sori-cli-files-"));
   });
   after(async () => {
     await t.stop();
@@ -106,18 +106,27 @@ describe("sori CLI: files, timers, history, safety numbers", () => {
     assert.match(wrong.stderr, /wrong passphrase/);
     assert.equal((await sori(["history", "hal", "--json", ...profile("gus")], secret)).code, 0);
 
-    // Linking: the encrypted profile shows a code, a new profile uses it instead of the password.
-    const link = await sori(["devices", "link", "--json", ...profile("gus")], secret);
-    assert.equal(link.code, 0, link.stderr);
-    const { code } = lines(link.stdout)[0] as { code: string };
+    // Linking: the encrypted profile shows a code and stays online to approve the device that uses it;
+    // a new profile uses the code instead of the password.
+    const link = soriStreaming(
+      PASSWORD,
+      ["devices", "link", "--json", "--wait", "30", ...profile("gus")],
+      secret,
+      60_000,
+    );
+    const { code } = JSON.parse(await link.firstLine) as { code: string };
+    assert.match(code, /^[A-Z0-9]{5}(-[A-Z0-9]{5}){3}$/, "the server's half, then the secret half");
     const linked = await sori(
-      ["link", code, "--server", t.url, "--no-passphrase", ...profile("gus-tablet")],
+      ["link", code, "--server", t.url, "--no-passphrase", "--wait", "30", ...profile("gus-tablet")],
       {
         SORI_PASSWORD: "",
       },
     );
     assert.equal(linked.code, 0, linked.stderr);
+    // Approved by gus's device as soon as it signed in (it may be so before `link` even looks).
     assert.match(linked.stdout, /^linked to gus \(device /);
+    const shown = await link.done;
+    assert.equal(shown.code, 0, shown.stderr);
     const devices = await sori(["devices", "--json", ...profile("gus-tablet")]);
     assert.equal(lines(devices.stdout).length, 2);
   });

@@ -139,7 +139,7 @@ describe("files, photos and voice messages in Chromium", () => {
       }));
       assert.ok(size.w > 0 && size.w <= 320, `a thumbnail, not the full image: ${size.w} px wide`);
       assert.equal(Math.round((size.w / size.h) * 10), 15, "the thumbnail keeps the 3:2 shape");
-      await screenshot(b, "privacy-files");
+      await screenshot(b, "web-files");
       await byTestId(b, "image-thumbnail").last().click();
       const full = byTestId(b, "image-full");
       await full.waitFor();

@@ -30,6 +30,8 @@ export type WeriftPlatformOptions = {
   loopback?: boolean;
   /** Tone frequency, so two peers in a test are told apart. */
   toneHz?: number;
+  /** Every audio payload received (PCMU), for a test that checks what it hears. */
+  onAudio?: (payload: Buffer) => void;
 };
 
 const FRAME_MS = 20;
@@ -101,7 +103,8 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
       const count = (track: MediaStreamTrack): void => {
         if (counted.has(track)) return;
         counted.add(track);
-        track.onReceiveRtp.subscribe(() => {
+        track.onReceiveRtp.subscribe((rtp) => {
+          if (track.kind === "audio") options.onAudio?.(rtp.payload);
           counters.received++;
           if (track.kind === "video") counters.receivedVideo++;
           counters.firstReceivedAt ??= Date.now();

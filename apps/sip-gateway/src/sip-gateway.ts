@@ -1,0 +1,437 @@
+import { createSocket, type Socket } from "node:dgram";
+import { randomBytes } from "node:crypto";
+import type { Call, SoriClient } from "@sori/sdk";
+import { type Logger, TokenBuckets } from "@sori/server";
+import { parse as parseSdp } from "sdp-transform";
+import { BridgePlatform, type BridgeLeg } from "./media/bridge-platform.ts";
+import { type PortRange, PhoneRtpLeg } from "./media/phone-rtp.ts";
+import { type PhoneMedia, readPhoneSdp, SdpError, writePhoneSdp } from "./media/phone-sdp.ts";
+import { formatBadRequest, type SipSource } from "./sip/sip-format.ts";
+import {
+  formatUri,
+  headerValue,
+  parseContact,
+  parseSip,
+  type SipRequest,
+  MAX_SIP_MESSAGE_BYTES,
+} from "./sip/sip-message.ts";
+import {
+  ClientTransactions,
+  newBranch,
+  type ServerTransaction,
+  ServerTransactions,
+  type TransactionIo,
+} from "./sip/transactions.ts";
+
+export type SipGatewayOptions = {
+  /** The gateway's own Sori device, opened (approved) and connected. */
+  client: SoriClient;
+  /** Where SIP arrives over UDP (port 0: any free port). */
+  listen: { address: string; port: number };
+  /** The address phones reach the gateway's media at (also written into SDP and Contact). */
+  mediaAddress: string;
+  rtpPorts: PortRange;
+  /** How long a Sori user's devices ring before the phone hears 480 (default 45 s). */
+  ringTimeoutMs?: number;
+  /** A call whose phone sends no RTP for this long is ended on both sides (default 30 s). */
+  rtpTimeoutMs?: number;
+  /** Calls at once (default 200). */
+  maxCalls?: number;
+  /** INVITEs per source address: a burst, then per second (default 10, then 2/s). */
+  inviteBurst?: number;
+  invitesPerSecond?: number;
+  /** ICE candidates on 127.0.0.1 only (tests). */
+  loopback?: boolean;
+  log: Logger;
+};
+
+export type SipGatewayStats = {
+  callsActive: number;
+  callsTotal: number;
+  parseErrors: number;
+  rateLimited: number;
+  /** RTP packets from strangers, dropped. */
+  rtpDropped: number;
+};
+
+export type SipGateway = {
+  /** The UDP port SIP listens on. */
+  readonly port: number;
+  stats(): SipGatewayStats;
+  stop(): Promise<void>;
+};
+
+/** One phone call through the gateway: the SIP dialog and the Sori call it is bridged to. */
+type Bridged = {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  invite: ServerTransaction;
+  phone: SipSource;
+  /** The phone's From, To and Contact, for the requests the gateway sends in the dialog. */
+  remoteUri: string;
+  localUri: string;
+  leg: BridgeLeg;
+  media: PhoneMedia;
+  call: Call | undefined;
+  localSeq: number;
+  state: "ringing" | "connected" | "ended";
+  sdp: string | undefined;
+  rtpWatch: ReturnType<typeof setInterval> | undefined;
+};
+
+const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+
+/**
+ * Starts the SIP side of the gateway: phones call Sori users (`sip:<username>@<gateway>`) and are
+ * bridged into Sori calls made by the gateway's own device. Only the phone's leg is outside MLS.
+ */
+export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway> {
+  const bridge = new BridgePlatform({ loopback: o.loopback });
+  o.client.calls.configure({
+    platform: bridge.platform,
+    maxCalls: o.maxCalls ?? 200,
+    ...(o.ringTimeoutMs !== undefined ? { ringTimeoutMs: o.ringTimeoutMs } : {}),
+    ...(o.loopback ? { useServerTurn: false } : {}),
+  });
+  const socket: Socket = createSocket({ type: o.listen.address.includes(":") ? "udp6" : "udp4" });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(o.listen.port, o.listen.address, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+  socket.on("error", (e) => o.log.warn("sip-socket-error", { message: e.message }));
+  const port = socket.address().port;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const io: TransactionIo = {
+    send: (text, to) => {
+      socket.send(text, to.port, to.address);
+    },
+    setTimer: (fn, ms) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, ms);
+      timers.add(t);
+      return () => {
+        clearTimeout(t);
+        timers.delete(t);
+      };
+    },
+  };
+  const server = new ServerTransactions(io);
+  const client = new ClientTransactions(io);
+  const dialogs = new Map<string, Bridged>();
+  const invites = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
+  const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0 };
+  // calls.start() takes one call at a time (the bridge ties the new call to its leg by order).
+  let starting: Promise<unknown> = Promise.resolve();
+  const gatewayHost = `${o.mediaAddress}:${port}`;
+
+  socket.on("message", (data, rinfo) => {
+    if (data.length > MAX_SIP_MESSAGE_BYTES) return;
+    const source: SipSource = { address: rinfo.address, port: rinfo.port, transport: "UDP" };
+    const text = data.toString("utf8");
+    // Keep-alives (RFC 5626 CRLF pings) are not messages.
+    if (text.trim() === "") return;
+    const m = parseSip(text);
+    if (m.type === "invalid") {
+      stats.parseErrors++;
+      o.log.info("sip-bad-message", { reason: m.reason, from: rinfo.address });
+      const answer = formatBadRequest(m, source);
+      if (answer) io.send(answer, source);
+      return;
+    }
+    if (m.type === "response") {
+      client.receive(m);
+      return;
+    }
+    const arrival = server.receive(m, source);
+    if (arrival.kind !== "new") return;
+    void handle(arrival.tx).catch((e: unknown) => {
+      o.log.error("sip-request-failed", { method: m.method, message: (e as Error).message });
+      arrival.tx.respond(500);
+    });
+  });
+
+  async function handle(tx: ServerTransaction): Promise<void> {
+    const req = tx.request;
+    if (req.maxForwards === 0 && req.method !== "OPTIONS") return tx.respond(483);
+    switch (req.method) {
+      case "INVITE":
+        return req.to.params.tag === undefined ? inbound(tx) : reinvite(tx);
+      case "CANCEL":
+        return cancel(tx);
+      case "BYE":
+        return bye(tx);
+      case "OPTIONS":
+        // The same answer whatever the Request-URI names: nothing to learn about who exists.
+        return tx.respond(200, {
+          headers: [
+            ["Allow", ALLOW],
+            ["Accept", "application/sdp"],
+          ],
+        });
+      case "REGISTER":
+        // Phones of Sori users register once SIP credentials exist (not yet): the same 403 for anyone.
+        return tx.respond(403);
+      default:
+        return tx.respond(req.method === "REFER" ? 403 : 501, { headers: [["Allow", ALLOW]] });
+    }
+  }
+
+  async function inbound(tx: ServerTransaction): Promise<void> {
+    const req = tx.request;
+    if (invites.take(tx.source.address) > 0) {
+      stats.rateLimited++;
+      return tx.respond(503, { headers: [["Retry-After", "5"]] });
+    }
+    tx.respond(100);
+    const username = req.uri.user;
+    const user = username ? await o.client.findUser(username).catch(() => undefined) : undefined;
+    if (!user || user.userId === o.client.userId) return tx.respond(404, { toTag: tag() });
+    let media: PhoneMedia;
+    try {
+      media = readPhoneSdp(req.body);
+    } catch (error) {
+      const reason = error instanceof SdpError ? error.message : "the SDP could not be read";
+      return tx.respond(488, { toTag: tag(), headers: [["Warning", `305 sori "${reason}"`]] });
+    }
+    if (media.codecs.length === 0)
+      return tx.respond(488, {
+        toTag: tag(),
+        headers: [
+          [
+            "Warning",
+            `305 sori "no codec to relay: offered ${media.offered.join(", ") || "none"}; the gateway relays Opus, G.722, PCMU and PCMA"`,
+          ],
+        ],
+      });
+    const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
+    if (!rtp) return tx.respond(503, { toTag: tag() });
+    rtp.connect({ address: media.address, port: media.port });
+    const b: Bridged = {
+      callId: req.callId,
+      localTag: tag(),
+      remoteTag: req.from.params.tag ?? "",
+      invite: tx,
+      phone: tx.source,
+      remoteUri: headerValue(req, "From") ?? "",
+      localUri: headerValue(req, "To") ?? "",
+      leg: { rtp, codecs: media.codecs, phonePayloadType: undefined },
+      media,
+      call: undefined,
+      localSeq: 1,
+      state: "ringing",
+      sdp: undefined,
+      rtpWatch: undefined,
+    };
+    dialogs.set(dialogKey(b.callId, b.localTag), b);
+    stats.callsTotal++;
+    o.log.info("sip-call-in", { callId: b.callId, to: user.userId });
+    const via = {
+      network: "sip" as const,
+      uri: formatUri({ ...req.from.uri, params: {} }),
+      ...(req.from.displayName ? { name: req.from.displayName.slice(0, 128) } : {}),
+    };
+    let call: Call;
+    try {
+      const start = starting.then(() =>
+        bridge.starting(b.leg, () => o.client.calls.start(user.username, { via })),
+      );
+      starting = start.catch(() => undefined);
+      call = await start;
+    } catch (error) {
+      o.log.warn("sip-call-start-failed", { callId: b.callId, message: (error as Error).message });
+      end(b);
+      return tx.respond(480, { toTag: b.localTag });
+    }
+    b.call = call;
+    if (b.state === "ended") {
+      // CANCELled while the Sori call was being set up.
+      call.hangup();
+      return;
+    }
+    tx.respond(180, { toTag: b.localTag, headers: contactHeader() });
+    call.on("state", () => {
+      if (call.state === "connected" && b.state === "ringing") answered(b);
+      if (call.state === "ended") soriEnded(b, call);
+    });
+  }
+
+  function answered(b: Bridged): void {
+    const chosen = chosenCodec(b);
+    if (!chosen) {
+      b.call?.hangup();
+      b.invite.respond(488, { toTag: b.localTag });
+      return end(b);
+    }
+    b.leg.phonePayloadType = chosen.payloadType;
+    b.state = "connected";
+    b.sdp = writePhoneSdp({
+      address: o.mediaAddress,
+      port: b.leg.rtp.port,
+      codec: chosen,
+      telephoneEvent: undefined,
+      sessionId: Date.now(),
+      version: 1,
+    });
+    b.invite.respond(200, { toTag: b.localTag, headers: contactHeader(), body: b.sdp });
+    o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name });
+    const timeout = o.rtpTimeoutMs ?? 30_000;
+    const startedAt = Date.now();
+    b.rtpWatch = setInterval(
+      () => {
+        const last = b.leg.rtp.stats.lastReceivedAt ?? startedAt;
+        if (Date.now() - last < timeout) return;
+        o.log.info("sip-rtp-timeout", { callId: b.callId });
+        b.call?.hangup();
+        sendBye(b);
+        end(b);
+      },
+      Math.min(5000, timeout / 2),
+    );
+  }
+
+  /** The codec the Sori side answered with (the first of the audio m-line in its answer). */
+  function chosenCodec(b: Bridged): (typeof b.media.codecs)[number] | undefined {
+    const sdp = b.call ? bridge.remoteSdp(b.call.id) : undefined;
+    if (!sdp) return undefined;
+    const audio = parseSdp(sdp).media?.find((m) => m.type === "audio");
+    const first = Number(String(audio?.payloads ?? "").split(" ")[0]);
+    return b.media.codecs.find((c) => c.payloadType === first);
+  }
+
+  function soriEnded(b: Bridged, call: Call): void {
+    if (b.state === "ended") return;
+    if (b.state === "ringing") {
+      const status =
+        { declined: 603, busy: 486, "no-answer": 480, cancelled: 487 }[call.endReason as string] ?? 480;
+      b.invite.respond(status, { toTag: b.localTag });
+      o.log.info("sip-call-not-answered", { callId: b.callId, reason: call.endReason });
+    } else {
+      sendBye(b);
+      o.log.info("sip-call-ended", { callId: b.callId, by: "sori", reason: call.endReason });
+    }
+    end(b);
+  }
+
+  function sendBye(b: Bridged): void {
+    const branch = newBranch();
+    b.localSeq++;
+    void client
+      .request(
+        {
+          method: "BYE",
+          uri: remoteTarget(b),
+          headers: [
+            ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
+            ["Max-Forwards", "70"],
+            ["From", withTag(b.localUri, b.localTag)],
+            ["To", b.remoteUri],
+            ["Call-ID", b.callId],
+            ["CSeq", `${b.localSeq} BYE`],
+          ],
+        },
+        branch,
+        b.phone,
+      )
+      .catch(() => o.log.info("sip-bye-unanswered", { callId: b.callId }));
+  }
+
+  function remoteTarget(b: Bridged): string {
+    const contact = headerValue(b.invite.request, "Contact");
+    const uri = contact ? parseContact(contact)?.uri : undefined;
+    return uri ? formatUri(uri) : formatUri(b.invite.request.from.uri);
+  }
+
+  function end(b: Bridged): void {
+    if (b.state === "ended" && !dialogs.has(dialogKey(b.callId, b.localTag))) return;
+    b.state = "ended";
+    if (b.rtpWatch) clearInterval(b.rtpWatch);
+    stats.rtpDroppedEnded += b.leg.rtp.stats.dropped;
+    b.leg.rtp.close();
+    dialogs.delete(dialogKey(b.callId, b.localTag));
+  }
+
+  function find(req: SipRequest): Bridged | undefined {
+    const local = req.to.params.tag;
+    if (local) return dialogs.get(dialogKey(req.callId, local));
+    // A CANCEL has no To tag: the INVITE it cancels does.
+    for (const b of dialogs.values())
+      if (b.callId === req.callId && b.remoteTag === (req.from.params.tag ?? "")) return b;
+    return undefined;
+  }
+
+  function cancel(tx: ServerTransaction): void {
+    const invite = server.inviteFor(tx.request);
+    const b = find(tx.request);
+    if (!invite || !b || invite.answered) return tx.respond(481);
+    tx.respond(200);
+    invite.respond(487, { toTag: b.localTag });
+    o.log.info("sip-call-cancelled", { callId: b.callId });
+    b.call?.hangup();
+    end(b);
+  }
+
+  function bye(tx: ServerTransaction): void {
+    const b = find(tx.request);
+    if (!b) return tx.respond(481);
+    tx.respond(200);
+    o.log.info("sip-call-ended", { callId: b.callId, by: "phone" });
+    b.call?.hangup();
+    end(b);
+  }
+
+  function reinvite(tx: ServerTransaction): void {
+    const b = find(tx.request);
+    if (!b || !b.sdp) return tx.respond(481);
+    // Hold and resume keep the same media path here: the answer stays what it was.
+    tx.respond(200, { toTag: b.localTag, headers: contactHeader(), body: b.sdp });
+  }
+
+  function contactHeader(): [string, string][] {
+    return [["Contact", `<sip:gateway@${gatewayHost}>`]];
+  }
+
+  return {
+    port,
+    stats: () => ({
+      callsActive: dialogs.size,
+      callsTotal: stats.callsTotal,
+      parseErrors: stats.parseErrors,
+      rateLimited: stats.rateLimited,
+      rtpDropped:
+        stats.rtpDroppedEnded + [...dialogs.values()].reduce((n, b) => n + b.leg.rtp.stats.dropped, 0),
+    }),
+    async stop() {
+      for (const b of [...dialogs.values()]) {
+        if (b.state === "connected") sendBye(b);
+        else b.invite.respond(503, { toTag: b.localTag });
+        b.call?.hangup();
+        end(b);
+      }
+      // The BYEs get one round trip before the socket goes.
+      await new Promise((r) => setTimeout(r, 100));
+      server.stop();
+      client.stop();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      socket.close();
+    },
+  };
+}
+
+function tag(): string {
+  return randomBytes(6).toString("hex");
+}
+
+function withTag(addr: string, t: string): string {
+  return /;\s*tag=/i.test(addr) ? addr : `${addr};tag=${t}`;
+}
+
+function dialogKey(callId: string, localTag: string): string {
+  return `${callId}|${localTag}`;
+}

@@ -14,6 +14,8 @@ type CallResultLine = {
   packetsSent: number;
   packetsReceived: number;
   iceRestarts: number;
+  /** A call bridged by a gateway: the party on the phone line (end-to-end encrypted only to the gateway). */
+  via?: { network: string; uri: string; name?: string };
 };
 
 type CallSession = { client: SoriClient; counters: PacketCounters; incoming: Promise<Call> };
@@ -84,7 +86,12 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       return 1;
     }
     const kind = call.media === "video" ? "video" : "voice";
-    if (!json) ctx.out(`incoming ${kind} call from ${esc(call.peer.username)}`);
+    if (!json)
+      ctx.out(
+        call.via
+          ? `incoming phone call from ${esc(call.via.name ? `${call.via.name} <${call.via.uri}>` : call.via.uri)} via ${esc(call.peer.username)} — not end-to-end encrypted`
+          : `incoming ${kind} call from ${esc(call.peer.username)}`,
+      );
     let accept = ctx.flag("auto");
     if (ctx.flag("decline")) accept = false;
     else if (!accept && ctx.io.stdinIsTty) {
@@ -128,6 +135,8 @@ function untilEnded(
       return;
     }
     call.on("state", onState);
+    // Connected already (a fast path finishes while accept() is still returning): the timer starts now.
+    if (call.state === "connected") onState("connected");
   });
 }
 
@@ -166,5 +175,6 @@ function resultLine(call: Call, counters: PacketCounters): CallResultLine {
     packetsSent: counters.sent,
     packetsReceived: counters.received,
     iceRestarts: call.iceRestarts,
+    ...(call.via ? { via: call.via } : {}),
   };
 }

@@ -261,6 +261,7 @@ export const en = {
   "call.screenLabel": "Call with {name}",
   "call.incomingVoice": "Incoming voice call",
   "call.incomingVideo": "Incoming video call",
+  "call.viaGateway": "Phone call via {gateway} — not end-to-end encrypted",
   "call.ringingTitle": "📞 {name} is calling…",
   "call.answer": "Answer",
   "call.answerVideo": "Answer with video",

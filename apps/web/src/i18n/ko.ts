@@ -263,6 +263,7 @@ export const ko: Dictionary = {
   "call.screenLabel": "{name} 님과 통화",
   "call.incomingVoice": "음성 통화 수신 중",
   "call.incomingVideo": "영상 통화 수신 중",
+  "call.viaGateway": "{gateway} 경유 전화 — 종단 간 암호화되지 않음",
   "call.ringingTitle": "📞 {name} 님의 전화…",
   "call.answer": "받기",
   "call.answerVideo": "영상으로 받기",

@@ -149,6 +149,11 @@ export class SipPhone {
     return last ? readFileSync(join(this.dir, "snd", last)) : undefined;
   }
 
+  /** Kills the phone at once (a phone that loses power or network: no BYE). */
+  vanish(): void {
+    this.#child.kill("SIGKILL");
+  }
+
   async stop(): Promise<void> {
     this.#control.destroy();
     if (!this.#exited) {

@@ -137,6 +137,67 @@ describe("SIP gateway: a phone calls a Sori user (baresip on loopback)", () => {
   });
 });
 
+describe("SIP gateway: a phone that vanishes mid-call", () => {
+  let t: TestServer;
+  let gw: SoriClient;
+  let bob: SoriClient;
+  let gateway: SipGateway;
+  let phone: SipPhone | undefined;
+
+  before(async () => {
+    t = await startTestServer();
+    gw = await newUser(t.url, "phone_gw2");
+    bob = await newUser(t.url, "sip_bob");
+    bob.calls.configure({ platform: weriftPlatform({ loopback: true }).platform, useServerTurn: false });
+    gateway = await startSipGateway({
+      client: gw,
+      listen: { address: "127.0.0.1", port: 0 },
+      mediaAddress: "127.0.0.1",
+      rtpPorts: { min: 43_000, max: 43_998 },
+      rtpTimeoutMs: 2000,
+      loopback: true,
+      log: createLogger("error"),
+    });
+  });
+  after(async () => {
+    await phone?.stop();
+    await gateway?.stop();
+    await bob?.close();
+    await gw?.close();
+    await t?.stop();
+  });
+
+  it("ends the Sori side once no RTP has come for the timeout, and takes new calls after", async () => {
+    phone = await SipPhone.start({
+      sipPort: PHONE_BASE + 4,
+      controlPort: PHONE_BASE + 6,
+      toneHz: PHONE_TONE_HZ,
+    });
+    const ringing = nextIncoming(bob, 15_000);
+    phone.dial(`sip:sip_bob@127.0.0.1:${gateway.port}`);
+    const call = await ringing;
+    await call.accept();
+    await waitState(call, "connected");
+    await sleep(500);
+    phone.vanish();
+    const vanishedAt = Date.now();
+    await waitState(call, "ended", 10_000);
+    assert.equal(call.endReason, "remote-hangup");
+    assert.ok(Date.now() - vanishedAt < 6000, "ended within the RTP timeout and one check");
+    assert.equal(gateway.stats().callsActive, 0);
+    await phone.stop();
+    phone = await SipPhone.start({
+      sipPort: PHONE_BASE + 4,
+      controlPort: PHONE_BASE + 6,
+      toneHz: PHONE_TONE_HZ,
+    });
+    const again = nextIncoming(bob, 15_000);
+    phone.dial(`sip:sip_bob@127.0.0.1:${gateway.port}`);
+    (await again).decline();
+    assert.match((await phone.waitEvent("CALL_CLOSED")).param ?? "", /603/);
+  });
+});
+
 function invite(user: string, media: string): string {
   const sdp = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${media}`;
   return (

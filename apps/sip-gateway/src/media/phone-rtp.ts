@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 /** Ports the phone legs' RTP sockets take, e.g. 40000–40999 (one even port per call). */
 export type PortRange = { min: number; max: number };
 
-export class MediaPortError extends Error {
+class MediaPortError extends Error {
   readonly code = "no-media-port";
   constructor(range: PortRange) {
     super(`no free RTP port in ${range.min}–${range.max}`);

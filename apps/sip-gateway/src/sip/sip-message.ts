@@ -20,7 +20,7 @@ export type NameAddr = {
   params: Record<string, string | null>;
 };
 
-export type Via = {
+type Via = {
   transport: string;
   host: string;
   port: number | undefined;
@@ -86,7 +86,7 @@ const LIST_HEADERS = new Set(["Via", "Contact", "Route", "Record-Route", "Allow"
 const ECHOED = ["Via", "From", "To", "Call-ID", "CSeq"];
 
 /** The canonical name of a header field as written (compact or any case). */
-export function canonicalHeaderName(name: string): string {
+function canonicalHeaderName(name: string): string {
   const lower = name.toLowerCase();
   const compact = COMPACT[lower];
   if (compact) return compact;
@@ -115,7 +115,7 @@ export function parseSip(data: string): SipMessage | SipParseFailure {
     if (/^[ \t]/.test(line) && headers.length > 0) {
       // A folded line continues the previous header's value (RFC 3261 §7.3.1).
       const last = headers[headers.length - 1]!;
-      last[1] = `${last[1]} ${line.trim()}`;
+      last[1] = `${last[1]} ${line.trim()}`.trim();
       continue;
     }
     const colon = line.indexOf(":");
@@ -298,11 +298,6 @@ export function splitList(value: string): string[] {
   return out.filter((v) => v.length > 0);
 }
 
-/** All values of a header, in order. */
-export function headerValues(m: { headers: readonly (readonly [string, string])[] }, name: string): string[] {
-  return m.headers.filter(([n]) => n === name).map(([, v]) => v);
-}
-
 /** The first value of a header. */
 export function headerValue(
   m: { headers: readonly (readonly [string, string])[] },
@@ -315,16 +310,6 @@ export function headerValue(
 export function parseContact(value: string): NameAddr | undefined {
   try {
     return parseNameAddr(value, "Contact");
-  } catch (error) {
-    if (error instanceof Invalid) return undefined;
-    throw error;
-  }
-}
-
-/** Parses a SIP URI written by a person (`sori call sip:carol@host:port`). */
-export function parseSipUri(value: string): SipUri | undefined {
-  try {
-    return uriOf(grammar<RawUri>(value, "SIP_URI", "SIP URI"));
   } catch (error) {
     if (error instanceof Invalid) return undefined;
     throw error;

@@ -9,7 +9,7 @@ import {
 import type { SipRequest, SipResponse } from "./sip-message.ts";
 
 /** RFC 3261 §17 timer base values (ms): T1 the round-trip estimate, T2 the cap on retransmit intervals. */
-export const T1_MS = 500;
+const T1_MS = 500;
 const T2_MS = 4000;
 /** Timers F, H, J and B: 64·T1, how long a transaction lives waiting. */
 const TRANSACTION_TIMEOUT_MS = 64 * T1_MS;

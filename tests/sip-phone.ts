@@ -41,6 +41,8 @@ export class SipPhone {
     /** e.g. "PCMU/8000/1" (the default), or "opus/48000/2". */
     codecs?: string;
     user?: string;
+    /** Answer incoming calls at once (else they ring until accept or hangup). */
+    autoAnswer?: boolean;
   }): Promise<SipPhone> {
     const dir = mkdtempSync(join(tmpdir(), "sori-phone-"));
     mkdirSync(join(dir, "snd"));
@@ -73,7 +75,8 @@ export class SipPhone {
     );
     writeFileSync(
       join(dir, "accounts"),
-      `<sip:${o.user ?? "phone"}@127.0.0.1>;regint=0;audio_codecs=${o.codecs ?? "PCMU/8000/1"}\n`,
+      `<sip:${o.user ?? "phone"}@127.0.0.1>;regint=0;audio_codecs=${o.codecs ?? "PCMU/8000/1"}` +
+        `${o.autoAnswer ? ";answermode=auto" : ""}\n`,
     );
     const child = spawn(BARESIP, ["-f", dir], { stdio: ["ignore", "pipe", "pipe"] });
     const log: string[] = [];

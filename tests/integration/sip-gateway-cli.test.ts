@@ -76,4 +76,61 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       await gateway.done;
     }
   });
+
+  it("sori call sip:… --gateway calls a phone for an account the gateway allows; without --gateway it says what is missing", async () => {
+    const bare = await sori(["call", "sip:carol@127.0.0.1:5999", ...profile("clisip")]);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /pass --gateway <username>/);
+    const gateway = soriBackground(
+      PASSWORD,
+      [
+        "sip-gateway",
+        "--listen",
+        "udp:127.0.0.1:0",
+        "--rtp-ports",
+        "42000-42998",
+        "--outbound",
+        "clisip",
+        "--loopback",
+        ...profile("gwphone"),
+      ],
+      /listening on udp:/,
+      90_000,
+    );
+    const phone = await SipPhone.start({
+      sipPort: PHONE_BASE + 4,
+      controlPort: PHONE_BASE + 6,
+      toneHz: 1000,
+      user: "carol",
+      autoAnswer: true,
+    });
+    try {
+      await gateway.ready;
+      const run = await sori([
+        "call",
+        `sip:carol@127.0.0.1:${PHONE_BASE + 4}`,
+        "--gateway",
+        "gwphone",
+        "--duration",
+        "2",
+        "--json",
+        "--loopback",
+        ...profile("clisip"),
+      ]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const line = jsonLines(run.stdout).at(-1) as {
+        state: string;
+        packetsReceived: number;
+        via?: { uri: string };
+      };
+      assert.equal(line.state, "ended");
+      assert.equal(line.via?.uri, `sip:carol@127.0.0.1:${PHONE_BASE + 4}`);
+      assert.ok(line.packetsReceived > 50, `audio from the phone (${line.packetsReceived} packets)`);
+      await phone.waitEvent("CALL_CLOSED");
+    } finally {
+      gateway.interrupt();
+      await phone.stop();
+      await gateway.done;
+    }
+  });
 });

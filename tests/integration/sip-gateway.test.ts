@@ -198,6 +198,154 @@ describe("SIP gateway: a phone that vanishes mid-call", () => {
   });
 });
 
+describe("SIP gateway: a Sori user calls a phone (baresip on loopback)", () => {
+  let t: TestServer;
+  let gw: SoriClient;
+  let dave: SoriClient;
+  let eve: SoriClient;
+  let gateway: SipGateway;
+  let phone: SipPhone;
+  const heard: Buffer[] = [];
+  const phoneUri = `sip:carol@127.0.0.1:${PHONE_BASE + 8}`;
+
+  before(async () => {
+    t = await startTestServer();
+    gw = await newUser(t.url, "phone_gw3");
+    dave = await newUser(t.url, "sip_dave");
+    eve = await newUser(t.url, "sip_eve");
+    const { platform } = weriftPlatform({
+      loopback: true,
+      toneHz: USER_TONE_HZ,
+      onAudio: (p) => heard.push(p),
+    });
+    dave.calls.configure({ platform, ringTimeoutMs: 10_000, useServerTurn: false });
+    eve.calls.configure({ platform: weriftPlatform({ loopback: true }).platform, useServerTurn: false });
+    gateway = await startSipGateway({
+      client: gw,
+      listen: { address: "127.0.0.1", port: 0 },
+      mediaAddress: "127.0.0.1",
+      rtpPorts: { min: 44_000, max: 44_998 },
+      outbound: ["sip_dave"],
+      loopback: true,
+      log: createLogger("error"),
+    });
+    phone = await SipPhone.start({
+      sipPort: PHONE_BASE + 8,
+      controlPort: PHONE_BASE + 10,
+      toneHz: PHONE_TONE_HZ,
+      user: "carol",
+      autoAnswer: true,
+    });
+  });
+  beforeEach(() => phone.clearEvents());
+  after(async () => {
+    await phone?.stop();
+    await gateway?.stop();
+    await dave?.close();
+    await eve?.close();
+    await gw?.close();
+    await t?.stop();
+  });
+
+  it("the phone answers; each side hears the other's tone; the Sori user hangs up and the phone gets BYE", async () => {
+    const call = await dave.calls.start("phone_gw3", { via: { network: "sip", uri: phoneUri } });
+    assert.deepEqual(call.via, { network: "sip", uri: phoneUri });
+    await waitState(call, "connected", 15_000);
+    heard.length = 0;
+    await waitFor("a second of the phone's audio", () => heard.length >= 60, 10_000);
+    const samples = decodePcmu(heard.slice(10, 60));
+    const phoneTone = toneShare(samples, 8000, PHONE_TONE_HZ);
+    assert.ok(
+      phoneTone > 0.5,
+      `the caller hears the phone's ${PHONE_TONE_HZ} Hz (share ${phoneTone.toFixed(2)})`,
+    );
+    await sleep(1000);
+    call.hangup();
+    const closed = await phone.waitEvent("CALL_CLOSED");
+    assert.match(closed.param ?? "", /connection reset by peer/i);
+    // The event the next test relies on not seeing: an INVITE's offer reached the phone.
+    assert.ok(phone.events.some((e) => e.type === "CALL_REMOTE_SDP" && e.param === "offer"));
+    await waitFor("the gateway forgets the call", () => gateway.stats().callsActive === 0);
+    const wav = phone.decodedWav();
+    assert.ok(wav, "the phone saved what it heard");
+    const { sampleRate, samples: phoneHeard } = readWav(wav);
+    const middle = phoneHeard.subarray(Math.floor(sampleRate * 0.5), Math.floor(sampleRate * 1.5));
+    const userTone = toneShare(middle, sampleRate, USER_TONE_HZ);
+    assert.ok(
+      userTone > 0.5,
+      `the phone hears the caller's ${USER_TONE_HZ} Hz (share ${userTone.toFixed(2)})`,
+    );
+  });
+
+  it("only accounts the operator allows may call out: anyone else is declined and the phone never rings", async () => {
+    const before = gateway.stats().callsTotal;
+    const call = await eve.calls.start("phone_gw3", { via: { network: "sip", uri: phoneUri } });
+    await waitState(call, "ended", 10_000);
+    assert.equal(call.endReason, "declined");
+    await sleep(300);
+    assert.equal(gateway.stats().callsTotal, before, "no call was placed");
+    assert.deepEqual(
+      phone.events.filter((e) => e.type === "CALL_REMOTE_SDP"),
+      [],
+    );
+  });
+
+  it("a phone that answers 486 is busy for the caller, one that does not exist (404) unreachable", async () => {
+    const refuser = await sipResponder([486, 404]);
+    try {
+      const busy = await dave.calls.start("phone_gw3", {
+        via: { network: "sip", uri: `sip:busy@127.0.0.1:${refuser.port}` },
+      });
+      await waitState(busy, "ended", 10_000);
+      assert.equal(busy.endReason, "busy");
+      const missing = await dave.calls.start("phone_gw3", {
+        via: { network: "sip", uri: `sip:nobody@127.0.0.1:${refuser.port}` },
+      });
+      await waitState(missing, "ended", 10_000);
+      assert.equal(missing.endReason, "unreachable");
+      assert.equal(refuser.acks, 2, "each failure was acknowledged");
+    } finally {
+      refuser.close();
+    }
+  });
+});
+
+/** A SIP endpoint that answers each INVITE with the next status of `statuses` and counts ACKs. */
+async function sipResponder(statuses: number[]): Promise<{ port: number; acks: number; close(): void }> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
+  const state = { acks: 0 };
+  let next = 0;
+  const answered = new Map<string, string>();
+  socket.on("message", (data, rinfo) => {
+    const text = data.toString();
+    if (text.startsWith("ACK ")) {
+      state.acks++;
+      return;
+    }
+    if (!text.startsWith("INVITE ")) return;
+    const header = (name: string): string => new RegExp(`^${name}: (.*)$`, "mi").exec(text)?.[1] ?? "";
+    const branch = /branch=([^;\s]+)/.exec(header("Via"))?.[1] ?? "";
+    // A retransmitted INVITE gets the same answer.
+    let reply = answered.get(branch);
+    if (!reply) {
+      const status = statuses[next++] ?? 500;
+      reply =
+        `SIP/2.0 ${status} Refused\r\nVia: ${header("Via")}\r\nFrom: ${header("From")}\r\n` +
+        `To: ${header("To")};tag=r${status}\r\nCall-ID: ${header("Call-ID")}\r\nCSeq: ${header("CSeq")}\r\nContent-Length: 0\r\n\r\n`;
+      answered.set(branch, reply);
+    }
+    socket.send(reply, rinfo.port, rinfo.address);
+  });
+  return {
+    port: socket.address().port,
+    get acks() {
+      return state.acks;
+    },
+    close: () => socket.close(),
+  };
+}
+
 function invite(user: string, media: string): string {
   const sdp = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${media}`;
   return (

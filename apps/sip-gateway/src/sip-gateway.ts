@@ -1,18 +1,27 @@
 import { createSocket, type Socket } from "node:dgram";
+import { lookup } from "node:dns/promises";
 import { randomBytes } from "node:crypto";
 import type { Call, SoriClient } from "@sori/sdk";
 import { type Logger, TokenBuckets } from "@sori/server";
 import { parse as parseSdp } from "sdp-transform";
 import { BridgePlatform, type BridgeLeg } from "./media/bridge-platform.ts";
 import { type PortRange, PhoneRtpLeg } from "./media/phone-rtp.ts";
-import { type PhoneMedia, readPhoneSdp, SdpError, writePhoneSdp } from "./media/phone-sdp.ts";
-import { formatBadRequest, type SipSource } from "./sip/sip-format.ts";
+import {
+  type PhoneMedia,
+  readOfferCodecs,
+  readPhoneSdp,
+  SdpError,
+  writePhoneSdp,
+} from "./media/phone-sdp.ts";
+import { formatBadRequest, formatRequest, type SipSource } from "./sip/sip-format.ts";
 import {
   formatUri,
   headerValue,
   parseContact,
   parseSip,
+  parseSipUri,
   type SipRequest,
+  type SipResponse,
   MAX_SIP_MESSAGE_BYTES,
 } from "./sip/sip-message.ts";
 import {
@@ -40,6 +49,11 @@ export type SipGatewayOptions = {
   /** INVITEs per source address: a burst, then per second (default 10, then 2/s). */
   inviteBurst?: number;
   invitesPerSecond?: number;
+  /**
+   * Who may call phones through the gateway: "none" (the default: an open gateway is the first
+   * thing toll fraud looks for), "all", or these Sori usernames.
+   */
+  outbound?: "all" | "none" | readonly string[];
   /** ICE candidates on 127.0.0.1 only (tests). */
   loopback?: boolean;
   log: Logger;
@@ -63,14 +77,20 @@ export type SipGateway = {
 
 /** One phone call through the gateway: the SIP dialog and the Sori call it is bridged to. */
 type Bridged = {
+  /** "in": the phone called; "out": a Sori user called the phone. */
+  direction: "in" | "out";
   callId: string;
   localTag: string;
   remoteTag: string;
-  invite: ServerTransaction;
+  /** The phone's INVITE (calls in). */
+  invite: ServerTransaction | undefined;
+  /** The gateway's INVITE (calls out): what a CANCEL repeats. */
+  outgoing: { branch: string; uri: string; to: string } | undefined;
   phone: SipSource;
-  /** The phone's From, To and Contact, for the requests the gateway sends in the dialog. */
+  /** Both ends of the dialog as From/To values with their tags, and where in-dialog requests go. */
   remoteUri: string;
   localUri: string;
+  target: string;
   leg: BridgeLeg;
   media: PhoneMedia;
   call: Call | undefined;
@@ -130,6 +150,13 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   let starting: Promise<unknown> = Promise.resolve();
   const gatewayHost = `${o.mediaAddress}:${port}`;
 
+  o.client.calls.on("incoming", (call) => {
+    void callOut(call).catch((e: unknown) => {
+      o.log.error("sip-call-out-failed", { message: (e as Error).message });
+      call.decline({ reason: "unreachable" });
+    });
+  });
+
   socket.on("message", (data, rinfo) => {
     if (data.length > MAX_SIP_MESSAGE_BYTES) return;
     const source: SipSource = { address: rinfo.address, port: rinfo.port, transport: "UDP" };
@@ -145,7 +172,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return;
     }
     if (m.type === "response") {
-      client.receive(m);
+      if (!client.receive(m)) repeatAck(m);
       return;
     }
     const arrival = server.receive(m, source);
@@ -212,14 +239,20 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
     if (!rtp) return tx.respond(503, { toTag: tag() });
     rtp.connect({ address: media.address, port: media.port });
+    const localTag = tag();
+    const contact = headerValue(req, "Contact");
+    const contactUri = contact ? parseContact(contact)?.uri : undefined;
     const b: Bridged = {
+      direction: "in",
       callId: req.callId,
-      localTag: tag(),
+      localTag,
       remoteTag: req.from.params.tag ?? "",
       invite: tx,
+      outgoing: undefined,
       phone: tx.source,
       remoteUri: headerValue(req, "From") ?? "",
-      localUri: headerValue(req, "To") ?? "",
+      localUri: withTag(headerValue(req, "To") ?? "", localTag),
+      target: formatUri(contactUri ?? req.from.uri),
       leg: { rtp, codecs: media.codecs, phonePayloadType: undefined },
       media,
       call: undefined,
@@ -261,11 +294,202 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     });
   }
 
+  function mayCallOut(username: string): boolean {
+    const policy = o.outbound ?? "none";
+    if (policy === "all") return true;
+    if (policy === "none") return false;
+    return policy.some((u) => u.toLowerCase() === username.toLowerCase());
+  }
+
+  /** A Sori user rings the gateway to call a phone (`via` names it): INVITE it and bridge. */
+  async function callOut(call: Call): Promise<void> {
+    const via = call.via;
+    if (!via) {
+      o.log.info("sip-call-refused", { reason: "not-a-phone-call" });
+      return call.decline();
+    }
+    if (!mayCallOut(call.peer.username)) {
+      o.log.warn("sip-outbound-refused", { user: call.peer.userId });
+      return call.decline();
+    }
+    const target = parseSipUri(via.uri);
+    if (!target || target.scheme !== "sip") return call.decline({ reason: "unreachable" });
+    const address = await lookup(target.host).then(
+      (r) => r.address,
+      () => undefined,
+    );
+    if (!address) return call.decline({ reason: "unreachable" });
+    const codecs = call.remoteOffer ? readOfferCodecs(call.remoteOffer) : [];
+    if (codecs.length === 0) return call.decline({ reason: "unreachable" });
+    const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
+    if (!rtp) return call.decline({ reason: "unreachable" });
+    const localTag = tag();
+    const caller = call.peer.username;
+    const uri = formatUri({ ...target, params: {} });
+    const b: Bridged = {
+      direction: "out",
+      callId: `${randomBytes(12).toString("hex")}@sori`,
+      localTag,
+      remoteTag: "",
+      invite: undefined,
+      outgoing: undefined,
+      phone: { address, port: target.port ?? 5060, transport: "UDP" },
+      remoteUri: `<${uri}>`,
+      localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${caller}@${gatewayHost}>;tag=${localTag}`,
+      target: uri,
+      leg: { rtp, codecs, phonePayloadType: undefined },
+      media: { address, port: 0, codecs, telephoneEvent: undefined, offered: [] },
+      call,
+      localSeq: 1,
+      state: "ringing",
+      sdp: undefined,
+      rtpWatch: undefined,
+    };
+    dialogs.set(dialogKey(b.callId, b.localTag), b);
+    stats.callsTotal++;
+    o.log.info("sip-call-out", { callId: b.callId, from: call.peer.userId });
+    call.on("state", () => {
+      if (call.state === "connected" && b.state === "ringing") {
+        b.state = "connected";
+        watchRtp(b);
+      }
+      if (call.state === "ended") soriEnded(b, call);
+    });
+    const branch = newBranch();
+    b.outgoing = { branch, uri, to: b.remoteUri };
+    b.sdp = writePhoneSdp({
+      address: o.mediaAddress,
+      port: rtp.port,
+      codecs,
+      telephoneEvent: undefined,
+      sessionId: Date.now(),
+      version: 1,
+    });
+    let answer: SipResponse;
+    try {
+      answer = await client.request(
+        {
+          method: "INVITE",
+          uri,
+          headers: [
+            ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
+            ["Max-Forwards", "70"],
+            ["From", b.localUri],
+            ["To", b.remoteUri],
+            ["Call-ID", b.callId],
+            ["CSeq", "1 INVITE"],
+            ...contactHeader(),
+            ["Allow", ALLOW],
+          ],
+          body: b.sdp,
+        },
+        branch,
+        b.phone,
+      );
+    } catch {
+      o.log.info("sip-call-out-unanswered", { callId: b.callId });
+      if (b.state === "ringing") call.decline({ reason: "unreachable" });
+      return end(b);
+    }
+    if (answer.status >= 300) {
+      // The INVITE transaction acknowledges a failure itself, on the INVITE's branch.
+      sendAck(b, answer, branch);
+      o.log.info("sip-call-out-refused", { callId: b.callId, status: answer.status });
+      if (b.state === "ringing") {
+        if (answer.status === 486 || answer.status === 600) call.decline({ reason: "busy" });
+        else if (answer.status === 603 || answer.status === 403 || answer.status === 487) call.decline();
+        else call.decline({ reason: "unreachable" });
+      }
+      return end(b);
+    }
+    b.remoteTag = answer.to.params.tag ?? "";
+    b.remoteUri = headerValue(answer, "To") ?? b.remoteUri;
+    const contact = headerValue(answer, "Contact");
+    const contactUri = contact ? parseContact(contact)?.uri : undefined;
+    if (contactUri) b.target = formatUri(contactUri);
+    sendAck(b, answer, newBranch());
+    if (b.state !== "ringing") return sendBye(b);
+    let media: PhoneMedia;
+    try {
+      media = readPhoneSdp(answer.body);
+    } catch {
+      media = { ...b.media };
+    }
+    const picked = media.codecs[0];
+    const chosen = picked && codecs.find((c) => c.name.toLowerCase() === picked.name.toLowerCase());
+    if (!picked || !chosen) {
+      o.log.info("sip-call-out-no-codec", { callId: b.callId });
+      sendBye(b);
+      call.decline({ reason: "unreachable" });
+      return end(b);
+    }
+    rtp.connect({ address: media.address, port: media.port });
+    b.media = media;
+    b.leg.codecs = [chosen];
+    b.leg.phonePayloadType = picked.payloadType;
+    bridge.bind(call.id, b.leg);
+    o.log.info("sip-call-out-answered", { callId: b.callId, codec: chosen.name });
+    await call.accept();
+  }
+
+  /** ACK for a final response to the gateway's INVITE (a 2xx gets its own branch). */
+  function sendAck(b: Bridged, answer: SipResponse, branch: string): void {
+    io.send(
+      formatRequest({
+        method: "ACK",
+        uri: b.target,
+        headers: [
+          ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
+          ["Max-Forwards", "70"],
+          ["From", b.localUri],
+          ["To", headerValue(answer, "To") ?? b.remoteUri],
+          ["Call-ID", b.callId],
+          ["CSeq", "1 ACK"],
+        ],
+      }),
+      b.phone,
+    );
+  }
+
+  /** A 2xx to our INVITE came again (our ACK was lost): acknowledge it again. */
+  function repeatAck(r: SipResponse): void {
+    if (r.cseq.method !== "INVITE" || r.status < 200 || r.status >= 300) return;
+    const local = r.from.params.tag;
+    const b = local ? dialogs.get(dialogKey(r.callId, local)) : undefined;
+    if (b?.direction === "out") sendAck(b, r, newBranch());
+  }
+
+  /** The Sori caller gave up while the phone rang: CANCEL the INVITE (RFC 3261 §9.1). */
+  function sendCancel(b: Bridged): void {
+    const out = b.outgoing;
+    if (!out) return;
+    void client
+      .request(
+        {
+          method: "CANCEL",
+          uri: out.uri,
+          headers: [
+            ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${out.branch};rport`],
+            ["Max-Forwards", "70"],
+            ["From", b.localUri],
+            ["To", out.to],
+            ["Call-ID", b.callId],
+            ["CSeq", "1 CANCEL"],
+          ],
+        },
+        out.branch,
+        b.phone,
+      )
+      .catch(() => o.log.info("sip-cancel-unanswered", { callId: b.callId }));
+  }
+
   function answered(b: Bridged): void {
+    const invite = b.invite;
+    if (!invite) return;
     const chosen = chosenCodec(b);
     if (!chosen) {
       b.call?.hangup();
-      b.invite.respond(488, { toTag: b.localTag });
+      invite.respond(488, { toTag: b.localTag });
       return end(b);
     }
     b.leg.phonePayloadType = chosen.payloadType;
@@ -273,13 +497,18 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.sdp = writePhoneSdp({
       address: o.mediaAddress,
       port: b.leg.rtp.port,
-      codec: chosen,
+      codecs: [chosen],
       telephoneEvent: undefined,
       sessionId: Date.now(),
       version: 1,
     });
-    b.invite.respond(200, { toTag: b.localTag, headers: contactHeader(), body: b.sdp });
+    invite.respond(200, { toTag: b.localTag, headers: contactHeader(), body: b.sdp });
     o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name });
+    watchRtp(b);
+  }
+
+  /** Ends both sides when the phone's RTP stops (it lost power or network, without a BYE). */
+  function watchRtp(b: Bridged): void {
     const timeout = o.rtpTimeoutMs ?? 30_000;
     const startedAt = Date.now();
     b.rtpWatch = setInterval(
@@ -306,11 +535,14 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
 
   function soriEnded(b: Bridged, call: Call): void {
     if (b.state === "ended") return;
-    if (b.state === "ringing") {
+    if (b.state === "ringing" && b.invite) {
       const status =
         { declined: 603, busy: 486, "no-answer": 480, cancelled: 487 }[call.endReason as string] ?? 480;
       b.invite.respond(status, { toTag: b.localTag });
       o.log.info("sip-call-not-answered", { callId: b.callId, reason: call.endReason });
+    } else if (b.state === "ringing") {
+      sendCancel(b);
+      o.log.info("sip-call-cancelled", { callId: b.callId, by: "sori" });
     } else {
       sendBye(b);
       o.log.info("sip-call-ended", { callId: b.callId, by: "sori", reason: call.endReason });
@@ -325,11 +557,11 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       .request(
         {
           method: "BYE",
-          uri: remoteTarget(b),
+          uri: b.target,
           headers: [
             ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
             ["Max-Forwards", "70"],
-            ["From", withTag(b.localUri, b.localTag)],
+            ["From", b.localUri],
             ["To", b.remoteUri],
             ["Call-ID", b.callId],
             ["CSeq", `${b.localSeq} BYE`],
@@ -339,12 +571,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         b.phone,
       )
       .catch(() => o.log.info("sip-bye-unanswered", { callId: b.callId }));
-  }
-
-  function remoteTarget(b: Bridged): string {
-    const contact = headerValue(b.invite.request, "Contact");
-    const uri = contact ? parseContact(contact)?.uri : undefined;
-    return uri ? formatUri(uri) : formatUri(b.invite.request.from.uri);
   }
 
   function end(b: Bridged): void {
@@ -368,7 +594,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   function cancel(tx: ServerTransaction): void {
     const invite = server.inviteFor(tx.request);
     const b = find(tx.request);
-    if (!invite || !b || invite.answered) return tx.respond(481);
+    if (!invite || !b?.invite || invite.answered) return tx.respond(481);
     tx.respond(200);
     invite.respond(487, { toTag: b.localTag });
     o.log.info("sip-call-cancelled", { callId: b.callId });
@@ -409,7 +635,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     async stop() {
       for (const b of [...dialogs.values()]) {
         if (b.state === "connected") sendBye(b);
-        else b.invite.respond(503, { toTag: b.localTag });
+        else if (b.invite) b.invite.respond(503, { toTag: b.localTag });
+        else sendCancel(b);
         b.call?.hangup();
         end(b);
       }

@@ -57,8 +57,21 @@ async function withCalls(
 export function runCall(ctx: CommandContext): Promise<number> {
   return withCalls(ctx, async ({ client, counters }) => {
     const json = ctx.flag("json");
-    const call = await client.calls.start(ctx.arg("username"), { video: ctx.flag("video") });
-    if (!json) ctx.out(`calling ${esc(call.peer.username)}…`);
+    const target = ctx.arg("username");
+    const phone = /^sips?:/i.test(target);
+    const gateway = ctx.string("gateway");
+    let call: Call;
+    if (phone) {
+      if (!gateway)
+        throw new UsageError("calling a sip: address goes through a gateway: pass --gateway <username>");
+      call = await client.calls.start(gateway, { via: { network: "sip", uri: target } });
+    } else call = await client.calls.start(target, { video: ctx.flag("video") });
+    if (!json)
+      ctx.out(
+        phone
+          ? `calling ${esc(target)} via ${esc(call.peer.username)} (not end-to-end encrypted past the gateway)…`
+          : `calling ${esc(call.peer.username)}…`,
+      );
     await untilEnded(ctx, call, ctx.seconds("duration"), !json);
     return finish(ctx, client, call, counters);
   });
@@ -165,7 +178,7 @@ function resultLine(call: Call, counters: PacketCounters): CallResultLine {
         ? "busy"
         : reason === "no-answer" || reason === "missed"
           ? "no-answer"
-          : reason === "failed"
+          : reason === "failed" || reason === "unreachable"
             ? "failed"
             : "ended";
   return {

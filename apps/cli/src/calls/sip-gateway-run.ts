@@ -11,6 +11,7 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
   if (mediaAddress === "0.0.0.0" || mediaAddress === "::")
     throw new UsageError("listening on every address: say with --media-address which one phones reach");
   const rtpPorts = parsePortRange(ctx.string("rtp-ports") ?? "40000-40999");
+  const outbound = parseOutbound(ctx.string("outbound") ?? "none");
   return withClient(ctx, async (client) => {
     if (client.approval !== "approved")
       throw new UsageError("this device waits for approval by another device of the account");
@@ -20,6 +21,7 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
       mediaAddress,
       rtpPorts,
       ringTimeoutMs: ctx.seconds("ring-timeout") * 1000,
+      outbound,
       loopback: ctx.flag("loopback"),
       // JSON lines on stderr: events and ids only, never SIP credentials or audio.
       log: createLogger("info", (line) => process.stderr.write(line)),
@@ -41,6 +43,14 @@ function parseListen(value: string): { address: string; port: number } {
   const port = Number(m?.[2]);
   if (!m || port > 65_535) throw new UsageError(`--listen takes udp:<host>:<port>, not ${value}`);
   return { address: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+function parseOutbound(value: string): "all" | "none" | string[] {
+  if (value === "all" || value === "none") return value;
+  const users = value.split(",").map((u) => u.trim());
+  if (users.some((u) => !/^[A-Za-z0-9_.-]{1,64}$/.test(u)))
+    throw new UsageError(`--outbound takes all, none or usernames separated by commas, not ${value}`);
+  return users;
 }
 
 function parsePortRange(value: string): { min: number; max: number } {

@@ -34,12 +34,20 @@ export const sipGatewayCommand: Command = {
       default: 45,
       summary: "how long a Sori user's devices ring before the phone hears 480",
     },
+    {
+      name: "outbound",
+      type: "string",
+      value: "all|none|<user>,<user>",
+      default: "none",
+      summary: "who may call phones through the gateway (toll fraud: allow only whom you trust)",
+    },
     { name: "loopback", type: "flag", summary: "use 127.0.0.1 for the Sori side's media only (tests)" },
     PROFILE,
   ],
   notes: [
     "The profile's account is the gateway: register one for it (sori register phone --profile ./gw).",
-    "A phone dials sip:<username>@<host>:<port> to ring that Sori user on every device. Only the",
+    "A phone dials sip:<username>@<host>:<port> to ring that Sori user on every device; a Sori user",
+    "allowed by --outbound calls a phone with: sori call sip:carol@host:port --gateway <this account>. Only the",
     "leg between the gateway and the Sori devices is end-to-end encrypted; every UI says so.",
   ],
   run: async (ctx) => {

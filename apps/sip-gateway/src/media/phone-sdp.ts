@@ -63,6 +63,14 @@ export function readPhoneSdp(sdp: string): PhoneMedia {
     );
   const address = audio.connection?.ip ?? session.connection?.ip;
   if (!address) throw new SdpError("malformed", "the offer has no connection address");
+  const { codecs, telephoneEvent, offered } = relayable(audio);
+  return { address, port: audio.port, codecs, telephoneEvent, offered };
+}
+
+type MediaSection = NonNullable<ReturnType<typeof parse>["media"]>[number];
+
+/** The codecs of an audio section the gateway can relay as they are, in its order of preference. */
+function relayable(audio: MediaSection): Pick<PhoneMedia, "codecs" | "telephoneEvent" | "offered"> {
   const payloads = String(audio.payloads ?? "")
     .split(/\s+/)
     .filter((p) => p !== "")
@@ -91,19 +99,36 @@ export function readPhoneSdp(sdp: string): PhoneMedia {
       fmtp: audio.fmtp?.find((f) => f.payload === pt)?.config,
     });
   }
-  return { address, port: audio.port, codecs, telephoneEvent, offered };
+  return { codecs, telephoneEvent, offered };
+}
+
+/** What a Sori device's WebRTC offer (DTLS-SRTP) proposes for audio that a phone could take as it is. */
+export function readOfferCodecs(sdp: string): RelayCodec[] {
+  let session: ReturnType<typeof parse>;
+  try {
+    session = parse(sdp);
+  } catch {
+    throw new SdpError("malformed", "the offer could not be parsed");
+  }
+  const audio = session.media?.find((m) => m.type === "audio" && m.port !== 0);
+  if (!audio) throw new SdpError("no-audio", "the offer has no audio stream");
+  return relayable(audio).codecs;
 }
 
 /** The gateway's SDP towards the phone: one audio stream, plain RTP, the one codec both legs share. */
 export function writePhoneSdp(o: {
   address: string;
   port: number;
-  codec: RelayCodec;
+  /** One in an answer; every codec the Sori side offered in an offer. */
+  codecs: RelayCodec[];
   telephoneEvent: number | undefined;
   sessionId: number;
   version: number;
 }): string {
-  const payloads = [o.codec.payloadType, ...(o.telephoneEvent !== undefined ? [o.telephoneEvent] : [])];
+  const payloads = [
+    ...o.codecs.map((c) => c.payloadType),
+    ...(o.telephoneEvent !== undefined ? [o.telephoneEvent] : []),
+  ];
   return write({
     version: 0,
     origin: {
@@ -124,18 +149,18 @@ export function writePhoneSdp(o: {
         protocol: "RTP/AVP",
         payloads: payloads.join(" "),
         rtp: [
-          {
-            payload: o.codec.payloadType,
-            codec: o.codec.name,
-            rate: o.codec.clockRate,
-            ...(o.codec.channels > 1 ? { encoding: o.codec.channels } : {}),
-          },
+          ...o.codecs.map((c) => ({
+            payload: c.payloadType,
+            codec: c.name,
+            rate: c.clockRate,
+            ...(c.channels > 1 ? { encoding: c.channels } : {}),
+          })),
           ...(o.telephoneEvent !== undefined
             ? [{ payload: o.telephoneEvent, codec: "telephone-event", rate: 8000 }]
             : []),
         ],
         fmtp: [
-          ...(o.codec.fmtp ? [{ payload: o.codec.payloadType, config: o.codec.fmtp }] : []),
+          ...o.codecs.filter((c) => c.fmtp).map((c) => ({ payload: c.payloadType, config: c.fmtp! })),
           ...(o.telephoneEvent !== undefined ? [{ payload: o.telephoneEvent, config: "0-16" }] : []),
         ],
         direction: "sendrecv",

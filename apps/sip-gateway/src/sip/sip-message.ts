@@ -316,6 +316,16 @@ export function parseContact(value: string): NameAddr | undefined {
   }
 }
 
+/** Parses a SIP URI written by a person (`sori call sip:carol@host:port`). */
+export function parseSipUri(value: string): SipUri | undefined {
+  try {
+    return uriOf(grammar<RawUri>(value, "SIP_URI", "SIP URI"));
+  } catch (error) {
+    if (error instanceof Invalid) return undefined;
+    throw error;
+  }
+}
+
 /** A URI as text again. */
 export function formatUri(u: SipUri): string {
   const user = u.user !== undefined ? `${u.user}@` : "";

@@ -302,6 +302,7 @@ export const en = {
   "call.ended.answered-elsewhere": "Answered on another device",
   "call.ended.declined-elsewhere": "Declined on another device",
   "call.ended.failed": "The call could not connect",
+  "call.ended.unreachable": "The number could not be reached",
 
   "history.outgoing.audio": "Outgoing voice call",
   "history.outgoing.video": "Outgoing video call",

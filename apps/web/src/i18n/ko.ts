@@ -304,6 +304,7 @@ export const ko: Dictionary = {
   "call.ended.answered-elsewhere": "다른 기기에서 받았어요",
   "call.ended.declined-elsewhere": "다른 기기에서 거절했어요",
   "call.ended.failed": "통화를 연결하지 못했어요",
+  "call.ended.unreachable": "연결할 수 없는 번호예요",
 
   "history.outgoing.audio": "발신 음성 통화",
   "history.outgoing.video": "발신 영상 통화",

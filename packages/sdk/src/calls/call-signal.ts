@@ -54,8 +54,11 @@ export const CallSignal = z.discriminatedUnion("kind", [
     to: DeviceId.optional(),
     candidates: z.array(IceCandidateWire).min(1).max(64),
   }),
-  /** Callee device → caller: declined (the callee's other devices stop ringing too). */
-  z.object({ kind: z.literal("decline"), to: DeviceId }),
+  /**
+   * Callee device → caller: declined (the callee's other devices stop ringing too). A gateway says
+   * `unreachable` when the phone number or address it called could not be reached.
+   */
+  z.object({ kind: z.literal("decline"), to: DeviceId, reason: z.literal("unreachable").optional() }),
   /** Callee device → caller: already in another call. */
   z.object({ kind: z.literal("busy"), to: DeviceId }),
   /** Caller → everyone: stopped ringing (gave up, or no answer in time). */

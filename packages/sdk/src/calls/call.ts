@@ -211,9 +211,17 @@ export class Call {
     }
   }
 
-  /** Declines an incoming call (every device of this user stops ringing). */
-  decline(): void {
-    if (this.state === "ringing-in") this.#input({ type: "local-decline" });
+  /**
+   * Declines an incoming call (every device of this user stops ringing). A gateway passes on why the
+   * other network refused it: `busy`, or `unreachable` (no such number, or it is off).
+   */
+  decline(options: { reason?: "busy" | "unreachable" } = {}): void {
+    if (this.state === "ringing-in") this.#input({ type: "local-decline", ...options });
+  }
+
+  /** The caller's offer of an incoming call (a gateway reads its codecs before answering). */
+  get remoteOffer(): string | undefined {
+    return this.#remoteOffer;
   }
 
   /** Ends the call: cancels a ringing outgoing call, declines a ringing incoming one. */
@@ -359,7 +367,7 @@ export class Call {
           this.#events.emit("remote-media", this.remoteMedia);
           return;
         case "decline":
-          this.#input({ type: "remote-decline" });
+          this.#input({ type: "remote-decline", unreachable: signal.reason === "unreachable" });
           return;
         case "busy":
           this.#input({ type: "remote-busy" });
@@ -413,7 +421,10 @@ export class Call {
   #run(effect: CallEffect): void {
     switch (effect.type) {
       case "send":
-        if (this.#peerDevice) this.#ctx.send({ kind: effect.signal, to: this.#peerDevice });
+        if (!this.#peerDevice) return;
+        if (effect.signal === "decline" && effect.unreachable)
+          this.#ctx.send({ kind: "decline", to: this.#peerDevice, reason: "unreachable" });
+        else this.#ctx.send({ kind: effect.signal, to: this.#peerDevice });
         return;
       case "send-cancel":
         this.#ctx.send({ kind: "cancel", reason: effect.reason });

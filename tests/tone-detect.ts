@@ -62,3 +62,24 @@ export function readWav(bytes: Buffer): { sampleRate: number; samples: Int16Arra
   }
   throw new Error("no data in the WAV file");
 }
+
+/** A mono 16-bit WAV of a sine tone (a microphone for Chromium's fake capture). */
+export function toneWav(frequencyHz: number, seconds: number, sampleRate = 48_000): Buffer {
+  const n = Math.round(seconds * sampleRate);
+  const out = Buffer.alloc(44 + n * 2);
+  out.write("RIFF", 0, "ascii");
+  out.writeUInt32LE(36 + n * 2, 4);
+  out.write("WAVEfmt ", 8, "ascii");
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(1, 20);
+  out.writeUInt16LE(1, 22);
+  out.writeUInt32LE(sampleRate, 24);
+  out.writeUInt32LE(sampleRate * 2, 28);
+  out.writeUInt16LE(2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write("data", 36, "ascii");
+  out.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++)
+    out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * frequencyHz * i) / sampleRate)), 44 + i * 2);
+  return out;
+}

@@ -12,6 +12,9 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
     throw new UsageError("listening on every address: say with --media-address which one phones reach");
   const rtpPorts = parsePortRange(ctx.string("rtp-ports") ?? "40000-40999");
   const outbound = parseOutbound(ctx.string("outbound") ?? "none");
+  const rate = Number(ctx.string("invites-per-second") ?? "2");
+  if (!Number.isInteger(rate) || rate < 1 || rate > 10_000)
+    throw new UsageError("--invites-per-second takes a whole number from 1 to 10000");
   return withClient(ctx, async (client) => {
     if (client.approval !== "approved")
       throw new UsageError("this device waits for approval by another device of the account");
@@ -22,6 +25,8 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
       rtpPorts,
       ringTimeoutMs: ctx.seconds("ring-timeout") * 1000,
       outbound,
+      invitesPerSecond: rate,
+      inviteBurst: Math.max(10, rate * 5),
       loopback: ctx.flag("loopback"),
       // JSON lines on stderr: events and ids only, never SIP credentials or audio.
       log: createLogger("info", (line) => process.stderr.write(line)),

@@ -41,6 +41,13 @@ export const sipGatewayCommand: Command = {
       default: "none",
       summary: "who may call phones through the gateway (toll fraud: allow only whom you trust)",
     },
+    {
+      name: "invites-per-second",
+      type: "string",
+      value: "<n>",
+      default: "2",
+      summary: "new calls per second from one address (a burst of 5×, at least 10); raise it for a trunk",
+    },
     { name: "loopback", type: "flag", summary: "use 127.0.0.1 for the Sori side's media only (tests)" },
     PROFILE,
   ],

@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { MemoryStorage, SoriClient } from "@sori/sdk";
-import { weriftPlatform } from "@sori/cli/werift-platform";
+import { weriftPlatform } from "@sori/werift-calls";
 import { CLOCK_TICKS, readCpuTicks, readRssKb } from "./proc-stats.ts";
 import { startServerProcess } from "./server-process.ts";
 

@@ -1,4 +1,4 @@
-import { mulawToLinear } from "@sori/cli/tone";
+import { mulawToLinear } from "@sori/werift-calls";
 
 /**
  * How strongly `frequencyHz` stands in `samples` compared with the signal's whole energy (Goertzel):

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { type BrowserContext, chromium } from "playwright-core";
-import { weriftPlatform } from "@sori/cli/werift-platform";
+import { weriftPlatform } from "@sori/werift-calls";
 import { startTestServer, type TestServer } from "../helpers.ts";
 
 const CHROMIUM = process.env.SORI_CHROMIUM ?? "/usr/bin/chromium";

@@ -23,13 +23,9 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       assert.equal(r.code, 0, r.stderr);
     }
   });
-  after(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("sori answer hears the phone and says it is a phone call through the gateway; Ctrl-C stops the gateway", async () => {
-    const gateway = soriBackground(
+  /** `sori sip-gateway` as gwphone in the background, on a free port. */
+  const startGateway = (extra: string[]): ReturnType<typeof soriBackground> =>
+    soriBackground(
       PASSWORD,
       [
         "sip-gateway",
@@ -38,11 +34,20 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
         "--rtp-ports",
         "42000-42998",
         "--loopback",
+        ...extra,
         ...profile("gwphone"),
       ],
       /listening on udp:/,
       90_000,
     );
+
+  after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sori answer hears the phone and says it is a phone call through the gateway; Ctrl-C stops the gateway", async () => {
+    const gateway = startGateway([]);
     const phone = await SipPhone.start({ sipPort: PHONE_BASE, controlPort: PHONE_BASE + 2, toneHz: 1000 });
     try {
       const port = Number(/:(\d+)$/.exec(await gateway.ready)?.[1]);
@@ -81,22 +86,7 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
     const bare = await sori(["call", "sip:carol@127.0.0.1:5999", ...profile("clisip")]);
     assert.equal(bare.code, 2);
     assert.match(bare.stderr, /pass --gateway <username>/);
-    const gateway = soriBackground(
-      PASSWORD,
-      [
-        "sip-gateway",
-        "--listen",
-        "udp:127.0.0.1:0",
-        "--rtp-ports",
-        "42000-42998",
-        "--outbound",
-        "clisip",
-        "--loopback",
-        ...profile("gwphone"),
-      ],
-      /listening on udp:/,
-      90_000,
-    );
+    const gateway = startGateway(["--outbound", "clisip"]);
     const phone = await SipPhone.start({
       sipPort: PHONE_BASE + 4,
       controlPort: PHONE_BASE + 6,

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { SoriClient } from "@sori/sdk";
 import { createLogger } from "@sori/server";
-import { weriftPlatform } from "@sori/cli/werift-platform";
+import { weriftPlatform } from "@sori/werift-calls";
 import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
 import { newUser, startTestServer, type TestServer } from "../helpers.ts";
 import { waitFor } from "./call-helpers.ts";
@@ -33,6 +33,44 @@ function sipp(args: string[], timeoutMs: number): Promise<{ code: number; output
       done({ code: code ?? 1, output });
     });
   });
+}
+
+/** sipp playing `calls` phones (at once) against the gateway, from local port `port`. */
+function sippCalls(
+  gatewayPort: number,
+  users: string,
+  calls: number,
+  port: number,
+  timeoutS: number,
+): Promise<{ code: number; output: string }> {
+  const n = String(calls);
+  return sipp(
+    [
+      `127.0.0.1:${gatewayPort}`,
+      "-sf",
+      SCENARIO,
+      "-inf",
+      users,
+      "-m",
+      n,
+      "-l",
+      n,
+      "-r",
+      n,
+      "-i",
+      "127.0.0.1",
+    ].concat([
+      "-p",
+      String(port),
+      "-mp",
+      String(port + 2),
+      "-nostdin",
+      "-timeout",
+      String(timeoutS),
+      "-timeout_error",
+    ]),
+    (timeoutS + 15) * 1000,
+  );
 }
 
 /** Sends datagrams from one socket and collects what comes back within `waitMs` after the last. */
@@ -102,32 +140,7 @@ describe("SIP gateway under sipp: 20 calls at once, then a flood", () => {
   });
 
   it("bridges 20 concurrent calls, each answered and hung up by the phone", { timeout: 90_000 }, async () => {
-    const run = await sipp(
-      [
-        `127.0.0.1:${gateway.port}`,
-        "-sf",
-        SCENARIO,
-        "-inf",
-        join(dir, "users.csv"),
-        "-m",
-        String(CALLS),
-        "-l",
-        String(CALLS),
-        "-r",
-        String(CALLS),
-        "-i",
-        "127.0.0.1",
-        "-p",
-        String(BASE),
-        "-mp",
-        String(BASE + 2),
-        "-nostdin",
-        "-timeout",
-        "60",
-        "-timeout_error",
-      ],
-      75_000,
-    );
+    const run = await sippCalls(gateway.port, join(dir, "users.csv"), CALLS, BASE, 60);
     assert.equal(run.code, 0, `sipp: every call completes (exit ${run.code})\n${run.output.slice(-1500)}`);
     assert.equal(answered, CALLS);
     await waitFor("the gateway forgets the calls", () => gateway.stats().callsActive === 0, 15_000);
@@ -172,28 +185,7 @@ describe("SIP gateway under sipp: 20 calls at once, then a flood", () => {
       const options = await blast(gateway.port, [request("OPTIONS", "load_user0", 1)], 500);
       assert.match(options[0] ?? "", /^SIP\/2.0 200 OK/);
       const before = answered;
-      const run = await sipp(
-        [
-          `127.0.0.1:${gateway.port}`,
-          "-sf",
-          SCENARIO,
-          "-inf",
-          join(dir, "users.csv"),
-          "-m",
-          "1",
-          "-i",
-          "127.0.0.1",
-          "-p",
-          String(BASE + 4),
-          "-mp",
-          String(BASE + 6),
-          "-nostdin",
-          "-timeout",
-          "30",
-          "-timeout_error",
-        ],
-        45_000,
-      );
+      const run = await sippCalls(gateway.port, join(dir, "users.csv"), 1, BASE + 4, 30);
       assert.equal(run.code, 0, `a call after the flood completes\n${run.output.slice(-1500)}`);
       assert.equal(answered, before + 1);
     },

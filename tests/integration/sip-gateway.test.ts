@@ -3,12 +3,29 @@ import { createSocket } from "node:dgram";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { Call, SoriClient } from "@sori/sdk";
 import { createLogger } from "@sori/server";
-import { weriftPlatform } from "@sori/cli/werift-platform";
-import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
+import { weriftPlatform } from "@sori/werift-calls";
+import { type SipGateway, type SipGatewayOptions, startSipGateway } from "@sori/sip-gateway";
 import { newUser, startTestServer, type TestServer } from "../helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
 import { decodePcmu, readWav, toneShare } from "../tone-detect.ts";
 import { nextIncoming, sleep, waitFor, waitState } from "./call-helpers.ts";
+
+/** A gateway on a free UDP port for `client`, media ports from `rtpMin`, loopback ICE. */
+function gatewayFor(
+  client: SoriClient,
+  rtpMin: number,
+  extra: Partial<SipGatewayOptions>,
+): Promise<SipGateway> {
+  return startSipGateway({
+    client,
+    listen: { address: "127.0.0.1", port: 0 },
+    mediaAddress: "127.0.0.1",
+    rtpPorts: { min: rtpMin, max: rtpMin + 998 },
+    loopback: true,
+    log: createLogger(process.env.SORI_TEST_LOG ? "debug" : "error", (l) => process.stderr.write(l)),
+    ...extra,
+  });
+}
 
 const USER_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
@@ -33,15 +50,7 @@ describe("SIP gateway: a phone calls a Sori user (baresip on loopback)", () => {
       onAudio: (p) => heard.push(p),
     });
     alice.calls.configure({ platform, ringTimeoutMs: 10_000, useServerTurn: false });
-    gateway = await startSipGateway({
-      client: gw,
-      listen: { address: "127.0.0.1", port: 0 },
-      mediaAddress: "127.0.0.1",
-      rtpPorts: { min: 41_000, max: 41_998 },
-      ringTimeoutMs: 6000,
-      loopback: true,
-      log: createLogger(process.env.SORI_TEST_LOG ? "debug" : "error", (l) => process.stderr.write(l)),
-    });
+    gateway = await gatewayFor(gw, 41_000, { ringTimeoutMs: 6000 });
     phone = await SipPhone.start({ sipPort: PHONE_BASE, controlPort: PHONE_BASE + 2, toneHz: PHONE_TONE_HZ });
   });
   beforeEach(() => phone.clearEvents());
@@ -149,15 +158,7 @@ describe("SIP gateway: a phone that vanishes mid-call", () => {
     gw = await newUser(t.url, "phone_gw2");
     bob = await newUser(t.url, "sip_bob");
     bob.calls.configure({ platform: weriftPlatform({ loopback: true }).platform, useServerTurn: false });
-    gateway = await startSipGateway({
-      client: gw,
-      listen: { address: "127.0.0.1", port: 0 },
-      mediaAddress: "127.0.0.1",
-      rtpPorts: { min: 43_000, max: 43_998 },
-      rtpTimeoutMs: 2000,
-      loopback: true,
-      log: createLogger("error"),
-    });
+    gateway = await gatewayFor(gw, 43_000, { rtpTimeoutMs: 2000 });
   });
   after(async () => {
     await phone?.stop();
@@ -220,15 +221,7 @@ describe("SIP gateway: a Sori user calls a phone (baresip on loopback)", () => {
     });
     dave.calls.configure({ platform, ringTimeoutMs: 10_000, useServerTurn: false });
     eve.calls.configure({ platform: weriftPlatform({ loopback: true }).platform, useServerTurn: false });
-    gateway = await startSipGateway({
-      client: gw,
-      listen: { address: "127.0.0.1", port: 0 },
-      mediaAddress: "127.0.0.1",
-      rtpPorts: { min: 44_000, max: 44_998 },
-      outbound: ["sip_dave"],
-      loopback: true,
-      log: createLogger("error"),
-    });
+    gateway = await gatewayFor(gw, 44_000, { outbound: ["sip_dave"] });
     phone = await SipPhone.start({
       sipPort: PHONE_BASE + 8,
       controlPort: PHONE_BASE + 10,

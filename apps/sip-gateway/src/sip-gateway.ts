@@ -242,13 +242,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     const localTag = tag();
     const contact = headerValue(req, "Contact");
     const contactUri = contact ? parseContact(contact)?.uri : undefined;
-    const b: Bridged = {
+    const b = open({
       direction: "in",
       callId: req.callId,
       localTag,
       remoteTag: req.from.params.tag ?? "",
       invite: tx,
-      outgoing: undefined,
       phone: tx.source,
       remoteUri: headerValue(req, "From") ?? "",
       localUri: withTag(headerValue(req, "To") ?? "", localTag),
@@ -256,13 +255,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       leg: { rtp, codecs: media.codecs, phonePayloadType: undefined },
       media,
       call: undefined,
-      localSeq: 1,
-      state: "ringing",
-      sdp: undefined,
-      rtpWatch: undefined,
-    };
-    dialogs.set(dialogKey(b.callId, b.localTag), b);
-    stats.callsTotal++;
+    });
     o.log.info("sip-call-in", { callId: b.callId, to: user.userId });
     const via = {
       network: "sip" as const,
@@ -326,13 +319,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     const localTag = tag();
     const caller = call.peer.username;
     const uri = formatUri({ ...target, params: {} });
-    const b: Bridged = {
+    const b = open({
       direction: "out",
       callId: `${randomBytes(12).toString("hex")}@sori`,
       localTag,
       remoteTag: "",
       invite: undefined,
-      outgoing: undefined,
       phone: { address, port: target.port ?? 5060, transport: "UDP" },
       remoteUri: `<${uri}>`,
       localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${caller}@${gatewayHost}>;tag=${localTag}`,
@@ -340,13 +332,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       leg: { rtp, codecs, phonePayloadType: undefined },
       media: { address, port: 0, codecs, telephoneEvent: undefined, offered: [] },
       call,
-      localSeq: 1,
-      state: "ringing",
-      sdp: undefined,
-      rtpWatch: undefined,
-    };
-    dialogs.set(dialogKey(b.callId, b.localTag), b);
-    stats.callsTotal++;
+    });
     o.log.info("sip-call-out", { callId: b.callId, from: call.peer.userId });
     call.on("state", () => {
       if (call.state === "connected" && b.state === "ringing") {
@@ -372,12 +358,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
           method: "INVITE",
           uri,
           headers: [
-            ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
-            ["Max-Forwards", "70"],
-            ["From", b.localUri],
-            ["To", b.remoteUri],
-            ["Call-ID", b.callId],
-            ["CSeq", "1 INVITE"],
+            ...dialogHeaders(b, branch, b.remoteUri, "1 INVITE"),
             ...contactHeader(),
             ["Allow", ALLOW],
           ],
@@ -438,14 +419,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       formatRequest({
         method: "ACK",
         uri: b.target,
-        headers: [
-          ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
-          ["Max-Forwards", "70"],
-          ["From", b.localUri],
-          ["To", headerValue(answer, "To") ?? b.remoteUri],
-          ["Call-ID", b.callId],
-          ["CSeq", "1 ACK"],
-        ],
+        headers: dialogHeaders(b, branch, headerValue(answer, "To") ?? b.remoteUri, "1 ACK"),
       }),
       b.phone,
     );
@@ -468,14 +442,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         {
           method: "CANCEL",
           uri: out.uri,
-          headers: [
-            ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${out.branch};rport`],
-            ["Max-Forwards", "70"],
-            ["From", b.localUri],
-            ["To", out.to],
-            ["Call-ID", b.callId],
-            ["CSeq", "1 CANCEL"],
-          ],
+          headers: dialogHeaders(b, out.branch, out.to, "1 CANCEL"),
         },
         out.branch,
         b.phone,
@@ -558,19 +525,39 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         {
           method: "BYE",
           uri: b.target,
-          headers: [
-            ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
-            ["Max-Forwards", "70"],
-            ["From", b.localUri],
-            ["To", b.remoteUri],
-            ["Call-ID", b.callId],
-            ["CSeq", `${b.localSeq} BYE`],
-          ],
+          headers: dialogHeaders(b, branch, b.remoteUri, `${b.localSeq} BYE`),
         },
         branch,
         b.phone,
       )
       .catch(() => o.log.info("sip-bye-unanswered", { callId: b.callId }));
+  }
+
+  /** Registers a new dialog with what every dialog starts with. */
+  function open(fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch">): Bridged {
+    const b: Bridged = {
+      ...fields,
+      outgoing: undefined,
+      localSeq: 1,
+      state: "ringing",
+      sdp: undefined,
+      rtpWatch: undefined,
+    };
+    dialogs.set(dialogKey(b.callId, b.localTag), b);
+    stats.callsTotal++;
+    return b;
+  }
+
+  /** The headers of a request the gateway sends in dialog `b`. */
+  function dialogHeaders(b: Bridged, branch: string, to: string, cseq: string): [string, string][] {
+    return [
+      ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
+      ["Max-Forwards", "70"],
+      ["From", b.localUri],
+      ["To", to],
+      ["Call-ID", b.callId],
+      ["CSeq", cseq],
+    ];
   }
 
   function end(b: Bridged): void {

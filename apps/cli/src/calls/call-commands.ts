@@ -3,7 +3,7 @@ import type { CommandContext } from "../command.ts";
 import { withClient } from "../session.ts";
 import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
 import { UsageError } from "../usage-error.ts";
-import { type PacketCounters, weriftPlatform } from "./werift-platform.ts";
+import { type PacketCounters, weriftPlatform } from "@sori/werift-calls";
 
 /** The one line `--json` prints when a call ends. */
 type CallResultLine = {

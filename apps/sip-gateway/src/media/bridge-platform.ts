@@ -5,7 +5,8 @@ import type {
   PeerConnectionLike,
   RtpTransceiverLike,
 } from "@sori/sdk";
-import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, RtpPacket } from "werift";
+import { weriftPeerConnection } from "@sori/werift-calls";
+import { type RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, RtpPacket } from "werift";
 import type { RelayCodec } from "./phone-sdp.ts";
 import type { PhoneRtpLeg } from "./phone-rtp.ts";
 
@@ -80,36 +81,21 @@ export class BridgePlatform {
 
   #create(config: PeerConnectionConfig, options: BridgeOptions): PeerConnectionLike {
     const leg = this.#legFor(config.callId);
-    const pc = new RTCPeerConnection({
-      iceServers: config.iceServers.map((s) => ({
-        urls: Array.isArray(s.urls) ? s.urls[0]! : s.urls,
-        ...(s.username !== undefined ? { username: s.username } : {}),
-        ...(s.credential !== undefined ? { credential: s.credential } : {}),
-      })),
-      iceTransportPolicy: config.iceTransportPolicy,
-      bundlePolicy: "max-bundle",
-      codecs: {
-        // The phone's payload type numbers are kept, so packets pass with their type unchanged.
-        audio: leg.codecs.map(
-          (c) =>
-            new RTCRtpCodecParameters({
-              mimeType: c.mimeType,
-              clockRate: c.mimeType === "audio/opus" ? 48000 : 8000,
-              channels: c.mimeType === "audio/opus" ? 2 : 1,
-              payloadType: c.payloadType,
-              ...(c.fmtp ? { parameters: c.fmtp } : {}),
-            }),
-        ),
-        // Negotiated because every Sori call has a video transceiver; a phone never sends video.
-        video: [new RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, payloadType: 96 })],
-      },
-      ...(options.loopback
-        ? {
-            iceUseIpv6: false,
-            iceAdditionalHostAddresses: ["127.0.0.1"],
-            iceInterfaceAddresses: { udp4: "127.0.0.1" },
-          }
-        : {}),
+    const pc = weriftPeerConnection(config, {
+      loopback: options.loopback ?? false,
+      // The phone's payload type numbers are kept, so packets pass with their type unchanged.
+      audio: leg.codecs.map(
+        (c) =>
+          new RTCRtpCodecParameters({
+            mimeType: c.mimeType,
+            clockRate: c.mimeType === "audio/opus" ? 48000 : 8000,
+            channels: c.mimeType === "audio/opus" ? 2 : 1,
+            payloadType: c.payloadType,
+            ...(c.fmtp ? { parameters: c.fmtp } : {}),
+          }),
+      ),
+      // Negotiated because every Sori call has a video transceiver; a phone never sends video.
+      video: [new RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, payloadType: 96 })],
     });
     this.#pcs.set(config.callId, pc);
     // werift's peer connection has the browser's shape for everything the call code uses.

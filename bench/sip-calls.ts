@@ -4,7 +4,10 @@
 // sides, INVITE → 180 and 200 → first audio at the phone. Server, gateway, phones and Sori users all
 // run on this machine: the phones and users share this process, so watch its event-loop delay.
 //
-//   node bench/sip-calls.ts [--calls 20] [--duration 20] [--json]
+//   node bench/sip-calls.ts [--calls 20] [--duration 20] [--warm] [--json]
+//
+// --warm first makes and hangs up one call per user, so the measured calls go to people the gateway
+// has called before (their chat exists).
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -47,6 +50,8 @@ type Phone = {
   ringingAt: number | null;
   answeredAt: number | null;
   heard: Leg;
+  /** Hangs up (BYE) once answered. */
+  bye: () => void;
 };
 
 async function bound(): Promise<Socket> {
@@ -73,6 +78,7 @@ async function dial(gatewayPort: number, user: string, i: number): Promise<Phone
     ringingAt: null,
     answeredAt: null,
     heard: leg(),
+    bye: () => undefined,
   };
   const sipPort = p.sip.address().port;
   const sdp = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${p.rtp.address().port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n`;
@@ -98,6 +104,12 @@ async function dial(gatewayPort: number, user: string, i: number): Promise<Phone
     }
   });
   p.rtp.on("message", () => arrived(p.heard, performance.now()));
+  p.bye = () =>
+    p.sip.send(
+      `BYE sip:${user}@127.0.0.1 SIP/2.0\r\n${common("BYE", 2, `b${i}`)}Content-Length: 0\r\n\r\n`,
+      gatewayPort,
+      "127.0.0.1",
+    );
   p.sentInviteAt = performance.now();
   p.sip.send(
     `INVITE sip:${user}@127.0.0.1 SIP/2.0\r\n${common("INVITE", 1, `i${i}`)}Contact: <sip:phone${i}@127.0.0.1:${sipPort}>\r\n` +
@@ -200,6 +212,21 @@ async function main(argv: string[]): Promise<void> {
   }
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  if (argv.includes("--warm")) {
+    // One call per user first, hung up at once: the gateway's chat with each user exists afterwards,
+    // so the measured round shows calls to people the gateway has called before.
+    const warm: Phone[] = [];
+    for (let i = 0; i < calls; i++) warm.push(await dial(gatewayPort, users[i]!.username, calls + i));
+    const until = performance.now() + 60_000;
+    while (warm.some((p) => p.answeredAt === null) && performance.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
+    for (const p of warm) p.bye();
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const p of warm) {
+      p.sip.close();
+      p.rtp.close();
+    }
+  }
   const phones: Phone[] = [];
   for (let i = 0; i < calls; i++) phones.push(await dial(gatewayPort, users[i]!.username, i));
   const frames = setInterval(() => phones.forEach(sendFrame), FRAME_MS);
@@ -219,6 +246,7 @@ async function main(argv: string[]): Promise<void> {
   loop.disable();
   const report = {
     calls,
+    warm: argv.includes("--warm"),
     answered,
     durationS,
     gatewayCpuPct: Math.round(cpuPct * 10) / 10,

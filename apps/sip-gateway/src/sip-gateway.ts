@@ -146,8 +146,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   const dialogs = new Map<string, Bridged>();
   const invites = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
   const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0 };
-  // calls.start() takes one call at a time (the bridge ties the new call to its leg by order).
-  let starting: Promise<unknown> = Promise.resolve();
   const gatewayHost = `${o.mediaAddress}:${port}`;
 
   o.client.calls.on("incoming", (call) => {
@@ -264,11 +262,10 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     };
     let call: Call;
     try {
-      const start = starting.then(() =>
-        bridge.starting(b.leg, () => o.client.calls.start(user.username, { via })),
-      );
-      starting = start.catch(() => undefined);
-      call = await start;
+      call = await o.client.calls.start(user.username, {
+        via,
+        prepare: (c) => bridge.bind(c.id, b.leg),
+      });
     } catch (error) {
       o.log.warn("sip-call-start-failed", { callId: b.callId, message: (error as Error).message });
       end(b);

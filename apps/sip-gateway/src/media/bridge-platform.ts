@@ -32,8 +32,6 @@ export class BridgePlatform {
   readonly platform: CallPlatform;
   readonly #legs = new Map<string, BridgeLeg>();
   readonly #pcs = new Map<string, RTCPeerConnection>();
-  /** The leg of the call `calls.start()` is making right now (its id is not known before). */
-  #starting: BridgeLeg | undefined;
 
   constructor(options: BridgeOptions = {}) {
     this.platform = {
@@ -43,18 +41,7 @@ export class BridgePlatform {
     };
   }
 
-  /** Runs `start` (which makes one outgoing call) with `leg` as that call's media. */
-  async starting<T>(leg: BridgeLeg, start: () => Promise<T>): Promise<T> {
-    if (this.#starting) throw new Error("one call is made at a time");
-    this.#starting = leg;
-    try {
-      return await start();
-    } finally {
-      this.#starting = undefined;
-    }
-  }
-
-  /** Ties an incoming call (ringing at the gateway) to its leg before it is answered. */
+  /** Ties a call to its phone leg before its peer connection is made (`prepare`, or before accept()). */
   bind(callId: string, leg: BridgeLeg): void {
     this.#legs.set(callId, leg);
   }
@@ -70,11 +57,7 @@ export class BridgePlatform {
   }
 
   #legFor(callId: string): BridgeLeg {
-    let leg = this.#legs.get(callId);
-    if (!leg && this.#starting) {
-      leg = this.#starting;
-      this.#legs.set(callId, leg);
-    }
+    const leg = this.#legs.get(callId);
     if (!leg) throw new Error(`no phone leg for call ${callId}`);
     return leg;
   }

@@ -108,8 +108,15 @@ export class CallManager {
     return [...this.#calls.values()].filter((c) => c.state !== "ended");
   }
 
-  /** Calls a person: `target` is a direct chat id or a username. Resolves once ringing has begun. */
-  async start(target: string, options: { video?: boolean; via?: ForeignParty } = {}): Promise<Call> {
+  /**
+   * Calls a person: `target` is a direct chat id or a username. Resolves once ringing has begun.
+   * `prepare` sees the call before its peer connection and offer are made (a gateway ties the call's
+   * media to its phone leg there).
+   */
+  async start(
+    target: string,
+    options: { video?: boolean; via?: ForeignParty; prepare?: (call: Call) => void } = {},
+  ): Promise<Call> {
     const o = this.#require();
     if (this.#full()) throw new CallError("busy", "this device is already in a call; hang up first");
     const { chatId, peer } = await this.#host.directChat(target);
@@ -121,6 +128,7 @@ export class CallManager {
       media: options.video ? "video" : "audio",
       ...(options.via ? { via: options.via } : {}),
     });
+    options.prepare?.(call);
     await call.startOutgoing(o.ringTimeoutMs ?? RING_TIMEOUT_MS);
     return call;
   }

@@ -563,6 +563,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (b.rtpWatch) clearInterval(b.rtpWatch);
     stats.rtpDroppedEnded += b.leg.rtp.stats.dropped;
     b.leg.rtp.close();
+    // A call that ended before its media started leaves its leg bound: let it go too.
+    if (b.call) bridge.release(b.call.id);
     dialogs.delete(dialogKey(b.callId, b.localTag));
   }
 

@@ -164,7 +164,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     const m = parseSip(text);
     if (m.type === "invalid") {
       stats.parseErrors++;
-      o.log.info("sip-bad-message", { reason: m.reason, from: rinfo.address });
+      // At debug only: a flood must not become a flood of log lines (parseErrors counts them).
+      o.log.debug("sip-bad-message", { from: rinfo.address });
       const answer = formatBadRequest(m, source);
       if (answer) io.send(answer, source);
       return;

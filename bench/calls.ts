@@ -6,7 +6,7 @@
 //   node bench/calls.ts [--calls 20] [--mode werift] [--json]
 import { fileURLToPath } from "node:url";
 import { MemoryStorage, SoriClient } from "@sori/sdk";
-import { type PacketCounters, weriftPlatform } from "@sori/cli/werift-platform";
+import { type PacketCounters, weriftPlatform } from "@sori/werift-calls";
 import { type CallBenchMode, formatCallReport, runCallBench, summarizeCalls } from "./call-bench-run.ts";
 
 export type { CallBenchMode, CallBenchPair, CallSample } from "./call-bench-run.ts";

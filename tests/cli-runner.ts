@@ -63,6 +63,45 @@ export function soriStreaming(
   return { firstLine, done };
 }
 
+/**
+ * Starts `sori <args>` in the background; `ready` resolves with the first stderr line matching
+ * `readyOn` (a command saying it listens), `done` once it ends (killed after `timeoutMs`), and
+ * `interrupt()` sends it Ctrl-C.
+ */
+export function soriBackground(
+  password: string,
+  args: string[],
+  readyOn: RegExp,
+  timeoutMs: number,
+): { ready: Promise<string>; done: Promise<CliRun>; interrupt(): void } {
+  const child = spawn(process.execPath, [SORI, ...args], {
+    env: { ...process.env, SORI_PASSWORD: password },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  let stdout = "";
+  let stderr = "";
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += String(chunk);
+      const line = stderr.split("\n").find((l) => readyOn.test(l));
+      if (line) resolve(line);
+    });
+    child.once("exit", () => reject(new Error(`sori ${args[0]} exited before it was ready: ${stderr}`)));
+  });
+  ready.catch(() => undefined);
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += String(chunk);
+  });
+  const done = new Promise<CliRun>((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(killer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    }),
+  );
+  return { ready, done, interrupt: () => child.kill("SIGINT") };
+}
+
 /** A runner of `sori` in this process (run(argv, io) with a memory io): no child, no Node start-up. */
 export function inProcessRunner(password: string): CliRunner {
   return async (args, env = {}) => {

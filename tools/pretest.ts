@@ -1,5 +1,5 @@
 // Runs before `npm test` (root "pretest" script): makes sure the browser and call tests can run. It
-// installs Chromium and coturn when it can (root with apt-get), else names the command to run, then (re)builds the web app
+// installs Chromium, coturn, baresip and sipp when it can (root with apt-get), else names the command to run, then (re)builds the web app
 // when apps/web/dist is missing or older than its sources. Every step is bounded in time.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -13,7 +13,17 @@ const WEB = join(ROOT, "apps", "web");
 const BUILT_INDEX = join(WEB, "dist", "index.html");
 /** coturn's server, for the relay-only call test. */
 const TURNSERVER = process.env.SORI_TURNSERVER ?? "/usr/bin/turnserver";
-const APT_PACKAGES = ["chromium", "fonts-noto-cjk", "fonts-noto-color-emoji", "coturn"];
+/** baresip, the phone of the SIP gateway's tests, and sipp (Debian's sip-tester), its load. */
+const BARESIP = process.env.SORI_BARESIP ?? "/usr/bin/baresip";
+const SIPP = process.env.SORI_SIPP ?? "/usr/bin/sipp";
+const APT_PACKAGES = [
+  "chromium",
+  "fonts-noto-cjk",
+  "fonts-noto-color-emoji",
+  "coturn",
+  "baresip",
+  "sip-tester",
+];
 const INSTALL_COMMAND = `apt-get update && apt-get install -y ${APT_PACKAGES.join(" ")}`;
 const APT_TIMEOUT_MS = 15 * 60_000;
 const BUILD_TIMEOUT_MS = 5 * 60_000;
@@ -73,8 +83,14 @@ const FONT_FILES = [
 
 function ensureChromium(): void {
   const fontsPresent = FONT_FILES.every((f) => existsSync(f)) || process.env.SORI_CHROMIUM !== undefined;
-  if (existsSync(CHROMIUM) && fontsPresent && existsSync(TURNSERVER)) {
-    say(`Chromium found at ${CHROMIUM}, coturn at ${TURNSERVER}`);
+  if (
+    existsSync(CHROMIUM) &&
+    fontsPresent &&
+    existsSync(TURNSERVER) &&
+    existsSync(BARESIP) &&
+    existsSync(SIPP)
+  ) {
+    say(`Chromium found at ${CHROMIUM}, coturn at ${TURNSERVER}, baresip at ${BARESIP}, sipp at ${SIPP}`);
     return;
   }
   const isRoot = process.getuid?.() === 0;
@@ -82,22 +98,22 @@ function ensureChromium(): void {
   if (!isRoot || !hasApt) {
     throw new PretestError(
       "no-chromium",
-      `the browser and call tests need Chromium at ${CHROMIUM} and coturn at ${TURNSERVER}. Install them with:\n\n    sudo sh -c '${INSTALL_COMMAND}'\n\n` +
+      `the browser and call tests need Chromium at ${CHROMIUM}, coturn at ${TURNSERVER}, baresip at ${BARESIP} and sipp at ${SIPP}. Install them with:\n\n    sudo sh -c '${INSTALL_COMMAND}'\n\n` +
         "(or point SORI_CHROMIUM at a Chromium binary)",
     );
   }
   say(
-    `Chromium, its fonts or coturn are missing; installing them (up to ${APT_TIMEOUT_MS / 60_000} min per step)`,
+    `Chromium, its fonts, coturn, baresip or sipp are missing; installing them (up to ${APT_TIMEOUT_MS / 60_000} min per step)`,
   );
   const ok =
     run("apt-get", ["update"], ROOT, APT_TIMEOUT_MS) &&
     run("apt-get", ["install", "-y", ...APT_PACKAGES], ROOT, APT_TIMEOUT_MS);
-  if (!ok || !existsSync(CHROMIUM) || !existsSync(TURNSERVER))
+  if (!ok || !existsSync(CHROMIUM) || !existsSync(TURNSERVER) || !existsSync(BARESIP) || !existsSync(SIPP))
     throw new PretestError(
       "install-failed",
       `installing Chromium failed; run it yourself: ${INSTALL_COMMAND}`,
     );
-  say("Chromium and coturn installed");
+  say("Chromium, coturn, baresip and sipp installed");
 }
 
 /** The TLS test makes a throwaway self-signed certificate with the openssl command. */

@@ -23,12 +23,23 @@ export const chatItem = (page: Page, name: string): Locator =>
  */
 export async function openCallDevice(
   url: string,
-  options: { ringTimeoutMs?: number; locale?: string; width?: number; height?: number; dark?: boolean } = {},
+  options: {
+    ringTimeoutMs?: number;
+    locale?: string;
+    width?: number;
+    height?: number;
+    dark?: boolean;
+    /** A WAV file as the microphone (Chromium's fake capture plays it in a loop). */
+    microphoneWav?: string;
+  } = {},
 ): Promise<TestDevice> {
   const device = await openDevice(url, {
     locale: options.locale ?? "en-US",
     width: options.width ?? 1280,
     height: options.height ?? 800,
+    ...(options.microphoneWav
+      ? { extraArgs: [`--use-file-for-fake-audio-capture=${options.microphoneWav}`] }
+      : {}),
   });
   // An ended call stays on screen until the test closes it (dismissEnded), however slow the machine.
   await device.page.context().addInitScript((ringTimeoutMs: number | null) => {

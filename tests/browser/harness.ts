@@ -60,7 +60,7 @@ export async function startWebServer(): Promise<{ url: string; stop(): Promise<v
  */
 export async function openDevice(
   url: string,
-  options: { locale?: string; width?: number; height?: number } = {},
+  options: { locale?: string; width?: number; height?: number; extraArgs?: string[] } = {},
 ): Promise<TestDevice> {
   if (!existsSync(CHROMIUM))
     throw new HarnessError(
@@ -85,7 +85,7 @@ export async function openDevice(
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
       timeout: LAUNCH_TIMEOUT_MS,
       viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
       ...(options.locale ? { locale: options.locale } : {}),

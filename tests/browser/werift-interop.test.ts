@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { type BrowserContext, chromium } from "playwright-core";
-import { weriftPlatform } from "@sori/cli/werift-platform";
+import { weriftPlatform } from "@sori/werift-calls";
 import { startTestServer, type TestServer } from "../helpers.ts";
 
 const CHROMIUM = process.env.SORI_CHROMIUM ?? "/usr/bin/chromium";
@@ -49,7 +49,7 @@ it("Chromium decodes werift's PCMU tone and VP8 frames, and werift receives Chro
   // A page on http://127.0.0.1 is a secure context, so the fake camera and microphone are available.
   await page.goto(`${server.url}/healthz`);
   const { platform, counters } = weriftPlatform({ loopback: true });
-  const pc = platform.createPeerConnection({ iceServers: [], iceTransportPolicy: "all" });
+  const pc = platform.createPeerConnection({ iceServers: [], iceTransportPolicy: "all", callId: "interop" });
   const audio = pc.addTransceiver("audio", { direction: "sendrecv" });
   const video = pc.addTransceiver("video", { direction: "sendrecv" });
   const media = await platform.startMedia({ callId: "interop", audio, video, cameraOn: true });

@@ -1,5 +1,5 @@
 import type { Call, CallState, SoriClient } from "@sori/sdk";
-import { type PacketCounters, weriftPlatform } from "@sori/cli/werift-platform";
+import { type PacketCounters, weriftPlatform } from "@sori/werift-calls";
 
 /** Turns calls on for a test device: werift on 127.0.0.1, a tone, packet counters, warnings kept. */
 export function enableCalls(

@@ -1,42 +1,17 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type CliRun, type CliServer, SORI, soriRunner, startCliServer } from "../cli-runner.ts";
+import { type CliRun, type CliServer, soriBackground, soriRunner, startCliServer } from "../cli-runner.ts";
 
 const PASSWORD = "cli call password";
 
 const sori = soriRunner(PASSWORD, 60_000);
 
 /** `sori answer …` in the background; `ready` once it listens for calls (it says so on stderr). */
-function answering(args: string[]): { ready: Promise<void>; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [SORI, "answer", ...args], {
-    env: { ...process.env, SORI_PASSWORD: PASSWORD },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += String(chunk);
-      if (stderr.includes("waiting up to")) resolve();
-    });
-    child.once("exit", () => reject(new Error(`sori answer exited before listening: ${stderr}`)));
-  });
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += String(chunk);
-  });
-  const done = new Promise<CliRun>((resolve) =>
-    child.once("exit", (code) => {
-      clearTimeout(killer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    }),
-  );
-  ready.catch(() => undefined);
-  return { ready, done };
+function answering(args: string[]): { ready: Promise<string>; done: Promise<CliRun> } {
+  return soriBackground(PASSWORD, ["answer", ...args], /waiting up to/, 60_000);
 }
 
 type CallLine = {

@@ -14,6 +14,7 @@ import { registerCommand } from "./commands/register.ts";
 import { safetyNumberCommand } from "./commands/safety-number.ts";
 import { sendCommand } from "./commands/send.ts";
 import { serverCommand } from "./commands/server.ts";
+import { sipGatewayCommand } from "./commands/sip-gateway.ts";
 import { timerCommand } from "./commands/timer.ts";
 
 /** Every `sori` command, in the order `sori --help` lists them. */
@@ -34,4 +35,5 @@ export const COMMANDS: readonly TableEntry[] = [
   logoutCommand,
   callCommand,
   answerCommand,
+  sipGatewayCommand,
 ];

@@ -5,3 +5,4 @@ export { SERVER_VERSION } from "./http/health-routes.ts";
 export { type RunningServer, startServer } from "./server.ts";
 export { SqliteStore } from "./store/sqlite-store.ts";
 export { hashPassword } from "./password.ts";
+export { TokenBuckets } from "./token-bucket.ts";

@@ -39,7 +39,12 @@ export {
   type CallState,
   type CallTimings,
 } from "./calls/call-machine.ts";
-export { type CallLogBody, type CallOutcome, type CallSignal } from "./calls/call-signal.ts";
+export {
+  type CallLogBody,
+  type CallOutcome,
+  type CallSignal,
+  type ForeignParty,
+} from "./calls/call-signal.ts";
 export type {
   CallMediaControl,
   CallPlatform,

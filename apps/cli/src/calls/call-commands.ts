@@ -3,7 +3,7 @@ import type { CommandContext } from "../command.ts";
 import { withClient } from "../session.ts";
 import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
 import { UsageError } from "../usage-error.ts";
-import { type PacketCounters, weriftPlatform } from "./werift-platform.ts";
+import { type PacketCounters, weriftPlatform } from "@sori/werift-calls";
 
 /** The one line `--json` prints when a call ends. */
 type CallResultLine = {
@@ -14,6 +14,8 @@ type CallResultLine = {
   packetsSent: number;
   packetsReceived: number;
   iceRestarts: number;
+  /** A call bridged by a gateway: the party on the phone line (end-to-end encrypted only to the gateway). */
+  via?: { network: string; uri: string; name?: string };
 };
 
 type CallSession = { client: SoriClient; counters: PacketCounters; incoming: Promise<Call> };
@@ -55,8 +57,21 @@ async function withCalls(
 export function runCall(ctx: CommandContext): Promise<number> {
   return withCalls(ctx, async ({ client, counters }) => {
     const json = ctx.flag("json");
-    const call = await client.calls.start(ctx.arg("username"), { video: ctx.flag("video") });
-    if (!json) ctx.out(`calling ${esc(call.peer.username)}…`);
+    const target = ctx.arg("username");
+    const phone = /^sips?:/i.test(target);
+    const gateway = ctx.string("gateway");
+    let call: Call;
+    if (phone) {
+      if (!gateway)
+        throw new UsageError("calling a sip: address goes through a gateway: pass --gateway <username>");
+      call = await client.calls.start(gateway, { via: { network: "sip", uri: target } });
+    } else call = await client.calls.start(target, { video: ctx.flag("video") });
+    if (!json)
+      ctx.out(
+        phone
+          ? `calling ${esc(target)} via ${esc(call.peer.username)} (not end-to-end encrypted past the gateway)…`
+          : `calling ${esc(call.peer.username)}…`,
+      );
     await untilEnded(ctx, call, ctx.seconds("duration"), !json);
     return finish(ctx, client, call, counters);
   });
@@ -84,7 +99,12 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       return 1;
     }
     const kind = call.media === "video" ? "video" : "voice";
-    if (!json) ctx.out(`incoming ${kind} call from ${esc(call.peer.username)}`);
+    if (!json)
+      ctx.out(
+        call.via
+          ? `incoming phone call from ${esc(call.via.name ? `${call.via.name} <${call.via.uri}>` : call.via.uri)} via ${esc(call.peer.username)} — not end-to-end encrypted`
+          : `incoming ${kind} call from ${esc(call.peer.username)}`,
+      );
     let accept = ctx.flag("auto");
     if (ctx.flag("decline")) accept = false;
     else if (!accept && ctx.io.stdinIsTty) {
@@ -128,6 +148,8 @@ function untilEnded(
       return;
     }
     call.on("state", onState);
+    // Connected already (a fast path finishes while accept() is still returning): the timer starts now.
+    if (call.state === "connected") onState("connected");
   });
 }
 
@@ -156,7 +178,7 @@ function resultLine(call: Call, counters: PacketCounters): CallResultLine {
         ? "busy"
         : reason === "no-answer" || reason === "missed"
           ? "no-answer"
-          : reason === "failed"
+          : reason === "failed" || reason === "unreachable"
             ? "failed"
             : "ended";
   return {
@@ -166,5 +188,6 @@ function resultLine(call: Call, counters: PacketCounters): CallResultLine {
     packetsSent: counters.sent,
     packetsReceived: counters.received,
     iceRestarts: call.iceRestarts,
+    ...(call.via ? { via: call.via } : {}),
   };
 }

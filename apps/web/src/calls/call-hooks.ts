@@ -7,6 +7,8 @@ import { playRingTone } from "./ring-tone.ts";
 /** The other person's display name (profile name, else username). */
 export function usePeerName(call: Call): string {
   const profile = useProfile(call.peer.userId);
+  // A call a gateway bridges is with the person on the phone line, not with the gateway.
+  if (call.via) return call.via.name ? `${call.via.name} (${call.via.uri})` : call.via.uri;
   return profile.displayName ?? call.peer.username;
 }
 

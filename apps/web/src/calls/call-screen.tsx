@@ -6,6 +6,7 @@ import { useToast } from "../components/toast-provider.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 import { usePeerName, useElapsed, useRemoteStream, useRing } from "./call-hooks.ts";
+import { ViaGateway } from "./via-gateway.tsx";
 import { formatDuration } from "./call-history-label.ts";
 import type { CallView } from "./call-store.ts";
 import { DevicePicker } from "./device-picker.tsx";
@@ -103,6 +104,7 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
         </div>
         <header className="call-info">
           <h2 data-testid="call-peer-name">{name}</h2>
+          {call.via && <ViaGateway gateway={call.peer.username} />}
           {/* The ticking timer is a "timer" (not announced every second); state changes are announced. */}
           {state === "connected" ? (
             <p

@@ -4,6 +4,7 @@ import { Icon } from "../components/icon.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 import { usePeerName, useRing } from "./call-hooks.ts";
+import { ViaGateway } from "./via-gateway.tsx";
 import type { CallView } from "./call-store.ts";
 import "./incoming-call.css";
 
@@ -43,6 +44,7 @@ export function IncomingCall({ view }: { view: CallView }): ReactNode {
         <h2 id="incoming-call-name" data-testid="incoming-call-name">
           {name}
         </h2>
+        {view.call.via && <ViaGateway gateway={view.call.peer.username} />}
         <div className="call-controls">
           <button
             type="button"
@@ -63,15 +65,18 @@ export function IncomingCall({ view }: { view: CallView }): ReactNode {
             <Icon name="phone" size={28} />
             <span>{t("call.answer")}</span>
           </button>
-          <button
-            type="button"
-            className="call-round accept"
-            data-testid="call-answer-video"
-            onClick={() => void calls.act((c) => c.accept({ video: true }))}
-          >
-            <Icon name="video" size={28} />
-            <span>{t("call.answerVideo")}</span>
-          </button>
+          {/* A phone line carries no video. */}
+          {!view.call.via && (
+            <button
+              type="button"
+              className="call-round accept"
+              data-testid="call-answer-video"
+              onClick={() => void calls.act((c) => c.accept({ video: true }))}
+            >
+              <Icon name="video" size={28} />
+              <span>{t("call.answerVideo")}</span>
+            </button>
+          )}
         </div>
       </div>
     </div>

@@ -261,6 +261,7 @@ export const en = {
   "call.screenLabel": "Call with {name}",
   "call.incomingVoice": "Incoming voice call",
   "call.incomingVideo": "Incoming video call",
+  "call.viaGateway": "Phone call via {gateway} — not end-to-end encrypted",
   "call.ringingTitle": "📞 {name} is calling…",
   "call.answer": "Answer",
   "call.answerVideo": "Answer with video",
@@ -301,6 +302,7 @@ export const en = {
   "call.ended.answered-elsewhere": "Answered on another device",
   "call.ended.declined-elsewhere": "Declined on another device",
   "call.ended.failed": "The call could not connect",
+  "call.ended.unreachable": "The number could not be reached",
 
   "history.outgoing.audio": "Outgoing voice call",
   "history.outgoing.video": "Outgoing video call",

@@ -263,6 +263,7 @@ export const ko: Dictionary = {
   "call.screenLabel": "{name} 님과 통화",
   "call.incomingVoice": "음성 통화 수신 중",
   "call.incomingVideo": "영상 통화 수신 중",
+  "call.viaGateway": "{gateway} 경유 전화 — 종단 간 암호화되지 않음",
   "call.ringingTitle": "📞 {name} 님의 전화…",
   "call.answer": "받기",
   "call.answerVideo": "영상으로 받기",
@@ -303,6 +304,7 @@ export const ko: Dictionary = {
   "call.ended.answered-elsewhere": "다른 기기에서 받았어요",
   "call.ended.declined-elsewhere": "다른 기기에서 거절했어요",
   "call.ended.failed": "통화를 연결하지 못했어요",
+  "call.ended.unreachable": "연결할 수 없는 번호예요",
 
   "history.outgoing.audio": "발신 음성 통화",
   "history.outgoing.video": "발신 영상 통화",

@@ -16,7 +16,11 @@ function run(start: MachineState, inputs: CallInput[]): { state: MachineState; e
     state = r.next;
     for (const e of r.effects)
       effects.push(
-        e.type === "send" ? `send:${e.signal}` : e.type === "send-cancel" ? `cancel:${e.reason}` : e.type,
+        e.type === "send"
+          ? `send:${e.signal}${e.unreachable ? ":unreachable" : ""}`
+          : e.type === "send-cancel"
+            ? `cancel:${e.reason}`
+            : e.type,
       );
   }
   return { state, effects };
@@ -92,6 +96,15 @@ test("ringing ends as declined, busy, no-answer, cancelled, missed or handled el
     [inc, { type: "remote-cancel" }, "missed", ["teardown"]],
     [inc, { type: "ring-timeout" }, "missed", ["teardown"]],
     [inc, { type: "local-decline" }, "declined", ["send:decline", "teardown"]],
+    // A gateway passes on what the phone network said.
+    [inc, { type: "local-decline", reason: "busy" }, "busy", ["send:busy", "teardown"]],
+    [
+      inc,
+      { type: "local-decline", reason: "unreachable" },
+      "unreachable",
+      ["send:decline:unreachable", "teardown"],
+    ],
+    [out, { type: "remote-decline", unreachable: true }, "unreachable", ["teardown"]],
     [inc, { type: "answered-elsewhere" }, "answered-elsewhere", ["teardown"]],
     [inc, { type: "declined-elsewhere" }, "declined-elsewhere", ["teardown"]],
   ];

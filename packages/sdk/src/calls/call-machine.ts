@@ -23,7 +23,9 @@ export type CallEndReason =
   /** Another device of this user declined. */
   | "declined-elsewhere"
   /** No media path could be (re)established, or setup failed. */
-  | "failed";
+  | "failed"
+  /** A gateway could not reach the phone number or address called (it does not exist, or is off). */
+  | "unreachable";
 
 export type CallDirection = "outgoing" | "incoming";
 
@@ -38,10 +40,11 @@ export type MachineState = {
 
 export type CallInput =
   | { type: "local-accept" }
-  | { type: "local-decline" }
+  /** `busy`: this side is in another call; `unreachable`: a gateway could not reach the other network's party. */
+  | { type: "local-decline"; reason?: "busy" | "unreachable" }
   | { type: "local-hangup" }
   | { type: "remote-accept" }
-  | { type: "remote-decline" }
+  | { type: "remote-decline"; unreachable?: boolean }
   | { type: "remote-busy" }
   | { type: "remote-cancel" }
   | { type: "remote-hangup" }
@@ -56,7 +59,7 @@ export type CallInput =
   | { type: "fatal" };
 
 export type CallEffect =
-  | { type: "send"; signal: "decline" | "busy" | "hangup" }
+  | { type: "send"; signal: "decline" | "busy" | "hangup"; unreachable?: boolean }
   | { type: "send-cancel"; reason: "cancelled" | "no-answer" | "busy" }
   | { type: "restart-ice" }
   | { type: "arm-reconnect-timer"; ms: number }
@@ -112,6 +115,9 @@ export function transition(s: MachineState, input: CallInput, t: CallTimings = D
       };
     case "local-decline":
       if (s.state !== "ringing-in") return same;
+      if (input.reason === "busy") return end(s, "busy", [{ type: "send", signal: "busy" }]);
+      if (input.reason === "unreachable")
+        return end(s, "unreachable", [{ type: "send", signal: "decline", unreachable: true }]);
       return end(s, "declined", [{ type: "send", signal: "decline" }]);
     case "local-hangup":
       if (s.state === "ringing-out")
@@ -125,7 +131,7 @@ export function transition(s: MachineState, input: CallInput, t: CallTimings = D
         effects: [{ type: "arm-reconnect-timer", ms: t.attemptMs }],
       };
     case "remote-decline":
-      return s.state === "ringing-out" ? end(s, "declined") : same;
+      return s.state === "ringing-out" ? end(s, input.unreachable ? "unreachable" : "declined") : same;
     case "remote-busy":
       // The callee's other devices may still ring: stop them.
       return s.state === "ringing-out" ? end(s, "busy", [{ type: "send-cancel", reason: "busy" }]) : same;

@@ -2,7 +2,7 @@ import type { WarningCode } from "../warnings.ts";
 import { TypedEmitter } from "../util/typed-emitter.ts";
 import { Call, type CallContext } from "./call.ts";
 import { type CallDirection, type CallEndReason, type CallTimings, DEFAULT_TIMINGS } from "./call-machine.ts";
-import type { CallLogBody, CallOutcome, CallSignal } from "./call-signal.ts";
+import type { CallLogBody, CallOutcome, CallSignal, ForeignParty } from "./call-signal.ts";
 import type { CallPlatform, IceServer, PeerConnectionConfig } from "./peer.ts";
 
 /** How long an outgoing call rings before it counts as unanswered. */
@@ -29,6 +29,11 @@ export type CallOptions = {
   iceTransportPolicy?: "all" | "relay";
   /** How long an outgoing call rings before "no-answer" (default 45 s; tests shorten it). */
   ringTimeoutMs?: number;
+  /**
+   * Calls this device may be in at once (default 1: a ring during a call is answered "busy"). A
+   * gateway, which bridges many people's calls, sets it higher.
+   */
+  maxCalls?: number;
   /** Reconnection timings (ICE restart budget and waits). */
   timings?: Partial<CallTimings>;
 };
@@ -103,11 +108,17 @@ export class CallManager {
     return [...this.#calls.values()].filter((c) => c.state !== "ended");
   }
 
-  /** Calls a person: `target` is a direct chat id or a username. Resolves once ringing has begun. */
-  async start(target: string, options: { video?: boolean } = {}): Promise<Call> {
+  /**
+   * Calls a person: `target` is a direct chat id or a username. Resolves once ringing has begun.
+   * `prepare` sees the call before its peer connection and offer are made (a gateway ties the call's
+   * media to its phone leg there).
+   */
+  async start(
+    target: string,
+    options: { video?: boolean; via?: ForeignParty; prepare?: (call: Call) => void } = {},
+  ): Promise<Call> {
     const o = this.#require();
-    const busy = this.active;
-    if (busy) throw new CallError("busy", "this device is already in a call; hang up first");
+    if (this.#full()) throw new CallError("busy", "this device is already in a call; hang up first");
     const { chatId, peer } = await this.#host.directChat(target);
     const call = this.#newCall({
       id: randomCallId(),
@@ -115,7 +126,9 @@ export class CallManager {
       direction: "outgoing",
       peer,
       media: options.video ? "video" : "audio",
+      ...(options.via ? { via: options.via } : {}),
     });
+    options.prepare?.(call);
     await call.startOutgoing(o.ringTimeoutMs ?? RING_TIMEOUT_MS);
     return call;
   }
@@ -133,6 +146,11 @@ export class CallManager {
   // --- called by the client ---------------------------------------------------------------------
 
   /** The signalling link came back after a loss. */
+  /** As many calls as this device takes at once are going on. */
+  #full(): boolean {
+    return this.calls.length >= (this.#options?.maxCalls ?? 1);
+  }
+
   connectionRestored(): void {
     for (const c of this.calls) c.onSignallingRestored();
   }
@@ -224,7 +242,7 @@ export class CallManager {
       return;
     }
     if (this.#calls.has(callId)) return;
-    if (this.active) {
+    if (this.#full()) {
       this.#send(chatId, callId, { kind: "busy", to: from.deviceId });
       this.#finished.add(callId);
       return;
@@ -237,6 +255,7 @@ export class CallManager {
       media: signal.media,
       peerDevice: from.deviceId,
       remoteOffer: signal.sdp,
+      ...(signal.via ? { via: signal.via } : {}),
     });
     call.startRinging(ringMs + RING_GRACE_MS);
     this.#events.emit("incoming", call);
@@ -250,6 +269,7 @@ export class CallManager {
     media: "audio" | "video";
     peerDevice?: string;
     remoteOffer?: string;
+    via?: ForeignParty;
   }): Call {
     const options = this.#require();
     const ctx: CallContext = {
@@ -305,7 +325,7 @@ export class CallManager {
     return this.#sendChain;
   }
 
-  async #peerConfig(): Promise<PeerConnectionConfig> {
+  async #peerConfig(): Promise<Omit<PeerConnectionConfig, "callId">> {
     const o = this.#require();
     const iceServers = [...(o.iceServers ?? [])];
     if (o.useServerTurn !== false) {

@@ -18,9 +18,28 @@ export type IceCandidateWire = z.infer<typeof IceCandidateWire>;
  * member device sees them; `to` names the one device a step is meant for once a callee device has
  * answered (the others ignore it). The caller always makes the offers, so offers never collide.
  */
+/**
+ * A call a gateway bridges from another network: who is really on the line there. Shown with the
+ * gateway's own name, and as not end-to-end encrypted (only the leg between Sori devices is).
+ */
+export const ForeignParty = z.object({
+  network: z.literal("sip"),
+  /** The caller's or callee's address there, e.g. "sip:carol@example.net". */
+  uri: z.string().min(1).max(256),
+  /** The display name the other network gave, if any. */
+  name: z.string().max(128).optional(),
+});
+export type ForeignParty = z.infer<typeof ForeignParty>;
+
 export const CallSignal = z.discriminatedUnion("kind", [
   /** Caller → every device of the callee: rings, and carries the caller's offer. */
-  z.object({ kind: z.literal("ring"), media: z.enum(["audio", "video"]), sdp: Sdp }),
+  z.object({
+    kind: z.literal("ring"),
+    media: z.enum(["audio", "video"]),
+    sdp: Sdp,
+    /** Set by a gateway: the call comes from a phone (or another network) through it. */
+    via: ForeignParty.optional(),
+  }),
   /** Callee device → caller device: taken on this device; carries the answer. */
   z.object({ kind: z.literal("accept"), to: DeviceId, sdp: Sdp }),
   /** Caller → answering device: a new offer (ICE restart, renegotiation). */
@@ -35,8 +54,11 @@ export const CallSignal = z.discriminatedUnion("kind", [
     to: DeviceId.optional(),
     candidates: z.array(IceCandidateWire).min(1).max(64),
   }),
-  /** Callee device → caller: declined (the callee's other devices stop ringing too). */
-  z.object({ kind: z.literal("decline"), to: DeviceId }),
+  /**
+   * Callee device → caller: declined (the callee's other devices stop ringing too). A gateway says
+   * `unreachable` when the phone number or address it called could not be reached.
+   */
+  z.object({ kind: z.literal("decline"), to: DeviceId, reason: z.literal("unreachable").optional() }),
   /** Callee device → caller: already in another call. */
   z.object({ kind: z.literal("busy"), to: DeviceId }),
   /** Caller → everyone: stopped ringing (gave up, or no answer in time). */

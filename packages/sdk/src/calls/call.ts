@@ -11,7 +11,7 @@ import {
   type MachineState,
   transition,
 } from "./call-machine.ts";
-import type { CallSignal, IceCandidateWire } from "./call-signal.ts";
+import type { CallSignal, ForeignParty, IceCandidateWire } from "./call-signal.ts";
 import type {
   CallMediaControl,
   CallPlatform,
@@ -36,7 +36,7 @@ export type CallContext = {
   timings: CallTimings;
   /** Sends a signal into the chat (transient, queued while the link is down). */
   send(signal: CallSignal): void;
-  peerConfig(): Promise<PeerConnectionConfig>;
+  peerConfig(): Promise<Omit<PeerConnectionConfig, "callId">>;
   warn(code: WarningCode, message: string): void;
   ended(call: Call): void;
   now(): number;
@@ -58,6 +58,11 @@ export class Call {
   readonly direction: CallDirection;
   /** The other person. */
   readonly peer: { userId: string; username: string };
+  /**
+   * A call bridged by a gateway (the peer is the gateway's account): the party on the other network.
+   * Such a call is end-to-end encrypted only as far as the gateway; a UI must say so.
+   */
+  readonly via: ForeignParty | undefined;
   /** When the call was started (caller) or rang (callee), ms since epoch. */
   readonly startedAt: number;
   #media: "audio" | "video";
@@ -98,8 +103,10 @@ export class Call {
     ctx: CallContext;
     peerDevice?: string;
     remoteOffer?: string;
+    via?: ForeignParty;
   }) {
     this.id = o.id;
+    this.via = o.via;
     this.chatId = o.chatId;
     this.direction = o.direction;
     this.peer = o.peer;
@@ -204,9 +211,17 @@ export class Call {
     }
   }
 
-  /** Declines an incoming call (every device of this user stops ringing). */
-  decline(): void {
-    if (this.state === "ringing-in") this.#input({ type: "local-decline" });
+  /**
+   * Declines an incoming call (every device of this user stops ringing). A gateway passes on why the
+   * other network refused it: `busy`, or `unreachable` (no such number, or it is off).
+   */
+  decline(options: { reason?: "busy" | "unreachable" } = {}): void {
+    if (this.state === "ringing-in") this.#input({ type: "local-decline", ...options });
+  }
+
+  /** The caller's offer of an incoming call (a gateway reads its codecs before answering). */
+  get remoteOffer(): string | undefined {
+    return this.#remoteOffer;
   }
 
   /** Ends the call: cancels a ringing outgoing call, declines a ringing incoming one. */
@@ -287,7 +302,12 @@ export class Call {
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (this.#over()) return;
-      this.#ctx.send({ kind: "ring", media: this.#media, sdp: this.#localSdp() });
+      this.#ctx.send({
+        kind: "ring",
+        media: this.#media,
+        sdp: this.#localSdp(),
+        ...(this.via ? { via: this.via } : {}),
+      });
       this.#canTrickle = true;
       this.#scheduleCandidates();
       this.#ringTimer = setTimeout(() => this.#input({ type: "ring-timeout" }), ringTimeoutMs);
@@ -347,7 +367,7 @@ export class Call {
           this.#events.emit("remote-media", this.remoteMedia);
           return;
         case "decline":
-          this.#input({ type: "remote-decline" });
+          this.#input({ type: "remote-decline", unreachable: signal.reason === "unreachable" });
           return;
         case "busy":
           this.#input({ type: "remote-busy" });
@@ -401,7 +421,10 @@ export class Call {
   #run(effect: CallEffect): void {
     switch (effect.type) {
       case "send":
-        if (this.#peerDevice) this.#ctx.send({ kind: effect.signal, to: this.#peerDevice });
+        if (!this.#peerDevice) return;
+        if (effect.signal === "decline" && effect.unreachable)
+          this.#ctx.send({ kind: "decline", to: this.#peerDevice, reason: "unreachable" });
+        else this.#ctx.send({ kind: effect.signal, to: this.#peerDevice });
         return;
       case "send-cancel":
         this.#ctx.send({ kind: "cancel", reason: effect.reason });
@@ -458,7 +481,10 @@ export class Call {
   }
 
   async #createPeer(): Promise<PeerConnectionLike> {
-    const pc = this.#ctx.platform.createPeerConnection(await this.#ctx.peerConfig());
+    const pc = this.#ctx.platform.createPeerConnection({
+      ...(await this.#ctx.peerConfig()),
+      callId: this.id,
+    });
     this.#pc = pc;
     pc.onicecandidate = (ev) => {
       const c = ev.candidate;

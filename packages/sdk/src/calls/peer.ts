@@ -36,6 +36,8 @@ export type IceServer = { urls: string | string[]; username?: string; credential
 export type PeerConnectionConfig = {
   iceServers: IceServer[];
   iceTransportPolicy: "all" | "relay";
+  /** The call this peer connection is for (a gateway bridges each call to its own phone leg). */
+  callId: string;
 };
 
 /** Local media of one call, once its transceivers exist. */

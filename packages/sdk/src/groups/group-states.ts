@@ -104,12 +104,15 @@ export class GroupStates {
     return new Set((await this.memberUserIds(groupId)).filter((u) => u !== self));
   }
 
-  /** Waits until this device has processed the group's commits up to `epoch` (bounded). */
-  async waitEpoch(groupId: string, epoch: number): Promise<void> {
+  /**
+   * Waits until this device has processed the group's commits up to `epoch` (bounded). A group this
+   * device is not in returns at once, unless `orJoin`: then the Welcome may still be on its way.
+   */
+  async waitEpoch(groupId: string, epoch: number, options: { orJoin?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
     while (Date.now() < deadline) {
       const current = await this.epoch(groupId);
-      if (current === undefined || current >= epoch) return;
+      if (current === undefined ? !options.orJoin : current >= epoch) return;
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, 1000);
         function done(): void {

@@ -377,10 +377,12 @@ export class Inbox {
     const ctx = this.#ctx;
     let signal: { sender: MemberIdentity; content: Content | undefined } | undefined;
     try {
-      // A relay can overtake the commit that moved the group to its epoch (that comes through the
-      // queue): wait, bounded, until this device has caught up.
+      // A relay can overtake the commit that moved the group to its epoch, or the Welcome into a chat
+      // someone just started in order to call (both come through the queue): wait, bounded, until
+      // this device has caught up.
       const epoch = await ctx.groups.epoch(r.groupId);
-      if (epoch !== undefined && epoch < r.epoch) await ctx.groups.waitEpoch(r.groupId, r.epoch);
+      if (epoch === undefined || epoch < r.epoch)
+        await ctx.groups.waitEpoch(r.groupId, r.epoch, { orJoin: true });
       signal = await ctx.mutex.run(async () => {
         const group = await ctx.groups.find(r.groupId);
         if (!group) return undefined;

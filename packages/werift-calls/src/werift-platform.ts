@@ -7,7 +7,7 @@ import type {
 } from "@sori/sdk";
 import {
   type MediaStreamTrack,
-  RTCPeerConnection,
+  type RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpTransceiver,
   RtpHeader,
@@ -15,6 +15,7 @@ import {
 } from "werift";
 import { PCMU_FRAME_SAMPLES, ToneSource } from "./tone.ts";
 import { VP8_KEYFRAME } from "./vp8-fixture.ts";
+import { weriftPeerConnection } from "./werift-peer.ts";
 
 /** RTP packets this device sent and received over all its calls (what `sori call --json` reports). */
 export type PacketCounters = {
@@ -30,6 +31,8 @@ export type WeriftPlatformOptions = {
   loopback?: boolean;
   /** Tone frequency, so two peers in a test are told apart. */
   toneHz?: number;
+  /** Every audio payload received (PCMU), for a test that checks what it hears. */
+  onAudio?: (payload: Buffer) => void;
 };
 
 const FRAME_MS = 20;
@@ -49,41 +52,20 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
 
   const platform: CallPlatform = {
     createPeerConnection(config: PeerConnectionConfig): PeerConnectionLike {
-      const pc = new RTCPeerConnection({
-        iceServers: config.iceServers.map((s) => ({
-          urls: Array.isArray(s.urls) ? s.urls[0]! : s.urls,
-          ...(s.username !== undefined ? { username: s.username } : {}),
-          ...(s.credential !== undefined ? { credential: s.credential } : {}),
-        })),
-        iceTransportPolicy: config.iceTransportPolicy,
-        bundlePolicy: "max-bundle",
-        codecs: {
-          audio: [
-            new RTCRtpCodecParameters({
-              mimeType: "audio/PCMU",
-              clockRate: 8000,
-              channels: 1,
-              payloadType: 0,
-            }),
-          ],
-          video: [
-            new RTCRtpCodecParameters({
-              mimeType: "video/VP8",
-              clockRate: 90000,
-              payloadType: 96,
-              rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
-            }),
-          ],
-        },
-        ...(options.loopback
-          ? {
-              iceUseIpv6: false,
-              iceAdditionalHostAddresses: ["127.0.0.1"],
-              iceInterfaceAddresses: { udp4: "127.0.0.1" },
-            }
-          : {}),
+      const pc = weriftPeerConnection(config, {
+        loopback: options.loopback ?? false,
+        audio: [
+          new RTCRtpCodecParameters({ mimeType: "audio/PCMU", clockRate: 8000, channels: 1, payloadType: 0 }),
+        ],
+        video: [
+          new RTCRtpCodecParameters({
+            mimeType: "video/VP8",
+            clockRate: 90000,
+            payloadType: 96,
+            rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
+          }),
+        ],
       });
-      patchIceRestart(pc);
       lastPc = pc;
       // werift's peer connection has the browser's shape for everything the call code uses; its
       // TypeScript types differ only in event and stats classes.
@@ -101,7 +83,8 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
       const count = (track: MediaStreamTrack): void => {
         if (counted.has(track)) return;
         counted.add(track);
-        track.onReceiveRtp.subscribe(() => {
+        track.onReceiveRtp.subscribe((rtp) => {
+          if (track.kind === "audio") options.onAudio?.(rtp.payload);
           counters.received++;
           if (track.kind === "video") counters.receivedVideo++;
           counters.firstReceivedAt ??= Date.now();
@@ -163,32 +146,4 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
     keepCandidate: options.loopback ? (c) => c.includes(" 127.0.0.1 ") : undefined,
   };
   return { platform, counters };
-}
-
-/**
- * werift 0.25 restarts ICE (new credentials, new candidates) but, with DTLS already up, never runs
- * connectivity checks for the new generation, so no pair is nominated and media stops. Once an
- * offer/answer round completes, start ICE again on every transport that lost its nominated pair.
- */
-function patchIceRestart(pc: RTCPeerConnection): void {
-  const kick = (): void => {
-    for (const dtls of pc.dtlsTransports) {
-      const ice = dtls.iceTransport;
-      if (dtls.state === "connected" && !ice.connection.nominated && ice.connection.remoteUsername)
-        void ice.start().catch(() => undefined);
-    }
-  };
-  const setLocal = pc.setLocalDescription.bind(pc) as (d: { type: string; sdp?: string }) => Promise<unknown>;
-  const setRemote = pc.setRemoteDescription.bind(pc);
-  Object.assign(pc, {
-    setLocalDescription: async (d: { type: string; sdp?: string }) => {
-      const r = await setLocal(d);
-      if (d.type === "answer") kick();
-      return r;
-    },
-    setRemoteDescription: async (d: Parameters<RTCPeerConnection["setRemoteDescription"]>[0]) => {
-      await setRemote(d);
-      if (d.type === "answer") kick();
-    },
-  });
 }

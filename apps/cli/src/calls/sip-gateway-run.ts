@@ -1,0 +1,68 @@
+import { createLogger } from "@sori/server";
+import { startSipGateway } from "@sori/sip-gateway";
+import type { CommandContext } from "../command.ts";
+import { withClient } from "../session.ts";
+import { UsageError } from "../usage-error.ts";
+
+/** `sori sip-gateway`: runs the gateway as the profile's account until interrupted. */
+export async function runSipGateway(ctx: CommandContext): Promise<number> {
+  const listen = parseListen(ctx.string("listen") ?? "udp:127.0.0.1:5060");
+  const mediaAddress = ctx.string("media-address") ?? listen.address;
+  if (mediaAddress === "0.0.0.0" || mediaAddress === "::")
+    throw new UsageError("listening on every address: say with --media-address which one phones reach");
+  const rtpPorts = parsePortRange(ctx.string("rtp-ports") ?? "40000-40999");
+  const outbound = parseOutbound(ctx.string("outbound") ?? "none");
+  const rate = Number(ctx.string("invites-per-second") ?? "2");
+  if (!Number.isInteger(rate) || rate < 1 || rate > 10_000)
+    throw new UsageError("--invites-per-second takes a whole number from 1 to 10000");
+  return withClient(ctx, async (client) => {
+    if (client.approval !== "approved")
+      throw new UsageError("this device waits for approval by another device of the account");
+    const gateway = await startSipGateway({
+      client,
+      listen,
+      mediaAddress,
+      rtpPorts,
+      ringTimeoutMs: ctx.seconds("ring-timeout") * 1000,
+      outbound,
+      invitesPerSecond: rate,
+      inviteBurst: Math.max(10, rate * 5),
+      loopback: ctx.flag("loopback"),
+      // JSON lines on stderr: events and ids only, never SIP credentials or audio.
+      log: createLogger("info", (line) => process.stderr.write(line)),
+    });
+    ctx.err(`sori: SIP gateway for ${client.username} listening on udp:${listen.address}:${gateway.port}`);
+    await new Promise<void>((resolve) => {
+      const stop = ctx.io.onInterrupt(() => {
+        stop();
+        resolve();
+      });
+    });
+    await gateway.stop();
+    return 0;
+  });
+}
+
+function parseListen(value: string): { address: string; port: number } {
+  const m = /^udp:(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m || port > 65_535) throw new UsageError(`--listen takes udp:<host>:<port>, not ${value}`);
+  return { address: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+function parseOutbound(value: string): "all" | "none" | string[] {
+  if (value === "all" || value === "none") return value;
+  const users = value.split(",").map((u) => u.trim());
+  if (users.some((u) => !/^[A-Za-z0-9_.-]{1,64}$/.test(u)))
+    throw new UsageError(`--outbound takes all, none or usernames separated by commas, not ${value}`);
+  return users;
+}
+
+function parsePortRange(value: string): { min: number; max: number } {
+  const m = /^(\d{4,5})-(\d{4,5})$/.exec(value);
+  const min = Number(m?.[1]);
+  const max = Number(m?.[2]);
+  if (!m || min < 1024 || max > 65_535 || max - min < 1)
+    throw new UsageError(`--rtp-ports takes <min>-<max> between 1024 and 65535, not ${value}`);
+  return { min, max };
+}

@@ -1,0 +1,65 @@
+import type { Command } from "../command.ts";
+import { PROFILE } from "../common-options.ts";
+
+export const sipGatewayCommand: Command = {
+  name: "sip-gateway",
+  summary: "bridge phones (SIP) into Sori calls as this profile's account; stays until Ctrl-C",
+  args: [],
+  options: [
+    {
+      name: "listen",
+      type: "string",
+      value: "udp:<host>:<port>",
+      default: "udp:127.0.0.1:5060",
+      summary: "where SIP arrives (UDP)",
+    },
+    {
+      name: "media-address",
+      type: "string",
+      value: "<ip>",
+      default: "the --listen host",
+      summary: "the address phones send RTP to (written into SDP); set it when listening on 0.0.0.0",
+    },
+    {
+      name: "rtp-ports",
+      type: "string",
+      value: "<min>-<max>",
+      default: "40000-40999",
+      summary: "UDP ports for the phones' media, one even port per call",
+    },
+    {
+      name: "ring-timeout",
+      type: "seconds",
+      max: 300,
+      default: 45,
+      summary: "how long a Sori user's devices ring before the phone hears 480",
+    },
+    {
+      name: "outbound",
+      type: "string",
+      value: "all|none|<user>,<user>",
+      default: "none",
+      summary: "who may call phones through the gateway (toll fraud: allow only whom you trust)",
+    },
+    {
+      name: "invites-per-second",
+      type: "string",
+      value: "<n>",
+      default: "2",
+      summary: "new calls per second from one address (a burst of 5×, at least 10); raise it for a trunk",
+    },
+    { name: "loopback", type: "flag", summary: "use 127.0.0.1 for the Sori side's media only (tests)" },
+    PROFILE,
+  ],
+  notes: [
+    "The profile's account is the gateway: register one for it (sori register phone --profile ./gw).",
+    "A phone dials sip:<username>@<host>:<port> to ring that Sori user on every device; a Sori user",
+    "allowed by --outbound calls a phone with: sori call sip:carol@host:port --gateway <this account>. Only the",
+    "leg between the gateway and the Sori devices is end-to-end encrypted; every UI says so.",
+  ],
+  run: async (ctx) => {
+    // Loaded only here: the SIP stack and werift are not needed by any other command.
+    const { runSipGateway } = await import("../calls/sip-gateway-run.ts");
+    return runSipGateway(ctx);
+  },
+};

@@ -1,0 +1,6 @@
+export {
+  type SipGateway,
+  type SipGatewayOptions,
+  type SipGatewayStats,
+  startSipGateway,
+} from "./sip-gateway.ts";

@@ -1,0 +1,127 @@
+import type {
+  CallMediaControl,
+  CallPlatform,
+  PeerConnectionConfig,
+  PeerConnectionLike,
+  RtpTransceiverLike,
+} from "@sori/sdk";
+import { weriftPeerConnection } from "@sori/werift-calls";
+import { type RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, RtpPacket } from "werift";
+import type { RelayCodec } from "./phone-sdp.ts";
+import type { PhoneRtpLeg } from "./phone-rtp.ts";
+
+/** What one call bridges: the phone's RTP socket and the codecs it can take. */
+export type BridgeLeg = {
+  rtp: PhoneRtpLeg;
+  /** Offered to the Sori side in this order; the one it picks is relayed as it is. */
+  codecs: RelayCodec[];
+  /** The phone's payload type for what the Sori side sends, once known. */
+  phonePayloadType: number | undefined;
+};
+
+export type BridgeOptions = {
+  /** Only 127.0.0.1 ICE candidates (tests and benchmarks on one machine). */
+  loopback?: boolean;
+};
+
+/**
+ * The gateway's call platform: werift peer connections whose audio is the phone's RTP, relayed
+ * without transcoding in both directions. Every call is tied to its leg by call id.
+ */
+export class BridgePlatform {
+  readonly platform: CallPlatform;
+  readonly #legs = new Map<string, BridgeLeg>();
+  readonly #pcs = new Map<string, RTCPeerConnection>();
+
+  constructor(options: BridgeOptions = {}) {
+    this.platform = {
+      createPeerConnection: (config) => this.#create(config, options),
+      startMedia: (context) => this.#startMedia(context),
+      keepCandidate: options.loopback ? (c) => c.includes(" 127.0.0.1 ") : undefined,
+    };
+  }
+
+  /** Ties a call to its phone leg before its peer connection is made (`prepare`, or before accept()). */
+  bind(callId: string, leg: BridgeLeg): void {
+    this.#legs.set(callId, leg);
+  }
+
+  /** The Sori side's answer (or offer) for a call, once set: which codec it picked. */
+  remoteSdp(callId: string): string | undefined {
+    return this.#pcs.get(callId)?.remoteDescription?.sdp;
+  }
+
+  release(callId: string): void {
+    this.#legs.delete(callId);
+    this.#pcs.delete(callId);
+  }
+
+  #legFor(callId: string): BridgeLeg {
+    const leg = this.#legs.get(callId);
+    if (!leg) throw new Error(`no phone leg for call ${callId}`);
+    return leg;
+  }
+
+  #create(config: PeerConnectionConfig, options: BridgeOptions): PeerConnectionLike {
+    const leg = this.#legFor(config.callId);
+    const pc = weriftPeerConnection(config, {
+      loopback: options.loopback ?? false,
+      // The phone's payload type numbers are kept, so packets pass with their type unchanged.
+      audio: leg.codecs.map(
+        (c) =>
+          new RTCRtpCodecParameters({
+            mimeType: c.mimeType,
+            clockRate: c.mimeType === "audio/opus" ? 48000 : 8000,
+            channels: c.mimeType === "audio/opus" ? 2 : 1,
+            payloadType: c.payloadType,
+            ...(c.fmtp ? { parameters: c.fmtp } : {}),
+          }),
+      ),
+      // Negotiated because every Sori call has a video transceiver; a phone never sends video.
+      video: [new RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, payloadType: 96 })],
+    });
+    this.#pcs.set(config.callId, pc);
+    // werift's peer connection has the browser's shape for everything the call code uses.
+    return pc as unknown as PeerConnectionLike;
+  }
+
+  async #startMedia(context: {
+    callId: string;
+    audio: RtpTransceiverLike;
+    video: RtpTransceiverLike;
+    cameraOn: boolean;
+  }): Promise<CallMediaControl> {
+    const leg = this.#legFor(context.callId);
+    const audio = context.audio as unknown as RTCRtpTransceiver;
+    const pc = this.#pcs.get(context.callId);
+    let muted = false;
+    const toPhone = (rtp: RtpPacket): void => {
+      const pt = leg.phonePayloadType ?? rtp.header.payloadType;
+      leg.rtp.send(rtp.serialize(), pt);
+    };
+    const subscribed = new Set<unknown>();
+    const listen = (track: { onReceiveRtp: { subscribe(f: (rtp: RtpPacket) => void): unknown } }): void => {
+      if (subscribed.has(track)) return;
+      subscribed.add(track);
+      track.onReceiveRtp.subscribe(toPhone);
+    };
+    for (const track of audio.receiver.tracks) listen(track);
+    audio.onTrack.subscribe(listen);
+    leg.rtp.onPacket((packet) => {
+      if (muted || pc?.connectionState !== "connected") return;
+      void audio.sender.sendRtp(RtpPacket.deSerialize(packet)).catch(() => undefined);
+    });
+    return {
+      setMuted: (m) => {
+        muted = m;
+      },
+      // A phone has no camera: nothing to switch on.
+      setCamera: () => undefined,
+      switchInput: async () => undefined,
+      stop: () => {
+        leg.rtp.close();
+        this.release(context.callId);
+      },
+    };
+  }
+}

@@ -1,0 +1,114 @@
+import { createSocket, type Socket } from "node:dgram";
+import { randomBytes } from "node:crypto";
+
+/** Ports the phone legs' RTP sockets take, e.g. 40000–40999 (one even port per call). */
+export type PortRange = { min: number; max: number };
+
+class MediaPortError extends Error {
+  readonly code = "no-media-port";
+  constructor(range: PortRange) {
+    super(`no free RTP port in ${range.min}–${range.max}`);
+    this.name = "MediaPortError";
+  }
+}
+
+export type RtpLegStats = {
+  received: number;
+  sent: number;
+  /** Packets from anyone but the negotiated peer: dropped (no RTP bleed). */
+  dropped: number;
+  lastReceivedAt: number | null;
+};
+
+const RTP_HEADER_BYTES = 12;
+let nextPort = 0;
+
+/**
+ * The phone's side of one call: a UDP socket for plain RTP. It sends to the address the phone's
+ * SDP gave and takes packets only from that address (symmetric RTP latches the port, not the host,
+ * so a phone behind NAT works while a stranger's packets are dropped and counted).
+ */
+export class PhoneRtpLeg {
+  readonly port: number;
+  readonly stats: RtpLegStats = { received: 0, sent: 0, dropped: 0, lastReceivedAt: null };
+  readonly #socket: Socket;
+  readonly #ssrc = randomBytes(4);
+  #peer: { address: string; port: number } | undefined;
+  #latched = false;
+  #onPacket: ((packet: Buffer) => void) | undefined;
+  #closed = false;
+
+  private constructor(socket: Socket, port: number) {
+    this.#socket = socket;
+    this.port = port;
+    socket.on("message", (packet, from) => this.#receive(packet, from.address, from.port));
+    // A closed or unreachable phone port (ICMP) must not end the process.
+    socket.on("error", () => undefined);
+  }
+
+  /** Binds the next free even port of `range` on `address`. */
+  static async open(address: string, range: PortRange): Promise<PhoneRtpLeg> {
+    const count = Math.floor((range.max - range.min) / 2) + 1;
+    for (let i = 0; i < count; i++) {
+      const port = range.min + (nextPort++ % count) * 2;
+      const socket = createSocket({ type: address.includes(":") ? "udp6" : "udp4" });
+      const bound = await new Promise<boolean>((resolve) => {
+        socket.once("error", () => resolve(false));
+        socket.bind(port, address, () => resolve(true));
+      });
+      if (bound) return new PhoneRtpLeg(socket, port);
+      socket.close();
+    }
+    throw new MediaPortError(range);
+  }
+
+  /** Where the phone said it receives RTP (its SDP c= and m= lines). */
+  connect(peer: { address: string; port: number }): void {
+    this.#peer = { ...peer };
+    this.#latched = false;
+  }
+
+  onPacket(listener: (packet: Buffer) => void): void {
+    this.#onPacket = listener;
+  }
+
+  /** Sends one RTP packet to the phone as the gateway's own stream (its SSRC, the phone's payload type). */
+  send(packet: Uint8Array, payloadType: number): void {
+    const peer = this.#peer;
+    if (!peer || this.#closed || packet.length < RTP_HEADER_BYTES) return;
+    const out = Buffer.from(packet);
+    out[1] = (out[1]! & 0x80) | (payloadType & 0x7f);
+    this.#ssrc.copy(out, 8);
+    this.stats.sent++;
+    this.#socket.send(out, peer.port, peer.address);
+  }
+
+  #receive(packet: Buffer, address: string, port: number): void {
+    const peer = this.#peer;
+    if (!peer || address !== peer.address || packet.length < RTP_HEADER_BYTES || packet[0]! >> 6 !== 2) {
+      this.stats.dropped++;
+      return;
+    }
+    if (port !== peer.port) {
+      // Latch once, to where the phone really sends from; afterwards other ports are strangers.
+      if (this.#latched) {
+        this.stats.dropped++;
+        return;
+      }
+      this.#peer = { address, port };
+    }
+    this.#latched = true;
+    // RTCP on the same port (rtcp-mux) or stray packets: payload types 72–76 are RTCP.
+    const pt = packet[1]! & 0x7f;
+    if (pt >= 72 && pt <= 76) return;
+    this.stats.received++;
+    this.stats.lastReceivedAt = Date.now();
+    this.#onPacket?.(packet);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+  }
+}

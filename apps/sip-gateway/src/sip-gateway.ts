@@ -1,0 +1,651 @@
+import { createSocket, type Socket } from "node:dgram";
+import { lookup } from "node:dns/promises";
+import { randomBytes } from "node:crypto";
+import type { Call, SoriClient } from "@sori/sdk";
+import { type Logger, TokenBuckets } from "@sori/server";
+import { parse as parseSdp } from "sdp-transform";
+import { BridgePlatform, type BridgeLeg } from "./media/bridge-platform.ts";
+import { type PortRange, PhoneRtpLeg } from "./media/phone-rtp.ts";
+import {
+  type PhoneMedia,
+  readOfferCodecs,
+  readPhoneSdp,
+  SdpError,
+  writePhoneSdp,
+} from "./media/phone-sdp.ts";
+import { formatBadRequest, formatRequest, type SipSource } from "./sip/sip-format.ts";
+import {
+  formatUri,
+  headerValue,
+  parseContact,
+  parseSip,
+  parseSipUri,
+  type SipRequest,
+  type SipResponse,
+  MAX_SIP_MESSAGE_BYTES,
+} from "./sip/sip-message.ts";
+import {
+  ClientTransactions,
+  newBranch,
+  type ServerTransaction,
+  ServerTransactions,
+  type TransactionIo,
+} from "./sip/transactions.ts";
+
+export type SipGatewayOptions = {
+  /** The gateway's own Sori device, opened (approved) and connected. */
+  client: SoriClient;
+  /** Where SIP arrives over UDP (port 0: any free port). */
+  listen: { address: string; port: number };
+  /** The address phones reach the gateway's media at (also written into SDP and Contact). */
+  mediaAddress: string;
+  rtpPorts: PortRange;
+  /** How long a Sori user's devices ring before the phone hears 480 (default 45 s). */
+  ringTimeoutMs?: number;
+  /** A call whose phone sends no RTP for this long is ended on both sides (default 30 s). */
+  rtpTimeoutMs?: number;
+  /** Calls at once (default 200). */
+  maxCalls?: number;
+  /** INVITEs per source address: a burst, then per second (default 10, then 2/s). */
+  inviteBurst?: number;
+  invitesPerSecond?: number;
+  /**
+   * Who may call phones through the gateway: "none" (the default: an open gateway is the first
+   * thing toll fraud looks for), "all", or these Sori usernames.
+   */
+  outbound?: "all" | "none" | readonly string[];
+  /** ICE candidates on 127.0.0.1 only (tests). */
+  loopback?: boolean;
+  log: Logger;
+};
+
+export type SipGatewayStats = {
+  callsActive: number;
+  callsTotal: number;
+  parseErrors: number;
+  rateLimited: number;
+  /** RTP packets from strangers, dropped. */
+  rtpDropped: number;
+};
+
+export type SipGateway = {
+  /** The UDP port SIP listens on. */
+  readonly port: number;
+  stats(): SipGatewayStats;
+  stop(): Promise<void>;
+};
+
+/** One phone call through the gateway: the SIP dialog and the Sori call it is bridged to. */
+type Bridged = {
+  /** "in": the phone called; "out": a Sori user called the phone. */
+  direction: "in" | "out";
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  /** The phone's INVITE (calls in). */
+  invite: ServerTransaction | undefined;
+  /** The gateway's INVITE (calls out): what a CANCEL repeats. */
+  outgoing: { branch: string; uri: string; to: string } | undefined;
+  phone: SipSource;
+  /** Both ends of the dialog as From/To values with their tags, and where in-dialog requests go. */
+  remoteUri: string;
+  localUri: string;
+  target: string;
+  leg: BridgeLeg;
+  media: PhoneMedia;
+  call: Call | undefined;
+  localSeq: number;
+  state: "ringing" | "connected" | "ended";
+  sdp: string | undefined;
+  rtpWatch: ReturnType<typeof setInterval> | undefined;
+};
+
+const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+
+/**
+ * Starts the SIP side of the gateway: phones call Sori users (`sip:<username>@<gateway>`) and are
+ * bridged into Sori calls made by the gateway's own device. Only the phone's leg is outside MLS.
+ */
+export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway> {
+  const bridge = new BridgePlatform({ loopback: o.loopback });
+  o.client.calls.configure({
+    platform: bridge.platform,
+    maxCalls: o.maxCalls ?? 200,
+    ...(o.ringTimeoutMs !== undefined ? { ringTimeoutMs: o.ringTimeoutMs } : {}),
+    ...(o.loopback ? { useServerTurn: false } : {}),
+  });
+  const socket: Socket = createSocket({ type: o.listen.address.includes(":") ? "udp6" : "udp4" });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(o.listen.port, o.listen.address, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+  socket.on("error", (e) => o.log.warn("sip-socket-error", { message: e.message }));
+  const port = socket.address().port;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const io: TransactionIo = {
+    send: (text, to) => {
+      socket.send(text, to.port, to.address);
+    },
+    setTimer: (fn, ms) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, ms);
+      timers.add(t);
+      return () => {
+        clearTimeout(t);
+        timers.delete(t);
+      };
+    },
+  };
+  const server = new ServerTransactions(io);
+  const client = new ClientTransactions(io);
+  const dialogs = new Map<string, Bridged>();
+  const invites = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
+  const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0 };
+  const gatewayHost = `${o.mediaAddress}:${port}`;
+
+  o.client.calls.on("incoming", (call) => {
+    void callOut(call).catch((e: unknown) => {
+      o.log.error("sip-call-out-failed", { message: (e as Error).message });
+      call.decline({ reason: "unreachable" });
+    });
+  });
+
+  socket.on("message", (data, rinfo) => {
+    if (data.length > MAX_SIP_MESSAGE_BYTES) return;
+    const source: SipSource = { address: rinfo.address, port: rinfo.port, transport: "UDP" };
+    const text = data.toString("utf8");
+    // Keep-alives (RFC 5626 CRLF pings) are not messages.
+    if (text.trim() === "") return;
+    const m = parseSip(text);
+    if (m.type === "invalid") {
+      stats.parseErrors++;
+      // At debug only: a flood must not become a flood of log lines (parseErrors counts them).
+      o.log.debug("sip-bad-message", { from: rinfo.address });
+      const answer = formatBadRequest(m, source);
+      if (answer) io.send(answer, source);
+      return;
+    }
+    if (m.type === "response") {
+      if (!client.receive(m)) repeatAck(m);
+      return;
+    }
+    const arrival = server.receive(m, source);
+    if (arrival.kind !== "new") return;
+    void handle(arrival.tx).catch((e: unknown) => {
+      o.log.error("sip-request-failed", { method: m.method, message: (e as Error).message });
+      arrival.tx.respond(500);
+    });
+  });
+
+  async function handle(tx: ServerTransaction): Promise<void> {
+    const req = tx.request;
+    if (req.maxForwards === 0 && req.method !== "OPTIONS") return tx.respond(483);
+    switch (req.method) {
+      case "INVITE":
+        return req.to.params.tag === undefined ? inbound(tx) : reinvite(tx);
+      case "CANCEL":
+        return cancel(tx);
+      case "BYE":
+        return bye(tx);
+      case "OPTIONS":
+        // The same answer whatever the Request-URI names: nothing to learn about who exists.
+        return tx.respond(200, {
+          headers: [
+            ["Allow", ALLOW],
+            ["Accept", "application/sdp"],
+          ],
+        });
+      case "REGISTER":
+        // Phones of Sori users register once SIP credentials exist (not yet): the same 403 for anyone.
+        return tx.respond(403);
+      default:
+        return tx.respond(req.method === "REFER" ? 403 : 501, { headers: [["Allow", ALLOW]] });
+    }
+  }
+
+  async function inbound(tx: ServerTransaction): Promise<void> {
+    const req = tx.request;
+    if (invites.take(tx.source.address) > 0) {
+      stats.rateLimited++;
+      return tx.respond(503, { headers: [["Retry-After", "5"]] });
+    }
+    tx.respond(100);
+    const username = req.uri.user;
+    const user = username ? await o.client.findUser(username).catch(() => undefined) : undefined;
+    if (!user || user.userId === o.client.userId) return tx.respond(404, { toTag: tag() });
+    let media: PhoneMedia;
+    try {
+      media = readPhoneSdp(req.body);
+    } catch (error) {
+      const reason = error instanceof SdpError ? error.message : "the SDP could not be read";
+      return tx.respond(488, { toTag: tag(), headers: [["Warning", `305 sori "${reason}"`]] });
+    }
+    if (media.codecs.length === 0)
+      return tx.respond(488, {
+        toTag: tag(),
+        headers: [
+          [
+            "Warning",
+            `305 sori "no codec to relay: offered ${media.offered.join(", ") || "none"}; the gateway relays Opus, G.722, PCMU and PCMA"`,
+          ],
+        ],
+      });
+    const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
+    if (!rtp) return tx.respond(503, { toTag: tag() });
+    rtp.connect({ address: media.address, port: media.port });
+    const localTag = tag();
+    const contact = headerValue(req, "Contact");
+    const contactUri = contact ? parseContact(contact)?.uri : undefined;
+    const b = open({
+      direction: "in",
+      callId: req.callId,
+      localTag,
+      remoteTag: req.from.params.tag ?? "",
+      invite: tx,
+      phone: tx.source,
+      remoteUri: headerValue(req, "From") ?? "",
+      localUri: withTag(headerValue(req, "To") ?? "", localTag),
+      target: formatUri(contactUri ?? req.from.uri),
+      leg: { rtp, codecs: media.codecs, phonePayloadType: undefined },
+      media,
+      call: undefined,
+    });
+    o.log.info("sip-call-in", { callId: b.callId, to: user.userId });
+    const via = {
+      network: "sip" as const,
+      uri: formatUri({ ...req.from.uri, params: {} }),
+      ...(req.from.displayName ? { name: req.from.displayName.slice(0, 128) } : {}),
+    };
+    let call: Call;
+    try {
+      call = await o.client.calls.start(user.username, {
+        via,
+        prepare: (c) => bridge.bind(c.id, b.leg),
+      });
+    } catch (error) {
+      o.log.warn("sip-call-start-failed", { callId: b.callId, message: (error as Error).message });
+      end(b);
+      return tx.respond(480, { toTag: b.localTag });
+    }
+    b.call = call;
+    if (b.state === "ended") {
+      // CANCELled while the Sori call was being set up.
+      call.hangup();
+      return;
+    }
+    tx.respond(180, { toTag: b.localTag, headers: contactHeader() });
+    call.on("state", () => {
+      if (call.state === "connected" && b.state === "ringing") answered(b);
+      if (call.state === "ended") soriEnded(b, call);
+    });
+  }
+
+  function mayCallOut(username: string): boolean {
+    const policy = o.outbound ?? "none";
+    if (policy === "all") return true;
+    if (policy === "none") return false;
+    return policy.some((u) => u.toLowerCase() === username.toLowerCase());
+  }
+
+  /** A Sori user rings the gateway to call a phone (`via` names it): INVITE it and bridge. */
+  async function callOut(call: Call): Promise<void> {
+    const via = call.via;
+    if (!via) {
+      o.log.info("sip-call-refused", { reason: "not-a-phone-call" });
+      return call.decline();
+    }
+    if (!mayCallOut(call.peer.username)) {
+      o.log.warn("sip-outbound-refused", { user: call.peer.userId });
+      return call.decline();
+    }
+    const target = parseSipUri(via.uri);
+    if (!target || target.scheme !== "sip") return call.decline({ reason: "unreachable" });
+    const address = await lookup(target.host).then(
+      (r) => r.address,
+      () => undefined,
+    );
+    if (!address) return call.decline({ reason: "unreachable" });
+    const codecs = call.remoteOffer ? readOfferCodecs(call.remoteOffer) : [];
+    if (codecs.length === 0) return call.decline({ reason: "unreachable" });
+    const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
+    if (!rtp) return call.decline({ reason: "unreachable" });
+    const localTag = tag();
+    const caller = call.peer.username;
+    const uri = formatUri({ ...target, params: {} });
+    const b = open({
+      direction: "out",
+      callId: `${randomBytes(12).toString("hex")}@sori`,
+      localTag,
+      remoteTag: "",
+      invite: undefined,
+      phone: { address, port: target.port ?? 5060, transport: "UDP" },
+      remoteUri: `<${uri}>`,
+      localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${caller}@${gatewayHost}>;tag=${localTag}`,
+      target: uri,
+      leg: { rtp, codecs, phonePayloadType: undefined },
+      media: { address, port: 0, codecs, telephoneEvent: undefined, offered: [] },
+      call,
+    });
+    o.log.info("sip-call-out", { callId: b.callId, from: call.peer.userId });
+    call.on("state", () => {
+      if (call.state === "connected" && b.state === "ringing") {
+        b.state = "connected";
+        watchRtp(b);
+      }
+      if (call.state === "ended") soriEnded(b, call);
+    });
+    const branch = newBranch();
+    b.outgoing = { branch, uri, to: b.remoteUri };
+    b.sdp = writePhoneSdp({
+      address: o.mediaAddress,
+      port: rtp.port,
+      codecs,
+      telephoneEvent: undefined,
+      sessionId: Date.now(),
+      version: 1,
+    });
+    let answer: SipResponse;
+    try {
+      answer = await client.request(
+        {
+          method: "INVITE",
+          uri,
+          headers: [
+            ...dialogHeaders(b, branch, b.remoteUri, "1 INVITE"),
+            ...contactHeader(),
+            ["Allow", ALLOW],
+          ],
+          body: b.sdp,
+        },
+        branch,
+        b.phone,
+      );
+    } catch {
+      o.log.info("sip-call-out-unanswered", { callId: b.callId });
+      if (b.state === "ringing") call.decline({ reason: "unreachable" });
+      return end(b);
+    }
+    if (answer.status >= 300) {
+      // The INVITE transaction acknowledges a failure itself, on the INVITE's branch.
+      sendAck(b, answer, branch);
+      o.log.info("sip-call-out-refused", { callId: b.callId, status: answer.status });
+      if (b.state === "ringing") {
+        if (answer.status === 486 || answer.status === 600) call.decline({ reason: "busy" });
+        else if (answer.status === 603 || answer.status === 403 || answer.status === 487) call.decline();
+        else call.decline({ reason: "unreachable" });
+      }
+      return end(b);
+    }
+    b.remoteTag = answer.to.params.tag ?? "";
+    b.remoteUri = headerValue(answer, "To") ?? b.remoteUri;
+    const contact = headerValue(answer, "Contact");
+    const contactUri = contact ? parseContact(contact)?.uri : undefined;
+    if (contactUri) b.target = formatUri(contactUri);
+    sendAck(b, answer, newBranch());
+    if (b.state !== "ringing") return sendBye(b);
+    let media: PhoneMedia;
+    try {
+      media = readPhoneSdp(answer.body);
+    } catch {
+      media = { ...b.media };
+    }
+    const picked = media.codecs[0];
+    const chosen = picked && codecs.find((c) => c.name.toLowerCase() === picked.name.toLowerCase());
+    if (!picked || !chosen) {
+      o.log.info("sip-call-out-no-codec", { callId: b.callId });
+      sendBye(b);
+      call.decline({ reason: "unreachable" });
+      return end(b);
+    }
+    rtp.connect({ address: media.address, port: media.port });
+    b.media = media;
+    b.leg.codecs = [chosen];
+    b.leg.phonePayloadType = picked.payloadType;
+    bridge.bind(call.id, b.leg);
+    o.log.info("sip-call-out-answered", { callId: b.callId, codec: chosen.name });
+    await call.accept();
+  }
+
+  /** ACK for a final response to the gateway's INVITE (a 2xx gets its own branch). */
+  function sendAck(b: Bridged, answer: SipResponse, branch: string): void {
+    io.send(
+      formatRequest({
+        method: "ACK",
+        uri: b.target,
+        headers: dialogHeaders(b, branch, headerValue(answer, "To") ?? b.remoteUri, "1 ACK"),
+      }),
+      b.phone,
+    );
+  }
+
+  /** A 2xx to our INVITE came again (our ACK was lost): acknowledge it again. */
+  function repeatAck(r: SipResponse): void {
+    if (r.cseq.method !== "INVITE" || r.status < 200 || r.status >= 300) return;
+    const local = r.from.params.tag;
+    const b = local ? dialogs.get(dialogKey(r.callId, local)) : undefined;
+    if (b?.direction === "out") sendAck(b, r, newBranch());
+  }
+
+  /** The Sori caller gave up while the phone rang: CANCEL the INVITE (RFC 3261 §9.1). */
+  function sendCancel(b: Bridged): void {
+    const out = b.outgoing;
+    if (!out) return;
+    void client
+      .request(
+        {
+          method: "CANCEL",
+          uri: out.uri,
+          headers: dialogHeaders(b, out.branch, out.to, "1 CANCEL"),
+        },
+        out.branch,
+        b.phone,
+      )
+      .catch(() => o.log.info("sip-cancel-unanswered", { callId: b.callId }));
+  }
+
+  function answered(b: Bridged): void {
+    const invite = b.invite;
+    if (!invite) return;
+    const chosen = chosenCodec(b);
+    if (!chosen) {
+      b.call?.hangup();
+      invite.respond(488, { toTag: b.localTag });
+      return end(b);
+    }
+    b.leg.phonePayloadType = chosen.payloadType;
+    b.state = "connected";
+    b.sdp = writePhoneSdp({
+      address: o.mediaAddress,
+      port: b.leg.rtp.port,
+      codecs: [chosen],
+      telephoneEvent: undefined,
+      sessionId: Date.now(),
+      version: 1,
+    });
+    invite.respond(200, { toTag: b.localTag, headers: contactHeader(), body: b.sdp });
+    o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name });
+    watchRtp(b);
+  }
+
+  /** Ends both sides when the phone's RTP stops (it lost power or network, without a BYE). */
+  function watchRtp(b: Bridged): void {
+    const timeout = o.rtpTimeoutMs ?? 30_000;
+    const startedAt = Date.now();
+    b.rtpWatch = setInterval(
+      () => {
+        const last = b.leg.rtp.stats.lastReceivedAt ?? startedAt;
+        if (Date.now() - last < timeout) return;
+        o.log.info("sip-rtp-timeout", { callId: b.callId });
+        b.call?.hangup();
+        sendBye(b);
+        end(b);
+      },
+      Math.min(5000, timeout / 2),
+    );
+  }
+
+  /** The codec the Sori side answered with (the first of the audio m-line in its answer). */
+  function chosenCodec(b: Bridged): (typeof b.media.codecs)[number] | undefined {
+    const sdp = b.call ? bridge.remoteSdp(b.call.id) : undefined;
+    if (!sdp) return undefined;
+    const audio = parseSdp(sdp).media?.find((m) => m.type === "audio");
+    const first = Number(String(audio?.payloads ?? "").split(" ")[0]);
+    return b.media.codecs.find((c) => c.payloadType === first);
+  }
+
+  function soriEnded(b: Bridged, call: Call): void {
+    if (b.state === "ended") return;
+    if (b.state === "ringing" && b.invite) {
+      const status =
+        { declined: 603, busy: 486, "no-answer": 480, cancelled: 487 }[call.endReason as string] ?? 480;
+      b.invite.respond(status, { toTag: b.localTag });
+      o.log.info("sip-call-not-answered", { callId: b.callId, reason: call.endReason });
+    } else if (b.state === "ringing") {
+      sendCancel(b);
+      o.log.info("sip-call-cancelled", { callId: b.callId, by: "sori" });
+    } else {
+      sendBye(b);
+      o.log.info("sip-call-ended", { callId: b.callId, by: "sori", reason: call.endReason });
+    }
+    end(b);
+  }
+
+  function sendBye(b: Bridged): void {
+    const branch = newBranch();
+    b.localSeq++;
+    void client
+      .request(
+        {
+          method: "BYE",
+          uri: b.target,
+          headers: dialogHeaders(b, branch, b.remoteUri, `${b.localSeq} BYE`),
+        },
+        branch,
+        b.phone,
+      )
+      .catch(() => o.log.info("sip-bye-unanswered", { callId: b.callId }));
+  }
+
+  /** Registers a new dialog with what every dialog starts with. */
+  function open(fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch">): Bridged {
+    const b: Bridged = {
+      ...fields,
+      outgoing: undefined,
+      localSeq: 1,
+      state: "ringing",
+      sdp: undefined,
+      rtpWatch: undefined,
+    };
+    dialogs.set(dialogKey(b.callId, b.localTag), b);
+    stats.callsTotal++;
+    return b;
+  }
+
+  /** The headers of a request the gateway sends in dialog `b`. */
+  function dialogHeaders(b: Bridged, branch: string, to: string, cseq: string): [string, string][] {
+    return [
+      ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
+      ["Max-Forwards", "70"],
+      ["From", b.localUri],
+      ["To", to],
+      ["Call-ID", b.callId],
+      ["CSeq", cseq],
+    ];
+  }
+
+  function end(b: Bridged): void {
+    if (b.state === "ended" && !dialogs.has(dialogKey(b.callId, b.localTag))) return;
+    b.state = "ended";
+    if (b.rtpWatch) clearInterval(b.rtpWatch);
+    stats.rtpDroppedEnded += b.leg.rtp.stats.dropped;
+    b.leg.rtp.close();
+    // A call that ended before its media started leaves its leg bound: let it go too.
+    if (b.call) bridge.release(b.call.id);
+    dialogs.delete(dialogKey(b.callId, b.localTag));
+  }
+
+  function find(req: SipRequest): Bridged | undefined {
+    const local = req.to.params.tag;
+    if (local) return dialogs.get(dialogKey(req.callId, local));
+    // A CANCEL has no To tag: the INVITE it cancels does.
+    for (const b of dialogs.values())
+      if (b.callId === req.callId && b.remoteTag === (req.from.params.tag ?? "")) return b;
+    return undefined;
+  }
+
+  function cancel(tx: ServerTransaction): void {
+    const invite = server.inviteFor(tx.request);
+    const b = find(tx.request);
+    if (!invite || !b?.invite || invite.answered) return tx.respond(481);
+    tx.respond(200);
+    invite.respond(487, { toTag: b.localTag });
+    o.log.info("sip-call-cancelled", { callId: b.callId });
+    b.call?.hangup();
+    end(b);
+  }
+
+  function bye(tx: ServerTransaction): void {
+    const b = find(tx.request);
+    if (!b) return tx.respond(481);
+    tx.respond(200);
+    o.log.info("sip-call-ended", { callId: b.callId, by: "phone" });
+    b.call?.hangup();
+    end(b);
+  }
+
+  function reinvite(tx: ServerTransaction): void {
+    const b = find(tx.request);
+    if (!b || !b.sdp) return tx.respond(481);
+    // Hold and resume keep the same media path here: the answer stays what it was.
+    tx.respond(200, { toTag: b.localTag, headers: contactHeader(), body: b.sdp });
+  }
+
+  function contactHeader(): [string, string][] {
+    return [["Contact", `<sip:gateway@${gatewayHost}>`]];
+  }
+
+  return {
+    port,
+    stats: () => ({
+      callsActive: dialogs.size,
+      callsTotal: stats.callsTotal,
+      parseErrors: stats.parseErrors,
+      rateLimited: stats.rateLimited,
+      rtpDropped:
+        stats.rtpDroppedEnded + [...dialogs.values()].reduce((n, b) => n + b.leg.rtp.stats.dropped, 0),
+    }),
+    async stop() {
+      for (const b of [...dialogs.values()]) {
+        if (b.state === "connected") sendBye(b);
+        else if (b.invite) b.invite.respond(503, { toTag: b.localTag });
+        else sendCancel(b);
+        b.call?.hangup();
+        end(b);
+      }
+      // The BYEs get one round trip before the socket goes.
+      await new Promise((r) => setTimeout(r, 100));
+      server.stop();
+      client.stop();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      socket.close();
+    },
+  };
+}
+
+function tag(): string {
+  return randomBytes(6).toString("hex");
+}
+
+function withTag(addr: string, t: string): string {
+  return /;\s*tag=/i.test(addr) ? addr : `${addr};tag=${t}`;
+}
+
+function dialogKey(callId: string, localTag: string): string {
+  return `${callId}|${localTag}`;
+}

@@ -1,0 +1,84 @@
+import { reasonPhrase } from "./reason-phrases.ts";
+import type { SipParseFailure, SipRequest } from "./sip-message.ts";
+
+/** Where a message came from: responses go back there (RFC 3261 §18.2.2, RFC 3581). */
+export type SipSource = { address: string; port: number; transport: "UDP" | "TCP" | "TLS" };
+
+export type ResponseOptions = {
+  /** The To tag of the dialog (or of a final response outside one); kept if the request had one. */
+  toTag?: string;
+  headers?: readonly (readonly [string, string])[];
+  body?: string;
+  contentType?: string;
+};
+
+const SERVER = "Sori SIP gateway";
+
+/** A response to `req`, with its Via, From, To, Call-ID and CSeq copied as RFC 3261 §8.2.6 says. */
+export function formatResponse(
+  req: SipRequest,
+  source: SipSource,
+  status: number,
+  options: ResponseOptions = {},
+): string {
+  const to = headerOf(req, "To");
+  const hasTag = req.to.params.tag !== undefined;
+  const lines = [`SIP/2.0 ${status} ${reasonPhrase(status)}`];
+  req.via.forEach((v, i) =>
+    lines.push(`Via: ${i === 0 ? receivedVia(v.raw, v.host, v.rport, source) : v.raw}`),
+  );
+  lines.push(`From: ${headerOf(req, "From")}`);
+  lines.push(`To: ${!hasTag && options.toTag && status > 100 ? `${to};tag=${options.toTag}` : to}`);
+  lines.push(`Call-ID: ${req.callId}`);
+  lines.push(`CSeq: ${req.cseq.seq} ${req.cseq.method}`);
+  return finish(lines, options);
+}
+
+/** A 400 for a message that could not be parsed, if it carried enough to answer (a Via at least). */
+export function formatBadRequest(f: SipParseFailure, source: SipSource): string | undefined {
+  if (!f.isRequest || f.method === "ACK") return undefined;
+  const vias = f.echo.filter(([n]) => n === "Via");
+  if (vias.length === 0 || !f.echo.some(([n]) => n === "CSeq")) return undefined;
+  const lines = [`SIP/2.0 400 Bad Request`];
+  vias.forEach(([, v], i) =>
+    lines.push(`Via: ${i === 0 ? receivedVia(v, undefined, /;\s*rport/i.test(v), source) : v}`),
+  );
+  for (const [name, value] of f.echo) if (name !== "Via") lines.push(`${name}: ${value}`);
+  // The reason travels in a Warning (RFC 3261 §20.43, code 399: miscellaneous), never the message itself.
+  lines.push(`Warning: 399 sori "${f.reason.replace(/["\\\r\n]/g, "")}"`);
+  return finish(lines, {});
+}
+
+export type RequestParts = {
+  method: string;
+  uri: string;
+  headers: readonly (readonly [string, string])[];
+  body?: string;
+  contentType?: string;
+};
+
+/** A request as text; the caller supplies Via, From, To, Call-ID, CSeq and the rest. */
+export function formatRequest(r: RequestParts): string {
+  return finish([`${r.method} ${r.uri} SIP/2.0`], r);
+}
+
+function finish(lines: string[], options: ResponseOptions | RequestParts): string {
+  for (const [name, value] of options.headers ?? []) lines.push(`${name}: ${value}`);
+  if (!(options.headers ?? []).some(([n]) => n === "Server" || n === "User-Agent"))
+    lines.push(`Server: ${SERVER}`);
+  const body = options.body ?? "";
+  if (body) lines.push(`Content-Type: ${options.contentType ?? "application/sdp"}`);
+  lines.push(`Content-Length: ${Buffer.byteLength(body, "utf8")}`);
+  return `${lines.join("\r\n")}\r\n\r\n${body}`;
+}
+
+/** The top Via with `received` and `rport` filled in from where the request really came from. */
+function receivedVia(raw: string, host: string | undefined, rport: boolean, source: SipSource): string {
+  let v = raw.replace(/;\s*rport(?=\s*(;|$))/i, rport ? `;rport=${source.port}` : ";rport");
+  if (host !== source.address && !/;\s*received=/i.test(v)) v += `;received=${source.address}`;
+  return v;
+}
+
+function headerOf(req: SipRequest, name: string): string {
+  return req.headers.find(([n]) => n === name)?.[1] ?? "";
+}

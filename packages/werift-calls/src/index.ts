@@ -1,0 +1,3 @@
+export { type PacketCounters, type WeriftPlatformOptions, weriftPlatform } from "./werift-platform.ts";
+export { weriftPeerConnection } from "./werift-peer.ts";
+export { linearToMulaw, mulawToLinear, PCMU_FRAME_SAMPLES, ToneSource } from "./tone.ts";

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type CliServer, jsonLines, soriBackground, soriRunner, startCliServer } from "../cli-runner.ts";
+import { SipPhone } from "../sip-phone.ts";
+
+const PASSWORD = "sip gateway cli password";
+const sori = soriRunner(PASSWORD, 60_000);
+const PHONE_BASE = 25_000 + (process.pid % 500) * 8;
+
+describe("sori sip-gateway: a phone calls a CLI user", () => {
+  let dir: string;
+  let server: CliServer;
+  const profile = (name: string): string[] => ["--profile", join(dir, name)];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sori-sip-cli-"));
+    server = await startCliServer(join(dir, "data"));
+    for (const name of ["gwphone", "clisip"]) {
+      const r = await sori(["register", name, "--server", server.url, "--no-passphrase", ...profile(name)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  /** `sori sip-gateway` as gwphone in the background, on a free port. */
+  const startGateway = (extra: string[]): ReturnType<typeof soriBackground> =>
+    soriBackground(
+      PASSWORD,
+      [
+        "sip-gateway",
+        "--listen",
+        "udp:127.0.0.1:0",
+        "--rtp-ports",
+        "42000-42998",
+        "--loopback",
+        ...extra,
+        ...profile("gwphone"),
+      ],
+      /listening on udp:/,
+      90_000,
+    );
+
+  after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sori answer hears the phone and says it is a phone call through the gateway; Ctrl-C stops the gateway", async () => {
+    const gateway = startGateway([]);
+    const phone = await SipPhone.start({ sipPort: PHONE_BASE, controlPort: PHONE_BASE + 2, toneHz: 1000 });
+    try {
+      const port = Number(/:(\d+)$/.exec(await gateway.ready)?.[1]);
+      const answer = soriBackground(
+        PASSWORD,
+        ["answer", "--auto", "--wait", "30", "--duration", "2", "--json", "--loopback", ...profile("clisip")],
+        /waiting up to/,
+        60_000,
+      );
+      await answer.ready;
+      phone.dial(`sip:clisip@127.0.0.1:${port}`);
+      const run = await answer.done;
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const line = jsonLines(run.stdout).at(-1) as {
+        state: string;
+        packetsReceived: number;
+        via?: { network: string; uri: string };
+      };
+      assert.equal(line.state, "ended");
+      assert.deepEqual(line.via, { network: "sip", uri: "sip:phone@127.0.0.1" });
+      assert.ok(line.packetsReceived > 50, `audio from the phone (${line.packetsReceived} packets)`);
+      await phone.waitEvent("CALL_CLOSED");
+      gateway.interrupt();
+      const stopped = await gateway.done;
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, /"event":"sip-call-answered"/);
+      assert.doesNotMatch(stopped.stderr, /v=0|PCMU\/8000|a=rtpmap/, "no SDP or SIP bodies in the log");
+    } finally {
+      gateway.interrupt();
+      await phone.stop();
+      await gateway.done;
+    }
+  });
+
+  it("sori call sip:… --gateway calls a phone for an account the gateway allows; without --gateway it says what is missing", async () => {
+    const bare = await sori(["call", "sip:carol@127.0.0.1:5999", ...profile("clisip")]);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /pass --gateway <username>/);
+    const gateway = startGateway(["--outbound", "clisip"]);
+    const phone = await SipPhone.start({
+      sipPort: PHONE_BASE + 4,
+      controlPort: PHONE_BASE + 6,
+      toneHz: 1000,
+      user: "carol",
+      autoAnswer: true,
+    });
+    try {
+      await gateway.ready;
+      const run = await sori([
+        "call",
+        `sip:carol@127.0.0.1:${PHONE_BASE + 4}`,
+        "--gateway",
+        "gwphone",
+        "--duration",
+        "2",
+        "--json",
+        "--loopback",
+        ...profile("clisip"),
+      ]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const line = jsonLines(run.stdout).at(-1) as {
+        state: string;
+        packetsReceived: number;
+        via?: { uri: string };
+      };
+      assert.equal(line.state, "ended");
+      assert.equal(line.via?.uri, `sip:carol@127.0.0.1:${PHONE_BASE + 4}`);
+      assert.ok(line.packetsReceived > 50, `audio from the phone (${line.packetsReceived} packets)`);
+      await phone.waitEvent("CALL_CLOSED");
+    } finally {
+      gateway.interrupt();
+      await phone.stop();
+      await gateway.done;
+    }
+  });
+});

@@ -211,12 +211,17 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   async function inbound(tx: ServerTransaction): Promise<void> {
     const req = tx.request;
     if (invites.take(tx.source.address) > 0) {
+      // Dropped without an answer: a reply (repeated until an ACK) to a spoofed source would make the
+      // gateway an amplifier.
       stats.rateLimited++;
-      return tx.respond(503, { headers: [["Retry-After", "5"]] });
+      return;
     }
+    if (dialogs.size >= (o.maxCalls ?? 200)) return tx.respond(503, { headers: [["Retry-After", "5"]] });
     tx.respond(100);
     const username = req.uri.user;
     const user = username ? await o.client.findUser(username).catch(() => undefined) : undefined;
+    // CANCELled (answered 487) while the user was looked up.
+    if (tx.answered) return;
     if (!user || user.userId === o.client.userId) return tx.respond(404, { toTag: tag() });
     let media: PhoneMedia;
     try {
@@ -237,6 +242,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       });
     const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
     if (!rtp) return tx.respond(503, { toTag: tag() });
+    if (tx.answered) return rtp.close();
     rtp.connect({ address: media.address, port: media.port });
     const localTag = tag();
     const contact = headerValue(req, "Contact");
@@ -273,10 +279,16 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return tx.respond(480, { toTag: b.localTag });
     }
     b.call = call;
-    if (b.state === "ended") {
+    if (b.state === "ended" || tx.answered) {
       // CANCELled while the Sori call was being set up.
+      end(b);
       call.hangup();
       return;
+    }
+    if (call.state === "ended") {
+      // The call could not even ring (no peer connection, no offer).
+      end(b);
+      return tx.respond(480, { toTag: b.localTag });
     }
     tx.respond(180, { toTag: b.localTag, headers: contactHeader() });
     call.on("state", () => {
@@ -314,6 +326,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (codecs.length === 0) return call.decline({ reason: "unreachable" });
     const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
     if (!rtp) return call.decline({ reason: "unreachable" });
+    // The caller may have given up during the look-ups: then no INVITE goes out at all.
+    if (call.state === "ended") return rtp.close();
     const localTag = tag();
     const caller = call.peer.username;
     const uri = formatUri({ ...target, params: {} });
@@ -333,10 +347,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     });
     o.log.info("sip-call-out", { callId: b.callId, from: call.peer.userId });
     call.on("state", () => {
-      if (call.state === "connected" && b.state === "ringing") {
-        b.state = "connected";
-        watchRtp(b);
-      }
       if (call.state === "ended") soriEnded(b, call);
     });
     const branch = newBranch();
@@ -366,20 +376,23 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         b.phone,
       );
     } catch {
+      // No final answer in time (timer B, or timer C while it rang): stop the phone ringing too.
       o.log.info("sip-call-out-unanswered", { callId: b.callId });
-      if (b.state === "ringing") call.decline({ reason: "unreachable" });
-      return end(b);
+      if (b.state !== "ringing") return;
+      sendCancel(b);
+      end(b);
+      return call.decline({ reason: "unreachable" });
     }
     if (answer.status >= 300) {
       // The INVITE transaction acknowledges a failure itself, on the INVITE's branch.
       sendAck(b, answer, branch);
       o.log.info("sip-call-out-refused", { callId: b.callId, status: answer.status });
-      if (b.state === "ringing") {
-        if (answer.status === 486 || answer.status === 600) call.decline({ reason: "busy" });
-        else if (answer.status === 603 || answer.status === 403 || answer.status === 487) call.decline();
-        else call.decline({ reason: "unreachable" });
-      }
-      return end(b);
+      if (b.state !== "ringing") return end(b);
+      // Ended first: the INVITE is over, so the Sori side's end must not send a CANCEL.
+      end(b);
+      if (answer.status === 486 || answer.status === 600) return call.decline({ reason: "busy" });
+      if (answer.status === 603 || answer.status === 403 || answer.status === 487) return call.decline();
+      return call.decline({ reason: "unreachable" });
     }
     b.remoteTag = answer.to.params.tag ?? "";
     b.remoteUri = headerValue(answer, "To") ?? b.remoteUri;
@@ -388,6 +401,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (contactUri) b.target = formatUri(contactUri);
     sendAck(b, answer, newBranch());
     if (b.state !== "ringing") return sendBye(b);
+    // The dialog is confirmed: from here on ending it is a BYE, whatever the Sori side is doing.
+    b.state = "connected";
+    watchRtp(b);
     let media: PhoneMedia;
     try {
       media = readPhoneSdp(answer.body);
@@ -399,8 +415,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (!picked || !chosen) {
       o.log.info("sip-call-out-no-codec", { callId: b.callId });
       sendBye(b);
-      call.decline({ reason: "unreachable" });
-      return end(b);
+      end(b);
+      return call.decline({ reason: "unreachable" });
     }
     rtp.connect({ address: media.address, port: media.port });
     b.media = media;
@@ -481,9 +497,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         const last = b.leg.rtp.stats.lastReceivedAt ?? startedAt;
         if (Date.now() - last < timeout) return;
         o.log.info("sip-rtp-timeout", { callId: b.callId });
-        b.call?.hangup();
         sendBye(b);
         end(b);
+        b.call?.hangup();
       },
       Math.min(5000, timeout / 2),
     );
@@ -580,13 +596,15 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
 
   function cancel(tx: ServerTransaction): void {
     const invite = server.inviteFor(tx.request);
-    const b = find(tx.request);
-    if (!invite || !b?.invite || invite.answered) return tx.respond(481);
+    if (!invite || invite.answered) return tx.respond(481);
     tx.respond(200);
-    invite.respond(487, { toTag: b.localTag });
-    o.log.info("sip-call-cancelled", { callId: b.callId });
-    b.call?.hangup();
+    // Possibly before the INVITE has a dialog (still being looked up): inbound() sees it answered.
+    const b = find(tx.request);
+    invite.respond(487, { toTag: b?.localTag ?? tag() });
+    o.log.info("sip-call-cancelled", { callId: tx.request.callId });
+    if (!b) return;
     end(b);
+    b.call?.hangup();
   }
 
   function bye(tx: ServerTransaction): void {
@@ -594,8 +612,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (!b) return tx.respond(481);
     tx.respond(200);
     o.log.info("sip-call-ended", { callId: b.callId, by: "phone" });
-    b.call?.hangup();
+    // Ended first, so the Sori side's hang-up does not send the phone a BYE of its own.
     end(b);
+    b.call?.hangup();
   }
 
   function reinvite(tx: ServerTransaction): void {
@@ -624,8 +643,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         if (b.state === "connected") sendBye(b);
         else if (b.invite) b.invite.respond(503, { toTag: b.localTag });
         else sendCancel(b);
-        b.call?.hangup();
         end(b);
+        b.call?.hangup();
       }
       // The BYEs get one round trip before the socket goes.
       await new Promise((r) => setTimeout(r, 100));

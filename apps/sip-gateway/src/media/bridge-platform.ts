@@ -109,7 +109,14 @@ export class BridgePlatform {
     audio.onTrack.subscribe(listen);
     leg.rtp.onPacket((packet) => {
       if (muted || pc?.connectionState !== "connected") return;
-      void audio.sender.sendRtp(RtpPacket.deSerialize(packet)).catch(() => undefined);
+      let rtp: RtpPacket;
+      try {
+        rtp = RtpPacket.deSerialize(packet);
+      } catch {
+        // What the phone's socket let through is well-formed; anything werift still refuses is dropped.
+        return;
+      }
+      void audio.sender.sendRtp(rtp).catch(() => undefined);
     });
     return {
       setMuted: (m) => {

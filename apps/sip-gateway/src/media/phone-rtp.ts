@@ -21,6 +21,17 @@ export type RtpLegStats = {
 };
 
 const RTP_HEADER_BYTES = 12;
+
+/** Version 2, and the CSRC list and header extension it announces fit in the packet (RFC 3550 §5.1). */
+function wellFormed(packet: Buffer): boolean {
+  if (packet.length < RTP_HEADER_BYTES || packet[0]! >> 6 !== 2) return false;
+  let header = RTP_HEADER_BYTES + (packet[0]! & 0x0f) * 4;
+  if (packet[0]! & 0x10) {
+    if (packet.length < header + 4) return false;
+    header += 4 + packet.readUInt16BE(header + 2) * 4;
+  }
+  return packet.length >= header;
+}
 let nextPort = 0;
 
 /**
@@ -85,7 +96,7 @@ export class PhoneRtpLeg {
 
   #receive(packet: Buffer, address: string, port: number): void {
     const peer = this.#peer;
-    if (!peer || address !== peer.address || packet.length < RTP_HEADER_BYTES || packet[0]! >> 6 !== 2) {
+    if (!peer || address !== peer.address || !wellFormed(packet)) {
       this.stats.dropped++;
       return;
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { reasonPhrase } from "./reason-phrases.ts";
 import type { SipParseFailure, SipRequest } from "./sip-message.ts";
 
@@ -28,7 +29,9 @@ export function formatResponse(
     lines.push(`Via: ${i === 0 ? receivedVia(v.raw, v.host, v.rport, source) : v.raw}`),
   );
   lines.push(`From: ${headerOf(req, "From")}`);
-  lines.push(`To: ${!hasTag && options.toTag && status > 100 ? `${to};tag=${options.toTag}` : to}`);
+  // Every response but 100 carries a To tag (RFC 3261 §8.2.6.2); outside a dialog any fresh one does.
+  const toTag = options.toTag ?? randomBytes(6).toString("hex");
+  lines.push(`To: ${!hasTag && status > 100 ? `${to};tag=${toTag}` : to}`);
   lines.push(`Call-ID: ${req.callId}`);
   lines.push(`CSeq: ${req.cseq.seq} ${req.cseq.method}`);
   return finish(lines, options);

@@ -1,8 +1,13 @@
 import { Grammar } from "sip.js/lib/grammar/grammar.js";
 
-/** Largest SIP message accepted (UDP datagrams are smaller; a TCP peer may not send more). */
-export const MAX_SIP_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Largest SIP message accepted. Real INVITEs are 1–4 KB; parsing is the gateway's most expensive
+ * step before any rate limit, so what is larger is dropped unread.
+ */
+export const MAX_SIP_MESSAGE_BYTES = 16 * 1024;
 const MAX_HEADER_LINES = 200;
+/** Values per list header that are parsed (each costs a grammar run): more is a 400. */
+const MAX_LIST_VALUES: Record<string, number> = { Via: 32, Contact: 8, "Record-Route": 32, Route: 32 };
 
 /** A parsed SIP URI (sip: or sips:). */
 export type SipUri = {
@@ -135,6 +140,9 @@ export function parseSip(data: string): SipMessage | SipParseFailure {
       if (LIST_HEADERS.has(name)) for (const v of splitList(value)) values.push([name, v]);
       else values.push([name, value]);
     }
+    for (const [name, max] of Object.entries(MAX_LIST_VALUES))
+      if (values.filter(([n]) => n === name).length > max)
+        throw new Invalid(`more than ${max} ${name} values`);
     const one = (name: string): string => {
       const found = values.filter(([n]) => n === name);
       if (found.length === 0) throw new Invalid(`missing ${name}`);
@@ -328,11 +336,26 @@ export function parseSipUri(value: string): SipUri | undefined {
 
 /** A URI as text again. */
 export function formatUri(u: SipUri): string {
-  const user = u.user !== undefined ? `${u.user}@` : "";
+  const user = u.user !== undefined ? `${escapeUser(u.user)}@` : "";
   const host = u.host.includes(":") && !u.host.startsWith("[") ? `[${u.host}]` : u.host;
   const port = u.port !== undefined ? `:${u.port}` : "";
   const params = Object.entries(u.params)
     .map(([k, v]) => (v === null ? `;${k}` : `;${k}=${v}`))
     .join("");
   return `${u.scheme}:${user}${host}${port}${params}`;
+}
+
+/**
+ * The user part as RFC 3261 §25.1 allows it on the wire: anything outside its characters is
+ * %-escaped again (the grammar hands it back unescaped), so an escaped CRLF cannot become a header.
+ */
+function escapeUser(user: string): string {
+  return [...Buffer.from(user, "utf8")]
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9\-_.!~*'()&=+$,;?/]/.test(c)
+        ? c
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+    })
+    .join("");
 }

@@ -13,6 +13,8 @@ const T1_MS = 500;
 const T2_MS = 4000;
 /** Timers F, H, J and B: 64·T1, how long a transaction lives waiting. */
 const TRANSACTION_TIMEOUT_MS = 64 * T1_MS;
+/** Timer C (RFC 3261 §16.6): how long an INVITE may stay at a provisional response. */
+const INVITE_RINGING_MS = 3 * 60_000;
 
 /** How the transaction layer sends bytes and sets timers; tests pass fakes. */
 export type TransactionIo = {
@@ -200,7 +202,7 @@ type Pending = {
 export class SipTimeoutError extends Error {
   readonly code = "sip-timeout";
   constructor(method: string) {
-    super(`no answer to ${method} within ${TRANSACTION_TIMEOUT_MS / 1000} s`);
+    super(`no final answer to ${method} in time`);
     this.name = "SipTimeoutError";
   }
 }
@@ -241,17 +243,24 @@ export class ClientTransactions {
           );
         }, interval);
       };
-      const cancelTimeout = this.#io.setTimer(() => {
-        pending.stop();
-        reject(new SipTimeoutError(parts.method));
-      }, TRANSACTION_TIMEOUT_MS);
+      const timeout = (ms: number): (() => void) =>
+        this.#io.setTimer(() => {
+          pending.stop();
+          reject(new SipTimeoutError(parts.method));
+        }, ms);
+      let cancelTimeout = timeout(TRANSACTION_TIMEOUT_MS);
       const pending: Pending = {
         branch,
         method: parts.method,
         onResponse: (r) => {
           if (r.status < 200) {
+            if (parts.method === "INVITE" && !provisional) {
+              // Timer B ends at the first provisional response; a phone may ring for minutes (timer C).
+              cancelRetransmit?.();
+              cancelTimeout();
+              cancelTimeout = timeout(INVITE_RINGING_MS);
+            }
             provisional = true;
-            if (parts.method === "INVITE") cancelRetransmit?.();
             onProvisional(r);
             return;
           }

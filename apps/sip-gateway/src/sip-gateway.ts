@@ -243,7 +243,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
     if (!rtp) return tx.respond(503, { toTag: tag() });
     if (tx.answered) return rtp.close();
-    rtp.connect({ address: media.address, port: media.port });
+    rtp.connect({ address: media.address, port: media.port }, tx.source.address);
     const localTag = tag();
     const contact = headerValue(req, "Contact");
     const contactUri = contact ? parseContact(contact)?.uri : undefined;
@@ -418,7 +418,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       end(b);
       return call.decline({ reason: "unreachable" });
     }
-    rtp.connect({ address: media.address, port: media.port });
+    rtp.connect({ address: media.address, port: media.port }, b.phone.address);
     b.media = media;
     b.leg.codecs = [chosen];
     b.leg.phonePayloadType = picked.payloadType;

@@ -37,3 +37,37 @@ test("takes RTP only from the phone the SDP named, and drops packets too short f
     stranger.close();
   }
 });
+
+test("a phone behind NAT: its RTP comes from its SIP address, not its SDP's, and the leg latches to it", async () => {
+  const leg = await PhoneRtpLeg.open("127.0.0.1", { min: 49_000, max: 49_998 });
+  // The SDP says 192.0.2.10 (private side of a NAT); SIP and RTP really come from 127.0.0.3.
+  const natted = createSocket("udp4");
+  const other = createSocket("udp4");
+  await new Promise<void>((r) => natted.bind(0, "127.0.0.3", r));
+  await new Promise<void>((r) => other.bind(0, "127.0.0.4", r));
+  try {
+    leg.connect({ address: "192.0.2.10", port: 4000 }, "127.0.0.3");
+    const got: Buffer[] = [];
+    leg.onPacket((p) => got.push(p));
+    const good = Buffer.alloc(12 + 160);
+    good[0] = 0x80;
+    const send = (s: typeof natted, b: Buffer): Promise<void> =>
+      new Promise((r) => s.send(b, leg.port, "127.0.0.1", () => r()));
+    await send(other, good);
+    await send(natted, good);
+    await send(other, good);
+    const deadline = Date.now() + 2000;
+    while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(got.length, 1);
+    assert.equal(leg.stats.dropped, 2);
+    // What the gateway sends goes to where the phone's packets came from.
+    const back = new Promise<Buffer>((r) => natted.once("message", r));
+    leg.send(good, 0);
+    assert.equal((await back).length, good.length);
+  } finally {
+    leg.close();
+    natted.close();
+    other.close();
+  }
+});

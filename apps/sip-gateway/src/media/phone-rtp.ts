@@ -45,6 +45,8 @@ export class PhoneRtpLeg {
   readonly #socket: Socket;
   readonly #ssrc = randomBytes(4);
   #peer: { address: string; port: number } | undefined;
+  /** The address the phone's SIP came from: behind NAT its RTP comes from there, not from its SDP's. */
+  #signalling: string | undefined;
   #latched = false;
   #onPacket: ((packet: Buffer) => void) | undefined;
   #closed = false;
@@ -73,9 +75,14 @@ export class PhoneRtpLeg {
     throw new MediaPortError(range);
   }
 
-  /** Where the phone said it receives RTP (its SDP c= and m= lines). */
-  connect(peer: { address: string; port: number }): void {
+  /**
+   * Where the phone said it receives RTP (its SDP c= and m= lines), and where its SIP came from.
+   * The first well-formed packet from either address latches the leg to its source (symmetric RTP,
+   * RFC 4961), which is how a phone behind NAT is reached; after that every other source is dropped.
+   */
+  connect(peer: { address: string; port: number }, signallingAddress?: string): void {
     this.#peer = { ...peer };
+    this.#signalling = signallingAddress;
     this.#latched = false;
   }
 
@@ -96,12 +103,13 @@ export class PhoneRtpLeg {
 
   #receive(packet: Buffer, address: string, port: number): void {
     const peer = this.#peer;
-    if (!peer || address !== peer.address || !wellFormed(packet)) {
+    const known = address === peer?.address || (!this.#latched && address === this.#signalling);
+    if (!peer || !known || !wellFormed(packet)) {
       this.stats.dropped++;
       return;
     }
-    if (port !== peer.port) {
-      // Latch once, to where the phone really sends from; afterwards other ports are strangers.
+    if (port !== peer.port || address !== peer.address) {
+      // Latch once, to where the phone really sends from; afterwards other sources are strangers.
       if (this.#latched) {
         this.stats.dropped++;
         return;

@@ -90,11 +90,15 @@ export class PhoneRtpLeg {
     this.#onPacket = listener;
   }
 
-  /** Sends one RTP packet to the phone as the gateway's own stream (its SSRC, the phone's payload type). */
-  send(packet: Uint8Array, payloadType: number): void {
+  /**
+   * Sends one RTP packet to the phone as the gateway's own stream (its SSRC, the phone's payload
+   * type). The packet is rewritten in place: callers pass a buffer of their own (a fresh
+   * serialization), so the relay's hot path copies nothing.
+   */
+  send(packet: Buffer, payloadType: number): void {
     const peer = this.#peer;
     if (!peer || this.#closed || packet.length < RTP_HEADER_BYTES) return;
-    const out = Buffer.from(packet);
+    const out = packet;
     out[1] = (out[1]! & 0x80) | (payloadType & 0x7f);
     this.#ssrc.copy(out, 8);
     this.stats.sent++;

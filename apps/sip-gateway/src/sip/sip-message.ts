@@ -140,16 +140,22 @@ export function parseSip(data: string): SipMessage | SipParseFailure {
       if (LIST_HEADERS.has(name)) for (const v of splitList(value)) values.push([name, v]);
       else values.push([name, value]);
     }
+    // One pass groups the values by name; every check below looks them up there.
+    const byName = new Map<string, string[]>();
+    for (const [name, value] of values) {
+      const list = byName.get(name);
+      if (list) list.push(value);
+      else byName.set(name, [value]);
+    }
     for (const [name, max] of Object.entries(MAX_LIST_VALUES))
-      if (values.filter(([n]) => n === name).length > max)
-        throw new Invalid(`more than ${max} ${name} values`);
+      if ((byName.get(name)?.length ?? 0) > max) throw new Invalid(`more than ${max} ${name} values`);
     const one = (name: string): string => {
-      const found = values.filter(([n]) => n === name);
+      const found = byName.get(name) ?? [];
       if (found.length === 0) throw new Invalid(`missing ${name}`);
       if (found.length > 1) throw new Invalid(`more than one ${name}`);
-      return found[0]![1];
+      return found[0]!;
     };
-    const via = values.filter(([n]) => n === "Via").map(([, v]) => parseVia(v));
+    const via = (byName.get("Via") ?? []).map(parseVia);
     if (via.length === 0) throw new Invalid("missing Via");
     const cseq = grammar<{ value: number; method: string }>(one("CSeq"), "CSeq", "CSeq");
     if (cseq.value > 2 ** 31 - 1) throw new Invalid("CSeq number out of range");
@@ -168,7 +174,7 @@ export function parseSip(data: string): SipMessage | SipParseFailure {
     }
     if (start.type === "request") {
       if (start.method !== cseq.method) throw new Invalid("CSeq method does not match the request method");
-      const mf = values.find(([n]) => n === "Max-Forwards")?.[1];
+      const mf = byName.get("Max-Forwards")?.[0];
       const maxForwards = mf === undefined ? 70 : grammar<number>(mf, "Max_Forwards", "Max-Forwards");
       return { type: "request", method: start.method, uri: start.uri, maxForwards, ...common };
     }

@@ -2,6 +2,7 @@ import type { AuthRefusal } from "./transport/transport.ts";
 import type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 import type { ChatSummary } from "./groups/chat-list.ts";
 import type { ChatMessage, MessageStatus } from "./messages/chat-store.ts";
+import type { PhoneLineRequest } from "./features/phone-lines.ts";
 import type { ClientWarning } from "./warnings.ts";
 
 export type ConnectionState = "connecting" | "connected" | "disconnected";
@@ -34,6 +35,8 @@ export type ClientEvents = {
   typing: (t: { chat: string; userId: string; username: string; typing: boolean }) => void;
   chat: (c: ChatSummary) => void;
   profile: (p: { userId: string }) => void;
+  /** A gateway's device: someone asks it to host or drop a phone line (answer with phoneLines.reply). */
+  "phone-line": (r: PhoneLineRequest) => void;
   connection: (state: ConnectionState) => void;
   /** A problem the client handled but a person may want to know about (never contains content). */
   warning: (w: ClientWarning) => void;

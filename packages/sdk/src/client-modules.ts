@@ -11,6 +11,7 @@ import { Directory } from "./device/directory.ts";
 import { TrustStore } from "./device/trust-store.ts";
 import { KeyPackages } from "./device/key-packages.ts";
 import { Files } from "./features/files.ts";
+import { PhoneLines } from "./features/phone-lines.ts";
 import { Profiles } from "./features/profiles.ts";
 import { SafetyNumbers } from "./features/safety-numbers.ts";
 import { Stickers } from "./features/stickers.ts";
@@ -51,6 +52,7 @@ export type ClientModules = {
   readonly stickers: Stickers;
   readonly safety: SafetyNumbers;
   readonly profiles: Profiles;
+  readonly phoneLines: PhoneLines;
   readonly timers: Timers;
   readonly devices: Devices;
   readonly calls: CallManager;
@@ -135,6 +137,12 @@ export function assembleClient(
     sendMeta: (groupId) => membership.sendMeta(groupId, "skip"),
   });
   const profiles: Profiles = new Profiles(ctx, autoSend);
+  const phoneLines: PhoneLines = new PhoneLines(ctx, {
+    profiles,
+    chatList,
+    chatFor,
+    send: (chat, content) => sender.sendContent(chat, content),
+  });
   const rejoin: Rejoin = new Rejoin(ctx, { pending: pending, directory });
   const membership: Membership = new Membership(ctx, {
     pending: pending,
@@ -184,7 +192,7 @@ export function assembleClient(
   const timers: Timers = new Timers(ctx, { sender: sender, directory, chatList });
   const callHistory: CallHistory = new CallHistory(ctx, directory, emitChat);
   const calls: CallManager = new CallManager(
-    createCallHost(ctx, { sender: sender, history: callHistory, chatList, chatFor }),
+    createCallHost(ctx, { sender: sender, history: callHistory, chatList, chatFor, profiles, directory }),
   );
   const callSignal: ContentHandlerCallSignal = (chat, sender, content, sentAt) =>
     calls.handleSignal(chat, sender, content.callId, content.signal, sentAt);
@@ -195,6 +203,7 @@ export function assembleClient(
     receipts: receipts,
     actions: actions,
     profiles: profiles,
+    phoneLines,
     timers: timers,
     stickers: stickers,
     callHistory,
@@ -258,6 +267,7 @@ export function assembleClient(
     stickers,
     safety,
     profiles,
+    phoneLines,
     timers,
     devices,
     calls,

@@ -1,5 +1,6 @@
 import { fromBase64Url } from "@sori/protocol";
 import type { CallManager } from "./calls/call-manager.ts";
+import type { PhoneLines } from "./features/phone-lines.ts";
 import type { ClientEvents, ConnectionState } from "./client-events.ts";
 import { type DeviceEnrolment, loadEnrolment } from "./device/device-enrolment.ts";
 import type { DeviceList } from "./device/devices.ts";
@@ -577,6 +578,14 @@ export class SoriClient {
   /** 1:1 voice and video calls (see docs/SDK.md "Calls"). */
   get calls(): CallManager {
     return this.#m.calls;
+  }
+
+  /**
+   * Phone lines: this person's own SIP phones, hosted by a Sori SIP gateway; they ring with this
+   * person's devices and call as them (see docs/SDK.md "Phone lines").
+   */
+  get phoneLines(): PhoneLines {
+    return this.#m.phoneLines;
   }
 
   /** This account's active devices. */

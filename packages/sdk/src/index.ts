@@ -44,6 +44,7 @@ export {
   type CallOutcome,
   type CallSignal,
   type ForeignParty,
+  type PhoneLineRef,
 } from "./calls/call-signal.ts";
 export type {
   CallMediaControl,
@@ -65,5 +66,12 @@ export {
   type TransferProgress,
 } from "./features/attachments.ts";
 export { type SafetyNumber, safetyNumberOf } from "./features/safety-number.ts";
+export {
+  MAX_PHONE_LINES,
+  type PhoneLine,
+  type PhoneLineRequest,
+  type PhoneLines,
+  type PhoneLineSettings,
+} from "./features/phone-lines.ts";
 export { EncryptedStorage } from "./storage/encrypted-storage.ts";
 export { BUILT_IN_PACK, MAX_STICKER_BYTES, type StickerPack } from "./features/sticker-packs.ts";

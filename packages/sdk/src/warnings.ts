@@ -36,7 +36,9 @@ export type WarningCode =
   | "call-log-failed"
   | "call-signal-lost"
   | "call-failed"
-  | "call-renegotiation-failed";
+  | "call-renegotiation-failed"
+  /** The callee's phone line could not be rung (its gateway's chat could not be reached). */
+  | "call-line-unreachable";
 
 /** The payload of the `warning` event. */
 export type ClientWarning = { code: WarningCode; message: string };

@@ -1,4 +1,6 @@
 import type { DeviceContext } from "../device/device-context.ts";
+import type { Directory } from "../device/directory.ts";
+import type { Profiles } from "../features/profiles.ts";
 import { SdkError } from "../errors.ts";
 import type { ChatList, ChatSummary } from "../groups/chat-list.ts";
 import type { MessageSender } from "../messages/message-sender.ts";
@@ -14,6 +16,8 @@ export function createCallHost(
     history: CallHistory;
     chatList: ChatList;
     chatFor(target: string): Promise<ChatSummary>;
+    profiles: Profiles;
+    directory: Directory;
   },
 ): CallHost {
   return {
@@ -39,6 +43,8 @@ export function createCallHost(
       return { chatId: chat.id, peer };
     },
     directPeer: (chatId) => deps.chatList.directPeer(chatId),
+    phoneLinesOf: (userId) => deps.profiles.linesOf(userId),
+    usernameOf: (userId) => deps.directory.usernameOf(userId),
     turnCredentials: async () => {
       const r = await ctx.request({ type: "turn.credentials" });
       return { iceServers: r.iceServers, ttlS: r.ttlS };

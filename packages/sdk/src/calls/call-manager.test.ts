@@ -51,6 +51,8 @@ test("candidates that arrive while a ring is still being checked are kept for th
       await new Promise((r) => setTimeout(r, 20));
       return { userId: "caller", username: "caller" };
     },
+    phoneLinesOf: async () => [],
+    usernameOf: async (id) => id,
     turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
     warn: () => undefined,
   };
@@ -89,4 +91,158 @@ test("candidates that arrive while a ring is still being checked are kept for th
   call.hangup();
   await manager.flush();
   assert.deepEqual(sent.at(-1), { kind: "hangup", to: "caller-device" });
+});
+
+const mediaPlatform = (log: { candidates: IceCandidateLike[]; remote: string[] }): CallPlatform => ({
+  createPeerConnection: () => fakePeer(log),
+  startMedia: async () => ({
+    setMuted: () => undefined,
+    setCamera: () => undefined,
+    switchInput: async () => undefined,
+    stop: () => undefined,
+  }),
+});
+
+/** Bob's device calling Alice, who has a desk phone line at the gateway "gw" (chats "bob-alice", "bob-gw"). */
+function forkedCaller(): {
+  manager: CallManager;
+  sent: { chat: string; signal: CallSignal }[];
+  log: { candidates: IceCandidateLike[]; remote: string[] };
+} {
+  const log = { candidates: [] as IceCandidateLike[], remote: [] as string[] };
+  const sent: { chat: string; signal: CallSignal }[] = [];
+  const people: Record<string, { chatId: string; peer: { userId: string; username: string } }> = {
+    alice: { chatId: "bob-alice", peer: { userId: "alice-id", username: "alice" } },
+    gw: { chatId: "bob-gw", peer: { userId: "gw-id", username: "gw" } },
+  };
+  const host: CallHost = {
+    userId: "bob-id",
+    deviceId: "bob-device",
+    sendSignal: async (chat, _call, signal) => {
+      sent.push({ chat, signal });
+    },
+    sendCallLog: async () => undefined,
+    directChat: async (target) => people[target]!,
+    directPeer: async (chatId) => Object.values(people).find((p) => p.chatId === chatId)?.peer,
+    phoneLinesOf: async (userId) =>
+      userId === "alice-id"
+        ? [{ id: "line-desk-1", name: "desk", gateway: { userId: "gw-id", username: "gw" } }]
+        : [],
+    usernameOf: async (id) => id.replace(/-id$/, ""),
+    turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
+    warn: () => undefined,
+  };
+  const manager = new CallManager(host);
+  manager.configure({ platform: mediaPlatform(log), useServerTurn: false });
+  return { manager, sent, log };
+}
+
+test("a call rings the callee's phone line too, and the line that answers takes the call", async () => {
+  const { manager, sent, log } = forkedCaller();
+  const call = await manager.start("alice");
+  await manager.flush();
+  const rings = sent.filter((s) => s.signal.kind === "ring");
+  assert.deepEqual(
+    rings.map((r) => [r.chat, r.signal.kind === "ring" ? r.signal.line : undefined]),
+    [
+      ["bob-alice", undefined],
+      ["bob-gw", { owner: "alice-id", id: "line-desk-1" }],
+    ],
+  );
+  sent.length = 0;
+  const via = { network: "sip" as const, uri: "sip:alice@gw.example" };
+  manager.handleSignal(
+    "bob-gw",
+    { userId: "gw-id", deviceId: "gw-device" },
+    call.id,
+    { kind: "accept", to: "bob-device", sdp: "v=0 answer", via },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  await manager.flush();
+  assert.deepEqual(log.remote, ["answer"]);
+  assert.equal(call.peerDeviceId, "gw-device");
+  assert.equal(call.via?.uri, "sip:alice@gw.example");
+  assert.equal(call.via?.name, "desk");
+  assert.deepEqual(call.lineOwner, { userId: "alice-id", username: "alice" });
+  // Alice's devices stop ringing; what goes to the answering phone goes to the gateway's chat.
+  assert.deepEqual(
+    sent.find((s) => s.signal.kind === "cancel"),
+    { chat: "bob-alice", signal: { kind: "cancel", reason: "answered-elsewhere" } },
+  );
+  assert.ok(
+    sent.filter((s) => "to" in s.signal && s.signal.to === "gw-device").every((s) => s.chat === "bob-gw"),
+  );
+  call.hangup();
+  await manager.flush();
+  assert.deepEqual(sent.at(-1), { chat: "bob-gw", signal: { kind: "hangup", to: "gw-device" } });
+});
+
+test("a busy phone line drops out alone; an answer on a device then cancels nothing there", async () => {
+  const { manager, sent } = forkedCaller();
+  const call = await manager.start("alice");
+  manager.handleSignal(
+    "bob-gw",
+    { userId: "gw-id", deviceId: "gw-device" },
+    call.id,
+    { kind: "busy", to: "bob-device" },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(call.state, "ringing-out");
+  manager.handleSignal(
+    "bob-alice",
+    { userId: "alice-id", deviceId: "alice-phone" },
+    call.id,
+    { kind: "accept", to: "bob-device", sdp: "v=0 answer" },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  await manager.flush();
+  assert.equal(call.peerDeviceId, "alice-phone");
+  assert.equal(call.via, undefined);
+  assert.equal(sent.filter((s) => s.signal.kind === "cancel").length, 0);
+  // Someone other than the gateway cannot answer in the gateway's chat.
+  manager.handleSignal(
+    "bob-gw",
+    { userId: "mallory-id", deviceId: "m" },
+    call.id,
+    { kind: "hangup", to: "bob-device" },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  assert.notEqual(call.state, "ended");
+  call.hangup();
+  await manager.flush();
+});
+
+test("a ring from someone's phone line keeps the claim only if their profile lists it at that gateway", async () => {
+  const { manager } = forkedCaller();
+  const calls: Call[] = [];
+  manager.on("incoming", (c) => calls.push(c));
+  const ring = (callId: string, owner: string, id: string): void =>
+    manager.handleSignal(
+      "bob-gw",
+      { userId: "gw-id", deviceId: "gw-device" },
+      callId,
+      {
+        kind: "ring",
+        media: "audio",
+        sdp: "v=0 offer",
+        via: { network: "sip", uri: "sip:alice@gw.example", name: "desk", line: { owner, id } },
+      },
+      Date.now(),
+    );
+  ring("c1", "alice-id", "line-desk-1");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(calls[0]?.lineOwner, { userId: "alice-id", username: "alice" });
+  assert.equal(calls[0]?.via?.line?.id, "line-desk-1");
+  calls[0]?.decline();
+  ring("c2", "alice-id", "line-made-up");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(calls[1]?.lineOwner, undefined);
+  assert.equal(calls[1]?.via?.line, undefined);
+  assert.equal(calls[1]?.via?.uri, "sip:alice@gw.example");
+  calls[1]?.decline();
+  await manager.flush();
 });

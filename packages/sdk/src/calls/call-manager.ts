@@ -2,7 +2,8 @@ import type { WarningCode } from "../warnings.ts";
 import { TypedEmitter } from "../util/typed-emitter.ts";
 import { Call, type CallContext } from "./call.ts";
 import { type CallDirection, type CallEndReason, type CallTimings, DEFAULT_TIMINGS } from "./call-machine.ts";
-import type { CallLogBody, CallOutcome, CallSignal, ForeignParty } from "./call-signal.ts";
+import type { PhoneLineWire } from "../messages/content.ts";
+import type { CallLogBody, CallOutcome, CallSignal, ForeignParty, PhoneLineRef } from "./call-signal.ts";
 import type { CallPlatform, IceServer, PeerConnectionConfig } from "./peer.ts";
 
 /** How long an outgoing call rings before it counts as unanswered. */
@@ -10,6 +11,20 @@ export const RING_TIMEOUT_MS = 45_000;
 /** A callee stops ringing this long after the ring timeout even if the caller's cancel never came. */
 const RING_GRACE_MS = 5_000;
 const TURN_REFRESH_FRACTION = 0.8;
+/** How long a call waits for the chat with a gateway hosting the callee's phone line (made on first use). */
+const LINE_CHAT_TIMEOUT_MS = 3_000;
+
+/**
+ * Where an outgoing call's signals go when the callee has phone lines: the chat with the callee, and
+ * one chat per gateway hosting a line of theirs. The first to answer takes the call.
+ */
+type Route = { chatId: string; userId: string; line?: { ref: PhoneLineRef; name: string } };
+type Forks = {
+  routes: Route[];
+  /** Which chat each answering device spoke in (replies addressed to it go there). */
+  devices: Map<string, string>;
+  answeredIn: string | undefined;
+};
 
 export type CallManagerEvents = {
   /** A call rings on this device; answer with `call.accept()`, or `call.decline()`. */
@@ -50,6 +65,9 @@ export type CallHost = {
   directChat(target: string): Promise<{ chatId: string; peer: { userId: string; username: string } }>;
   /** The other member of a direct chat this device knows; undefined for groups and unknown chats. */
   directPeer(chatId: string): Promise<{ userId: string; username: string } | undefined>;
+  /** The phone lines a user listed in the profile they shared with this device. */
+  phoneLinesOf(userId: string): Promise<PhoneLineWire[]>;
+  usernameOf(userId: string): Promise<string>;
   turnCredentials(): Promise<{ iceServers: IceServer[]; ttlS: number }>;
   warn(code: WarningCode, message: string): void;
 };
@@ -76,6 +94,8 @@ export class CallManager {
   readonly #ringing = new Map<string, (() => void)[]>();
   /** Ended call ids, so late signals of a finished call are recognised rather than warned about. */
   readonly #finished = new Set<string>();
+  /** Outgoing calls that also ring the callee's phone lines. */
+  readonly #forks = new Map<string, Forks>();
   #options: CallOptions | undefined;
   #sendChain: Promise<void> = Promise.resolve();
   #turn: { iceServers: IceServer[]; until: number } | undefined;
@@ -120,6 +140,8 @@ export class CallManager {
     const o = this.#require();
     if (this.#full()) throw new CallError("busy", "this device is already in a call; hang up first");
     const { chatId, peer } = await this.#host.directChat(target);
+    // A gateway's own calls ring people's devices only: a line it hosts is its own business.
+    const lines = options.via ? [] : await this.#lineRoutes(peer.userId);
     const call = this.#newCall({
       id: randomCallId(),
       chatId,
@@ -128,9 +150,45 @@ export class CallManager {
       media: options.video ? "video" : "audio",
       ...(options.via ? { via: options.via } : {}),
     });
+    if (lines.length > 0)
+      this.#forks.set(call.id, {
+        routes: [{ chatId, userId: peer.userId }, ...lines],
+        devices: new Map(),
+        answeredIn: undefined,
+      });
     options.prepare?.(call);
     await call.startOutgoing(o.ringTimeoutMs ?? RING_TIMEOUT_MS);
     return call;
+  }
+
+  /** The callee's phone lines, each reached through its gateway's chat (those not reachable now are skipped). */
+  async #lineRoutes(userId: string): Promise<Route[]> {
+    const lines = await this.#host.phoneLinesOf(userId).catch(() => []);
+    const routes = await Promise.all(
+      lines
+        .filter((l) => l.gateway.userId !== this.#host.userId)
+        .map(async (l): Promise<Route | undefined> => {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const chat = await Promise.race([
+            this.#host.directChat(l.gateway.username).catch(() => undefined),
+            new Promise<undefined>((resolve) => {
+              timer = setTimeout(() => resolve(undefined), LINE_CHAT_TIMEOUT_MS);
+            }),
+          ]);
+          clearTimeout(timer);
+          // The profile names the gateway by id too: a renamed or re-registered username is not it.
+          if (!chat || chat.peer.userId !== l.gateway.userId) {
+            this.#host.warn("call-line-unreachable", `could not ring the phone line "${l.name}"`);
+            return undefined;
+          }
+          return {
+            chatId: chat.chatId,
+            userId: l.gateway.userId,
+            line: { ref: { owner: userId, id: l.id }, name: l.name },
+          };
+        }),
+    );
+    return routes.filter((r): r is Route => r !== undefined);
   }
 
   /** The network changed (e.g. Wi-Fi to mobile): calls this device placed restart ICE at once. */
@@ -193,17 +251,23 @@ export class CallManager {
         this.#host.warn("call-signal-ignored", `ignored a ${signal.kind} signal for an unknown call`);
       return;
     }
-    if (call.chatId !== chatId) {
+    const forks = this.#forks.get(callId);
+    const route = call.chatId === chatId ? undefined : forks?.routes.find((r) => r.chatId === chatId);
+    if (call.chatId !== chatId && !route) {
       this.#host.warn("call-signal-ignored", "ignored a call signal sent in another chat");
       return;
     }
-    if (from.userId === this.#host.userId) {
+    if (route && from.userId !== route.userId) {
+      this.#host.warn("call-signal-ignored", "ignored a call signal from someone not in the call");
+      return;
+    }
+    if (!route && from.userId === this.#host.userId) {
       // Another device of this user answered or declined the call ringing here.
       if (call.direction === "incoming" && (signal.kind === "accept" || signal.kind === "decline"))
         call.handledElsewhere(signal.kind === "accept" ? "answered" : "declined");
       return;
     }
-    if (from.userId !== call.peer.userId) {
+    if (!route && from.userId !== call.peer.userId) {
       this.#host.warn("call-signal-ignored", "ignored a call signal from someone not in the call");
       return;
     }
@@ -214,13 +278,55 @@ export class CallManager {
       this.#host.warn("call-signal-ignored", "ignored a call signal from a device not in the call");
       return;
     }
-    const chain = (this.#chains.get(callId) ?? Promise.resolve()).then(() =>
-      call.onSignal(signal, from.deviceId),
-    );
+    if (forks && fromAnswerer) forks.devices.set(from.deviceId, chatId);
+    const chain = (this.#chains.get(callId) ?? Promise.resolve()).then(async () => {
+      if (forks && call.state === "ringing-out" && !this.#forkAnswer(call, forks, chatId, route, signal))
+        return;
+      await call.onSignal(signal, from.deviceId);
+    });
     this.#chains.set(
       callId,
       chain.catch(() => undefined),
     );
+  }
+
+  /**
+   * A forked call's first answers: the first accept takes the call and the other routes stop ringing;
+   * a busy or unreachable phone line drops out alone. False when the signal stops here.
+   */
+  #forkAnswer(
+    call: Call,
+    forks: Forks,
+    chatId: string,
+    route: Route | undefined,
+    signal: CallSignal,
+  ): boolean {
+    const others = (reason: "answered-elsewhere" | "declined"): void => {
+      for (const r of forks.routes)
+        if (r.chatId !== chatId) this.#send(r.chatId, call.id, { kind: "cancel", reason });
+    };
+    if (signal.kind === "accept") {
+      forks.answeredIn = chatId;
+      if (route?.line)
+        call.answeredOnLine(
+          {
+            network: "sip",
+            uri: `sip:${call.peer.username}`,
+            ...signal.via,
+            name: route.line.name,
+            line: route.line.ref,
+          },
+          call.peer,
+        );
+      others("answered-elsewhere");
+      return true;
+    }
+    if (route && (signal.kind === "busy" || (signal.kind === "decline" && signal.reason === "unreachable"))) {
+      forks.routes = forks.routes.filter((r) => r !== route);
+      return false;
+    }
+    if (signal.kind === "decline") others("declined");
+    return true;
   }
 
   async #onRing(
@@ -247,6 +353,8 @@ export class CallManager {
       this.#finished.add(callId);
       return;
     }
+    const { via, lineOwner } = await this.#checkLine(signal.via, from.userId);
+    if (this.#calls.has(callId)) return;
     const call = this.#newCall({
       id: callId,
       chatId,
@@ -255,10 +363,31 @@ export class CallManager {
       media: signal.media,
       peerDevice: from.deviceId,
       remoteOffer: signal.sdp,
-      ...(signal.via ? { via: signal.via } : {}),
+      ...(via ? { via } : {}),
+      ...(signal.line ? { line: signal.line } : {}),
+      ...(lineOwner ? { lineOwner } : {}),
     });
     call.startRinging(ringMs + RING_GRACE_MS);
     this.#events.emit("incoming", call);
+  }
+
+  /**
+   * A gateway says the call comes from someone's own phone line: kept only if that person's profile
+   * lists the line at this very gateway (a gateway cannot make a phone call look like a friend's).
+   */
+  async #checkLine(
+    via: ForeignParty | undefined,
+    gatewayId: string,
+  ): Promise<{ via: ForeignParty | undefined; lineOwner?: { userId: string; username: string } }> {
+    const ref = via?.line;
+    if (!via || !ref) return { via };
+    const lines = await this.#host.phoneLinesOf(ref.owner).catch(() => []);
+    if (lines.some((l) => l.id === ref.id && l.gateway.userId === gatewayId)) {
+      const username = await this.#host.usernameOf(ref.owner).catch(() => undefined);
+      if (username) return { via, lineOwner: { userId: ref.owner, username } };
+    }
+    const { line: _claimed, ...plain } = via;
+    return { via: plain };
   }
 
   #newCall(o: {
@@ -270,12 +399,14 @@ export class CallManager {
     peerDevice?: string;
     remoteOffer?: string;
     via?: ForeignParty;
+    line?: PhoneLineRef;
+    lineOwner?: { userId: string; username: string };
   }): Call {
     const options = this.#require();
     const ctx: CallContext = {
       platform: options.platform,
       timings: { ...DEFAULT_TIMINGS, ...options.timings },
-      send: (signal) => this.#send(o.chatId, o.id, signal),
+      send: (signal) => this.#route(o.chatId, o.id, signal),
       peerConfig: () => this.#peerConfig(),
       warn: (code, message) => this.#host.warn(code, message),
       ended: (call) => this.#ended(call),
@@ -289,6 +420,7 @@ export class CallManager {
 
   #ended(call: Call): void {
     this.#calls.delete(call.id);
+    this.#forks.delete(call.id);
     this.#chains.delete(call.id);
     this.#finished.add(call.id);
     if (this.#finished.size > 1000) this.#finished.delete(this.#finished.values().next().value!);
@@ -306,6 +438,22 @@ export class CallManager {
       .catch((e: unknown) =>
         this.#host.warn("call-log-failed", `could not record the call in the chat: ${(e as Error).message}`),
       );
+  }
+
+  /** A call's signal to where it belongs: addressed ones to their device's chat, the others to every route. */
+  #route(chatId: string, callId: string, signal: CallSignal): void {
+    const forks = this.#forks.get(callId);
+    if (!forks) return this.#send(chatId, callId, signal);
+    if ("to" in signal && signal.to !== undefined)
+      return this.#send(forks.devices.get(signal.to) ?? chatId, callId, signal);
+    for (const r of forks.routes) {
+      if (forks.answeredIn !== undefined && r.chatId !== forks.answeredIn) continue;
+      this.#send(
+        r.chatId,
+        callId,
+        signal.kind === "ring" && r.line ? { ...signal, line: r.line.ref } : signal,
+      );
+    }
   }
 
   /** Signals go out one at a time, in order; while the link is down they wait for it. */

@@ -18,6 +18,13 @@ export type IceCandidateWire = z.infer<typeof IceCandidateWire>;
  * member device sees them; `to` names the one device a step is meant for once a callee device has
  * answered (the others ignore it). The caller always makes the offers, so offers never collide.
  */
+/** A Sori user's phone line at a gateway: the owner's user id and the line's random id. */
+export const PhoneLineRef = z.object({
+  owner: z.string().min(1).max(64),
+  id: z.string().min(8).max(64),
+});
+export type PhoneLineRef = z.infer<typeof PhoneLineRef>;
+
 /**
  * A call a gateway bridges from another network: who is really on the line there. Shown with the
  * gateway's own name, and as not end-to-end encrypted (only the leg between Sori devices is).
@@ -28,6 +35,12 @@ export const ForeignParty = z.object({
   uri: z.string().min(1).max(256),
   /** The display name the other network gave, if any. */
   name: z.string().max(128).optional(),
+  /**
+   * The phone is a Sori user's own phone line hosted by the gateway (sori sip-phone add): whose, and
+   * which. The receiving device keeps it only when that user's own profile lists this line at this
+   * gateway; otherwise the call shows as an ordinary phone call.
+   */
+  line: PhoneLineRef.optional(),
 });
 export type ForeignParty = z.infer<typeof ForeignParty>;
 
@@ -39,9 +52,17 @@ export const CallSignal = z.discriminatedUnion("kind", [
     sdp: Sdp,
     /** Set by a gateway: the call comes from a phone (or another network) through it. */
     via: ForeignParty.optional(),
+    /**
+     * Set by a caller ringing the callee's own phone line at a gateway (besides the callee's devices,
+     * in the caller's chat with the gateway): the gateway rings the phone registered for it.
+     */
+    line: PhoneLineRef.optional(),
   }),
-  /** Callee device → caller device: taken on this device; carries the answer. */
-  z.object({ kind: z.literal("accept"), to: DeviceId, sdp: Sdp }),
+  /**
+   * Callee device → caller device: taken on this device; carries the answer. A gateway that rang a
+   * phone line says which phone took it (`via`).
+   */
+  z.object({ kind: z.literal("accept"), to: DeviceId, sdp: Sdp, via: ForeignParty.optional() }),
   /** Caller → answering device: a new offer (ICE restart, renegotiation). */
   z.object({ kind: z.literal("offer"), to: DeviceId, sdp: Sdp }),
   /** Answering device → caller: the answer to `offer`. */
@@ -61,8 +82,14 @@ export const CallSignal = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("decline"), to: DeviceId, reason: z.literal("unreachable").optional() }),
   /** Callee device → caller: already in another call. */
   z.object({ kind: z.literal("busy"), to: DeviceId }),
-  /** Caller → everyone: stopped ringing (gave up, or no answer in time). */
-  z.object({ kind: z.literal("cancel"), reason: z.enum(["cancelled", "no-answer", "busy", "declined"]) }),
+  /**
+   * Caller → everyone: stopped ringing (gave up, or no answer in time). "answered-elsewhere": the
+   * callee took the call on a phone line at a gateway, or on a device while that line rang.
+   */
+  z.object({
+    kind: z.literal("cancel"),
+    reason: z.enum(["cancelled", "no-answer", "busy", "declined", "answered-elsewhere"]),
+  }),
   /**
    * Either side → the other: the call is over. With "answered-elsewhere" (caller → a callee device that
    * accepted a moment after another one did) that device was never in the call.

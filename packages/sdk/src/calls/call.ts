@@ -11,7 +11,7 @@ import {
   type MachineState,
   transition,
 } from "./call-machine.ts";
-import type { CallSignal, ForeignParty, IceCandidateWire } from "./call-signal.ts";
+import type { CallSignal, ForeignParty, IceCandidateWire, PhoneLineRef } from "./call-signal.ts";
 import type {
   CallMediaControl,
   CallPlatform,
@@ -59,12 +59,14 @@ export class Call {
   /** The other person. */
   readonly peer: { userId: string; username: string };
   /**
-   * A call bridged by a gateway (the peer is the gateway's account): the party on the other network.
-   * Such a call is end-to-end encrypted only as far as the gateway; a UI must say so.
+   * A gateway's side: the caller rings this person's phone line hosted here (not a phone number or
+   * address: the phone registered for the line).
    */
-  readonly via: ForeignParty | undefined;
+  readonly line: PhoneLineRef | undefined;
   /** When the call was started (caller) or rang (callee), ms since epoch. */
   readonly startedAt: number;
+  #via: ForeignParty | undefined;
+  #lineOwner: { userId: string; username: string } | undefined;
   #media: "audio" | "video";
   #machine: MachineState;
   #endedAt: number | null = null;
@@ -104,9 +106,13 @@ export class Call {
     peerDevice?: string;
     remoteOffer?: string;
     via?: ForeignParty;
+    line?: PhoneLineRef;
+    lineOwner?: { userId: string; username: string };
   }) {
     this.id = o.id;
-    this.via = o.via;
+    this.#via = o.via;
+    this.line = o.line;
+    this.#lineOwner = o.lineOwner;
     this.chatId = o.chatId;
     this.direction = o.direction;
     this.peer = o.peer;
@@ -121,6 +127,23 @@ export class Call {
   }
 
   // --- what a UI reads ----------------------------------------------------------------------------
+
+  /**
+   * A call bridged by a gateway: the party on the other network (the caller's phone, the phone called,
+   * or the callee's phone line that took the call). Such a call is end-to-end encrypted only as far as
+   * the gateway; a UI must say so.
+   */
+  get via(): ForeignParty | undefined {
+    return this.#via;
+  }
+
+  /**
+   * Whose own phone line is on the other end (checked against that person's profile): set when a
+   * person calls from their desk phone, or when the callee took this call on theirs.
+   */
+  get lineOwner(): { userId: string; username: string } | undefined {
+    return this.#lineOwner;
+  }
 
   get state(): CallState {
     return this.#machine.state;
@@ -178,7 +201,7 @@ export class Call {
   // --- actions --------------------------------------------------------------------------------------
 
   /** Answers an incoming call on this device (the others stop ringing). */
-  async accept(options: { video?: boolean } = {}): Promise<void> {
+  async accept(options: { video?: boolean; via?: ForeignParty } = {}): Promise<void> {
     if (this.state !== "ringing-in" || !this.#remoteOffer || !this.#peerDevice) return;
     this.#cameraOn = options.video ?? false;
     if (this.#cameraOn) this.#media = "video";
@@ -202,7 +225,12 @@ export class Call {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       if (this.#over()) return;
-      this.#ctx.send({ kind: "accept", to: this.#peerDevice, sdp: this.#localSdp() });
+      this.#ctx.send({
+        kind: "accept",
+        to: this.#peerDevice,
+        sdp: this.#localSdp(),
+        ...(options.via ? { via: options.via } : {}),
+      });
       this.#canTrickle = true;
       this.#scheduleCandidates();
       this.#sendMediaState();
@@ -284,6 +312,12 @@ export class Call {
   }
 
   // --- called by the manager ------------------------------------------------------------------------
+
+  /** Caller side: the callee's phone line at a gateway took the call (the manager saw its accept). */
+  answeredOnLine(via: ForeignParty, owner: { userId: string; username: string }): void {
+    this.#via = via;
+    this.#lineOwner = owner;
+  }
 
   /** Caller side: makes the peer connection and the offer, and rings. */
   async startOutgoing(ringTimeoutMs: number): Promise<void> {
@@ -373,7 +407,9 @@ export class Call {
           this.#input({ type: "remote-busy" });
           return;
         case "cancel":
-          this.#input({ type: "remote-cancel" });
+          this.#input({
+            type: signal.reason === "answered-elsewhere" ? "answered-elsewhere" : "remote-cancel",
+          });
           return;
         case "hangup":
           this.#input({

@@ -2,7 +2,7 @@ import { fromBase64, toBase64 } from "@sori/protocol";
 import type { DeviceContext } from "../device/device-context.ts";
 import { SdkError } from "../errors.ts";
 import { MAX_AVATAR_BYTES, MAX_DISPLAY_NAME_CHARS } from "../limits.ts";
-import type { Content } from "../messages/content.ts";
+import type { Content, PhoneLineWire } from "../messages/content.ts";
 import { newMessageId } from "../messages/message-id.ts";
 
 /** People's display names and avatars: shared encrypted in every chat, never with the server. */
@@ -36,9 +36,32 @@ export class Profiles {
       }
       avatar = profile.avatar ? toBase64(profile.avatar) : null;
     }
-    await chats.putProfile(enrolment.userId, { displayName, avatar });
+    await chats.putProfile(enrolment.userId, { ...current, displayName, avatar });
     events.emit("profile", { userId: enrolment.userId });
-    for (const c of await chats.listChats()) if (c.active) await this.shareIn(c.id);
+    await this.#shareEverywhere();
+  }
+
+  /** This user's phone lines, as listed in the profile their chat partners get. */
+  async ownLines(): Promise<PhoneLineWire[]> {
+    return (await this.#ctx.chats.getProfile(this.#ctx.enrolment.userId))?.lines ?? [];
+  }
+
+  /** The phone lines a user listed in the profile they shared with this device. */
+  async linesOf(userId: string): Promise<PhoneLineWire[]> {
+    return (await this.#ctx.chats.getProfile(userId))?.lines ?? [];
+  }
+
+  /** Replaces this user's phone lines and shares the profile, encrypted, with every chat. */
+  async setLines(lines: PhoneLineWire[]): Promise<void> {
+    const { chats, events, enrolment } = this.#ctx;
+    const current = (await chats.getProfile(enrolment.userId)) ?? { displayName: null, avatar: null };
+    await chats.putProfile(enrolment.userId, { ...current, lines });
+    events.emit("profile", { userId: enrolment.userId });
+    await this.#shareEverywhere();
+  }
+
+  async #shareEverywhere(): Promise<void> {
+    for (const c of await this.#ctx.chats.listChats()) if (c.active) await this.shareIn(c.id);
   }
 
   /** A user's display name and avatar as last shared with this device. */
@@ -50,19 +73,27 @@ export class Profiles {
   /** Shares this user's profile in one chat (after creating or joining it); nothing if there is none. */
   async shareIn(groupId: string): Promise<void> {
     const p = await this.#ctx.chats.getProfile(this.#ctx.enrolment.userId);
-    if (!p || (!p.displayName && !p.avatar)) return;
+    // An empty list still goes out: it is how partners learn that the last line was removed.
+    if (!p || (!p.displayName && !p.avatar && p.lines === undefined)) return;
     await this.#send(groupId, {
       v: 1,
       type: "profile",
       id: newMessageId(),
       displayName: p.displayName,
       avatar: p.avatar,
+      ...(p.lines !== undefined ? { lines: p.lines } : {}),
     });
   }
 
   /** Another member (or this user's other device) shared a profile. */
   async onProfile(senderId: string, content: Extract<Content, { type: "profile" }>): Promise<void> {
-    await this.#ctx.chats.putProfile(senderId, { displayName: content.displayName, avatar: content.avatar });
+    const known = await this.#ctx.chats.getProfile(senderId);
+    const lines = content.lines ?? known?.lines;
+    await this.#ctx.chats.putProfile(senderId, {
+      displayName: content.displayName,
+      avatar: content.avatar,
+      ...(lines !== undefined ? { lines } : {}),
+    });
     this.#ctx.events.emit("profile", { userId: senderId });
   }
 }

@@ -2,6 +2,7 @@ import { type ClientStorage, getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
 import type { DistributiveOmit } from "../util/distributive-omit.ts";
 import { Mutex } from "../util/mutex.ts";
+import type { PhoneLineWire } from "./content.ts";
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed";
 
@@ -151,7 +152,12 @@ export type ChatRecord = {
   memberIds?: string[];
 };
 
-export type Profile = { displayName: string | null; avatar: string | null };
+export type Profile = {
+  displayName: string | null;
+  avatar: string | null;
+  /** Phone lines the user listed (absent: never shared any). */
+  lines?: PhoneLineWire[];
+};
 
 /**
  * This device's chats, message history, receive feed and known profiles, on top of ClientStorage.

@@ -2,6 +2,7 @@ import type { MemberIdentity } from "@sori/crypto";
 import type { CallHistory } from "../calls/call-history.ts";
 import type { DeviceContext } from "../device/device-context.ts";
 import type { Directory } from "../device/directory.ts";
+import type { PhoneLines } from "../features/phone-lines.ts";
 import type { Profiles } from "../features/profiles.ts";
 import type { Stickers } from "../features/stickers.ts";
 import type { Timers } from "../features/timers.ts";
@@ -22,6 +23,7 @@ export type ContentHandlerDeps = {
   receipts: Receipts;
   actions: MessageActions;
   profiles: Profiles;
+  phoneLines: PhoneLines;
   timers: Timers;
   stickers: Stickers;
   callHistory: CallHistory;
@@ -84,6 +86,9 @@ export class ContentHandler {
         return;
       case "profile":
         await d.profiles.onProfile(senderId, content);
+        return;
+      case "sip-line":
+        await d.phoneLines.onChange(chat, senderId, content.change);
         return;
       case "leave":
         if (mine) {

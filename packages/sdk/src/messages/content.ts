@@ -36,6 +36,43 @@ export const StickerPackManifest = z.object({
 });
 export type StickerPackManifest = z.infer<typeof StickerPackManifest>;
 
+/** A phone line as its owner lists it in their profile (see features/phone-lines.ts). */
+export const PhoneLineWire = z.object({
+  id: z.string().min(8).max(64),
+  name: z.string().min(1).max(32),
+  /** The gateway account that hosts it. */
+  gateway: z.object({ userId: z.string().min(1).max(64), username: z.string().min(1).max(64) }),
+});
+export type PhoneLineWire = z.infer<typeof PhoneLineWire>;
+
+/**
+ * A change to a phone line, between its owner's device and the gateway that hosts it (in their direct
+ * chat): the owner adds or removes it, the gateway answers whether it took it and how phones reach it.
+ */
+export const PhoneLineChange = z.discriminatedUnion("op", [
+  z.object({
+    op: z.literal("add"),
+    line: z.object({ id: z.string().min(8).max(64), name: z.string().min(1).max(32) }),
+    /** The SIP digest password; the gateway keeps only digests of it. */
+    password: z.string().min(16).max(64),
+  }),
+  z.object({ op: z.literal("remove"), line: z.object({ id: z.string().min(8).max(64) }) }),
+  z.object({
+    op: z.literal("ready"),
+    line: z.object({ id: z.string().min(8).max(64) }),
+    /** What the phone is configured with: its address of record, digest user name and registrar. */
+    aor: z.string().min(1).max(256),
+    authUser: z.string().min(1).max(128),
+    registrar: z.string().min(1).max(256),
+  }),
+  z.object({
+    op: z.literal("refused"),
+    line: z.object({ id: z.string().min(8).max(64) }),
+    reason: z.string().max(300),
+  }),
+]);
+export type PhoneLineChange = z.infer<typeof PhoneLineChange>;
+
 /** Fields every user-visible message may carry. Older clients ignore them. */
 const UserMessageExtras = z.object({
   /** The quoted message: id, author and a snippet (the original may be gone on this device). */
@@ -151,7 +188,11 @@ export const Content = z.discriminatedUnion("type", [
     id: z.string().max(64),
     displayName: z.string().max(64).nullable(),
     avatar: z.string().max(90_000).nullable(),
+    /** The sender's phone lines at gateways; absent from older clients (then the last known stay). */
+    lines: z.array(PhoneLineWire).max(5).optional(),
   }),
+  /** A phone line change (never shown in the chat; see PhoneLineChange). */
+  z.object({ v: z.literal(1), type: z.literal("sip-line"), id: z.string().max(64), change: PhoneLineChange }),
   /** One call-signalling step (sent transiently, never stored as a chat message). */
   z.object({
     v: z.literal(1),

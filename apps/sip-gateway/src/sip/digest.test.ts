@@ -5,7 +5,9 @@ import fc from "fast-check";
 import {
   answerStale,
   challengeHeaders,
+  DIGEST_ALGORITHMS,
   type DigestAlgorithm,
+  DigestConfigError,
   type DigestNonceStore,
   DigestNonces,
   digestResponse,
@@ -151,6 +153,7 @@ test("RFC 2617 §3.5: the MD5 example response", () => {
 test("a challenge offers SHA-256 then MD5 with one fresh nonce, and a phone's answer to either passes", () => {
   const nonces = new DigestNonces(randomBytes(32));
   const headers = challengeHeaders("www", REALM, nonces, NOW);
+  assert.deepEqual(DIGEST_ALGORITHMS, ["SHA-256", "MD5"]);
   assert.deepEqual(
     headers.map(([name]) => name),
     ["WWW-Authenticate", "WWW-Authenticate"],
@@ -223,7 +226,10 @@ test("a forged, altered or foreign nonce is invalid", () => {
     lookup: lookup(),
   });
   assert.deepEqual(result, { ok: false, reason: "invalid-nonce" });
-  assert.throws(() => new DigestNonces(new Uint8Array(8)), { code: "digest-config" });
+  assert.throws(
+    () => new DigestNonces(new Uint8Array(8)),
+    (e) => e instanceof DigestConfigError && e.code === "digest-config",
+  );
 });
 
 test("a nonce-count must grow: a repeated or lower nc is a replay, a failed guess uses nothing up", () => {

@@ -43,6 +43,8 @@ export class SipPhone {
     user?: string;
     /** Answer incoming calls at once (else they ring until accept or hangup). */
     autoAnswer?: boolean;
+    /** Register as a Sori user's phone line (what `sori sip-phone add` printed): digest auth, MD5. */
+    line?: { aor: string; authUser: string; password: string };
   }): Promise<SipPhone> {
     const dir = mkdtempSync(join(tmpdir(), "sori-phone-"));
     mkdirSync(join(dir, "snd"));
@@ -73,10 +75,12 @@ export class SipPhone {
         "",
       ].join("\n"),
     );
+    const account = o.line
+      ? `<${o.line.aor}>;auth_user=${o.line.authUser};auth_pass=${o.line.password};regint=600`
+      : `<sip:${o.user ?? "phone"}@127.0.0.1>;regint=0`;
     writeFileSync(
       join(dir, "accounts"),
-      `<sip:${o.user ?? "phone"}@127.0.0.1>;regint=0;audio_codecs=${o.codecs ?? "PCMU/8000/1"}` +
-        `${o.autoAnswer ? ";answermode=auto" : ""}\n`,
+      `${account};audio_codecs=${o.codecs ?? "PCMU/8000/1"}${o.autoAnswer ? ";answermode=auto" : ""}\n`,
     );
     const child = spawn(BARESIP, ["-f", dir], { stdio: ["ignore", "pipe", "pipe"] });
     const log: string[] = [];

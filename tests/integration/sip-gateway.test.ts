@@ -7,6 +7,7 @@ import { weriftPlatform } from "@sori/werift-calls";
 import { type SipGateway, type SipGatewayOptions, startSipGateway } from "@sori/sip-gateway";
 import { newUser, startTestServer, type TestServer } from "../helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
+import { rawExchange } from "../sip-raw.ts";
 import { decodePcmu, readWav, toneShare } from "../tone-detect.ts";
 import { nextIncoming, sleep, waitFor, waitState } from "./call-helpers.ts";
 
@@ -347,31 +348,4 @@ function invite(user: string, media: string): string {
     `Call-ID: raw-${Date.now()}\r\nCSeq: 1 INVITE\r\nContact: <sip:raw@127.0.0.1:5999>\r\n` +
     `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`
   );
-}
-
-/** Sends each datagram and collects the final answers (1xx skipped), bounded in time. */
-async function rawExchange(port: number, messages: string[]): Promise<string[]> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
-  const answers: string[] = [];
-  try {
-    for (const m of messages) {
-      const got = new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no answer from the gateway")), 5000);
-        const on = (data: Buffer): void => {
-          const text = data.toString();
-          if (/^SIP\/2.0 1\d\d/.test(text)) return;
-          clearTimeout(timer);
-          socket.off("message", on);
-          resolve(text);
-        };
-        socket.on("message", on);
-      });
-      socket.send(m, port, "127.0.0.1");
-      answers.push(await got);
-    }
-  } finally {
-    socket.close();
-  }
-  return answers;
 }

@@ -15,6 +15,7 @@ import { safetyNumberCommand } from "./commands/safety-number.ts";
 import { sendCommand } from "./commands/send.ts";
 import { serverCommand } from "./commands/server.ts";
 import { sipGatewayCommand } from "./commands/sip-gateway.ts";
+import { sipPhoneCommand } from "./commands/sip-phone.ts";
 import { timerCommand } from "./commands/timer.ts";
 
 /** Every `sori` command, in the order `sori --help` lists them. */
@@ -36,4 +37,5 @@ export const COMMANDS: readonly TableEntry[] = [
   callCommand,
   answerCommand,
   sipGatewayCommand,
+  sipPhoneCommand,
 ];

@@ -1,9 +1,11 @@
 import { createSocket, type Socket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { randomBytes } from "node:crypto";
-import type { Call, SoriClient } from "@sori/sdk";
+import type { Call, ForeignParty, PhoneLineRequest, SoriClient } from "@sori/sdk";
 import { type Logger, TokenBuckets } from "@sori/server";
 import { parse as parseSdp } from "sdp-transform";
+import { type HostedLine, HostedLines } from "./lines/hosted-lines.ts";
+import { LineAuth } from "./lines/line-auth.ts";
 import { BridgePlatform, type BridgeLeg } from "./media/bridge-platform.ts";
 import { type PortRange, PhoneRtpLeg } from "./media/phone-rtp.ts";
 import {
@@ -31,6 +33,7 @@ import {
   ServerTransactions,
   type TransactionIo,
 } from "./sip/transactions.ts";
+import { Registrar } from "./sip/registrar.ts";
 
 export type SipGatewayOptions = {
   /** The gateway's own Sori device, opened (approved) and connected. */
@@ -56,6 +59,16 @@ export type SipGatewayOptions = {
   outbound?: "all" | "none" | readonly string[];
   /** ICE candidates on 127.0.0.1 only (tests). */
   loopback?: boolean;
+  /** Where hosted phone lines and their registrations are kept, mode 0600 (absent: in memory only). */
+  linesFile?: string;
+  /** The digest realm phones authenticate in (default "sori"; changing it invalidates every line). */
+  realm?: string;
+  /** Host names phones use for the gateway besides its addresses: Request-URIs there are Sori users. */
+  domains?: readonly string[];
+  /** Digest algorithms offered to phones, most preferred first (default SHA-256 then MD5, RFC 8760). */
+  digestAlgorithms?: readonly ("SHA-256" | "MD5")[];
+  /** Who may host their own phone here (sori sip-phone add): "all" (the default), "none", usernames. */
+  phoneLines?: "all" | "none" | readonly string[];
   log: Logger;
 };
 
@@ -66,6 +79,11 @@ export type SipGatewayStats = {
   rateLimited: number;
   /** RTP packets from strangers, dropped. */
   rtpDropped: number;
+  /** Phone lines hosted, and live registrations of their phones. */
+  lines: number;
+  registrations: number;
+  /** Requests whose digest credentials were wrong (unknown user or wrong password alike). */
+  authFailures: number;
 };
 
 export type SipGateway = {
@@ -91,6 +109,8 @@ type Bridged = {
   remoteUri: string;
   localUri: string;
   target: string;
+  /** The phone line this call rings or comes from, if it is someone's own phone. */
+  lineId: string | undefined;
   leg: BridgeLeg;
   media: PhoneMedia;
   call: Call | undefined;
@@ -100,13 +120,23 @@ type Bridged = {
   rtpWatch: ReturnType<typeof setInterval> | undefined;
 };
 
-const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
+/** Lines one Sori user may host at a gateway. */
+const MAX_LINES_PER_USER = 5;
 
 /**
  * Starts the SIP side of the gateway: phones call Sori users (`sip:<username>@<gateway>`) and are
  * bridged into Sori calls made by the gateway's own device. Only the phone's leg is outside MLS.
  */
 export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway> {
+  // Read first: a broken line file must stop the start before anything is bound.
+  const opened = await HostedLines.open(o.linesFile);
+  const hosted = opened.lines;
+  if (opened.skipped > 0) o.log.warn("sip-lines-skipped", { count: opened.skipped });
+  const registrar = Registrar.fromJSON(hosted.savedBindings ?? { version: 1, bindings: [] }, Date.now(), {
+    onSkip: () => o.log.warn("sip-registration-skipped", {}),
+  });
+  const auth = new LineAuth(hosted, o.realm ?? "sori", o.digestAlgorithms);
   const bridge = new BridgePlatform({ loopback: o.loopback });
   o.client.calls.configure({
     platform: bridge.platform,
@@ -145,10 +175,25 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   const client = new ClientTransactions(io);
   const dialogs = new Map<string, Bridged>();
   const invites = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
-  const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0 };
+  const registers = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
+  const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0, authFailures: 0 };
   const gatewayHost = `${o.mediaAddress}:${port}`;
+  const localHosts = new Set(
+    [o.mediaAddress, o.listen.address, ...(o.domains ?? [])].map((h) => h.toLowerCase()),
+  );
+  const saveLines = (): void => {
+    hosted
+      .save(registrar.toJSON())
+      .catch((e: unknown) => o.log.error("sip-lines-save-failed", { message: (e as Error).message }));
+  };
 
-  o.client.calls.on("incoming", (call) => {
+  const offLines = o.client.on("phone-line", (r) => {
+    void lineRequest(r).catch((e: unknown) =>
+      o.log.error("sip-line-request-failed", { message: (e as Error).message }),
+    );
+  });
+
+  const offCalls = o.client.calls.on("incoming", (call) => {
     void callOut(call).catch((e: unknown) => {
       o.log.error("sip-call-out-failed", { message: (e as Error).message });
       call.decline({ reason: "unreachable" });
@@ -201,8 +246,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
           ],
         });
       case "REGISTER":
-        // Phones of Sori users register once SIP credentials exist (not yet): the same 403 for anyone.
-        return tx.respond(403);
+        return register(tx);
       default:
         return tx.respond(req.method === "REFER" ? 403 : 501, { headers: [["Allow", ALLOW]] });
     }
@@ -217,6 +261,34 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return;
     }
     if (dialogs.size >= (o.maxCalls ?? 200)) return tx.respond(503, { headers: [["Retry-After", "5"]] });
+    const local = isLocal(req.uri);
+    const fromUser = isLocal(req.from.uri) ? req.from.uri.user : undefined;
+    const claimsLine = fromUser !== undefined && hosted.hasOwnerNamed(fromUser);
+    let line: HostedLine | undefined;
+    // A call out of the gateway, or one claiming to be a Sori user's own phone, must prove it.
+    if (!local || claimsLine) {
+      const check = auth.check(req, "proxy");
+      if (!check.ok) {
+        if (check.answer === "challenge")
+          return tx.respond(407, { toTag: tag(), headers: auth.challenge("proxy", check.stale) });
+        stats.authFailures++;
+        o.log.info("sip-auth-failed", { method: "INVITE", from: tx.source.address, reason: check.reason });
+        return tx.respond(403, { toTag: tag() });
+      }
+      line = check.line;
+      if (claimsLine && fromUser.toLowerCase() !== line.owner.username.toLowerCase())
+        return tx.respond(403, { toTag: tag() });
+      if (!local)
+        return tx.respond(403, {
+          toTag: tag(),
+          headers: [
+            [
+              "Warning",
+              '399 sori "a phone on this gateway calls Sori usernames; other SIP addresses are not relayed yet"',
+            ],
+          ],
+        });
+    }
     tx.respond(100);
     const username = req.uri.user;
     const user = username ? await o.client.findUser(username).catch(() => undefined) : undefined;
@@ -257,16 +329,20 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       remoteUri: headerValue(req, "From") ?? "",
       localUri: withTag(headerValue(req, "To") ?? "", localTag),
       target: formatUri(contactUri ?? req.from.uri),
+      lineId: line?.id,
       leg: { rtp, codecs: media.codecs, phonePayloadType: undefined },
       media,
       call: undefined,
     });
-    o.log.info("sip-call-in", { callId: b.callId, to: user.userId });
-    const via = {
-      network: "sip" as const,
-      uri: formatUri({ ...req.from.uri, params: {} }),
-      ...(req.from.displayName ? { name: req.from.displayName.slice(0, 128) } : {}),
-    };
+    o.log.info("sip-call-in", { callId: b.callId, to: user.userId, ...(line ? { line: line.id } : {}) });
+    // Someone's own phone calls as them: the callee's device checks the claim against their profile.
+    const via: ForeignParty = line
+      ? { ...lineParty(line), line: { owner: line.owner.userId, id: line.id } }
+      : {
+          network: "sip",
+          uri: formatUri({ ...req.from.uri, params: {} }),
+          ...(req.from.displayName ? { name: req.from.displayName.slice(0, 128) } : {}),
+        };
     let call: Call;
     try {
       call = await o.client.calls.start(user.username, {
@@ -297,21 +373,15 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     });
   }
 
-  function mayCallOut(username: string): boolean {
-    const policy = o.outbound ?? "none";
-    if (policy === "all") return true;
-    if (policy === "none") return false;
-    return policy.some((u) => u.toLowerCase() === username.toLowerCase());
-  }
-
-  /** A Sori user rings the gateway to call a phone (`via` names it): INVITE it and bridge. */
+  /** A Sori user rings the gateway to call a phone (`via` names it) or someone's line: INVITE it and bridge. */
   async function callOut(call: Call): Promise<void> {
+    if (call.line) return ringLine(call, call.line);
     const via = call.via;
     if (!via) {
       o.log.info("sip-call-refused", { reason: "not-a-phone-call" });
       return call.decline();
     }
-    if (!mayCallOut(call.peer.username)) {
+    if (!allowed(o.outbound ?? "none", call.peer.username)) {
       o.log.warn("sip-outbound-refused", { user: call.peer.userId });
       return call.decline();
     }
@@ -322,6 +392,44 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       () => undefined,
     );
     if (!address) return call.decline({ reason: "unreachable" });
+    const uri = formatUri({ ...target, params: {} });
+    return dial(call, {
+      uri,
+      to: `<${uri}>`,
+      destination: { address, port: target.port ?? 5060, transport: "UDP" },
+      line: undefined,
+    });
+  }
+
+  /** Someone calls a person who has a phone line here: ring the phone registered for it. */
+  async function ringLine(call: Call, ref: NonNullable<Call["line"]>): Promise<void> {
+    const line = hosted.get(ref.id);
+    if (!line || line.owner.userId !== ref.owner) {
+      o.log.info("sip-line-unknown", { line: ref.id });
+      return call.decline({ reason: "unreachable" });
+    }
+    const binding = registrar
+      .contactsOf(line.owner.username.toLowerCase(), Date.now())
+      .filter((x) => x.lineId === line.id)
+      .at(-1);
+    if (!binding) {
+      o.log.info("sip-line-not-registered", { line: line.id });
+      return call.decline({ reason: "unreachable" });
+    }
+    // Behind NAT only the address the REGISTER came from reaches the phone; the Contact is its name.
+    return dial(call, {
+      uri: binding.contact,
+      to: `<${lineParty(line).uri}>`,
+      destination: binding.source,
+      line,
+    });
+  }
+
+  /** INVITEs a phone for the Sori call ringing here and bridges the two once it answers. */
+  async function dial(
+    call: Call,
+    t: { uri: string; to: string; destination: SipSource; line: HostedLine | undefined },
+  ): Promise<void> {
     const codecs = call.remoteOffer ? readOfferCodecs(call.remoteOffer) : [];
     if (codecs.length === 0) return call.decline({ reason: "unreachable" });
     const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
@@ -330,22 +438,27 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (call.state === "ended") return rtp.close();
     const localTag = tag();
     const caller = call.peer.username;
-    const uri = formatUri({ ...target, params: {} });
+    const uri = t.uri;
     const b = open({
       direction: "out",
       callId: `${randomBytes(12).toString("hex")}@sori`,
       localTag,
       remoteTag: "",
       invite: undefined,
-      phone: { address, port: target.port ?? 5060, transport: "UDP" },
-      remoteUri: `<${uri}>`,
+      phone: t.destination,
+      remoteUri: t.to,
       localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${caller}@${gatewayHost}>;tag=${localTag}`,
       target: uri,
+      lineId: t.line?.id,
       leg: { rtp, codecs, phonePayloadType: undefined },
-      media: { address, port: 0, codecs, telephoneEvent: undefined, offered: [] },
+      media: { address: t.destination.address, port: 0, codecs, telephoneEvent: undefined, offered: [] },
       call,
     });
-    o.log.info("sip-call-out", { callId: b.callId, from: call.peer.userId });
+    o.log.info("sip-call-out", {
+      callId: b.callId,
+      from: call.peer.userId,
+      ...(t.line ? { line: t.line.id } : {}),
+    });
     call.on("state", () => {
       if (call.state === "ended") soriEnded(b, call);
     });
@@ -424,7 +537,114 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.leg.phonePayloadType = picked.payloadType;
     bridge.bind(call.id, b.leg);
     o.log.info("sip-call-out-answered", { callId: b.callId, codec: chosen.name });
-    await call.accept();
+    await call.accept(t.line ? { via: lineParty(t.line) } : {});
+  }
+
+  /** How a line shows on the Sori side: its owner's address at the gateway and the line's name. */
+  function lineParty(line: HostedLine): ForeignParty {
+    return { network: "sip", uri: `sip:${line.owner.username}@${gatewayHost}`, name: line.name };
+  }
+
+  function isLocal(uri: { host: string; port: number | undefined }): boolean {
+    return localHosts.has(uri.host.toLowerCase()) && (uri.port === undefined || uri.port === port);
+  }
+
+  /** A phone REGISTERs for its line (RFC 3261 §10.3) after a digest challenge. */
+  function register(tx: ServerTransaction): void {
+    const req = tx.request;
+    if (registers.take(tx.source.address) > 0) {
+      stats.rateLimited++;
+      return;
+    }
+    const check = auth.check(req, "www");
+    if (!check.ok) {
+      // The same challenge and the same refusal whether the user exists or not.
+      if (check.answer === "challenge")
+        return tx.respond(401, { toTag: tag(), headers: auth.challenge("www", check.stale) });
+      stats.authFailures++;
+      o.log.info("sip-auth-failed", { method: "REGISTER", from: tx.source.address, reason: check.reason });
+      return tx.respond(403, { toTag: tag() });
+    }
+    const line = check.line;
+    const aor = line.owner.username.toLowerCase();
+    if (req.to.uri.user?.toLowerCase() !== aor)
+      return tx.respond(403, {
+        toTag: tag(),
+        headers: [["Warning", `399 sori "this line registers as sip:${line.owner.username}@${gatewayHost}"`]],
+      });
+    const result = registrar.register({
+      aor,
+      lineId: line.id,
+      request: req,
+      source: tx.source,
+      now: Date.now(),
+    });
+    tx.respond(result.status, { toTag: tag(), headers: result.headers });
+    if (result.status === 200) saveLines();
+    else o.log.info("sip-register-refused", { line: line.id, status: result.status, reason: result.reason });
+  }
+
+  function allowed(policy: "all" | "none" | readonly string[], username: string): boolean {
+    if (policy === "all") return true;
+    if (policy === "none") return false;
+    return policy.some((u) => u.toLowerCase() === username.toLowerCase());
+  }
+
+  /** A Sori user asks to host (or drop) a phone line here, inside their MLS chat with the gateway. */
+  async function lineRequest(r: PhoneLineRequest): Promise<void> {
+    const { change, from } = r;
+    if (change.op === "remove") return removeLine(change.line.id, from.userId);
+    const id = change.line.id;
+    const refuse = (reason: string): Promise<void> => {
+      o.log.info("sip-line-refused", { line: id, owner: from.userId, reason });
+      return o.client.phoneLines.reply(r.chat, { op: "refused", line: { id }, reason });
+    };
+    if (!allowed(o.phoneLines ?? "all", from.username))
+      return refuse("this gateway hosts no phone lines for you");
+    const existing = hosted.get(id);
+    if (existing && existing.owner.userId !== from.userId) return refuse("that line id is taken");
+    if (!existing && hosted.ofOwner(from.userId).length >= MAX_LINES_PER_USER)
+      return refuse(`a person may have at most ${MAX_LINES_PER_USER} phone lines here`);
+    const authUser = `${from.username}.${id.slice(0, 8)}`;
+    hosted.put({
+      id,
+      owner: { userId: from.userId, username: from.username },
+      name: change.line.name,
+      authUser,
+      realm: auth.realm,
+      ha1: auth.digestsOf(authUser, change.password),
+      createdAt: existing?.createdAt ?? Date.now(),
+    });
+    // Saved before the owner hears "ready": a line they were told about survives a crash.
+    await hosted.save(registrar.toJSON());
+    o.log.info("sip-line-added", { line: id, owner: from.userId });
+    await o.client.phoneLines.reply(r.chat, {
+      op: "ready",
+      line: { id },
+      aor: `sip:${from.username}@${gatewayHost}`,
+      authUser,
+      registrar: `sip:${gatewayHost}`,
+    });
+  }
+
+  /** Revocation takes effect at once: registrations go, and calls on the line end. */
+  function removeLine(id: string, ownerId: string): void {
+    const line = hosted.get(id);
+    if (!line || line.owner.userId !== ownerId) return;
+    hosted.delete(id);
+    const dropped = registrar.removeLine(id);
+    for (const b of [...dialogs.values()]) if (b.lineId === id) abandon(b, 403);
+    saveLines();
+    o.log.info("sip-line-removed", { line: id, owner: ownerId, registrations: dropped });
+  }
+
+  /** Ends a dialog from the gateway's side, whatever state it is in; a ringing phone call hears `status`. */
+  function abandon(b: Bridged, status: number): void {
+    if (b.state === "connected") sendBye(b);
+    else if (b.invite) b.invite.respond(status, { toTag: b.localTag });
+    else sendCancel(b);
+    end(b);
+    b.call?.hangup();
   }
 
   /** ACK for a final response to the gateway's INVITE (a 2xx gets its own branch). */
@@ -637,15 +857,15 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       rateLimited: stats.rateLimited,
       rtpDropped:
         stats.rtpDroppedEnded + [...dialogs.values()].reduce((n, b) => n + b.leg.rtp.stats.dropped, 0),
+      lines: hosted.size,
+      registrations: (registrar.sweep(Date.now()), registrar.size),
+      authFailures: stats.authFailures,
     }),
     async stop() {
-      for (const b of [...dialogs.values()]) {
-        if (b.state === "connected") sendBye(b);
-        else if (b.invite) b.invite.respond(503, { toTag: b.localTag });
-        else sendCancel(b);
-        end(b);
-        b.call?.hangup();
-      }
+      // A gateway started again on the same client must be the only one answering its calls.
+      offCalls();
+      offLines();
+      for (const b of [...dialogs.values()]) abandon(b, 503);
       // The BYEs get one round trip before the socket goes.
       await new Promise((r) => setTimeout(r, 100));
       server.stop();

@@ -16,6 +16,8 @@ type CallResultLine = {
   iceRestarts: number;
   /** A call bridged by a gateway: the party on the phone line (end-to-end encrypted only to the gateway). */
   via?: { network: string; uri: string; name?: string };
+  /** Whose own phone line was on the other end (checked against their profile). */
+  lineOwner?: { userId: string; username: string };
 };
 
 type CallSession = { client: SoriClient; counters: PacketCounters; incoming: Promise<Call> };
@@ -72,6 +74,16 @@ export function runCall(ctx: CommandContext): Promise<number> {
           ? `calling ${esc(target)} via ${esc(call.peer.username)} (not end-to-end encrypted past the gateway)…`
           : `calling ${esc(call.peer.username)}…`,
       );
+    if (!json && !phone) {
+      const off = call.on("state", (s) => {
+        if (s === "ended") return off();
+        if (s !== "connected" || !call.via) return;
+        off();
+        ctx.out(
+          `answered on ${esc(call.peer.username)}'s phone "${esc(call.via.name ?? "phone")}" — not end-to-end encrypted past the gateway`,
+        );
+      });
+    }
     await untilEnded(ctx, call, ctx.seconds("duration"), !json);
     return finish(ctx, client, call, counters);
   });
@@ -101,9 +113,11 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
     const kind = call.media === "video" ? "video" : "voice";
     if (!json)
       ctx.out(
-        call.via
-          ? `incoming phone call from ${esc(call.via.name ? `${call.via.name} <${call.via.uri}>` : call.via.uri)} via ${esc(call.peer.username)} — not end-to-end encrypted`
-          : `incoming ${kind} call from ${esc(call.peer.username)}`,
+        call.via && call.lineOwner
+          ? `incoming call from ${esc(call.lineOwner.username)}'s phone "${esc(call.via.name ?? "phone")}" via ${esc(call.peer.username)} — not end-to-end encrypted`
+          : call.via
+            ? `incoming phone call from ${esc(call.via.name ? `${call.via.name} <${call.via.uri}>` : call.via.uri)} via ${esc(call.peer.username)} — not end-to-end encrypted`
+            : `incoming ${kind} call from ${esc(call.peer.username)}`,
       );
     let accept = ctx.flag("auto");
     if (ctx.flag("decline")) accept = false;
@@ -189,5 +203,6 @@ function resultLine(call: Call, counters: PacketCounters): CallResultLine {
     packetsReceived: counters.received,
     iceRestarts: call.iceRestarts,
     ...(call.via ? { via: call.via } : {}),
+    ...(call.lineOwner ? { lineOwner: call.lineOwner } : {}),
   };
 }

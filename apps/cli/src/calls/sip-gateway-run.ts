@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { createLogger } from "@sori/server";
 import { startSipGateway } from "@sori/sip-gateway";
 import type { CommandContext } from "../command.ts";
+import { profileDir } from "../profile.ts";
 import { withClient } from "../session.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -11,7 +13,19 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
   if (mediaAddress === "0.0.0.0" || mediaAddress === "::")
     throw new UsageError("listening on every address: say with --media-address which one phones reach");
   const rtpPorts = parsePortRange(ctx.string("rtp-ports") ?? "40000-40999");
-  const outbound = parseOutbound(ctx.string("outbound") ?? "none");
+  const outbound = parseUsers("outbound", ctx.string("outbound") ?? "none");
+  const phoneLines = parseUsers("phone-lines", ctx.string("phone-lines") ?? "all");
+  const domains = (ctx.string("sip-domain") ?? "").split(",").filter((d) => d.trim() !== "");
+  if (domains.some((d) => !/^[A-Za-z0-9.-]{1,253}$/.test(d)))
+    throw new UsageError("--sip-domain takes host names separated by commas");
+  const digest = (ctx.string("sip-digest") ?? "sha-256,md5").toUpperCase().split(",");
+  if (
+    digest.length === 0 ||
+    digest.some((a) => a !== "SHA-256" && a !== "MD5") ||
+    new Set(digest).size !== digest.length
+  )
+    throw new UsageError("--sip-digest takes sha-256 and/or md5, separated by a comma, preferred first");
+  const linesFile = ctx.string("lines-file") ?? join(profileDir(ctx), "sip-lines.json");
   const rate = Number(ctx.string("invites-per-second") ?? "2");
   if (!Number.isInteger(rate) || rate < 1 || rate > 10_000)
     throw new UsageError("--invites-per-second takes a whole number from 1 to 10000");
@@ -25,6 +39,10 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
       rtpPorts,
       ringTimeoutMs: ctx.seconds("ring-timeout") * 1000,
       outbound,
+      phoneLines,
+      domains,
+      linesFile,
+      digestAlgorithms: digest as ("SHA-256" | "MD5")[],
       invitesPerSecond: rate,
       inviteBurst: Math.max(10, rate * 5),
       loopback: ctx.flag("loopback"),
@@ -50,11 +68,11 @@ function parseListen(value: string): { address: string; port: number } {
   return { address: m[1]!.replace(/^\[|\]$/g, ""), port };
 }
 
-function parseOutbound(value: string): "all" | "none" | string[] {
+function parseUsers(option: string, value: string): "all" | "none" | string[] {
   if (value === "all" || value === "none") return value;
   const users = value.split(",").map((u) => u.trim());
   if (users.some((u) => !/^[A-Za-z0-9_.-]{1,64}$/.test(u)))
-    throw new UsageError(`--outbound takes all, none or usernames separated by commas, not ${value}`);
+    throw new UsageError(`--${option} takes all, none or usernames separated by commas, not ${value}`);
   return users;
 }
 

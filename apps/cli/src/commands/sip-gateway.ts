@@ -48,6 +48,33 @@ export const sipGatewayCommand: Command = {
       default: "2",
       summary: "new calls per second from one address (a burst of 5×, at least 10); raise it for a trunk",
     },
+    {
+      name: "phone-lines",
+      type: "string",
+      value: "all|none|<user>,<user>",
+      default: "all",
+      summary: "who may register their own phone here (sori sip-phone add)",
+    },
+    {
+      name: "sip-digest",
+      type: "string",
+      value: "sha-256,md5|md5,sha-256|sha-256|md5",
+      default: "sha-256,md5",
+      summary: "digest algorithms offered to phones, preferred first (some old phones need md5 alone)",
+    },
+    {
+      name: "sip-domain",
+      type: "string",
+      value: "<host>[,<host>]",
+      summary: "host names phones use for this gateway, besides its addresses",
+    },
+    {
+      name: "lines-file",
+      type: "string",
+      value: "<path>",
+      default: "<profile>/sip-lines.json",
+      summary: "where hosted phone lines (password digests) and registrations are kept, mode 0600",
+    },
     { name: "loopback", type: "flag", summary: "use 127.0.0.1 for the Sori side's media only (tests)" },
     PROFILE,
   ],
@@ -56,6 +83,7 @@ export const sipGatewayCommand: Command = {
     "A phone dials sip:<username>@<host>:<port> to ring that Sori user on every device; a Sori user",
     "allowed by --outbound calls a phone with: sori call sip:carol@host:port --gateway <this account>. Only the",
     "leg between the gateway and the Sori devices is end-to-end encrypted; every UI says so.",
+    "A Sori user's own phone: sori sip-phone add --gateway <this account> prints what it registers with.",
   ],
   run: async (ctx) => {
     // Loaded only here: the SIP stack and werift are not needed by any other command.

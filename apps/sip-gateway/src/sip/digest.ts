@@ -184,6 +184,8 @@ export type ChallengeOptions = {
   /** The previous request's nonce was stale (or replayed): the phone retries without asking the user. */
   stale?: boolean;
   opaque?: string;
+  /** Which algorithms to offer, most preferred first (default SHA-256, then MD5). */
+  algorithms?: readonly DigestAlgorithm[];
 };
 
 /**
@@ -199,7 +201,7 @@ export function challengeHeaders(
 ): [string, string][] {
   const name = kind === "www" ? "WWW-Authenticate" : "Proxy-Authenticate";
   const nonce = nonces.issue(now);
-  return DIGEST_ALGORITHMS.map((algorithm): [string, string] => {
+  return (options.algorithms ?? DIGEST_ALGORITHMS).map((algorithm): [string, string] => {
     const params = [`realm=${quote(realm)}`, `nonce="${nonce}"`, `algorithm=${algorithm}`, `qop="auth"`];
     if (options.opaque !== undefined) params.push(`opaque=${quote(options.opaque)}`);
     if (options.stale) params.push("stale=true");

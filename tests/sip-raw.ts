@@ -1,0 +1,96 @@
+import { createHash } from "node:crypto";
+import { createSocket } from "node:dgram";
+
+/** Sends each datagram to the gateway and collects the final answers (1xx skipped), bounded in time. */
+export async function rawExchange(port: number, messages: string[]): Promise<string[]> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
+  const answers: string[] = [];
+  try {
+    for (const m of messages) {
+      const got = new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no answer from the gateway")), 5000);
+        const on = (data: Buffer): void => {
+          const text = data.toString();
+          if (/^SIP\/2.0 1\d\d/.test(text)) return;
+          clearTimeout(timer);
+          socket.off("message", on);
+          resolve(text);
+        };
+        socket.on("message", on);
+      });
+      socket.send(m, port, "127.0.0.1");
+      answers.push(await got);
+    }
+  } finally {
+    socket.close();
+  }
+  return answers;
+}
+
+let counter = 0;
+
+/** A request as a phone would write it (a fresh branch each time). */
+export function sipRequest(o: {
+  method: string;
+  uri: string;
+  from: string;
+  to: string;
+  callId: string;
+  cseq: number;
+  headers?: [string, string][];
+  body?: string;
+}): string {
+  const body = o.body ?? "";
+  const lines = [
+    `${o.method} ${o.uri} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKraw${Date.now()}x${counter++}`,
+    "Max-Forwards: 70",
+    `From: ${o.from};tag=raw${counter}`,
+    `To: ${o.to}`,
+    `Call-ID: ${o.callId}`,
+    `CSeq: ${o.cseq} ${o.method}`,
+    ...(o.headers ?? []).map(([n, v]) => `${n}: ${v}`),
+    ...(body ? ["Content-Type: application/sdp"] : []),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
+  return `${lines.join("\r\n")}\r\n\r\n${body}`;
+}
+
+/** The challenges of a 401/407, per algorithm: realm and nonce. */
+export function challenges(answer: string): { algorithm: string; realm: string; nonce: string }[] {
+  return [...answer.matchAll(/^(?:WWW|Proxy)-Authenticate: Digest (.*)$/gim)].map((m) => {
+    const p = m[1]!;
+    return {
+      algorithm: /algorithm=([\w-]+)/.exec(p)?.[1] ?? "MD5",
+      realm: /realm="([^"]*)"/.exec(p)?.[1] ?? "",
+      nonce: /nonce="([^"]*)"/.exec(p)?.[1] ?? "",
+    };
+  });
+}
+
+/** A digest credentials value (RFC 7616, qop=auth) answering one challenge. */
+export function digestCredentials(o: {
+  algorithm: "MD5" | "SHA-256";
+  realm: string;
+  nonce: string;
+  method: string;
+  uri: string;
+  username: string;
+  password: string;
+  nc?: number;
+}): string {
+  const h = (s: string): string =>
+    createHash(o.algorithm === "MD5" ? "md5" : "sha256")
+      .update(s)
+      .digest("hex");
+  const nc = (o.nc ?? 1).toString(16).padStart(8, "0");
+  const cnonce = "0a4f113b";
+  const response = h(
+    `${h(`${o.username}:${o.realm}:${o.password}`)}:${o.nonce}:${nc}:${cnonce}:auth:${h(`${o.method}:${o.uri}`)}`,
+  );
+  return (
+    `Digest username="${o.username}", realm="${o.realm}", nonce="${o.nonce}", uri="${o.uri}", ` +
+    `response="${response}", algorithm=${o.algorithm}, qop=auth, nc=${nc}, cnonce="${cnonce}"`
+  );
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -18,7 +18,7 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "sori-sip-cli-"));
     server = await startCliServer(join(dir, "data"));
-    for (const name of ["gwphone", "clisip"]) {
+    for (const name of ["gwphone", "clisip", "clidesk"]) {
       const r = await sori(["register", name, "--server", server.url, "--no-passphrase", ...profile(name)]);
       assert.equal(r.code, 0, r.stderr);
     }
@@ -120,6 +120,81 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
     } finally {
       gateway.interrupt();
       await phone.stop();
+      await gateway.done;
+    }
+  });
+
+  it("sori sip-phone add prints what the phone registers with; the phone calls as its owner; remove revokes it", async () => {
+    // clisip and clidesk share a chat, so clidesk's profile (and the line in it) reaches clisip.
+    const sent = await sori(["send", "clidesk", "hi", ...profile("clisip")]);
+    assert.equal(sent.code, 0, sent.stderr);
+    const joined = await sori(["receive", "--wait", "5", ...profile("clidesk")]);
+    assert.equal(joined.code, 0, joined.stderr);
+    const gateway = startGateway(["--sip-digest", "md5"]);
+    let phone: SipPhone | undefined;
+    try {
+      const port = Number(/:(\d+)$/.exec(await gateway.ready)?.[1]);
+      const added = await sori([
+        "sip-phone",
+        "add",
+        "--gateway",
+        "gwphone",
+        "--name",
+        "desk",
+        "--json",
+        ...profile("clidesk"),
+      ]);
+      assert.equal(added.code, 0, added.stdout + added.stderr);
+      const settings = jsonLines(added.stdout)[0] as {
+        aor: string;
+        authUser: string;
+        password: string;
+        registrar: string;
+      };
+      assert.equal(settings.aor, `sip:clidesk@127.0.0.1:${port}`);
+      assert.equal(statSync(join(dir, "gwphone", "sip-lines.json")).mode & 0o777, 0o600);
+      const listed = await sori(["sip-phone", "--json", ...profile("clidesk")]);
+      assert.deepEqual(
+        jsonLines(listed.stdout).map((l) => (l as { name: string }).name),
+        ["desk"],
+      );
+      phone = await SipPhone.start({
+        sipPort: PHONE_BASE + 12,
+        controlPort: PHONE_BASE + 14,
+        toneHz: 1000,
+        line: settings,
+      });
+      const answer = soriBackground(
+        PASSWORD,
+        ["answer", "--auto", "--wait", "30", "--duration", "1", "--json", "--loopback", ...profile("clisip")],
+        /waiting up to/,
+        60_000,
+      );
+      await answer.ready;
+      // The phone registers at start; a call a moment later goes out with its credentials.
+      await new Promise((r) => setTimeout(r, 1000));
+      phone.dial(`sip:clisip@127.0.0.1:${port}`);
+      const run = await answer.done;
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const line = jsonLines(run.stdout).at(-1) as {
+        lineOwner?: { username: string };
+        via?: { name?: string };
+      };
+      assert.equal(line.lineOwner?.username, "clidesk");
+      assert.equal(line.via?.name, "desk");
+      const removed = await sori(["sip-phone", "remove", "desk", ...profile("clidesk")]);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.match(removed.stdout, /removed phone line "desk"/);
+      const none = await sori(["sip-phone", ...profile("clidesk")]);
+      assert.match(none.stderr, /no phone lines/);
+      gateway.interrupt();
+      const stopped = await gateway.done;
+      assert.match(stopped.stderr, /"event":"sip-line-removed"/);
+      assert.ok(!stopped.stderr.includes(settings.password), "no password in the gateway's log");
+      assert.ok(!added.stderr.includes(settings.password), "the password only on stdout");
+    } finally {
+      gateway.interrupt();
+      await phone?.stop();
       await gateway.done;
     }
   });

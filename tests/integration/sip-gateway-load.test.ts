@@ -168,17 +168,23 @@ describe("SIP gateway under sipp: 20 calls at once, then a flood", () => {
         `malformed requests counted (${gateway.stats().parseErrors})`,
       );
       assert.ok(gateway.stats().rateLimited > 0, "the INVITE flood is rate-limited");
+      // REGISTERs are limited per source like INVITEs: a burst is answered, the rest dropped unanswered.
       const registerAnswers = answers.filter((a) => /CSeq: 1 REGISTER/.test(a));
-      assert.equal(registerAnswers.length, 100);
+      assert.ok(
+        registerAnswers.length >= 10 && registerAnswers.length < 100,
+        `a burst of REGISTERs answered, the flood dropped (${registerAnswers.length} of 100)`,
+      );
+      assert.ok(registerAnswers.every((a) => a.startsWith("SIP/2.0 401 ")));
       const shape = (a: string): string =>
         a
           .split("\r\n")
           .filter((l) => !/^(Via|From|To|Call-ID|CSeq):/.test(l))
+          .map((l) => l.replace(/nonce="[^"]*"/, 'nonce=""'))
           .join("\n");
       assert.equal(
         new Set(registerAnswers.map(shape)).size,
         1,
-        "known and unknown users get the same answer",
+        "known and unknown users get the same challenge (only the nonce differs)",
       );
       // Once the source's budget refills, calls go through again.
       await new Promise((r) => setTimeout(r, 1500));

@@ -6,6 +6,7 @@ import { type Logger, TokenBuckets } from "@sori/server";
 import { parse as parseSdp } from "sdp-transform";
 import { type HostedLine, HostedLines } from "./lines/hosted-lines.ts";
 import { LineAuth } from "./lines/line-auth.ts";
+import { answerChallenge } from "./sip/digest.ts";
 import { BridgePlatform, type BridgeLeg } from "./media/bridge-platform.ts";
 import { type PortRange, PhoneRtpLeg } from "./media/phone-rtp.ts";
 import {
@@ -65,6 +66,18 @@ export type SipGatewayOptions = {
   realm?: string;
   /** Host names phones use for the gateway besides its addresses: Request-URIs there are Sori users. */
   domains?: readonly string[];
+  /**
+   * A SIP trunk to the phone network: numbers (`tel:` in a call's `via`) are INVITEd there, answering
+   * its digest challenge with these credentials. `inbound` maps the trunk's numbers to Sori usernames.
+   */
+  trunk?: {
+    uri: string;
+    username?: string;
+    password?: string;
+    /** The From user on calls out through the trunk (the account's number); default `username`. */
+    callerId?: string;
+    inbound?: Readonly<Record<string, string>>;
+  };
   /** Digest algorithms offered to phones, most preferred first (default SHA-256 then MD5, RFC 8760). */
   digestAlgorithms?: readonly ("SHA-256" | "MD5")[];
   /** Who may host their own phone here (sori sip-phone add): "all" (the default), "none", usernames. */
@@ -102,8 +115,8 @@ type Bridged = {
   remoteTag: string;
   /** The phone's INVITE (calls in). */
   invite: ServerTransaction | undefined;
-  /** The gateway's INVITE (calls out): what a CANCEL repeats. */
-  outgoing: { branch: string; uri: string; to: string } | undefined;
+  /** The gateway's INVITE (calls out): what a CANCEL and the ACK repeat. */
+  outgoing: { branch: string; uri: string; to: string; seq: number } | undefined;
   phone: SipSource;
   /** Both ends of the dialog as From/To values with their tags, and where in-dialog requests go. */
   remoteUri: string;
@@ -137,6 +150,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     onSkip: () => o.log.warn("sip-registration-skipped", {}),
   });
   const auth = new LineAuth(hosted, o.realm ?? "sori", o.digestAlgorithms);
+  const trunk = o.trunk ? parseSipUri(o.trunk.uri) : undefined;
+  if (o.trunk && (!trunk || trunk.scheme !== "sip"))
+    throw new SipGatewayConfigError(`the trunk must be a sip: URI (sip:host[:port]), not ${o.trunk.uri}`);
+  const trunkInbound = new Map(
+    Object.entries(o.trunk?.inbound ?? {}).map(([n, u]) => [normalizeNumber(n) ?? n, u] as const),
+  );
   const bridge = new BridgePlatform({ loopback: o.loopback });
   o.client.calls.configure({
     platform: bridge.platform,
@@ -290,7 +309,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         });
     }
     tx.respond(100);
-    const username = req.uri.user;
+    const dialled = req.uri.user;
+    // A trunk's number for someone (--sip-trunk-inbound), else a Sori username.
+    const username = dialled ? (trunkInbound.get(normalizeNumber(dialled) ?? dialled) ?? dialled) : undefined;
     const user = username ? await o.client.findUser(username).catch(() => undefined) : undefined;
     // CANCELled (answered 487) while the user was looked up.
     if (tx.answered) return;
@@ -385,6 +406,28 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       o.log.warn("sip-outbound-refused", { user: call.peer.userId });
       return call.decline();
     }
+    const number = via.uri.toLowerCase().startsWith("tel:") ? normalizeNumber(via.uri.slice(4)) : undefined;
+    if (via.uri.toLowerCase().startsWith("tel:")) {
+      if (!trunk || number === undefined) {
+        o.log.info("sip-call-out-no-trunk", { reason: trunk ? "bad-number" : "no-trunk" });
+        return call.decline({ reason: "unreachable" });
+      }
+      const trunkAddress = await lookup(trunk.host).then(
+        (r) => r.address,
+        () => undefined,
+      );
+      if (!trunkAddress) return call.decline({ reason: "unreachable" });
+      const uri = `sip:${number}@${trunk.host}${trunk.port ? `:${trunk.port}` : ""}`;
+      const { username, password } = o.trunk ?? {};
+      return dial(call, {
+        uri,
+        to: `<${uri}>`,
+        destination: { address: trunkAddress, port: trunk.port ?? 5060, transport: "UDP" },
+        line: undefined,
+        from: { user: o.trunk?.callerId ?? username ?? "sori", host: trunk.host },
+        ...(username && password ? { credentials: { username, password } } : {}),
+      });
+    }
     const target = parseSipUri(via.uri);
     if (!target || target.scheme !== "sip") return call.decline({ reason: "unreachable" });
     const address = await lookup(target.host).then(
@@ -428,7 +471,16 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   /** INVITEs a phone for the Sori call ringing here and bridges the two once it answers. */
   async function dial(
     call: Call,
-    t: { uri: string; to: string; destination: SipSource; line: HostedLine | undefined },
+    t: {
+      uri: string;
+      to: string;
+      destination: SipSource;
+      line: HostedLine | undefined;
+      /** The From address (a trunk's account), else the caller at the gateway. */
+      from?: { user: string; host: string };
+      /** Answer a 401/407 once with these (a trunk). */
+      credentials?: { username: string; password: string };
+    },
   ): Promise<void> {
     const codecs = call.remoteOffer ? readOfferCodecs(call.remoteOffer) : [];
     if (codecs.length === 0) return call.decline({ reason: "unreachable" });
@@ -447,7 +499,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       invite: undefined,
       phone: t.destination,
       remoteUri: t.to,
-      localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${caller}@${gatewayHost}>;tag=${localTag}`,
+      localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${t.from?.user ?? caller}@${t.from?.host ?? gatewayHost}>;tag=${localTag}`,
       target: uri,
       lineId: t.line?.id,
       leg: { rtp, codecs, phonePayloadType: undefined },
@@ -462,8 +514,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     call.on("state", () => {
       if (call.state === "ended") soriEnded(b, call);
     });
-    const branch = newBranch();
-    b.outgoing = { branch, uri, to: b.remoteUri };
     b.sdp = writePhoneSdp({
       address: o.mediaAddress,
       port: rtp.port,
@@ -473,38 +523,63 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       version: 1,
     });
     let answer: SipResponse;
-    try {
-      answer = await client.request(
-        {
-          method: "INVITE",
-          uri,
-          headers: [
-            ...dialogHeaders(b, branch, b.remoteUri, "1 INVITE"),
-            ...contactHeader(),
-            ["Allow", ALLOW],
-          ],
-          body: b.sdp,
-        },
-        branch,
-        b.phone,
-      );
-    } catch {
-      // No final answer in time (timer B, or timer C while it rang): stop the phone ringing too.
-      o.log.info("sip-call-out-unanswered", { callId: b.callId });
-      if (b.state !== "ringing") return;
-      sendCancel(b);
-      end(b);
-      return call.decline({ reason: "unreachable" });
-    }
-    if (answer.status >= 300) {
+    let authorization: [string, string] | undefined;
+    for (let seq = 1; ; seq++) {
+      const branch = newBranch();
+      b.outgoing = { branch, uri, to: b.remoteUri, seq };
+      b.localSeq = seq;
+      try {
+        answer = await client.request(
+          {
+            method: "INVITE",
+            uri,
+            headers: [
+              ...dialogHeaders(b, branch, b.remoteUri, `${seq} INVITE`),
+              ...contactHeader(),
+              ["Allow", ALLOW],
+              ...(authorization ? [authorization] : []),
+            ],
+            body: b.sdp,
+          },
+          branch,
+          b.phone,
+        );
+      } catch {
+        // No final answer in time (timer B, or timer C while it rang): stop the phone ringing too.
+        o.log.info("sip-call-out-unanswered", { callId: b.callId });
+        if (b.state !== "ringing") return;
+        sendCancel(b);
+        end(b);
+        return call.decline({ reason: "unreachable" });
+      }
+      if (answer.status < 300) break;
       // The INVITE transaction acknowledges a failure itself, on the INVITE's branch.
       sendAck(b, answer, branch);
+      const challenged = answer.status === 401 || answer.status === 407;
+      // A trunk's challenge is answered once; the same Call-ID and From tag, the next CSeq (RFC 3261 §22.2).
+      if (challenged && t.credentials && !authorization && b.state === "ringing") {
+        const asked = answer.status === 401 ? "WWW-Authenticate" : "Proxy-Authenticate";
+        const value = answerChallenge(
+          answer.headers.filter(([n]) => n === asked).map(([, v]) => v),
+          { ...t.credentials, method: "INVITE", uri },
+        );
+        if (value) {
+          authorization = [answer.status === 401 ? "Authorization" : "Proxy-Authorization", value];
+          continue;
+        }
+      }
+      if (challenged || (answer.status === 403 && authorization))
+        o.log.warn("sip-trunk-auth-failed", { callId: b.callId, status: answer.status });
+      break;
+    }
+    if (answer.status >= 300) {
       o.log.info("sip-call-out-refused", { callId: b.callId, status: answer.status });
       if (b.state !== "ringing") return end(b);
       // Ended first: the INVITE is over, so the Sori side's end must not send a CANCEL.
       end(b);
       if (answer.status === 486 || answer.status === 600) return call.decline({ reason: "busy" });
-      if (answer.status === 603 || answer.status === 403 || answer.status === 487) return call.decline();
+      if (answer.status === 603 || answer.status === 487 || (answer.status === 403 && !authorization))
+        return call.decline();
       return call.decline({ reason: "unreachable" });
     }
     b.remoteTag = answer.to.params.tag ?? "";
@@ -653,7 +728,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       formatRequest({
         method: "ACK",
         uri: b.target,
-        headers: dialogHeaders(b, branch, headerValue(answer, "To") ?? b.remoteUri, "1 ACK"),
+        headers: dialogHeaders(
+          b,
+          branch,
+          headerValue(answer, "To") ?? b.remoteUri,
+          `${b.outgoing?.seq ?? 1} ACK`,
+        ),
       }),
       b.phone,
     );
@@ -676,7 +756,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         {
           method: "CANCEL",
           uri: out.uri,
-          headers: dialogHeaders(b, out.branch, out.to, "1 CANCEL"),
+          headers: dialogHeaders(b, out.branch, out.to, `${out.seq} CANCEL`),
         },
         out.branch,
         b.phone,
@@ -887,4 +967,19 @@ function withTag(addr: string, t: string): string {
 
 function dialogKey(callId: string, localTag: string): string {
   return `${callId}|${localTag}`;
+}
+
+/** The number of a tel: URI or a dialled string, without visual separators; undefined if not one. */
+function normalizeNumber(text: string): string | undefined {
+  const n = text.split(";")[0]!.replace(/[\s().-]/g, "");
+  return /^\+?[0-9*#]{1,32}$/.test(n) ? n : undefined;
+}
+
+/** The gateway was started with options it cannot work with. */
+export class SipGatewayConfigError extends Error {
+  readonly code = "bad-config";
+  constructor(message: string) {
+    super(message);
+    this.name = "SipGatewayConfigError";
+  }
 }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
 import {
+  answerChallenge,
   answerStale,
   challengeHeaders,
   DIGEST_ALGORITHMS,
@@ -463,4 +464,46 @@ test("the nc table is bounded: a forgotten nonce becomes stale, never replayable
     true,
   );
   assert.equal(nonces.tracked, 1);
+});
+
+test("as a client (a trunk challenging the gateway): the answer to our own challenge verifies, for either algorithm", () => {
+  const nonces = new DigestNonces(randomBytes(32));
+  const now = Date.now();
+  for (const algorithms of [["SHA-256", "MD5"], ["MD5"]] as const) {
+    const offered = challengeHeaders("proxy", "trunk.example", nonces, now, { algorithms }).map(([, v]) => v);
+    const answer = answerChallenge(offered, {
+      username: "gw",
+      password: "trunk secret",
+      method: "INVITE",
+      uri: "sip:+821012345678@trunk.example",
+    });
+    assert.ok(answer);
+    assert.match(answer, new RegExp(`algorithm=${algorithms[0]}`));
+    const result = verifyDigest({
+      method: "INVITE",
+      credentials: answer,
+      realm: "trunk.example",
+      nonces,
+      now,
+      lookup: (u, a) => (u === "gw" ? ha1(a, "gw", "trunk.example", "trunk secret") : undefined),
+    });
+    assert.deepEqual(result, { ok: true, username: "gw", algorithm: algorithms[0] });
+  }
+  // Nothing computable (an unknown algorithm, auth-int only, garbage): no answer rather than a wrong one.
+  assert.equal(
+    answerChallenge(
+      [
+        'Digest realm="r", nonce="n", algorithm=SHA-512-256',
+        'Digest realm="r", nonce="n", qop="auth-int"',
+        "Basic realm=x",
+      ],
+      {
+        username: "u",
+        password: "p",
+        method: "INVITE",
+        uri: "sip:x@y",
+      },
+    ),
+    undefined,
+  );
 });

@@ -250,6 +250,97 @@ const WHITESPACE = /[ \t]/;
  * be exploited (a repeated parameter, an unterminated quote, control characters).
  */
 export function parseAuthorization(value: string): DigestCredentials | DigestParseFailure {
+  const parsed = parseDigestParams(value);
+  if ("type" in parsed) return parsed;
+  const params = parsed.params;
+  for (const name of REQUIRED) if (params[name] === undefined) return invalid(`missing ${name}`);
+  return {
+    type: "digest",
+    username: params.username!,
+    realm: params.realm!,
+    nonce: params.nonce!,
+    uri: params.uri!,
+    response: params.response!,
+    algorithm: params.algorithm,
+    qop: params.qop,
+    nc: params.nc,
+    cnonce: params.cnonce,
+    opaque: params.opaque,
+    params,
+  };
+}
+
+/** A `Digest …` challenge (WWW-Authenticate or Proxy-Authenticate) from a server the gateway calls. */
+export type DigestChallenge = {
+  realm: string;
+  nonce: string;
+  /** As sent; absent means MD5. */
+  algorithm: string | undefined;
+  /** The qop options offered (e.g. ["auth", "auth-int"]); empty: RFC 2069 style. */
+  qop: string[];
+  opaque: string | undefined;
+};
+
+/** Parses a challenge value; a failure for anything that is not a usable Digest challenge. */
+export function parseChallenge(value: string): DigestChallenge | DigestParseFailure {
+  const parsed = parseDigestParams(value);
+  if ("type" in parsed) return parsed;
+  const p = parsed.params;
+  if (p.realm === undefined || p.nonce === undefined) return invalid("a challenge needs realm and nonce");
+  return {
+    realm: p.realm,
+    nonce: p.nonce,
+    algorithm: p.algorithm,
+    qop: (p.qop ?? "")
+      .split(",")
+      .map((q) => q.trim().toLowerCase())
+      .filter((q) => q !== ""),
+    opaque: p.opaque,
+  };
+}
+
+/**
+ * The credentials answering the first challenge this gateway can compute (SHA-256 or MD5, qop=auth
+ * or none), as a client: for a trunk that challenges the gateway's INVITE. Undefined if none fits.
+ */
+export function answerChallenge(
+  challenges: readonly string[],
+  o: { username: string; password: string; method: string; uri: string },
+): string | undefined {
+  for (const value of challenges) {
+    const c = parseChallenge(value);
+    if ("type" in c) continue;
+    const algorithm = algorithmOf(c.algorithm);
+    if (!algorithm) continue;
+    const withQop = c.qop.includes("auth");
+    if (!withQop && c.qop.length > 0) continue;
+    const cnonce = randomBytes(8).toString("hex");
+    const response = digestResponse({
+      algorithm,
+      ha1: ha1(algorithm, o.username, c.realm, o.password),
+      nonce: c.nonce,
+      method: o.method,
+      uri: o.uri,
+      ...(withQop ? { qop: { qop: "auth", nc: "00000001", cnonce } } : {}),
+    });
+    const q = (s: string): string => `"${s.replace(/["\\]/g, "\\$&")}"`;
+    const params = [
+      `username=${q(o.username)}`,
+      `realm=${q(c.realm)}`,
+      `nonce=${q(c.nonce)}`,
+      `uri=${q(o.uri)}`,
+      `response="${response}"`,
+      `algorithm=${algorithm}`,
+      ...(withQop ? [`qop=auth`, `nc=00000001`, `cnonce="${cnonce}"`] : []),
+      ...(c.opaque !== undefined ? [`opaque=${q(c.opaque)}`] : []),
+    ];
+    return `Digest ${params.join(", ")}`;
+  }
+  return undefined;
+}
+
+/** The `k=v, k="v", …` list after the Digest scheme, unquoted, names in lower case. */
+function parseDigestParams(value: string): { params: Record<string, string> } | DigestParseFailure {
   if (value.length > MAX_SIP_MESSAGE_BYTES) return invalid("credentials too long");
   // eslint-disable-next-line no-control-regex -- CR, LF and NUL never belong in an unfolded header value
   if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return invalid("control character in credentials");
@@ -311,21 +402,7 @@ export function parseAuthorization(value: string): DigestCredentials | DigestPar
     if (++count > MAX_PARAMS) return invalid("too many parameters");
     params[name] = v;
   }
-  for (const name of REQUIRED) if (params[name] === undefined) return invalid(`missing ${name}`);
-  return {
-    type: "digest",
-    username: params.username!,
-    realm: params.realm!,
-    nonce: params.nonce!,
-    uri: params.uri!,
-    response: params.response!,
-    algorithm: params.algorithm,
-    qop: params.qop,
-    nc: params.nc,
-    cnonce: params.cnonce,
-    opaque: params.opaque,
-    params,
-  };
+  return { params };
 }
 
 function invalid(reason: string): DigestParseFailure {

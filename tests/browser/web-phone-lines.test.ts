@@ -2,6 +2,8 @@
 // are what Debian's baresip registers with at the SIP gateway, a call to that person from another
 // Sori user is taken by the phone (the caller sees whose phone line answered, the browser's ringing
 // stops as answered elsewhere), and removing the line in Settings revokes it at the gateway at once.
+// Then another person's desk phone calls the page and answers its call: the page names that person
+// and the phone, not the gateway account.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +17,7 @@ import { weriftPlatform } from "@sori/werift-calls";
 import { newUser } from "../helpers.ts";
 import { waitFor, waitState } from "../integration/call-helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
-import { byTestId, chatItem, dismissEnded, openCallDevice, signUp } from "./call-helpers.ts";
+import { byTestId, chatItem, dismissEnded, openCallDevice, signUp, waitCallState } from "./call-helpers.ts";
 import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
 
 /** This file's phone ports: apart from the other SIP suites' ranges. */
@@ -49,6 +51,7 @@ describe("web app: a person's own phone line, added and removed in Settings", ()
   let gateway: SipGateway | undefined;
   let alice: TestDevice | undefined;
   let phone: SipPhone | undefined;
+  let bobPhone: SipPhone | undefined;
 
   before(async () => {
     ({ url, stop } = await startWebServer());
@@ -80,6 +83,7 @@ describe("web app: a person's own phone line, added and removed in Settings", ()
   });
   after(async () => {
     await phone?.stop().catch(() => undefined);
+    await bobPhone?.stop().catch(() => undefined);
     await alice?.close().catch(() => undefined);
     await gateway?.stop().catch(() => undefined);
     await bob?.close().catch(() => undefined);
@@ -180,6 +184,78 @@ describe("web app: a person's own phone line, added and removed in Settings", ()
       await waitFor("the gateway drops the line", () => gateway!.stats().lines === 0, 10_000);
       assert.equal(gateway!.stats().registrations, 0);
       assert.equal(await byTestId(page, "phone-line").count(), 0);
+      assertNoErrors(alice!);
+    },
+  );
+  it(
+    "a call from someone's own desk phone, and a call answered on it, name that person and the phone (not the gateway) for the whole call",
+    { timeout: 90_000 },
+    async () => {
+      const page = alice!.page;
+      await phone?.stop();
+      phone = undefined;
+      const line = await bob!.phoneLines.add({ gateway: "wlines_gw", name: "desk" });
+      // Profiles travel in order in their chat: once Alice's page shows the new name, her device also
+      // has the profile that lists the line (which the SDK checks a line's calls against).
+      await bob!.setProfile({ displayName: "Bob Kim" });
+      await chatItem(page, "wlines_bob").getByText("Bob Kim").waitFor();
+      bobPhone = await SipPhone.start({
+        sipPort: PHONE_BASE + 4,
+        controlPort: PHONE_BASE + 6,
+        toneHz: PHONE_TONE_HZ,
+        autoAnswer: true,
+        line,
+      });
+      await waitFor("Bob's phone registers", () => gateway!.stats().registrations === 1, 10_000);
+
+      // Bob's desk phone calls Alice: her page names Bob and his phone, not the gateway account.
+      bobPhone.dial(`sip:wlines_alice@127.0.0.1:${gateway!.port}`);
+      await byTestId(page, "incoming-call").waitFor({ timeout: 20_000 });
+      assert.equal(await byTestId(page, "incoming-call-name").innerText(), "Bob Kim");
+      const note = byTestId(page, "call-via-gateway");
+      assert.equal(await note.getAttribute("data-line-owner"), "wlines_bob");
+      assert.equal(
+        (await note.innerText()).trim(),
+        "Bob Kim — desk phone · not end-to-end encrypted past the gateway",
+      );
+      await screenshot(page, "call-from-desk-phone");
+      await byTestId(page, "call-answer").click();
+      await waitCallState(page, "connected", 20_000);
+      assert.equal(await byTestId(page, "call-peer-name").innerText(), "Bob Kim");
+      assert.match(await note.innerText(), /Bob Kim — desk phone/);
+      await byTestId(page, "call-hangup").click();
+      await bobPhone.waitEvent("CALL_CLOSED", 10_000);
+      await waitCallState(page, "ended");
+      assert.match(await note.innerText(), /Bob Kim — desk phone/, "the note stays after the call");
+      await dismissEnded(page);
+
+      // Alice calls Bob from their chat: his phone answers, and the page says so.
+      bobPhone.clearEvents();
+      await chatItem(page, "wlines_bob").click();
+      await byTestId(page, "call-voice-button").click();
+      await waitCallState(page, "connected", 20_000);
+      assert.equal(await byTestId(page, "call-peer-name").innerText(), "Bob Kim");
+      assert.equal(
+        (await note.innerText()).trim(),
+        "Answered on Bob Kim's desk phone — not end-to-end encrypted past the gateway",
+      );
+      await screenshot(page, "call-answered-on-desk-phone");
+      await byTestId(page, "call-hangup").click();
+      await bobPhone.waitEvent("CALL_CLOSED", 10_000);
+      await waitCallState(page, "ended");
+      assert.match(await note.innerText(), /Answered on Bob Kim's desk phone/);
+      await dismissEnded(page);
+      await bob!.phoneLines.remove("desk");
+
+      // Korean is first-class: the section in Korean, with the add form open.
+      await byTestId(page, "settings-button").click();
+      await byTestId(page, "language-select").selectOption("ko");
+      await byTestId(page, "phone-lines").getByRole("heading", { name: "전화 회선" }).waitFor();
+      assert.equal(await byTestId(page, "phone-lines-empty").innerText(), "아직 전화 회선이 없어요.");
+      await byTestId(page, "phone-line-add").click();
+      await byTestId(page, "phone-line-form").scrollIntoViewIfNeeded();
+      await screenshot(page, "settings-phone-lines-ko");
+      await byTestId(page, "language-select").selectOption("en");
       assertNoErrors(alice!);
     },
   );

@@ -62,7 +62,7 @@ export function PhoneLineSettingsDialog({
       <p className="notice line-once" role="note" data-testid="line-password-once">
         <Icon name="alert" size={16} /> {t("lines.passwordOnce")}
       </p>
-      <p className="muted small-text with-icon" data-testid="line-e2ee-note">
+      <p className="muted small-text with-icon line-e2ee" data-testid="line-e2ee-note">
         <Icon name="lock" size={16} />
         <span>{t("lines.e2eeNote", { gateway: settings.line.gateway.username })}</span>
       </p>

@@ -91,7 +91,7 @@ export function PhoneLinesSection(): ReactNode {
   return (
     <section className="settings-section" data-testid="phone-lines" aria-labelledby="phone-lines-title">
       <h3 id="phone-lines-title">{t("lines.title")}</h3>
-      <p className="muted small-text">{t("lines.intro")}</p>
+      <p className="muted small-text line-intro">{t("lines.intro")}</p>
       {failed && (
         <p className="muted">
           {t("lines.loadFailed")}{" "}

@@ -7,9 +7,19 @@ import { playRingTone } from "./ring-tone.ts";
 /** The other person's display name (profile name, else username). */
 export function usePeerName(call: Call): string {
   const profile = useProfile(call.peer.userId);
-  // A call a gateway bridges is with the person on the phone line, not with the gateway.
+  const owner = call.lineOwner;
+  const ownerProfile = useProfile(owner?.userId ?? null);
+  // A person's own phone line (checked against their profile by the SDK) is that person, whichever
+  // gateway carries it.
+  if (owner) return ownerProfile.displayName ?? owner.username;
+  // Any other call a gateway bridges is with the party on the phone line, not with the gateway.
   if (call.via) return call.via.name ? `${call.via.name} (${call.via.uri})` : call.via.uri;
   return profile.displayName ?? call.peer.username;
+}
+
+/** Whose face to show: the owner of the phone line on the other end, else the other side. */
+export function callAvatarUser(call: Call): { userId: string; username: string } {
+  return call.lineOwner ?? call.peer;
 }
 
 /** Plays a ring tone while `on`. */

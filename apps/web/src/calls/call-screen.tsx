@@ -5,7 +5,7 @@ import { Icon } from "../components/icon.tsx";
 import { useToast } from "../components/toast-provider.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
-import { usePeerName, useElapsed, useRemoteStream, useRing } from "./call-hooks.ts";
+import { callAvatarUser, usePeerName, useElapsed, useRemoteStream, useRing } from "./call-hooks.ts";
 import { ViaGateway } from "./via-gateway.tsx";
 import { formatDuration } from "./call-history-label.ts";
 import type { CallView } from "./call-store.ts";
@@ -24,6 +24,7 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
   const { showToast } = useToast();
   const { call, state } = view;
   const name = usePeerName(call);
+  const avatar = callAvatarUser(call);
   const remote = useRemoteStream(view);
   const local = useSyncExternalStore(calls.platform.subscribe, calls.platform.getLocal);
   const [localVideo, setLocalVideo] = useState<MediaStream | null>(null);
@@ -88,7 +89,7 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
             />
           ) : (
             <div className="call-peer">
-              <UserAvatar userId={call.peer.userId} username={call.peer.username} size={112} />
+              <UserAvatar userId={avatar.userId} username={avatar.username} size={112} />
             </div>
           )}
           {localVideo && !ended && (
@@ -104,7 +105,7 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
         </div>
         <header className="call-info">
           <h2 data-testid="call-peer-name">{name}</h2>
-          {call.via && <ViaGateway gateway={call.peer.username} />}
+          {call.via && <ViaGateway call={call} />}
           {/* The ticking timer is a "timer" (not announced every second); state changes are announced. */}
           {state === "connected" ? (
             <p

@@ -3,7 +3,7 @@ import { UserAvatar } from "../components/avatar.tsx";
 import { Icon } from "../components/icon.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
-import { usePeerName, useRing } from "./call-hooks.ts";
+import { callAvatarUser, usePeerName, useRing } from "./call-hooks.ts";
 import { ViaGateway } from "./via-gateway.tsx";
 import type { CallView } from "./call-store.ts";
 import "./incoming-call.css";
@@ -13,6 +13,7 @@ export function IncomingCall({ view }: { view: CallView }): ReactNode {
   const { t } = useI18n();
   const { calls } = useSignedIn();
   const name = usePeerName(view.call);
+  const avatar = callAvatarUser(view.call);
   const answerRef = useRef<HTMLButtonElement>(null);
   useRing("incoming", true);
   useEffect(() => answerRef.current?.focus(), []);
@@ -37,14 +38,14 @@ export function IncomingCall({ view }: { view: CallView }): ReactNode {
         data-testid="incoming-call"
         data-media={view.media}
       >
-        <UserAvatar userId={view.call.peer.userId} username={view.call.peer.username} size={88} />
+        <UserAvatar userId={avatar.userId} username={avatar.username} size={88} />
         <p id="incoming-call-title" className="incoming-call-kind">
           {t(video ? "call.incomingVideo" : "call.incomingVoice")}
         </p>
         <h2 id="incoming-call-name" data-testid="incoming-call-name">
           {name}
         </h2>
-        {view.call.via && <ViaGateway gateway={view.call.peer.username} />}
+        {view.call.via && <ViaGateway call={view.call} />}
         <div className="call-controls">
           <button
             type="button"

@@ -11,6 +11,7 @@ import { loadThemePreference, saveThemePreference, type ThemePreference } from "
 import { applyTheme } from "../lib/theme.ts";
 import type { SessionController } from "../session/session-controller.ts";
 import { DevicesSection } from "./devices-section.tsx";
+import { PhoneLinesSection } from "./phone-lines-section.tsx";
 import { PrivacySection } from "./privacy-section.tsx";
 import { ProfileSection } from "./profile-section.tsx";
 import { IconButton } from "../components/icon-button.tsx";
@@ -23,7 +24,7 @@ const THEME_LABELS: Record<ThemePreference, MessageKey> = {
   dark: "settings.theme.dark",
 };
 
-/** Profile, language, theme, devices, and signing out. */
+/** Profile, language, theme, devices, phone lines, and signing out. */
 export function SettingsScreen({ session }: { session: SessionController }): ReactNode {
   const { t } = useI18n();
   const { showToast } = useToast();
@@ -92,6 +93,8 @@ export function SettingsScreen({ session }: { session: SessionController }): Rea
         <PrivacySection />
 
         <DevicesSection />
+
+        <PhoneLinesSection />
 
         <section className="settings-section">
           <h3>{t("settings.account")}</h3>

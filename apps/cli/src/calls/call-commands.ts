@@ -60,12 +60,15 @@ export function runCall(ctx: CommandContext): Promise<number> {
   return withCalls(ctx, async ({ client, counters }) => {
     const json = ctx.flag("json");
     const target = ctx.arg("username");
-    const phone = /^sips?:/i.test(target);
+    // A SIP address, or a number (tel:) for a gateway with a trunk.
+    const phone = /^(sips?|tel):/i.test(target);
     const gateway = ctx.string("gateway");
     let call: Call;
     if (phone) {
       if (!gateway)
-        throw new UsageError("calling a sip: address goes through a gateway: pass --gateway <username>");
+        throw new UsageError(
+          "calling a sip: address or a tel: number goes through a gateway: pass --gateway <username>",
+        );
       call = await client.calls.start(gateway, { via: { network: "sip", uri: target } });
     } else call = await client.calls.start(target, { video: ctx.flag("video") });
     if (!json)

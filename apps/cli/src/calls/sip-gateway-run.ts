@@ -25,6 +25,7 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
     new Set(digest).size !== digest.length
   )
     throw new UsageError("--sip-digest takes sha-256 and/or md5, separated by a comma, preferred first");
+  const trunk = parseTrunk(ctx);
   const linesFile = ctx.string("lines-file") ?? join(profileDir(ctx), "sip-lines.json");
   const rate = Number(ctx.string("invites-per-second") ?? "2");
   if (!Number.isInteger(rate) || rate < 1 || rate > 10_000)
@@ -42,6 +43,7 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
       phoneLines,
       domains,
       linesFile,
+      ...(trunk ? { trunk } : {}),
       digestAlgorithms: digest as ("SHA-256" | "MD5")[],
       invitesPerSecond: rate,
       inviteBurst: Math.max(10, rate * 5),
@@ -83,4 +85,39 @@ function parsePortRange(value: string): { min: number; max: number } {
   if (!m || min < 1024 || max > 65_535 || max - min < 1)
     throw new UsageError(`--rtp-ports takes <min>-<max> between 1024 and 65535, not ${value}`);
   return { min, max };
+}
+
+/** --sip-trunk and its companions; the password only from the environment (not in `ps`). */
+function parseTrunk(
+  ctx: CommandContext,
+):
+  | { uri: string; username?: string; password?: string; callerId?: string; inbound?: Record<string, string> }
+  | undefined {
+  const uri = ctx.string("sip-trunk");
+  const username = ctx.string("sip-trunk-user");
+  const callerId = ctx.string("sip-trunk-caller-id");
+  const inboundText = ctx.string("sip-trunk-inbound");
+  if (!uri) {
+    if (username || callerId || inboundText)
+      throw new UsageError("the --sip-trunk-… options need --sip-trunk");
+    return undefined;
+  }
+  if (!/^sip:[A-Za-z0-9.-]+(:\d{1,5})?$/.test(uri))
+    throw new UsageError(`--sip-trunk takes sip:<host>[:<port>], not ${uri}`);
+  const password = ctx.io.env.SORI_SIP_TRUNK_PASSWORD;
+  if (username && !password)
+    throw new UsageError("--sip-trunk-user needs the password in SORI_SIP_TRUNK_PASSWORD");
+  const inbound: Record<string, string> = {};
+  for (const pair of (inboundText ?? "").split(",").filter((p) => p.trim() !== "")) {
+    const m = /^\s*(\+?[0-9*#]{1,32})=([A-Za-z0-9_.-]{1,64})\s*$/.exec(pair);
+    if (!m) throw new UsageError(`--sip-trunk-inbound takes <number>=<username> pairs, not ${pair}`);
+    inbound[m[1]!] = m[2]!;
+  }
+  return {
+    uri,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(callerId ? { callerId } : {}),
+    ...(Object.keys(inbound).length > 0 ? { inbound } : {}),
+  };
 }

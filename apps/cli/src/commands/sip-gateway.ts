@@ -49,6 +49,31 @@ export const sipGatewayCommand: Command = {
       summary: "new calls per second from one address (a burst of 5×, at least 10); raise it for a trunk",
     },
     {
+      name: "sip-trunk",
+      type: "string",
+      value: "sip:<host>[:<port>]",
+      summary: "a SIP trunk to the phone network: calls to numbers (tel:) go there",
+    },
+    {
+      name: "sip-trunk-user",
+      type: "string",
+      value: "<user>",
+      summary: "the trunk account's digest user (the password comes from SORI_SIP_TRUNK_PASSWORD)",
+    },
+    {
+      name: "sip-trunk-caller-id",
+      type: "string",
+      value: "<number>",
+      default: "the trunk user",
+      summary: "the From user on calls out through the trunk",
+    },
+    {
+      name: "sip-trunk-inbound",
+      type: "string",
+      value: "<number>=<user>[,…]",
+      summary: "which Sori user a call from the trunk to each number rings",
+    },
+    {
       name: "phone-lines",
       type: "string",
       value: "all|none|<user>,<user>",
@@ -84,6 +109,7 @@ export const sipGatewayCommand: Command = {
     "allowed by --outbound calls a phone with: sori call sip:carol@host:port --gateway <this account>. Only the",
     "leg between the gateway and the Sori devices is end-to-end encrypted; every UI says so.",
     "A Sori user's own phone: sori sip-phone add --gateway <this account> prints what it registers with.",
+    "With --sip-trunk, allowed users call numbers: sori call tel:+821012345678 --gateway <this account>.",
   ],
   run: async (ctx) => {
     // Loaded only here: the SIP stack and werift are not needed by any other command.

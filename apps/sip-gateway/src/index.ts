@@ -1,4 +1,5 @@
 export {
+  SipGatewayConfigError,
   type SipGateway,
   type SipGatewayOptions,
   type SipGatewayStats,

@@ -2,7 +2,7 @@ import { fromBase64Url } from "@sori/protocol";
 import type { CallManager } from "./calls/call-manager.ts";
 import type { PhoneLines } from "./features/phone-lines.ts";
 import type { ClientEvents, ConnectionState } from "./client-events.ts";
-import { type DeviceEnrolment, loadEnrolment } from "./device/device-enrolment.ts";
+import { type DeviceEnrolment, loadEnrolment, saveEnrolment } from "./device/device-enrolment.ts";
 import type { DeviceList } from "./device/devices.ts";
 import type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 import { enrol, type EnrolMode, parseLinkQr } from "./device/enrolment.ts";
@@ -124,6 +124,22 @@ export class SoriClient {
     if (!enrolment)
       throw new SdkError("not-logged-in", "no account on this profile yet: register or log in first");
     return SoriClient.#create(storage, enrolment);
+  }
+
+  /**
+   * The stored device's server moved (a new address or port, same server and data): later opens
+   * connect to `serverUrl`. Nothing else of the device changes.
+   */
+  static async moveServer(storage: ClientStorage, serverUrl: string): Promise<void> {
+    const enrolment = await loadEnrolment(storage);
+    if (!enrolment)
+      throw new SdkError("not-logged-in", "no account on this profile yet: register or log in first");
+    try {
+      new URL(serverUrl);
+    } catch {
+      throw new SdkError("bad-request", `not a server URL: ${serverUrl}`);
+    }
+    if (enrolment.serverUrl !== serverUrl) await saveEnrolment(storage, { ...enrolment, serverUrl });
   }
 
   /** A client whose account state is read already, so `approval` is right before connecting. */

@@ -271,7 +271,7 @@ export function parseAuthorization(value: string): DigestCredentials | DigestPar
 }
 
 /** A `Digest …` challenge (WWW-Authenticate or Proxy-Authenticate) from a server the gateway calls. */
-export type DigestChallenge = {
+type DigestChallenge = {
   realm: string;
   nonce: string;
   /** As sent; absent means MD5. */
@@ -282,7 +282,7 @@ export type DigestChallenge = {
 };
 
 /** Parses a challenge value; a failure for anything that is not a usable Digest challenge. */
-export function parseChallenge(value: string): DigestChallenge | DigestParseFailure {
+function parseChallenge(value: string): DigestChallenge | DigestParseFailure {
   const parsed = parseDigestParams(value);
   if ("type" in parsed) return parsed;
   const p = parsed.params;

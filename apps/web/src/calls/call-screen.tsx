@@ -6,6 +6,7 @@ import { useToast } from "../components/toast-provider.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 import { callAvatarUser, usePeerName, useElapsed, useRemoteStream, useRing } from "./call-hooks.ts";
+import { isDialledPhoneCall, phoneCallEnd } from "./phone-call-end.ts";
 import { ViaGateway } from "./via-gateway.tsx";
 import { formatDuration } from "./call-history-label.ts";
 import type { CallView } from "./call-store.ts";
@@ -40,6 +41,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
   useEffect(() => hangupRef.current?.focus(), []);
 
   const showRemoteVideo = view.remoteMedia.video && !ended;
+  // A number or address this person called: its end is said in a phone's words, with a hint.
+  const phoneEnd = ended && isDialledPhoneCall(call) ? phoneCallEnd(view.endReason) : null;
   let status: string;
   switch (state) {
     case "ringing-out":
@@ -56,7 +59,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
       status = formatDuration(elapsed);
       break;
     case "ended":
-      status = view.endReason ? t(`call.ended.${view.endReason}`, { name }) : t("call.ended.hangup");
+      if (phoneEnd) status = t(phoneEnd.status);
+      else status = view.endReason ? t(`call.ended.${view.endReason}`, { name }) : t("call.ended.hangup");
       // An answered call says how long it lasted.
       if (view.connectedAt !== null) status = `${status} · ${formatDuration(call.durationS)}`;
       break;
@@ -119,6 +123,11 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
           ) : (
             <p className="call-status" role="status" aria-live="polite" data-testid="call-status">
               {status}
+            </p>
+          )}
+          {phoneEnd?.hint && (
+            <p className="call-end-hint" aria-live="polite" data-testid="call-end-hint">
+              {t(phoneEnd.hint, { gateway: call.peer.username })}
             </p>
           )}
           {live && <QualityIndicator quality={view.quality} />}

@@ -93,7 +93,14 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
             />
           ) : (
             <div className="call-peer">
-              <UserAvatar userId={avatar.userId} username={avatar.username} size={112} />
+              {/* A number has no face, and the gateway account's would name the wrong party. */}
+              {isDialledPhoneCall(call) ? (
+                <span className="call-phone-disc" data-testid="call-phone-disc">
+                  <Icon name="phone" size={52} />
+                </span>
+              ) : (
+                <UserAvatar userId={avatar.userId} username={avatar.username} size={112} />
+              )}
             </div>
           )}
           {localVideo && !ended && (
@@ -163,15 +170,19 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                 disabled={state === "ringing-out"}
                 onClick={() => void calls.act((c) => c.setMuted(!c.muted))}
               />
-              <IconButton
-                icon={view.cameraOn ? "video" : "videoOff"}
-                label={t(view.cameraOn ? "call.cameraOff" : "call.cameraOn")}
-                className={`call-round${view.cameraOn ? "" : " off"}`}
-                aria-pressed={view.cameraOn}
-                data-testid="call-camera"
-                disabled={state === "ringing-out"}
-                onClick={toggleCamera}
-              />
+              {/* A gateway bridges audio only: a phone dialled or calling in has no camera to show or send to.
+                  (A person's own phone line keeps it: a video call they answered there may still need it off.) */}
+              {!(call.via && !call.lineOwner) && (
+                <IconButton
+                  icon={view.cameraOn ? "video" : "videoOff"}
+                  label={t(view.cameraOn ? "call.cameraOff" : "call.cameraOn")}
+                  className={`call-round${view.cameraOn ? "" : " off"}`}
+                  aria-pressed={view.cameraOn}
+                  data-testid="call-camera"
+                  disabled={state === "ringing-out"}
+                  onClick={toggleCamera}
+                />
+              )}
               <IconButton
                 icon="sliders"
                 label={t("call.devices")}

@@ -1,6 +1,7 @@
 import type { Call } from "@sori/sdk";
 import { useEffect, useState } from "react";
 import { useProfile } from "../hooks/use-profile.ts";
+import { phonePartyLabel } from "../lib/dial-target.ts";
 import type { CallView } from "./call-store.ts";
 import { playRingTone } from "./ring-tone.ts";
 
@@ -13,7 +14,10 @@ export function usePeerName(call: Call): string {
   // gateway carries it.
   if (owner) return ownerProfile.displayName ?? owner.username;
   // Any other call a gateway bridges is with the party on the phone line, not with the gateway.
-  if (call.via) return call.via.name ? `${call.via.name} (${call.via.uri})` : call.via.uri;
+  if (call.via) {
+    const party = phonePartyLabel(call.via.uri);
+    return call.via.name ? `${call.via.name} (${party})` : party;
+  }
   return profile.displayName ?? call.peer.username;
 }
 

@@ -6,6 +6,7 @@ import { useToast } from "../components/toast-provider.tsx";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { useSignedIn } from "../session/client-context.ts";
 import { callAvatarUser, usePeerName, useElapsed, useRemoteStream, useRing } from "./call-hooks.ts";
+import { isDialledPhoneCall, phoneCallEnd } from "./phone-call-end.ts";
 import { ViaGateway } from "./via-gateway.tsx";
 import { formatDuration } from "./call-history-label.ts";
 import type { CallView } from "./call-store.ts";
@@ -40,6 +41,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
   useEffect(() => hangupRef.current?.focus(), []);
 
   const showRemoteVideo = view.remoteMedia.video && !ended;
+  // A number or address this person called: its end is said in a phone's words, with a hint.
+  const phoneEnd = ended && isDialledPhoneCall(call) ? phoneCallEnd(view.endReason) : null;
   let status: string;
   switch (state) {
     case "ringing-out":
@@ -56,7 +59,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
       status = formatDuration(elapsed);
       break;
     case "ended":
-      status = view.endReason ? t(`call.ended.${view.endReason}`, { name }) : t("call.ended.hangup");
+      if (phoneEnd) status = t(phoneEnd.status);
+      else status = view.endReason ? t(`call.ended.${view.endReason}`, { name }) : t("call.ended.hangup");
       // An answered call says how long it lasted.
       if (view.connectedAt !== null) status = `${status} · ${formatDuration(call.durationS)}`;
       break;
@@ -89,7 +93,14 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
             />
           ) : (
             <div className="call-peer">
-              <UserAvatar userId={avatar.userId} username={avatar.username} size={112} />
+              {/* A number has no face, and the gateway account's would name the wrong party. */}
+              {isDialledPhoneCall(call) ? (
+                <span className="call-phone-disc" data-testid="call-phone-disc">
+                  <Icon name="phone" size={52} />
+                </span>
+              ) : (
+                <UserAvatar userId={avatar.userId} username={avatar.username} size={112} />
+              )}
             </div>
           )}
           {localVideo && !ended && (
@@ -119,6 +130,11 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
           ) : (
             <p className="call-status" role="status" aria-live="polite" data-testid="call-status">
               {status}
+            </p>
+          )}
+          {phoneEnd?.hint && (
+            <p className="call-end-hint" aria-live="polite" data-testid="call-end-hint">
+              {t(phoneEnd.hint, { gateway: call.peer.username })}
             </p>
           )}
           {live && <QualityIndicator quality={view.quality} />}
@@ -154,15 +170,19 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                 disabled={state === "ringing-out"}
                 onClick={() => void calls.act((c) => c.setMuted(!c.muted))}
               />
-              <IconButton
-                icon={view.cameraOn ? "video" : "videoOff"}
-                label={t(view.cameraOn ? "call.cameraOff" : "call.cameraOn")}
-                className={`call-round${view.cameraOn ? "" : " off"}`}
-                aria-pressed={view.cameraOn}
-                data-testid="call-camera"
-                disabled={state === "ringing-out"}
-                onClick={toggleCamera}
-              />
+              {/* A gateway bridges audio only: a phone dialled or calling in has no camera to show or send to.
+                  (A person's own phone line keeps it: a video call they answered there may still need it off.) */}
+              {!(call.via && !call.lineOwner) && (
+                <IconButton
+                  icon={view.cameraOn ? "video" : "videoOff"}
+                  label={t(view.cameraOn ? "call.cameraOff" : "call.cameraOn")}
+                  className={`call-round${view.cameraOn ? "" : " off"}`}
+                  aria-pressed={view.cameraOn}
+                  data-testid="call-camera"
+                  disabled={state === "ringing-out"}
+                  onClick={toggleCamera}
+                />
+              )}
               <IconButton
                 icon="sliders"
                 label={t("call.devices")}

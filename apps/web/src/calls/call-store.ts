@@ -120,6 +120,15 @@ export class CallStore {
     this.#track(call);
   }
 
+  /**
+   * Calls a phone through a SIP gateway: `gateway` is the gateway's Sori account, `uri` a `sip:` URI
+   * or a `tel:` number. The gateway may refuse (`declined`) or not reach it (`unreachable`) at once.
+   */
+  async startPhone(gateway: string, uri: string): Promise<void> {
+    const call = await this.#client.calls.start(gateway, { via: { network: "sip", uri } });
+    this.#track(call);
+  }
+
   /** Runs an action on the call and shows its result. */
   async act(action: (call: Call) => Promise<void> | void): Promise<void> {
     const call = this.#tracked;

@@ -109,6 +109,16 @@ const PATHS = {
       <path d="M15 3.5l5 5M20 3.5l-5 5" />
     </>
   ),
+  // Twelve keys of a phone's keypad, the last row only its 0.
+  dialpad: (
+    <>
+      {[4.5, 9.5, 14.5].flatMap((y) =>
+        [6, 12, 18].map((x) => <circle key={`${x},${y}`} cx={x} cy={y} r="1.4" />),
+      )}
+      <circle cx="12" cy="19.5" r="1.4" />
+    </>
+  ),
+  backspace: <path d="M9 5.5h10.5v13H9L3.5 12zM11.5 9.5l5 5M16.5 9.5l-5 5" />,
   reply: <path d="M10 7L5 12l5 5M5.5 12H14a5 5 0 0 1 5 5v1" />,
   edit: <path d="M5 19l1-4 9.5-9.5 3 3L9 18l-4 1zM13.5 7.5l3 3" />,
   copy: (

@@ -6,14 +6,16 @@ import { ConnectionDot } from "./connection-dot.tsx";
 import { IconButton } from "./icon-button.tsx";
 import "./sidebar-header.css";
 
-/** App name, connection state and the main actions, above the chat list. */
+/** App name, connection state and the main actions (new chat, new group, call a phone, settings), above the chat list. */
 export function SidebarHeader({
   onNewChat,
   onNewGroup,
+  onCallPhone,
   settingsOpen,
 }: {
   onNewChat: () => void;
   onNewGroup: () => void;
+  onCallPhone: () => void;
   settingsOpen: boolean;
 }): ReactNode {
   const { t } = useI18n();
@@ -35,6 +37,12 @@ export function SidebarHeader({
           label={t("chats.newGroup")}
           data-testid="new-group-button"
           onClick={onNewGroup}
+        />
+        <IconButton
+          icon="dialpad"
+          label={t("chats.callPhone")}
+          data-testid="call-phone-button"
+          onClick={onCallPhone}
         />
         <IconButton
           icon="settings"

@@ -67,6 +67,7 @@ export const en = {
   "chats.title": "Chats",
   "chats.newChat": "New chat",
   "chats.newGroup": "New group",
+  "chats.callPhone": "Call a phone",
   "chats.search": "Search chats and people",
   "chats.searchNone": "No chats match.",
   "chats.searchNobody": "Nobody is called “{username}”.",
@@ -353,6 +354,32 @@ export const en = {
   "call.ended.declined-elsewhere": "Declined on another device",
   "call.ended.failed": "The call could not connect",
   "call.ended.unreachable": "The number could not be reached",
+  "call.phone.declined": "The call was declined",
+  "call.phone.declinedHint":
+    "Either the phone declined, or {gateway} does not let your account call phones: its operator decides who may.",
+  "call.phone.busy": "The line is busy",
+  "call.phone.unreachable": "The number or address could not be reached",
+  "call.phone.unreachableHint":
+    "There may be no such number or address, or the gateway has no way out to phone numbers.",
+
+  "dialer.title": "Call a phone",
+  "dialer.target": "Phone number or SIP address",
+  "dialer.targetPlaceholder": "+82 10 1234 5678 or sip:name@example.net",
+  "dialer.targetHint":
+    "A number (spaces, dashes and brackets are fine), or an address that starts with sip: or sips:.",
+  "dialer.invalid":
+    "That isn't a phone number or a SIP address. Use digits (+ first for an international number) or an address like sip:name@example.net.",
+  "dialer.keypad": "Keypad",
+  "dialer.key.star": "Star",
+  "dialer.key.hash": "Hash",
+  "dialer.key.plus": "Plus",
+  "dialer.backspace": "Delete the last character",
+  "dialer.gateway": "Gateway's username",
+  "dialer.gatewayHint":
+    "The Sori account of the SIP gateway that places the call. Ask its operator; this device remembers it.",
+  "dialer.e2ee": "Phone calls are end-to-end encrypted only as far as the gateway.",
+  "dialer.call": "Call",
+  "dialer.calling": "Calling…",
 
   "history.outgoing.audio": "Outgoing voice call",
   "history.outgoing.video": "Outgoing video call",

@@ -68,6 +68,7 @@ export const ko: Dictionary = {
   "chats.title": "채팅",
   "chats.newChat": "새 채팅",
   "chats.newGroup": "그룹 만들기",
+  "chats.callPhone": "전화 걸기",
   "chats.search": "채팅, 친구 검색",
   "chats.searchNone": "일치하는 채팅이 없어요.",
   "chats.searchNobody": "‘{username}’ 아이디를 쓰는 사람이 없어요.",
@@ -355,6 +356,30 @@ export const ko: Dictionary = {
   "call.ended.declined-elsewhere": "다른 기기에서 거절했어요",
   "call.ended.failed": "통화를 연결하지 못했어요",
   "call.ended.unreachable": "연결할 수 없는 번호예요",
+  "call.phone.declined": "통화가 거절되었어요",
+  "call.phone.declinedHint":
+    "전화기가 거절했거나, {gateway}에서 이 계정의 전화 걸기를 허용하지 않아요. 누가 전화를 걸 수 있는지는 게이트웨이 운영자가 정해요.",
+  "call.phone.busy": "통화 중이에요",
+  "call.phone.unreachable": "연결할 수 없는 번호나 주소예요",
+  "call.phone.unreachableHint": "없는 번호나 주소이거나, 게이트웨이에 전화번호로 거는 회선이 없을 수 있어요.",
+
+  "dialer.title": "전화 걸기",
+  "dialer.target": "전화번호 또는 SIP 주소",
+  "dialer.targetPlaceholder": "+82 10 1234 5678 또는 sip:name@example.net",
+  "dialer.targetHint": "전화번호(띄어쓰기, 하이픈, 괄호는 괜찮아요) 또는 sip:나 sips:로 시작하는 주소예요.",
+  "dialer.invalid":
+    "전화번호나 SIP 주소가 아니에요. 숫자(국제 번호는 맨 앞에 +)나 sip:name@example.net 같은 주소를 입력하세요.",
+  "dialer.keypad": "키패드",
+  "dialer.key.star": "별표",
+  "dialer.key.hash": "샵",
+  "dialer.key.plus": "플러스",
+  "dialer.backspace": "마지막 글자 지우기",
+  "dialer.gateway": "게이트웨이 사용자 이름",
+  "dialer.gatewayHint":
+    "전화를 걸어 줄 SIP 게이트웨이의 소리 계정이에요. 운영자에게 물어보세요. 이 기기가 기억해 둬요.",
+  "dialer.e2ee": "전화 통화는 게이트웨이까지만 종단 간 암호화돼요.",
+  "dialer.call": "걸기",
+  "dialer.calling": "거는 중…",
 
   "history.outgoing.audio": "발신 음성 통화",
   "history.outgoing.video": "발신 영상 통화",

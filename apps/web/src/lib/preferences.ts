@@ -39,3 +39,15 @@ export function loadThemePreference(): ThemePreference {
 export function saveThemePreference(value: ThemePreference): void {
   write(THEME_KEY, value);
 }
+
+// Per account: another account signed in on this browser may use another gateway.
+const dialGatewayKey = (userId: string): string => `sori.dialGateway.${userId}`;
+
+/** The gateway account this person last called a phone through, if any. */
+export function loadDialGateway(userId: string): string | null {
+  return read(dialGatewayKey(userId));
+}
+
+export function saveDialGateway(userId: string, gateway: string): void {
+  write(dialGatewayKey(userId), gateway);
+}

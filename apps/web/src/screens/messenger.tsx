@@ -26,7 +26,11 @@ const NewGroupDialog = lazy(() =>
   import("./new-group-dialog.tsx").then((m) => ({ default: m.NewGroupDialog })),
 );
 
-type DialogName = "new-chat" | "new-group" | null;
+const DialerDialog = lazy(() =>
+  import("../calls/dialer-dialog.tsx").then((m) => ({ default: m.DialerDialog })),
+);
+
+type DialogName = "new-chat" | "new-group" | "dialer" | null;
 
 /**
  * The signed-in app: chat list on the left, the open chat (or settings, or group info) on the right.
@@ -69,6 +73,7 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
         <SidebarHeader
           onNewChat={() => setDialog("new-chat")}
           onNewGroup={() => setDialog("new-group")}
+          onCallPhone={() => setDialog("dialer")}
           settingsOpen={route.name === "settings"}
         />
         <ChatList
@@ -95,6 +100,11 @@ export function Messenger({ session }: { session: SessionController }): ReactNod
       {dialog === "new-group" && (
         <Suspense fallback={null}>
           <NewGroupDialog onClose={() => setDialog(null)} />
+        </Suspense>
+      )}
+      {dialog === "dialer" && (
+        <Suspense fallback={null}>
+          <DialerDialog onClose={() => setDialog(null)} />
         </Suspense>
       )}
       <ApprovalPrompt />

@@ -130,8 +130,8 @@ export type CliServer = {
 };
 
 /** Starts `sori server --port 0 --data <dataDir>` and waits (at most 15 s) until it says where it listens. */
-export async function startCliServer(dataDir: string): Promise<CliServer> {
-  const child = spawn(process.execPath, [SORI, "server", "--port", "0", "--data", dataDir], {
+export async function startCliServer(dataDir: string, extraArgs: string[] = []): Promise<CliServer> {
+  const child = spawn(process.execPath, [SORI, "server", "--port", "0", "--data", dataDir, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const stop = async (): Promise<void> => {

@@ -43,14 +43,16 @@ export class HarnessError extends Error {
 export type TestDevice = { page: Page; errors: string[]; close(): Promise<void> };
 
 /** A real Sori server on 127.0.0.1 with a fresh data dir, serving apps/web/dist. */
-export async function startWebServer(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startWebServer(
+  extraArgs: string[] = [],
+): Promise<{ url: string; stop(): Promise<void> }> {
   if (!existsSync(join(WEB_DIST, "index.html")))
     throw new HarnessError(
       "not-built",
       `the web app is not built (${WEB_DIST}/index.html is missing): run \`node tools/pretest.ts\` ` +
         "or `npm run build -w @sori/web`",
     );
-  const server = await startTestServer(["--web-dir", WEB_DIST]);
+  const server = await startTestServer(["--web-dir", WEB_DIST, ...extraArgs]);
   return { url: server.url, stop: () => server.stop() };
 }
 

@@ -56,7 +56,7 @@ describe("a phone calls the web app through the SIP gateway", () => {
   let alice: TestDevice | undefined;
 
   before(async () => {
-    ({ url, stop } = await startWebServer());
+    ({ url, stop } = await startWebServer(["--gateways", "webphonegw"]));
     dir = mkdtempSync(join(tmpdir(), "sori-web-sip-"));
     const wav = join(dir, "tone.wav");
     writeFileSync(wav, toneWav(BROWSER_TONE_HZ, 10));

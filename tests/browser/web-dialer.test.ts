@@ -28,7 +28,7 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
   let minji: TestDevice | undefined;
 
   before(async () => {
-    ({ url, stop } = await startWebServer());
+    ({ url, stop } = await startWebServer(["--gateways", GATEWAY]));
     gw = await newUser(url, GATEWAY);
     gateway = await startSipGateway({
       client: gw,

@@ -54,7 +54,7 @@ describe("web app: a person's own phone line, added and removed in Settings", ()
   let bobPhone: SipPhone | undefined;
 
   before(async () => {
-    ({ url, stop } = await startWebServer());
+    ({ url, stop } = await startWebServer(["--gateways", "wlines_gw"]));
     dir = mkdtempSync(join(tmpdir(), "sori-web-lines-"));
     gw = await newUser(url, "wlines_gw");
     gateway = await startSipGateway({

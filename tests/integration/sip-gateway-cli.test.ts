@@ -17,7 +17,7 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "sori-sip-cli-"));
-    server = await startCliServer(join(dir, "data"));
+    server = await startCliServer(join(dir, "data"), ["--gateways", "gwphone"]);
     for (const name of ["gwphone", "clisip", "clidesk"]) {
       const r = await sori(["register", name, "--server", server.url, "--no-passphrase", ...profile(name)]);
       assert.equal(r.code, 0, r.stderr);

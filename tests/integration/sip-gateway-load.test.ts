@@ -107,7 +107,7 @@ describe("SIP gateway under sipp: 20 calls at once, then a flood", () => {
 
   before(async () => {
     // 21 accounts from one address: more than the default sign-up limit allows.
-    t = await startTestServer(["--registrations-per-minute", "100"]);
+    t = await startTestServer(["--registrations-per-minute", "100", "--gateways", "load_gw"]);
     dir = mkdtempSync(join(tmpdir(), "sori-sipp-"));
     gw = await newUser(t.url, "load_gw");
     for (let i = 0; i < CALLS; i++) {

@@ -42,7 +42,7 @@ describe("SIP gateway: a phone calls a Sori user (baresip on loopback)", () => {
   const heard: Buffer[] = [];
 
   before(async () => {
-    t = await startTestServer();
+    t = await startTestServer(["--gateways", "phone_gw"]);
     gw = await newUser(t.url, "phone_gw");
     alice = await newUser(t.url, "sip_alice");
     const { platform } = weriftPlatform({
@@ -155,7 +155,7 @@ describe("SIP gateway: a phone that vanishes mid-call", () => {
   let phone: SipPhone | undefined;
 
   before(async () => {
-    t = await startTestServer();
+    t = await startTestServer(["--gateways", "phone_gw2"]);
     gw = await newUser(t.url, "phone_gw2");
     bob = await newUser(t.url, "sip_bob");
     bob.calls.configure({ platform: weriftPlatform({ loopback: true }).platform, useServerTurn: false });
@@ -211,7 +211,7 @@ describe("SIP gateway: a Sori user calls a phone (baresip on loopback)", () => {
   const phoneUri = `sip:carol@127.0.0.1:${PHONE_BASE + 8}`;
 
   before(async () => {
-    t = await startTestServer();
+    t = await startTestServer(["--gateways", "phone_gw3"]);
     gw = await newUser(t.url, "phone_gw3");
     dave = await newUser(t.url, "sip_dave");
     eve = await newUser(t.url, "sip_eve");

@@ -44,7 +44,7 @@ describe("SIP gateway: a person's own phone as one of their devices (baresip reg
     });
 
   before(async () => {
-    t = await startTestServer();
+    t = await startTestServer(["--gateways", "line_gw"]);
     gw = await newUser(t.url, "line_gw");
     alice = await newUser(t.url, "line_alice");
     bob = await newUser(t.url, "line_bob");
@@ -83,6 +83,11 @@ describe("SIP gateway: a person's own phone as one of their devices (baresip reg
     assert.equal(statSync(linesFile).mode & 0o777, 0o600);
     assert.ok(!readFileSync(linesFile, "utf8").includes(line.password), "the password itself is not stored");
     await assert.rejects(alice.phoneLines.add({ gateway: "line_gw", name: "Desk" }), { code: "conflict" });
+    // Only an account the operator marks as a gateway (--gateways) can host a line.
+    await assert.rejects(alice.phoneLines.add({ gateway: "line_bob", name: "other" }), {
+      code: "bad-request",
+      message: /line_bob is not a gateway/,
+    });
   });
 
   it("REGISTER is challenged with both algorithms (in the operator's order); right credentials of either register; wrong ones and unknown users get the same 403", async () => {

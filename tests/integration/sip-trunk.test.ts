@@ -41,7 +41,7 @@ describe("SIP gateway: numbers through a SIP trunk with digest credentials", () 
   });
 
   before(async () => {
-    t = await startTestServer();
+    t = await startTestServer(["--gateways", "trunk_gw"]);
     gw = await newUser(t.url, "trunk_gw");
     dave = await newUser(t.url, "trunk_dave");
     eve = await newUser(t.url, "trunk_eve");

@@ -17,6 +17,13 @@ describe("server configuration", () => {
     assert.equal(c.durability, "normal");
   });
 
+  it("takes the gateway accounts from the flag and the environment, in lower case", () => {
+    assert.deepEqual(parseServerConfig(["--gateways", "Phone,xmpp_gw"], {}).gateways, ["phone", "xmpp_gw"]);
+    assert.deepEqual(parseServerConfig([], { SORI_GATEWAYS: "phone" }).gateways, ["phone"]);
+    assert.deepEqual(parseServerConfig([], {}).gateways, []);
+    assert.throws(() => parseServerConfig(["--gateways", "no spaces please"], {}), /--gateways/);
+  });
+
   it("refuses bad values with a message naming the option", () => {
     assert.throws(
       () => parseServerConfig(["--port", "70000"], {}),

@@ -36,6 +36,11 @@ export type ServerConfig = {
   dbCheckpointMs: number;
   /** TURN relay for calls; undefined when no shared secret is configured. */
   turn: TurnConfig | undefined;
+  /**
+   * Usernames (lower case) the operator runs as gateways to other networks (SIP, XMPP): the
+   * directory marks them, and clients show a call's or chat's foreign party only from them.
+   */
+  gateways: string[];
   /** Days an undelivered message or unfetched attachment is kept before it is purged. */
   retentionDays: number;
   /** Largest encrypted attachment, in bytes. */
@@ -160,6 +165,19 @@ const OPTIONS: Option[] = [
     env: "SORI_WEB_DIR",
     apply: (c, v) => {
       c.webDir = resolve(v);
+    },
+  },
+  {
+    flag: "--gateways",
+    env: "SORI_GATEWAYS",
+    apply: (c, v) => {
+      const names = v
+        .split(",")
+        .map((n) => n.trim().toLowerCase())
+        .filter(Boolean);
+      if (names.some((n) => !/^[a-z0-9_.-]{1,64}$/.test(n)))
+        throw new ConfigError("--gateways takes usernames separated by commas");
+      c.gateways = [...new Set([...c.gateways, ...names])];
     },
   },
   {
@@ -411,6 +429,7 @@ export function parseServerConfig(
     dbCheckpointMs: 100,
     trustProxy: false,
     turn: undefined,
+    gateways: [],
     retentionDays: 30,
     maxFileBytes: 100_000_000,
     maxAccountFileBytes: 1_024_000_000,

@@ -314,6 +314,27 @@ describe("DeliveryService over the Store", { timeout: 20_000 }, () => {
     assert.deepEqual([over.code, over.limit], ["limit", limits.maxKeyPackagesPerDevice]);
   });
 
+  it("marks the accounts the operator runs as gateways, and only those", async () => {
+    const marking = new DeliveryService({
+      store,
+      limits,
+      log: silent,
+      notifier,
+      now: () => now,
+      gateways: ["userb"],
+    });
+    const found = (await marking.handle(
+      alice,
+      frame({ type: "dir.users", usernames: ["userA", "userB"] }),
+    )) as {
+      users: { username: string; gateway?: boolean }[];
+    };
+    assert.deepEqual(found.users.map((u) => [u.username.toLowerCase(), u.gateway ?? false]).sort(), [
+      ["usera", false],
+      ["userb", true],
+    ]);
+  });
+
   it("lists only active devices in the directory and tells a non-member nothing of a group", async () => {
     await createGroup(alice, []);
     await addApprovedDevice(store, "b", "C", { name: "laptop", signatureKey: bytes(3), at: 2 });

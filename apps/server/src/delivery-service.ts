@@ -72,6 +72,7 @@ export class DeliveryService {
   readonly #messages: TokenBuckets;
   readonly #now: () => number;
   readonly #turn: TurnConfig | undefined;
+  readonly #gateways: ReadonlySet<string>;
   readonly #retentionMs: number;
   readonly #rejoins: RateLimiter;
 
@@ -84,7 +85,10 @@ export class DeliveryService {
     turn?: TurnConfig | undefined;
     /** How long undelivered messages and unfetched attachments are kept (default 30). */
     retentionDays?: number;
+    /** Usernames (lower case) the operator runs as gateways: the directory marks them. */
+    gateways?: readonly string[];
   }) {
+    this.#gateways = new Set(options.gateways ?? []);
     const { store, limits, log, notifier, now = Date.now, turn, retentionDays = 30 } = options;
     this.#turn = turn;
     this.#retentionMs = retentionDays * 86_400_000;
@@ -213,6 +217,7 @@ export class DeliveryService {
       directoryUser(
         f.user,
         f.devices.filter((d) => d.revokedAt === null && d.activatedAt !== null && d.approvedAt !== null),
+        this.#gateways.has(f.user.username.toLowerCase()),
       ),
     );
     return { users, unknown };
@@ -645,12 +650,14 @@ function directoryDevice(d: DeviceRecord): WireResultOf<"dir.devices">["devices"
 function directoryUser(
   user: UserRecord,
   devices: DeviceRecord[],
+  gateway: boolean,
 ): WireResultOf<"dir.users">["users"][number] {
   return {
     userId: user.userId,
     username: user.username,
     accountKey: user.accountKey ? toBase64(user.accountKey) : null,
     devices: devices.map(directoryDevice),
+    ...(gateway ? { gateway: true } : {}),
   };
 }
 

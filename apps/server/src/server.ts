@@ -68,6 +68,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     notifier: registry,
     turn: config.turn,
     retentionDays: config.retentionDays,
+    gateways: config.gateways,
   });
 
   const handle = createRouter({

@@ -128,6 +128,11 @@ export const DirectoryUser = z.object({
   /** The account's identity key as the server has it (null before the first device set it). A hint: clients pin what they first saw. */
   accountKey: Bytes.nullable(),
   devices: z.array(DirectoryDevice),
+  /**
+   * The operator runs this account as a gateway to another network (feature level 5): only such an
+   * account's calls name a party on that network (`via`), and only such an account hosts phone lines.
+   */
+  gateway: z.literal(true).optional(),
 });
 export type DirectoryUser = z.infer<typeof DirectoryUser>;
 

@@ -139,6 +139,7 @@ export function assembleClient(
   const profiles: Profiles = new Profiles(ctx, autoSend);
   const phoneLines: PhoneLines = new PhoneLines(ctx, {
     profiles,
+    isGateway: (userId) => directory.isGateway(userId),
     chatList,
     chatFor,
     send: (chat, content) => sender.sendContent(chat, content),

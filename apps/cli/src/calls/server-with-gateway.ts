@@ -87,7 +87,8 @@ export async function runServerWithGateway(
   const { ConfigError, createLogger, parseServerConfig, startServer } = await import("@sori/server");
   let config: ReturnType<typeof parseServerConfig>;
   try {
-    config = parseServerConfig(split.server);
+    // The gateway's account is marked as one in the directory: its calls may name phone callers.
+    config = parseServerConfig([...split.server, "--gateways", split.account]);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(`sori server: ${error.message}\n`);

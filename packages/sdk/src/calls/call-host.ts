@@ -45,6 +45,7 @@ export function createCallHost(
     directPeer: (chatId) => deps.chatList.directPeer(chatId),
     phoneLinesOf: (userId) => deps.profiles.linesOf(userId),
     usernameOf: (userId) => deps.directory.usernameOf(userId),
+    isGateway: (userId) => deps.directory.isGateway(userId),
     turnCredentials: async () => {
       const r = await ctx.request({ type: "turn.credentials" });
       return { iceServers: r.iceServers, ttlS: r.ttlS };

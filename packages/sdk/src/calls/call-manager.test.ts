@@ -53,6 +53,7 @@ test("candidates that arrive while a ring is still being checked are kept for th
     },
     phoneLinesOf: async () => [],
     usernameOf: async (id) => id,
+    isGateway: async () => false,
     turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
     warn: () => undefined,
   };
@@ -114,6 +115,7 @@ function forkedCaller(): {
   const people: Record<string, { chatId: string; peer: { userId: string; username: string } }> = {
     alice: { chatId: "bob-alice", peer: { userId: "alice-id", username: "alice" } },
     gw: { chatId: "bob-gw", peer: { userId: "gw-id", username: "gw" } },
+    mallory: { chatId: "bob-mallory", peer: { userId: "mallory-id", username: "mallory" } },
   };
   const host: CallHost = {
     userId: "bob-id",
@@ -129,6 +131,7 @@ function forkedCaller(): {
         ? [{ id: "line-desk-1", name: "desk", gateway: { userId: "gw-id", username: "gw" } }]
         : [],
     usernameOf: async (id) => id.replace(/-id$/, ""),
+    isGateway: async (id) => id === "gw-id",
     turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
     warn: () => undefined,
   };
@@ -244,5 +247,28 @@ test("a ring from someone's phone line keeps the claim only if their profile lis
   assert.equal(calls[1]?.via?.line, undefined);
   assert.equal(calls[1]?.via?.uri, "sip:alice@gw.example");
   calls[1]?.decline();
+  await manager.flush();
+});
+
+test("only an account the directory marks as a gateway may name a phone caller", async () => {
+  const { manager } = forkedCaller();
+  const calls: Call[] = [];
+  manager.on("incoming", (c) => calls.push(c));
+  manager.handleSignal(
+    "bob-mallory",
+    { userId: "mallory-id", deviceId: "m-device" },
+    "c-forged",
+    {
+      kind: "ring",
+      media: "audio",
+      sdp: "v=0 offer",
+      via: { network: "sip", uri: "sip:bank@example.com", name: "Your bank" },
+    },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(calls[0]?.peer.username, "mallory");
+  assert.equal(calls[0]?.via, undefined, "shown as mallory's own call");
+  calls[0]?.decline();
   await manager.flush();
 });

@@ -68,6 +68,8 @@ export type CallHost = {
   /** The phone lines a user listed in the profile they shared with this device. */
   phoneLinesOf(userId: string): Promise<PhoneLineWire[]>;
   usernameOf(userId: string): Promise<string>;
+  /** Whether the operator runs this account as a gateway (the directory marks it). */
+  isGateway(userId: string): Promise<boolean>;
   turnCredentials(): Promise<{ iceServers: IceServer[]; ttlS: number }>;
   warn(code: WarningCode, message: string): void;
 };
@@ -353,7 +355,18 @@ export class CallManager {
       this.#finished.add(callId);
       return;
     }
-    const { via, lineOwner } = await this.#checkLine(signal.via, from.userId);
+    // Only an account the operator runs as a gateway may say who is on another network's end. (A
+    // ring *to* a gateway names the address to call: the gateway itself takes it from anyone.)
+    let claimed = signal.via;
+    const gateway = (id: string): Promise<boolean> => this.#host.isGateway(id).catch(() => false);
+    if (claimed && !(await gateway(from.userId)) && !(await gateway(this.#host.userId))) {
+      this.#host.warn(
+        "call-signal-ignored",
+        "ignored a phone caller named by an account that is not a gateway",
+      );
+      claimed = undefined;
+    }
+    const { via, lineOwner } = await this.#checkLine(claimed, from.userId);
     if (this.#calls.has(callId)) return;
     const call = this.#newCall({
       id: callId,

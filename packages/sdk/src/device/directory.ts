@@ -168,10 +168,27 @@ export class Directory {
     return u ? { userId: u.userId, username: u.username } : undefined;
   }
 
+  /**
+   * Whether the operator runs this account as a gateway to another network (the directory says so,
+   * asked afresh; offline, what it said last). Only a gateway's calls may name a foreign party.
+   */
+  async isGateway(userId: string): Promise<boolean> {
+    try {
+      const [u] = await this.usersById([userId]);
+      return u?.gateway === true;
+    } catch {
+      const stored = await getJson<{ gateway?: boolean }>(this.#ctx.storage, StorageKeys.user(userId));
+      return stored?.gateway === true;
+    }
+  }
+
   async #remember(users: DirectoryUser[]): Promise<void> {
     for (const u of users) {
       this.#usernames.set(u.userId, u.username);
-      void putJson(this.#ctx.storage, StorageKeys.user(u.userId), { username: u.username });
+      void putJson(this.#ctx.storage, StorageKeys.user(u.userId), {
+        username: u.username,
+        ...(u.gateway ? { gateway: true } : {}),
+      });
       // The directory's key is a proposal: pinned if it is the first seen, a change if it differs.
       if (u.accountKey && u.userId !== this.#self.userId) await this.#proposed(u.userId, u.accountKey);
     }

@@ -141,6 +141,11 @@ export class PhoneLines {
     const chat = await this.#deps.chatFor(gateway);
     const peer = chat.kind === "direct" ? await this.#deps.chatList.directPeer(chat.id) : undefined;
     if (!peer) throw new SdkError("bad-request", "a phone line's gateway is an account name, not a group");
+    if (!(await this.#deps.isGateway(peer.userId)))
+      throw new SdkError(
+        "bad-request",
+        `${peer.username} is not a gateway on this server (its operator marks gateways)`,
+      );
     await this.#deps.chatList.requireChat(chat.id);
     return { chatId: chat.id, gateway: peer };
   }
@@ -152,6 +157,7 @@ export class PhoneLines {
 
 type PhoneLinesDeps = {
   profiles: Profiles;
+  isGateway(userId: string): Promise<boolean>;
   chatList: ChatList;
   chatFor(target: string): Promise<ChatSummary>;
   send(chat: string, content: Content): Promise<number>;

@@ -396,7 +396,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
 
   /** A Sori user rings the gateway to call a phone (`via` names it) or someone's line: INVITE it and bridge. */
   async function callOut(call: Call): Promise<void> {
-    if (call.line) return ringLine(call, call.line);
+    if (call.lines) return ringLines(call, call.lines);
     const via = call.via;
     if (!via) {
       o.log.info("sip-call-refused", { reason: "not-a-phone-call" });
@@ -444,19 +444,27 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     });
   }
 
-  /** Someone calls a person who has a phone line here: ring the phone registered for it. */
-  async function ringLine(call: Call, ref: NonNullable<Call["line"]>): Promise<void> {
-    const line = hosted.get(ref.id);
-    if (!line || line.owner.userId !== ref.owner) {
-      o.log.info("sip-line-unknown", { line: ref.id });
-      return call.decline({ reason: "unreachable" });
-    }
-    const binding = registrar
-      .contactsOf(line.owner.username.toLowerCase(), Date.now())
-      .filter((x) => x.lineId === line.id)
-      .at(-1);
-    if (!binding) {
-      o.log.info("sip-line-not-registered", { line: line.id });
+  /**
+   * Someone calls a person who has phone lines here: ring the phone registered last among them. (One
+   * phone: forking one Sori call to several INVITEs is not done yet.)
+   */
+  async function ringLines(call: Call, refs: NonNullable<Call["lines"]>): Promise<void> {
+    const lines = refs
+      .map((ref) => hosted.get(ref.id))
+      .filter(
+        (l): l is HostedLine =>
+          l !== undefined && refs.some((r) => r.id === l.id && r.owner === l.owner.userId),
+      );
+    const owner = lines[0]?.owner.username.toLowerCase();
+    const binding = owner
+      ? registrar
+          .contactsOf(owner, Date.now())
+          .filter((x) => lines.some((l) => l.id === x.lineId))
+          .at(-1)
+      : undefined;
+    const line = binding && lines.find((l) => l.id === binding.lineId);
+    if (!binding || !line) {
+      o.log.info("sip-line-not-registered", { lines: refs.length });
       return call.decline({ reason: "unreachable" });
     }
     // Behind NAT only the address the REGISTER came from reaches the phone; the Contact is its name.
@@ -612,7 +620,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.leg.phonePayloadType = picked.payloadType;
     bridge.bind(call.id, b.leg);
     o.log.info("sip-call-out-answered", { callId: b.callId, codec: chosen.name });
-    await call.accept(t.line ? { via: lineParty(t.line) } : {});
+    await call.accept(
+      t.line ? { via: { ...lineParty(t.line), line: { owner: t.line.owner.userId, id: t.line.id } } } : {},
+    );
   }
 
   /** How a line shows on the Sori side: its owner's address at the gateway and the line's name. */

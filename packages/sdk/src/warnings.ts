@@ -37,6 +37,10 @@ export type WarningCode =
   | "call-signal-lost"
   | "call-failed"
   | "call-renegotiation-failed"
+  /** A removed phone line's gateway could not be told (the line is out of the profile anyway). */
+  | "phone-line-not-revoked"
+  /** A profile change (name, photo, phone lines) did not reach some chats. */
+  | "profile-share-failed"
   /** The callee's phone line could not be rung (its gateway's chat could not be reached). */
   | "call-line-unreachable";
 

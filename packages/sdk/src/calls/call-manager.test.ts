@@ -105,11 +105,17 @@ const mediaPlatform = (log: { candidates: IceCandidateLike[]; remote: string[] }
 });
 
 /** Bob's device calling Alice, who has a desk phone line at the gateway "gw" (chats "bob-alice", "bob-gw"). */
-function forkedCaller(): {
+function forkedCaller(
+  aliceLines: { id: string; name: string; gateway: { userId: string; username: string } }[] = [
+    { id: "line-desk-1", name: "desk", gateway: { userId: "gw-id", username: "gw" } },
+  ],
+): {
   manager: CallManager;
   sent: { chat: string; signal: CallSignal }[];
   log: { candidates: IceCandidateLike[]; remote: string[] };
+  chatsOpened: string[];
 } {
+  const chatsOpened: string[] = [];
   const log = { candidates: [] as IceCandidateLike[], remote: [] as string[] };
   const sent: { chat: string; signal: CallSignal }[] = [];
   const people: Record<string, { chatId: string; peer: { userId: string; username: string } }> = {
@@ -124,12 +130,12 @@ function forkedCaller(): {
       sent.push({ chat, signal });
     },
     sendCallLog: async () => undefined,
-    directChat: async (target) => people[target]!,
+    directChat: async (target) => {
+      chatsOpened.push(target);
+      return people[target]!;
+    },
     directPeer: async (chatId) => Object.values(people).find((p) => p.chatId === chatId)?.peer,
-    phoneLinesOf: async (userId) =>
-      userId === "alice-id"
-        ? [{ id: "line-desk-1", name: "desk", gateway: { userId: "gw-id", username: "gw" } }]
-        : [],
+    phoneLinesOf: async (userId) => (userId === "alice-id" ? aliceLines : []),
     usernameOf: async (id) => id.replace(/-id$/, ""),
     isGateway: async (id) => id === "gw-id",
     turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
@@ -137,7 +143,7 @@ function forkedCaller(): {
   };
   const manager = new CallManager(host);
   manager.configure({ platform: mediaPlatform(log), useServerTurn: false });
-  return { manager, sent, log };
+  return { manager, sent, log, chatsOpened };
 }
 
 test("a call rings the callee's phone line too, and the line that answers takes the call", async () => {
@@ -146,10 +152,10 @@ test("a call rings the callee's phone line too, and the line that answers takes 
   await manager.flush();
   const rings = sent.filter((s) => s.signal.kind === "ring");
   assert.deepEqual(
-    rings.map((r) => [r.chat, r.signal.kind === "ring" ? r.signal.line : undefined]),
+    rings.map((r) => [r.chat, r.signal.kind === "ring" ? r.signal.lines : undefined]),
     [
       ["bob-alice", undefined],
-      ["bob-gw", { owner: "alice-id", id: "line-desk-1" }],
+      ["bob-gw", [{ owner: "alice-id", id: "line-desk-1" }]],
     ],
   );
   sent.length = 0;
@@ -269,6 +275,82 @@ test("only an account the directory marks as a gateway may name a phone caller",
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(calls[0]?.peer.username, "mallory");
   assert.equal(calls[0]?.via, undefined, "shown as mallory's own call");
+  calls[0]?.decline();
+  await manager.flush();
+});
+
+test("lines at one gateway ring together there; a 'gateway' the directory does not mark is never called", async () => {
+  const gw = { userId: "gw-id", username: "gw" };
+  const { manager, sent, chatsOpened } = forkedCaller([
+    { id: "line-desk-1", name: "desk", gateway: gw },
+    { id: "line-soft-1", name: "laptop", gateway: gw },
+    // Alice's profile could name anyone as a gateway: calling her must not make Bob's device call them.
+    { id: "line-fake-1", name: "fake", gateway: { userId: "mallory-id", username: "mallory" } },
+  ]);
+  const call = await manager.start("alice");
+  await manager.flush();
+  const rings = sent.filter((s) => s.signal.kind === "ring");
+  assert.deepEqual(
+    rings.map((r) => [r.chat, r.signal.kind === "ring" ? r.signal.lines?.map((l) => l.id) : undefined]),
+    [
+      ["bob-alice", undefined],
+      ["bob-gw", ["line-desk-1", "line-soft-1"]],
+    ],
+  );
+  assert.ok(!chatsOpened.includes("mallory"), "no chat was made with the account that is not a gateway");
+  // Someone else speaking in the gateway's chat cannot answer for it.
+  manager.handleSignal(
+    "bob-gw",
+    { userId: "mallory-id", deviceId: "m" },
+    call.id,
+    { kind: "accept", to: "bob-device", sdp: "v=0 answer" },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(call.state, "ringing-out");
+  // The gateway says the laptop took it: the caller names it as Alice's profile does.
+  manager.handleSignal(
+    "bob-gw",
+    { userId: "gw-id", deviceId: "gw-device" },
+    call.id,
+    {
+      kind: "accept",
+      to: "bob-device",
+      sdp: "v=0 answer",
+      via: {
+        network: "sip",
+        uri: "sip:alice@gw",
+        name: "made-up",
+        line: { owner: "alice-id", id: "line-soft-1" },
+      },
+    },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(call.via?.name, "laptop");
+  call.hangup();
+  await manager.flush();
+});
+
+test("a ring claiming Alice's real line from another gateway's chat loses the claim", async () => {
+  const { manager } = forkedCaller();
+  const calls: Call[] = [];
+  manager.on("incoming", (c) => calls.push(c));
+  manager.handleSignal(
+    "bob-mallory",
+    { userId: "mallory-id", deviceId: "m-device" },
+    "c-other-gw",
+    {
+      kind: "ring",
+      media: "audio",
+      sdp: "v=0 offer",
+      via: { network: "sip", uri: "sip:alice@elsewhere", line: { owner: "alice-id", id: "line-desk-1" } },
+    },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(calls[0]?.lineOwner, undefined);
+  assert.equal(calls[0]?.via, undefined, "mallory is no gateway: no phone party at all");
   calls[0]?.decline();
   await manager.flush();
 });

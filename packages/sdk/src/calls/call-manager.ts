@@ -11,14 +11,14 @@ export const RING_TIMEOUT_MS = 45_000;
 /** A callee stops ringing this long after the ring timeout even if the caller's cancel never came. */
 const RING_GRACE_MS = 5_000;
 const TURN_REFRESH_FRACTION = 0.8;
-/** How long a call waits for the chat with a gateway hosting the callee's phone line (made on first use). */
+/** How long a call waits for the chat with a gateway hosting the callee's phone lines (made on first use). */
 const LINE_CHAT_TIMEOUT_MS = 3_000;
 
 /**
  * Where an outgoing call's signals go when the callee has phone lines: the chat with the callee, and
  * one chat per gateway hosting a line of theirs. The first to answer takes the call.
  */
-type Route = { chatId: string; userId: string; line?: { ref: PhoneLineRef; name: string } };
+type Route = { chatId: string; userId: string; lines?: { refs: PhoneLineRef[]; names: string[] } };
 type Forks = {
   routes: Route[];
   /** Which chat each answering device spoke in (replies addressed to it go there). */
@@ -163,32 +163,48 @@ export class CallManager {
     return call;
   }
 
-  /** The callee's phone lines, each reached through its gateway's chat (those not reachable now are skipped). */
+  /**
+   * The callee's phone lines, one route per gateway (a desk phone and a softphone at one gateway ring
+   * together there). Only accounts the directory marks as gateways: a profile naming anyone else
+   * would make this device call them. Gateways not reachable now are skipped.
+   */
   async #lineRoutes(userId: string): Promise<Route[]> {
     const lines = await this.#host.phoneLinesOf(userId).catch(() => []);
+    const byGateway = new Map<string, typeof lines>();
+    for (const l of lines) {
+      if (l.gateway.userId === this.#host.userId) continue;
+      byGateway.set(l.gateway.userId, [...(byGateway.get(l.gateway.userId) ?? []), l]);
+    }
     const routes = await Promise.all(
-      lines
-        .filter((l) => l.gateway.userId !== this.#host.userId)
-        .map(async (l): Promise<Route | undefined> => {
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const chat = await Promise.race([
-            this.#host.directChat(l.gateway.username).catch(() => undefined),
-            new Promise<undefined>((resolve) => {
-              timer = setTimeout(() => resolve(undefined), LINE_CHAT_TIMEOUT_MS);
-            }),
-          ]);
-          clearTimeout(timer);
-          // The profile names the gateway by id too: a renamed or re-registered username is not it.
-          if (!chat || chat.peer.userId !== l.gateway.userId) {
-            this.#host.warn("call-line-unreachable", `could not ring the phone line "${l.name}"`);
-            return undefined;
-          }
-          return {
-            chatId: chat.chatId,
-            userId: l.gateway.userId,
-            line: { ref: { owner: userId, id: l.id }, name: l.name },
-          };
-        }),
+      [...byGateway.values()].map(async (at): Promise<Route | undefined> => {
+        const gateway = at[0]!.gateway;
+        const names = at.map((l) => l.name);
+        if (!(await this.#host.isGateway(gateway.userId).catch(() => false))) {
+          this.#host.warn(
+            "call-line-unreachable",
+            `${gateway.username} is not a gateway: not ringing "${names.join('", "')}"`,
+          );
+          return undefined;
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const chat = await Promise.race([
+          this.#host.directChat(gateway.username).catch(() => undefined),
+          new Promise<undefined>((resolve) => {
+            timer = setTimeout(() => resolve(undefined), LINE_CHAT_TIMEOUT_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        // The profile names the gateway by id too: a renamed or re-registered username is not it.
+        if (!chat || chat.peer.userId !== gateway.userId) {
+          this.#host.warn("call-line-unreachable", `could not ring the phone line "${names.join('", "')}"`);
+          return undefined;
+        }
+        return {
+          chatId: chat.chatId,
+          userId: gateway.userId,
+          lines: { refs: at.map((l) => ({ owner: userId, id: l.id })), names },
+        };
+      }),
     );
     return routes.filter((r): r is Route => r !== undefined);
   }
@@ -309,17 +325,21 @@ export class CallManager {
     };
     if (signal.kind === "accept") {
       forks.answeredIn = chatId;
-      if (route?.line)
+      const lines = route?.lines;
+      if (lines) {
+        // The gateway says which of the lines took it; its name is the one the callee's profile gives.
+        const said = signal.via?.line?.id;
+        const i = Math.max(0, said === undefined ? 0 : lines.refs.findIndex((r) => r.id === said));
         call.answeredOnLine(
           {
             network: "sip",
-            uri: `sip:${call.peer.username}`,
-            ...signal.via,
-            name: route.line.name,
-            line: route.line.ref,
+            uri: signal.via?.uri ?? `sip:${call.peer.username}`,
+            name: lines.names[i]!,
+            line: lines.refs[i]!,
           },
           call.peer,
         );
+      }
       others("answered-elsewhere");
       return true;
     }
@@ -377,7 +397,8 @@ export class CallManager {
       peerDevice: from.deviceId,
       remoteOffer: signal.sdp,
       ...(via ? { via } : {}),
-      ...(signal.line ? { line: signal.line } : {}),
+      // Only a gateway rings phone lines: anyone else ignores a ring's lines (and just rings).
+      ...(signal.lines && (await gateway(this.#host.userId)) ? { lines: signal.lines } : {}),
       ...(lineOwner ? { lineOwner } : {}),
     });
     call.startRinging(ringMs + RING_GRACE_MS);
@@ -412,7 +433,7 @@ export class CallManager {
     peerDevice?: string;
     remoteOffer?: string;
     via?: ForeignParty;
-    line?: PhoneLineRef;
+    lines?: PhoneLineRef[];
     lineOwner?: { userId: string; username: string };
   }): Call {
     const options = this.#require();
@@ -464,7 +485,7 @@ export class CallManager {
       this.#send(
         r.chatId,
         callId,
-        signal.kind === "ring" && r.line ? { ...signal, line: r.line.ref } : signal,
+        signal.kind === "ring" && r.lines ? { ...signal, lines: r.lines.refs } : signal,
       );
     }
   }

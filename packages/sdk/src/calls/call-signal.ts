@@ -53,10 +53,10 @@ export const CallSignal = z.discriminatedUnion("kind", [
     /** Set by a gateway: the call comes from a phone (or another network) through it. */
     via: ForeignParty.optional(),
     /**
-     * Set by a caller ringing the callee's own phone line at a gateway (besides the callee's devices,
-     * in the caller's chat with the gateway): the gateway rings the phone registered for it.
+     * Set by a caller ringing the callee's own phone lines at a gateway (besides the callee's devices,
+     * in the caller's chat with the gateway): the gateway rings the phones registered for them.
      */
-    line: PhoneLineRef.optional(),
+    lines: z.array(PhoneLineRef).min(1).max(5).optional(),
   }),
   /**
    * Callee device → caller device: taken on this device; carries the answer. A gateway that rang a

@@ -59,10 +59,10 @@ export class Call {
   /** The other person. */
   readonly peer: { userId: string; username: string };
   /**
-   * A gateway's side: the caller rings this person's phone line hosted here (not a phone number or
-   * address: the phone registered for the line).
+   * A gateway's side: the caller rings this person's phone lines hosted here (not a phone number or
+   * address: the phones registered for the lines).
    */
-  readonly line: PhoneLineRef | undefined;
+  readonly lines: PhoneLineRef[] | undefined;
   /** When the call was started (caller) or rang (callee), ms since epoch. */
   readonly startedAt: number;
   #via: ForeignParty | undefined;
@@ -106,12 +106,12 @@ export class Call {
     peerDevice?: string;
     remoteOffer?: string;
     via?: ForeignParty;
-    line?: PhoneLineRef;
+    lines?: PhoneLineRef[];
     lineOwner?: { userId: string; username: string };
   }) {
     this.id = o.id;
     this.#via = o.via;
-    this.line = o.line;
+    this.lines = o.lines;
     this.#lineOwner = o.lineOwner;
     this.chatId = o.chatId;
     this.direction = o.direction;

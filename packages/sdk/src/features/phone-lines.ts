@@ -89,10 +89,16 @@ export class PhoneLines {
       const reply = await Promise.race([answer, timedOut]);
       if (!reply) {
         // The gateway may still take it later: take it back, so no credential exists that no profile lists.
-        await this.#change(chatId, { op: "remove", line: { id } }).catch(() => undefined);
+        const revoked = await this.#change(chatId, { op: "remove", line: { id } }).then(
+          () => true,
+          () => false,
+        );
         throw new SdkError(
           "timeout",
-          `${gateway.username} did not answer within ${Math.round(timeoutMs / 1000)} s (is the gateway running?); no line was added`,
+          `${gateway.username} did not answer within ${Math.round(timeoutMs / 1000)} s (is the gateway running?); ` +
+            (revoked
+              ? "no line was added"
+              : "no line was added here, but the gateway may still take it when it comes back: add a line again later"),
         );
       }
       if (reply.op === "refused")
@@ -111,9 +117,17 @@ export class PhoneLines {
     const lines = await this.list();
     const line = lines.find((l) => l.id === idOrName || l.name.toLowerCase() === idOrName.toLowerCase());
     if (!line) throw new SdkError("not-found", `no phone line "${idOrName}"`);
-    const { chatId } = await this.#gatewayChat(line.gateway.username);
-    await this.#change(chatId, { op: "remove", line: { id: line.id } });
+    // Out of the profile first, whatever the gateway does: callers stop ringing it.
     await this.#deps.profiles.setLines(lines.filter((l) => l.id !== line.id));
+    try {
+      const { chatId } = await this.#gatewayChat(line.gateway.username, { mustBeGateway: false });
+      await this.#change(chatId, { op: "remove", line: { id: line.id } });
+    } catch (error) {
+      this.#ctx.warn(
+        "phone-line-not-revoked",
+        `${line.gateway.username} could not be told to drop the line "${line.name}" (${(error as SdkError).message}): its phone may stay registered until the gateway hears of it`,
+      );
+    }
     return line;
   }
 
@@ -137,11 +151,14 @@ export class PhoneLines {
     this.#ctx.events.emit("phone-line", { chat, from, change });
   }
 
-  async #gatewayChat(gateway: string): Promise<{ chatId: string; gateway: PhoneLine["gateway"] }> {
+  async #gatewayChat(
+    gateway: string,
+    o: { mustBeGateway: boolean } = { mustBeGateway: true },
+  ): Promise<{ chatId: string; gateway: PhoneLine["gateway"] }> {
     const chat = await this.#deps.chatFor(gateway);
     const peer = chat.kind === "direct" ? await this.#deps.chatList.directPeer(chat.id) : undefined;
     if (!peer) throw new SdkError("bad-request", "a phone line's gateway is an account name, not a group");
-    if (!(await this.#deps.isGateway(peer.userId)))
+    if (o.mustBeGateway && !(await this.#deps.isGateway(peer.userId)))
       throw new SdkError(
         "bad-request",
         `${peer.username} is not a gateway on this server (its operator marks gateways)`,

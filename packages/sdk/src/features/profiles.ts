@@ -60,8 +60,18 @@ export class Profiles {
     await this.#shareEverywhere();
   }
 
+  /** Shares in every chat; one chat that cannot take it now (offline, out of sync) does not stop the rest. */
   async #shareEverywhere(): Promise<void> {
-    for (const c of await this.#ctx.chats.listChats()) if (c.active) await this.shareIn(c.id);
+    let failed = 0;
+    for (const c of await this.#ctx.chats.listChats()) {
+      if (!c.active) continue;
+      await this.shareIn(c.id).catch(() => failed++);
+    }
+    if (failed > 0)
+      this.#ctx.warn(
+        "profile-share-failed",
+        `the profile could not be shared in ${failed} chat${failed === 1 ? "" : "s"} now; it goes with the next change`,
+      );
   }
 
   /** A user's display name and avatar as last shared with this device. */

@@ -8,6 +8,8 @@ export type TrunkCall = {
   authorized: boolean;
   rtpReceived: number;
   byeReceived: boolean;
+  /** Every INVITE's and ACK's CSeq, Call-ID and From tag, in order (RFC 3261 §22.2 checks). */
+  requests: { cseq: string; callId: string; fromTag: string }[];
 };
 
 /**
@@ -71,7 +73,12 @@ export class FakeTrunk {
       ];
       this.#sip.send(`${lines.join("\r\n")}\r\n\r\n${body}`, port, address);
     };
-    if (method === "ACK") return;
+    const fromTag = /;tag=([^;\s]+)/.exec(header("From"))?.[1] ?? "";
+    const noted = { cseq: header("CSeq"), callId: header("Call-ID"), fromTag };
+    if (method === "ACK") {
+      this.calls.at(-1)?.requests.push(noted);
+      return;
+    }
     if (method === "BYE") {
       const call = this.calls.at(-1);
       if (call) call.byeReceived = true;
@@ -88,6 +95,7 @@ export class FakeTrunk {
         authorized: false,
         rtpReceived: 0,
         byeReceived: false,
+        requests: [noted],
       });
       return reply("407 Proxy Authentication Required", [
         'Proxy-Authenticate: Digest realm="trunk.test", nonce="trunk-nonce-1", algorithm=MD5, qop="auth"',
@@ -98,7 +106,10 @@ export class FakeTrunk {
     const expected = md5(
       `${md5(`${this.#username}:trunk.test:${this.#password}`)}:trunk-nonce-1:${p("nc")}:${p("cnonce")}:auth:${md5(`INVITE:${p("uri")}`)}`,
     );
-    if (p("username") !== this.#username || p("response") !== expected) return reply("403 Forbidden");
+    this.calls.at(-1)?.requests.push(noted);
+    // The digest covers the Request-URI: one computed for another would be a replay elsewhere.
+    if (p("username") !== this.#username || p("response") !== expected || p("uri") !== requestUri)
+      return reply("403 Forbidden");
     const call = this.calls.at(-1)!;
     call.authorized = true;
     const body = text.split("\r\n\r\n")[1] ?? "";

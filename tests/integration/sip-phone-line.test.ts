@@ -232,8 +232,26 @@ describe("SIP gateway: a person's own phone as one of their devices (baresip reg
     const [refused] = await rawExchange(gateway!.port, [invite(bobUri, wrong)]);
     assert.match(refused!, /^SIP\/2.0 403/);
     // Toll fraud's first try: an unauthenticated call to a phone elsewhere.
-    const [outbound] = await rawExchange(gateway!.port, [invite("sip:carol@127.0.0.1:5091")]);
+    const carol = "sip:carol@127.0.0.1:5091";
+    const [outbound] = await rawExchange(gateway!.port, [invite(carol)]);
     assert.match(outbound!, /^SIP\/2.0 407/);
+    // With the line's own right credentials it is still refused: phones call Sori usernames only.
+    const fresh = challenges(outbound!)[0]!;
+    const right = (uri: string): string =>
+      digestCredentials({
+        algorithm: fresh.algorithm === "SHA-256" ? "SHA-256" : "MD5",
+        realm: fresh.realm,
+        nonce: fresh.nonce,
+        method: "INVITE",
+        uri,
+        username: line.authUser,
+        password: line.password,
+      });
+    const [authorizedOut] = await rawExchange(gateway!.port, [invite(carol, right(carol))]);
+    assert.match(authorizedOut!, /^SIP\/2.0 403[\s\S]*other SIP addresses are not relayed/);
+    // An answer computed for another request (captured and replayed elsewhere) does not count.
+    const [elsewhere] = await rawExchange(gateway!.port, [invite(bobUri, right("sip:line_bob@127.0.0.1"))]);
+    assert.match(elsewhere!, /^SIP\/2.0 403/);
     assert.ok(gateway!.stats().authFailures >= 1);
   });
 

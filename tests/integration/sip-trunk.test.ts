@@ -68,6 +68,10 @@ describe("SIP gateway: numbers through a SIP trunk with digest credentials", () 
     assert.ok(seen?.authorized, "the second INVITE carried the right digest");
     assert.equal(seen.requestUri, `sip:+821012345678@127.0.0.1:${trunk.port}`);
     assert.match(seen.from, /<sip:\+82212345678@127\.0\.0\.1>/, "the trunk account's number as caller id");
+    // RFC 3261 §22.2: the 407 is ACKed on its CSeq, the retry is the next CSeq of the same Call-ID and From tag.
+    const [first, ack, retry] = seen.requests;
+    assert.deepEqual([first?.cseq, ack?.cseq, retry?.cseq], ["1 INVITE", "1 ACK", "2 INVITE"]);
+    assert.equal(new Set(seen.requests.map((r) => `${r.callId} ${r.fromTag}`)).size, 1);
     await waitFor("the trunk's audio reaches the caller", () => heard.length >= 25, 10_000);
     await waitFor(
       "the caller's audio reaches the trunk",
@@ -107,10 +111,7 @@ describe("SIP gateway: numbers through a SIP trunk with digest credentials", () 
     assert.equal(refused.endReason, "unreachable");
     assert.match(logs.join(""), /"event":"sip-trunk-auth-failed"/);
     await gateway.stop();
-    gateway = await startGateway({});
-    const noTrunk = await dave.calls.start("trunk_gw", { via: { network: "sip", uri: "tel:+821012345678" } });
-    await waitState(noTrunk, "ended", 10_000);
-    assert.equal(noTrunk.endReason, "unreachable");
+    gateway = await startGateway(withTrunk("trunk password"));
     const before = trunk.calls.length;
     const notAllowed = await eve.calls.start("trunk_gw", {
       via: { network: "sip", uri: "tel:+821012345678" },
@@ -118,6 +119,11 @@ describe("SIP gateway: numbers through a SIP trunk with digest credentials", () 
     await waitState(notAllowed, "ended", 10_000);
     assert.equal(notAllowed.endReason, "declined");
     await sleep(300);
-    assert.equal(trunk.calls.length, before, "nothing reached the trunk");
+    assert.equal(trunk.calls.length, before, "nothing reached the trunk for a caller not allowed");
+    await gateway.stop();
+    gateway = await startGateway({});
+    const noTrunk = await dave.calls.start("trunk_gw", { via: { network: "sip", uri: "tel:+821012345678" } });
+    await waitState(noTrunk, "ended", 10_000);
+    assert.equal(noTrunk.endReason, "unreachable");
   });
 });

@@ -280,16 +280,26 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return;
     }
     if (dialogs.size >= (o.maxCalls ?? 200)) return tx.respond(503, { headers: [["Retry-After", "5"]] });
+    tx.respond(100);
     const local = isLocal(req.uri);
     const fromUser = isLocal(req.from.uri) ? req.from.uri.user : undefined;
-    const claimsLine = fromUser !== undefined && hosted.hasOwnerNamed(fromUser);
+    // Anyone calling as a Sori user here must prove it, whether or not that user has a phone line
+    // (answering only for line owners would tell the world who has one).
+    const claimsLine =
+      fromUser !== undefined &&
+      (hosted.hasOwnerNamed(fromUser) ||
+        (await o.client.findUser(fromUser).catch(() => undefined)) !== undefined);
+    if (tx.answered) return;
     let line: HostedLine | undefined;
-    // A call out of the gateway, or one claiming to be a Sori user's own phone, must prove it.
+    // A call out of the gateway, or one claiming to be a Sori user (their own phone), must prove it.
     if (!local || claimsLine) {
-      const check = auth.check(req, "proxy");
+      const check = auth.check(req, "proxy", tx.source.address);
       if (!check.ok) {
         if (check.answer === "challenge")
-          return tx.respond(407, { toTag: tag(), headers: auth.challenge("proxy", check.stale) });
+          return tx.respond(407, {
+            toTag: tag(),
+            headers: auth.challenge("proxy", tx.source.address, check.stale),
+          });
         stats.authFailures++;
         o.log.info("sip-auth-failed", { method: "INVITE", from: tx.source.address, reason: check.reason });
         return tx.respond(403, { toTag: tag() });
@@ -308,7 +318,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
           ],
         });
     }
-    tx.respond(100);
     const dialled = req.uri.user;
     // A trunk's number for someone (--sip-trunk-inbound), else a Sori username.
     const username = dialled ? (trunkInbound.get(normalizeNumber(dialled) ?? dialled) ?? dialled) : undefined;
@@ -417,7 +426,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         () => undefined,
       );
       if (!trunkAddress) return call.decline({ reason: "unreachable" });
-      const uri = `sip:${number}@${trunk.host}${trunk.port ? `:${trunk.port}` : ""}`;
+      // "#" is not allowed in a SIP URI's user part (RFC 3261 §25.1): escaped.
+      const uri = `sip:${number.replace(/#/g, "%23")}@${trunk.host}${trunk.port ? `:${trunk.port}` : ""}`;
       const { username, password } = o.trunk ?? {};
       return dial(call, {
         uri,
@@ -641,11 +651,16 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       stats.rateLimited++;
       return;
     }
-    const check = auth.check(req, "www");
+    // This registrar's own domain only (RFC 3261 §10.3 steps 1 and 3).
+    if (!isLocal(req.uri) || !isLocal(req.to.uri)) return tx.respond(404, { toTag: tag() });
+    const check = auth.check(req, "www", tx.source.address);
     if (!check.ok) {
       // The same challenge and the same refusal whether the user exists or not.
       if (check.answer === "challenge")
-        return tx.respond(401, { toTag: tag(), headers: auth.challenge("www", check.stale) });
+        return tx.respond(401, {
+          toTag: tag(),
+          headers: auth.challenge("www", tx.source.address, check.stale),
+        });
       stats.authFailures++;
       o.log.info("sip-auth-failed", { method: "REGISTER", from: tx.source.address, reason: check.reason });
       return tx.respond(403, { toTag: tag() });
@@ -691,6 +706,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (!existing && hosted.ofOwner(from.userId).length >= MAX_LINES_PER_USER)
       return refuse(`a person may have at most ${MAX_LINES_PER_USER} phone lines here`);
     const authUser = `${from.username}.${id.slice(0, 8)}`;
+    // A new password for an existing line: phones registered with the old one are out.
+    if (existing) registrar.removeLine(id);
     hosted.put({
       id,
       owner: { userId: from.userId, username: from.username },

@@ -9,7 +9,7 @@ import {
   ha1,
   verifyDigest,
 } from "../sip/digest.ts";
-import type { SipRequest } from "../sip/sip-message.ts";
+import { formatUri, parseSipUri, type SipRequest, type SipUri } from "../sip/sip-message.ts";
 import type { HostedLine, HostedLines } from "./hosted-lines.ts";
 
 /** The outcome of checking a request's digest credentials against the hosted lines. */
@@ -54,21 +54,28 @@ export class LineAuth {
   }
 
   /** WWW-Authenticate (`www`) or Proxy-Authenticate (`proxy`) headers, SHA-256 offered first. */
-  challenge(kind: "www" | "proxy", stale = false): [string, string][] {
+  /** `from` is the requester's address: the nonce is good only from there (no spoofed retries). */
+  challenge(kind: "www" | "proxy", from: string, stale = false): [string, string][] {
     return challengeHeaders(kind, this.realm, this.#nonces, Date.now(), {
       stale,
       algorithms: this.#algorithms,
+      scope: from,
     });
   }
 
-  check(req: SipRequest, kind: "www" | "proxy"): LineCheck {
+  check(req: SipRequest, kind: "www" | "proxy", from: string): LineCheck {
     const credentials = findCredentials(req, kind, this.realm);
     if (!credentials) return { ok: false, answer: "challenge", stale: false };
+    // The response covers its `uri`: it must be this request's, or a captured answer could be
+    // replayed on a request for somewhere else (RFC 7616 §3.4.6).
+    if (credentials.type === "digest" && !sameUri(credentials.uri, req.uri))
+      return { ok: false, answer: "refuse", reason: "malformed" };
     const result = verifyDigest({
       method: req.method,
       credentials,
       realm: this.realm,
       nonces: this.#nonces,
+      scope: from,
       now: Date.now(),
       lookup: (username, algorithm) => {
         const line = this.#lines.byAuthUser(username);
@@ -86,4 +93,12 @@ export class LineAuth {
     const line = this.#lines.byAuthUser(result.username);
     return line ? { ok: true, line } : { ok: false, answer: "refuse", reason: "no-line" };
   }
+}
+
+/** Whether a digest `uri` names the Request-URI (parameters aside: phones differ in which they repeat). */
+function sameUri(digestUri: string, requestUri: SipUri): boolean {
+  const parsed = parseSipUri(digestUri);
+  return (
+    parsed !== undefined && formatUri({ ...parsed, params: {} }) === formatUri({ ...requestUri, params: {} })
+  );
 }

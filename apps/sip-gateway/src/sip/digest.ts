@@ -57,9 +57,13 @@ export function digestResponse(i: DigestResponseInput): string {
 export type NonceState = "ok" | "stale" | "invalid";
 
 /** What verifyDigest needs of a nonce store; DigestNonces is the real one. */
+/**
+ * `scope` ties a nonce to what it was issued for (the gateway passes the requester's address): one
+ * issued to another scope is invalid, so credentials cannot be sent from a spoofed source.
+ */
 export type DigestNonceStore = {
-  check(nonce: string, now: number): NonceState;
-  recordCount(nonce: string, nc: number, now: number): "ok" | "replay" | NonceState;
+  check(nonce: string, now: number, scope?: string): NonceState;
+  recordCount(nonce: string, nc: number, now: number, scope?: string): "ok" | "replay" | NonceState;
 };
 
 export type DigestNoncesOptions = {
@@ -98,15 +102,15 @@ export class DigestNonces implements DigestNonceStore {
   }
 
   /** A fresh nonce issued at `now`. */
-  issue(now: number): string {
+  issue(now: number, scope = ""): string {
     const body = Buffer.alloc(NONCE_BODY_BYTES);
     body.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(now))), 0);
     randomBytes(8).copy(body, 8);
-    return Buffer.concat([body, this.#mac(body)]).toString("base64url");
+    return Buffer.concat([body, this.#mac(body, scope)]).toString("base64url");
   }
 
-  check(nonce: string, now: number): NonceState {
-    const issuedAt = this.#issuedAt(nonce);
+  check(nonce: string, now: number, scope = ""): NonceState {
+    const issuedAt = this.#issuedAt(nonce, scope);
     if (issuedAt === undefined) return "invalid";
     return this.#fresh(issuedAt, now) ? "ok" : "stale";
   }
@@ -116,8 +120,8 @@ export class DigestNonces implements DigestNonceStore {
    * a high nc cannot use up a phone's nonce). "replay" if `nc` is not above the highest seen;
    * RFC 2069 responses (no nc) pass Infinity: their nonce is then used up.
    */
-  recordCount(nonce: string, nc: number, now: number): "ok" | "replay" | NonceState {
-    const issuedAt = this.#issuedAt(nonce);
+  recordCount(nonce: string, nc: number, now: number, scope = ""): "ok" | "replay" | NonceState {
+    const issuedAt = this.#issuedAt(nonce, scope);
     if (issuedAt === undefined) return "invalid";
     if (!this.#fresh(issuedAt, now)) return "stale";
     const seen = this.#counts.get(nonce);
@@ -157,20 +161,21 @@ export class DigestNonces implements DigestNonceStore {
     return age <= this.lifetimeMs && age >= -CLOCK_SKEW_MS;
   }
 
-  #issuedAt(nonce: string): number | undefined {
+  #issuedAt(nonce: string, scope: string): number | undefined {
     if (!NONCE_PATTERN.test(nonce)) return undefined;
     const bytes = Buffer.from(nonce, "base64url");
     // Only the canonical encoding: two spellings of one nonce would be two entries for replay checks.
     if (bytes.length !== NONCE_BODY_BYTES + NONCE_MAC_BYTES || bytes.toString("base64url") !== nonce)
       return undefined;
     const body = bytes.subarray(0, NONCE_BODY_BYTES);
-    if (!timingSafeEqual(bytes.subarray(NONCE_BODY_BYTES), this.#mac(body))) return undefined;
+    if (!timingSafeEqual(bytes.subarray(NONCE_BODY_BYTES), this.#mac(body, scope))) return undefined;
     return Number(body.readBigUInt64BE(0));
   }
 
-  #mac(body: Uint8Array): Buffer {
+  #mac(body: Uint8Array, scope: string): Buffer {
     return createHmac("sha256", this.#key)
       .update("sori-sip-digest-nonce\0")
+      .update(`${scope}\0`)
       .update(body)
       .digest()
       .subarray(0, NONCE_MAC_BYTES);
@@ -186,6 +191,8 @@ export type ChallengeOptions = {
   opaque?: string;
   /** Which algorithms to offer, most preferred first (default SHA-256, then MD5). */
   algorithms?: readonly DigestAlgorithm[];
+  /** What the nonce is for (see DigestNonceStore): the requester's address. */
+  scope?: string;
 };
 
 /**
@@ -200,7 +207,7 @@ export function challengeHeaders(
   options: ChallengeOptions = {},
 ): [string, string][] {
   const name = kind === "www" ? "WWW-Authenticate" : "Proxy-Authenticate";
-  const nonce = nonces.issue(now);
+  const nonce = nonces.issue(now, options.scope);
   return (options.algorithms ?? DIGEST_ALGORITHMS).map((algorithm): [string, string] => {
     const params = [`realm=${quote(realm)}`, `nonce="${nonce}"`, `algorithm=${algorithm}`, `qop="auth"`];
     if (options.opaque !== undefined) params.push(`opaque=${quote(options.opaque)}`);
@@ -452,6 +459,8 @@ export type VerifyDigestInput = {
   credentials: DigestCredentials | DigestParseFailure | string;
   realm: string;
   nonces: DigestNonceStore;
+  /** The scope the nonce must have been issued for (the requester's address). */
+  scope?: string;
   now: number;
   /**
    * The stored HA1 of a user for an algorithm, or undefined. It is synchronous: a caller whose
@@ -493,7 +502,7 @@ export function verifyDigest(o: VerifyDigestInput): DigestResult {
   }
   const response = c.response.toLowerCase();
   if (response.length !== HEX_LENGTH[algorithm] || !/^[0-9a-f]+$/.test(response)) return fail("malformed");
-  const nonce = o.nonces.check(c.nonce, o.now);
+  const nonce = o.nonces.check(c.nonce, o.now, o.scope);
   // An invalid nonce says nothing about the user: no lookup needed.
   if (nonce === "invalid") return fail("invalid-nonce");
   const stored = o.lookup(c.username, algorithm);
@@ -510,7 +519,7 @@ export function verifyDigest(o: VerifyDigestInput): DigestResult {
   if (!matches) return fail("wrong-password");
   // RFC 7616 §3.3: stale only for a nonce that was ours and a response that was right.
   if (nonce === "stale") return fail("stale-nonce");
-  const counted = o.nonces.recordCount(c.nonce, nc, o.now);
+  const counted = o.nonces.recordCount(c.nonce, nc, o.now, o.scope);
   if (counted === "replay") return fail("replay");
   if (counted !== "ok") return fail("stale-nonce");
   return { ok: true, username: c.username, algorithm };

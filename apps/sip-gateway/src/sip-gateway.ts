@@ -718,7 +718,14 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       createdAt: existing?.createdAt ?? Date.now(),
     });
     // Saved before the owner hears "ready": a line they were told about survives a crash.
-    await hosted.save(registrar.toJSON());
+    try {
+      await hosted.save(registrar.toJSON());
+    } catch (error) {
+      if (existing) hosted.put(existing);
+      else hosted.delete(id);
+      o.log.error("sip-lines-save-failed", { message: (error as Error).message });
+      return refuse("the gateway could not store the line; try again later");
+    }
     o.log.info("sip-line-added", { line: id, owner: from.userId });
     await o.client.phoneLines.reply(r.chat, {
       op: "ready",

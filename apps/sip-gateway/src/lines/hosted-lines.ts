@@ -1,4 +1,5 @@
-import { chmod, readFile, rename, writeFile } from "node:fs/promises";
+import { open, readFile, rename } from "node:fs/promises";
+import { dirname } from "node:path";
 import { z } from "zod";
 
 /** A phone line this gateway hosts for a Sori user: who owns it and the digests its phone proves. */
@@ -121,9 +122,22 @@ export class HostedLines {
     const text = JSON.stringify({ version: 1, lines: [...this.#lines.values()], bindings });
     const next = this.#writing.then(async () => {
       const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, text, { mode: 0o600 });
-      await chmod(tmp, 0o600);
+      // Synced before and after the rename: a line its owner was told about survives a power cut.
+      const file = await open(tmp, "w", 0o600);
+      try {
+        await file.chmod(0o600);
+        await file.writeFile(text);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(tmp, path);
+      const dir = await open(dirname(path), "r");
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
     });
     this.#writing = next.catch(() => undefined);
     return next;

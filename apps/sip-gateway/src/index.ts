@@ -5,3 +5,4 @@ export {
   type SipGatewayStats,
   startSipGateway,
 } from "./sip-gateway.ts";
+export type { SipListen } from "./transport/sip-transports.ts";

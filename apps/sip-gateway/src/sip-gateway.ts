@@ -1,4 +1,3 @@
-import { createSocket, type Socket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { randomBytes } from "node:crypto";
 import type { Call, ForeignParty, PhoneLineRequest, SoriClient } from "@sori/sdk";
@@ -19,13 +18,13 @@ import {
 import { formatBadRequest, formatRequest, type SipSource } from "./sip/sip-format.ts";
 import {
   formatUri,
+  headFailure,
   headerValue,
   parseContact,
   parseSip,
   parseSipUri,
   type SipRequest,
   type SipResponse,
-  MAX_SIP_MESSAGE_BYTES,
 } from "./sip/sip-message.ts";
 import {
   ClientTransactions,
@@ -35,12 +34,21 @@ import {
   type TransactionIo,
 } from "./sip/transactions.ts";
 import { Registrar } from "./sip/registrar.ts";
+import type { ConnectionLimits } from "./transport/connection-registry.ts";
+import { openSipTransports, type SipListen } from "./transport/sip-transports.ts";
 
 export type SipGatewayOptions = {
   /** The gateway's own Sori device, opened (approved) and connected. */
   client: SoriClient;
-  /** Where SIP arrives over UDP (port 0: any free port). */
-  listen: { address: string; port: number };
+  /**
+   * Where SIP arrives: UDP, TCP and TLS listeners (port 0: any free port). A single
+   * `{address, port}` is one UDP listener, as before TCP and TLS were added.
+   */
+  listen: { address: string; port: number } | readonly SipListen[];
+  /** PEM certificate (chain) and private key: needed by a tls listener. */
+  tls?: { cert: string; key: string };
+  /** Caps on TCP/TLS connections and their idle time (defaults: 1024, 64 per address, 150 s). */
+  connectionLimits?: Partial<ConnectionLimits>;
   /** The address phones reach the gateway's media at (also written into SDP and Contact). */
   mediaAddress: string;
   rtpPorts: PortRange;
@@ -97,11 +105,16 @@ export type SipGatewayStats = {
   registrations: number;
   /** Requests whose digest credentials were wrong (unknown user or wrong password alike). */
   authFailures: number;
+  /** Open TCP and TLS connections, and those refused by the caps. */
+  connections: number;
+  connectionsRefused: number;
 };
 
 export type SipGateway = {
-  /** The UDP port SIP listens on. */
+  /** The UDP port SIP listens on (without a UDP listener: the first listener's port). */
   readonly port: number;
+  /** The bound port of each transport listened on. */
+  readonly ports: { readonly udp?: number; readonly tcp?: number; readonly tls?: number };
   stats(): SipGatewayStats;
   stop(): Promise<void>;
 };
@@ -163,21 +176,28 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     ...(o.ringTimeoutMs !== undefined ? { ringTimeoutMs: o.ringTimeoutMs } : {}),
     ...(o.loopback ? { useServerTurn: false } : {}),
   });
-  const socket: Socket = createSocket({ type: o.listen.address.includes(":") ? "udp6" : "udp4" });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(o.listen.port, o.listen.address, () => {
-      socket.off("error", reject);
-      resolve();
-    });
+  const listen: readonly SipListen[] = "address" in o.listen ? [{ transport: "udp", ...o.listen }] : o.listen;
+  if (listen.length === 0) throw new SipGatewayConfigError("the gateway needs at least one listener");
+  if (listen.some((l) => l.transport === "tls") && !o.tls)
+    throw new SipGatewayConfigError("a tls listener needs a certificate and key (tls: {cert, key})");
+  const transports = await openSipTransports({
+    listen,
+    ...(o.tls ? { tls: o.tls } : {}),
+    ...(o.connectionLimits ? { limits: o.connectionLimits } : {}),
+    log: o.log,
+    handler: {
+      message: (text, source) => receive(text, source),
+      unframable: (head, reason, status, source) => {
+        stats.parseErrors++;
+        return head === undefined ? undefined : formatBadRequest(headFailure(head, reason), source, status);
+      },
+    },
   });
-  socket.on("error", (e) => o.log.warn("sip-socket-error", { message: e.message }));
-  const port = socket.address().port;
+  const ports = transports.ports;
+  const port = ports.udp ?? ports.tcp ?? ports.tls ?? 0;
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const io: TransactionIo = {
-    send: (text, to) => {
-      socket.send(text, to.port, to.address);
-    },
+    send: (text, to) => transports.send(text, to),
     setTimer: (fn, ms) => {
       const t = setTimeout(() => {
         timers.delete(t);
@@ -198,8 +218,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0, authFailures: 0 };
   const gatewayHost = `${o.mediaAddress}:${port}`;
   const localHosts = new Set(
-    [o.mediaAddress, o.listen.address, ...(o.domains ?? [])].map((h) => h.toLowerCase()),
+    [o.mediaAddress, ...listen.map((l) => l.address), ...(o.domains ?? [])].map((h) => h.toLowerCase()),
   );
+  const localPorts = new Set([ports.udp, ports.tcp, ports.tls].filter((p) => p !== undefined));
   const saveLines = (): void => {
     hosted
       .save(registrar.toJSON())
@@ -219,17 +240,13 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     });
   });
 
-  socket.on("message", (data, rinfo) => {
-    if (data.length > MAX_SIP_MESSAGE_BYTES) return;
-    const source: SipSource = { address: rinfo.address, port: rinfo.port, transport: "UDP" };
-    const text = data.toString("utf8");
-    // Keep-alives (RFC 5626 CRLF pings) are not messages.
-    if (text.trim() === "") return;
+  /** One whole message from any transport (a datagram, or framed off a stream). */
+  function receive(text: string, source: SipSource): void {
     const m = parseSip(text);
     if (m.type === "invalid") {
       stats.parseErrors++;
       // At debug only: a flood must not become a flood of log lines (parseErrors counts them).
-      o.log.debug("sip-bad-message", { from: rinfo.address });
+      o.log.debug("sip-bad-message", { from: source.address, transport: source.transport });
       const answer = formatBadRequest(m, source);
       if (answer) io.send(answer, source);
       return;
@@ -244,7 +261,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       o.log.error("sip-request-failed", { method: m.method, message: (e as Error).message });
       arrival.tx.respond(500);
     });
-  });
+  }
 
   async function handle(tx: ServerTransaction): Promise<void> {
     const req = tx.request;
@@ -396,7 +413,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       end(b);
       return tx.respond(480, { toTag: b.localTag });
     }
-    tx.respond(180, { toTag: b.localTag, headers: contactHeader() });
+    tx.respond(180, { toTag: b.localTag, headers: contactHeader(b.phone) });
     call.on("state", () => {
       if (call.state === "connected" && b.state === "ringing") answered(b);
       if (call.state === "ended") soriEnded(b, call);
@@ -432,24 +449,29 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return dial(call, {
         uri,
         to: `<${uri}>`,
-        destination: { address: trunkAddress, port: trunk.port ?? 5060, transport: "UDP" },
+        destination: { address: trunkAddress, port: trunk.port ?? 5060, transport: transportOf(trunk) },
         line: undefined,
         from: { user: o.trunk?.callerId ?? username ?? "sori", host: trunk.host },
         ...(username && password ? { credentials: { username, password } } : {}),
       });
     }
     const target = parseSipUri(via.uri);
-    if (!target || target.scheme !== "sip") return call.decline({ reason: "unreachable" });
+    if (!target) return call.decline({ reason: "unreachable" });
     const address = await lookup(target.host).then(
       (r) => r.address,
       () => undefined,
     );
     if (!address) return call.decline({ reason: "unreachable" });
-    const uri = formatUri({ ...target, params: {} });
+    // The transport parameter stays in the Request-URI: the phone may route on it.
+    const transport = transportOf(target);
+    const uri = formatUri({
+      ...target,
+      params: target.params.transport ? { transport: target.params.transport } : {},
+    });
     return dial(call, {
       uri,
       to: `<${uri}>`,
-      destination: { address, port: target.port ?? 5060, transport: "UDP" },
+      destination: { address, port: target.port ?? (transport === "TLS" ? 5061 : 5060), transport },
       line: undefined,
     });
   }
@@ -553,7 +575,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
             uri,
             headers: [
               ...dialogHeaders(b, branch, b.remoteUri, `${seq} INVITE`),
-              ...contactHeader(),
+              ...contactHeader(b.phone),
               ["Allow", ALLOW],
               ...(authorization ? [authorization] : []),
             ],
@@ -641,7 +663,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   }
 
   function isLocal(uri: { host: string; port: number | undefined }): boolean {
-    return localHosts.has(uri.host.toLowerCase()) && (uri.port === undefined || uri.port === port);
+    return localHosts.has(uri.host.toLowerCase()) && (uri.port === undefined || localPorts.has(uri.port));
   }
 
   /** A phone REGISTERs for its line (RFC 3261 §10.3) after a digest challenge. */
@@ -680,7 +702,13 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       now: Date.now(),
     });
     tx.respond(result.status, { toTag: tag(), headers: result.headers });
-    if (result.status === 200) saveLines();
+    if (result.status === 200) {
+      // A phone registered over TCP or TLS is reached only through that connection (RFC 5626's
+      // reason to exist): it stays open while the binding lives, idle or not.
+      const until = Math.max(0, ...result.bindings.map((x) => x.expiresAt));
+      transports.keepUntil(tx.source, until);
+      saveLines();
+    }
     else o.log.info("sip-register-refused", { line: line.id, status: result.status, reason: result.reason });
   }
 
@@ -817,7 +845,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       sessionId: Date.now(),
       version: 1,
     });
-    invite.respond(200, { toTag: b.localTag, headers: contactHeader(), body: b.sdp });
+    invite.respond(200, { toTag: b.localTag, headers: contactHeader(b.phone), body: b.sdp });
     o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name });
     watchRtp(b);
   }
@@ -899,7 +927,11 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   /** The headers of a request the gateway sends in dialog `b`. */
   function dialogHeaders(b: Bridged, branch: string, to: string, cseq: string): [string, string][] {
     return [
-      ["Via", `SIP/2.0/UDP ${gatewayHost};branch=${branch};rport`],
+      // The transport the request goes over (RFC 3261 §18.1.1), with that listener's port.
+      [
+        "Via",
+        `SIP/2.0/${b.phone.transport} ${o.mediaAddress}:${portOf(b.phone.transport)};branch=${branch};rport`,
+      ],
       ["Max-Forwards", "70"],
       ["From", b.localUri],
       ["To", to],
@@ -955,15 +987,25 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     const b = find(tx.request);
     if (!b || !b.sdp) return tx.respond(481);
     // Hold and resume keep the same media path here: the answer stays what it was.
-    tx.respond(200, { toTag: b.localTag, headers: contactHeader(), body: b.sdp });
+    tx.respond(200, { toTag: b.localTag, headers: contactHeader(b.phone), body: b.sdp });
   }
 
-  function contactHeader(): [string, string][] {
-    return [["Contact", `<sip:gateway@${gatewayHost}>`]];
+  /** Where the phone sends in-dialog requests: the gateway over the transport the dialog uses. */
+  function contactHeader(to: SipSource): [string, string][] {
+    const at = `gateway@${o.mediaAddress}:${portOf(to.transport)}`;
+    if (to.transport === "TLS") return [["Contact", `<sips:${at}>`]];
+    return [["Contact", to.transport === "TCP" ? `<sip:${at};transport=tcp>` : `<sip:${at}>`]];
+  }
+
+  /** The port the gateway listens on for `transport` (a stream without its listener: the main port). */
+  function portOf(transport: SipSource["transport"]): number {
+    const p = { UDP: ports.udp, TCP: ports.tcp, TLS: ports.tls }[transport];
+    return p ?? port;
   }
 
   return {
     port,
+    ports: { ...ports },
     stats: () => ({
       callsActive: dialogs.size,
       callsTotal: stats.callsTotal,
@@ -974,6 +1016,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       lines: hosted.size,
       registrations: (registrar.sweep(Date.now()), registrar.size),
       authFailures: stats.authFailures,
+      ...transports.stats(),
     }),
     async stop() {
       // A gateway started again on the same client must be the only one answering its calls.
@@ -986,7 +1029,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       client.stop();
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      socket.close();
+      await transports.close();
     },
   };
 }
@@ -1007,6 +1050,13 @@ function dialogKey(callId: string, localTag: string): string {
 function normalizeNumber(text: string): string | undefined {
   const n = text.split(";")[0]!.replace(/[\s().-]/g, "");
   return /^\+?[0-9*#]{1,32}$/.test(n) ? n : undefined;
+}
+
+/** How a URI asks to be reached (RFC 3261 §19.1.2, §26.2): sips: and transport=tls by TLS. */
+function transportOf(uri: { scheme: string; params: Record<string, string | null> }): SipSource["transport"] {
+  const t = uri.params.transport?.toLowerCase();
+  if (uri.scheme === "sips" || t === "tls") return "TLS";
+  return t === "tcp" ? "TCP" : "UDP";
 }
 
 /** The gateway was started with options it cannot work with. */

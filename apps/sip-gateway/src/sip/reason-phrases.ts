@@ -32,6 +32,7 @@ const PHRASES: Record<number, string> = {
   501: "Not Implemented",
   503: "Service Unavailable",
   505: "Version Not Supported",
+  513: "Message Too Large",
   600: "Busy Everywhere",
   603: "Decline",
   604: "Does Not Exist Anywhere",

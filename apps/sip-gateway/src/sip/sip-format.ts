@@ -37,12 +37,15 @@ export function formatResponse(
   return finish(lines, options);
 }
 
-/** A 400 for a message that could not be parsed, if it carried enough to answer (a Via at least). */
-export function formatBadRequest(f: SipParseFailure, source: SipSource): string | undefined {
+/**
+ * A 400 (or `status`: 513 for a message too large) for a message that could not be parsed, if it
+ * carried enough to answer (a Via at least).
+ */
+export function formatBadRequest(f: SipParseFailure, source: SipSource, status = 400): string | undefined {
   if (!f.isRequest || f.method === "ACK") return undefined;
   const vias = f.echo.filter(([n]) => n === "Via");
   if (vias.length === 0 || !f.echo.some(([n]) => n === "CSeq")) return undefined;
-  const lines = [`SIP/2.0 400 Bad Request`];
+  const lines = [`SIP/2.0 ${status} ${reasonPhrase(status)}`];
   vias.forEach(([, v], i) =>
     lines.push(`Via: ${i === 0 ? receivedVia(v, undefined, /;\s*rport/i.test(v), source) : v}`),
   );

@@ -185,6 +185,16 @@ export function parseSip(data: string): SipMessage | SipParseFailure {
   }
 }
 
+/**
+ * Why a stream's message head (no body: the stream broke at it) cannot be taken, with what of it
+ * can be echoed in the answer.
+ */
+export function headFailure(head: string, reason: string): SipParseFailure {
+  const m = parseSip(`${head}\r\n\r\n`);
+  if (m.type === "invalid") return { ...m, reason };
+  return failure(reason, m.type === "request", m.type === "request" ? m.method : undefined, m.headers);
+}
+
 function failure(
   reason: string,
   isRequest: boolean,

@@ -128,3 +128,50 @@ test("a request the gateway sends is repeated until answered, and fails after 64
   io.advance(32_001);
   await assert.rejects(lost, SipTimeoutError);
 });
+
+const OVER_TCP: SipSource = { address: "127.0.0.1", port: 40_123, transport: "TCP" };
+
+test("over TCP nothing is repeated: a 2xx to an INVITE waits for its ACK without repeats, a non-INVITE transaction ends at once", () => {
+  const io = fakeIo();
+  const server = new ServerTransactions(io);
+  const invite = server.receive(request("INVITE"), OVER_TCP);
+  if (invite.kind !== "new") throw new Error("expected a new transaction");
+  invite.tx.respond(200, { toTag: "g1" });
+  io.advance(20_000);
+  assert.equal(io.sent.length, 1, "the answer once, no timer G");
+  assert.deepEqual(server.receive(request("ACK", ";tag=g1", "z9hG4bKack", 1), OVER_TCP), {
+    kind: "ack-2xx",
+    callId: "call-1",
+    seq: 1,
+  });
+  const options = server.receive(request("OPTIONS", "", "z9hG4bKo1"), OVER_TCP);
+  if (options.kind !== "new") throw new Error("expected a new transaction");
+  options.tx.respond(200);
+  // Timer J is 0 on a stream: the same branch again is a new request.
+  assert.equal(server.receive(request("OPTIONS", "", "z9hG4bKo1"), OVER_TCP).kind, "new");
+});
+
+test("a request the gateway sends over TCP is sent once, and still fails after 64·T1 (timer F)", async () => {
+  const io = fakeIo();
+  const client = new ClientTransactions(io);
+  const branch = newBranch();
+  const lost = client.request(
+    {
+      method: "BYE",
+      uri: "sip:phone@127.0.0.1:5070;transport=tcp",
+      headers: [
+        ["Via", `SIP/2.0/TCP 127.0.0.1:5060;branch=${branch}`],
+        ["From", "<sip:alice@127.0.0.1>;tag=g1"],
+        ["To", "<sip:phone@127.0.0.1>;tag=p1"],
+        ["Call-ID", "call-1"],
+        ["CSeq", "2 BYE"],
+      ],
+    },
+    branch,
+    OVER_TCP,
+  );
+  io.advance(31_000);
+  assert.equal(io.sent.length, 1, "no timer E");
+  io.advance(1001);
+  await assert.rejects(lost, SipTimeoutError);
+});

@@ -16,6 +16,14 @@ const TRANSACTION_TIMEOUT_MS = 64 * T1_MS;
 /** Timer C (RFC 3261 §16.6): how long an INVITE may stay at a provisional response. */
 const INVITE_RINGING_MS = 3 * 60_000;
 
+/**
+ * TCP and TLS deliver or fail on their own (RFC 3261 §17): no retransmissions (timers A, E, G, and
+ * the 2xx repeats), timers D, I, J and K are 0; timers B, F and H still bound how long one waits.
+ */
+function reliable(to: SipSource): boolean {
+  return to.transport !== "UDP";
+}
+
 /** How the transaction layer sends bytes and sets timers; tests pass fakes. */
 export type TransactionIo = {
   send(text: string, to: SipSource): void;
@@ -71,7 +79,7 @@ export class ServerTransaction {
     if (status < 200) return;
     this.#final = true;
     if (this.request.method === "INVITE") {
-      if (this.source.transport === "UDP") this.#retransmit(text, T1_MS);
+      if (!reliable(this.source)) this.#retransmit(text, T1_MS);
       if (status < 300) this.#layer.awaitAck(this);
     }
     this.#layer.linger(this, this.request.method === "INVITE" ? TRANSACTION_TIMEOUT_MS : this.#lingerMs());
@@ -97,7 +105,7 @@ export class ServerTransaction {
 
   #lingerMs(): number {
     // Timer J: keep answering retransmissions over UDP; nothing to absorb on a stream.
-    return this.source.transport === "UDP" ? TRANSACTION_TIMEOUT_MS : 0;
+    return reliable(this.source) ? 0 : TRANSACTION_TIMEOUT_MS;
   }
 
   /** Ends the transaction's timers (timer H/J fired, or the gateway stops). */
@@ -275,7 +283,7 @@ export class ClientTransactions {
       };
       this.#pending.set(`${branch}|${parts.method}`, pending);
       this.#io.send(text, to);
-      if (to.transport === "UDP") retransmit(T1_MS);
+      if (!reliable(to)) retransmit(T1_MS);
     });
   }
 

@@ -708,8 +708,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       const until = Math.max(0, ...result.bindings.map((x) => x.expiresAt));
       transports.keepUntil(tx.source, until);
       saveLines();
-    }
-    else o.log.info("sip-register-refused", { line: line.id, status: result.status, reason: result.reason });
+    } else
+      o.log.info("sip-register-refused", { line: line.id, status: result.status, reason: result.reason });
   }
 
   function allowed(policy: "all" | "none" | readonly string[], username: string): boolean {

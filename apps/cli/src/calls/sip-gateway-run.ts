@@ -1,6 +1,8 @@
+import { readFile } from "node:fs/promises";
+import { createSecureContext } from "node:tls";
 import { join } from "node:path";
 import { createLogger } from "@sori/server";
-import { startSipGateway } from "@sori/sip-gateway";
+import { type SipListen, startSipGateway } from "@sori/sip-gateway";
 import type { CommandContext } from "../command.ts";
 import { profileDir } from "../profile.ts";
 import { withClient } from "../session.ts";
@@ -9,7 +11,8 @@ import { UsageError } from "../usage-error.ts";
 /** `sori sip-gateway`: runs the gateway as the profile's account until interrupted. */
 export async function runSipGateway(ctx: CommandContext): Promise<number> {
   const listen = parseListen(ctx.string("listen") ?? "udp:127.0.0.1:5060");
-  const mediaAddress = ctx.string("media-address") ?? listen.address;
+  const tls = await readTls(ctx, listen);
+  const mediaAddress = ctx.string("media-address") ?? listen[0]!.address;
   if (mediaAddress === "0.0.0.0" || mediaAddress === "::")
     throw new UsageError("listening on every address: say with --media-address which one phones reach");
   const rtpPorts = parsePortRange(ctx.string("rtp-ports") ?? "40000-40999");
@@ -36,6 +39,7 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
     const gateway = await startSipGateway({
       client,
       listen,
+      ...(tls ? { tls } : {}),
       mediaAddress,
       rtpPorts,
       ringTimeoutMs: ctx.seconds("ring-timeout") * 1000,
@@ -51,7 +55,14 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
       // JSON lines on stderr: events and ids only, never SIP credentials or audio.
       log: createLogger("info", (line) => process.stderr.write(line)),
     });
-    ctx.err(`sori: SIP gateway for ${client.username} listening on udp:${listen.address}:${gateway.port}`);
+    // The first line ends with the UDP port (scripts read it); the other transports follow on their own.
+    const bound = listen.map(
+      (l) => `${l.transport}:${hostText(l.address)}:${gateway.ports[l.transport] ?? l.port}`,
+    );
+    const udp = bound.find((b) => b.startsWith("udp:"));
+    ctx.err(`sori: SIP gateway for ${client.username} listening on ${udp ?? bound[0]}`);
+    const others = bound.filter((b) => b !== (udp ?? bound[0]));
+    if (others.length > 0) ctx.err(`sori: SIP also on ${others.join(", ")}`);
     await new Promise<void>((resolve) => {
       const stop = ctx.io.onInterrupt(() => {
         stop();
@@ -63,11 +74,54 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
   });
 }
 
-function parseListen(value: string): { address: string; port: number } {
-  const m = /^udp:(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
-  const port = Number(m?.[2]);
-  if (!m || port > 65_535) throw new UsageError(`--listen takes udp:<host>:<port>, not ${value}`);
-  return { address: m[1]!.replace(/^\[|\]$/g, ""), port };
+/** `udp:<host>:<port>[,tcp:<host>:<port>][,tls:<host>:<port>]`, one listener per transport. */
+function parseListen(value: string): SipListen[] {
+  const listen = value.split(",").map((part) => {
+    const m = /^(udp|tcp|tls):(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(part.trim());
+    const port = Number(m?.[3]);
+    if (!m || port > 65_535)
+      throw new UsageError(`--listen takes <udp|tcp|tls>:<host>:<port>, separated by commas, not ${part}`);
+    return { transport: m[1] as SipListen["transport"], address: m[2]!.replace(/^\[|\]$/g, ""), port };
+  });
+  if (new Set(listen.map((l) => l.transport)).size !== listen.length)
+    throw new UsageError("--listen takes one listener per transport (udp, tcp, tls)");
+  return listen;
+}
+
+/** The certificate and key files of a tls listener, read (PEM); a usage error if missing or bad. */
+async function readTls(
+  ctx: CommandContext,
+  listen: readonly SipListen[],
+): Promise<{ cert: string; key: string } | undefined> {
+  const certFile = ctx.string("sip-tls-cert");
+  const keyFile = ctx.string("sip-tls-key");
+  const wanted = listen.some((l) => l.transport === "tls");
+  if (!wanted) {
+    if (certFile || keyFile)
+      throw new UsageError("--sip-tls-cert and --sip-tls-key need a tls: listener in --listen");
+    return undefined;
+  }
+  if (!certFile || !keyFile)
+    throw new UsageError("a tls: listener needs --sip-tls-cert <file> and --sip-tls-key <file> (PEM)");
+  const read = (file: string, what: string): Promise<string> =>
+    readFile(file, "utf8").catch((e: unknown) => {
+      throw new UsageError(
+        `cannot read the SIP TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+      );
+    });
+  const cert = await read(certFile, "certificate");
+  const key = await read(keyFile, "key");
+  try {
+    // Checked here, so a wrong file is a usage error before the gateway's account connects.
+    createSecureContext({ cert, key });
+  } catch (e) {
+    throw new UsageError(`the SIP TLS certificate and key do not load: ${(e as Error).message}`);
+  }
+  return { cert, key };
+}
+
+function hostText(address: string): string {
+  return address.includes(":") ? `[${address}]` : address;
 }
 
 function parseUsers(option: string, value: string): "all" | "none" | string[] {

@@ -9,9 +9,22 @@ export const sipGatewayCommand: Command = {
     {
       name: "listen",
       type: "string",
-      value: "udp:<host>:<port>",
+      value: "<udp|tcp|tls>:<host>:<port>[,…]",
       default: "udp:127.0.0.1:5060",
-      summary: "where SIP arrives (UDP)",
+      summary:
+        "where SIP arrives, one listener per transport, e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060,tls:0.0.0.0:5061",
+    },
+    {
+      name: "sip-tls-cert",
+      type: "string",
+      value: "<file>",
+      summary: "the PEM certificate (chain) of a tls: listener",
+    },
+    {
+      name: "sip-tls-key",
+      type: "string",
+      value: "<file>",
+      summary: "the PEM private key of a tls: listener",
     },
     {
       name: "media-address",

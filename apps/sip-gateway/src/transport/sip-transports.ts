@@ -14,7 +14,12 @@ export type SipListen = { transport: "udp" | "tcp" | "tls"; address: string; por
 export type SipTransportHandler = {
   message(text: string, source: SipSource): void;
   /** A stream cannot be framed any more: the answer to write before it is closed, if one can be made. */
-  unframable(head: string | undefined, reason: string, status: 400 | 513 | undefined, source: SipSource): string | undefined;
+  unframable(
+    head: string | undefined,
+    reason: string,
+    status: 400 | 513 | undefined,
+    source: SipSource,
+  ): string | undefined;
 };
 
 export type SipTransportOptions = {
@@ -76,7 +81,11 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
           registry.touch(key, Date.now());
           socket.write("\r\n");
         } else {
-          o.log.debug("sip-stream-unframable", { from: key.address, transport: key.transport, reason: e.reason });
+          o.log.debug("sip-stream-unframable", {
+            from: key.address,
+            transport: key.transport,
+            reason: e.reason,
+          });
           const answer = o.handler.unframable(e.head, e.reason, e.status, source);
           registry.remove(key, stream);
           if (answer) socket.end(answer);
@@ -87,7 +96,9 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
         }
       }
     });
-    socket.on("error", (err) => o.log.debug("sip-stream-error", { transport: key.transport, message: err.message }));
+    socket.on("error", (err) =>
+      o.log.debug("sip-stream-error", { transport: key.transport, message: err.message }),
+    );
     socket.on("close", () => registry.remove(key, stream));
     return stream;
   };
@@ -126,7 +137,8 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
         ports.udp = socket.address().port;
         continue;
       }
-      if (ports[l.transport] !== undefined) throw new SipTransportError(`more than one ${l.transport} listener`);
+      if (ports[l.transport] !== undefined)
+        throw new SipTransportError(`more than one ${l.transport} listener`);
       let server: Server;
       if (l.transport === "tls") {
         if (!o.tls) throw new SipTransportError("a tls listener needs a certificate and key");
@@ -139,7 +151,9 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
       server.maxConnections = (o.limits?.maxTotal ?? DEFAULT_MAX_CONNECTIONS) + 16;
       servers.push(server);
       await listening(server, (done) => server.listen(l.port, l.address, done));
-      server.on("error", (e) => o.log.warn("sip-listener-error", { transport: l.transport, message: e.message }));
+      server.on("error", (e) =>
+        o.log.warn("sip-listener-error", { transport: l.transport, message: e.message }),
+      );
       const address = server.address();
       ports[l.transport] = typeof address === "object" && address ? address.port : l.port;
     }
@@ -157,7 +171,11 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
     const socket =
       to.transport === "TLS"
         ? // The peer's certificate is verified (node's CAs): a trunk over TLS must prove who it is.
-          tlsConnect({ host: to.address, port: to.port, ...(isIp(to.address) ? {} : { servername: to.address }) })
+          tlsConnect({
+            host: to.address,
+            port: to.port,
+            ...(isIp(to.address) ? {} : { servername: to.address }),
+          })
         : netConnect({ host: to.address, port: to.port });
     const key: ConnectionKey = { transport: to.transport, address: to.address, port: to.port };
     const stream = attach(socket, key);
@@ -179,7 +197,9 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
         return;
       }
       if (closing) return;
-      const stream = registry.get({ transport: to.transport, address: to.address, port: to.port }) ?? open({ ...to, transport: to.transport });
+      const stream =
+        registry.get({ transport: to.transport, address: to.address, port: to.port }) ??
+        open({ ...to, transport: to.transport });
       if (!stream) return o.log.debug("sip-send-refused", { to: to.address });
       if (stream.socket.writableLength > MAX_QUEUED_BYTES) {
         o.log.debug("sip-stream-stalled", { to: to.address });

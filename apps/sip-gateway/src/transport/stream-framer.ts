@@ -54,7 +54,8 @@ export class StreamFramer {
       if (this.#buffer.length === 0) return events;
       const headEnd = this.#buffer.indexOf(HEAD_END);
       if (headEnd < 0) {
-        if (this.#buffer.length > this.#maxBytes) return this.#fatal(events, "message head too large", undefined);
+        if (this.#buffer.length > this.#maxBytes)
+          return this.#fatal(events, "message head too large", undefined);
         return events;
       }
       const head = this.#buffer.subarray(0, headEnd).toString("utf8");

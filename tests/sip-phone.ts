@@ -45,6 +45,8 @@ export class SipPhone {
     autoAnswer?: boolean;
     /** Register as a Sori user's phone line (what `sori sip-phone add` printed): digest auth, MD5. */
     line?: { aor: string; authUser: string; password: string };
+    /** Register the line over TCP (`;transport=tcp` on its URI); calls dialled pick their own. */
+    transport?: "udp" | "tcp";
   }): Promise<SipPhone> {
     const dir = mkdtempSync(join(tmpdir(), "sori-phone-"));
     mkdirSync(join(dir, "snd"));
@@ -76,7 +78,7 @@ export class SipPhone {
       ].join("\n"),
     );
     const account = o.line
-      ? `<${o.line.aor}>;auth_user=${o.line.authUser};auth_pass=${o.line.password};regint=600`
+      ? `<${o.line.aor}${o.transport === "tcp" ? ";transport=tcp" : ""}>;auth_user=${o.line.authUser};auth_pass=${o.line.password};regint=600`
       : `<sip:${o.user ?? "phone"}@127.0.0.1>;regint=0`;
     writeFileSync(
       join(dir, "accounts"),

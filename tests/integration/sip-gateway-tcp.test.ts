@@ -1,0 +1,302 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect as netConnect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
+import { after, before, describe, it } from "node:test";
+import type { PhoneLineSettings, SoriClient } from "@sori/sdk";
+import { createLogger } from "@sori/server";
+import { weriftPlatform } from "@sori/werift-calls";
+import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
+import { directChatSeenBy, newUser, startTestServer, type TestServer } from "../helpers.ts";
+import { SipPhone } from "../sip-phone.ts";
+import { decodePcmu, readWav, toneShare } from "../tone-detect.ts";
+import { nextIncoming, sleep, waitFor, waitState } from "./call-helpers.ts";
+
+const BOB_TONE_HZ = 440;
+const PHONE_TONE_HZ = 1000;
+/** Ports of this file's phones and gateway: apart from the other SIP suites' ranges. */
+const BASE = 33_000 + (process.pid % 300) * 8;
+/** baresip takes its SIP port for UDP and TCP, and the next one for TLS. */
+const CALLER_PORT = BASE;
+const LINE_PORT = BASE + 3;
+/** The gateway: UDP and TCP on one port number, as a real deployment does. */
+const GATEWAY_PORT = BASE + 6;
+
+/** A SIP client on one stream: writes messages, reads what comes back, bounded in time. */
+class StreamClient {
+  text = "";
+  closed = false;
+  readonly socket: Socket;
+  constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      this.text += d;
+    });
+    socket.on("close", () => {
+      this.closed = true;
+    });
+    socket.on("error", () => undefined);
+  }
+
+  static tcp(port: number): Promise<StreamClient> {
+    return new Promise((resolve, reject) => {
+      const s = netConnect(port, "127.0.0.1", () => resolve(new StreamClient(s)));
+      s.once("error", reject);
+    });
+  }
+
+  static tls(port: number): Promise<StreamClient> {
+    return new Promise((resolve, reject) => {
+      // The test's certificate is self-signed: this client checks the wire, not the PKI.
+      const s = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false }, () =>
+        resolve(new StreamClient(s)),
+      );
+      s.once("error", reject);
+    });
+  }
+
+  /** Waits (bounded) until what arrived matches `pattern`; returns the match. */
+  async waitFor(pattern: RegExp, timeoutMs = 5000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = pattern.exec(this.text);
+      if (m) return m;
+      if (Date.now() > deadline)
+        throw new Error(`no ${pattern} on the stream (got ${this.text.slice(0, 300)})`);
+      await sleep(20);
+    }
+  }
+
+  async waitClosed(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error("the gateway kept the connection open");
+      await sleep(20);
+    }
+  }
+}
+
+/** A request over a stream (Via says which); Content-Length as a stream needs it, unless `noLength`. */
+function streamRequest(o: {
+  transport: "TCP" | "TLS";
+  method: string;
+  uri: string;
+  branch: string;
+  body?: string;
+  noLength?: boolean;
+}): string {
+  const body = o.body ?? "";
+  const lines = [
+    `${o.method} ${o.uri} SIP/2.0`,
+    `Via: SIP/2.0/${o.transport} 127.0.0.1:5999;branch=z9hG4bK${o.branch};rport`,
+    "Max-Forwards: 70",
+    `From: <sip:raw@127.0.0.1>;tag=${o.branch}`,
+    `To: <${o.uri}>`,
+    `Call-ID: ${o.branch}@raw`,
+    `CSeq: 1 ${o.method}`,
+    ...(body ? ["Content-Type: application/sdp"] : []),
+    ...(o.noLength ? [] : [`Content-Length: ${Buffer.byteLength(body)}`]),
+  ];
+  return `${lines.join("\r\n")}\r\n\r\n${body}`;
+}
+
+const SDP =
+  "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+
+describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () => {
+  let t: TestServer;
+  let gw: SoriClient;
+  let alice: SoriClient;
+  let bob: SoriClient;
+  let gateway: SipGateway | undefined;
+  const phones: SipPhone[] = [];
+  let line: PhoneLineSettings;
+  const dir = mkdtempSync(join(tmpdir(), "sori-sip-tcp-"));
+  const heard: Buffer[] = [];
+
+  before(async () => {
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+        ...["-subj", "/CN=127.0.0.1", "-days", "1"],
+        ...["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
+      ],
+      { stdio: "ignore", timeout: 10_000 },
+    );
+    t = await startTestServer();
+    gw = await newUser(t.url, "tcp_gw");
+    alice = await newUser(t.url, "tcp_alice");
+    bob = await newUser(t.url, "tcp_bob");
+    alice.calls.configure({ platform: weriftPlatform({ loopback: true }).platform, useServerTurn: false });
+    const { platform } = weriftPlatform({
+      loopback: true,
+      toneHz: BOB_TONE_HZ,
+      onAudio: (p) => heard.push(p),
+    });
+    bob.calls.configure({ platform, ringTimeoutMs: 15_000, useServerTurn: false });
+    gateway = await startSipGateway({
+      client: gw,
+      listen: [
+        { transport: "udp", address: "127.0.0.1", port: GATEWAY_PORT },
+        { transport: "tcp", address: "127.0.0.1", port: GATEWAY_PORT },
+        { transport: "tls", address: "127.0.0.1", port: 0 },
+      ],
+      tls: {
+        cert: readFileSync(join(dir, "cert.pem"), "utf8"),
+        key: readFileSync(join(dir, "key.pem"), "utf8"),
+      },
+      mediaAddress: "127.0.0.1",
+      rtpPorts: { min: 49_000, max: 49_998 },
+      loopback: true,
+      linesFile: join(dir, "sip-lines.json"),
+      // Debian's baresip 1.0 (libre 1.1) refuses a 401 that offers SHA-256 at all.
+      digestAlgorithms: ["MD5"],
+      log: createLogger(process.env.SORI_TEST_LOG ? "debug" : "error", (l) => process.stderr.write(l)),
+    });
+    await directChatSeenBy(bob, "tcp_alice", alice);
+  });
+  after(async () => {
+    for (const p of phones) await p.stop();
+    await gateway?.stop();
+    await alice?.close();
+    await bob?.close();
+    await gw?.close();
+    await t?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("binds each transport and says where", () => {
+    assert.equal(gateway!.port, GATEWAY_PORT);
+    assert.equal(gateway!.ports.udp, GATEWAY_PORT);
+    assert.equal(gateway!.ports.tcp, GATEWAY_PORT);
+    assert.ok((gateway!.ports.tls ?? 0) > 0);
+  });
+
+  it("over TLS: OPTIONS gets 200 and an INVITE for nobody 404, on the connection they came on; a CRLF ping gets a pong", async () => {
+    const c = await StreamClient.tls(gateway!.ports.tls!);
+    try {
+      c.socket.write(
+        streamRequest({
+          transport: "TLS",
+          method: "OPTIONS",
+          uri: `sip:127.0.0.1:${gateway!.ports.tls}`,
+          branch: "tls1",
+        }),
+      );
+      await c.waitFor(/^SIP\/2.0 200 OK\r\nVia: SIP\/2.0\/TLS 127.0.0.1:5999;branch=z9hG4bKtls1;rport=\d+/);
+      c.text = "";
+      c.socket.write("\r\n\r\n");
+      await c.waitFor(/^\r\n$/);
+      c.text = "";
+      c.socket.write(
+        streamRequest({
+          transport: "TLS",
+          method: "INVITE",
+          uri: `sip:nobody_here@127.0.0.1:${gateway!.ports.tls}`,
+          branch: "tls2",
+          body: SDP,
+        }),
+      );
+      await c.waitFor(/SIP\/2.0 404 Not Found\r\n[\s\S]*CSeq: 1 INVITE/);
+      assert.match(c.text, /^SIP\/2.0 100 Trying/);
+      // Once each: nothing is retransmitted over a stream.
+      await sleep(1200);
+      assert.equal(c.text.match(/SIP\/2.0 404/g)?.length, 1);
+      assert.ok(gateway!.stats().connections >= 1);
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
+  it("over TCP: a message without Content-Length gets 400 with the reason, then the connection closes; so does an oversized one", async () => {
+    const c = await StreamClient.tcp(GATEWAY_PORT);
+    c.socket.write(
+      streamRequest({
+        transport: "TCP",
+        method: "OPTIONS",
+        uri: "sip:127.0.0.1",
+        branch: "nolen",
+        noLength: true,
+      }),
+    );
+    await c.waitFor(/^SIP\/2.0 400 Bad Request\r\n[\s\S]*Warning: 399 sori "missing Content-Length/);
+    await c.waitClosed();
+    const big = await StreamClient.tcp(GATEWAY_PORT);
+    big.socket.write(`OPTIONS sip:127.0.0.1 SIP/2.0\r\nX-Junk: ${"a".repeat(20_000)}`);
+    await big.waitClosed();
+    assert.equal(big.text, "");
+  });
+
+  it("a phone calls a Sori user over TCP: answered, each side hears the other, the user hangs up and the phone gets BYE over TCP", async () => {
+    const phone = await SipPhone.start({
+      sipPort: CALLER_PORT,
+      controlPort: CALLER_PORT + 2,
+      toneHz: PHONE_TONE_HZ,
+    });
+    phones.push(phone);
+    await waitFor("the raw clients' connections are gone", () => gateway!.stats().connections === 0);
+    const ringing = nextIncoming(bob, 15_000);
+    phone.dial(`sip:tcp_bob@127.0.0.1:${GATEWAY_PORT};transport=tcp`);
+    const call = await ringing;
+    assert.deepEqual(call.via, { network: "sip", uri: "sip:phone@127.0.0.1" });
+    assert.ok(gateway!.stats().connections > 0, "the phone connected over TCP");
+    await phone.waitEvent("CALL_RINGING");
+    heard.length = 0;
+    await call.accept();
+    await phone.waitEvent("CALL_ESTABLISHED");
+    await waitState(call, "connected");
+    await waitFor("a second of the phone's audio", () => heard.length >= 60, 10_000);
+    const share = toneShare(decodePcmu(heard.slice(10, 60)), 8000, PHONE_TONE_HZ);
+    assert.ok(share > 0.5, `Bob hears the phone's ${PHONE_TONE_HZ} Hz (share ${share.toFixed(2)})`);
+    await sleep(1000);
+    call.hangup();
+    const closed = await phone.waitEvent("CALL_CLOSED");
+    assert.match(closed.param ?? "", /connection reset by peer/i);
+    await waitFor("the gateway forgets the call", () => gateway!.stats().callsActive === 0);
+    const wav = phone.decodedWav();
+    assert.ok(wav, "the phone saved what it heard");
+    const { sampleRate, samples } = readWav(wav);
+    const middle = samples.subarray(Math.floor(sampleRate * 0.5), Math.floor(sampleRate * 1.5));
+    const bobTone = toneShare(middle, sampleRate, BOB_TONE_HZ);
+    assert.ok(bobTone > 0.5, `the phone hears Bob's ${BOB_TONE_HZ} Hz (share ${bobTone.toFixed(2)})`);
+  });
+
+  it("a phone line registered over TCP is rung over that connection when someone calls its owner", async () => {
+    line = await alice.phoneLines.add({ gateway: "tcp_gw", name: "desk" });
+    assert.equal(line.aor, `sip:tcp_alice@127.0.0.1:${GATEWAY_PORT}`);
+    const before = gateway!.stats().connections;
+    const phone = await SipPhone.start({
+      sipPort: LINE_PORT,
+      controlPort: LINE_PORT + 2,
+      toneHz: PHONE_TONE_HZ,
+      autoAnswer: true,
+      line,
+      transport: "tcp",
+    });
+    phones.push(phone);
+    await waitFor("the phone registers", () => gateway!.stats().registrations === 1, 10_000);
+    assert.ok(gateway!.stats().connections > before, "it registered over TCP");
+    const connections = gateway!.stats().connections;
+    const ringsAlice = nextIncoming(alice, 15_000);
+    heard.length = 0;
+    const call = await bob.calls.start("tcp_alice");
+    const onAlice = await ringsAlice;
+    await waitState(call, "connected", 15_000);
+    assert.equal(call.via?.name, "desk");
+    await waitState(onAlice, "ended");
+    assert.equal(onAlice.endReason, "answered-elsewhere");
+    // Rung over the REGISTER's connection: the gateway opened none of its own to the phone.
+    assert.equal(gateway!.stats().connections, connections);
+    await waitFor("a second of the phone's audio", () => heard.length >= 60, 10_000);
+    const share = toneShare(decodePcmu(heard.slice(10, 60)), 8000, PHONE_TONE_HZ);
+    assert.ok(share > 0.5, `Bob hears the phone's ${PHONE_TONE_HZ} Hz (share ${share.toFixed(2)})`);
+    call.hangup();
+    await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway!.stats().callsActive === 0);
+  });
+});

@@ -178,6 +178,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   });
   const listen: readonly SipListen[] = "address" in o.listen ? [{ transport: "udp", ...o.listen }] : o.listen;
   if (listen.length === 0) throw new SipGatewayConfigError("the gateway needs at least one listener");
+  if (new Set(listen.map((l) => l.transport)).size !== listen.length)
+    throw new SipGatewayConfigError("one listener per transport (udp, tcp, tls)");
   if (listen.some((l) => l.transport === "tls") && !o.tls)
     throw new SipGatewayConfigError("a tls listener needs a certificate and key (tls: {cert, key})");
   const transports = await openSipTransports({

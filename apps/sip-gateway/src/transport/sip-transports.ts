@@ -11,7 +11,7 @@ import { StreamFramer } from "./stream-framer.ts";
 export type SipListen = { transport: "udp" | "tcp" | "tls"; address: string; port: number };
 
 /** What the transports hand up: whole messages, and streams that broke. */
-export type SipTransportHandler = {
+type SipTransportHandler = {
   message(text: string, source: SipSource): void;
   /** A stream cannot be framed any more: the answer to write before it is closed, if one can be made. */
   unframable(
@@ -223,8 +223,8 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
   };
 }
 
-/** A listener could not start as asked. */
-export class SipTransportError extends Error {
+/** A listener could not start as asked (the gateway checks its options first: this is a guard). */
+class SipTransportError extends Error {
   readonly code = "sip-transport";
   constructor(message: string) {
     super(message);

@@ -10,6 +10,7 @@ import type { PhoneLineSettings, SoriClient } from "@sori/sdk";
 import { createLogger } from "@sori/server";
 import { weriftPlatform } from "@sori/werift-calls";
 import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
+import { type CliServer, soriBackground, soriRunner, startCliServer } from "../cli-runner.ts";
 import { directChatSeenBy, newUser, startTestServer, type TestServer } from "../helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
 import { decodePcmu, readWav, toneShare } from "../tone-detect.ts";
@@ -298,5 +299,90 @@ describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () 
     call.hangup();
     await phone.waitEvent("CALL_CLOSED");
     await waitFor("the gateway forgets the call", () => gateway!.stats().callsActive === 0);
+  });
+});
+
+describe("sori sip-gateway --listen udp:…,tcp:…,tls:… with --sip-tls-cert and --sip-tls-key", () => {
+  const PASSWORD = "sip tcp cli password";
+  const sori = soriRunner(PASSWORD, 60_000);
+  const dir = mkdtempSync(join(tmpdir(), "sori-sip-tcp-cli-"));
+  const profile = ["--profile", join(dir, "gwtls")];
+  let server: CliServer;
+
+  before(async () => {
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+        ...["-subj", "/CN=127.0.0.1", "-days", "1"],
+        ...["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
+      ],
+      { stdio: "ignore", timeout: 10_000 },
+    );
+    server = await startCliServer(join(dir, "data"));
+    const r = await sori(["register", "gwtls", "--server", server.url, "--no-passphrase", ...profile]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a tls listener without its files, with files that do not load, or two of one transport: usage errors", async () => {
+    const missing = await sori(["sip-gateway", "--listen", "udp:127.0.0.1:0,tls:127.0.0.1:0", ...profile]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /needs --sip-tls-cert <file> and --sip-tls-key <file>/);
+    const unreadable = await sori([
+      ...["sip-gateway", "--listen", "tls:127.0.0.1:0"],
+      ...["--sip-tls-cert", join(dir, "nothing.pem"), "--sip-tls-key", join(dir, "key.pem"), ...profile],
+    ]);
+    assert.equal(unreadable.code, 2);
+    assert.match(unreadable.stderr, /cannot read the SIP TLS certificate .*nothing\.pem: ENOENT/);
+    const swapped = await sori([
+      ...["sip-gateway", "--listen", "tls:127.0.0.1:0"],
+      ...["--sip-tls-cert", join(dir, "key.pem"), "--sip-tls-key", join(dir, "cert.pem"), ...profile],
+    ]);
+    assert.equal(swapped.code, 2);
+    assert.match(swapped.stderr, /do not load/);
+    const twice = await sori(["sip-gateway", "--listen", "udp:127.0.0.1:0,udp:127.0.0.1:0", ...profile]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /one listener per transport/);
+    const bad = await sori(["sip-gateway", "--listen", "sctp:127.0.0.1:5060", ...profile]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--listen takes <udp\|tcp\|tls>:<host>:<port>/);
+  });
+
+  it("listens on all three; the first line still ends with the UDP port, the second names TCP and TLS; OPTIONS over TLS is 200", async () => {
+    const gateway = soriBackground(
+      PASSWORD,
+      [
+        ...["sip-gateway", "--listen", "udp:127.0.0.1:0,tcp:127.0.0.1:0,tls:127.0.0.1:0"],
+        ...["--sip-tls-cert", join(dir, "cert.pem"), "--sip-tls-key", join(dir, "key.pem")],
+        ...["--rtp-ports", "49000-49998", "--loopback", ...profile],
+      ],
+      /SIP also on /,
+      60_000,
+    );
+    try {
+      const second = await gateway.ready;
+      const run = await Promise.race([gateway.done, sleep(100).then(() => undefined)]);
+      assert.equal(run, undefined, "still running");
+      const tls = Number(/tls:127\.0\.0\.1:(\d+)$/.exec(second)?.[1]);
+      assert.match(second, /^sori: SIP also on tcp:127\.0\.0\.1:\d+, tls:127\.0\.0\.1:\d+$/);
+      const c = await StreamClient.tls(tls);
+      c.socket.write(
+        streamRequest({ transport: "TLS", method: "OPTIONS", uri: `sip:127.0.0.1:${tls}`, branch: "cli" }),
+      );
+      await c.waitFor(/^SIP\/2.0 200 OK/);
+      c.socket.destroy();
+      gateway.interrupt();
+      const stopped = await gateway.done;
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, /^sori: SIP gateway for gwtls listening on udp:127\.0\.0\.1:\d+$/m);
+      assert.match(/listening on udp:.*$/m.exec(stopped.stderr)?.[0] ?? "", /:(\d+)$/);
+    } finally {
+      gateway.interrupt();
+      await gateway.done;
+    }
   });
 });

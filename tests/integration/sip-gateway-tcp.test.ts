@@ -157,6 +157,7 @@ describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () 
       linesFile: join(dir, "sip-lines.json"),
       // Debian's baresip 1.0 (libre 1.1) refuses a 401 that offers SHA-256 at all.
       digestAlgorithms: ["MD5"],
+      outbound: ["tcp_bob"],
       log: createLogger(process.env.SORI_TEST_LOG ? "debug" : "error", (l) => process.stderr.write(l)),
     });
     await directChatSeenBy(bob, "tcp_alice", alice);
@@ -238,6 +239,7 @@ describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () 
       sipPort: CALLER_PORT,
       controlPort: CALLER_PORT + 2,
       toneHz: PHONE_TONE_HZ,
+      autoAnswer: true,
     });
     phones.push(phone);
     await waitFor("the raw clients' connections are gone", () => gateway!.stats().connections === 0);
@@ -265,6 +267,20 @@ describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () 
     const middle = samples.subarray(Math.floor(sampleRate * 0.5), Math.floor(sampleRate * 1.5));
     const bobTone = toneShare(middle, sampleRate, BOB_TONE_HZ);
     assert.ok(bobTone > 0.5, `the phone hears Bob's ${BOB_TONE_HZ} Hz (share ${bobTone.toFixed(2)})`);
+  });
+
+  it("a call out to a SIP URI with ;transport=tcp opens a TCP connection to it; the phone answers over it", async () => {
+    const phone = phones[0]!;
+    phone.clearEvents();
+    const before = gateway!.stats().connections;
+    const uri = `sip:phone@127.0.0.1:${CALLER_PORT};transport=tcp`;
+    const call = await bob.calls.start("tcp_gw", { via: { network: "sip", uri } });
+    await waitState(call, "connected", 15_000);
+    assert.equal(gateway!.stats().connections, before + 1, "one new connection, the gateway's own");
+    assert.ok(phone.events.some((e) => e.type === "CALL_REMOTE_SDP" && e.param === "offer"));
+    call.hangup();
+    await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway!.stats().callsActive === 0);
   });
 
   it("a phone line registered over TCP is rung over that connection when someone calls its owner", async () => {

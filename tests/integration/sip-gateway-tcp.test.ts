@@ -23,6 +23,8 @@ const BASE = 33_000 + (process.pid % 300) * 8;
 /** baresip takes its SIP port for UDP and TCP, and the next one for TLS. */
 const CALLER_PORT = BASE;
 const LINE_PORT = BASE + 3;
+/** Past the gateway's port: baresip's TLS takes TLS_CALLER_PORT + 1, its control + 2. */
+const TLS_CALLER_PORT = BASE + 7;
 /** The gateway: UDP and TCP on one port number, as a real deployment does. */
 const GATEWAY_PORT = BASE + 6;
 
@@ -278,6 +280,25 @@ describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () 
     await waitState(call, "connected", 15_000);
     assert.equal(gateway!.stats().connections, before + 1, "one new connection, the gateway's own");
     assert.ok(phone.events.some((e) => e.type === "CALL_REMOTE_SDP" && e.param === "offer"));
+    call.hangup();
+    await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway!.stats().callsActive === 0);
+  });
+
+  it("a phone calls a Sori user over TLS (baresip trusting the gateway's certificate)", async () => {
+    const phone = await SipPhone.start({
+      sipPort: TLS_CALLER_PORT,
+      controlPort: TLS_CALLER_PORT + 2,
+      toneHz: PHONE_TONE_HZ,
+      cafile: join(dir, "cert.pem"),
+    });
+    phones.push(phone);
+    const ringing = nextIncoming(bob, 15_000);
+    phone.dial(`sip:tcp_bob@127.0.0.1:${gateway!.ports.tls};transport=tls`);
+    const call = await ringing;
+    await call.accept();
+    await phone.waitEvent("CALL_ESTABLISHED");
+    await waitState(call, "connected");
     call.hangup();
     await phone.waitEvent("CALL_CLOSED");
     await waitFor("the gateway forgets the call", () => gateway!.stats().callsActive === 0);

@@ -415,7 +415,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       end(b);
       return tx.respond(480, { toTag: b.localTag });
     }
-    tx.respond(180, { toTag: b.localTag, headers: contactHeader(b.phone) });
+    tx.respond(180, { toTag: b.localTag, headers: contactHeader(b) });
     call.on("state", () => {
       if (call.state === "connected" && b.state === "ringing") answered(b);
       if (call.state === "ended") soriEnded(b, call);
@@ -577,7 +577,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
             uri,
             headers: [
               ...dialogHeaders(b, branch, b.remoteUri, `${seq} INVITE`),
-              ...contactHeader(b.phone),
+              ...contactHeader(b),
               ["Allow", ALLOW],
               ...(authorization ? [authorization] : []),
             ],
@@ -847,7 +847,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       sessionId: Date.now(),
       version: 1,
     });
-    invite.respond(200, { toTag: b.localTag, headers: contactHeader(b.phone), body: b.sdp });
+    invite.respond(200, { toTag: b.localTag, headers: contactHeader(b), body: b.sdp });
     o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name });
     watchRtp(b);
   }
@@ -989,14 +989,20 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     const b = find(tx.request);
     if (!b || !b.sdp) return tx.respond(481);
     // Hold and resume keep the same media path here: the answer stays what it was.
-    tx.respond(200, { toTag: b.localTag, headers: contactHeader(b.phone), body: b.sdp });
+    tx.respond(200, { toTag: b.localTag, headers: contactHeader(b), body: b.sdp });
   }
 
-  /** Where the phone sends in-dialog requests: the gateway over the transport the dialog uses. */
-  function contactHeader(to: SipSource): [string, string][] {
-    const at = `gateway@${o.mediaAddress}:${portOf(to.transport)}`;
-    if (to.transport === "TLS") return [["Contact", `<sips:${at}>`]];
-    return [["Contact", to.transport === "TCP" ? `<sip:${at};transport=tcp>` : `<sip:${at}>`]];
+  /**
+   * Where the phone sends in-dialog requests: the gateway over the transport the dialog uses. A
+   * sips: Contact only when the phone's own target is sips: (RFC 3261 §12.1.1); phones that dial
+   * sip:…;transport=tls (baresip 1.0 among them) cannot send to a sips: URI at all.
+   */
+  function contactHeader(b: Pick<Bridged, "phone" | "target">): [string, string][] {
+    const at = `gateway@${o.mediaAddress}:${portOf(b.phone.transport)}`;
+    if (b.phone.transport === "TLS" && b.target.toLowerCase().startsWith("sips:"))
+      return [["Contact", `<sips:${at}>`]];
+    const param = { UDP: "", TCP: ";transport=tcp", TLS: ";transport=tls" }[b.phone.transport];
+    return [["Contact", `<sip:${at}${param}>`]];
   }
 
   /** The port the gateway listens on for `transport` (a stream without its listener: the main port). */

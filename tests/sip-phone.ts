@@ -47,8 +47,6 @@ export class SipPhone {
     line?: { aor: string; authUser: string; password: string };
     /** Register the line over TCP (`;transport=tcp` on its URI); calls dialled pick their own. */
     transport?: "udp" | "tcp";
-    /** A PEM file of the CAs the phone trusts for SIP over TLS (sip_cafile). */
-    cafile?: string;
   }): Promise<SipPhone> {
     const dir = mkdtempSync(join(tmpdir(), "sori-phone-"));
     mkdirSync(join(dir, "snd"));
@@ -76,7 +74,6 @@ export class SipPhone {
         "module_app ctrl_tcp.so",
         `ctrl_tcp_listen 127.0.0.1:${o.controlPort}`,
         `snd_path ${join(dir, "snd")}`,
-        ...(o.cafile ? [`sip_cafile ${o.cafile}`] : []),
         "",
       ].join("\n"),
     );

@@ -23,8 +23,8 @@ const BASE = 33_000 + (process.pid % 300) * 8;
 /** baresip takes its SIP port for UDP and TCP, and the next one for TLS. */
 const CALLER_PORT = BASE;
 const LINE_PORT = BASE + 3;
-/** Past the gateway's port: baresip's TLS takes TLS_CALLER_PORT + 1, its control + 2. */
-const TLS_CALLER_PORT = BASE + 7;
+/** Where nothing listens (a phone that is gone). */
+const CLOSED_PORT = BASE + 7;
 /** The gateway: UDP and TCP on one port number, as a real deployment does. */
 const GATEWAY_PORT = BASE + 6;
 
@@ -286,23 +286,30 @@ describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () 
   });
 
   it("a phone calls a Sori user over TLS (sip:…;transport=tls): answered and hung up", async () => {
-    // Debian's baresip 1.0 connects whether or not it trusts the certificate (it checks none);
-    // the CA file is given as a phone that does check would need it.
-    const phone = await SipPhone.start({
-      sipPort: TLS_CALLER_PORT,
-      controlPort: TLS_CALLER_PORT + 2,
-      toneHz: PHONE_TONE_HZ,
-      cafile: join(dir, "cert.pem"),
-    });
-    phones.push(phone);
+    // Debian's baresip 1.0 checks no server certificate (it connects without any CA file), so the
+    // test's self-signed one does. The caller from above, now dialling the TLS port.
+    const phone = phones[0]!;
+    phone.clearEvents();
+    const before = gateway!.stats().connections;
     const ringing = nextIncoming(bob, 15_000);
     phone.dial(`sip:tcp_bob@127.0.0.1:${gateway!.ports.tls};transport=tls`);
     const call = await ringing;
+    assert.equal(gateway!.stats().connections, before + 1, "the phone's TLS connection");
     await call.accept();
     await phone.waitEvent("CALL_ESTABLISHED");
     await waitState(call, "connected");
     call.hangup();
     await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway!.stats().callsActive === 0);
+  });
+
+  it("a call out to a TCP address where nothing listens fails at once (a transport error), not after timer B", async () => {
+    const startedAt = Date.now();
+    const uri = `sip:gone@127.0.0.1:${CLOSED_PORT};transport=tcp`;
+    const call = await bob.calls.start("tcp_gw", { via: { network: "sip", uri } });
+    await waitState(call, "ended", 10_000);
+    assert.equal(call.endReason, "unreachable");
+    assert.ok(Date.now() - startedAt < 10_000);
     await waitFor("the gateway forgets the call", () => gateway!.stats().callsActive === 0);
   });
 

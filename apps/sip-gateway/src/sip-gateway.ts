@@ -189,6 +189,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     log: o.log,
     handler: {
       message: (text, source) => receive(text, source),
+      failed: (peer) => client.transportFailed(peer),
       unframable: (head, reason, status, source) => {
         stats.parseErrors++;
         return head === undefined ? undefined : formatBadRequest(headFailure(head, reason), source, status);

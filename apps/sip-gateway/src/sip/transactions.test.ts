@@ -175,3 +175,20 @@ test("a request the gateway sends over TCP is sent once, and still fails after 6
   io.advance(1001);
   await assert.rejects(lost, SipTimeoutError);
 });
+
+test("a request over a connection that fails is rejected at once, others stay pending", async () => {
+  const io = fakeIo();
+  const client = new ClientTransactions(io);
+  const parts = (branch: string): Parameters<ClientTransactions["request"]>[0] => ({
+    method: "INVITE",
+    uri: "sip:phone@127.0.0.1:5070;transport=tcp",
+    headers: [["Via", `SIP/2.0/TCP 127.0.0.1:5060;branch=${branch}`]],
+  });
+  const doomed = client.request(parts("z9hG4bKa"), "z9hG4bKa", OVER_TCP);
+  const elsewhere = client.request(parts("z9hG4bKb"), "z9hG4bKb", { ...OVER_TCP, port: 40_124 });
+  client.transportFailed(OVER_TCP);
+  await assert.rejects(doomed, { code: "sip-transport-failed" });
+  client.transportFailed(PHONE);
+  io.advance(32_001);
+  await assert.rejects(elsewhere, SipTimeoutError);
+});

@@ -203,9 +203,20 @@ function ackKey(callId: string, seq: number): string {
 type Pending = {
   branch: string;
   method: string;
+  to: SipSource;
+  fail: (error: Error) => void;
   onResponse: (r: SipResponse) => void;
   stop: () => void;
 };
+
+/** The connection a request went over failed before its answer (RFC 3261 §17.1.4: a transport error). */
+export class SipTransportFailedError extends Error {
+  readonly code = "sip-transport-failed";
+  constructor(method: string) {
+    super(`the connection for ${method} failed`);
+    this.name = "SipTransportFailedError";
+  }
+}
 
 export class SipTimeoutError extends Error {
   readonly code = "sip-timeout";
@@ -260,6 +271,11 @@ export class ClientTransactions {
       const pending: Pending = {
         branch,
         method: parts.method,
+        to,
+        fail: (error) => {
+          pending.stop();
+          reject(error);
+        },
         onResponse: (r) => {
           if (r.status < 200) {
             if (parts.method === "INVITE" && !provisional) {
@@ -285,6 +301,16 @@ export class ClientTransactions {
       this.#io.send(text, to);
       if (!reliable(to)) retransmit(T1_MS);
     });
+  }
+
+  /**
+   * The TCP or TLS connection to `to` failed: its requests fail now rather than at timer B or F
+   * (over UDP there is no such signal, and nothing is failed).
+   */
+  transportFailed(to: SipSource): void {
+    for (const p of [...this.#pending.values()])
+      if (p.to.transport === to.transport && p.to.address === to.address && p.to.port === to.port)
+        p.fail(new SipTransportFailedError(p.method));
   }
 
   /** A response arrived: true if it belonged to a request of ours. */

@@ -13,6 +13,8 @@ export type SipListen = { transport: "udp" | "tcp" | "tls"; address: string; por
 /** What the transports hand up: whole messages, and streams that broke. */
 type SipTransportHandler = {
   message(text: string, source: SipSource): void;
+  /** A connection failed (refused, reset, timed out): what was sent over it gets no answer. */
+  failed(peer: SipSource): void;
   /** A stream cannot be framed any more: the answer to write before it is closed, if one can be made. */
   unframable(
     head: string | undefined,
@@ -96,9 +98,10 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
         }
       }
     });
-    socket.on("error", (err) =>
-      o.log.debug("sip-stream-error", { transport: key.transport, message: err.message }),
-    );
+    socket.on("error", (err) => {
+      o.log.debug("sip-stream-error", { transport: key.transport, message: err.message });
+      o.handler.failed(source);
+    });
     socket.on("close", () => registry.remove(key, stream));
     return stream;
   };

@@ -210,7 +210,7 @@ type Pending = {
 };
 
 /** The connection a request went over failed before its answer (RFC 3261 §17.1.4: a transport error). */
-export class SipTransportFailedError extends Error {
+class SipTransportFailedError extends Error {
   readonly code = "sip-transport-failed";
   constructor(method: string) {
     super(`the connection for ${method} failed`);

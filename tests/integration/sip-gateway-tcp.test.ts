@@ -131,7 +131,7 @@ describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () 
       ],
       { stdio: "ignore", timeout: 10_000 },
     );
-    t = await startTestServer();
+    t = await startTestServer(["--gateways", "tcp_gw"]);
     gw = await newUser(t.url, "tcp_gw");
     alice = await newUser(t.url, "tcp_alice");
     bob = await newUser(t.url, "tcp_bob");
@@ -365,7 +365,7 @@ describe("sori sip-gateway --listen udp:…,tcp:…,tls:… with --sip-tls-cert 
       ],
       { stdio: "ignore", timeout: 10_000 },
     );
-    server = await startCliServer(join(dir, "data"));
+    server = await startCliServer(join(dir, "data"), ["--gateways", "gwtls"]);
     const r = await sori(["register", "gwtls", "--server", server.url, "--no-passphrase", ...profile]);
     assert.equal(r.code, 0, r.stderr);
   });

@@ -21,6 +21,8 @@ const GATEWAY_OPTIONS = new Map<string, string>([
   ["--sip-trunk-user", "--sip-trunk-user"],
   ["--sip-trunk-caller-id", "--sip-trunk-caller-id"],
   ["--sip-trunk-inbound", "--sip-trunk-inbound"],
+  ["--sip-tls-cert", "--sip-tls-cert"],
+  ["--sip-tls-key", "--sip-tls-key"],
 ]);
 /** Flags (no value) of the gateway, likewise. */
 const GATEWAY_FLAGS = new Map<string, string>([["--sip-loopback", "--loopback"]]);
@@ -147,11 +149,12 @@ export async function runServerWithGateway(
 /** What `sori server --help` adds about the gateway. */
 export const GATEWAY_HELP = `
 SIP gateway beside the server (a Sori client of it, account made at first start in <data>/sip-gateway):
-  --sip-listen udp:<host>:<port>   run the gateway (the other --sip-… options need it)
+  --sip-listen udp:<host>:<port>[,tcp:…,tls:…]   run the gateway (the other --sip-… options need it)
   --sip-account <username>         the gateway's account (default phone)
   --sip-media-address, --sip-rtp-ports, --sip-ring-timeout, --sip-outbound, --sip-invites-per-second,
   --sip-phone-lines, --sip-digest, --sip-domain, --sip-trunk, --sip-trunk-user, --sip-trunk-caller-id,
-  --sip-trunk-inbound, --sip-loopback: as for sori sip-gateway (sori sip-gateway --help)
+  --sip-trunk-inbound, --sip-tls-cert, --sip-tls-key, --sip-loopback: as for sori sip-gateway
+  (sori sip-gateway --help)
 `;
 
 /** `sori server`'s SIP options are malformed. */

@@ -1,8 +1,4 @@
-export {
-  SipGatewayConfigError,
-  type SipGateway,
-  type SipGatewayOptions,
-  type SipGatewayStats,
-  startSipGateway,
-} from "./sip-gateway.ts";
+export { SipGatewayConfigError } from "./sip-gateway-config-error.ts";
+export { type SipGateway, type SipGatewayOptions, type SipGatewayStats } from "./sip-gateway-options.ts";
+export { startSipGateway } from "./sip-gateway.ts";
 export type { SipListen } from "./transport/sip-transports.ts";

@@ -1,13 +1,17 @@
 import { lookup } from "node:dns/promises";
 import { randomBytes } from "node:crypto";
-import type { Call, ForeignParty, PhoneLineRequest, SoriClient } from "@sori/sdk";
-import { type Logger, TokenBuckets } from "@sori/server";
+import type { Call, ForeignParty } from "@sori/sdk";
+import { TokenBuckets } from "@sori/server";
+import type { SipGateway, SipGatewayOptions } from "./sip-gateway-options.ts";
 import { parse as parseSdp } from "sdp-transform";
 import { type HostedLine, HostedLines } from "./lines/hosted-lines.ts";
 import { LineAuth } from "./lines/line-auth.ts";
+import { createLineDesk } from "./lines/line-desk.ts";
+import { SipGatewayConfigError } from "./sip-gateway-config-error.ts";
+import { allowedBy } from "./account-policy.ts";
 import { answerChallenge } from "./sip/digest.ts";
 import { BridgePlatform, type BridgeLeg } from "./media/bridge-platform.ts";
-import { type PortRange, PhoneRtpLeg } from "./media/phone-rtp.ts";
+import { PhoneRtpLeg } from "./media/phone-rtp.ts";
 import {
   type PhoneMedia,
   readOfferCodecs,
@@ -34,90 +38,7 @@ import {
   type TransactionIo,
 } from "./sip/transactions.ts";
 import { Registrar } from "./sip/registrar.ts";
-import type { ConnectionLimits } from "./transport/connection-registry.ts";
 import { openSipTransports, type SipListen } from "./transport/sip-transports.ts";
-
-export type SipGatewayOptions = {
-  /** The gateway's own Sori device, opened (approved) and connected. */
-  client: SoriClient;
-  /**
-   * Where SIP arrives: UDP, TCP and TLS listeners (port 0: any free port). A single
-   * `{address, port}` is one UDP listener, as before TCP and TLS were added.
-   */
-  listen: { address: string; port: number } | readonly SipListen[];
-  /** PEM certificate (chain) and private key: needed by a tls listener. */
-  tls?: { cert: string; key: string };
-  /** Caps on TCP/TLS connections and their idle time (defaults: 1024, 64 per address, 150 s). */
-  connectionLimits?: Partial<ConnectionLimits>;
-  /** The address phones reach the gateway's media at (also written into SDP and Contact). */
-  mediaAddress: string;
-  rtpPorts: PortRange;
-  /** How long a Sori user's devices ring before the phone hears 480 (default 45 s). */
-  ringTimeoutMs?: number;
-  /** A call whose phone sends no RTP for this long is ended on both sides (default 30 s). */
-  rtpTimeoutMs?: number;
-  /** Calls at once (default 200). */
-  maxCalls?: number;
-  /** INVITEs per source address: a burst, then per second (default 10, then 2/s). */
-  inviteBurst?: number;
-  invitesPerSecond?: number;
-  /**
-   * Who may call phones through the gateway: "none" (the default: an open gateway is the first
-   * thing toll fraud looks for), "all", or these Sori usernames.
-   */
-  outbound?: "all" | "none" | readonly string[];
-  /** ICE candidates on 127.0.0.1 only (tests). */
-  loopback?: boolean;
-  /** Where hosted phone lines and their registrations are kept, mode 0600 (absent: in memory only). */
-  linesFile?: string;
-  /** The digest realm phones authenticate in (default "sori"; changing it invalidates every line). */
-  realm?: string;
-  /** Host names phones use for the gateway besides its addresses: Request-URIs there are Sori users. */
-  domains?: readonly string[];
-  /**
-   * A SIP trunk to the phone network: numbers (`tel:` in a call's `via`) are INVITEd there, answering
-   * its digest challenge with these credentials. `inbound` maps the trunk's numbers to Sori usernames.
-   */
-  trunk?: {
-    uri: string;
-    username?: string;
-    password?: string;
-    /** The From user on calls out through the trunk (the account's number); default `username`. */
-    callerId?: string;
-    inbound?: Readonly<Record<string, string>>;
-  };
-  /** Digest algorithms offered to phones, most preferred first (default SHA-256 then MD5, RFC 8760). */
-  digestAlgorithms?: readonly ("SHA-256" | "MD5")[];
-  /** Who may host their own phone here (sori sip-phone add): "all" (the default), "none", usernames. */
-  phoneLines?: "all" | "none" | readonly string[];
-  log: Logger;
-};
-
-export type SipGatewayStats = {
-  callsActive: number;
-  callsTotal: number;
-  parseErrors: number;
-  rateLimited: number;
-  /** RTP packets from strangers, dropped. */
-  rtpDropped: number;
-  /** Phone lines hosted, and live registrations of their phones. */
-  lines: number;
-  registrations: number;
-  /** Requests whose digest credentials were wrong (unknown user or wrong password alike). */
-  authFailures: number;
-  /** Open TCP and TLS connections, and those refused by the caps. */
-  connections: number;
-  connectionsRefused: number;
-};
-
-export type SipGateway = {
-  /** The UDP port SIP listens on (without a UDP listener: the first listener's port). */
-  readonly port: number;
-  /** The bound port of each transport listened on. */
-  readonly ports: { readonly udp?: number; readonly tcp?: number; readonly tls?: number };
-  stats(): SipGatewayStats;
-  stop(): Promise<void>;
-};
 
 /** One phone call through the gateway: the SIP dialog and the Sori call it is bridged to. */
 type Bridged = {
@@ -147,8 +68,6 @@ type Bridged = {
 };
 
 const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
-/** Lines one Sori user may host at a gateway. */
-const MAX_LINES_PER_USER = 5;
 
 /**
  * Starts the SIP side of the gateway: phones call Sori users (`sip:<username>@<gateway>`) and are
@@ -230,10 +149,28 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       .catch((e: unknown) => o.log.error("sip-lines-save-failed", { message: (e as Error).message }));
   };
 
+  const desk = createLineDesk({
+    hosted,
+    registrar,
+    auth,
+    client: o.client,
+    log: o.log,
+    registers,
+    stats,
+    gatewayHost,
+    policy: o.phoneLines ?? "all",
+    isLocal,
+    keepUntil: (source, until) => transports.keepUntil(source, until),
+    saveLines,
+    endCalls: (lineId) => {
+      for (const b of [...dialogs.values()]) if (b.lineId === lineId) abandon(b, 403);
+    },
+    tag,
+  });
   const offLines = o.client.on("phone-line", (r) => {
-    void lineRequest(r).catch((e: unknown) =>
-      o.log.error("sip-line-request-failed", { message: (e as Error).message }),
-    );
+    void desk
+      .request(r)
+      .catch((e: unknown) => o.log.error("sip-line-request-failed", { message: (e as Error).message }));
   });
 
   const offCalls = o.client.calls.on("incoming", (call) => {
@@ -285,7 +222,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
           ],
         });
       case "REGISTER":
-        return register(tx);
+        return desk.register(tx);
       default:
         return tx.respond(req.method === "REFER" ? 403 : 501, { headers: [["Allow", ALLOW]] });
     }
@@ -431,7 +368,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       o.log.info("sip-call-refused", { reason: "not-a-phone-call" });
       return call.decline();
     }
-    if (!allowed(o.outbound ?? "none", call.peer.username)) {
+    if (!allowedBy(o.outbound ?? "none", call.peer.username)) {
       o.log.warn("sip-outbound-refused", { user: call.peer.userId });
       return call.decline();
     }
@@ -667,115 +604,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
 
   function isLocal(uri: { host: string; port: number | undefined }): boolean {
     return localHosts.has(uri.host.toLowerCase()) && (uri.port === undefined || localPorts.has(uri.port));
-  }
-
-  /** A phone REGISTERs for its line (RFC 3261 §10.3) after a digest challenge. */
-  function register(tx: ServerTransaction): void {
-    const req = tx.request;
-    if (registers.take(tx.source.address) > 0) {
-      stats.rateLimited++;
-      return;
-    }
-    // This registrar's own domain only (RFC 3261 §10.3 steps 1 and 3).
-    if (!isLocal(req.uri) || !isLocal(req.to.uri)) return tx.respond(404, { toTag: tag() });
-    const check = auth.check(req, "www", tx.source.address);
-    if (!check.ok) {
-      // The same challenge and the same refusal whether the user exists or not.
-      if (check.answer === "challenge")
-        return tx.respond(401, {
-          toTag: tag(),
-          headers: auth.challenge("www", tx.source.address, check.stale),
-        });
-      stats.authFailures++;
-      o.log.info("sip-auth-failed", { method: "REGISTER", from: tx.source.address, reason: check.reason });
-      return tx.respond(403, { toTag: tag() });
-    }
-    const line = check.line;
-    const aor = line.owner.username.toLowerCase();
-    if (req.to.uri.user?.toLowerCase() !== aor)
-      return tx.respond(403, {
-        toTag: tag(),
-        headers: [["Warning", `399 sori "this line registers as sip:${line.owner.username}@${gatewayHost}"`]],
-      });
-    const result = registrar.register({
-      aor,
-      lineId: line.id,
-      request: req,
-      source: tx.source,
-      now: Date.now(),
-    });
-    tx.respond(result.status, { toTag: tag(), headers: result.headers });
-    if (result.status === 200) {
-      // A phone registered over TCP or TLS is reached only through that connection (RFC 5626's
-      // reason to exist): it stays open while the binding lives, idle or not.
-      const until = Math.max(0, ...result.bindings.map((x) => x.expiresAt));
-      transports.keepUntil(tx.source, until);
-      saveLines();
-    } else
-      o.log.info("sip-register-refused", { line: line.id, status: result.status, reason: result.reason });
-  }
-
-  function allowed(policy: "all" | "none" | readonly string[], username: string): boolean {
-    if (policy === "all") return true;
-    if (policy === "none") return false;
-    return policy.some((u) => u.toLowerCase() === username.toLowerCase());
-  }
-
-  /** A Sori user asks to host (or drop) a phone line here, inside their MLS chat with the gateway. */
-  async function lineRequest(r: PhoneLineRequest): Promise<void> {
-    const { change, from } = r;
-    if (change.op === "remove") return removeLine(change.line.id, from.userId);
-    const id = change.line.id;
-    const refuse = (reason: string): Promise<void> => {
-      o.log.info("sip-line-refused", { line: id, owner: from.userId, reason });
-      return o.client.phoneLines.reply(r.chat, { op: "refused", line: { id }, reason });
-    };
-    if (!allowed(o.phoneLines ?? "all", from.username))
-      return refuse("this gateway hosts no phone lines for you");
-    const existing = hosted.get(id);
-    if (existing && existing.owner.userId !== from.userId) return refuse("that line id is taken");
-    if (!existing && hosted.ofOwner(from.userId).length >= MAX_LINES_PER_USER)
-      return refuse(`a person may have at most ${MAX_LINES_PER_USER} phone lines here`);
-    const authUser = `${from.username}.${id.slice(0, 8)}`;
-    // A new password for an existing line: phones registered with the old one are out.
-    if (existing) registrar.removeLine(id);
-    hosted.put({
-      id,
-      owner: { userId: from.userId, username: from.username },
-      name: change.line.name,
-      authUser,
-      realm: auth.realm,
-      ha1: auth.digestsOf(authUser, change.password),
-      createdAt: existing?.createdAt ?? Date.now(),
-    });
-    // Saved before the owner hears "ready": a line they were told about survives a crash.
-    try {
-      await hosted.save(registrar.toJSON());
-    } catch (error) {
-      if (existing) hosted.put(existing);
-      else hosted.delete(id);
-      o.log.error("sip-lines-save-failed", { message: (error as Error).message });
-      return refuse("the gateway could not store the line; try again later");
-    }
-    o.log.info("sip-line-added", { line: id, owner: from.userId });
-    await o.client.phoneLines.reply(r.chat, {
-      op: "ready",
-      line: { id },
-      aor: `sip:${from.username}@${gatewayHost}`,
-      authUser,
-      registrar: `sip:${gatewayHost}`,
-    });
-  }
-
-  /** Revocation takes effect at once: registrations go, and calls on the line end. */
-  function removeLine(id: string, ownerId: string): void {
-    const line = hosted.get(id);
-    if (!line || line.owner.userId !== ownerId) return;
-    hosted.delete(id);
-    const dropped = registrar.removeLine(id);
-    for (const b of [...dialogs.values()]) if (b.lineId === id) abandon(b, 403);
-    saveLines();
-    o.log.info("sip-line-removed", { line: id, owner: ownerId, registrations: dropped });
   }
 
   /** Ends a dialog from the gateway's side, whatever state it is in; a ringing phone call hears `status`. */
@@ -1066,13 +894,4 @@ function transportOf(uri: { scheme: string; params: Record<string, string | null
   const t = uri.params.transport?.toLowerCase();
   if (uri.scheme === "sips" || t === "tls") return "TLS";
   return t === "tcp" ? "TCP" : "UDP";
-}
-
-/** The gateway was started with options it cannot work with. */
-export class SipGatewayConfigError extends Error {
-  readonly code = "bad-config";
-  constructor(message: string) {
-    super(message);
-    this.name = "SipGatewayConfigError";
-  }
 }

@@ -1,0 +1,149 @@
+import type { PhoneLineRequest, SoriClient } from "@sori/sdk";
+import type { Logger, TokenBuckets } from "@sori/server";
+import { allowedBy } from "../account-policy.ts";
+import type { SipSource } from "../sip/sip-format.ts";
+import type { Registrar } from "../sip/registrar.ts";
+import type { ServerTransaction } from "../sip/transactions.ts";
+import type { HostedLines } from "./hosted-lines.ts";
+import type { LineAuth } from "./line-auth.ts";
+
+/** Lines one Sori user may host at a gateway. */
+const MAX_LINES_PER_USER = 5;
+
+/** What the line desk needs from the gateway around it. */
+export type LineDeskDeps = {
+  hosted: HostedLines;
+  registrar: Registrar;
+  auth: LineAuth;
+  client: SoriClient;
+  log: Logger;
+  /** REGISTERs per source address. */
+  registers: TokenBuckets;
+  stats: { rateLimited: number; authFailures: number };
+  /** host:port phones reach the gateway at. */
+  gatewayHost: string;
+  /** Who may host their own phone here. */
+  policy: "all" | "none" | readonly string[];
+  isLocal(uri: { host: string; port: number | undefined }): boolean;
+  /** Keeps a registered phone's TCP/TLS connection open until `until` (ms). */
+  keepUntil(source: SipSource, until: number): void;
+  saveLines(): void;
+  /** Ends every call on the line at once (it was revoked). */
+  endCalls(lineId: string): void;
+  tag(): string;
+};
+
+/** The phone lines' side of the gateway: owners' requests (inside MLS) and their phones' REGISTERs. */
+export type LineDesk = {
+  register(tx: ServerTransaction): void;
+  request(r: PhoneLineRequest): Promise<void>;
+};
+
+/** The desk where phone lines are added, removed and registered. */
+export function createLineDesk(d: LineDeskDeps): LineDesk {
+  /** A phone REGISTERs for its line (RFC 3261 §10.3) after a digest challenge. */
+  function register(tx: ServerTransaction): void {
+    const req = tx.request;
+    if (d.registers.take(tx.source.address) > 0) {
+      d.stats.rateLimited++;
+      return;
+    }
+    // This registrar's own domain only (RFC 3261 §10.3 steps 1 and 3).
+    if (!d.isLocal(req.uri) || !d.isLocal(req.to.uri)) return tx.respond(404, { toTag: d.tag() });
+    const check = d.auth.check(req, "www", tx.source.address);
+    if (!check.ok) {
+      // The same challenge and the same refusal whether the user exists or not.
+      if (check.answer === "challenge")
+        return tx.respond(401, {
+          toTag: d.tag(),
+          headers: d.auth.challenge("www", tx.source.address, check.stale),
+        });
+      d.stats.authFailures++;
+      d.log.info("sip-auth-failed", { method: "REGISTER", from: tx.source.address, reason: check.reason });
+      return tx.respond(403, { toTag: d.tag() });
+    }
+    const line = check.line;
+    const aor = line.owner.username.toLowerCase();
+    if (req.to.uri.user?.toLowerCase() !== aor)
+      return tx.respond(403, {
+        toTag: d.tag(),
+        headers: [
+          ["Warning", `399 sori "this line registers as sip:${line.owner.username}@${d.gatewayHost}"`],
+        ],
+      });
+    const result = d.registrar.register({
+      aor,
+      lineId: line.id,
+      request: req,
+      source: tx.source,
+      now: Date.now(),
+    });
+    tx.respond(result.status, { toTag: d.tag(), headers: result.headers });
+    if (result.status === 200) {
+      // A phone registered over TCP or TLS is reached only through that connection (RFC 5626's
+      // reason to exist): it stays open while the binding lives, idle or not.
+      const until = Math.max(0, ...result.bindings.map((x) => x.expiresAt));
+      d.keepUntil(tx.source, until);
+      d.saveLines();
+    } else
+      d.log.info("sip-register-refused", { line: line.id, status: result.status, reason: result.reason });
+  }
+
+  /** A Sori user asks to host (or drop) a phone line here, inside their MLS chat with the gateway. */
+  async function request(r: PhoneLineRequest): Promise<void> {
+    const { change, from } = r;
+    if (change.op === "remove") return removeLine(change.line.id, from.userId);
+    const id = change.line.id;
+    const refuse = (reason: string): Promise<void> => {
+      d.log.info("sip-line-refused", { line: id, owner: from.userId, reason });
+      return d.client.phoneLines.reply(r.chat, { op: "refused", line: { id }, reason });
+    };
+    if (!allowedBy(d.policy, from.username)) return refuse("this gateway hosts no phone lines for you");
+    const existing = d.hosted.get(id);
+    if (existing && existing.owner.userId !== from.userId) return refuse("that line id is taken");
+    if (!existing && d.hosted.ofOwner(from.userId).length >= MAX_LINES_PER_USER)
+      return refuse(`a person may have at most ${MAX_LINES_PER_USER} phone lines here`);
+    const authUser = `${from.username}.${id.slice(0, 8)}`;
+    // A new password for an existing line: phones registered with the old one are out.
+    if (existing) d.registrar.removeLine(id);
+    d.hosted.put({
+      id,
+      owner: { userId: from.userId, username: from.username },
+      name: change.line.name,
+      authUser,
+      realm: d.auth.realm,
+      ha1: d.auth.digestsOf(authUser, change.password),
+      createdAt: existing?.createdAt ?? Date.now(),
+    });
+    // Saved before the owner hears "ready": a line they were told about survives a crash.
+    try {
+      await d.hosted.save(d.registrar.toJSON());
+    } catch (error) {
+      if (existing) d.hosted.put(existing);
+      else d.hosted.delete(id);
+      d.log.error("sip-lines-save-failed", { message: (error as Error).message });
+      return refuse("the gateway could not store the line; try again later");
+    }
+    d.log.info("sip-line-added", { line: id, owner: from.userId });
+    await d.client.phoneLines.reply(r.chat, {
+      op: "ready",
+      line: { id },
+      aor: `sip:${from.username}@${d.gatewayHost}`,
+      authUser,
+      registrar: `sip:${d.gatewayHost}`,
+    });
+  }
+
+  /** Revocation takes effect at once: registrations go, and calls on the line end. */
+  function removeLine(id: string, ownerId: string): void {
+    const line = d.hosted.get(id);
+    if (!line || line.owner.userId !== ownerId) return;
+    d.hosted.delete(id);
+    const dropped = d.registrar.removeLine(id);
+    d.endCalls(id);
+    d.saveLines();
+    d.log.info("sip-line-removed", { line: id, owner: ownerId, registrations: dropped });
+  }
+
+  return { register, request };
+}

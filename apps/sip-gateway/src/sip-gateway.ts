@@ -68,6 +68,9 @@ type Bridged = {
 };
 
 const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
+const REGISTER_BURST = 40;
+const REGISTERS_PER_SECOND = 10;
+const SAVE_DELAY_MS = 1000;
 
 /**
  * Starts the SIP side of the gateway: phones call Sori users (`sip:<username>@<gateway>`) and are
@@ -136,17 +139,26 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   const client = new ClientTransactions(io);
   const dialogs = new Map<string, Bridged>();
   const invites = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
-  const registers = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
+  // Phones behind one office NAT share an address, and each refresh is two requests (401, then
+  // REGISTER with credentials): a larger budget than for INVITEs, still a bound on scanners.
+  const registers = new TokenBuckets(REGISTER_BURST, REGISTERS_PER_SECOND);
   const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0, authFailures: 0 };
   const gatewayHost = `${o.mediaAddress}:${port}`;
   const localHosts = new Set(
     [o.mediaAddress, ...listen.map((l) => l.address), ...(o.domains ?? [])].map((h) => h.toLowerCase()),
   );
   const localPorts = new Set([ports.udp, ports.tcp, ports.tls].filter((p) => p !== undefined));
-  const saveLines = (): void => {
-    hosted
+  // Registrations are saved at most once a second: a burst of refreshes is one write, not one each.
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  const saveNow = (): Promise<void> => {
+    clearTimeout(saveTimer);
+    saveTimer = undefined;
+    return hosted
       .save(registrar.toJSON())
       .catch((e: unknown) => o.log.error("sip-lines-save-failed", { message: (e as Error).message }));
+  };
+  const saveLines = (): void => {
+    saveTimer ??= setTimeout(() => void saveNow(), SAVE_DELAY_MS);
   };
 
   const desk = createLineDesk({
@@ -856,6 +868,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       ...transports.stats(),
     }),
     async stop() {
+      if (saveTimer) await saveNow();
       // A gateway started again on the same client must be the only one answering its calls.
       offCalls();
       offLines();

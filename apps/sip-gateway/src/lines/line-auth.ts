@@ -87,7 +87,9 @@ export class LineAuth {
     if (!result.ok) {
       if (answerStale(result.reason)) return { ok: false, answer: "challenge", stale: true };
       // A credential for another realm is a phone set up for some other server: ask for ours.
-      if (result.reason === "wrong-realm") return { ok: false, answer: "challenge", stale: false };
+      // (So is one computed with an algorithm not offered: the phone may fall back to one that is.)
+      if (result.reason === "wrong-realm" || result.reason === "unsupported-algorithm")
+        return { ok: false, answer: "challenge", stale: false };
       return { ok: false, answer: "refuse", reason: result.reason };
     }
     const line = this.#lines.byAuthUser(result.username);

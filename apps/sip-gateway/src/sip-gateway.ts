@@ -9,6 +9,7 @@ import { LineAuth } from "./lines/line-auth.ts";
 import { createLineDesk } from "./lines/line-desk.ts";
 import { SipGatewayConfigError } from "./sip-gateway-config-error.ts";
 import { allowedBy } from "./account-policy.ts";
+import { rateKey } from "./rate-key.ts";
 import { answerChallenge } from "./sip/digest.ts";
 import { BridgePlatform, type BridgeLeg } from "./media/bridge-platform.ts";
 import { PhoneRtpLeg } from "./media/phone-rtp.ts";
@@ -242,7 +243,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
 
   async function inbound(tx: ServerTransaction): Promise<void> {
     const req = tx.request;
-    if (invites.take(tx.source.address) > 0) {
+    if (invites.take(rateKey(tx.source.address)) > 0) {
       // Dropped without an answer: a reply (repeated until an ACK) to a spoofed source would make the
       // gateway an amplifier.
       stats.rateLimited++;

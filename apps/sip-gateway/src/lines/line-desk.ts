@@ -1,6 +1,7 @@
 import type { PhoneLineRequest, SoriClient } from "@sori/sdk";
 import type { Logger, TokenBuckets } from "@sori/server";
 import { allowedBy } from "../account-policy.ts";
+import { rateKey } from "../rate-key.ts";
 import type { SipSource } from "../sip/sip-format.ts";
 import type { Registrar } from "../sip/registrar.ts";
 import type { ServerTransaction } from "../sip/transactions.ts";
@@ -44,7 +45,7 @@ export function createLineDesk(d: LineDeskDeps): LineDesk {
   /** A phone REGISTERs for its line (RFC 3261 §10.3) after a digest challenge. */
   function register(tx: ServerTransaction): void {
     const req = tx.request;
-    if (d.registers.take(tx.source.address) > 0) {
+    if (d.registers.take(rateKey(tx.source.address)) > 0) {
       d.stats.rateLimited++;
       return;
     }

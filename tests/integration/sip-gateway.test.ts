@@ -142,6 +142,14 @@ describe("SIP gateway: a phone calls a Sori user (baresip on loopback)", () => {
       "OPTIONS sip:sip_alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKok1\r\nMax-Forwards: 70\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\nTo: <sip:sip_alice@127.0.0.1>\r\nCall-ID: ok1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
     ]);
     assert.match(answers[0] ?? "", /^SIP\/2.0 400 Bad Request[\s\S]*Warning: 399 sori "malformed CSeq"/);
+    // An extension the request requires and the gateway lacks: 420 naming it.
+    const [required] = await rawExchange(gateway.port, [
+      invite("sip_alice", "m=audio 4000 RTP/AVP 0\r\n").replace(
+        "Max-Forwards: 70\r\n",
+        "Max-Forwards: 70\r\nRequire: 100rel, precondition\r\n",
+      ),
+    ]);
+    assert.match(required ?? "", /^SIP\/2.0 420 [\s\S]*Unsupported: 100rel, precondition/);
     assert.match(answers[1] ?? "", /^SIP\/2.0 200 OK[\s\S]*Allow: INVITE/);
     assert.ok(gateway.stats().parseErrors >= 1);
   });

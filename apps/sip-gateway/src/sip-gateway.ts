@@ -28,6 +28,7 @@ import {
   parseContact,
   parseSip,
   parseSipUri,
+  splitList,
   type SipRequest,
   type SipResponse,
 } from "./sip/sip-message.ts";
@@ -219,6 +220,14 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   async function handle(tx: ServerTransaction): Promise<void> {
     const req = tx.request;
     if (req.maxForwards === 0 && req.method !== "OPTIONS") return tx.respond(483);
+    // No SIP extension is required of this gateway's peers, and it supports none a request could
+    // require: say which (RFC 3261 §8.2.2.3; never for CANCEL, whose INVITE already passed).
+    const required =
+      req.method === "CANCEL"
+        ? []
+        : req.headers.filter(([n]) => n === "Require").flatMap(([, v]) => splitList(v).map((t) => t.trim()));
+    if (required.length > 0)
+      return tx.respond(420, { toTag: tag(), headers: [["Unsupported", required.slice(0, 16).join(", ")]] });
     switch (req.method) {
       case "INVITE":
         return req.to.params.tag === undefined ? inbound(tx) : reinvite(tx);

@@ -159,7 +159,9 @@ function AddPhoneLineForm({
     // The placeholder is a suggestion: an empty name takes it.
     const lineName = name.trim() || t("lines.namePlaceholder");
     if (!USERNAME_PATTERN.test(gw)) return setError({ text: t("lines.error.badGateway") });
-    if ([...lineName].length > MAX_NAME_CHARS) return setError({ text: t("lines.error.badName") });
+    // Counted as the SDK and the wire schema count (UTF-16 units), so the form never lets through
+    // a name the SDK then refuses.
+    if (lineName.length > MAX_NAME_CHARS) return setError({ text: t("lines.error.badName") });
     if (lineCount >= MAX_PHONE_LINES)
       return setError({ text: t("lines.error.tooMany", { max: MAX_PHONE_LINES }) });
     setBusy(true);

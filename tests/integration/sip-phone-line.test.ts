@@ -277,6 +277,36 @@ describe("SIP gateway: a person's own phone as one of their devices (baresip reg
     await phone!.waitEvent("CALL_CLOSED");
   });
 
+  it("a second line at the same gateway: one ring carries both, the phone registered last takes it and is named", async () => {
+    const laptopLine = await alice.phoneLines.add({ gateway: "line_gw", name: "laptop" });
+    const laptop = await SipPhone.start({
+      sipPort: PHONE_BASE + 8,
+      controlPort: PHONE_BASE + 10,
+      toneHz: PHONE_TONE_HZ,
+      autoAnswer: true,
+      line: laptopLine,
+    });
+    try {
+      await waitFor("both phones are registered", () => gateway!.stats().registrations === 2, 10_000);
+      phone!.clearEvents();
+      const call = await bob.calls.start("line_alice");
+      await waitState(call, "connected", 15_000);
+      assert.equal(call.via?.name, "laptop", "named as Alice's profile names the line that answered");
+      assert.deepEqual(call.lineOwner, { userId: alice.userId, username: "line_alice" });
+      assert.deepEqual(
+        phone!.events.filter((e) => e.type === "CALL_INCOMING"),
+        [],
+        "the desk phone, registered earlier, did not ring",
+      );
+      call.hangup();
+      await laptop.waitEvent("CALL_CLOSED");
+    } finally {
+      await alice.phoneLines.remove("laptop");
+      await laptop.stop();
+    }
+    await waitFor("the laptop's line is gone", () => gateway!.stats().lines === 1, 10_000);
+  });
+
   it("removing the line revokes it at once: its registration goes, calls no longer ring it, its credentials stop working", async () => {
     await alice.phoneLines.remove("desk");
     await waitFor("the gateway drops the line", () => gateway!.stats().lines === 0, 10_000);

@@ -85,7 +85,7 @@ describe("SIP gateway: a person's own phone as one of their devices (baresip reg
     await assert.rejects(alice.phoneLines.add({ gateway: "line_gw", name: "Desk" }), { code: "conflict" });
     // Only an account the operator marks as a gateway (--gateways) can host a line.
     await assert.rejects(alice.phoneLines.add({ gateway: "line_bob", name: "other" }), {
-      code: "bad-request",
+      code: "not-a-gateway",
       message: /line_bob is not a gateway/,
     });
   });

@@ -43,6 +43,8 @@ export type ErrorDetails = {
   received?: number;
   /** identity-changed (SDK): the users whose account key changed and is not acknowledged yet. */
   userIds?: string[];
+  /** forbidden by a gateway (SDK): why, in the gateway's own words. */
+  reason?: string;
 };
 
 /** A typed protocol error; thrown by parsers and by the server core, serialised as an `error` frame. */

@@ -16,7 +16,9 @@ export type SdkErrorCode =
   /** This device was refused (or signed out) while it waited for approval. */
   | "approval-rejected"
   /** This device missed a change to the chat and waits to be re-added by another member. */
-  | "out-of-sync";
+  | "out-of-sync"
+  /** A phone line was asked of an account the directory does not mark as a gateway. */
+  | "not-a-gateway";
 
 /** Every failure the SDK reports: a code to branch on and a message fit to show a person. */
 export class SdkError extends Error {

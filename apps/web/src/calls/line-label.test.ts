@@ -58,12 +58,16 @@ describe("a failed phone-line add", () => {
     assert.equal(phoneLineFailure(new SdkError("timeout", "x"), o).key, "lines.error.timeout");
     assert.equal(phoneLineFailure(new SdkError("conflict", "x"), o).key, "lines.error.conflict");
     assert.equal(phoneLineFailure(new SdkError("unknown-user", "x"), o).key, "lines.error.unknownGateway");
-    const refused = phoneLineFailure(new SdkError("forbidden", "gw refused the line: only staff"), o);
+    const refused = phoneLineFailure(
+      new SdkError("forbidden", "gw refused the line: only staff", { reason: "only staff" }),
+      o,
+    );
     assert.deepEqual([refused.key, refused.reason], ["lines.error.forbidden", "only staff"]);
     assert.equal(
-      phoneLineFailure(new SdkError("bad-request", "x"), { ...o, lines: 5 }).key,
+      phoneLineFailure(new SdkError("bad-request", "x", { limit: 5 }), { ...o, lines: 5 }).key,
       "lines.error.tooMany",
     );
+    assert.equal(phoneLineFailure(new SdkError("not-a-gateway", "x"), o).key, "lines.error.notGateway");
     assert.equal(phoneLineFailure(new SdkError("bad-request", "x"), o).key, "lines.error.notGateway");
     assert.equal(phoneLineFailure(new Error("boom"), o).key, "error.generic");
   });

@@ -12,8 +12,7 @@ export type PhoneLineFailure = {
 
 /**
  * Translates what `phoneLines.add` threw. The SDK's messages are English for developers, so only the
- * code is used, except for a refusal: the gateway's reason is the one thing the person needs there,
- * and the SDK carries it after "refused the line: ".
+ * code and details are used; a refusal carries the gateway's own reason in `details.reason`.
  */
 export function phoneLineFailure(
   error: unknown,
@@ -25,15 +24,20 @@ export function phoneLineFailure(
     case "timeout":
       return { key: "lines.error.timeout", vars };
     case "forbidden": {
-      const reason = /refused the line: (.+)$/s.exec(error.message)?.[1]?.trim();
+      const reason = error.details.reason?.trim();
       return { key: "lines.error.forbidden", vars, ...(reason ? { reason } : {}) };
     }
+    case "not-a-gateway":
+      return { key: "lines.error.notGateway", vars };
     case "conflict":
       return { key: "lines.error.conflict", vars };
     case "bad-request":
-      // The SDK says bad-request for a bad name, too many lines, and a gateway that is a group chat;
-      // the form checks the name itself, so the count tells the other two apart.
-      return { key: o.lines >= o.maxLines ? "lines.error.tooMany" : "lines.error.notGateway", vars };
+      // Too many lines carries the limit; otherwise the gateway named a group chat, not an account
+      // (the form checks the name itself).
+      return {
+        key: error.details.limit !== undefined ? "lines.error.tooMany" : "lines.error.notGateway",
+        vars,
+      };
     case "unknown-user":
       return { key: "lines.error.unknownGateway", vars };
     default:

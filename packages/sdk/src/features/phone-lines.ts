@@ -70,7 +70,9 @@ export class PhoneLines {
       throw new SdkError("bad-request", `a line's name has 1 to ${MAX_LINE_NAME_CHARS} characters`);
     const lines = await this.list();
     if (lines.length >= MAX_PHONE_LINES)
-      throw new SdkError("bad-request", `at most ${MAX_PHONE_LINES} phone lines: remove one first`);
+      throw new SdkError("bad-request", `at most ${MAX_PHONE_LINES} phone lines: remove one first`, {
+        limit: MAX_PHONE_LINES,
+      });
     if (lines.some((l) => l.name.toLowerCase() === name.toLowerCase()))
       throw new SdkError("conflict", `there is already a line named "${name}"`);
     const { chatId, gateway } = await this.#gatewayChat(o.gateway);
@@ -102,7 +104,9 @@ export class PhoneLines {
         );
       }
       if (reply.op === "refused")
-        throw new SdkError("forbidden", `${gateway.username} refused the line: ${reply.reason}`);
+        throw new SdkError("forbidden", `${gateway.username} refused the line: ${reply.reason}`, {
+          reason: reply.reason,
+        });
       const line: PhoneLine = { id, name, gateway };
       await this.#deps.profiles.setLines([...(await this.list()), line]);
       return { line, aor: reply.aor, authUser: reply.authUser, password, registrar: reply.registrar };
@@ -160,7 +164,7 @@ export class PhoneLines {
     if (!peer) throw new SdkError("bad-request", "a phone line's gateway is an account name, not a group");
     if (o.mustBeGateway && !(await this.#deps.isGateway(peer.userId)))
       throw new SdkError(
-        "bad-request",
+        "not-a-gateway",
         `${peer.username} is not a gateway on this server (its operator marks gateways)`,
       );
     await this.#deps.chatList.requireChat(chat.id);

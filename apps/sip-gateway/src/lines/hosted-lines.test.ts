@@ -42,6 +42,9 @@ test("a damaged entry is skipped and counted; a file that is not a line file sto
     const opened = await HostedLines.open(path);
     assert.equal(opened.skipped, 1);
     assert.equal(opened.lines.size, 1);
+    // Saving keeps the entry it could not read, for its operator to repair.
+    await opened.lines.save({ version: 1, bindings: [] });
+    assert.equal((await HostedLines.open(path)).skipped, 1);
     writeFileSync(path, "{ not json");
     await assert.rejects(HostedLines.open(path), LineStoreError);
     writeFileSync(path, JSON.stringify({ version: 2 }));

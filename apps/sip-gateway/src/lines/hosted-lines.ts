@@ -39,6 +39,8 @@ const FileWire = z.object({
 export class HostedLines {
   readonly #path: string | undefined;
   readonly #lines = new Map<string, HostedLine>();
+  /** Entries of the file that did not parse: written back as they were, never silently dropped. */
+  #unparsed: unknown[] = [];
   #bindings: unknown;
   #writing: Promise<void> = Promise.resolve();
 
@@ -69,7 +71,10 @@ export class HostedLines {
     for (const raw of file.data.lines) {
       const line = HostedLineWire.safeParse(raw);
       if (line.success) store.#lines.set(line.data.id, line.data);
-      else skipped++;
+      else {
+        skipped++;
+        store.#unparsed.push(raw);
+      }
     }
     store.#bindings = file.data.bindings;
     return { lines: store, skipped };
@@ -119,7 +124,11 @@ export class HostedLines {
     this.#bindings = bindings;
     const path = this.#path;
     if (!path) return Promise.resolve();
-    const text = JSON.stringify({ version: 1, lines: [...this.#lines.values()], bindings });
+    const text = JSON.stringify({
+      version: 1,
+      lines: [...this.#lines.values(), ...this.#unparsed],
+      bindings,
+    });
     const next = this.#writing.then(async () => {
       const tmp = `${path}.${process.pid}.tmp`;
       // Synced before and after the rename: a line its owner was told about survives a power cut.

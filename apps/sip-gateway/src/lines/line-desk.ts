@@ -10,6 +10,8 @@ import type { LineAuth } from "./line-auth.ts";
 
 /** Lines one Sori user may host at a gateway. */
 const MAX_LINES_PER_USER = 5;
+/** Lines one gateway hosts (its file is read whole at every start). */
+const MAX_LINES = 10_000;
 
 /** What the line desk needs from the gateway around it. */
 export type LineDeskDeps = {
@@ -102,6 +104,8 @@ export function createLineDesk(d: LineDeskDeps): LineDesk {
     if (!allowedBy(d.policy, from.username)) return refuse("this gateway hosts no phone lines for you");
     const existing = d.hosted.get(id);
     if (existing && existing.owner.userId !== from.userId) return refuse("that line id is taken");
+    if (!existing && d.hosted.size >= MAX_LINES)
+      return refuse("this gateway hosts as many phone lines as it can");
     if (!existing && d.hosted.ofOwner(from.userId).length >= MAX_LINES_PER_USER)
       return refuse(`a person may have at most ${MAX_LINES_PER_USER} phone lines here`);
     const authUser = `${from.username}.${id.slice(0, 8)}`;

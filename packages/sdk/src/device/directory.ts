@@ -26,6 +26,9 @@ export type DirectoryHooks = {
   identityChanged(userId: string): Promise<void>;
 };
 
+/** How long the directory's word on whether an account is a gateway is taken without asking again. */
+const GATEWAY_TTL_MS = 60_000;
+
 /**
  * The server's directory of users and devices as this device has seen it — a hint, never the
  * authority: whether a device belongs to a user is decided by its certificate and the account key this
@@ -168,14 +171,22 @@ export class Directory {
     return u ? { userId: u.userId, username: u.username } : undefined;
   }
 
+  /** Whether accounts are gateways, as the directory said within the last minute. */
+  readonly #gateways = new Map<string, { value: boolean; until: number }>();
+
   /**
    * Whether the operator runs this account as a gateway to another network (the directory says so,
    * asked afresh; offline, what it said last). Only a gateway's calls may name a foreign party.
    */
   async isGateway(userId: string): Promise<boolean> {
+    // Asked for every bridged ring: a gateway taking many calls must not spend its look-up budget.
+    const known = this.#gateways.get(userId);
+    if (known && known.until > Date.now()) return known.value;
     try {
       const [u] = await this.usersById([userId]);
-      return u?.gateway === true;
+      const value = u?.gateway === true;
+      this.#gateways.set(userId, { value, until: Date.now() + GATEWAY_TTL_MS });
+      return value;
     } catch {
       const stored = await getJson<{ gateway?: boolean }>(this.#ctx.storage, StorageKeys.user(userId));
       return stored?.gateway === true;

@@ -17,6 +17,7 @@ import {
   type PhoneMedia,
   readOfferCodecs,
   readPhoneSdp,
+  readTelephoneEvent,
   SdpError,
   writePhoneSdp,
 } from "./media/phone-sdp.ts";
@@ -339,7 +340,14 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       localUri: withTag(headerValue(req, "To") ?? "", localTag),
       target: formatUri(contactUri ?? req.from.uri),
       lineId: line?.id,
-      leg: { rtp, codecs: media.codecs, phonePayloadType: undefined },
+      leg: {
+        rtp,
+        codecs: media.codecs,
+        phonePayloadType: undefined,
+        // Offered to the Sori side with the phone's number; kept only if both legs take it.
+        telephoneEvent: media.telephoneEvent,
+        phoneTelephoneEvent: undefined,
+      },
       media,
       call: undefined,
     });
@@ -484,7 +492,10 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       credentials?: { username: string; password: string };
     },
   ): Promise<void> {
-    const codecs = call.remoteOffer ? readOfferCodecs(call.remoteOffer) : [];
+    const offer = call.remoteOffer
+      ? readOfferCodecs(call.remoteOffer)
+      : { codecs: [], telephoneEvent: undefined };
+    const codecs = offer.codecs;
     if (codecs.length === 0) return call.decline({ reason: "unreachable" });
     const rtp = await PhoneRtpLeg.open(o.mediaAddress, o.rtpPorts).catch(() => undefined);
     if (!rtp) return call.decline({ reason: "unreachable" });
@@ -504,7 +515,13 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${t.from?.user ?? caller}@${t.from?.host ?? gatewayHost}>;tag=${localTag}`,
       target: uri,
       lineId: t.line?.id,
-      leg: { rtp, codecs, phonePayloadType: undefined },
+      leg: {
+        rtp,
+        codecs,
+        phonePayloadType: undefined,
+        telephoneEvent: offer.telephoneEvent,
+        phoneTelephoneEvent: undefined,
+      },
       media: { address: t.destination.address, port: 0, codecs, telephoneEvent: undefined, offered: [] },
       call,
     });
@@ -520,7 +537,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       address: o.mediaAddress,
       port: rtp.port,
       codecs,
-      telephoneEvent: undefined,
+      // The Sori caller's number for it: a phone that answers with the same one needs no mapping.
+      telephoneEvent: offer.telephoneEvent,
       sessionId: Date.now(),
       version: 1,
     });
@@ -612,8 +630,17 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.media = media;
     b.leg.codecs = [chosen];
     b.leg.phonePayloadType = picked.payloadType;
+    // DTMF for G.711/G.722 calls only: telephone-event/8000 beside Opus's 48 kHz clock is not relayed.
+    const events = chosen.mimeType !== "audio/opus" && offer.telephoneEvent !== undefined;
+    b.leg.phoneTelephoneEvent = events ? media.telephoneEvent : undefined;
+    // Without the phone's agreement werift's answer leaves it out, so the caller's browser knows.
+    if (b.leg.phoneTelephoneEvent === undefined) b.leg.telephoneEvent = undefined;
     bridge.bind(call.id, b.leg);
-    o.log.info("sip-call-out-answered", { callId: b.callId, codec: chosen.name });
+    o.log.info("sip-call-out-answered", {
+      callId: b.callId,
+      codec: chosen.name,
+      dtmf: b.leg.phoneTelephoneEvent !== undefined,
+    });
     await call.accept(
       t.line ? { via: { ...lineParty(t.line), line: { owner: t.line.owner.userId, id: t.line.id } } } : {},
     );
@@ -689,17 +716,28 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return end(b);
     }
     b.leg.phonePayloadType = chosen.payloadType;
+    // DTMF when the Sori side answered the phone's telephone-event/8000 too, for G.711/G.722 only
+    // (beside Opus's 48 kHz clock it is not relayed).
+    const soriSdp = b.call ? bridge.remoteSdp(b.call.id) : undefined;
+    const events =
+      chosen.mimeType !== "audio/opus" &&
+      b.media.telephoneEvent !== undefined &&
+      soriSdp !== undefined &&
+      readTelephoneEvent(soriSdp) === b.media.telephoneEvent
+        ? b.media.telephoneEvent
+        : undefined;
+    b.leg.phoneTelephoneEvent = events;
     b.state = "connected";
     b.sdp = writePhoneSdp({
       address: o.mediaAddress,
       port: b.leg.rtp.port,
       codecs: [chosen],
-      telephoneEvent: undefined,
+      telephoneEvent: events,
       sessionId: Date.now(),
       version: 1,
     });
     invite.respond(200, { toTag: b.localTag, headers: contactHeader(b), body: b.sdp });
-    o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name });
+    o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name, dtmf: events !== undefined });
     watchRtp(b);
   }
 

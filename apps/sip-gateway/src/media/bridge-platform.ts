@@ -6,6 +6,7 @@ import type {
   RtpTransceiverLike,
 } from "@sori/sdk";
 import { weriftPeerConnection } from "@sori/werift-calls";
+import { parse, write } from "sdp-transform";
 import { type RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, RtpPacket } from "werift";
 import type { RelayCodec } from "./phone-sdp.ts";
 import type { PhoneRtpLeg } from "./phone-rtp.ts";
@@ -17,6 +18,13 @@ export type BridgeLeg = {
   codecs: RelayCodec[];
   /** The phone's payload type for what the Sori side sends, once known. */
   phonePayloadType: number | undefined;
+  /**
+   * The Sori side's payload type for RFC 4733 telephone-event/8000 (offered to it, or taken from its
+   * offer), when the call may carry DTMF events.
+   */
+  telephoneEvent: number | undefined;
+  /** The phone's payload type for telephone-event/8000 once both legs agreed on it; else events are dropped. */
+  phoneTelephoneEvent: number | undefined;
 };
 
 export type BridgeOptions = {
@@ -67,20 +75,40 @@ export class BridgePlatform {
     const pc = weriftPeerConnection(config, {
       loopback: options.loopback ?? false,
       // The phone's payload type numbers are kept, so packets pass with their type unchanged.
-      audio: leg.codecs.map(
-        (c) =>
-          new RTCRtpCodecParameters({
-            mimeType: c.mimeType,
-            clockRate: c.mimeType === "audio/opus" ? 48000 : 8000,
-            channels: c.mimeType === "audio/opus" ? 2 : 1,
-            payloadType: c.payloadType,
-            ...(c.fmtp ? { parameters: c.fmtp } : {}),
-          }),
-      ),
+      audio: [
+        ...leg.codecs.map(
+          (c) =>
+            new RTCRtpCodecParameters({
+              mimeType: c.mimeType,
+              clockRate: c.mimeType === "audio/opus" ? 48000 : 8000,
+              channels: c.mimeType === "audio/opus" ? 2 : 1,
+              payloadType: c.payloadType,
+              ...(c.fmtp ? { parameters: c.fmtp } : {}),
+            }),
+        ),
+        // DTMF keys (RFC 4733) ride the audio stream as their own payload type, relayed like audio.
+        ...(leg.telephoneEvent !== undefined
+          ? [
+              new RTCRtpCodecParameters({
+                mimeType: "audio/telephone-event",
+                clockRate: 8000,
+                channels: 1,
+                payloadType: leg.telephoneEvent,
+                parameters: "0-16",
+              }),
+            ]
+          : []),
+      ],
       // Negotiated because every Sori call has a video transceiver; a phone never sends video.
       video: [new RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, payloadType: 96 })],
     });
     this.#pcs.set(config.callId, pc);
+    // werift pairs telephone-event by name alone and would answer Chromium's telephone-event/48000
+    // (Opus's clock) beside PCMU, so the browser's DTMF would carry the wrong clock and payload
+    // type: the Sori side's SDP reaches werift with only the 8000 Hz one.
+    const setRemote = pc.setRemoteDescription.bind(pc);
+    pc.setRemoteDescription = (description) =>
+      setRemote(description.sdp ? { ...description, sdp: onlyEventsAt8000(description.sdp) } : description);
     // werift's peer connection has the browser's shape for everything the call code uses.
     return pc as unknown as PeerConnectionLike;
   }
@@ -96,8 +124,13 @@ export class BridgePlatform {
     const pc = this.#pcs.get(context.callId);
     let muted = false;
     const toPhone = (rtp: RtpPacket): void => {
-      const pt = leg.phonePayloadType ?? rtp.header.payloadType;
-      leg.rtp.send(rtp.serialize(), pt);
+      const pt = rtp.header.payloadType;
+      // Two payload types share the stream: the codec's and telephone-event's; each maps to the phone's.
+      if (leg.telephoneEvent !== undefined && pt === leg.telephoneEvent) {
+        if (leg.phoneTelephoneEvent !== undefined) leg.rtp.send(rtp.serialize(), leg.phoneTelephoneEvent);
+        return;
+      }
+      leg.rtp.send(rtp.serialize(), leg.phonePayloadType ?? pt);
     };
     const subscribed = new Set<unknown>();
     const listen = (track: { onReceiveRtp: { subscribe(f: (rtp: RtpPacket) => void): unknown } }): void => {
@@ -109,6 +142,9 @@ export class BridgePlatform {
     audio.onTrack.subscribe(listen);
     leg.rtp.onPacket((packet) => {
       if (muted || pc?.connectionState !== "connected") return;
+      // werift's sender stamps every packet with the audio codec's payload type, so the phone's
+      // DTMF events would reach the Sori side as noise: they are dropped until that is solved.
+      if (leg.phoneTelephoneEvent !== undefined && (packet[1]! & 0x7f) === leg.phoneTelephoneEvent) return;
       let rtp: RtpPacket;
       try {
         rtp = RtpPacket.deSerialize(packet);
@@ -131,4 +167,29 @@ export class BridgePlatform {
       },
     };
   }
+}
+
+/** An SDP without telephone-event payload types other than 8000 Hz ones (see `#create`). */
+function onlyEventsAt8000(sdp: string): string {
+  const session = parse(sdp);
+  let changed = false;
+  for (const m of session.media ?? []) {
+    if (m.type !== "audio") continue;
+    const drop = new Set(
+      m.rtp
+        .filter((r) => r.codec.toLowerCase() === "telephone-event" && r.rate !== 8000)
+        .map((r) => r.payload),
+    );
+    if (drop.size === 0) continue;
+    changed = true;
+    m.rtp = m.rtp.filter((r) => !drop.has(r.payload));
+    m.fmtp = m.fmtp.filter((f) => !drop.has(f.payload));
+    m.rtcpFb = m.rtcpFb?.filter((f) => !drop.has(Number(f.payload)));
+    m.payloads = String(m.payloads ?? "")
+      .split(" ")
+      .filter((p) => p !== "" && !drop.has(Number(p)))
+      .join(" ");
+  }
+  // Untouched SDP passes as it came (write() would re-serialise every line).
+  return changed ? write(session) : sdp;
 }

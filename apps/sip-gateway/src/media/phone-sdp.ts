@@ -102,8 +102,11 @@ function relayable(audio: MediaSection): Pick<PhoneMedia, "codecs" | "telephoneE
   return { codecs, telephoneEvent, offered };
 }
 
-/** What a Sori device's WebRTC offer (DTLS-SRTP) proposes for audio that a phone could take as it is. */
-export function readOfferCodecs(sdp: string): RelayCodec[] {
+/**
+ * What a Sori device's WebRTC offer (DTLS-SRTP) proposes for audio that a phone could take as it is,
+ * and its telephone-event/8000 payload type (Chromium offers one) for DTMF.
+ */
+export function readOfferCodecs(sdp: string): Pick<PhoneMedia, "codecs" | "telephoneEvent"> {
   let session: ReturnType<typeof parse>;
   try {
     session = parse(sdp);
@@ -112,7 +115,18 @@ export function readOfferCodecs(sdp: string): RelayCodec[] {
   }
   const audio = session.media?.find((m) => m.type === "audio" && m.port !== 0);
   if (!audio) throw new SdpError("no-audio", "the offer has no audio stream");
-  return relayable(audio).codecs;
+  const { codecs, telephoneEvent } = relayable(audio);
+  return { codecs, telephoneEvent };
+}
+
+/** The telephone-event/8000 payload type of an SDP's audio stream (a Sori side's answer), if any. */
+export function readTelephoneEvent(sdp: string): number | undefined {
+  try {
+    const audio = parse(sdp).media?.find((m) => m.type === "audio" && m.port !== 0);
+    return audio ? relayable(audio).telephoneEvent : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The gateway's SDP towards the phone: one audio stream, plain RTP, the one codec both legs share. */

@@ -1,9 +1,10 @@
-import type {
-  CallMediaControl,
-  CallPlatform,
-  PeerConnectionConfig,
-  PeerConnectionLike,
-  RtpTransceiverLike,
+import {
+  type CallMediaControl,
+  type CallPlatform,
+  DtmfError,
+  type PeerConnectionConfig,
+  type PeerConnectionLike,
+  type RtpTransceiverLike,
 } from "@sori/sdk";
 
 /** A microphone or camera could not be used. */
@@ -134,6 +135,15 @@ export class BrowserCallPlatform implements CallPlatform {
           cam = track;
           this.#setLocal({ video: track });
         }
+      },
+      sendDtmf: (tones: string): void => {
+        // The browser sends RFC 4733 events only when a telephone-event was negotiated; a phone
+        // gateway negotiates one for G.711/G.722 calls, so elsewhere this says so instead of failing silently.
+        const dtmf = audioSender.dtmf;
+        if (!dtmf || !dtmf.canInsertDTMF)
+          throw new DtmfError("not-available", "this call cannot carry DTMF tones");
+        // 100 ms tones with 70 ms gaps: long enough for every phone menu, short enough to type.
+        dtmf.insertDTMF(dtmf.toneBuffer + tones, 100, 70);
       },
       stop: (): void => {
         stopped = true;

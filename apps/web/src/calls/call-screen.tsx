@@ -11,6 +11,7 @@ import { ViaGateway } from "./via-gateway.tsx";
 import { formatDuration } from "./call-history-label.ts";
 import type { CallView } from "./call-store.ts";
 import { DevicePicker } from "./device-picker.tsx";
+import { DialKeypad } from "./dial-keypad.tsx";
 import { MediaElement } from "./media-element.tsx";
 import { QualityIndicator } from "./quality-indicator.tsx";
 import "./call-screen.css";
@@ -33,6 +34,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
     setLocalVideo(local.video ? new MediaStream([local.video]) : null);
   }, [local.video]);
   const [devicesOpen, setDevicesOpen] = useState(false);
+  // A phone's menus ("press 1 for…") need its keys: only calls through a gateway have them.
+  const [keypadOpen, setKeypadOpen] = useState(false);
   const live = state === "connected" || state === "reconnecting";
   const elapsed = useElapsed(view.connectedAt, live);
   const ended = state === "ended";
@@ -150,6 +153,20 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
           )}
         </header>
         {devicesOpen && !ended && <DevicePicker call={call} onClose={() => setDevicesOpen(false)} />}
+        {keypadOpen && call.via && live && (
+          <div className="call-dtmf" data-testid="call-dtmf-keypad">
+            <DialKeypad
+              disabled={state !== "connected"}
+              onKey={(k) => {
+                try {
+                  call.sendDtmf(k);
+                } catch {
+                  showToast(t("call.dtmfFailed"));
+                }
+              }}
+            />
+          </div>
+        )}
         <div className="call-controls" role="group" aria-label={t("call.screenLabel", { name })}>
           {ended ? (
             <IconButton
@@ -181,6 +198,17 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                   data-testid="call-camera"
                   disabled={state === "ringing-out"}
                   onClick={toggleCamera}
+                />
+              )}
+              {call.via && (
+                <IconButton
+                  icon="dialpad"
+                  label={t(keypadOpen ? "call.keypadHide" : "call.keypadShow")}
+                  className="call-round"
+                  aria-expanded={keypadOpen}
+                  data-testid="call-keypad"
+                  disabled={!live}
+                  onClick={() => setKeypadOpen((o) => !o)}
                 />
               )}
               <IconButton

@@ -16,6 +16,7 @@ const SPOKEN: Partial<Record<string, MessageKey>> = {
 /**
  * A phone's keypad for touch screens (0–9, *, #, + and delete). Its buttons never take the focus
  * from the field on a pointer press, so a phone's on-screen keyboard does not open for each key.
+ * Without `onBackspace` it is a call's DTMF keypad: twelve keys, no + and no delete.
  */
 export function DialKeypad({
   onKey,
@@ -23,7 +24,7 @@ export function DialKeypad({
   disabled,
 }: {
   onKey: (key: string) => void;
-  onBackspace: () => void;
+  onBackspace?: () => void;
   disabled: boolean;
 }): ReactNode {
   const { t } = useI18n();
@@ -47,20 +48,22 @@ export function DialKeypad({
   return (
     <div className="dial-keypad" role="group" aria-label={t("dialer.keypad")} data-testid="dial-keypad">
       {KEYS.map(key)}
-      {key("+")}
-      <span aria-hidden="true" />
-      <button
-        type="button"
-        className="dial-key dial-backspace"
-        data-testid="dial-backspace"
-        aria-label={t("dialer.backspace")}
-        title={t("dialer.backspace")}
-        disabled={disabled}
-        onPointerDown={(e) => e.preventDefault()}
-        onClick={onBackspace}
-      >
-        <Icon name="backspace" size={22} />
-      </button>
+      {onBackspace && key("+")}
+      {onBackspace && <span aria-hidden="true" />}
+      {onBackspace && (
+        <button
+          type="button"
+          className="dial-key dial-backspace"
+          data-testid="dial-backspace"
+          aria-label={t("dialer.backspace")}
+          title={t("dialer.backspace")}
+          disabled={disabled}
+          onPointerDown={(e) => e.preventDefault()}
+          onClick={onBackspace}
+        >
+          <Icon name="backspace" size={22} />
+        </button>
+      )}
     </div>
   );
 }

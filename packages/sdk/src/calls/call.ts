@@ -20,6 +20,7 @@ import type {
   RtpTransceiverLike,
 } from "./peer.ts";
 import { type CallQuality, type CallStats, summarizeStats } from "./quality.ts";
+import { checkDtmfTones, DtmfError } from "./dtmf.ts";
 
 export type CallEvents = {
   /** The call moved to another state (see `state`, `endReason`). */
@@ -274,6 +275,20 @@ export class Call {
   /** Switches microphone or camera to another input device without interrupting the call. */
   async switchInput(kind: "audio" | "video", deviceId: string): Promise<void> {
     await this.#control?.switchInput(kind, deviceId);
+  }
+
+  /**
+   * Sends DTMF tones (0-9, *, #, A-D) to the other side as RFC 4733 telephone-events, for the menus
+   * of phones reached through a gateway. Throws a DtmfError: "invalid-tones", "not-connected", or
+   * "not-available" when this platform or call cannot carry them.
+   */
+  sendDtmf(tones: string): void {
+    const checked = checkDtmfTones(tones);
+    if (this.state !== "connected" || !this.#control)
+      throw new DtmfError("not-connected", "DTMF can be sent only while the call is connected");
+    if (!this.#control.sendDtmf)
+      throw new DtmfError("not-available", "this device's calls cannot send DTMF tones");
+    this.#control.sendDtmf(checked);
   }
 
   /** Upgrades a voice call to video: the camera starts and the session is renegotiated. */

@@ -48,6 +48,11 @@ export type CallMediaControl = {
   setCamera(on: boolean): void | Promise<void>;
   /** Switches an input (microphone or camera) by device id, without renegotiation (replaceTrack). */
   switchInput(kind: "audio" | "video", deviceId: string): Promise<void>;
+  /**
+   * Sends DTMF tones (already checked: 0-9, *, #, A-D) as RFC 4733 telephone-events. Absent where
+   * the platform cannot; it throws a DtmfError("not-available") when this call cannot carry them.
+   */
+  sendDtmf?(tones: string): void;
   /** Releases devices and timers; the call has ended. */
   stop(): void;
 };

@@ -8,10 +8,13 @@ import { type HostedLine, HostedLines } from "./lines/hosted-lines.ts";
 import { LineAuth } from "./lines/line-auth.ts";
 import { createLineDesk } from "./lines/line-desk.ts";
 import { SipGatewayConfigError } from "./sip-gateway-config-error.ts";
+import type { Bridged } from "./bridged.ts";
+import { normalizeNumber } from "./phone-number.ts";
+import { dialogKey, tag, transportOf, withTag } from "./sip/dialog-ids.ts";
 import { allowedBy } from "./account-policy.ts";
 import { rateKey } from "./rate-key.ts";
 import { answerChallenge } from "./sip/digest.ts";
-import { BridgePlatform, type BridgeLeg } from "./media/bridge-platform.ts";
+import { BridgePlatform } from "./media/bridge-platform.ts";
 import { PhoneRtpLeg } from "./media/phone-rtp.ts";
 import {
   type PhoneMedia,
@@ -42,33 +45,6 @@ import {
 } from "./sip/transactions.ts";
 import { Registrar } from "./sip/registrar.ts";
 import { openSipTransports, type SipListen } from "./transport/sip-transports.ts";
-
-/** One phone call through the gateway: the SIP dialog and the Sori call it is bridged to. */
-type Bridged = {
-  /** "in": the phone called; "out": a Sori user called the phone. */
-  direction: "in" | "out";
-  callId: string;
-  localTag: string;
-  remoteTag: string;
-  /** The phone's INVITE (calls in). */
-  invite: ServerTransaction | undefined;
-  /** The gateway's INVITE (calls out): what a CANCEL and the ACK repeat. */
-  outgoing: { branch: string; uri: string; to: string; seq: number } | undefined;
-  phone: SipSource;
-  /** Both ends of the dialog as From/To values with their tags, and where in-dialog requests go. */
-  remoteUri: string;
-  localUri: string;
-  target: string;
-  /** The phone line this call rings or comes from, if it is someone's own phone. */
-  lineId: string | undefined;
-  leg: BridgeLeg;
-  media: PhoneMedia;
-  call: Call | undefined;
-  localSeq: number;
-  state: "ringing" | "connected" | "ended";
-  sdp: string | undefined;
-  rtpWatch: ReturnType<typeof setInterval> | undefined;
-};
 
 const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
 const REGISTER_BURST = 40;
@@ -451,20 +427,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
    * phone: forking one Sori call to several INVITEs is not done yet.)
    */
   async function ringLines(call: Call, refs: NonNullable<Call["lines"]>): Promise<void> {
-    const lines = refs
-      .map((ref) => hosted.get(ref.id))
-      .filter(
-        (l): l is HostedLine =>
-          l !== undefined && refs.some((r) => r.id === l.id && r.owner === l.owner.userId),
-      );
-    const owner = lines[0]?.owner.username.toLowerCase();
-    const binding = owner
-      ? registrar
-          .contactsOf(owner, Date.now())
-          .filter((x) => lines.some((l) => l.id === x.lineId))
-          .at(-1)
-      : undefined;
-    const line = binding && lines.find((l) => l.id === binding.lineId);
+    const { binding, line } = desk.phoneFor(refs);
     if (!binding || !line) {
       o.log.info("sip-line-not-registered", { lines: refs.length });
       return call.decline({ reason: "unreachable" });
@@ -930,29 +893,4 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       await transports.close();
     },
   };
-}
-
-function tag(): string {
-  return randomBytes(6).toString("hex");
-}
-
-function withTag(addr: string, t: string): string {
-  return /;\s*tag=/i.test(addr) ? addr : `${addr};tag=${t}`;
-}
-
-function dialogKey(callId: string, localTag: string): string {
-  return `${callId}|${localTag}`;
-}
-
-/** The number of a tel: URI or a dialled string, without visual separators; undefined if not one. */
-function normalizeNumber(text: string): string | undefined {
-  const n = text.split(";")[0]!.replace(/[\s().-]/g, "");
-  return /^\+?[0-9*#]{1,32}$/.test(n) ? n : undefined;
-}
-
-/** How a URI asks to be reached (RFC 3261 §19.1.2, §26.2): sips: and transport=tls by TLS. */
-function transportOf(uri: { scheme: string; params: Record<string, string | null> }): SipSource["transport"] {
-  const t = uri.params.transport?.toLowerCase();
-  if (uri.scheme === "sips" || t === "tls") return "TLS";
-  return t === "tcp" ? "TCP" : "UDP";
 }

@@ -1,11 +1,11 @@
-import type { PhoneLineRequest, SoriClient } from "@sori/sdk";
+import type { PhoneLineRef, PhoneLineRequest, SoriClient } from "@sori/sdk";
 import type { Logger, TokenBuckets } from "@sori/server";
 import { allowedBy } from "../account-policy.ts";
 import { rateKey } from "../rate-key.ts";
 import type { SipSource } from "../sip/sip-format.ts";
-import type { Registrar } from "../sip/registrar.ts";
+import type { Binding, Registrar } from "../sip/registrar.ts";
 import type { ServerTransaction } from "../sip/transactions.ts";
-import type { HostedLines } from "./hosted-lines.ts";
+import type { HostedLine, HostedLines } from "./hosted-lines.ts";
 import type { LineAuth } from "./line-auth.ts";
 
 /** Lines one Sori user may host at a gateway. */
@@ -40,6 +40,8 @@ export type LineDeskDeps = {
 export type LineDesk = {
   register(tx: ServerTransaction): void;
   request(r: PhoneLineRequest): Promise<void>;
+  /** Of a person's lines here, the phone registered last (one call rings one phone for now). */
+  phoneFor(refs: readonly PhoneLineRef[]): { binding?: Binding; line?: HostedLine };
 };
 
 /** The desk where phone lines are added, removed and registered. */
@@ -150,5 +152,23 @@ export function createLineDesk(d: LineDeskDeps): LineDesk {
     d.log.info("sip-line-removed", { line: id, owner: ownerId, registrations: dropped });
   }
 
-  return { register, request };
+  function phoneFor(refs: readonly PhoneLineRef[]): { binding?: Binding; line?: HostedLine } {
+    const lines = refs
+      .map((ref) => d.hosted.get(ref.id))
+      .filter(
+        (l): l is HostedLine =>
+          l !== undefined && refs.some((r) => r.id === l.id && r.owner === l.owner.userId),
+      );
+    const owner = lines[0]?.owner.username.toLowerCase();
+    const binding = owner
+      ? d.registrar
+          .contactsOf(owner, Date.now())
+          .filter((x) => lines.some((l) => l.id === x.lineId))
+          .at(-1)
+      : undefined;
+    const line = binding && lines.find((l) => l.id === binding.lineId);
+    return { ...(binding ? { binding } : {}), ...(line ? { line } : {}) };
+  }
+
+  return { register, request, phoneFor };
 }

@@ -1,0 +1,32 @@
+import type { Call } from "@sori/sdk";
+import type { BridgeLeg } from "./media/bridge-platform.ts";
+import type { PhoneMedia } from "./media/phone-sdp.ts";
+import type { SipSource } from "./sip/sip-format.ts";
+import type { ServerTransaction } from "./sip/transactions.ts";
+
+/** One phone call through the gateway: the SIP dialog and the Sori call it is bridged to. */
+export type Bridged = {
+  /** "in": the phone called; "out": a Sori user called the phone. */
+  direction: "in" | "out";
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  /** The phone's INVITE (calls in). */
+  invite: ServerTransaction | undefined;
+  /** The gateway's INVITE (calls out): what a CANCEL and the ACK repeat. */
+  outgoing: { branch: string; uri: string; to: string; seq: number } | undefined;
+  phone: SipSource;
+  /** Both ends of the dialog as From/To values with their tags, and where in-dialog requests go. */
+  remoteUri: string;
+  localUri: string;
+  target: string;
+  /** The phone line this call rings or comes from, if it is someone's own phone. */
+  lineId: string | undefined;
+  leg: BridgeLeg;
+  media: PhoneMedia;
+  call: Call | undefined;
+  localSeq: number;
+  state: "ringing" | "connected" | "ended";
+  sdp: string | undefined;
+  rtpWatch: ReturnType<typeof setInterval> | undefined;
+};

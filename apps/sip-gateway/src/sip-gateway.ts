@@ -1,4 +1,3 @@
-import { lookup } from "node:dns/promises";
 import { randomBytes } from "node:crypto";
 import type { Call, ForeignParty } from "@sori/sdk";
 import { TokenBuckets } from "@sori/server";
@@ -9,8 +8,8 @@ import { LineAuth } from "./lines/line-auth.ts";
 import { createLineDesk } from "./lines/line-desk.ts";
 import { SipGatewayConfigError } from "./sip-gateway-config-error.ts";
 import type { Bridged } from "./bridged.ts";
-import { normalizeNumber } from "./phone-number.ts";
-import { dialogKey, tag, transportOf, withTag } from "./sip/dialog-ids.ts";
+import { type DialTarget, outboundTarget, Trunk } from "./outbound-target.ts";
+import { contactFor, dialogKey, tag, withTag } from "./sip/dialog-ids.ts";
 import { allowedBy } from "./account-policy.ts";
 import { rateKey } from "./rate-key.ts";
 import { answerChallenge } from "./sip/digest.ts";
@@ -31,7 +30,6 @@ import {
   headerValue,
   parseContact,
   parseSip,
-  parseSipUri,
   splitList,
   type SipRequest,
   type SipResponse,
@@ -47,8 +45,6 @@ import { Registrar } from "./sip/registrar.ts";
 import { openSipTransports, type SipListen } from "./transport/sip-transports.ts";
 
 const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
-const REGISTER_BURST = 40;
-const REGISTERS_PER_SECOND = 10;
 const SAVE_DELAY_MS = 1000;
 
 /**
@@ -64,12 +60,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     onSkip: () => o.log.warn("sip-registration-skipped", {}),
   });
   const auth = new LineAuth(hosted, o.realm ?? "sori", o.digestAlgorithms);
-  const trunk = o.trunk ? parseSipUri(o.trunk.uri) : undefined;
-  if (o.trunk && (!trunk || trunk.scheme !== "sip"))
-    throw new SipGatewayConfigError(`the trunk must be a sip: URI (sip:host[:port]), not ${o.trunk.uri}`);
-  const trunkInbound = new Map(
-    Object.entries(o.trunk?.inbound ?? {}).map(([n, u]) => [normalizeNumber(n) ?? n, u] as const),
-  );
+  const trunk = o.trunk ? new Trunk(o.trunk) : undefined;
   const bridge = new BridgePlatform({ loopback: o.loopback });
   o.client.calls.configure({
     platform: bridge.platform,
@@ -118,9 +109,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   const client = new ClientTransactions(io);
   const dialogs = new Map<string, Bridged>();
   const invites = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
-  // Phones behind one office NAT share an address, and each refresh is two requests (401, then
-  // REGISTER with credentials): a larger budget than for INVITEs, still a bound on scanners.
-  const registers = new TokenBuckets(REGISTER_BURST, REGISTERS_PER_SECOND);
   const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0, authFailures: 0 };
   const gatewayHost = `${o.mediaAddress}:${port}`;
   const localHosts = new Set(
@@ -146,7 +134,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     auth,
     client: o.client,
     log: o.log,
-    registers,
     stats,
     gatewayHost,
     policy: o.phoneLines ?? "all",
@@ -237,46 +224,13 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     }
     if (dialogs.size >= (o.maxCalls ?? 200)) return tx.respond(503, { headers: [["Retry-After", "5"]] });
     tx.respond(100);
-    const local = isLocal(req.uri);
-    const fromUser = isLocal(req.from.uri) ? req.from.uri.user : undefined;
-    // Anyone calling as a Sori user here must prove it, whether or not that user has a phone line
-    // (answering only for line owners would tell the world who has one).
-    const claimsLine =
-      fromUser !== undefined &&
-      (hosted.hasOwnerNamed(fromUser) ||
-        (await o.client.findUser(fromUser).catch(() => undefined)) !== undefined);
-    if (tx.answered) return;
-    let line: HostedLine | undefined;
-    // A call out of the gateway, or one claiming to be a Sori user (their own phone), must prove it.
-    if (!local || claimsLine) {
-      const check = auth.check(req, "proxy", tx.source.address);
-      if (!check.ok) {
-        if (check.answer === "challenge")
-          return tx.respond(407, {
-            toTag: tag(),
-            headers: auth.challenge("proxy", tx.source.address, check.stale),
-          });
-        stats.authFailures++;
-        o.log.info("sip-auth-failed", { method: "INVITE", from: tx.source.address, reason: check.reason });
-        return tx.respond(403, { toTag: tag() });
-      }
-      line = check.line;
-      if (claimsLine && fromUser.toLowerCase() !== line.owner.username.toLowerCase())
-        return tx.respond(403, { toTag: tag() });
-      if (!local)
-        return tx.respond(403, {
-          toTag: tag(),
-          headers: [
-            [
-              "Warning",
-              '399 sori "a phone on this gateway calls Sori usernames; other SIP addresses are not relayed yet"',
-            ],
-          ],
-        });
-    }
+    // Calls out of the gateway, and calls as a Sori user (their own phone), prove who they are.
+    const caller = await desk.authenticateCall(tx);
+    if (!caller) return;
+    const line = caller.line;
     const dialled = req.uri.user;
     // A trunk's number for someone (--sip-trunk-inbound), else a Sori username.
-    const username = dialled ? (trunkInbound.get(normalizeNumber(dialled) ?? dialled) ?? dialled) : undefined;
+    const username = dialled ? (trunk?.userFor(dialled) ?? dialled) : undefined;
     const user = username ? await o.client.findUser(username).catch(() => undefined) : undefined;
     // CANCELled (answered 487) while the user was looked up.
     if (tx.answered) return;
@@ -330,7 +284,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     o.log.info("sip-call-in", { callId: b.callId, to: user.userId, ...(line ? { line: line.id } : {}) });
     // Someone's own phone calls as them: the callee's device checks the claim against their profile.
     const via: ForeignParty = line
-      ? { ...lineParty(line), line: { owner: line.owner.userId, id: line.id } }
+      ? { ...desk.party(line), line: { owner: line.owner.userId, id: line.id } }
       : {
           network: "sip",
           uri: formatUri({ ...req.from.uri, params: {} }),
@@ -378,48 +332,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       o.log.warn("sip-outbound-refused", { user: call.peer.userId });
       return call.decline();
     }
-    const number = via.uri.toLowerCase().startsWith("tel:") ? normalizeNumber(via.uri.slice(4)) : undefined;
-    if (via.uri.toLowerCase().startsWith("tel:")) {
-      if (!trunk || number === undefined) {
-        o.log.info("sip-call-out-no-trunk", { reason: trunk ? "bad-number" : "no-trunk" });
-        return call.decline({ reason: "unreachable" });
-      }
-      const trunkAddress = await lookup(trunk.host).then(
-        (r) => r.address,
-        () => undefined,
-      );
-      if (!trunkAddress) return call.decline({ reason: "unreachable" });
-      // "#" is not allowed in a SIP URI's user part (RFC 3261 §25.1): escaped.
-      const uri = `sip:${number.replace(/#/g, "%23")}@${trunk.host}${trunk.port ? `:${trunk.port}` : ""}`;
-      const { username, password } = o.trunk ?? {};
-      return dial(call, {
-        uri,
-        to: `<${uri}>`,
-        destination: { address: trunkAddress, port: trunk.port ?? 5060, transport: transportOf(trunk) },
-        line: undefined,
-        from: { user: o.trunk?.callerId ?? username ?? "sori", host: trunk.host },
-        ...(username && password ? { credentials: { username, password } } : {}),
-      });
+    const target = await outboundTarget(via.uri, trunk);
+    if ("refused" in target) {
+      o.log.info("sip-call-out-unroutable", { reason: target.refused });
+      return call.decline({ reason: "unreachable" });
     }
-    const target = parseSipUri(via.uri);
-    if (!target) return call.decline({ reason: "unreachable" });
-    const address = await lookup(target.host).then(
-      (r) => r.address,
-      () => undefined,
-    );
-    if (!address) return call.decline({ reason: "unreachable" });
-    // The transport parameter stays in the Request-URI: the phone may route on it.
-    const transport = transportOf(target);
-    const uri = formatUri({
-      ...target,
-      params: target.params.transport ? { transport: target.params.transport } : {},
-    });
-    return dial(call, {
-      uri,
-      to: `<${uri}>`,
-      destination: { address, port: target.port ?? (transport === "TLS" ? 5061 : 5060), transport },
-      line: undefined,
-    });
+    return dial(call, { ...target, line: undefined });
   }
 
   /**
@@ -435,26 +353,14 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     // Behind NAT only the address the REGISTER came from reaches the phone; the Contact is its name.
     return dial(call, {
       uri: binding.contact,
-      to: `<${lineParty(line).uri}>`,
+      to: `<${desk.party(line).uri}>`,
       destination: binding.source,
       line,
     });
   }
 
   /** INVITEs a phone for the Sori call ringing here and bridges the two once it answers. */
-  async function dial(
-    call: Call,
-    t: {
-      uri: string;
-      to: string;
-      destination: SipSource;
-      line: HostedLine | undefined;
-      /** The From address (a trunk's account), else the caller at the gateway. */
-      from?: { user: string; host: string };
-      /** Answer a 401/407 once with these (a trunk). */
-      credentials?: { username: string; password: string };
-    },
-  ): Promise<void> {
+  async function dial(call: Call, t: DialTarget & { line: HostedLine | undefined }): Promise<void> {
     const offer = call.remoteOffer
       ? readOfferCodecs(call.remoteOffer)
       : { codecs: [], telephoneEvent: undefined };
@@ -605,15 +511,11 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       dtmf: b.leg.phoneTelephoneEvent !== undefined,
     });
     await call.accept(
-      t.line ? { via: { ...lineParty(t.line), line: { owner: t.line.owner.userId, id: t.line.id } } } : {},
+      t.line ? { via: { ...desk.party(t.line), line: { owner: t.line.owner.userId, id: t.line.id } } } : {},
     );
   }
 
   /** How a line shows on the Sori side: its owner's address at the gateway and the line's name. */
-  function lineParty(line: HostedLine): ForeignParty {
-    return { network: "sip", uri: `sip:${line.owner.username}@${gatewayHost}`, name: line.name };
-  }
-
   function isLocal(uri: { host: string; port: number | undefined }): boolean {
     return localHosts.has(uri.host.toLowerCase()) && (uri.port === undefined || localPorts.has(uri.port));
   }
@@ -850,11 +752,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
    * sip:…;transport=tls (baresip 1.0 among them) cannot send to a sips: URI at all.
    */
   function contactHeader(b: Pick<Bridged, "phone" | "target">): [string, string][] {
-    const at = `gateway@${o.mediaAddress}:${portOf(b.phone.transport)}`;
-    if (b.phone.transport === "TLS" && b.target.toLowerCase().startsWith("sips:"))
-      return [["Contact", `<sips:${at}>`]];
-    const param = { UDP: "", TCP: ";transport=tcp", TLS: ";transport=tls" }[b.phone.transport];
-    return [["Contact", `<sip:${at}${param}>`]];
+    return [
+      ["Contact", contactFor(b.phone.transport, b.target, `${o.mediaAddress}:${portOf(b.phone.transport)}`)],
+    ];
   }
 
   /** The port the gateway listens on for `transport` (a stream without its listener: the main port). */

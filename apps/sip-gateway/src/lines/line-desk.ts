@@ -1,5 +1,5 @@
-import type { PhoneLineRef, PhoneLineRequest, SoriClient } from "@sori/sdk";
-import type { Logger, TokenBuckets } from "@sori/server";
+import type { ForeignParty, PhoneLineRef, PhoneLineRequest, SoriClient } from "@sori/sdk";
+import { type Logger, TokenBuckets } from "@sori/server";
 import { allowedBy } from "../account-policy.ts";
 import { rateKey } from "../rate-key.ts";
 import type { SipSource } from "../sip/sip-format.ts";
@@ -10,6 +10,13 @@ import type { LineAuth } from "./line-auth.ts";
 
 /** Lines one Sori user may host at a gateway. */
 const MAX_LINES_PER_USER = 5;
+/**
+ * REGISTERs per source address: phones behind one office NAT share an address, and each refresh is
+ * two requests (401, then REGISTER with credentials). A larger budget than for INVITEs, still a bound
+ * on scanners.
+ */
+const REGISTER_BURST = 40;
+const REGISTERS_PER_SECOND = 10;
 /** Lines one gateway hosts (its file is read whole at every start). */
 const MAX_LINES = 10_000;
 
@@ -20,8 +27,6 @@ export type LineDeskDeps = {
   auth: LineAuth;
   client: SoriClient;
   log: Logger;
-  /** REGISTERs per source address. */
-  registers: TokenBuckets;
   stats: { rateLimited: number; authFailures: number };
   /** host:port phones reach the gateway at. */
   gatewayHost: string;
@@ -40,16 +45,20 @@ export type LineDeskDeps = {
 export type LineDesk = {
   register(tx: ServerTransaction): void;
   request(r: PhoneLineRequest): Promise<void>;
+  authenticateCall(tx: ServerTransaction): Promise<{ line: HostedLine | undefined } | undefined>;
+  /** How a line shows on the Sori side: its owner's address at the gateway and the line's name. */
+  party(line: HostedLine): ForeignParty;
   /** Of a person's lines here, the phone registered last (one call rings one phone for now). */
   phoneFor(refs: readonly PhoneLineRef[]): { binding?: Binding; line?: HostedLine };
 };
 
 /** The desk where phone lines are added, removed and registered. */
 export function createLineDesk(d: LineDeskDeps): LineDesk {
+  const registers = new TokenBuckets(REGISTER_BURST, REGISTERS_PER_SECOND);
   /** A phone REGISTERs for its line (RFC 3261 §10.3) after a digest challenge. */
   function register(tx: ServerTransaction): void {
     const req = tx.request;
-    if (d.registers.take(rateKey(tx.source.address)) > 0) {
+    if (registers.take(rateKey(tx.source.address)) > 0) {
       d.stats.rateLimited++;
       return;
     }
@@ -152,6 +161,59 @@ export function createLineDesk(d: LineDeskDeps): LineDesk {
     d.log.info("sip-line-removed", { line: id, owner: ownerId, registrations: dropped });
   }
 
+  /**
+   * A new INVITE's caller, if it must prove who it is: a call out of the gateway, or one calling as
+   * a Sori user (their own phone). Answers the INVITE itself (407, 403) and gives undefined when it
+   * does not pass; otherwise the line it authenticated as, if any.
+   */
+  async function authenticateCall(
+    tx: ServerTransaction,
+  ): Promise<{ line: HostedLine | undefined } | undefined> {
+    const req = tx.request;
+    const local = d.isLocal(req.uri);
+    const fromUser = d.isLocal(req.from.uri) ? req.from.uri.user : undefined;
+    // Anyone calling as a Sori user here must prove it, whether or not that user has a phone line
+    // (answering only for line owners would tell the world who has one).
+    const claimsUser =
+      fromUser !== undefined &&
+      (d.hosted.hasOwnerNamed(fromUser) ||
+        (await d.client.findUser(fromUser).catch(() => undefined)) !== undefined);
+    if (tx.answered) return undefined;
+    if (local && !claimsUser) return { line: undefined };
+    const check = d.auth.check(req, "proxy", tx.source.address);
+    if (!check.ok) {
+      if (check.answer === "challenge")
+        tx.respond(407, {
+          toTag: d.tag(),
+          headers: d.auth.challenge("proxy", tx.source.address, check.stale),
+        });
+      else {
+        d.stats.authFailures++;
+        d.log.info("sip-auth-failed", { method: "INVITE", from: tx.source.address, reason: check.reason });
+        tx.respond(403, { toTag: d.tag() });
+      }
+      return undefined;
+    }
+    const line = check.line;
+    if (claimsUser && fromUser.toLowerCase() !== line.owner.username.toLowerCase()) {
+      tx.respond(403, { toTag: d.tag() });
+      return undefined;
+    }
+    if (!local) {
+      tx.respond(403, {
+        toTag: d.tag(),
+        headers: [
+          [
+            "Warning",
+            '399 sori "a phone on this gateway calls Sori usernames; other SIP addresses are not relayed yet"',
+          ],
+        ],
+      });
+      return undefined;
+    }
+    return { line };
+  }
+
   function phoneFor(refs: readonly PhoneLineRef[]): { binding?: Binding; line?: HostedLine } {
     const lines = refs
       .map((ref) => d.hosted.get(ref.id))
@@ -170,5 +232,9 @@ export function createLineDesk(d: LineDeskDeps): LineDesk {
     return { ...(binding ? { binding } : {}), ...(line ? { line } : {}) };
   }
 
-  return { register, request, phoneFor };
+  function party(line: HostedLine): ForeignParty {
+    return { network: "sip", uri: `sip:${line.owner.username}@${d.gatewayHost}`, name: line.name };
+  }
+
+  return { register, request, phoneFor, authenticateCall, party };
 }

@@ -25,3 +25,13 @@ export function transportOf(uri: {
   if (uri.scheme === "sips" || t === "tls") return "TLS";
   return t === "tcp" ? "TCP" : "UDP";
 }
+
+/**
+ * The gateway's Contact for a dialog with a phone reached over `transport` at `at` (host:port):
+ * sips: only when the phone's own target is sips: (baresip 1.0 cannot send to a sips: URI at all).
+ */
+export function contactFor(transport: SipSource["transport"], target: string, at: string): string {
+  if (transport === "TLS" && target.toLowerCase().startsWith("sips:")) return `<sips:gateway@${at}>`;
+  const param = { UDP: "", TCP: ";transport=tcp", TLS: ";transport=tls" }[transport];
+  return `<sip:gateway@${at}${param}>`;
+}

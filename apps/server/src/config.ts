@@ -41,6 +41,11 @@ export type ServerConfig = {
    * directory marks them, and clients show a call's or chat's foreign party only from them.
    */
   gateways: string[];
+  /**
+   * Namespaces of bridged identities and the gateway username that owns each (`xmpp` → `xmppgw`): only
+   * that gateway may make and remove `xmpp:…` identities. Every owner is a gateway too.
+   */
+  bridges: Record<string, string>;
   /** Days an undelivered message or unfetched attachment is kept before it is purged. */
   retentionDays: number;
   /** Largest encrypted attachment, in bytes. */
@@ -178,6 +183,22 @@ const OPTIONS: Option[] = [
       if (names.some((n) => !/^[a-z0-9_.-]{1,64}$/.test(n)))
         throw new ConfigError("--gateways takes usernames separated by commas");
       c.gateways = [...new Set([...c.gateways, ...names])];
+    },
+  },
+  {
+    flag: "--bridges",
+    env: "SORI_BRIDGES",
+    apply: (c, v) => {
+      for (const pair of v.split(",").map((p) => p.trim()).filter(Boolean)) {
+        const m = /^([a-z][a-z0-9-]{1,15})=([A-Za-z0-9_.-]{3,32})$/.exec(pair);
+        if (!m)
+          throw new ConfigError(
+            `--bridges takes namespace=gateway pairs separated by commas (xmpp=xmppgw), not "${pair}"`,
+          );
+        const owner = m[2]!.toLowerCase();
+        c.bridges = { ...c.bridges, [m[1]!]: owner };
+        c.gateways = [...new Set([...c.gateways, owner])];
+      }
     },
   },
   {
@@ -430,6 +451,7 @@ export function parseServerConfig(
     trustProxy: false,
     turn: undefined,
     gateways: [],
+    bridges: {},
     retentionDays: 30,
     maxFileBytes: 100_000_000,
     maxAccountFileBytes: 1_024_000_000,

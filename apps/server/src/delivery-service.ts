@@ -6,6 +6,7 @@ import {
   type Limits,
   MAX_DISAPPEARING_TIMER_S,
   ProtocolError,
+  splitBridgedUsername,
   toBase64,
   type WireRelay,
   type WireResultOf,
@@ -53,6 +54,11 @@ const OPEN_TO_WAITING: ReadonlySet<AuthedFrame["type"]> = new Set([
 const MAX_EXPIRY_MS = MAX_DISAPPEARING_TIMER_S * 1000 + 5 * 60_000;
 /** Rejoin requests per device per minute (a device that fell behind asks about once a minute). */
 const REJOINS_PER_MINUTE = 10;
+/**
+ * Requests for bridged identities that do not exist yet, per account per minute: each may make the
+ * gateway create an account, so a client cannot have it mint thousands.
+ */
+const BRIDGE_RESOLVES_PER_MINUTE = 20;
 
 type AuthedFrame = Exclude<ClientFrame, { type: "auth" }>;
 
@@ -75,6 +81,8 @@ export class DeliveryService {
   readonly #gateways: ReadonlySet<string>;
   readonly #retentionMs: number;
   readonly #rejoins: RateLimiter;
+  readonly #bridges: Readonly<Record<string, string>>;
+  readonly #resolves: RateLimiter;
 
   constructor(options: {
     store: Store;
@@ -87,8 +95,11 @@ export class DeliveryService {
     retentionDays?: number;
     /** Usernames (lower case) the operator runs as gateways: the directory marks them. */
     gateways?: readonly string[];
+    /** Namespaces of bridged identities → the gateway username (lower case) that owns each. */
+    bridges?: Readonly<Record<string, string>>;
   }) {
     this.#gateways = new Set(options.gateways ?? []);
+    this.#bridges = options.bridges ?? {};
     const { store, limits, log, notifier, now = Date.now, turn, retentionDays = 30 } = options;
     this.#turn = turn;
     this.#retentionMs = retentionDays * 86_400_000;
@@ -112,6 +123,7 @@ export class DeliveryService {
     );
     this.#now = now;
     this.#rejoins = new RateLimiter(REJOINS_PER_MINUTE, 60_000, now);
+    this.#resolves = new RateLimiter(BRIDGE_RESOLVES_PER_MINUTE, 60_000, now);
   }
 
   /** The result of `auth` once the token checked out. */
@@ -155,6 +167,8 @@ export class DeliveryService {
         return this.#claim(caller, frame.deviceIds);
       case "dir.users":
         return this.#lookUpUsers(caller, frame.usernames ?? [], frame.userIds ?? []);
+      case "bridge.resolve":
+        return this.#resolveBridged(caller, frame.username);
       case "dir.devices": {
         const devices = await this.#store.devicesById(frame.deviceIds);
         return { devices: devices.map(directoryDevice) } satisfies WireResultOf<"dir.devices">;
@@ -221,6 +235,37 @@ export class DeliveryService {
       ),
     );
     return { users, unknown };
+  }
+
+  /**
+   * A bridged identity someone wants to reach: if the directory lacks it, its namespace's gateway is
+   * asked (a `bridge-wanted` notice in its queue, so a gateway that is down sees it when it is back).
+   */
+  async #resolveBridged(caller: Caller, username: string): Promise<WireResultOf<"bridge.resolve">> {
+    const namespace = splitBridgedUsername(username)?.namespace ?? "";
+    const owner = this.#bridges[namespace];
+    if (owner === undefined)
+      throw new ProtocolError("not-found", `no gateway on this server reaches "${namespace}:" addresses`);
+    refuseIfLimited(this.#lookups.take(caller, 1), "directory look-ups");
+    if ((await this.#store.usersByUsername([username])).length > 0) return { status: "exists" };
+    refuseIfLimited(this.#resolves.take(caller.userId), "requests for bridged identities");
+    const [gateway] = await this.#store.usersByUsername([owner]);
+    if (!gateway)
+      throw new ProtocolError("not-found", `the ${namespace} gateway has not signed in to this server yet`);
+    const now = this.#now();
+    const enqueued = await this.#store.notifyAccount(gateway.user.userId, {
+      kind: "bridge-wanted",
+      groupId: null,
+      messageId: derivedId(`bridge-wanted\0${username.toLowerCase()}\0${caller.deviceId}\0${now}`),
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      epoch: null,
+      data: new TextEncoder().encode(username),
+      sentAt: now,
+    });
+    this.#notifier.enqueued(enqueued);
+    this.#log.info("bridge.identity_wanted", { namespace, by: caller.userId });
+    return { status: "requested" };
   }
 
   async #setAccountKey(
@@ -658,7 +703,14 @@ function directoryUser(
     accountKey: user.accountKey ? toBase64(user.accountKey) : null,
     devices: devices.map(directoryDevice),
     ...(gateway ? { gateway: true } : {}),
+    ...bridgedMark(user.username),
   };
+}
+
+/** A bridged identity is known by its username alone: no plain username holds a colon. */
+function bridgedMark(username: string): { bridged?: string } {
+  const parts = splitBridgedUsername(username);
+  return parts ? { bridged: parts.namespace } : {};
 }
 
 /** An account-level notice (no group): a device waits for approval, or was approved. */

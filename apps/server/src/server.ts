@@ -6,6 +6,7 @@ import type { ServerConfig } from "./config.ts";
 import { ConnectionRegistry } from "./connection-registry.ts";
 import { DeliveryService } from "./delivery-service.ts";
 import { accountRoutes } from "./http/account-routes.ts";
+import { bridgeRoutes } from "./http/bridge-routes.ts";
 import { blobRoutes } from "./http/blob-routes.ts";
 import { healthRoutes } from "./http/health-routes.ts";
 import { linkRoutes } from "./http/link-routes.ts";
@@ -69,6 +70,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     turn: config.turn,
     retentionDays: config.retentionDays,
     gateways: config.gateways,
+    bridges: config.bridges,
   });
 
   const handle = createRouter({
@@ -81,6 +83,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         limits,
         dropDevice: (id, why) => registry.drop(id, why),
         notifier: registry,
+      }),
+      ...bridgeRoutes({
+        store,
+        sessions,
+        log,
+        bridges: config.bridges,
+        dropDevice: (id, why) => registry.drop(id, why),
       }),
       ...blobRoutes({
         files: blobFiles,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ProtocolError } from "./errors.ts";
-import { Bytes, Epoch, Id, RequestId, Username } from "./schema-parts.ts";
+import { AnyUsername, Bytes, BridgedUsername, Epoch, Id, RequestId } from "./schema-parts.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Client → server. Every frame is a request with an `id`; the server answers each with exactly one
@@ -24,9 +24,16 @@ export const ClientFrame = z.discriminatedUnion("type", [
   req("kp.claim", { deviceIds: DeviceIds.min(1) }),
   /** Looks up users (active devices and their signature keys) by username or id. */
   req("dir.users", {
-    usernames: z.array(Username).max(100).optional(),
+    usernames: z.array(AnyUsername).max(100).optional(),
     userIds: z.array(Id).max(100).optional(),
   }),
+  /**
+   * Asks the gateway that owns the namespace of a bridged username to make that identity, when the
+   * directory does not have it yet (feature level 6): "exists" when it has, "requested" when the
+   * gateway was asked (look it up again shortly). Refused with not-found when no gateway owns the
+   * namespace.
+   */
+  req("bridge.resolve", { username: BridgedUsername }),
   /** Looks up devices by id, revoked ones included, to check MLS credentials. */
   req("dir.devices", { deviceIds: DeviceIds.min(1) }),
   /** Registers a new group: this device plus `members`, at `epoch` (1 when created with an add commit). */
@@ -124,7 +131,7 @@ export type DirectoryDevice = z.infer<typeof DirectoryDevice>;
 
 export const DirectoryUser = z.object({
   userId: Id,
-  username: Username,
+  username: AnyUsername,
   /** The account's identity key as the server has it (null before the first device set it). A hint: clients pin what they first saw. */
   accountKey: Bytes.nullable(),
   devices: z.array(DirectoryDevice),
@@ -133,6 +140,12 @@ export const DirectoryUser = z.object({
    * account's calls name a party on that network (`via`), and only such an account hosts phone lines.
    */
   gateway: z.literal(true).optional(),
+  /**
+   * A bridged identity (feature level 6): a person on another network, whose one device a gateway
+   * runs; the namespace of its username (`xmpp`). Chats with it are end-to-end encrypted only as far
+   * as the gateway.
+   */
+  bridged: z.string().optional(),
 });
 export type DirectoryUser = z.infer<typeof DirectoryUser>;
 
@@ -155,7 +168,7 @@ export type PendingDevice = z.infer<typeof PendingDevice>;
 export const RESULT_SCHEMAS = {
   auth: z.object({
     userId: Id,
-    username: Username,
+    username: AnyUsername,
     deviceId: Id,
     keyPackagesRemaining: z.number().int(),
     featureLevel: z.number().int(),
@@ -167,6 +180,7 @@ export const RESULT_SCHEMAS = {
     missing: z.array(Id),
   }),
   "dir.users": z.object({ users: z.array(DirectoryUser), unknown: z.array(z.string()) }),
+  "bridge.resolve": z.object({ status: z.enum(["exists", "requested"]) }),
   "dir.devices": z.object({ devices: z.array(DirectoryDevice) }),
   "group.create": z.object({ groupId: Id, epoch: Epoch }),
   "group.commit": z.object({ groupId: Id, epoch: Epoch }),
@@ -207,7 +221,9 @@ export type WireResultOf<T extends ClientFrameType> = z.input<(typeof RESULT_SCH
  * "device-added": a device of `from.userId` became active. "device-pending": a device of this account
  * waits for approval (`from.deviceId`; details with `device.pending`). "device-approved": this pending
  * device was approved (details with `device.self`). "rejoin-request": a member device of `groupId` missed
- * a commit and asks to be re-added (`data`: its signed request).
+ * a commit and asks to be re-added (`data`: its signed request). "bridge-wanted" (feature level 6, to a
+ * gateway's devices only): someone asked for a bridged identity in its namespace that does not exist
+ * yet (`data`: the username, UTF-8); the gateway makes it if the address is one it can reach.
  */
 export const DELIVERY_KINDS = [
   "message",
@@ -217,6 +233,7 @@ export const DELIVERY_KINDS = [
   "device-pending",
   "device-approved",
   "rejoin-request",
+  "bridge-wanted",
 ] as const;
 export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 

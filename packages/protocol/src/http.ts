@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Bytes, Id, Password, Username } from "./schema-parts.ts";
+import { BridgedUsername, Bytes, Id, Password, Username } from "./schema-parts.ts";
 
 /**
  * The device half of register/login/link: its name, MLS signature key, and (login and link) the
@@ -40,6 +40,15 @@ export type AuthResponse = {
   /** The account key the server has for the account (null for a new account): a hint the approval is checked against. */
   accountKey: string | null;
 };
+
+/**
+ * POST /api/v1/bridge/identities (bearer: an approved device of the gateway that owns the username's
+ * namespace, feature level 6): makes a bridged identity, an account without a password whose one
+ * device (`device`) the gateway runs; answered like register (`init-required`). An identity that
+ * exists already is `username-taken`.
+ */
+export const BridgeIdentityRequest = z.object({ username: BridgedUsername, device: DeviceUpload }).strict();
+export type BridgeIdentityRequest = z.infer<typeof BridgeIdentityRequest>;
 
 /** GET /api/v1/devices */
 export type DeviceListResponse = {

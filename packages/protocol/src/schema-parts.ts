@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { fromBase64 } from "./base64.ts";
-import { PASSWORD_MAX, PASSWORD_MIN, USERNAME_PATTERN } from "./limits.ts";
+import { BRIDGED_USERNAME_PATTERN, PASSWORD_MAX, PASSWORD_MIN, USERNAME_PATTERN } from "./limits.ts";
 
 /** Server- or client-generated identifier: 16 random bytes as unpadded base64url (22 chars). */
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{16,43}$/, "must be a base64url id");
@@ -8,6 +8,14 @@ export const Id = z.string().regex(/^[A-Za-z0-9_-]{16,43}$/, "must be a base64ur
 export const Username = z
   .string()
   .regex(USERNAME_PATTERN, "must be 3–32 characters of letters, digits, '_', '.' or '-'");
+
+/** A bridged identity's username: `<namespace>:<address on the other network>` (see limits.ts). */
+export const BridgedUsername = z
+  .string()
+  .regex(BRIDGED_USERNAME_PATTERN, "must be a namespace, ':' and an address of 1–256 characters");
+
+/** Any account's username, as the directory names it: a plain one or a bridged identity's. */
+export const AnyUsername = z.union([Username, BridgedUsername]);
 
 export const Password = z
   .string()

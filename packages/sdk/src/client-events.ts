@@ -37,6 +37,11 @@ export type ClientEvents = {
   profile: (p: { userId: string }) => void;
   /** A gateway's device: someone asks it to host or drop a phone line (answer with phoneLines.reply). */
   "phone-line": (r: PhoneLineRequest) => void;
+  /**
+   * A gateway's device: someone (`by`, a user id) wants to reach a bridged identity of its namespace
+   * that does not exist yet; make it (SoriClient.createBridgedIdentity) if the address is reachable.
+   */
+  "bridge-wanted": (r: { username: string; by: string }) => void;
   connection: (state: ConnectionState) => void;
   /** A problem the client handled but a person may want to know about (never contains content). */
   warning: (w: ClientWarning) => void;

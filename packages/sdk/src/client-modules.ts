@@ -225,6 +225,7 @@ export function assembleClient(
     isBehind: (groupId) => rejoin.isBehind(groupId),
     rejoined: (groupId) => rejoin.rejoined(groupId),
     rejoinRequested: (groupId, from, request) => rejoin.requested(groupId, from, request),
+    bridgeWanted: (username, from) => events.emit("bridge-wanted", { username, by: from.userId }),
     deactivate: (groupId) => membership.deactivate(groupId),
     addOwnDevice: async (deviceId, at) => {
       // Told on every device of the account, with a way to sign it out if it is not the person's.

@@ -4,6 +4,7 @@ import type { PhoneLines } from "./features/phone-lines.ts";
 import type { ClientEvents, ConnectionState } from "./client-events.ts";
 import { type DeviceEnrolment, loadEnrolment, saveEnrolment } from "./device/device-enrolment.ts";
 import type { DeviceList } from "./device/devices.ts";
+import type { FoundUser } from "./device/directory.ts";
 import type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 import { enrol, type EnrolMode, parseLinkQr } from "./device/enrolment.ts";
 import { SdkError } from "./errors.ts";
@@ -68,6 +69,23 @@ export class SoriClient {
     deviceName?: string;
   }): Promise<SoriClient> {
     return SoriClient.#enrol({ mode: "login", ...options }, options);
+  }
+
+  /**
+   * A gateway makes a bridged identity of its namespace (`xmpp:juliet@example.org`, the server's
+   * `--bridges`): an account without a password whose one device is stored in `storage`, run by the
+   * gateway. Throws "username-taken" if it exists, "forbidden" if this client is not its gateway.
+   */
+  async createBridgedIdentity(options: {
+    username: string;
+    storage: ClientStorage;
+    deviceName?: string;
+  }): Promise<SoriClient> {
+    const { serverUrl, token } = this.#m.ctx.enrolment;
+    return SoriClient.#enrol(
+      { mode: "bridged", username: options.username, gatewayToken: token },
+      { serverUrl, storage: options.storage, deviceName: options.deviceName ?? "bridge" },
+    );
   }
 
   /**
@@ -584,8 +602,11 @@ export class SoriClient {
     return this.#m.profiles.get(userId);
   }
 
-  /** Looks a user up by exact username (case-insensitive). */
-  findUser(username: string): Promise<{ userId: string; username: string } | undefined> {
+  /**
+   * Looks a user up by exact username (case-insensitive). `bridged` names the other network of a
+   * bridged identity (`xmpp`): its chats are end-to-end encrypted only as far as its gateway.
+   */
+  findUser(username: string): Promise<FoundUser | undefined> {
     return this.#m.directory.findUser(username);
   }
 

@@ -22,6 +22,7 @@ export {
 export { SdkError, type SdkErrorCode } from "./errors.ts";
 export type { ClientWarning, WarningCode } from "./warnings.ts";
 export type { DeviceApprovalRequest } from "./device/device-approvals.ts";
+export type { FoundUser } from "./device/directory.ts";
 export type { AuthRefusal } from "./transport/transport.ts";
 export { MemoryStorage } from "./storage/memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage/storage.ts";

@@ -16,18 +16,11 @@ import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "../password.ts
 import { RateLimiter, refuseIfLimited } from "../rate-limiter.ts";
 import type { Sessions } from "../sessions.ts";
 import type { Store } from "../store/store.ts";
+import { parseBody } from "./body.ts";
 import type { RequestContext, Route } from "./router.ts";
 
 function parseAuthRequest(body: unknown): AuthRequest {
-  const parsed = AuthRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const why = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.join(".")}: ${i.message}`)
-      .join("; ");
-    throw new ProtocolError("bad-request", `invalid request: ${why}`);
-  }
-  return parsed.data;
+  return parseBody(AuthRequestSchema, body);
 }
 
 /**

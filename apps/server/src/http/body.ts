@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { ProtocolError } from "@sori/protocol";
+import type { z } from "zod";
 
 /** The most of an oversized JSON body the server reads (and discards) to answer 413 cleanly. */
 const MAX_JSON_DRAIN_BYTES = 16 * 1024 * 1024;
@@ -44,4 +45,17 @@ export async function readRaw(req: IncomingMessage, max: number): Promise<Buffer
   if (!body)
     throw new ProtocolError("too-large", `a chunk can have at most ${max} bytes here`, { limit: max });
   return body;
+}
+
+/** A parsed JSON body checked against `schema`: bad-request naming the first three faults otherwise. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const why = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join(".")}: ${i.message}`)
+      .join("; ");
+    throw new ProtocolError("bad-request", `invalid request: ${why}`);
+  }
+  return parsed.data;
 }

@@ -408,6 +408,13 @@ export class SqliteStore implements Store {
     });
   }
 
+  notifyAccount(userId: string, notice: Omit<OutgoingMessage, "recipients">): Promise<Enqueued> {
+    return this.#write(() => {
+      const recipients = this.#accounts.approvedDevicesOf(userId, "");
+      return recipients.length > 0 ? this.#messages.enqueue({ ...notice, recipients }) : [];
+    });
+  }
+
   acceptMessage(message: Omit<OutgoingMessage, "recipients">): Promise<SendOutcome> {
     return this.#write((): SendOutcome => {
       const group = this.#groups.state(message.groupId ?? "");

@@ -291,6 +291,9 @@ export type Store = {
     notice: Omit<OutgoingMessage, "recipients">,
   ): Promise<{ status: "sent"; enqueued: Enqueued } | { status: "not-member" }>;
 
+  /** Queues `notice` for every approved, unrevoked device of the account `userId`. */
+  notifyAccount(userId: string, notice: Omit<OutgoingMessage, "recipients">): Promise<Enqueued>;
+
   /** Queue entries of a device after `afterSeq`, oldest first. */
   pending(deviceId: string, afterSeq: number, limit: number): Promise<QueuedDelivery[]>;
   /** Removes a device's queue entries up to `upTo`; returns how many. */

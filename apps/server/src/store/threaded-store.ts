@@ -41,6 +41,7 @@ const METHODS = [
   "applyCommit",
   "acceptMessage",
   "notifyGroup",
+  "notifyAccount",
   "pending",
   "ack",
   "pruneSeen",

@@ -1,5 +1,5 @@
 import { type CertifiedMember, type CredentialValidator, keyPackageIdentity } from "@sori/crypto";
-import type { ResultOf } from "@sori/protocol";
+import { type ResultOf, splitBridgedUsername } from "@sori/protocol";
 import { SdkError } from "../errors.ts";
 import { getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
@@ -19,12 +19,20 @@ type RefusalReason =
   | "unrequested"
   | "malformed";
 
+/** A user as a look-up by username finds them. */
+export type FoundUser = { userId: string; username: string; gateway?: true; bridged?: string };
+
 export type Refusal = { userId: string; deviceId: string; reason: RefusalReason };
 
 export type DirectoryHooks = {
   /** The account key of a contact changed (reported once per new key). */
   identityChanged(userId: string): Promise<void>;
 };
+
+/** How long a bridged identity's gateway gets to make it before a look-up gives up. */
+const BRIDGE_RESOLVE_MS = 15_000;
+/** How often the directory is asked again meanwhile (each ask counts against the look-up budget). */
+const BRIDGE_POLL_MS = [250, 500, 1000, 1000, 2000];
 
 /** How long the directory's word on whether an account is a gateway is taken without asking again. */
 const GATEWAY_TTL_MS = 60_000;
@@ -141,12 +149,39 @@ export class Directory {
     return { keyPackages: accepted, refused };
   }
 
-  /** Looks users up by username; "unknown-user" names any that do not exist. */
+  /**
+   * Looks users up by username; "unknown-user" names any that do not exist. A bridged identity
+   * (`xmpp:juliet@example.org`) that does not exist yet is asked of its gateway first, which makes it
+   * within a few seconds if it can reach that address.
+   */
   async lookupUsers(usernames: string[]): Promise<DirectoryUser[]> {
     const { users, unknown } = await this.#ctx.request({ type: "dir.users", usernames });
-    if (unknown.length > 0) throw new SdkError("unknown-user", `no such user: ${unknown.join(", ")}`);
+    const bridged = unknown.filter((u) => splitBridgedUsername(u) !== undefined);
+    const missing = unknown.filter((u) => splitBridgedUsername(u) === undefined);
+    if (missing.length > 0) throw new SdkError("unknown-user", `no such user: ${missing.join(", ")}`);
+    for (const username of bridged) users.push(await this.#resolveBridged(username));
     await this.#remember(users);
     return users;
+  }
+
+  /** Has the gateway of a bridged username make it, and waits (bounded) until it has a device. */
+  async #resolveBridged(username: string): Promise<DirectoryUser> {
+    const { status } = await this.#ctx.request({ type: "bridge.resolve", username });
+    const deadline = Date.now() + BRIDGE_RESOLVE_MS;
+    for (let i = 0; ; i++) {
+      const { users } = await this.#ctx.request({ type: "dir.users", usernames: [username] });
+      const user = users[0];
+      if (user && user.devices.length > 0) return user;
+      const wait = BRIDGE_POLL_MS[Math.min(i, BRIDGE_POLL_MS.length - 1)]!;
+      if (Date.now() + wait > deadline || (status === "exists" && user === undefined))
+        throw new SdkError(
+          "unknown-user",
+          user
+            ? `${username} has no device that can be added right now (its gateway may be down)`
+            : `the gateway did not bring ${username} onto Sori in time (it may be down, or cannot reach that address)`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** One user by username; "unknown-user" if there is none. */
@@ -163,12 +198,22 @@ export class Directory {
     return users;
   }
 
-  /** Looks a user up by exact username (case-insensitive); undefined if there is none. */
-  async findUser(username: string): Promise<{ userId: string; username: string } | undefined> {
+  /**
+   * Looks a user up by exact username (case-insensitive); undefined if there is none. `gateway`: the
+   * operator runs the account as a gateway; `bridged`: a person on another network (its namespace).
+   */
+  async findUser(username: string): Promise<FoundUser | undefined> {
     const { users } = await this.#ctx.request({ type: "dir.users", usernames: [username] });
     await this.#remember(users);
     const u = users[0];
-    return u ? { userId: u.userId, username: u.username } : undefined;
+    return u
+      ? {
+          userId: u.userId,
+          username: u.username,
+          ...(u.gateway ? { gateway: true } : {}),
+          ...(u.bridged ? { bridged: u.bridged } : {}),
+        }
+      : undefined;
   }
 
   /** Whether accounts are gateways, as the directory said within the last minute. */

@@ -2,7 +2,7 @@ import { generateDeviceKeys, generateTransferKeys } from "@sori/crypto";
 import { toBase64 } from "@sori/protocol";
 import { SdkError } from "../errors.ts";
 import type { ClientStorage } from "../storage/storage.ts";
-import { authenticate, claimLink } from "../transport/http-api.ts";
+import { authenticate, claimLink, createBridgedIdentity } from "../transport/http-api.ts";
 import { linkProof, splitLinkCode } from "./approval-codes.ts";
 import { type DeviceEnrolment, loadEnrolment, saveEnrolment } from "./device-enrolment.ts";
 import { DeviceApprovals } from "./device-approvals.ts";
@@ -15,7 +15,10 @@ export type EnrolOptions = {
 
 /** How a device joins: a new account, a password for an existing one, or a code from a signed-in device. */
 export type EnrolMode =
-  { mode: "register" | "login"; username: string; password: string } | { mode: "link"; code: string };
+  | { mode: "register" | "login"; username: string; password: string }
+  | { mode: "link"; code: string }
+  /** A gateway makes a bridged identity of its namespace (its own session token authorises it). */
+  | { mode: "bridged"; username: string; gatewayToken: string };
 
 /**
  * Makes this device's keys, enrols them with the server and stores the enrolment in `storage`
@@ -33,7 +36,7 @@ export async function enrol(o: EnrolOptions & EnrolMode): Promise<DeviceEnrolmen
     throw new SdkError("bad-request", "this is not a Sori device-link code (four groups of five characters)");
   const keys = await generateDeviceKeys();
   // A new account's first device makes the account key itself; any later device gets it, sealed to this.
-  const transfer = o.mode === "register" ? undefined : await generateTransferKeys();
+  const transfer = o.mode === "register" || o.mode === "bridged" ? undefined : await generateTransferKeys();
   const device = {
     name: o.deviceName ?? "sori device",
     signatureKey: keys.signaturePublicKey,
@@ -47,7 +50,9 @@ export async function enrol(o: EnrolOptions & EnrolMode): Promise<DeviceEnrolmen
           device,
           await linkProof(link!.secret, keys.signaturePublicKey, transfer!.publicKey),
         )
-      : await authenticate(o.serverUrl, o.mode, o.username, o.password, device);
+      : o.mode === "bridged"
+        ? await createBridgedIdentity(o.serverUrl, o.gatewayToken, o.username, device)
+        : await authenticate(o.serverUrl, o.mode, o.username, o.password, device);
   const enrolment: DeviceEnrolment = {
     serverUrl: o.serverUrl,
     userId: res.userId,

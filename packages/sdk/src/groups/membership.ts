@@ -55,6 +55,10 @@ export class Membership {
     const ctx = this.#ctx;
     const users = usernames.length > 0 ? await directory.lookupUsers(usernames) : [];
     await this.#deps.requireTrusted(users.map((u) => u.userId));
+    // Checked here too: with no device to claim for anyone, the claim below would not run at all.
+    const deviceless = users.find((u) => u.devices.length === 0);
+    if (deviceless)
+      throw new SdkError("unknown-user", `${deviceless.username} has no device that can be added right now`);
     const own = await directory.usersById([ctx.identity.userId]);
     const expected = new Map<string, string>();
     for (const u of [...own, ...users])

@@ -71,6 +71,8 @@ export type InboxDeps = {
   rejoined(groupId: string): Promise<void>;
   /** Another member device asks to be re-added. */
   rejoinRequested(groupId: string, from: MemberIdentity, request: Uint8Array): void;
+  /** A gateway's device: someone wants a bridged identity of its namespace that does not exist yet. */
+  bridgeWanted(username: string, from: MemberIdentity): void;
   /** Called after a batch of deliveries was processed (e.g. to send the receipts it produced). */
   drained(): void;
 };
@@ -257,6 +259,9 @@ export class Inbox {
           break;
         case "rejoin-request":
           if (d.groupId && d.data) this.#deps.rejoinRequested(d.groupId, d.from, d.data);
+          break;
+        case "bridge-wanted":
+          if (d.data) this.#deps.bridgeWanted(new TextDecoder().decode(d.data), d.from);
           break;
       }
     } catch (error) {

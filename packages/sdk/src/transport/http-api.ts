@@ -69,6 +69,22 @@ export async function authenticate(
   return result;
 }
 
+/** POST /bridge/identities: a gateway makes a bridged identity of its namespace, with this device. */
+export async function createBridgedIdentity(
+  serverUrl: string,
+  gatewayToken: string,
+  username: string,
+  device: DeviceUploadBytes,
+): Promise<AuthResponse> {
+  const result = await call<AuthResponse>(serverUrl, "/bridge/identities", {
+    method: "POST",
+    headers: { authorization: `Bearer ${gatewayToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ username, device: deviceBody(device) }),
+  });
+  if (!result) throw new SdkError("bad-frame", "the server sent an empty answer");
+  return result;
+}
+
 /** POST /password: changes the account's password; every other device is signed out. */
 export async function changePassword(
   serverUrl: string,

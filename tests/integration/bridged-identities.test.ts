@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { API_PREFIX } from "@sori/protocol";
+import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
+import { deviceToken, newUser, PASSWORD, receive, suiteServer, waitFor } from "../helpers.ts";
+
+/** A bridged identity made by the gateway and opened, connected, as the gateway would run it. */
+async function bridged(gateway: SoriClient, username: string): Promise<SoriClient> {
+  const storage = new MemoryStorage();
+  await gateway.createBridgedIdentity({ username, storage });
+  const client = await SoriClient.open(storage);
+  await client.connect();
+  return client;
+}
+
+async function refusal(p: Promise<unknown>): Promise<SdkError> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof SdkError, `expected an SdkError, got ${String(error)}`);
+  return error;
+}
+
+describe("bridged identities (a gateway's namespace of accounts without passwords)", () => {
+  const server = suiteServer(["--bridges", "xmpp=xmppgw"]);
+  let gateway: SoriClient;
+  let alice: SoriClient;
+  const open: SoriClient[] = [];
+
+  before(async () => {
+    gateway = await newUser(server.url, "xmppgw");
+    alice = await newUser(server.url, "alice");
+  });
+  after(async () => {
+    for (const c of [...open, gateway, alice]) await c.close();
+  });
+
+  it("lets the namespace's gateway make an identity that chats like anyone, marked bridged", async () => {
+    const juliet = await bridged(gateway, "xmpp:juliet@xmpp.example.org");
+    open.push(juliet);
+    await juliet.sendText("alice", "hello from XMPP <&> 안녕");
+    const [m] = await receive(alice, 1);
+    assert.equal(m!.text, "hello from XMPP <&> 안녕");
+    const chat = await alice.findChat("xmpp:juliet@xmpp.example.org");
+    assert.ok(chat, "Alice has a direct chat with the bridged identity");
+    assert.equal((await alice.findUser("xmpp:juliet@xmpp.example.org"))?.bridged, "xmpp");
+    assert.equal((await alice.findUser("xmppgw"))?.gateway, true);
+    assert.equal((await alice.findUser("alice"))?.bridged, undefined);
+  });
+
+  it("refuses identities to anyone but the namespace's gateway, and a second one of a name", async () => {
+    const denied = await refusal(
+      alice.createBridgedIdentity({ username: "xmpp:mallory@xmpp.example.org", storage: new MemoryStorage() }),
+    );
+    assert.equal(denied.code, "forbidden");
+    const other = await refusal(
+      gateway.createBridgedIdentity({ username: "matrix:@bob:example.org", storage: new MemoryStorage() }),
+    );
+    assert.equal(other.code, "forbidden");
+    const twice = await refusal(
+      gateway.createBridgedIdentity({ username: "xmpp:juliet@xmpp.example.org", storage: new MemoryStorage() }),
+    );
+    assert.equal(twice.code, "username-taken");
+    const malformed = await refusal(
+      gateway.createBridgedIdentity({ username: "xmpp:has space@example.org", storage: new MemoryStorage() }),
+    );
+    assert.equal(malformed.code, "bad-request");
+  });
+
+  it("never lets a bridged identity sign in with a password, nor a person register one", async () => {
+    for (const path of ["/login", "/register"]) {
+      const res = await fetch(`${server.url}${API_PREFIX}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          username: "xmpp:juliet@xmpp.example.org",
+          password: PASSWORD,
+          device: { name: "x", signatureKey: "AAAA", transferKey: "AAAA" },
+        }),
+      });
+      assert.equal(res.status, 400, path);
+      const body = (await res.json()) as { error: { code: string } };
+      assert.equal(body.error.code, "bad-request");
+    }
+  });
+
+  it("has the gateway make an identity someone writes to first, then delivers to it", async () => {
+    const made: SoriClient[] = [];
+    const onWanted = (r: { username: string; by: string }): void => {
+      void bridged(gateway, r.username).then((c) => made.push(c));
+    };
+    const stop = gateway.on("bridge-wanted", onWanted);
+    try {
+      await alice.sendText("xmpp:romeo@xmpp.example.org", "are you there?");
+      const romeo = await waitFor(
+        async () => made[0],
+        (c) => c !== undefined,
+      );
+      open.push(romeo!);
+      const [m] = await receive(romeo!, 1);
+      assert.equal(m!.text, "are you there?");
+    } finally {
+      stop();
+    }
+  });
+
+  it("says plainly when no gateway reaches a namespace, or the gateway does not answer", async () => {
+    const none = await refusal(alice.sendText("matrix:@bob:example.org", "hi"));
+    assert.equal(none.code, "not-found");
+    assert.match(none.message, /no gateway on this server reaches "matrix:" addresses/);
+    // Nobody listens for bridge-wanted now: the look-up gives up after its bounded wait.
+    const started = Date.now();
+    const silent = await refusal(alice.sendText("xmpp:nobody@xmpp.example.org", "hi"));
+    assert.equal(silent.code, "unknown-user");
+    assert.match(silent.message, /did not bring xmpp:nobody@xmpp\.example\.org onto Sori in time/);
+    assert.ok(Date.now() - started < 20_000);
+  });
+
+  it("removes an identity: its device is signed out and nobody can add it again", async () => {
+    const temp = await bridged(gateway, "xmpp:temp@xmpp.example.org");
+    open.push(temp);
+    const res = await fetch(
+      `${server.url}${API_PREFIX}/bridge/identities/${encodeURIComponent("xmpp:temp@xmpp.example.org")}`,
+      { method: "DELETE", headers: { authorization: `Bearer ${await deviceToken(gateway)}` } },
+    );
+    assert.equal(res.status, 204);
+    const refused = await refusal(alice.sendText("xmpp:temp@xmpp.example.org", "still there?"));
+    assert.equal(refused.code, "unknown-user");
+    assert.match(refused.message, /no device that can be added/);
+    const byAlice = await fetch(
+      `${server.url}${API_PREFIX}/bridge/identities/${encodeURIComponent("xmpp:juliet@xmpp.example.org")}`,
+      { method: "DELETE", headers: { authorization: `Bearer ${await deviceToken(alice)}` } },
+    );
+    assert.equal(byAlice.status, 403);
+  });
+});

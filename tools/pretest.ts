@@ -1,5 +1,5 @@
 // Runs before `npm test` (root "pretest" script): makes sure the browser and call tests can run. It
-// installs Chromium, coturn, baresip and sipp when it can (root with apt-get), else names the command to run, then (re)builds the web app
+// installs Chromium, coturn, baresip, sipp, Prosody and slixmpp when it can (root with apt-get), else names the command to run, then (re)builds the web app
 // when apps/web/dist is missing or older than its sources. Every step is bounded in time.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -16,6 +16,9 @@ const TURNSERVER = process.env.SORI_TURNSERVER ?? "/usr/bin/turnserver";
 /** baresip, the phone of the SIP gateway's tests, and sipp (Debian's sip-tester), its load. */
 const BARESIP = process.env.SORI_BARESIP ?? "/usr/bin/baresip";
 const SIPP = process.env.SORI_SIPP ?? "/usr/bin/sipp";
+/** Prosody, the XMPP server of the XMPP gateway's tests, and slixmpp, their XMPP user's library. */
+const PROSODY = process.env.SORI_PROSODY ?? "/usr/bin/prosody";
+const SLIXMPP = "/usr/lib/python3/dist-packages/slixmpp/__init__.py";
 const APT_PACKAGES = [
   "chromium",
   "fonts-noto-cjk",
@@ -23,6 +26,8 @@ const APT_PACKAGES = [
   "coturn",
   "baresip",
   "sip-tester",
+  "prosody",
+  "python3-slixmpp",
 ];
 const INSTALL_COMMAND = `apt-get update && apt-get install -y ${APT_PACKAGES.join(" ")}`;
 const APT_TIMEOUT_MS = 15 * 60_000;
@@ -81,16 +86,22 @@ const FONT_FILES = [
   "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
 ];
 
+/** What the browser, call, SIP and XMPP tests run, and where each must be once installed. */
+const REQUIRED: { what: string; path: string }[] = [
+  { what: "Chromium", path: CHROMIUM },
+  { what: "coturn", path: TURNSERVER },
+  { what: "baresip", path: BARESIP },
+  { what: "sipp", path: SIPP },
+  { what: "Prosody", path: PROSODY },
+  { what: "slixmpp (Debian's python3)", path: SLIXMPP },
+];
+
 function ensureChromium(): void {
   const fontsPresent = FONT_FILES.every((f) => existsSync(f)) || process.env.SORI_CHROMIUM !== undefined;
-  if (
-    existsSync(CHROMIUM) &&
-    fontsPresent &&
-    existsSync(TURNSERVER) &&
-    existsSync(BARESIP) &&
-    existsSync(SIPP)
-  ) {
-    say(`Chromium found at ${CHROMIUM}, coturn at ${TURNSERVER}, baresip at ${BARESIP}, sipp at ${SIPP}`);
+  const missing = (): string[] => REQUIRED.filter((r) => !existsSync(r.path)).map((r) => r.what);
+  const where = REQUIRED.map((r) => `${r.what} at ${r.path}`).join(", ");
+  if (fontsPresent && missing().length === 0) {
+    say(`found ${where}`);
     return;
   }
   const isRoot = process.getuid?.() === 0;
@@ -98,22 +109,22 @@ function ensureChromium(): void {
   if (!isRoot || !hasApt) {
     throw new PretestError(
       "no-chromium",
-      `the browser and call tests need Chromium at ${CHROMIUM}, coturn at ${TURNSERVER}, baresip at ${BARESIP} and sipp at ${SIPP}. Install them with:\n\n    sudo sh -c '${INSTALL_COMMAND}'\n\n` +
+      `the browser, call, SIP and XMPP tests need ${where}. Install them with:\n\n    sudo sh -c '${INSTALL_COMMAND}'\n\n` +
         "(or point SORI_CHROMIUM at a Chromium binary)",
     );
   }
   say(
-    `Chromium, its fonts, coturn, baresip or sipp are missing; installing them (up to ${APT_TIMEOUT_MS / 60_000} min per step)`,
+    `missing: ${[...missing(), ...(fontsPresent ? [] : ["fonts"])].join(", ")}; installing (up to ${APT_TIMEOUT_MS / 60_000} min per step)`,
   );
   const ok =
     run("apt-get", ["update"], ROOT, APT_TIMEOUT_MS) &&
     run("apt-get", ["install", "-y", ...APT_PACKAGES], ROOT, APT_TIMEOUT_MS);
-  if (!ok || !existsSync(CHROMIUM) || !existsSync(TURNSERVER) || !existsSync(BARESIP) || !existsSync(SIPP))
+  if (!ok || missing().length > 0)
     throw new PretestError(
       "install-failed",
-      `installing Chromium failed; run it yourself: ${INSTALL_COMMAND}`,
+      `installing ${missing().join(", ") || "the test packages"} failed; run it yourself: ${INSTALL_COMMAND}`,
     );
-  say("Chromium, coturn, baresip and sipp installed");
+  say("installed the test packages");
 }
 
 /** The TLS test makes a throwaway self-signed certificate with the openssl command. */

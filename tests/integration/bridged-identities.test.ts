@@ -51,7 +51,10 @@ describe("bridged identities (a gateway's namespace of accounts without password
 
   it("refuses identities to anyone but the namespace's gateway, and a second one of a name", async () => {
     const denied = await refusal(
-      alice.createBridgedIdentity({ username: "xmpp:mallory@xmpp.example.org", storage: new MemoryStorage() }),
+      alice.createBridgedIdentity({
+        username: "xmpp:mallory@xmpp.example.org",
+        storage: new MemoryStorage(),
+      }),
     );
     assert.equal(denied.code, "forbidden");
     const other = await refusal(
@@ -59,7 +62,10 @@ describe("bridged identities (a gateway's namespace of accounts without password
     );
     assert.equal(other.code, "forbidden");
     const twice = await refusal(
-      gateway.createBridgedIdentity({ username: "xmpp:juliet@xmpp.example.org", storage: new MemoryStorage() }),
+      gateway.createBridgedIdentity({
+        username: "xmpp:juliet@xmpp.example.org",
+        storage: new MemoryStorage(),
+      }),
     );
     assert.equal(twice.code, "username-taken");
     const malformed = await refusal(

@@ -15,6 +15,7 @@ import { safetyNumberCommand } from "./commands/safety-number.ts";
 import { sendCommand } from "./commands/send.ts";
 import { serverCommand } from "./commands/server.ts";
 import { sipGatewayCommand } from "./commands/sip-gateway.ts";
+import { xmppGatewayCommand } from "./commands/xmpp-gateway.ts";
 import { sipPhoneCommand } from "./commands/sip-phone.ts";
 import { timerCommand } from "./commands/timer.ts";
 
@@ -38,4 +39,5 @@ export const COMMANDS: readonly TableEntry[] = [
   answerCommand,
   sipGatewayCommand,
   sipPhoneCommand,
+  xmppGatewayCommand,
 ];

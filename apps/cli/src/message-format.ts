@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatSummary } from "@sori/sdk";
+import { bridgedNetworkOf, type ChatMessage, type ChatSummary } from "@sori/sdk";
 import { escapeForTerminal as esc, jsonLine } from "./terminal-escape.ts";
 
 /** A message as one `--json` line (the scripting contract's shape); `path` is where its file was saved. */
@@ -77,5 +77,8 @@ export function chatLine(c: ChatSummary): string {
   const when = c.lastMessageAt ? new Date(c.lastMessageAt).toISOString() : "-";
   const status = c.active ? "" : " (removed)";
   const members = c.members.map((m) => esc(m)).join(", ");
-  return `${esc(c.id)}  ${c.kind === "group" ? "group" : "direct"}  ${esc(c.name)}${status}  members: ${members}  last: ${when}`;
+  const networks = [...new Set(c.members.map(bridgedNetworkOf).filter((n) => n !== undefined))];
+  const via =
+    networks.length > 0 ? `  (via ${networks.join(", ")}: not end-to-end encrypted past the gateway)` : "";
+  return `${esc(c.id)}  ${c.kind === "group" ? "group" : "direct"}  ${esc(c.name)}${status}${via}  members: ${members}  last: ${when}`;
 }

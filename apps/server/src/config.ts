@@ -189,7 +189,10 @@ const OPTIONS: Option[] = [
     flag: "--bridges",
     env: "SORI_BRIDGES",
     apply: (c, v) => {
-      for (const pair of v.split(",").map((p) => p.trim()).filter(Boolean)) {
+      for (const pair of v
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         const m = /^([a-z][a-z0-9-]{1,15})=([A-Za-z0-9_.-]{3,32})$/.exec(pair);
         if (!m)
           throw new ConfigError(

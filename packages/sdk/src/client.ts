@@ -437,6 +437,19 @@ export class SoriClient {
   }
 
   /**
+   * Like takeReceived, but the messages stay until confirmReceived: for a bridge or bot that must pass
+   * each on before it lets go of it (a crash in between hands them over again).
+   */
+  peekReceived(): Promise<ChatMessage[]> {
+    return this.#m.ctx.chats.peekFeed().then((list) => list.filter((m) => !isExpired(m)));
+  }
+
+  /** Lets go of messages peekReceived returned, once they were passed on. */
+  confirmReceived(messages: readonly ChatMessage[]): Promise<void> {
+    return this.#m.ctx.chats.dropFeed(messages.map((m) => m.order));
+  }
+
+  /**
    * Marks every message of a chat as read (unread count 0): starts the disappearing timers of the
    * messages read, and tells the senders (unless read receipts are off in settings).
    */

@@ -1,3 +1,4 @@
+export { bridgedNetworkOf } from "./features/bridged.ts";
 export {
   type CallEntry,
   type ChatMessage,

@@ -347,6 +347,23 @@ export class ChatStore {
     return this.#writes.run(() => this.#takeFeed());
   }
 
+  /** Incoming messages not yet taken, oldest first, left in the feed (see dropFeed). */
+  async peekFeed(): Promise<ChatMessage[]> {
+    const out: ChatMessage[] = [];
+    for (const k of await this.#storage.list(StorageKeys.feed)) {
+      const m = await getJson<ChatMessage>(this.#storage, k);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  /** Removes these messages (by their local order) from the feed, once they were handled. */
+  dropFeed(orders: number[]): Promise<void> {
+    return this.#writes.run(async () => {
+      for (const order of orders) await this.#storage.delete(StorageKeys.feedEntry(order));
+    });
+  }
+
   async #takeFeed(): Promise<ChatMessage[]> {
     const out: ChatMessage[] = [];
     for (const k of await this.#storage.list(StorageKeys.feed)) {

@@ -1,0 +1,6 @@
+export {
+  startXmppGateway,
+  type XmppGateway,
+  type XmppGatewayOptions,
+  type XmppGatewayStats,
+} from "./xmpp-gateway.ts";

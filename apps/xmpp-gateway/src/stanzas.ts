@@ -1,0 +1,91 @@
+import { type BareJid, parseJid } from "./jid.ts";
+import { xml, type XmlElement } from "./xmpp-library.ts";
+
+const NS_RECEIPTS = "urn:xmpp:receipts";
+const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+/** OMEMO's namespaces: the widely deployed 0.3 one (Conversations, Gajim, Dino) and OMEMO 2. */
+const NS_OMEMO = ["eu.siacs.conversations.axolotl", "urn:xmpp:omemo:2"];
+/** Longest stanza id kept (ids are echoed in receipts and errors). */
+const MAX_ID = 128;
+
+/** `fromFull` keeps the sender's resource: errors must go to it. */
+type Addressed = { from: BareJid; fromFull: string; to: BareJid; id: string | undefined };
+
+/** A stanza from the XMPP network, parsed at the edge into what the gateway acts on. */
+export type InboundStanza =
+  | (Addressed & { kind: "chat"; body: string; wantsReceipt: boolean })
+  /** OMEMO-encrypted: the gateway cannot read it and says so, never relaying a fallback body. */
+  | (Addressed & { kind: "omemo" })
+  /** The XMPP side's client got a message the gateway sent (XEP-0184). */
+  | (Addressed & { kind: "receipt"; of: string })
+  /** The XMPP server could not deliver something the gateway sent. */
+  | (Addressed & { kind: "bounce"; reason: string })
+  | { kind: "ignored"; why: string };
+
+/** What an incoming `<message/>` is; anything malformed is "ignored" with the reason. */
+export function parseMessageStanza(stanza: XmlElement): InboundStanza {
+  if (!stanza.is("message")) return { kind: "ignored", why: "not a message" };
+  const from = parseJid(stanza.attrs.from);
+  const to = parseJid(stanza.attrs.to);
+  if (!from?.local || !to) return { kind: "ignored", why: "no usable from or to address" };
+  const rawId = stanza.attrs.id;
+  const id = rawId && rawId.length <= MAX_ID ? rawId : undefined;
+  const addressed = { from, fromFull: stanza.attrs.from!, to, id };
+  const type = stanza.attrs.type ?? "normal";
+  if (type === "error") {
+    const error = stanza.getChild("error");
+    const text = error?.getChildText("text", NS_STANZAS);
+    const condition = error?.children.find(
+      (c): c is XmlElement => typeof c !== "string" && c.attrs.xmlns === NS_STANZAS && c.name !== "text",
+    );
+    return { ...addressed, kind: "bounce", reason: text || condition?.name || "undeliverable" };
+  }
+  if (type !== "chat" && type !== "normal") return { kind: "ignored", why: `message type ${type}` };
+  if (NS_OMEMO.some((ns) => stanza.getChild("encrypted", ns))) return { ...addressed, kind: "omemo" };
+  const received = stanza.getChild("received", NS_RECEIPTS);
+  if (received?.attrs.id) return { ...addressed, kind: "receipt", of: received.attrs.id };
+  const body = stanza.getChildText("body");
+  if (body === null || body === "") return { kind: "ignored", why: "no body" };
+  return {
+    ...addressed,
+    kind: "chat",
+    body,
+    wantsReceipt: stanza.getChild("request", NS_RECEIPTS) !== undefined,
+  };
+}
+
+/** A chat message to an XMPP address, asking for a delivery receipt. */
+export function chatStanza(from: string, to: string, id: string, body: string): XmlElement {
+  return xml(
+    "message",
+    { type: "chat", from, to, id },
+    xml("body", {}, body),
+    xml("request", { xmlns: NS_RECEIPTS }),
+    // Lets servers keep it in the recipient's archive (XEP-0334) like any chat message.
+    xml("store", { xmlns: "urn:xmpp:hints" }),
+  );
+}
+
+/** XEP-0184: tells the sender its message reached the Sori person's device. */
+export function receiptStanza(from: string, to: string, of: string): XmlElement {
+  return xml("message", { from, to, id: `r-${of}` }, xml("received", { xmlns: NS_RECEIPTS, id: of }));
+}
+
+/** An error answer to a message (RFC 6120 §8.3), with a human-readable text. */
+export function messageError(
+  original: { from: string; to: string; id: string | undefined },
+  type: "modify" | "cancel" | "wait",
+  condition: string,
+  text: string,
+): XmlElement {
+  return xml(
+    "message",
+    { type: "error", from: original.to, to: original.from, id: original.id },
+    xml(
+      "error",
+      { type },
+      xml(condition, { xmlns: NS_STANZAS }),
+      xml("text", { xmlns: NS_STANZAS, "xml:lang": "en" }, text),
+    ),
+  );
+}

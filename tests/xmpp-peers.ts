@@ -1,0 +1,199 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { freePort } from "./child-server.ts";
+
+export const PROSODY = process.env.SORI_PROSODY ?? "/usr/bin/prosody";
+const PROSODYCTL = process.env.SORI_PROSODYCTL ?? "/usr/bin/prosodyctl";
+/** Debian's python3 (python3-slixmpp lives there, not in another python on the PATH). */
+const PYTHON = process.env.SORI_SLIXMPP_PYTHON ?? "/usr/bin/python3";
+const USER_SCRIPT = resolve("tests/xmpp/xmpp-user.py");
+
+/** Debian's Prosody on 127.0.0.1 with one virtual host, Sori's component and some users. */
+export type Prosody = {
+  host: string;
+  c2sPort: number;
+  componentPort: number;
+  componentDomain: string;
+  secret: string;
+  /** Stops it (SIGTERM, then SIGKILL after 5 s). */
+  stop(): Promise<void>;
+  /** Stops it and starts it again on the same ports and data. */
+  restart(): Promise<void>;
+};
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        r(true);
+      });
+      s.once("error", () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startProsody(o: {
+  host: string;
+  componentDomain: string;
+  users: Record<string, string>;
+}): Promise<Prosody> {
+  const dir = mkdtempSync(join(tmpdir(), "sori-prosody-"));
+  mkdirSync(join(dir, "data"));
+  const c2sPort = await freePort();
+  const componentPort = await freePort();
+  const secret = "component-secret-for-tests";
+  const config = join(dir, "prosody.cfg.lua");
+  writeFileSync(
+    config,
+    [
+      "run_as_root = true",
+      `pidfile = "${dir}/prosody.pid"`,
+      `data_path = "${dir}/data"`,
+      `log = { info = "${dir}/prosody.log" }`,
+      'modules_enabled = { "roster", "saslauth", "disco", "ping", "posix" }',
+      'modules_disabled = { "s2s" }',
+      `c2s_ports = { ${c2sPort} }`,
+      'c2s_interfaces = { "127.0.0.1" }',
+      "s2s_ports = { }",
+      `component_ports = { ${componentPort} }`,
+      'component_interfaces = { "127.0.0.1" }',
+      "c2s_require_encryption = false",
+      "allow_unencrypted_plain_auth = true",
+      'authentication = "internal_hashed"',
+      `VirtualHost "${o.host}"`,
+      `Component "${o.componentDomain}"`,
+      `  component_secret = "${secret}"`,
+      "",
+    ].join("\n"),
+  );
+  for (const [user, password] of Object.entries(o.users)) {
+    const r = spawnSync(PROSODYCTL, ["--config", config, "register", user, o.host, password], {
+      timeout: 15_000,
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`prosodyctl register ${user} failed: ${r.stderr}`);
+  }
+  let child: ChildProcess | undefined;
+  const boot = async (): Promise<void> => {
+    child = spawn(PROSODY, ["--config", config, "-F"], { stdio: "ignore" });
+    await waitForPort(componentPort, 15_000);
+    await waitForPort(c2sPort, 15_000);
+  };
+  const halt = async (): Promise<void> => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    const gone = new Promise<void>((r) => c.once("exit", () => r()));
+    c.kill("SIGTERM");
+    const timer = setTimeout(() => c.kill("SIGKILL"), 5000);
+    await gone;
+    clearTimeout(timer);
+  };
+  await boot();
+  return {
+    host: o.host,
+    c2sPort,
+    componentPort,
+    componentDomain: o.componentDomain,
+    secret,
+    stop: async () => {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await halt();
+      await boot();
+    },
+  };
+}
+
+export type XmppEvent = {
+  event: string;
+  from?: string;
+  to?: string;
+  type?: string;
+  id?: string;
+  body?: string;
+  receiptRequested?: boolean;
+  error?: { condition: string; text: string; type: string };
+};
+
+/** An XMPP user on slixmpp (tests/xmpp/xmpp-user.py), online until `stop()`. */
+export class XmppUser {
+  readonly events: XmppEvent[] = [];
+  readonly #child: ChildProcess;
+  #waiters: (() => void)[] = [];
+  #stderr = "";
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.stderr!.on("data", (c: Buffer) => {
+      this.#stderr = (this.#stderr + String(c)).slice(-4000);
+    });
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      try {
+        this.events.push(JSON.parse(line) as XmppEvent);
+      } catch {
+        return;
+      }
+      for (const w of this.#waiters.splice(0)) w();
+    });
+  }
+
+  static async start(jid: string, password: string, port: number): Promise<XmppUser> {
+    const child = spawn(PYTHON, [USER_SCRIPT, jid, password, "127.0.0.1", String(port)], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const user = new XmppUser(child);
+    await user.next((e) => e.event === "online", 15_000);
+    return user;
+  }
+
+  send(command: Record<string, unknown>): void {
+    this.#child.stdin!.write(`${JSON.stringify(command)}\n`);
+  }
+
+  /** The first event (past or future) that matches, within `timeoutMs`. */
+  async next(match: (e: XmppEvent) => boolean, timeoutMs = 10_000): Promise<XmppEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(match);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `no such XMPP event in ${timeoutMs} ms; saw ${JSON.stringify(this.events.slice(-5))}; stderr: ${this.#stderr.slice(-1500)}`,
+        );
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          r();
+        });
+      });
+    }
+  }
+
+  /** Every chat message with a body received so far. */
+  messages(): XmppEvent[] {
+    return this.events.filter((e) => e.event === "message" && e.type !== "error" && e.body);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null) return;
+    const gone = new Promise<void>((r) => this.#child.once("exit", () => r()));
+    this.send({ op: "quit" });
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), 3000);
+    await gone;
+    clearTimeout(timer);
+  }
+}

@@ -1,4 +1,4 @@
-import { USERNAME_PATTERN } from "@sori/protocol";
+import { BRIDGED_USERNAME_PATTERN, USERNAME_PATTERN } from "@sori/protocol";
 import { type ReactNode, useEffect, useId, useState } from "react";
 import { Sticker } from "../emoticons/sticker.tsx";
 import { useChats } from "../hooks/use-chats.ts";
@@ -42,7 +42,10 @@ export function ChatList({
   // Searching for an exact username nobody is chatting with yet offers to start a chat with them.
   const hasDirect = chats?.some((c) => c.kind === "direct" && c.name.toLowerCase() === q) ?? false;
   const lookupWanted =
-    q !== "" && USERNAME_PATTERN.test(q) && !hasDirect && q !== client.username.toLowerCase();
+    q !== "" &&
+    (USERNAME_PATTERN.test(q) || BRIDGED_USERNAME_PATTERN.test(q)) &&
+    !hasDirect &&
+    q !== client.username.toLowerCase();
   useEffect(() => {
     if (!lookupWanted) return;
     let cancelled = false;
@@ -59,8 +62,13 @@ export function ChatList({
       window.clearTimeout(timer);
     };
   }, [client, q, lookupWanted]);
-  const person = lookupWanted && lookup?.query === q ? lookup.found : null;
-  const nobody = lookupWanted && lookup?.query === q && !lookup.found && shown.length === 0;
+  // Someone on another network (xmpp:juliet@example.org) may not be bridged yet: starting the chat
+  // asks their gateway to bring them in, so they are offered even when the directory lacks them.
+  const bridgedQuery = BRIDGED_USERNAME_PATTERN.test(q);
+  const found = lookupWanted && lookup?.query === q ? lookup.found : null;
+  const person =
+    found ?? (lookupWanted && bridgedQuery && lookup?.query === q ? { userId: q, username: q } : null);
+  const nobody = lookupWanted && lookup?.query === q && !person && shown.length === 0;
 
   return (
     <div className="chat-list">

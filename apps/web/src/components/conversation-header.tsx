@@ -1,4 +1,4 @@
-import type { ChatSummary } from "@sori/sdk";
+import { bridgedNetworkOf, type ChatSummary } from "@sori/sdk";
 import { type ReactNode, useState } from "react";
 import { CallButtons } from "../calls/call-buttons.tsx";
 import { useChatTitle } from "../hooks/use-chat-title.ts";
@@ -51,6 +51,8 @@ export function ConversationHeader({
   const partner = directPartner(chat, client.userId);
   const { safety } = useSafety(client, partner?.username ?? null);
   const verified = safety?.verified === true;
+  // Said on every chat with someone on another network: past the gateway, nothing is end-to-end.
+  const networks = [...new Set(chat.members.map(bridgedNetworkOf).filter((n) => n !== undefined))];
   const subtitle = !chat.active
     ? t("chat.inactive")
     : partner
@@ -90,6 +92,11 @@ export function ConversationHeader({
             <p className="muted">{subtitle}</p>
           )}
         </div>
+        {networks.length > 0 && (
+          <p className="muted bridged-notice" data-testid="bridged-notice">
+            <Icon name="shield" size={14} /> {t("chat.bridged", { network: networks.join(", ") })}
+          </p>
+        )}
       </div>
       {chat.kind === "direct" && chat.active && partner && <CallButtons chat={chat} />}
       {chat.active && (

@@ -91,6 +91,7 @@ export const en = {
   "chat.label": "Chat with {name}",
   "chat.messages": "Messages",
   "chat.backToList": "Back to chats",
+  "chat.bridged": "via {network} — not end-to-end encrypted past the gateway",
   "chat.inactive": "You are no longer in this chat.",
   "chat.loadingOlder": "Loading earlier messages…",
   "chat.historyStart": "This is the beginning of the history on this device.",

@@ -92,6 +92,7 @@ export const ko: Dictionary = {
   "chat.label": "{name} 님과의 채팅",
   "chat.messages": "메시지",
   "chat.backToList": "채팅 목록으로",
+  "chat.bridged": "{network} 경유 — 게이트웨이 너머로는 종단간 암호화되지 않아요",
   "chat.inactive": "이 채팅방에서 나갔어요.",
   "chat.loadingOlder": "이전 메시지를 불러오는 중…",
   "chat.historyStart": "이 기기에 저장된 대화의 처음이에요.",

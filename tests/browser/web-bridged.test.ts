@@ -1,0 +1,92 @@
+// A person on another network, as an XMPP gateway bridges them: their chat in the web app says it is
+// not end-to-end encrypted past the gateway, in English and Korean, and a person can start a chat
+// with an XMPP address nobody bridged yet (the gateway is asked to bring them in).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { MemoryStorage, type SoriClient, SoriClient as Client } from "@sori/sdk";
+import { newUser, receive, waitFor } from "../helpers.ts";
+import { byTestId, chatItem, signUp } from "./call-helpers.ts";
+import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
+
+async function bridged(gateway: SoriClient, username: string): Promise<SoriClient> {
+  const storage = new MemoryStorage();
+  await gateway.createBridgedIdentity({ username, storage });
+  const client = await Client.open(storage);
+  await client.connect();
+  return client;
+}
+
+describe("web app: chats with bridged identities (XMPP)", () => {
+  let url = "";
+  let stop: (() => Promise<void>) | undefined;
+  let gateway: SoriClient | undefined;
+  const identities: SoriClient[] = [];
+  let device: TestDevice | undefined;
+
+  before(async () => {
+    ({ url, stop } = await startWebServer(["--bridges", "xmpp=wbridge_gw"]));
+    gateway = await newUser(url, "wbridge_gw");
+    gateway.on("bridge-wanted", (r) => void bridged(gateway!, r.username).then((c) => identities.push(c)));
+  });
+  after(async () => {
+    for (const c of identities) await c.close();
+    await gateway?.close();
+    await device?.close();
+    await stop?.();
+  });
+
+  it("labels a chat with an XMPP user as not end-to-end encrypted past the gateway", async () => {
+    device = await openDevice(url);
+    await signUp(device.page, "wbridge_mina");
+    const juliet = await bridged(gateway!, "xmpp:juliet@xmpp.example.org");
+    identities.push(juliet);
+    await juliet.sendText("wbridge_mina", "hello from XMPP");
+    await chatItem(device.page, "xmpp:juliet@xmpp.example.org").click();
+    const notice = byTestId(device.page, "bridged-notice");
+    await notice.waitFor();
+    assert.equal(await notice.innerText(), "via XMPP — not end-to-end encrypted past the gateway");
+    await screenshot(device.page, "web-bridged-chat");
+    assertNoErrors(device);
+  });
+
+  it("starts a chat with an XMPP address nobody bridged yet, and the message reaches them", async () => {
+    const page = device!.page;
+    await byTestId(page, "back-button")
+      .click()
+      .catch(() => undefined);
+    await byTestId(page, "chat-search").fill("xmpp:romeo@xmpp.example.org");
+    await byTestId(page, "search-person").getByRole("button").click();
+    // The chat opens once the gateway brought romeo in (the pane shows the last chat meanwhile).
+    await page
+      .locator('[data-testid="conversation-title"]', { hasText: "xmpp:romeo@xmpp.example.org" })
+      .waitFor({ timeout: 25_000 });
+    const composer = byTestId(page, "composer");
+    await composer.fill("wherefore art thou");
+    await composer.press("Enter");
+    await byTestId(page, "bridged-notice").waitFor();
+    const romeo = await waitFor(
+      async () => identities.find((c) => c.username === "xmpp:romeo@xmpp.example.org"),
+      (c) => c !== undefined,
+    );
+    assert.ok(romeo, "the gateway was asked for romeo and brought him in");
+    const [m] = await receive(romeo, 1, 15_000);
+    assert.equal(m!.text, "wherefore art thou");
+    assertNoErrors(device!);
+  });
+
+  it("says it in Korean too", async () => {
+    const ko = await openDevice(url, { locale: "ko-KR" });
+    try {
+      await signUp(ko.page, "wbridge_suji");
+      const juliet = identities.find((c) => c.username === "xmpp:juliet@xmpp.example.org")!;
+      await juliet.sendText("wbridge_suji", "안녕");
+      await chatItem(ko.page, "xmpp:juliet@xmpp.example.org").click();
+      const notice = byTestId(ko.page, "bridged-notice");
+      await notice.waitFor();
+      assert.equal(await notice.innerText(), "XMPP 경유 — 게이트웨이 너머로는 종단간 암호화되지 않아요");
+      assertNoErrors(ko);
+    } finally {
+      await ko.close();
+    }
+  });
+});

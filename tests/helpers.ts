@@ -129,6 +129,13 @@ export async function newUser(url: string, username: string): Promise<SoriClient
   return openConnected(storage);
 }
 
+/** A bridged identity made by `gateway` and opened, connected, as a gateway would run it. */
+export async function bridgedIdentity(gateway: SoriClient, username: string): Promise<SoriClient> {
+  const storage = new MemoryStorage();
+  await gateway.createBridgedIdentity({ username, storage });
+  return openConnected(storage);
+}
+
 /** Registers two users (connected), for the many tests of one conversation between two people. */
 export async function twoUsers(
   url: string,

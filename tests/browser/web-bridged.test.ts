@@ -3,18 +3,10 @@
 // with an XMPP address nobody bridged yet (the gateway is asked to bring them in).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { MemoryStorage, type SoriClient, SoriClient as Client } from "@sori/sdk";
-import { newUser, receive, waitFor } from "../helpers.ts";
+import type { SoriClient } from "@sori/sdk";
+import { bridgedIdentity, newUser, receive, waitFor } from "../helpers.ts";
 import { byTestId, chatItem, signUp } from "./call-helpers.ts";
 import { assertNoErrors, openDevice, screenshot, startWebServer, type TestDevice } from "./harness.ts";
-
-async function bridged(gateway: SoriClient, username: string): Promise<SoriClient> {
-  const storage = new MemoryStorage();
-  await gateway.createBridgedIdentity({ username, storage });
-  const client = await Client.open(storage);
-  await client.connect();
-  return client;
-}
 
 describe("web app: chats with bridged identities (XMPP)", () => {
   let url = "";
@@ -26,7 +18,10 @@ describe("web app: chats with bridged identities (XMPP)", () => {
   before(async () => {
     ({ url, stop } = await startWebServer(["--bridges", "xmpp=wbridge_gw"]));
     gateway = await newUser(url, "wbridge_gw");
-    gateway.on("bridge-wanted", (r) => void bridged(gateway!, r.username).then((c) => identities.push(c)));
+    gateway.on(
+      "bridge-wanted",
+      (r) => void bridgedIdentity(gateway!, r.username).then((c) => identities.push(c)),
+    );
   });
   after(async () => {
     for (const c of identities) await c.close();
@@ -38,7 +33,7 @@ describe("web app: chats with bridged identities (XMPP)", () => {
   it("labels a chat with an XMPP user as not end-to-end encrypted past the gateway", async () => {
     device = await openDevice(url);
     await signUp(device.page, "wbridge_mina");
-    const juliet = await bridged(gateway!, "xmpp:juliet@xmpp.example.org");
+    const juliet = await bridgedIdentity(gateway!, "xmpp:juliet@xmpp.example.org");
     identities.push(juliet);
     await juliet.sendText("wbridge_mina", "hello from XMPP");
     await chatItem(device.page, "xmpp:juliet@xmpp.example.org").click();

@@ -2,16 +2,17 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { API_PREFIX } from "@sori/protocol";
 import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
-import { deviceToken, newUser, PASSWORD, receive, suiteServer, waitFor } from "../helpers.ts";
+import {
+  bridgedIdentity,
+  deviceToken,
+  newUser,
+  PASSWORD,
+  receive,
+  suiteServer,
+  waitFor,
+} from "../helpers.ts";
 
 /** A bridged identity made by the gateway and opened, connected, as the gateway would run it. */
-async function bridged(gateway: SoriClient, username: string): Promise<SoriClient> {
-  const storage = new MemoryStorage();
-  await gateway.createBridgedIdentity({ username, storage });
-  const client = await SoriClient.open(storage);
-  await client.connect();
-  return client;
-}
 
 async function refusal(p: Promise<unknown>): Promise<SdkError> {
   const error = await p.then(
@@ -37,7 +38,7 @@ describe("bridged identities (a gateway's namespace of accounts without password
   });
 
   it("lets the namespace's gateway make an identity that chats like anyone, marked bridged", async () => {
-    const juliet = await bridged(gateway, "xmpp:juliet@xmpp.example.org");
+    const juliet = await bridgedIdentity(gateway, "xmpp:juliet@xmpp.example.org");
     open.push(juliet);
     await juliet.sendText("alice", "hello from XMPP <&> 안녕");
     const [m] = await receive(alice, 1);
@@ -94,7 +95,7 @@ describe("bridged identities (a gateway's namespace of accounts without password
   it("has the gateway make an identity someone writes to first, then delivers to it", async () => {
     const made: SoriClient[] = [];
     const onWanted = (r: { username: string; by: string }): void => {
-      void bridged(gateway, r.username).then((c) => made.push(c));
+      void bridgedIdentity(gateway, r.username).then((c) => made.push(c));
     };
     const stop = gateway.on("bridge-wanted", onWanted);
     try {
@@ -124,7 +125,7 @@ describe("bridged identities (a gateway's namespace of accounts without password
   });
 
   it("removes an identity: its device is signed out and nobody can add it again", async () => {
-    const temp = await bridged(gateway, "xmpp:temp@xmpp.example.org");
+    const temp = await bridgedIdentity(gateway, "xmpp:temp@xmpp.example.org");
     open.push(temp);
     const res = await fetch(
       `${server.url}${API_PREFIX}/bridge/identities/${encodeURIComponent("xmpp:temp@xmpp.example.org")}`,

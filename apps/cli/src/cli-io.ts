@@ -30,3 +30,13 @@ export type CliIo = {
    */
   exitSoon(): void;
 };
+
+/** Resolves at the first Ctrl-C (SIGINT/SIGTERM): for commands that run until stopped. */
+export function untilInterrupted(io: CliIo): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = io.onInterrupt(() => {
+      stop();
+      resolve();
+    });
+  });
+}

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { createLogger } from "@sori/server";
 import { startXmppGateway } from "@sori/xmpp-gateway";
+import { untilInterrupted } from "./cli-io.ts";
 import type { CommandContext } from "./command.ts";
 import { profileDir } from "./profile.ts";
 import { withClient } from "./session.ts";
@@ -31,12 +32,7 @@ export async function runXmppGateway(ctx: CommandContext): Promise<number> {
       log: createLogger("info", (line) => process.stderr.write(line)),
     });
     ctx.err(`sori: XMPP gateway for ${client.username} as ${domain}, component ${host}:${port}`);
-    await new Promise<void>((resolve) => {
-      const stop = ctx.io.onInterrupt(() => {
-        stop();
-        resolve();
-      });
-    });
+    await untilInterrupted(ctx.io);
     await gateway.stop();
     return 0;
   });

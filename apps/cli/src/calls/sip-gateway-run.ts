@@ -3,6 +3,7 @@ import { createSecureContext } from "node:tls";
 import { join } from "node:path";
 import { createLogger } from "@sori/server";
 import { type SipListen, startSipGateway } from "@sori/sip-gateway";
+import { untilInterrupted } from "../cli-io.ts";
 import type { CommandContext } from "../command.ts";
 import { profileDir } from "../profile.ts";
 import { withClient } from "../session.ts";
@@ -63,12 +64,7 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
     ctx.err(`sori: SIP gateway for ${client.username} listening on ${udp ?? bound[0]}`);
     const others = bound.filter((b) => b !== (udp ?? bound[0]));
     if (others.length > 0) ctx.err(`sori: SIP also on ${others.join(", ")}`);
-    await new Promise<void>((resolve) => {
-      const stop = ctx.io.onInterrupt(() => {
-        stop();
-        resolve();
-      });
-    });
+    await untilInterrupted(ctx.io);
     await gateway.stop();
     return 0;
   });

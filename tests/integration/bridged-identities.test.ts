@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { API_PREFIX } from "@sori/protocol";
-import { MemoryStorage, SdkError, SoriClient } from "@sori/sdk";
+import { MemoryStorage, SdkError, type SoriClient } from "@sori/sdk";
 import {
   bridgedIdentity,
   deviceToken,

@@ -1,0 +1,21 @@
+import type { SoriClient } from "@sori/sdk";
+import type { Logger } from "@sori/server";
+import type { BridgedIdentities } from "./bridged-identities.ts";
+import type { XmlElement, XmppComponent } from "./xmpp-library.ts";
+
+/** Counters the gateway reports (stats(), logs). */
+type GatewayCounters = { toSori: number; toXmpp: number; dropped: number };
+
+/** What the gateway's parts share: its account, its domain, the component link and the identities. */
+export type GatewayContext = {
+  /** The gateway's own Sori account. */
+  gateway: SoriClient;
+  /** The component's domain, lower case. */
+  domain: string;
+  log: Logger;
+  counters: GatewayCounters;
+  identities: BridgedIdentities;
+  component: XmppComponent;
+  /** Sends a stanza if the component is online; false if it is not (or the write failed). */
+  send(stanza: XmlElement): Promise<boolean>;
+};

@@ -1,0 +1,91 @@
+import type { ChatMessage, SoriClient } from "@sori/sdk";
+import type { GatewayContext } from "./gateway-context.ts";
+import { jidOfBridged, jidText } from "./jid.ts";
+import { chatStanza } from "./stanzas.ts";
+import { xml } from "./xmpp-library.ts";
+
+/** How long the XMPP server gets to answer the ping after messages before they are sent again. */
+const BARRIER_TIMEOUT_MS = 10_000;
+
+/**
+ * Sori → XMPP: what Sori users sent a bridged identity, passed on to its XMPP address. Messages stay
+ * in the identity's feed until the XMPP server answered a ping sent after them: it handles a stream's
+ * stanzas in order, so by then it took the messages; a crash or disconnect before that sends them
+ * again (at least once, with the Sori message id as the stanza id).
+ */
+export class Outbound {
+  readonly #ctx: GatewayContext;
+  readonly #flushing = new Map<string, Promise<void>>();
+  #stopping = false;
+
+  constructor(ctx: GatewayContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Passes on what waits in the identity's feed (one run at a time per identity). */
+  flush(username: string, client: SoriClient): Promise<void> {
+    const running = this.#flushing.get(username);
+    if (running) return running.then(() => this.flush(username, client));
+    const run = this.#flushOnce(username, client).finally(() => this.#flushing.delete(username));
+    this.#flushing.set(username, run);
+    return run;
+  }
+
+  /** Every identity's waiting messages (after the component came online). */
+  flushAll(): void {
+    for (const [username, client] of this.#ctx.identities.all()) void this.flush(username, client);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.allSettled([...this.#flushing.values()]);
+  }
+
+  async #flushOnce(username: string, client: SoriClient): Promise<void> {
+    const ctx = this.#ctx;
+    const jid = jidOfBridged(username);
+    if (!jid || ctx.component.status !== "online" || this.#stopping) return;
+    const list = await client.peekReceived();
+    if (list.length === 0) return;
+    const passed: ChatMessage[] = [];
+    for (const m of list) {
+      const body = bodyOf(m);
+      const chat = await client.findChat(m.chat);
+      if (body === undefined || chat?.kind !== "direct") {
+        passed.push(m);
+        continue;
+      }
+      if (!(await ctx.send(chatStanza(`${m.from.toLowerCase()}@${ctx.domain}`, jidText(jid), m.id, body))))
+        break;
+      passed.push(m);
+      ctx.counters.toXmpp++;
+    }
+    const ping = xml(
+      "iq",
+      { type: "get", to: jid.domain, from: ctx.domain },
+      xml("ping", { xmlns: "urn:xmpp:ping" }),
+    );
+    try {
+      await ctx.component.iqCaller.request(ping, BARRIER_TIMEOUT_MS);
+    } catch (error) {
+      // An error answer is an answer: the server processed what came before it. Only silence is not.
+      if (!(error instanceof Error && error.name === "StanzaError")) return;
+    }
+    await client.confirmReceived(passed);
+  }
+}
+
+/** What an XMPP client shows of a Sori message (its text; a word for what XMPP has no form for). */
+function bodyOf(m: ChatMessage): string | undefined {
+  if (m.deleted) return undefined;
+  switch (m.kind) {
+    case "text":
+      return m.text;
+    case "sticker":
+      return "[sticker]";
+    case "file":
+      return m.text ? `[file: ${m.file.name}] ${m.text}` : `[file: ${m.file.name}]`;
+    default:
+      return undefined;
+  }
+}

@@ -171,7 +171,7 @@ export function parseSip(data: string | Uint8Array): SipMessage | SipParseFailur
     if (/^[ \t]/.test(line) && headers.length > 0) {
       // A folded line continues the previous header's value (RFC 3261 §7.3.1).
       const last = headers[headers.length - 1]!;
-      last[1] = `${last[1]} ${line.trim()}`.trim();
+      last[1] = lws(`${last[1]} ${lws(line)}`);
       continue;
     }
     const colon = line.indexOf(":");
@@ -182,7 +182,7 @@ export function parseSip(data: string | Uint8Array): SipMessage | SipParseFailur
         method,
         headers,
       );
-    const name = line.slice(0, colon).trim();
+    const name = lws(line.slice(0, colon));
     if (!/^[A-Za-z0-9!%*_+`'~.-]+$/.test(name))
       return failure(
         new Invalid("framing", `malformed header name "${name.slice(0, 40)}"`),
@@ -190,7 +190,7 @@ export function parseSip(data: string | Uint8Array): SipMessage | SipParseFailur
         method,
         headers,
       );
-    headers.push([canonicalHeaderName(name), line.slice(colon + 1).trim()]);
+    headers.push([canonicalHeaderName(name), lws(line.slice(colon + 1))]);
     if (headers.length > MAX_HEADER_LINES)
       return failure(new Invalid("framing", "too many header fields"), isRequest, method, headers);
   }
@@ -424,7 +424,9 @@ function parseNameAddr(value: string, what: string): NameAddr {
   };
   const params: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(header.parameters ?? {})) params[k.toLowerCase()] = v ?? null;
-  const displayName = header._displayName ?? header.displayName;
+  // The grammar drops a quoted display name's quotes but keeps its quoted-pairs (RFC 3261 §25.1):
+  // `"J Rosenberg \\\""` is `J Rosenberg \"` (RFC 4475's wsinv). A token name has no backslash.
+  const displayName = (header._displayName ?? header.displayName)?.replace(/\\([\s\S])/g, "$1");
   return { displayName: displayName || undefined, uri: uriOf(header.uri, what), params };
 }
 
@@ -491,6 +493,14 @@ function grammar<T>(value: string, rule: string, what: string): T {
   return parsed as T;
 }
 
+/**
+ * Without the white space around it (SP and HTAB, RFC 3261 §25.1): JavaScript's trim() would take a
+ * leading byte-order mark too, which is a header value's own (RFC 4475's intmeth).
+ */
+function lws(value: string): string {
+  return value.replace(/^[ \t]+|[ \t]+$/g, "");
+}
+
 /** Splits a header value at top-level commas (not inside quotes or angle brackets). */
 export function splitList(value: string): string[] {
   const out: string[] = [];
@@ -506,11 +516,11 @@ export function splitList(value: string): string[] {
     else if (c === "<") depth++;
     else if (c === ">") depth = Math.max(0, depth - 1);
     else if (c === "," && depth === 0) {
-      out.push(value.slice(start, i).trim());
+      out.push(lws(value.slice(start, i)));
       start = i + 1;
     }
   }
-  out.push(value.slice(start).trim());
+  out.push(lws(value.slice(start)));
   return out.filter((v) => v.length > 0);
 }
 

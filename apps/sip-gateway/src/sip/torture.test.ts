@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { StreamFramer } from "../transport/stream-framer.ts";
+import { findCredentials } from "./digest.ts";
 import { formatBadRequest, type SipSource } from "./sip-format.ts";
 import {
   headerValue,
@@ -552,8 +553,9 @@ const CASES: Record<string, Valid | Refused> = {
     section: "3.3.7 Unknown Authorization Scheme",
     parses: "request",
     check(m) {
-      // The registrar cannot check it: it challenges (401), as for no credentials at all.
       assert.equal(headerValue(m, "Authorization"), "NoOneKnowsThisScheme opaque-data=here");
+      // The registrar cannot check it: to it these are no credentials, and it challenges (401).
+      assert.equal(findCredentials(m, "www", "sori"), undefined);
     },
   },
   multi01: {

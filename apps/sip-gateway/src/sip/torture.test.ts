@@ -707,6 +707,19 @@ describe("RFC 4475 torture messages", () => {
     });
   }
 
+  test("a request without a Via naming its sender gets no answer: insuf without its Via, badinv01 with only separators left", () => {
+    const insuf = fixture("insuf")
+      .toString("latin1")
+      .replace(/^Via: .*\r\n/m, "");
+    const badinv01 = fixture("badinv01").toString("latin1").replace("SIP/2.0/UDP 192.0.2.15;;,;,,", ";;,;,,");
+    const [noVia, noSentBy] = [insuf, badinv01].map((m) => parseSip(Buffer.from(m, "latin1")));
+    assert.ok(noVia?.type === "invalid" && noSentBy?.type === "invalid");
+    assert.equal(noVia.reason, "missing Via");
+    assert.match(noSentBy.reason, /^malformed Via/);
+    assert.equal(formatBadRequest(noVia, SOURCE), undefined);
+    assert.equal(formatBadRequest(noSentBy, SOURCE), undefined);
+  });
+
   test("a bare z9hG4bK branch (badbranch) is matched RFC 2543-style: a new request is not a retransmission", () => {
     const server = new ServerTransactions({ send: () => undefined, setTimer: () => () => undefined });
     const first = req(parseSip(fixture("badbranch")));

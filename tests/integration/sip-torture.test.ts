@@ -20,11 +20,12 @@ import { nextIncoming, sleep } from "./call-helpers.ts";
 const FIXTURES = join(import.meta.dirname, "../../apps/sip-gateway/src/sip/fixtures/rfc4475");
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, `${name}.dat`));
 
-/** The gateway refuses with `status` and names the fault in a Warning. */
-const refused = (status: string, reason: string): RegExp =>
-  new RegExp(
-    `^SIP/2\\.0 ${status}\\r\\n[\\s\\S]*\\r\\nWarning: 399 sori "${reason.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"\\r\\n`,
-  );
+/** The gateway refuses with `status`, naming the fault in the status line and in a Warning. */
+const refused = (status: string, reason: string, inStatusLine = true): RegExp => {
+  const r = reason.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const line = inStatusLine ? `${status} \\(${r}\\)` : status;
+  return new RegExp(`^SIP/2\\.0 ${line}\\r\\n[\\s\\S]*\\r\\nWarning: 399 sori "${r}"\\r\\n`);
+};
 const BAD = "400 Bad Request";
 
 /**
@@ -56,20 +57,21 @@ const OVER_UDP: Record<string, RegExp | undefined> = {
   scalar02: refused(BAD, "CSeq number out of range"),
   scalarlg: undefined,
   quotbal: refused(BAD, "malformed To: an unterminated quoted string"),
-  ltgtruri: refused(BAD, "a Request-URI in <>"),
+  ltgtruri: refused(BAD, "a Request-URI in angle brackets"),
   lwsruri: refused(BAD, "white space inside the Request-URI"),
   lwsstart: refused(BAD, "more than one SP between the start line's elements"),
   trws: refused(BAD, "white space at the end of the start line"),
   escruri: refused(BAD, "headers in the Request-URI"),
   // The Date is not the gateway's business (RFC 4475 asks not to reject it then): 404 for the user.
   baddate: /^SIP\/2\.0 404 /,
-  regbadct: refused(BAD, "a Contact URI with headers must be in <>"),
-  badaspec: refused(BAD, "malformed To: white space inside <>"),
+  regbadct: refused(BAD, "a Contact URI with headers must be in angle brackets"),
+  badaspec: refused(BAD, "malformed To: white space inside the angle brackets"),
   baddn: refused(BAD, "malformed From: an unquoted display name with characters outside token"),
   badvers: refused("505 Version Not Supported", "unsupported version SIP/7.0"),
   mismatch01: refused(BAD, "CSeq method does not match the request method"),
   // RFC 4475 prefers 501 for an unknown method, even with the CSeq mismatch.
-  mismatch02: refused("501 Not Implemented", "CSeq method does not match the request method"),
+  // (The 501 is for the method, so its status line is the plain one; the Warning still names the fault.)
+  mismatch02: refused("501 Not Implemented", "CSeq method does not match the request method", false),
   bigcode: undefined,
   // §3.2: RFC 2543 matching for the bare magic cookie.
   badbranch: /^SIP\/2\.0 200 OK\r\n/,

@@ -51,7 +51,11 @@ export function formatBadRequest(
   if (!f.isRequest || f.method === "ACK") return undefined;
   const vias = f.echo.filter(([n]) => n === "Via");
   if (vias.length === 0 || !f.echo.some(([n]) => n === "CSeq")) return undefined;
-  const lines = [`SIP/2.0 ${status} ${reasonPhrase(status)}`];
+  // The fault in the reason phrase too, when it is why this status is sent: many phones show or log
+  // the status line alone. (A 501 or 513 has a reason of its own.)
+  const phrase =
+    status === f.status ? `${reasonPhrase(status)} (${asReasonPhrase(f.reason)})` : reasonPhrase(status);
+  const lines = [`SIP/2.0 ${status} ${phrase}`];
   vias.forEach(([, v], i) =>
     lines.push(`Via: ${i === 0 ? receivedVia(v, undefined, /;\s*rport/i.test(v), source) : v}`),
   );
@@ -60,6 +64,11 @@ export function formatBadRequest(
   // eslint-disable-next-line no-control-regex -- a reason quotes the message: no control bytes go back
   lines.push(`Warning: 399 sori "${f.reason.replace(/["\\\x00-\x1f\x7f]/g, "")}"`);
   return finish(lines, { headers });
+}
+
+/** Only what RFC 3261 §25.1's Reason-Phrase allows (reserved, unreserved, SP, UTF-8), at most 100. */
+function asReasonPhrase(text: string): string {
+  return text.replace(/[^A-Za-z0-9;/?:@&=+$,\-_.!~*'() \u0080-\uffff]/g, "").slice(0, 100);
 }
 
 export type RequestParts = {

@@ -347,7 +347,7 @@ function startLineFault(line: string): string {
   const parts = line.split(" ");
   if (line.startsWith("SIP/"))
     return /^\d{3}$/.test(parts[1] ?? "") ? "malformed status line" : "status code out of range";
-  if (parts[1]?.startsWith("<")) return "a Request-URI in <>";
+  if (parts[1]?.startsWith("<")) return "a Request-URI in angle brackets";
   if (parts.length > 3) return "white space inside the Request-URI";
   return "malformed request line";
 }
@@ -403,7 +403,7 @@ function parseNameAddr(value: string, what: string): NameAddr {
   // Without <>, everything after the first ";" is header parameters: a URI with headers (or any
   // "?") must be bracketed (RFC 3261 §20; RFC 4475's regbadct).
   if (!value.includes("<") && value.split(";")[0]!.includes("?"))
-    throw new Invalid("uri-headers", `a ${what} URI with headers must be in <>`);
+    throw new Invalid("uri-headers", `a ${what} URI with headers must be in angle brackets`);
   const scheme = schemeOf(value);
   const parsed = diagnosed(value, what, () => {
     try {
@@ -444,7 +444,7 @@ function diagnosed<T>(value: string, what: string, parse: () => T): T {
       quotes % 2 === 1
         ? "an unterminated quoted string" // quotbal
         : /<\s|\s>/.test(value)
-          ? "white space inside <>" // badaspec
+          ? "white space inside the angle brackets" // badaspec
           : /;\s*(?=[;,]|$)/.test(value)
             ? "an empty parameter" // badinv01
             : /^[^"<]*[^\w\s.!%*+`'~-][^"<]*</.test(value)

@@ -387,7 +387,7 @@ const CASES: Record<string, Valid | Refused> = {
     section: "3.1.2.7 <> Enclosing Request-URI",
     code: "start-line",
     status: 400,
-    reason: /^a Request-URI in <>$/,
+    reason: /^a Request-URI in angle brackets$/,
     answered: true,
   },
   lwsruri: {
@@ -433,14 +433,14 @@ const CASES: Record<string, Valid | Refused> = {
     section: "3.1.2.13 Failure to Enclose name-addr URI in <>",
     code: "uri-headers",
     status: 400,
-    reason: /^a Contact URI with headers must be in <>$/,
+    reason: /^a Contact URI with headers must be in angle brackets$/,
     answered: true,
   },
   badaspec: {
     section: "3.1.2.14 Spaces within addr-spec",
     code: "header-value",
     status: 400,
-    reason: /^malformed To: white space inside <>$/,
+    reason: /^malformed To: white space inside the angle brackets$/,
     answered: true,
   },
   baddn: {
@@ -697,8 +697,10 @@ describe("RFC 4475 torture messages", () => {
         }
         assert.ok(answer, "a refusal goes back");
         const phrase = { 400: "Bad Request", 416: "Unsupported URI Scheme", 505: "Version Not Supported" };
-        assert.ok(answer.startsWith(`SIP/2.0 ${c.status} ${phrase[c.status]}\r\n`), answer.split("\r\n")[0]);
-        // The reason rides in a Warning; the echoed headers are the request's own, one of each.
+        // The fault is named in the status line (phones log that) and in a Warning; the echoed
+        // headers are the request's own, one of each.
+        const statusLine = `SIP/2.0 ${c.status} ${phrase[c.status]} (${m.reason})\r\n`;
+        assert.ok(answer.startsWith(statusLine), answer.split("\r\n")[0]);
         assert.ok(answer.includes(`\r\nWarning: 399 sori "${m.reason}"\r\n`), answer);
         assert.equal(answer.split("\r\n").filter((l) => l.startsWith("CSeq:")).length, 1);
         assert.match(answer, /^Via: .*;received=192\.0\.2\.77/m);

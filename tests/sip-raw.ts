@@ -28,6 +28,32 @@ export async function rawExchange(port: number, messages: string[]): Promise<str
   return answers;
 }
 
+/**
+ * Sends one datagram of any bytes (RFC 4475's messages are not all text) from a socket of its own
+ * and collects the final answers that come back within `windowMs`: 1xx skipped, a retransmitted
+ * answer counted once. Nothing back is an empty list. The socket closes after the window.
+ */
+export async function rawDatagramAnswers(
+  port: number,
+  data: Uint8Array,
+  windowMs: number,
+): Promise<string[]> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
+  const answers = new Set<string>();
+  socket.on("message", (d: Buffer) => {
+    const text = d.toString();
+    if (!/^SIP\/2.0 1\d\d/.test(text)) answers.add(text);
+  });
+  try {
+    socket.send(data, port, "127.0.0.1");
+    await new Promise((r) => setTimeout(r, windowMs));
+  } finally {
+    socket.close();
+  }
+  return [...answers];
+}
+
 let counter = 0;
 
 /** A request as a phone would write it (a fresh branch each time). */

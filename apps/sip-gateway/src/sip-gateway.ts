@@ -80,7 +80,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     ...(o.connectionLimits ? { limits: o.connectionLimits } : {}),
     log: o.log,
     handler: {
-      message: (text, source) => receive(text, source),
+      message: (data, source) => receive(data, source),
       failed: (peer) => client.transportFailed(peer),
       unframable: (head, reason, status, source) => {
         stats.parseErrors++;
@@ -159,13 +159,18 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   });
 
   /** One whole message from any transport (a datagram, or framed off a stream). */
-  function receive(text: string, source: SipSource): void {
-    const m = parseSip(text);
+  function receive(data: Buffer, source: SipSource): void {
+    const m = parseSip(data);
     if (m.type === "invalid") {
       stats.parseErrors++;
       // At debug only: a flood must not become a flood of log lines (parseErrors counts them).
-      o.log.debug("sip-bad-message", { from: source.address, transport: source.transport });
-      const answer = formatBadRequest(m, source);
+      o.log.debug("sip-bad-message", { from: source.address, transport: source.transport, code: m.code });
+      // A method the gateway does not know is 501 even when its CSeq names another (RFC 4475's
+      // mismatch02): what that method gets anyway, and what RFC 4475 prefers to a 400.
+      const unknown = m.code === "cseq-method" && !ALLOW.split(", ").includes(m.method ?? "");
+      const answer = unknown
+        ? formatBadRequest(m, source, 501, [["Allow", ALLOW]])
+        : formatBadRequest(m, source);
       if (answer) io.send(answer, source);
       return;
     }

@@ -187,11 +187,15 @@ export class ServerTransactions {
   }
 }
 
-/** RFC 3261 §17.2.3: branch, sent-by and method; pre-3261 peers (no magic cookie) by their headers. */
+/**
+ * RFC 3261 §17.2.3: branch, sent-by and method; pre-3261 peers (no magic cookie) by their headers,
+ * and so is a branch that is the magic cookie alone (RFC 4475's badbranch): keyed by it, every
+ * such request from one peer would look like a retransmission of the first.
+ */
 function keyOf(req: SipRequest, method: string): string {
   const top = req.via[0]!;
   const sentBy = `${top.host}:${top.port ?? ""}`;
-  if (top.branch?.startsWith("z9hG4bK")) return `${top.branch}|${sentBy}|${method}`;
+  if (top.branch?.startsWith("z9hG4bK") && top.branch.length > 7) return `${top.branch}|${sentBy}|${method}`;
   return `${req.callId}|${req.cseq.seq}|${req.from.params.tag ?? ""}|${sentBy}|${method}`;
 }
 

@@ -27,8 +27,8 @@ export type { FoundUser } from "./device/directory.ts";
 export type { AuthRefusal } from "./transport/transport.ts";
 export { MemoryStorage } from "./storage/memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage/storage.ts";
-export { Call, type CallEvents } from "./calls/call.ts";
-export { DtmfError, type DtmfErrorCode } from "./calls/dtmf.ts";
+export { Call, type CallEvents, type RemoteMedia } from "./calls/call.ts";
+export { DtmfError, type DtmfErrorCode, DtmfReceiver } from "./calls/dtmf.ts";
 export {
   CallError,
   CallManager,

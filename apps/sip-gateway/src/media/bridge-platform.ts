@@ -8,6 +8,7 @@ import type {
 import { weriftPeerConnection } from "@sori/werift-calls";
 import { parse, write } from "sdp-transform";
 import { type RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, RtpPacket } from "werift";
+import { relayEvent } from "./event-relay.ts";
 import type { RelayCodec } from "./phone-sdp.ts";
 import type { PhoneRtpLeg } from "./phone-rtp.ts";
 
@@ -142,14 +143,22 @@ export class BridgePlatform {
     audio.onTrack.subscribe(listen);
     leg.rtp.onPacket((packet) => {
       if (muted || pc?.connectionState !== "connected") return;
-      // werift's sender stamps every packet with the audio codec's payload type, so the phone's
-      // DTMF events would reach the Sori side as noise: they are dropped until that is solved.
-      if (leg.phoneTelephoneEvent !== undefined && (packet[1]! & 0x7f) === leg.phoneTelephoneEvent) return;
+      const pt = packet[1]! & 0x7f;
+      const event = leg.phoneTelephoneEvent !== undefined && pt === leg.phoneTelephoneEvent;
+      // Only the codec both legs agreed on passes as audio: anything else the phone sends (comfort
+      // noise, events nobody agreed on) would reach the Sori side as noise under the codec's type.
+      if (!event && leg.phonePayloadType !== undefined && pt !== leg.phonePayloadType) return;
       let rtp: RtpPacket;
       try {
         rtp = RtpPacket.deSerialize(packet);
       } catch {
         // What the phone's socket let through is well-formed; anything werift still refuses is dropped.
+        return;
+      }
+      if (event) {
+        // The phone's keys, with the Sori side's number for telephone-event (see event-relay.ts).
+        if (leg.telephoneEvent !== undefined)
+          void relayEvent(audio.sender, rtp, leg.telephoneEvent).catch(() => undefined);
         return;
       }
       void audio.sender.sendRtp(rtp).catch(() => undefined);

@@ -53,20 +53,25 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       const port = Number(/:(\d+)$/.exec(await gateway.ready)?.[1]);
       const answer = soriBackground(
         PASSWORD,
-        ["answer", "--auto", "--wait", "30", "--duration", "2", "--json", "--loopback", ...profile("clisip")],
+        ["answer", "--auto", "--wait", "30", "--duration", "3", "--json", "--loopback", ...profile("clisip")],
         /waiting up to/,
         60_000,
       );
       await answer.ready;
       phone.dial(`sip:clisip@127.0.0.1:${port}`);
+      await phone.waitEvent("CALL_ESTABLISHED", 20_000);
+      // The phone's keypad: the keys come back in the result line, in order.
+      phone.command("sndcode", "42#");
       const run = await answer.done;
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const line = jsonLines(run.stdout).at(-1) as {
         state: string;
         packetsReceived: number;
+        dtmf: string;
         via?: { network: string; uri: string };
       };
       assert.equal(line.state, "ended");
+      assert.equal(line.dtmf, "42#");
       assert.deepEqual(line.via, { network: "sip", uri: "sip:phone@127.0.0.1" });
       assert.ok(line.packetsReceived > 50, `audio from the phone (${line.packetsReceived} packets)`);
       await phone.waitEvent("CALL_CLOSED");
@@ -96,26 +101,27 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
     });
     try {
       await gateway.ready;
-      const run = await sori([
+      const calling = sori([
         "call",
         `sip:carol@127.0.0.1:${PHONE_BASE + 4}`,
         "--gateway",
         "gwphone",
         "--duration",
-        "2",
-        "--json",
+        "3",
         "--loopback",
         ...profile("clisip"),
       ]);
+      await phone.waitEvent("CALL_ESTABLISHED", 20_000);
+      phone.command("sndcode", "7*");
+      const run = await calling;
       assert.equal(run.code, 0, run.stdout + run.stderr);
-      const line = jsonLines(run.stdout).at(-1) as {
-        state: string;
-        packetsReceived: number;
-        via?: { uri: string };
-      };
-      assert.equal(line.state, "ended");
-      assert.equal(line.via?.uri, `sip:carol@127.0.0.1:${PHONE_BASE + 4}`);
-      assert.ok(line.packetsReceived > 50, `audio from the phone (${line.packetsReceived} packets)`);
+      // Without --json: who is called through which gateway, each key on a line of its own, a summary.
+      assert.match(run.stdout, /^calling sip:carol@127\.0\.0\.1:\d+ via gwphone \(not end-to-end encrypted/m);
+      assert.match(run.stdout, /^key 7\nkey \*$/m);
+      const received = Number(
+        /^call ended after \d+ s; RTP packets sent \d+, received (\d+)$/m.exec(run.stdout)?.[1],
+      );
+      assert.ok(received > 50, `audio from the phone (${received} packets)`);
       await phone.waitEvent("CALL_CLOSED");
     } finally {
       gateway.interrupt();

@@ -16,13 +16,17 @@ import { answerChallenge } from "./sip/digest.ts";
 import { BridgePlatform } from "./media/bridge-platform.ts";
 import { PhoneRtpLeg } from "./media/phone-rtp.ts";
 import {
+  answerDirection,
   type PhoneMedia,
   readOfferCodecs,
   readPhoneSdp,
   readTelephoneEvent,
+  receives,
   SdpError,
+  sends,
   writePhoneSdp,
 } from "./media/phone-sdp.ts";
+import { createReinvites } from "./reinvites.ts";
 import { formatBadRequest, formatRequest, type SipSource } from "./sip/sip-format.ts";
 import {
   formatUri,
@@ -145,6 +149,16 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     },
     tag,
   });
+  const reinvites = createReinvites({
+    log: o.log,
+    mediaAddress: o.mediaAddress,
+    contactHeader: (b) => contactHeader(b),
+    hangUp: (b) => {
+      sendBye(b);
+      end(b);
+      b.call?.hangup();
+    },
+  });
   const offLines = o.client.on("phone-line", (r) => {
     void desk
       .request(r)
@@ -179,6 +193,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return;
     }
     const arrival = server.receive(m, source);
+    if (arrival.kind === "ack-2xx") return reinvites.ack(arrival.request, find(arrival.request));
     if (arrival.kind !== "new") return;
     void handle(arrival.tx).catch((e: unknown) => {
       o.log.error("sip-request-failed", { method: m.method, message: (e as Error).message });
@@ -199,7 +214,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return tx.respond(420, { toTag: tag(), headers: [["Unsupported", required.slice(0, 16).join(", ")]] });
     switch (req.method) {
       case "INVITE":
-        return req.to.params.tag === undefined ? inbound(tx) : reinvite(tx);
+        return req.to.params.tag === undefined ? inbound(tx) : reinvites.reinvite(tx, find(req));
       case "CANCEL":
         return cancel(tx);
       case "BYE":
@@ -214,8 +229,17 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         });
       case "REGISTER":
         return desk.register(tx);
+      case "REFER":
+        // Transfer away from the gateway would hand a Sori call to a stranger's address: refused,
+        // and the call (if any) goes on as it was.
+        return tx.respond(403, {
+          headers: [
+            ["Allow", ALLOW],
+            ["Warning", '399 sori "call transfer is not supported by this gateway"'],
+          ],
+        });
       default:
-        return tx.respond(req.method === "REFER" ? 403 : 501, { headers: [["Allow", ALLOW]] });
+        return tx.respond(501, { headers: [["Allow", ALLOW]] });
     }
   }
 
@@ -275,6 +299,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       localUri: withTag(headerValue(req, "To") ?? "", localTag),
       target: formatUri(contactUri ?? req.from.uri),
       lineId: line?.id,
+      remoteSeq: req.cseq.seq,
       leg: {
         rtp,
         codecs: media.codecs,
@@ -282,6 +307,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         // Offered to the Sori side with the phone's number; kept only if both legs take it.
         telephoneEvent: media.telephoneEvent,
         phoneTelephoneEvent: undefined,
+        phoneDirection: media.direction,
       },
       media,
       call: undefined,
@@ -389,14 +415,23 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${t.from?.user ?? caller}@${t.from?.host ?? gatewayHost}>;tag=${localTag}`,
       target: uri,
       lineId: t.line?.id,
+      remoteSeq: undefined,
       leg: {
         rtp,
         codecs,
         phonePayloadType: undefined,
         telephoneEvent: offer.telephoneEvent,
         phoneTelephoneEvent: undefined,
+        phoneDirection: "sendrecv",
       },
-      media: { address: t.destination.address, port: 0, codecs, telephoneEvent: undefined, offered: [] },
+      media: {
+        address: t.destination.address,
+        port: 0,
+        direction: "sendrecv",
+        codecs,
+        telephoneEvent: undefined,
+        offered: [],
+      },
       call,
     });
     o.log.info("sip-call-out", {
@@ -504,6 +539,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.media = media;
     b.leg.codecs = [chosen];
     b.leg.phonePayloadType = picked.payloadType;
+    b.leg.phoneDirection = media.direction;
     // DTMF for G.711/G.722 calls only: telephone-event/8000 beside Opus's 48 kHz clock is not relayed.
     const events = chosen.mimeType !== "audio/opus" && offer.telephoneEvent !== undefined;
     b.leg.phoneTelephoneEvent = events ? media.telephoneEvent : undefined;
@@ -597,6 +633,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         ? b.media.telephoneEvent
         : undefined;
     b.leg.phoneTelephoneEvent = events;
+    // Not agreed by both legs: a re-INVITE later cannot bring DTMF in either (see reinvites.ts).
+    if (events === undefined) b.leg.telephoneEvent = undefined;
     b.state = "connected";
     b.sdp = writePhoneSdp({
       address: o.mediaAddress,
@@ -605,7 +643,10 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       telephoneEvent: events,
       sessionId: Date.now(),
       version: 1,
+      direction: answerDirection(b.media.direction),
     });
+    // A phone that calls already on hold (rare): the Sori side hears so at once.
+    if (!receives(b.media.direction)) void b.call?.setOnHold(true);
     invite.respond(200, { toTag: b.localTag, headers: contactHeader(b), body: b.sdp });
     o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name, dtmf: events !== undefined });
     watchRtp(b);
@@ -614,10 +655,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   /** Ends both sides when the phone's RTP stops (it lost power or network, without a BYE). */
   function watchRtp(b: Bridged): void {
     const timeout = o.rtpTimeoutMs ?? 30_000;
-    const startedAt = Date.now();
+    // A phone whose SDP says it sends nothing (held inactive, recvonly) is silent by right.
+    let quietSince = Date.now();
     b.rtpWatch = setInterval(
       () => {
-        const last = b.leg.rtp.stats.lastReceivedAt ?? startedAt;
+        if (!sends(b.leg.phoneDirection)) quietSince = Date.now();
+        const last = Math.max(b.leg.rtp.stats.lastReceivedAt ?? 0, quietSince);
         if (Date.now() - last < timeout) return;
         o.log.info("sip-rtp-timeout", { callId: b.callId });
         sendBye(b);
@@ -671,7 +714,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   }
 
   /** Registers a new dialog with what every dialog starts with. */
-  function open(fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch">): Bridged {
+  function open(
+    fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer">,
+  ): Bridged {
     const b: Bridged = {
       ...fields,
       outgoing: undefined,
@@ -679,6 +724,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       state: "ringing",
       sdp: undefined,
       rtpWatch: undefined,
+      pendingOffer: undefined,
     };
     dialogs.set(dialogKey(b.callId, b.localTag), b);
     stats.callsTotal++;
@@ -742,13 +788,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     // Ended first, so the Sori side's hang-up does not send the phone a BYE of its own.
     end(b);
     b.call?.hangup();
-  }
-
-  function reinvite(tx: ServerTransaction): void {
-    const b = find(tx.request);
-    if (!b || !b.sdp) return tx.respond(481);
-    // Hold and resume keep the same media path here: the answer stays what it was.
-    tx.respond(200, { toTag: b.localTag, headers: contactHeader(b), body: b.sdp });
   }
 
   /**

@@ -40,8 +40,8 @@ export type ServerArrival =
   | { kind: "new"; tx: ServerTransaction }
   /** A retransmission: the last response was sent again (or it is still being worked on). */
   | { kind: "absorbed" }
-  /** The ACK of a 2xx (its own transaction): the dialog is confirmed. */
-  | { kind: "ack-2xx"; callId: string; seq: number }
+  /** The ACK of a 2xx (its own transaction): the dialog is confirmed; it may carry an answer. */
+  | { kind: "ack-2xx"; request: SipRequest }
   /** An ACK of a non-2xx final response: absorbed by the INVITE transaction. */
   | { kind: "ack-absorbed" }
   /** An ACK that matches nothing (RFC 3261 says to drop it). */
@@ -131,7 +131,7 @@ export class ServerTransactions {
       if (pending) {
         pending.acknowledged();
         this.#awaitingAck.delete(ackKey(req.callId, req.cseq.seq));
-        return { kind: "ack-2xx", callId: req.callId, seq: req.cseq.seq };
+        return { kind: "ack-2xx", request: req };
       }
       const invite = this.#byKey.get(keyOf(req, "INVITE"));
       if (invite) {

@@ -124,6 +124,35 @@ describe("SIP gateway: a phone calls a Sori user (baresip on loopback)", () => {
     await waitFor("the gateway forgets the call", () => gateway.stats().callsActive === 0);
   });
 
+  it("the phone holds and resumes (re-INVITE): the user's call shows it, and the phone's audio stops while held", async () => {
+    const ringing = nextIncoming(alice, 15_000);
+    phone.dial(`sip:sip_alice@127.0.0.1:${gateway.port}`);
+    const call = await ringing;
+    const holds: boolean[] = [];
+    call.on("remote-media", (m) => holds.push(m.held));
+    await call.accept();
+    await phone.waitEvent("CALL_ESTABLISHED");
+    await waitState(call, "connected");
+    await waitFor("the phone's audio", () => heard.length >= 10, 10_000);
+    phone.command("hold");
+    await waitFor("the user's call is held", () => call.remoteMedia.held, 10_000);
+    await sleep(200);
+    const whileHeld = heard.length;
+    await sleep(500);
+    assert.equal(heard.length, whileHeld, "nothing from a phone that holds the call");
+    phone.command("resume");
+    await waitFor("the hold is off", () => !call.remoteMedia.held, 10_000);
+    await waitFor("the phone's audio again", () => heard.length > whileHeld + 10, 10_000);
+    // The media states the gateway sent, as changes from "not held": one hold, one resume.
+    assert.deepEqual(
+      holds.filter((h, i) => h !== (holds[i - 1] ?? false)),
+      [true, false],
+    );
+    call.hangup();
+    await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway.stats().callsActive === 0);
+  });
+
   it("a declined call is 603 at the phone; an unanswered one 480", async () => {
     const ringing = nextIncoming(alice, 15_000);
     phone.dial(`sip:sip_alice@127.0.0.1:${gateway.port}`);

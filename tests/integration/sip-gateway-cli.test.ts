@@ -49,9 +49,10 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
   it("sori answer hears the phone and says it is a phone call through the gateway; Ctrl-C stops the gateway", async () => {
     const gateway = startGateway([]);
     const phone = await SipPhone.start({ sipPort: PHONE_BASE, controlPort: PHONE_BASE + 2, toneHz: 1000 });
+    let answer: ReturnType<typeof soriBackground> | undefined;
     try {
       const port = Number(/:(\d+)$/.exec(await gateway.ready)?.[1]);
-      const answer = soriBackground(
+      answer = soriBackground(
         PASSWORD,
         ["answer", "--auto", "--wait", "30", "--duration", "3", "--json", "--loopback", ...profile("clisip")],
         /waiting up to/,
@@ -59,9 +60,13 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       );
       await answer.ready;
       phone.dial(`sip:clisip@127.0.0.1:${port}`);
-      await phone.waitEvent("CALL_ESTABLISHED", 20_000);
-      // The phone's keypad: the keys come back in the result line, in order.
-      phone.command("sndcode", "42#");
+      // The phone's keypad once the call is up: the keys come back in the result line, in order. (If
+      // `sori answer` ends first, its output below says why.)
+      const up = await Promise.race([
+        phone.waitEvent("CALL_ESTABLISHED", 45_000).then(() => true),
+        answer.done.then(() => false),
+      ]);
+      if (up) phone.command("sndcode", "42#");
       const run = await answer.done;
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const line = jsonLines(run.stdout).at(-1) as {
@@ -81,9 +86,12 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       assert.match(stopped.stderr, /"event":"sip-call-answered"/);
       assert.doesNotMatch(stopped.stderr, /v=0|PCMU\/8000|a=rtpmap/, "no SDP or SIP bodies in the log");
     } finally {
+      // A failed run must not leave `sori answer` holding the profile for the next test.
+      answer?.interrupt();
       gateway.interrupt();
       await phone.stop();
       await gateway.done;
+      await answer?.done;
     }
   });
 
@@ -112,6 +120,9 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
         ...profile("clisip"),
       ]);
       await phone.waitEvent("CALL_ESTABLISHED", 20_000);
+      // The phone has answered, but the Sori leg connects after that (accept, ICE, DTLS): keys
+      // pressed before it is up have nowhere to go. A second is ample on loopback (~0.3 s).
+      await new Promise((r) => setTimeout(r, 1000));
       phone.command("sndcode", "7*");
       const run = await calling;
       assert.equal(run.code, 0, run.stdout + run.stderr);

@@ -335,6 +335,25 @@ describe("SIP gateway: a Sori user calls a phone (baresip on loopback)", () => {
     );
   });
 
+  it("the phone called holds and resumes, and presses keys: the caller's call shows each", async () => {
+    const call = await dave.calls.start("phone_gw3", { via: { network: "sip", uri: phoneUri } });
+    const keys: string[] = [];
+    call.on("dtmf", (k) => keys.push(k));
+    await waitState(call, "connected", 15_000);
+    heard.length = 0;
+    await waitFor("the phone's audio", () => heard.length >= 10, 10_000);
+    phone.command("hold");
+    await waitFor("the caller's call is held", () => call.remoteMedia.held, 10_000);
+    phone.command("resume");
+    await waitFor("the hold is off", () => !call.remoteMedia.held, 10_000);
+    phone.command("sndcode", "3#");
+    await waitFor("two keys", () => keys.length >= 2, 10_000);
+    assert.deepEqual(keys, ["3", "#"]);
+    call.hangup();
+    await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway.stats().callsActive === 0);
+  });
+
   it("only accounts the operator allows may call out: anyone else is declined and the phone never rings", async () => {
     const before = gateway.stats().callsTotal;
     const call = await eve.calls.start("phone_gw3", { via: { network: "sip", uri: phoneUri } });

@@ -338,6 +338,7 @@ export const en = {
   "call.cameraFailed": "Couldn't turn the camera on.",
   "call.noMicrophone":
     "Your microphone isn't available, so {name} can't hear you. Check the browser's permission for this site (it works only on https:// addresses or localhost).",
+  "call.remoteHeld": "{name} put the call on hold",
   "call.remoteMuted": "{name} is muted",
   "call.selfView": "Your camera",
   "call.remoteView": "{name}'s camera",

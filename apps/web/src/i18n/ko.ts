@@ -340,6 +340,7 @@ export const ko: Dictionary = {
   "call.cameraFailed": "카메라를 켜지 못했어요.",
   "call.noMicrophone":
     "마이크를 쓸 수 없어서 {name} 님에게 내 목소리가 들리지 않아요. 이 사이트의 브라우저 권한을 확인해 주세요 (https:// 주소나 localhost에서만 쓸 수 있어요).",
+  "call.remoteHeld": "{name} 님이 통화를 보류했어요",
   "call.remoteMuted": "{name} 님이 마이크를 껐어요",
   "call.selfView": "내 카메라",
   "call.remoteView": "{name} 님의 카메라",

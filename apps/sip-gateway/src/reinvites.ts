@@ -44,7 +44,7 @@ export function createReinvites(d: ReinviteDeps): {
 } {
   function reinvite(tx: ServerTransaction, b: Bridged | undefined): void {
     const req = tx.request;
-    if (!b || !b.sdp) return tx.respond(481);
+    if (!b) return tx.respond(481);
     if (b.state === "ringing") {
       // The phone's own INVITE is still unanswered (RFC 3261 §14.2: 500 with Retry-After), or
       // the gateway's INVITE to the phone is (491).
@@ -60,7 +60,7 @@ export function createReinvites(d: ReinviteDeps): {
     b.remoteSeq = req.cseq.seq;
     const headers = d.contactHeader(b);
     const codec = codecInUse(b);
-    if (!codec) return tx.respond(500);
+    if (!codec || !b.sdp) return tx.respond(500);
     if (req.body.trim() === "") {
       // No offer: the gateway offers what the call has, sending both ways; the answer comes in the ACK.
       b.sdp = reviseSdp(b.sdp, ours(b, codec, b.leg.phoneTelephoneEvent, "sendrecv"));

@@ -23,7 +23,6 @@ import {
   readTelephoneEvent,
   receives,
   SdpError,
-  sends,
   writePhoneSdp,
 } from "./media/phone-sdp.ts";
 import { createReinvites } from "./reinvites.ts";
@@ -554,6 +553,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     await call.accept(
       t.line ? { via: { ...desk.party(t.line), line: { owner: t.line.owner.userId, id: t.line.id } } } : {},
     );
+    // A phone that answers on hold (rare): the caller hears so at once.
+    if (!receives(media.direction)) void call.setOnHold(true);
   }
 
   /** How a line shows on the Sori side: its owner's address at the gateway and the line's name. */
@@ -655,11 +656,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   /** Ends both sides when the phone's RTP stops (it lost power or network, without a BYE). */
   function watchRtp(b: Bridged): void {
     const timeout = o.rtpTimeoutMs ?? 30_000;
-    // A phone whose SDP says it sends nothing (held inactive, recvonly) is silent by right.
+    // Only a conversation is watched: a phone on hold (or one-way) may be silent by right, even one
+    // that said sendonly (not every phone has music on hold).
     let quietSince = Date.now();
     b.rtpWatch = setInterval(
       () => {
-        if (!sends(b.leg.phoneDirection)) quietSince = Date.now();
+        if (b.leg.phoneDirection !== "sendrecv") quietSince = Date.now();
         const last = Math.max(b.leg.rtp.stats.lastReceivedAt ?? 0, quietSince);
         if (Date.now() - last < timeout) return;
         o.log.info("sip-rtp-timeout", { callId: b.callId });

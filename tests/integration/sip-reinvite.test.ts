@@ -294,4 +294,43 @@ describe("SIP gateway: re-INVITEs from a phone in a call (raw SIP)", () => {
     await waitState(call, "ended", 10_000);
     await waitFor("the gateway forgets the call", () => gateway.stats().callsActive === 0);
   });
+  it("a re-INVITE before the phone's own INVITE is answered is 500 with Retry-After (RFC 3261 §14.2)", async () => {
+    const ringing = nextIncoming(ann, 15_000);
+    const early = `early-${Date.now()}@127.0.0.1`;
+    let tag = "";
+    /** A request of this second call (its early dialog once the 180 gave the gateway's tag). */
+    const request = (method: string, cseq: number, o: { body?: string; branch?: string } = {}): string =>
+      sipRequest({
+        method,
+        uri: `sip:${USER}@127.0.0.1:${gateway.port}`,
+        from: FROM,
+        fromTag: FROM_TAG,
+        to: `<sip:${USER}@127.0.0.1>${tag ? `;tag=${tag}` : ""}`,
+        callId: early,
+        cseq,
+        headers: [["Contact", `<sip:desk@127.0.0.1:${sip.port}>`]],
+        ...o,
+      });
+    const invite = request("INVITE", 1, { body: sdp({ port: rtpA.address().port, version: 1 }) });
+    const branch = /branch=([^;\r\n]+)/.exec(invite)?.[1] ?? "";
+    sip.send(invite, gateway.port);
+    const rung = await ringing;
+    const ringingAnswer = await sip.next((m) => statusOf(m) === 180 && m.includes(early));
+    tag = /^To: .*;tag=([^;\r\n]+)/m.exec(ringingAnswer)?.[1] ?? "";
+    const again = request("INVITE", 2, {
+      body: sdp({ port: rtpA.address().port, version: 2, direction: "sendonly" }),
+    });
+    const refused = await final(again);
+    assert.equal(statusOf(refused), 500);
+    assert.match(refused, /^Retry-After: ([0-9]|10)$/m);
+    sip.send(request("ACK", 2, { branch: /branch=([^;\r\n]+)/.exec(again)?.[1] ?? "" }), gateway.port);
+    // The phone gives up: CANCEL on the INVITE's branch (without the tag, as the INVITE had none).
+    tag = "";
+    sip.send(request("CANCEL", 1, { branch }), gateway.port);
+    const cancelled = await sip.next((m) => statusOf(m) === 487 && m.includes(early));
+    tag = /^To: .*;tag=([^;\r\n]+)/m.exec(cancelled)?.[1] ?? "";
+    sip.send(request("ACK", 1, { branch }), gateway.port);
+    await waitState(rung, "ended", 10_000);
+    assert.equal(rung.endReason, "missed");
+  });
 });

@@ -124,7 +124,15 @@ export type XmppEvent = {
   id?: string;
   body?: string;
   receiptRequested?: boolean;
-  error?: { condition: string; text: string; type: string };
+  error?: { condition: string; text?: string; type: string };
+  /** A direct room invitation (XEP-0249): the room's JID. */
+  invite?: string;
+  /** A room's subject. */
+  subject?: string;
+  /** The message carried a delay stamp (XEP-0203): it was held back. */
+  delayed?: boolean;
+  /** MUC status codes of a room presence (110: yourself, 321: removed, …). */
+  codes?: number[];
 };
 
 /** An XMPP user on slixmpp (tests/xmpp/xmpp-user.py), online until `stop()`. */

@@ -13,6 +13,8 @@ import json
 import sys
 
 import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 
 def emit(obj):
@@ -32,6 +34,10 @@ class User(slixmpp.ClientXMPP):
         self.add_event_handler("message", self.message)
         self.add_event_handler("message_error", self.message)
         self.add_event_handler("receipt_received", self.receipt)
+        self.add_event_handler("presence", self.presence)
+        # slixmpp raises "message" only for messages with a body; a room's subject has none.
+        self.register_handler(Callback("subject", MatchXPath(
+            "{jabber:client}message/{jabber:client}subject"), self.subject))
         self.add_event_handler("disconnected", lambda _e: emit({"event": "disconnected"}))
 
     async def started(self, _event):
@@ -47,6 +53,26 @@ class User(slixmpp.ClientXMPP):
             out["error"] = {"condition": msg["error"]["condition"], "text": msg["error"]["text"],
                             "type": msg["error"]["type"]}
         out["receiptRequested"] = msg.xml.find("{urn:xmpp:receipts}request") is not None
+        invite = msg.xml.find("{jabber:x:conference}x")
+        if invite is not None:
+            out["invite"] = invite.get("jid")
+        subject = msg.xml.find("{jabber:client}subject")
+        if subject is not None:
+            out["subject"] = subject.text or ""
+        out["delayed"] = msg.xml.find("{urn:xmpp:delay}delay") is not None
+        emit(out)
+
+    def subject(self, msg):
+        if msg["body"]:
+            return
+        self.message(msg)
+
+    def presence(self, pres):
+        codes = [int(s.get("code")) for s in pres.xml.findall(
+            "{http://jabber.org/protocol/muc#user}x/{http://jabber.org/protocol/muc#user}status")]
+        out = {"event": "presence", "from": str(pres["from"]), "type": pres["type"], "codes": codes}
+        if pres["type"] == "error":
+            out["error"] = {"condition": pres["error"]["condition"], "type": pres["error"]["type"]}
         emit(out)
 
     def receipt(self, msg):

@@ -4,6 +4,9 @@ import { jidOfBridged, jidText } from "./jid.ts";
 import { chatStanza } from "./stanzas.ts";
 import { xml } from "./xmpp-library.ts";
 
+/** Passes a group message to the identity's XMPP user in the group's room (rooms.ts). */
+type DeliverToRoom = (username: string, m: ChatMessage, body: string) => Promise<"sent" | "held" | "failed">;
+
 /** How long the XMPP server gets to answer the ping after messages before they are sent again. */
 const BARRIER_TIMEOUT_MS = 10_000;
 
@@ -15,11 +18,13 @@ const BARRIER_TIMEOUT_MS = 10_000;
  */
 export class Outbound {
   readonly #ctx: GatewayContext;
+  readonly #deliverToRoom: DeliverToRoom;
   readonly #flushing = new Map<string, Promise<void>>();
   #stopping = false;
 
-  constructor(ctx: GatewayContext) {
+  constructor(ctx: GatewayContext, deliverToRoom: DeliverToRoom) {
     this.#ctx = ctx;
+    this.#deliverToRoom = deliverToRoom;
   }
 
   /** Passes on what waits in the identity's feed (one run at a time per identity). */
@@ -51,6 +56,16 @@ export class Outbound {
     for (const m of list) {
       const body = bodyOf(m);
       const chat = await client.findChat(m.chat);
+      if (body !== undefined && chat?.kind === "group") {
+        const outcome = await this.#deliverToRoom(username, m, body);
+        if (outcome === "failed") break;
+        // Held for an XMPP user who is not in the room: it stays in the feed until they join.
+        if (outcome === "sent") {
+          passed.push(m);
+          ctx.counters.toXmpp++;
+        }
+        continue;
+      }
       if (body === undefined || chat?.kind !== "direct") {
         passed.push(m);
         continue;

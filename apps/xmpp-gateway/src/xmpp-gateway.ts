@@ -3,8 +3,10 @@ import type { Logger } from "@sori/server";
 import { BridgedIdentities } from "./bridged-identities.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { codeOf, Inbound } from "./inbound.ts";
-import { jidOfBridged } from "./jid.ts";
+import { jidOfBridged, parseJid } from "./jid.ts";
+import { chatIdOfRoom, parseRoomStanza } from "./muc-stanzas.ts";
 import { Outbound } from "./outbound.ts";
+import { Rooms } from "./rooms.ts";
 import { parseMessageStanza } from "./stanzas.ts";
 import { type XmlElement, xmppComponent } from "./xmpp-library.ts";
 
@@ -67,7 +69,13 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
   const ctx = { gateway, domain, log, counters, component, send } as Omit<GatewayContext, "identities"> &
     Partial<Pick<GatewayContext, "identities">>;
   const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10);
-  const outbound = new Outbound(ctx as GatewayContext);
+  const outbound: Outbound = new Outbound(ctx as GatewayContext, (username, m, body) =>
+    rooms.deliver(username, m, body),
+  );
+  const rooms: Rooms = new Rooms(ctx as GatewayContext, (username) => {
+    const client = ctx.identities?.get(username);
+    if (client) void outbound.flush(username, client);
+  });
   ctx.identities = new BridgedIdentities({
     gateway,
     dir: o.dataDir,
@@ -75,12 +83,30 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     attach: (username, client) => {
       client.on("message", () => void outbound.flush(username, client));
       client.on("message-status", (s) => inbound.statusChanged(s.id, s.status));
+      client.on("chat", (chat) => {
+        void rooms.chatChanged(username, chat).catch((error: unknown) => {
+          log.warn("xmpp.room_update_failed", { reason: codeOf(error) });
+        });
+      });
     },
   });
   const identities = ctx.identities;
 
   component.on("stanza", (stanza) => {
+    const room = parseRoomStanza(stanza, domain);
+    if (room.kind !== "not-room") {
+      void rooms.handle(room).catch((error: unknown) => {
+        log.warn("xmpp.room_failed", { reason: codeOf(error) });
+      });
+      return;
+    }
     if (stanza.is("message")) inbound.handle(parseMessageStanza(stanza));
+  });
+  component.iqCallee.get("http://jabber.org/protocol/disco#info", "query", async ({ stanza }) => {
+    const to = parseJid(stanza.attrs.to);
+    if (to?.local && chatIdOfRoom(to.local) !== undefined)
+      return rooms.info(to.local, stanza.attrs.from ?? "");
+    return undefined;
   });
   component.on("online", () => {
     log.info("xmpp.online", {});

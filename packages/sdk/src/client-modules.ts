@@ -246,6 +246,8 @@ export function assembleClient(
     joined: async (groupId) => {
       await safety.noteInNewChat(groupId);
       await profiles.shareIn(groupId);
+      // Apps (and gateways, which invite to a room) learn of a chat they were added to at once.
+      void chatList.emitChat(groupId);
     },
     drained: () => receipts.flushLater(),
   });

@@ -1,7 +1,7 @@
 import type { ChatMessage, SoriClient } from "@sori/sdk";
+import type { FeaturesOut } from "./features-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
-import { jidOfBridged, jidText } from "./jid.ts";
-import { chatStanza } from "./stanzas.ts";
+import { jidOfBridged } from "./jid.ts";
 import { xml } from "./xmpp-library.ts";
 
 /** How long the XMPP server gets to answer the ping after messages before they are sent again. */
@@ -15,11 +15,13 @@ const BARRIER_TIMEOUT_MS = 10_000;
  */
 export class Outbound {
   readonly #ctx: GatewayContext;
+  readonly #features: FeaturesOut;
   readonly #flushing = new Map<string, Promise<void>>();
   #stopping = false;
 
-  constructor(ctx: GatewayContext) {
+  constructor(ctx: GatewayContext, features: FeaturesOut) {
     this.#ctx = ctx;
+    this.#features = features;
   }
 
   /** Passes on what waits in the identity's feed (one run at a time per identity). */
@@ -55,8 +57,8 @@ export class Outbound {
         passed.push(m);
         continue;
       }
-      if (!(await ctx.send(chatStanza(`${m.from.toLowerCase()}@${ctx.domain}`, jidText(jid), m.id, body))))
-        break;
+      if (!(await ctx.send(await this.#features.messageStanza(username, client, m, body)))) break;
+      await this.#features.passed(username, m, body);
       passed.push(m);
       ctx.counters.toXmpp++;
     }
@@ -76,7 +78,7 @@ export class Outbound {
 }
 
 /** What an XMPP client shows of a Sori message (its text; a word for what XMPP has no form for). */
-function bodyOf(m: ChatMessage): string | undefined {
+export function bodyOf(m: ChatMessage): string | undefined {
   if (m.deleted) return undefined;
   switch (m.kind) {
     case "text":

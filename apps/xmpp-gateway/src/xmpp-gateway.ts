@@ -1,9 +1,12 @@
 import type { SoriClient } from "@sori/sdk";
 import type { Logger } from "@sori/server";
 import { BridgedIdentities } from "./bridged-identities.ts";
+import { FeaturesIn } from "./features-in.ts";
+import { FeaturesOut } from "./features-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { codeOf, Inbound } from "./inbound.ts";
 import { jidOfBridged } from "./jid.ts";
+import { MessageIdMaps } from "./message-ids.ts";
 import { Outbound } from "./outbound.ts";
 import { parseMessageStanza } from "./stanzas.ts";
 import { type XmlElement, xmppComponent } from "./xmpp-library.ts";
@@ -66,8 +69,11 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
   // The parts reach each other through the context; the identities are set just below.
   const ctx = { gateway, domain, log, counters, component, send } as Omit<GatewayContext, "identities"> &
     Partial<Pick<GatewayContext, "identities">>;
-  const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10);
-  const outbound = new Outbound(ctx as GatewayContext);
+  const messageIds = new MessageIdMaps({ directoryOf: (u) => ctx.identities?.directoryOf(u), log });
+  const featuresIn = new FeaturesIn(ctx as GatewayContext, messageIds);
+  const featuresOut = new FeaturesOut(ctx as GatewayContext, messageIds);
+  const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10, featuresIn);
+  const outbound = new Outbound(ctx as GatewayContext, featuresOut);
   ctx.identities = new BridgedIdentities({
     gateway,
     dir: o.dataDir,
@@ -75,6 +81,8 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     attach: (username, client) => {
       client.on("message", () => void outbound.flush(username, client));
       client.on("message-status", (s) => inbound.statusChanged(s.id, s.status));
+      client.on("message-updated", (m) => featuresOut.updated(username, client, m));
+      client.on("typing", (t) => featuresOut.typing(username, client, t));
     },
   });
   const identities = ctx.identities;
@@ -86,6 +94,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     log.info("xmpp.online", {});
     markOnline();
     outbound.flushAll();
+    featuresOut.resend();
   });
   component.on("offline", () => log.info("xmpp.offline", {}));
   component.on("error", (error) => log.warn("xmpp.stream_error", { reason: error.name }));
@@ -112,9 +121,12 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     }),
     stop: async () => {
       component.reconnect.stop();
+      featuresIn.stop();
       await outbound.stop();
+      await featuresOut.stop();
       await component.stop().catch(() => undefined);
       await inbound.settled();
+      await messageIds.close();
       await identities.close();
     },
   };

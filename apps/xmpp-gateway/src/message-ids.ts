@@ -1,5 +1,5 @@
-import { type FileHandle, open, readFile, rename } from "node:fs/promises";
-import { join } from "node:path";
+import { open, readFile, rename } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { Logger } from "@sori/server";
 
 /**
@@ -7,8 +7,11 @@ import type { Logger } from "@sori/server";
  * name starts with none of the SDK's (storage-keys.ts) and has no "~", which would read as a "/".
  */
 const FILE = "xmpp-message-ids.jsonl";
-/** Messages remembered per identity: the ones an XMPP client can still correct, quote or react to. */
-export const MAX_MESSAGES = 5000;
+/**
+ * Messages remembered per identity: the ones an XMPP client can still correct, quote or react to
+ * (a few hundred kB of memory per busy identity).
+ */
+export const MAX_MESSAGES = 2000;
 /** XMPP ids one message keeps: its stanza id, origin-id and the ids of corrections naming it. */
 const MAX_ALIASES = 8;
 
@@ -53,7 +56,6 @@ export class MessageIds {
   /** Sori id → record, oldest touched first (a Map keeps insertion order). */
   readonly #bySori = new Map<string, BridgedMessage>();
   readonly #byXmpp = new Map<string, string>();
-  #file: FileHandle | undefined;
   #lines = 0;
   #pending: string[] = [];
   #writing: Promise<void> | undefined;
@@ -107,8 +109,6 @@ export class MessageIds {
   async close(): Promise<void> {
     this.#closed = true;
     await this.flushed();
-    await this.#file?.close();
-    this.#file = undefined;
   }
 
   #put(m: BridgedMessage): void {
@@ -137,33 +137,49 @@ export class MessageIds {
       if (m) this.#put(m);
     }
     if (this.#lines > this.#bySori.size) await this.#compact();
-    else this.#file = await open(this.#path, "a", 0o600);
   }
 
   #append(m: BridgedMessage): void {
     if (this.#closed) return;
     this.#pending.push(`${JSON.stringify(m)}\n`);
-    this.#writing ??= this.#write().finally(() => (this.#writing = undefined));
+    this.#writing ??= this.#write();
   }
 
-  /** Writes what is pending, batch after batch, until nothing is. */
+  /**
+   * Writes what is pending, batch after batch, until nothing is. Clears #writing in the same turn as
+   * it finds nothing pending, so that a change made meanwhile always has a writer.
+   */
   async #write(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
-      try {
-        if (this.#lines + batch.length > 2 * MAX_MESSAGES) {
-          await this.#compact();
-        } else {
-          await this.#file!.write(batch.join(""));
-          await this.#file!.sync();
-          this.#lines += batch.length;
-        }
-      } catch (error) {
-        // The map stays right in memory; only a crash before the next good write would lose it.
-        this.#log.warn("xmpp.message_ids_write_failed", { reason: (error as NodeJS.ErrnoException).code });
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending;
+        this.#pending = [];
+        await this.#writeBatch(batch).catch((error: unknown) => {
+          // The map stays right in memory; only a crash before the next good write would lose it.
+          this.#log.warn("xmpp.message_ids_write_failed", { reason: (error as NodeJS.ErrnoException).code });
+        });
       }
+    } finally {
+      this.#writing = undefined;
     }
+  }
+
+  async #writeBatch(batch: string[]): Promise<void> {
+    if (this.#lines + batch.length > 2 * MAX_MESSAGES) {
+      await this.#compact();
+      return;
+    }
+    // Opened per batch, not held: a gateway runs many identities, each would hold a descriptor.
+    const file = await open(this.#path, "a", 0o600);
+    try {
+      await file.write(batch.join(""));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    // The file's first lines made it: its name must survive a crash too.
+    if (this.#lines === 0) await syncDirectory(this.#path);
+    this.#lines += batch.length;
   }
 
   /** Rewrites the file with one line per remembered message. */
@@ -178,16 +194,12 @@ export class MessageIds {
       await file.close();
     }
     await rename(tmp, this.#path);
-    await this.#file?.close();
-    this.#file = await open(this.#path, "a", 0o600);
+    await syncDirectory(this.#path);
     this.#lines = lines.length;
   }
 }
 
-/**
- * Every identity's map, opened on first use and kept open while the gateway runs (each is at most
- * MAX_MESSAGES records).
- */
+/** Every identity's map, read on first use and kept in memory while the gateway runs. */
 export class MessageIdMaps {
   readonly #directoryOf: (username: string) => string | undefined;
   readonly #log: Logger;
@@ -219,6 +231,15 @@ export class MessageIdMaps {
     const all = await Promise.all(this.#open.values());
     this.#open.clear();
     await Promise.all(all.map((ids) => ids?.close()));
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 

@@ -91,12 +91,10 @@ export function parseFeature(
     return of ? { kind: "displayed", of } : { kind: "ignored", why: "marker without a usable id" };
   }
   const state = stanza.children.find(
-    (c): c is XmlElement =>
-      typeof c !== "string" &&
-      c.attrs.xmlns === NS_CHAT_STATES &&
-      (CHAT_STATES as readonly string[]).includes(c.name),
+    (c): c is XmlElement & { name: ChatState } =>
+      typeof c !== "string" && c.attrs.xmlns === NS_CHAT_STATES && isChatState(c.name),
   );
-  if (state) return { kind: "chat-state", state: state.name as ChatState };
+  if (state) return { kind: "chat-state", state: state.name };
   return undefined;
 }
 
@@ -141,6 +139,10 @@ function withoutFallback(stanza: XmlElement, body: string, feature: string): str
     }
   }
   return points.filter((_, i) => keep[i]).join("");
+}
+
+function isChatState(name: string): name is ChatState {
+  return (CHAT_STATES as readonly string[]).includes(name);
 }
 
 function idOf(element: XmlElement | undefined): string | undefined {

@@ -116,6 +116,15 @@ export async function startProsody(o: {
   };
 }
 
+/** An XML element as the XMPP user's script saw it (ElementTree): local name, namespace, text. */
+export type XmlTree = {
+  name: string;
+  ns: string;
+  attrs: Record<string, string>;
+  text: string;
+  children: XmlTree[];
+};
+
 export type XmppEvent = {
   event: string;
   from?: string;
@@ -133,6 +142,15 @@ export type XmppEvent = {
   delayed?: boolean;
   /** MUC status codes of a room presence (110: yourself, 321: removed, …). */
   codes?: number[];
+  /** "stanza": a message stanza as it arrived, as text and as a tree. */
+  xml?: string;
+  tree?: XmlTree;
+  /** "feature": what slixmpp's own plugins made of a stanza (chatstate, displayed, correction, …). */
+  feature?: string;
+  state?: string;
+  of?: string;
+  values?: string[];
+  author?: string;
 };
 
 /** An XMPP user on slixmpp (tests/xmpp/xmpp-user.py), online until `stop()`. */

@@ -56,6 +56,13 @@ export class BridgedIdentities {
     return this.#clients.get(username.toLowerCase());
   }
 
+  /** The directory of a running identity, where the gateway keeps its own files beside the SDK's. */
+  directoryOf(username: string): string | undefined {
+    const key = username.toLowerCase();
+    if (!this.#clients.has(key)) return undefined;
+    return join(this.#dir, this.#index.identities[key] ?? folderOf(key));
+  }
+
   all(): [string, SoriClient][] {
     return [...this.#clients];
   }

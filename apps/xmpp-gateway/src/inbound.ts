@@ -1,5 +1,6 @@
 import { SdkError } from "@sori/sdk";
 import { TokenBuckets } from "@sori/server";
+import type { FeaturesIn } from "./features-in.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { type BareJid, bridgedUsernameOf, jidText, soriUsernameAt } from "./jid.ts";
 import { type InboundStanza, messageError, receiptStanza } from "./stanzas.ts";
@@ -19,6 +20,7 @@ type ChatStanza = Extract<InboundStanza, { kind: "chat" }>;
  */
 export class Inbound {
   readonly #ctx: GatewayContext;
+  readonly #features: FeaturesIn;
   readonly #rate: TokenBuckets;
   readonly #seen = new Map<string, Set<string>>();
   readonly #users = new Map<string, { exists: boolean; until: number }>();
@@ -27,8 +29,9 @@ export class Inbound {
   /** One chain per XMPP address, so its messages reach Sori in the order they were sent. */
   readonly #chains = new Map<string, Promise<void>>();
 
-  constructor(ctx: GatewayContext, messagesPerSecond: number) {
+  constructor(ctx: GatewayContext, messagesPerSecond: number, features: FeaturesIn) {
     this.#ctx = ctx;
+    this.#features = features;
     this.#rate = new TokenBuckets(6 * messagesPerSecond, messagesPerSecond);
   }
 
@@ -44,7 +47,7 @@ export class Inbound {
       void this.#ctx.send(messageError(replyTo(s), "modify", "not-acceptable", OMEMO_REFUSAL));
       return;
     }
-    if (s.kind !== "chat") return;
+    if (s.kind === "receipt" || s.kind === "bounce") return;
     if (this.#duplicate(s.from, s.id)) {
       counters.dropped++;
       return;
@@ -52,11 +55,13 @@ export class Inbound {
     const wait = this.#rate.take(jidText(s.from));
     if (wait > 0) {
       counters.dropped++;
+      // Typing and markers over the rate are dropped without a word: an error for each is noise.
+      if (s.kind === "chat-state" || s.kind === "displayed") return;
       const text = `too many messages: not delivered, try again in ${wait} s`;
       void this.#ctx.send(messageError(replyTo(s), "wait", "resource-constraint", text));
       return;
     }
-    this.#inOrder(jidText(s.from), () => this.#toSori(s));
+    this.#inOrder(jidText(s.from), () => (s.kind === "chat" ? this.#toSori(s) : this.#features.apply(s)));
   }
 
   /** An identity's message changed status: a delivered one sends the XMPP receipt asked for. */
@@ -91,9 +96,10 @@ export class Inbound {
       ctx.counters.dropped++;
       return;
     }
-    const identity = await ctx.identities.ensure(bridgedUsernameOf(s.from));
+    const bridged = bridgedUsernameOf(s.from);
+    const identity = await ctx.identities.ensure(bridged);
     try {
-      const sent = await identity.sendText(username, s.body);
+      const sent = await this.#features.sendText(identity, bridged, username, s);
       ctx.counters.toSori++;
       if (s.wantsReceipt && s.id)
         this.#receipts.set(sent.id, { from: jidText(s.from), to: jidText(s.to), of: s.id });
@@ -131,7 +137,7 @@ export class Inbound {
  * Where an answer to a stanza goes: errors to the full address it came from, since servers drop an
  * error sent to a bare JID (RFC 6121 §8.5.2.1.1).
  */
-function replyTo(s: { fromFull: string; to: BareJid; id: string | undefined }): {
+export function replyTo(s: { fromFull: string; to: BareJid; id: string | undefined }): {
   from: string;
   to: string;
   id: string | undefined;

@@ -1,7 +1,7 @@
 import type { ChatMessage, SoriClient } from "@sori/sdk";
+import type { FeaturesOut } from "./features-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
-import { jidOfBridged, jidText } from "./jid.ts";
-import { chatStanza } from "./stanzas.ts";
+import { jidOfBridged } from "./jid.ts";
 import { xml } from "./xmpp-library.ts";
 
 /** Passes a group message to the identity's XMPP user in the group's room (rooms.ts). */
@@ -19,11 +19,13 @@ const BARRIER_TIMEOUT_MS = 10_000;
 export class Outbound {
   readonly #ctx: GatewayContext;
   readonly #deliverToRoom: DeliverToRoom;
+  readonly #features: FeaturesOut;
   readonly #flushing = new Map<string, Promise<void>>();
   #stopping = false;
 
-  constructor(ctx: GatewayContext, deliverToRoom: DeliverToRoom) {
+  constructor(ctx: GatewayContext, features: FeaturesOut, deliverToRoom: DeliverToRoom) {
     this.#ctx = ctx;
+    this.#features = features;
     this.#deliverToRoom = deliverToRoom;
   }
 
@@ -70,8 +72,8 @@ export class Outbound {
         passed.push(m);
         continue;
       }
-      if (!(await ctx.send(chatStanza(`${m.from.toLowerCase()}@${ctx.domain}`, jidText(jid), m.id, body))))
-        break;
+      if (!(await ctx.send(await this.#features.messageStanza(username, client, m, body)))) break;
+      await this.#features.passed(username, m, body);
       passed.push(m);
       ctx.counters.toXmpp++;
     }
@@ -91,7 +93,7 @@ export class Outbound {
 }
 
 /** What an XMPP client shows of a Sori message (its text; a word for what XMPP has no form for). */
-function bodyOf(m: ChatMessage): string | undefined {
+export function bodyOf(m: ChatMessage): string | undefined {
   if (m.deleted) return undefined;
   switch (m.kind) {
     case "text":

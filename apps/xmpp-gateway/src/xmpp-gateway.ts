@@ -1,9 +1,12 @@
 import type { SoriClient } from "@sori/sdk";
 import type { Logger } from "@sori/server";
 import { BridgedIdentities } from "./bridged-identities.ts";
+import { FeaturesIn } from "./features-in.ts";
+import { FeaturesOut } from "./features-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { codeOf, Inbound } from "./inbound.ts";
 import { jidOfBridged, parseJid } from "./jid.ts";
+import { MessageIdMaps } from "./message-ids.ts";
 import { chatIdOfRoom, parseRoomStanza } from "./muc-stanzas.ts";
 import { Outbound } from "./outbound.ts";
 import { Rooms } from "./rooms.ts";
@@ -68,8 +71,11 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
   // The parts reach each other through the context; the identities are set just below.
   const ctx = { gateway, domain, log, counters, component, send } as Omit<GatewayContext, "identities"> &
     Partial<Pick<GatewayContext, "identities">>;
-  const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10);
-  const outbound: Outbound = new Outbound(ctx as GatewayContext, (username, m, body) =>
+  const messageIds = new MessageIdMaps({ directoryOf: (u) => ctx.identities?.directoryOf(u), log });
+  const featuresIn = new FeaturesIn(ctx as GatewayContext, messageIds);
+  const featuresOut = new FeaturesOut(ctx as GatewayContext, messageIds);
+  const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10, featuresIn);
+  const outbound: Outbound = new Outbound(ctx as GatewayContext, featuresOut, (username, m, body) =>
     rooms.deliver(username, m, body),
   );
   const rooms: Rooms = new Rooms(ctx as GatewayContext, (username) => {
@@ -88,6 +94,8 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
           log.warn("xmpp.room_update_failed", { reason: codeOf(error) });
         });
       });
+      client.on("message-updated", (m) => featuresOut.updated(username, client, m));
+      client.on("typing", (t) => featuresOut.typing(username, client, t));
     },
   });
   const identities = ctx.identities;
@@ -112,6 +120,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     log.info("xmpp.online", {});
     markOnline();
     outbound.flushAll();
+    featuresOut.resend();
   });
   component.on("offline", () => log.info("xmpp.offline", {}));
   component.on("error", (error) => log.warn("xmpp.stream_error", { reason: error.name }));
@@ -138,9 +147,12 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     }),
     stop: async () => {
       component.reconnect.stop();
+      featuresIn.stop();
       await outbound.stop();
+      await featuresOut.stop();
       await component.stop().catch(() => undefined);
       await inbound.settled();
+      await messageIds.close();
       await identities.close();
     },
   };

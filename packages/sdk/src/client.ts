@@ -450,11 +450,12 @@ export class SoriClient {
   }
 
   /**
-   * Marks every message of a chat as read (unread count 0): starts the disappearing timers of the
+   * Marks every message of a chat as read (unread count 0), or with `upTo` those sent up to that
+   * message (a bridge whose other side read only so far): starts the disappearing timers of the
    * messages read, and tells the senders (unless read receipts are off in settings).
    */
-  markRead(chatId: string): Promise<void> {
-    return this.#m.receipts.markRead(chatId);
+  markRead(chatId: string, options: { upTo?: string } = {}): Promise<void> {
+    return this.#m.receipts.markRead(chatId, options);
   }
 
   /** Searches this device's local history (the server cannot: it holds only ciphertext). Newest first. */

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { freePort } from "./child-server.ts";
 
@@ -46,6 +47,8 @@ export async function startProsody(o: {
   host: string;
   componentDomain: string;
   users: Record<string, string>;
+  /** More components with the same secret (a test's or benchmark's stanza source connects as one). */
+  extraComponents?: string[];
 }): Promise<Prosody> {
   const dir = mkdtempSync(join(tmpdir(), "sori-prosody-"));
   mkdirSync(join(dir, "data"));
@@ -71,8 +74,10 @@ export async function startProsody(o: {
       "allow_unencrypted_plain_auth = true",
       'authentication = "internal_hashed"',
       `VirtualHost "${o.host}"`,
-      `Component "${o.componentDomain}"`,
-      `  component_secret = "${secret}"`,
+      ...[o.componentDomain, ...(o.extraComponents ?? [])].flatMap((d) => [
+        `Component "${d}"`,
+        `  component_secret = "${secret}"`,
+      ]),
       "",
     ].join("\n"),
   );
@@ -222,4 +227,48 @@ export class XmppUser {
     await gone;
     clearTimeout(timer);
   }
+}
+
+/**
+ * A bare XEP-0114 component on `domain` that only writes stanzas as text: many senders at once
+ * (`u1@load.test`, …) at next to no cost, for tests and benchmarks of what arrives elsewhere.
+ */
+export async function rawComponent(
+  port: number,
+  domain: string,
+  secret: string,
+): Promise<{ write(xml: string): void; close(): void }> {
+  const socket = connect(port, "127.0.0.1");
+  await new Promise<void>((ok, fail) => {
+    socket.once("connect", ok);
+    socket.once("error", fail);
+  });
+  socket.write(
+    `<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams" to="${domain}">`,
+  );
+  let text = "";
+  let answered = false;
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error("the raw component's handshake timed out")), 10_000);
+    socket.on("data", (chunk: Buffer) => {
+      text += String(chunk);
+      const id = /<stream:stream[^>]* id=['"]([^'"]+)['"]/.exec(text)?.[1];
+      if (id && !answered) {
+        answered = true;
+        socket.write(
+          `<handshake>${createHash("sha1")
+            .update(id + secret)
+            .digest("hex")}</handshake>`,
+        );
+      }
+      if (/<handshake\s*\/>|<handshake><\/handshake>/.test(text)) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+  });
+  socket.removeAllListeners("data");
+  socket.on("data", () => undefined);
+  socket.on("error", () => undefined);
+  return { write: (xml) => socket.write(xml), close: () => socket.destroy() };
 }

@@ -97,8 +97,9 @@ export class Inbound {
       return;
     }
     const bridged = bridgedUsernameOf(s.from);
-    const identity = await ctx.identities.ensure(bridged);
     try {
+      // Inside the try: an identity that cannot be opened or made is an error for the sender too.
+      const identity = await ctx.identities.ensure(bridged);
       const sent = await this.#features.sendText(identity, bridged, username, s);
       ctx.counters.toSori++;
       if (s.wantsReceipt && s.id)

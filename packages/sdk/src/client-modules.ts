@@ -10,6 +10,7 @@ import { DeviceApprovals } from "./device/device-approvals.ts";
 import { Directory } from "./device/directory.ts";
 import { TrustStore } from "./device/trust-store.ts";
 import { KeyPackages } from "./device/key-packages.ts";
+import { Contacts } from "./features/contacts.ts";
 import { Files } from "./features/files.ts";
 import { PhoneLines } from "./features/phone-lines.ts";
 import { Profiles } from "./features/profiles.ts";
@@ -53,6 +54,7 @@ export type ClientModules = {
   readonly safety: SafetyNumbers;
   readonly profiles: Profiles;
   readonly phoneLines: PhoneLines;
+  readonly contacts: Contacts;
   readonly timers: Timers;
   readonly devices: Devices;
   readonly calls: CallManager;
@@ -144,6 +146,12 @@ export function assembleClient(
     chatFor,
     send: (chat, content) => sender.sendContent(chat, content),
   });
+  const contacts: Contacts = new Contacts(ctx, {
+    chatFor,
+    directPeer: (chat) => chatList.directPeer(chat),
+    send: (chat, content, auto) =>
+      sender.sendContent(chat, content, { unnumbered: true, ...(auto ? { whenBlocked: "skip" } : {}) }),
+  });
   const rejoin: Rejoin = new Rejoin(ctx, { pending: pending, directory });
   const membership: Membership = new Membership(ctx, {
     pending: pending,
@@ -205,6 +213,7 @@ export function assembleClient(
     actions: actions,
     profiles: profiles,
     phoneLines,
+    contacts,
     timers: timers,
     stickers: stickers,
     callHistory,
@@ -272,6 +281,7 @@ export function assembleClient(
     safety,
     profiles,
     phoneLines,
+    contacts,
     timers,
     devices,
     calls,

@@ -51,7 +51,7 @@ describe("contacts", () => {
     assert.equal(bobChanges.length, 1);
   });
 
-  it("accepting reaches every device, and nothing of it shows in the chat's history", async () => {
+  it("accepting reaches every device; each step is a line of the chat's history", async () => {
     await bob.contacts.accept("cont_ann");
     for (const d of [ann, ann2])
       await waitFor(
@@ -62,17 +62,29 @@ describe("contacts", () => {
       (await ann.contacts.list()).map((c) => [c.username, c.state]),
       [["cont_bob", "accepted"]],
     );
-    // Only the text: no line for the contact contents (and none saying messages went missing).
     await bob.sendText("cont_ann", "hello, contact");
-    const [m] = await receive(ann, 1);
-    assert.equal(m!.text, "hello, contact");
+    // What bob did comes to ann like a message: his answer, then the text.
+    const got = await receive(ann, 2);
+    assert.deepEqual(
+      got.map((m) => m.system?.event ?? m.text),
+      ["contact", "hello, contact"],
+    );
+    // The steps are lines of the chat's history (none saying messages went missing), then the text.
     const chat = (await ann.findChat("cont_bob"))!;
     const history = await ann.history(chat.id);
     assert.deepEqual(
-      history.map((h) => h.kind),
-      ["text"],
-      `only the text: ${JSON.stringify(history.map((h) => h.system ?? h.text))}`,
+      history.map((h) => (h.system?.event === "contact" ? `${h.system.state} by ${h.system.by}` : h.text)),
+      ["asked-them by me", "accepted by them", "hello, contact"],
     );
+  });
+
+  it("what the other person did comes with what was received, once", async () => {
+    const received = await bob.takeReceived();
+    assert.deepEqual(
+      received.map((m) => m.system),
+      [{ event: "contact", userId: ann.userId, username: "cont_ann", state: "asked-me", by: "them" }],
+    );
+    assert.deepEqual(await bob.takeReceived(), []);
   });
 
   it("declined, then asked again, and withdrawn", async () => {

@@ -30,6 +30,7 @@ import { MessageActions } from "./messages/message-actions.ts";
 import { MessageSender } from "./messages/message-sender.ts";
 import { Receipts } from "./messages/receipts.ts";
 import { SenderOrder } from "./messages/sender-order.ts";
+import { appendSystemLine } from "./messages/system-line.ts";
 import type { ClientStorage } from "./storage/storage.ts";
 import { Connection } from "./transport/connection.ts";
 import { Mutex } from "./util/mutex.ts";
@@ -151,6 +152,18 @@ export function assembleClient(
     directPeer: (chat) => chatList.directPeer(chat),
     send: (chat, content, auto) =>
       sender.sendContent(chat, content, { unnumbered: true, ...(auto ? { whenBlocked: "skip" } : {}) }),
+    noted: async (c) => {
+      await appendSystemLine(ctx, {
+        chat: c.chat,
+        from: c.username,
+        fromUserId: c.userId,
+        system: { event: "contact", userId: c.userId, username: c.username, state: c.state, by: c.by },
+        outgoing: c.by === "me",
+        // What the other person did is something to answer or to hear of, like a message.
+        notify: c.by === "them",
+      });
+      await chatList.emitChat(c.chat);
+    },
   });
   const rejoin: Rejoin = new Rejoin(ctx, { pending: pending, directory });
   const membership: Membership = new Membership(ctx, {

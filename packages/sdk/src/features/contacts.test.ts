@@ -75,6 +75,7 @@ class Device {
         },
         directPeer: async () => other,
         send: (_chat, content) => chat.deliver(this, content),
+        noted: async () => undefined,
       },
     );
   }

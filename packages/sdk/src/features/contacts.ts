@@ -39,6 +39,8 @@ type ContactsDeps = {
   directPeer(chat: string): Promise<{ userId: string; username: string } | undefined>;
   /** Sends a content into a chat; `auto` for what the device sends by itself. */
   send(chat: string, content: Content, auto: boolean): Promise<unknown>;
+  /** Writes the change into the chat's history (and, for one by them, the notification feed). */
+  noted(change: ContactChange): Promise<void>;
 };
 
 /**
@@ -179,7 +181,9 @@ export class Contacts {
       const after: Contact | undefined = next && { ...base, ...next };
       if (after) await putJson(this.#ctx.storage, key, after);
       else await this.#ctx.storage.delete(key);
-      this.#ctx.events.emit("contact", { ...base, state: next?.state ?? "none", by: next?.by ?? by });
+      const change: ContactChange = { ...base, state: next?.state ?? "none", by: next?.by ?? by };
+      await this.#deps.noted(change);
+      this.#ctx.events.emit("contact", change);
       return { before, after };
     });
   }

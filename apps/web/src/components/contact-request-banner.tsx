@@ -27,7 +27,7 @@ export function ContactRequestBanner({
       aria-label={t("contact.request.text", { name })}
       data-testid="contact-banner"
     >
-      <Icon name="info" size={18} />
+      <Icon name="group" size={18} />
       <p data-testid="contact-banner-text">
         {t(bridged ? "contact.request.bridgedText" : "contact.request.text", { name })}
       </p>

@@ -65,6 +65,7 @@ export class Subscriptions {
   /** Reads what was told before (before identities connect and report changes). */
   async load(): Promise<void> {
     try {
+      // The gateway's own file, written only by #record below.
       this.#told = JSON.parse(await readFile(this.#path, "utf8")) as ToldFile;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;

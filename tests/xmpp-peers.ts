@@ -214,6 +214,23 @@ export class XmppUser {
     }
   }
 
+  /**
+   * Sends a presence of `type` to `to` (a bare JID): a subscription step (RFC 6121 §3), a probe, or
+   * "available" for a directed presence. The XMPP server stamps it with this user's address.
+   */
+  presence(
+    to: string,
+    type: "subscribe" | "subscribed" | "unsubscribe" | "unsubscribed" | "probe" | "available",
+  ): void {
+    const typeAttr = type === "available" ? "" : ` type="${type}"`;
+    this.send({ op: "raw", xml: `<presence xmlns="jabber:client" to="${to}"${typeAttr}/>` });
+  }
+
+  /** Presence stanzas received so far from `from` (a bare JID; any resource). */
+  presencesFrom(from: string): XmppEvent[] {
+    return this.events.filter((e) => e.event === "presence" && e.from?.split("/")[0] === from);
+  }
+
   /** Every chat message with a body received so far. */
   messages(): XmppEvent[] {
     return this.events.filter((e) => e.event === "message" && e.type !== "error" && e.body);

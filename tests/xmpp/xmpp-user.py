@@ -14,10 +14,12 @@ Usage: xmpp-user.py JID PASSWORD HOST PORT. Reads commands as JSON lines on stdi
   {"op": "raw", "xml": TEXT}              a stanza as XML text, sent as it is
   {"op": "quit"}
 and prints what happens as JSON lines on stdout: {"event": "online"}, {"event": "message", ...},
-{"event": "receipt", "id": ...}, {"event": "error", ...}; {"event": "stanza", "xml": TEXT,
-"tree": ELEMENT} for every message stanza as it arrived (ELEMENT: {"name", "ns", "attrs", "text",
+{"event": "receipt", "id": ...}, {"event": "presence", "from", "type", "codes"},
+{"event": "error", ...}; {"event": "stanza", "xml": TEXT, "tree": ELEMENT} for every message stanza as it arrived (ELEMENT: {"name", "ns", "attrs", "text",
 "children"}); and {"event": "feature", "feature": ..., ...} for what slixmpp's own plugins made of
 one (chat states, markers, corrections, retractions, reactions, replies).
+Subscription requests are neither approved nor refused by slixmpp itself: the test answers them
+(with raw presence stanzas), as a person would.
 """
 import asyncio
 import json
@@ -65,6 +67,9 @@ class User(slixmpp.ClientXMPP):
             "reactions", m, of=m["reactions"]["id"], values=sorted(m["reactions"]["values"])))
         self.add_event_handler("message_reply", lambda m: self.feature(
             "reply", m, of=m["reply"]["id"], author=str(m["reply"]["to"])))
+        # slixmpp approves every subscription request by default (and asks back); a person decides.
+        self.roster.auto_authorize = None
+        self.roster.auto_subscribe = False
         self.add_event_handler("session_start", self.started)
         self.add_event_handler("message", self.message)
         self.add_event_handler("message_error", self.message)
@@ -76,6 +81,9 @@ class User(slixmpp.ClientXMPP):
         self.add_event_handler("disconnected", lambda _e: emit({"event": "disconnected"}))
 
     async def started(self, _event):
+        # As clients do: a session that fetched its roster is "interested", and only such sessions
+        # get subscription approvals and refusals from the server (RFC 6121 §3.1.6, Prosody).
+        await self.get_roster()
         self.send_presence()
         emit({"event": "online"})
         # Kept: asyncio holds tasks weakly, and a collected one stops reading commands.

@@ -10,7 +10,9 @@ import { MessageIdMaps } from "./message-ids.ts";
 import { chatIdOfRoom, parseRoomStanza } from "./muc-stanzas.ts";
 import { Outbound } from "./outbound.ts";
 import { Rooms } from "./rooms.ts";
+import { parsePresenceStanza } from "./presence-stanzas.ts";
 import { parseMessageStanza } from "./stanzas.ts";
+import { Subscriptions } from "./subscriptions.ts";
 import { type XmlElement, xmppComponent } from "./xmpp-library.ts";
 
 export type XmppGatewayOptions = {
@@ -78,6 +80,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
   const outbound: Outbound = new Outbound(ctx as GatewayContext, featuresOut, (username, m, body) =>
     rooms.deliver(username, m, body),
   );
+  const subscriptions: Subscriptions = new Subscriptions(ctx as GatewayContext, o.dataDir);
   const rooms: Rooms = new Rooms(ctx as GatewayContext, (username) => {
     const client = ctx.identities?.get(username);
     if (client) void outbound.flush(username, client);
@@ -89,6 +92,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     attach: (username, client) => {
       client.on("message", () => void outbound.flush(username, client));
       client.on("message-status", (s) => inbound.statusChanged(s.id, s.status));
+      client.on("contact", (c) => subscriptions.contactChanged(username, c));
       client.on("chat", (chat) => {
         void rooms.chatChanged(username, chat).catch((error: unknown) => {
           log.warn("xmpp.room_update_failed", { reason: codeOf(error) });
@@ -109,6 +113,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
       return;
     }
     if (stanza.is("message")) inbound.handle(parseMessageStanza(stanza));
+    else if (stanza.is("presence")) subscriptions.handle(parsePresenceStanza(stanza));
   });
   component.iqCallee.get("http://jabber.org/protocol/disco#info", "query", async ({ stanza }) => {
     const to = parseJid(stanza.attrs.to);
@@ -121,6 +126,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     markOnline();
     outbound.flushAll();
     featuresOut.resend();
+    subscriptions.online();
   });
   component.on("offline", () => log.info("xmpp.offline", {}));
   component.on("error", (error) => log.warn("xmpp.stream_error", { reason: error.name }));
@@ -132,6 +138,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     });
   });
 
+  await subscriptions.load();
   await identities.load();
   await component.start().catch((error: unknown) => {
     // The reconnect module keeps trying with backoff; the gateway runs meanwhile.
@@ -153,6 +160,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
       await component.stop().catch(() => undefined);
       await inbound.settled();
       await messageIds.close();
+      await subscriptions.settled();
       await identities.close();
     },
   };

@@ -1,5 +1,6 @@
 import { fromBase64Url } from "@sori/protocol";
 import type { CallManager } from "./calls/call-manager.ts";
+import type { Contacts } from "./features/contacts.ts";
 import type { PhoneLines } from "./features/phone-lines.ts";
 import type { ClientEvents, ConnectionState } from "./client-events.ts";
 import { type DeviceEnrolment, loadEnrolment, saveEnrolment } from "./device/device-enrolment.ts";
@@ -637,6 +638,14 @@ export class SoriClient {
    */
   get phoneLines(): PhoneLines {
     return this.#m.phoneLines;
+  }
+
+  /**
+   * Contacts: requests to be someone's contact and their answers, kept per person on this device and
+   * shared with this user's other devices (see docs/SDK.md "Contacts").
+   */
+  get contacts(): Contacts {
+    return this.#m.contacts;
   }
 
   /** This account's active devices. */

@@ -76,5 +76,7 @@ export {
   type PhoneLines,
   type PhoneLineSettings,
 } from "./features/phone-lines.ts";
+export type { Contact, ContactChange, Contacts } from "./features/contacts.ts";
+export type { ContactSide, ContactState } from "./features/contact-rules.ts";
 export { EncryptedStorage } from "./storage/encrypted-storage.ts";
 export { BUILT_IN_PACK, MAX_STICKER_BYTES, type StickerPack } from "./features/sticker-packs.ts";

@@ -475,6 +475,21 @@ export const ko: Dictionary = {
     "{name} 님의 메시지 {count}개가 도착하지 않았어요. 만료되었거나 서버가 버렸을 수 있어요.",
   "system.reordered":
     "{name} 님의 메시지가 보낸 순서와 다르게 도착했어요(서버가 순서를 바꿨을 수 있어요). 보낸 순서대로 보여 드려요.",
+  "system.contact.askedMe": "{name} 님이 연락처 추가를 요청했어요.",
+  "system.contact.askedThem": "{name} 님에게 연락처 추가를 요청했어요.",
+  "system.contact.acceptedByThem": "{name} 님이 연락처 요청을 수락했어요.",
+  "system.contact.acceptedByMe": "{name} 님을 연락처로 추가했어요.",
+  "system.contact.declinedByThem": "{name} 님이 연락처 요청을 거절했어요.",
+  "system.contact.declinedByMe": "{name} 님의 연락처 요청을 거절했어요.",
+  "system.contact.endedByThem": "{name} 님과 더 이상 연락처가 아니에요.",
+  "system.contact.endedByMe": "{name} 님을 연락처에서 삭제했어요.",
+
+  "contact.request.text": "{name} 님이 연락처 추가를 요청했어요.",
+  "contact.request.bridgedText": "{name} 님이 연락처 추가와 접속 상태 보기를 요청했어요.",
+  "contact.accept": "수락",
+  "contact.acceptNamed": "{name} 님을 연락처로 수락",
+  "contact.decline": "거절",
+  "contact.declineNamed": "{name} 님의 연락처 요청 거절",
 
   "privacy.title": "개인정보 보호",
   "privacy.readReceipts": "읽음 표시 보내기",

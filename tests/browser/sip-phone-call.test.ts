@@ -16,10 +16,11 @@ import { SipPhone } from "../sip-phone.ts";
 import { readWav, toneShare, toneWav } from "../tone-detect.ts";
 import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
 import { byTestId, openCallDevice, rtpStats, signUp, waitCallState } from "./call-helpers.ts";
+import { portBase } from "../port-base.ts";
 
 const BROWSER_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
-const PHONE_BASE = 27_000 + (process.pid % 500) * 8;
+const PHONE_BASE = portBase("browser-sip-phone-call");
 
 /** The strongest frequency (Hz) in the call's remote audio, measured in the page over ~1 s. */
 function remotePeakHz(page: Page): Promise<number> {

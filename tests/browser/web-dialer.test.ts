@@ -12,9 +12,10 @@ import { newUser } from "../helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
 import { byTestId, dismissEnded, openCallDevice, signUp, waitCallState } from "./call-helpers.ts";
 import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
+import { portBase } from "../port-base.ts";
 
 /** This file's phone ports: apart from the other SIP suites' ranges. */
-const PHONE_BASE = 35_000 + (process.pid % 300) * 8;
+const PHONE_BASE = portBase("browser-web-dialer");
 const PHONE_TONE_HZ = 1000;
 const GATEWAY = "wdial_gw";
 

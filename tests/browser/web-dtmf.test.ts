@@ -10,9 +10,10 @@ import { newUser } from "../helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
 import { byTestId, openCallDevice, signUp, waitCallState } from "./call-helpers.ts";
 import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
+import { portBase } from "../port-base.ts";
 
 /** This file's phone ports: apart from the other SIP suites' ranges. */
-const PHONE_BASE = 37_000 + (process.pid % 300) * 8;
+const PHONE_BASE = portBase("browser-web-dtmf");
 const GATEWAY = "wdtmf_gw";
 
 describe("web app: keypad tones reach a phone through the SIP gateway", () => {

@@ -19,9 +19,10 @@ import { waitFor, waitState } from "../integration/call-helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
 import { byTestId, chatItem, dismissEnded, openCallDevice, signUp, waitCallState } from "./call-helpers.ts";
 import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
+import { portBase } from "../port-base.ts";
 
 /** This file's phone ports: apart from the other SIP suites' ranges. */
-const PHONE_BASE = 31_000 + (process.pid % 300) * 8;
+const PHONE_BASE = portBase("browser-web-phone-lines");
 const PHONE_TONE_HZ = 1000;
 
 /**

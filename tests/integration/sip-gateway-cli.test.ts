@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type CliServer, jsonLines, soriBackground, soriRunner, startCliServer } from "../cli-runner.ts";
 import { SipPhone } from "../sip-phone.ts";
+import { portBase } from "../port-base.ts";
 
 const PASSWORD = "sip gateway cli password";
 const sori = soriRunner(PASSWORD, 60_000);
-const PHONE_BASE = 25_000 + (process.pid % 500) * 8;
+const PHONE_BASE = portBase("sip-gateway-cli");
 
 describe("sori sip-gateway: a phone calls a CLI user", () => {
   let dir: string;

@@ -14,11 +14,12 @@ import { weriftPlatform } from "@sori/werift-calls";
 import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
 import { newUser, startTestServer, type TestServer } from "../helpers.ts";
 import { waitFor } from "./call-helpers.ts";
+import { portBase } from "../port-base.ts";
 
 const SIPP = process.env.SORI_SIPP ?? "/usr/bin/sipp";
 const CALLS = 20;
 const SCENARIO = resolve("tests/fixtures/sipp-uac.xml");
-const BASE = 29_000 + (process.pid % 400) * 10;
+const BASE = portBase("sip-gateway-load");
 
 /** Runs sipp to completion (bounded): exit 0 means every call went through the whole scenario. */
 function sipp(args: string[], timeoutMs: number): Promise<{ code: number; output: string }> {

@@ -15,11 +15,12 @@ import { directChatSeenBy, newUser, startTestServer, type TestServer } from "../
 import { SipPhone } from "../sip-phone.ts";
 import { decodePcmu, readWav, toneShare } from "../tone-detect.ts";
 import { nextIncoming, sleep, waitFor, waitState } from "./call-helpers.ts";
+import { portBase } from "../port-base.ts";
 
 const BOB_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
 /** Ports of this file's phones and gateway: apart from the other SIP suites' ranges. */
-const BASE = 33_000 + (process.pid % 300) * 8;
+const BASE = portBase("sip-gateway-tcp");
 /** baresip takes its SIP port for UDP and TCP, and the next one for TLS. */
 const CALLER_PORT = BASE;
 const LINE_PORT = BASE + 3;

@@ -10,6 +10,7 @@ import { SipPhone } from "../sip-phone.ts";
 import { rawExchange } from "../sip-raw.ts";
 import { decodePcmu, readWav, toneShare } from "../tone-detect.ts";
 import { nextIncoming, sleep, waitFor, waitState } from "./call-helpers.ts";
+import { portBase } from "../port-base.ts";
 
 /** A gateway on a free UDP port for `client`, media ports from `rtpMin`, loopback ICE. */
 function gatewayFor(
@@ -31,7 +32,7 @@ function gatewayFor(
 const USER_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
 /** Ports of this file's phones: far from the gateway's media range and from other suites. */
-const PHONE_BASE = 23_000 + (process.pid % 500) * 8;
+const PHONE_BASE = portBase("sip-gateway");
 
 describe("SIP gateway: a phone calls a Sori user (baresip on loopback)", () => {
   let t: TestServer;

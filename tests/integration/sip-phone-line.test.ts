@@ -12,11 +12,12 @@ import { SipPhone } from "../sip-phone.ts";
 import { challenges, digestCredentials, rawExchange, sipRequest } from "../sip-raw.ts";
 import { decodePcmu, readWav, toneShare } from "../tone-detect.ts";
 import { nextIncoming, sleep, waitFor, waitState } from "./call-helpers.ts";
+import { portBase } from "../port-base.ts";
 
 const BOB_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
 /** Ports of this file's phone: apart from the other SIP suites' ranges. */
-const PHONE_BASE = 27_000 + (process.pid % 400) * 8;
+const PHONE_BASE = portBase("sip-phone-line");
 
 describe("SIP gateway: a person's own phone as one of their devices (baresip registers on loopback)", () => {
   let t: TestServer;

@@ -1,75 +1,103 @@
-import { SdkError } from "@sori/sdk";
+import { MAX_TEXT_CHARS, newMessageId, SdkError } from "@sori/sdk";
 import { TokenBuckets } from "@sori/server";
+import type { TakenStanza, WantedReceipt } from "./delivery-journal.ts";
 import type { GatewayContext } from "./gateway-context.ts";
-import { type BareJid, bridgedUsernameOf, jidText, soriUsernameAt } from "./jid.ts";
+import { type BareJid, bridgedUsernameOf, jidText, parseJid, soriUsernameAt } from "./jid.ts";
 import { type InboundStanza, messageError, receiptStanza } from "./stanzas.ts";
 
-/** Stanza ids remembered per address, to drop a resent duplicate. */
-const SEEN_PER_ADDRESS = 500;
 /** How long a Sori user's existence is taken as known before asking the directory again. */
 const USER_TTL_MS = 60_000;
 const OMEMO_REFUSAL = "this contact uses Sori's gateway, which cannot read OMEMO: send without encryption";
-
-type ChatStanza = Extract<InboundStanza, { kind: "chat" }>;
+const TOO_LONG = `message too long: Sori takes at most ${MAX_TEXT_CHARS.toLocaleString("en")} characters`;
 
 /**
  * XMPP → Sori: each XMPP user's messages, sent by the bridged identity that stands for them, one at a
  * time per address (so they arrive in order), rate-limited, duplicates dropped; receipts go back once
- * the Sori person's device processed a message.
+ * the Sori person's device processed a message. Each message is in the journal from the moment it is
+ * parsed, under the Sori message id it will have, until the SDK holds it (decision 16, "Exactly once").
  */
 export class Inbound {
   readonly #ctx: GatewayContext;
   readonly #rate: TokenBuckets;
-  readonly #seen = new Map<string, Set<string>>();
   readonly #users = new Map<string, { exists: boolean; until: number }>();
-  /** Sori message id → the stanza to acknowledge once the Sori person's device processed it. */
-  readonly #receipts = new Map<string, { from: string; to: string; of: string }>();
   /** One chain per XMPP address, so its messages reach Sori in the order they were sent. */
   readonly #chains = new Map<string, Promise<void>>();
+  /** Messages whose "delivered" came before their send returned (a fast recipient). */
+  readonly #deliveredEarly = new Set<string>();
+  #stopping = false;
 
   constructor(ctx: GatewayContext, messagesPerSecond: number) {
     this.#ctx = ctx;
     this.#rate = new TokenBuckets(6 * messagesPerSecond, messagesPerSecond);
   }
 
+  /** Hands on, in order, what a previous run took and did not see the SDK hold (before new stanzas). */
+  recover(): void {
+    for (const t of this.#ctx.journal.taken()) this.#inOrder(t.from, () => this.#toSori(t));
+  }
+
   /** A parsed `<message/>` from the XMPP network. */
   handle(s: InboundStanza): void {
-    const { counters } = this.#ctx;
+    const { counters, journal } = this.#ctx;
     if (s.kind === "ignored") {
       counters.dropped++;
       return;
     }
-    if (s.kind === "omemo") {
+    if (s.kind === "omemo" || s.kind === "too-long") {
       counters.dropped++;
-      void this.#ctx.send(messageError(replyTo(s), "modify", "not-acceptable", OMEMO_REFUSAL));
+      const [condition, text] =
+        s.kind === "omemo" ? ["not-acceptable", OMEMO_REFUSAL] : ["policy-violation", TOO_LONG];
+      void this.#ctx.send(messageError(replyTo(s), "modify", condition, text));
       return;
     }
     if (s.kind !== "chat") return;
-    if (this.#duplicate(s.from, s.id)) {
+    const from = jidText(s.from);
+    if (s.id && journal.isDuplicate(from, s.id)) {
       counters.dropped++;
       return;
     }
-    const wait = this.#rate.take(jidText(s.from));
+    const wait = this.#rate.take(from);
     if (wait > 0) {
       counters.dropped++;
       const text = `too many messages: not delivered, try again in ${wait} s`;
       void this.#ctx.send(messageError(replyTo(s), "wait", "resource-constraint", text));
       return;
     }
-    this.#inOrder(jidText(s.from), () => this.#toSori(s));
+    const taken: TakenStanza = {
+      messageId: newMessageId(),
+      from,
+      fromFull: s.fromFull,
+      to: jidText(s.to),
+      stanzaId: s.id,
+      body: s.body,
+      wantsReceipt: s.wantsReceipt,
+    };
+    if (!journal.take(taken)) {
+      counters.dropped++;
+      const text = "the gateway is busy: not delivered, try again later";
+      void this.#ctx.send(messageError(replyTo(s), "wait", "resource-constraint", text));
+      return;
+    }
+    this.#inOrder(from, () => this.#toSori(taken));
   }
 
   /** An identity's message changed status: a delivered one sends the XMPP receipt asked for. */
   statusChanged(messageId: string, status: string): void {
-    const r = this.#receipts.get(messageId);
-    if (!r || status !== "delivered") return;
-    this.#receipts.delete(messageId);
-    void this.#ctx.send(receiptStanza(r.to, r.from, r.of));
+    if (status !== "delivered") return;
+    const r = this.#ctx.journal.receiptFor(messageId);
+    if (r) this.#sendReceipt(messageId, r);
+    else if (this.#ctx.journal.isTaken(messageId)) this.#deliveredEarly.add(messageId);
   }
 
   /** Resolves once every message taken so far was handed to Sori (or failed). */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.#chains.values()]);
+  }
+
+  /** What is still on its way to Sori stays in the journal for the next run. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.settled();
   }
 
   #inOrder(key: string, run: () => Promise<void>): void {
@@ -84,26 +112,47 @@ export class Inbound {
     });
   }
 
-  async #toSori(s: ChatStanza): Promise<void> {
+  async #toSori(t: TakenStanza): Promise<void> {
     const ctx = this.#ctx;
-    const username = soriUsernameAt(s.to, ctx.domain);
-    if (!username || !(await this.#userExists(username))) {
-      ctx.counters.dropped++;
-      return;
-    }
-    const identity = await ctx.identities.ensure(bridgedUsernameOf(s.from));
+    const to = parseJid(t.to);
+    const from = parseJid(t.from);
+    const username = to && soriUsernameAt(to, ctx.domain);
+    let receipt: WantedReceipt | undefined;
+    let delivered = false;
     try {
-      const sent = await identity.sendText(username, s.body);
-      ctx.counters.toSori++;
-      if (s.wantsReceipt && s.id)
-        this.#receipts.set(sent.id, { from: jidText(s.from), to: jidText(s.to), of: s.id });
+      if (!username || !from || !(await this.#userExists(username))) {
+        ctx.counters.dropped++;
+      } else {
+        const identity = await ctx.identities.ensure(bridgedUsernameOf(from));
+        // Under the id chosen when it was taken: after a crash the SDK knows it and sends nothing twice.
+        const sent = await identity.sendText(username, t.body, { id: t.messageId });
+        ctx.counters.toSori++;
+        delivered = sent.status === "delivered" || this.#deliveredEarly.has(t.messageId);
+        if (t.wantsReceipt && t.stanzaId) receipt = { from: t.from, to: t.to, of: t.stanzaId };
+      }
     } catch (error) {
+      // Stopping: kept in the journal, the next run hands it on.
+      if (this.#stopping) return;
       const why = error instanceof SdkError ? error.message : "the gateway could not pass it on";
       ctx.log.warn("xmpp.to_sori_failed", { reason: codeOf(error) });
       await ctx.send(
-        messageError(replyTo(s), "wait", "recipient-unavailable", `not delivered to Sori: ${why}`),
+        messageError(
+          { from: t.fromFull, to: t.to, id: t.stanzaId },
+          "wait",
+          "recipient-unavailable",
+          `not delivered to Sori: ${why}`,
+        ),
       );
     }
+    this.#deliveredEarly.delete(t.messageId);
+    ctx.journal.handed(t.messageId, receipt);
+    if (receipt && delivered) this.#sendReceipt(t.messageId, receipt);
+  }
+
+  #sendReceipt(messageId: string, r: WantedReceipt): void {
+    // Marked sent either way: the status event comes once, so keeping it would only fill the journal.
+    this.#ctx.journal.receiptSent(messageId);
+    void this.#ctx.send(receiptStanza(r.to, r.from, r.of));
   }
 
   /** Whether a Sori username exists (cached): unknown ones get the same silence as known ones. */
@@ -113,17 +162,6 @@ export class Inbound {
     const exists = (await this.#ctx.gateway.findUser(username)) !== undefined;
     this.#users.set(username, { exists, until: Date.now() + USER_TTL_MS });
     return exists;
-  }
-
-  #duplicate(from: BareJid, id: string | undefined): boolean {
-    if (!id) return false;
-    const key = jidText(from);
-    const ids = this.#seen.get(key) ?? new Set<string>();
-    this.#seen.set(key, ids);
-    if (ids.has(id)) return true;
-    ids.add(id);
-    if (ids.size > SEEN_PER_ADDRESS) ids.delete(ids.values().next().value!);
-    return false;
   }
 }
 

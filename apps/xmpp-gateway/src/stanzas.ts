@@ -1,3 +1,4 @@
+import { MAX_TEXT_CHARS } from "@sori/sdk";
 import { type BareJid, parseJid } from "./jid.ts";
 import { xml, type XmlElement } from "./xmpp-library.ts";
 
@@ -14,6 +15,8 @@ type Addressed = { from: BareJid; fromFull: string; to: BareJid; id: string | un
 /** A stanza from the XMPP network, parsed at the edge into what the gateway acts on. */
 export type InboundStanza =
   | (Addressed & { kind: "chat"; body: string; wantsReceipt: boolean })
+  /** Longer than a Sori message may be: refused with an error, not cut. */
+  | (Addressed & { kind: "too-long" })
   /** OMEMO-encrypted: the gateway cannot read it and says so, never relaying a fallback body. */
   | (Addressed & { kind: "omemo" })
   /** The XMPP side's client got a message the gateway sent (XEP-0184). */
@@ -46,6 +49,8 @@ export function parseMessageStanza(stanza: XmlElement): InboundStanza {
   if (received?.attrs.id) return { ...addressed, kind: "receipt", of: received.attrs.id };
   const body = stanza.getChildText("body");
   if (body === null || body === "") return { kind: "ignored", why: "no body" };
+  // Counted as the SDK counts (UTF-16 code units), so that what passes here is not refused by it.
+  if (body.length > MAX_TEXT_CHARS) return { ...addressed, kind: "too-long" };
   return {
     ...addressed,
     kind: "chat",

@@ -27,7 +27,7 @@ describe("the delivery journal", () => {
     const dir = fresh();
     const j = DeliveryJournal.open(dir, { log, trustWrites: true });
     for (let i = 0; i < 3; i++) assert.ok(j.take(stanza(i)));
-    j.handed(stanza(0).messageId, { from: "juliet@xmpp.test", to: "alice@sori.test", of: "s-0" });
+    j.handed(stanza(0).messageId, { from: "juliet@xmpp.test", to: "alice@sori.test", of: "s-0", chat: "c" });
     j.written("xmpp:juliet@xmpp.test", "out-1");
     j.written("xmpp:juliet@xmpp.test", "out-2");
     j.acked("xmpp:juliet@xmpp.test", ["out-1"]);

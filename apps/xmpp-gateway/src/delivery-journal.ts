@@ -41,8 +41,11 @@ export type TakenStanza = {
   wantsReceipt: boolean;
 };
 
-/** An XEP-0184 receipt to send once the Sori person's device processed the message. */
-export type WantedReceipt = { from: string; to: string; of: string };
+/**
+ * An XEP-0184 receipt to send once the Sori person's device processed the message: from `to` to
+ * `from` about stanza `of`; `chat` is the Sori chat the message is in (to look its status up).
+ */
+export type WantedReceipt = { from: string; to: string; of: string; chat: string };
 
 /** Where a Sori → XMPP message is: its stanza is with the kernel, or the XMPP server answered after it. */
 type OutState = "written" | "acked";
@@ -50,7 +53,7 @@ type OutState = "written" | "acked";
 type Entry =
   | { s: number; t: "take"; v: TakenStanza }
   | { s: number; t: "handed"; m: string; receipt?: WantedReceipt }
-  | { s: number; t: "receipt-sent"; m: string }
+  | { s: number; t: "receipt-due" | "receipt-sent"; m: string }
   | { s: number; t: "written"; u: string; m: string }
   | { s: number; t: "acked" | "revoked" | "confirmed"; u: string; ms: string[] };
 type NewEntry = Entry extends infer E ? (E extends { s: number } ? Omit<E, "s"> : never) : never;
@@ -61,6 +64,7 @@ type Snapshot = {
   taken: TakenStanza[];
   seen: [string, string[]][];
   receipts: [string, WantedReceipt][];
+  due: string[];
   out: [string, [string, OutState][]][];
 };
 
@@ -95,6 +99,8 @@ export class DeliveryJournal {
   /** Address → stanza ids (oldest first); the map's order is least recently active first. */
   readonly #seen = new Map<string, Set<string>>();
   readonly #receipts = new Map<string, WantedReceipt>();
+  /** Receipts whose message was delivered while the component could not send them. */
+  readonly #due = new Set<string>();
   /** Bridged username → message id → where its stanza is. */
   readonly #out = new Map<string, Map<string, OutState>>();
 
@@ -145,6 +151,25 @@ export class DeliveryJournal {
 
   receiptFor(messageId: string): WantedReceipt | undefined {
     return this.#receipts.get(messageId);
+  }
+
+  /** The message was delivered but the receipt could not go out yet: it goes once the link is back. */
+  receiptDue(messageId: string): void {
+    if (this.#receipts.has(messageId) && !this.#due.has(messageId))
+      this.#record({ t: "receipt-due", m: messageId });
+  }
+
+  /** Receipts not yet due or sent, with their message ids. */
+  waitingReceipts(): [string, WantedReceipt][] {
+    return [...this.#receipts].filter(([m]) => !this.#due.has(m));
+  }
+
+  /** Receipts to send once the component is online, with their message ids. */
+  dueReceipts(): [string, WantedReceipt][] {
+    return [...this.#due].flatMap((m) => {
+      const r = this.#receipts.get(m);
+      return r ? [[m, r] as [string, WantedReceipt]] : [];
+    });
   }
 
   receiptSent(messageId: string): void {
@@ -238,12 +263,20 @@ export class DeliveryJournal {
         this.#taken.delete(e.m);
         if (e.receipt) {
           this.#receipts.set(e.m, e.receipt);
-          if (this.#receipts.size > MAX_RECEIPTS) this.#receipts.delete(this.#receipts.keys().next().value!);
+          if (this.#receipts.size > MAX_RECEIPTS) {
+            const oldest = this.#receipts.keys().next().value!;
+            this.#receipts.delete(oldest);
+            this.#due.delete(oldest);
+          }
         }
         break;
       }
+      case "receipt-due":
+        if (this.#receipts.has(e.m)) this.#due.add(e.m);
+        break;
       case "receipt-sent":
         this.#receipts.delete(e.m);
+        this.#due.delete(e.m);
         break;
       case "written":
         this.#outOf(e.u).set(e.m, "written");
@@ -302,6 +335,7 @@ export class DeliveryJournal {
       for (const t of s.taken) this.#taken.set(t.messageId, t);
       for (const [from, ids] of s.seen) this.#seen.set(from, new Set(ids));
       for (const [m, r] of s.receipts) this.#receipts.set(m, r);
+      for (const m of s.due) this.#due.add(m);
       for (const [u, list] of s.out) this.#out.set(u, new Map(list));
     }
     const lines = (readOptional(this.#logPath) ?? "").split("\n");
@@ -346,6 +380,7 @@ export class DeliveryJournal {
       taken: [...this.#taken.values()],
       seen: [...this.#seen].map(([from, ids]) => [from, [...ids]]),
       receipts: [...this.#receipts],
+      due: [...this.#due],
       out: [...this.#out].map(([u, m]) => [u, [...m]]),
     };
     const tmp = `${this.#snapshotPath}.tmp`;

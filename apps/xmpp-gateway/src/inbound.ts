@@ -31,9 +31,20 @@ export class Inbound {
     this.#rate = new TokenBuckets(6 * messagesPerSecond, messagesPerSecond);
   }
 
-  /** Hands on, in order, what a previous run took and did not see the SDK hold (before new stanzas). */
-  recover(): void {
-    for (const t of this.#ctx.journal.taken()) this.#inOrder(t.from, () => this.#toSori(t));
+  /**
+   * After a start: hands on, in order, what a previous run took and did not see the SDK hold (before
+   * new stanzas come), and finds receipts whose message was delivered while no one could send them
+   * (the status is kept by the SDK, but its event came, or was about to, when the process died).
+   */
+  async recover(): Promise<void> {
+    const { journal, identities } = this.#ctx;
+    for (const t of journal.taken()) this.#inOrder(t.from, () => this.#toSori(t));
+    for (const [messageId, r] of journal.waitingReceipts()) {
+      const from = parseJid(r.from);
+      const client = from && identities.get(bridgedUsernameOf(from));
+      const m = await client?.message(r.chat, messageId).catch(() => undefined);
+      if (m?.status === "delivered") journal.receiptDue(messageId);
+    }
   }
 
   /** A parsed `<message/>` from the XMPP network. */
@@ -45,9 +56,8 @@ export class Inbound {
     }
     if (s.kind === "omemo" || s.kind === "too-long") {
       counters.dropped++;
-      const [condition, text] =
-        s.kind === "omemo" ? ["not-acceptable", OMEMO_REFUSAL] : ["policy-violation", TOO_LONG];
-      void this.#ctx.send(messageError(replyTo(s), "modify", condition, text));
+      const text = s.kind === "omemo" ? OMEMO_REFUSAL : TOO_LONG;
+      void this.#ctx.send(messageError(replyTo(s), "modify", "not-acceptable", text));
       return;
     }
     if (s.kind !== "chat") return;
@@ -128,7 +138,8 @@ export class Inbound {
         const sent = await identity.sendText(username, t.body, { id: t.messageId });
         ctx.counters.toSori++;
         delivered = sent.status === "delivered" || this.#deliveredEarly.has(t.messageId);
-        if (t.wantsReceipt && t.stanzaId) receipt = { from: t.from, to: t.to, of: t.stanzaId };
+        if (t.wantsReceipt && t.stanzaId)
+          receipt = { from: t.from, to: t.to, of: t.stanzaId, chat: sent.chat };
       }
     } catch (error) {
       // Stopping: kept in the journal, the next run hands it on.
@@ -149,10 +160,20 @@ export class Inbound {
     if (receipt && delivered) this.#sendReceipt(t.messageId, receipt);
   }
 
+  /** Receipts that came due while the component was offline (this run or the last), now it is back. */
+  sendDueReceipts(): void {
+    for (const [messageId, r] of this.#ctx.journal.dueReceipts()) this.#sendReceipt(messageId, r);
+  }
+
   #sendReceipt(messageId: string, r: WantedReceipt): void {
-    // Marked sent either way: the status event comes once, so keeping it would only fill the journal.
-    this.#ctx.journal.receiptSent(messageId);
-    void this.#ctx.send(receiptStanza(r.to, r.from, r.of));
+    const { journal } = this.#ctx;
+    // Noted sent the moment the kernel has it (a restart would otherwise send it again); one that
+    // cannot go now is kept until the component is back, since the status event comes only once.
+    void this.#ctx
+      .sendTracked(receiptStanza(r.to, r.from, r.of), () => journal.receiptSent(messageId))
+      .then((sent) => {
+        if (!sent) journal.receiptDue(messageId);
+      });
   }
 
   /** Whether a Sori username exists (cached): unknown ones get the same silence as known ones. */

@@ -2,8 +2,8 @@ import type { Logger } from "@sori/server";
 import type { XmppComponent } from "./xmpp-library.ts";
 
 /** The first wait before connecting again, and the longest (the doubling stops there). */
-export const RECONNECT_FIRST_MS = 1_000;
-export const RECONNECT_MAX_MS = 30_000;
+const RECONNECT_FIRST_MS = 1_000;
+const RECONNECT_MAX_MS = 30_000;
 
 /**
  * Connects the component again whenever its link goes, with waits that double from 1 s to at most

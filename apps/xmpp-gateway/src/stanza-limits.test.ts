@@ -173,7 +173,7 @@ describe("the component's bounded stream parser", () => {
     assert.equal(
       answer?.toString(),
       '<message type="error" from="alice@sori.test" to="j@x.test/r" id="7"><error type="modify">' +
-        '<policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas" xml:lang="en">stanza too large: this gateway takes at most 100 bytes</text></error></message>',
+        '<not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas" xml:lang="en">stanza too large: this gateway takes at most 100 bytes</text></error></message>',
     );
     assert.match(
       refusalAnswer(r("iq", { from: "x.test", to: "sori.test", type: "get" }), "sori.test", 1)!.toString(),

@@ -401,7 +401,7 @@ function restricted(what: string): StreamInputError {
 }
 
 /** Parses one framed stanza on its own; undefined if it is not well-formed XML. */
-export function parseStanza(text: string, root: XmlElement | undefined): XmlElement | undefined {
+function parseStanza(text: string, root: XmlElement | undefined): XmlElement | undefined {
   if (NOT_XML_CHAR.test(text)) return undefined;
   let element: XmlElement | undefined;
   let failed = false;
@@ -442,11 +442,13 @@ export function refusalAnswer(
     .toLowerCase();
   if (toDomain !== domain) return undefined;
   if (r.name === "iq" ? type !== "get" && type !== "set" : r.name !== "message") return undefined;
+  // not-acceptable rather than RFC 6120's newer policy-violation: clients that know only RFC 3920's
+  // conditions (slixmpp among them) would show an empty one.
   const [condition, text] =
     r.reason === "too-large"
-      ? ["policy-violation", `stanza too large: this gateway takes at most ${maxStanzaBytes} bytes`]
+      ? ["not-acceptable", `stanza too large: this gateway takes at most ${maxStanzaBytes} bytes`]
       : r.reason === "too-deep"
-        ? ["policy-violation", `elements nested more than ${MAX_STANZA_DEPTH} deep`]
+        ? ["not-acceptable", `elements nested more than ${MAX_STANZA_DEPTH} deep`]
         : ["bad-request", "not well-formed XML"];
   return xml(
     r.name,

@@ -133,6 +133,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     log.info("xmpp.online", {});
     markOnline();
     outbound.flushAll();
+    inbound.sendDueReceipts();
   });
   component.on("offline", () => log.info("xmpp.offline", {}));
   component.on("disconnect", () => log.info("xmpp.disconnected", {}));
@@ -150,7 +151,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
 
   await identities.load();
   // Before the component connects: what a previous run took goes to Sori ahead of anything new.
-  inbound.recover();
+  await inbound.recover();
   await backoff.start();
 
   return {

@@ -438,6 +438,12 @@ export class SoriClient {
     return this.#m.sender.deliverOutgoing(m);
   }
 
+  /** One message of a chat's local history, by its id (undefined if this device has none such). */
+  async message(chatId: string, messageId: string): Promise<ChatMessage | undefined> {
+    const m = await this.#m.ctx.chats.getMessage(chatId, messageId);
+    return m && !isExpired(m) ? publicView(m) : undefined;
+  }
+
   /** Local history of a chat, oldest first: the `limit` newest messages before `before` (an order). */
   history(chatId: string, options: { limit?: number; before?: number } = {}): Promise<ChatMessage[]> {
     return this.#m.ctx.chats.history(chatId, options).then((list) => list.filter((m) => !isExpired(m)));

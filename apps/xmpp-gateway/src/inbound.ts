@@ -24,6 +24,8 @@ export class Inbound {
   readonly #chains = new Map<string, Promise<void>>();
   /** Messages whose "delivered" came before their send returned (a fast recipient). */
   readonly #deliveredEarly = new Set<string>();
+  /** Taken messages on a chain now (so that recover() does not queue one twice). */
+  readonly #queued = new Set<string>();
   #stopping = false;
 
   constructor(ctx: GatewayContext, messagesPerSecond: number) {
@@ -32,19 +34,27 @@ export class Inbound {
   }
 
   /**
-   * After a start: hands on, in order, what a previous run took and did not see the SDK hold (before
-   * new stanzas come), and finds receipts whose message was delivered while no one could send them
-   * (the status is kept by the SDK, but its event came, or was about to, when the process died).
+   * After a start: what a previous run took and did not see held by the SDK goes on (requeue), and
+   * receipts whose message was delivered while no one could send them are found (the status is kept
+   * by the SDK, but its event came, or was about to, when the process died).
    */
   async recover(): Promise<void> {
     const { journal, identities } = this.#ctx;
-    for (const t of journal.taken()) this.#inOrder(t.from, () => this.#toSori(t));
+    this.requeue();
     for (const [messageId, r] of journal.waitingReceipts()) {
       const from = parseJid(r.from);
       const client = from && identities.get(bridgedUsernameOf(from));
       const m = await client?.message(r.chat, messageId).catch(() => undefined);
       if (m?.status === "delivered") journal.receiptDue(messageId);
     }
+  }
+
+  /**
+   * Queues, in order and before new stanzas, what was taken and is not held by the SDK nor on its way:
+   * after a start, and when the component is back (for those that failed while nobody could be told).
+   */
+  requeue(): void {
+    for (const t of this.#ctx.journal.taken()) if (!this.#queued.has(t.messageId)) this.#queue(t);
   }
 
   /** A parsed `<message/>` from the XMPP network. */
@@ -88,7 +98,12 @@ export class Inbound {
       void this.#ctx.send(messageError(replyTo(s), "wait", "resource-constraint", text));
       return;
     }
-    this.#inOrder(from, () => this.#toSori(taken));
+    this.#queue(taken);
+  }
+
+  #queue(t: TakenStanza): void {
+    this.#queued.add(t.messageId);
+    this.#inOrder(t.from, () => this.#toSori(t).finally(() => this.#queued.delete(t.messageId)));
   }
 
   /** An identity's message changed status: a delivered one sends the XMPP receipt asked for. */
@@ -146,7 +161,7 @@ export class Inbound {
       if (this.#stopping) return;
       const why = error instanceof SdkError ? error.message : "the gateway could not pass it on";
       ctx.log.warn("xmpp.to_sori_failed", { reason: codeOf(error) });
-      await ctx.send(
+      const told = await ctx.send(
         messageError(
           { from: t.fromFull, to: t.to, id: t.stanzaId },
           "wait",
@@ -154,6 +169,8 @@ export class Inbound {
           `not delivered to Sori: ${why}`,
         ),
       );
+      // Nobody to tell (the component is offline, as after a restart): tried again once it is back.
+      if (!told) return;
     }
     this.#deliveredEarly.delete(t.messageId);
     ctx.journal.handed(t.messageId, receipt);

@@ -134,6 +134,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     markOnline();
     outbound.flushAll();
     inbound.sendDueReceipts();
+    inbound.requeue();
   });
   component.on("offline", () => log.info("xmpp.offline", {}));
   component.on("disconnect", () => log.info("xmpp.disconnected", {}));

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createSocket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 
 /** Sends each datagram to the gateway and collects the final answers (1xx skipped), bounded in time. */
 export async function rawExchange(port: number, messages: string[]): Promise<string[]> {
@@ -28,6 +28,32 @@ export async function rawExchange(port: number, messages: string[]): Promise<str
   return answers;
 }
 
+/**
+ * Sends one datagram of any bytes (RFC 4475's messages are not all text) from a socket of its own
+ * and collects the final answers that come back within `windowMs`: 1xx skipped, a retransmitted
+ * answer counted once. Nothing back is an empty list. The socket closes after the window.
+ */
+export async function rawDatagramAnswers(
+  port: number,
+  data: Uint8Array,
+  windowMs: number,
+): Promise<string[]> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
+  const answers = new Set<string>();
+  socket.on("message", (d: Buffer) => {
+    const text = d.toString();
+    if (!/^SIP\/2.0 1\d\d/.test(text)) answers.add(text);
+  });
+  try {
+    socket.send(data, port, "127.0.0.1");
+    await new Promise((r) => setTimeout(r, windowMs));
+  } finally {
+    socket.close();
+  }
+  return [...answers];
+}
+
 let counter = 0;
 
 /** A request as a phone would write it (a fresh branch each time). */
@@ -40,13 +66,18 @@ export function sipRequest(o: {
   cseq: number;
   headers?: [string, string][];
   body?: string;
+  /** Inside a dialog: the phone's From tag stays the same (else a fresh one per request). */
+  fromTag?: string;
+  /** An ACK of a non-2xx answer goes on its INVITE's branch (RFC 3261 §17.1.1.3). */
+  branch?: string;
 }): string {
   const body = o.body ?? "";
+  const branch = `z9hG4bKraw${Date.now()}x${counter++}`;
   const lines = [
     `${o.method} ${o.uri} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKraw${Date.now()}x${counter++}`,
+    `Via: SIP/2.0/UDP 127.0.0.1:5999;branch=${o.branch ?? branch}`,
     "Max-Forwards: 70",
-    `From: ${o.from};tag=raw${counter}`,
+    `From: ${o.from};tag=${o.fromTag ?? `raw${counter}`}`,
     `To: ${o.to}`,
     `Call-ID: ${o.callId}`,
     `CSeq: ${o.cseq} ${o.method}`,
@@ -93,4 +124,72 @@ export function digestCredentials(o: {
     `Digest username="${o.username}", realm="${o.realm}", nonce="${o.nonce}", uri="${o.uri}", ` +
     `response="${response}", algorithm=${o.algorithm}, qop=auth, nc=${nc}, cnonce="${cnonce}"`
   );
+}
+
+/**
+ * A phone's SIP socket for a whole dialog on 127.0.0.1: every message that arrives is kept until a
+ * test takes it, and the gateway's BYE is answered 200 (as any phone would).
+ */
+export class RawSipSocket {
+  readonly #socket: Socket;
+  readonly #inbox: string[] = [];
+  #wake: (() => void) | undefined;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on("message", (data, from) => {
+      const text = data.toString();
+      if (text.startsWith("BYE ")) {
+        const echo = ["Via", "From", "To", "Call-ID", "CSeq"].map(
+          (n) => `${n}: ${new RegExp(`^${n}: (.*)$`, "mi").exec(text)?.[1] ?? ""}`,
+        );
+        socket.send(
+          `SIP/2.0 200 OK\r\n${echo.join("\r\n")}\r\nContent-Length: 0\r\n\r\n`,
+          from.port,
+          from.address,
+        );
+      }
+      this.#inbox.push(text);
+      this.#wake?.();
+    });
+  }
+
+  static async open(): Promise<RawSipSocket> {
+    const socket = createSocket("udp4");
+    await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
+    return new RawSipSocket(socket);
+  }
+
+  get port(): number {
+    return this.#socket.address().port;
+  }
+
+  send(text: string, port: number): void {
+    this.#socket.send(text, port, "127.0.0.1");
+  }
+
+  /** Waits (bounded) for the first message not yet taken that `match`es, and takes it. */
+  async next(match: (text: string) => boolean, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.#inbox.findIndex(match);
+      if (i >= 0) return this.#inbox.splice(i, 1)[0]!;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `no such message (got ${this.#inbox.map((m) => m.split("\r\n")[0]).join("; ") || "none"})`,
+        );
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 100));
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
 }

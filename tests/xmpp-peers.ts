@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { freePort } from "./child-server.ts";
 
@@ -66,6 +67,8 @@ export async function startProsody(o: {
   users: Record<string, string>;
   /** More of Prosody's modules, e.g. "offline" (messages kept for users who are not online). */
   modules?: string[];
+  /** More components with the same secret (a test's or benchmark's stanza source connects as one). */
+  extraComponents?: string[];
 }): Promise<Prosody> {
   const dir = mkdtempSync(join(tmpdir(), "sori-prosody-"));
   mkdirSync(join(dir, "data"));
@@ -91,8 +94,10 @@ export async function startProsody(o: {
       "allow_unencrypted_plain_auth = true",
       'authentication = "internal_hashed"',
       `VirtualHost "${o.host}"`,
-      `Component "${o.componentDomain}"`,
-      `  component_secret = "${secret}"`,
+      ...[o.componentDomain, ...(o.extraComponents ?? [])].flatMap((d) => [
+        `Component "${d}"`,
+        `  component_secret = "${secret}"`,
+      ]),
       "",
     ].join("\n"),
   );
@@ -282,6 +287,15 @@ export async function startEjabberd(o: {
   };
 }
 
+/** An XML element as the XMPP user's script saw it (ElementTree): local name, namespace, text. */
+export type XmlTree = {
+  name: string;
+  ns: string;
+  attrs: Record<string, string>;
+  text: string;
+  children: XmlTree[];
+};
+
 export type XmppEvent = {
   event: string;
   from?: string;
@@ -290,7 +304,24 @@ export type XmppEvent = {
   id?: string;
   body?: string;
   receiptRequested?: boolean;
-  error?: { condition: string; text: string; type: string };
+  error?: { condition: string; text?: string; type: string };
+  /** A direct room invitation (XEP-0249): the room's JID. */
+  invite?: string;
+  /** A room's subject. */
+  subject?: string;
+  /** The message carried a delay stamp (XEP-0203): it was held back. */
+  delayed?: boolean;
+  /** MUC status codes of a room presence (110: yourself, 321: removed, …). */
+  codes?: number[];
+  /** "stanza": a message stanza as it arrived, as text and as a tree. */
+  xml?: string;
+  tree?: XmlTree;
+  /** "feature": what slixmpp's own plugins made of a stanza (chatstate, displayed, correction, …). */
+  feature?: string;
+  state?: string;
+  of?: string;
+  values?: string[];
+  author?: string;
 };
 
 /** An XMPP user on slixmpp (tests/xmpp/xmpp-user.py), online until `stop()`. */
@@ -349,6 +380,23 @@ export class XmppUser {
     }
   }
 
+  /**
+   * Sends a presence of `type` to `to` (a bare JID): a subscription step (RFC 6121 §3), a probe, or
+   * "available" for a directed presence. The XMPP server stamps it with this user's address.
+   */
+  presence(
+    to: string,
+    type: "subscribe" | "subscribed" | "unsubscribe" | "unsubscribed" | "probe" | "available",
+  ): void {
+    const typeAttr = type === "available" ? "" : ` type="${type}"`;
+    this.send({ op: "raw", xml: `<presence xmlns="jabber:client" to="${to}"${typeAttr}/>` });
+  }
+
+  /** Presence stanzas received so far from `from` (a bare JID; any resource). */
+  presencesFrom(from: string): XmppEvent[] {
+    return this.events.filter((e) => e.event === "presence" && e.from?.split("/")[0] === from);
+  }
+
   /** Every chat message with a body received so far. */
   messages(): XmppEvent[] {
     return this.events.filter((e) => e.event === "message" && e.type !== "error" && e.body);
@@ -362,4 +410,48 @@ export class XmppUser {
     await gone;
     clearTimeout(timer);
   }
+}
+
+/**
+ * A bare XEP-0114 component on `domain` that only writes stanzas as text: many senders at once
+ * (`u1@load.test`, …) at next to no cost, for tests and benchmarks of what arrives elsewhere.
+ */
+export async function rawComponent(
+  port: number,
+  domain: string,
+  secret: string,
+): Promise<{ write(xml: string): void; close(): void }> {
+  const socket = connect(port, "127.0.0.1");
+  await new Promise<void>((ok, fail) => {
+    socket.once("connect", ok);
+    socket.once("error", fail);
+  });
+  socket.write(
+    `<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams" to="${domain}">`,
+  );
+  let text = "";
+  let answered = false;
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error("the raw component's handshake timed out")), 10_000);
+    socket.on("data", (chunk: Buffer) => {
+      text += String(chunk);
+      const id = /<stream:stream[^>]* id=['"]([^'"]+)['"]/.exec(text)?.[1];
+      if (id && !answered) {
+        answered = true;
+        socket.write(
+          `<handshake>${createHash("sha1")
+            .update(id + secret)
+            .digest("hex")}</handshake>`,
+        );
+      }
+      if (/<handshake\s*\/>|<handshake><\/handshake>/.test(text)) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+  });
+  socket.removeAllListeners("data");
+  socket.on("data", () => undefined);
+  socket.on("error", () => undefined);
+  return { write: (xml) => socket.write(xml), close: () => socket.destroy() };
 }

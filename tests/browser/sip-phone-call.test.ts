@@ -123,6 +123,16 @@ describe("a phone calls the web app through the SIP gateway", () => {
             `the page hears the phone's ${PHONE_TONE_HZ} Hz (peak ${peak.toFixed(0)} Hz)`,
           );
           await page.waitForTimeout(500);
+          if (name === "PCMU") {
+            // After the second of the phone's audio checked below: the phone holds, then resumes.
+            await page.waitForTimeout(1000);
+            phone.command("hold");
+            await byTestId(page, "call-remote-held").waitFor({ timeout: 10_000 });
+            assert.match(await byTestId(page, "call-remote-held").innerText(), /put the call on hold/);
+            await screenshot(page, "sip-phone-call-held");
+            phone.command("resume");
+            await byTestId(page, "call-remote-held").waitFor({ state: "detached", timeout: 10_000 });
+          }
           await byTestId(page, "call-hangup").click();
           await phone.waitEvent("CALL_CLOSED");
           const wavBytes = phone.decodedWav();

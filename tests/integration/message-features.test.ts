@@ -119,6 +119,39 @@ describe("message features through the SDK", () => {
     }
   });
 
+  it("markRead up to a message reads that one and the ones before, not those after", async () => {
+    const [fay, gus] = await twoUsers(t.url, "fay", "gus");
+    try {
+      const chat = await directChatSeenBy(fay, "gus", gus);
+      const m1 = await fay.sendText(chat.id, "one");
+      const m2 = await fay.sendText(chat.id, "two");
+      const m3 = await fay.sendText(chat.id, "three");
+      await receive(gus, 3);
+      await gus.markRead(chat.id, { upTo: m2.id });
+      assert.equal((await gus.findChat(chat.id))?.unread, 1);
+      await waitFor(
+        () => find(fay, chat.id, m2.id),
+        (m) => m?.read === true,
+      );
+      assert.equal((await find(fay, chat.id, m1.id))?.read, true);
+      // A message sent after the receipt proves the receipt has been handled by now.
+      await gus.sendText(chat.id, "marker");
+      await receive(fay, 1);
+      assert.equal((await find(fay, chat.id, m3.id))?.read, undefined);
+      await assert.rejects(gus.markRead(chat.id, { upTo: "no-such-message" }), (e: unknown) => {
+        return e instanceof SdkError && e.code === "not-found";
+      });
+      await gus.markRead(chat.id);
+      assert.equal((await gus.findChat(chat.id))?.unread, 0);
+      await waitFor(
+        () => find(fay, chat.id, m3.id),
+        (m) => m?.read === true,
+      );
+    } finally {
+      await Promise.all([fay.close(), gus.close()]);
+    }
+  });
+
   it("read receipts and typing indicators are sent only when switched on", async () => {
     const [dee, eli] = await twoUsers(t.url, "dee", "eli");
     try {

@@ -49,24 +49,34 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
   it("sori answer hears the phone and says it is a phone call through the gateway; Ctrl-C stops the gateway", async () => {
     const gateway = startGateway([]);
     const phone = await SipPhone.start({ sipPort: PHONE_BASE, controlPort: PHONE_BASE + 2, toneHz: 1000 });
+    let answer: ReturnType<typeof soriBackground> | undefined;
     try {
       const port = Number(/:(\d+)$/.exec(await gateway.ready)?.[1]);
-      const answer = soriBackground(
+      answer = soriBackground(
         PASSWORD,
-        ["answer", "--auto", "--wait", "30", "--duration", "2", "--json", "--loopback", ...profile("clisip")],
+        ["answer", "--auto", "--wait", "30", "--duration", "3", "--json", "--loopback", ...profile("clisip")],
         /waiting up to/,
         60_000,
       );
       await answer.ready;
       phone.dial(`sip:clisip@127.0.0.1:${port}`);
+      // The phone's keypad once the call is up: the keys come back in the result line, in order. (If
+      // `sori answer` ends first, its output below says why.)
+      const up = await Promise.race([
+        phone.waitEvent("CALL_ESTABLISHED", 45_000).then(() => true),
+        answer.done.then(() => false),
+      ]);
+      if (up) phone.command("sndcode", "42#");
       const run = await answer.done;
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const line = jsonLines(run.stdout).at(-1) as {
         state: string;
         packetsReceived: number;
+        dtmf: string;
         via?: { network: string; uri: string };
       };
       assert.equal(line.state, "ended");
+      assert.equal(line.dtmf, "42#");
       assert.deepEqual(line.via, { network: "sip", uri: "sip:phone@127.0.0.1" });
       assert.ok(line.packetsReceived > 50, `audio from the phone (${line.packetsReceived} packets)`);
       await phone.waitEvent("CALL_CLOSED");
@@ -76,9 +86,12 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       assert.match(stopped.stderr, /"event":"sip-call-answered"/);
       assert.doesNotMatch(stopped.stderr, /v=0|PCMU\/8000|a=rtpmap/, "no SDP or SIP bodies in the log");
     } finally {
+      // A failed run must not leave `sori answer` holding the profile for the next test.
+      answer?.interrupt();
       gateway.interrupt();
       await phone.stop();
       await gateway.done;
+      await answer?.done;
     }
   });
 
@@ -96,26 +109,30 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
     });
     try {
       await gateway.ready;
-      const run = await sori([
+      const calling = sori([
         "call",
         `sip:carol@127.0.0.1:${PHONE_BASE + 4}`,
         "--gateway",
         "gwphone",
         "--duration",
-        "2",
-        "--json",
+        "3",
         "--loopback",
         ...profile("clisip"),
       ]);
+      await phone.waitEvent("CALL_ESTABLISHED", 20_000);
+      // The phone has answered, but the Sori leg connects after that (accept, ICE, DTLS): keys
+      // pressed before it is up have nowhere to go. A second is ample on loopback (~0.3 s).
+      await new Promise((r) => setTimeout(r, 1000));
+      phone.command("sndcode", "7*");
+      const run = await calling;
       assert.equal(run.code, 0, run.stdout + run.stderr);
-      const line = jsonLines(run.stdout).at(-1) as {
-        state: string;
-        packetsReceived: number;
-        via?: { uri: string };
-      };
-      assert.equal(line.state, "ended");
-      assert.equal(line.via?.uri, `sip:carol@127.0.0.1:${PHONE_BASE + 4}`);
-      assert.ok(line.packetsReceived > 50, `audio from the phone (${line.packetsReceived} packets)`);
+      // Without --json: who is called through which gateway, each key on a line of its own, a summary.
+      assert.match(run.stdout, /^calling sip:carol@127\.0\.0\.1:\d+ via gwphone \(not end-to-end encrypted/m);
+      assert.match(run.stdout, /^key 7\nkey \*$/m);
+      const received = Number(
+        /^call ended after \d+ s; RTP packets sent \d+, received (\d+)$/m.exec(run.stdout)?.[1],
+      );
+      assert.ok(received > 50, `audio from the phone (${received} packets)`);
       await phone.waitEvent("CALL_CLOSED");
     } finally {
       gateway.interrupt();

@@ -228,7 +228,9 @@ describe("SIP gateway over TCP and TLS (baresip over TCP, raw TLS clients)", () 
         noLength: true,
       }),
     );
-    await c.waitFor(/^SIP\/2.0 400 Bad Request\r\n[\s\S]*Warning: 399 sori "missing Content-Length/);
+    await c.waitFor(
+      /^SIP\/2.0 400 Bad Request \(missing Content-Length[^\r]*\)\r\n[\s\S]*Warning: 399 sori "missing Content-Length/,
+    );
     await c.waitClosed();
     const big = await StreamClient.tcp(GATEWAY_PORT);
     big.socket.write(`OPTIONS sip:127.0.0.1 SIP/2.0\r\nX-Junk: ${"a".repeat(20_000)}`);

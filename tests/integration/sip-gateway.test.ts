@@ -97,6 +97,62 @@ describe("SIP gateway: a phone calls a Sori user (baresip on loopback)", () => {
     assert.ok(userTone > 0.5, `the phone hears the user's ${USER_TONE_HZ} Hz (share ${userTone.toFixed(2)})`);
   });
 
+  it("the phone's keypad (RFC 4733): each key reaches the user's call as a dtmf event, in order, none as audio", async () => {
+    const ringing = nextIncoming(alice, 15_000);
+    phone.dial(`sip:sip_alice@127.0.0.1:${gateway.port}`);
+    const call = await ringing;
+    const keys: string[] = [];
+    call.on("dtmf", (k) => keys.push(k));
+    await call.accept();
+    await phone.waitEvent("CALL_ESTABLISHED");
+    await waitState(call, "connected");
+    await waitFor("the phone's audio", () => heard.length >= 10, 10_000);
+    heard.length = 0;
+    // baresip sends each key as one event (start, updates every 20 ms, the end three times).
+    phone.command("sndcode", "159*#0");
+    await waitFor("six keys", () => keys.length >= 6, 10_000);
+    // Repeats of an end packet arriving late must not become keys.
+    await sleep(500);
+    assert.deepEqual(keys, ["1", "5", "9", "*", "#", "0"]);
+    assert.ok(heard.length > 50, "audio went on beside the keys");
+    assert.ok(
+      heard.every((p) => p.length === 160),
+      "every audio payload is a PCMU frame: no telephone-event was played as sound",
+    );
+    call.hangup();
+    await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway.stats().callsActive === 0);
+  });
+
+  it("the phone holds and resumes (re-INVITE): the user's call shows it, and the phone's audio stops while held", async () => {
+    const ringing = nextIncoming(alice, 15_000);
+    phone.dial(`sip:sip_alice@127.0.0.1:${gateway.port}`);
+    const call = await ringing;
+    const holds: boolean[] = [];
+    call.on("remote-media", (m) => holds.push(m.held));
+    await call.accept();
+    await phone.waitEvent("CALL_ESTABLISHED");
+    await waitState(call, "connected");
+    await waitFor("the phone's audio", () => heard.length >= 10, 10_000);
+    phone.command("hold");
+    await waitFor("the user's call is held", () => call.remoteMedia.held, 10_000);
+    await sleep(200);
+    const whileHeld = heard.length;
+    await sleep(500);
+    assert.equal(heard.length, whileHeld, "nothing from a phone that holds the call");
+    phone.command("resume");
+    await waitFor("the hold is off", () => !call.remoteMedia.held, 10_000);
+    await waitFor("the phone's audio again", () => heard.length > whileHeld + 10, 10_000);
+    // The media states the gateway sent, as changes from "not held": one hold, one resume.
+    assert.deepEqual(
+      holds.filter((h, i) => h !== (holds[i - 1] ?? false)),
+      [true, false],
+    );
+    call.hangup();
+    await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway.stats().callsActive === 0);
+  });
+
   it("a declined call is 603 at the phone; an unanswered one 480", async () => {
     const ringing = nextIncoming(alice, 15_000);
     phone.dial(`sip:sip_alice@127.0.0.1:${gateway.port}`);
@@ -277,6 +333,25 @@ describe("SIP gateway: a Sori user calls a phone (baresip on loopback)", () => {
       userTone > 0.5,
       `the phone hears the caller's ${USER_TONE_HZ} Hz (share ${userTone.toFixed(2)})`,
     );
+  });
+
+  it("the phone called holds and resumes, and presses keys: the caller's call shows each", async () => {
+    const call = await dave.calls.start("phone_gw3", { via: { network: "sip", uri: phoneUri } });
+    const keys: string[] = [];
+    call.on("dtmf", (k) => keys.push(k));
+    await waitState(call, "connected", 15_000);
+    heard.length = 0;
+    await waitFor("the phone's audio", () => heard.length >= 10, 10_000);
+    phone.command("hold");
+    await waitFor("the caller's call is held", () => call.remoteMedia.held, 10_000);
+    phone.command("resume");
+    await waitFor("the hold is off", () => !call.remoteMedia.held, 10_000);
+    phone.command("sndcode", "3#");
+    await waitFor("two keys", () => keys.length >= 2, 10_000);
+    assert.deepEqual(keys, ["3", "#"]);
+    call.hangup();
+    await phone.waitEvent("CALL_CLOSED");
+    await waitFor("the gateway forgets the call", () => gateway.stats().callsActive === 0);
   });
 
   it("only accounts the operator allows may call out: anyone else is declined and the phone never rings", async () => {

@@ -3,21 +3,43 @@
 
 Usage: xmpp-user.py JID PASSWORD HOST PORT. Reads commands as JSON lines on stdin:
   {"op": "send", "to": JID, "body": TEXT, "id": ID?, "receipt": BOOL?}
+      with "markable": BOOL?, "originId": ID? (XEP-0333, XEP-0359)
+  {"op": "chatstate", "to": JID, "state": "composing"|"paused"|"active"|...}   XEP-0085
+  {"op": "displayed", "to": JID, "of": ID}                                     XEP-0333
+  {"op": "correct", "to": JID, "id": ID, "of": ID, "body": TEXT}               XEP-0308
+  {"op": "retract", "to": JID, "of": ID}                                       XEP-0424 (slixmpp's form)
+  {"op": "react", "to": JID, "of": ID, "reactions": [EMOJI...]}                XEP-0444
+  {"op": "reply", "to": JID, "id": ID, "of": ID, "author": JID, "quote": TEXT, "body": TEXT}
+      XEP-0461, the quote as slixmpp's fallback (its XEP-0428 draft namespace)
   {"op": "raw", "xml": TEXT}              a stanza as XML text, sent as it is
   {"op": "quit"}
 and prints what happens as JSON lines on stdout: {"event": "online"}, {"event": "message", ...},
-{"event": "receipt", "id": ...}, {"event": "error", ...}.
+{"event": "receipt", "id": ...}, {"event": "presence", "from", "type", "codes"},
+{"event": "error", ...}; {"event": "stanza", "xml": TEXT, "tree": ELEMENT} for every message stanza as it arrived (ELEMENT: {"name", "ns", "attrs", "text",
+"children"}); and {"event": "feature", "feature": ..., ...} for what slixmpp's own plugins made of
+one (chat states, markers, corrections, retractions, reactions, replies).
+Subscription requests are neither approved nor refused by slixmpp itself: the test answers them
+(with raw presence stanzas), as a person would.
 """
 import asyncio
 import json
 import sys
 
 import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 
 def emit(obj):
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def tree(el):
+    """An ElementTree element as JSON: local name, namespace, attributes, text, children."""
+    ns, _, name = el.tag[1:].partition("}") if el.tag.startswith("{") else ("", "", el.tag)
+    return {"name": name, "ns": ns, "attrs": dict(el.attrib), "text": el.text or "",
+            "children": [tree(c) for c in el]}
 
 
 class User(slixmpp.ClientXMPP):
@@ -28,13 +50,40 @@ class User(slixmpp.ClientXMPP):
         self.register_plugin("xep_0184")
         self["xep_0184"].auto_ack = True
         self["xep_0184"].auto_request = False
+        for plugin in ("xep_0085", "xep_0333", "xep_0308", "xep_0359", "xep_0424", "xep_0444",
+                       "xep_0461"):
+            self.register_plugin(plugin)
+        self.register_handler(Callback("every message", MatchXPath("{jabber:client}message"),
+                                       self.raw_message))
+        self.add_event_handler("chatstate", lambda m: self.feature("chatstate", m,
+                                                                  state=m["chat_state"]))
+        self.add_event_handler("marker_displayed", lambda m: self.feature(
+            "displayed", m, of=m["displayed"]["id"]))
+        self.add_event_handler("message_correction", lambda m: self.feature(
+            "correction", m, of=m["replace"]["id"], body=m["body"]))
+        self.add_event_handler("message_retract", lambda m: self.feature(
+            "retraction", m, of=m["apply_to"]["id"]))
+        self.add_event_handler("reactions", lambda m: self.feature(
+            "reactions", m, of=m["reactions"]["id"], values=sorted(m["reactions"]["values"])))
+        self.add_event_handler("message_reply", lambda m: self.feature(
+            "reply", m, of=m["reply"]["id"], author=str(m["reply"]["to"])))
+        # slixmpp approves every subscription request by default (and asks back); a person decides.
+        self.roster.auto_authorize = None
+        self.roster.auto_subscribe = False
         self.add_event_handler("session_start", self.started)
         self.add_event_handler("message", self.message)
         self.add_event_handler("message_error", self.message)
         self.add_event_handler("receipt_received", self.receipt)
+        self.add_event_handler("presence", self.presence)
+        # slixmpp raises "message" only for messages with a body; a room's subject has none.
+        self.register_handler(Callback("subject", MatchXPath(
+            "{jabber:client}message/{jabber:client}subject"), self.subject))
         self.add_event_handler("disconnected", lambda _e: emit({"event": "disconnected"}))
 
     async def started(self, _event):
+        # As clients do: a session that fetched its roster is "interested", and only such sessions
+        # get subscription approvals and refusals from the server (RFC 6121 §3.1.6, Prosody).
+        await self.get_roster()
         self.send_presence()
         emit({"event": "online"})
         # Kept: asyncio holds tasks weakly, and a collected one stops reading commands.
@@ -47,7 +96,34 @@ class User(slixmpp.ClientXMPP):
             out["error"] = {"condition": msg["error"]["condition"], "text": msg["error"]["text"],
                             "type": msg["error"]["type"]}
         out["receiptRequested"] = msg.xml.find("{urn:xmpp:receipts}request") is not None
+        invite = msg.xml.find("{jabber:x:conference}x")
+        if invite is not None:
+            out["invite"] = invite.get("jid")
+        subject = msg.xml.find("{jabber:client}subject")
+        if subject is not None:
+            out["subject"] = subject.text or ""
+        out["delayed"] = msg.xml.find("{urn:xmpp:delay}delay") is not None
         emit(out)
+
+    def subject(self, msg):
+        if msg["body"]:
+            return
+        self.message(msg)
+
+    def presence(self, pres):
+        codes = [int(s.get("code")) for s in pres.xml.findall(
+            "{http://jabber.org/protocol/muc#user}x/{http://jabber.org/protocol/muc#user}status")]
+        out = {"event": "presence", "from": str(pres["from"]), "type": pres["type"], "codes": codes}
+        if pres["type"] == "error":
+            out["error"] = {"condition": pres["error"]["condition"], "type": pres["error"]["type"]}
+        emit(out)
+
+    def raw_message(self, msg):
+        emit({"event": "stanza", "xml": str(msg), "tree": tree(msg.xml)})
+
+    def feature(self, name, msg, **fields):
+        emit({"event": "feature", "feature": name, "from": str(msg["from"]), "id": msg["id"],
+              **fields})
 
     def receipt(self, msg):
         emit({"event": "receipt", "from": str(msg["from"]), "id": msg["receipt"]})
@@ -70,6 +146,35 @@ class User(slixmpp.ClientXMPP):
                     m["id"] = cmd["id"]
                 if cmd.get("receipt"):
                     m["request_receipt"] = True
+                if cmd.get("markable"):
+                    m.enable("markable")
+                if cmd.get("originId"):
+                    m["origin_id"]["id"] = cmd["originId"]
+                m.send()
+            elif cmd["op"] == "chatstate":
+                m = self.make_message(mto=cmd["to"], mtype="chat")
+                m["chat_state"] = cmd["state"]
+                m.send()
+            elif cmd["op"] == "displayed":
+                self["xep_0333"].send_marker(cmd["to"], cmd["of"], "displayed")
+            elif cmd["op"] == "correct":
+                m = self.make_message(mto=cmd["to"], mbody=cmd["body"], mtype="chat")
+                m["id"] = cmd["id"]
+                m["replace"]["id"] = cmd["of"]
+                m.send()
+            elif cmd["op"] == "retract":
+                self["xep_0424"].send_retraction(cmd["to"], cmd["of"])
+            elif cmd["op"] == "react":
+                self["xep_0444"].send_reactions(cmd["to"], cmd["of"], cmd["reactions"])
+            elif cmd["op"] == "reply":
+                quote = "".join(f"> {line}\n" for line in cmd["quote"].split("\n"))
+                m = self.make_message(mto=cmd["to"], mbody=quote + cmd["body"], mtype="chat")
+                m["id"] = cmd["id"]
+                m["reply"]["to"] = cmd["author"]
+                m["reply"]["id"] = cmd["of"]
+                m["feature_fallback"]["for"] = "urn:xmpp:reply:0"
+                m["feature_fallback"]["fallback_body"]["start"] = "0"
+                m["feature_fallback"]["fallback_body"]["end"] = str(len(quote))
                 m.send()
             elif cmd["op"] == "raw":
                 self.send_raw(cmd["xml"])

@@ -2,6 +2,7 @@ import type { TableEntry } from "./command.ts";
 import { answerCommand } from "./commands/answer.ts";
 import { callCommand } from "./commands/call.ts";
 import { chatsCommand } from "./commands/chats.ts";
+import { contactsCommand } from "./commands/contacts.ts";
 import { devicesCommand } from "./commands/devices.ts";
 import { groupCommand } from "./commands/group.ts";
 import { historyCommand } from "./commands/history.ts";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly TableEntry[] = [
   sendCommand,
   receiveCommand,
   chatsCommand,
+  contactsCommand,
   historyCommand,
   groupCommand,
   timerCommand,

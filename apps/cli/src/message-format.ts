@@ -11,6 +11,8 @@ export function messageJson(m: ChatMessage, path?: string | null): string {
     sentAt: new Date(m.sentAt).toISOString(),
     ...(m.call ? { call: m.call } : {}),
     ...(m.file ? { file: { name: m.file.name, size: m.file.size, path: path ?? null } } : {}),
+    // An entry the SDK wrote (a contact request, say): what it is, for scripts to act on.
+    ...(m.system ? { system: m.system } : {}),
   });
 }
 
@@ -63,6 +65,34 @@ function systemText(e: NonNullable<ChatMessage["system"]>): string {
       return `(${e.count} message${e.count === 1 ? "" : "s"} from ${esc(e.username)} did not arrive: they expired, or the server dropped them)`;
     case "reordered":
       return `(messages from ${esc(e.username)} arrived out of order: the server delivered them in another order than they were sent)`;
+    case "contact":
+      return `(${contactText(e)})`;
+  }
+}
+
+/** A contact change as a sentence, with what to run when it asks for an answer. */
+export function contactText(c: { username: string; state: string; by: "me" | "them" }): string {
+  const name = esc(c.username);
+  if (c.by === "them")
+    switch (c.state) {
+      case "asked-me":
+        return `${name} asks to be your contact: sori contacts accept ${name}, or sori contacts decline ${name}`;
+      case "accepted":
+        return `${name} accepted: you are contacts`;
+      case "declined":
+        return `${name} declined your contact request`;
+      default:
+        return `${name} is no longer your contact (or took back their request)`;
+    }
+  switch (c.state) {
+    case "asked-them":
+      return `you asked ${name} to be your contact`;
+    case "accepted":
+      return `you accepted ${name}: you are contacts`;
+    case "declined":
+      return `you declined ${name}'s contact request`;
+    default:
+      return `you removed ${name} from your contacts`;
   }
 }
 

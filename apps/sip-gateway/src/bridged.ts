@@ -26,6 +26,13 @@ export type Bridged = {
   media: PhoneMedia;
   call: Call | undefined;
   localSeq: number;
+  /** The CSeq of the phone's last INVITE in the dialog: an older one arriving late is refused (500). */
+  remoteSeq: number | undefined;
+  /**
+   * The phone's re-INVITE came without SDP, so the gateway's 200 carried an offer: its CSeq, and
+   * until when its ACK (which carries the answer) is waited for; another re-INVITE meanwhile is 491.
+   */
+  pendingOffer: { seq: number; until: number } | undefined;
   state: "ringing" | "connected" | "ended";
   sdp: string | undefined;
   rtpWatch: ReturnType<typeof setInterval> | undefined;

@@ -16,13 +16,16 @@ import { answerChallenge } from "./sip/digest.ts";
 import { BridgePlatform } from "./media/bridge-platform.ts";
 import { PhoneRtpLeg } from "./media/phone-rtp.ts";
 import {
+  answerDirection,
   type PhoneMedia,
   readOfferCodecs,
   readPhoneSdp,
   readTelephoneEvent,
+  receives,
   SdpError,
   writePhoneSdp,
 } from "./media/phone-sdp.ts";
+import { createReinvites } from "./reinvites.ts";
 import { formatBadRequest, formatRequest, type SipSource } from "./sip/sip-format.ts";
 import {
   formatUri,
@@ -80,7 +83,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     ...(o.connectionLimits ? { limits: o.connectionLimits } : {}),
     log: o.log,
     handler: {
-      message: (text, source) => receive(text, source),
+      message: (data, source) => receive(data, source),
       failed: (peer) => client.transportFailed(peer),
       unframable: (head, reason, status, source) => {
         stats.parseErrors++;
@@ -145,6 +148,16 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     },
     tag,
   });
+  const reinvites = createReinvites({
+    log: o.log,
+    mediaAddress: o.mediaAddress,
+    contactHeader: (b) => contactHeader(b),
+    hangUp: (b) => {
+      sendBye(b);
+      end(b);
+      b.call?.hangup();
+    },
+  });
   const offLines = o.client.on("phone-line", (r) => {
     void desk
       .request(r)
@@ -159,13 +172,18 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   });
 
   /** One whole message from any transport (a datagram, or framed off a stream). */
-  function receive(text: string, source: SipSource): void {
-    const m = parseSip(text);
+  function receive(data: Buffer, source: SipSource): void {
+    const m = parseSip(data);
     if (m.type === "invalid") {
       stats.parseErrors++;
       // At debug only: a flood must not become a flood of log lines (parseErrors counts them).
-      o.log.debug("sip-bad-message", { from: source.address, transport: source.transport });
-      const answer = formatBadRequest(m, source);
+      o.log.debug("sip-bad-message", { from: source.address, transport: source.transport, code: m.code });
+      // A method the gateway does not know is 501 even when its CSeq names another (RFC 4475's
+      // mismatch02): what that method gets anyway, and what RFC 4475 prefers to a 400.
+      const unknown = m.code === "cseq-method" && !ALLOW.split(", ").includes(m.method ?? "");
+      const answer = unknown
+        ? formatBadRequest(m, source, 501, [["Allow", ALLOW]])
+        : formatBadRequest(m, source);
       if (answer) io.send(answer, source);
       return;
     }
@@ -174,6 +192,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return;
     }
     const arrival = server.receive(m, source);
+    if (arrival.kind === "ack-2xx") return reinvites.ack(arrival.request, find(arrival.request));
     if (arrival.kind !== "new") return;
     void handle(arrival.tx).catch((e: unknown) => {
       o.log.error("sip-request-failed", { method: m.method, message: (e as Error).message });
@@ -194,7 +213,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return tx.respond(420, { toTag: tag(), headers: [["Unsupported", required.slice(0, 16).join(", ")]] });
     switch (req.method) {
       case "INVITE":
-        return req.to.params.tag === undefined ? inbound(tx) : reinvite(tx);
+        return req.to.params.tag === undefined ? inbound(tx) : reinvites.reinvite(tx, find(req));
       case "CANCEL":
         return cancel(tx);
       case "BYE":
@@ -209,8 +228,17 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         });
       case "REGISTER":
         return desk.register(tx);
+      case "REFER":
+        // Transfer away from the gateway would hand a Sori call to a stranger's address: refused,
+        // and the call (if any) goes on as it was.
+        return tx.respond(403, {
+          headers: [
+            ["Allow", ALLOW],
+            ["Warning", '399 sori "call transfer is not supported by this gateway"'],
+          ],
+        });
       default:
-        return tx.respond(req.method === "REFER" ? 403 : 501, { headers: [["Allow", ALLOW]] });
+        return tx.respond(501, { headers: [["Allow", ALLOW]] });
     }
   }
 
@@ -270,6 +298,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       localUri: withTag(headerValue(req, "To") ?? "", localTag),
       target: formatUri(contactUri ?? req.from.uri),
       lineId: line?.id,
+      remoteSeq: req.cseq.seq,
       leg: {
         rtp,
         codecs: media.codecs,
@@ -277,6 +306,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         // Offered to the Sori side with the phone's number; kept only if both legs take it.
         telephoneEvent: media.telephoneEvent,
         phoneTelephoneEvent: undefined,
+        phoneDirection: media.direction,
       },
       media,
       call: undefined,
@@ -384,14 +414,23 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       localUri: `"${caller.replace(/["\\]/g, "")}" <sip:${t.from?.user ?? caller}@${t.from?.host ?? gatewayHost}>;tag=${localTag}`,
       target: uri,
       lineId: t.line?.id,
+      remoteSeq: undefined,
       leg: {
         rtp,
         codecs,
         phonePayloadType: undefined,
         telephoneEvent: offer.telephoneEvent,
         phoneTelephoneEvent: undefined,
+        phoneDirection: "sendrecv",
       },
-      media: { address: t.destination.address, port: 0, codecs, telephoneEvent: undefined, offered: [] },
+      media: {
+        address: t.destination.address,
+        port: 0,
+        direction: "sendrecv",
+        codecs,
+        telephoneEvent: undefined,
+        offered: [],
+      },
       call,
     });
     o.log.info("sip-call-out", {
@@ -499,6 +538,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.media = media;
     b.leg.codecs = [chosen];
     b.leg.phonePayloadType = picked.payloadType;
+    b.leg.phoneDirection = media.direction;
     // DTMF for G.711/G.722 calls only: telephone-event/8000 beside Opus's 48 kHz clock is not relayed.
     const events = chosen.mimeType !== "audio/opus" && offer.telephoneEvent !== undefined;
     b.leg.phoneTelephoneEvent = events ? media.telephoneEvent : undefined;
@@ -513,6 +553,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     await call.accept(
       t.line ? { via: { ...desk.party(t.line), line: { owner: t.line.owner.userId, id: t.line.id } } } : {},
     );
+    // A phone that answers on hold (rare): the caller hears so at once.
+    if (!receives(media.direction)) void call.setOnHold(true);
   }
 
   /** How a line shows on the Sori side: its owner's address at the gateway and the line's name. */
@@ -592,6 +634,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         ? b.media.telephoneEvent
         : undefined;
     b.leg.phoneTelephoneEvent = events;
+    // Not agreed by both legs: a re-INVITE later cannot bring DTMF in either (see reinvites.ts).
+    if (events === undefined) b.leg.telephoneEvent = undefined;
     b.state = "connected";
     b.sdp = writePhoneSdp({
       address: o.mediaAddress,
@@ -600,7 +644,10 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       telephoneEvent: events,
       sessionId: Date.now(),
       version: 1,
+      direction: answerDirection(b.media.direction),
     });
+    // A phone that calls already on hold (rare): the Sori side hears so at once.
+    if (!receives(b.media.direction)) void b.call?.setOnHold(true);
     invite.respond(200, { toTag: b.localTag, headers: contactHeader(b), body: b.sdp });
     o.log.info("sip-call-answered", { callId: b.callId, codec: chosen.name, dtmf: events !== undefined });
     watchRtp(b);
@@ -609,10 +656,13 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   /** Ends both sides when the phone's RTP stops (it lost power or network, without a BYE). */
   function watchRtp(b: Bridged): void {
     const timeout = o.rtpTimeoutMs ?? 30_000;
-    const startedAt = Date.now();
+    // Only a conversation is watched: a phone on hold (or one-way) may be silent by right, even one
+    // that said sendonly (not every phone has music on hold).
+    let quietSince = Date.now();
     b.rtpWatch = setInterval(
       () => {
-        const last = b.leg.rtp.stats.lastReceivedAt ?? startedAt;
+        if (b.leg.phoneDirection !== "sendrecv") quietSince = Date.now();
+        const last = Math.max(b.leg.rtp.stats.lastReceivedAt ?? 0, quietSince);
         if (Date.now() - last < timeout) return;
         o.log.info("sip-rtp-timeout", { callId: b.callId });
         sendBye(b);
@@ -666,7 +716,9 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   }
 
   /** Registers a new dialog with what every dialog starts with. */
-  function open(fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch">): Bridged {
+  function open(
+    fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer">,
+  ): Bridged {
     const b: Bridged = {
       ...fields,
       outgoing: undefined,
@@ -674,6 +726,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       state: "ringing",
       sdp: undefined,
       rtpWatch: undefined,
+      pendingOffer: undefined,
     };
     dialogs.set(dialogKey(b.callId, b.localTag), b);
     stats.callsTotal++;
@@ -737,13 +790,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     // Ended first, so the Sori side's hang-up does not send the phone a BYE of its own.
     end(b);
     b.call?.hangup();
-  }
-
-  function reinvite(tx: ServerTransaction): void {
-    const b = find(tx.request);
-    if (!b || !b.sdp) return tx.respond(481);
-    // Hold and resume keep the same media path here: the answer stays what it was.
-    tx.respond(200, { toTag: b.localTag, headers: contactHeader(b), body: b.sdp });
   }
 
   /**

@@ -21,6 +21,7 @@ export class BridgedIdentities {
   /** Identities being made or opened: a second ask for one waits for the first. */
   readonly #opening = new Map<string, Promise<SoriClient>>();
   #index: Index = { identities: {} };
+  #saving: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(options: {
@@ -54,6 +55,13 @@ export class BridgedIdentities {
   /** The identity's open client, if it is running. */
   get(username: string): SoriClient | undefined {
     return this.#clients.get(username.toLowerCase());
+  }
+
+  /** The directory of a running identity, where the gateway keeps its own files beside the SDK's. */
+  directoryOf(username: string): string | undefined {
+    const key = username.toLowerCase();
+    if (!this.#clients.has(key)) return undefined;
+    return join(this.#dir, this.#index.identities[key] ?? folderOf(key));
   }
 
   all(): [string, SoriClient][] {
@@ -97,7 +105,14 @@ export class BridgedIdentities {
     return client;
   }
 
-  async #save(): Promise<void> {
+  /** Saves run one after another: two at once would race for the same temporary file. */
+  #save(): Promise<void> {
+    const next = this.#saving.then(() => this.#write());
+    this.#saving = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(): Promise<void> {
     const path = join(this.#dir, "index.json");
     const tmp = `${path}.tmp`;
     const file = await open(tmp, "w", 0o600);

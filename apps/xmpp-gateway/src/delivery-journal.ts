@@ -39,6 +39,12 @@ export type TakenStanza = {
   stanzaId: string | undefined;
   body: string;
   wantsReceipt: boolean;
+  /** XEP-0333: the sender wants chat markers (what features.sendText remembers with its ids). */
+  markable?: boolean;
+  /** XEP-0359: the id the sender gave it, which retractions name. */
+  originId?: string;
+  /** XEP-0461: the message it answers and its text without the quote, so a redo is a reply too. */
+  reply?: { of: string; text: string };
 };
 
 /**

@@ -1,10 +1,13 @@
 import { MAX_TEXT_CHARS, newMessageId, SdkError } from "@sori/sdk";
 import { TokenBuckets } from "@sori/server";
 import type { TakenStanza, WantedReceipt } from "./delivery-journal.ts";
+import type { FeaturesIn } from "./features-in.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { type BareJid, bridgedUsernameOf, jidText, parseJid, soriUsernameAt } from "./jid.ts";
 import { type InboundStanza, messageError, receiptStanza } from "./stanzas.ts";
 
+/** Feature stanza ids remembered per address, to drop a resent duplicate. */
+const SEEN_FEATURES_PER_ADDRESS = 500;
 /** How long a Sori user's existence is taken as known before asking the directory again. */
 const USER_TTL_MS = 60_000;
 const OMEMO_REFUSAL = "this contact uses Sori's gateway, which cannot read OMEMO: send without encryption";
@@ -18,7 +21,9 @@ const TOO_LONG = `message too long: Sori takes at most ${MAX_TEXT_CHARS.toLocale
  */
 export class Inbound {
   readonly #ctx: GatewayContext;
+  readonly #features: FeaturesIn;
   readonly #rate: TokenBuckets;
+  readonly #seenFeatures = new Map<string, Set<string>>();
   readonly #users = new Map<string, { exists: boolean; until: number }>();
   /** One chain per XMPP address, so its messages reach Sori in the order they were sent. */
   readonly #chains = new Map<string, Promise<void>>();
@@ -28,8 +33,9 @@ export class Inbound {
   readonly #queued = new Set<string>();
   #stopping = false;
 
-  constructor(ctx: GatewayContext, messagesPerSecond: number) {
+  constructor(ctx: GatewayContext, messagesPerSecond: number, features: FeaturesIn) {
     this.#ctx = ctx;
+    this.#features = features;
     this.#rate = new TokenBuckets(6 * messagesPerSecond, messagesPerSecond);
   }
 
@@ -70,17 +76,28 @@ export class Inbound {
       void this.#ctx.send(messageError(replyTo(s), "modify", "not-acceptable", text));
       return;
     }
-    if (s.kind !== "chat") return;
+    if (s.kind === "receipt" || s.kind === "bounce") return;
     const from = jidText(s.from);
-    if (s.id && journal.isDuplicate(from, s.id)) {
+    // Chats are remembered by the journal (across a crash); feature stanzas only in memory.
+    if (
+      s.id &&
+      (journal.isDuplicate(from, s.id) || (s.kind !== "chat" && this.#featureDuplicate(from, s.id)))
+    ) {
       counters.dropped++;
       return;
     }
     const wait = this.#rate.take(from);
     if (wait > 0) {
       counters.dropped++;
+      // Typing and markers over the rate are dropped without a word: an error for each is noise.
+      if (s.kind === "chat-state" || s.kind === "displayed") return;
       const text = `too many messages: not delivered, try again in ${wait} s`;
       void this.#ctx.send(messageError(replyTo(s), "wait", "resource-constraint", text));
+      return;
+    }
+    if (s.kind !== "chat") {
+      // Not journaled: a feature stanza is applied once, in order with the sender's messages.
+      this.#inOrder(from, () => this.#features.apply(s));
       return;
     }
     const taken: TakenStanza = {
@@ -91,6 +108,9 @@ export class Inbound {
       stanzaId: s.id,
       body: s.body,
       wantsReceipt: s.wantsReceipt,
+      markable: s.markable,
+      ...(s.originId !== undefined ? { originId: s.originId } : {}),
+      ...(s.reply !== undefined ? { reply: s.reply } : {}),
     };
     if (!journal.take(taken)) {
       counters.dropped++;
@@ -148,9 +168,23 @@ export class Inbound {
       if (!username || !from || !(await this.#userExists(username))) {
         ctx.counters.dropped++;
       } else {
-        const identity = await ctx.identities.ensure(bridgedUsernameOf(from));
+        const bridged = bridgedUsernameOf(from);
+        // Inside the try: an identity that cannot be opened or made is an error for the sender too.
+        const identity = await ctx.identities.ensure(bridged);
         // Under the id chosen when it was taken: after a crash the SDK knows it and sends nothing twice.
-        const sent = await identity.sendText(username, t.body, { id: t.messageId });
+        const sent = await this.#features.sendText(
+          identity,
+          bridged,
+          username,
+          {
+            body: t.body,
+            id: t.stanzaId,
+            markable: t.markable ?? false,
+            ...(t.originId !== undefined ? { originId: t.originId } : {}),
+            ...(t.reply !== undefined ? { reply: t.reply } : {}),
+          },
+          { id: t.messageId },
+        );
         ctx.counters.toSori++;
         delivered = sent.status === "delivered" || this.#deliveredEarly.has(t.messageId);
         if (t.wantsReceipt && t.stanzaId)
@@ -194,6 +228,16 @@ export class Inbound {
   }
 
   /** Whether a Sori username exists (cached): unknown ones get the same silence as known ones. */
+  /** Feature stanzas seen per address (in memory: they are not journaled), to drop a resent duplicate. */
+  #featureDuplicate(from: string, id: string): boolean {
+    const ids = this.#seenFeatures.get(from) ?? new Set<string>();
+    this.#seenFeatures.set(from, ids);
+    if (ids.has(id)) return true;
+    ids.add(id);
+    if (ids.size > SEEN_FEATURES_PER_ADDRESS) ids.delete(ids.values().next().value!);
+    return false;
+  }
+
   async #userExists(username: string): Promise<boolean> {
     const known = this.#users.get(username);
     if (known && known.until > Date.now()) return known.exists;
@@ -207,7 +251,7 @@ export class Inbound {
  * Where an answer to a stanza goes: errors to the full address it came from, since servers drop an
  * error sent to a bare JID (RFC 6121 §8.5.2.1.1).
  */
-function replyTo(s: { fromFull: string; to: BareJid; id: string | undefined }): {
+export function replyTo(s: { fromFull: string; to: BareJid; id: string | undefined }): {
   from: string;
   to: string;
   id: string | undefined;

@@ -1,8 +1,11 @@
 import type { ChatMessage, SoriClient } from "@sori/sdk";
+import type { FeaturesOut } from "./features-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
-import { jidOfBridged, jidText } from "./jid.ts";
-import { chatStanza } from "./stanzas.ts";
+import { jidOfBridged } from "./jid.ts";
 import { xml } from "./xmpp-library.ts";
+
+/** Passes a group message to the identity's XMPP user in the group's room (rooms.ts). */
+type DeliverToRoom = (username: string, m: ChatMessage, body: string) => Promise<"sent" | "held" | "failed">;
 
 /** How long the XMPP server gets to answer the ping after messages before they are sent again. */
 const BARRIER_TIMEOUT_MS = 10_000;
@@ -16,11 +19,15 @@ const BARRIER_TIMEOUT_MS = 10_000;
  */
 export class Outbound {
   readonly #ctx: GatewayContext;
+  readonly #deliverToRoom: DeliverToRoom;
+  readonly #features: FeaturesOut;
   readonly #flushing = new Map<string, Promise<void>>();
   #stopping = false;
 
-  constructor(ctx: GatewayContext) {
+  constructor(ctx: GatewayContext, features: FeaturesOut, deliverToRoom: DeliverToRoom) {
     this.#ctx = ctx;
+    this.#features = features;
+    this.#deliverToRoom = deliverToRoom;
   }
 
   /** Passes on what waits in the identity's feed (one run at a time per identity). */
@@ -59,19 +66,28 @@ export class Outbound {
       }
       const body = bodyOf(m);
       const chat = await client.findChat(m.chat);
+      if (body !== undefined && chat?.kind === "group") {
+        const outcome = await this.#deliverToRoom(username, m, body);
+        if (outcome === "failed") break;
+        // Held for an XMPP user who is not in the room: it stays in the feed until they join.
+        if (outcome === "sent") {
+          passed.push(m);
+          ctx.counters.toXmpp++;
+        }
+        continue;
+      }
       if (body === undefined || chat?.kind !== "direct") {
         passed.push(m);
         continue;
       }
-      const from = `${m.from.toLowerCase()}@${ctx.domain}`;
-      const ok = await ctx.sendTracked(chatStanza(from, jidText(jid), m.id, body), () =>
-        journal.written(username, m.id),
-      );
+      const stanza = await this.#features.messageStanza(username, client, m, body);
+      const ok = await ctx.sendTracked(stanza, () => journal.written(username, m.id));
       if (!ok) {
         journal.revoked(username, [m.id]);
         break;
       }
       written.push(m.id);
+      await this.#features.passed(username, m, body);
       passed.push(m);
       ctx.counters.toXmpp++;
     }
@@ -108,7 +124,7 @@ export class Outbound {
 }
 
 /** What an XMPP client shows of a Sori message (its text; a word for what XMPP has no form for). */
-function bodyOf(m: ChatMessage): string | undefined {
+export function bodyOf(m: ChatMessage): string | undefined {
   if (m.deleted) return undefined;
   switch (m.kind) {
     case "text":

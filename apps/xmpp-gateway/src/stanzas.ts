@@ -1,6 +1,7 @@
 import { MAX_TEXT_CHARS } from "@sori/sdk";
 import { type BareJid, parseJid } from "./jid.ts";
-import { xml, type XmlElement } from "./xmpp-library.ts";
+import { type ChatExtras, chatExtrasOf, type FeatureStanza, parseFeature } from "./stanza-features.ts";
+import { type XmlChild, xml, type XmlElement } from "./xmpp-library.ts";
 
 const NS_RECEIPTS = "urn:xmpp:receipts";
 const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
@@ -10,13 +11,15 @@ const NS_OMEMO = ["eu.siacs.conversations.axolotl", "urn:xmpp:omemo:2"];
 const MAX_ID = 128;
 
 /** `fromFull` keeps the sender's resource: errors must go to it. */
-type Addressed = { from: BareJid; fromFull: string; to: BareJid; id: string | undefined };
+export type Addressed = { from: BareJid; fromFull: string; to: BareJid; id: string | undefined };
 
 /** A stanza from the XMPP network, parsed at the edge into what the gateway acts on. */
 export type InboundStanza =
-  | (Addressed & { kind: "chat"; body: string; wantsReceipt: boolean })
+  | (Addressed & { kind: "chat"; body: string; wantsReceipt: boolean } & ChatExtras)
   /** Longer than a Sori message may be: refused with an error, not cut. */
   | (Addressed & { kind: "too-long" })
+  /** Typing, markers, corrections, retractions, reactions (stanza-features.ts). */
+  | (Addressed & FeatureStanza)
   /** OMEMO-encrypted: the gateway cannot read it and says so, never relaying a fallback body. */
   | (Addressed & { kind: "omemo" })
   /** The XMPP side's client got a message the gateway sent (XEP-0184). */
@@ -48,6 +51,8 @@ export function parseMessageStanza(stanza: XmlElement): InboundStanza {
   const received = stanza.getChild("received", NS_RECEIPTS);
   if (received?.attrs.id) return { ...addressed, kind: "receipt", of: received.attrs.id };
   const body = stanza.getChildText("body");
+  const feature = parseFeature(stanza, body);
+  if (feature) return feature.kind === "ignored" ? feature : { ...addressed, ...feature };
   if (body === null || body === "") return { kind: "ignored", why: "no body" };
   // Counted as the SDK counts (UTF-16 code units), so that what passes here is not refused by it.
   if (body.length > MAX_TEXT_CHARS) return { ...addressed, kind: "too-long" };
@@ -56,16 +61,24 @@ export function parseMessageStanza(stanza: XmlElement): InboundStanza {
     kind: "chat",
     body,
     wantsReceipt: stanza.getChild("request", NS_RECEIPTS) !== undefined,
+    ...chatExtrasOf(stanza, body),
   };
 }
 
-/** A chat message to an XMPP address, asking for a delivery receipt. */
-export function chatStanza(from: string, to: string, id: string, body: string): XmlElement {
+/** A chat message to an XMPP address, asking for a delivery receipt (`extras`: stanza-features.ts). */
+export function chatStanza(
+  from: string,
+  to: string,
+  id: string,
+  body: string,
+  ...extras: XmlChild[]
+): XmlElement {
   return xml(
     "message",
     { type: "chat", from, to, id },
     xml("body", {}, body),
     xml("request", { xmlns: NS_RECEIPTS }),
+    ...extras,
     // Lets servers keep it in the recipient's archive (XEP-0334) like any chat message.
     xml("store", { xmlns: "urn:xmpp:hints" }),
   );

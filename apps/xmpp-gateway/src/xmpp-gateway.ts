@@ -4,13 +4,20 @@ import type { SoriClient } from "@sori/sdk";
 import type { Logger } from "@sori/server";
 import { BridgedIdentities } from "./bridged-identities.ts";
 import { DeliveryJournal } from "./delivery-journal.ts";
+import { FeaturesIn } from "./features-in.ts";
+import { FeaturesOut } from "./features-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { codeOf, Inbound } from "./inbound.ts";
-import { jidOfBridged } from "./jid.ts";
+import { jidOfBridged, parseJid } from "./jid.ts";
+import { MessageIdMaps } from "./message-ids.ts";
+import { chatIdOfRoom, parseRoomStanza } from "./muc-stanzas.ts";
 import { Outbound } from "./outbound.ts";
+import { parsePresenceStanza } from "./presence-stanzas.ts";
 import { ReconnectBackoff } from "./reconnect-backoff.ts";
+import { Rooms } from "./rooms.ts";
 import { BoundedStreamParser, MAX_STANZA_BYTES, refusalAnswer, type RefusedStanza } from "./stanza-limits.ts";
 import { parseMessageStanza } from "./stanzas.ts";
+import { Subscriptions } from "./subscriptions.ts";
 import { type XmlElement, xmppComponent } from "./xmpp-library.ts";
 
 export type XmppGatewayOptions = {
@@ -107,8 +114,18 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     "identities"
   > &
     Partial<Pick<GatewayContext, "identities">>;
-  const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10);
-  const outbound = new Outbound(ctx as GatewayContext);
+  const messageIds = new MessageIdMaps({ directoryOf: (u) => ctx.identities?.directoryOf(u), log });
+  const featuresIn = new FeaturesIn(ctx as GatewayContext, messageIds);
+  const featuresOut = new FeaturesOut(ctx as GatewayContext, messageIds);
+  const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10, featuresIn);
+  const outbound: Outbound = new Outbound(ctx as GatewayContext, featuresOut, (username, m, body) =>
+    rooms.deliver(username, m, body),
+  );
+  const subscriptions: Subscriptions = new Subscriptions(ctx as GatewayContext, o.dataDir);
+  const rooms: Rooms = new Rooms(ctx as GatewayContext, (username) => {
+    const client = ctx.identities?.get(username);
+    if (client) void outbound.flush(username, client);
+  });
   ctx.identities = new BridgedIdentities({
     gateway,
     dir: o.dataDir,
@@ -116,23 +133,47 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     attach: (username, client) => {
       client.on("message", () => void outbound.flush(username, client));
       client.on("message-status", (s) => inbound.statusChanged(s.id, s.status));
+      client.on("contact", (c) => subscriptions.contactChanged(username, c));
+      client.on("chat", (chat) => {
+        void rooms.chatChanged(username, chat).catch((error: unknown) => {
+          log.warn("xmpp.room_update_failed", { reason: codeOf(error) });
+        });
+      });
+      client.on("message-updated", (m) => featuresOut.updated(username, client, m));
+      client.on("typing", (t) => featuresOut.typing(username, client, t));
     },
   });
   const identities = ctx.identities;
 
   component.on("stanza", (stanza) => {
     try {
+      const room = parseRoomStanza(stanza, domain);
+      if (room.kind !== "not-room") {
+        void rooms.handle(room).catch((error: unknown) => {
+          log.warn("xmpp.room_failed", { reason: codeOf(error) });
+        });
+        return;
+      }
       if (stanza.is("message")) inbound.handle(parseMessageStanza(stanza));
+      else if (stanza.is("presence")) subscriptions.handle(parsePresenceStanza(stanza));
     } catch (error) {
       // Thrown here it would come out of the socket's data handler and end the process.
       counters.dropped++;
       log.error("xmpp.stanza_failed", { reason: codeOf(error) });
     }
   });
+  component.iqCallee.get("http://jabber.org/protocol/disco#info", "query", async ({ stanza }) => {
+    const to = parseJid(stanza.attrs.to);
+    if (to?.local && chatIdOfRoom(to.local) !== undefined)
+      return rooms.info(to.local, stanza.attrs.from ?? "");
+    return undefined;
+  });
   component.on("online", () => {
     log.info("xmpp.online", {});
     markOnline();
     outbound.flushAll();
+    featuresOut.resend();
+    subscriptions.online();
     inbound.sendDueReceipts();
     inbound.requeue();
   });
@@ -150,6 +191,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     });
   });
 
+  await subscriptions.load();
   await identities.load();
   // Before the component connects: what a previous run took goes to Sori ahead of anything new.
   await inbound.recover();
@@ -164,9 +206,13 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     }),
     stop: async () => {
       backoff.stop();
+      featuresIn.stop();
       await outbound.stop();
+      await featuresOut.stop();
       await component.stop().catch(() => undefined);
       await inbound.stop();
+      await messageIds.close();
+      await subscriptions.settled();
       await identities.close();
       journal.close();
     },

@@ -36,6 +36,14 @@ export type XmppComponent = {
   iqCaller: {
     request(element: XmlElement, timeoutMs?: number): Promise<XmlElement>;
   };
+  /** Answers IQs of a namespace; an IQ nobody answers gets service-unavailable. */
+  iqCallee: {
+    get(
+      xmlns: string,
+      name: string,
+      handler: (ctx: { stanza: XmlElement }) => Promise<XmlElement | undefined>,
+    ): void;
+  };
   status: string;
   /** The TCP socket while connected (its buffered length tells whether a write reached the kernel). */
   socket: { writableLength: number; destroy(): void } | null;

@@ -1,5 +1,6 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { deviceCertificateMessage } from "@sori/protocol";
+import { BoundedMemo, hexOf } from "./bounded-memo.ts";
 import { bytesEqual } from "./bytes.ts";
 import { CryptoError, type DeviceCredential, type MemberIdentity } from "./types.ts";
 
@@ -46,18 +47,18 @@ export function certifyDevice(
 
 /** Whether `credential` is the account key's signature over this device and its signature key. */
 export function verifyDeviceCertificate(credential: DeviceCredential, signatureKey: Uint8Array): boolean {
-  try {
-    return (
-      credential.accountKey.length === 32 &&
-      credential.certificate.length === 64 &&
-      ed25519.verify(
-        credential.certificate,
-        certificateMessage(credential, signatureKey),
-        credential.accountKey,
-      )
-    );
-  } catch {
-    // A malformed point or signature is a failed check, never a crash.
-    return false;
-  }
+  if (credential.accountKey.length !== 32 || credential.certificate.length !== 64) return false;
+  const message = certificateMessage(credential, signatureKey);
+  const key = `${hexOf(credential.accountKey)}:${hexOf(credential.certificate)}:${hexOf(message)}`;
+  return verified.get(key, () => {
+    try {
+      return ed25519.verify(credential.certificate, message, credential.accountKey);
+    } catch {
+      // A malformed point or signature is a failed check, never a crash.
+      return false;
+    }
+  });
 }
+
+/** Certificates checked already: every KeyPackage of a device carries the same one. */
+const verified = new BoundedMemo<boolean>(4096);

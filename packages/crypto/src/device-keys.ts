@@ -17,6 +17,20 @@ export function checkDeviceKeys(keys: DeviceKeys): void {
     keys.signaturePrivateKey instanceof Uint8Array &&
     keys.signaturePrivateKey.length === 32 &&
     keys.signaturePublicKey instanceof Uint8Array &&
-    bytesEqual(ed25519.getPublicKey(keys.signaturePrivateKey), keys.signaturePublicKey);
+    bytesEqual(publicKeyOf(keys.signaturePrivateKey), keys.signaturePublicKey);
   if (!ok) throw new CryptoError("malformed", "device keys are not a matching Ed25519 key pair");
+}
+
+/**
+ * A private key's public half, remembered per key object (a device checks its own keys for every
+ * KeyPackage it makes); a copy of the key's bytes is kept beside it, so a changed array is derived again.
+ */
+const derived = new WeakMap<Uint8Array, { of: Uint8Array; publicKey: Uint8Array }>();
+
+function publicKeyOf(privateKey: Uint8Array): Uint8Array {
+  const known = derived.get(privateKey);
+  if (known && bytesEqual(known.of, privateKey)) return known.publicKey;
+  const publicKey = ed25519.getPublicKey(privateKey);
+  derived.set(privateKey, { of: privateKey.slice(), publicKey });
+  return publicKey;
 }

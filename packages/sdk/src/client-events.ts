@@ -2,6 +2,7 @@ import type { AuthRefusal } from "./transport/transport.ts";
 import type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 import type { ChatSummary } from "./groups/chat-list.ts";
 import type { ChatMessage, MessageStatus } from "./messages/chat-store.ts";
+import type { ContactChange } from "./features/contacts.ts";
 import type { PhoneLineRequest } from "./features/phone-lines.ts";
 import type { ClientWarning } from "./warnings.ts";
 
@@ -35,6 +36,11 @@ export type ClientEvents = {
   typing: (t: { chat: string; userId: string; username: string; typing: boolean }) => void;
   chat: (c: ChatSummary) => void;
   profile: (p: { userId: string }) => void;
+  /**
+   * A contact relation changed: a request came in or went out, was accepted, declined or withdrawn
+   * (`state` "none"), on this device, another of this user's, or by the other person.
+   */
+  contact: (c: ContactChange) => void;
   /** A gateway's device: someone asks it to host or drop a phone line (answer with phoneLines.reply). */
   "phone-line": (r: PhoneLineRequest) => void;
   /**

@@ -10,6 +10,7 @@ import { DeviceApprovals } from "./device/device-approvals.ts";
 import { Directory } from "./device/directory.ts";
 import { TrustStore } from "./device/trust-store.ts";
 import { KeyPackages } from "./device/key-packages.ts";
+import { Contacts } from "./features/contacts.ts";
 import { Files } from "./features/files.ts";
 import { PhoneLines } from "./features/phone-lines.ts";
 import { Profiles } from "./features/profiles.ts";
@@ -29,6 +30,7 @@ import { MessageActions } from "./messages/message-actions.ts";
 import { MessageSender } from "./messages/message-sender.ts";
 import { Receipts } from "./messages/receipts.ts";
 import { SenderOrder } from "./messages/sender-order.ts";
+import { appendSystemLine } from "./messages/system-line.ts";
 import type { ClientStorage } from "./storage/storage.ts";
 import { Connection } from "./transport/connection.ts";
 import { Mutex } from "./util/mutex.ts";
@@ -53,6 +55,7 @@ export type ClientModules = {
   readonly safety: SafetyNumbers;
   readonly profiles: Profiles;
   readonly phoneLines: PhoneLines;
+  readonly contacts: Contacts;
   readonly timers: Timers;
   readonly devices: Devices;
   readonly calls: CallManager;
@@ -144,6 +147,24 @@ export function assembleClient(
     chatFor,
     send: (chat, content) => sender.sendContent(chat, content),
   });
+  const contacts: Contacts = new Contacts(ctx, {
+    chatFor,
+    directPeer: (chat) => chatList.directPeer(chat),
+    send: (chat, content, auto) =>
+      sender.sendContent(chat, content, { unnumbered: true, ...(auto ? { whenBlocked: "skip" } : {}) }),
+    noted: async (c) => {
+      await appendSystemLine(ctx, {
+        chat: c.chat,
+        from: c.username,
+        fromUserId: c.userId,
+        system: { event: "contact", userId: c.userId, username: c.username, state: c.state, by: c.by },
+        outgoing: c.by === "me",
+        // What the other person did is something to answer or to hear of, like a message.
+        notify: c.by === "them",
+      });
+      await chatList.emitChat(c.chat);
+    },
+  });
   const rejoin: Rejoin = new Rejoin(ctx, { pending: pending, directory });
   const membership: Membership = new Membership(ctx, {
     pending: pending,
@@ -205,6 +226,7 @@ export function assembleClient(
     actions: actions,
     profiles: profiles,
     phoneLines,
+    contacts,
     timers: timers,
     stickers: stickers,
     callHistory,
@@ -246,6 +268,8 @@ export function assembleClient(
     joined: async (groupId) => {
       await safety.noteInNewChat(groupId);
       await profiles.shareIn(groupId);
+      // Apps (and gateways, which invite to a room) learn of a chat they were added to at once.
+      void chatList.emitChat(groupId);
     },
     drained: () => receipts.flushLater(),
   });
@@ -270,6 +294,7 @@ export function assembleClient(
     safety,
     profiles,
     phoneLines,
+    contacts,
     timers,
     devices,
     calls,

@@ -1,5 +1,6 @@
 import { fromBase64Url } from "@sori/protocol";
 import type { CallManager } from "./calls/call-manager.ts";
+import type { Contacts } from "./features/contacts.ts";
 import type { PhoneLines } from "./features/phone-lines.ts";
 import type { ClientEvents, ConnectionState } from "./client-events.ts";
 import { type DeviceEnrolment, loadEnrolment, saveEnrolment } from "./device/device-enrolment.ts";
@@ -468,11 +469,12 @@ export class SoriClient {
   }
 
   /**
-   * Marks every message of a chat as read (unread count 0): starts the disappearing timers of the
+   * Marks every message of a chat as read (unread count 0), or with `upTo` those sent up to that
+   * message (a bridge whose other side read only so far): starts the disappearing timers of the
    * messages read, and tells the senders (unless read receipts are off in settings).
    */
-  markRead(chatId: string): Promise<void> {
-    return this.#m.receipts.markRead(chatId);
+  markRead(chatId: string, options: { upTo?: string } = {}): Promise<void> {
+    return this.#m.receipts.markRead(chatId, options);
   }
 
   /** Searches this device's local history (the server cannot: it holds only ciphertext). Newest first. */
@@ -654,6 +656,14 @@ export class SoriClient {
    */
   get phoneLines(): PhoneLines {
     return this.#m.phoneLines;
+  }
+
+  /**
+   * Contacts: requests to be someone's contact and their answers, kept per person on this device and
+   * shared with this user's other devices (see docs/SDK.md "Contacts").
+   */
+  get contacts(): Contacts {
+    return this.#m.contacts;
   }
 
   /** This account's active devices. */

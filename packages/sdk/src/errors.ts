@@ -18,7 +18,9 @@ export type SdkErrorCode =
   /** This device missed a change to the chat and waits to be re-added by another member. */
   | "out-of-sync"
   /** A phone line was asked of an account the directory does not mark as a gateway. */
-  | "not-a-gateway";
+  | "not-a-gateway"
+  /** A contact request was accepted or declined that the other person never made. */
+  | "not-asked";
 
 /** Every failure the SDK reports: a code to branch on and a message fit to show a person. */
 export class SdkError extends Error {

@@ -29,8 +29,8 @@ export type { FoundUser } from "./device/directory.ts";
 export type { AuthRefusal } from "./transport/transport.ts";
 export { MemoryStorage } from "./storage/memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage/storage.ts";
-export { Call, type CallEvents } from "./calls/call.ts";
-export { DtmfError, type DtmfErrorCode } from "./calls/dtmf.ts";
+export { Call, type CallEvents, type RemoteMedia } from "./calls/call.ts";
+export { DtmfError, type DtmfErrorCode, DtmfReceiver } from "./calls/dtmf.ts";
 export {
   CallError,
   CallManager,
@@ -78,5 +78,7 @@ export {
   type PhoneLines,
   type PhoneLineSettings,
 } from "./features/phone-lines.ts";
+export type { Contact, ContactChange, Contacts } from "./features/contacts.ts";
+export type { ContactSide, ContactState } from "./features/contact-rules.ts";
 export { EncryptedStorage } from "./storage/encrypted-storage.ts";
 export { BUILT_IN_PACK, MAX_STICKER_BYTES, type StickerPack } from "./features/sticker-packs.ts";

@@ -1,9 +1,10 @@
-import type {
-  CallMediaControl,
-  CallPlatform,
-  PeerConnectionConfig,
-  PeerConnectionLike,
-  RtpTransceiverLike,
+import {
+  type CallMediaControl,
+  type CallPlatform,
+  DtmfReceiver,
+  type PeerConnectionConfig,
+  type PeerConnectionLike,
+  type RtpTransceiverLike,
 } from "@sori/sdk";
 import {
   type MediaStreamTrack,
@@ -37,10 +38,13 @@ export type WeriftPlatformOptions = {
 
 const FRAME_MS = 20;
 const VIDEO_FRAME_MS = 100;
+/** Offered for RFC 4733 keypad events; in an answer the offer's number is used instead. */
+const TELEPHONE_EVENT_PT = 101;
 
 /**
  * Calls from Node with werift: a generated tone as the microphone (PCMU, the one codec every WebRTC
- * endpoint must support), and a fixed VP8 keyframe as the camera. Counts RTP packets both ways.
+ * endpoint must support), and a fixed VP8 keyframe as the camera. Counts RTP packets both ways, and
+ * reports the keypad keys (RFC 4733 telephone-event/8000) the other side sends, e.g. a phone.
  */
 export function weriftPlatform(options: WeriftPlatformOptions = {}): {
   platform: CallPlatform;
@@ -56,6 +60,13 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
         loopback: options.loopback ?? false,
         audio: [
           new RTCRtpCodecParameters({ mimeType: "audio/PCMU", clockRate: 8000, channels: 1, payloadType: 0 }),
+          new RTCRtpCodecParameters({
+            mimeType: "audio/telephone-event",
+            clockRate: 8000,
+            channels: 1,
+            payloadType: TELEPHONE_EVENT_PT,
+            parameters: "0-16",
+          }),
         ],
         video: [
           new RTCRtpCodecParameters({
@@ -72,7 +83,7 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
       return pc as unknown as PeerConnectionLike;
     },
 
-    async startMedia({ callId, audio, video, cameraOn }): Promise<CallMediaControl> {
+    async startMedia({ callId, audio, video, cameraOn, onDtmf }): Promise<CallMediaControl> {
       const pc = lastPc;
       if (!pc) throw new Error("no peer connection for this call");
       pcs.set(callId, pc);
@@ -80,11 +91,20 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
       const a = audio as RtpTransceiverLike as unknown as RTCRtpTransceiver;
       const v = video as RtpTransceiverLike as unknown as RTCRtpTransceiver;
       const counted = new Set<MediaStreamTrack>();
+      const keys = new DtmfReceiver();
       const count = (track: MediaStreamTrack): void => {
         if (counted.has(track)) return;
         counted.add(track);
         track.onReceiveRtp.subscribe((rtp) => {
-          if (track.kind === "audio") options.onAudio?.(rtp.payload);
+          if (track.kind === "audio") {
+            // Keypad events share the audio stream under their own payload type: keys, not sound.
+            // Read from the negotiated codecs each time: a renegotiation may number them anew.
+            const events = a.codecs.find((c) => c.mimeType.toLowerCase() === "audio/telephone-event");
+            if (events && rtp.header.payloadType === events.payloadType) {
+              const key = keys.push(rtp.header.timestamp, rtp.payload);
+              if (key !== undefined) onDtmf?.(key);
+            } else options.onAudio?.(rtp.payload);
+          }
           counters.received++;
           if (track.kind === "video") counters.receivedVideo++;
           counters.firstReceivedAt ??= Date.now();

@@ -14,6 +14,8 @@ type CallResultLine = {
   packetsSent: number;
   packetsReceived: number;
   iceRestarts: number;
+  /** Keypad keys (DTMF) the other side pressed, in order ("" when none): a phone's menu choices. */
+  dtmf: string;
   /** A call bridged by a gateway: the party on the phone line (end-to-end encrypted only to the gateway). */
   via?: { network: string; uri: string; name?: string };
   /** Whose own phone line was on the other end (checked against their profile). */
@@ -71,6 +73,7 @@ export function runCall(ctx: CommandContext): Promise<number> {
         );
       call = await client.calls.start(gateway, { via: { network: "sip", uri: target } });
     } else call = await client.calls.start(target, { video: ctx.flag("video") });
+    const keys = watchCall(ctx, call, !json);
     if (!json)
       ctx.out(
         phone
@@ -88,7 +91,7 @@ export function runCall(ctx: CommandContext): Promise<number> {
       });
     }
     await untilEnded(ctx, call, ctx.seconds("duration"), !json);
-    return finish(ctx, client, call, counters);
+    return finish(ctx, client, call, counters, keys);
   });
 }
 
@@ -113,6 +116,7 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       ctx.err(`sori: no call within ${waitS} s`);
       return 1;
     }
+    const keys = watchCall(ctx, call, !json);
     const kind = call.media === "video" ? "video" : "voice";
     if (!json)
       ctx.out(
@@ -135,8 +139,27 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       else call.decline();
     }
     await untilEnded(ctx, call, ctx.seconds("duration") || undefined, !json);
-    return finish(ctx, client, call, counters);
+    return finish(ctx, client, call, counters, keys);
   });
+}
+
+/**
+ * Collects the keys the other side presses (a phone through a gateway) and, on a terminal, shows each
+ * and when the other side holds or resumes the call.
+ */
+function watchCall(ctx: CommandContext, call: Call, show: boolean): string[] {
+  const keys: string[] = [];
+  call.on("dtmf", (key) => {
+    keys.push(key);
+    if (show) ctx.out(`key ${key}`);
+  });
+  let held = false;
+  call.on("remote-media", (media) => {
+    if (media.held === held) return;
+    held = media.held;
+    if (show) ctx.out(held ? "call on hold (by the other side)" : "call resumed");
+  });
+  return keys;
 }
 
 /** Resolves when the call has ended; hangs up `durationS` after connecting if given, or on Ctrl-C. */
@@ -175,9 +198,10 @@ async function finish(
   client: SoriClient,
   call: Call,
   counters: PacketCounters,
+  keys: string[],
 ): Promise<number> {
   await client.calls.flush();
-  const line = resultLine(call, counters);
+  const line = resultLine(call, counters, keys);
   if (ctx.flag("json")) ctx.out(jsonLine(line));
   else
     ctx.out(
@@ -186,7 +210,7 @@ async function finish(
   return line.state === "ended" ? 0 : 1;
 }
 
-function resultLine(call: Call, counters: PacketCounters): CallResultLine {
+function resultLine(call: Call, counters: PacketCounters, keys: string[]): CallResultLine {
   const reason = call.endReason ?? "hangup";
   const state: CallResultLine["state"] =
     reason === "declined" || reason === "declined-elsewhere"
@@ -205,6 +229,7 @@ function resultLine(call: Call, counters: PacketCounters): CallResultLine {
     packetsSent: counters.sent,
     packetsReceived: counters.received,
     iceRestarts: call.iceRestarts,
+    dtmf: keys.join(""),
     ...(call.via ? { via: call.via } : {}),
     ...(call.lineOwner ? { lineOwner: call.lineOwner } : {}),
   };

@@ -8,7 +8,8 @@ import type {
 import { weriftPeerConnection } from "@sori/werift-calls";
 import { parse, write } from "sdp-transform";
 import { type RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, RtpPacket } from "werift";
-import type { RelayCodec } from "./phone-sdp.ts";
+import { relayEvent } from "./event-relay.ts";
+import { type MediaDirection, type RelayCodec, receives, sends } from "./phone-sdp.ts";
 import type { PhoneRtpLeg } from "./phone-rtp.ts";
 
 /** What one call bridges: the phone's RTP socket and the codecs it can take. */
@@ -25,6 +26,11 @@ export type BridgeLeg = {
   telephoneEvent: number | undefined;
   /** The phone's payload type for telephone-event/8000 once both legs agreed on it; else events are dropped. */
   phoneTelephoneEvent: number | undefined;
+  /**
+   * The phone's direction as its SDP last said (re-INVITEs change it): nothing is sent to a phone
+   * that does not receive (on hold), nothing taken from one that said it does not send.
+   */
+  phoneDirection: MediaDirection;
 };
 
 export type BridgeOptions = {
@@ -124,6 +130,7 @@ export class BridgePlatform {
     const pc = this.#pcs.get(context.callId);
     let muted = false;
     const toPhone = (rtp: RtpPacket): void => {
+      if (!receives(leg.phoneDirection)) return;
       const pt = rtp.header.payloadType;
       // Two payload types share the stream: the codec's and telephone-event's; each maps to the phone's.
       if (leg.telephoneEvent !== undefined && pt === leg.telephoneEvent) {
@@ -141,15 +148,23 @@ export class BridgePlatform {
     for (const track of audio.receiver.tracks) listen(track);
     audio.onTrack.subscribe(listen);
     leg.rtp.onPacket((packet) => {
-      if (muted || pc?.connectionState !== "connected") return;
-      // werift's sender stamps every packet with the audio codec's payload type, so the phone's
-      // DTMF events would reach the Sori side as noise: they are dropped until that is solved.
-      if (leg.phoneTelephoneEvent !== undefined && (packet[1]! & 0x7f) === leg.phoneTelephoneEvent) return;
+      if (muted || !sends(leg.phoneDirection) || pc?.connectionState !== "connected") return;
+      const pt = packet[1]! & 0x7f;
+      const event = leg.phoneTelephoneEvent !== undefined && pt === leg.phoneTelephoneEvent;
+      // Only the codec both legs agreed on passes as audio: anything else the phone sends (comfort
+      // noise, events nobody agreed on) would reach the Sori side as noise under the codec's type.
+      if (!event && leg.phonePayloadType !== undefined && pt !== leg.phonePayloadType) return;
       let rtp: RtpPacket;
       try {
         rtp = RtpPacket.deSerialize(packet);
       } catch {
         // What the phone's socket let through is well-formed; anything werift still refuses is dropped.
+        return;
+      }
+      if (event) {
+        // The phone's keys, with the Sori side's number for telephone-event (see event-relay.ts).
+        if (leg.telephoneEvent !== undefined)
+          void relayEvent(audio.sender, rtp, leg.telephoneEvent).catch(() => undefined);
         return;
       }
       void audio.sender.sendRtp(rtp).catch(() => undefined);

@@ -71,3 +71,48 @@ test("a phone behind NAT: its RTP comes from its SIP address, not its SDP's, and
     other.close();
   }
 });
+
+test("a phone that moves its media (re-INVITE): the old port is refused, the new one latched, and sends go there", async () => {
+  const leg = await PhoneRtpLeg.open("127.0.0.1", { min: 49_000, max: 49_998 });
+  const before = createSocket("udp4");
+  const after = createSocket("udp4");
+  await new Promise<void>((r) => before.bind(0, "127.0.0.1", r));
+  await new Promise<void>((r) => after.bind(0, "127.0.0.1", r));
+  const good = Buffer.alloc(12 + 160);
+  good[0] = 0x80;
+  const send = (s: typeof before): Promise<void> =>
+    new Promise((r) => s.send(good, leg.port, "127.0.0.1", () => r()));
+  const settle = async (count: number): Promise<void> => {
+    const deadline = Date.now() + 2000;
+    while (leg.stats.received + leg.stats.dropped < count && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+  };
+  try {
+    leg.connect({ address: "127.0.0.1", port: before.address().port }, "127.0.0.1");
+    leg.onPacket(() => undefined);
+    await send(before);
+    await settle(1);
+    assert.equal(leg.stats.received, 1);
+    leg.moveTo({ address: "127.0.0.1", port: after.address().port });
+    // A packet from the old port arrives first: on the same host, but it must not take the latch.
+    await send(before);
+    await settle(2);
+    await send(after);
+    await settle(3);
+    await send(before);
+    await settle(4);
+    assert.deepEqual([leg.stats.received, leg.stats.dropped], [2, 2]);
+    const reached = new Promise<Buffer>((r) => after.once("message", r));
+    leg.send(Buffer.from(good), 0);
+    assert.equal((await reached).length, good.length);
+    // Moving back to the first port is allowed again.
+    leg.moveTo({ address: "127.0.0.1", port: before.address().port });
+    await send(before);
+    await settle(5);
+    assert.equal(leg.stats.received, 3);
+  } finally {
+    leg.close();
+    before.close();
+    after.close();
+  }
+});

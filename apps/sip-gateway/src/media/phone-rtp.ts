@@ -21,6 +21,8 @@ export type RtpLegStats = {
 };
 
 const RTP_HEADER_BYTES = 12;
+/** Sources a leg was latched to before the phone moved its media, refused from then on. */
+const RETIRED_SOURCES = 8;
 
 /** Version 2, and the CSRC list and header extension it announces fit in the packet (RFC 3550 §5.1). */
 function wellFormed(packet: Buffer): boolean {
@@ -48,6 +50,8 @@ export class PhoneRtpLeg {
   /** The address the phone's SIP came from: behind NAT its RTP comes from there, not from its SDP's. */
   #signalling: string | undefined;
   #latched = false;
+  /** "address port" of sources given up by moveTo(): late packets from them must not latch again. */
+  readonly #retired: string[] = [];
   #onPacket: ((packet: Buffer) => void) | undefined;
   #closed = false;
 
@@ -86,6 +90,22 @@ export class PhoneRtpLeg {
     this.#latched = false;
   }
 
+  /**
+   * The phone moved its media (a re-INVITE with a new address or port): latch anew as connect()
+   * does, but never back to the source the leg was latched to. Its packets still on their way (or a
+   * phone that goes on sending from there) are dropped and counted instead of winning the new latch.
+   */
+  moveTo(peer: { address: string; port: number }): void {
+    const old = this.#peer;
+    if (old && this.#latched) this.#retired.push(`${old.address} ${old.port}`);
+    if (this.#retired.length > RETIRED_SOURCES) this.#retired.shift();
+    // Moving back to a source given up earlier is the phone's right.
+    const back = this.#retired.indexOf(`${peer.address} ${peer.port}`);
+    if (back >= 0) this.#retired.splice(back, 1);
+    this.#peer = { ...peer };
+    this.#latched = false;
+  }
+
   onPacket(listener: (packet: Buffer) => void): void {
     this.#onPacket = listener;
   }
@@ -108,7 +128,8 @@ export class PhoneRtpLeg {
   #receive(packet: Buffer, address: string, port: number): void {
     const peer = this.#peer;
     const known = address === peer?.address || (!this.#latched && address === this.#signalling);
-    if (!peer || !known || !wellFormed(packet)) {
+    const retired = this.#retired.length > 0 && this.#retired.includes(`${address} ${port}`);
+    if (!peer || !known || retired || !wellFormed(packet)) {
       this.stats.dropped++;
       return;
     }

@@ -13,10 +13,30 @@ export type RelayCodec = {
   fmtp: string | undefined;
 };
 
+/** RFC 3264 §6.1: which way media flows, from the point of view of the SDP's writer. */
+export type MediaDirection = "sendrecv" | "sendonly" | "recvonly" | "inactive";
+
+/** The direction that answers `offered` (RFC 3264 §6.1): a phone that only sends is only received. */
+export function answerDirection(offered: MediaDirection): MediaDirection {
+  return offered === "sendonly" ? "recvonly" : offered === "recvonly" ? "sendonly" : offered;
+}
+
+/** Whether an SDP of this direction takes media (a phone on hold does not: sendonly or inactive). */
+export function receives(d: MediaDirection): boolean {
+  return d === "sendrecv" || d === "recvonly";
+}
+
+/** Whether an SDP of this direction sends media. */
+export function sends(d: MediaDirection): boolean {
+  return d === "sendrecv" || d === "sendonly";
+}
+
 /** What the phone offered (or answered) for audio. */
 export type PhoneMedia = {
   address: string;
   port: number;
+  /** The phone's direction; `c=0.0.0.0` (RFC 2543's hold, RFC 3264 §8.4) counts as not receiving. */
+  direction: MediaDirection;
   /** Codecs the gateway can relay, in the phone's order of preference. */
   codecs: RelayCodec[];
   /** RFC 4733 telephone-event payload type at 8000 Hz, if the phone offered DTMF events. */
@@ -64,7 +84,14 @@ export function readPhoneSdp(sdp: string): PhoneMedia {
   const address = audio.connection?.ip ?? session.connection?.ip;
   if (!address) throw new SdpError("malformed", "the offer has no connection address");
   const { codecs, telephoneEvent, offered } = relayable(audio);
-  return { address, port: audio.port, codecs, telephoneEvent, offered };
+  const stated = audio.direction ?? session.direction ?? "sendrecv";
+  const direction = isNullAddress(address) ? (sends(stated) ? "sendonly" : "inactive") : stated;
+  return { address, port: audio.port, direction, codecs, telephoneEvent, offered };
+}
+
+/** 0.0.0.0 (or ::): an address nothing can be sent to, which old phones put on hold with. */
+export function isNullAddress(address: string): boolean {
+  return address === "0.0.0.0" || address === "::";
 }
 
 type MediaSection = NonNullable<ReturnType<typeof parse>["media"]>[number];
@@ -138,6 +165,8 @@ export function writePhoneSdp(o: {
   telephoneEvent: number | undefined;
   sessionId: number;
   version: number;
+  /** sendrecv unless answering a phone's hold (answerDirection). */
+  direction?: MediaDirection;
 }): string {
   const payloads = [
     ...o.codecs.map((c) => c.payloadType),
@@ -177,9 +206,25 @@ export function writePhoneSdp(o: {
           ...o.codecs.filter((c) => c.fmtp).map((c) => ({ payload: c.payloadType, config: c.fmtp! })),
           ...(o.telephoneEvent !== undefined ? [{ payload: o.telephoneEvent, config: "0-16" }] : []),
         ],
-        direction: "sendrecv",
+        direction: o.direction ?? "sendrecv",
         ptime: 20,
       },
     ],
   });
+}
+
+/**
+ * The gateway's SDP towards the phone after `previous` (the last it sent in this dialog): the same
+ * o= session id, and the version raised by one only when something else changed (RFC 3264 §8: an
+ * unchanged description keeps its version, so a phone's session refresh gets back exactly what it had).
+ */
+export function reviseSdp(
+  previous: string,
+  next: Omit<Parameters<typeof writePhoneSdp>[0], "sessionId" | "version">,
+): string {
+  const origin = parse(previous).origin;
+  const sessionId = Number(origin?.sessionId ?? 0);
+  const version = Number(origin?.sessionVersion ?? 0);
+  const same = writePhoneSdp({ ...next, sessionId, version });
+  return same === previous ? same : writePhoneSdp({ ...next, sessionId, version: version + 1 });
 }

@@ -413,6 +413,11 @@ test("malformed credentials give a reason or `malformed`, never an exception", (
     assert.deepEqual(result, { ok: false, reason: "malformed" }, value.slice(0, 80));
   }
   assert.equal(findCredentials({ headers: [] }, "www", REALM), undefined);
+  // Another scheme is no Digest credentials at all: the request is challenged, not refused.
+  assert.equal(
+    findCredentials({ headers: [["Authorization", "NoOneKnowsThisScheme opaque-data=here"]] }, "www", REALM),
+    undefined,
+  );
   fc.assert(
     fc.property(fc.string({ maxLength: 300 }), (s) => {
       const value = `Digest ${s}`;

@@ -418,7 +418,8 @@ function invalid(reason: string): DigestParseFailure {
 
 /**
  * The credentials of a request for `realm`: the Authorization (`www`) or Proxy-Authorization
- * (`proxy`) value with that realm, else the first one; undefined when there is none.
+ * (`proxy`) value with that realm, else the first one; undefined when there is none. A scheme other
+ * than Digest is none: the phone is challenged for Digest, not refused (RFC 4475's regaut01).
  */
 export function findCredentials(
   m: { headers: readonly (readonly [string, string])[] },
@@ -428,7 +429,7 @@ export function findCredentials(
   const name = kind === "www" ? "Authorization" : "Proxy-Authorization";
   let first: DigestCredentials | DigestParseFailure | undefined;
   for (const [n, v] of m.headers) {
-    if (n !== name) continue;
+    if (n !== name || !/^[ \t]*digest([ \t]|$)/i.test(v)) continue;
     const c = parseAuthorization(v);
     if (c.type === "digest" && c.realm === realm) return c;
     first ??= c;

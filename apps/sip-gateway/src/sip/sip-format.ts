@@ -38,21 +38,37 @@ export function formatResponse(
 }
 
 /**
- * A 400 (or `status`: 513 for a message too large) for a message that could not be parsed, if it
- * carried enough to answer (a Via at least).
+ * The refusal of a message that could not be taken (400, or the failure's 416 or 505; `status` 513
+ * for one too large, 501 for an unknown method), if it carried enough to answer: a Via naming where
+ * it came from, and a CSeq.
  */
-export function formatBadRequest(f: SipParseFailure, source: SipSource, status = 400): string | undefined {
+export function formatBadRequest(
+  f: SipParseFailure,
+  source: SipSource,
+  status: number = f.status,
+  headers: readonly (readonly [string, string])[] = [],
+): string | undefined {
   if (!f.isRequest || f.method === "ACK") return undefined;
   const vias = f.echo.filter(([n]) => n === "Via");
   if (vias.length === 0 || !f.echo.some(([n]) => n === "CSeq")) return undefined;
-  const lines = [`SIP/2.0 ${status} ${reasonPhrase(status)}`];
+  // The fault in the reason phrase too, when it is why this status is sent: many phones show or log
+  // the status line alone. (A 501 or 513 has a reason of its own.)
+  const phrase =
+    status === f.status ? `${reasonPhrase(status)} (${asReasonPhrase(f.reason)})` : reasonPhrase(status);
+  const lines = [`SIP/2.0 ${status} ${phrase}`];
   vias.forEach(([, v], i) =>
     lines.push(`Via: ${i === 0 ? receivedVia(v, undefined, /;\s*rport/i.test(v), source) : v}`),
   );
   for (const [name, value] of f.echo) if (name !== "Via") lines.push(`${name}: ${value}`);
   // The reason travels in a Warning (RFC 3261 §20.43, code 399: miscellaneous), never the message itself.
-  lines.push(`Warning: 399 sori "${f.reason.replace(/["\\\r\n]/g, "")}"`);
-  return finish(lines, {});
+  // eslint-disable-next-line no-control-regex -- a reason quotes the message: no control bytes go back
+  lines.push(`Warning: 399 sori "${f.reason.replace(/["\\\x00-\x1f\x7f]/g, "")}"`);
+  return finish(lines, { headers });
+}
+
+/** Only what RFC 3261 §25.1's Reason-Phrase allows (reserved, unreserved, SP, UTF-8), at most 100. */
+function asReasonPhrase(text: string): string {
+  return text.replace(/[^A-Za-z0-9;/?:@&=+$,\-_.!~*'() \u0080-\uffff]/g, "").slice(0, 100);
 }
 
 export type RequestParts = {

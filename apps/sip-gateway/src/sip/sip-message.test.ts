@@ -92,9 +92,19 @@ test("refuses what RFC 3261 forbids, each with a reason, and a 400 echoes the re
     if (over.Via === "garbage") continue;
     assert.match(
       answer ?? "",
-      /^SIP\/2.0 400 Bad Request\r\nVia: SIP\/2.0\/UDP 192.0.2.9:5070;branch=z9hG4bKa1/,
+      /^SIP\/2.0 400 Bad Request \([^\r]+\)\r\nVia: SIP\/2.0\/UDP 192.0.2.9:5070;branch=z9hG4bKa1/,
     );
   }
+  // The fault is in the status line too, with only what a Reason-Phrase may hold (no quotes, no <>).
+  const odd = parseSip(
+    'OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKa2\r\nCSeq: 1 OPTIONS\r\n<odd "line>\r\n\r\n',
+  );
+  assert.ok(odd.type === "invalid");
+  assert.equal(odd.code, "framing");
+  assert.match(
+    formatBadRequest(odd, SOURCE) ?? "",
+    /^SIP\/2.0 400 Bad Request \(malformed header line odd line\)\r\n[\s\S]*Warning: 399 sori "malformed header line <odd line>"/,
+  );
   assert.equal(parseSip("SIP/2.0 99 Odd\r\n\r\n").type, "invalid");
   assert.equal(parseSip("INVITE sip:x@y SIP/3.0\r\n\r\n").type, "invalid");
   assert.equal(parseSip("").type, "invalid");

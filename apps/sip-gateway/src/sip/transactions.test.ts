@@ -75,8 +75,10 @@ test("a 2xx to an INVITE is repeated (T1, 2·T1, … capped at T2) until the ACK
   io.advance(500 + 1000 + 2000 + 4000 + 4000);
   assert.equal(io.sent.length, 6, "the answer and five repeats");
   assert.match(io.sent[5] ?? "", /^SIP\/2.0 200 OK[\s\S]*To: <sip:alice@127.0.0.1>;tag=g1/);
-  const ack = server.receive(request("ACK", ";tag=g1", "z9hG4bKack", 1), PHONE);
-  assert.deepEqual(ack, { kind: "ack-2xx", callId: "call-1", seq: 1 });
+  const ackRequest = request("ACK", ";tag=g1", "z9hG4bKack", 1);
+  const ack = server.receive(ackRequest, PHONE);
+  // The ACK itself, for the answer it may carry (an offer in the 200).
+  assert.deepEqual(ack, { kind: "ack-2xx", request: ackRequest });
   io.advance(20_000);
   assert.equal(io.sent.length, 6, "nothing after the ACK");
   // A second final response is ignored: the first one stands.
@@ -139,11 +141,7 @@ test("over TCP nothing is repeated: a 2xx to an INVITE waits for its ACK without
   invite.tx.respond(200, { toTag: "g1" });
   io.advance(20_000);
   assert.equal(io.sent.length, 1, "the answer once, no timer G");
-  assert.deepEqual(server.receive(request("ACK", ";tag=g1", "z9hG4bKack", 1), OVER_TCP), {
-    kind: "ack-2xx",
-    callId: "call-1",
-    seq: 1,
-  });
+  assert.equal(server.receive(request("ACK", ";tag=g1", "z9hG4bKack", 1), OVER_TCP).kind, "ack-2xx");
   const options = server.receive(request("OPTIONS", "", "z9hG4bKo1"), OVER_TCP);
   if (options.kind !== "new") throw new Error("expected a new transaction");
   options.tx.respond(200);

@@ -40,8 +40,8 @@ export type ServerArrival =
   | { kind: "new"; tx: ServerTransaction }
   /** A retransmission: the last response was sent again (or it is still being worked on). */
   | { kind: "absorbed" }
-  /** The ACK of a 2xx (its own transaction): the dialog is confirmed. */
-  | { kind: "ack-2xx"; callId: string; seq: number }
+  /** The ACK of a 2xx (its own transaction): the dialog is confirmed; it may carry an answer. */
+  | { kind: "ack-2xx"; request: SipRequest }
   /** An ACK of a non-2xx final response: absorbed by the INVITE transaction. */
   | { kind: "ack-absorbed" }
   /** An ACK that matches nothing (RFC 3261 says to drop it). */
@@ -131,7 +131,7 @@ export class ServerTransactions {
       if (pending) {
         pending.acknowledged();
         this.#awaitingAck.delete(ackKey(req.callId, req.cseq.seq));
-        return { kind: "ack-2xx", callId: req.callId, seq: req.cseq.seq };
+        return { kind: "ack-2xx", request: req };
       }
       const invite = this.#byKey.get(keyOf(req, "INVITE"));
       if (invite) {
@@ -187,11 +187,15 @@ export class ServerTransactions {
   }
 }
 
-/** RFC 3261 §17.2.3: branch, sent-by and method; pre-3261 peers (no magic cookie) by their headers. */
+/**
+ * RFC 3261 §17.2.3: branch, sent-by and method; pre-3261 peers (no magic cookie) by their headers,
+ * and so is a branch that is the magic cookie alone (RFC 4475's badbranch): keyed by it, every
+ * such request from one peer would look like a retransmission of the first.
+ */
 function keyOf(req: SipRequest, method: string): string {
   const top = req.via[0]!;
   const sentBy = `${top.host}:${top.port ?? ""}`;
-  if (top.branch?.startsWith("z9hG4bK")) return `${top.branch}|${sentBy}|${method}`;
+  if (top.branch?.startsWith("z9hG4bK") && top.branch.length > 7) return `${top.branch}|${sentBy}|${method}`;
   return `${req.callId}|${req.cseq.seq}|${req.from.params.tag ?? ""}|${sentBy}|${method}`;
 }
 

@@ -12,7 +12,8 @@ export type SipListen = { transport: "udp" | "tcp" | "tls"; address: string; por
 
 /** What the transports hand up: whole messages, and streams that broke. */
 type SipTransportHandler = {
-  message(text: string, source: SipSource): void;
+  /** The bytes of one message (a datagram, or framed off a stream): parsed as bytes, bodies may be binary. */
+  message(data: Buffer, source: SipSource): void;
   /** A connection failed (refused, reset, timed out): what was sent over it gets no answer. */
   failed(peer: SipSource): void;
   /** A stream cannot be framed any more: the answer to write before it is closed, if one can be made. */
@@ -78,7 +79,7 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
       for (const e of framer.push(chunk)) {
         if (e.kind === "message") {
           registry.touch(key, Date.now());
-          o.handler.message(e.text, source);
+          o.handler.message(e.bytes, source);
         } else if (e.kind === "ping") {
           registry.touch(key, Date.now());
           socket.write("\r\n");
@@ -132,10 +133,9 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
         socket.on("error", (e) => o.log.warn("sip-socket-error", { message: e.message }));
         socket.on("message", (data, rinfo) => {
           if (data.length > MAX_SIP_MESSAGE_BYTES) return;
-          const text = data.toString("utf8");
           // Keep-alives (RFC 5626 CRLF pings) are not messages.
-          if (text.trim() === "") return;
-          o.handler.message(text, { address: rinfo.address, port: rinfo.port, transport: "UDP" });
+          if (data.every((b) => b === 0x0d || b === 0x0a || b === 0x20 || b === 0x09)) return;
+          o.handler.message(data, { address: rinfo.address, port: rinfo.port, transport: "UDP" });
         });
         ports.udp = socket.address().port;
         continue;

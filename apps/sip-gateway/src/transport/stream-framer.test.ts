@@ -12,7 +12,7 @@ function message(body = "", extraHeaders = ""): string {
 }
 
 const texts = (events: StreamEvent[]): string[] =>
-  events.flatMap((e) => (e.kind === "message" ? [e.text] : []));
+  events.flatMap((e) => (e.kind === "message" ? [e.bytes.toString("utf8")] : []));
 
 test("two messages in one chunk come out as two; one split anywhere comes out whole once", () => {
   const a = message("v=0\r\n");

@@ -2,8 +2,8 @@ import { MAX_SIP_MESSAGE_BYTES } from "../sip/sip-message.ts";
 
 /** What a chunk of a TCP or TLS stream turned into, in order. */
 export type StreamEvent =
-  /** One whole message (head and exactly Content-Length bytes of body). */
-  | { kind: "message"; text: string }
+  /** One whole message (head and exactly Content-Length bytes of body), as bytes: a body may be binary. */
+  | { kind: "message"; bytes: Buffer }
   /** An RFC 5626 keep-alive ping (a double CRLF between messages): answer with one CRLF. */
   | { kind: "ping" }
   /**
@@ -65,8 +65,8 @@ export class StreamFramer {
       const total = headEnd + 4 + length;
       if (total > this.#maxBytes) return this.#fatal(events, "message too large", head, 513);
       if (this.#buffer.length < total) return events;
-      events.push({ kind: "message", text: this.#buffer.subarray(0, total).toString("utf8") });
-      // A copy: the rest must not pin the chunk the message came in.
+      // Copies: neither the message nor the rest may pin the chunk they came in.
+      events.push({ kind: "message", bytes: Buffer.from(this.#buffer.subarray(0, total)) });
       this.#buffer = Buffer.from(this.#buffer.subarray(total));
     }
   }

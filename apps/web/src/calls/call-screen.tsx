@@ -141,7 +141,12 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
             </p>
           )}
           {live && <QualityIndicator quality={view.quality} />}
-          {live && !view.remoteMedia.audio && (
+          {live && view.remoteMedia.held && (
+            <p className="call-remote-muted" role="status" data-testid="call-remote-held">
+              <Icon name="pause" size={16} /> {t("call.remoteHeld", { name })}
+            </p>
+          )}
+          {live && !view.remoteMedia.audio && !view.remoteMedia.held && (
             <p className="call-remote-muted">
               <Icon name="micOff" size={16} /> {t("call.remoteMuted", { name })}
             </p>

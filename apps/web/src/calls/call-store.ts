@@ -1,4 +1,4 @@
-import type { Call, CallEndReason, CallQuality, CallState, SoriClient } from "@sori/sdk";
+import type { Call, CallEndReason, CallQuality, CallState, RemoteMedia, SoriClient } from "@sori/sdk";
 import { BrowserCallPlatform } from "./browser-call-platform.ts";
 import { rtpCounters, testHooks } from "./test-hooks.ts";
 
@@ -10,7 +10,7 @@ export type CallView = {
   media: "audio" | "video";
   muted: boolean;
   cameraOn: boolean;
-  remoteMedia: { audio: boolean; video: boolean };
+  remoteMedia: RemoteMedia;
   quality: CallQuality;
   connectedAt: number | null;
 };

@@ -25,6 +25,7 @@ const PATHS = {
     </>
   ),
   send: <path d="M4 12l16-8-6 16-2.5-6.5L4 12zM11.5 13.5L20 4" />,
+  pause: <path d="M9 6v12M15 6v12" />,
   smile: (
     <>
       <circle cx="12" cy="12" r="8.5" />

@@ -3,14 +3,20 @@ import type { ReactNode } from "react";
 import { useI18n } from "../i18n/i18n-context.tsx";
 import { isWarningEvent, systemEventText } from "../lib/system-event-text.ts";
 import { useConversationSafety } from "./conversation-safety-context.ts";
-import { Icon } from "./icon.tsx";
+import { Icon, type IconName } from "./icon.tsx";
 import "./system-line.css";
 
 /**
- * A line in the chat that nobody wrote: a timer change, a contact's safety number changing (with
+ * A line in the chat that nobody wrote: a timer change, a contact request or its answer, a contact's safety number changing (with
  * "View safety number" and, while the change is not accepted, "Accept"), a device the server tried to
  * slip in, messages that went missing or came out of order.
  */
+function iconOf(event: NonNullable<ChatMessage["system"]>["event"]): IconName {
+  if (event === "timer") return "timer";
+  if (event === "identity-accepted") return "shieldCheck";
+  return event === "contact" ? "group" : "warning";
+}
+
 export function SystemLine({ message: m }: { message: ChatMessage }): ReactNode {
   const { t } = useI18n();
   const safety = useConversationSafety();
@@ -30,10 +36,7 @@ export function SystemLine({ message: m }: { message: ChatMessage }): ReactNode 
       data-event={ev.event}
       data-message-id={m.id}
     >
-      <Icon
-        name={ev.event === "timer" ? "timer" : ev.event === "identity-accepted" ? "shieldCheck" : "warning"}
-        size={14}
-      />
+      <Icon name={iconOf(ev.event)} size={14} />
       <span className="system-line-text">{systemEventText(ev, t, m.outgoing)}</span>
       {about && (
         <span className="system-line-actions">

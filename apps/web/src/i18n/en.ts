@@ -338,6 +338,7 @@ export const en = {
   "call.cameraFailed": "Couldn't turn the camera on.",
   "call.noMicrophone":
     "Your microphone isn't available, so {name} can't hear you. Check the browser's permission for this site (it works only on https:// addresses or localhost).",
+  "call.remoteHeld": "{name} put the call on hold",
   "call.remoteMuted": "{name} is muted",
   "call.selfView": "Your camera",
   "call.remoteView": "{name}'s camera",
@@ -474,6 +475,21 @@ export const en = {
     "{count} messages from {name} did not arrive: they expired, or the server dropped them.",
   "system.reordered":
     "Messages from {name} arrived out of order (the server may have reordered them). They are shown in the order they were sent.",
+  "system.contact.askedMe": "{name} asked to be your contact.",
+  "system.contact.askedThem": "You asked {name} to be your contact.",
+  "system.contact.acceptedByThem": "{name} accepted your contact request.",
+  "system.contact.acceptedByMe": "You accepted {name} as a contact.",
+  "system.contact.declinedByThem": "{name} declined your contact request.",
+  "system.contact.declinedByMe": "You declined {name}'s contact request.",
+  "system.contact.endedByThem": "{name} is no longer your contact.",
+  "system.contact.endedByMe": "You removed {name} from your contacts.",
+
+  "contact.request.text": "{name} wants to be your contact.",
+  "contact.request.bridgedText": "{name} wants to be your contact and to see when you're online.",
+  "contact.accept": "Accept",
+  "contact.acceptNamed": "Accept {name} as a contact",
+  "contact.decline": "Decline",
+  "contact.declineNamed": "Decline {name}'s contact request",
 
   "privacy.title": "Privacy",
   "privacy.readReceipts": "Send read receipts",

@@ -340,6 +340,7 @@ export const ko: Dictionary = {
   "call.cameraFailed": "카메라를 켜지 못했어요.",
   "call.noMicrophone":
     "마이크를 쓸 수 없어서 {name} 님에게 내 목소리가 들리지 않아요. 이 사이트의 브라우저 권한을 확인해 주세요 (https:// 주소나 localhost에서만 쓸 수 있어요).",
+  "call.remoteHeld": "{name} 님이 통화를 보류했어요",
   "call.remoteMuted": "{name} 님이 마이크를 껐어요",
   "call.selfView": "내 카메라",
   "call.remoteView": "{name} 님의 카메라",
@@ -474,6 +475,21 @@ export const ko: Dictionary = {
     "{name} 님의 메시지 {count}개가 도착하지 않았어요. 만료되었거나 서버가 버렸을 수 있어요.",
   "system.reordered":
     "{name} 님의 메시지가 보낸 순서와 다르게 도착했어요(서버가 순서를 바꿨을 수 있어요). 보낸 순서대로 보여 드려요.",
+  "system.contact.askedMe": "{name} 님이 연락처 추가를 요청했어요.",
+  "system.contact.askedThem": "{name} 님에게 연락처 추가를 요청했어요.",
+  "system.contact.acceptedByThem": "{name} 님이 연락처 요청을 수락했어요.",
+  "system.contact.acceptedByMe": "{name} 님을 연락처로 추가했어요.",
+  "system.contact.declinedByThem": "{name} 님이 연락처 요청을 거절했어요.",
+  "system.contact.declinedByMe": "{name} 님의 연락처 요청을 거절했어요.",
+  "system.contact.endedByThem": "{name} 님과 더 이상 연락처가 아니에요.",
+  "system.contact.endedByMe": "{name} 님을 연락처에서 삭제했어요.",
+
+  "contact.request.text": "{name} 님이 연락처 추가를 요청했어요.",
+  "contact.request.bridgedText": "{name} 님이 연락처 추가와 접속 상태 보기를 요청했어요.",
+  "contact.accept": "수락",
+  "contact.acceptNamed": "{name} 님을 연락처로 수락",
+  "contact.decline": "거절",
+  "contact.declineNamed": "{name} 님의 연락처 요청 거절",
 
   "privacy.title": "개인정보 보호",
   "privacy.readReceipts": "읽음 표시 보내기",

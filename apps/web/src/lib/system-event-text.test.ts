@@ -26,6 +26,14 @@ const EVENTS: SystemEvent[] = [
   { event: "messages-missing", ...who, count: 1 },
   { event: "messages-missing", ...who, count: 3 },
   { event: "reordered", ...who },
+  { event: "contact", ...who, state: "asked-me", by: "them" },
+  { event: "contact", ...who, state: "asked-them", by: "me" },
+  { event: "contact", ...who, state: "accepted", by: "them" },
+  { event: "contact", ...who, state: "accepted", by: "me" },
+  { event: "contact", ...who, state: "declined", by: "them" },
+  { event: "contact", ...who, state: "declined", by: "me" },
+  { event: "contact", ...who, state: "none", by: "them" },
+  { event: "contact", ...who, state: "none", by: "me" },
 ];
 
 describe("system lines", () => {
@@ -49,6 +57,8 @@ describe("system lines", () => {
       "3 messages from bob did not arrive: they expired, or the server dropped them.",
     );
     assert.match(systemEventText(EVENTS[9]!, t), /^Messages from bob arrived out of order/);
+    assert.equal(systemEventText(EVENTS[10]!, t), "bob asked to be your contact.");
+    assert.equal(systemEventText(EVENTS[15]!, t), "You declined bob's contact request.");
   });
 
   it("have a distinct, complete sentence in both languages for every event", () => {

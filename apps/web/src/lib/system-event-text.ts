@@ -53,5 +53,23 @@ export function systemEventText(event: SystemEvent, t: Translate, outgoing = fal
       });
     case "reordered":
       return t("system.reordered", { name: event.username });
+    case "contact":
+      return t(contactKey(event), { name: event.username });
+  }
+}
+
+function contactKey(e: Extract<SystemEvent, { event: "contact" }>): MessageKey {
+  const them = e.by === "them";
+  switch (e.state) {
+    case "asked-me":
+      return "system.contact.askedMe";
+    case "asked-them":
+      return "system.contact.askedThem";
+    case "accepted":
+      return them ? "system.contact.acceptedByThem" : "system.contact.acceptedByMe";
+    case "declined":
+      return them ? "system.contact.declinedByThem" : "system.contact.declinedByMe";
+    case "none":
+      return them ? "system.contact.endedByThem" : "system.contact.endedByMe";
   }
 }

@@ -5,9 +5,11 @@ import {
   type ConversationSafety,
   ConversationSafetyContext,
 } from "../components/conversation-safety-context.ts";
+import { ContactRequestBanner } from "../components/contact-request-banner.tsx";
 import { SafetyChangeBanner } from "../components/safety-change-banner.tsx";
 import { useToast } from "../components/toast-provider.tsx";
 import { useAcceptSafetyChange } from "../hooks/use-accept-safety-change.ts";
+import { usePendingContactRequest } from "../hooks/use-contact-request.ts";
 import { useSafetyChanges } from "../hooks/use-safety-changes.ts";
 import { errorMessageKey } from "../lib/error-message.ts";
 import { ForwardDialog } from "../components/forward-dialog.tsx";
@@ -66,6 +68,7 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
   const [safetyWith, setSafetyWith] = useState<string | null>(null);
   const changes = useSafetyChanges(client, chat);
   const { accepting, accept } = useAcceptSafetyChange(client);
+  const contactRequest = usePendingContactRequest(client, chat);
   const safety = useMemo<ConversationSafety>(
     () => ({
       changed: new Set(changes.map((c) => c.userId)),
@@ -114,6 +117,14 @@ function ConversationView({ chat }: { chat: ChatSummary }): ReactNode {
         <ConversationHeader chat={chat} typists={typists} onOpenSafety={setSafetyWith} />
         <MessageList chat={chat} {...messages} onOpenMenu={(m) => setMenuFor(m.id)} />
         {chat.active && <SafetyChangeBanner changes={changes} />}
+        {chat.active && contactRequest && (
+          <ContactRequestBanner
+            request={contactRequest}
+            onAnswer={(how) => {
+              contactRequest.answer(how).catch((e: unknown) => showToast(t(errorMessageKey(e))));
+            }}
+          />
+        )}
         <Composer chat={chat} mode={liveMode} onModeEnd={() => setMode(null)} blocked={changes.length > 0} />
       </ConversationSafetyContext>
       {menuMessage && (

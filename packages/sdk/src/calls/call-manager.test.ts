@@ -354,3 +354,86 @@ test("a ring claiming Alice's real line from another gateway's chat loses the cl
   calls[0]?.decline();
   await manager.flush();
 });
+
+test("keys the platform receives are the call's dtmf events; hold goes to the other side and back", async () => {
+  const log = { candidates: [] as IceCandidateLike[], remote: [] as string[] };
+  const sent: CallSignal[] = [];
+  const host: CallHost = {
+    userId: "callee",
+    deviceId: "callee-device",
+    sendSignal: async (_chat, _call, signal) => {
+      sent.push(signal);
+    },
+    sendCallLog: async () => undefined,
+    directChat: async () => ({ chatId: "chat", peer: { userId: "caller", username: "caller" } }),
+    directPeer: async () => ({ userId: "caller", username: "caller" }),
+    phoneLinesOf: async () => [],
+    usernameOf: async (id) => id,
+    isGateway: async () => false,
+    turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
+    warn: () => undefined,
+  };
+  let received: ((key: string) => void) | undefined;
+  const muted: boolean[] = [];
+  const platform: CallPlatform = {
+    createPeerConnection: () => fakePeer(log),
+    startMedia: async ({ onDtmf }) => {
+      received = onDtmf;
+      return {
+        setMuted: (m) => {
+          muted.push(m);
+        },
+        setCamera: () => undefined,
+        switchInput: async () => undefined,
+        stop: () => undefined,
+      };
+    },
+  };
+  const manager = new CallManager(host);
+  manager.configure({ platform });
+  const rang = new Promise<Call>((resolve) => manager.on("incoming", resolve));
+  const from = { userId: "caller", deviceId: "caller-device" };
+  manager.handleSignal(
+    "chat",
+    from,
+    "call-1",
+    { kind: "ring", media: "audio", sdp: "v=0 offer" },
+    Date.now(),
+  );
+  const call = await rang;
+  await call.accept();
+  const keys: string[] = [];
+  call.on("dtmf", (k) => keys.push(k));
+  received?.("1");
+  received?.("#");
+  assert.deepEqual(keys, ["1", "#"]);
+
+  await call.setOnHold(true);
+  await manager.flush();
+  assert.deepEqual(sent.at(-1), {
+    kind: "media",
+    to: "caller-device",
+    audio: true,
+    video: false,
+    held: true,
+  });
+  assert.equal(call.onHold, true);
+  // Muting while held keeps media off; taking the hold off leaves it muted.
+  await call.setMuted(true);
+  await call.setOnHold(false);
+  await manager.flush();
+  assert.deepEqual(sent.at(-1), { kind: "media", to: "caller-device", audio: false, video: false });
+  assert.deepEqual(muted, [true, true, true]);
+
+  const seen: boolean[] = [];
+  call.on("remote-media", (m) => seen.push(m.held));
+  const media = { kind: "media", to: "callee-device", audio: true, video: false } as const;
+  // Signals are handled in order, each after the one before: wait (bounded) for both.
+  manager.handleSignal("chat", from, "call-1", { ...media, held: true }, Date.now());
+  manager.handleSignal("chat", from, "call-1", media, Date.now());
+  for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(seen, [true, false]);
+  assert.equal(call.remoteMedia.held, false);
+  call.hangup();
+  await manager.flush();
+});

@@ -95,8 +95,17 @@ export const CallSignal = z.discriminatedUnion("kind", [
    * accepted a moment after another one did) that device was never in the call.
    */
   z.object({ kind: z.literal("hangup"), to: DeviceId, reason: z.literal("answered-elsewhere").optional() }),
-  /** Either side → the other: its microphone and camera state, for the other's UI. */
-  z.object({ kind: z.literal("media"), to: DeviceId, audio: z.boolean(), video: z.boolean() }),
+  /**
+   * Either side → the other: its microphone and camera state, and `held` while it holds the call
+   * (a gateway's phone put it on hold), for the other's UI.
+   */
+  z.object({
+    kind: z.literal("media"),
+    to: DeviceId,
+    audio: z.boolean(),
+    video: z.boolean(),
+    held: z.boolean().optional(),
+  }),
 ]);
 export type CallSignal = z.infer<typeof CallSignal>;
 

@@ -27,9 +27,17 @@ export type CallEvents = {
   state: (state: CallState) => void;
   /** The connection-quality estimate changed (polled every 2 s while connected). */
   quality: (quality: CallQuality) => void;
-  /** The other side muted/unmuted or turned its camera on/off. */
-  "remote-media": (media: { audio: boolean; video: boolean }) => void;
+  /** The other side muted/unmuted, turned its camera on/off, or put the call on hold or took it off. */
+  "remote-media": (media: RemoteMedia) => void;
+  /**
+   * A keypad key (0-9, *, #, A-D) the other side pressed, once per press, where this device's
+   * platform can see received RFC 4733 telephone-events (werift's does; browsers report none).
+   */
+  dtmf: (key: string) => void;
 };
+
+/** What the other side says of its media: microphone, camera, and whether it holds the call. */
+export type RemoteMedia = { audio: boolean; video: boolean; held: boolean };
 
 /** What a call needs from its manager. */
 export type CallContext = {
@@ -90,7 +98,8 @@ export class Call {
   #quality: CallQuality = "unknown";
   #muted = false;
   #cameraOn: boolean;
-  #remoteMedia = { audio: true, video: false };
+  #remoteMedia: RemoteMedia = { audio: true, video: false, held: false };
+  #onHold = false;
   #negotiation: Promise<void> | undefined;
   #renegotiateAgain: { iceRestart: boolean } | undefined;
   #answerWaiter: ((answered: boolean) => void) | undefined;
@@ -176,8 +185,12 @@ export class Call {
   get cameraOn(): boolean {
     return this.#cameraOn;
   }
-  get remoteMedia(): { audio: boolean; video: boolean } {
+  get remoteMedia(): RemoteMedia {
     return { ...this.#remoteMedia };
+  }
+  /** Whether this side holds the call (`setOnHold`). */
+  get onHold(): boolean {
+    return this.#onHold;
   }
   get quality(): CallQuality {
     return this.#quality;
@@ -221,6 +234,7 @@ export class Call {
         audio,
         video,
         cameraOn: this.#cameraOn,
+        onDtmf: (key) => this.#events.emit("dtmf", key),
       });
       await this.#flushRemoteCandidates();
       const answer = await pc.createAnswer();
@@ -260,7 +274,7 @@ export class Call {
 
   async setMuted(muted: boolean): Promise<void> {
     this.#muted = muted;
-    await this.#control?.setMuted(muted);
+    await this.#control?.setMuted(muted || this.#onHold);
     this.#sendMediaState();
   }
 
@@ -268,7 +282,20 @@ export class Call {
   async setCamera(on: boolean): Promise<void> {
     if (on && this.#media === "audio") return this.upgradeToVideo();
     this.#cameraOn = on;
-    await this.#control?.setCamera(on);
+    await this.#control?.setCamera(on && !this.#onHold);
+    this.#sendMediaState();
+  }
+
+  /**
+   * Puts the call on hold on this side, or takes it off: nothing is sent while it is held (as if
+   * muted and the camera off, without changing `muted` or `cameraOn`), and the other side's
+   * `remoteMedia.held` says so. A gateway passes on a phone's hold and resume this way.
+   */
+  async setOnHold(onHold: boolean): Promise<void> {
+    if (onHold === this.#onHold) return;
+    this.#onHold = onHold;
+    await this.#control?.setMuted(this.#muted || onHold);
+    if (this.#cameraOn) await this.#control?.setCamera(!onHold);
     this.#sendMediaState();
   }
 
@@ -295,7 +322,7 @@ export class Call {
   async upgradeToVideo(): Promise<void> {
     this.#media = "video";
     this.#cameraOn = true;
-    await this.#control?.setCamera(true);
+    await this.#control?.setCamera(!this.#onHold);
     this.#sendMediaState();
     this.renegotiate(false);
   }
@@ -347,6 +374,7 @@ export class Call {
         audio,
         video,
         cameraOn: this.#cameraOn,
+        onDtmf: (key) => this.#events.emit("dtmf", key),
       });
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
@@ -411,7 +439,7 @@ export class Call {
           if (this.#remoteSet) await this.#flushRemoteCandidates();
           return;
         case "media":
-          this.#remoteMedia = { audio: signal.audio, video: signal.video };
+          this.#remoteMedia = { audio: signal.audio, video: signal.video, held: signal.held === true };
           if (signal.video) this.#media = "video";
           this.#events.emit("remote-media", this.remoteMedia);
           return;
@@ -641,7 +669,14 @@ export class Call {
 
   #sendMediaState(): void {
     if (!this.#peerDevice || this.#over() || this.state.startsWith("ringing")) return;
-    this.#ctx.send({ kind: "media", to: this.#peerDevice, audio: !this.#muted, video: this.#cameraOn });
+    this.#ctx.send({
+      kind: "media",
+      to: this.#peerDevice,
+      audio: !this.#muted,
+      video: this.#cameraOn,
+      // Only while held: older devices drop the field, and its absence is "not held".
+      ...(this.#onHold ? { held: true } : {}),
+    });
   }
 
   #startStats(): void {

@@ -69,6 +69,11 @@ export type CallPlatform = {
     audio: RtpTransceiverLike;
     video: RtpTransceiverLike;
     cameraOn: boolean;
+    /**
+     * For each keypad key (DTMF: 0-9, *, #, A-D) the other side sends as RFC 4733 telephone-events,
+     * once per press; a platform that cannot see received events never calls it.
+     */
+    onDtmf?(key: string): void;
   }): Promise<CallMediaControl>;
   /**
    * Candidates to keep (e.g. loopback-only tests drop every non-127.0.0.1 candidate); applied to

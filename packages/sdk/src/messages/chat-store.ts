@@ -2,6 +2,7 @@ import { type ClientStorage, getJson, putJson } from "../storage/storage.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
 import type { DistributiveOmit } from "../util/distributive-omit.ts";
 import { Mutex } from "../util/mutex.ts";
+import type { ContactState } from "../features/contact-rules.ts";
 import type { PhoneLineWire } from "./content.ts";
 
 export type MessageStatus = "sending" | "sent" | "delivered" | "failed";
@@ -45,7 +46,18 @@ export type SystemEvent =
   /** Messages from a member's device did not arrive (they expired, or the server dropped them). */
   | { event: "messages-missing"; userId: string; username: string; count: number }
   /** Messages from a member arrived in another order than they were sent (the server reordered them). */
-  | { event: "reordered"; userId: string; username: string };
+  | { event: "reordered"; userId: string; username: string }
+  /**
+   * A contact relation with the chat's other person changed (`by` whom): a request (`asked-me`,
+   * `asked-them`), its answer, or its end (`none`). See features/contacts.ts.
+   */
+  | {
+      event: "contact";
+      userId: string;
+      username: string;
+      state: ContactState | "none";
+      by: "me" | "them";
+    };
 
 /** A sticker in a message: its pack and its id in the pack. */
 export type StickerRef = { pack: string; id: string };

@@ -2,6 +2,7 @@ import type { MemberIdentity } from "@sori/crypto";
 import type { CallHistory } from "../calls/call-history.ts";
 import type { DeviceContext } from "../device/device-context.ts";
 import type { Directory } from "../device/directory.ts";
+import type { Contacts } from "../features/contacts.ts";
 import type { PhoneLines } from "../features/phone-lines.ts";
 import type { Profiles } from "../features/profiles.ts";
 import type { Stickers } from "../features/stickers.ts";
@@ -24,6 +25,7 @@ export type ContentHandlerDeps = {
   actions: MessageActions;
   profiles: Profiles;
   phoneLines: PhoneLines;
+  contacts: Contacts;
   timers: Timers;
   stickers: Stickers;
   callHistory: CallHistory;
@@ -89,6 +91,9 @@ export class ContentHandler {
         return;
       case "sip-line":
         await d.phoneLines.onChange(chat, senderId, content.change);
+        return;
+      case "contact":
+        await d.contacts.onContent(chat, senderId, content);
         return;
       case "leave":
         if (mine) {

@@ -191,6 +191,18 @@ export const Content = z.discriminatedUnion("type", [
     /** The sender's phone lines at gateways; absent from older clients (then the last known stay). */
     lines: z.array(PhoneLineWire).max(5).optional(),
   }),
+  /**
+   * A contact request or its answer, in the two people's direct chat (never shown as a message; see
+   * features/contacts.ts). Sent unnumbered: clients from before it drop content they cannot parse
+   * without noting its number, so a numbered one would read to them as a lost message.
+   */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("contact"),
+    id: z.string().max(64),
+    op: z.enum(["request", "accept", "decline", "withdraw"]),
+    sentAt: z.number(),
+  }),
   /** A phone line change (never shown in the chat; see PhoneLineChange). */
   z.object({ v: z.literal(1), type: z.literal("sip-line"), id: z.string().max(64), change: PhoneLineChange }),
   /** One call-signalling step (sent transiently, never stored as a chat message). */

@@ -66,12 +66,19 @@ export class MessageSender {
   /**
    * Encrypts and sends; on stale-epoch catches up, on group-outdated fixes membership, then retries.
    * `expiresAt` (ms) lets the server drop undelivered copies when a disappearing message runs out;
-   * `transient` (call signalling) skips the server's store-and-forward. Returns the server's time.
+   * `transient` (call signalling) skips the server's store-and-forward; `unnumbered` leaves a durable
+   * content out of the sender's message counter (content older clients cannot parse, which they would
+   * otherwise count as missing). Returns the server's time.
    */
   async sendContent(
     groupId: string,
     content: Content,
-    options: { transient?: boolean; expiresAt?: number; whenBlocked?: WhenBlocked } = {},
+    options: {
+      transient?: boolean;
+      expiresAt?: number;
+      whenBlocked?: WhenBlocked;
+      unnumbered?: boolean;
+    } = {},
   ): Promise<number> {
     const ctx = this.#ctx;
     const whenBlocked = options.whenBlocked ?? "throw";
@@ -105,7 +112,7 @@ export class MessageSender {
           } else if (state.phase === "encrypt") {
             const group = await ctx.groups.load(groupId);
             if (!plaintext) {
-              seq = options.transient ? undefined : await this.#deps.nextSeq(groupId);
+              seq = options.transient || options.unnumbered ? undefined : await this.#deps.nextSeq(groupId);
               plaintext = encodeContent(content, seq);
             }
             const { group: next, message } = await encrypt(group, plaintext);

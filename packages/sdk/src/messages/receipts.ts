@@ -1,4 +1,5 @@
 import type { DeviceContext } from "../device/device-context.ts";
+import { SdkError } from "../errors.ts";
 import { loadSettings } from "../features/settings.ts";
 import type { Content } from "./content.ts";
 import { publicView } from "./chat-store.ts";
@@ -98,27 +99,42 @@ export class Receipts {
   }
 
   /**
-   * Marks every message of a chat as read (unread count 0): starts the disappearing timers of the
-   * messages read, and tells the senders (unless read receipts are off in settings).
+   * Marks the messages of a chat as read: all of them, or with `upTo` those sent up to that
+   * message's time (the ones after it stay unread; a read receipt carries a time, not ids). Starts
+   * the disappearing timers of the messages read, and tells the senders (unless read receipts are
+   * off in settings).
    */
-  async markRead(chatId: string): Promise<void> {
+  async markRead(chatId: string, options: { upTo?: string } = {}): Promise<void> {
     const { chats, storage } = this.#ctx;
     const rec = await chats.getChat(chatId);
     if (!rec) return;
-    if (rec.unread !== 0) {
-      await chats.updateChat(chatId, { unread: 0 });
-      await this.#emitChat(chatId);
+    let bound = Number.POSITIVE_INFINITY;
+    if (options.upTo !== undefined) {
+      const last = await chats.getMessage(chatId, options.upTo);
+      if (!last) throw new SdkError("not-found", "no such message in this chat");
+      bound = last.sentAt;
     }
     let newest = 0;
+    // Messages after `upTo` that were not read before stay unread.
+    let after = 0;
     const now = Date.now();
     for (const m of await chats.history(chatId, { limit: READ_LOOKBACK })) {
       if (m.outgoing || m.kind === "system") continue;
+      if (m.sentAt > bound) {
+        if (m.sentAt > (rec.readUpTo ?? 0)) after++;
+        continue;
+      }
       newest = Math.max(newest, m.sentAt);
       if (m.expiresIn && m.expiresAt === undefined) {
         const expiresAt = now + m.expiresIn * 1000;
         await chats.updateMessage(chatId, m.id, { expiresAt });
         this.#expiresAt(expiresAt);
       }
+    }
+    const unread = Math.min(rec.unread, after);
+    if (rec.unread !== unread) {
+      await chats.updateChat(chatId, { unread });
+      await this.#emitChat(chatId);
     }
     if (newest > (rec.readUpTo ?? 0)) {
       await chats.updateChat(chatId, { readUpTo: newest });

@@ -13,11 +13,13 @@ export type SystemLine = {
   id?: string;
   sentAt?: number;
   outgoing?: boolean;
+  /** Also for the notification feed (takeReceived) and the unread count: something to answer. */
+  notify?: boolean;
 };
 
 /**
- * Writes a system line into a chat's history (not counted as unread, not in the notification feed)
- * and tells listeners.
+ * Writes a system line into a chat's history (not counted as unread, not in the notification feed,
+ * unless `notify`) and tells listeners.
  */
 export async function appendSystemLine(
   ctx: Pick<DeviceContext, "chats" | "events">,
@@ -36,7 +38,7 @@ export async function appendSystemLine(
       outgoing: line.outgoing ?? false,
       status: "delivered",
     },
-    { feed: false, unread: false },
+    { feed: line.notify ?? false, unread: line.notify ?? false },
   );
   ctx.events.emit("message", entry);
   return entry;

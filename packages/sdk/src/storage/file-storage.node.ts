@@ -5,6 +5,12 @@ import { SdkError } from "../errors.ts";
 import type { ClientStorage } from "./storage.ts";
 
 const LOCK_FILE = ".lock";
+/**
+ * Bytes of values kept in memory per directory. The lock makes this process the directory's only
+ * user, so what it read or wrote stays true until it changes it; reads then cost no file open (a
+ * device reads its group states, chats and counters for every message).
+ */
+const CACHE_BYTES = 8 * 1024 * 1024;
 
 /**
  * A directory of files, one per key, readable by the owner only (0700 directory, 0600 files). Writes go
@@ -17,6 +23,11 @@ export class FileStorage implements ClientStorage {
   #ready: Promise<void> | undefined;
   #tmpCounter = 0;
   #locked = false;
+  /** Recently read or written values (null: known to be absent), least recently used first. */
+  readonly #cache = new Map<string, Uint8Array | null>();
+  #cachedBytes = 0;
+  /** Every key in the directory, once listed: kept up to date by put and delete. */
+  #keys: Set<string> | undefined;
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -70,11 +81,37 @@ export class FileStorage implements ClientStorage {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     await this.#init();
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) {
+      this.#remember(key, cached);
+      return cached?.slice();
+    }
     try {
-      return new Uint8Array(await readFile(this.#path(key)));
+      const value = new Uint8Array(await readFile(this.#path(key)));
+      this.#remember(key, value);
+      return value.slice();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        this.#remember(key, null);
+        return undefined;
+      }
       throw error;
+    }
+  }
+
+  #remember(key: string, value: Uint8Array | null): void {
+    const before = this.#cache.get(key);
+    if (before !== undefined) {
+      this.#cachedBytes -= before?.length ?? 0;
+      this.#cache.delete(key);
+    }
+    if (value && value.length > CACHE_BYTES / 8) return;
+    this.#cache.set(key, value);
+    this.#cachedBytes += value?.length ?? 0;
+    for (const [k, v] of this.#cache) {
+      if (this.#cachedBytes <= CACHE_BYTES && this.#cache.size <= 100_000) break;
+      this.#cache.delete(k);
+      this.#cachedBytes -= v?.length ?? 0;
     }
   }
 
@@ -90,6 +127,9 @@ export class FileStorage implements ClientStorage {
       await file.close();
     }
     await rename(tmp, target);
+    // Only what is on disk is remembered: a failed write above leaves the cache as it was.
+    this.#remember(key, value.slice());
+    this.#keys?.add(key);
     const dir = await open(this.#dir, "r");
     try {
       await dir.sync();
@@ -101,16 +141,22 @@ export class FileStorage implements ClientStorage {
   async delete(key: string): Promise<void> {
     await this.#init();
     await rm(this.#path(key), { force: true });
+    this.#remember(key, null);
+    this.#keys?.delete(key);
   }
 
   async list(prefix: string): Promise<string[]> {
     await this.#init();
-    const names = await readdir(this.#dir);
-    return names
-      .filter((n) => !n.endsWith(".tmp") && n !== LOCK_FILE)
-      .map(decodeKey)
-      .filter((k): k is string => typeof k === "string" && k.startsWith(prefix))
-      .sort();
+    if (!this.#keys) {
+      const names = await readdir(this.#dir);
+      this.#keys = new Set(
+        names
+          .filter((n) => !n.endsWith(".tmp") && n !== LOCK_FILE)
+          .map(decodeKey)
+          .filter((k): k is string => typeof k === "string"),
+      );
+    }
+    return [...this.#keys].filter((k) => k.startsWith(prefix)).sort();
   }
 }
 

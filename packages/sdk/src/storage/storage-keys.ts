@@ -47,6 +47,10 @@ export const StorageKeys = {
   /** A file's decrypted bytes (the sender's own copy, or one downloaded). */
   file: (chat: string, id: string): string => `file/${chat}/${id}`,
 
+  /** Where this user stands with a person: a contact request and its answer (features/contacts.ts). */
+  contact: (userId: string): string => `contact/${userId}`,
+  contacts: "contact/",
+
   chat: (chatId: string): string => `chat/${chatId}`,
   chats: "chat/",
   historyEntry: (chat: string, order: number): string => `hist/${chat}/${pad(order)}`,

@@ -23,6 +23,22 @@ describe("the delivery journal", () => {
   const fresh = (): string => join(root, String(dirs++));
   after(() => rmSync(root, { recursive: true, force: true }));
 
+  it("keeps a taken chat's reply, origin id and markable across a reopen (its redo is a reply too)", () => {
+    const dir = fresh();
+    const j = DeliveryJournal.open(dir, { log, trustWrites: true });
+    const reply: TakenStanza = {
+      ...stanza(7),
+      markable: true,
+      originId: "origin-7",
+      reply: { of: "s-3", text: "yes" },
+    };
+    assert.ok(j.take(reply));
+    const k = DeliveryJournal.open(dir, { log, trustWrites: true });
+    assert.deepEqual(k.taken(), [reply]);
+    k.close();
+    j.close();
+  });
+
   it("keeps what was taken, seen and passed on across a reopen (as after SIGKILL: no close)", () => {
     const dir = fresh();
     const j = DeliveryJournal.open(dir, { log, trustWrites: true });

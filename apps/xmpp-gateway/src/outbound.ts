@@ -61,6 +61,10 @@ export class Outbound {
     const written: string[] = [];
     for (const m of list) {
       if (journal.wasPassedOn(username, m.id)) {
+        // Passed on before a crash: its ids are noted again, in case the crash came before that.
+        const body = bodyOf(m);
+        if (body !== undefined && (await client.findChat(m.chat))?.kind === "direct")
+          await this.#features.passed(username, m, body);
         passed.push(m);
         continue;
       }

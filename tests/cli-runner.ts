@@ -160,3 +160,77 @@ export async function startCliServer(dataDir: string, extraArgs: string[] = []):
     throw error;
   }
 }
+
+/** A long-running `sori …` child whose stderr lines are read while it runs (a gateway's JSON log). */
+export type SoriChild = {
+  /** Every stderr line so far. */
+  lines(): string[];
+  /** The first stderr line (past or future) matching `re`, within `timeoutMs`. */
+  waitLine(re: RegExp, timeoutMs: number, from?: number): Promise<string>;
+  /** Sends a signal: SIGINT is Ctrl-C, SIGKILL a crash. */
+  signal(sig: NodeJS.Signals): void;
+  done: Promise<CliRun>;
+};
+
+/** Starts `sori <args>` with `env` (killed after `timeoutMs`); see SoriChild. */
+export function soriChild(
+  password: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): SoriChild {
+  const child = spawn(process.execPath, [SORI, ...args], {
+    env: { ...process.env, SORI_PASSWORD: password, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  let stdout = "";
+  let stderr = "";
+  const lines: string[] = [];
+  let waiters: (() => void)[] = [];
+  child.stdout.on("data", (c: Buffer) => (stdout += String(c)));
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += String(c);
+    const parts = stderr.split("\n");
+    stderr = parts.pop()!;
+    lines.push(...parts);
+    for (const w of waiters.splice(0)) w();
+  });
+  const done = new Promise<CliRun>((resolve) =>
+    child.once("exit", (code, signal) => {
+      clearTimeout(killer);
+      if (stderr) lines.push(stderr);
+      for (const w of waiters.splice(0)) w();
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: lines.join("\n") });
+    }),
+  );
+  let exited = false;
+  void done.then(() => (exited = true));
+  return {
+    lines: () => [...lines],
+    waitLine: async (re, timeoutMs, from = 0) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = lines.slice(from).find((l) => re.test(l));
+        if (found) return found;
+        const left = deadline - Date.now();
+        if (left <= 0 || exited)
+          throw new Error(
+            `sori ${args[0]}: no line matching ${re} in ${timeoutMs} ms; last: ${lines.slice(-5).join(" | ")}`,
+          );
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, left);
+          waiters.push(() => {
+            clearTimeout(timer);
+            r();
+          });
+        });
+        waiters = waiters.filter(Boolean);
+      }
+    },
+    signal: (sig) => {
+      if (!exited) child.kill(sig);
+    },
+    done,
+  };
+}

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -9,22 +9,40 @@ import { freePort } from "./child-server.ts";
 
 export const PROSODY = process.env.SORI_PROSODY ?? "/usr/bin/prosody";
 const PROSODYCTL = process.env.SORI_PROSODYCTL ?? "/usr/bin/prosodyctl";
+export const EJABBERDCTL = process.env.SORI_EJABBERDCTL ?? "/usr/sbin/ejabberdctl";
+/** The system user of Debian's ejabberd: ejabberdctl runs only as it (as root it would su to it). */
+const EJABBERD_USER = "ejabberd";
 /** Debian's python3 (python3-slixmpp lives there, not in another python on the PATH). */
 const PYTHON = process.env.SORI_SLIXMPP_PYTHON ?? "/usr/bin/python3";
 const USER_SCRIPT = resolve("tests/xmpp/xmpp-user.py");
 
-/** Debian's Prosody on 127.0.0.1 with one virtual host, Sori's component and some users. */
-export type Prosody = {
+/** An XMPP server on 127.0.0.1 with one virtual host, Sori's component and some users. */
+export type XmppServer = {
+  /** "prosody" or "ejabberd", for test names. */
+  name: string;
   host: string;
   c2sPort: number;
   componentPort: number;
   componentDomain: string;
   secret: string;
-  /** Stops it (SIGTERM, then SIGKILL after 5 s). */
+  /** Stops it (SIGTERM, then SIGKILL after a while) and removes its files. */
   stop(): Promise<void>;
-  /** Stops it and starts it again on the same ports and data. */
-  restart(): Promise<void>;
+  /** Stops it, runs `whileDown`, and starts it again on the same ports and data. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
+  /** Its log so far (to wait for what it noticed, and for a failing test's message). */
+  log(): string;
 };
+
+function readLog(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Debian's Prosody (the first server the gateway was tested with). */
+export type Prosody = XmppServer;
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -47,6 +65,8 @@ export async function startProsody(o: {
   host: string;
   componentDomain: string;
   users: Record<string, string>;
+  /** More of Prosody's modules, e.g. "offline" (messages kept for users who are not online). */
+  modules?: string[];
   /** More components with the same secret (a test's or benchmark's stanza source connects as one). */
   extraComponents?: string[];
 }): Promise<Prosody> {
@@ -63,7 +83,7 @@ export async function startProsody(o: {
       `pidfile = "${dir}/prosody.pid"`,
       `data_path = "${dir}/data"`,
       `log = { info = "${dir}/prosody.log" }`,
-      'modules_enabled = { "roster", "saslauth", "disco", "ping", "posix" }',
+      `modules_enabled = { ${["roster", "saslauth", "disco", "ping", "posix", ...(o.modules ?? [])].map((m) => `"${m}"`).join(", ")} }`,
       'modules_disabled = { "s2s" }',
       `c2s_ports = { ${c2sPort} }`,
       'c2s_interfaces = { "127.0.0.1" }',
@@ -105,6 +125,8 @@ export async function startProsody(o: {
   };
   await boot();
   return {
+    name: "prosody",
+    log: () => readLog(join(dir, "prosody.log")),
     host: o.host,
     c2sPort,
     componentPort,
@@ -114,8 +136,152 @@ export async function startProsody(o: {
       await halt();
       rmSync(dir, { recursive: true, force: true });
     },
-    restart: async () => {
+    restart: async (whileDown) => {
       await halt();
+      await whileDown?.();
+      await boot();
+    },
+  };
+}
+
+/**
+ * Debian's ejabberd, configured by the test in a directory of its own: its own Mnesia spool, logs and
+ * Erlang node name, a c2s and an `ejabberd_service` listener on free loopback ports, users made with
+ * `ejabberdctl register`. What it needs here: ejabberdctl runs only as the `ejabberd` user (as root
+ * it would `su`, which resets limits and uses that user's home), so it runs through setpriv as that
+ * user, with the directory chowned to it and HOME in it (the Erlang cookie that `register` shares
+ * with the node). Erlang distribution listens on a free loopback port without epmd (ERL_DIST_PORT),
+ * so nothing outlives the test; the node's whole process group is stopped.
+ */
+export async function startEjabberd(o: {
+  host: string;
+  componentDomain: string;
+  users: Record<string, string>;
+}): Promise<XmppServer> {
+  if (process.getuid?.() !== 0)
+    throw new Error("the ejabberd tests run ejabberd as its own user, which needs root");
+  const dir = mkdtempSync(join(tmpdir(), "sori-ejabberd-"));
+  const conf = join(dir, "conf");
+  for (const d of ["conf", "spool", "logs"]) mkdirSync(join(dir, d));
+  const c2sPort = await freePort();
+  const componentPort = await freePort();
+  const distPort = await freePort();
+  const secret = "component-secret-for-tests";
+  writeFileSync(
+    join(conf, "ejabberd.yml"),
+    [
+      "loglevel: info",
+      "log_rotate_count: 0",
+      `hosts: ["${o.host}"]`,
+      "listen:",
+      `  - { port: ${c2sPort}, ip: "127.0.0.1", module: ejabberd_c2s, starttls: false, max_stanza_size: 262144 }`,
+      `  - port: ${componentPort}`,
+      '    ip: "127.0.0.1"',
+      "    module: ejabberd_service",
+      "    hosts:",
+      `      "${o.componentDomain}": { password: "${secret}" }`,
+      "auth_method: internal",
+      'acl: { local: { user_regexp: "" } }',
+      "access_rules: { local: { allow: local }, c2s: { allow: all } }",
+      "shaper_rules: { c2s_shaper: none, s2s_shaper: none }",
+      "s2s_access: none",
+      "modules: { mod_disco: {}, mod_ping: {}, mod_roster: {} }",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(conf, "ejabberdctl.cfg"),
+    [
+      `ERLANG_NODE=sori${process.pid}p${distPort}@localhost`,
+      "INET_DIST_INTERFACE=127.0.0.1",
+      `ERL_DIST_PORT=${distPort}`,
+      'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
+      "",
+    ].join("\n"),
+  );
+  copyFileSync("/etc/ejabberd/inetrc", join(conf, "inetrc"));
+  const owned = spawnSync("chown", ["-R", `${EJABBERD_USER}:${EJABBERD_USER}`, dir], { timeout: 10_000 });
+  if (owned.status !== 0) throw new Error(`chown of the ejabberd directory failed: ${String(owned.stderr)}`);
+  const ctl = [
+    "setpriv",
+    `--reuid=${EJABBERD_USER}`,
+    `--regid=${EJABBERD_USER}`,
+    "--init-groups",
+    "env",
+    `HOME=${dir}`,
+    EJABBERDCTL,
+    "--config-dir",
+    conf,
+    "--ctl-config",
+    join(conf, "ejabberdctl.cfg"),
+    "--spool",
+    join(dir, "spool"),
+    "--logs",
+    join(dir, "logs"),
+  ];
+  let child: ChildProcess | undefined;
+  let stderr = "";
+  const boot = async (): Promise<void> => {
+    // Its own process group: ejabberdctl is a shell whose Erlang VM (and helpers) stop with it.
+    child = spawn(ctl[0]!, [...ctl.slice(1), "foreground"], {
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
+    child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + String(c)).slice(-4000)));
+    try {
+      await waitForPort(c2sPort, 30_000);
+      await waitForPort(componentPort, 30_000);
+    } catch (error) {
+      await halt();
+      throw new Error(`${(error as Error).message}; ejabberd said: ${stderr}`, { cause: error });
+    }
+  };
+  const halt = async (): Promise<void> => {
+    const c = child;
+    if (!c?.pid) return;
+    const group = -c.pid;
+    const alive = (): boolean => {
+      try {
+        process.kill(group, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (alive()) process.kill(group, "SIGTERM");
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive()) process.kill(group, "SIGKILL");
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  };
+  await boot();
+  try {
+    for (const [user, password] of Object.entries(o.users)) {
+      const r = spawnSync(ctl[0]!, [...ctl.slice(1), "register", user, o.host, password], {
+        timeout: 30_000,
+        encoding: "utf8",
+      });
+      if (r.status !== 0) throw new Error(`ejabberdctl register ${user} failed: ${r.stdout} ${r.stderr}`);
+    }
+  } catch (error) {
+    await halt();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    name: "ejabberd",
+    log: () => readLog(join(dir, "logs", "ejabberd.log")),
+    host: o.host,
+    c2sPort,
+    componentPort,
+    componentDomain: o.componentDomain,
+    secret,
+    stop: async () => {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async (whileDown) => {
+      await halt();
+      await whileDown?.();
       await boot();
     },
   };

@@ -1,5 +1,5 @@
 // Runs before `npm test` (root "pretest" script): makes sure the browser and call tests can run. It
-// installs Chromium, coturn, baresip, sipp, Prosody and slixmpp when it can (root with apt-get), else names the command to run, then (re)builds the web app
+// installs Chromium, coturn, baresip, sipp, Prosody, ejabberd and slixmpp when it can (root with apt-get), else names the command to run, then (re)builds the web app
 // when apps/web/dist is missing or older than its sources. Every step is bounded in time.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -16,8 +16,9 @@ const TURNSERVER = process.env.SORI_TURNSERVER ?? "/usr/bin/turnserver";
 /** baresip, the phone of the SIP gateway's tests, and sipp (Debian's sip-tester), its load. */
 const BARESIP = process.env.SORI_BARESIP ?? "/usr/bin/baresip";
 const SIPP = process.env.SORI_SIPP ?? "/usr/bin/sipp";
-/** Prosody, the XMPP server of the XMPP gateway's tests, and slixmpp, their XMPP user's library. */
+/** Prosody and ejabberd, the XMPP servers of the XMPP gateway's tests, and slixmpp, their XMPP user's library. */
 const PROSODY = process.env.SORI_PROSODY ?? "/usr/bin/prosody";
+const EJABBERDCTL = process.env.SORI_EJABBERDCTL ?? "/usr/sbin/ejabberdctl";
 const SLIXMPP = "/usr/lib/python3/dist-packages/slixmpp/__init__.py";
 const APT_PACKAGES = [
   "chromium",
@@ -27,6 +28,7 @@ const APT_PACKAGES = [
   "baresip",
   "sip-tester",
   "prosody",
+  "ejabberd",
   "python3-slixmpp",
 ];
 const INSTALL_COMMAND = `apt-get update && apt-get install -y ${APT_PACKAGES.join(" ")}`;
@@ -93,6 +95,7 @@ const REQUIRED: { what: string; path: string }[] = [
   { what: "baresip", path: BARESIP },
   { what: "sipp", path: SIPP },
   { what: "Prosody", path: PROSODY },
+  { what: "ejabberd", path: EJABBERDCTL },
   { what: "slixmpp (Debian's python3)", path: SLIXMPP },
 ];
 

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { API_PREFIX } from "@sori/protocol";
-import { MemoryStorage, SdkError, type SoriClient } from "@sori/sdk";
+import { MemoryStorage, newMessageId, SdkError, type SoriClient } from "@sori/sdk";
 import {
   bridgedIdentity,
   deviceToken,
   newUser,
   PASSWORD,
   receive,
+  reopen,
   suiteServer,
   waitFor,
 } from "../helpers.ts";
@@ -48,6 +49,33 @@ describe("bridged identities (a gateway's namespace of accounts without password
     assert.equal((await alice.findUser("xmpp:juliet@xmpp.example.org"))?.bridged, "xmpp");
     assert.equal((await alice.findUser("xmppgw"))?.gateway, true);
     assert.equal((await alice.findUser("alice"))?.bridged, undefined);
+  });
+
+  it("sends a text under the bridge's own id once, however often it asks (also after a restart)", async () => {
+    let mercutio = await bridgedIdentity(gateway, "xmpp:mercutio@xmpp.example.org");
+    const id = newMessageId();
+    const first = await mercutio.sendText("alice", "only once", { id });
+    assert.equal(first.id, id);
+    assert.equal((await mercutio.sendText("alice", "only once", { id })).id, id);
+    await mercutio.close();
+    mercutio = await reopen(mercutio);
+    open.push(mercutio);
+    const again = await mercutio.sendText("alice", "only once", { id });
+    assert.equal(again.id, id);
+    assert.ok(again.status === "sent" || again.status === "delivered", again.status);
+    const got = await receive(alice, 1);
+    assert.deepEqual(
+      got.map((m) => [m.id, m.text]),
+      [[id, "only once"]],
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await alice.takeReceived(), [], "nothing arrives twice");
+    const bad = await refusal(mercutio.sendText("alice", "x", { id: "not an id!" }));
+    assert.equal(bad.code, "bad-request");
+    await alice.sendText("xmpp:mercutio@xmpp.example.org", "hi");
+    const [fromAlice] = await receive(mercutio, 1);
+    const taken = await refusal(mercutio.sendText("alice", "x", { id: fromAlice!.id }));
+    assert.equal(taken.code, "conflict");
   });
 
   it("refuses identities to anyone but the namespace's gateway, and a second one of a name", async () => {

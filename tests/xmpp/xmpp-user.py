@@ -130,7 +130,8 @@ class User(slixmpp.ClientXMPP):
 
     async def commands(self):
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
+        # Room for a command line with a huge stanza (the default limit is 64 KiB).
+        reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         while True:
             line = await reader.readline()

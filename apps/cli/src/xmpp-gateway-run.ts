@@ -18,6 +18,9 @@ export async function runXmppGateway(ctx: CommandContext): Promise<number> {
     throw new UsageError(`--domain takes the component's domain name, not ${domain}`);
   const secret = ctx.string("secret") ?? "";
   if (secret.length < 8) throw new UsageError("--secret (or SORI_XMPP_SECRET) needs at least 8 characters");
+  const maxStanzaBytes = Number(ctx.string("max-stanza-bytes") ?? "262144");
+  if (!Number.isInteger(maxStanzaBytes) || maxStanzaBytes < 4096 || maxStanzaBytes > 16 * 1024 * 1024)
+    throw new UsageError("--max-stanza-bytes takes a number of bytes from 4096 to 16777216");
   const dataDir = ctx.string("identities-dir") ?? join(profileDir(ctx), "xmpp-identities");
   return withClient(ctx, async (client) => {
     if (client.approval !== "approved")
@@ -28,6 +31,7 @@ export async function runXmppGateway(ctx: CommandContext): Promise<number> {
       domain,
       secret,
       dataDir,
+      maxStanzaBytes,
       // JSON lines on stderr: events and counts only, never message text or addresses.
       log: createLogger("info", (line) => process.stderr.write(line)),
     });

@@ -7,6 +7,8 @@ import type { ChatState, FeatureStanza } from "./stanza-features.ts";
 import { type Addressed, type InboundStanza, messageError } from "./stanzas.ts";
 
 type ChatStanza = Extract<InboundStanza, { kind: "chat" }>;
+/** What sendText needs of a chat stanza (Inbound gives it from the delivery journal's entry). */
+export type ChatText = Pick<ChatStanza, "body" | "id" | "markable" | "originId" | "reply">;
 /** A feature stanza from the XMPP network, with its addresses. */
 export type FeatureIn = Addressed & FeatureStanza;
 
@@ -55,20 +57,26 @@ export class FeaturesIn {
    * quotes a message of their chat the gateway knows (else the whole body, quote included, as text).
    * Remembers its XMPP ids for what may name it later.
    */
-  async sendText(identity: SoriClient, bridged: string, to: string, s: ChatStanza): Promise<ChatMessage> {
+  async sendText(
+    identity: SoriClient,
+    bridged: string,
+    to: string,
+    s: ChatText,
+    options: { id?: string } = {},
+  ): Promise<ChatMessage> {
     const ids = await this.#ids.of(bridged);
     const quoted = s.reply && ids?.byXmpp(s.reply.of);
     const chat = quoted ? await identity.findChat(to) : undefined;
     let sent: ChatMessage | undefined;
     if (s.reply && quoted && chat && quoted.chat === chat.id) {
       try {
-        sent = await identity.sendText(to, s.reply.text, { replyTo: quoted.sori });
+        sent = await identity.sendText(to, s.reply.text, { replyTo: quoted.sori, ...options });
       } catch (error) {
         // The quoted message was deleted meanwhile: the text still goes, with its quote as text.
         if (!(error instanceof SdkError && error.code === "not-found")) throw error;
       }
     }
-    sent ??= await identity.sendText(to, s.body);
+    sent ??= await identity.sendText(to, s.body, options);
     // A message ends "composing" (Sori apps stop showing "typing" when one arrives).
     this.#endTyping(bridged, sent.chat);
     const xmpp = [s.id, s.originId].filter((x): x is string => x !== undefined);

@@ -1,33 +1,37 @@
-import { SdkError } from "@sori/sdk";
+import { MAX_TEXT_CHARS, newMessageId, SdkError } from "@sori/sdk";
 import { TokenBuckets } from "@sori/server";
+import type { TakenStanza, WantedReceipt } from "./delivery-journal.ts";
 import type { FeaturesIn } from "./features-in.ts";
 import type { GatewayContext } from "./gateway-context.ts";
-import { type BareJid, bridgedUsernameOf, jidText, soriUsernameAt } from "./jid.ts";
+import { type BareJid, bridgedUsernameOf, jidText, parseJid, soriUsernameAt } from "./jid.ts";
 import { type InboundStanza, messageError, receiptStanza } from "./stanzas.ts";
 
-/** Stanza ids remembered per address, to drop a resent duplicate. */
-const SEEN_PER_ADDRESS = 500;
+/** Feature stanza ids remembered per address, to drop a resent duplicate. */
+const SEEN_FEATURES_PER_ADDRESS = 500;
 /** How long a Sori user's existence is taken as known before asking the directory again. */
 const USER_TTL_MS = 60_000;
 const OMEMO_REFUSAL = "this contact uses Sori's gateway, which cannot read OMEMO: send without encryption";
-
-type ChatStanza = Extract<InboundStanza, { kind: "chat" }>;
+const TOO_LONG = `message too long: Sori takes at most ${MAX_TEXT_CHARS.toLocaleString("en")} characters`;
 
 /**
  * XMPP → Sori: each XMPP user's messages, sent by the bridged identity that stands for them, one at a
  * time per address (so they arrive in order), rate-limited, duplicates dropped; receipts go back once
- * the Sori person's device processed a message.
+ * the Sori person's device processed a message. Each message is in the journal from the moment it is
+ * parsed, under the Sori message id it will have, until the SDK holds it (decision 16, "Exactly once").
  */
 export class Inbound {
   readonly #ctx: GatewayContext;
   readonly #features: FeaturesIn;
   readonly #rate: TokenBuckets;
-  readonly #seen = new Map<string, Set<string>>();
+  readonly #seenFeatures = new Map<string, Set<string>>();
   readonly #users = new Map<string, { exists: boolean; until: number }>();
-  /** Sori message id → the stanza to acknowledge once the Sori person's device processed it. */
-  readonly #receipts = new Map<string, { from: string; to: string; of: string }>();
   /** One chain per XMPP address, so its messages reach Sori in the order they were sent. */
   readonly #chains = new Map<string, Promise<void>>();
+  /** Messages whose "delivered" came before their send returned (a fast recipient). */
+  readonly #deliveredEarly = new Set<string>();
+  /** Taken messages on a chain now (so that recover() does not queue one twice). */
+  readonly #queued = new Set<string>();
+  #stopping = false;
 
   constructor(ctx: GatewayContext, messagesPerSecond: number, features: FeaturesIn) {
     this.#ctx = ctx;
@@ -35,24 +39,54 @@ export class Inbound {
     this.#rate = new TokenBuckets(6 * messagesPerSecond, messagesPerSecond);
   }
 
+  /**
+   * After a start: what a previous run took and did not see held by the SDK goes on (requeue), and
+   * receipts whose message was delivered while no one could send them are found (the status is kept
+   * by the SDK, but its event came, or was about to, when the process died).
+   */
+  async recover(): Promise<void> {
+    const { journal, identities } = this.#ctx;
+    this.requeue();
+    for (const [messageId, r] of journal.waitingReceipts()) {
+      const from = parseJid(r.from);
+      const client = from && identities.get(bridgedUsernameOf(from));
+      const m = await client?.message(r.chat, messageId).catch(() => undefined);
+      if (m?.status === "delivered") journal.receiptDue(messageId);
+    }
+  }
+
+  /**
+   * Queues, in order and before new stanzas, what was taken and is not held by the SDK nor on its way:
+   * after a start, and when the component is back (for those that failed while nobody could be told).
+   */
+  requeue(): void {
+    for (const t of this.#ctx.journal.taken()) if (!this.#queued.has(t.messageId)) this.#queue(t);
+  }
+
   /** A parsed `<message/>` from the XMPP network. */
   handle(s: InboundStanza): void {
-    const { counters } = this.#ctx;
+    const { counters, journal } = this.#ctx;
     if (s.kind === "ignored") {
       counters.dropped++;
       return;
     }
-    if (s.kind === "omemo") {
+    if (s.kind === "omemo" || s.kind === "too-long") {
       counters.dropped++;
-      void this.#ctx.send(messageError(replyTo(s), "modify", "not-acceptable", OMEMO_REFUSAL));
+      const text = s.kind === "omemo" ? OMEMO_REFUSAL : TOO_LONG;
+      void this.#ctx.send(messageError(replyTo(s), "modify", "not-acceptable", text));
       return;
     }
     if (s.kind === "receipt" || s.kind === "bounce") return;
-    if (this.#duplicate(s.from, s.id)) {
+    const from = jidText(s.from);
+    // Chats are remembered by the journal (across a crash); feature stanzas only in memory.
+    if (
+      s.id &&
+      (journal.isDuplicate(from, s.id) || (s.kind !== "chat" && this.#featureDuplicate(from, s.id)))
+    ) {
       counters.dropped++;
       return;
     }
-    const wait = this.#rate.take(jidText(s.from));
+    const wait = this.#rate.take(from);
     if (wait > 0) {
       counters.dropped++;
       // Typing and markers over the rate are dropped without a word: an error for each is noise.
@@ -61,20 +95,54 @@ export class Inbound {
       void this.#ctx.send(messageError(replyTo(s), "wait", "resource-constraint", text));
       return;
     }
-    this.#inOrder(jidText(s.from), () => (s.kind === "chat" ? this.#toSori(s) : this.#features.apply(s)));
+    if (s.kind !== "chat") {
+      // Not journaled: a feature stanza is applied once, in order with the sender's messages.
+      this.#inOrder(from, () => this.#features.apply(s));
+      return;
+    }
+    const taken: TakenStanza = {
+      messageId: newMessageId(),
+      from,
+      fromFull: s.fromFull,
+      to: jidText(s.to),
+      stanzaId: s.id,
+      body: s.body,
+      wantsReceipt: s.wantsReceipt,
+      markable: s.markable,
+      ...(s.originId !== undefined ? { originId: s.originId } : {}),
+      ...(s.reply !== undefined ? { reply: s.reply } : {}),
+    };
+    if (!journal.take(taken)) {
+      counters.dropped++;
+      const text = "the gateway is busy: not delivered, try again later";
+      void this.#ctx.send(messageError(replyTo(s), "wait", "resource-constraint", text));
+      return;
+    }
+    this.#queue(taken);
+  }
+
+  #queue(t: TakenStanza): void {
+    this.#queued.add(t.messageId);
+    this.#inOrder(t.from, () => this.#toSori(t).finally(() => this.#queued.delete(t.messageId)));
   }
 
   /** An identity's message changed status: a delivered one sends the XMPP receipt asked for. */
   statusChanged(messageId: string, status: string): void {
-    const r = this.#receipts.get(messageId);
-    if (!r || status !== "delivered") return;
-    this.#receipts.delete(messageId);
-    void this.#ctx.send(receiptStanza(r.to, r.from, r.of));
+    if (status !== "delivered") return;
+    const r = this.#ctx.journal.receiptFor(messageId);
+    if (r) this.#sendReceipt(messageId, r);
+    else if (this.#ctx.journal.isTaken(messageId)) this.#deliveredEarly.add(messageId);
   }
 
   /** Resolves once every message taken so far was handed to Sori (or failed). */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.#chains.values()]);
+  }
+
+  /** What is still on its way to Sori stays in the journal for the next run. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.settled();
   }
 
   #inOrder(key: string, run: () => Promise<void>): void {
@@ -89,48 +157,93 @@ export class Inbound {
     });
   }
 
-  async #toSori(s: ChatStanza): Promise<void> {
+  async #toSori(t: TakenStanza): Promise<void> {
     const ctx = this.#ctx;
-    const username = soriUsernameAt(s.to, ctx.domain);
-    if (!username || !(await this.#userExists(username))) {
-      ctx.counters.dropped++;
-      return;
-    }
-    const bridged = bridgedUsernameOf(s.from);
+    const to = parseJid(t.to);
+    const from = parseJid(t.from);
+    const username = to && soriUsernameAt(to, ctx.domain);
+    let receipt: WantedReceipt | undefined;
+    let delivered = false;
     try {
-      // Inside the try: an identity that cannot be opened or made is an error for the sender too.
-      const identity = await ctx.identities.ensure(bridged);
-      const sent = await this.#features.sendText(identity, bridged, username, s);
-      ctx.counters.toSori++;
-      if (s.wantsReceipt && s.id)
-        this.#receipts.set(sent.id, { from: jidText(s.from), to: jidText(s.to), of: s.id });
+      if (!username || !from || !(await this.#userExists(username))) {
+        ctx.counters.dropped++;
+      } else {
+        const bridged = bridgedUsernameOf(from);
+        // Inside the try: an identity that cannot be opened or made is an error for the sender too.
+        const identity = await ctx.identities.ensure(bridged);
+        // Under the id chosen when it was taken: after a crash the SDK knows it and sends nothing twice.
+        const sent = await this.#features.sendText(
+          identity,
+          bridged,
+          username,
+          {
+            body: t.body,
+            id: t.stanzaId,
+            markable: t.markable ?? false,
+            ...(t.originId !== undefined ? { originId: t.originId } : {}),
+            ...(t.reply !== undefined ? { reply: t.reply } : {}),
+          },
+          { id: t.messageId },
+        );
+        ctx.counters.toSori++;
+        delivered = sent.status === "delivered" || this.#deliveredEarly.has(t.messageId);
+        if (t.wantsReceipt && t.stanzaId)
+          receipt = { from: t.from, to: t.to, of: t.stanzaId, chat: sent.chat };
+      }
     } catch (error) {
+      // Stopping: kept in the journal, the next run hands it on.
+      if (this.#stopping) return;
       const why = error instanceof SdkError ? error.message : "the gateway could not pass it on";
       ctx.log.warn("xmpp.to_sori_failed", { reason: codeOf(error) });
-      await ctx.send(
-        messageError(replyTo(s), "wait", "recipient-unavailable", `not delivered to Sori: ${why}`),
+      const told = await ctx.send(
+        messageError(
+          { from: t.fromFull, to: t.to, id: t.stanzaId },
+          "wait",
+          "recipient-unavailable",
+          `not delivered to Sori: ${why}`,
+        ),
       );
+      // Nobody to tell (the component is offline, as after a restart): tried again once it is back.
+      if (!told) return;
     }
+    this.#deliveredEarly.delete(t.messageId);
+    ctx.journal.handed(t.messageId, receipt);
+    if (receipt && delivered) this.#sendReceipt(t.messageId, receipt);
+  }
+
+  /** Receipts that came due while the component was offline (this run or the last), now it is back. */
+  sendDueReceipts(): void {
+    for (const [messageId, r] of this.#ctx.journal.dueReceipts()) this.#sendReceipt(messageId, r);
+  }
+
+  #sendReceipt(messageId: string, r: WantedReceipt): void {
+    const { journal } = this.#ctx;
+    // Noted sent the moment the kernel has it (a restart would otherwise send it again); one that
+    // cannot go now is kept until the component is back, since the status event comes only once.
+    void this.#ctx
+      .sendTracked(receiptStanza(r.to, r.from, r.of), () => journal.receiptSent(messageId))
+      .then((sent) => {
+        if (!sent) journal.receiptDue(messageId);
+      });
   }
 
   /** Whether a Sori username exists (cached): unknown ones get the same silence as known ones. */
+  /** Feature stanzas seen per address (in memory: they are not journaled), to drop a resent duplicate. */
+  #featureDuplicate(from: string, id: string): boolean {
+    const ids = this.#seenFeatures.get(from) ?? new Set<string>();
+    this.#seenFeatures.set(from, ids);
+    if (ids.has(id)) return true;
+    ids.add(id);
+    if (ids.size > SEEN_FEATURES_PER_ADDRESS) ids.delete(ids.values().next().value!);
+    return false;
+  }
+
   async #userExists(username: string): Promise<boolean> {
     const known = this.#users.get(username);
     if (known && known.until > Date.now()) return known.exists;
     const exists = (await this.#ctx.gateway.findUser(username)) !== undefined;
     this.#users.set(username, { exists, until: Date.now() + USER_TTL_MS });
     return exists;
-  }
-
-  #duplicate(from: BareJid, id: string | undefined): boolean {
-    if (!id) return false;
-    const key = jidText(from);
-    const ids = this.#seen.get(key) ?? new Set<string>();
-    this.#seen.set(key, ids);
-    if (ids.has(id)) return true;
-    ids.add(id);
-    if (ids.size > SEEN_PER_ADDRESS) ids.delete(ids.values().next().value!);
-    return false;
   }
 }
 

@@ -13,8 +13,9 @@ const BARRIER_TIMEOUT_MS = 10_000;
 /**
  * Sori → XMPP: what Sori users sent a bridged identity, passed on to its XMPP address. Messages stay
  * in the identity's feed until the XMPP server answered a ping sent after them: it handles a stream's
- * stanzas in order, so by then it took the messages; a crash or disconnect before that sends them
- * again (at least once, with the Sori message id as the stanza id).
+ * stanzas in order, so by then it took the messages. The journal notes each stanza the moment the
+ * kernel has it and each answered ping, so that a crash before the feed is let go does not send
+ * anything twice (decision 16, "Exactly once"); a link that fails before the answer sends them again.
  */
 export class Outbound {
   readonly #ctx: GatewayContext;
@@ -50,12 +51,23 @@ export class Outbound {
 
   async #flushOnce(username: string, client: SoriClient): Promise<void> {
     const ctx = this.#ctx;
+    const { journal } = ctx;
     const jid = jidOfBridged(username);
     if (!jid || ctx.component.status !== "online" || this.#stopping) return;
     const list = await client.peekReceived();
+    journal.keepOnly(username, new Set(list.map((m) => m.id)));
     if (list.length === 0) return;
     const passed: ChatMessage[] = [];
+    const written: string[] = [];
     for (const m of list) {
+      if (journal.wasPassedOn(username, m.id)) {
+        // Passed on before a crash: its ids are noted again, in case the crash came before that.
+        const body = bodyOf(m);
+        if (body !== undefined && (await client.findChat(m.chat))?.kind === "direct")
+          await this.#features.passed(username, m, body);
+        passed.push(m);
+        continue;
+      }
       const body = bodyOf(m);
       const chat = await client.findChat(m.chat);
       if (body !== undefined && chat?.kind === "group") {
@@ -72,23 +84,46 @@ export class Outbound {
         passed.push(m);
         continue;
       }
-      if (!(await ctx.send(await this.#features.messageStanza(username, client, m, body)))) break;
+      const stanza = await this.#features.messageStanza(username, client, m, body);
+      const ok = await ctx.sendTracked(stanza, () => journal.written(username, m.id));
+      if (!ok) {
+        journal.revoked(username, [m.id]);
+        break;
+      }
+      written.push(m.id);
       await this.#features.passed(username, m, body);
       passed.push(m);
       ctx.counters.toXmpp++;
     }
+    if (written.length > 0) {
+      if (!(await this.#answeredAfter(jid.domain))) {
+        journal.revoked(username, written);
+        return;
+      }
+      journal.acked(username, written);
+    }
+    await client.confirmReceived(passed);
+    journal.confirmed(
+      username,
+      passed.map((m) => m.id),
+    );
+  }
+
+  /** Whether the XMPP server answers a ping: it then handled everything the stream carried before. */
+  async #answeredAfter(domain: string): Promise<boolean> {
+    const ctx = this.#ctx;
     const ping = xml(
       "iq",
-      { type: "get", to: jid.domain, from: ctx.domain },
+      { type: "get", to: domain, from: ctx.domain },
       xml("ping", { xmlns: "urn:xmpp:ping" }),
     );
     try {
       await ctx.component.iqCaller.request(ping, BARRIER_TIMEOUT_MS);
+      return true;
     } catch (error) {
       // An error answer is an answer: the server processed what came before it. Only silence is not.
-      if (!(error instanceof Error && error.name === "StanzaError")) return;
+      return error instanceof Error && error.name === "StanzaError";
     }
-    await client.confirmReceived(passed);
   }
 }
 

@@ -1,3 +1,4 @@
+import { MAX_TEXT_CHARS } from "@sori/sdk";
 import { type BareJid, parseJid } from "./jid.ts";
 import { type ChatExtras, chatExtrasOf, type FeatureStanza, parseFeature } from "./stanza-features.ts";
 import { type XmlChild, xml, type XmlElement } from "./xmpp-library.ts";
@@ -15,6 +16,8 @@ export type Addressed = { from: BareJid; fromFull: string; to: BareJid; id: stri
 /** A stanza from the XMPP network, parsed at the edge into what the gateway acts on. */
 export type InboundStanza =
   | (Addressed & { kind: "chat"; body: string; wantsReceipt: boolean } & ChatExtras)
+  /** Longer than a Sori message may be: refused with an error, not cut. */
+  | (Addressed & { kind: "too-long" })
   /** Typing, markers, corrections, retractions, reactions (stanza-features.ts). */
   | (Addressed & FeatureStanza)
   /** OMEMO-encrypted: the gateway cannot read it and says so, never relaying a fallback body. */
@@ -51,6 +54,8 @@ export function parseMessageStanza(stanza: XmlElement): InboundStanza {
   const feature = parseFeature(stanza, body);
   if (feature) return feature.kind === "ignored" ? feature : { ...addressed, ...feature };
   if (body === null || body === "") return { kind: "ignored", why: "no body" };
+  // Counted as the SDK counts (UTF-16 code units), so that what passes here is not refused by it.
+  if (body.length > MAX_TEXT_CHARS) return { ...addressed, kind: "too-long" };
   return {
     ...addressed,
     kind: "chat",

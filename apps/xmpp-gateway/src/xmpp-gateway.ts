@@ -1,6 +1,9 @@
+import { isIP } from "node:net";
+import { join } from "node:path";
 import type { SoriClient } from "@sori/sdk";
 import type { Logger } from "@sori/server";
 import { BridgedIdentities } from "./bridged-identities.ts";
+import { DeliveryJournal } from "./delivery-journal.ts";
 import { FeaturesIn } from "./features-in.ts";
 import { FeaturesOut } from "./features-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
@@ -9,8 +12,10 @@ import { jidOfBridged, parseJid } from "./jid.ts";
 import { MessageIdMaps } from "./message-ids.ts";
 import { chatIdOfRoom, parseRoomStanza } from "./muc-stanzas.ts";
 import { Outbound } from "./outbound.ts";
-import { Rooms } from "./rooms.ts";
 import { parsePresenceStanza } from "./presence-stanzas.ts";
+import { ReconnectBackoff } from "./reconnect-backoff.ts";
+import { Rooms } from "./rooms.ts";
+import { BoundedStreamParser, MAX_STANZA_BYTES, refusalAnswer, type RefusedStanza } from "./stanza-limits.ts";
 import { parseMessageStanza } from "./stanzas.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { type XmlElement, xmppComponent } from "./xmpp-library.ts";
@@ -29,6 +34,10 @@ export type XmppGatewayOptions = {
   log: Logger;
   /** Messages per second one XMPP address may send on average (default 10; bursts of 60). */
   messagesPerSecond?: number;
+  /** Largest stanza taken from the XMPP server, in bytes (default 256 KiB); larger ones are refused. */
+  maxStanzaBytes?: number;
+  /** Waits between tries to connect again (default 1 s doubling to 30 s). */
+  reconnect?: { firstMs?: number; maxMs?: number };
 };
 
 export type XmppGatewayStats = {
@@ -36,7 +45,7 @@ export type XmppGatewayStats = {
   identities: number;
   toSori: number;
   toXmpp: number;
-  /** Stanzas dropped: duplicates, over the rate, malformed, for nobody, unreadable (OMEMO). */
+  /** Stanzas dropped: duplicates, over the rate, malformed, too large, for nobody, unreadable (OMEMO). */
   dropped: number;
 };
 
@@ -56,22 +65,54 @@ export type XmppGateway = {
 export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGateway> {
   const { client: gateway, log } = o;
   const domain = o.domain.toLowerCase();
+  const maxStanzaBytes = o.maxStanzaBytes ?? MAX_STANZA_BYTES;
   const counters = { toSori: 0, toXmpp: 0, dropped: 0 };
-  const component = xmppComponent({ service: o.service, domain, password: o.secret });
+  const journal = DeliveryJournal.open(join(o.dataDir, "delivery-journal"), {
+    log,
+    trustWrites: isLoopbackService(o.service),
+  });
+  const onRefused = (r: RefusedStanza): void => {
+    counters.dropped++;
+    log.warn("xmpp.stanza_refused", { reason: r.reason, stanza: r.name.slice(0, 32) });
+    const answer = refusalAnswer(r, domain, maxStanzaBytes);
+    if (answer) void send(answer);
+  };
+  const component = xmppComponent({
+    service: o.service,
+    domain,
+    password: o.secret,
+    parser: () => new BoundedStreamParser({ maxStanzaBytes }).on("refused", onRefused),
+  });
+  const backoff = new ReconnectBackoff(component, log, o.reconnect);
   let markOnline: () => void = () => undefined;
   const onlineOnce = new Promise<void>((resolve) => (markOnline = resolve));
 
-  const send = async (stanza: XmlElement): Promise<boolean> => {
+  const sendTracked = async (stanza: XmlElement, written: () => void): Promise<boolean> => {
     if (component.status !== "online") return false;
+    let marked = false;
+    const mark = (): void => {
+      if (marked) return;
+      marked = true;
+      written();
+    };
     try {
-      await component.send(stanza);
+      const sending = component.send(stanza);
+      // The library writes to the socket before its first await: with nothing left buffered in Node,
+      // the kernel has every byte now (it takes the rest later, and says so by resolving).
+      if (component.socket?.writableLength === 0) mark();
+      await sending;
+      mark();
       return true;
     } catch {
       return false;
     }
   };
+  const send = (stanza: XmlElement): Promise<boolean> => sendTracked(stanza, () => undefined);
   // The parts reach each other through the context; the identities are set just below.
-  const ctx = { gateway, domain, log, counters, component, send } as Omit<GatewayContext, "identities"> &
+  const ctx = { gateway, domain, log, counters, component, journal, send, sendTracked } as Omit<
+    GatewayContext,
+    "identities"
+  > &
     Partial<Pick<GatewayContext, "identities">>;
   const messageIds = new MessageIdMaps({ directoryOf: (u) => ctx.identities?.directoryOf(u), log });
   const featuresIn = new FeaturesIn(ctx as GatewayContext, messageIds);
@@ -105,15 +146,21 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
   const identities = ctx.identities;
 
   component.on("stanza", (stanza) => {
-    const room = parseRoomStanza(stanza, domain);
-    if (room.kind !== "not-room") {
-      void rooms.handle(room).catch((error: unknown) => {
-        log.warn("xmpp.room_failed", { reason: codeOf(error) });
-      });
-      return;
+    try {
+      const room = parseRoomStanza(stanza, domain);
+      if (room.kind !== "not-room") {
+        void rooms.handle(room).catch((error: unknown) => {
+          log.warn("xmpp.room_failed", { reason: codeOf(error) });
+        });
+        return;
+      }
+      if (stanza.is("message")) inbound.handle(parseMessageStanza(stanza));
+      else if (stanza.is("presence")) subscriptions.handle(parsePresenceStanza(stanza));
+    } catch (error) {
+      // Thrown here it would come out of the socket's data handler and end the process.
+      counters.dropped++;
+      log.error("xmpp.stanza_failed", { reason: codeOf(error) });
     }
-    if (stanza.is("message")) inbound.handle(parseMessageStanza(stanza));
-    else if (stanza.is("presence")) subscriptions.handle(parsePresenceStanza(stanza));
   });
   component.iqCallee.get("http://jabber.org/protocol/disco#info", "query", async ({ stanza }) => {
     const to = parseJid(stanza.attrs.to);
@@ -127,9 +174,15 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     outbound.flushAll();
     featuresOut.resend();
     subscriptions.online();
+    inbound.sendDueReceipts();
+    inbound.requeue();
   });
   component.on("offline", () => log.info("xmpp.offline", {}));
-  component.on("error", (error) => log.warn("xmpp.stream_error", { reason: error.name }));
+  component.on("disconnect", () => log.info("xmpp.disconnected", {}));
+  component.on("error", (error) => {
+    const code = (error as Error & { code?: unknown }).code;
+    log.warn("xmpp.stream_error", { reason: typeof code === "string" ? code : error.name });
+  });
 
   gateway.on("bridge-wanted", (r) => {
     if (!jidOfBridged(r.username)) return;
@@ -140,10 +193,9 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
 
   await subscriptions.load();
   await identities.load();
-  await component.start().catch((error: unknown) => {
-    // The reconnect module keeps trying with backoff; the gateway runs meanwhile.
-    log.warn("xmpp.connect_failed", { reason: codeOf(error) });
-  });
+  // Before the component connects: what a previous run took goes to Sori ahead of anything new.
+  await inbound.recover();
+  await backoff.start();
 
   return {
     online: () => onlineOnce,
@@ -153,15 +205,27 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
       ...counters,
     }),
     stop: async () => {
-      component.reconnect.stop();
+      backoff.stop();
       featuresIn.stop();
       await outbound.stop();
       await featuresOut.stop();
       await component.stop().catch(() => undefined);
-      await inbound.settled();
+      await inbound.stop();
       await messageIds.close();
       await subscriptions.settled();
       await identities.close();
+      journal.close();
     },
   };
+}
+
+/**
+ * Whether the XMPP server is on this host: then the kernel hands over what the gateway writes within
+ * the write itself, and a stanza written before a crash counts as passed on (decision 16).
+ */
+function isLoopbackService(service: string): boolean {
+  const host = new URL(service).hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return host === "::1";
 }

@@ -15,8 +15,9 @@ import { loadSettings, saveSettings } from "./features/settings.ts";
 import type { StickerPack } from "./features/sticker-packs.ts";
 import type { ChatSummary } from "./groups/chat-list.ts";
 import { checkGroupName } from "./groups/membership.ts";
-import type { ChatMessage } from "./messages/chat-store.ts";
+import { type ChatMessage, publicView } from "./messages/chat-store.ts";
 import { isExpired } from "./messages/expiry.ts";
+import { isMessageId } from "./messages/message-id.ts";
 import { checkTextLength } from "./messages/message-actions.ts";
 import type { ClientSettings } from "./messages/message-features.ts";
 import type { ClientStorage } from "./storage/storage.ts";
@@ -392,21 +393,32 @@ export class SoriClient {
 
   /**
    * Sends a text to a chat id or, for a username, to the direct chat with that user (created if needed).
-   * `replyTo` quotes a message of the chat.
+   * `replyTo` quotes a message of the chat. `id` (from newMessageId) makes the send idempotent, for a
+   * bridge that must not send one thing twice across a crash: if this device already has a message
+   * of that id in the chat, it is returned as it is and nothing is sent again (one left "sending" by
+   * a crash is resent by the outbox under that id, which the server recognises).
    */
   async sendText(
     chatOrUsername: string,
     text: string,
-    options: { replyTo?: string } = {},
+    options: { replyTo?: string; id?: string } = {},
   ): Promise<ChatMessage> {
     if (text.trim().length === 0) throw new SdkError("bad-request", "cannot send an empty message");
     checkTextLength(text);
+    if (options.id !== undefined && !isMessageId(options.id))
+      throw new SdkError("bad-request", "a message id is 16 to 43 base64url characters (see newMessageId)");
     const chat = await this.#chatFor(chatOrUsername);
-    return this.#m.sender.sendUserMessage(chat.id, {
-      kind: "text",
-      text,
-      ...(await this.#m.actions.replyOf(chat.id, options)),
-    });
+    if (options.id !== undefined) {
+      const existing = await this.#m.ctx.chats.getMessage(chat.id, options.id);
+      if (existing && !existing.outgoing)
+        throw new SdkError("conflict", "a message of someone else in this chat has that id");
+      if (existing) return publicView(existing);
+    }
+    return this.#m.sender.sendUserMessage(
+      chat.id,
+      { kind: "text", text, ...(await this.#m.actions.replyOf(chat.id, options)) },
+      options.id,
+    );
   }
 
   /** Sends a sticker, e.g. `{ pack: "sori", id: "hello" }` from the built-in set. */
@@ -425,6 +437,12 @@ export class SoriClient {
     if (m.status !== "failed") return m;
     if (m.kind === "file" && !m.fileRef) await this.#m.files.uploadAgain(chatId, m);
     return this.#m.sender.deliverOutgoing(m);
+  }
+
+  /** One message of a chat's local history, by its id (undefined if this device has none such). */
+  async message(chatId: string, messageId: string): Promise<ChatMessage | undefined> {
+    const m = await this.#m.ctx.chats.getMessage(chatId, messageId);
+    return m && !isExpired(m) ? publicView(m) : undefined;
   }
 
   /** Local history of a chat, oldest first: the `limit` newest messages before `before` (an order). */

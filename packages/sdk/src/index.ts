@@ -21,6 +21,8 @@ export {
   SoriClient,
 } from "./client.ts";
 export { SdkError, type SdkErrorCode } from "./errors.ts";
+export { MAX_TEXT_CHARS } from "./limits.ts";
+export { newMessageId } from "./messages/message-id.ts";
 export type { ClientWarning, WarningCode } from "./warnings.ts";
 export type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 export type { FoundUser } from "./device/directory.ts";

@@ -36,6 +36,13 @@ export const xmppGatewayCommand: Command = {
       summary: "the component secret (better from SORI_XMPP_SECRET: options show in ps)",
     },
     {
+      name: "max-stanza-bytes",
+      type: "string",
+      value: "<bytes>",
+      default: "262144",
+      summary: "the largest stanza taken from the XMPP server; larger ones are refused with an error",
+    },
+    {
       name: "identities-dir",
       type: "string",
       value: "<dir>",

@@ -228,13 +228,23 @@ export class ChatStore {
   }
 
   async #append(m: NewMessage, options: { feed: boolean; unread: boolean }): Promise<ChatMessage> {
-    // The same message twice (a redelivery after a crash) is stored once.
-    const existing = await this.getMessage(m.chat, m.id);
-    if (existing) return publicView(existing);
-    const order = await this.#nextOrder();
+    // The same message twice (a redelivery after a crash) is stored once. The index says where: it is
+    // written first marked pending and last without the mark, so a crash in between leaves the mark,
+    // and the redelivery writes the same keys again at the same order (neither a second copy nor a
+    // stored message missing from the receive feed, which nothing would repair).
+    const indexKey = StorageKeys.messageIndex(m.chat, m.id);
+    const index = await getJson<{ order: number; pending?: true }>(this.#storage, indexKey);
+    if (index && !index.pending) {
+      const existing = await getJson<StoredMessage>(
+        this.#storage,
+        StorageKeys.historyEntry(m.chat, index.order),
+      );
+      if (existing) return publicView(existing);
+    }
+    const order = index?.order ?? (await this.#nextOrder());
+    if (!index) await putJson(this.#storage, indexKey, { order, pending: true });
     const message: StoredMessage = { ...m, order };
     await putJson(this.#storage, StorageKeys.historyEntry(m.chat, order), message);
-    await putJson(this.#storage, StorageKeys.messageIndex(m.chat, m.id), { order });
     if (options.feed) await putJson(this.#storage, StorageKeys.feedEntry(order), publicView(message));
     if (message.expiresAt !== undefined)
       await this.#storage.put(StorageKeys.expiry(message.expiresAt, m.chat, m.id), new Uint8Array(0));
@@ -244,9 +254,11 @@ export class ChatStore {
         ...rec,
         lastMessage: publicView(message),
         lastMessageAt: Math.max(rec.lastMessageAt ?? 0, message.sentAt),
+        // After a crash here and the redo, one more than there is: a badge, not a message, is off.
         unread: rec.unread + (options.unread ? 1 : 0),
       });
     }
+    await putJson(this.#storage, indexKey, { order });
     return publicView(message);
   }
 

@@ -188,14 +188,16 @@ export class MessageSender {
    * Stores the message as "sending" (and tells listeners at once), then sends it. On failure it stays
    * in history as "failed", ready for retry(), and the error is thrown.
    */
-  async sendUserMessage(chatId: string, body: UserMessageBody): Promise<ChatMessage> {
-    return this.deliverOutgoing(await this.appendOutgoing(chatId, body));
+  async sendUserMessage(chatId: string, body: UserMessageBody, id?: string): Promise<ChatMessage> {
+    return this.deliverOutgoing(await this.appendOutgoing(chatId, body, id));
   }
 
-  /** Stores a new outgoing message as "sending" and tells listeners; deliverOutgoing() sends it. */
-  async appendOutgoing(chatId: string, body: UserMessageBody): Promise<ChatMessage> {
+  /**
+   * Stores a new outgoing message as "sending" and tells listeners; deliverOutgoing() sends it. `id` is
+   * the caller's (an idempotent send), else a new one.
+   */
+  async appendOutgoing(chatId: string, body: UserMessageBody, id = newMessageId()): Promise<ChatMessage> {
     const ctx = this.#ctx;
-    const id = newMessageId();
     this.#deps.userMessageSent(chatId);
     // Written before the message, so a crash at any point leaves a trace that the next start resends.
     await ctx.storage.put(StorageKeys.outbox(chatId, id), new Uint8Array(0));

@@ -223,9 +223,12 @@ export async function startEjabberd(o: {
   let stderr = "";
   const boot = async (): Promise<void> => {
     // Its own process group: ejabberdctl is a shell whose Erlang VM (and helpers) stop with it.
+    // Run from its own directory: the Erlang VM looks for modules in its working directory first, and
+    // a checkout in a root-only directory (mktemp -d) refuses the ejabberd user even a look (eacces).
     child = spawn(ctl[0]!, [...ctl.slice(1), "foreground"], {
       stdio: ["ignore", "ignore", "pipe"],
       detached: true,
+      cwd: dir,
     });
     child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + String(c)).slice(-4000)));
     try {
@@ -259,6 +262,7 @@ export async function startEjabberd(o: {
       const r = spawnSync(ctl[0]!, [...ctl.slice(1), "register", user, o.host, password], {
         timeout: 30_000,
         encoding: "utf8",
+        cwd: dir,
       });
       if (r.status !== 0) throw new Error(`ejabberdctl register ${user} failed: ${r.stdout} ${r.stderr}`);
     }

@@ -9,7 +9,7 @@ import { createLineDesk } from "./lines/line-desk.ts";
 import { SipGatewayConfigError } from "./sip-gateway-config-error.ts";
 import type { Bridged } from "./bridged.ts";
 import { type DialTarget, outboundTarget, Trunk } from "./outbound-target.ts";
-import { contactFor, dialogKey, tag, withTag } from "./sip/dialog-ids.ts";
+import { dialogKey, tag, withTag } from "./sip/dialog-ids.ts";
 import { allowedBy } from "./account-policy.ts";
 import { rateKey } from "./rate-key.ts";
 import { answerChallenge } from "./sip/digest.ts";
@@ -25,8 +25,9 @@ import {
   SdpError,
   writePhoneSdp,
 } from "./media/phone-sdp.ts";
+import { inDialogRequests } from "./in-dialog-requests.ts";
 import { createReinvites } from "./reinvites.ts";
-import { formatBadRequest, formatRequest, type SipSource } from "./sip/sip-format.ts";
+import { formatBadRequest, type SipSource } from "./sip/sip-format.ts";
 import {
   formatUri,
   headFailure,
@@ -110,6 +111,13 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   };
   const server = new ServerTransactions(io);
   const client = new ClientTransactions(io);
+  const { sendAck, sendCancel, sendBye, dialogHeaders, contactHeader } = inDialogRequests({
+    io,
+    client,
+    log: o.log,
+    address: o.mediaAddress,
+    ports,
+  });
   const dialogs = new Map<string, Bridged>();
   const invites = new TokenBuckets(o.inviteBurst ?? 10, o.invitesPerSecond ?? 2);
   const stats = { callsTotal: 0, parseErrors: 0, rateLimited: 0, rtpDroppedEnded: 0, authFailures: 0 };
@@ -151,7 +159,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   const reinvites = createReinvites({
     log: o.log,
     mediaAddress: o.mediaAddress,
-    contactHeader: (b) => contactHeader(b),
+    contactHeader,
     hangUp: (b) => {
       sendBye(b);
       end(b);
@@ -571,46 +579,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.call?.hangup();
   }
 
-  /** ACK for a final response to the gateway's INVITE (a 2xx gets its own branch). */
-  function sendAck(b: Bridged, answer: SipResponse, branch: string): void {
-    io.send(
-      formatRequest({
-        method: "ACK",
-        uri: b.target,
-        headers: dialogHeaders(
-          b,
-          branch,
-          headerValue(answer, "To") ?? b.remoteUri,
-          `${b.outgoing?.seq ?? 1} ACK`,
-        ),
-      }),
-      b.phone,
-    );
-  }
-
   /** A 2xx to our INVITE came again (our ACK was lost): acknowledge it again. */
   function repeatAck(r: SipResponse): void {
     if (r.cseq.method !== "INVITE" || r.status < 200 || r.status >= 300) return;
     const local = r.from.params.tag;
     const b = local ? dialogs.get(dialogKey(r.callId, local)) : undefined;
     if (b?.direction === "out") sendAck(b, r, newBranch());
-  }
-
-  /** The Sori caller gave up while the phone rang: CANCEL the INVITE (RFC 3261 §9.1). */
-  function sendCancel(b: Bridged): void {
-    const out = b.outgoing;
-    if (!out) return;
-    void client
-      .request(
-        {
-          method: "CANCEL",
-          uri: out.uri,
-          headers: dialogHeaders(b, out.branch, out.to, `${out.seq} CANCEL`),
-        },
-        out.branch,
-        b.phone,
-      )
-      .catch(() => o.log.info("sip-cancel-unanswered", { callId: b.callId }));
   }
 
   function answered(b: Bridged): void {
@@ -699,22 +673,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     end(b);
   }
 
-  function sendBye(b: Bridged): void {
-    const branch = newBranch();
-    b.localSeq++;
-    void client
-      .request(
-        {
-          method: "BYE",
-          uri: b.target,
-          headers: dialogHeaders(b, branch, b.remoteUri, `${b.localSeq} BYE`),
-        },
-        branch,
-        b.phone,
-      )
-      .catch(() => o.log.info("sip-bye-unanswered", { callId: b.callId }));
-  }
-
   /** Registers a new dialog with what every dialog starts with. */
   function open(
     fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer">,
@@ -731,22 +689,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     dialogs.set(dialogKey(b.callId, b.localTag), b);
     stats.callsTotal++;
     return b;
-  }
-
-  /** The headers of a request the gateway sends in dialog `b`. */
-  function dialogHeaders(b: Bridged, branch: string, to: string, cseq: string): [string, string][] {
-    return [
-      // The transport the request goes over (RFC 3261 §18.1.1), with that listener's port.
-      [
-        "Via",
-        `SIP/2.0/${b.phone.transport} ${o.mediaAddress}:${portOf(b.phone.transport)};branch=${branch};rport`,
-      ],
-      ["Max-Forwards", "70"],
-      ["From", b.localUri],
-      ["To", to],
-      ["Call-ID", b.callId],
-      ["CSeq", cseq],
-    ];
   }
 
   function end(b: Bridged): void {
@@ -790,23 +732,6 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     // Ended first, so the Sori side's hang-up does not send the phone a BYE of its own.
     end(b);
     b.call?.hangup();
-  }
-
-  /**
-   * Where the phone sends in-dialog requests: the gateway over the transport the dialog uses. A
-   * sips: Contact only when the phone's own target is sips: (RFC 3261 §12.1.1); phones that dial
-   * sip:…;transport=tls (baresip 1.0 among them) cannot send to a sips: URI at all.
-   */
-  function contactHeader(b: Pick<Bridged, "phone" | "target">): [string, string][] {
-    return [
-      ["Contact", contactFor(b.phone.transport, b.target, `${o.mediaAddress}:${portOf(b.phone.transport)}`)],
-    ];
-  }
-
-  /** The port the gateway listens on for `transport` (a stream without its listener: the main port). */
-  function portOf(transport: SipSource["transport"]): number {
-    const p = { UDP: ports.udp, TCP: ports.tcp, TLS: ports.tls }[transport];
-    return p ?? port;
   }
 
   return {

@@ -18,6 +18,11 @@ export class BoundedMemo<T> {
     if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
     return value;
   }
+
+  /** Forgets `key` (a value that turned out not to be worth keeping, such as a failed promise). */
+  forget(key: string): void {
+    this.#entries.delete(key);
+  }
 }
 
 /** Bytes as lower-case hex, for memo keys. */

@@ -1,5 +1,7 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import type { CiphersuiteImpl } from "ts-mls";
+import { BoundedMemo, hexOf } from "./bounded-memo.ts";
+import { bytesEqual } from "./bytes.ts";
 
 type Signature = CiphersuiteImpl["signature"];
 
@@ -21,31 +23,17 @@ function hex(text: string): Uint8Array {
   return Uint8Array.from(text.match(/../g)!.map((b) => parseInt(b, 16)));
 }
 
-function keyOf(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** A small map that forgets its oldest entry past its size. */
-class KeyCache {
-  readonly #keys = new Map<string, Promise<CryptoKey>>();
-  get(bytes: Uint8Array, make: () => Promise<CryptoKey>): Promise<CryptoKey> {
-    const k = keyOf(bytes);
-    let key = this.#keys.get(k);
-    if (!key) {
-      key = make();
-      // A key that failed to import is not remembered: the next call tries again and fails alike.
-      key.catch(() => this.#keys.delete(k));
-      this.#keys.set(k, key);
-      if (this.#keys.size > MAX_CACHED_KEYS) this.#keys.delete(this.#keys.keys().next().value!);
-    }
-    return key;
-  }
+/** Imported keys, by their bytes; a key that failed to import is forgotten, so the next use fails alike. */
+function keyCache(): (bytes: Uint8Array, make: () => Promise<CryptoKey>) => Promise<CryptoKey> {
+  const keys = new BoundedMemo<Promise<CryptoKey>>(MAX_CACHED_KEYS);
+  return (bytes, make) => {
+    const k = hexOf(bytes);
+    return keys.get(k, () => {
+      const key = make();
+      key.catch(() => keys.forget(k));
+      return key;
+    });
+  };
 }
 
 /**
@@ -71,11 +59,11 @@ export async function webCryptoEd25519(
     keygen: () => fallback.keygen(),
   };
   if (!subtle) return strict;
-  const signing = new KeyCache();
-  const verifying = new KeyCache();
+  const signingKey = keyCache();
+  const verifyingKey = keyCache();
   const native: Signature = {
     sign: async (signKey, message) => {
-      const key = await signing.get(signKey, () => {
+      const key = await signingKey(signKey, () => {
         const pkcs8 = new Uint8Array(PKCS8_PREFIX.length + signKey.length);
         pkcs8.set(PKCS8_PREFIX);
         pkcs8.set(signKey, PKCS8_PREFIX.length);
@@ -86,7 +74,7 @@ export async function webCryptoEd25519(
     verify: async (publicKey, message, signature) => {
       if (publicKey.length !== 32 || signature.length !== 64) return false;
       try {
-        const key = await verifying.get(publicKey, () =>
+        const key = await verifyingKey(publicKey, () =>
           subtle.importKey("raw", publicKey as Uint8Array<ArrayBuffer>, "Ed25519", false, ["verify"]),
         );
         return await subtle.verify(

@@ -41,6 +41,31 @@ function readLog(path: string): string {
   }
 }
 
+/** The handle both servers' starters return: stop and restart around their own boot and halt. */
+function serverHandle(o: {
+  name: string;
+  logFile: string;
+  dir: string;
+  fields: Pick<XmppServer, "host" | "c2sPort" | "componentPort" | "componentDomain" | "secret">;
+  boot(): Promise<void>;
+  halt(): Promise<void>;
+}): XmppServer {
+  return {
+    name: o.name,
+    log: () => readLog(o.logFile),
+    ...o.fields,
+    stop: async () => {
+      await o.halt();
+      rmSync(o.dir, { recursive: true, force: true });
+    },
+    restart: async (whileDown) => {
+      await o.halt();
+      await whileDown?.();
+      await o.boot();
+    },
+  };
+}
+
 /** Debian's Prosody (the first server the gateway was tested with). */
 export type Prosody = XmppServer;
 
@@ -124,24 +149,14 @@ export async function startProsody(o: {
     clearTimeout(timer);
   };
   await boot();
-  return {
+  return serverHandle({
     name: "prosody",
-    log: () => readLog(join(dir, "prosody.log")),
-    host: o.host,
-    c2sPort,
-    componentPort,
-    componentDomain: o.componentDomain,
-    secret,
-    stop: async () => {
-      await halt();
-      rmSync(dir, { recursive: true, force: true });
-    },
-    restart: async (whileDown) => {
-      await halt();
-      await whileDown?.();
-      await boot();
-    },
-  };
+    logFile: join(dir, "prosody.log"),
+    dir,
+    fields: { host: o.host, c2sPort, componentPort, componentDomain: o.componentDomain, secret },
+    boot,
+    halt,
+  });
 }
 
 /**
@@ -271,24 +286,14 @@ export async function startEjabberd(o: {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return {
+  return serverHandle({
     name: "ejabberd",
-    log: () => readLog(join(dir, "logs", "ejabberd.log")),
-    host: o.host,
-    c2sPort,
-    componentPort,
-    componentDomain: o.componentDomain,
-    secret,
-    stop: async () => {
-      await halt();
-      rmSync(dir, { recursive: true, force: true });
-    },
-    restart: async (whileDown) => {
-      await halt();
-      await whileDown?.();
-      await boot();
-    },
-  };
+    logFile: join(dir, "logs", "ejabberd.log"),
+    dir,
+    fields: { host: o.host, c2sPort, componentPort, componentDomain: o.componentDomain, secret },
+    boot,
+    halt,
+  });
 }
 
 /** An XML element as the XMPP user's script saw it (ElementTree): local name, namespace, text. */

@@ -24,6 +24,27 @@ describe("server configuration", () => {
     assert.throws(() => parseServerConfig(["--gateways", "no spaces please"], {}), /--gateways/);
   });
 
+  it("takes bridge namespaces with their owning gateway, which also becomes a gateway account", () => {
+    const c = parseServerConfig(["--bridges", "xmpp=XmppGw, matrix=mx_gw"], {});
+    assert.deepEqual(c.bridges, { xmpp: "xmppgw", matrix: "mx_gw" });
+    assert.deepEqual(c.gateways, ["xmppgw", "mx_gw"]);
+    for (const bad of [
+      "xmpp",
+      "xmpp=gw=x",
+      "Xmpp=xmppgw",
+      "x=xmppgw",
+      "xmpp=ab",
+      "xmpp:1=xmppgw",
+      "xmpp=a b c",
+    ])
+      assert.throws(
+        () => parseServerConfig(["--bridges", bad], {}),
+        (e: unknown) =>
+          e instanceof ConfigError && e.message.includes("--bridges") && e.message.includes(bad),
+        bad,
+      );
+  });
+
   it("refuses bad values with a message naming the option", () => {
     assert.throws(
       () => parseServerConfig(["--port", "70000"], {}),

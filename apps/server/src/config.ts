@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_LIMITS, type Limits } from "@sori/protocol";
+import { BRIDGE_NAMESPACE_PATTERN, DEFAULT_LIMITS, type Limits, USERNAME_PATTERN } from "@sori/protocol";
 import type { LogLevel } from "./logger.ts";
 import { DEFAULT_TURN_TTL_S, type TurnConfig } from "./turn-credentials.ts";
 
@@ -180,8 +180,10 @@ const OPTIONS: Option[] = [
         .split(",")
         .map((n) => n.trim().toLowerCase())
         .filter(Boolean);
-      if (names.some((n) => !/^[a-z0-9_.-]{1,64}$/.test(n)))
-        throw new ConfigError("--gateways takes usernames separated by commas");
+      if (names.some((n) => !USERNAME_PATTERN.test(n)))
+        throw new ConfigError(
+          "--gateways takes usernames (3–32 letters, digits, '_', '.', '-') separated by commas",
+        );
       c.gateways = [...new Set([...c.gateways, ...names])];
     },
   },
@@ -193,13 +195,13 @@ const OPTIONS: Option[] = [
         .split(",")
         .map((p) => p.trim())
         .filter(Boolean)) {
-        const m = /^([a-z][a-z0-9-]{1,15})=([A-Za-z0-9_.-]{3,32})$/.exec(pair);
-        if (!m)
+        const [namespace = "", gateway = "", ...rest] = pair.split("=");
+        if (rest.length > 0 || !BRIDGE_NAMESPACE_PATTERN.test(namespace) || !USERNAME_PATTERN.test(gateway))
           throw new ConfigError(
             `--bridges takes namespace=gateway pairs separated by commas (xmpp=xmppgw), not "${pair}"`,
           );
-        const owner = m[2]!.toLowerCase();
-        c.bridges = { ...c.bridges, [m[1]!]: owner };
+        const owner = gateway.toLowerCase();
+        c.bridges = { ...c.bridges, [namespace]: owner };
         c.gateways = [...new Set([...c.gateways, owner])];
       }
     },

@@ -60,12 +60,15 @@ export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
 /** Usernames: letters, digits, '_', '.', '-'; compared case-insensitively. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
+const NAMESPACE = "[a-z][a-z0-9-]{1,15}";
 /**
  * A bridged identity's username (feature level 6): the namespace of the gateway that owns it, a colon,
  * then the address on the other network (`xmpp:juliet@example.org`). Plain usernames cannot hold a
  * colon, so no account can pass for a bridged one or the other way round. No spaces, controls, quotes
  * or angle brackets, so the address is safe to show and to put into XML and URIs.
  */
-export const BRIDGED_USERNAME_PATTERN = /^([a-z][a-z0-9-]{1,15}):([^\s\p{Cc}"'<>&\\]{1,256})$/u;
+export const BRIDGED_USERNAME_PATTERN = new RegExp(`^(${NAMESPACE}):([^\\s\\p{Cc}"'<>&\\\\]{1,256})$`, "u");
+/** A bridge namespace on its own (the part of a bridged username before the colon). */
+export const BRIDGE_NAMESPACE_PATTERN = new RegExp(`^${NAMESPACE}$`);
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;

@@ -17,6 +17,7 @@ import { RateLimiter, refuseIfLimited } from "../rate-limiter.ts";
 import type { Sessions } from "../sessions.ts";
 import type { Store } from "../store/store.ts";
 import { parseBody } from "./body.ts";
+import { createAccount } from "./new-account.ts";
 import type { RequestContext, Route } from "./router.ts";
 
 function parseAuthRequest(body: unknown): AuthRequest {
@@ -48,33 +49,17 @@ export function accountRoutes(options: {
   const register = async (ctx: RequestContext): Promise<void> => {
     refuseIfLimited(registerLimiter.take(ctx.address), "registrations");
     const body = parseAuthRequest(await ctx.readJson());
-    const userId = newId();
-    const deviceId = newId();
-    const now = Date.now();
-    const { token, session } = sessions.issue(deviceId);
-    const outcome = await store.createUserWithDevice(
+    const created = await createAccount(
+      { store, sessions },
       {
-        userId,
         username: body.username,
         passwordHash: await hashPassword(body.password),
-        createdAt: now,
-        accountKey: null,
+        device: body.device,
+        takenMessage: `the username "${body.username}" is taken`,
       },
-      { deviceId, userId, name: body.device.name, signatureKey: body.device.signatureKey, createdAt: now },
-      session,
     );
-    if (outcome === "username-taken")
-      throw new ProtocolError("username-taken", `the username "${body.username}" is taken`);
-    log.info("account.registered", { user: userId, device: deviceId });
-    // The first device makes the account key itself (account.init) before it can do anything else.
-    ctx.json(201, {
-      userId,
-      username: body.username,
-      deviceId,
-      token,
-      approval: "init-required",
-      accountKey: null,
-    } satisfies AuthResponse);
+    log.info("account.registered", { user: created.userId, device: created.deviceId });
+    ctx.json(201, created);
   };
 
   const login = async (ctx: RequestContext): Promise<void> => {

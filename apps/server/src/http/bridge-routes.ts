@@ -1,16 +1,15 @@
 import {
   API_PREFIX,
-  type AuthResponse,
   BridgedUsername,
   BridgeIdentityRequest,
   ProtocolError,
   splitBridgedUsername,
 } from "@sori/protocol";
-import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
 import type { Caller, Sessions } from "../sessions.ts";
 import type { Store } from "../store/store.ts";
 import { parseBody } from "./body.ts";
+import { createAccount } from "./new-account.ts";
 import type { RequestContext, Route } from "./router.ts";
 
 /**
@@ -47,26 +46,22 @@ export function bridgeRoutes(options: {
     const caller = await sessions.approvedBearer(ctx.req);
     const body = parseBody(BridgeIdentityRequest, await ctx.readJson());
     const namespace = ownNamespace(caller, body.username);
-    const userId = newId();
-    const deviceId = newId();
-    const now = Date.now();
-    const { token, session } = sessions.issue(deviceId);
-    const outcome = await store.createUserWithDevice(
-      { userId, username: body.username, passwordHash: NO_PASSWORD, createdAt: now, accountKey: null },
-      { deviceId, userId, name: body.device.name, signatureKey: body.device.signatureKey, createdAt: now },
-      session,
+    const created = await createAccount(
+      { store, sessions },
+      {
+        username: body.username,
+        passwordHash: NO_PASSWORD,
+        device: body.device,
+        takenMessage: `the identity "${body.username}" exists already`,
+      },
     );
-    if (outcome === "username-taken")
-      throw new ProtocolError("username-taken", `the identity "${body.username}" exists already`);
-    log.info("bridge.identity_created", { namespace, user: userId, device: deviceId, by: caller.userId });
-    ctx.json(201, {
-      userId,
-      username: body.username,
-      deviceId,
-      token,
-      approval: "init-required",
-      accountKey: null,
-    } satisfies AuthResponse);
+    log.info("bridge.identity_created", {
+      namespace,
+      user: created.userId,
+      device: created.deviceId,
+      by: caller.userId,
+    });
+    ctx.json(201, created);
   };
 
   const remove = async (ctx: RequestContext): Promise<void> => {

@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:f
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { SdkError } from "../errors.ts";
+import { SortedKeys } from "./sorted-keys.ts";
 import type { ClientStorage } from "./storage.ts";
 
 const LOCK_FILE = ".lock";
@@ -27,7 +28,7 @@ export class FileStorage implements ClientStorage {
   readonly #cache = new Map<string, Uint8Array | null>();
   #cachedBytes = 0;
   /** Every key in the directory, once listed: kept up to date by put and delete. */
-  #keys: Set<string> | undefined;
+  #keys: SortedKeys | undefined;
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -149,14 +150,14 @@ export class FileStorage implements ClientStorage {
     await this.#init();
     if (!this.#keys) {
       const names = await readdir(this.#dir);
-      this.#keys = new Set(
+      this.#keys = new SortedKeys(
         names
           .filter((n) => !n.endsWith(".tmp") && n !== LOCK_FILE)
           .map(decodeKey)
           .filter((k): k is string => typeof k === "string"),
       );
     }
-    return [...this.#keys].filter((k) => k.startsWith(prefix)).sort();
+    return this.#keys.withPrefix(prefix);
   }
 }
 

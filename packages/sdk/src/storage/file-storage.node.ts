@@ -14,6 +14,15 @@ const LOCK_FILE = ".lock";
 const CACHE_BYTES = 8 * 1024 * 1024;
 
 /**
+ * The storages this process holds locked, released when it exits: one listener for all of them, as a
+ * gateway holds one per identity (thousands) and a listener each would trip Node's leak warning.
+ */
+const lockedAtExit = new Set<FileStorage>();
+process.once("exit", () => {
+  for (const storage of lockedAtExit) storage.release();
+});
+
+/**
  * A directory of files, one per key, readable by the owner only (0700 directory, 0600 files). Writes go
  * to a temporary file that is fsynced and renamed into place, so a crash or power loss never leaves half
  * a value or loses an acknowledged one. One process at a time may use a directory (a lock file holds
@@ -47,7 +56,7 @@ export class FileStorage implements ClientStorage {
         writeSync(fd, String(process.pid));
         closeSync(fd);
         this.#locked = true;
-        process.once("exit", () => this.release());
+        lockedAtExit.add(this);
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
@@ -69,6 +78,7 @@ export class FileStorage implements ClientStorage {
   release(): void {
     if (!this.#locked) return;
     this.#locked = false;
+    lockedAtExit.delete(this);
     try {
       unlinkSync(join(this.#dir, LOCK_FILE));
     } catch {

@@ -4,8 +4,16 @@ import { join } from "node:path";
 import type { Logger } from "@sori/server";
 import { SdkError, SoriClient } from "@sori/sdk";
 import { FileStorage } from "@sori/sdk/node";
+import { ConcurrencyLimit } from "./concurrency-limit.ts";
 
 type Index = { identities: Record<string, string> };
+
+/**
+ * Identities made at once. Making one is costly (keys, 50 KeyPackages, three round trips): a burst of
+ * new senders made all at once would each wait for all of them, and a stop would wait for every one
+ * started; a few at a time, the first are ready soonest and a stop waits only for those few.
+ */
+const MAKING_AT_ONCE = 4;
 
 /**
  * The bridged identities this gateway runs: one Sori account and device per XMPP address, each in a
@@ -23,6 +31,7 @@ export class BridgedIdentities {
   #index: Index = { identities: {} };
   #saving: Promise<void> = Promise.resolve();
   #closed = false;
+  readonly #making = new ConcurrencyLimit(MAKING_AT_ONCE);
 
   constructor(options: {
     gateway: SoriClient;
@@ -95,7 +104,10 @@ export class BridgedIdentities {
         this.#index.identities[username] = folder;
         await this.#save();
       }
-      await this.#gateway.createBridgedIdentity({ username, storage, deviceName: "xmpp gateway" });
+      await this.#making.run(async () => {
+        if (this.#closed) throw new SdkError("closed", "the gateway is stopping");
+        await this.#gateway.createBridgedIdentity({ username, storage, deviceName: "xmpp gateway" });
+      });
       client = await SoriClient.open(storage);
       this.#log.info("xmpp.identity_created", {});
     }
@@ -125,8 +137,13 @@ export class BridgedIdentities {
     await rename(tmp, path);
   }
 
-  async close(): Promise<void> {
+  /** From now on no identity is made or opened (the gateway is stopping); those running stay open. */
+  refuseNew(): void {
     this.#closed = true;
+  }
+
+  async close(): Promise<void> {
+    this.refuseNew();
     await Promise.allSettled([...this.#opening.values()]);
     await Promise.allSettled([...this.#clients.values()].map((c) => c.close()));
     this.#clients.clear();

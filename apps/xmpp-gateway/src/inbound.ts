@@ -158,6 +158,9 @@ export class Inbound {
   }
 
   async #toSori(t: TakenStanza): Promise<void> {
+    // Stopping: what has not started yet stays in the journal for the next run, so that a stop
+    // waits only for the messages already on their way, not for a backlog of identities to make.
+    if (this.#stopping) return;
     const ctx = this.#ctx;
     const to = parseJid(t.to);
     const from = parseJid(t.from);

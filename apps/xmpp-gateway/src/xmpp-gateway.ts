@@ -205,6 +205,8 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
       ...counters,
     }),
     stop: async () => {
+      // First, so that what waits for an identity ends at once instead of making it.
+      identities.refuseNew();
       backoff.stop();
       featuresIn.stop();
       await outbound.stop();

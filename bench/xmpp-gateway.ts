@@ -77,16 +77,29 @@ async function main(): Promise<void> {
     readyTimeoutMs: 20_000,
     stopGraceMs: 5000,
   });
-  const prosody = await startProsody({
-    host: "xmpp.test",
-    componentDomain: DOMAIN,
-    users: {},
-    extraComponents: [LOAD_DOMAIN],
-  });
+  // Ctrl-C or a SIGTERM ends the run early but still through the finally below, so that no Prosody,
+  // gateway or server is left running; a second signal kills this process as usual.
+  let interrupted: NodeJS.Signals | undefined;
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => {
+      interrupted = signal;
+      process.stderr.write(`${signal}: stopping the gateway, Prosody and the server\n`);
+    });
+  const stopIfInterrupted = (): void => {
+    if (interrupted) throw new BenchInterrupted(interrupted);
+  };
   const receivers: SoriClient[] = [];
+  let prosody: Awaited<ReturnType<typeof startProsody>> | undefined;
   let gatewayProcess: ChildProcess | undefined;
   let load: Awaited<ReturnType<typeof rawComponent>> | undefined;
   try {
+    prosody = await startProsody({
+      host: "xmpp.test",
+      componentDomain: DOMAIN,
+      users: {},
+      extraComponents: [LOAD_DOMAIN],
+    });
+    stopIfInterrupted();
     const profile = join(dir, "gateway-profile");
     const gatewayStorage = new FileStorage(profile);
     await SoriClient.register({
@@ -97,6 +110,7 @@ async function main(): Promise<void> {
     });
     // The gateway process takes the profile's lock next.
     gatewayStorage.release();
+    stopIfInterrupted();
     gatewayProcess = await startGateway(profile, prosody.componentPort, prosody.secret);
     const gatewayPid = gatewayProcess.pid!;
     for (let i = 0; i < o.receivers; i++) {
@@ -130,8 +144,9 @@ async function main(): Promise<void> {
     say(`warming up: ${o.senders} XMPP senders → ${o.receivers} Sori users`);
     const warmStart = performance.now();
     for (let s = 0; s < o.senders; s++) send(s, "warm", String(s));
-    while (warm < o.senders && performance.now() - warmStart < 180_000)
+    while (warm < o.senders && !interrupted && performance.now() - warmStart < 180_000)
       await new Promise((r) => setTimeout(r, 200));
+    stopIfInterrupted();
     if (warm < o.senders)
       throw new Error(`warm-up: only ${warm} of ${o.senders} first messages arrived in 180 s`);
     say(
@@ -147,14 +162,15 @@ async function main(): Promise<void> {
     const total = o.rate * o.duration;
     const started = performance.now();
     let sent = 0;
-    while (sent < total) {
+    while (sent < total && !interrupted) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * o.rate));
       for (; sent < due; sent++) send(sent % o.senders, "b", String(sent));
       await new Promise((r) => setTimeout(r, 5));
     }
     const drainStart = performance.now();
-    while (seen.size < total && performance.now() - drainStart < 30_000)
+    while (seen.size < total && !interrupted && performance.now() - drainStart < 30_000)
       await new Promise((r) => setTimeout(r, 100));
+    stopIfInterrupted();
     const t1 = {
       gw: readCpuTicks(gatewayPid) ?? 0,
       server: readCpuTicks(server.pid) ?? 0,
@@ -207,9 +223,17 @@ async function main(): Promise<void> {
       gatewayProcess.kill("SIGINT");
       await gone;
     }
-    await prosody.stop();
+    await prosody?.stop();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The run was stopped by a signal; everything it started has been stopped. */
+class BenchInterrupted extends Error {
+  readonly code = "interrupted";
+  constructor(signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}; no report`);
   }
 }
 
@@ -259,4 +283,10 @@ async function startGateway(profile: string, port: number, secret: string): Prom
   return child;
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  if (!(e instanceof BenchInterrupted)) throw e;
+  process.stderr.write(`${e.message}\n`);
+  process.exitCode = 130;
+}

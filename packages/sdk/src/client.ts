@@ -477,6 +477,16 @@ export class SoriClient {
     return this.#m.receipts.markRead(chatId, options);
   }
 
+  /**
+   * For gateways (a bridged identity's device): these messages it received in `chatId` could not be
+   * passed on to the other network. Their senders see them "failed", with `reason` (the other
+   * network's words, up to 300 characters) beside them. Ids of messages not sent to this identity
+   * are ignored by the senders' devices.
+   */
+  reportUndelivered(chatId: string, messageIds: string[], reason: string): Promise<void> {
+    return this.#m.receipts.reportUndelivered(chatId, messageIds, reason);
+  }
+
   /** Searches this device's local history (the server cannot: it holds only ciphertext). Newest first. */
   search(query: string, options: { chat?: string; limit?: number } = {}): Promise<ChatMessage[]> {
     return this.#m.ctx.chats.search(query, options).then((list) => list.filter((m) => !isExpired(m)));

@@ -2,6 +2,8 @@
 
 /** Longest text message, edit or caption, in characters. */
 export const MAX_TEXT_CHARS = 16_000;
+/** Longest reason a gateway gives for messages the other network refused (the "undelivered" content). */
+export const MAX_UNDELIVERED_REASON_CHARS = 300;
 /** A group name has 1 to this many characters. */
 export const MAX_GROUP_NAME_CHARS = 100;
 /** Longest display name, in characters. */

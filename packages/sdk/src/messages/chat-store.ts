@@ -106,6 +106,11 @@ export type MessageMeta = {
   edited?: boolean;
   /** Outgoing: every other member has read it (they send read receipts unless switched off). */
   read?: boolean;
+  /**
+   * Outgoing: members on another network whose gateway could not pass it on, with the reason that
+   * network gave ("failed" once every other member is here).
+   */
+  undelivered?: { userId: string; username: string; reason: string }[];
   forwarded?: boolean;
   /** Disappearing timer (seconds) the sender set; counted from when it is read. */
   expiresIn?: number;

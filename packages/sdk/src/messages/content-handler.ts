@@ -86,6 +86,12 @@ export class ContentHandler {
       case "receipt":
         if (!mine) for (const id of content.ids) await d.receipts.onReceipt(chat, id, senderId);
         return;
+      case "undelivered":
+        if (!mine) {
+          const username = await d.directory.usernameOf(senderId);
+          await d.receipts.onUndelivered(chat, content.ids, { userId: senderId, username }, content.reason);
+        }
+        return;
       case "profile":
         await d.profiles.onProfile(senderId, content);
         return;

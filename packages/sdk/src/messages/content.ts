@@ -1,6 +1,7 @@
 import { MAX_DISAPPEARING_TIMER_S } from "@sori/protocol";
 import { z } from "zod";
 import { CallLogBody, CallSignal } from "../calls/call-signal.ts";
+import { MAX_UNDELIVERED_REASON_CHARS } from "../limits.ts";
 
 /** Disappearing timers go up to one week (the server clamps undelivered copies' expiry to it too). */
 export const MAX_TIMER_SECONDS = MAX_DISAPPEARING_TIMER_S;
@@ -178,6 +179,17 @@ export const Content = z.discriminatedUnion("type", [
     type: z.literal("receipt"),
     id: z.string().max(64),
     ids: z.array(z.string().max(64)).max(500),
+  }),
+  /**
+   * "These messages could not be passed on past me": a bridged identity's gateway says the other
+   * network refused them (`reason`, its words). Turns the sender's messages to "failed" there.
+   */
+  z.object({
+    v: z.literal(1),
+    type: z.literal("undelivered"),
+    id: z.string().max(64),
+    ids: z.array(z.string().max(64)).min(1).max(500),
+    reason: z.string().min(1).max(MAX_UNDELIVERED_REASON_CHARS),
   }),
   /** The sender's user leaves the group; the others' devices commit the removal. */
   z.object({ v: z.literal(1), type: z.literal("leave"), id: z.string().max(64) }),

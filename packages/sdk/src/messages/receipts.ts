@@ -1,6 +1,8 @@
+import { splitBridgedUsername } from "@sori/protocol";
 import type { DeviceContext } from "../device/device-context.ts";
 import { SdkError } from "../errors.ts";
 import { loadSettings } from "../features/settings.ts";
+import { MAX_UNDELIVERED_REASON_CHARS } from "../limits.ts";
 import type { Content } from "./content.ts";
 import { publicView } from "./chat-store.ts";
 import { newMessageId } from "./message-id.ts";
@@ -69,11 +71,67 @@ export class Receipts {
     const { chats, groups, events, enrolment } = this.#ctx;
     const m = await chats.getMessage(chat, id);
     if (!m || !m.outgoing || m.status === "delivered") return;
+    // Its gateway's device got it, but the gateway could not pass it on: that is not delivery.
+    if (m.undelivered?.some((u) => u.userId === fromUserId)) return;
     const deliveredTo = [...new Set([...(m.deliveredTo ?? []), fromUserId])];
     const others = await groups.otherUserIds(chat, enrolment.userId);
     const all = [...others].every((u) => deliveredTo.includes(u));
     await chats.updateMessage(chat, id, { deliveredTo, ...(all ? { status: "delivered" as const } : {}) });
     if (all) events.emit("message-status", { chat, id, status: "delivered" });
+  }
+
+  /**
+   * For a gateway's bridged identity: tells the senders in `chat` that these messages (received
+   * here) could not be passed on to the other network, and why, in that network's words.
+   */
+  async reportUndelivered(chat: string, ids: string[], reason: string): Promise<void> {
+    const text = reason.trim().slice(0, MAX_UNDELIVERED_REASON_CHARS) || "undeliverable";
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return;
+    if (!(await this.#ctx.chats.getChat(chat)))
+      throw new SdkError("unknown-chat", "no such chat on this device");
+    for (let i = 0; i < unique.length; i += RECEIPT_BATCH)
+      await this.#send(chat, {
+        v: 1,
+        type: "undelivered",
+        id: newMessageId(),
+        ids: unique.slice(i, i + RECEIPT_BATCH),
+        reason: text,
+      });
+  }
+
+  /**
+   * A bridged member's gateway could not pass our messages on to its network: each is noted with the
+   * reason, and "failed" once every other member of the chat is one it could not reach (a receipt
+   * that came first, from the gateway's device, does not make it delivered).
+   */
+  async onUndelivered(
+    chat: string,
+    ids: string[],
+    from: { userId: string; username: string },
+    reason: string,
+  ): Promise<void> {
+    const { chats, groups, events, enrolment } = this.#ctx;
+    // Only a gateway's identity may say so: a Sori member's device has nothing past it to fail.
+    if (!splitBridgedUsername(from.username)) return;
+    const others = await groups.otherUserIds(chat, enrolment.userId);
+    if (!others.has(from.userId)) return;
+    for (const id of new Set(ids)) {
+      const m = await chats.getMessage(chat, id);
+      if (!m || !m.outgoing || m.kind === "system") continue;
+      const undelivered = [
+        ...(m.undelivered ?? []).filter((u) => u.userId !== from.userId),
+        { userId: from.userId, username: from.username, reason },
+      ];
+      const all = [...others].every((u) => undelivered.some((x) => x.userId === u));
+      const next = await chats.updateMessage(chat, id, {
+        undelivered,
+        ...(all ? { status: "failed" as const } : {}),
+      });
+      if (!next) continue;
+      if (all && m.status !== "failed") events.emit("message-status", { chat, id, status: "failed" });
+      events.emit("message-updated", publicView(next));
+    }
   }
 
   /** A member read up to `upTo`: our messages up to then are read once every other member has. */
@@ -83,7 +141,8 @@ export class Receipts {
     for (const m of await chats.history(chat, { limit: READ_LOOKBACK })) {
       if (!m.outgoing || m.sentAt > upTo || m.read || m.kind === "system") continue;
       const stored = await chats.getMessage(chat, m.id);
-      if (!stored) continue;
+      // Not read by a member whose gateway could not pass it on (see onUndelivered).
+      if (!stored || stored.undelivered?.some((u) => u.userId === readerId)) continue;
       const readBy = [...new Set([...(stored.readBy ?? []), readerId])];
       const all = [...others].every((u) => readBy.includes(u));
       // Reading implies delivery (a receipt may be switched off or still on its way).

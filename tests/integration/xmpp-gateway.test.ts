@@ -85,6 +85,21 @@ describe("XMPP gateway with Debian's Prosody and a slixmpp user", () => {
     assert.equal(got.from?.split("/")[0], `alice@${DOMAIN}`);
   });
 
+  it("shows a Sori sender the XMPP server's refusal: the message to an address that does not exist fails", async () => {
+    const sent = await alice.sendText(`xmpp:nobody@${HOST}`, "is anyone there?");
+    const failed = await waitFor(
+      () => alice.message(sent.chat, sent.id),
+      (m) => m?.status === "failed",
+      25_000,
+    );
+    assert.equal(failed!.undelivered?.length, 1);
+    assert.equal(failed!.undelivered![0]!.username, `xmpp:nobody@${HOST}`);
+    // Prosody's words, or the gateway's plain ones for the condition it gave.
+    assert.match(failed!.undelivered![0]!.reason, /\S/);
+    assert.doesNotMatch(failed!.undelivered![0]!.reason, /undefined-condition/);
+    assert.ok(logs.some((l) => l.includes('"xmpp.bounced"')));
+  });
+
   it("answers OMEMO with an explicit error and relays nothing", async () => {
     const before = (await alice.takeReceived()).length;
     juliet.send({

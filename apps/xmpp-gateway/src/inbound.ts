@@ -76,7 +76,7 @@ export class Inbound {
       void this.#ctx.send(messageError(replyTo(s), "modify", "not-acceptable", text));
       return;
     }
-    if (s.kind === "receipt" || s.kind === "bounce") return;
+    if (s.kind === "receipt") return;
     const from = jidText(s.from);
     // Chats are remembered by the journal (across a crash); feature stanzas only in memory.
     if (
@@ -87,6 +87,12 @@ export class Inbound {
       return;
     }
     const wait = this.#rate.take(from);
+    // An error is never answered with an error (RFC 6120 §8.3.1), not even over the rate.
+    if (s.kind === "bounce") {
+      if (wait > 0) counters.dropped++;
+      else this.#inOrder(from, () => this.#bounced(s));
+      return;
+    }
     if (wait > 0) {
       counters.dropped++;
       // Typing and markers over the rate are dropped without a word: an error for each is noise.
@@ -124,6 +130,22 @@ export class Inbound {
   #queue(t: TakenStanza): void {
     this.#queued.add(t.messageId);
     this.#inOrder(t.from, () => this.#toSori(t).finally(() => this.#queued.delete(t.messageId)));
+  }
+
+  /**
+   * The XMPP side could not deliver a message the gateway passed on: its Sori sender hears so through
+   * the identity (SDK reportUndelivered). Errors for anything else the gateway sent (receipts, typing)
+   * and for identities it does not run are let be.
+   */
+  async #bounced(s: Extract<InboundStanza, { kind: "bounce" }>): Promise<void> {
+    const ctx = this.#ctx;
+    const identity = s.id && ctx.identities.get(bridgedUsernameOf(s.from));
+    const username = soriUsernameAt(s.to, ctx.domain);
+    if (!identity || !username) return;
+    const chat = await identity.findChat(username);
+    if (chat?.kind !== "direct" || !(await identity.message(chat.id, s.id!))) return;
+    await identity.reportUndelivered(chat.id, [s.id!], s.reason);
+    ctx.log.info("xmpp.bounced", { condition: s.condition });
   }
 
   /** An identity's message changed status: a delivered one sends the XMPP receipt asked for. */

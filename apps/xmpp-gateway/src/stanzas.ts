@@ -24,8 +24,11 @@ export type InboundStanza =
   | (Addressed & { kind: "omemo" })
   /** The XMPP side's client got a message the gateway sent (XEP-0184). */
   | (Addressed & { kind: "receipt"; of: string })
-  /** The XMPP server could not deliver something the gateway sent. */
-  | (Addressed & { kind: "bounce"; reason: string })
+  /**
+   * The XMPP server could not deliver something the gateway sent: `condition` is the RFC 6120 one,
+   * `reason` the words a person reads (the server's text, or the condition said plainly).
+   */
+  | (Addressed & { kind: "bounce"; condition: string; reason: string })
   | { kind: "ignored"; why: string };
 
 /** What an incoming `<message/>` is; anything malformed is "ignored" with the reason. */
@@ -44,7 +47,8 @@ export function parseMessageStanza(stanza: XmlElement): InboundStanza {
     const condition = error?.children.find(
       (c): c is XmlElement => typeof c !== "string" && c.attrs.xmlns === NS_STANZAS && c.name !== "text",
     );
-    return { ...addressed, kind: "bounce", reason: text || condition?.name || "undeliverable" };
+    const name = condition?.name ?? "undefined-condition";
+    return { ...addressed, kind: "bounce", condition: name, reason: text || conditionWords(name) };
   }
   if (type !== "chat" && type !== "normal") return { kind: "ignored", why: `message type ${type}` };
   if (NS_OMEMO.some((ns) => stanza.getChild("encrypted", ns))) return { ...addressed, kind: "omemo" };
@@ -63,6 +67,23 @@ export function parseMessageStanza(stanza: XmlElement): InboundStanza {
     wantsReceipt: stanza.getChild("request", NS_RECEIPTS) !== undefined,
     ...chatExtrasOf(stanza, body),
   };
+}
+
+/** The XMPP server's refusals a Sori sender meets, said plainly (RFC 6120 §8.3.3). */
+const CONDITION_WORDS: Record<string, string> = {
+  "service-unavailable": "this address does not take messages (it may not exist)",
+  "item-not-found": "this address does not exist",
+  "recipient-unavailable": "the recipient cannot take messages now",
+  "remote-server-not-found": "their XMPP server could not be found",
+  "remote-server-timeout": "their XMPP server did not answer",
+  "not-allowed": "their XMPP server does not allow this message",
+  forbidden: "their XMPP server refused this message",
+  "policy-violation": "their XMPP server refused this message by its policy",
+  "resource-constraint": "their XMPP server is too busy",
+};
+
+function conditionWords(condition: string): string {
+  return CONDITION_WORDS[condition] ?? `their XMPP server could not deliver it (${condition})`;
 }
 
 /** A chat message to an XMPP address, asking for a delivery receipt (`extras`: stanza-features.ts). */

@@ -69,6 +69,28 @@ describe("web app: chats with bridged identities (XMPP)", () => {
     assertNoErrors(device!);
   });
 
+  it("shows a message the other network refused as not delivered, with its reason and no retry", async () => {
+    const page = device!.page;
+    const romeo = identities.find((c) => c.username === "xmpp:romeo@xmpp.example.org")!;
+    const composer = byTestId(page, "composer");
+    await composer.fill("are you still there?");
+    await composer.press("Enter");
+    const [m] = await receive(romeo, 1, 15_000);
+    assert.equal(m!.text, "are you still there?");
+    await romeo.reportUndelivered(m!.chat, [m!.id], "this address does not exist");
+    const row = page.locator(`[data-testid="message"][data-message-id="${m!.id}"]`);
+    const note = row.locator('[data-testid="message-undelivered"]');
+    await note.waitFor({ timeout: 15_000 });
+    assert.equal(
+      await note.innerText(),
+      "Not delivered to xmpp:romeo@xmpp.example.org: this address does not exist",
+    );
+    assert.equal(await row.getAttribute("data-status"), "failed");
+    assert.equal(await row.locator('[data-testid="retry-button"]').count(), 0);
+    await screenshot(page, "web-bridged-undelivered");
+    assertNoErrors(device!);
+  });
+
   it("says it in Korean too", async () => {
     const ko = await openDevice(url, { locale: "ko-KR" });
     try {

@@ -70,6 +70,8 @@ export function MessageItem({
   // In a group anyone may call themselves anything: the username shows beside a display name.
   const inGroup = chat.kind === "group";
   const status = STATUS[m.outgoing && m.read ? "read" : m.status];
+  // Sent, but the gateway of a member on another network could not pass it on: resending would not help.
+  const undelivered = m.outgoing ? (m.undelivered ?? []) : [];
 
   const retry = async (): Promise<void> => {
     setRetrying(true);
@@ -224,7 +226,7 @@ export function MessageItem({
         <div className="message-line">
           {content}
           <div className="message-meta">
-            {m.outgoing && m.status === "failed" ? (
+            {m.outgoing && m.status === "failed" && undelivered.length === 0 ? (
               <button
                 type="button"
                 className="retry-button"
@@ -254,9 +256,13 @@ export function MessageItem({
             {m.outgoing && (
               <span
                 className={`message-status status-${m.read ? "read" : m.status}`}
-                title={t(status.label)}
+                title={t(
+                  undelivered.length > 0 && m.status === "failed" ? "status.undelivered" : status.label,
+                )}
                 role="img"
-                aria-label={t(status.label)}
+                aria-label={t(
+                  undelivered.length > 0 && m.status === "failed" ? "status.undelivered" : status.label,
+                )}
                 data-testid="message-status"
               >
                 <Icon name={status.icon} size={14} />
@@ -281,6 +287,12 @@ export function MessageItem({
             <Icon name="more" size={18} />
           </button>
         </div>
+        {undelivered.map((u) => (
+          <div className="message-undelivered" data-testid="message-undelivered" key={u.userId}>
+            <Icon name="alert" size={13} />
+            {t("msg.undeliveredTo", { name: u.username, reason: u.reason })}
+          </div>
+        ))}
         {reactions.length > 0 && (
           <div
             className="reactions"

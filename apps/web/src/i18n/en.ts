@@ -110,6 +110,7 @@ export const en = {
   "status.delivered": "Delivered",
   "status.failed": "Not sent",
   "status.retry": "Retry",
+  "status.undelivered": "Not delivered",
 
   "emoticon.hello": "Hello",
   "emoticon.love": "Love you",
@@ -401,6 +402,7 @@ export const en = {
   "history.callBackVideo": "Video call back",
   "history.entry": "{kind} · {detail}",
   "msg.edited": "edited",
+  "msg.undeliveredTo": "Not delivered to {name}: {reason}",
   "msg.deleted": "Message deleted",
   "msg.forwarded": "Forwarded",
   "msg.read": "Read",

@@ -111,6 +111,7 @@ export const ko: Dictionary = {
   "status.delivered": "전달됨",
   "status.failed": "전송 실패",
   "status.retry": "다시 보내기",
+  "status.undelivered": "전달 안 됨",
 
   "emoticon.hello": "안녕",
   "emoticon.love": "사랑해",
@@ -401,6 +402,7 @@ export const ko: Dictionary = {
   "history.callBackVideo": "영상 통화로 다시 걸기",
   "history.entry": "{kind} · {detail}",
   "msg.edited": "수정됨",
+  "msg.undeliveredTo": "{name}에게 전달되지 않음: {reason}",
   "msg.deleted": "삭제된 메시지입니다",
   "msg.forwarded": "전달됨",
   "msg.read": "읽음",

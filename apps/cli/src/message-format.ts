@@ -13,6 +13,10 @@ export function messageJson(m: ChatMessage, path?: string | null): string {
     ...(m.file ? { file: { name: m.file.name, size: m.file.size, path: path ?? null } } : {}),
     // An entry the SDK wrote (a contact request, say): what it is, for scripts to act on.
     ...(m.system ? { system: m.system } : {}),
+    // Sent, but a member's gateway could not pass it on to their network.
+    ...(m.undelivered?.length
+      ? { undelivered: m.undelivered.map(({ username, reason }) => ({ username, reason })) }
+      : {}),
   });
 }
 
@@ -41,7 +45,10 @@ function messageText(m: ChatMessage, path?: string | null): string {
   const file = m.file ? `[file ${esc(m.file.name)}, ${m.file.size} bytes${saved}]` : "";
   const sticker = m.sticker ? `[sticker ${esc(m.sticker.pack)}/${esc(m.sticker.id)}]` : "";
   const text = esc(m.text, { multiline: true });
-  return [file, sticker, text, m.edited ? "(edited)" : ""].filter(Boolean).join(" ");
+  const undelivered = (m.undelivered ?? []).map(
+    (u) => `(not delivered to ${esc(u.username)}: ${esc(u.reason)})`,
+  );
+  return [file, sticker, text, m.edited ? "(edited)" : "", ...undelivered].filter(Boolean).join(" ");
 }
 
 /** An entry the SDK wrote into the chat by itself. */

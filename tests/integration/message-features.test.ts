@@ -189,7 +189,11 @@ describe("message features through the SDK", () => {
       );
 
       await eli.setSettings({ readReceipts: false, typingIndicators: false });
-      assert.deepEqual(await eli.settings(), { readReceipts: false, typingIndicators: false });
+      assert.deepEqual(await eli.settings(), {
+        readReceipts: false,
+        typingIndicators: false,
+        deliveryReceipts: "automatic",
+      });
       await eli.setTyping(chat.id, true);
       const m2 = await dee.sendText(chat.id, "read me too");
       await receive(eli, 1);

@@ -220,6 +220,41 @@ describe("XMPP gateway with Debian's Prosody and a slixmpp user", () => {
     }
   });
 
+  it("says delivered only once the XMPP user's client sent its receipt (XEP-0184), not when the gateway has it", async () => {
+    // Juliet's slixmpp answers receipts by itself.
+    const toJuliet = await alice.sendText(`xmpp:juliet@${HOST}`, "a receipt, please");
+    await juliet.next((e) => e.event === "message" && e.body === "a receipt, please", 15_000);
+    await waitFor(
+      () => alice.message(toJuliet.chat, toJuliet.id),
+      (m) => m?.status === "delivered",
+      15_000,
+    );
+    // A client that sends no receipt: here the test's own component, which answers nothing.
+    const quiet = await rawComponent(prosody.componentPort, "crowd.test", prosody.secret);
+    try {
+      const sent = await alice.sendText("xmpp:quiet@crowd.test", "no receipt from this client");
+      const idle = await waitFor(
+        () => alice.message(sent.chat, sent.id),
+        (m) => m?.status === "sent",
+        30_000,
+      );
+      assert.equal(idle?.status, "sent");
+      // The gateway's device has it well before this; its own receipt would have arrived by now.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal((await alice.message(sent.chat, sent.id))?.status, "sent");
+      quiet.write(
+        `<message from="quiet@crowd.test/x" to="alice@${DOMAIN}" id="rcpt-1"><received xmlns="urn:xmpp:receipts" id="${sent.id}"/></message>`,
+      );
+      await waitFor(
+        () => alice.message(sent.chat, sent.id),
+        (m) => m?.status === "delivered",
+        15_000,
+      );
+    } finally {
+      quiet.close();
+    }
+  });
+
   it("logs no message text or addresses", () => {
     const text = logs.join("\n");
     assert.doesNotMatch(text, /안녕|wherefore|juliet|romeo|while down/);

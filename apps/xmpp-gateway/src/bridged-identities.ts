@@ -111,6 +111,10 @@ export class BridgedIdentities {
       client = await SoriClient.open(storage);
       this.#log.info("xmpp.identity_created", {});
     }
+    // "Delivered" for a Sori sender means the XMPP user's client has it (its XEP-0184 receipt, or the
+    // room it was passed to), not that this gateway does: the identity confirms only when told.
+    if ((await client.settings()).deliveryReceipts !== "manual")
+      await client.setSettings({ deliveryReceipts: "manual" });
     this.#attach(username, client);
     this.#clients.set(username, client);
     await client.connect();

@@ -76,7 +76,6 @@ export class Inbound {
       void this.#ctx.send(messageError(replyTo(s), "modify", "not-acceptable", text));
       return;
     }
-    if (s.kind === "receipt") return;
     const from = jidText(s.from);
     // Chats are remembered by the journal (across a crash); feature stanzas only in memory.
     if (
@@ -87,10 +86,10 @@ export class Inbound {
       return;
     }
     const wait = this.#rate.take(from);
-    // An error is never answered with an error (RFC 6120 §8.3.1), not even over the rate.
-    if (s.kind === "bounce") {
+    // Neither is answered, not even over the rate: an error never with an error (RFC 6120 §8.3.1).
+    if (s.kind === "bounce" || s.kind === "receipt") {
       if (wait > 0) counters.dropped++;
-      else this.#inOrder(from, () => this.#bounced(s));
+      else this.#inOrder(from, () => this.#answered(s));
       return;
     }
     if (wait > 0) {
@@ -133,18 +132,25 @@ export class Inbound {
   }
 
   /**
-   * The XMPP side could not deliver a message the gateway passed on: its Sori sender hears so through
-   * the identity (SDK reportUndelivered). Errors for anything else the gateway sent (receipts, typing)
-   * and for identities it does not run are let be.
+   * The XMPP side answered a message the gateway passed on: its client's receipt (XEP-0184) makes it
+   * "delivered" for the Sori sender (the identity confirms it), an error "not delivered" with the
+   * reason (SDK reportUndelivered). Answers to anything else the gateway sent (receipts, typing) and
+   * for identities it does not run are let be.
    */
-  async #bounced(s: Extract<InboundStanza, { kind: "bounce" }>): Promise<void> {
+  async #answered(s: Extract<InboundStanza, { kind: "bounce" | "receipt" }>): Promise<void> {
     const ctx = this.#ctx;
-    const identity = s.id && ctx.identities.get(bridgedUsernameOf(s.from));
+    // A receipt names the message it confirms; an error carries the id of the stanza it answers.
+    const messageId = s.kind === "receipt" ? s.of : s.id;
+    const identity = messageId && ctx.identities.get(bridgedUsernameOf(s.from));
     const username = soriUsernameAt(s.to, ctx.domain);
     if (!identity || !username) return;
     const chat = await identity.findChat(username);
-    if (chat?.kind !== "direct" || !(await identity.message(chat.id, s.id!))) return;
-    await identity.reportUndelivered(chat.id, [s.id!], s.reason);
+    if (chat?.kind !== "direct" || !(await identity.message(chat.id, messageId))) return;
+    if (s.kind === "receipt") {
+      await identity.confirmDelivered(chat.id, [messageId]);
+      return;
+    }
+    await identity.reportUndelivered(chat.id, [messageId], s.reason);
     ctx.log.info("xmpp.bounced", { condition: s.condition });
   }
 

@@ -77,6 +77,10 @@ export class Outbound {
         if (outcome === "sent") {
           passed.push(m);
           ctx.counters.toXmpp++;
+          // Rooms have no receipts: passed to the occupant is as delivered as a room message gets.
+          void client.confirmDelivered(m.chat, [m.id]).catch((error: unknown) => {
+            ctx.log.warn("xmpp.receipt_failed", { reason: error instanceof Error ? error.name : "error" });
+          });
         }
         continue;
       }

@@ -478,6 +478,15 @@ export class SoriClient {
   }
 
   /**
+   * Tells the senders that these messages, received in `chatId`, were delivered: for a device whose
+   * `deliveryReceipts` setting is "manual" (a bridge's identity, once the other network's client has
+   * them). Ids of messages this device did not receive there are left out.
+   */
+  confirmDelivered(chatId: string, messageIds: string[]): Promise<void> {
+    return this.#m.receipts.confirmDelivered(chatId, messageIds);
+  }
+
+  /**
    * For gateways (a bridged identity's device): these messages it received in `chatId` could not be
    * passed on to the other network. Their senders see them "failed", with `reason` (the other
    * network's words, up to 300 characters) beside them. Ids of messages not sent to this identity

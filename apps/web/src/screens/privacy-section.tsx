@@ -8,7 +8,9 @@ import { useSignedIn } from "../session/client-context.ts";
 import "./settings-section.css";
 import "./privacy-section.css";
 
-type Toggle = { key: keyof ClientSettings; label: MessageKey; hint: MessageKey; testId: string };
+/** The settings a person switches on and off here (the others are for bridges, not people). */
+type ToggleKey = "readReceipts" | "typingIndicators";
+type Toggle = { key: ToggleKey; label: MessageKey; hint: MessageKey; testId: string };
 
 const TOGGLES: Toggle[] = [
   {
@@ -76,7 +78,7 @@ export function PrivacySection(): ReactNode {
   }, [client, showToast, t]);
 
   // The switch moves at once; if saving fails it moves back and a toast says why.
-  const change = (key: keyof ClientSettings, on: boolean): void => {
+  const change = (key: ToggleKey, on: boolean): void => {
     const before = settings;
     if (!before) return;
     setSettings({ ...before, [key]: on });

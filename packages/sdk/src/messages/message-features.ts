@@ -12,9 +12,19 @@ export type ClientSettings = {
   readReceipts: boolean;
   /** Send typing indicators. */
   typingIndicators: boolean;
+  /**
+   * "automatic": the device confirms each message it processed (the senders see "delivered").
+   * "manual": it confirms only what it is told to (`confirmDelivered`): a bridge's identity does so
+   * once the other network's client has the message, so that "delivered" means what it says.
+   */
+  deliveryReceipts: "automatic" | "manual";
 };
 
-export const DEFAULT_SETTINGS: ClientSettings = { readReceipts: true, typingIndicators: true };
+export const DEFAULT_SETTINGS: ClientSettings = {
+  readReceipts: true,
+  typingIndicators: true,
+  deliveryReceipts: "automatic",
+};
 
 /** Longest quoted snippet carried with a reply. */
 const REPLY_SNIPPET = 200;

@@ -53,17 +53,33 @@ export class Receipts {
   async #flush(): Promise<void> {
     const batches = [...this.#queued];
     this.#queued.clear();
-    for (const [chat, ids] of batches) {
-      const list = [...ids];
-      for (let i = 0; i < list.length; i += RECEIPT_BATCH) {
-        await this.#send(chat, {
-          v: 1,
-          type: "receipt",
-          id: newMessageId(),
-          ids: list.slice(i, i + RECEIPT_BATCH),
-        });
-      }
+    if ((await loadSettings(this.#ctx.storage)).deliveryReceipts === "manual") return;
+    for (const [chat, ids] of batches) await this.#sendReceipts(chat, [...ids]);
+  }
+
+  /**
+   * Confirms messages this device received in `chat` (for "manual" delivery receipts: a bridge's
+   * identity, once the other network's client has them). Ids it did not receive there are left out.
+   */
+  async confirmDelivered(chat: string, ids: string[]): Promise<void> {
+    const { chats } = this.#ctx;
+    if (!(await chats.getChat(chat))) throw new SdkError("unknown-chat", "no such chat on this device");
+    const received: string[] = [];
+    for (const id of new Set(ids)) {
+      const m = await chats.getMessage(chat, id);
+      if (m && !m.outgoing && m.kind !== "system") received.push(id);
     }
+    await this.#sendReceipts(chat, received);
+  }
+
+  async #sendReceipts(chat: string, ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += RECEIPT_BATCH)
+      await this.#send(chat, {
+        v: 1,
+        type: "receipt",
+        id: newMessageId(),
+        ids: ids.slice(i, i + RECEIPT_BATCH),
+      });
   }
 
   /** Another member's device confirmed one of our messages: delivered once every other member has. */

@@ -1,12 +1,13 @@
-// A gateway that could not pass a Sori user's message on to the other network says so through the
-// bridged identity ("undelivered"): the sender's message turns "failed" with the network's reason.
-// Only a bridged identity in the chat may say it, and only of the sender's own messages there.
+// What a Sori sender sees of a message to a bridged identity: "delivered" when the gateway says the
+// other network's client has it (manual delivery receipts, confirmDelivered), "failed" with the
+// network's reason when the gateway could not pass it on (reportUndelivered). Only a bridged identity
+// in the chat may say the latter, and only of the sender's own messages there.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ChatMessage, SoriClient } from "@sori/sdk";
 import { bridgedIdentity, newUser, receive, suiteServer, waitFor } from "../helpers.ts";
 
-describe("undelivered: a gateway reports messages the other network refused", () => {
+describe("delivery to bridged identities, as their gateway reports it", () => {
   const server = suiteServer(["--bridges", "xmpp=xmppgw"]);
   let gateway: SoriClient;
   let alice: SoriClient;
@@ -55,6 +56,29 @@ describe("undelivered: a gateway reports messages the other network refused", ()
     await juliet.sendText(got!.chat, "a later message");
     await receive(alice, 1);
     assert.equal((await aliceMessage(sent.chat, sent.id))?.status, "failed");
+  });
+
+  it("with manual delivery receipts, says delivered only when confirmed, for messages received", async () => {
+    const mercutio = await bridgedIdentity(gateway, "xmpp:mercutio@xmpp.example.org");
+    try {
+      await mercutio.setSettings({ deliveryReceipts: "manual" });
+      const first = await alice.sendText("xmpp:mercutio@xmpp.example.org", "one");
+      const second = await alice.sendText("xmpp:mercutio@xmpp.example.org", "two");
+      const got = await receive(mercutio, 2);
+      // Processed well before this; an automatic receipt would have arrived.
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal((await aliceMessage(first.chat, first.id))?.status, "sent");
+      await mercutio.confirmDelivered(got[0]!.chat, [first.id, "not-one-of-mine"]);
+      await waitFor(
+        () => aliceMessage(first.chat, first.id),
+        (m) => m?.status === "delivered",
+        10_000,
+      );
+      assert.equal((await aliceMessage(second.chat, second.id))?.status, "sent");
+      await assert.rejects(mercutio.confirmDelivered("no-such-chat", [second.id]), { code: "unknown-chat" });
+    } finally {
+      await mercutio.close();
+    }
   });
 
   it("is ignored from a Sori user, and for messages of others", async () => {

@@ -13,6 +13,7 @@ import { MessageIdMaps } from "./message-ids.ts";
 import { chatIdOfRoom, parseRoomStanza } from "./muc-stanzas.ts";
 import { Outbound } from "./outbound.ts";
 import { parsePresenceStanza } from "./presence-stanzas.ts";
+import { LinkKeepalive } from "./link-keepalive.ts";
 import { ReconnectBackoff } from "./reconnect-backoff.ts";
 import { Rooms } from "./rooms.ts";
 import { BoundedStreamParser, MAX_STANZA_BYTES, refusalAnswer, type RefusedStanza } from "./stanza-limits.ts";
@@ -38,6 +39,8 @@ export type XmppGatewayOptions = {
   maxStanzaBytes?: number;
   /** Waits between tries to connect again (default 1 s doubling to 30 s). */
   reconnect?: { firstMs?: number; maxMs?: number };
+  /** A ping after this long without a stanza (default 60 s), and how long its answer may take (20 s). */
+  keepalive?: { quietMs?: number; answerMs?: number };
 };
 
 export type XmppGatewayStats = {
@@ -84,6 +87,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
     parser: () => new BoundedStreamParser({ maxStanzaBytes }).on("refused", onRefused),
   });
   const backoff = new ReconnectBackoff(component, log, o.reconnect);
+  const keepalive = new LinkKeepalive(component, log, { domain, ...o.keepalive });
   let markOnline: () => void = () => undefined;
   const onlineOnce = new Promise<void>((resolve) => (markOnline = resolve));
 
@@ -208,6 +212,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
       // First, so that what waits for an identity ends at once instead of making it.
       identities.refuseNew();
       backoff.stop();
+      keepalive.stop();
       featuresIn.stop();
       await outbound.stop();
       await featuresOut.stop();

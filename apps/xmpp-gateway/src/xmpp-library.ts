@@ -36,12 +36,15 @@ export type XmppComponent = {
   iqCaller: {
     request(element: XmlElement, timeoutMs?: number): Promise<XmlElement>;
   };
-  /** Answers IQs of a namespace; an IQ nobody answers gets service-unavailable. */
+  /**
+   * Answers IQs of a namespace: with the element returned, an empty result for `true`; an IQ nobody
+   * answers (undefined) gets service-unavailable.
+   */
   iqCallee: {
     get(
       xmlns: string,
       name: string,
-      handler: (ctx: { stanza: XmlElement }) => Promise<XmlElement | undefined>,
+      handler: (ctx: { stanza: XmlElement }) => Promise<XmlElement | true | undefined>,
     ): void;
   };
   status: string;

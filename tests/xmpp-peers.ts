@@ -172,6 +172,8 @@ export async function startEjabberd(o: {
   host: string;
   componentDomain: string;
   users: Record<string, string>;
+  /** More modules, by Prosody's names for them ("offline": ejabberd's mod_offline). */
+  modules?: string[];
 }): Promise<XmppServer> {
   if (process.getuid?.() !== 0)
     throw new Error("the ejabberd tests run ejabberd as its own user, which needs root");
@@ -200,7 +202,7 @@ export async function startEjabberd(o: {
       "access_rules: { local: { allow: local }, c2s: { allow: all } }",
       "shaper_rules: { c2s_shaper: none, s2s_shaper: none }",
       "s2s_access: none",
-      "modules: { mod_disco: {}, mod_ping: {}, mod_roster: {} }",
+      `modules: { ${["disco", "ping", "roster", ...(o.modules ?? [])].map((m) => `mod_${m}: {}`).join(", ")} }`,
       "",
     ].join("\n"),
   );

@@ -44,7 +44,13 @@ for (const [name, start] of SERVERS) {
 
     before(async () => {
       dataDir = mkdtempSync(join(tmpdir(), "sori-xmpp-servers-"));
-      xmpp = await start({ host: HOST, componentDomain: DOMAIN, users: { juliet: "juliet-password" } });
+      // Offline storage: what the gateway passes on while Juliet logs in again after a restart is kept.
+      xmpp = await start({
+        host: HOST,
+        componentDomain: DOMAIN,
+        users: { juliet: "juliet-password" },
+        modules: ["offline"],
+      });
       gatewayAccount = await newUser(server.url, "xmppgw");
       alice = await newUser(server.url, "alice");
       gateway = await startXmppGateway({
@@ -54,6 +60,7 @@ for (const [name, start] of SERVERS) {
         secret: xmpp.secret,
         dataDir,
         log: createLogger("info", (l) => logs.push(l)),
+        reconnect: { firstMs: 250, maxMs: 2000 },
       });
       await gateway.online();
       juliet = await XmppUser.start(`juliet@${HOST}`, "juliet-password", xmpp.c2sPort);
@@ -111,6 +118,34 @@ for (const [name, start] of SERVERS) {
         expect("a"),
       );
       assert.doesNotMatch(logs.join("\n"), /안녕|juliet|alice@/);
+    });
+
+    it("connects again after the XMPP server restarts; what Alice sent while it was down arrives once", async () => {
+      const online = (): number => logs.filter((l) => l.includes('"event":"xmpp.online"')).length;
+      const before = online();
+      await juliet.stop();
+      await xmpp.restart(async () => {
+        await alice.sendText(`xmpp:juliet@${HOST}`, "sent while the XMPP server was down");
+      });
+      await waitFor(
+        async () => online(),
+        (n) => n > before,
+        60_000,
+        100,
+      );
+      assert.ok(logs.some((l) => l.includes('"event":"xmpp.reconnect_scheduled"')));
+      juliet = await XmppUser.start(`juliet@${HOST}`, "juliet-password", xmpp.c2sPort);
+      await juliet.next(
+        (e) => e.event === "message" && e.body === "sent while the XMPP server was down",
+        30_000,
+      );
+      juliet.send({ op: "send", to: `alice@${DOMAIN}`, body: "back after the restart", id: "after-restart" });
+      await aliceHas((l) => l.some((m) => m.text === "back after the restart"), 20_000);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(
+        juliet.messages().filter((e) => e.body === "sent while the XMPP server was down").length,
+        1,
+      );
     });
   });
 }

@@ -399,6 +399,23 @@ describe("sori sip-gateway --listen udp:…,tcp:…,tls:… with --sip-tls-cert 
     const bad = await sori(["sip-gateway", "--listen", "sctp:127.0.0.1:5060", ...profile]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--listen takes <udp\|tcp\|tls>:<host>:<port>/);
+    const noCa = await sori(["sip-gateway", "--sip-tls-ca", join(dir, "nothing.pem"), ...profile]);
+    assert.equal(noCa.code, 2);
+    assert.match(noCa.stderr, /cannot read the SIP TLS CA file .*nothing\.pem: ENOENT/);
+    const notCa = await sori(["sip-gateway", "--sip-tls-ca", join(dir, "key.pem"), ...profile]);
+    assert.equal(notCa.code, 2);
+    assert.match(notCa.stderr, /SIP TLS CA file .*key\.pem (does not load|holds no PEM certificate)/);
+    const trunk = await sori([
+      "sip-gateway",
+      "--sip-trunk",
+      "sip:trunk.example.net;transport=sctp",
+      ...profile,
+    ]);
+    assert.equal(trunk.code, 2);
+    assert.match(
+      trunk.stderr,
+      /--sip-trunk takes sip:<host>\[:<port>\]\[;transport=udp\|tcp\|tls\] or sips:/,
+    );
   });
 
   it("listens on all three; the first line still ends with the UDP port, the second names TCP and TLS; OPTIONS over TLS is 200", async () => {

@@ -1,4 +1,5 @@
 import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { normalizeNumber } from "./phone-number.ts";
 import { SipGatewayConfigError } from "./sip-gateway-config-error.ts";
 import type { SipGatewayOptions } from "./sip-gateway-options.ts";
@@ -28,8 +29,10 @@ export class Trunk {
 
   constructor(options: NonNullable<SipGatewayOptions["trunk"]>) {
     const uri = parseSipUri(options.uri);
-    if (!uri || uri.scheme !== "sip")
-      throw new SipGatewayConfigError(`the trunk must be a sip: URI (sip:host[:port]), not ${options.uri}`);
+    if (!uri)
+      throw new SipGatewayConfigError(
+        `the trunk must be a sip: or sips: URI (sip:host[:port][;transport=tcp|tls]), not ${options.uri}`,
+      );
     this.uri = uri;
     this.#options = options;
     this.#inbound = new Map(
@@ -44,14 +47,15 @@ export class Trunk {
 
   /** The INVITE for `number` (already normalized) through this trunk, from its account. */
   target(number: string, address: string): DialTarget {
-    const { host, port } = this.uri;
+    const { host, port, scheme } = this.uri;
+    const transport = transportOf(this.uri);
     // "#" is not allowed in a SIP URI's user part (RFC 3261 §25.1): escaped.
-    const uri = `sip:${number.replace(/#/g, "%23")}@${host}${port ? `:${port}` : ""}`;
+    const uri = `${scheme}:${number.replace(/#/g, "%23")}@${host}${port ? `:${port}` : ""}`;
     const { username, password, callerId } = this.#options;
     return {
       uri,
       to: `<${uri}>`,
-      destination: { address, port: port ?? 5060, transport: transportOf(this.uri) },
+      destination: { address, ...destinationOf(host, port, transport) },
       from: { user: callerId ?? username ?? "sori", host },
       ...(username && password ? { credentials: { username, password } } : {}),
     };
@@ -83,7 +87,20 @@ export async function outboundTarget(
   return {
     uri,
     to: `<${uri}>`,
-    destination: { address: resolved, port: target.port ?? (transport === "TLS" ? 5061 : 5060), transport },
+    destination: { address: resolved, ...destinationOf(target.host, target.port, transport) },
+  };
+}
+
+/** Port and transport of a URI's host, with the name its TLS certificate must show (RFC 5922). */
+function destinationOf(
+  host: string,
+  port: number | undefined,
+  transport: DialTarget["destination"]["transport"],
+): Omit<DialTarget["destination"], "address"> {
+  return {
+    port: port ?? (transport === "TLS" ? 5061 : 5060),
+    transport,
+    ...(transport === "TLS" && isIP(host.replace(/^\[|\]$/g, "")) === 0 ? { serverName: host } : {}),
   };
 }
 

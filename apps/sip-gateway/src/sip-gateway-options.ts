@@ -14,6 +14,11 @@ export type SipGatewayOptions = {
   listen: { address: string; port: number } | readonly SipListen[];
   /** PEM certificate (chain) and private key: needed by a tls listener. */
   tls?: { cert: string; key: string };
+  /**
+   * PEM CA certificates that the gateway's own TLS connections (a `sips:` trunk or phone) trust besides
+   * Node's: for a trunk whose certificate a private CA signed. The peer's name is checked either way.
+   */
+  tlsTrust?: string;
   /** Caps on TCP/TLS connections and their idle time (defaults: 1024, 64 per address, 150 s). */
   connectionLimits?: Partial<ConnectionLimits>;
   /** The address phones reach the gateway's media at (also written into SDP and Contact). */

@@ -81,6 +81,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
   const transports = await openSipTransports({
     listen,
     ...(o.tls ? { tls: o.tls } : {}),
+    ...(o.tlsTrust ? { trustedCa: o.tlsTrust } : {}),
     ...(o.connectionLimits ? { limits: o.connectionLimits } : {}),
     log: o.log,
     handler: {

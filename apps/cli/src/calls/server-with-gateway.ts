@@ -23,6 +23,7 @@ const GATEWAY_OPTIONS = new Map<string, string>([
   ["--sip-trunk-inbound", "--sip-trunk-inbound"],
   ["--sip-tls-cert", "--sip-tls-cert"],
   ["--sip-tls-key", "--sip-tls-key"],
+  ["--sip-tls-ca", "--sip-tls-ca"],
 ]);
 /** Flags (no value) of the gateway, likewise. */
 const GATEWAY_FLAGS = new Map<string, string>([["--sip-loopback", "--loopback"]]);
@@ -153,7 +154,7 @@ SIP gateway beside the server (a Sori client of it, account made at first start 
   --sip-account <username>         the gateway's account (default phone)
   --sip-media-address, --sip-rtp-ports, --sip-ring-timeout, --sip-outbound, --sip-invites-per-second,
   --sip-phone-lines, --sip-digest, --sip-domain, --sip-trunk, --sip-trunk-user, --sip-trunk-caller-id,
-  --sip-trunk-inbound, --sip-tls-cert, --sip-tls-key, --sip-loopback: as for sori sip-gateway
+  --sip-trunk-inbound, --sip-tls-cert, --sip-tls-key, --sip-tls-ca, --sip-loopback: as for sori sip-gateway
   (sori sip-gateway --help)
 `;
 

@@ -13,6 +13,7 @@ import { UsageError } from "../usage-error.ts";
 export async function runSipGateway(ctx: CommandContext): Promise<number> {
   const listen = parseListen(ctx.string("listen") ?? "udp:127.0.0.1:5060");
   const tls = await readTls(ctx, listen);
+  const tlsTrust = await readTrust(ctx.string("sip-tls-ca"));
   const mediaAddress = ctx.string("media-address") ?? listen[0]!.address;
   if (mediaAddress === "0.0.0.0" || mediaAddress === "::")
     throw new UsageError("listening on every address: say with --media-address which one phones reach");
@@ -41,6 +42,7 @@ export async function runSipGateway(ctx: CommandContext): Promise<number> {
       client,
       listen,
       ...(tls ? { tls } : {}),
+      ...(tlsTrust ? { tlsTrust } : {}),
       mediaAddress,
       rtpPorts,
       ringTimeoutMs: ctx.seconds("ring-timeout") * 1000,
@@ -116,6 +118,24 @@ async function readTls(
   return { cert, key };
 }
 
+/** The CA certificates of --sip-tls-ca, read and checked (PEM); a usage error if missing or bad. */
+async function readTrust(file: string | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  const pem = await readFile(file, "utf8").catch((e: unknown) => {
+    throw new UsageError(
+      `cannot read the SIP TLS CA file ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+    );
+  });
+  try {
+    createSecureContext({ ca: pem });
+  } catch (e) {
+    throw new UsageError(`the SIP TLS CA file ${file} does not load: ${(e as Error).message}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    throw new UsageError(`the SIP TLS CA file ${file} holds no PEM certificate`);
+  return pem;
+}
+
 function hostText(address: string): string {
   return address.includes(":") ? `[${address}]` : address;
 }
@@ -152,8 +172,10 @@ function parseTrunk(
       throw new UsageError("the --sip-trunk-… options need --sip-trunk");
     return undefined;
   }
-  if (!/^sip:[A-Za-z0-9.-]+(:\d{1,5})?$/.test(uri))
-    throw new UsageError(`--sip-trunk takes sip:<host>[:<port>], not ${uri}`);
+  if (!/^sips?:[A-Za-z0-9.-]+(:\d{1,5})?(;transport=(udp|tcp|tls))?$/i.test(uri))
+    throw new UsageError(
+      `--sip-trunk takes sip:<host>[:<port>][;transport=udp|tcp|tls] or sips:<host>[:<port>], not ${uri}`,
+    );
   const password = ctx.io.env.SORI_SIP_TRUNK_PASSWORD;
   if (username && !password)
     throw new UsageError("--sip-trunk-user needs the password in SORI_SIP_TRUNK_PASSWORD");

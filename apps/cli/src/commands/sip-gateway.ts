@@ -27,6 +27,13 @@ export const sipGatewayCommand: Command = {
       summary: "the PEM private key of a tls: listener",
     },
     {
+      name: "sip-tls-ca",
+      type: "string",
+      value: "<file>",
+      summary:
+        "PEM CA certificates trusted besides the system's for the gateway's TLS calls out (a sips: trunk)",
+    },
+    {
       name: "media-address",
       type: "string",
       value: "<ip>",

@@ -3,7 +3,16 @@ import { reasonPhrase } from "./reason-phrases.ts";
 import type { SipParseFailure, SipRequest } from "./sip-message.ts";
 
 /** Where a message came from: responses go back there (RFC 3261 §18.2.2, RFC 3581). */
-export type SipSource = { address: string; port: number; transport: "UDP" | "TCP" | "TLS" };
+export type SipSource = {
+  address: string;
+  port: number;
+  transport: "UDP" | "TCP" | "TLS";
+  /**
+   * A connection of the gateway's own over TLS: the name the peer's certificate must show (the
+   * URI's host, when it is a name rather than an address), also sent as SNI.
+   */
+  serverName?: string;
+};
 
 export type ResponseOptions = {
   /** The To tag of the dialog (or of a final response outside one); kept if the request had one. */

@@ -1,6 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect as netConnect, createServer as netServer, type Server, type Socket } from "node:net";
-import { connect as tlsConnect, createServer as tlsServer } from "node:tls";
+import { rootCertificates, connect as tlsConnect, createServer as tlsServer } from "node:tls";
 import type { Logger } from "@sori/server";
 import { MAX_SIP_MESSAGE_BYTES } from "../sip/sip-message.ts";
 import type { SipSource } from "../sip/sip-format.ts";
@@ -29,6 +29,8 @@ export type SipTransportOptions = {
   listen: readonly SipListen[];
   /** PEM certificate chain and key, for tls listeners (and nothing else). */
   tls?: { cert: string; key: string };
+  /** PEM CA certificates the gateway's own TLS connections trust, besides Node's (a private CA). */
+  trustedCa?: string;
   limits?: Partial<ConnectionLimits>;
   handler: SipTransportHandler;
   log: Logger;
@@ -173,11 +175,13 @@ export async function openSipTransports(o: SipTransportOptions): Promise<SipTran
   const open = (to: SipSource & { transport: "TCP" | "TLS" }): Stream | undefined => {
     const socket =
       to.transport === "TLS"
-        ? // The peer's certificate is verified (node's CAs): a trunk over TLS must prove who it is.
+        ? // The peer's certificate is verified, against the name dialled (a resolved address would
+          // never match a trunk's certificate), by Node's CAs and any the operator added.
           tlsConnect({
             host: to.address,
             port: to.port,
-            ...(isIp(to.address) ? {} : { servername: to.address }),
+            ...(serverNameOf(to) ? { servername: serverNameOf(to) } : {}),
+            ...(o.trustedCa ? { ca: [...rootCertificates, o.trustedCa] } : {}),
           })
         : netConnect({ host: to.address, port: to.port });
     const key: ConnectionKey = { transport: to.transport, address: to.address, port: to.port };
@@ -252,4 +256,10 @@ function plainAddress(address: string): string {
 
 function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
+}
+
+/** The name a TLS peer's certificate is checked against, if not its address (SNI takes no address). */
+function serverNameOf(to: SipSource): string | undefined {
+  const name = to.serverName ?? to.address;
+  return isIp(name) ? undefined : name;
 }

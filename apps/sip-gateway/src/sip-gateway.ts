@@ -26,6 +26,7 @@ import {
   writePhoneSdp,
 } from "./media/phone-sdp.ts";
 import { inDialogRequests } from "./in-dialog-requests.ts";
+import { phoneAnswers } from "./early-media.ts";
 import { createReinvites } from "./reinvites.ts";
 import { formatBadRequest, type SipSource } from "./sip/sip-format.ts";
 import {
@@ -156,6 +157,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     },
     tag,
   });
+  const answers = phoneAnswers({ log: o.log, bridge });
   const reinvites = createReinvites({
     log: o.log,
     mediaAddress: o.mediaAddress,
@@ -315,6 +317,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         telephoneEvent: media.telephoneEvent,
         phoneTelephoneEvent: undefined,
         phoneDirection: media.direction,
+        early: false,
       },
       media,
       call: undefined,
@@ -430,6 +433,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         telephoneEvent: offer.telephoneEvent,
         phoneTelephoneEvent: undefined,
         phoneDirection: "sendrecv",
+        early: false,
       },
       media: {
         address: t.destination.address,
@@ -479,6 +483,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
           },
           branch,
           b.phone,
+          (r) => answers.provisional(b, r),
         );
       } catch {
         // No final answer in time (timer B, or timer C while it rang): stop the phone ringing too.
@@ -528,34 +533,21 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     // The dialog is confirmed: from here on ending it is a BYE, whatever the Sori side is doing.
     b.state = "connected";
     watchRtp(b);
-    let media: PhoneMedia;
-    try {
-      media = readPhoneSdp(answer.body);
-    } catch {
-      media = { ...b.media };
-    }
-    const picked = media.codecs[0];
-    const chosen = picked && codecs.find((c) => c.name.toLowerCase() === picked.name.toLowerCase());
-    if (!picked || !chosen) {
-      o.log.info("sip-call-out-no-codec", { callId: b.callId });
+    const taken = await answers.final(b, answer);
+    if (b.state !== "connected") return;
+    if ("refused" in taken) {
+      o.log.info(taken.refused === "no-codec" ? "sip-call-out-no-codec" : "sip-call-out-codec-changed", {
+        callId: b.callId,
+      });
       sendBye(b);
       end(b);
       return call.decline({ reason: "unreachable" });
     }
-    rtp.connect({ address: media.address, port: media.port }, b.phone.address);
-    b.media = media;
-    b.leg.codecs = [chosen];
-    b.leg.phonePayloadType = picked.payloadType;
-    b.leg.phoneDirection = media.direction;
-    // DTMF for G.711/G.722 calls only: telephone-event/8000 beside Opus's 48 kHz clock is not relayed.
-    const events = chosen.mimeType !== "audio/opus" && offer.telephoneEvent !== undefined;
-    b.leg.phoneTelephoneEvent = events ? media.telephoneEvent : undefined;
-    // Without the phone's agreement werift's answer leaves it out, so the caller's browser knows.
-    if (b.leg.phoneTelephoneEvent === undefined) b.leg.telephoneEvent = undefined;
+    const media = b.media;
     bridge.bind(call.id, b.leg);
     o.log.info("sip-call-out-answered", {
       callId: b.callId,
-      codec: chosen.name,
+      codec: taken.codec.name,
       dtmf: b.leg.phoneTelephoneEvent !== undefined,
     });
     await call.accept(
@@ -675,7 +667,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
 
   /** Registers a new dialog with what every dialog starts with. */
   function open(
-    fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer">,
+    fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer" | "early">,
   ): Bridged {
     const b: Bridged = {
       ...fields,
@@ -685,6 +677,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       sdp: undefined,
       rtpWatch: undefined,
       pendingOffer: undefined,
+      early: undefined,
     };
     dialogs.set(dialogKey(b.callId, b.localTag), b);
     stats.callsTotal++;

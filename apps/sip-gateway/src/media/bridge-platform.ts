@@ -31,6 +31,11 @@ export type BridgeLeg = {
    * that does not receive (on hold), nothing taken from one that said it does not send.
    */
   phoneDirection: MediaDirection;
+  /**
+   * The phone plays early media (a call out, not answered yet): its audio reaches the Sori caller,
+   * nothing goes to the phone until it answers.
+   */
+  early: boolean;
 };
 
 export type BridgeOptions = {
@@ -130,7 +135,7 @@ export class BridgePlatform {
     const pc = this.#pcs.get(context.callId);
     let muted = false;
     const toPhone = (rtp: RtpPacket): void => {
-      if (!receives(leg.phoneDirection)) return;
+      if (leg.early || !receives(leg.phoneDirection)) return;
       const pt = rtp.header.payloadType;
       // Two payload types share the stream: the codec's and telephone-event's; each maps to the phone's.
       if (leg.telephoneEvent !== undefined && pt === leg.telephoneEvent) {

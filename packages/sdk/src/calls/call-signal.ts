@@ -63,6 +63,13 @@ export const CallSignal = z.discriminatedUnion("kind", [
    * phone line says which phone took it (`via`).
    */
   z.object({ kind: z.literal("accept"), to: DeviceId, sdp: Sdp, via: ForeignParty.optional() }),
+  /**
+   * Gateway's callee device → caller device, before it answers: the other network plays audio of its
+   * own before answering (SIP 183 Session Progress with SDP: ringback, "the number you dialled…"),
+   * carried by this answer while the call keeps ringing. The caller hears it and sends nothing until
+   * `accept` (which repeats this answer). Taken only from a gateway, in a call that is not forked.
+   */
+  z.object({ kind: z.literal("early"), to: DeviceId, sdp: Sdp }),
   /** Caller → answering device: a new offer (ICE restart, renegotiation). */
   z.object({ kind: z.literal("offer"), to: DeviceId, sdp: Sdp }),
   /** Answering device → caller: the answer to `offer`. */

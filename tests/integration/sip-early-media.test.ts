@@ -3,14 +3,14 @@
 // gateway's INVITE as a trunk would and streams its tones itself; what the Sori caller hears is told
 // apart by frequency, before and after the answer.
 import assert from "node:assert/strict";
-import { createSocket, type Socket } from "node:dgram";
 import { after, before, describe, it } from "node:test";
 import type { Call, SoriClient } from "@sori/sdk";
 import { createLogger } from "@sori/server";
-import { ToneSource, weriftPlatform } from "@sori/werift-calls";
+import { weriftPlatform } from "@sori/werift-calls";
 import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
 import { newUser, startTestServer, type TestServer } from "../helpers.ts";
 import { RawSipSocket } from "../sip-raw.ts";
+import { answerSdp, reply, sipHeader as header, ToneLeg } from "../sip-callee.ts";
 import { decodePcmu, toneShare } from "../tone-detect.ts";
 import { sleep, waitFor, waitState } from "./call-helpers.ts";
 
@@ -19,94 +19,7 @@ const CALLER = "early_dave";
 const EARLY_HZ = 1000;
 const ANSWER_HZ = 2000;
 const CALLER_HZ = 440;
-
-const header = (text: string, name: string): string =>
-  new RegExp(`^${name}: (.*)$`, "mi").exec(text)?.[1]?.trim() ?? "";
 const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
-
-/** The phone's SDP answer: `payload` (PCMU unless said) and telephone-event, RTP at `port`. */
-function answerSdp(port: number, payload = 0): string {
-  const name = payload === 8 ? "PCMA" : "PCMU";
-  return [
-    "v=0",
-    "o=trunk 5 1 IN IP4 127.0.0.1",
-    "s=-",
-    "c=IN IP4 127.0.0.1",
-    "t=0 0",
-    `m=audio ${port} RTP/AVP ${payload} 101`,
-    `a=rtpmap:${payload} ${name}/8000`,
-    "a=rtpmap:101 telephone-event/8000",
-    "a=sendrecv",
-    "",
-  ].join("\r\n");
-}
-
-/** A response to the gateway's INVITE, as the called end writes it. */
-function reply(
-  invite: string,
-  status: string,
-  o: { toTag?: string; body?: string; port?: number } = {},
-): string {
-  const body = o.body ?? "";
-  const to = header(invite, "To");
-  const lines = [
-    `SIP/2.0 ${status}`,
-    `Via: ${header(invite, "Via")}`,
-    `From: ${header(invite, "From")}`,
-    `To: ${o.toTag ? `${to};tag=${o.toTag}` : to}`,
-    `Call-ID: ${header(invite, "Call-ID")}`,
-    `CSeq: ${header(invite, "CSeq")}`,
-    ...(o.port ? [`Contact: <sip:ivr@127.0.0.1:${o.port}>`] : []),
-    ...(body ? ["Content-Type: application/sdp"] : []),
-    `Content-Length: ${Buffer.byteLength(body)}`,
-  ];
-  return `${lines.join("\r\n")}\r\n\r\n${body}`;
-}
-
-/** An RTP socket of the called end: counts what the gateway sends it, and can stream a tone. */
-class ToneLeg {
-  received = 0;
-  readonly socket: Socket;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.on("message", () => this.received++);
-  }
-  static async open(): Promise<ToneLeg> {
-    const socket = createSocket("udp4");
-    await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
-    return new ToneLeg(socket);
-  }
-  get port(): number {
-    return this.socket.address().port;
-  }
-  /** PCMU frames of `hz` every 20 ms to `port`, for at most 30 s. */
-  play(hz: number, port: number): void {
-    this.stop();
-    const tone = new ToneSource(hz);
-    const ssrc = Math.floor(Math.random() * 2 ** 32);
-    let seq = 0;
-    this.#timer = setInterval(() => {
-      const packet = Buffer.alloc(12 + 160);
-      packet[0] = 0x80;
-      packet[1] = 0;
-      packet.writeUInt16BE(seq & 0xffff, 2);
-      packet.writeUInt32BE((seq * 160) >>> 0, 4);
-      packet.writeUInt32BE(ssrc >>> 0, 8);
-      Buffer.from(tone.nextFrame()).copy(packet, 12);
-      this.socket.send(packet, port, "127.0.0.1");
-      if (++seq > 1500) this.stop();
-    }, 20);
-  }
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-  close(): void {
-    this.stop();
-    this.socket.close();
-  }
-}
 
 describe("SIP gateway: early media from the phone network reaches the Sori caller before the answer", () => {
   let t: TestServer;

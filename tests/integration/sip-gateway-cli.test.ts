@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type CliServer, jsonLines, soriBackground, soriRunner, startCliServer } from "../cli-runner.ts";
 import { SipPhone } from "../sip-phone.ts";
+import { RawSipSocket } from "../sip-raw.ts";
+import { answerSdp, reply, ToneLeg } from "../sip-callee.ts";
 import { portBase } from "../port-base.ts";
 
 const PASSWORD = "sip gateway cli password";
@@ -138,6 +140,70 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
     } finally {
       gateway.interrupt();
       await phone.stop();
+      await gateway.done;
+    }
+  });
+
+  it("sori call says when the phone network plays early media: a state line, and earlyMedia in --json", async () => {
+    const gateway = startGateway(["--outbound", "clisip"]);
+    const sip = await RawSipSocket.open();
+    const tone = await ToneLeg.open();
+    const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
+    const call = (json: boolean): ReturnType<typeof sori> =>
+      sori([
+        "call",
+        `sip:ivr@127.0.0.1:${sip.port}`,
+        "--gateway",
+        "gwphone",
+        "--duration",
+        "1",
+        "--loopback",
+        ...(json ? ["--json"] : []),
+        ...profile("clisip"),
+      ]);
+    /** The number's network answers the gateway's INVITE 183 with SDP and plays a tone to it. */
+    const progress = async (): Promise<string> => {
+      const invite = await sip.next(startsWith("INVITE "), 30_000);
+      sip.send(reply(invite, "183 Session Progress", { toTag: "ivr1", body: answerSdp(tone.port) }), port);
+      tone.play(1000, Number(/^m=audio (\d+)/m.exec(invite)?.[1]));
+      return invite;
+    };
+    let port = 0;
+    try {
+      port = Number(/:(\d+)$/.exec(await gateway.ready)?.[1]);
+      // Refused after the announcement: the text shows the early media, then busy.
+      const refused = call(false);
+      const first = await progress();
+      await new Promise((r) => setTimeout(r, 1500));
+      sip.send(reply(first, "486 Busy Here", { toTag: "ivr1" }), port);
+      const text = await refused;
+      assert.equal(text.code, 1, text.stdout + text.stderr);
+      assert.match(text.stdout, /^call early-media \(the phone network plays audio; not answered yet\)$/m);
+      assert.match(text.stdout, /^call ended \(busy\)$/m);
+      // Answered after it: the result line says early media was heard, and packets came before the answer too.
+      const answered = call(true);
+      const second = await progress();
+      await new Promise((r) => setTimeout(r, 1500));
+      sip.send(reply(second, "200 OK", { toTag: "ivr1", body: answerSdp(tone.port), port: sip.port }), port);
+      await sip.next(startsWith("ACK "), 10_000);
+      await sip.next(startsWith("BYE "), 20_000);
+      const run = await answered;
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const line = jsonLines(run.stdout).at(-1) as {
+        state: string;
+        earlyMedia: boolean;
+        packetsReceived: number;
+      };
+      assert.equal(line.state, "ended");
+      assert.equal(line.earlyMedia, true);
+      assert.ok(
+        line.packetsReceived > 75,
+        `early media and the call's audio (${line.packetsReceived} packets)`,
+      );
+    } finally {
+      tone.close();
+      sip.close();
+      gateway.interrupt();
       await gateway.done;
     }
   });

@@ -16,6 +16,11 @@ type CallResultLine = {
   iceRestarts: number;
   /** Keypad keys (DTMF) the other side pressed, in order ("" when none): a phone's menu choices. */
   dtmf: string;
+  /**
+   * The phone network played audio before it answered or refused (SIP early media: ringback, "the
+   * number you dialled…"), which this call heard while it rang.
+   */
+  earlyMedia: boolean;
   /** A call bridged by a gateway: the party on the phone line (end-to-end encrypted only to the gateway). */
   via?: { network: string; uri: string; name?: string };
   /** Whose own phone line was on the other end (checked against their profile). */
@@ -143,15 +148,21 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
   });
 }
 
+/** What a call command saw of its call besides its states: the other side's keys, early media. */
+type CallWatch = { keys: string[]; earlyMedia: boolean };
+
 /**
  * Collects the keys the other side presses (a phone through a gateway) and, on a terminal, shows each
  * and when the other side holds or resumes the call.
  */
-function watchCall(ctx: CommandContext, call: Call, show: boolean): string[] {
-  const keys: string[] = [];
+function watchCall(ctx: CommandContext, call: Call, show: boolean): CallWatch {
+  const watch: CallWatch = { keys: [], earlyMedia: false };
   call.on("dtmf", (key) => {
-    keys.push(key);
+    watch.keys.push(key);
     if (show) ctx.out(`key ${key}`);
+  });
+  call.on("state", (s) => {
+    if (s === "early-media") watch.earlyMedia = true;
   });
   let held = false;
   call.on("remote-media", (media) => {
@@ -159,7 +170,7 @@ function watchCall(ctx: CommandContext, call: Call, show: boolean): string[] {
     held = media.held;
     if (show) ctx.out(held ? "call on hold (by the other side)" : "call resumed");
   });
-  return keys;
+  return watch;
 }
 
 /** Resolves when the call has ended; hangs up `durationS` after connecting if given, or on Ctrl-C. */
@@ -173,7 +184,12 @@ function untilEnded(
   return new Promise<void>((resolve) => {
     let hangupTimer: ReturnType<typeof setTimeout> | undefined;
     const onState = (state: string): void => {
-      if (showStates) ctx.out(esc(`call ${state}${state === "ended" ? ` (${call.endReason})` : ""}`));
+      if (showStates)
+        ctx.out(
+          state === "early-media"
+            ? "call early-media (the phone network plays audio; not answered yet)"
+            : esc(`call ${state}${state === "ended" ? ` (${call.endReason})` : ""}`),
+        );
       if (state === "connected" && durationS !== undefined && !hangupTimer)
         hangupTimer = setTimeout(() => call.hangup(), durationS * 1000);
       if (state === "ended") {
@@ -198,10 +214,10 @@ async function finish(
   client: SoriClient,
   call: Call,
   counters: PacketCounters,
-  keys: string[],
+  watch: CallWatch,
 ): Promise<number> {
   await client.calls.flush();
-  const line = resultLine(call, counters, keys);
+  const line = resultLine(call, counters, watch);
   if (ctx.flag("json")) ctx.out(jsonLine(line));
   else
     ctx.out(
@@ -210,7 +226,7 @@ async function finish(
   return line.state === "ended" ? 0 : 1;
 }
 
-function resultLine(call: Call, counters: PacketCounters, keys: string[]): CallResultLine {
+function resultLine(call: Call, counters: PacketCounters, watch: CallWatch): CallResultLine {
   const reason = call.endReason ?? "hangup";
   const state: CallResultLine["state"] =
     reason === "declined" || reason === "declined-elsewhere"
@@ -229,7 +245,8 @@ function resultLine(call: Call, counters: PacketCounters, keys: string[]): CallR
     packetsSent: counters.sent,
     packetsReceived: counters.received,
     iceRestarts: call.iceRestarts,
-    dtmf: keys.join(""),
+    dtmf: watch.keys.join(""),
+    earlyMedia: watch.earlyMedia,
     ...(call.via ? { via: call.via } : {}),
     ...(call.lineOwner ? { lineOwner: call.lineOwner } : {}),
   };

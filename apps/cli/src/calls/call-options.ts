@@ -14,7 +14,8 @@ export const CALL_OPTIONS: readonly OptionSpec[] = [
 /** What `--help` of both says about the --json line. */
 export const CALL_NOTES: readonly string[] = [
   "A generated tone is the microphone. With --json, one line when the call ends:",
-  '{"state":"ended"|"declined"|"busy"|"no-answer"|"failed","reason","durationS","packetsSent","packetsReceived","iceRestarts","dtmf"}',
+  '{"state":"ended"|"declined"|"busy"|"no-answer"|"failed","reason","durationS","packetsSent","packetsReceived","iceRestarts","dtmf","earlyMedia"}',
   '"dtmf": the keypad keys the other side pressed (a phone\'s, through a gateway), in order; "" if none.',
+  '"earlyMedia": true if the phone network played audio before it answered (ringback, announcements).',
   'Exit code 0 when the call ended after being answered ("ended"), else 1.',
 ];

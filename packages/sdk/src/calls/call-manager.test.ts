@@ -509,8 +509,9 @@ test("early media: the caller applies the gateway's early answer, sends nothing,
     { kind: "accept", to: "bob-device", sdp: "v=0 early" },
     Date.now(),
   );
-  for (let i = 0; i < 100 && call.state !== "connected"; i++) await new Promise((r) => setTimeout(r, 5));
-  assert.equal(call.state, "connected", "answered, with ICE up already");
+  const state = (): string => call.state;
+  for (let i = 0; i < 100 && state() !== "connected"; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(state(), "connected", "answered, with ICE up already");
   assert.deepEqual(log.remote, ["answer"], "the accept's repeated answer is not applied twice");
   assert.deepEqual(rec.muted, [true, false]);
   assert.deepEqual(states, ["early-media", "connecting", "connected"]);

@@ -1,6 +1,7 @@
 // A person calls a phone from the web app's dialer ("Call a phone" beside "New chat"), through the
 // SIP gateway: a SIP address that Debian's baresip answers (connected, with the gateway note; the page
-// hangs up and the phone sees BYE), a number with no trunk at the gateway (unreachable, in words), and
+// hangs up and the phone sees BYE), an address whose network plays early media (a 183 with SDP from a
+// hand-written SIP peer: the page says so and plays it before the answer), a number with no trunk at the gateway (unreachable, in words), and
 // a second person the gateway's operator did not allow to call phones, on a Korean 375 px phone
 // (declined, with the hint that the operator decides).
 import assert from "node:assert/strict";
@@ -10,7 +11,9 @@ import { createLogger } from "@sori/server";
 import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
 import { newUser } from "../helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
-import { byTestId, dismissEnded, openCallDevice, signUp, waitCallState } from "./call-helpers.ts";
+import { RawSipSocket } from "../sip-raw.ts";
+import { answerSdp, reply, ToneLeg } from "../sip-callee.ts";
+import { byTestId, dismissEnded, openCallDevice, rtpStats, signUp, waitCallState } from "./call-helpers.ts";
 import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
 import { portBase } from "../port-base.ts";
 
@@ -112,6 +115,61 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
       assert.match(await byTestId(page, "call-status").innerText(), /Call ended/);
       await dismissEnded(page);
       assertNoErrors(alice!);
+    },
+  );
+
+  it(
+    "dials an address whose network plays early media: the page says so and plays it before the answer, then connects",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const page = alice!.page;
+      const sip = await RawSipSocket.open();
+      const tone = await ToneLeg.open();
+      const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
+      try {
+        await byTestId(page, "call-phone-button").click();
+        await byTestId(page, "dialer-target").fill(`sip:ivr@127.0.0.1:${sip.port}`);
+        await byTestId(page, "dialer-gateway").fill(GATEWAY);
+        await byTestId(page, "dialer-call").click();
+        const invite = await sip.next(startsWith("INVITE "), 15_000);
+        sip.send(
+          reply(invite, "183 Session Progress", { toTag: "ivr1", body: answerSdp(tone.port) }),
+          gateway!.port,
+        );
+        tone.play(PHONE_TONE_HZ, Number(/^m=audio (\d+)/m.exec(invite)?.[1]));
+        await waitCallState(page, "early-media", 15_000);
+        assert.equal(
+          await byTestId(page, "call-status").innerText(),
+          "Not answered yet · sound from the phone network",
+        );
+        assert.equal(await byTestId(page, "call-hangup").getAttribute("aria-label"), "Cancel call");
+        assert.equal(await byTestId(page, "call-mute").isDisabled(), true);
+        // The network's audio plays on the page while the call is still unanswered.
+        let heard = 0;
+        for (let i = 0; i < 50 && heard < 25; i++) {
+          heard = (await rtpStats(page))?.audio.packetsReceived ?? 0;
+          if (heard < 25) await page.waitForTimeout(200);
+        }
+        assert.ok(heard >= 25, `the page receives the early media (${heard} packets)`);
+        assert.equal(await page.getByTestId("call-screen").getAttribute("data-state"), "early-media");
+        await screenshot(page, "dialer-early-media");
+        sip.send(
+          reply(invite, "200 OK", { toTag: "ivr1", body: answerSdp(tone.port), port: sip.port }),
+          gateway!.port,
+        );
+        await sip.next(startsWith("ACK "), 10_000);
+        await waitCallState(page, "connected", 15_000);
+        await byTestId(page, "call-hangup").click();
+        await sip.next(startsWith("BYE "), 10_000);
+        await waitCallState(page, "ended");
+        await dismissEnded(page);
+        assertNoErrors(alice!);
+      } finally {
+        tone.close();
+        sip.close();
+      }
     },
   );
 

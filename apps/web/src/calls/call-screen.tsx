@@ -40,6 +40,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
   const elapsed = useElapsed(view.connectedAt, live);
   const ended = state === "ended";
   const hangupRef = useRef<HTMLButtonElement>(null);
+  // Not answered yet. With early media the phone network plays its own ringback or announcement.
+  const unanswered = state === "ringing-out" || state === "early-media";
   useRing("ringback", state === "ringing-out");
   useEffect(() => hangupRef.current?.focus(), []);
 
@@ -50,6 +52,9 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
   switch (state) {
     case "ringing-out":
       status = t("call.calling");
+      break;
+    case "early-media":
+      status = t("call.earlyMedia");
       break;
     case "connecting":
     case "ringing-in":
@@ -189,7 +194,7 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                 className={`call-round${view.muted ? " off" : ""}`}
                 aria-pressed={view.muted}
                 data-testid="call-mute"
-                disabled={state === "ringing-out"}
+                disabled={unanswered}
                 onClick={() => void calls.act((c) => c.setMuted(!c.muted))}
               />
               {/* A gateway bridges audio only: a phone dialled or calling in has no camera to show or send to.
@@ -201,7 +206,7 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                   className={`call-round${view.cameraOn ? "" : " off"}`}
                   aria-pressed={view.cameraOn}
                   data-testid="call-camera"
-                  disabled={state === "ringing-out"}
+                  disabled={unanswered}
                   onClick={toggleCamera}
                 />
               )}
@@ -228,8 +233,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                 ref={hangupRef}
                 type="button"
                 className="icon-button call-round decline"
-                aria-label={t(state === "ringing-out" ? "call.cancel" : "call.hangup")}
-                title={t(state === "ringing-out" ? "call.cancel" : "call.hangup")}
+                aria-label={t(unanswered ? "call.cancel" : "call.hangup")}
+                title={t(unanswered ? "call.cancel" : "call.hangup")}
                 data-testid="call-hangup"
                 onClick={() => void calls.act((c) => c.hangup())}
               >

@@ -320,6 +320,7 @@ export const en = {
   "call.answerVideo": "Answer with video",
   "call.decline": "Decline",
   "call.calling": "Calling…",
+  "call.earlyMedia": "Not answered yet · sound from the phone network",
   "call.connecting": "Connecting…",
   "call.reconnecting": "Reconnecting…",
   "call.hangup": "Hang up",

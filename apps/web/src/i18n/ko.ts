@@ -322,6 +322,7 @@ export const ko: Dictionary = {
   "call.answerVideo": "영상으로 받기",
   "call.decline": "거절",
   "call.calling": "전화 거는 중…",
+  "call.earlyMedia": "아직 받지 않음 · 전화망에서 나오는 소리",
   "call.connecting": "연결 중…",
   "call.reconnecting": "다시 연결하는 중…",
   "call.hangup": "통화 종료",

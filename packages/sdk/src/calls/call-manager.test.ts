@@ -94,6 +94,25 @@ test("candidates that arrive while a ring is still being checked are kept for th
   assert.deepEqual(sent.at(-1), { kind: "hangup", to: "caller-device" });
 });
 
+/** A device `<name>-device` of user `<name>-id` whom "caller" (device "caller-device") rings in chat "chat". */
+function calleeHost(name: string, sent: CallSignal[], gateway: boolean): CallHost {
+  return {
+    userId: `${name}-id`,
+    deviceId: `${name}-device`,
+    sendSignal: async (_chat, _call, signal) => {
+      sent.push(signal);
+    },
+    sendCallLog: async () => undefined,
+    directChat: async () => ({ chatId: "chat", peer: { userId: "caller", username: "caller" } }),
+    directPeer: async () => ({ userId: "caller", username: "caller" }),
+    phoneLinesOf: async () => [],
+    usernameOf: async (id) => id,
+    isGateway: async () => gateway,
+    turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
+    warn: () => undefined,
+  };
+}
+
 const mediaPlatform = (log: { candidates: IceCandidateLike[]; remote: string[] }): CallPlatform => ({
   createPeerConnection: () => fakePeer(log),
   startMedia: async () => ({
@@ -362,21 +381,7 @@ test("a ring claiming Alice's real line from another gateway's chat loses the cl
 test("keys the platform receives are the call's dtmf events; hold goes to the other side and back", async () => {
   const log = { candidates: [] as IceCandidateLike[], remote: [] as string[] };
   const sent: CallSignal[] = [];
-  const host: CallHost = {
-    userId: "callee",
-    deviceId: "callee-device",
-    sendSignal: async (_chat, _call, signal) => {
-      sent.push(signal);
-    },
-    sendCallLog: async () => undefined,
-    directChat: async () => ({ chatId: "chat", peer: { userId: "caller", username: "caller" } }),
-    directPeer: async () => ({ userId: "caller", username: "caller" }),
-    phoneLinesOf: async () => [],
-    usernameOf: async (id) => id,
-    isGateway: async () => false,
-    turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
-    warn: () => undefined,
-  };
+  const host = calleeHost("callee", sent, false);
   let received: ((key: string) => void) | undefined;
   const muted: boolean[] = [];
   const platform: CallPlatform = {
@@ -565,21 +570,7 @@ test("early media is taken only from a gateway, and not in a forked call", async
 test("early media on the gateway's side: the answer goes out as 'early', and accept() sends it again without a second answer", async () => {
   const log = { candidates: [] as IceCandidateLike[], remote: [] as string[] };
   const sent: CallSignal[] = [];
-  const host: CallHost = {
-    userId: "gw-id",
-    deviceId: "gw-device",
-    sendSignal: async (_chat, _call, signal) => {
-      sent.push(signal);
-    },
-    sendCallLog: async () => undefined,
-    directChat: async () => ({ chatId: "chat", peer: { userId: "caller", username: "caller" } }),
-    directPeer: async () => ({ userId: "caller", username: "caller" }),
-    phoneLinesOf: async () => [],
-    usernameOf: async (id) => id,
-    isGateway: async () => true,
-    turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
-    warn: () => undefined,
-  };
+  const host = calleeHost("gw", sent, true);
   const rec = recordingPlatform(log);
   const manager = new CallManager(host);
   manager.configure({ platform: rec.platform });

@@ -394,13 +394,7 @@ export class Call {
       // Always negotiated, so a voice call can become a video call without new transceivers.
       const video = pc.addTransceiver("video", { direction: "sendrecv" });
       this.#transceivers = { audio, video };
-      this.#control = await this.#ctx.platform.startMedia({
-        callId: this.id,
-        audio,
-        video,
-        cameraOn: this.#cameraOn,
-        onDtmf: (key) => this.#events.emit("dtmf", key),
-      });
+      this.#control = await this.#startMedia(audio, video);
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (this.#over()) return;
@@ -647,6 +641,16 @@ export class Call {
     if (this.#cameraOn) await this.#control?.setCamera(!this.#quiet());
   }
 
+  #startMedia(audio: RtpTransceiverLike, video: RtpTransceiverLike): Promise<CallMediaControl> {
+    return this.#ctx.platform.startMedia({
+      callId: this.id,
+      audio,
+      video,
+      cameraOn: this.#cameraOn,
+      onDtmf: (key) => this.#events.emit("dtmf", key),
+    });
+  }
+
   /** The callee's media and answer (accept(), or earlyMedia() before it): the answer is set locally, not sent. */
   async #answerMedia(): Promise<void> {
     const pc = await this.#createPeer();
@@ -657,13 +661,7 @@ export class Call {
     audio.direction = "sendrecv";
     video.direction = "sendrecv";
     this.#transceivers = { audio, video };
-    this.#control = await this.#ctx.platform.startMedia({
-      callId: this.id,
-      audio,
-      video,
-      cameraOn: this.#cameraOn,
-      onDtmf: (key) => this.#events.emit("dtmf", key),
-    });
+    this.#control = await this.#startMedia(audio, video);
     await this.#flushRemoteCandidates();
     await pc.setLocalDescription(await pc.createAnswer());
   }

@@ -8,19 +8,26 @@ import { ToneSource } from "@sori/werift-calls";
 export const sipHeader = (text: string, name: string): string =>
   new RegExp(`^${name}: (.*)$`, "mi").exec(text)?.[1]?.trim() ?? "";
 
-/** The phone's SDP answer: `payload` (PCMU unless said) and telephone-event, RTP at `port`. */
-export function answerSdp(port: number, payload = 0): string {
+/**
+ * The called end's SDP: `payload` (PCMU unless said) and telephone-event, RTP at `port`, sendrecv
+ * unless `direction` says otherwise, o= version `version` (1).
+ */
+export function answerSdp(
+  port: number,
+  o: { payload?: number; direction?: string; version?: number } = {},
+): string {
+  const payload = o.payload ?? 0;
   const name = payload === 8 ? "PCMA" : "PCMU";
   return [
     "v=0",
-    "o=trunk 5 1 IN IP4 127.0.0.1",
+    `o=trunk 5 ${o.version ?? 1} IN IP4 127.0.0.1`,
     "s=-",
     "c=IN IP4 127.0.0.1",
     "t=0 0",
     `m=audio ${port} RTP/AVP ${payload} 101`,
     `a=rtpmap:${payload} ${name}/8000`,
     "a=rtpmap:101 telephone-event/8000",
-    "a=sendrecv",
+    `a=${o.direction ?? "sendrecv"}`,
     "",
   ].join("\r\n");
 }

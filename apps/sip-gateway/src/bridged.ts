@@ -38,6 +38,12 @@ export type Bridged = {
    * tag and codec of the answer that started it and the Sori leg's setup (see early-media.ts).
    */
   early: { toTag: string; codec: RelayCodec; ready: Promise<boolean> } | undefined;
+  /**
+   * The Sori side's hold as the phone is told it (sori-hold.ts): what the Sori side wants, what the
+   * phone last agreed to, whether a re-INVITE of the gateway's is under way (the phone's crossing
+   * one gets 491), and the timer of a retry after a 491.
+   */
+  soriHold: { wanted: boolean; told: boolean; inFlight: boolean; cancelRetry: (() => void) | undefined };
   state: "ringing" | "connected" | "ended";
   sdp: string | undefined;
   rtpWatch: ReturnType<typeof setInterval> | undefined;

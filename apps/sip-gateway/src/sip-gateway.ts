@@ -27,6 +27,7 @@ import {
 } from "./media/phone-sdp.ts";
 import { inDialogRequests } from "./in-dialog-requests.ts";
 import { phoneAnswers } from "./early-media.ts";
+import { createSoriHold } from "./sori-hold.ts";
 import { createReinvites } from "./reinvites.ts";
 import { formatBadRequest, type SipSource } from "./sip/sip-format.ts";
 import {
@@ -167,6 +168,14 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       end(b);
       b.call?.hangup();
     },
+  });
+  const soriHold = createSoriHold({
+    log: o.log,
+    io,
+    client,
+    requests: { sendAck, dialogHeaders, contactHeader },
+    reinvites,
+    allow: ALLOW,
   });
   const offLines = o.client.on("phone-line", (r) => {
     void desk
@@ -318,6 +327,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         phoneTelephoneEvent: undefined,
         phoneDirection: media.direction,
         early: false,
+        soriHeld: false,
       },
       media,
       call: undefined,
@@ -355,6 +365,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return tx.respond(480, { toTag: b.localTag });
     }
     tx.respond(180, { toTag: b.localTag, headers: contactHeader(b) });
+    call.on("remote-media", (m) => soriHold.changed(b, m.held));
     call.on("state", () => {
       if (call.state === "connected" && b.state === "ringing") answered(b);
       if (call.state === "ended") soriEnded(b, call);
@@ -434,6 +445,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         phoneTelephoneEvent: undefined,
         phoneDirection: "sendrecv",
         early: false,
+        soriHeld: false,
       },
       media: {
         address: t.destination.address,
@@ -453,6 +465,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     call.on("state", () => {
       if (call.state === "ended") soriEnded(b, call);
     });
+    call.on("remote-media", (m) => soriHold.changed(b, m.held));
     b.sdp = writePhoneSdp({
       address: o.mediaAddress,
       port: rtp.port,
@@ -571,12 +584,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.call?.hangup();
   }
 
-  /** A 2xx to our INVITE came again (our ACK was lost): acknowledge it again. */
+  /** A 2xx to our INVITE or re-INVITE came again (our ACK was lost): acknowledge it again. */
   function repeatAck(r: SipResponse): void {
     if (r.cseq.method !== "INVITE" || r.status < 200 || r.status >= 300) return;
     const local = r.from.params.tag;
     const b = local ? dialogs.get(dialogKey(r.callId, local)) : undefined;
-    if (b?.direction === "out") sendAck(b, r, newBranch());
+    if (b) sendAck(b, r, newBranch(), r.cseq.seq);
   }
 
   function answered(b: Bridged): void {
@@ -667,7 +680,10 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
 
   /** Registers a new dialog with what every dialog starts with. */
   function open(
-    fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer" | "early">,
+    fields: Omit<
+      Bridged,
+      "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer" | "early" | "soriHold"
+    >,
   ): Bridged {
     const b: Bridged = {
       ...fields,
@@ -678,6 +694,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       rtpWatch: undefined,
       pendingOffer: undefined,
       early: undefined,
+      soriHold: { wanted: false, told: false, inFlight: false, cancelRetry: undefined },
     };
     dialogs.set(dialogKey(b.callId, b.localTag), b);
     stats.callsTotal++;
@@ -688,6 +705,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (b.state === "ended" && !dialogs.has(dialogKey(b.callId, b.localTag))) return;
     b.state = "ended";
     if (b.rtpWatch) clearInterval(b.rtpWatch);
+    b.soriHold.cancelRetry?.();
     stats.rtpDroppedEnded += b.leg.rtp.stats.dropped;
     b.leg.rtp.close();
     // A call that ended before its media started leaves its leg bound: let it go too.

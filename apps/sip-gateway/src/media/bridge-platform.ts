@@ -36,6 +36,11 @@ export type BridgeLeg = {
    * nothing goes to the phone until it answers.
    */
   early: boolean;
+  /**
+   * The Sori side holds the call (sori-hold.ts): nothing passes either way, whether or not the phone
+   * took the re-INVITE that told it so.
+   */
+  soriHeld: boolean;
 };
 
 export type BridgeOptions = {
@@ -135,7 +140,7 @@ export class BridgePlatform {
     const pc = this.#pcs.get(context.callId);
     let muted = false;
     const toPhone = (rtp: RtpPacket): void => {
-      if (leg.early || !receives(leg.phoneDirection)) return;
+      if (leg.early || leg.soriHeld || !receives(leg.phoneDirection)) return;
       const pt = rtp.header.payloadType;
       // Two payload types share the stream: the codec's and telephone-event's; each maps to the phone's.
       if (leg.telephoneEvent !== undefined && pt === leg.telephoneEvent) {
@@ -153,7 +158,7 @@ export class BridgePlatform {
     for (const track of audio.receiver.tracks) listen(track);
     audio.onTrack.subscribe(listen);
     leg.rtp.onPacket((packet) => {
-      if (muted || !sends(leg.phoneDirection) || pc?.connectionState !== "connected") return;
+      if (muted || leg.soriHeld || !sends(leg.phoneDirection) || pc?.connectionState !== "connected") return;
       const pt = packet[1]! & 0x7f;
       const event = leg.phoneTelephoneEvent !== undefined && pt === leg.phoneTelephoneEvent;
       // Only the codec both legs agreed on passes as audio: anything else the phone sends (comfort

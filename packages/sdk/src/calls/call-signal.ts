@@ -104,7 +104,8 @@ export const CallSignal = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("hangup"), to: DeviceId, reason: z.literal("answered-elsewhere").optional() }),
   /**
    * Either side → the other: its microphone and camera state, and `held` while it holds the call
-   * (a gateway's phone put it on hold), for the other's UI.
+   * (a gateway's phone put it on hold), for the other's UI. A gateway sets `holdFailed` when it could
+   * not pass the other side's last hold or resume on to the phone (the phone refused the re-INVITE).
    */
   z.object({
     kind: z.literal("media"),
@@ -112,6 +113,7 @@ export const CallSignal = z.discriminatedUnion("kind", [
     audio: z.boolean(),
     video: z.boolean(),
     held: z.boolean().optional(),
+    holdFailed: z.boolean().optional(),
   }),
 ]);
 export type CallSignal = z.infer<typeof CallSignal>;

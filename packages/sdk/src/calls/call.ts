@@ -37,8 +37,11 @@ export type CallEvents = {
   dtmf: (key: string) => void;
 };
 
-/** What the other side says of its media: microphone, camera, and whether it holds the call. */
-export type RemoteMedia = { audio: boolean; video: boolean; held: boolean };
+/**
+ * What the other side says of its media: microphone, camera, whether it holds the call, and (a
+ * gateway) whether it could not pass this side's last hold or resume on to the phone.
+ */
+export type RemoteMedia = { audio: boolean; video: boolean; held: boolean; holdFailed: boolean };
 
 /** What a call needs from its manager. */
 export type CallContext = {
@@ -99,8 +102,9 @@ export class Call {
   #quality: CallQuality = "unknown";
   #muted = false;
   #cameraOn: boolean;
-  #remoteMedia: RemoteMedia = { audio: true, video: false, held: false };
+  #remoteMedia: RemoteMedia = { audio: true, video: false, held: false, holdFailed: false };
   #onHold = false;
+  #holdFailed = false;
   #negotiation: Promise<void> | undefined;
   #renegotiateAgain: { iceRestart: boolean } | undefined;
   #answerWaiter: ((answered: boolean) => void) | undefined;
@@ -324,6 +328,16 @@ export class Call {
     this.#sendMediaState();
   }
 
+  /**
+   * A gateway's side: the other side's last hold or resume (its `remoteMedia.held` here) could not be
+   * passed on to the phone, or now could. The other side's `remoteMedia.holdFailed` says so.
+   */
+  setHoldFailed(failed: boolean): void {
+    if (failed === this.#holdFailed) return;
+    this.#holdFailed = failed;
+    this.#sendMediaState();
+  }
+
   /** Switches microphone or camera to another input device without interrupting the call. */
   async switchInput(kind: "audio" | "video", deviceId: string): Promise<void> {
     await this.#control?.switchInput(kind, deviceId);
@@ -479,7 +493,12 @@ export class Call {
           if (this.#remoteSet) await this.#flushRemoteCandidates();
           return;
         case "media":
-          this.#remoteMedia = { audio: signal.audio, video: signal.video, held: signal.held === true };
+          this.#remoteMedia = {
+            audio: signal.audio,
+            video: signal.video,
+            held: signal.held === true,
+            holdFailed: signal.holdFailed === true,
+          };
           if (signal.video) this.#media = "video";
           this.#events.emit("remote-media", this.remoteMedia);
           return;
@@ -760,6 +779,7 @@ export class Call {
       video: this.#cameraOn,
       // Only while held: older devices drop the field, and its absence is "not held".
       ...(this.#onHold ? { held: true } : {}),
+      ...(this.#holdFailed ? { holdFailed: true } : {}),
     });
   }
 

@@ -1,7 +1,8 @@
 // A person calls a phone from the web app's dialer ("Call a phone" beside "New chat"), through the
 // SIP gateway: a SIP address that Debian's baresip answers (connected, with the gateway note; the page
 // hangs up and the phone sees BYE), an address whose network plays early media (a 183 with SDP from a
-// hand-written SIP peer: the page says so and plays it before the answer), a number with no trunk at the gateway (unreachable, in words), and
+// hand-written SIP peer: the page says so and plays it before the answer), a call held from the call
+// screen (a re-INVITE the peer refuses, then takes), a number with no trunk at the gateway (unreachable, in words), and
 // a second person the gateway's operator did not allow to call phones, on a Korean 375 px phone
 // (declined, with the hint that the operator decides).
 import assert from "node:assert/strict";
@@ -161,6 +162,75 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
         );
         await sip.next(startsWith("ACK "), 10_000);
         await waitCallState(page, "connected", 15_000);
+        await byTestId(page, "call-hangup").click();
+        await sip.next(startsWith("BYE "), 10_000);
+        await waitCallState(page, "ended");
+        await dismissEnded(page);
+        assertNoErrors(alice!);
+      } finally {
+        tone.close();
+        sip.close();
+      }
+    },
+  );
+
+  it(
+    "holds a phone call from the call screen: a re-INVITE the phone may refuse (said on the page), resume, hold again",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const page = alice!.page;
+      const sip = await RawSipSocket.open();
+      const tone = await ToneLeg.open();
+      const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
+      try {
+        await byTestId(page, "call-phone-button").click();
+        await byTestId(page, "dialer-target").fill(`sip:desk@127.0.0.1:${sip.port}`);
+        await byTestId(page, "dialer-gateway").fill(GATEWAY);
+        await byTestId(page, "dialer-call").click();
+        const invite = await sip.next(startsWith("INVITE "), 15_000);
+        sip.send(
+          reply(invite, "200 OK", { toTag: "desk1", body: answerSdp(tone.port), port: sip.port }),
+          gateway!.port,
+        );
+        tone.play(PHONE_TONE_HZ, Number(/^m=audio (\d+)/m.exec(invite)?.[1]));
+        await sip.next(startsWith("ACK "), 10_000);
+        await waitCallState(page, "connected", 15_000);
+        const hold = byTestId(page, "call-hold");
+        assert.equal(await hold.getAttribute("aria-label"), "Hold call");
+
+        // The phone refuses: the page says it was not told.
+        await hold.click();
+        const refused = await sip.next(startsWith("INVITE "), 10_000);
+        assert.match(refused, /^a=sendonly$/m);
+        sip.send(reply(refused, "488 Not Acceptable Here"), gateway!.port);
+        await sip.next(startsWith("ACK "), 5000);
+        await byTestId(page, "call-hold-failed").waitFor({ timeout: 10_000 });
+        assert.equal(
+          await byTestId(page, "call-hold-failed").innerText(),
+          "On hold here, but the phone wasn't told: it hears silence",
+        );
+        assert.equal(await hold.getAttribute("aria-pressed"), "true");
+        await screenshot(page, "dialer-hold-failed");
+        await hold.click();
+        await byTestId(page, "call-hold-failed").waitFor({ state: "hidden", timeout: 10_000 });
+        assert.equal(await hold.getAttribute("aria-label"), "Hold call");
+
+        // Held again, and this time the phone takes it.
+        await hold.click();
+        const held = await sip.next(startsWith("INVITE "), 10_000);
+        assert.match(held, /^a=sendonly$/m);
+        sip.send(
+          reply(held, "200 OK", {
+            body: answerSdp(tone.port, { direction: "recvonly" }),
+            port: sip.port,
+          }),
+          gateway!.port,
+        );
+        await byTestId(page, "call-on-hold").waitFor({ timeout: 10_000 });
+        assert.equal(await byTestId(page, "call-on-hold").innerText(), "You put the call on hold");
+        assert.equal(await hold.getAttribute("aria-label"), "Resume call");
         await byTestId(page, "call-hangup").click();
         await sip.next(startsWith("BYE "), 10_000);
         await waitCallState(page, "ended");

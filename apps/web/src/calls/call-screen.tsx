@@ -156,6 +156,16 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
               <Icon name="micOff" size={16} /> {t("call.remoteMuted", { name })}
             </p>
           )}
+          {live && view.onHold && !view.remoteMedia.holdFailed && (
+            <p className="call-remote-muted" role="status" data-testid="call-on-hold">
+              <Icon name="pause" size={16} /> {t("call.onHold")}
+            </p>
+          )}
+          {live && view.remoteMedia.holdFailed && (
+            <p className="call-no-mic" role="alert" data-testid="call-hold-failed">
+              <Icon name="alert" size={16} /> {t(view.onHold ? "call.holdFailed" : "call.resumeFailed")}
+            </p>
+          )}
           {live && local.audio === null && (
             <p className="call-no-mic" role="alert" data-testid="call-no-mic">
               <Icon name="alert" size={16} /> {t("call.noMicrophone", { name })}
@@ -219,6 +229,16 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                   data-testid="call-keypad"
                   disabled={!live}
                   onClick={() => setKeypadOpen((o) => !o)}
+                />
+              )}
+              {live && (
+                <IconButton
+                  icon="pause"
+                  label={t(view.onHold ? "call.resume" : "call.hold")}
+                  className={`call-round${view.onHold ? " off" : ""}`}
+                  aria-pressed={view.onHold}
+                  data-testid="call-hold"
+                  onClick={() => void calls.act((c) => c.setOnHold(!c.onHold))}
                 />
               )}
               <IconButton

@@ -341,6 +341,11 @@ export const en = {
   "call.noMicrophone":
     "Your microphone isn't available, so {name} can't hear you. Check the browser's permission for this site (it works only on https:// addresses or localhost).",
   "call.remoteHeld": "{name} put the call on hold",
+  "call.hold": "Hold call",
+  "call.resume": "Resume call",
+  "call.onHold": "You put the call on hold",
+  "call.holdFailed": "On hold here, but the phone wasn't told: it hears silence",
+  "call.resumeFailed": "The phone didn't take the resume: you may not hear it",
   "call.remoteMuted": "{name} is muted",
   "call.selfView": "Your camera",
   "call.remoteView": "{name}'s camera",

@@ -343,6 +343,11 @@ export const ko: Dictionary = {
   "call.noMicrophone":
     "마이크를 쓸 수 없어서 {name} 님에게 내 목소리가 들리지 않아요. 이 사이트의 브라우저 권한을 확인해 주세요 (https:// 주소나 localhost에서만 쓸 수 있어요).",
   "call.remoteHeld": "{name} 님이 통화를 보류했어요",
+  "call.hold": "통화 보류",
+  "call.resume": "통화 재개",
+  "call.onHold": "통화를 보류했어요",
+  "call.holdFailed": "보류했지만 전화기에 알리지 못했어요: 상대는 무음을 듣고 있어요",
+  "call.resumeFailed": "전화기가 재개를 받지 않았어요: 상대 소리가 안 들릴 수 있어요",
   "call.remoteMuted": "{name} 님이 마이크를 껐어요",
   "call.selfView": "내 카메라",
   "call.remoteView": "{name} 님의 카메라",

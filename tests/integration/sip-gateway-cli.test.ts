@@ -119,6 +119,8 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
         "gwphone",
         "--duration",
         "3",
+        "--keys",
+        "9#",
         "--loopback",
         ...profile("clisip"),
       ]);
@@ -132,6 +134,12 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       // Without --json: who is called through which gateway, each key on a line of its own, a summary.
       assert.match(run.stdout, /^calling sip:carol@127\.0\.0\.1:\d+ via gwphone \(not end-to-end encrypted/m);
       assert.match(run.stdout, /^key 7\nkey \*$/m);
+      // --keys went to the phone, each key one event.
+      assert.match(run.stdout, /^sent keys 9#$/m);
+      assert.deepEqual(
+        phone.events.filter((e) => e.type === "CALL_DTMF_START").map((e) => e.param),
+        ["9", "#"],
+      );
       const received = Number(
         /^call ended after \d+ s; RTP packets sent \d+, received (\d+)$/m.exec(run.stdout)?.[1],
       );
@@ -206,6 +214,67 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       gateway.interrupt();
       await gateway.done;
     }
+  });
+
+  it("sori call on a terminal: typed keys reach the phone, hold and resume re-INVITE it; a bad --keys is a usage error", async () => {
+    const bad = await sori([
+      "call",
+      "sip:carol@127.0.0.1:5999",
+      "--gateway",
+      "gwphone",
+      "--keys",
+      "12x",
+      ...profile("clisip"),
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--keys: DTMF tones are 0-9, \*, #, A-D/);
+    const gateway = startGateway(["--outbound", "clisip"]);
+    const phone = await SipPhone.start({
+      sipPort: PHONE_BASE + 8,
+      controlPort: PHONE_BASE + 10,
+      toneHz: 1000,
+      user: "carol",
+      autoAnswer: true,
+    });
+    try {
+      await gateway.ready;
+      // In this process, with a terminal whose lines come 1.5 s apart once the call listens.
+      const { memoryIo, run } = await import("@sori/cli");
+      const m = memoryIo({
+        env: { SORI_PASSWORD: PASSWORD },
+        stdin: ["5#", "hold", "resume", "what"],
+        stdinIsTty: true,
+        lineDelayMs: 1500,
+      });
+      const code = await run(
+        [
+          "call",
+          `sip:carol@127.0.0.1:${PHONE_BASE + 8}`,
+          "--gateway",
+          "gwphone",
+          "--duration",
+          "8",
+          "--loopback",
+          ...profile("clisip"),
+        ],
+        m.io,
+      );
+      assert.equal(code, 0, m.stdout() + m.stderr());
+      assert.match(m.stdout(), /^type keys \(0-9, \*, #, A-D\) and Enter to send them; hold or resume$/m);
+      assert.match(m.stdout(), /^sent keys 5#\ncall on hold \(by you\)\ncall resumed \(by you\)$/m);
+      assert.match(m.stderr(), /^sori: not keys: what \(0-9, \*, #, A-D, hold, resume\)$/m);
+      assert.deepEqual(
+        phone.events.filter((e) => e.type === "CALL_DTMF_START").map((e) => e.param),
+        ["5", "#"],
+      );
+      await phone.waitEvent("CALL_CLOSED");
+    } finally {
+      gateway.interrupt();
+      await phone.stop();
+    }
+    const { stderr } = await gateway.done;
+    // The gateway told the phone: its re-INVITEs were answered (baresip takes hold and resume).
+    assert.match(stderr, /"event":"sip-sori-held"[^\n]*\n(.*\n)*.*"event":"sip-sori-resumed"/);
   });
 
   it("sori sip-phone add prints what the phone registers with; the phone calls as its owner; remove revokes it", async () => {

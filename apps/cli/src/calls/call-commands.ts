@@ -4,6 +4,7 @@ import { withClient } from "../session.ts";
 import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
 import { UsageError } from "../usage-error.ts";
 import { type PacketCounters, weriftPlatform } from "@sori/werift-calls";
+import { callControls, keysOption } from "./call-keys.ts";
 
 /** The one line `--json` prints when a call ends. */
 type CallResultLine = {
@@ -64,6 +65,7 @@ async function withCalls(
 
 /** `sori call <user>`: rings, talks (a tone) for --duration seconds once connected, hangs up. */
 export function runCall(ctx: CommandContext): Promise<number> {
+  const keys = keysOption(ctx);
   return withCalls(ctx, async ({ client, counters }) => {
     const json = ctx.flag("json");
     const target = ctx.arg("username");
@@ -78,7 +80,8 @@ export function runCall(ctx: CommandContext): Promise<number> {
         );
       call = await client.calls.start(gateway, { via: { network: "sip", uri: target } });
     } else call = await client.calls.start(target, { video: ctx.flag("video") });
-    const keys = watchCall(ctx, call, !json);
+    const watch = watchCall(ctx, call, !json);
+    callControls(ctx, call, { keys, show: !json });
     if (!json)
       ctx.out(
         phone
@@ -96,7 +99,7 @@ export function runCall(ctx: CommandContext): Promise<number> {
       });
     }
     await untilEnded(ctx, call, ctx.seconds("duration"), !json);
-    return finish(ctx, client, call, counters, keys);
+    return finish(ctx, client, call, counters, watch);
   });
 }
 
@@ -104,6 +107,7 @@ export function runCall(ctx: CommandContext): Promise<number> {
 export function runAnswer(ctx: CommandContext): Promise<number> {
   if (!ctx.flag("auto") && !ctx.flag("decline") && !ctx.io.stdinIsTty)
     throw new UsageError("there is no terminal to ask whether to answer: pass --auto or --decline");
+  const keys = keysOption(ctx);
   return withCalls(ctx, async ({ client, counters, incoming }) => {
     const waitS = ctx.seconds("wait");
     const json = ctx.flag("json");
@@ -121,7 +125,7 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       ctx.err(`sori: no call within ${waitS} s`);
       return 1;
     }
-    const keys = watchCall(ctx, call, !json);
+    const watch = watchCall(ctx, call, !json);
     const kind = call.media === "video" ? "video" : "voice";
     if (!json)
       ctx.out(
@@ -140,11 +144,13 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       accept = /^y/i.test(reply.trim());
     }
     if (call.state === "ringing-in") {
-      if (accept) await call.accept({ video: ctx.flag("video") });
-      else call.decline();
+      if (accept) {
+        callControls(ctx, call, { keys, show: !json });
+        await call.accept({ video: ctx.flag("video") });
+      } else call.decline();
     }
     await untilEnded(ctx, call, ctx.seconds("duration") || undefined, !json);
-    return finish(ctx, client, call, counters, keys);
+    return finish(ctx, client, call, counters, watch);
   });
 }
 
@@ -165,7 +171,17 @@ function watchCall(ctx: CommandContext, call: Call, show: boolean): CallWatch {
     if (s === "early-media") watch.earlyMedia = true;
   });
   let held = false;
+  let holdFailed = false;
   call.on("remote-media", (media) => {
+    if (media.holdFailed !== holdFailed) {
+      holdFailed = media.holdFailed;
+      if (show && holdFailed)
+        ctx.out(
+          call.onHold
+            ? "hold not passed on: the phone was not told (it hears silence)"
+            : "resume not passed on: the phone may still hold",
+        );
+    }
     if (media.held === held) return;
     held = media.held;
     if (show) ctx.out(held ? "call on hold (by the other side)" : "call resumed");

@@ -190,7 +190,11 @@ describe("SIP gateway: early media from the phone network reaches the Sori calle
     early.play(EARLY_HZ, gatewayRtp);
     await waitState(call, "early-media", 10_000);
     sip.send(
-      reply(invite, "200 OK", { toTag: "k1", body: answerSdp(answered.port, { payload: 8 }), port: sip.port }),
+      reply(invite, "200 OK", {
+        toTag: "k1",
+        body: answerSdp(answered.port, { payload: 8 }),
+        port: sip.port,
+      }),
       gateway.port,
     );
     await sip.next(startsWith("ACK "), 5000);

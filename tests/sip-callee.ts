@@ -1,4 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
+import type { SoriClient } from "@sori/sdk";
+import { createLogger } from "@sori/server";
+import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
 import { ToneSource } from "@sori/werift-calls";
 
 // The called end of a gateway's INVITE written by hand (a trunk or a phone network's switch): its
@@ -97,4 +100,26 @@ export class ToneLeg {
     this.stop();
     this.socket.close();
   }
+}
+
+/**
+ * A gateway on loopback for `client` through which `outbound` may call out, media ports from
+ * `rtpMin`; its log lines go to `logs` (and to stderr with SORI_TEST_LOG).
+ */
+export function callOutGateway(
+  client: SoriClient,
+  o: { rtpMin: number; outbound: string[]; logs: string[] },
+): Promise<SipGateway> {
+  return startSipGateway({
+    client,
+    listen: { address: "127.0.0.1", port: 0 },
+    mediaAddress: "127.0.0.1",
+    rtpPorts: { min: o.rtpMin, max: o.rtpMin + 998 },
+    loopback: true,
+    outbound: o.outbound,
+    log: createLogger("info", (l) => {
+      o.logs.push(l);
+      if (process.env.SORI_TEST_LOG) process.stderr.write(l);
+    }),
+  });
 }

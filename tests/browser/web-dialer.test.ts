@@ -22,6 +22,7 @@ import { portBase } from "../port-base.ts";
 const PHONE_BASE = portBase("browser-web-dialer");
 const PHONE_TONE_HZ = 1000;
 const GATEWAY = "wdial_gw";
+const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
 
 describe("web app: the dialer calls a phone through the SIP gateway", () => {
   let url = "";
@@ -55,6 +56,18 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
     alice = await openCallDevice(url);
     await signUp(alice.page, "wdial_alice");
   });
+  /** Alice dials `sip:<user>@` a hand-written SIP peer from the dialer; its INVITE, and a socket for its RTP. */
+  const dialRawPeer = async (user: string): Promise<{ sip: RawSipSocket; tone: ToneLeg; invite: string }> => {
+    const page = alice!.page;
+    const sip = await RawSipSocket.open();
+    const tone = await ToneLeg.open();
+    await byTestId(page, "call-phone-button").click();
+    await byTestId(page, "dialer-target").fill(`sip:${user}@127.0.0.1:${sip.port}`);
+    await byTestId(page, "dialer-gateway").fill(GATEWAY);
+    await byTestId(page, "dialer-call").click();
+    const invite = await sip.next(startsWith("INVITE "), 15_000);
+    return { sip, tone, invite };
+  };
   after(async () => {
     await phone?.stop().catch(() => undefined);
     await alice?.close().catch(() => undefined);
@@ -126,15 +139,8 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
     },
     async () => {
       const page = alice!.page;
-      const sip = await RawSipSocket.open();
-      const tone = await ToneLeg.open();
-      const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
+      const { sip, tone, invite } = await dialRawPeer("ivr");
       try {
-        await byTestId(page, "call-phone-button").click();
-        await byTestId(page, "dialer-target").fill(`sip:ivr@127.0.0.1:${sip.port}`);
-        await byTestId(page, "dialer-gateway").fill(GATEWAY);
-        await byTestId(page, "dialer-call").click();
-        const invite = await sip.next(startsWith("INVITE "), 15_000);
         sip.send(
           reply(invite, "183 Session Progress", { toTag: "ivr1", body: answerSdp(tone.port) }),
           gateway!.port,
@@ -181,15 +187,8 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
     },
     async () => {
       const page = alice!.page;
-      const sip = await RawSipSocket.open();
-      const tone = await ToneLeg.open();
-      const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
+      const { sip, tone, invite } = await dialRawPeer("desk");
       try {
-        await byTestId(page, "call-phone-button").click();
-        await byTestId(page, "dialer-target").fill(`sip:desk@127.0.0.1:${sip.port}`);
-        await byTestId(page, "dialer-gateway").fill(GATEWAY);
-        await byTestId(page, "dialer-call").click();
-        const invite = await sip.next(startsWith("INVITE "), 15_000);
         sip.send(
           reply(invite, "200 OK", { toTag: "desk1", body: answerSdp(tone.port), port: sip.port }),
           gateway!.port,

@@ -5,12 +5,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Call, SoriClient } from "@sori/sdk";
-import { createLogger } from "@sori/server";
 import { weriftPlatform } from "@sori/werift-calls";
-import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
+import type { SipGateway } from "@sori/sip-gateway";
 import { newUser, startTestServer, type TestServer } from "../helpers.ts";
 import { RawSipSocket, sipRequest } from "../sip-raw.ts";
-import { answerSdp, reply, sipHeader as header, ToneLeg } from "../sip-callee.ts";
+import { answerSdp, reply, sipHeader as header, ToneLeg, callOutGateway } from "../sip-callee.ts";
 import { sleep, waitFor, waitState } from "./call-helpers.ts";
 
 const CALLER = "shold_dave";
@@ -79,18 +78,7 @@ describe("SIP gateway: the Sori side holds a phone call (re-INVITEs to a raw SIP
     dave = await newUser(t.url, CALLER);
     const { platform } = weriftPlatform({ loopback: true, onAudio: () => heard++ });
     dave.calls.configure({ platform, ringTimeoutMs: 20_000, useServerTurn: false });
-    gateway = await startSipGateway({
-      client: gw,
-      listen: { address: "127.0.0.1", port: 0 },
-      mediaAddress: "127.0.0.1",
-      rtpPorts: { min: 48_000, max: 48_998 },
-      loopback: true,
-      outbound: [CALLER],
-      log: createLogger("info", (l) => {
-        logs.push(l);
-        if (process.env.SORI_TEST_LOG) process.stderr.write(l);
-      }),
-    });
+    gateway = await callOutGateway(gw, { rtpMin: 48_000, outbound: [CALLER], logs });
     sip = await RawSipSocket.open();
     phone = await ToneLeg.open();
     call = await dave.calls.start("shold_gw", {

@@ -260,7 +260,10 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
         m.io,
       );
       assert.equal(code, 0, m.stdout() + m.stderr());
-      assert.match(m.stdout(), /^type keys \(0-9, \*, #, A-D\) and Enter to send them; hold or resume$/m);
+      assert.match(
+        m.stdout(),
+        /^call connected\ntype keys \(0-9, \*, #, A-D\) and Enter to send them; hold or resume$/m,
+      );
       assert.match(m.stdout(), /^sent keys 5#\ncall on hold \(by you\)\ncall resumed \(by you\)$/m);
       assert.match(m.stderr(), /^sori: not keys: what \(0-9, \*, #, A-D, hold, resume\)$/m);
       assert.deepEqual(

@@ -64,8 +64,12 @@ export function callControls(
     const keys = o.keys;
     if (keys) timer = setTimeout(() => call.state === "connected" && send(keys), KEYS_AFTER_MS);
     if (!ctx.io.stdinIsTty) return;
-    if (o.show) ctx.out("type keys (0-9, *, #, A-D) and Enter to send them; hold or resume");
-    offLines = ctx.io.onLine(typed);
+    // After this state's own line ("call connected"), which another listener prints.
+    queueMicrotask(() => {
+      if (call.state === "ended") return;
+      if (o.show) ctx.out("type keys (0-9, *, #, A-D) and Enter to send them; hold or resume");
+      offLines = ctx.io.onLine(typed);
+    });
   };
   const off = call.on("state", onState);
   if (call.state === "connected") onState("connected");

@@ -1,6 +1,8 @@
 // A person calls a phone from the web app's dialer ("Call a phone" beside "New chat"), through the
 // SIP gateway: a SIP address that Debian's baresip answers (connected, with the gateway note; the page
-// hangs up and the phone sees BYE), a number with no trunk at the gateway (unreachable, in words), and
+// hangs up and the phone sees BYE), an address whose network plays early media (a 183 with SDP from a
+// hand-written SIP peer: the page says so and plays it before the answer), a call held from the call
+// screen (a re-INVITE the peer refuses, then takes), a number with no trunk at the gateway (unreachable, in words), and
 // a second person the gateway's operator did not allow to call phones, on a Korean 375 px phone
 // (declined, with the hint that the operator decides).
 import assert from "node:assert/strict";
@@ -10,7 +12,9 @@ import { createLogger } from "@sori/server";
 import { type SipGateway, startSipGateway } from "@sori/sip-gateway";
 import { newUser } from "../helpers.ts";
 import { SipPhone } from "../sip-phone.ts";
-import { byTestId, dismissEnded, openCallDevice, signUp, waitCallState } from "./call-helpers.ts";
+import { RawSipSocket } from "../sip-raw.ts";
+import { answerSdp, reply, ToneLeg } from "../sip-callee.ts";
+import { byTestId, dismissEnded, openCallDevice, rtpStats, signUp, waitCallState } from "./call-helpers.ts";
 import { assertNoErrors, screenshot, startWebServer, type TestDevice } from "./harness.ts";
 import { portBase } from "../port-base.ts";
 
@@ -18,6 +22,7 @@ import { portBase } from "../port-base.ts";
 const PHONE_BASE = portBase("browser-web-dialer");
 const PHONE_TONE_HZ = 1000;
 const GATEWAY = "wdial_gw";
+const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
 
 describe("web app: the dialer calls a phone through the SIP gateway", () => {
   let url = "";
@@ -51,6 +56,18 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
     alice = await openCallDevice(url);
     await signUp(alice.page, "wdial_alice");
   });
+  /** Alice dials `sip:<user>@` a hand-written SIP peer from the dialer; its INVITE, and a socket for its RTP. */
+  const dialRawPeer = async (user: string): Promise<{ sip: RawSipSocket; tone: ToneLeg; invite: string }> => {
+    const page = alice!.page;
+    const sip = await RawSipSocket.open();
+    const tone = await ToneLeg.open();
+    await byTestId(page, "call-phone-button").click();
+    await byTestId(page, "dialer-target").fill(`sip:${user}@127.0.0.1:${sip.port}`);
+    await byTestId(page, "dialer-gateway").fill(GATEWAY);
+    await byTestId(page, "dialer-call").click();
+    const invite = await sip.next(startsWith("INVITE "), 15_000);
+    return { sip, tone, invite };
+  };
   after(async () => {
     await phone?.stop().catch(() => undefined);
     await alice?.close().catch(() => undefined);
@@ -112,6 +129,116 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
       assert.match(await byTestId(page, "call-status").innerText(), /Call ended/);
       await dismissEnded(page);
       assertNoErrors(alice!);
+    },
+  );
+
+  it(
+    "dials an address whose network plays early media: the page says so and plays it before the answer, then connects",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const page = alice!.page;
+      const { sip, tone, invite } = await dialRawPeer("ivr");
+      try {
+        sip.send(
+          reply(invite, "183 Session Progress", { toTag: "ivr1", body: answerSdp(tone.port) }),
+          gateway!.port,
+        );
+        tone.play(PHONE_TONE_HZ, Number(/^m=audio (\d+)/m.exec(invite)?.[1]));
+        await waitCallState(page, "early-media", 15_000);
+        assert.equal(
+          await byTestId(page, "call-status").innerText(),
+          "Not answered yet · sound from the phone network",
+        );
+        assert.equal(await byTestId(page, "call-hangup").getAttribute("aria-label"), "Cancel call");
+        assert.equal(await byTestId(page, "call-mute").isDisabled(), true);
+        // The network's audio plays on the page while the call is still unanswered.
+        let heard = 0;
+        for (let i = 0; i < 50 && heard < 25; i++) {
+          heard = (await rtpStats(page))?.audio.packetsReceived ?? 0;
+          if (heard < 25) await page.waitForTimeout(200);
+        }
+        assert.ok(heard >= 25, `the page receives the early media (${heard} packets)`);
+        assert.equal(await page.getByTestId("call-screen").getAttribute("data-state"), "early-media");
+        await screenshot(page, "dialer-early-media");
+        sip.send(
+          reply(invite, "200 OK", { toTag: "ivr1", body: answerSdp(tone.port), port: sip.port }),
+          gateway!.port,
+        );
+        await sip.next(startsWith("ACK "), 10_000);
+        await waitCallState(page, "connected", 15_000);
+        await byTestId(page, "call-hangup").click();
+        await sip.next(startsWith("BYE "), 10_000);
+        await waitCallState(page, "ended");
+        await dismissEnded(page);
+        assertNoErrors(alice!);
+      } finally {
+        tone.close();
+        sip.close();
+      }
+    },
+  );
+
+  it(
+    "holds a phone call from the call screen: a re-INVITE the phone may refuse (said on the page), resume, hold again",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const page = alice!.page;
+      const { sip, tone, invite } = await dialRawPeer("desk");
+      try {
+        sip.send(
+          reply(invite, "200 OK", { toTag: "desk1", body: answerSdp(tone.port), port: sip.port }),
+          gateway!.port,
+        );
+        tone.play(PHONE_TONE_HZ, Number(/^m=audio (\d+)/m.exec(invite)?.[1]));
+        await sip.next(startsWith("ACK "), 10_000);
+        await waitCallState(page, "connected", 15_000);
+        const hold = byTestId(page, "call-hold");
+        assert.equal(await hold.getAttribute("aria-label"), "Hold call");
+
+        // The phone refuses: the page says it was not told.
+        await hold.click();
+        const refused = await sip.next(startsWith("INVITE "), 10_000);
+        assert.match(refused, /^a=sendonly$/m);
+        sip.send(reply(refused, "488 Not Acceptable Here"), gateway!.port);
+        await sip.next(startsWith("ACK "), 5000);
+        await byTestId(page, "call-hold-failed").waitFor({ timeout: 10_000 });
+        assert.equal(
+          await byTestId(page, "call-hold-failed").innerText(),
+          "On hold here, but the phone wasn't told: it hears silence",
+        );
+        assert.equal(await hold.getAttribute("aria-pressed"), "true");
+        await screenshot(page, "dialer-hold-failed");
+        await hold.click();
+        await byTestId(page, "call-hold-failed").waitFor({ state: "hidden", timeout: 10_000 });
+        assert.equal(await hold.getAttribute("aria-label"), "Hold call");
+
+        // Held again, and this time the phone takes it.
+        await hold.click();
+        const held = await sip.next(startsWith("INVITE "), 10_000);
+        assert.match(held, /^a=sendonly$/m);
+        sip.send(
+          reply(held, "200 OK", {
+            body: answerSdp(tone.port, { direction: "recvonly" }),
+            port: sip.port,
+          }),
+          gateway!.port,
+        );
+        await byTestId(page, "call-on-hold").waitFor({ timeout: 10_000 });
+        assert.equal(await byTestId(page, "call-on-hold").innerText(), "You put the call on hold");
+        assert.equal(await hold.getAttribute("aria-label"), "Resume call");
+        await byTestId(page, "call-hangup").click();
+        await sip.next(startsWith("BYE "), 10_000);
+        await waitCallState(page, "ended");
+        await dismissEnded(page);
+        assertNoErrors(alice!);
+      } finally {
+        tone.close();
+        sip.close();
+      }
     },
   );
 

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type CliServer, jsonLines, soriBackground, soriRunner, startCliServer } from "../cli-runner.ts";
 import { SipPhone } from "../sip-phone.ts";
+import { RawSipSocket } from "../sip-raw.ts";
+import { answerSdp, reply, ToneLeg } from "../sip-callee.ts";
 import { portBase } from "../port-base.ts";
 
 const PASSWORD = "sip gateway cli password";
@@ -117,6 +119,8 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
         "gwphone",
         "--duration",
         "3",
+        "--keys",
+        "9#",
         "--loopback",
         ...profile("clisip"),
       ]);
@@ -130,6 +134,12 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       // Without --json: who is called through which gateway, each key on a line of its own, a summary.
       assert.match(run.stdout, /^calling sip:carol@127\.0\.0\.1:\d+ via gwphone \(not end-to-end encrypted/m);
       assert.match(run.stdout, /^key 7\nkey \*$/m);
+      // --keys went to the phone, each key one event.
+      assert.match(run.stdout, /^sent keys 9#$/m);
+      assert.deepEqual(
+        phone.events.filter((e) => e.type === "CALL_DTMF_START").map((e) => e.param),
+        ["9", "#"],
+      );
       const received = Number(
         /^call ended after \d+ s; RTP packets sent \d+, received (\d+)$/m.exec(run.stdout)?.[1],
       );
@@ -140,6 +150,134 @@ describe("sori sip-gateway: a phone calls a CLI user", () => {
       await phone.stop();
       await gateway.done;
     }
+  });
+
+  it("sori call says when the phone network plays early media: a state line, and earlyMedia in --json", async () => {
+    const gateway = startGateway(["--outbound", "clisip"]);
+    const sip = await RawSipSocket.open();
+    const tone = await ToneLeg.open();
+    const startsWith = (prefix: string) => (m: string) => m.startsWith(prefix);
+    const call = (json: boolean): ReturnType<typeof sori> =>
+      sori([
+        "call",
+        `sip:ivr@127.0.0.1:${sip.port}`,
+        "--gateway",
+        "gwphone",
+        "--duration",
+        "1",
+        "--loopback",
+        ...(json ? ["--json"] : []),
+        ...profile("clisip"),
+      ]);
+    /** The number's network answers the gateway's INVITE 183 with SDP and plays a tone to it. */
+    const progress = async (): Promise<string> => {
+      const invite = await sip.next(startsWith("INVITE "), 30_000);
+      sip.send(reply(invite, "183 Session Progress", { toTag: "ivr1", body: answerSdp(tone.port) }), port);
+      tone.play(1000, Number(/^m=audio (\d+)/m.exec(invite)?.[1]));
+      return invite;
+    };
+    let port = 0;
+    try {
+      port = Number(/:(\d+)$/.exec(await gateway.ready)?.[1]);
+      // Refused after the announcement: the text shows the early media, then busy.
+      const refused = call(false);
+      const first = await progress();
+      await new Promise((r) => setTimeout(r, 1500));
+      sip.send(reply(first, "486 Busy Here", { toTag: "ivr1" }), port);
+      const text = await refused;
+      assert.equal(text.code, 1, text.stdout + text.stderr);
+      assert.match(text.stdout, /^call early-media \(the phone network plays audio; not answered yet\)$/m);
+      assert.match(text.stdout, /^call ended \(busy\)$/m);
+      // Answered after it: the result line says early media was heard, and packets came before the answer too.
+      const answered = call(true);
+      const second = await progress();
+      await new Promise((r) => setTimeout(r, 1500));
+      sip.send(reply(second, "200 OK", { toTag: "ivr1", body: answerSdp(tone.port), port: sip.port }), port);
+      await sip.next(startsWith("ACK "), 10_000);
+      await sip.next(startsWith("BYE "), 20_000);
+      const run = await answered;
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const line = jsonLines(run.stdout).at(-1) as {
+        state: string;
+        earlyMedia: boolean;
+        packetsReceived: number;
+      };
+      assert.equal(line.state, "ended");
+      assert.equal(line.earlyMedia, true);
+      assert.ok(
+        line.packetsReceived > 75,
+        `early media and the call's audio (${line.packetsReceived} packets)`,
+      );
+    } finally {
+      tone.close();
+      sip.close();
+      gateway.interrupt();
+      await gateway.done;
+    }
+  });
+
+  it("sori call on a terminal: typed keys reach the phone, hold and resume re-INVITE it; a bad --keys is a usage error", async () => {
+    const bad = await sori([
+      "call",
+      "sip:carol@127.0.0.1:5999",
+      "--gateway",
+      "gwphone",
+      "--keys",
+      "12x",
+      ...profile("clisip"),
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--keys: DTMF tones are 0-9, \*, #, A-D/);
+    const gateway = startGateway(["--outbound", "clisip"]);
+    const phone = await SipPhone.start({
+      sipPort: PHONE_BASE + 8,
+      controlPort: PHONE_BASE + 10,
+      toneHz: 1000,
+      user: "carol",
+      autoAnswer: true,
+    });
+    try {
+      await gateway.ready;
+      // In this process, with a terminal whose lines come 1.5 s apart once the call listens.
+      const { memoryIo, run } = await import("@sori/cli");
+      const m = memoryIo({
+        env: { SORI_PASSWORD: PASSWORD },
+        stdin: ["5#", "hold", "resume", "what"],
+        stdinIsTty: true,
+        lineDelayMs: 1500,
+      });
+      const code = await run(
+        [
+          "call",
+          `sip:carol@127.0.0.1:${PHONE_BASE + 8}`,
+          "--gateway",
+          "gwphone",
+          "--duration",
+          "8",
+          "--loopback",
+          ...profile("clisip"),
+        ],
+        m.io,
+      );
+      assert.equal(code, 0, m.stdout() + m.stderr());
+      assert.match(
+        m.stdout(),
+        /^call connected\ntype keys \(0-9, \*, #, A-D\) and Enter to send them; hold or resume$/m,
+      );
+      assert.match(m.stdout(), /^sent keys 5#\ncall on hold \(by you\)\ncall resumed \(by you\)$/m);
+      assert.match(m.stderr(), /^sori: not keys: what \(0-9, \*, #, A-D, hold, resume\)$/m);
+      assert.deepEqual(
+        phone.events.filter((e) => e.type === "CALL_DTMF_START").map((e) => e.param),
+        ["5", "#"],
+      );
+      await phone.waitEvent("CALL_CLOSED");
+    } finally {
+      gateway.interrupt();
+      await phone.stop();
+    }
+    const { stderr } = await gateway.done;
+    // The gateway told the phone: its re-INVITEs were answered (baresip takes hold and resume).
+    assert.match(stderr, /"event":"sip-sori-held"[^\n]*\n(.*\n)*.*"event":"sip-sori-resumed"/);
   });
 
   it("sori sip-phone add prints what the phone registers with; the phone calls as its owner; remove revokes it", async () => {

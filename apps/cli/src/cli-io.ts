@@ -22,6 +22,8 @@ export type CliIo = {
   ask(question: string, signal: AbortSignal): Promise<string>;
   /** The first line of stdin when it is not a terminal ("" at its end). */
   readLine(): Promise<string>;
+  /** Calls `handler` with each line typed on the terminal until the returned function is called. */
+  onLine(handler: (line: string) => void): () => void;
   /** Calls `handler` on Ctrl-C or SIGTERM until the returned function is called. */
   onInterrupt(handler: () => void): () => void;
   /**

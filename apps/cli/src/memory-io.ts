@@ -6,6 +6,8 @@ export type MemoryIoOptions = {
   stdin?: string[];
   stdinIsTty?: boolean;
   stderrIsTty?: boolean;
+  /** How far apart the lines reach an onLine handler, the first too (0: one per turn of the event loop). */
+  lineDelayMs?: number;
 };
 
 /** A CliIo in memory, for running `sori` in-process: what was written, and a way to send Ctrl-C. */
@@ -44,6 +46,21 @@ export function memoryIo(options: MemoryIoOptions = {}): MemoryIo {
       return answer();
     },
     readLine: answer,
+    // The lines left, `lineDelayMs` apart, as if typed once the command listens.
+    onLine: (handler) => {
+      let on = true;
+      const delay = options.lineDelayMs ?? 0;
+      const feed = (): void => {
+        const line = on ? lines.shift() : undefined;
+        if (line === undefined) return;
+        handler(line);
+        setTimeout(feed, delay);
+      };
+      setTimeout(feed, delay);
+      return () => {
+        on = false;
+      };
+    },
     onInterrupt: (handler) => {
       handlers.add(handler);
       return () => handlers.delete(handler);

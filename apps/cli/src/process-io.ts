@@ -33,6 +33,11 @@ export function processIo(): CliIo {
       }
       return "";
     },
+    onLine: (handler) => {
+      const rl = createInterface({ input: process.stdin });
+      rl.on("line", handler);
+      return () => rl.close();
+    },
     onInterrupt: (handler) => {
       process.once("SIGINT", handler);
       process.once("SIGTERM", handler);

@@ -1,6 +1,6 @@
 import type { Call } from "@sori/sdk";
 import type { BridgeLeg } from "./media/bridge-platform.ts";
-import type { PhoneMedia } from "./media/phone-sdp.ts";
+import type { PhoneMedia, RelayCodec } from "./media/phone-sdp.ts";
 import type { SipSource } from "./sip/sip-format.ts";
 import type { ServerTransaction } from "./sip/transactions.ts";
 
@@ -33,6 +33,17 @@ export type Bridged = {
    * until when its ACK (which carries the answer) is waited for; another re-INVITE meanwhile is 491.
    */
   pendingOffer: { seq: number; until: number } | undefined;
+  /**
+   * Calls out: the phone's early media (a 180/183 with SDP) playing to the Sori caller, with the To
+   * tag and codec of the answer that started it and the Sori leg's setup (see early-media.ts).
+   */
+  early: { toTag: string; codec: RelayCodec; ready: Promise<boolean> } | undefined;
+  /**
+   * The Sori side's hold as the phone is told it (sori-hold.ts): what the Sori side wants, what the
+   * phone last agreed to, whether a re-INVITE of the gateway's is under way (the phone's crossing
+   * one gets 491), and the timer of a retry after a 491.
+   */
+  soriHold: { wanted: boolean; told: boolean; inFlight: boolean; cancelRetry: (() => void) | undefined };
   state: "ringing" | "connected" | "ended";
   sdp: string | undefined;
   rtpWatch: ReturnType<typeof setInterval> | undefined;

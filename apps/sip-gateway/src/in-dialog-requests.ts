@@ -7,8 +7,11 @@ import { type ClientTransactions, newBranch, type TransactionIo } from "./sip/tr
 
 /** The requests the gateway sends inside a dialog (ACK, CANCEL, BYE), and the headers they share. */
 export type InDialogRequests = {
-  /** ACK for a final response to the gateway's INVITE (a 2xx gets its own branch). */
-  sendAck(b: Bridged, answer: SipResponse, branch: string): void;
+  /**
+   * ACK for a final response to the gateway's INVITE (a 2xx gets its own branch): the dialog's first
+   * unless `seq` names a re-INVITE's CSeq.
+   */
+  sendAck(b: Bridged, answer: SipResponse, branch: string, seq?: number): void;
   /** The Sori caller gave up while the phone rang: CANCEL the INVITE (RFC 3261 §9.1). */
   sendCancel(b: Bridged): void;
   sendBye(b: Bridged): void;
@@ -48,9 +51,9 @@ export function inDialogRequests(o: {
 
   return {
     dialogHeaders,
-    sendAck: (b, answer, branch) => {
+    sendAck: (b, answer, branch, seq) => {
       const to = headerValue(answer, "To") ?? b.remoteUri;
-      const headers = dialogHeaders(b, branch, to, `${b.outgoing?.seq ?? 1} ACK`);
+      const headers = dialogHeaders(b, branch, to, `${seq ?? b.outgoing?.seq ?? 1} ACK`);
       io.send(formatRequest({ method: "ACK", uri: b.target, headers }), b.phone);
     },
     sendCancel: (b) => {

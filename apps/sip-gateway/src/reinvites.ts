@@ -27,6 +27,22 @@ export type ReinviteDeps = {
   hangUp(b: Bridged): void;
 };
 
+export type Reinvites = {
+  reinvite(tx: ServerTransaction, b: Bridged | undefined): void;
+  ack(req: SipRequest, b: Bridged | undefined): void;
+  /**
+   * The gateway's own offer for a re-INVITE (the Sori side holds or resumes, sori-hold.ts): the
+   * call's SDP with `direction`, its o= version raised, now the dialog's; and the SDP it replaces,
+   * which a refused re-INVITE puts back (RFC 3261 §14.1). Undefined if the call has no codec yet.
+   */
+  offer(b: Bridged, direction: MediaDirection): { sdp: string; previous: string } | undefined;
+  /**
+   * The phone's answer to that offer, taken into the call; false when the call cannot carry it (it is
+   * then hung up: an answer cannot be refused).
+   */
+  answered(b: Bridged, body: string): boolean;
+};
+
 /** A phone's new session description for a call in progress, checked against what the call can carry. */
 type SessionUpdate =
   | { refused: string }
@@ -38,10 +54,7 @@ type SessionUpdate =
  * session refreshes (the same answer, the same o= version). The Sori leg was negotiated once for one
  * codec, so an offer without it is refused (488) and the call goes on as it was.
  */
-export function createReinvites(d: ReinviteDeps): {
-  reinvite(tx: ServerTransaction, b: Bridged | undefined): void;
-  ack(req: SipRequest, b: Bridged | undefined): void;
-} {
+export function createReinvites(d: ReinviteDeps): Reinvites {
   function reinvite(tx: ServerTransaction, b: Bridged | undefined): void {
     const req = tx.request;
     if (!b) return tx.respond(481);
@@ -54,8 +67,10 @@ export function createReinvites(d: ReinviteDeps): {
     // A late or reordered INVITE must not undo a newer one (RFC 3261 §12.2.2).
     if (b.remoteSeq !== undefined && req.cseq.seq <= b.remoteSeq)
       return tx.respond(500, { headers: [["Warning", '399 sori "CSeq out of order"']] });
-    // An offer of ours waits for its answer in an ACK: a new offer now would cross it (RFC 3261 §14.2).
+    // An offer of ours waits for its answer in an ACK, or the gateway's own re-INVITE is under way: a
+    // new offer now would cross it (RFC 3261 §14.2).
     if (b.pendingOffer && Date.now() < b.pendingOffer.until) return tx.respond(491);
+    if (b.soriHold.inFlight) return tx.respond(491);
     b.pendingOffer = undefined;
     b.remoteSeq = req.cseq.seq;
     const headers = d.contactHeader(b);
@@ -63,8 +78,9 @@ export function createReinvites(d: ReinviteDeps): {
     if (!codec || !b.sdp) return tx.respond(500);
     if (req.body.trim() === "") {
       // No offer: the gateway offers what the call has, sending both ways; the answer comes in the ACK.
-      b.sdp = reviseSdp(b.sdp, ours(b, codec, b.leg.phoneTelephoneEvent, "sendrecv"));
+      b.sdp = reviseSdp(b.sdp, ours(b, codec, b.leg.phoneTelephoneEvent, withSoriHold(b, "sendrecv")));
       b.pendingOffer = { seq: req.cseq.seq, until: Date.now() + OFFER_ANSWER_MS };
+      b.soriHold.told = b.soriHold.wanted;
       return tx.respond(200, { headers, body: b.sdp });
     }
     const update = readUpdate(req.body, b, codec);
@@ -72,8 +88,11 @@ export function createReinvites(d: ReinviteDeps): {
       d.log.info("sip-reinvite-refused", { callId: b.callId });
       return tx.respond(488, { headers: [["Warning", `305 sori "${update.refused}"`]] });
     }
-    apply(b, update);
-    b.sdp = reviseSdp(b.sdp, ours(b, update.codec, update.telephoneEvent, answerDirection(update.direction)));
+    apply(b, update, true);
+    const direction = withSoriHold(b, answerDirection(update.direction));
+    b.sdp = reviseSdp(b.sdp, ours(b, update.codec, update.telephoneEvent, direction));
+    // The answer says the Sori side's hold too: the phone knows it now.
+    b.soriHold.told = b.soriHold.wanted;
     tx.respond(200, { headers, body: b.sdp });
   }
 
@@ -90,11 +109,14 @@ export function createReinvites(d: ReinviteDeps): {
       d.log.warn("sip-reinvite-bad-answer", { callId: b.callId });
       return d.hangUp(b);
     }
-    apply(b, update);
+    apply(b, update, true);
   }
 
-  /** Takes the phone's new description into the call: where its RTP goes, which way, DTMF, hold. */
-  function apply(b: Bridged, u: Extract<SessionUpdate, { media: PhoneMedia }>): void {
+  /**
+   * Takes the phone's new description into the call: where its RTP goes, which way, DTMF, and (for
+   * the phone's own offers, `mirrorHold`) its hold, which the Sori side is told of.
+   */
+  function apply(b: Bridged, u: Extract<SessionUpdate, { media: PhoneMedia }>, mirrorHold: boolean): void {
     const old = b.media;
     // Old phones hold with c=0.0.0.0: nothing is sent then, and the address stays where it was.
     const media = isNullAddress(u.media.address)
@@ -109,7 +131,8 @@ export function createReinvites(d: ReinviteDeps): {
     b.leg.phoneTelephoneEvent = u.telephoneEvent;
     b.leg.phoneDirection = u.direction;
     const held = !receives(u.direction);
-    if (b.call && b.call.onHold !== held) {
+    // An answer to the gateway's hold offer may be inactive: that is the Sori side's hold, not the phone's.
+    if (mirrorHold && b.call && b.call.onHold !== held) {
       d.log.info(held ? "sip-call-held" : "sip-call-resumed", { callId: b.callId });
       void b.call.setOnHold(held).catch(() => undefined);
     }
@@ -125,7 +148,34 @@ export function createReinvites(d: ReinviteDeps): {
     return { address: d.mediaAddress, port: b.leg.rtp.port, codecs: [codec], telephoneEvent, direction };
   }
 
-  return { reinvite, ack };
+  return {
+    reinvite,
+    ack,
+    offer(b, direction) {
+      const codec = codecInUse(b);
+      if (!codec || !b.sdp) return undefined;
+      const previous = b.sdp;
+      b.sdp = reviseSdp(b.sdp, ours(b, codec, b.leg.phoneTelephoneEvent, direction));
+      return { sdp: b.sdp, previous };
+    },
+    answered(b, body) {
+      const codec = codecInUse(b);
+      const update = codec ? readUpdate(body, b, codec) : { refused: "no codec" };
+      if ("refused" in update) {
+        d.log.warn("sip-reinvite-bad-answer", { callId: b.callId });
+        d.hangUp(b);
+        return false;
+      }
+      apply(b, update, false);
+      return true;
+    },
+  };
+}
+
+/** The gateway's direction with the Sori side's hold in it: while held, the gateway receives nothing. */
+function withSoriHold(b: Bridged, direction: MediaDirection): MediaDirection {
+  if (!b.soriHold.wanted) return direction;
+  return direction === "sendrecv" ? "sendonly" : direction === "recvonly" ? "inactive" : direction;
 }
 
 /** The codec the call carries, in the phone's numbering. */

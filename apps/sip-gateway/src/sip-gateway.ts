@@ -26,6 +26,8 @@ import {
   writePhoneSdp,
 } from "./media/phone-sdp.ts";
 import { inDialogRequests } from "./in-dialog-requests.ts";
+import { phoneAnswers } from "./early-media.ts";
+import { createSoriHold } from "./sori-hold.ts";
 import { createReinvites } from "./reinvites.ts";
 import { formatBadRequest, type SipSource } from "./sip/sip-format.ts";
 import {
@@ -157,6 +159,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     },
     tag,
   });
+  const answers = phoneAnswers({ log: o.log, bridge });
   const reinvites = createReinvites({
     log: o.log,
     mediaAddress: o.mediaAddress,
@@ -166,6 +169,14 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       end(b);
       b.call?.hangup();
     },
+  });
+  const soriHold = createSoriHold({
+    log: o.log,
+    io,
+    client,
+    requests: { sendAck, dialogHeaders, contactHeader },
+    reinvites,
+    allow: ALLOW,
   });
   const offLines = o.client.on("phone-line", (r) => {
     void desk
@@ -316,6 +327,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         telephoneEvent: media.telephoneEvent,
         phoneTelephoneEvent: undefined,
         phoneDirection: media.direction,
+        early: false,
+        soriHeld: false,
       },
       media,
       call: undefined,
@@ -353,6 +366,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       return tx.respond(480, { toTag: b.localTag });
     }
     tx.respond(180, { toTag: b.localTag, headers: contactHeader(b) });
+    call.on("remote-media", (m) => soriHold.changed(b, m.held));
     call.on("state", () => {
       if (call.state === "connected" && b.state === "ringing") answered(b);
       if (call.state === "ended") soriEnded(b, call);
@@ -431,6 +445,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
         telephoneEvent: offer.telephoneEvent,
         phoneTelephoneEvent: undefined,
         phoneDirection: "sendrecv",
+        early: false,
+        soriHeld: false,
       },
       media: {
         address: t.destination.address,
@@ -450,6 +466,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     call.on("state", () => {
       if (call.state === "ended") soriEnded(b, call);
     });
+    call.on("remote-media", (m) => soriHold.changed(b, m.held));
     b.sdp = writePhoneSdp({
       address: o.mediaAddress,
       port: rtp.port,
@@ -480,6 +497,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
           },
           branch,
           b.phone,
+          (r) => answers.provisional(b, r),
         );
       } catch {
         // No final answer in time (timer B, or timer C while it rang): stop the phone ringing too.
@@ -529,34 +547,21 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     // The dialog is confirmed: from here on ending it is a BYE, whatever the Sori side is doing.
     b.state = "connected";
     watchRtp(b);
-    let media: PhoneMedia;
-    try {
-      media = readPhoneSdp(answer.body);
-    } catch {
-      media = { ...b.media };
-    }
-    const picked = media.codecs[0];
-    const chosen = picked && codecs.find((c) => c.name.toLowerCase() === picked.name.toLowerCase());
-    if (!picked || !chosen) {
-      o.log.info("sip-call-out-no-codec", { callId: b.callId });
+    const taken = await answers.final(b, answer);
+    if (b.state !== "connected") return;
+    if ("refused" in taken) {
+      o.log.info(taken.refused === "no-codec" ? "sip-call-out-no-codec" : "sip-call-out-codec-changed", {
+        callId: b.callId,
+      });
       sendBye(b);
       end(b);
       return call.decline({ reason: "unreachable" });
     }
-    rtp.connect({ address: media.address, port: media.port }, b.phone.address);
-    b.media = media;
-    b.leg.codecs = [chosen];
-    b.leg.phonePayloadType = picked.payloadType;
-    b.leg.phoneDirection = media.direction;
-    // DTMF for G.711/G.722 calls only: telephone-event/8000 beside Opus's 48 kHz clock is not relayed.
-    const events = chosen.mimeType !== "audio/opus" && offer.telephoneEvent !== undefined;
-    b.leg.phoneTelephoneEvent = events ? media.telephoneEvent : undefined;
-    // Without the phone's agreement werift's answer leaves it out, so the caller's browser knows.
-    if (b.leg.phoneTelephoneEvent === undefined) b.leg.telephoneEvent = undefined;
+    const media = b.media;
     bridge.bind(call.id, b.leg);
     o.log.info("sip-call-out-answered", {
       callId: b.callId,
-      codec: chosen.name,
+      codec: taken.codec.name,
       dtmf: b.leg.phoneTelephoneEvent !== undefined,
     });
     await call.accept(
@@ -580,12 +585,12 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     b.call?.hangup();
   }
 
-  /** A 2xx to our INVITE came again (our ACK was lost): acknowledge it again. */
+  /** A 2xx to our INVITE or re-INVITE came again (our ACK was lost): acknowledge it again. */
   function repeatAck(r: SipResponse): void {
     if (r.cseq.method !== "INVITE" || r.status < 200 || r.status >= 300) return;
     const local = r.from.params.tag;
     const b = local ? dialogs.get(dialogKey(r.callId, local)) : undefined;
-    if (b?.direction === "out") sendAck(b, r, newBranch());
+    if (b) sendAck(b, r, newBranch(), r.cseq.seq);
   }
 
   function answered(b: Bridged): void {
@@ -676,7 +681,10 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
 
   /** Registers a new dialog with what every dialog starts with. */
   function open(
-    fields: Omit<Bridged, "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer">,
+    fields: Omit<
+      Bridged,
+      "outgoing" | "localSeq" | "state" | "sdp" | "rtpWatch" | "pendingOffer" | "early" | "soriHold"
+    >,
   ): Bridged {
     const b: Bridged = {
       ...fields,
@@ -686,6 +694,8 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
       sdp: undefined,
       rtpWatch: undefined,
       pendingOffer: undefined,
+      early: undefined,
+      soriHold: { wanted: false, told: false, inFlight: false, cancelRetry: undefined },
     };
     dialogs.set(dialogKey(b.callId, b.localTag), b);
     stats.callsTotal++;
@@ -696,6 +706,7 @@ export async function startSipGateway(o: SipGatewayOptions): Promise<SipGateway>
     if (b.state === "ended" && !dialogs.has(dialogKey(b.callId, b.localTag))) return;
     b.state = "ended";
     if (b.rtpWatch) clearInterval(b.rtpWatch);
+    b.soriHold.cancelRetry?.();
     stats.rtpDroppedEnded += b.leg.rtp.stats.dropped;
     b.leg.rtp.close();
     // A call that ended before its media started leaves its leg bound: let it go too.

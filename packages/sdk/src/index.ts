@@ -30,7 +30,14 @@ export type { AuthRefusal } from "./transport/transport.ts";
 export { MemoryStorage } from "./storage/memory-storage.ts";
 export { type ClientStorage, getJson, putJson } from "./storage/storage.ts";
 export { Call, type CallEvents, type RemoteMedia } from "./calls/call.ts";
-export { DtmfError, type DtmfErrorCode, DtmfReceiver } from "./calls/dtmf.ts";
+export {
+  checkDtmfTones,
+  DtmfError,
+  type DtmfErrorCode,
+  type DtmfFrame,
+  DtmfReceiver,
+  DtmfSender,
+} from "./calls/dtmf.ts";
 export {
   CallError,
   CallManager,

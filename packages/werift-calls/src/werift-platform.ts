@@ -1,7 +1,9 @@
 import {
   type CallMediaControl,
   type CallPlatform,
+  DtmfError,
   DtmfReceiver,
+  DtmfSender,
   type PeerConnectionConfig,
   type PeerConnectionLike,
   type RtpTransceiverLike,
@@ -14,6 +16,7 @@ import {
   RtpHeader,
   RtpPacket,
 } from "werift";
+import { sendTelephoneEvent } from "./telephone-event.ts";
 import { PCMU_FRAME_SAMPLES, ToneSource } from "./tone.ts";
 import { VP8_KEYFRAME } from "./vp8-fixture.ts";
 import { weriftPeerConnection } from "./werift-peer.ts";
@@ -44,7 +47,7 @@ const TELEPHONE_EVENT_PT = 101;
 /**
  * Calls from Node with werift: a generated tone as the microphone (PCMU, the one codec every WebRTC
  * endpoint must support), and a fixed VP8 keyframe as the camera. Counts RTP packets both ways, and
- * reports the keypad keys (RFC 4733 telephone-event/8000) the other side sends, e.g. a phone.
+ * sends and reports keypad keys (RFC 4733 telephone-event/8000), e.g. a phone's menu's.
  */
 export function weriftPlatform(options: WeriftPlatformOptions = {}): {
   platform: CallPlatform;
@@ -123,11 +126,33 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
       let vseq = Math.floor(Math.random() * 65535);
       let vts = Math.floor(Math.random() * 2 ** 31);
       const live = (): boolean => pc.connectionState === "connected";
+      const events = (): RTCRtpCodecParameters | undefined =>
+        a.codecs.find((c) => c.mimeType.toLowerCase() === "audio/telephone-event");
+      const keysOut = new DtmfSender();
       const audioTimer = setInterval(() => {
         const payload = tone.nextFrame(muted);
         seq = (seq + 1) & 0xffff;
         ts = (ts + PCMU_FRAME_SAMPLES) >>> 0;
         if (!live()) return;
+        // A key being sent takes the frame's place (same stream, sequence and clock: RFC 4733 §2.1).
+        const key = keysOut.pending > 0 ? keysOut.next(ts) : undefined;
+        const eventType = events()?.payloadType;
+        if (key && eventType !== undefined) {
+          for (let i = 0; i < key.copies; i++) {
+            if (i > 0) seq = (seq + 1) & 0xffff;
+            const header = new RtpHeader({
+              payloadType: eventType,
+              sequenceNumber: seq,
+              timestamp: key.timestamp,
+              marker: key.marker,
+            });
+            counters.sent++;
+            void sendTelephoneEvent(a.sender, new RtpPacket(header, Buffer.from(key.payload))).catch(
+              () => undefined,
+            );
+          }
+          return;
+        }
         const packet = new RtpPacket(
           new RtpHeader({ sequenceNumber: seq, timestamp: ts, marker: false }),
           payload,
@@ -155,6 +180,12 @@ export function weriftPlatform(options: WeriftPlatformOptions = {}): {
         },
         // One generated source per kind: there is nothing to switch to.
         switchInput: async () => undefined,
+        sendDtmf: (tones) => {
+          // Only where the call negotiated telephone-event/8000 (a gateway does for G.711/G.722 phones).
+          if (events() === undefined)
+            throw new DtmfError("not-available", "this call cannot carry DTMF tones");
+          keysOut.enqueue(tones);
+        },
         stop: () => {
           clearInterval(audioTimer);
           clearInterval(videoTimer);

@@ -4,6 +4,7 @@ import { withClient } from "../session.ts";
 import { escapeForTerminal as esc, jsonLine } from "../terminal-escape.ts";
 import { UsageError } from "../usage-error.ts";
 import { type PacketCounters, weriftPlatform } from "@sori/werift-calls";
+import { callControls, keysOption } from "./call-keys.ts";
 
 /** The one line `--json` prints when a call ends. */
 type CallResultLine = {
@@ -16,6 +17,11 @@ type CallResultLine = {
   iceRestarts: number;
   /** Keypad keys (DTMF) the other side pressed, in order ("" when none): a phone's menu choices. */
   dtmf: string;
+  /**
+   * The phone network played audio before it answered or refused (SIP early media: ringback, "the
+   * number you dialled…"), which this call heard while it rang.
+   */
+  earlyMedia: boolean;
   /** A call bridged by a gateway: the party on the phone line (end-to-end encrypted only to the gateway). */
   via?: { network: string; uri: string; name?: string };
   /** Whose own phone line was on the other end (checked against their profile). */
@@ -59,6 +65,7 @@ async function withCalls(
 
 /** `sori call <user>`: rings, talks (a tone) for --duration seconds once connected, hangs up. */
 export function runCall(ctx: CommandContext): Promise<number> {
+  const keys = keysOption(ctx);
   return withCalls(ctx, async ({ client, counters }) => {
     const json = ctx.flag("json");
     const target = ctx.arg("username");
@@ -73,7 +80,8 @@ export function runCall(ctx: CommandContext): Promise<number> {
         );
       call = await client.calls.start(gateway, { via: { network: "sip", uri: target } });
     } else call = await client.calls.start(target, { video: ctx.flag("video") });
-    const keys = watchCall(ctx, call, !json);
+    const watch = watchCall(ctx, call, !json);
+    callControls(ctx, call, { keys, show: !json });
     if (!json)
       ctx.out(
         phone
@@ -91,7 +99,7 @@ export function runCall(ctx: CommandContext): Promise<number> {
       });
     }
     await untilEnded(ctx, call, ctx.seconds("duration"), !json);
-    return finish(ctx, client, call, counters, keys);
+    return finish(ctx, client, call, counters, watch);
   });
 }
 
@@ -99,6 +107,7 @@ export function runCall(ctx: CommandContext): Promise<number> {
 export function runAnswer(ctx: CommandContext): Promise<number> {
   if (!ctx.flag("auto") && !ctx.flag("decline") && !ctx.io.stdinIsTty)
     throw new UsageError("there is no terminal to ask whether to answer: pass --auto or --decline");
+  const keys = keysOption(ctx);
   return withCalls(ctx, async ({ client, counters, incoming }) => {
     const waitS = ctx.seconds("wait");
     const json = ctx.flag("json");
@@ -116,7 +125,7 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       ctx.err(`sori: no call within ${waitS} s`);
       return 1;
     }
-    const keys = watchCall(ctx, call, !json);
+    const watch = watchCall(ctx, call, !json);
     const kind = call.media === "video" ? "video" : "voice";
     if (!json)
       ctx.out(
@@ -135,31 +144,49 @@ export function runAnswer(ctx: CommandContext): Promise<number> {
       accept = /^y/i.test(reply.trim());
     }
     if (call.state === "ringing-in") {
-      if (accept) await call.accept({ video: ctx.flag("video") });
-      else call.decline();
+      if (accept) {
+        callControls(ctx, call, { keys, show: !json });
+        await call.accept({ video: ctx.flag("video") });
+      } else call.decline();
     }
     await untilEnded(ctx, call, ctx.seconds("duration") || undefined, !json);
-    return finish(ctx, client, call, counters, keys);
+    return finish(ctx, client, call, counters, watch);
   });
 }
+
+/** What a call command saw of its call besides its states: the other side's keys, early media. */
+type CallWatch = { keys: string[]; earlyMedia: boolean };
 
 /**
  * Collects the keys the other side presses (a phone through a gateway) and, on a terminal, shows each
  * and when the other side holds or resumes the call.
  */
-function watchCall(ctx: CommandContext, call: Call, show: boolean): string[] {
-  const keys: string[] = [];
+function watchCall(ctx: CommandContext, call: Call, show: boolean): CallWatch {
+  const watch: CallWatch = { keys: [], earlyMedia: false };
   call.on("dtmf", (key) => {
-    keys.push(key);
+    watch.keys.push(key);
     if (show) ctx.out(`key ${key}`);
   });
+  call.on("state", (s) => {
+    if (s === "early-media") watch.earlyMedia = true;
+  });
   let held = false;
+  let holdFailed = false;
   call.on("remote-media", (media) => {
+    if (media.holdFailed !== holdFailed) {
+      holdFailed = media.holdFailed;
+      if (show && holdFailed)
+        ctx.out(
+          call.onHold
+            ? "hold not passed on: the phone was not told (it hears silence)"
+            : "resume not passed on: the phone may still hold",
+        );
+    }
     if (media.held === held) return;
     held = media.held;
     if (show) ctx.out(held ? "call on hold (by the other side)" : "call resumed");
   });
-  return keys;
+  return watch;
 }
 
 /** Resolves when the call has ended; hangs up `durationS` after connecting if given, or on Ctrl-C. */
@@ -173,7 +200,12 @@ function untilEnded(
   return new Promise<void>((resolve) => {
     let hangupTimer: ReturnType<typeof setTimeout> | undefined;
     const onState = (state: string): void => {
-      if (showStates) ctx.out(esc(`call ${state}${state === "ended" ? ` (${call.endReason})` : ""}`));
+      if (showStates)
+        ctx.out(
+          state === "early-media"
+            ? "call early-media (the phone network plays audio; not answered yet)"
+            : esc(`call ${state}${state === "ended" ? ` (${call.endReason})` : ""}`),
+        );
       if (state === "connected" && durationS !== undefined && !hangupTimer)
         hangupTimer = setTimeout(() => call.hangup(), durationS * 1000);
       if (state === "ended") {
@@ -198,10 +230,10 @@ async function finish(
   client: SoriClient,
   call: Call,
   counters: PacketCounters,
-  keys: string[],
+  watch: CallWatch,
 ): Promise<number> {
   await client.calls.flush();
-  const line = resultLine(call, counters, keys);
+  const line = resultLine(call, counters, watch);
   if (ctx.flag("json")) ctx.out(jsonLine(line));
   else
     ctx.out(
@@ -210,7 +242,7 @@ async function finish(
   return line.state === "ended" ? 0 : 1;
 }
 
-function resultLine(call: Call, counters: PacketCounters, keys: string[]): CallResultLine {
+function resultLine(call: Call, counters: PacketCounters, watch: CallWatch): CallResultLine {
   const reason = call.endReason ?? "hangup";
   const state: CallResultLine["state"] =
     reason === "declined" || reason === "declined-elsewhere"
@@ -229,7 +261,8 @@ function resultLine(call: Call, counters: PacketCounters, keys: string[]): CallR
     packetsSent: counters.sent,
     packetsReceived: counters.received,
     iceRestarts: call.iceRestarts,
-    dtmf: keys.join(""),
+    dtmf: watch.keys.join(""),
+    earlyMedia: watch.earlyMedia,
     ...(call.via ? { via: call.via } : {}),
     ...(call.lineOwner ? { lineOwner: call.lineOwner } : {}),
   };

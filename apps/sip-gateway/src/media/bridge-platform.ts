@@ -31,6 +31,16 @@ export type BridgeLeg = {
    * that does not receive (on hold), nothing taken from one that said it does not send.
    */
   phoneDirection: MediaDirection;
+  /**
+   * The phone plays early media (a call out, not answered yet): its audio reaches the Sori caller,
+   * nothing goes to the phone until it answers.
+   */
+  early: boolean;
+  /**
+   * The Sori side holds the call (sori-hold.ts): nothing passes either way, whether or not the phone
+   * took the re-INVITE that told it so.
+   */
+  soriHeld: boolean;
 };
 
 export type BridgeOptions = {
@@ -130,7 +140,7 @@ export class BridgePlatform {
     const pc = this.#pcs.get(context.callId);
     let muted = false;
     const toPhone = (rtp: RtpPacket): void => {
-      if (!receives(leg.phoneDirection)) return;
+      if (leg.early || leg.soriHeld || !receives(leg.phoneDirection)) return;
       const pt = rtp.header.payloadType;
       // Two payload types share the stream: the codec's and telephone-event's; each maps to the phone's.
       if (leg.telephoneEvent !== undefined && pt === leg.telephoneEvent) {
@@ -148,7 +158,7 @@ export class BridgePlatform {
     for (const track of audio.receiver.tracks) listen(track);
     audio.onTrack.subscribe(listen);
     leg.rtp.onPacket((packet) => {
-      if (muted || !sends(leg.phoneDirection) || pc?.connectionState !== "connected") return;
+      if (muted || leg.soriHeld || !sends(leg.phoneDirection) || pc?.connectionState !== "connected") return;
       const pt = packet[1]! & 0x7f;
       const event = leg.phoneTelephoneEvent !== undefined && pt === leg.phoneTelephoneEvent;
       // Only the codec both legs agreed on passes as audio: anything else the phone sends (comfort

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DtmfReceiver } from "@sori/sdk";
 import { type RtpHeader, RtpPacket } from "werift";
-import { eventForSori, type EventSender, relayEvent } from "./event-relay.ts";
+import type { EventSender } from "@sori/werift-calls";
+import { eventForSori, relayEvent } from "./event-relay.ts";
 
 /** A phone's telephone-event packet as baresip writes it (PT 101, its SSRC), parsed from the wire. */
 function phoneEvent(o: {

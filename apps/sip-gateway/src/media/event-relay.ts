@@ -1,13 +1,5 @@
+import { type EventSender, sendTelephoneEvent } from "@sori/werift-calls";
 import { RtpHeader, RtpPacket } from "werift";
-
-/** What of werift's audio sender the relay uses: its SSRC and its DTLS transport (SRTP). */
-export type EventSender = {
-  readonly ssrc: number;
-  readonly dtlsTransport: {
-    readonly state: string;
-    sendRtp(payload: Buffer, header: RtpHeader): Promise<number>;
-  };
-};
 
 /**
  * A phone's RFC 4733 telephone-event packet as the Sori side gets it: the Sori side's payload type
@@ -31,13 +23,7 @@ export function eventForSori(packet: RtpPacket, o: { payloadType: number; ssrc: 
   );
 }
 
-/**
- * Sends a phone's telephone-event packet to the Sori side. Not through `sender.sendRtp`: werift stamps
- * every packet it sends there with the audio codec's payload type, which would turn keys into noise.
- * The bridge negotiates no RTP header extensions, so the sender would add none either.
- */
-export async function relayEvent(sender: EventSender, packet: RtpPacket, payloadType: number): Promise<void> {
-  if (sender.dtlsTransport.state !== "connected") return;
-  const out = eventForSori(packet, { payloadType, ssrc: sender.ssrc });
-  await sender.dtlsTransport.sendRtp(out.payload, out.header);
+/** Sends a phone's telephone-event packet to the Sori side (on the audio sender's stream, as the Sori side's). */
+export function relayEvent(sender: EventSender, packet: RtpPacket, payloadType: number): Promise<void> {
+  return sendTelephoneEvent(sender, eventForSori(packet, { payloadType, ssrc: sender.ssrc }));
 }

@@ -40,6 +40,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
   const elapsed = useElapsed(view.connectedAt, live);
   const ended = state === "ended";
   const hangupRef = useRef<HTMLButtonElement>(null);
+  // Not answered yet. With early media the phone network plays its own ringback or announcement.
+  const unanswered = state === "ringing-out" || state === "early-media";
   useRing("ringback", state === "ringing-out");
   useEffect(() => hangupRef.current?.focus(), []);
 
@@ -50,6 +52,9 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
   switch (state) {
     case "ringing-out":
       status = t("call.calling");
+      break;
+    case "early-media":
+      status = t("call.earlyMedia");
       break;
     case "connecting":
     case "ringing-in":
@@ -151,6 +156,16 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
               <Icon name="micOff" size={16} /> {t("call.remoteMuted", { name })}
             </p>
           )}
+          {live && view.onHold && !view.remoteMedia.holdFailed && (
+            <p className="call-remote-muted" role="status" data-testid="call-on-hold">
+              <Icon name="pause" size={16} /> {t("call.onHold")}
+            </p>
+          )}
+          {live && view.remoteMedia.holdFailed && (
+            <p className="call-no-mic" role="alert" data-testid="call-hold-failed">
+              <Icon name="alert" size={16} /> {t(view.onHold ? "call.holdFailed" : "call.resumeFailed")}
+            </p>
+          )}
           {live && local.audio === null && (
             <p className="call-no-mic" role="alert" data-testid="call-no-mic">
               <Icon name="alert" size={16} /> {t("call.noMicrophone", { name })}
@@ -189,7 +204,7 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                 className={`call-round${view.muted ? " off" : ""}`}
                 aria-pressed={view.muted}
                 data-testid="call-mute"
-                disabled={state === "ringing-out"}
+                disabled={unanswered}
                 onClick={() => void calls.act((c) => c.setMuted(!c.muted))}
               />
               {/* A gateway bridges audio only: a phone dialled or calling in has no camera to show or send to.
@@ -201,7 +216,7 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                   className={`call-round${view.cameraOn ? "" : " off"}`}
                   aria-pressed={view.cameraOn}
                   data-testid="call-camera"
-                  disabled={state === "ringing-out"}
+                  disabled={unanswered}
                   onClick={toggleCamera}
                 />
               )}
@@ -216,6 +231,16 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                   onClick={() => setKeypadOpen((o) => !o)}
                 />
               )}
+              {live && (
+                <IconButton
+                  icon="pause"
+                  label={t(view.onHold ? "call.resume" : "call.hold")}
+                  className={`call-round${view.onHold ? " off" : ""}`}
+                  aria-pressed={view.onHold}
+                  data-testid="call-hold"
+                  onClick={() => void calls.act((c) => c.setOnHold(!c.onHold))}
+                />
+              )}
               <IconButton
                 icon="sliders"
                 label={t("call.devices")}
@@ -228,8 +253,8 @@ export function CallScreen({ view }: { view: CallView }): ReactNode {
                 ref={hangupRef}
                 type="button"
                 className="icon-button call-round decline"
-                aria-label={t(state === "ringing-out" ? "call.cancel" : "call.hangup")}
-                title={t(state === "ringing-out" ? "call.cancel" : "call.hangup")}
+                aria-label={t(unanswered ? "call.cancel" : "call.hangup")}
+                title={t(unanswered ? "call.cancel" : "call.hangup")}
                 data-testid="call-hangup"
                 onClick={() => void calls.act((c) => c.hangup())}
               >

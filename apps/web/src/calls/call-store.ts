@@ -10,6 +10,8 @@ export type CallView = {
   media: "audio" | "video";
   muted: boolean;
   cameraOn: boolean;
+  /** This side holds the call (the hold button). */
+  onHold: boolean;
   remoteMedia: RemoteMedia;
   quality: CallQuality;
   connectedAt: number | null;
@@ -26,6 +28,7 @@ function viewOf(call: Call): CallView {
     media: call.media,
     muted: call.muted,
     cameraOn: call.cameraOn,
+    onHold: call.onHold,
     remoteMedia: call.remoteMedia,
     quality: call.quality,
     connectedAt: call.connectedAt,

@@ -139,3 +139,34 @@ test("inputs that make no sense in a state change nothing (late or forged signal
   const ended = run(initialState("outgoing"), [{ type: "remote-decline" }]).state;
   assert.deepEqual(transition(ended, { type: "remote-accept" }), { next: ended, effects: [] });
 });
+
+test("early media: the caller's unanswered call plays the other network's audio and ends like a ringing one", () => {
+  const early = run(initialState("outgoing"), [{ type: "remote-early" }]).state;
+  assert.equal(early.state, "early-media");
+  // ICE that connects meanwhile is not an answer.
+  assert.deepEqual(transition(early, { type: "ice", state: "connected", now: 1 }), {
+    next: early,
+    effects: [],
+  });
+  const cases: [CallInput, string, string[]][] = [
+    [{ type: "remote-busy" }, "busy", ["cancel:busy", "teardown"]],
+    [{ type: "remote-decline" }, "declined", ["teardown"]],
+    [{ type: "remote-decline", unreachable: true }, "unreachable", ["teardown"]],
+    [{ type: "local-hangup" }, "cancelled", ["cancel:cancelled", "teardown"]],
+    [{ type: "ring-timeout" }, "no-answer", ["cancel:no-answer", "teardown"]],
+    [{ type: "fatal" }, "failed", ["cancel:cancelled", "teardown"]],
+  ];
+  for (const [input, reason, effects] of cases) {
+    const r = run(early, [input]);
+    assert.equal(r.state.endReason, reason, input.type);
+    assert.deepEqual(r.effects, effects, input.type);
+  }
+  const answered = run(early, [{ type: "remote-accept" }, { type: "ice", state: "connected", now: 5 }]);
+  assert.equal(answered.state.state, "connected");
+  assert.equal(answered.state.connectedAt, 5, "the call's time starts at the answer, not at early media");
+  // Only a ringing caller takes early media: not a callee, not an answered call, not twice.
+  const inc = initialState("incoming");
+  assert.deepEqual(transition(inc, { type: "remote-early" }), { next: inc, effects: [] });
+  assert.equal(transition(answered.state, { type: "remote-early" }).next.state, "connected");
+  assert.equal(transition(early, { type: "remote-early" }).next, early);
+});

@@ -3,7 +3,18 @@
  * the next state and the effects to carry out come out. `Call` executes the effects.
  */
 
-export type CallState = "ringing-out" | "ringing-in" | "connecting" | "connected" | "reconnecting" | "ended";
+export type CallState =
+  | "ringing-out"
+  /**
+   * Caller side, still unanswered: the other network plays its own audio (ringback, an announcement)
+   * through a gateway (SIP 183 Session Progress). Heard here; nothing of this side is sent until answered.
+   */
+  | "early-media"
+  | "ringing-in"
+  | "connecting"
+  | "connected"
+  | "reconnecting"
+  | "ended";
 
 export type CallEndReason =
   /** This side hung up after answering. */
@@ -44,6 +55,8 @@ export type CallInput =
   | { type: "local-decline"; reason?: "busy" | "unreachable" }
   | { type: "local-hangup" }
   | { type: "remote-accept" }
+  /** A gateway's callee side plays the other network's early media (the caller keeps ringing). */
+  | { type: "remote-early" }
   | { type: "remote-decline"; unreachable?: boolean }
   | { type: "remote-busy" }
   | { type: "remote-cancel" }
@@ -101,11 +114,17 @@ const end = (s: MachineState, reason: CallEndReason, effects: CallEffect[] = [])
   effects: [...effects, { type: "teardown" }],
 });
 
+/** The caller's call is not answered yet: ringing, with or without early media. */
+export function ringingOut(state: CallState): boolean {
+  return state === "ringing-out" || state === "early-media";
+}
+
 /** One transition. Inputs that make no sense in the current state change nothing. */
 export function transition(s: MachineState, input: CallInput, t: CallTimings = DEFAULT_TIMINGS): Step {
   const same: Step = { next: s, effects: [] };
   if (s.state === "ended") return same;
   const caller = s.direction === "outgoing";
+  const unanswered = ringingOut(s.state);
   switch (input.type) {
     case "local-accept":
       if (s.state !== "ringing-in") return same;
@@ -120,26 +139,27 @@ export function transition(s: MachineState, input: CallInput, t: CallTimings = D
         return end(s, "unreachable", [{ type: "send", signal: "decline", unreachable: true }]);
       return end(s, "declined", [{ type: "send", signal: "decline" }]);
     case "local-hangup":
-      if (s.state === "ringing-out")
-        return end(s, "cancelled", [{ type: "send-cancel", reason: "cancelled" }]);
+      if (unanswered) return end(s, "cancelled", [{ type: "send-cancel", reason: "cancelled" }]);
       if (s.state === "ringing-in") return end(s, "declined", [{ type: "send", signal: "decline" }]);
       return end(s, "hangup", [{ type: "send", signal: "hangup" }]);
     case "remote-accept":
-      if (s.state !== "ringing-out") return same;
+      if (!unanswered) return same;
       return {
         next: { ...s, state: "connecting" },
         effects: [{ type: "arm-reconnect-timer", ms: t.attemptMs }],
       };
+    case "remote-early":
+      return s.state === "ringing-out" ? { next: { ...s, state: "early-media" }, effects: [] } : same;
     case "remote-decline":
-      return s.state === "ringing-out" ? end(s, input.unreachable ? "unreachable" : "declined") : same;
+      return unanswered ? end(s, input.unreachable ? "unreachable" : "declined") : same;
     case "remote-busy":
       // The callee's other devices may still ring: stop them.
-      return s.state === "ringing-out" ? end(s, "busy", [{ type: "send-cancel", reason: "busy" }]) : same;
+      return unanswered ? end(s, "busy", [{ type: "send-cancel", reason: "busy" }]) : same;
     case "remote-cancel":
       return s.state === "ringing-in" ? end(s, "missed") : same;
     case "remote-hangup":
       if (s.state === "ringing-in") return end(s, "missed");
-      if (s.state === "ringing-out") return same;
+      if (unanswered) return same;
       return end(s, "remote-hangup");
     case "answered-elsewhere":
       // Also after accepting here, if the caller took another device's answer that came first.
@@ -149,12 +169,11 @@ export function transition(s: MachineState, input: CallInput, t: CallTimings = D
     case "declined-elsewhere":
       return s.state === "ringing-in" ? end(s, "declined-elsewhere") : same;
     case "ring-timeout":
-      if (s.state === "ringing-out")
-        return end(s, "no-answer", [{ type: "send-cancel", reason: "no-answer" }]);
+      if (unanswered) return end(s, "no-answer", [{ type: "send-cancel", reason: "no-answer" }]);
       if (s.state === "ringing-in") return end(s, "missed");
       return same;
     case "fatal":
-      if (s.state === "ringing-out") return end(s, "failed", [{ type: "send-cancel", reason: "cancelled" }]);
+      if (unanswered) return end(s, "failed", [{ type: "send-cancel", reason: "cancelled" }]);
       if (s.state === "ringing-in") return end(s, "failed");
       return end(s, "failed", [{ type: "send", signal: "hangup" }]);
     case "ice":
@@ -177,7 +196,7 @@ export function transition(s: MachineState, input: CallInput, t: CallTimings = D
 
 function onIce(s: MachineState, ice: string, now: number, t: CallTimings, caller: boolean): Step {
   const same: Step = { next: s, effects: [] };
-  if (s.state === "ringing-in" || s.state === "ringing-out") return same;
+  if (s.state === "ringing-in" || ringingOut(s.state)) return same;
   if (ice === "connected" || ice === "completed") {
     if (s.state === "connected") return same;
     return {

@@ -94,6 +94,25 @@ test("candidates that arrive while a ring is still being checked are kept for th
   assert.deepEqual(sent.at(-1), { kind: "hangup", to: "caller-device" });
 });
 
+/** A device `<name>-device` of user `<name>-id` whom "caller" (device "caller-device") rings in chat "chat". */
+function calleeHost(name: string, sent: CallSignal[], gateway: boolean): CallHost {
+  return {
+    userId: `${name}-id`,
+    deviceId: `${name}-device`,
+    sendSignal: async (_chat, _call, signal) => {
+      sent.push(signal);
+    },
+    sendCallLog: async () => undefined,
+    directChat: async () => ({ chatId: "chat", peer: { userId: "caller", username: "caller" } }),
+    directPeer: async () => ({ userId: "caller", username: "caller" }),
+    phoneLinesOf: async () => [],
+    usernameOf: async (id) => id,
+    isGateway: async () => gateway,
+    turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
+    warn: () => undefined,
+  };
+}
+
 const mediaPlatform = (log: { candidates: IceCandidateLike[]; remote: string[] }): CallPlatform => ({
   createPeerConnection: () => fakePeer(log),
   startMedia: async () => ({
@@ -114,8 +133,10 @@ function forkedCaller(
   sent: { chat: string; signal: CallSignal }[];
   log: { candidates: IceCandidateLike[]; remote: string[] };
   chatsOpened: string[];
+  warnings: string[];
 } {
   const chatsOpened: string[] = [];
+  const warnings: string[] = [];
   const log = { candidates: [] as IceCandidateLike[], remote: [] as string[] };
   const sent: { chat: string; signal: CallSignal }[] = [];
   const people: Record<string, { chatId: string; peer: { userId: string; username: string } }> = {
@@ -139,11 +160,13 @@ function forkedCaller(
     usernameOf: async (id) => id.replace(/-id$/, ""),
     isGateway: async (id) => id === "gw-id",
     turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
-    warn: () => undefined,
+    warn: (_code, message) => {
+      warnings.push(message);
+    },
   };
   const manager = new CallManager(host);
   manager.configure({ platform: mediaPlatform(log), useServerTurn: false });
-  return { manager, sent, log, chatsOpened };
+  return { manager, sent, log, chatsOpened, warnings };
 }
 
 test("a call rings the callee's phone line too, and the line that answers takes the call", async () => {
@@ -358,21 +381,7 @@ test("a ring claiming Alice's real line from another gateway's chat loses the cl
 test("keys the platform receives are the call's dtmf events; hold goes to the other side and back", async () => {
   const log = { candidates: [] as IceCandidateLike[], remote: [] as string[] };
   const sent: CallSignal[] = [];
-  const host: CallHost = {
-    userId: "callee",
-    deviceId: "callee-device",
-    sendSignal: async (_chat, _call, signal) => {
-      sent.push(signal);
-    },
-    sendCallLog: async () => undefined,
-    directChat: async () => ({ chatId: "chat", peer: { userId: "caller", username: "caller" } }),
-    directPeer: async () => ({ userId: "caller", username: "caller" }),
-    phoneLinesOf: async () => [],
-    usernameOf: async (id) => id,
-    isGateway: async () => false,
-    turnCredentials: async () => ({ iceServers: [], ttlS: 0 }),
-    warn: () => undefined,
-  };
+  const host = calleeHost("callee", sent, false);
   let received: ((key: string) => void) | undefined;
   const muted: boolean[] = [];
   const platform: CallPlatform = {
@@ -436,4 +445,174 @@ test("keys the platform receives are the call's dtmf events; hold goes to the ot
   assert.equal(call.remoteMedia.held, false);
   call.hangup();
   await manager.flush();
+});
+
+/** One side of a call with a platform that records mute changes and every peer connection made. */
+function recordingPlatform(log: { candidates: IceCandidateLike[]; remote: string[] }): {
+  platform: CallPlatform;
+  muted: boolean[];
+  pcs: PeerConnectionLike[];
+  answers: () => number;
+} {
+  const muted: boolean[] = [];
+  const pcs: PeerConnectionLike[] = [];
+  let answers = 0;
+  const platform: CallPlatform = {
+    createPeerConnection: () => {
+      const pc = fakePeer(log);
+      const createAnswer = pc.createAnswer.bind(pc);
+      pc.createAnswer = () => {
+        answers++;
+        return createAnswer();
+      };
+      pcs.push(pc);
+      return pc;
+    },
+    startMedia: async () => ({
+      setMuted: (m) => {
+        muted.push(m);
+      },
+      setCamera: () => undefined,
+      switchInput: async () => undefined,
+      stop: () => undefined,
+    }),
+  };
+  return { platform, muted, pcs, answers: () => answers };
+}
+
+test("early media: the caller applies the gateway's early answer, sends nothing, and connects on the accept", async () => {
+  const { manager, log, warnings } = forkedCaller([]);
+  const rec = recordingPlatform(log);
+  manager.configure({ platform: rec.platform, useServerTurn: false });
+  const call = await manager.start("gw", { via: { network: "sip", uri: "tel:+8210" } });
+  const states: string[] = [];
+  call.on("state", (s) => states.push(s));
+  const gwDevice = { userId: "gw-id", deviceId: "gw-device" };
+  manager.handleSignal(
+    "bob-gw",
+    gwDevice,
+    call.id,
+    { kind: "early", to: "bob-device", sdp: "v=0 early" },
+    Date.now(),
+  );
+  await manager.flush();
+  for (let i = 0; i < 100 && log.remote.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(call.state, "early-media");
+  assert.deepEqual(log.remote, ["answer"]);
+  assert.deepEqual(rec.muted, [true], "nothing of the caller is sent before the answer");
+  assert.equal(call.peerDeviceId, "gw-device");
+  // ICE connects while the announcement plays: still not answered.
+  const pc = rec.pcs[0]! as { iceConnectionState: string; oniceconnectionstatechange: (() => void) | null };
+  pc.iceConnectionState = "connected";
+  pc.oniceconnectionstatechange?.();
+  assert.equal(call.state, "early-media");
+  assert.equal(call.connectedAt, null);
+  manager.handleSignal(
+    "bob-gw",
+    gwDevice,
+    call.id,
+    { kind: "accept", to: "bob-device", sdp: "v=0 early" },
+    Date.now(),
+  );
+  const state = (): string => call.state;
+  for (let i = 0; i < 100 && state() !== "connected"; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(state(), "connected", "answered, with ICE up already");
+  assert.deepEqual(log.remote, ["answer"], "the accept's repeated answer is not applied twice");
+  assert.deepEqual(rec.muted, [true, false]);
+  assert.deepEqual(states, ["early-media", "connecting", "connected"]);
+  call.hangup();
+  await manager.flush();
+  assert.deepEqual(warnings, []);
+});
+
+test("early media is taken only from a gateway, and not in a forked call", async () => {
+  const notGateway = forkedCaller([]);
+  const call = await notGateway.manager.start("mallory", { via: { network: "sip", uri: "sip:x@y" } });
+  notGateway.manager.handleSignal(
+    "bob-mallory",
+    { userId: "mallory-id", deviceId: "mallory-device" },
+    call.id,
+    { kind: "early", to: "bob-device", sdp: "v=0 early" },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  await notGateway.manager.flush();
+  assert.equal(
+    call.state,
+    "ringing-out",
+    "an account that is not a gateway cannot make the caller listen early",
+  );
+  assert.deepEqual(notGateway.log.remote, []);
+  assert.deepEqual(notGateway.warnings, ["ignored early media from an account that is not a gateway"]);
+  call.hangup();
+
+  const forked = forkedCaller();
+  const ringing = await forked.manager.start("alice");
+  forked.manager.handleSignal(
+    "bob-gw",
+    { userId: "gw-id", deviceId: "gw-device" },
+    ringing.id,
+    { kind: "early", to: "bob-device", sdp: "v=0 early" },
+    Date.now(),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  await forked.manager.flush();
+  assert.equal(
+    ringing.state,
+    "ringing-out",
+    "a device of the callee may still answer: its answer must apply",
+  );
+  assert.deepEqual(forked.log.remote, []);
+  assert.deepEqual(forked.warnings, [], "a fork's early media is normal, not a fault");
+  ringing.hangup();
+});
+
+test("early media on the gateway's side: the answer goes out as 'early', and accept() sends it again without a second answer", async () => {
+  const log = { candidates: [] as IceCandidateLike[], remote: [] as string[] };
+  const sent: CallSignal[] = [];
+  const host = calleeHost("gw", sent, true);
+  const rec = recordingPlatform(log);
+  const manager = new CallManager(host);
+  manager.configure({ platform: rec.platform });
+  const rang = new Promise<Call>((resolve) => manager.on("incoming", resolve));
+  manager.handleSignal(
+    "chat",
+    { userId: "caller", deviceId: "caller-device" },
+    "call-e",
+    { kind: "ring", media: "audio", sdp: "v=0 offer" },
+    Date.now(),
+  );
+  const call = await rang;
+  const [first, again] = await Promise.all([call.earlyMedia(), call.earlyMedia()]);
+  assert.deepEqual([first, again], [true, true], "one setup, however often it is asked for");
+  await manager.flush();
+  assert.deepEqual(
+    sent.map((s) => s.kind),
+    ["early"],
+  );
+  assert.equal(call.state, "ringing-in", "early media does not answer the call");
+  await call.accept();
+  await manager.flush();
+  assert.deepEqual(sent.map((s) => s.kind).slice(0, 2), ["early", "accept"]);
+  assert.equal(rec.answers(), 1);
+  assert.equal(rec.pcs.length, 1);
+  assert.deepEqual(log.remote, ["offer"]);
+  call.hangup();
+  await manager.flush();
+
+  // Declined after early media: the caller is told so, as for any ringing call.
+  const rang2 = new Promise<Call>((resolve) => manager.on("incoming", resolve));
+  manager.handleSignal(
+    "chat",
+    { userId: "caller", deviceId: "caller-device" },
+    "call-f",
+    { kind: "ring", media: "audio", sdp: "v=0 offer" },
+    Date.now(),
+  );
+  const refused = await rang2;
+  await refused.earlyMedia();
+  refused.decline({ reason: "busy" });
+  await manager.flush();
+  assert.deepEqual(sent.at(-1), { kind: "busy", to: "caller-device" });
+  assert.equal(await refused.earlyMedia(), false, "nothing more once it has ended");
 });

@@ -1,7 +1,13 @@
 import type { WarningCode } from "../warnings.ts";
 import { TypedEmitter } from "../util/typed-emitter.ts";
 import { Call, type CallContext } from "./call.ts";
-import { type CallDirection, type CallEndReason, type CallTimings, DEFAULT_TIMINGS } from "./call-machine.ts";
+import {
+  type CallDirection,
+  type CallEndReason,
+  type CallTimings,
+  DEFAULT_TIMINGS,
+  ringingOut,
+} from "./call-machine.ts";
 import type { PhoneLineWire } from "../messages/content.ts";
 import type { CallLogBody, CallOutcome, CallSignal, ForeignParty, PhoneLineRef } from "./call-signal.ts";
 import type { CallPlatform, IceServer, PeerConnectionConfig } from "./peer.ts";
@@ -211,7 +217,7 @@ export class CallManager {
 
   /** The network changed (e.g. Wi-Fi to mobile): calls this device placed restart ICE at once. */
   networkChanged(): void {
-    for (const c of this.calls) if (c.direction === "outgoing" && c.state !== "ringing-out") c.restartIce();
+    for (const c of this.calls) if (c.direction === "outgoing" && !ringingOut(c.state)) c.restartIce();
   }
 
   /** Hangs up every call (the client is closing). */
@@ -298,14 +304,25 @@ export class CallManager {
     }
     if (forks && fromAnswerer) forks.devices.set(from.deviceId, chatId);
     const chain = (this.#chains.get(callId) ?? Promise.resolve()).then(async () => {
-      if (forks && call.state === "ringing-out" && !this.#forkAnswer(call, forks, chatId, route, signal))
-        return;
+      if (signal.kind === "early" && !(await this.#earlyAllowed(forks, from.userId))) return;
+      if (forks && ringingOut(call.state) && !this.#forkAnswer(call, forks, chatId, route, signal)) return;
       await call.onSignal(signal, from.deviceId);
     });
     this.#chains.set(
       callId,
       chain.catch(() => undefined),
     );
+  }
+
+  /**
+   * Early media is a gateway's (the other network's audio before it answers). A forked call takes
+   * none: its answer would be set already when another fork (a device of the callee) accepts.
+   */
+  async #earlyAllowed(forks: Forks | undefined, from: string): Promise<boolean> {
+    if (forks) return false;
+    if (await this.#host.isGateway(from).catch(() => false)) return true;
+    this.#host.warn("call-signal-ignored", "ignored early media from an account that is not a gateway");
+    return false;
   }
 
   /**

@@ -63,6 +63,13 @@ export const CallSignal = z.discriminatedUnion("kind", [
    * phone line says which phone took it (`via`).
    */
   z.object({ kind: z.literal("accept"), to: DeviceId, sdp: Sdp, via: ForeignParty.optional() }),
+  /**
+   * Gateway's callee device → caller device, before it answers: the other network plays audio of its
+   * own before answering (SIP 183 Session Progress with SDP: ringback, "the number you dialled…"),
+   * carried by this answer while the call keeps ringing. The caller hears it and sends nothing until
+   * `accept` (which repeats this answer). Taken only from a gateway, in a call that is not forked.
+   */
+  z.object({ kind: z.literal("early"), to: DeviceId, sdp: Sdp }),
   /** Caller → answering device: a new offer (ICE restart, renegotiation). */
   z.object({ kind: z.literal("offer"), to: DeviceId, sdp: Sdp }),
   /** Answering device → caller: the answer to `offer`. */
@@ -97,7 +104,8 @@ export const CallSignal = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("hangup"), to: DeviceId, reason: z.literal("answered-elsewhere").optional() }),
   /**
    * Either side → the other: its microphone and camera state, and `held` while it holds the call
-   * (a gateway's phone put it on hold), for the other's UI.
+   * (a gateway's phone put it on hold), for the other's UI. A gateway sets `holdFailed` when it could
+   * not pass the other side's last hold or resume on to the phone (the phone refused the re-INVITE).
    */
   z.object({
     kind: z.literal("media"),
@@ -105,6 +113,7 @@ export const CallSignal = z.discriminatedUnion("kind", [
     audio: z.boolean(),
     video: z.boolean(),
     held: z.boolean().optional(),
+    holdFailed: z.boolean().optional(),
   }),
 ]);
 export type CallSignal = z.infer<typeof CallSignal>;

@@ -9,6 +9,7 @@ import {
   type CallTimings,
   initialState,
   type MachineState,
+  ringingOut,
   transition,
 } from "./call-machine.ts";
 import type { CallSignal, ForeignParty, IceCandidateWire, PhoneLineRef } from "./call-signal.ts";
@@ -36,8 +37,11 @@ export type CallEvents = {
   dtmf: (key: string) => void;
 };
 
-/** What the other side says of its media: microphone, camera, and whether it holds the call. */
-export type RemoteMedia = { audio: boolean; video: boolean; held: boolean };
+/**
+ * What the other side says of its media: microphone, camera, whether it holds the call, and (a
+ * gateway) whether it could not pass this side's last hold or resume on to the phone.
+ */
+export type RemoteMedia = { audio: boolean; video: boolean; held: boolean; holdFailed: boolean };
 
 /** What a call needs from its manager. */
 export type CallContext = {
@@ -98,11 +102,14 @@ export class Call {
   #quality: CallQuality = "unknown";
   #muted = false;
   #cameraOn: boolean;
-  #remoteMedia: RemoteMedia = { audio: true, video: false, held: false };
+  #remoteMedia: RemoteMedia = { audio: true, video: false, held: false, holdFailed: false };
   #onHold = false;
+  #holdFailed = false;
   #negotiation: Promise<void> | undefined;
   #renegotiateAgain: { iceRestart: boolean } | undefined;
   #answerWaiter: ((answered: boolean) => void) | undefined;
+  /** Callee side: the media set up for early media (earlyMedia()), which accept() waits for. */
+  #earlySetup: Promise<boolean> | undefined;
   /** ICE restarts made over the whole call (for tests and diagnostics). */
   iceRestarts = 0;
 
@@ -195,7 +202,10 @@ export class Call {
   get quality(): CallQuality {
     return this.#quality;
   }
-  /** The device of the other person taking part (undefined while an outgoing call rings). */
+  /**
+   * The device of the other person taking part (undefined while an outgoing call rings, until a
+   * device answers or plays early media).
+   */
   get peerDeviceId(): string | undefined {
     return this.#peerDevice;
   }
@@ -217,28 +227,16 @@ export class Call {
   /** Answers an incoming call on this device (the others stop ringing). */
   async accept(options: { video?: boolean; via?: ForeignParty } = {}): Promise<void> {
     if (this.state !== "ringing-in" || !this.#remoteOffer || !this.#peerDevice) return;
+    const early = this.#earlySetup;
     this.#cameraOn = options.video ?? false;
     if (this.#cameraOn) this.#media = "video";
     this.#input({ type: "local-accept" });
     try {
-      const pc = await this.#createPeer();
-      await pc.setRemoteDescription({ type: "offer", sdp: this.#remoteOffer });
-      this.#remoteSet = true;
-      const [audio, video] = pc.getTransceivers();
-      if (!audio || !video) throw new Error("the offer lacks an audio or a video section");
-      audio.direction = "sendrecv";
-      video.direction = "sendrecv";
-      this.#transceivers = { audio, video };
-      this.#control = await this.#ctx.platform.startMedia({
-        callId: this.id,
-        audio,
-        video,
-        cameraOn: this.#cameraOn,
-        onDtmf: (key) => this.#events.emit("dtmf", key),
-      });
-      await this.#flushRemoteCandidates();
-      const answer = await pc.createAnswer();
-      await pc.setLocalDescription(answer);
+      // After early media the answer is made and sent already: the caller is told it is taken.
+      if (early) {
+        if (!(await early) || this.#over()) return;
+        if (this.#cameraOn) await this.#control?.setCamera(true);
+      } else await this.#answerMedia();
       if (this.#over()) return;
       this.#ctx.send({
         kind: "accept",
@@ -249,9 +247,41 @@ export class Call {
       this.#canTrickle = true;
       this.#scheduleCandidates();
       this.#sendMediaState();
+      // ICE may have connected during early media: the machine hears so now, not at the next change.
+      if (early && this.#pc)
+        this.#input({ type: "ice", state: this.#pc.iceConnectionState, now: this.#ctx.now() });
     } catch (error) {
       this.#fail("answer", error);
     }
+  }
+
+  /**
+   * A gateway's side of a call it has not answered yet, whose other network plays audio before
+   * answering (SIP 183 Session Progress with SDP): sets up the media and sends the caller the answer
+   * now, and the call keeps ringing (the caller's state is "early-media"); accept() later takes it,
+   * decline() refuses it. Does nothing if the call no longer rings or already has its media.
+   */
+  earlyMedia(): Promise<boolean> {
+    if (this.state !== "ringing-in" || !this.#remoteOffer || !this.#peerDevice) return Promise.resolve(false);
+    this.#earlySetup ??= (async () => {
+      try {
+        await this.#answerMedia();
+        if (this.#over() || !this.#peerDevice) {
+          // Declined or cancelled while the media was set up: what was made after the teardown goes too.
+          this.#closeMedia();
+          return false;
+        }
+        this.#ctx.send({ kind: "early", to: this.#peerDevice, sdp: this.#localSdp() });
+        this.#canTrickle = true;
+        this.#scheduleCandidates();
+        return true;
+      } catch (error) {
+        if (this.#over()) this.#closeMedia();
+        this.#fail("early-media", error);
+        return false;
+      }
+    })();
+    return this.#earlySetup;
   }
 
   /**
@@ -274,7 +304,7 @@ export class Call {
 
   async setMuted(muted: boolean): Promise<void> {
     this.#muted = muted;
-    await this.#control?.setMuted(muted || this.#onHold);
+    await this.#control?.setMuted(muted || this.#quiet());
     this.#sendMediaState();
   }
 
@@ -282,7 +312,7 @@ export class Call {
   async setCamera(on: boolean): Promise<void> {
     if (on && this.#media === "audio") return this.upgradeToVideo();
     this.#cameraOn = on;
-    await this.#control?.setCamera(on && !this.#onHold);
+    await this.#control?.setCamera(on && !this.#quiet());
     this.#sendMediaState();
   }
 
@@ -294,8 +324,17 @@ export class Call {
   async setOnHold(onHold: boolean): Promise<void> {
     if (onHold === this.#onHold) return;
     this.#onHold = onHold;
-    await this.#control?.setMuted(this.#muted || onHold);
-    if (this.#cameraOn) await this.#control?.setCamera(!onHold);
+    await this.#applySending();
+    this.#sendMediaState();
+  }
+
+  /**
+   * A gateway's side: the other side's last hold or resume (its `remoteMedia.held` here) could not be
+   * passed on to the phone, or now could. The other side's `remoteMedia.holdFailed` says so.
+   */
+  setHoldFailed(failed: boolean): void {
+    if (failed === this.#holdFailed) return;
+    this.#holdFailed = failed;
     this.#sendMediaState();
   }
 
@@ -322,7 +361,7 @@ export class Call {
   async upgradeToVideo(): Promise<void> {
     this.#media = "video";
     this.#cameraOn = true;
-    await this.#control?.setCamera(!this.#onHold);
+    await this.#control?.setCamera(!this.#quiet());
     this.#sendMediaState();
     this.renegotiate(false);
   }
@@ -335,7 +374,7 @@ export class Call {
 
   /** A new offer/answer round (the caller makes it; the callee asks the caller to). */
   renegotiate(iceRestart: boolean): void {
-    if (!this.#pc || !this.#peerDevice || this.#over() || this.state.startsWith("ringing")) return;
+    if (!this.#pc || !this.#peerDevice || this.#over() || this.#unanswered()) return;
     if (this.direction === "incoming") {
       this.#ctx.send({ kind: "renegotiate", to: this.#peerDevice, iceRestart });
       return;
@@ -369,13 +408,7 @@ export class Call {
       // Always negotiated, so a voice call can become a video call without new transceivers.
       const video = pc.addTransceiver("video", { direction: "sendrecv" });
       this.#transceivers = { audio, video };
-      this.#control = await this.#ctx.platform.startMedia({
-        callId: this.id,
-        audio,
-        video,
-        cameraOn: this.#cameraOn,
-        onDtmf: (key) => this.#events.emit("dtmf", key),
-      });
+      this.#control = await this.#startMedia(audio, video);
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (this.#over()) return;
@@ -402,20 +435,41 @@ export class Call {
   async onSignal(signal: CallSignal, fromDevice: string): Promise<void> {
     try {
       switch (signal.kind) {
-        case "accept":
+        case "accept": {
           if (this.direction !== "outgoing") return;
-          if (this.state !== "ringing-out") {
-            // Another of the callee's devices answered at the same moment: that one is not in the call.
+          const early = this.state === "early-media";
+          // Another of the callee's devices answered at the same moment, or not the one whose early
+          // media is playing (its answer is applied already): that one is not in the call.
+          if (!ringingOut(this.state) || (early && fromDevice !== this.#peerDevice)) {
             if (fromDevice !== this.#peerDevice)
               this.#ctx.send({ kind: "hangup", to: fromDevice, reason: "answered-elsewhere" });
             return;
           }
           this.#peerDevice = fromDevice;
           this.#input({ type: "remote-accept" });
-          await this.#pc?.setRemoteDescription({ type: "answer", sdp: signal.sdp });
+          if (early) {
+            // The answer came with the early media (the accept repeats it): this side may speak now,
+            // and ICE may be connected already.
+            await this.#applySending();
+            const pc = this.#pc;
+            if (pc) this.#input({ type: "ice", state: pc.iceConnectionState, now: this.#ctx.now() });
+          } else {
+            await this.#pc?.setRemoteDescription({ type: "answer", sdp: signal.sdp });
+            this.#remoteSet = true;
+            await this.#flushRemoteCandidates();
+          }
+          this.#sendMediaState();
+          return;
+        }
+        case "early":
+          if (this.direction !== "outgoing" || this.state !== "ringing-out" || !this.#pc) return;
+          this.#peerDevice = fromDevice;
+          this.#input({ type: "remote-early" });
+          // Quiet before the first packet can flow: the other end has not answered.
+          await this.#applySending();
+          await this.#pc.setRemoteDescription({ type: "answer", sdp: signal.sdp });
           this.#remoteSet = true;
           await this.#flushRemoteCandidates();
-          this.#sendMediaState();
           return;
         case "offer":
           if (this.direction !== "incoming" || !this.#pc) return;
@@ -439,7 +493,12 @@ export class Call {
           if (this.#remoteSet) await this.#flushRemoteCandidates();
           return;
         case "media":
-          this.#remoteMedia = { audio: signal.audio, video: signal.video, held: signal.held === true };
+          this.#remoteMedia = {
+            audio: signal.audio,
+            video: signal.video,
+            held: signal.held === true,
+            holdFailed: signal.holdFailed === true,
+          };
           if (signal.video) this.#media = "video";
           this.#events.emit("remote-media", this.remoteMedia);
           return;
@@ -488,7 +547,7 @@ export class Call {
     const before = this.#machine.state;
     const { next, effects } = transition(this.#machine, input, this.#ctx.timings);
     this.#machine = next;
-    if (next.state !== before && next.state !== "ringing-in" && next.state !== "ringing-out")
+    if (next.state !== before && next.state !== "ringing-in" && !ringingOut(next.state))
       clearTimeout(this.#ringTimer);
     for (const e of effects) this.#run(e);
     if (next.state !== before) {
@@ -532,6 +591,11 @@ export class Call {
     clearTimeout(this.#candidateTimer);
     clearInterval(this.#statsTimer);
     this.#answerWaiter?.(false);
+    this.#closeMedia();
+    this.#ctx.ended(this);
+  }
+
+  #closeMedia(): void {
     try {
       this.#control?.stop();
     } catch {
@@ -547,7 +611,6 @@ export class Call {
         // Closing a broken peer connection must not keep the call alive.
       }
     }
-    this.#ctx.ended(this);
   }
 
   #fail(step: string, error: unknown): void {
@@ -580,6 +643,46 @@ export class Call {
       this.#input({ type: "ice", state: pc.iceConnectionState, now: this.#ctx.now() });
     };
     return pc;
+  }
+
+  /** Not answered yet, on either side (ringing, or early media). */
+  #unanswered(): boolean {
+    return this.state === "ringing-in" || ringingOut(this.state);
+  }
+
+  /** Nothing is sent while this side holds the call, nor while early media plays (not answered). */
+  #quiet(): boolean {
+    return this.#onHold || this.state === "early-media";
+  }
+
+  async #applySending(): Promise<void> {
+    await this.#control?.setMuted(this.#muted || this.#quiet());
+    if (this.#cameraOn) await this.#control?.setCamera(!this.#quiet());
+  }
+
+  #startMedia(audio: RtpTransceiverLike, video: RtpTransceiverLike): Promise<CallMediaControl> {
+    return this.#ctx.platform.startMedia({
+      callId: this.id,
+      audio,
+      video,
+      cameraOn: this.#cameraOn,
+      onDtmf: (key) => this.#events.emit("dtmf", key),
+    });
+  }
+
+  /** The callee's media and answer (accept(), or earlyMedia() before it): the answer is set locally, not sent. */
+  async #answerMedia(): Promise<void> {
+    const pc = await this.#createPeer();
+    await pc.setRemoteDescription({ type: "offer", sdp: this.#remoteOffer ?? "" });
+    this.#remoteSet = true;
+    const [audio, video] = pc.getTransceivers();
+    if (!audio || !video) throw new Error("the offer lacks an audio or a video section");
+    audio.direction = "sendrecv";
+    video.direction = "sendrecv";
+    this.#transceivers = { audio, video };
+    this.#control = await this.#startMedia(audio, video);
+    await this.#flushRemoteCandidates();
+    await pc.setLocalDescription(await pc.createAnswer());
   }
 
   #localSdp(): string {
@@ -668,7 +771,7 @@ export class Call {
   }
 
   #sendMediaState(): void {
-    if (!this.#peerDevice || this.#over() || this.state.startsWith("ringing")) return;
+    if (!this.#peerDevice || this.#over() || this.#unanswered()) return;
     this.#ctx.send({
       kind: "media",
       to: this.#peerDevice,
@@ -676,6 +779,7 @@ export class Call {
       video: this.#cameraOn,
       // Only while held: older devices drop the field, and its absence is "not held".
       ...(this.#onHold ? { held: true } : {}),
+      ...(this.#holdFailed ? { holdFailed: true } : {}),
     });
   }
 

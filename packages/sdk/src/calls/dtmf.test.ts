@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkDtmfTones, DtmfError, DtmfReceiver } from "./dtmf.ts";
+import { checkDtmfTones, DtmfError, DtmfReceiver, DtmfSender } from "./dtmf.ts";
 
 test("DTMF tones are 0-9, *, #, A-D; letters are upper-cased", () => {
   assert.equal(checkDtmfTones("0123456789*#"), "0123456789*#");
@@ -45,4 +45,59 @@ test("received telephone-events are one key per event: updates and the three end
     [15, "D"],
   ] as const)
     assert.equal(new DtmfReceiver().push(1, event(code, false, 160)), key);
+});
+
+test("sent keys: 100 ms events at the frame's clock, three end packets, a 70 ms gap of audio, and the receiver reads them back", () => {
+  const tx = new DtmfSender();
+  tx.enqueue("1#");
+  assert.equal(tx.pending, 2);
+  const rx = new DtmfReceiver();
+  const frames: string[] = [];
+  const keys: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const ts = 1000 + i * 160;
+    const f = tx.next(ts);
+    if (!f) {
+      frames.push("audio");
+      continue;
+    }
+    const duration = (f.payload[2]! << 8) | f.payload[3]!;
+    const end = (f.payload[1]! & 0x80) !== 0;
+    frames.push(
+      `${f.payload[0]}@${f.timestamp}${f.marker ? "M" : ""}:${duration}${end ? `E×${f.copies}` : ""}`,
+    );
+    for (let c = 0; c < f.copies; c++) {
+      const key = rx.push(f.timestamp, f.payload);
+      if (key !== undefined) keys.push(key);
+    }
+  }
+  assert.deepEqual(frames, [
+    "1@1000M:160",
+    "1@1000:320",
+    "1@1000:480",
+    "1@1000:640",
+    "1@1000:800E×3",
+    "audio",
+    "audio",
+    "audio",
+    "audio",
+    "11@2440M:160",
+    "11@2440:320",
+    "11@2440:480",
+    "11@2440:640",
+    "11@2440:800E×3",
+    "audio",
+    "audio",
+    "audio",
+    "audio",
+    "audio",
+    "audio",
+  ]);
+  assert.deepEqual(keys, ["1", "#"]);
+  assert.equal(tx.pending, 0);
+  assert.throws(
+    () => tx.enqueue("12x"),
+    (e: unknown) => e instanceof DtmfError && e.code === "invalid-tones",
+  );
+  assert.equal(tx.pending, 0, "nothing of a refused string is queued");
 });

@@ -54,3 +54,72 @@ export class DtmfReceiver {
     return key;
   }
 }
+
+/** One 20 ms frame's telephone-event packet, which a platform sends instead of that frame's audio. */
+export type DtmfFrame = {
+  /** The RTP timestamp of the event's start (every packet of one event carries it, §2.3.1). */
+  timestamp: number;
+  /** The first packet of an event (§2.3.3). */
+  marker: boolean;
+  /** Event, end bit and volume, duration: the four bytes of §2.3. */
+  payload: Uint8Array;
+  /** The end packet goes three times (§2.5.1.4), each with its own sequence number. */
+  copies: number;
+};
+
+const FRAME_SAMPLES = 160;
+const FRAME_MS = 20;
+/** -10 dBm0, what phones send (§2.3.2 leaves it to the sender). */
+const VOLUME = 10;
+
+/**
+ * The sending side of RFC 4733 keys for a platform that makes its own RTP frames every 20 ms at 8000
+ * Hz (the werift platform): queued keys become telephone-event packets in place of audio frames,
+ * each key a 100 ms event and a 70 ms gap of audio after it (as browsers' insertDTMF is asked for).
+ * Events share the audio stream's SSRC, sequence numbers and clock (§2.1).
+ */
+export class DtmfSender {
+  readonly #keys: number[] = [];
+  readonly #toneFrames: number;
+  readonly #gapFrames: number;
+  #current: { event: number; start: number; frames: number } | undefined;
+  #gap = 0;
+
+  constructor(o: { toneMs?: number; gapMs?: number } = {}) {
+    this.#toneFrames = Math.max(2, Math.ceil((o.toneMs ?? 100) / FRAME_MS));
+    this.#gapFrames = Math.ceil((o.gapMs ?? 70) / FRAME_MS);
+  }
+
+  /** Queues checked tones (checkDtmfTones) after any still being sent. */
+  enqueue(tones: string): void {
+    for (const t of checkDtmfTones(tones)) this.#keys.push(KEYS.indexOf(t));
+  }
+
+  /** Keys queued or being sent. */
+  get pending(): number {
+    return this.#keys.length + (this.#current ? 1 : 0);
+  }
+
+  /** What the frame at `timestamp` carries: an event packet, or undefined for the frame's own audio. */
+  next(timestamp: number): DtmfFrame | undefined {
+    if (!this.#current) {
+      if (this.#gap > 0) {
+        this.#gap--;
+        return undefined;
+      }
+      const event = this.#keys.shift();
+      if (event === undefined) return undefined;
+      this.#current = { event, start: timestamp >>> 0, frames: 0 };
+    }
+    const c = this.#current;
+    c.frames++;
+    const end = c.frames >= this.#toneFrames;
+    const duration = c.frames * FRAME_SAMPLES;
+    const payload = new Uint8Array([c.event, (end ? 0x80 : 0) | VOLUME, duration >> 8, duration & 0xff]);
+    if (end) {
+      this.#current = undefined;
+      this.#gap = this.#gapFrames;
+    }
+    return { timestamp: c.start, marker: c.frames === 1, payload, copies: end ? 3 : 1 };
+  }
+}

@@ -56,7 +56,6 @@ for (const [net, bits] of [
 for (const [net, bits] of [
   ["::", 128],
   ["::1", 128],
-  ["::ffff:0:0", 96],
   ["64:ff9b::", 96],
   ["fc00::", 7],
   ["fe80::", 10],
@@ -69,7 +68,8 @@ export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
   if (family === 6) {
-    // An IPv4-mapped address is checked as the IPv4 address it is.
+    // An IPv4-mapped address is checked as the IPv4 address it is (no ::ffff:0:0/96 rule: BlockList
+    // would match every IPv4 address against it).
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     if (mapped) return PRIVATE.check(mapped[1]!, "ipv4");
     return PRIVATE.check(address, "ipv6");

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { inProcessRunner, jsonLines } from "../cli-runner.ts";
 import { dumpDatabase, registerRaw, settledDump, startTestServer, suiteServer } from "../helpers.ts";
 import { browserSubscription } from "../mock-push-service.ts";
 import { authedSocket, type Frame, rawSocket } from "../raw-socket.ts";
@@ -137,6 +139,30 @@ describe("push subscriptions: what is refused, with nothing stored changed", () 
     });
     assert.equal(out.status, 204);
     assert.deepEqual(await t.server.store.pushSubscriptions([ned.deviceId]), []);
+  });
+
+  it("sori push status shows the server's key and this device's subscription; sori push unsubscribe removes it", async () => {
+    const sori = inProcessRunner("push cli password");
+    const dir = mkdtempSync(join(tmpdir(), "sori-push-cli-"));
+    const profile = ["--profile", join(dir, "quin")];
+    try {
+      assert.equal((await sori(["register", "wpr_quin", "--server", t.url, ...profile])).code, 0);
+      const off = await sori(["push", ...profile]);
+      assert.equal(off.code, 0, off.stderr);
+      assert.match(
+        off.stdout,
+        /^push notifications: on \(VAPID key [A-Za-z0-9_-]{87}\)\nthis device: not subscribed\n$/,
+      );
+      const [json] = jsonLines((await sori(["push", "status", "--json", ...profile])).stdout);
+      assert.equal(json!.subscription, null);
+      assert.equal(Buffer.from(json!.vapidPublicKey as string, "base64url").length, 65);
+      assert.equal(
+        (await sori(["push", "unsubscribe", ...profile])).stdout,
+        "this device was not subscribed\n",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps its VAPID key (0600) across restarts", async () => {

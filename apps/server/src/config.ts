@@ -259,7 +259,9 @@ const OPTIONS: Option[] = [
         c.push.hosts = words[0];
         return;
       }
-      const hosts = words.flatMap((w) => (w === "default" ? DEFAULT_PUSH_HOSTS : [pushHostEntry(w) ?? ""]));
+      const hosts = words.flatMap((w) =>
+        w === "default" ? DEFAULT_PUSH_HOSTS : w === "any" || w === "off" ? [""] : [pushHostEntry(w) ?? ""],
+      );
       if (words.length === 0 || hosts.includes(""))
         throw new ConfigError(
           `--push-hosts takes "off", "any", or host names separated by commas ("default" for the big browsers' push services, "*.example.org" for its subdomains), not "${v}"`,

@@ -53,7 +53,11 @@ export class Push {
   async subscribe(subscription: PushSubscriptionJson): Promise<void> {
     await this.#supported();
     const { endpoint, keys } = subscription;
-    await this.#ctx.request({ type: "push.subscribe", endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } });
+    await this.#ctx.request({
+      type: "push.subscribe",
+      endpoint,
+      keys: { p256dh: keys.p256dh, auth: keys.auth },
+    });
   }
 
   /** Removes this device's subscription from the server; whether it had one. */

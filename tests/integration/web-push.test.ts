@@ -74,6 +74,10 @@ describe("Web Push wake-ups (a mock push service on 127.0.0.1)", () => {
   }
 
   const to = (path: string): ReceivedPush[] => push.received.filter((r) => r.path === path);
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+  };
 
   it("wakes an offline device with a signed, encrypted push that says only 'message'; a burst is one push; online devices get none", async () => {
     const [alice, bob, sub] = await pair("wp_alice", "wp_bob", "/bob");
@@ -96,6 +100,7 @@ describe("Web Push wake-ups (a mock push service on 127.0.0.1)", () => {
     const pushes = to("/bob");
     assert.ok(pushes.length >= 1 && pushes.length <= 2, `${pushes.length} pushes for a burst of 20`);
 
+    assert.ok((await metric("sori_push_sent_total")) >= 1);
     const [first] = pushes;
     assert.equal(first!.headers["content-encoding"], "aes128gcm");
     assert.equal(first!.headers["content-type"], "application/octet-stream");
@@ -143,6 +148,7 @@ describe("Web Push wake-ups (a mock push service on 127.0.0.1)", () => {
       async () => (await t.server.store.pushSubscriptions([carol.deviceId])).length === 0,
     );
     assert.ok(t.logs.some((l) => l.includes('"push.subscription_gone"') && l.includes('"status":410')));
+    assert.equal(await metric("sori_push_gone_total"), 1);
 
     // Connected and gone again, the device would be woken by the next message if it were subscribed.
     const carol2 = track(await reopen(carol));
@@ -155,13 +161,13 @@ describe("Web Push wake-ups (a mock push service on 127.0.0.1)", () => {
   });
 
   it("a 429 with Retry-After is tried again after that long", async () => {
-    push.answer("/busy", { status: 429, headers: { "retry-after": "1" } }, { status: 201 });
+    push.answer("/busy", { status: 429, headers: { "retry-after": "2" } }, { status: 201 });
     const [frank, erin] = await pair("wp_frank", "wp_erin", "/busy");
     await offline(erin);
     await frank.sendText("wp_erin", "are you there");
     await waitFor("the retry", () => to("/busy").length === 2, 15_000);
     const [a, b] = to("/busy");
-    assert.ok(b!.at - a!.at >= 900, `retried after ${b!.at - a!.at} ms`);
+    assert.ok(b!.at - a!.at >= 1900, `retried after ${b!.at - a!.at} ms`);
     await waitFor("the push counted as sent", () =>
       t.logs.some((l) => l.includes('"push.sent"') && l.includes('"attempts":2')),
     );

@@ -100,6 +100,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     sockets: () => openSockets(),
     devices: () => registry.devices,
     unackedDeliveries: () => registry.unacked(),
+    pushes: () => push.waker?.stats ?? { sent: 0, gone: 0, failed: 0 },
   });
   const service = new DeliveryService({
     store,

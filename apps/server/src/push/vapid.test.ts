@@ -20,29 +20,22 @@ after(() => {
 const lines: string[] = [];
 const log = createLogger("debug", (l) => lines.push(l));
 
-/** Splits `vapid t=…, k=…` and checks the ES256 signature under k. */
-function open(header: string): { claims: Record<string, unknown>; k: string; jwtHeader: unknown } {
+/**
+ * Splits `vapid t=…, k=…` and checks the ES256 signature under the key in the data directory's file
+ * (the mock push service of the integration tests checks it under `k`, as push services do).
+ */
+function open(
+  header: string,
+  dir: string,
+): { claims: Record<string, unknown>; k: string; jwtHeader: unknown } {
   const m = /^vapid t=([^.]+)\.([^.]+)\.([^,]+), k=(.+)$/.exec(header);
   assert.ok(m, header);
   const [, h, c, s, k] = m as unknown as string[];
-  const point = Buffer.from(k!, "base64url");
-  const key = createPublicKey({
-    key: {
-      kty: "EC",
-      crv: "P-256",
-      x: point.subarray(1, 33).toString("base64url"),
-      y: point.subarray(33).toString("base64url"),
-    },
-    format: "jwk",
-  });
-  assert.ok(
-    verify(
-      "sha256",
-      Buffer.from(`${h}.${c}`),
-      { key, dsaEncoding: "ieee-p1363" },
-      Buffer.from(s!, "base64url"),
-    ),
-  );
+  const key = createPublicKey(readFileSync(join(dir, VAPID_KEY_FILE), "utf8"));
+  const spki = key.export({ format: "der", type: "spki" });
+  assert.equal(Buffer.from(spki.subarray(spki.length - 65)).toString("base64url"), k, "k is the file's key");
+  const data = Buffer.from(`${h}.${c}`);
+  assert.ok(verify("sha256", data, { key, dsaEncoding: "ieee-p1363" }, Buffer.from(s!, "base64url")));
   return {
     claims: JSON.parse(Buffer.from(c!, "base64url").toString()) as Record<string, unknown>,
     k: k!,
@@ -67,10 +60,11 @@ describe("VAPID (RFC 8292)", () => {
   });
 
   it("signs ES256 tokens for the endpoint's origin, valid for less than a day, with the contact", () => {
-    const vapid = loadVapidKey(freshDir(), "mailto:ops@sori.example", log);
+    const dir = freshDir();
+    const vapid = loadVapidKey(dir, "mailto:ops@sori.example", log);
     const now = Date.UTC(2026, 11, 5, 12);
     const header = vapid.authorization(new URL("https://fcm.googleapis.com/fcm/send/abc?x=1"), now);
-    const { claims, k, jwtHeader } = open(header);
+    const { claims, k, jwtHeader } = open(header, dir);
     assert.deepEqual(jwtHeader, { typ: "JWT", alg: "ES256" });
     assert.equal(k, vapid.publicKey);
     assert.equal(claims.aud, "https://fcm.googleapis.com");
@@ -84,8 +78,9 @@ describe("VAPID (RFC 8292)", () => {
   });
 
   it("leaves sub out when the operator gave no contact", () => {
-    const vapid = loadVapidKey(freshDir(), undefined, log);
-    const { claims } = open(vapid.authorization(new URL("https://push.example/x"), Date.now()));
+    const dir = freshDir();
+    const vapid = loadVapidKey(dir, undefined, log);
+    const { claims } = open(vapid.authorization(new URL("https://push.example/x"), Date.now()), dir);
     assert.equal("sub" in claims, false);
   });
 

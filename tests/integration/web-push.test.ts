@@ -19,7 +19,7 @@ import {
   startMockPushService,
   verifyVapid,
 } from "../mock-push-service.ts";
-import { enableCalls, nextIncoming, sleep, waitFor } from "./call-helpers.ts";
+import { enableCalls, nextIncoming, sleep, waitFor, waitState } from "./call-helpers.ts";
 
 const CONTACT = "mailto:ops@sori.example";
 
@@ -190,6 +190,31 @@ describe("Web Push wake-ups (a mock push service on 127.0.0.1)", () => {
     const incoming = await nextIncoming(ben2);
     assert.equal(incoming.id, call.id);
     assert.equal(incoming.peer.username, "wp_ann");
+    call.hangup();
+  });
+
+  it("a phone woken after the callee answered on another device learns it was answered elsewhere", async () => {
+    const [cal, phone] = await pair("wp_cal", "wp_dee", "/dee-phone");
+    const laptop = track(await newDevice(t.url, phone, "laptop"));
+    const m = await cal.sendText("wp_dee", "for both devices");
+    await waitFor("the laptop in the chat", async () => (await laptop.history(m.chat)).length > 0);
+    enableCalls(cal);
+    enableCalls(laptop);
+    await offline(phone);
+    const ringing = nextIncoming(laptop);
+    const call = await cal.calls.start("wp_dee");
+    await waitFor("a call push to the phone", () =>
+      to("/dee-phone").some((r) => r.headers.urgency === "high"),
+    );
+    await (await ringing).accept();
+    // The caller has the answer: the laptop's accept went by while the phone was offline.
+    await waitFor("the caller to get the answer", () => call.state !== "ringing-out");
+    const phone2 = track(await reopen(phone));
+    enableCalls(phone2);
+    const late = await nextIncoming(phone2);
+    assert.equal(late.id, call.id);
+    await waitState(late, "ended");
+    assert.equal(late.endReason, "answered-elsewhere");
     call.hangup();
   });
 

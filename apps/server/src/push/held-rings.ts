@@ -7,12 +7,13 @@ const MAX_FRAMES = 64;
 /** Devices with a held ring at once; past it the oldest go first. */
 const MAX_DEVICES = 10_000;
 
-type Held = { groupId: string; fromDevice: string; until: number; frames: WireRelay[] };
+type Held = { groupId: string; until: number; frames: WireRelay[] };
 
 /**
  * Rings for devices that were offline when they came, kept for the ring's length with the signals
- * that follow them from the same device in the same chat, and handed to the device as soon as it
- * connects (a wake-up brings it). Transient messages are otherwise never kept: this is only so that
+ * that follow them in the same chat (the caller's candidates and cancel, and the callee's other
+ * device answering, which stops the ring), and handed to the device as soon as it connects (a
+ * wake-up brings it). Transient messages are otherwise never kept: this is only so that
  * a woken phone finds the call it was woken for. Held in memory only; a restart drops them.
  */
 export class HeldRings {
@@ -28,7 +29,7 @@ export class HeldRings {
     const until = this.#now() + HOLD_MS;
     for (const id of deviceIds) {
       this.#held.delete(id);
-      this.#held.set(id, { groupId: ring.groupId, fromDevice: ring.from.deviceId, until, frames: [ring] });
+      this.#held.set(id, { groupId: ring.groupId, until, frames: [ring] });
     }
     this.#bound();
   }
@@ -38,8 +39,7 @@ export class HeldRings {
     const now = this.#now();
     for (const id of deviceIds) {
       const h = this.#held.get(id);
-      if (!h || h.until <= now || h.groupId !== frame.groupId || h.fromDevice !== frame.from.deviceId)
-        continue;
+      if (!h || h.until <= now || h.groupId !== frame.groupId) continue;
       if (h.frames.length < MAX_FRAMES) h.frames.push(frame);
     }
   }

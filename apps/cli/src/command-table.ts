@@ -10,6 +10,7 @@ import { linkCommand } from "./commands/link.ts";
 import { loginCommand } from "./commands/login.ts";
 import { logoutCommand } from "./commands/logout.ts";
 import { passwordCommand } from "./commands/password.ts";
+import { pushCommand } from "./commands/push.ts";
 import { receiveCommand } from "./commands/receive.ts";
 import { registerCommand } from "./commands/register.ts";
 import { safetyNumberCommand } from "./commands/safety-number.ts";
@@ -35,6 +36,7 @@ export const COMMANDS: readonly TableEntry[] = [
   timerCommand,
   safetyNumberCommand,
   devicesCommand,
+  pushCommand,
   passwordCommand,
   logoutCommand,
   callCommand,

@@ -165,4 +165,42 @@ describe("server configuration", () => {
     assert.throws(() => parseServerConfig(["--max-account-files-mb", "-1"], {}), /--max-account-files-mb/);
     assert.throws(() => parseServerConfig([], { SORI_MAX_FILES_GB: "lots" }), /--max-files-gb/);
   });
+
+  it("sends pushes to the big browsers' push services unless told otherwise; `default`, `any` and `off` read as such", () => {
+    const d = parseServerConfig([], {}).push;
+    assert.ok(
+      Array.isArray(d.hosts) &&
+        d.hosts.includes("fcm.googleapis.com") &&
+        d.hosts.includes("*.push.apple.com"),
+    );
+    assert.equal(d.loopbackHttp, false);
+    assert.equal(d.contact, undefined);
+    const mine = parseServerConfig(["--push-hosts", "default, NTFY.example.org"], {}).push.hosts;
+    assert.ok(
+      Array.isArray(mine) && mine.includes("ntfy.example.org") && mine.includes("fcm.googleapis.com"),
+    );
+    assert.equal(parseServerConfig(["--push-hosts", "any"], {}).push.hosts, "any");
+    assert.equal(parseServerConfig([], { SORI_PUSH_HOSTS: "off" }).push.hosts, "off");
+    assert.deepEqual(
+      parseServerConfig(["--push-hosts", "127.0.0.1", "--push-loopback-http", "true"], {}).push,
+      {
+        hosts: ["127.0.0.1"],
+        loopbackHttp: true,
+        contact: undefined,
+      },
+    );
+    assert.equal(
+      parseServerConfig(["--push-contact", "mailto:ops@example.org"], {}).push.contact,
+      "mailto:ops@example.org",
+    );
+    assert.throws(() => parseServerConfig(["--push-hosts", "any,fcm.googleapis.com"], {}), /--push-hosts/);
+    assert.throws(
+      () => parseServerConfig(["--push-hosts", "https://fcm.googleapis.com"], {}),
+      /--push-hosts/,
+    );
+    assert.throws(() => parseServerConfig(["--push-hosts", ","], {}), /--push-hosts/);
+    assert.throws(() => parseServerConfig(["--push-contact", "ops@example.org"], {}), /--push-contact/);
+    assert.throws(() => parseServerConfig(["--push-contact", "mailto:ops@localhost"], {}), /--push-contact/);
+    assert.throws(() => parseServerConfig(["--push-loopback-http", "yes"], {}), /--push-loopback-http/);
+  });
 });

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BRIDGE_NAMESPACE_PATTERN, DEFAULT_LIMITS, type Limits, USERNAME_PATTERN } from "@sori/protocol";
 import type { LogLevel } from "./logger.ts";
+import { DEFAULT_PUSH_HOSTS, type PushHostPolicy, pushHostEntry } from "./push/push-hosts.ts";
 import { DEFAULT_TURN_TTL_S, type TurnConfig } from "./turn-credentials.ts";
 
 /** Everything the server can be told. Each field has a flag and an environment variable (see README). */
@@ -54,6 +55,12 @@ export type ServerConfig = {
   maxAccountFileBytes: number;
   /** Bytes of attachments all uploads may take on the server (0: no cap). */
   maxFilesBytes: number;
+  /**
+   * Web Push: the push services' hosts the server sends to ("off", "any" public host, or a list),
+   * plain http to loopback (tests and development only), and the operator's contact in every VAPID
+   * token (`mailto:` or `https:`; Apple's push service refuses placeholders).
+   */
+  push: PushHostPolicy & { contact: string | undefined };
 };
 
 /** How long the server waits for a slow or silent peer before closing the connection, in seconds. */
@@ -238,6 +245,48 @@ const OPTIONS: Option[] = [
     env: "SORI_TURN_TTL_S",
     apply: (c, v) => {
       turnOf(c).ttlS = int("--turn-ttl-s", v, 60, 7 * 86_400);
+    },
+  },
+  {
+    flag: "--push-hosts",
+    env: "SORI_PUSH_HOSTS",
+    apply: (c, v) => {
+      const words = v
+        .split(",")
+        .map((w) => w.trim().toLowerCase())
+        .filter(Boolean);
+      if (words.length === 1 && (words[0] === "off" || words[0] === "any")) {
+        c.push.hosts = words[0];
+        return;
+      }
+      const hosts = words.flatMap((w) =>
+        w === "default" ? DEFAULT_PUSH_HOSTS : w === "any" || w === "off" ? [""] : [pushHostEntry(w) ?? ""],
+      );
+      if (words.length === 0 || hosts.includes(""))
+        throw new ConfigError(
+          `--push-hosts takes "off", "any", or host names separated by commas ("default" for the big browsers' push services, "*.example.org" for its subdomains), not "${v}"`,
+        );
+      c.push.hosts = [...new Set(hosts)];
+    },
+  },
+  {
+    flag: "--push-contact",
+    env: "SORI_PUSH_CONTACT",
+    apply: (c, v) => {
+      if (!/^(mailto:[^\s@]+@[^\s@]+\.[^\s@]+|https:\/\/[^\s/]+\.[^\s]+)$/.test(v))
+        throw new ConfigError(
+          `--push-contact must be a mailto: or https: URI with a real domain, got "${v}"`,
+        );
+      c.push.contact = v;
+    },
+  },
+  {
+    flag: "--push-loopback-http",
+    env: "SORI_PUSH_LOOPBACK_HTTP",
+    apply: (c, v) => {
+      if (v !== "true" && v !== "false")
+        throw new ConfigError(`--push-loopback-http must be "true" or "false", got "${v}"`);
+      c.push.loopbackHttp = v === "true";
     },
   },
   {
@@ -461,6 +510,7 @@ export function parseServerConfig(
     maxFileBytes: 100_000_000,
     maxAccountFileBytes: 1_024_000_000,
     maxFilesBytes: 0,
+    push: { hosts: DEFAULT_PUSH_HOSTS, loopbackHttp: false, contact: undefined },
   };
   turnUrlsFromFlags = false;
   for (const o of OPTIONS) {

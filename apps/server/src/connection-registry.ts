@@ -11,9 +11,22 @@ export class ConnectionRegistry implements DeliveryNotifier {
   readonly #byDevice = new Map<string, Connection>();
   readonly #byUser = new Map<string, Set<Connection>>();
   readonly #perAccount: number;
+  readonly #onReady: ((conn: Connection) => void) | undefined;
 
-  constructor(connectionsPerAccount: number) {
+  /** `onReady`: a connection authenticated and its auth answer is out (WakingNotifier.ready). */
+  constructor(connectionsPerAccount: number, onReady?: (conn: Connection) => void) {
     this.#perAccount = connectionsPerAccount;
+    this.#onReady = onReady;
+  }
+
+  /** Whether the device has an authenticated connection now. */
+  isConnected(deviceId: string): boolean {
+    return this.#byDevice.has(deviceId);
+  }
+
+  /** The connection's auth answer was sent: what waited for the device may follow. */
+  ready(conn: Connection): void {
+    if (this.#byDevice.get(conn.caller!.deviceId) === conn) this.#onReady?.(conn);
   }
 
   /** Registers a connection that just authenticated; returns an error if the account has too many. */

@@ -33,6 +33,8 @@ export type ConnectionHooks = {
   /** Registers an authenticated connection; returns an error if the account has too many. */
   attach(conn: Connection): ProtocolError | undefined;
   detach(conn: Connection): void;
+  /** The auth answer is out: notices held for the device (a ring) may follow. */
+  ready?(conn: Connection): void;
 };
 
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -218,6 +220,7 @@ export class Connection {
       this.#authTimer = undefined;
       this.#send({ type: "result", re: frame.id, result: await this.#service.authResult(caller) });
       this.#log.info("device.connected", { device: caller.deviceId });
+      if (!this.#closed) this.#hooks.ready?.(this);
       void this.#pump();
     } finally {
       this.#authenticating = false;

@@ -6,6 +6,7 @@ import {
   type Limits,
   MAX_DISAPPEARING_TIMER_S,
   ProtocolError,
+  type PushWakeKind,
   splitBridgedUsername,
   toBase64,
   type WireRelay,
@@ -28,16 +29,23 @@ import type {
 } from "./store/store.ts";
 import { type TurnConfig, turnCredentials } from "./turn-credentials.ts";
 import { requireDeviceCertificate } from "./device-certificates.ts";
+import { PushRequests } from "./push/push-requests.ts";
 
 /** Where new queue entries go to reach online devices; the socket layer implements it. */
 export type DeliveryNotifier = {
   enqueued(entries: Enqueued): void;
   keyPackagesLow(deviceId: string, remaining: number): void;
-  /** A transient message for whichever of these devices is connected now (not stored). */
-  relay(deviceIds: string[], frame: WireRelay): void;
+  /**
+   * A transient message for whichever of these devices is connected now (not stored). With `wake`
+   * (a ring), those of `wake.deviceIds` that are offline are woken and the ring is held for them.
+   */
+  relay(deviceIds: string[], frame: WireRelay, wake?: RelayWake): void;
   /** These devices were revoked (a reset, a rejected sign-in): close their connections. */
   signedOut(deviceIds: string[], reason: string): void;
 };
+
+/** The devices a ring is for (other users' member devices) and what they are woken as. */
+export type RelayWake = { kind: PushWakeKind; deviceIds: string[] };
 
 /** What a device waiting for approval may ask: about its approval, and to make the account key. */
 const OPEN_TO_WAITING: ReadonlySet<AuthedFrame["type"]> = new Set([
@@ -83,6 +91,7 @@ export class DeliveryService {
   readonly #rejoins: RateLimiter;
   readonly #bridges: Readonly<Record<string, string>>;
   readonly #resolves: RateLimiter;
+  readonly #push: PushRequests;
 
   constructor(options: {
     store: Store;
@@ -97,7 +106,18 @@ export class DeliveryService {
     gateways?: readonly string[];
     /** Namespaces of bridged identities → the gateway username (lower case) that owns each. */
     bridges?: Readonly<Record<string, string>>;
+    /** The `push.*` requests (push/push-requests.ts); without them push is switched off. */
+    push?: PushRequests;
   }) {
+    this.#push =
+      options.push ??
+      new PushRequests({
+        store: options.store,
+        policy: { hosts: "off", loopbackHttp: false },
+        vapid: undefined,
+        waker: undefined,
+        log: options.log,
+      });
     this.#gateways = new Set(options.gateways ?? []);
     this.#bridges = options.bridges ?? {};
     const { store, limits, log, notifier, now = Date.now, turn, retentionDays = 30 } = options;
@@ -207,6 +227,12 @@ export class DeliveryService {
         return this.#rejectDevice(caller, frame.deviceId);
       case "group.rejoin":
         return this.#rejoin(caller, frame);
+      case "push.subscribe":
+        return this.#push.subscribe(caller, frame);
+      case "push.unsubscribe":
+        return this.#push.unsubscribe(caller);
+      case "push.status":
+        return this.#push.status(caller);
       case "ack":
         // The connection layer clamps and handles acks; reaching here means nothing was pushed.
         return { removed: 0 } satisfies WireResultOf<"ack">;
@@ -555,6 +581,7 @@ export class DeliveryService {
       );
     }
     if (frame.transient) return this.#relay(caller, frame);
+    if (frame.wake) throw new ProtocolError("bad-request", "only a transient send (a ring) can wake devices");
     const now = this.#now();
     // Clamped rather than refused: the expiry only tells the server when to drop its copies, and a
     // device whose clock runs fast must still be able to send.
@@ -595,7 +622,14 @@ export class DeliveryService {
     const refused = checkSender(group, caller.deviceId, frame.epoch);
     if (refused) throw refusalError(refused);
     const now = this.#now();
-    this.#notifier.relay(otherMembers(group!, caller.deviceId), {
+    // A ring wakes the other people's devices, never the caller's own (they ignore its ring).
+    const wake = frame.wake && {
+      kind: frame.wake,
+      deviceIds: group!.members
+        .filter((m) => m.userId !== caller.userId && !m.revoked)
+        .map((m) => m.deviceId),
+    };
+    const relay: WireRelay = {
       type: "relay",
       groupId: frame.groupId,
       messageId: frame.messageId,
@@ -603,7 +637,8 @@ export class DeliveryService {
       epoch: frame.epoch,
       data: toBase64(frame.data),
       sentAt: now,
-    });
+    };
+    this.#notifier.relay(otherMembers(group!, caller.deviceId), relay, wake);
     return { messageId: frame.messageId, sentAt: now, duplicate: false };
   }
 

@@ -15,6 +15,8 @@ export type ServerGauges = {
   sockets(): number;
   devices(): number;
   unackedDeliveries(): number;
+  /** Web Push requests since start: delivered to the push service, subscription gone, failed. */
+  pushes(): { sent: number; gone: number; failed: number };
 };
 
 /**
@@ -93,6 +95,21 @@ export class ServerMetrics implements ConnectionMetrics {
         "sori_deliveries_unacked",
         "Deliveries pushed to connected devices and not yet acknowledged",
         () => gauges.unackedDeliveries(),
+      ),
+      new Gauge(
+        "sori_push_sent_total",
+        "Wake-ups a push service took (Web Push)",
+        () => gauges.pushes().sent,
+      ),
+      new Gauge(
+        "sori_push_gone_total",
+        "Wake-ups answered 404/410: the subscription was dropped",
+        () => gauges.pushes().gone,
+      ),
+      new Gauge(
+        "sori_push_failed_total",
+        "Wake-ups refused or given up after retries",
+        () => gauges.pushes().failed,
       ),
       new Gauge("sori_store_up", "1 if the store answered this scrape", () => (store ? 1 : 0)),
       new Gauge("sori_store_writable", "0 once a failed fsync stopped all writes (restart needed)", () =>

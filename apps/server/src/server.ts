@@ -13,6 +13,11 @@ import { linkRoutes } from "./http/link-routes.ts";
 import { createRouter } from "./http/router.ts";
 import { createStaticFiles } from "./http/static-files.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { HeldRings } from "./push/held-rings.ts";
+import { PushRequests } from "./push/push-requests.ts";
+import { loadVapidKey, type Vapid } from "./push/vapid.ts";
+import { Waker } from "./push/waker.ts";
+import { WakingNotifier } from "./push/waking-notifier.ts";
 import { startRetention, startSeenPruning } from "./retention.ts";
 import { ServerMetrics } from "./server-metrics.ts";
 import { Sessions } from "./sessions.ts";
@@ -44,14 +49,48 @@ async function openStore(config: ServerConfig): Promise<Store> {
   return config.storeThread ? await openThreadedStore(options) : new SqliteStore(options);
 }
 
+/**
+ * Web Push, unless `--push-hosts off`: the VAPID key from the data directory (made at the first
+ * start), the Waker that sends wake-ups, and the `push.*` requests.
+ */
+function startPush(
+  config: ServerConfig,
+  vapid: Vapid | undefined,
+  store: Store,
+  log: Logger,
+  isConnected: (deviceId: string) => boolean,
+): { waker: Waker | undefined; requests: PushRequests } {
+  const policy = { hosts: config.push.hosts, loopbackHttp: config.push.loopbackHttp };
+  let waker: Waker | undefined;
+  if (vapid) {
+    waker = new Waker({ store, vapid, policy, log, isConnected });
+    log.info("push.ready", {
+      vapidPublicKey: vapid.publicKey,
+      hosts: typeof policy.hosts === "string" ? policy.hosts : policy.hosts.join(","),
+    });
+    if (!config.push.contact)
+      log.warn("push.contact_missing", {
+        hint: "set --push-contact mailto:you@your-domain: Apple's push service (Safari, iPhone) refuses pushes without one",
+      });
+  }
+  return { waker, requests: new PushRequests({ store, policy, vapid, waker, log }) };
+}
+
 /** Starts the HTTP API and WebSocket endpoint on one port, backed by the embedded SQLite store. */
 export async function startServer(config: ServerConfig, logger?: Logger): Promise<RunningServer> {
   const log = logger ?? createLogger(config.logLevel);
   const { limits } = config;
   // Read before anything else starts, so a bad path fails the start cleanly.
   const tls = config.tlsCert && config.tlsKey ? readTlsFiles(config.tlsCert, config.tlsKey) : undefined;
+  const vapid =
+    config.push.hosts === "off" ? undefined : loadVapidKey(config.dataDir, config.push.contact, log);
   const store = await openStore(config);
-  const registry = new ConnectionRegistry(limits.connectionsPerAccount);
+  const push = startPush(config, vapid, store, log, (id) => registry.isConnected(id));
+  const registry: ConnectionRegistry = new ConnectionRegistry(limits.connectionsPerAccount, (conn) =>
+    notifier.ready(conn),
+  );
+  // Online devices through the registry; offline ones are woken (Web Push) and rings held for them.
+  const notifier: WakingNotifier = new WakingNotifier(registry, new HeldRings(), push.waker);
   const sessions = new Sessions(store, config.sessionTtlDays);
   const staticFiles = createStaticFiles({ webDir: config.webDir, log });
   const blobFiles = new BlobFiles(config.dataDir);
@@ -61,16 +100,18 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     sockets: () => openSockets(),
     devices: () => registry.devices,
     unackedDeliveries: () => registry.unacked(),
+    pushes: () => push.waker?.stats ?? { sent: 0, gone: 0, failed: 0 },
   });
   const service = new DeliveryService({
     store,
     limits,
     log,
-    notifier: registry,
+    notifier,
     turn: config.turn,
     retentionDays: config.retentionDays,
     gateways: config.gateways,
     bridges: config.bridges,
+    push: push.requests,
   });
 
   const handle = createRouter({
@@ -82,7 +123,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         log,
         limits,
         dropDevice: (id, why) => registry.drop(id, why),
-        notifier: registry,
+        notifier,
       }),
       ...bridgeRoutes({
         store,
@@ -105,7 +146,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         log,
         claimsPerMinute: limits.loginAttemptsPerMinute,
         devicesPerAccount: limits.devicesPerAccount,
-        notifier: registry,
+        notifier,
       }),
     ],
     fallback: ({ req, res }) => staticFiles.serve(req, res),
@@ -162,6 +203,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       pruning.close();
       metrics.stop();
       retention.close();
+      await push.waker?.close();
       webSockets.close();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -2,7 +2,7 @@
 // of the parsers (packages/protocol) and of a running server (tests/integration). Not exported from
 // the package index, so nothing ships it.
 import fc from "fast-check";
-import { toBase64 } from "./base64.ts";
+import { toBase64, toBase64Url } from "./base64.ts";
 
 export type JsonFrame = Record<string, unknown>;
 
@@ -59,6 +59,19 @@ export const arbClientRequest: fc.Arbitrary<JsonFrame> = fc.oneof(
   fc.record({ type: fc.constant("group.info"), groupId: arbId }),
   fc.record({ type: fc.constant("group.list") }),
   fc.record({ type: fc.constant("send"), groupId: arbId, epoch: arbEpoch, messageId: arbId, data: arbBytes }),
+  fc.record({
+    type: fc.constant("push.subscribe"),
+    // Not an allowed host on any test server, so a fuzzed subscription never makes the server send.
+    endpoint: fc.constant("https://push.invalid/endpoint"),
+    keys: fc.record({
+      p256dh: fc
+        .uint8Array({ minLength: 65, maxLength: 65 })
+        .map((b) => toBase64Url(Uint8Array.from([4, ...b.subarray(1)]))),
+      auth: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => toBase64Url(b)),
+    }),
+  }),
+  fc.record({ type: fc.constant("push.unsubscribe") }),
+  fc.record({ type: fc.constant("push.status") }),
   fc.record({ type: fc.constant("ack"), upTo: fc.nat() }),
   fc.record({ type: fc.constant("ping") }),
 );

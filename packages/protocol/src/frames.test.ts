@@ -127,3 +127,43 @@ describe("call signalling frames (feature level 2)", () => {
     );
   });
 });
+
+describe("push subscriptions (feature level 7)", () => {
+  const p256dh = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
+  const sub = {
+    endpoint: "https://fcm.googleapis.com/fcm/send/abc",
+    keys: { p256dh, auth: "BTBZMqHH6r4Tts7J_aSIgg" },
+  };
+
+  it("takes a browser's PushSubscription JSON, with its keys decoded to bytes", () => {
+    const f = parseClientFrame(
+      JSON.stringify({ type: "push.subscribe", id: 1, ...sub, expirationTime: null }),
+    );
+    assert.ok(f.type === "push.subscribe");
+    assert.equal(f.keys.p256dh.length, 65);
+    assert.equal(f.keys.auth.length, 16);
+    assert.equal(parseClientFrame('{"type":"push.unsubscribe","id":2}').type, "push.unsubscribe");
+    assert.deepEqual(parseResult("push.status", { vapidPublicKey: p256dh, subscription: null }), {
+      vapidPublicKey: p256dh,
+      subscription: null,
+    });
+  });
+
+  it("refuses endpoints that are not http(s) URLs and keys of the wrong size", () => {
+    const frame = (over: object): string =>
+      JSON.stringify({ type: "push.subscribe", id: 1, ...sub, ...over });
+    rejects(frame({ endpoint: "ftp://push.example/x" }), /endpoint/);
+    rejects(frame({ endpoint: "https://push.example/x#frag" }), /endpoint/);
+    rejects(frame({ endpoint: "/relative" }), /endpoint/);
+    rejects(frame({ keys: { p256dh: p256dh.slice(0, -4), auth: sub.keys.auth } }), /p256dh/);
+    rejects(frame({ keys: { p256dh: `C${p256dh.slice(1)}`, auth: sub.keys.auth } }), /p256dh/);
+    rejects(frame({ keys: { p256dh, auth: "AAAAAAAAAAAAAAAAAAAA" } }), /auth/);
+  });
+
+  it("a transient send may ring (wake: call); nothing else is a wake", () => {
+    const send = { type: "send", id: 1, groupId: ID, epoch: 1, messageId: ID, data: "AQID", transient: true };
+    const f = parseClientFrame(JSON.stringify({ ...send, wake: "call" }));
+    assert.ok(f.type === "send" && f.wake === "call");
+    rejects(JSON.stringify({ ...send, wake: "message" }), /wake/);
+  });
+});

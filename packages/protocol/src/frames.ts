@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ProtocolError } from "./errors.ts";
+import { PUSH_SUBSCRIPTION_SHAPE, PushStatus } from "./push.ts";
 import { AnyUsername, Bytes, BridgedUsername, Epoch, Id, RequestId } from "./schema-parts.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -71,6 +72,11 @@ export const ClientFrame = z.discriminatedUnion("type", [
     messageId: Id,
     data: Bytes,
     transient: z.boolean().optional(),
+    /**
+     * A transient send that rings (feature level 7): member devices of other users that are offline
+     * get a "call" wake-up (Web Push). The one thing the server learns about the content.
+     */
+    wake: z.literal("call").optional(),
     /** A disappearing message: undelivered copies are deleted at this time (ms since epoch). */
     expiresAt: z.number().int().positive().optional(),
     /** Attachments (complete blob ids) the message refers to: kept until every recipient fetched them. */
@@ -96,6 +102,15 @@ export const ClientFrame = z.discriminatedUnion("type", [
   req("device.reject", { deviceId: Id }),
   /** Time-limited TURN credentials for calls (coturn's shared-secret scheme); empty when none is set up. */
   req("turn.credentials", {}),
+  /**
+   * Registers this device's Web Push subscription (feature level 7), replacing any it had: while the
+   * device is offline the server wakes it through it. The endpoint must be on a host the operator allows.
+   */
+  req("push.subscribe", PUSH_SUBSCRIPTION_SHAPE),
+  /** Removes this device's push subscription. */
+  req("push.unsubscribe", {}),
+  /** The server's VAPID public key (to subscribe with) and this device's subscription. */
+  req("push.status", {}),
   /**
    * Deletes every delivered queue entry up to and including `upTo` from this device's queue. Without
    * `id` it is not answered: a lost or failed ack only means those entries are delivered again.
@@ -205,6 +220,9 @@ export const RESULT_SCHEMAS = {
       .max(1),
     ttlS: z.number().int().nonnegative(),
   }),
+  "push.subscribe": z.object({}),
+  "push.unsubscribe": z.object({ removed: z.boolean() }),
+  "push.status": PushStatus,
   ack: z.object({ removed: z.number().int() }),
   ping: z.object({ now: z.number() }),
 } satisfies Record<ClientFrameType, z.ZodType>;

@@ -3,6 +3,7 @@ export * from "./errors.ts";
 export * from "./frames.ts";
 export * from "./http.ts";
 export * from "./limits.ts";
+export * from "./push.ts";
 export * from "./schema-parts.ts";
 export * from "./bridged-username.ts";
 export * from "./version.ts";

@@ -14,6 +14,7 @@ import { Contacts } from "./features/contacts.ts";
 import { Files } from "./features/files.ts";
 import { PhoneLines } from "./features/phone-lines.ts";
 import { Profiles } from "./features/profiles.ts";
+import { Push } from "./features/push.ts";
 import { SafetyNumbers } from "./features/safety-numbers.ts";
 import { Stickers } from "./features/stickers.ts";
 import { Timers } from "./features/timers.ts";
@@ -61,6 +62,7 @@ export type ClientModules = {
   readonly calls: CallManager;
   readonly account: AccountIdentity;
   readonly approvals: DeviceApprovals;
+  readonly push: Push;
 };
 
 /**
@@ -189,6 +191,7 @@ export function assembleClient(
     changedError: (userIds) => safety.changedError(userIds),
     isBehind: (groupId) => rejoin.isBehind(groupId),
     refusedDevices: () => membership.refusedDevices,
+    featureLevel: () => connection.featureLevel,
   });
   const expiry: Expiry = new Expiry(ctx, emitChat);
   const receipts: Receipts = new Receipts(ctx, { send: autoSend, emitChat, expiresAt });
@@ -274,6 +277,10 @@ export function assembleClient(
     drained: () => receipts.flushLater(),
   });
   const devices: Devices = new Devices(enrolment);
+  const push: Push = new Push(ctx, {
+    waitConnected: () => connection.waitConnected(),
+    featureLevel: () => connection.featureLevel,
+  });
   // Approved while connected: the first KeyPackages make the device active, and others add it.
   events.on("approved", () => ctx.later(() => keyPackages.refill()));
   return {
@@ -300,6 +307,7 @@ export function assembleClient(
     calls,
     account,
     approvals,
+    push,
   };
 }
 

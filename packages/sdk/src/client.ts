@@ -1,6 +1,7 @@
 import { fromBase64Url } from "@sori/protocol";
 import type { CallManager } from "./calls/call-manager.ts";
 import type { Contacts } from "./features/contacts.ts";
+import type { Push } from "./features/push.ts";
 import type { PhoneLines } from "./features/phone-lines.ts";
 import type { ClientEvents, ConnectionState } from "./client-events.ts";
 import { type DeviceEnrolment, loadEnrolment, saveEnrolment } from "./device/device-enrolment.ts";
@@ -683,6 +684,14 @@ export class SoriClient {
    */
   get contacts(): Contacts {
     return this.#m.contacts;
+  }
+
+  /**
+   * Web Push: this device's push subscription, so that the server wakes it (a service worker) while it
+   * is offline; a wake-up says only "message" or "call" (see docs/SDK.md "Push notifications").
+   */
+  get push(): Push {
+    return this.#m.push;
   }
 
   /** This account's active devices. */

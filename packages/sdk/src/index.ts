@@ -89,3 +89,4 @@ export type { Contact, ContactChange, Contacts } from "./features/contacts.ts";
 export type { ContactSide, ContactState } from "./features/contact-rules.ts";
 export { EncryptedStorage } from "./storage/encrypted-storage.ts";
 export { BUILT_IN_PACK, MAX_STICKER_BYTES, type StickerPack } from "./features/sticker-packs.ts";
+export type { Push, PushStatus, PushSubscriptionJson } from "./features/push.ts";

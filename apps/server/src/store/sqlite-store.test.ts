@@ -151,6 +151,34 @@ describe("SqliteStore (the Delivery Service's rules at the storage layer)", () =
     assert.deepEqual(await store.keyPackageStatus(id("B")), { remaining: 0, hasLastResort: true });
   });
 
+  it("keeps one push subscription per device, deletes a gone one only if unchanged, and drops it with the device", async () => {
+    const sub = (endpoint: string, at: number) => ({
+      deviceId: id("B"),
+      endpoint,
+      p256dh: bytes(4, 1, 2),
+      auth: bytes(9, 9),
+      createdAt: at,
+    });
+    assert.equal(await store.setPushSubscription(sub("https://push.example/1", 1)), "saved");
+    assert.equal(await store.setPushSubscription(sub("https://push.example/2", 2)), "saved");
+    const [got] = await store.pushSubscriptions([id("B"), id("A"), id("Z")]);
+    assert.deepEqual(got, { ...sub("https://push.example/2", 2), userId: id("b") });
+    // A 410 for the old endpoint arriving after the device subscribed anew removes nothing.
+    assert.equal(await store.deletePushSubscription(id("B"), "https://push.example/1"), false);
+    assert.equal((await store.pushSubscriptions([id("B")])).length, 1);
+    assert.equal(await store.deletePushSubscription(id("B"), "https://push.example/2"), true);
+    assert.deepEqual(await store.pushSubscriptions([id("B")]), []);
+    await store.setPushSubscription(sub("https://push.example/3", 3));
+    await store.revokeDevice(id("B"), 5);
+    assert.deepEqual(await store.pushSubscriptions([id("B")]), [], "a revoked device is never woken");
+    assert.equal(await store.setPushSubscription(sub("https://push.example/4", 6)), "no-device");
+    assert.equal(
+      await store.setPushSubscription({ ...sub("https://push.example/5", 7), deviceId: id("Q") }),
+      "no-device",
+    );
+    assert.deepEqual(await store.pushSubscriptions([id("B"), id("Q")]), []);
+  });
+
   it("keeps everything across a reopen", async () => {
     await store.acceptMessage(msg("A", "a", "8", 1));
     await store.close();

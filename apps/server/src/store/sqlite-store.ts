@@ -8,6 +8,7 @@ import { Groups } from "./sqlite/groups.ts";
 import { KeyPackages } from "./sqlite/key-packages.ts";
 import { MembershipCache } from "./sqlite/membership-cache.ts";
 import { Messages } from "./sqlite/messages.ts";
+import { PushSubscriptions } from "./sqlite/push-subscriptions.ts";
 import type {
   AccountKeyChange,
   AccountKeyOutcome,
@@ -26,6 +27,7 @@ import type {
   NewDeviceLink,
   NewSession,
   OutgoingMessage,
+  PushSubscriptionRecord,
   QueuedDelivery,
   SendOutcome,
   SessionRecord,
@@ -54,6 +56,7 @@ export class SqliteStore implements Store {
   readonly #messages: Messages;
   readonly #blobs: Blobs;
   readonly #links: DeviceLinks;
+  readonly #push: PushSubscriptions;
 
   constructor(options: SqliteStoreOptions) {
     const db = openDatabase(options);
@@ -65,6 +68,7 @@ export class SqliteStore implements Store {
     this.#messages = new Messages(this.#engine);
     this.#blobs = new Blobs(this.#engine);
     this.#links = new DeviceLinks(this.#engine);
+    this.#push = new PushSubscriptions(this.#engine);
   }
 
   /** The database file, for tests that inspect what is at rest. */
@@ -227,9 +231,13 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#revoke(deviceId, now));
   }
 
-  /** Inside a write: the device is revoked, with its sessions, KeyPackages, queue, blobs and links. */
+  /**
+   * Inside a write: the device is revoked, with its sessions, KeyPackages, queue, blobs, links and
+   * push subscription.
+   */
   #revoke(deviceId: string, now: number): void {
     this.#accounts.revoke(deviceId, now);
+    this.#push.delete(deviceId);
     this.#keyPackages.deleteAllOf(deviceId);
     this.#messages.ack(deviceId, Number.MAX_SAFE_INTEGER);
     // A revoked device will fetch nothing and link nothing.
@@ -540,6 +548,29 @@ export class SqliteStore implements Store {
       });
       return { status: "added" as const, userId: link.userId, enqueued };
     });
+  }
+
+  // --- Web Push ---------------------------------------------------------------------------------
+
+  setPushSubscription(subscription: Omit<PushSubscriptionRecord, "userId">): Promise<"saved" | "no-device"> {
+    return this.#write(() => {
+      if (this.#accounts.device(subscription.deviceId)?.revokedAt !== null) return "no-device" as const;
+      this.#push.put(subscription);
+      return "saved" as const;
+    });
+  }
+
+  pushSubscriptions(deviceIds: string[]): Promise<PushSubscriptionRecord[]> {
+    const out: PushSubscriptionRecord[] = [];
+    for (const id of new Set(deviceIds)) {
+      const s = this.#push.get(id);
+      if (s) out.push(s);
+    }
+    return Promise.resolve(out);
+  }
+
+  deletePushSubscription(deviceId: string, endpoint?: string): Promise<boolean> {
+    return this.#write(() => this.#push.delete(deviceId, endpoint));
   }
 
   close(): Promise<void> {

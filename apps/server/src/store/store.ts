@@ -118,6 +118,21 @@ export type BlobRecord = {
   expiresAt: number;
 };
 
+/**
+ * A device's Web Push subscription (RFC 8030): where its push service takes messages for it, and the
+ * keys its pushes are encrypted to (RFC 8291). One per device; `userId` is the device's account.
+ */
+export type PushSubscriptionRecord = {
+  deviceId: string;
+  userId: string;
+  endpoint: string;
+  /** The subscription's P-256 public key, uncompressed. */
+  p256dh: Uint8Array;
+  /** Its 16-byte authentication secret. */
+  auth: Uint8Array;
+  createdAt: number;
+};
+
 /** What a write produced: entries now queued, per recipient device, for the live push. */
 export type Enqueued = { deviceId: string; delivery: QueuedDelivery }[];
 
@@ -229,7 +244,7 @@ export type Store = {
   /** Moves a session's expiry later (sliding expiry); never earlier. */
   extendSession(tokenHash: string, expiresAt: number): Promise<void>;
   deleteSession(tokenHash: string): Promise<void>;
-  /** Marks a device revoked, deletes its sessions, KeyPackages and queue. */
+  /** Marks a device revoked, deletes its sessions, KeyPackages, queue and push subscription. */
   revokeDevice(deviceId: string, now: number): Promise<void>;
   listDevices(userId: string): Promise<DeviceRecord[]>;
   touchDevice(deviceId: string, now: number): Promise<void>;
@@ -349,6 +364,18 @@ export type Store = {
     | { status: "invalid" }
     | { status: "too-many-devices" }
   >;
+  /**
+   * Keeps a device's push subscription, replacing the one it had. "no-device" (nothing written) when
+   * the device is unknown or revoked: a revoked device is never woken.
+   */
+  setPushSubscription(subscription: Omit<PushSubscriptionRecord, "userId">): Promise<"saved" | "no-device">;
+  /** The push subscriptions of these devices (those that have one). */
+  pushSubscriptions(deviceIds: string[]): Promise<PushSubscriptionRecord[]>;
+  /**
+   * Removes a device's push subscription; with `endpoint`, only if it is still that one (a push service
+   * said it is gone, and the device may have subscribed anew meanwhile). Whether one was removed.
+   */
+  deletePushSubscription(deviceId: string, endpoint?: string): Promise<boolean>;
   close(): Promise<void>;
 };
 

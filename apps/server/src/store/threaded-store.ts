@@ -57,6 +57,9 @@ const METHODS = [
   "deleteBlobRecords",
   "createDeviceLink",
   "claimDeviceLink",
+  "setPushSubscription",
+  "pushSubscriptions",
+  "deletePushSubscription",
 ] as const satisfies readonly Exclude<keyof Store, "close">[];
 // Fails to compile when Store gains a method this list does not forward.
 const COVERS_STORE: Exclude<keyof Store, "close" | (typeof METHODS)[number]> extends never ? true : never =

@@ -67,6 +67,7 @@ export function acceptWebSockets(server: Server, options: WebSocketOptions): Web
         return refused;
       },
       detach: (conn) => registry.detach(conn),
+      ready: (conn) => registry.ready(conn),
     },
     heard: heartbeat.heard,
     options,

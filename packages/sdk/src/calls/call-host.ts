@@ -27,7 +27,8 @@ export function createCallHost(
       await deps.sender.sendContent(
         chatId,
         { v: 1, type: "call", id: newMessageId(), callId, signal, sentAt: Date.now() },
-        { transient: true },
+        // A ring wakes the callee's offline devices (Web Push); nothing else of a call does.
+        signal.kind === "ring" ? { transient: true, wake: "call" } : { transient: true },
       );
     },
     sendCallLog: async (chatId, log) => {

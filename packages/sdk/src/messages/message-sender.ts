@@ -1,5 +1,5 @@
 import { encrypt, groupEpoch } from "@sori/crypto";
-import { toBase64 } from "@sori/protocol";
+import { PUSH_LEVEL, type PushWakeKind, toBase64 } from "@sori/protocol";
 import type { DeviceContext } from "../device/device-context.ts";
 import { SdkError } from "../errors.ts";
 import { codeOf } from "../failures.ts";
@@ -33,6 +33,8 @@ export type MessageSenderDeps = {
   isBehind(groupId: string): Promise<boolean>;
   /** Devices whose KeyPackages were refused (their account did not sign them in). */
   refusedDevices(): ReadonlySet<string>;
+  /** The connected server's feature level (0 before the first connection). */
+  featureLevel(): number;
 };
 
 /**
@@ -68,13 +70,15 @@ export class MessageSender {
    * `expiresAt` (ms) lets the server drop undelivered copies when a disappearing message runs out;
    * `transient` (call signalling) skips the server's store-and-forward; `unnumbered` leaves a durable
    * content out of the sender's message counter (content older clients cannot parse, which they would
-   * otherwise count as missing). Returns the server's time.
+   * otherwise count as missing); `wake` (a ring, transient) has the server wake the other people's
+   * offline devices, on servers that can (feature level 7). Returns the server's time.
    */
   async sendContent(
     groupId: string,
     content: Content,
     options: {
       transient?: boolean;
+      wake?: Extract<PushWakeKind, "call">;
       expiresAt?: number;
       whenBlocked?: WhenBlocked;
       unnumbered?: boolean;
@@ -128,6 +132,7 @@ export class MessageSender {
                 messageId: content.id,
                 ...prepared!,
                 ...(options.transient ? { transient: true } : {}),
+                ...(options.wake && this.#deps.featureLevel() >= PUSH_LEVEL ? { wake: options.wake } : {}),
                 ...(options.expiresAt !== undefined ? { expiresAt: options.expiresAt } : {}),
                 ...(blobs.length > 0 ? { blobs } : {}),
               });

@@ -61,6 +61,11 @@ export class Connection {
     return this.#state;
   }
 
+  /** The connected server's feature level (from its last auth answer); 0 before the first connection. */
+  get featureLevel(): number {
+    return this.#featureLevel;
+  }
+
   /** Why the server refused this device's token, once it did. */
   get authFailed(): string | undefined {
     return this.#authFailed;

@@ -131,4 +131,13 @@ CREATE TABLE IF NOT EXISTS device_links (
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Web Push: one subscription per device (endpoint and the keys pushes are encrypted to). A new table,
+-- so databases from before simply gain it.
+CREATE TABLE IF NOT EXISTS push_subscriptions (
+  device_id TEXT PRIMARY KEY REFERENCES devices(id),
+  endpoint TEXT NOT NULL,
+  p256dh BLOB NOT NULL,
+  auth BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;

@@ -64,7 +64,7 @@ describe("XMPP gateway files (XEP-0066 links, XEP-0363 uploads) with Prosody and
   let counter = 0;
   const nextId = (prefix: string): string => `${prefix}-${++counter}`;
 
-  const startGateway = async (linkTtlMs?: number): Promise<XmppGateway> => {
+  const startGateway = async (linkTtlMs?: number, hosting = true): Promise<XmppGateway> => {
     const g = await startXmppGateway({
       client: gatewayAccount,
       service: `xmpp://127.0.0.1:${prosody.componentPort}`,
@@ -72,12 +72,16 @@ describe("XMPP gateway files (XEP-0066 links, XEP-0363 uploads) with Prosody and
       secret: prosody.secret,
       dataDir,
       log: createLogger("info", (l) => logs.push(l)),
-      fileHosting: {
-        host: "127.0.0.1",
-        port: filesPort,
-        publicUrl: `http://127.0.0.1:${filesPort}/files`,
-        ...(linkTtlMs !== undefined ? { linkTtlMs } : {}),
-      },
+      ...(hosting
+        ? {
+            fileHosting: {
+              host: "127.0.0.1",
+              port: filesPort,
+              publicUrl: `http://127.0.0.1:${filesPort}/files`,
+              ...(linkTtlMs !== undefined ? { linkTtlMs } : {}),
+            },
+          }
+        : {}),
       // Prosody and the test's link server are on loopback, which a gateway refuses by default.
       fileFetch: { maxBytes: MAX_FETCH_BYTES, allowPrivateAddresses: true, totalTimeoutMs: 3000 },
     });
@@ -152,6 +156,11 @@ describe("XMPP gateway files (XEP-0066 links, XEP-0363 uploads) with Prosody and
     assert.equal(x?.children.find((c) => c.name === "url")?.text, url);
     const caption = await juliet.next((e) => e.event === "message" && e.body === "여기 있어요");
     assert.equal(caption.oob, undefined, "the caption is a message of its own");
+    // An edited caption corrects the caption's message, never the link's.
+    await alice.editMessage(chat, m.id, "고친 설명");
+    const corrected = await juliet.next((e) => e.event === "feature" && e.feature === "correction");
+    assert.equal(corrected.of, caption.id);
+    assert.equal(corrected.body, "고친 설명");
 
     const res = await fetch(url);
     assert.equal(res.status, 200);
@@ -202,6 +211,28 @@ describe("XMPP gateway files (XEP-0066 links, XEP-0363 uploads) with Prosody and
     gateway = await startGateway();
   });
 
+  it("without a file server, a file reaches XMPP as its name with a note, said once in the log", async () => {
+    await gateway!.stop();
+    gateway = await startGateway(undefined, false);
+    const before = logs.length;
+    try {
+      for (const name of ["a.txt", "b.txt"]) {
+        const m = await alice.sendFile(
+          chat,
+          { name, mime: "text/plain", bytes: randomBytes(10) },
+          { caption: "c" },
+        );
+        const got = await juliet.next((e) => e.event === "message" && e.id === m.id, 20_000);
+        assert.equal(got.body, `[file: ${name} (not passed on by the gateway)] c`);
+        assert.equal(got.oob, undefined);
+      }
+      assert.equal(logs.slice(before).filter((l) => l.includes("xmpp.file_hosting_off")).length, 1);
+    } finally {
+      await gateway.stop();
+      gateway = await startGateway();
+    }
+  });
+
   it("a file deleted for everyone is taken down: its link 404s and XMPP gets a retraction", async () => {
     const { m, url } = await fileToJuliet(
       { name: "oops.png", mime: "image/png", bytes: randomBytes(10_000) },
@@ -216,6 +247,9 @@ describe("XMPP gateway files (XEP-0066 links, XEP-0363 uploads) with Prosody and
     await res.arrayBuffer();
     await alice.deleteForEveryone(chat, m.id);
     await juliet.next((e) => e.event === "feature" && e.feature === "retraction" && e.of === m.id);
+    await juliet.next(
+      (e) => e.event === "feature" && e.feature === "retraction" && e.of === `${m.id}.caption`,
+    );
     await waitFor(
       async () => (await fetch(url)).status,
       (s) => s === 404,
@@ -315,6 +349,50 @@ describe("XMPP gateway files (XEP-0066 links, XEP-0363 uploads) with Prosody and
       const failed = logs.slice(before).find((l) => l.includes("xmpp.file_fetch_failed"));
       assert.ok(failed, "logged");
       assert.ok(!failed.includes("127.0.0.1") && !failed.includes(".bin"), `no URL in the log: ${failed}`);
+    }
+  });
+
+  it("in a room: a Sori member's file reaches the XMPP member as a link, and theirs reaches Sori as a file", async () => {
+    const group = await alice.createGroup("파일 방", [`xmpp:${JULIET}`]);
+    const room = (await juliet.next((e) => e.invite !== undefined, 20_000)).invite!;
+    juliet.send({
+      op: "raw",
+      xml: `<presence xmlns="jabber:client" to="${room}/jules"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+    });
+    await juliet.next(
+      (e) =>
+        e.event === "presence" && e.from?.startsWith(`${room}/`) === true && (e.codes ?? []).includes(110),
+    );
+    const bytes = randomBytes(120_000);
+    const m = await alice.sendFile(
+      group.id,
+      { name: "방 사진.png", mime: "image/png", bytes },
+      { caption: "모두에게" },
+    );
+    const link = await juliet.next((e) => e.type === "groupchat" && e.id === m.id, 20_000);
+    assert.equal(link.from, `${room}/alice`);
+    assert.ok(link.oob && link.body === link.oob, JSON.stringify(link));
+    assert.equal(sha256(new Uint8Array(await (await fetch(link.oob)).arrayBuffer())), sha256(bytes));
+    await juliet.next((e) => e.type === "groupchat" && e.body === "모두에게");
+
+    const theirs = randomBytes(30_000);
+    const served = await linkServer({ "/room.bin": (res) => res.end(theirs) });
+    try {
+      const url = served.url("/room.bin");
+      const id = nextId("room-file");
+      juliet.send({
+        op: "raw",
+        xml: `<message xmlns="jabber:client" type="groupchat" to="${room}" id="${id}"><body>${url}</body><x xmlns="${OOB}"><url>${url}</url></x></message>`,
+      });
+      const got = await aliceGets();
+      assert.equal(got.chat, group.id);
+      assert.ok(got.kind === "file" && !got.deleted, got.kind);
+      assert.equal(got.file.name, "room.bin");
+      assert.equal(sha256(await alice.downloadFile(got.chat, got.id)), sha256(theirs));
+      const reflected = await juliet.next((e) => e.type === "groupchat" && e.id === id);
+      assert.equal(reflected.oob, url, "the room reflects the link as it was sent");
+    } finally {
+      await served.close();
     }
   });
 

@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { type ClientRequest, type IncomingMessage, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { BlockList, isIP, type LookupFunction } from "node:net";
+import { ConcurrencyLimit } from "./concurrency-limit.ts";
 import { safeMime } from "./file-server.ts";
 
 /** What a Sori attachment may be by default: the Sori server's own default limit (--max-file-mb 100). */
@@ -136,8 +137,9 @@ export class FileFetcher {
   readonly #connectTimeoutMs: number;
   readonly #totalTimeoutMs: number;
   readonly #perSource = new Map<string, number>();
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #limit = new ConcurrencyLimit(CONCURRENT);
+  /** Fetches running or waiting for a place. */
+  #taken = 0;
 
   constructor(o: FileFetchOptions = {}) {
     this.#maxBytes = o.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -153,23 +155,21 @@ export class FileFetcher {
   /** Fetches `url` for the XMPP address `source`. Never throws: a failure says why. */
   async fetch(url: string, source: string): Promise<FetchOutcome> {
     const mine = this.#perSource.get(source) ?? 0;
-    if (mine >= PER_SOURCE) return { ok: false, failure: { code: "busy" } };
-    if (this.#running >= CONCURRENT && this.#waiting.length >= MAX_WAITING)
+    if (mine >= PER_SOURCE || this.#taken >= CONCURRENT + MAX_WAITING)
       return { ok: false, failure: { code: "busy" } };
     this.#perSource.set(source, mine + 1);
+    this.#taken++;
     try {
-      if (this.#running >= CONCURRENT) await new Promise<void>((r) => this.#waiting.push(r));
-      this.#running++;
-      try {
-        return { ok: true, file: await this.#fetch(url) };
-      } catch (error) {
-        if (error instanceof FetchError) return { ok: false, failure: error.failure };
-        return { ok: false, failure: { code: "unreachable" } };
-      } finally {
-        this.#running--;
-        this.#waiting.shift()?.();
-      }
+      return await this.#limit.run(async () => {
+        try {
+          return { ok: true, file: await this.#fetch(url) };
+        } catch (error) {
+          if (error instanceof FetchError) return { ok: false, failure: error.failure };
+          return { ok: false, failure: { code: "unreachable" } };
+        }
+      });
     } finally {
+      this.#taken--;
       const left = (this.#perSource.get(source) ?? 1) - 1;
       if (left > 0) this.#perSource.set(source, left);
       else this.#perSource.delete(source);

@@ -11,7 +11,9 @@ import { type InboundStanza, messageError, receiptStanza } from "./stanzas.ts";
 const SEEN_FEATURES_PER_ADDRESS = 500;
 /** How long a Sori user's existence is taken as known before asking the directory again. */
 const USER_TTL_MS = 60_000;
-const OMEMO_REFUSAL = "this contact uses Sori's gateway, which cannot read OMEMO: send without encryption";
+/** What an OMEMO-encrypted message (or OMEMO media, in a chat or a room) gets back. */
+export const OMEMO_REFUSAL =
+  "this contact uses Sori's gateway, which cannot read OMEMO: send without encryption";
 const TOO_LONG = `message too long: Sori takes at most ${MAX_TEXT_CHARS.toLocaleString("en")} characters`;
 
 /**

@@ -6,7 +6,12 @@ import { jidOfBridged } from "./jid.ts";
 import { xml, type XmlElement } from "./xmpp-library.ts";
 
 /** Passes a group message to the identity's XMPP user in the group's room (rooms.ts). */
-type DeliverToRoom = (username: string, m: ChatMessage, body: string) => Promise<"sent" | "held" | "failed">;
+type DeliverToRoom = (
+  username: string,
+  m: ChatMessage,
+  body: string,
+  link: boolean,
+) => Promise<"sent" | "held" | "failed">;
 
 /** How long the XMPP server gets to answer the ping after messages before they are sent again. */
 const BARRIER_TIMEOUT_MS = 10_000;
@@ -73,13 +78,14 @@ export class Outbound {
         passed.push(m);
         continue;
       }
-      const link = chat?.kind === "direct" ? await this.#files.linkOf(client, m) : undefined;
+      const link = chat ? await this.#files.linkOf(client, m) : undefined;
       if (link?.kind === "later") {
         this.#files.retryLater(username, () => void this.flush(username, client));
         break;
       }
-      if (link?.kind === "link") {
-        const stanzas = await this.#features.fileStanzas(username, client, m, link.url);
+      const url = link?.kind === "link" ? link.url : undefined;
+      if (url !== undefined && chat?.kind === "direct") {
+        const stanzas = await this.#features.fileStanzas(username, client, m, url);
         if (!(await this.#sendAll(username, m, stanzas))) break;
         written.push(m.id);
         await this.#features.passed(username, m, m.text, true);
@@ -87,9 +93,9 @@ export class Outbound {
         ctx.counters.toXmpp++;
         continue;
       }
-      const body = bodyOf(m);
+      const body = url ?? bodyOf(m);
       if (body !== undefined && chat?.kind === "group") {
-        const outcome = await this.#deliverToRoom(username, m, body);
+        const outcome = await this.#deliverToRoom(username, m, body, url !== undefined);
         if (outcome === "failed") break;
         // Held for an XMPP user who is not in the room: it stays in the feed until they join.
         if (outcome === "sent") {

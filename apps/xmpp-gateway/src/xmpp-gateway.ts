@@ -137,14 +137,18 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
   const filesIn = new FilesIn(ctx as GatewayContext, new FileFetcher(o.fileFetch), featuresIn);
   const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10, featuresIn, filesIn);
   const filesOut = new FilesOut(hosting, log);
-  const outbound: Outbound = new Outbound(ctx as GatewayContext, featuresOut, filesOut, (username, m, body) =>
-    rooms.deliver(username, m, body),
+  const outbound: Outbound = new Outbound(ctx as GatewayContext, featuresOut, filesOut, (...a) =>
+    rooms.deliver(...a),
   );
   const subscriptions: Subscriptions = new Subscriptions(ctx as GatewayContext, o.dataDir);
-  const rooms: Rooms = new Rooms(ctx as GatewayContext, (username) => {
-    const client = ctx.identities?.get(username);
-    if (client) void outbound.flush(username, client);
-  });
+  const rooms: Rooms = new Rooms(
+    ctx as GatewayContext,
+    (username) => {
+      const client = ctx.identities?.get(username);
+      if (client) void outbound.flush(username, client);
+    },
+    filesIn,
+  );
   ctx.identities = new BridgedIdentities({
     gateway,
     dir: o.dataDir,

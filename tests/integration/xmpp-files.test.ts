@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import type { ChatMessage, SoriClient } from "@sori/sdk";
 import { createLogger } from "@sori/server";
 import { startXmppGateway, type XmppGateway } from "@sori/xmpp-gateway";
 import { freePort } from "../child-server.ts";
+import { jsonLines, soriRunner } from "../cli-runner.ts";
 import { newUser, receive, suiteServer, waitFor } from "../helpers.ts";
 import { type Prosody, startProsody, type XmppEvent, XmppUser } from "../xmpp-peers.ts";
 
@@ -21,6 +22,7 @@ const JULIET = `juliet@${HOST}`;
 const MAX_FETCH_BYTES = 1_000_000;
 const OOB = "jabber:x:oob";
 
+const sori = soriRunner("cli test password", 60_000);
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 /** A loopback HTTP server that answers each path as the test says (files the XMPP user links to). */
@@ -301,6 +303,38 @@ describe("XMPP gateway files (XEP-0066 links, XEP-0363 uploads) with Prosody and
     assert.equal(m.file.size, bytes.length);
     assert.equal(m.text, "");
     assert.equal(sha256(await alice.downloadFile(m.chat, m.id)), sha256(bytes));
+  });
+
+  it("the CLI shows and saves an XMPP user's file like any other", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sori-xmpp-files-cli-"));
+    try {
+      const profile = ["--profile", join(dir, "carol")];
+      const registered = await sori(["register", "carol", "--server", server.url, ...profile]);
+      assert.equal(registered.code, 0, registered.stderr);
+      const bytes = randomBytes(150_000);
+      juliet.send({
+        op: "upload",
+        to: `carol@${DOMAIN}`,
+        service: `upload.${HOST}`,
+        name: "메모.txt",
+        mime: "text/plain",
+        data: bytes.toString("base64"),
+        caption: "읽어 줘",
+      });
+      const downloads = join(dir, "dl");
+      const got = await sori(["receive", "--json", "--wait", "20", "--download-dir", downloads, ...profile]);
+      assert.equal(got.code, 0, got.stderr);
+      const [m] = jsonLines(got.stdout);
+      assert.equal(m?.from, `xmpp:${JULIET}`);
+      assert.equal(m?.text, "읽어 줘");
+      const file = m?.file as { name: string; size: number; path: string };
+      assert.deepEqual([file.name, file.size], ["메모.txt", bytes.length]);
+      assert.equal(sha256(readFileSync(file.path)), sha256(bytes));
+      const history = await sori(["history", `xmpp:${JULIET}`, ...profile]);
+      assert.match(history.stdout, /\[file 메모\.txt, 150000 bytes[^\]]*\] 읽어 줘/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("XMPP → Sori: a link with a caption, served by anyone, becomes a file with that caption", async () => {

@@ -6,7 +6,7 @@ import { ConcurrencyLimit } from "./concurrency-limit.ts";
 import { safeMime } from "./file-server.ts";
 
 /** What a Sori attachment may be by default: the Sori server's own default limit (--max-file-mb 100). */
-export const DEFAULT_MAX_FILE_BYTES = 100_000_000;
+const DEFAULT_MAX_FILE_BYTES = 100_000_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const TOTAL_TIMEOUT_MS = 120_000;
 const MAX_REDIRECTS = 3;
@@ -146,10 +146,6 @@ export class FileFetcher {
     this.#allowPrivate = o.allowPrivateAddresses ?? false;
     this.#connectTimeoutMs = o.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     this.#totalTimeoutMs = o.totalTimeoutMs ?? TOTAL_TIMEOUT_MS;
-  }
-
-  get maxBytes(): number {
-    return this.#maxBytes;
   }
 
   /** Fetches `url` for the XMPP address `source`. Never throws: a failure says why. */

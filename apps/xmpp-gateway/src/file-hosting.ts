@@ -6,9 +6,9 @@ import { type FileServer, startFileServer } from "./file-server.ts";
 import { HostedFiles, HostingError } from "./hosted-files.ts";
 
 /** How long a link works unless the message disappears sooner. */
-export const DEFAULT_LINK_TTL_MS = 7 * 24 * 3600_000;
+const DEFAULT_LINK_TTL_MS = 7 * 24 * 3600_000;
 /** What the hosted files may take on disk together. */
-export const DEFAULT_MAX_HOSTED_BYTES = 2_000_000_000;
+const DEFAULT_MAX_HOSTED_BYTES = 2_000_000_000;
 /** How often expired files are removed. */
 const SWEEP_MS = 10 * 60_000;
 

@@ -2,7 +2,7 @@ import { type XmlChild, xml, type XmlElement } from "./xmpp-library.ts";
 
 const NS_OOB = "jabber:x:oob";
 /** Longer URLs are not taken as files (the message then goes on as text). */
-export const MAX_URL_CHARS = 2048;
+const MAX_URL_CHARS = 2048;
 
 /** A file an XMPP message points to (XEP-0066): its URL and the text that came with it. */
 export type OobFile = { url: string; caption?: string };

@@ -123,9 +123,9 @@ export class FileHosting {
     } catch (error) {
       const code = error instanceof SdkError ? error.code : "error";
       this.#log.warn("xmpp.file_download_failed", { reason: code });
-      // The server or the link to it is away: the message waits in the feed and is tried again.
-      if (code === "offline" || code === "rate-limited" || code === "internal" || code === "error")
-        return { kind: "later", reason: code };
+      // The server is away or busy (the SDK retried already): the message waits in the feed and is
+      // tried again. Anything else would fail again: the file goes as its name.
+      if (code === "offline" || code === "rate-limited") return { kind: "later", reason: code };
       return { kind: "failed", reason: code };
     }
     try {

@@ -11,6 +11,7 @@ import type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 import { enrol, type EnrolMode, parseLinkQr } from "./device/enrolment.ts";
 import { SdkError } from "./errors.ts";
 import type { FileInput, TransferProgress } from "./features/attachments.ts";
+import type { SendFileOptions } from "./features/files.ts";
 import type { SafetyNumberInfo } from "./features/safety-numbers.ts";
 import { loadSettings, saveSettings } from "./features/settings.ts";
 import type { StickerPack } from "./features/sticker-packs.ts";
@@ -552,16 +553,7 @@ export class SoriClient {
    * `id` makes the send idempotent as for sendText: a file message of that id already on this device
    * is returned, or finished and sent if a crash or failure left it unsent.
    */
-  sendFile(
-    chatOrUsername: string,
-    file: FileInput,
-    options: {
-      caption?: string;
-      replyTo?: string;
-      id?: string;
-      onProgress?: (p: TransferProgress) => void;
-    } = {},
-  ): Promise<ChatMessage> {
+  sendFile(chatOrUsername: string, file: FileInput, options: SendFileOptions = {}): Promise<ChatMessage> {
     return this.#m.files.send(chatOrUsername, file, options);
   }
 

@@ -35,6 +35,14 @@ export type FilesDeps = {
   expiresAt(at: number): void;
 };
 
+/** How a file is sent: its caption, the message it answers, the caller's id (idempotent), progress. */
+export type SendFileOptions = {
+  caption?: string;
+  replyTo?: string;
+  id?: string;
+  onProgress?: (p: TransferProgress) => void;
+};
+
 /**
  * Attachments: encrypted on this device with a fresh key, uploaded in resumable chunks, announced in an
  * MLS message with the key and hash; downloads are checked, decrypted and kept on the device.
@@ -82,16 +90,7 @@ export class Files {
    * fresh AES-256-GCM key, uploaded in resumable chunks (`transfer` events and `onProgress`), then
    * announced in an MLS message carrying the key and hash. The message shows as "sending" meanwhile.
    */
-  async send(
-    chatOrUsername: string,
-    file: FileInput,
-    options: {
-      caption?: string;
-      replyTo?: string;
-      id?: string;
-      onProgress?: (p: TransferProgress) => void;
-    } = {},
-  ): Promise<ChatMessage> {
+  async send(chatOrUsername: string, file: FileInput, options: SendFileOptions = {}): Promise<ChatMessage> {
     const { chats, storage, events, enrolment } = this.#ctx;
     if (options.id !== undefined && !isMessageId(options.id))
       throw new SdkError("bad-request", "a message id is 16 to 43 base64url characters (see newMessageId)");

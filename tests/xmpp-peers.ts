@@ -67,7 +67,10 @@ function serverHandle(o: {
 }
 
 /** Debian's Prosody (the first server the gateway was tested with). */
-export type Prosody = XmppServer;
+export type Prosody = XmppServer & {
+  /** With `httpUpload`: its HTTP port, where mod_http_file_share (XEP-0363) takes and serves files. */
+  httpPort?: number;
+};
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -94,12 +97,31 @@ export async function startProsody(o: {
   modules?: string[];
   /** More components with the same secret (a test's or benchmark's stanza source connects as one). */
   extraComponents?: string[];
+  /** An XEP-0363 upload service, `upload.<host>` (mod_http_file_share), on a loopback HTTP port. */
+  httpUpload?: { maxBytes: number };
 }): Promise<Prosody> {
   const dir = mkdtempSync(join(tmpdir(), "sori-prosody-"));
   mkdirSync(join(dir, "data"));
   const c2sPort = await freePort();
   const componentPort = await freePort();
   const secret = "component-secret-for-tests";
+  const httpPort = o.httpUpload ? await freePort() : undefined;
+  const http = o.httpUpload
+    ? [
+        `http_ports = { ${httpPort} }`,
+        'http_interfaces = { "127.0.0.1" }',
+        "https_ports = { }",
+        `http_external_url = "http://127.0.0.1:${httpPort}/"`,
+        // Requests name 127.0.0.1 as their Host: they go to the upload service.
+        `http_default_host = "upload.${o.host}"`,
+      ]
+    : [];
+  const upload = o.httpUpload
+    ? [
+        `Component "upload.${o.host}" "http_file_share"`,
+        `  http_file_share_size_limit = ${o.httpUpload.maxBytes}`,
+      ]
+    : [];
   const config = join(dir, "prosody.cfg.lua");
   writeFileSync(
     config,
@@ -118,11 +140,13 @@ export async function startProsody(o: {
       "c2s_require_encryption = false",
       "allow_unencrypted_plain_auth = true",
       'authentication = "internal_hashed"',
+      ...http,
       `VirtualHost "${o.host}"`,
       ...[o.componentDomain, ...(o.extraComponents ?? [])].flatMap((d) => [
         `Component "${d}"`,
         `  component_secret = "${secret}"`,
       ]),
+      ...upload,
       "",
     ].join("\n"),
   );
@@ -149,7 +173,8 @@ export async function startProsody(o: {
     clearTimeout(timer);
   };
   await boot();
-  return serverHandle({
+  if (httpPort !== undefined) await waitForPort(httpPort, 15_000);
+  const handle = serverHandle({
     name: "prosody",
     logFile: join(dir, "prosody.log"),
     dir,
@@ -157,6 +182,7 @@ export async function startProsody(o: {
     boot,
     halt,
   });
+  return httpPort === undefined ? handle : { ...handle, httpPort };
 }
 
 /**
@@ -327,6 +353,11 @@ export type XmppEvent = {
   /** "stanza": a message stanza as it arrived, as text and as a tree. */
   xml?: string;
   tree?: XmlTree;
+  /** A message's XEP-0066 link, as slixmpp's plugin read it. */
+  oob?: string;
+  /** "uploaded": the XEP-0363 link a file got; "upload-failed": why not. */
+  url?: string;
+  reason?: string;
   /** "feature": what slixmpp's own plugins made of a stanza (chatstate, displayed, correction, …). */
   feature?: string;
   state?: string;

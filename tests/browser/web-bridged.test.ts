@@ -1,7 +1,9 @@
 // A person on another network, as an XMPP gateway bridges them: their chat in the web app says it is
 // not end-to-end encrypted past the gateway, in English and Korean, and a person can start a chat
-// with an XMPP address nobody bridged yet (the gateway is asked to bring them in).
+// with an XMPP address nobody bridged yet (the gateway is asked to bring them in). A file from an XMPP
+// user shows and downloads like any other.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { SoriClient } from "@sori/sdk";
 import { bridgedIdentity, newUser, receive, waitFor } from "../helpers.ts";
@@ -42,6 +44,28 @@ describe("web app: chats with bridged identities (XMPP)", () => {
     assert.equal(await notice.innerText(), "via XMPP — not end-to-end encrypted past the gateway");
     await screenshot(device.page, "web-bridged-chat");
     assertNoErrors(device);
+  });
+
+  it("shows a file from an XMPP user like any other, and downloads it byte for byte", async () => {
+    const page = device!.page;
+    const juliet = identities.find((c) => c.username === "xmpp:juliet@xmpp.example.org")!;
+    // What the gateway does with a file an XMPP user links to: the identity sends it with sendFile.
+    const bytes = Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 31) % 256));
+    await juliet.sendFile(
+      "wbridge_mina",
+      { name: "보고서.pdf", mime: "application/pdf", bytes },
+      { caption: "첨부" },
+    );
+    const card = byTestId(page, "file-card").filter({ hasText: "보고서.pdf" });
+    await card.waitFor({ timeout: 15_000 });
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      card.getByTestId("file-download").click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "보고서.pdf");
+    assert.ok(readFileSync(await download.path()).equals(bytes), "byte for byte");
+    await screenshot(page, "web-bridged-file");
+    assertNoErrors(device!);
   });
 
   it("starts a chat with an XMPP address nobody bridged yet, and the message reaches them", async () => {

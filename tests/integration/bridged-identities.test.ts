@@ -78,6 +78,44 @@ describe("bridged identities (a gateway's namespace of accounts without password
     assert.equal(taken.code, "conflict");
   });
 
+  it("sends a file under the bridge's own id once, and sends one a failure left unsent", async () => {
+    const tybalt = await bridgedIdentity(gateway, "xmpp:tybalt@xmpp.example.org");
+    open.push(tybalt);
+    const id = newMessageId();
+    const file = { name: "a.bin", mime: "application/octet-stream", bytes: new Uint8Array([1, 2, 3]) };
+    const first = await tybalt.sendFile("alice", file, { id });
+    assert.equal(first.id, id);
+    assert.equal((await tybalt.sendFile("alice", file, { id })).id, id);
+    const [got] = await receive(alice, 1);
+    assert.equal(got!.id, id);
+    assert.deepEqual(await alice.downloadFile(got!.chat, id), file.bytes);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await alice.takeReceived(), [], "nothing arrives twice");
+    const bad = await refusal(tybalt.sendFile("alice", file, { id: "not an id!" }));
+    assert.equal(bad.code, "bad-request");
+    const text = await tybalt.sendText("alice", "a text");
+    await receive(alice, 1);
+    assert.equal((await refusal(tybalt.sendFile("alice", file, { id: text.id }))).code, "conflict");
+
+    // An upload the server refused leaves the message "failed": the same id sends it once it can.
+    const large = { ...file, bytes: new Uint8Array(1_500_000).fill(7) };
+    const again = newMessageId();
+    await server.restart(["--bridges", "xmpp=xmppgw", "--max-file-mb", "1"]);
+    assert.equal((await refusal(tybalt.sendFile("alice", large, { id: again }))).code, "too-large");
+    assert.equal((await tybalt.message(first.chat, again))?.status, "failed");
+    await server.restart(["--bridges", "xmpp=xmppgw"]);
+    const sent = await waitFor(
+      () => tybalt.sendFile("alice", large, { id: again }).catch(() => undefined),
+      (m) => m !== undefined,
+      10_000,
+      200,
+    );
+    assert.equal(sent!.id, again);
+    const [late] = await receive(alice, 1);
+    assert.equal(late!.id, again);
+    assert.equal((await alice.downloadFile(late!.chat, again)).length, large.bytes.length);
+  });
+
   it("refuses identities to anyone but the namespace's gateway, and a second one of a name", async () => {
     const denied = await refusal(
       alice.createBridgedIdentity({

@@ -11,17 +11,25 @@ Usage: xmpp-user.py JID PASSWORD HOST PORT. Reads commands as JSON lines on stdi
   {"op": "react", "to": JID, "of": ID, "reactions": [EMOJI...]}                XEP-0444
   {"op": "reply", "to": JID, "id": ID, "of": ID, "author": JID, "quote": TEXT, "body": TEXT}
       XEP-0461, the quote as slixmpp's fallback (its XEP-0428 draft namespace)
+  {"op": "upload", "to": JID, "service": JID, "name": NAME, "mime": TYPE, "data": BASE64,
+   "caption": TEXT?, "id": ID?}
+      XEP-0363: a slot from the server's upload service, the PUT, then the link as body and
+      XEP-0066 out-of-band data (as Conversations sends files); prints {"event": "uploaded", "url"}
+  {"op": "link", "to": JID, "url": URL, "body": TEXT?, "id": ID?}   a file link (XEP-0066) alone
   {"op": "raw", "xml": TEXT}              a stanza as XML text, sent as it is
   {"op": "quit"}
 and prints what happens as JSON lines on stdout: {"event": "online"}, {"event": "message", ...},
 {"event": "receipt", "id": ...}, {"event": "presence", "from", "type", "codes"},
 {"event": "error", ...}; {"event": "stanza", "xml": TEXT, "tree": ELEMENT} for every message stanza as it arrived (ELEMENT: {"name", "ns", "attrs", "text",
 "children"}); and {"event": "feature", "feature": ..., ...} for what slixmpp's own plugins made of
-one (chat states, markers, corrections, retractions, reactions, replies).
+one (chat states, markers, corrections, retractions, reactions, replies). A message's XEP-0066 link,
+as slixmpp's plugin reads it, is its "oob" field.
 Subscription requests are neither approved nor refused by slixmpp itself: the test answers them
 (with raw presence stanzas), as a person would.
 """
 import asyncio
+import base64
+import io
 import json
 import sys
 
@@ -50,8 +58,8 @@ class User(slixmpp.ClientXMPP):
         self.register_plugin("xep_0184")
         self["xep_0184"].auto_ack = True
         self["xep_0184"].auto_request = False
-        for plugin in ("xep_0085", "xep_0333", "xep_0308", "xep_0359", "xep_0424", "xep_0444",
-                       "xep_0461"):
+        for plugin in ("xep_0066", "xep_0085", "xep_0333", "xep_0308", "xep_0359", "xep_0363",
+                       "xep_0424", "xep_0444", "xep_0461"):
             self.register_plugin(plugin)
         self.register_handler(Callback("every message", MatchXPath("{jabber:client}message"),
                                        self.raw_message))
@@ -103,7 +111,16 @@ class User(slixmpp.ClientXMPP):
         if subject is not None:
             out["subject"] = subject.text or ""
         out["delayed"] = msg.xml.find("{urn:xmpp:delay}delay") is not None
+        if msg["oob"]["url"]:
+            out["oob"] = msg["oob"]["url"]
         emit(out)
+
+    def send_link(self, to, url, body=None, id=None):
+        m = self.make_message(mto=to, mbody=body if body is not None else url, mtype="chat")
+        if id:
+            m["id"] = id
+        m["oob"]["url"] = url
+        m.send()
 
     def subject(self, msg):
         if msg["body"]:
@@ -176,6 +193,22 @@ class User(slixmpp.ClientXMPP):
                 m["feature_fallback"]["fallback_body"]["start"] = "0"
                 m["feature_fallback"]["fallback_body"]["end"] = str(len(quote))
                 m.send()
+            elif cmd["op"] == "upload":
+                data = base64.b64decode(cmd["data"])
+                # Named, not discovered: slixmpp 1.8's discovery hands asyncio.wait coroutines,
+                # which Python 3.11 refuses. The slot request and the PUT are slixmpp's own.
+                self["xep_0363"].upload_service = slixmpp.JID(cmd["service"])
+                try:
+                    url = await self["xep_0363"].upload_file(
+                        cmd["name"], size=len(data), content_type=cmd["mime"],
+                        input_file=io.BytesIO(data), timeout=30)
+                except Exception as e:  # the test reads why
+                    emit({"event": "upload-failed", "reason": repr(e)})
+                    continue
+                emit({"event": "uploaded", "url": url})
+                self.send_link(cmd["to"], url, cmd.get("caption"), cmd.get("id"))
+            elif cmd["op"] == "link":
+                self.send_link(cmd["to"], cmd["url"], cmd.get("body"), cmd.get("id"))
             elif cmd["op"] == "raw":
                 self.send_raw(cmd["xml"])
             emit({"event": "done", "op": cmd["op"]})

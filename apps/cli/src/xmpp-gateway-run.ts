@@ -6,6 +6,7 @@ import type { CommandContext } from "./command.ts";
 import { profileDir } from "./profile.ts";
 import { withClient } from "./session.ts";
 import { UsageError } from "./usage-error.ts";
+import { parseXmppFileOptions } from "./xmpp-file-options.ts";
 
 /** `sori xmpp-gateway`: runs the XMPP component as the profile's account until interrupted. */
 export async function runXmppGateway(ctx: CommandContext): Promise<number> {
@@ -22,6 +23,7 @@ export async function runXmppGateway(ctx: CommandContext): Promise<number> {
   if (!Number.isInteger(maxStanzaBytes) || maxStanzaBytes < 4096 || maxStanzaBytes > 16 * 1024 * 1024)
     throw new UsageError("--max-stanza-bytes takes a number of bytes from 4096 to 16777216");
   const dataDir = ctx.string("identities-dir") ?? join(profileDir(ctx), "xmpp-identities");
+  const files = await parseXmppFileOptions(ctx);
   return withClient(ctx, async (client) => {
     if (client.approval !== "approved")
       throw new UsageError("this device waits for approval by another device of the account");
@@ -32,10 +34,12 @@ export async function runXmppGateway(ctx: CommandContext): Promise<number> {
       secret,
       dataDir,
       maxStanzaBytes,
+      ...files,
       // JSON lines on stderr: events and counts only, never message text or addresses.
       log: createLogger("info", (line) => process.stderr.write(line)),
     });
     ctx.err(`sori: XMPP gateway for ${client.username} as ${domain}, component ${host}:${port}`);
+    if (files.fileHosting) ctx.err(`sori: files served at ${files.fileHosting.publicUrl}`);
     await untilInterrupted(ctx.io);
     await gateway.stop();
     return 0;

@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@sori/server";
+import type { OobFile } from "./oob.ts";
 
 /** Stanza ids remembered per XMPP address, to drop a resent duplicate. */
 const SEEN_PER_ADDRESS = 500;
@@ -45,6 +46,8 @@ export type TakenStanza = {
   originId?: string;
   /** XEP-0461: the message it answers and its text without the quote, so a redo is a reply too. */
   reply?: { of: string; text: string };
+  /** XEP-0066: the file it links to, fetched and sent as a Sori attachment (`body` if that fails). */
+  file?: OobFile;
 };
 
 /**

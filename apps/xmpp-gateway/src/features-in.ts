@@ -77,8 +77,22 @@ export class FeaturesIn {
       }
     }
     sent ??= await identity.sendText(to, s.body, options);
+    await this.sent(bridged, sent, s);
+    return sent;
+  }
+
+  /**
+   * A message of the XMPP user reached Sori (a text, or a file: files-in.ts): it ends "composing", and
+   * its XMPP ids are remembered for what may name it later.
+   */
+  async sent(
+    bridged: string,
+    sent: ChatMessage,
+    s: Pick<ChatText, "id" | "originId" | "markable">,
+  ): Promise<void> {
     // A message ends "composing" (Sori apps stop showing "typing" when one arrives).
     this.#endTyping(bridged, sent.chat);
+    const ids = await this.#ids.of(bridged);
     const xmpp = [s.id, s.originId].filter((x): x is string => x !== undefined);
     if (ids && xmpp.length > 0)
       ids.remember({
@@ -88,7 +102,6 @@ export class FeaturesIn {
         by: "xmpp",
         ...(s.markable ? { markable: true } : {}),
       });
-    return sent;
   }
 
   /** A feature stanza, in order with the sender's messages (Inbound runs it on their chain). */

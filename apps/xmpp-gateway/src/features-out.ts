@@ -3,7 +3,8 @@ import type { ChatMessage, SoriClient } from "@sori/sdk";
 import type { GatewayContext } from "./gateway-context.ts";
 import { codeOf } from "./inbound.ts";
 import { type BareJid, jidOfBridged, jidText } from "./jid.ts";
-import type { MessageIdMaps, MessageIds } from "./message-ids.ts";
+import type { BridgedMessage, MessageIdMaps, MessageIds } from "./message-ids.ts";
+import { fileCaptionId, oobParts } from "./oob.ts";
 import { bodyOf } from "./outbound.ts";
 import {
   chatStateStanza,
@@ -61,12 +62,56 @@ export class FeaturesOut {
   }
 
   /**
-   * A Sori message went to XMPP: recorded, so that its changes follow it (only then: a correction
-   * must not reach XMPP before the message it corrects).
+   * The stanzas that carry a Sori file message as a link (`url`, file-hosting.ts): the link alone as
+   * the body with XEP-0066 out-of-band data, which Conversations, Gajim and Dino show as the file
+   * itself (an image inline) only when the body is exactly the URL; then its caption, if any, as a
+   * message of its own (a reply's quote goes with the caption, as a body with a fallback must).
    */
-  async passed(username: string, m: ChatMessage, body: string): Promise<void> {
+  async fileStanzas(
+    username: string,
+    client: SoriClient,
+    m: ChatMessage,
+    url: string,
+  ): Promise<XmlElement[]> {
+    const jid = jidOfBridged(username)!;
+    const link = oobParts(url);
+    const parts = outgoingParts(m.id, link.body);
+    const stanzas = [
+      chatStanza(this.#address(m.from), jidText(jid), m.id, link.body, ...parts.extras, ...link.extras),
+    ];
+    if (m.text) stanzas.push(await this.#captionStanza(username, client, m, m.text));
+    return stanzas;
+  }
+
+  async #captionStanza(
+    username: string,
+    client: SoriClient,
+    m: ChatMessage,
+    text: string,
+  ): Promise<XmlElement> {
+    const jid = jidOfBridged(username)!;
+    const id = fileCaptionId(m.id);
+    const quote = m.replyTo && this.#quoteOf(m.replyTo, client, jid, await this.#ids.of(username));
+    const parts = outgoingParts(id, text, quote);
+    return chatStanza(this.#address(m.from), jidText(jid), id, parts.body, ...parts.extras);
+  }
+
+  /**
+   * A Sori message went to XMPP (`body`: its text; for a file sent as a link, its caption): recorded,
+   * so that its changes follow it (only then: a correction must not reach XMPP before the message it
+   * corrects).
+   */
+  async passed(username: string, m: ChatMessage, body: string, asLink = false): Promise<void> {
     const ids = await this.#ids.of(username);
-    ids?.remember({ sori: m.id, chat: m.chat, xmpp: [m.id], by: "sori", textHash: hashOf(body) });
+    const captionId = fileCaptionId(m.id);
+    ids?.remember({
+      sori: m.id,
+      chat: m.chat,
+      xmpp: asLink && body ? [m.id, captionId] : [m.id],
+      by: "sori",
+      textHash: hashOf(body),
+      ...(asLink ? { link: body ? { captionId } : {} } : {}),
+    });
     // The message said "active", which ended the Sori user's "composing" on the XMPP side.
     this.#endTyping(username, m.chat);
   }
@@ -130,15 +175,19 @@ export class FeaturesOut {
       if (m.deleted) {
         if (!known.retracted) {
           await this.#send(retractionStanza(from, to, of));
+          if (known.link?.captionId) await this.#send(retractionStanza(from, to, known.link.captionId));
           ids.update(known.sori, { retracted: true });
         }
         return;
       }
-      const text = bodyOf(m);
-      if (m.edited && text !== undefined && hashOf(text) !== known.textHash) {
-        const quote = m.replyTo && this.#quoteOf(m.replyTo, client, jid, ids);
-        await this.#send(correctionStanza(from, to, of, text, quote));
-        ids.update(known.sori, { textHash: hashOf(text) });
+      if (known.link) await this.#captionChanged(username, client, m, known, ids);
+      else {
+        const text = bodyOf(m);
+        if (m.edited && text !== undefined && hashOf(text) !== known.textHash) {
+          const quote = m.replyTo && this.#quoteOf(m.replyTo, client, jid, ids);
+          await this.#send(correctionStanza(from, to, of, text, quote));
+          ids.update(known.sori, { textHash: hashOf(text) });
+        }
       }
     } else if (m.read && known.markable && !known.displayed) {
       await this.#send(displayedStanza(from, to, of));
@@ -153,6 +202,31 @@ export class FeaturesOut {
       await this.#send(reactionsStanza(from, to, of, theirs));
       ids.update(known.sori, { soriReactions: theirs });
     }
+  }
+
+  /**
+   * A file sent as a link had its caption edited: the caption's message is corrected (the link's
+   * body is the URL, which a correction must not replace), or sent now if it had none.
+   */
+  async #captionChanged(
+    username: string,
+    client: SoriClient,
+    m: ChatMessage,
+    known: BridgedMessage,
+    ids: MessageIds,
+  ): Promise<void> {
+    if (!m.edited || !m.text || hashOf(m.text) === known.textHash) return;
+    const captionId = known.link?.captionId;
+    if (captionId) {
+      const jid = jidOfBridged(username)!;
+      const quote = m.replyTo && this.#quoteOf(m.replyTo, client, jid, ids);
+      await this.#send(correctionStanza(this.#address(m.from), jidText(jid), captionId, m.text, quote));
+      ids.update(known.sori, { textHash: hashOf(m.text) });
+      return;
+    }
+    await this.#send(await this.#captionStanza(username, client, m, m.text));
+    const id = fileCaptionId(m.id);
+    ids.update(known.sori, { textHash: hashOf(m.text), link: { captionId: id }, xmpp: [...known.xmpp, id] });
   }
 
   async #typingChanged(username: string, client: SoriClient, t: Typing): Promise<void> {

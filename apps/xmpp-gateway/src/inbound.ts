@@ -2,6 +2,7 @@ import { MAX_TEXT_CHARS, newMessageId, SdkError } from "@sori/sdk";
 import { TokenBuckets } from "@sori/server";
 import type { TakenStanza, WantedReceipt } from "./delivery-journal.ts";
 import type { FeaturesIn } from "./features-in.ts";
+import type { FilesIn } from "./files-in.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { type BareJid, bridgedUsernameOf, jidText, parseJid, soriUsernameAt } from "./jid.ts";
 import { type InboundStanza, messageError, receiptStanza } from "./stanzas.ts";
@@ -10,7 +11,9 @@ import { type InboundStanza, messageError, receiptStanza } from "./stanzas.ts";
 const SEEN_FEATURES_PER_ADDRESS = 500;
 /** How long a Sori user's existence is taken as known before asking the directory again. */
 const USER_TTL_MS = 60_000;
-const OMEMO_REFUSAL = "this contact uses Sori's gateway, which cannot read OMEMO: send without encryption";
+/** What an OMEMO-encrypted message (or OMEMO media, in a chat or a room) gets back. */
+export const OMEMO_REFUSAL =
+  "this contact uses Sori's gateway, which cannot read OMEMO: send without encryption";
 const TOO_LONG = `message too long: Sori takes at most ${MAX_TEXT_CHARS.toLocaleString("en")} characters`;
 
 /**
@@ -22,6 +25,7 @@ const TOO_LONG = `message too long: Sori takes at most ${MAX_TEXT_CHARS.toLocale
 export class Inbound {
   readonly #ctx: GatewayContext;
   readonly #features: FeaturesIn;
+  readonly #files: FilesIn;
   readonly #rate: TokenBuckets;
   readonly #seenFeatures = new Map<string, Set<string>>();
   readonly #users = new Map<string, { exists: boolean; until: number }>();
@@ -33,9 +37,10 @@ export class Inbound {
   readonly #queued = new Set<string>();
   #stopping = false;
 
-  constructor(ctx: GatewayContext, messagesPerSecond: number, features: FeaturesIn) {
+  constructor(ctx: GatewayContext, messagesPerSecond: number, features: FeaturesIn, files: FilesIn) {
     this.#ctx = ctx;
     this.#features = features;
+    this.#files = files;
     this.#rate = new TokenBuckets(6 * messagesPerSecond, messagesPerSecond);
   }
 
@@ -116,6 +121,7 @@ export class Inbound {
       markable: s.markable,
       ...(s.originId !== undefined ? { originId: s.originId } : {}),
       ...(s.reply !== undefined ? { reply: s.reply } : {}),
+      ...(s.file !== undefined ? { file: s.file } : {}),
     };
     if (!journal.take(taken)) {
       counters.dropped++;
@@ -202,20 +208,17 @@ export class Inbound {
         const bridged = bridgedUsernameOf(from);
         // Inside the try: an identity that cannot be opened or made is an error for the sender too.
         const identity = await ctx.identities.ensure(bridged);
+        const text = {
+          body: t.body,
+          id: t.stanzaId,
+          markable: t.markable ?? false,
+          ...(t.originId !== undefined ? { originId: t.originId } : {}),
+          ...(t.reply !== undefined ? { reply: t.reply } : {}),
+        };
         // Under the id chosen when it was taken: after a crash the SDK knows it and sends nothing twice.
-        const sent = await this.#features.sendText(
-          identity,
-          bridged,
-          username,
-          {
-            body: t.body,
-            id: t.stanzaId,
-            markable: t.markable ?? false,
-            ...(t.originId !== undefined ? { originId: t.originId } : {}),
-            ...(t.reply !== undefined ? { reply: t.reply } : {}),
-          },
-          { id: t.messageId },
-        );
+        const sent = t.file
+          ? await this.#files.send(identity, bridged, username, { ...text, file: t.file }, t.messageId)
+          : await this.#features.sendText(identity, bridged, username, text, { id: t.messageId });
         ctx.counters.toSori++;
         delivered = sent.status === "delivered" || this.#deliveredEarly.has(t.messageId);
         if (t.wantsReceipt && t.stanzaId)

@@ -42,6 +42,8 @@ export type BridgedMessage = {
   textHash?: string;
   /** XMPP was told it is retracted. */
   retracted?: boolean;
+  /** A file that went as a link (oob.ts): its caption is `textHash`, sent as message `captionId`. */
+  link?: { captionId?: string };
 };
 
 /**

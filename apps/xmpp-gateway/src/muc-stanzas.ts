@@ -1,6 +1,7 @@
 import { fromBase64Url, toBase64Url } from "@sori/protocol";
 import { type BareJid, parseJid } from "./jid.ts";
-import { xml, type XmlElement } from "./xmpp-library.ts";
+import { type OobFile, parseOob } from "./oob.ts";
+import { type XmlChild, xml, type XmlElement } from "./xmpp-library.ts";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
@@ -26,7 +27,16 @@ export function chatIdOfRoom(local: string): string | undefined {
 export type RoomStanza =
   | { kind: "join"; from: BareJid; fromFull: string; room: string; nick: string }
   | { kind: "leave"; from: BareJid; fromFull: string; room: string }
-  | { kind: "groupchat"; from: BareJid; fromFull: string; room: string; id: string | undefined; body: string }
+  | {
+      kind: "groupchat";
+      from: BareJid;
+      fromFull: string;
+      room: string;
+      id: string | undefined;
+      body: string;
+      /** XEP-0066: a file it links to (oob.ts); "omemo": OMEMO media the gateway cannot open. */
+      file?: OobFile | "omemo";
+    }
   | { kind: "not-room" };
 
 /** What a stanza to `<room>@<domain>` is; anything else is "not-room". */
@@ -45,10 +55,12 @@ export function parseRoomStanza(stanza: XmlElement, domain: string): RoomStanza 
     return { ...base, kind: "join", nick: to.slice(slash + 1) };
   }
   if (stanza.is("message") && stanza.attrs.type === "groupchat") {
-    const body = stanza.getChildText("body");
+    const oob = parseOob(stanza, stanza.getChildText("body"));
+    const body = stanza.getChildText("body") || (oob?.kind === "file" ? oob.file.url : "");
     if (!body) return { kind: "not-room" };
     const id = stanza.attrs.id && stanza.attrs.id.length <= 128 ? stanza.attrs.id : undefined;
-    return { ...base, kind: "groupchat", id, body };
+    const file = oob?.kind === "file" ? oob.file : oob?.kind === "omemo-media" ? "omemo" : undefined;
+    return { ...base, kind: "groupchat", id, body, ...(file ? { file } : {}) };
   }
   return { kind: "not-room" };
 }
@@ -91,7 +103,10 @@ export function joinRefusal(roomJid: string, nick: string, to: string): XmlEleme
   );
 }
 
-/** A message in a room as an occupant sees it; `sentAt` adds a delay stamp for one held back. */
+/**
+ * A message in a room as an occupant sees it; `sentAt` adds a delay stamp for one held back, and
+ * `extras` what it carries besides its body (a file's link: oob.ts).
+ */
 export function roomMessage(
   roomJid: string,
   nick: string,
@@ -99,11 +114,13 @@ export function roomMessage(
   id: string,
   body: string,
   sentAt?: number,
+  extras: XmlChild[] = [],
 ): XmlElement {
   return xml(
     "message",
     { type: "groupchat", from: `${roomJid}/${nick}`, to, id },
     xml("body", {}, body),
+    ...extras,
     sentAt !== undefined &&
       xml("delay", { xmlns: "urn:xmpp:delay", from: roomJid, stamp: new Date(sentAt).toISOString() }),
   );

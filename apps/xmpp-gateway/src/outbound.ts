@@ -1,11 +1,17 @@
 import type { ChatMessage, SoriClient } from "@sori/sdk";
 import type { FeaturesOut } from "./features-out.ts";
+import type { FilesOut } from "./files-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { jidOfBridged } from "./jid.ts";
-import { xml } from "./xmpp-library.ts";
+import { xml, type XmlElement } from "./xmpp-library.ts";
 
 /** Passes a group message to the identity's XMPP user in the group's room (rooms.ts). */
-type DeliverToRoom = (username: string, m: ChatMessage, body: string) => Promise<"sent" | "held" | "failed">;
+type DeliverToRoom = (
+  username: string,
+  m: ChatMessage,
+  body: string,
+  link: boolean,
+) => Promise<"sent" | "held" | "failed">;
 
 /** How long the XMPP server gets to answer the ping after messages before they are sent again. */
 const BARRIER_TIMEOUT_MS = 10_000;
@@ -21,12 +27,14 @@ export class Outbound {
   readonly #ctx: GatewayContext;
   readonly #deliverToRoom: DeliverToRoom;
   readonly #features: FeaturesOut;
+  readonly #files: FilesOut;
   readonly #flushing = new Map<string, Promise<void>>();
   #stopping = false;
 
-  constructor(ctx: GatewayContext, features: FeaturesOut, deliverToRoom: DeliverToRoom) {
+  constructor(ctx: GatewayContext, features: FeaturesOut, files: FilesOut, deliverToRoom: DeliverToRoom) {
     this.#ctx = ctx;
     this.#features = features;
+    this.#files = files;
     this.#deliverToRoom = deliverToRoom;
   }
 
@@ -60,18 +68,34 @@ export class Outbound {
     const passed: ChatMessage[] = [];
     const written: string[] = [];
     for (const m of list) {
+      const chat = await client.findChat(m.chat);
       if (journal.wasPassedOn(username, m.id)) {
         // Passed on before a crash: its ids are noted again, in case the crash came before that.
-        const body = bodyOf(m);
-        if (body !== undefined && (await client.findChat(m.chat))?.kind === "direct")
-          await this.#features.passed(username, m, body);
+        const asLink = m.kind === "file" && this.#files.hosts(m);
+        const body = asLink ? m.text : bodyOf(m);
+        if (body !== undefined && chat?.kind === "direct")
+          await this.#features.passed(username, m, body, asLink);
         passed.push(m);
         continue;
       }
-      const body = bodyOf(m);
-      const chat = await client.findChat(m.chat);
+      const link = chat ? await this.#files.linkOf(client, m) : undefined;
+      if (link?.kind === "later") {
+        this.#files.retryLater(username, () => void this.flush(username, client));
+        break;
+      }
+      const url = link?.kind === "link" ? link.url : undefined;
+      if (url !== undefined && chat?.kind === "direct") {
+        const stanzas = await this.#features.fileStanzas(username, client, m, url);
+        if (!(await this.#sendAll(username, m, stanzas))) break;
+        written.push(m.id);
+        await this.#features.passed(username, m, m.text, true);
+        passed.push(m);
+        ctx.counters.toXmpp++;
+        continue;
+      }
+      const body = url ?? bodyOf(m);
       if (body !== undefined && chat?.kind === "group") {
-        const outcome = await this.#deliverToRoom(username, m, body);
+        const outcome = await this.#deliverToRoom(username, m, body, url !== undefined);
         if (outcome === "failed") break;
         // Held for an XMPP user who is not in the room: it stays in the feed until they join.
         if (outcome === "sent") {
@@ -89,11 +113,7 @@ export class Outbound {
         continue;
       }
       const stanza = await this.#features.messageStanza(username, client, m, body);
-      const ok = await ctx.sendTracked(stanza, () => journal.written(username, m.id));
-      if (!ok) {
-        journal.revoked(username, [m.id]);
-        break;
-      }
+      if (!(await this.#sendAll(username, m, [stanza]))) break;
       written.push(m.id);
       await this.#features.passed(username, m, body);
       passed.push(m);
@@ -111,6 +131,25 @@ export class Outbound {
       username,
       passed.map((m) => m.id),
     );
+  }
+
+  /**
+   * Sends the stanzas of one message, noting it written once the last is with the kernel: a crash
+   * before that sends them all again (a repeat rather than a loss). False if the link failed.
+   */
+  async #sendAll(username: string, m: ChatMessage, stanzas: XmlElement[]): Promise<boolean> {
+    const { journal } = this.#ctx;
+    for (const [i, stanza] of stanzas.entries()) {
+      const ok =
+        i === stanzas.length - 1
+          ? await this.#ctx.sendTracked(stanza, () => journal.written(username, m.id))
+          : await this.#ctx.send(stanza);
+      if (!ok) {
+        journal.revoked(username, [m.id]);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether the XMPP server answers a ping: it then handled everything the stream carried before. */
@@ -140,7 +179,10 @@ export function bodyOf(m: ChatMessage): string | undefined {
     case "sticker":
       return "[sticker]";
     case "file":
-      return m.text ? `[file: ${m.file.name}] ${m.text}` : `[file: ${m.file.name}]`;
+      // A file the gateway does not host (none configured, or it failed: files-out.ts says why).
+      return m.text
+        ? `[file: ${m.file.name} (not passed on by the gateway)] ${m.text}`
+        : `[file: ${m.file.name} (not passed on by the gateway)]`;
     default:
       return undefined;
   }

@@ -1,6 +1,7 @@
-import type { ChatMessage, ChatSummary } from "@sori/sdk";
+import { type ChatMessage, type ChatSummary, newMessageId } from "@sori/sdk";
+import type { FilesIn } from "./files-in.ts";
 import type { GatewayContext } from "./gateway-context.ts";
-import { codeOf } from "./inbound.ts";
+import { codeOf, OMEMO_REFUSAL } from "./inbound.ts";
 import { bridgedUsernameOf, jidOfBridged, jidText, parseJid } from "./jid.ts";
 import {
   chatIdOfRoom,
@@ -13,6 +14,7 @@ import {
   roomMessage,
   roomSubject,
 } from "./muc-stanzas.ts";
+import { fileCaptionId, oobParts } from "./oob.ts";
 import { messageError } from "./stanzas.ts";
 import type { XmlElement } from "./xmpp-library.ts";
 
@@ -32,14 +34,16 @@ type Occupant = { full: string; nick: string };
 export class Rooms {
   readonly #ctx: GatewayContext;
   readonly #flush: (username: string) => void;
+  readonly #files: FilesIn;
   /** room localpart → identity username → its XMPP user's occupant. */
   readonly #occupants = new Map<string, Map<string, Occupant>>();
   /** `${identity}\0${chatId}` → members last told to the occupant, and whether invited. */
   readonly #known = new Map<string, { members: string[]; invited: boolean }>();
 
-  constructor(ctx: GatewayContext, flush: (username: string) => void) {
+  constructor(ctx: GatewayContext, flush: (username: string) => void, files: FilesIn) {
     this.#ctx = ctx;
     this.#flush = flush;
+    this.#files = files;
   }
 
   #roomJid(local: string): string {
@@ -91,11 +95,27 @@ export class Rooms {
           );
           return;
         }
+        if (s.file === "omemo") {
+          await this.#ctx.send(messageError(original, "modify", "not-acceptable", OMEMO_REFUSAL));
+          return;
+        }
         try {
-          const sent = await client.sendText(chatId, s.body);
+          // A linked file is fetched into a Sori attachment (files-in.ts), or its link goes as text.
+          const sent = s.file
+            ? await this.#files.send(
+                client,
+                username,
+                chatId,
+                { body: s.body, id: s.id, markable: false, file: s.file },
+                newMessageId(),
+              )
+            : await client.sendText(chatId, s.body);
           this.#ctx.counters.toSori++;
           // A room reflects every message to its sender, with the sender's id (XEP-0045 §7.2.12).
-          await this.#ctx.send(roomMessage(roomJid, occupant.nick, s.fromFull, s.id ?? sent.id, s.body));
+          const extras = s.file ? oobParts(s.file.url).extras : [];
+          await this.#ctx.send(
+            roomMessage(roomJid, occupant.nick, s.fromFull, s.id ?? sent.id, s.body, undefined, extras),
+          );
         } catch (error) {
           this.#ctx.log.warn("xmpp.room_send_failed", { reason: codeOf(error) });
           await this.#ctx.send(
@@ -127,15 +147,28 @@ export class Rooms {
 
   /**
    * A group message an identity received, for its XMPP user: "sent" to their occupant, "held" while
-   * they are not in the room (it stays in the feed), "failed" if the link is down.
+   * they are not in the room (it stays in the feed), "failed" if the link is down. `link`: a file
+   * that goes as its link (`body`), with XEP-0066 data and its caption after it, as in direct chats.
    */
-  async deliver(username: string, m: ChatMessage, body: string): Promise<"sent" | "held" | "failed"> {
+  async deliver(
+    username: string,
+    m: ChatMessage,
+    body: string,
+    link = false,
+  ): Promise<"sent" | "held" | "failed"> {
     const room = roomLocalOf(m.chat);
     const occupant = this.#occupants.get(room)?.get(username.toLowerCase());
     if (!occupant) return "held";
     const late = Date.now() - m.sentAt > DELAYED_AFTER_MS ? m.sentAt : undefined;
-    const stanza = roomMessage(this.#roomJid(room), this.#nickOf(m.from), occupant.full, m.id, body, late);
-    return (await this.#ctx.send(stanza)) ? "sent" : "failed";
+    const [roomJid, nick] = [this.#roomJid(room), this.#nickOf(m.from)];
+    const stanzas = link
+      ? [
+          roomMessage(roomJid, nick, occupant.full, m.id, body, late, oobParts(body).extras),
+          ...(m.text ? [roomMessage(roomJid, nick, occupant.full, fileCaptionId(m.id), m.text, late)] : []),
+        ]
+      : [roomMessage(roomJid, nick, occupant.full, m.id, body, late)];
+    for (const stanza of stanzas) if (!(await this.#ctx.send(stanza))) return "failed";
+    return "sent";
   }
 
   /**

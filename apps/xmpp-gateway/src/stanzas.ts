@@ -1,5 +1,6 @@
 import { MAX_TEXT_CHARS } from "@sori/sdk";
 import { type BareJid, parseJid } from "./jid.ts";
+import { type OobFile, parseOob } from "./oob.ts";
 import { type ChatExtras, chatExtrasOf, type FeatureStanza, parseFeature } from "./stanza-features.ts";
 import { type XmlChild, xml, type XmlElement } from "./xmpp-library.ts";
 
@@ -15,7 +16,8 @@ export type Addressed = { from: BareJid; fromFull: string; to: BareJid; id: stri
 
 /** A stanza from the XMPP network, parsed at the edge into what the gateway acts on. */
 export type InboundStanza =
-  | (Addressed & { kind: "chat"; body: string; wantsReceipt: boolean } & ChatExtras)
+  /** `file`: an XEP-0066 link to a file, fetched into a Sori attachment (`body` is its text form). */
+  | (Addressed & { kind: "chat"; body: string; wantsReceipt: boolean; file?: OobFile } & ChatExtras)
   /** Longer than a Sori message may be: refused with an error, not cut. */
   | (Addressed & { kind: "too-long" })
   /** Typing, markers, corrections, retractions, reactions (stanza-features.ts). */
@@ -55,17 +57,24 @@ export function parseMessageStanza(stanza: XmlElement): InboundStanza {
   const received = stanza.getChild("received", NS_RECEIPTS);
   if (received?.attrs.id) return { ...addressed, kind: "receipt", of: received.attrs.id };
   const body = stanza.getChildText("body");
+  const oob = parseOob(stanza, body);
+  // OMEMO media sharing (aesgcm://): the key is in what the gateway cannot read either.
+  if (oob?.kind === "omemo-media") return { ...addressed, kind: "omemo" };
   const feature = parseFeature(stanza, body);
   if (feature) return feature.kind === "ignored" ? feature : { ...addressed, ...feature };
-  if (body === null || body === "") return { kind: "ignored", why: "no body" };
+  const file = oob?.file;
+  // XEP-0066 lets a message be its link alone; as text, the link is the message.
+  const text = body || file?.url || "";
+  if (text === "") return { kind: "ignored", why: "no body" };
   // Counted as the SDK counts (UTF-16 code units), so that what passes here is not refused by it.
-  if (body.length > MAX_TEXT_CHARS) return { ...addressed, kind: "too-long" };
+  if (text.length > MAX_TEXT_CHARS) return { ...addressed, kind: "too-long" };
   return {
     ...addressed,
     kind: "chat",
-    body,
+    body: text,
     wantsReceipt: stanza.getChild("request", NS_RECEIPTS) !== undefined,
-    ...chatExtrasOf(stanza, body),
+    ...chatExtrasOf(stanza, text),
+    ...(file ? { file } : {}),
   };
 }
 

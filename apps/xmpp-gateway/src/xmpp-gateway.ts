@@ -6,6 +6,10 @@ import { BridgedIdentities } from "./bridged-identities.ts";
 import { DeliveryJournal } from "./delivery-journal.ts";
 import { FeaturesIn } from "./features-in.ts";
 import { FeaturesOut } from "./features-out.ts";
+import { FileFetcher, type FileFetchOptions } from "./file-fetch.ts";
+import { FileHosting, type FileHostingOptions } from "./file-hosting.ts";
+import { FilesIn } from "./files-in.ts";
+import { FilesOut } from "./files-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { codeOf, Inbound } from "./inbound.ts";
 import { jidOfBridged, parseJid } from "./jid.ts";
@@ -41,6 +45,13 @@ export type XmppGatewayOptions = {
   reconnect?: { firstMs?: number; maxMs?: number };
   /** A ping after this long without a stanza (default 60 s), and how long its answer may take (20 s). */
   keepalive?: { quietMs?: number; answerMs?: number };
+  /**
+   * Sori → XMPP files: the HTTP(S) server that serves them at expiring links. Without it a file
+   * reaches XMPP as its name only.
+   */
+  fileHosting?: FileHostingOptions;
+  /** XMPP → Sori files: limits on fetching what XMPP users link to (always on). */
+  fileFetch?: FileFetchOptions;
 };
 
 export type XmppGatewayStats = {
@@ -70,6 +81,8 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
   const domain = o.domain.toLowerCase();
   const maxStanzaBytes = o.maxStanzaBytes ?? MAX_STANZA_BYTES;
   const counters = { toSori: 0, toXmpp: 0, dropped: 0 };
+  // First: a port already taken stops the start before anything else is opened.
+  const hosting = o.fileHosting && (await FileHosting.start(o.dataDir, o.fileHosting, log));
   const journal = DeliveryJournal.open(join(o.dataDir, "delivery-journal"), {
     log,
     trustWrites: isLoopbackService(o.service),
@@ -121,15 +134,21 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
   const messageIds = new MessageIdMaps({ directoryOf: (u) => ctx.identities?.directoryOf(u), log });
   const featuresIn = new FeaturesIn(ctx as GatewayContext, messageIds);
   const featuresOut = new FeaturesOut(ctx as GatewayContext, messageIds);
-  const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10, featuresIn);
-  const outbound: Outbound = new Outbound(ctx as GatewayContext, featuresOut, (username, m, body) =>
-    rooms.deliver(username, m, body),
+  const filesIn = new FilesIn(ctx as GatewayContext, new FileFetcher(o.fileFetch), featuresIn);
+  const inbound = new Inbound(ctx as GatewayContext, o.messagesPerSecond ?? 10, featuresIn, filesIn);
+  const filesOut = new FilesOut(hosting, log);
+  const outbound: Outbound = new Outbound(ctx as GatewayContext, featuresOut, filesOut, (...a) =>
+    rooms.deliver(...a),
   );
   const subscriptions: Subscriptions = new Subscriptions(ctx as GatewayContext, o.dataDir);
-  const rooms: Rooms = new Rooms(ctx as GatewayContext, (username) => {
-    const client = ctx.identities?.get(username);
-    if (client) void outbound.flush(username, client);
-  });
+  const rooms: Rooms = new Rooms(
+    ctx as GatewayContext,
+    (username) => {
+      const client = ctx.identities?.get(username);
+      if (client) void outbound.flush(username, client);
+    },
+    filesIn,
+  );
   ctx.identities = new BridgedIdentities({
     gateway,
     dir: o.dataDir,
@@ -143,7 +162,10 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
           log.warn("xmpp.room_update_failed", { reason: codeOf(error) });
         });
       });
-      client.on("message-updated", (m) => featuresOut.updated(username, client, m));
+      client.on("message-updated", (m) => {
+        featuresOut.updated(username, client, m);
+        filesOut.updated(m);
+      });
       client.on("typing", (t) => featuresOut.typing(username, client, t));
     },
   });
@@ -216,6 +238,7 @@ export async function startXmppGateway(o: XmppGatewayOptions): Promise<XmppGatew
       featuresIn.stop();
       await outbound.stop();
       await featuresOut.stop();
+      await filesOut.stop();
       await component.stop().catch(() => undefined);
       await inbound.stop();
       await messageIds.close();

@@ -11,6 +11,7 @@ import type { DeviceApprovalRequest } from "./device/device-approvals.ts";
 import { enrol, type EnrolMode, parseLinkQr } from "./device/enrolment.ts";
 import { SdkError } from "./errors.ts";
 import type { FileInput, TransferProgress } from "./features/attachments.ts";
+import type { SendFileOptions } from "./features/files.ts";
 import type { SafetyNumberInfo } from "./features/safety-numbers.ts";
 import { loadSettings, saveSettings } from "./features/settings.ts";
 import type { StickerPack } from "./features/sticker-packs.ts";
@@ -549,23 +550,22 @@ export class SoriClient {
    * Sends a file (image, voice message, anything up to the server's limit): encrypted here with a
    * fresh AES-256-GCM key, uploaded in resumable chunks (`transfer` events and `onProgress`), then
    * announced in an MLS message carrying the key and hash. The message shows as "sending" meanwhile.
+   * `id` makes the send idempotent as for sendText: a file message of that id already on this device
+   * is returned, or finished and sent if a crash or failure left it unsent.
    */
-  sendFile(
-    chatOrUsername: string,
-    file: FileInput,
-    options: { caption?: string; replyTo?: string; onProgress?: (p: TransferProgress) => void } = {},
-  ): Promise<ChatMessage> {
+  sendFile(chatOrUsername: string, file: FileInput, options: SendFileOptions = {}): Promise<ChatMessage> {
     return this.#m.files.send(chatOrUsername, file, options);
   }
 
   /**
    * The decrypted bytes of a file message: from this device's storage, or downloaded (resumable,
-   * `transfer` events), checked against its hash, decrypted and kept for next time.
+   * `transfer` events), checked against its hash, decrypted and kept for next time (unless `keep` is
+   * false: a bridge that passes the bytes on need not hold a second copy).
    */
   downloadFile(
     chatId: string,
     messageId: string,
-    options: { onProgress?: (p: TransferProgress) => void } = {},
+    options: { onProgress?: (p: TransferProgress) => void; keep?: boolean } = {},
   ): Promise<Uint8Array> {
     return this.#m.files.download(chatId, messageId, options);
   }

@@ -1,5 +1,6 @@
 import type { Command } from "../command.ts";
 import { PROFILE } from "../common-options.ts";
+import { XMPP_FILE_OPTIONS } from "../xmpp-file-options.ts";
 
 export const xmppGatewayCommand: Command = {
   name: "xmpp-gateway",
@@ -49,12 +50,14 @@ export const xmppGatewayCommand: Command = {
       default: "<profile>/xmpp-identities",
       summary: "where the bridged identities' keys are kept (one Sori device per XMPP address)",
     },
+    ...XMPP_FILE_OPTIONS,
     PROFILE,
   ],
   notes: [
     "The profile's account is the gateway; the server must give it the xmpp namespace: sori server --bridges xmpp=<account>.",
     "An XMPP user writes to <sori-username>@<domain>; a Sori user writes to xmpp:<jid> (sori send xmpp:juliet@example.org hi).",
     "Chats are end-to-end encrypted between Sori devices and this gateway only; XMPP's side is not, and every app says so.",
+    "Files are too: the gateway decrypts a Sori file to serve it at its link, and keeps it there in plain until the link expires.",
   ],
   run: async (ctx) => {
     const { runXmppGateway } = await import("../xmpp-gateway-run.ts");

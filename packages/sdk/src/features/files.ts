@@ -3,11 +3,16 @@ import type { DeviceContext } from "../device/device-context.ts";
 import { SdkError } from "../errors.ts";
 import type { ChatList, ChatSummary } from "../groups/chat-list.ts";
 import { MAX_FILE_NAME_CHARS, MAX_MIME_CHARS, MAX_THUMBNAIL_BASE64_CHARS } from "../limits.ts";
-import type { ChatMessage, FileRefStored, StoredMessage } from "../messages/chat-store.ts";
+import {
+  type ChatMessage,
+  type FileRefStored,
+  publicView,
+  type StoredMessage,
+} from "../messages/chat-store.ts";
 import { isExpired } from "../messages/expiry.ts";
 import { checkTextLength } from "../messages/message-actions.ts";
 import type { MessageSender } from "../messages/message-sender.ts";
-import { newMessageId } from "../messages/message-id.ts";
+import { isMessageId, newMessageId } from "../messages/message-id.ts";
 import { StorageKeys } from "../storage/storage-keys.ts";
 import {
   decryptAttachment,
@@ -28,6 +33,14 @@ export type FilesDeps = {
     options: { replyTo?: string },
   ): Promise<{ replyTo?: NonNullable<ChatMessage["replyTo"]> }>;
   expiresAt(at: number): void;
+};
+
+/** How a file is sent: its caption, the message it answers, the caller's id (idempotent), progress. */
+export type SendFileOptions = {
+  caption?: string;
+  replyTo?: string;
+  id?: string;
+  onProgress?: (p: TransferProgress) => void;
 };
 
 /**
@@ -77,12 +90,10 @@ export class Files {
    * fresh AES-256-GCM key, uploaded in resumable chunks (`transfer` events and `onProgress`), then
    * announced in an MLS message carrying the key and hash. The message shows as "sending" meanwhile.
    */
-  async send(
-    chatOrUsername: string,
-    file: FileInput,
-    options: { caption?: string; replyTo?: string; onProgress?: (p: TransferProgress) => void } = {},
-  ): Promise<ChatMessage> {
+  async send(chatOrUsername: string, file: FileInput, options: SendFileOptions = {}): Promise<ChatMessage> {
     const { chats, storage, events, enrolment } = this.#ctx;
+    if (options.id !== undefined && !isMessageId(options.id))
+      throw new SdkError("bad-request", "a message id is 16 to 43 base64url characters (see newMessageId)");
     const name = file.name.replace(/[\\/]/g, "_").slice(0, MAX_FILE_NAME_CHARS) || "file";
     checkTextLength(options.caption ?? "", "a caption");
     const thumbnail = file.thumbnail ? toBase64(file.thumbnail) : undefined;
@@ -90,6 +101,10 @@ export class Files {
       throw new SdkError("too-large", "a thumbnail can be at most 15 KB");
     const chat = await this.#deps.chatFor(chatOrUsername);
     await this.#deps.chatList.requireChat(chat.id);
+    if (options.id !== undefined) {
+      const existing = await chats.getMessage(chat.id, options.id);
+      if (existing) return this.#again(existing, file.bytes);
+    }
     const info = {
       name,
       mime: (file.mime ?? "application/octet-stream").slice(0, MAX_MIME_CHARS),
@@ -104,7 +119,7 @@ export class Files {
     const now = Date.now();
     const message = await chats.append(
       {
-        id: newMessageId(),
+        id: options.id ?? newMessageId(),
         chat: chat.id,
         from: enrolment.username,
         fromUserId: enrolment.userId,
@@ -136,6 +151,24 @@ export class Files {
     return this.#deps.sender.deliverOutgoing(message);
   }
 
+  /**
+   * A file message sent before under the caller's id (an idempotent send): returned as it is, or
+   * finished, from the kept copy, where a crash or failure left it unsent.
+   */
+  async #again(m: StoredMessage, bytes: Uint8Array): Promise<ChatMessage> {
+    if (!m.outgoing) throw new SdkError("conflict", "a message of someone else in this chat has that id");
+    if (m.kind !== "file") throw new SdkError("conflict", "a message of another kind has that id");
+    if (m.status !== "sending" && m.status !== "failed") return publicView(m);
+    if (!m.fileRef) {
+      // A crash between storing the message and its copy leaves no copy: the caller's bytes are it.
+      const key = StorageKeys.file(m.chat, m.id);
+      if (!(await this.#ctx.storage.get(key))) await this.#ctx.storage.put(key, bytes);
+      await this.uploadAgain(m.chat, m);
+    }
+    // Sent again under its id: if the server had it already, it answers as for a duplicate.
+    return this.#deps.sender.deliverOutgoing(m);
+  }
+
   /** A failed file message whose upload never finished: encrypts and uploads it again from the kept copy. */
   async uploadAgain(chatId: string, m: StoredMessage): Promise<void> {
     const bytes = await this.#ctx.storage.get(StorageKeys.file(chatId, m.id));
@@ -154,7 +187,7 @@ export class Files {
   async download(
     chatId: string,
     messageId: string,
-    options: { onProgress?: (p: TransferProgress) => void } = {},
+    options: { onProgress?: (p: TransferProgress) => void; keep?: boolean } = {},
   ): Promise<Uint8Array> {
     const { chats, storage, events } = this.#ctx;
     const cached = await storage.get(StorageKeys.file(chatId, messageId));
@@ -167,7 +200,7 @@ export class Files {
       events.emit("transfer", { chat: chatId, id: messageId, direction: "down", ...p });
     });
     // Unless it disappeared or was deleted meanwhile.
-    if (await chats.getMessage(chatId, messageId))
+    if (options.keep !== false && (await chats.getMessage(chatId, messageId)))
       await storage.put(StorageKeys.file(chatId, messageId), bytes);
     await this.release(m.fileRef.blobId);
     return bytes;

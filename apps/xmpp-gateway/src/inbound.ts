@@ -94,7 +94,12 @@ export class Inbound {
     // Neither is answered, not even over the rate: an error never with an error (RFC 6120 §8.3.1).
     if (s.kind === "bounce" || s.kind === "receipt") {
       if (wait > 0) counters.dropped++;
-      else this.#inOrder(from, () => this.#answered(s));
+      // Outside the sender's chain: an answer refers to a message sent long before, not to what the
+      // sender says next, and a stop must not wait for one whose receipt cannot reach Sori now.
+      else
+        void this.#answered(s).catch((error: unknown) => {
+          this.#ctx.log.warn("xmpp.answer_failed", { reason: codeOf(error) });
+        });
       return;
     }
     if (wait > 0) {

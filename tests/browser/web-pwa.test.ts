@@ -90,4 +90,68 @@ describe("web app: installable and offline", () => {
     assert.equal(await byTestId(page, "update-available").count(), 0, "no prompt after the update");
     assertNoErrors(device);
   });
+
+  it("turns a pushed wake-up into a notification without content, and none while the app is in front", async (t) => {
+    const server = await startWebServer();
+    t.after(() => server.stop());
+    const device = await openDevice(server.url, { locale: "ko-KR" });
+    t.after(() => device.close());
+    const { page } = device;
+    await controlled(page);
+    const context = page.context();
+    await context.grantPermissions(["notifications"], { origin: server.url });
+    const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker"));
+    const cdp = await context.newCDPSession(page);
+    const registered = new Promise<string>((resolve) =>
+      cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        (e: { registrations: { registrationId: string }[] }) => {
+          const id = e.registrations[0]?.registrationId;
+          if (id) resolve(id);
+        },
+      ),
+    );
+    await cdp.send("ServiceWorker.enable");
+    const registrationId = await registered;
+    const push = (data: string): Promise<unknown> =>
+      cdp.send("ServiceWorker.deliverPushMessage", {
+        origin: new URL(server.url).origin,
+        registrationId,
+        data,
+      });
+    const shown = (): Promise<{ title: string; body: string; tag: string }[]> =>
+      worker.evaluate(async () =>
+        (await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()).map((n) => ({
+          title: n.title,
+          body: n.body,
+          tag: n.tag,
+        })),
+      );
+
+    // The person is looking at the app: nothing is shown.
+    assert.equal(
+      await page.evaluate(() => document.visibilityState === "visible" && document.hasFocus()),
+      true,
+    );
+    await push('{"kind":"message"}');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await shown(), []);
+
+    // The app closed (no window of it left): a wake-up shows its kind, in the saved language, once.
+    await page.goto("about:blank");
+    await push('{"kind":"message"}      ');
+    await push('{"kind":"message"}');
+    await push('{"kind":"text","body":"hi"}');
+    const deadline = Date.now() + 10_000;
+    while ((await shown()).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await shown(), [
+      { title: "새 메시지", body: "Sori를 열어 확인하세요.", tag: "message" },
+    ]);
+    await push('{"kind":"call"}');
+    const callDeadline = Date.now() + 10_000;
+    while ((await shown()).length < 2 && Date.now() < callDeadline)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual((await shown()).map((n) => n.title).sort(), ["새 메시지", "전화가 왔어요"].sort());
+  });
 });

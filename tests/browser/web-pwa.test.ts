@@ -121,7 +121,11 @@ describe("web app: installable and offline", () => {
       });
     const shown = (): Promise<{ title: string; body: string; tag: string }[]> =>
       worker.evaluate(async () =>
-        (await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()).map((n) => ({
+        (
+          await (
+            self as unknown as { registration: ServiceWorkerRegistration }
+          ).registration.getNotifications()
+        ).map((n) => ({
           title: n.title,
           body: n.body,
           tag: n.tag,

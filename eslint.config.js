@@ -52,7 +52,9 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         // The Vite config is in no tsconfig: it gets a default project.
-        projectService: { allowDefaultProject: ["apps/web/vite.config.ts"] },
+        projectService: {
+          allowDefaultProject: ["apps/web/vite.config.ts", "apps/web/vite-service-worker.ts"],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -6,3 +6,4 @@ export { type RunningServer, startServer } from "./server.ts";
 export { SqliteStore } from "./store/sqlite-store.ts";
 export { hashPassword } from "./password.ts";
 export { TokenBuckets } from "./token-bucket.ts";
+export { isPrivateAddress } from "./private-address.ts";

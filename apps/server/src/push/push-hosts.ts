@@ -1,5 +1,6 @@
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import { ProtocolError } from "@sori/protocol";
+import { isPrivateAddress } from "../private-address.ts";
 
 /**
  * The push services of the big browsers: Chrome, Edge's Android and Chromium relatives (FCM), Firefox
@@ -35,46 +36,6 @@ export function pushHostEntry(text: string): string | undefined {
   const bare = entry.startsWith("[") && entry.endsWith("]") ? entry.slice(1, -1) : entry;
   if (isIP(bare) !== 0) return bare;
   return HOST_PATTERN.test(entry) ? entry : undefined;
-}
-
-/** Addresses the server never reaches for a user's endpoint unless the operator listed them. */
-const PRIVATE = new BlockList();
-for (const [net, bits] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const)
-  PRIVATE.addSubnet(net, bits, "ipv4");
-for (const [net, bits] of [
-  ["::", 128],
-  ["::1", 128],
-  ["64:ff9b::", 96],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const)
-  PRIVATE.addSubnet(net, bits, "ipv6");
-
-/** Whether an address is private, loopback, link-local, multicast or otherwise not on the internet. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (family === 6) {
-    // An IPv4-mapped address is checked as the IPv4 address it is (no ::ffff:0:0/96 rule: BlockList
-    // would match every IPv4 address against it).
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return PRIVATE.check(mapped[1]!, "ipv4");
-    return PRIVATE.check(address, "ipv6");
-  }
-  return PRIVATE.check(address, "ipv4");
 }
 
 const matches = (host: string, entry: string): boolean =>

@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
-import { isPrivateAddress } from "./push-hosts.ts";
+import { isPrivateAddress } from "../private-address.ts";
 import { type PushAttempt, retryAfterMs } from "./push-retry.ts";
 
 /** One request to a push service (RFC 8030 §5): POST to the endpoint with the encrypted body. */

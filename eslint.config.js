@@ -52,9 +52,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         // The Vite config is in no tsconfig: it gets a default project.
-        projectService: {
-          allowDefaultProject: ["apps/web/vite.config.ts", "apps/web/vite-service-worker.ts"],
-        },
+        projectService: { allowDefaultProject: ["apps/web/vite.config.ts"] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -1,7 +1,5 @@
 import react from "@vitejs/plugin-react";
-import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
-import { serviceWorker } from "./vite-service-worker.ts";
 
 // `npm run dev` serves the app with live reload and forwards the API (HTTP and the WebSocket) to a
 // running Sori server, so the app can keep using its own origin as the server URL.
@@ -10,13 +8,7 @@ const target = process.env.SORI_DEV_SERVER ?? "http://127.0.0.1:8080";
 // Vite reads its configuration from the default export: the one place STYLE.md's named-export rule yields.
 // eslint-disable-next-line no-restricted-syntax
 export default defineConfig({
-  plugins: [
-    react(),
-    serviceWorker({
-      entry: fileURLToPath(new URL("src/sw/service-worker.ts", import.meta.url)),
-      outDir: fileURLToPath(new URL("dist", import.meta.url)),
-    }),
-  ],
+  plugins: [react()],
   build: {
     outDir: "dist",
     target: "es2022",

@@ -1,7 +1,6 @@
 import { type ReactNode, useSyncExternalStore } from "react";
 import { ToastProvider } from "./components/toast-provider.tsx";
 import { I18nProvider } from "./i18n/i18n-context.tsx";
-import { PwaLayer } from "./pwa/pwa-layer.tsx";
 import { ApprovalScreen } from "./screens/approval-screen.tsx";
 import { AuthScreen } from "./screens/auth-screen.tsx";
 import { LoadingScreen } from "./screens/loading-screen.tsx";
@@ -38,7 +37,6 @@ export function App({ session }: { session: SessionController }): ReactNode {
   return (
     <I18nProvider>
       <ToastProvider>{screen}</ToastProvider>
-      <PwaLayer session={session} />
     </I18nProvider>
   );
 }

@@ -9,7 +9,6 @@ import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { applyTheme } from "./lib/theme.ts";
 import { loadThemePreference } from "./lib/preferences.ts";
-import { registerServiceWorker } from "./pwa/service-worker-client.ts";
 import { SessionController } from "./session/session-controller.ts";
 
 applyTheme(loadThemePreference());
@@ -17,8 +16,6 @@ applyTheme(loadThemePreference());
 // The page is served by the Sori server it talks to (or by `vite dev`, which forwards /api to it).
 const session = new SessionController(window.location.origin);
 void session.start();
-// The app shell offline, and Web Push notifications; a failure leaves the app as it was without them.
-void registerServiceWorker().catch(() => undefined);
 
 const root = document.getElementById("root");
 if (root)

@@ -601,8 +601,4 @@ export const en = {
   "pack.sticker": "Sticker from {name}",
   "pack.stickerLoading": "Sticker",
   "preview.pack": "(Sticker pack) {name}",
-  "pwa.offline": "Offline",
-  "pwa.offlineHint": "Showing what is saved on this device. Sori reconnects by itself.",
-  "pwa.update": "A new version of Sori is ready.",
-  "pwa.reload": "Reload",
 };

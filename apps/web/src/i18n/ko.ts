@@ -601,8 +601,4 @@ export const ko: Dictionary = {
   "pack.sticker": "{name}의 스티커",
   "pack.stickerLoading": "스티커",
   "preview.pack": "(스티커 팩) {name}",
-  "pwa.offline": "오프라인",
-  "pwa.offlineHint": "이 기기에 저장된 내용을 보여 줍니다. 연결되면 자동으로 이어집니다.",
-  "pwa.update": "새 버전의 Sori가 준비되었어요.",
-  "pwa.reload": "새로고침",
 };

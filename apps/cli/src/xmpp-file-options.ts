@@ -1,8 +1,7 @@
-import { readFile } from "node:fs/promises";
-import { createSecureContext } from "node:tls";
 import type { XmppGatewayOptions } from "@sori/xmpp-gateway";
 import type { CommandContext } from "./command.ts";
 import type { OptionSpec } from "./command.ts";
+import { readTlsPair } from "./pem-files.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** The options of `sori xmpp-gateway` for files, both ways. */
@@ -90,7 +89,7 @@ export async function parseXmppFileOptions(
       "--files-listen needs --files-public-url: the http(s) URL XMPP users reach it at, e.g. https://gw.example.org/files",
     );
   if (!certFile !== !keyFile) throw new UsageError("--files-tls-cert and --files-tls-key go together");
-  const tls = certFile && keyFile ? await readTlsPair(certFile, keyFile) : undefined;
+  const tls = certFile && keyFile ? await readTlsPair(certFile, keyFile, "files TLS") : undefined;
   return {
     fileFetch,
     fileHosting: {
@@ -109,22 +108,4 @@ function whole(ctx: CommandContext, option: string, fallback: string, min: numbe
   if (!Number.isInteger(n) || n < min || n > max)
     throw new UsageError(`--${option} takes a whole number from ${min} to ${max}`);
   return n;
-}
-
-/** The certificate and key, read and checked here, so a wrong file is a usage error before anything starts. */
-async function readTlsPair(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
-  const read = (file: string, what: string): Promise<string> =>
-    readFile(file, "utf8").catch((e: unknown) => {
-      throw new UsageError(
-        `cannot read the files TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
-      );
-    });
-  const cert = await read(certFile, "certificate");
-  const key = await read(keyFile, "key");
-  try {
-    createSecureContext({ cert, key });
-  } catch (e) {
-    throw new UsageError(`the files TLS certificate and key do not load: ${(e as Error).message}`);
-  }
-  return { cert, key };
 }

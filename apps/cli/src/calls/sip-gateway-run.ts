@@ -1,10 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
 import { join } from "node:path";
 import { createLogger } from "@sori/server";
 import { type SipListen, startSipGateway } from "@sori/sip-gateway";
 import { untilInterrupted } from "../cli-io.ts";
 import type { CommandContext } from "../command.ts";
+import { readPemFile, readTlsPair } from "../pem-files.ts";
 import { profileDir } from "../profile.ts";
 import { withClient } from "../session.ts";
 import { UsageError } from "../usage-error.ts";
@@ -101,31 +101,13 @@ async function readTls(
   }
   if (!certFile || !keyFile)
     throw new UsageError("a tls: listener needs --sip-tls-cert <file> and --sip-tls-key <file> (PEM)");
-  const read = (file: string, what: string): Promise<string> =>
-    readFile(file, "utf8").catch((e: unknown) => {
-      throw new UsageError(
-        `cannot read the SIP TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
-      );
-    });
-  const cert = await read(certFile, "certificate");
-  const key = await read(keyFile, "key");
-  try {
-    // Checked here, so a wrong file is a usage error before the gateway's account connects.
-    createSecureContext({ cert, key });
-  } catch (e) {
-    throw new UsageError(`the SIP TLS certificate and key do not load: ${(e as Error).message}`);
-  }
-  return { cert, key };
+  return readTlsPair(certFile, keyFile, "SIP TLS");
 }
 
 /** The CA certificates of --sip-tls-ca, read and checked (PEM); a usage error if missing or bad. */
 async function readTrust(file: string | undefined): Promise<string | undefined> {
   if (!file) return undefined;
-  const pem = await readFile(file, "utf8").catch((e: unknown) => {
-    throw new UsageError(
-      `cannot read the SIP TLS CA file ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
-    );
-  });
+  const pem = await readPemFile(file, "SIP TLS CA file");
   try {
     createSecureContext({ ca: pem });
   } catch (e) {

@@ -1,5 +1,6 @@
 import type { Logger } from "@sori/server";
-import { xml, type XmppComponent } from "./xmpp-library.ts";
+import { pingAnswered } from "./ping.ts";
+import type { XmppComponent } from "./xmpp-library.ts";
 
 /** How long the link may be quiet before the gateway asks the XMPP server whether it is there. */
 const QUIET_MS = 60_000;
@@ -64,26 +65,14 @@ export class LinkKeepalive {
     if (quietFor < this.#quietMs) return this.#arm(this.#quietMs - quietFor);
     this.#pinging = true;
     const socket = c.socket;
-    try {
-      await c.iqCaller.request(
-        // To the component's own domain: the XMPP server routes it back here, a round trip over the
-        // very link in question, whatever the server's own name (which a component need not know).
-        xml(
-          "iq",
-          { type: "get", from: this.#domain, to: this.#domain },
-          xml("ping", { xmlns: "urn:xmpp:ping" }),
-        ),
-        this.#answerMs,
-      );
-    } catch (error) {
-      // An error answer is an answer: the server is there. Only silence means the link is gone.
-      if (!(error instanceof Error && error.name === "StanzaError") && c.socket === socket) {
-        this.#log.warn("xmpp.link_dead", { silentMs: Date.now() - this.#lastHeard });
-        socket?.destroy();
-        return;
-      }
-    } finally {
-      this.#pinging = false;
+    // To the component's own domain: the XMPP server routes it back here, a round trip over the
+    // very link in question, whatever the server's own name (which a component need not know).
+    const alive = await pingAnswered(c, { from: this.#domain, to: this.#domain, timeoutMs: this.#answerMs });
+    this.#pinging = false;
+    if (!alive && c.socket === socket) {
+      this.#log.warn("xmpp.link_dead", { silentMs: Date.now() - this.#lastHeard });
+      socket?.destroy();
+      return;
     }
     this.#lastHeard = Date.now();
     this.#arm(this.#quietMs);

@@ -1,9 +1,10 @@
-import type { ChatMessage, SoriClient } from "@sori/sdk";
+import type { ChatMessage, ChatSummary, SoriClient } from "@sori/sdk";
 import type { FeaturesOut } from "./features-out.ts";
 import type { FilesOut } from "./files-out.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 import { jidOfBridged } from "./jid.ts";
-import { xml, type XmlElement } from "./xmpp-library.ts";
+import { pingAnswered } from "./ping.ts";
+import type { XmlElement } from "./xmpp-library.ts";
 
 /** Passes a group message to the identity's XMPP user in the group's room (rooms.ts). */
 type DeliverToRoom = (
@@ -67,8 +68,15 @@ export class Outbound {
     if (list.length === 0) return;
     const passed: ChatMessage[] = [];
     const written: string[] = [];
+    // A feed holds a few chats' messages: each chat is looked up once per run, not once per message.
+    const chats = new Map<string, Promise<ChatSummary | undefined>>();
+    const chatOf = (id: string): Promise<ChatSummary | undefined> => {
+      let found = chats.get(id);
+      if (!found) chats.set(id, (found = client.findChat(id)));
+      return found;
+    };
     for (const m of list) {
-      const chat = await client.findChat(m.chat);
+      const chat = await chatOf(m.chat);
       if (journal.wasPassedOn(username, m.id)) {
         // Passed on before a crash: its ids are noted again, in case the crash came before that.
         const asLink = m.kind === "file" && this.#files.hosts(m);
@@ -120,7 +128,13 @@ export class Outbound {
       ctx.counters.toXmpp++;
     }
     if (written.length > 0) {
-      if (!(await this.#answeredAfter(jid.domain))) {
+      if (
+        !(await pingAnswered(ctx.component, {
+          from: ctx.domain,
+          to: jid.domain,
+          timeoutMs: BARRIER_TIMEOUT_MS,
+        }))
+      ) {
         journal.revoked(username, written);
         return;
       }
@@ -150,23 +164,6 @@ export class Outbound {
       }
     }
     return true;
-  }
-
-  /** Whether the XMPP server answers a ping: it then handled everything the stream carried before. */
-  async #answeredAfter(domain: string): Promise<boolean> {
-    const ctx = this.#ctx;
-    const ping = xml(
-      "iq",
-      { type: "get", to: domain, from: ctx.domain },
-      xml("ping", { xmlns: "urn:xmpp:ping" }),
-    );
-    try {
-      await ctx.component.iqCaller.request(ping, BARRIER_TIMEOUT_MS);
-      return true;
-    } catch (error) {
-      // An error answer is an answer: the server processed what came before it. Only silence is not.
-      return error instanceof Error && error.name === "StanzaError";
-    }
   }
 }
 

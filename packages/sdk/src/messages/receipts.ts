@@ -63,7 +63,7 @@ export class Receipts {
    */
   async confirmDelivered(chat: string, ids: string[]): Promise<void> {
     const { chats } = this.#ctx;
-    if (!(await chats.getChat(chat))) throw new SdkError("unknown-chat", "no such chat on this device");
+    await this.#requireChat(chat);
     const received: string[] = [];
     for (const id of new Set(ids)) {
       const m = await chats.getMessage(chat, id);
@@ -72,14 +72,20 @@ export class Receipts {
     await this.#sendReceipts(chat, received);
   }
 
-  async #sendReceipts(chat: string, ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += RECEIPT_BATCH)
-      await this.#send(chat, {
-        v: 1,
-        type: "receipt",
-        id: newMessageId(),
-        ids: ids.slice(i, i + RECEIPT_BATCH),
-      });
+  #sendReceipts(chat: string, ids: string[]): Promise<void> {
+    return this.#inBatches(ids, (batch) =>
+      this.#send(chat, { v: 1, type: "receipt", id: newMessageId(), ids: batch }),
+    );
+  }
+
+  /** Message ids a batch at a time (one content names at most RECEIPT_BATCH of them). */
+  async #inBatches(ids: string[], send: (batch: string[]) => Promise<unknown>): Promise<void> {
+    for (let i = 0; i < ids.length; i += RECEIPT_BATCH) await send(ids.slice(i, i + RECEIPT_BATCH));
+  }
+
+  async #requireChat(chat: string): Promise<void> {
+    if (!(await this.#ctx.chats.getChat(chat)))
+      throw new SdkError("unknown-chat", "no such chat on this device");
   }
 
   /** Another member's device confirmed one of our messages: delivered once every other member has. */
@@ -104,16 +110,10 @@ export class Receipts {
     const text = reason.trim().slice(0, MAX_UNDELIVERED_REASON_CHARS) || "undeliverable";
     const unique = [...new Set(ids)];
     if (unique.length === 0) return;
-    if (!(await this.#ctx.chats.getChat(chat)))
-      throw new SdkError("unknown-chat", "no such chat on this device");
-    for (let i = 0; i < unique.length; i += RECEIPT_BATCH)
-      await this.#send(chat, {
-        v: 1,
-        type: "undelivered",
-        id: newMessageId(),
-        ids: unique.slice(i, i + RECEIPT_BATCH),
-        reason: text,
-      });
+    await this.#requireChat(chat);
+    await this.#inBatches(unique, (batch) =>
+      this.#send(chat, { v: 1, type: "undelivered", id: newMessageId(), ids: batch, reason: text }),
+    );
   }
 
   /**

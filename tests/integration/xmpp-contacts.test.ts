@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ContactChange, SoriClient } from "@sori/sdk";
-import { createLogger } from "@sori/server";
-import { startXmppGateway, type XmppGateway } from "@sori/xmpp-gateway";
+import type { XmppGateway } from "@sori/xmpp-gateway";
 import { newUser, suiteServer, waitFor } from "../helpers.ts";
 import { type Prosody, startProsody, XmppUser } from "../xmpp-peers.ts";
+import { startTestGateway } from "../xmpp-gateway-harness.ts";
 
 const HOST = "xmpp.test";
 const DOMAIN = "sori.test";
@@ -41,18 +41,8 @@ describe("XMPP presence subscriptions as Sori contact requests (Prosody, slixmpp
       15_000,
     );
 
-  const startGateway = async (): Promise<XmppGateway> => {
-    const g = await startXmppGateway({
-      client: gatewayAccount,
-      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      domain: DOMAIN,
-      secret: prosody.secret,
-      dataDir,
-      log: createLogger("info", (l) => logs.push(l)),
-    });
-    await g.online();
-    return g;
-  };
+  const startGateway = (): Promise<XmppGateway> =>
+    startTestGateway({ client: gatewayAccount, xmpp: prosody, domain: DOMAIN, dataDir, logs });
 
   before(async () => {
     prosody = await startProsody({

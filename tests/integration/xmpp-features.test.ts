@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ChatMessage, SoriClient } from "@sori/sdk";
-import { createLogger } from "@sori/server";
-import { startXmppGateway, type XmppGateway } from "@sori/xmpp-gateway";
+import type { XmppGateway } from "@sori/xmpp-gateway";
 import { newUser, receive, suiteServer, waitFor } from "../helpers.ts";
 import { type Prosody, startProsody, type XmlTree, XmppUser } from "../xmpp-peers.ts";
+import { startTestGateway } from "../xmpp-gateway-harness.ts";
 
 const HOST = "xmpp.test";
 const DOMAIN = "sori.test";
@@ -46,18 +46,8 @@ describe("XMPP gateway message features with Prosody and a slixmpp user", () => 
   let counter = 0;
   const nextId = (prefix: string): string => `${prefix}-${++counter}`;
 
-  const startGateway = async (): Promise<XmppGateway> => {
-    const g = await startXmppGateway({
-      client: gatewayAccount,
-      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      domain: DOMAIN,
-      secret: prosody.secret,
-      dataDir,
-      log: createLogger("info", (l) => logs.push(l)),
-    });
-    await g.online();
-    return g;
-  };
+  const startGateway = (): Promise<XmppGateway> =>
+    startTestGateway({ client: gatewayAccount, xmpp: prosody, domain: DOMAIN, dataDir, logs });
 
   /** Alice's copy of a message, once it satisfies `ok` (bounded). */
   const aliceSees = (

@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ChatMessage, SoriClient } from "@sori/sdk";
-import { createLogger } from "@sori/server";
-import { startXmppGateway, type XmppGateway } from "@sori/xmpp-gateway";
+import type { XmppGateway } from "@sori/xmpp-gateway";
 import { freePort } from "../child-server.ts";
 import { jsonLines, soriRunner } from "../cli-runner.ts";
 import { newUser, receive, suiteServer, waitFor } from "../helpers.ts";
 import { type Prosody, startProsody, type XmppEvent, XmppUser } from "../xmpp-peers.ts";
+import { startTestGateway } from "../xmpp-gateway-harness.ts";
 
 const HOST = "xmpp.test";
 const DOMAIN = "sori.test";
@@ -66,30 +66,24 @@ describe("XMPP gateway files (XEP-0066 links, XEP-0363 uploads) with Prosody and
   let counter = 0;
   const nextId = (prefix: string): string => `${prefix}-${++counter}`;
 
-  const startGateway = async (linkTtlMs?: number, hosting = true): Promise<XmppGateway> => {
-    const g = await startXmppGateway({
-      client: gatewayAccount,
-      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      domain: DOMAIN,
-      secret: prosody.secret,
-      dataDir,
-      log: createLogger("info", (l) => logs.push(l)),
-      ...(hosting
-        ? {
-            fileHosting: {
-              host: "127.0.0.1",
-              port: filesPort,
-              publicUrl: `http://127.0.0.1:${filesPort}/files`,
-              ...(linkTtlMs !== undefined ? { linkTtlMs } : {}),
-            },
-          }
-        : {}),
-      // Prosody and the test's link server are on loopback, which a gateway refuses by default.
-      fileFetch: { maxBytes: MAX_FETCH_BYTES, allowPrivateAddresses: true, totalTimeoutMs: 3000 },
-    });
-    await g.online();
-    return g;
-  };
+  const startGateway = (linkTtlMs?: number, hosting = true): Promise<XmppGateway> =>
+    startTestGateway(
+      { client: gatewayAccount, xmpp: prosody, domain: DOMAIN, dataDir, logs },
+      {
+        ...(hosting
+          ? {
+              fileHosting: {
+                host: "127.0.0.1",
+                port: filesPort,
+                publicUrl: `http://127.0.0.1:${filesPort}/files`,
+                ...(linkTtlMs !== undefined ? { linkTtlMs } : {}),
+              },
+            }
+          : {}),
+        // Prosody and the test's link server are on loopback, which a gateway refuses by default.
+        fileFetch: { maxBytes: MAX_FETCH_BYTES, allowPrivateAddresses: true, totalTimeoutMs: 3000 },
+      },
+    );
 
   /** Alice sends a file to Juliet; resolves with the link stanza Juliet got (and its URL). */
   const fileToJuliet = async (

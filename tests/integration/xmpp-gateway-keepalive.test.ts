@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { SoriClient } from "@sori/sdk";
-import { createLogger } from "@sori/server";
-import { startXmppGateway, type XmppGateway } from "@sori/xmpp-gateway";
+import type { XmppGateway } from "@sori/xmpp-gateway";
 import { newUser, suiteServer, waitFor } from "../helpers.ts";
 import { type Prosody, startProsody, XmppUser } from "../xmpp-peers.ts";
+import { startTestGateway } from "../xmpp-gateway-harness.ts";
 
 const HOST = "xmpp.test";
 const DOMAIN = "sori.test";
@@ -82,17 +82,10 @@ describe("XMPP gateway keepalive: a link that dies without closing", () => {
     relay = await freezableRelay(prosody.componentPort);
     gatewayAccount = await newUser(server.url, "xmppgw");
     alice = await newUser(server.url, "alice");
-    gateway = await startXmppGateway({
-      client: gatewayAccount,
-      service: `xmpp://127.0.0.1:${relay.port}`,
-      domain: DOMAIN,
-      secret: prosody.secret,
-      dataDir,
-      log: createLogger("info", (l) => logs.push(l)),
-      keepalive: { quietMs: 400, answerMs: 800 },
-      reconnect: { firstMs: 200, maxMs: 1000 },
-    });
-    await gateway.online();
+    gateway = await startTestGateway(
+      { client: gatewayAccount, xmpp: prosody, port: relay.port, domain: DOMAIN, dataDir, logs },
+      { keepalive: { quietMs: 400, answerMs: 800 }, reconnect: { firstMs: 200, maxMs: 1000 } },
+    );
     juliet = await XmppUser.start(`juliet@${HOST}`, "juliet-password", prosody.c2sPort);
   });
   after(async () => {

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ChatMessage, SoriClient } from "@sori/sdk";
-import { createLogger } from "@sori/server";
-import { startXmppGateway, type XmppGateway } from "@sori/xmpp-gateway";
+import type { XmppGateway } from "@sori/xmpp-gateway";
 import { newUser, suiteServer, waitFor } from "../helpers.ts";
 import { type Prosody, rawComponent, startProsody } from "../xmpp-peers.ts";
+import { startTestGateway } from "../xmpp-gateway-harness.ts";
 
 const HOST = "xmpp.test";
 const DOMAIN = "sori.test";
@@ -28,18 +28,8 @@ describe("XMPP gateway stopped during a burst of new senders", () => {
   const logs: string[] = [];
   const made = (): number => logs.filter((l) => l.includes('"xmpp.identity_created"')).length;
 
-  const startGateway = async (): Promise<XmppGateway> => {
-    const g = await startXmppGateway({
-      client: gatewayAccount,
-      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      domain: DOMAIN,
-      secret: prosody.secret,
-      dataDir,
-      log: createLogger("info", (l) => logs.push(l)),
-    });
-    await g.online();
-    return g;
-  };
+  const startGateway = (): Promise<XmppGateway> =>
+    startTestGateway({ client: gatewayAccount, xmpp: prosody, domain: DOMAIN, dataDir, logs });
 
   before(async () => {
     prosody = await startProsody({

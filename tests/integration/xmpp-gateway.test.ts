@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { SoriClient } from "@sori/sdk";
-import { createLogger } from "@sori/server";
-import { startXmppGateway, type XmppGateway } from "@sori/xmpp-gateway";
+import type { XmppGateway } from "@sori/xmpp-gateway";
 import { soriRunner } from "../cli-runner.ts";
 import { newUser, PASSWORD, receive, suiteServer, waitFor } from "../helpers.ts";
 import { type Prosody, rawComponent, startProsody, XmppUser } from "../xmpp-peers.ts";
+import { startTestGateway } from "../xmpp-gateway-harness.ts";
 
 const HOST = "xmpp.test";
 const DOMAIN = "sori.test";
@@ -26,18 +26,8 @@ describe("XMPP gateway with Debian's Prosody and a slixmpp user", () => {
   const logs: string[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), "sori-xmpp-gw-"));
 
-  const startGateway = async (): Promise<XmppGateway> => {
-    const g = await startXmppGateway({
-      client: gatewayAccount,
-      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      domain: DOMAIN,
-      secret: prosody.secret,
-      dataDir,
-      log: createLogger("info", (l) => logs.push(l)),
-    });
-    await g.online();
-    return g;
-  };
+  const startGateway = (): Promise<XmppGateway> =>
+    startTestGateway({ client: gatewayAccount, xmpp: prosody, domain: DOMAIN, dataDir, logs });
 
   before(async () => {
     prosody = await startProsody({

@@ -68,6 +68,14 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
     const invite = await sip.next(startsWith("INVITE "), 15_000);
     return { sip, tone, invite };
   };
+  /** Alice hangs up a call with such a peer: it gets the BYE, and the page's ended screen is dismissed. */
+  const hangUpRawPeer = async (sip: RawSipSocket): Promise<void> => {
+    const page = alice!.page;
+    await byTestId(page, "call-hangup").click();
+    await sip.next(startsWith("BYE "), 10_000);
+    await waitCallState(page, "ended");
+    await dismissEnded(page);
+  };
   after(async () => {
     await phone?.stop().catch(() => undefined);
     await alice?.close().catch(() => undefined);
@@ -168,10 +176,7 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
         );
         await sip.next(startsWith("ACK "), 10_000);
         await waitCallState(page, "connected", 15_000);
-        await byTestId(page, "call-hangup").click();
-        await sip.next(startsWith("BYE "), 10_000);
-        await waitCallState(page, "ended");
-        await dismissEnded(page);
+        await hangUpRawPeer(sip);
         assertNoErrors(alice!);
       } finally {
         tone.close();
@@ -230,10 +235,7 @@ describe("web app: the dialer calls a phone through the SIP gateway", () => {
         await byTestId(page, "call-on-hold").waitFor({ timeout: 10_000 });
         assert.equal(await byTestId(page, "call-on-hold").innerText(), "You put the call on hold");
         assert.equal(await hold.getAttribute("aria-label"), "Resume call");
-        await byTestId(page, "call-hangup").click();
-        await sip.next(startsWith("BYE "), 10_000);
-        await waitCallState(page, "ended");
-        await dismissEnded(page);
+        await hangUpRawPeer(sip);
         assertNoErrors(alice!);
       } finally {
         tone.close();
